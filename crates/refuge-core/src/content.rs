@@ -1,0 +1,281 @@
+//! Content records: articles, pages, FAQ entries, categories and menus.
+//!
+//! Every article and page belongs to a *translation group*: one record per
+//! language, linked by `group_id`, so each page knows its translations.
+
+use std::fmt;
+use std::str::FromStr;
+
+use time::OffsetDateTime;
+
+use crate::{Language, Slug};
+
+/// What kind of content an item is; decides its URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A dated news article or report: `/{lang}/news/{slug}/`.
+    News,
+    /// A static page such as `about`: `/{lang}/{slug}/`.
+    Page,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 2] = [Kind::News, Kind::Page];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::News => "news",
+            Kind::Page => "page",
+        }
+    }
+
+    /// The public path of an item of this kind.
+    pub fn path(self, lang: &Language, slug: &Slug) -> String {
+        match self {
+            Kind::News => format!("/{lang}/news/{slug}/"),
+            Kind::Page => format!("/{lang}/{slug}/"),
+        }
+    }
+}
+
+impl FromStr for Kind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "news" => Ok(Kind::News),
+            "page" => Ok(Kind::Page),
+            other => Err(format!("unknown kind `{other}`")),
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where an item is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Draft,
+    Review,
+    Published,
+    Archived,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Review => "review",
+            Status::Published => "published",
+            Status::Archived => "archived",
+        }
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "draft" => Ok(Status::Draft),
+            "review" => Ok(Status::Review),
+            "published" => Ok(Status::Published),
+            "archived" => Ok(Status::Archived),
+            other => Err(format!("unknown status `{other}`")),
+        }
+    }
+}
+
+/// One language version of an article or page.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Item {
+    pub id: i64,
+    pub group_id: i64,
+    pub kind: Kind,
+    pub lang: Language,
+    pub slug: Slug,
+    pub title: String,
+    pub summary: String,
+    /// Markdown source.
+    pub body: String,
+    /// Category key (see [`Category`]), if any.
+    pub category: Option<String>,
+    pub tags: Vec<String>,
+    pub status: Status,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub published_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl Item {
+    pub fn path(&self) -> String {
+        self.kind.path(&self.lang, &self.slug)
+    }
+
+    /// The year it appears under in the archive.
+    pub fn year(&self) -> Option<i32> {
+        self.published_at.map(|d| d.year())
+    }
+}
+
+/// What is needed to create or replace one language version of an item.
+#[derive(Clone, Debug)]
+pub struct ItemDraft {
+    /// The translation group to join; `None` starts a new group.
+    pub group_id: Option<i64>,
+    pub kind: Kind,
+    pub lang: Language,
+    pub slug: Slug,
+    pub title: String,
+    pub summary: String,
+    pub body: String,
+    pub category: Option<String>,
+    pub tags: Vec<String>,
+    pub status: Status,
+    pub published_at: Option<OffsetDateTime>,
+}
+
+impl ItemDraft {
+    /// Checks what the types cannot: required text and sensible lengths.
+    pub fn validate(&self) -> Result<(), String> {
+        let title = self.title.trim();
+        if title.is_empty() {
+            return Err("the title is empty".into());
+        }
+        if title.chars().count() > 300 {
+            return Err("the title is longer than 300 characters".into());
+        }
+        if self.summary.chars().count() > 1000 {
+            return Err("the summary is longer than 1,000 characters".into());
+        }
+        if self.body.len() > 2_000_000 {
+            return Err("the body is larger than 2 MB".into());
+        }
+        if self.tags.iter().any(|t| t.trim().is_empty() || t.chars().count() > 60 || t.contains('/')) {
+            return Err("each tag must be 1–60 characters without `/`".into());
+        }
+        if self.status == Status::Published && self.published_at.is_none() {
+            return Err("a published item needs a publication date".into());
+        }
+        Ok(())
+    }
+}
+
+/// Enough of an item to link to it and list it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ItemRef {
+    pub id: i64,
+    pub group_id: i64,
+    pub kind: Kind,
+    pub lang: Language,
+    pub slug: Slug,
+    pub title: String,
+    pub summary: String,
+    pub category: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub published_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl ItemRef {
+    pub fn path(&self) -> String {
+        self.kind.path(&self.lang, &self.slug)
+    }
+}
+
+/// Which news to list.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct NewsFilter {
+    pub year: Option<i32>,
+    pub category: Option<String>,
+    pub tag: Option<String>,
+}
+
+/// A news category, named per language.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Category {
+    /// Stable key used in URLs, the same in every language.
+    pub key: Slug,
+    pub name: String,
+    /// Published news in this category in the language asked for.
+    pub count: u32,
+}
+
+/// One question and answer of the FAQ page.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FaqEntry {
+    pub id: i64,
+    pub lang: Language,
+    /// Anchor on the FAQ page, shared by the translations of one entry.
+    pub anchor: Slug,
+    pub position: i64,
+    pub question: String,
+    /// Markdown source.
+    pub answer: String,
+}
+
+/// One link of a language's main navigation.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct MenuEntry {
+    pub label: String,
+    /// A site path such as `/en/about/`.
+    pub path: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft() -> ItemDraft {
+        ItemDraft {
+            group_id: None,
+            kind: Kind::News,
+            lang: Language::parse("en").unwrap(),
+            slug: Slug::parse("x").unwrap(),
+            title: "T".into(),
+            summary: String::new(),
+            body: String::new(),
+            category: None,
+            tags: vec![],
+            status: Status::Draft,
+            published_at: None,
+        }
+    }
+
+    #[test]
+    fn kinds_and_statuses_round_trip() {
+        for k in Kind::ALL {
+            assert_eq!(k.as_str().parse::<Kind>().unwrap(), k);
+        }
+        for s in [Status::Draft, Status::Review, Status::Published, Status::Archived] {
+            assert_eq!(s.as_str().parse::<Status>().unwrap(), s);
+        }
+    }
+
+    #[test]
+    fn paths() {
+        let en = Language::parse("en").unwrap();
+        assert_eq!(Kind::News.path(&en, &Slug::parse("a").unwrap()), "/en/news/a/");
+        assert_eq!(Kind::Page.path(&en, &Slug::parse("about").unwrap()), "/en/about/");
+    }
+
+    #[test]
+    fn validation() {
+        assert!(draft().validate().is_ok());
+        let mut d = draft();
+        d.title = "  ".into();
+        assert!(d.validate().is_err());
+        let mut d = draft();
+        d.status = Status::Published;
+        assert!(d.validate().is_err());
+        let mut d = draft();
+        d.tags = vec!["a/b".into()];
+        assert!(d.validate().is_err());
+    }
+}

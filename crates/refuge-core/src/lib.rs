@@ -1,0 +1,22 @@
+//! Refuge's content model, owned here and shared by every other crate.
+//!
+//! This crate owns the domain types that validate on construction
+//! ([`Language`], [`Slug`], [`Email`], [`Role`]), the content records
+//! (articles, pages, FAQ entries, categories), the storage traits that the
+//! storage crate implements ([`store::ContentStore`], [`store::UserStore`]) and
+//! the Markdown → safe HTML conversion used everywhere content is shown.
+//!
+//! It must not know about SQL, HTTP or templates.
+
+pub mod content;
+pub mod lang;
+pub mod markdown;
+pub mod slug;
+pub mod store;
+pub mod user;
+
+pub use content::{Category, FaqEntry, Item, ItemDraft, ItemRef, Kind, MenuEntry, NewsFilter, Status};
+pub use lang::Language;
+pub use slug::Slug;
+pub use store::{ContentStore, StoreError, UserStore};
+pub use user::{Email, Role, User};

@@ -1,0 +1,12 @@
+//! SQLite storage for Refuge: implements the storage traits of
+//! `refuge-core` over one database file in the data folder.
+//!
+//! Owns the schema and its versioned migrations, opening (with clear errors
+//! for a damaged or newer database, never overwriting it), and password
+//! hashing. It must not know about HTTP or templates.
+
+mod content;
+mod db;
+mod users;
+
+pub use db::{OpenError, SqliteStore, SCHEMA_VERSION};
