@@ -4,7 +4,10 @@
 
 use time::OffsetDateTime;
 
-use crate::{Category, Email, FaqEntry, Item, ItemDraft, ItemRef, Kind, Language, MenuEntry, NewsFilter, Role, Slug, User};
+use crate::{
+    Category, Email, FaqEntry, Item, ItemDraft, ItemRef, Kind, Language, MenuEntry, NewsFilter,
+    Role, Slug, User,
+};
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -24,14 +27,21 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Content for the public site and the back office.
 pub trait ContentStore: Send + Sync {
     /// The published item of `kind` with `slug` in `lang`.
-    fn published_item(&self, kind: Kind, lang: &Language, slug: &Slug) -> StoreResult<Option<Item>>;
+    fn published_item(&self, kind: Kind, lang: &Language, slug: &Slug)
+    -> StoreResult<Option<Item>>;
     /// Published items of `kind` with `slug` in any language (for the
     /// language-switch fallback and slug redirects).
     fn published_by_slug_any_lang(&self, kind: Kind, slug: &Slug) -> StoreResult<Vec<ItemRef>>;
     /// The published language versions of a translation group.
     fn published_translations(&self, group_id: i64) -> StoreResult<Vec<ItemRef>>;
     /// One page of published news in `lang`, newest first, and the total count.
-    fn published_news(&self, lang: &Language, filter: &NewsFilter, offset: u32, limit: u32) -> StoreResult<(Vec<ItemRef>, u32)>;
+    fn published_news(
+        &self,
+        lang: &Language,
+        filter: &NewsFilter,
+        offset: u32,
+        limit: u32,
+    ) -> StoreResult<(Vec<ItemRef>, u32)>;
     /// Tags of the given items, by item id.
     fn tags_of(&self, item_ids: &[i64]) -> StoreResult<Vec<(i64, String)>>;
     /// Years with published news in `lang`, newest first, with counts.

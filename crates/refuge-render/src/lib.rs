@@ -1,1 +1,44 @@
-//! placeholder
+//! Rendering for Refuge: templates, interface strings, public routes and
+//! the rendered-page cache.
+//!
+//! One renderer, two outputs: the web server answers from [`PageCache`]
+//! filled by [`Site::resolve`], and static export writes the same bytes.
+//! Nothing here knows about HTTP: pages are bytes, a status code and the
+//! things they depend on ([`Dep`]).
+
+mod cache;
+mod locale;
+mod pages;
+pub mod routes;
+mod site;
+mod templates;
+
+pub use cache::{CachedPage, Dep, PageCache};
+pub use locale::{Locales, Strings};
+pub use site::{Message, Outcome, Rendered, Site, SiteConfig, deps_of_item};
+
+/// Why a page could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error(transparent)]
+    Store(#[from] refuge_core::StoreError),
+    #[error("template error: {0}")]
+    Template(String),
+    #[error("interface strings: {0}")]
+    Locale(String),
+    #[error("theme file {path}: {detail}")]
+    Theme { path: String, detail: String },
+}
+
+impl From<minijinja::Error> for RenderError {
+    fn from(e: minijinja::Error) -> Self {
+        // Include the template name and line, and the chain of causes.
+        let mut text = format!("{e:#}");
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            text.push_str(&format!(": {s}"));
+            source = s.source();
+        }
+        RenderError::Template(text)
+    }
+}

@@ -9,4 +9,4 @@ mod content;
 mod db;
 mod users;
 
-pub use db::{OpenError, SqliteStore, SCHEMA_VERSION};
+pub use db::{OpenError, SCHEMA_VERSION, SqliteStore};

@@ -1,1 +1,5 @@
-fn main(){}
+//! The `refuge` command: parses arguments and hands over to `refuge::cli`.
+
+fn main() -> std::process::ExitCode {
+    refuge::cli::run()
+}

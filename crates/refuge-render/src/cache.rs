@@ -1,0 +1,303 @@
+//! The rendered-page cache: each public page is rendered once per change
+//! and kept with gzip and brotli variants and a strong ETag.
+//!
+//! Every entry records what it shows ([`Dep`]); a change invalidates
+//! exactly the entries that depend on it. A generation counter makes sure
+//! a page rendered before an invalidation is never stored after it.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+use refuge_core::{Kind, Language, Slug};
+
+/// Something a page shows, whose change makes the page stale.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Dep {
+    /// Any language version of a translation group (articles, pages).
+    Group(i64),
+    /// Whatever lives at a slug of a kind, in any language (the
+    /// missing-translation page and slug redirects).
+    Slug(Kind, Slug),
+    /// The main news listings of a language: home, `/news/` pages, feeds.
+    News(Language),
+    /// The news of one year in a language.
+    Year(Language, i32),
+    /// The news of one category in a language.
+    Category(Language, String),
+    /// The news with one tag in a language.
+    Tag(Language, String),
+    /// The FAQ entries of a language.
+    Faq(Language),
+    /// Site-wide things: settings, menus, category names, templates.
+    Site,
+}
+
+/// A page ready to send: identity bytes and compressed variants.
+#[derive(Debug)]
+pub struct CachedPage {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub identity: Bytes,
+    pub gzip: Option<Bytes>,
+    pub brotli: Option<Bytes>,
+    /// Strong ETag of the identity bytes, quoted; variants add a suffix.
+    pub etag: String,
+    /// Whether the body may be cached for long (fingerprinted assets).
+    pub immutable: bool,
+}
+
+impl CachedPage {
+    /// Compresses `body` and computes its ETag.
+    pub fn new(status: u16, content_type: &'static str, body: Vec<u8>, immutable: bool) -> Self {
+        let gzip = gzip(&body)
+            .filter(|z| z.len() < body.len())
+            .map(Bytes::from);
+        let brotli = brotli(&body)
+            .filter(|z| z.len() < body.len())
+            .map(Bytes::from);
+        let etag = format!("\"{:x}-{:016x}\"", body.len(), fnv1a(&body));
+        Self {
+            status,
+            content_type,
+            identity: Bytes::from(body),
+            gzip,
+            brotli,
+            etag,
+            immutable,
+        }
+    }
+
+    /// Bytes held in memory by this entry.
+    pub fn weight(&self) -> usize {
+        self.identity.len()
+            + self.gzip.as_ref().map_or(0, Bytes::len)
+            + self.brotli.as_ref().map_or(0, Bytes::len)
+    }
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn gzip(body: &[u8]) -> Option<Vec<u8>> {
+    let mut enc = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 3),
+        flate2::Compression::best(),
+    );
+    enc.write_all(body).ok()?;
+    enc.finish().ok()
+}
+
+fn brotli(body: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(body.len() / 3);
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    let mut input = body;
+    brotli::BrotliCompress(&mut input, &mut out, &params).ok()?;
+    Some(out)
+}
+
+#[derive(Default)]
+struct Inner {
+    pages: HashMap<Arc<str>, Arc<CachedPage>>,
+    by_dep: HashMap<Dep, HashSet<Arc<str>>>,
+    bytes: usize,
+}
+
+/// Pages by path. Cheap to read from many threads.
+pub struct PageCache {
+    inner: RwLock<Inner>,
+    generation: AtomicU64,
+    max_bytes: usize,
+}
+
+impl PageCache {
+    /// A cache that holds at most about `max_bytes` of pages.
+    pub fn new(max_bytes: usize) -> Self {
+        Self {
+            inner: RwLock::new(Inner::default()),
+            generation: AtomicU64::new(0),
+            max_bytes,
+        }
+    }
+
+    /// The page cached for `key`, if any.
+    pub fn get(&self, key: &str) -> Option<Arc<CachedPage>> {
+        self.inner
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .pages
+            .get(key)
+            .cloned()
+    }
+
+    /// Call before rendering; pass the result to [`PageCache::insert`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Stores a page rendered since `generation`, unless something was
+    /// invalidated meanwhile (then the page may be stale: it is not kept).
+    pub fn insert(&self, key: &str, page: Arc<CachedPage>, deps: &[Dep], generation: u64) {
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        if self.generation.load(Ordering::Acquire) != generation {
+            return;
+        }
+        if inner.bytes + page.weight() > self.max_bytes {
+            Self::shrink(&mut inner, self.max_bytes / 2);
+        }
+        let key: Arc<str> = Arc::from(key);
+        inner.bytes += page.weight();
+        if let Some(old) = inner.pages.insert(key.clone(), page) {
+            inner.bytes -= old.weight();
+        }
+        for dep in deps {
+            inner
+                .by_dep
+                .entry(dep.clone())
+                .or_default()
+                .insert(key.clone());
+        }
+        inner.by_dep.entry(Dep::Site).or_default().insert(key);
+    }
+
+    fn shrink(inner: &mut Inner, target: usize) {
+        let victims: Vec<Arc<str>> = inner
+            .pages
+            .keys()
+            .take(inner.pages.len().div_ceil(2))
+            .cloned()
+            .collect();
+        for key in victims {
+            if inner.bytes <= target {
+                break;
+            }
+            if let Some(old) = inner.pages.remove(&key) {
+                inner.bytes -= old.weight();
+            }
+        }
+    }
+
+    /// Drops every page that depends on any of `deps`; returns how many.
+    pub fn invalidate(&self, deps: &[Dep]) -> usize {
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        let mut removed = 0;
+        for dep in deps {
+            let Some(keys) = inner.by_dep.remove(dep) else {
+                continue;
+            };
+            for key in keys {
+                if let Some(old) = inner.pages.remove(&key) {
+                    inner.bytes -= old.weight();
+                    removed += 1;
+                }
+            }
+        }
+        if deps.contains(&Dep::Site) {
+            inner.by_dep.clear();
+        }
+        removed
+    }
+
+    /// Number of pages held.
+    pub fn len(&self) -> usize {
+        self.inner
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .pages
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(text: &str) -> Arc<CachedPage> {
+        Arc::new(CachedPage::new(
+            200,
+            "text/html; charset=utf-8",
+            text.as_bytes().to_vec(),
+            false,
+        ))
+    }
+
+    fn en() -> Language {
+        Language::parse("en").unwrap()
+    }
+
+    #[test]
+    fn variants_decompress_to_the_same_bytes() {
+        let body = "<p>北朝鮮難民 refugees</p>".repeat(200);
+        let p = page(&body);
+        let mut out = String::new();
+        std::io::Read::read_to_string(
+            &mut flate2::read::GzDecoder::new(&p.gzip.as_ref().unwrap()[..]),
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(out, body);
+        let mut out = Vec::new();
+        brotli::BrotliDecompress(&mut &p.brotli.as_ref().unwrap()[..], &mut out).unwrap();
+        assert_eq!(out, body.as_bytes());
+        assert!(p.brotli.as_ref().unwrap().len() < body.len() / 10);
+        assert_eq!(p.etag, page(&body).etag, "strong ETag is stable");
+        assert_ne!(p.etag, page("other").etag);
+        assert!(
+            page("x").gzip.is_none(),
+            "no variant when compression does not help"
+        );
+    }
+
+    #[test]
+    fn invalidates_exactly_the_dependent_pages() {
+        let cache = PageCache::new(1 << 20);
+        let g = cache.generation();
+        cache.insert("/en/news/a/", page("a"), &[Dep::Group(1)], g);
+        cache.insert("/en/news/", page("list"), &[Dep::News(en())], g);
+        cache.insert("/en/about/", page("about"), &[Dep::Group(2)], g);
+        assert_eq!(cache.invalidate(&[Dep::Group(1), Dep::News(en())]), 2);
+        assert!(cache.get("/en/news/a/").is_none());
+        assert!(cache.get("/en/news/").is_none());
+        assert!(cache.get("/en/about/").is_some());
+        assert_eq!(cache.invalidate(&[Dep::Site]), 1);
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn stale_render_is_not_stored() {
+        let cache = PageCache::new(1 << 20);
+        let g = cache.generation();
+        cache.invalidate(&[Dep::Group(9)]);
+        cache.insert("/en/", page("old"), &[], g);
+        assert!(cache.get("/en/").is_none());
+    }
+
+    #[test]
+    fn stays_within_its_budget() {
+        let cache = PageCache::new(10_000);
+        for i in 0..100 {
+            let g = cache.generation();
+            cache.insert(&format!("/p{i}/"), page(&"x".repeat(900)), &[], g);
+        }
+        let total: usize = (0..100)
+            .filter_map(|i| cache.get(&format!("/p{i}/")))
+            .map(|p| p.weight())
+            .sum();
+        assert!(total <= 10_000, "{total}");
+        assert!(cache.len() >= 5);
+    }
+}

@@ -1,0 +1,157 @@
+//! Interface strings per language, and date formatting.
+//!
+//! English and Japanese are embedded; a theme may override any string in
+//! `theme/locales/{lang}.toml` and add languages. A configured language
+//! without strings of its own falls back to English, with a warning.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use refuge_core::Language;
+use time::OffsetDateTime;
+
+use crate::RenderError;
+
+const EMBEDDED: &[(&str, &str)] = &[
+    ("en", include_str!("../../../locales/en.toml")),
+    ("ja", include_str!("../../../locales/ja.toml")),
+];
+
+/// The strings of one language.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(transparent)]
+pub struct Strings(BTreeMap<String, String>);
+
+impl Strings {
+    /// The string for `key` (the key itself if missing, which a test forbids).
+    pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
+        self.0.get(key).map_or(key, String::as_str)
+    }
+
+    /// A date in this language's style, e.g. `20 July 2002` or `2002年7月20日`.
+    pub fn date(&self, date: OffsetDateTime) -> String {
+        let month = self
+            .get(&format!("month_{}", u8::from(date.month())))
+            .to_owned();
+        self.get("date_format")
+            .replace("{day}", &date.day().to_string())
+            .replace("{month}", &month)
+            .replace("{year}", &date.year().to_string())
+    }
+}
+
+fn parse(text: &str, origin: &str) -> Result<BTreeMap<String, String>, RenderError> {
+    toml::from_str(text).map_err(|e| RenderError::Locale(format!("{origin}: {e}")))
+}
+
+/// Strings for every configured language.
+#[derive(Debug)]
+pub struct Locales {
+    by_lang: HashMap<Language, Arc<Strings>>,
+}
+
+impl Locales {
+    /// Loads strings for `languages`, with overrides from `theme_dir/locales/`.
+    pub fn load(languages: &[Language], theme_dir: Option<&Path>) -> Result<Self, RenderError> {
+        let english = parse(EMBEDDED[0].1, "locales/en.toml")?;
+        let mut by_lang = HashMap::new();
+        for lang in languages {
+            let mut strings = match EMBEDDED.iter().find(|(code, _)| *code == lang.as_str()) {
+                Some((code, text)) => parse(text, &format!("locales/{code}.toml"))?,
+                None => BTreeMap::new(),
+            };
+            if let Some(dir) = theme_dir {
+                let path = dir.join("locales").join(format!("{lang}.toml"));
+                if path.is_file() {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| RenderError::Locale(format!("{}: {e}", path.display())))?;
+                    strings.extend(parse(&text, &path.display().to_string())?);
+                }
+            }
+            let missing: Vec<&String> = english
+                .keys()
+                .filter(|k| !strings.contains_key(*k))
+                .collect();
+            if !missing.is_empty() {
+                tracing::warn!(
+                    %lang,
+                    missing = missing.len(),
+                    "interface strings missing for this language; English is used for them (add theme/locales/{lang}.toml)"
+                );
+                for key in missing.into_iter().cloned().collect::<Vec<_>>() {
+                    strings.insert(key.clone(), english[&key].clone());
+                }
+            }
+            by_lang.insert(lang.clone(), Arc::new(Strings(strings)));
+        }
+        Ok(Self { by_lang })
+    }
+
+    /// Strings of `lang` (which must be configured).
+    pub fn get(&self, lang: &Language) -> Arc<Strings> {
+        self.by_lang.get(lang).cloned().unwrap_or_else(|| {
+            // Only configured languages reach rendering; keep going anyway.
+            self.by_lang
+                .values()
+                .next()
+                .cloned()
+                .unwrap_or_else(|| Arc::new(Strings(BTreeMap::new())))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn lang(code: &str) -> Language {
+        Language::parse(code).unwrap()
+    }
+
+    #[test]
+    fn english_and_japanese_have_the_same_keys() {
+        let en = parse(EMBEDDED[0].1, "en").unwrap();
+        let ja = parse(EMBEDDED[1].1, "ja").unwrap();
+        let en_keys: Vec<_> = en.keys().collect();
+        let ja_keys: Vec<_> = ja.keys().collect();
+        assert_eq!(en_keys, ja_keys);
+        assert!(ja.values().all(|v| !v.trim().is_empty()));
+    }
+
+    #[test]
+    fn dates_per_language() {
+        let locales = Locales::load(&[lang("en"), lang("ja")], None).unwrap();
+        let d = datetime!(2002-07-20 12:00 UTC);
+        assert_eq!(locales.get(&lang("en")).date(d), "20 July 2002");
+        assert_eq!(locales.get(&lang("ja")).date(d), "2002年7月20日");
+    }
+
+    #[test]
+    fn theme_overrides_and_new_languages() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("locales")).unwrap();
+        std::fs::write(
+            dir.path().join("locales/en.toml"),
+            "search_button = \"Find\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("locales/ko.toml"),
+            "language_name = \"한국어\"\n",
+        )
+        .unwrap();
+        let locales = Locales::load(&[lang("en"), lang("ko")], Some(dir.path())).unwrap();
+        assert_eq!(locales.get(&lang("en")).get("search_button"), "Find");
+        assert_eq!(locales.get(&lang("ko")).get("language_name"), "한국어");
+        assert_eq!(
+            locales.get(&lang("ko")).get("search_title"),
+            "Search",
+            "falls back to English"
+        );
+        std::fs::write(dir.path().join("locales/en.toml"), "search_button = [").unwrap();
+        let err = Locales::load(&[lang("en")], Some(dir.path())).unwrap_err();
+        assert!(err.to_string().contains("en.toml"), "{err}");
+    }
+}

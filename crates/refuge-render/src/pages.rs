@@ -1,0 +1,442 @@
+//! Rendering of each kind of public page.
+
+use std::collections::HashMap;
+
+use refuge_core::markdown::{excerpt, to_plain_text, to_safe_html};
+use refuge_core::{Item, ItemRef, Kind, Language, NewsFilter, Slug};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::cache::Dep;
+use crate::routes::{Scope, encode_segment};
+use crate::site::{Outcome, Rendered, Site};
+use minijinja::value::Serde;
+
+use crate::RenderError;
+
+#[derive(Serialize)]
+struct CategoryLink {
+    name: String,
+    path: String,
+}
+
+#[derive(Serialize)]
+struct ListEntry {
+    path: String,
+    title: String,
+    summary: String,
+    date: String,
+    date_iso: String,
+    category: Option<CategoryLink>,
+}
+
+#[derive(Serialize)]
+struct ItemView {
+    title: String,
+    date: String,
+    date_iso: String,
+    category: Option<CategoryLink>,
+    tags: Vec<CategoryLink>,
+}
+
+#[derive(Serialize)]
+struct Translation {
+    lang: Language,
+    name: String,
+    path: String,
+    title: String,
+}
+
+#[derive(Serialize)]
+struct Counted {
+    name: String,
+    path: String,
+    count: u32,
+}
+
+#[derive(Serialize)]
+struct YearLink {
+    year: i32,
+    path: String,
+    count: u32,
+}
+
+#[derive(Serialize)]
+struct Archive {
+    years: Vec<YearLink>,
+    categories: Vec<Counted>,
+    tags: Vec<Counted>,
+}
+
+#[derive(Serialize)]
+struct PageLink {
+    number: u32,
+    path: String,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct FaqView {
+    anchor: String,
+    question: String,
+    answer_html: String,
+}
+
+fn iso_date(d: Option<OffsetDateTime>) -> String {
+    d.map(|d| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()))
+        .unwrap_or_default()
+}
+
+/// Page numbers to show: first, last, and two either side of the current.
+fn page_links(scope: &Scope, lang: &Language, page: u32, pages: u32) -> Vec<PageLink> {
+    (1..=pages)
+        .filter(|n| *n == 1 || *n == pages || n.abs_diff(page) <= 2)
+        .map(|n| PageLink {
+            number: n,
+            path: scope.path(lang, n),
+            current: n == page,
+        })
+        .collect()
+}
+
+impl Site {
+    fn category_names(&self, lang: &Language) -> Result<HashMap<String, String>, RenderError> {
+        Ok(self
+            .store
+            .categories(lang)?
+            .into_iter()
+            .map(|c| (c.key.to_string(), c.name))
+            .collect())
+    }
+
+    fn list_entries(
+        &self,
+        lang: &Language,
+        items: &[ItemRef],
+    ) -> Result<Vec<ListEntry>, RenderError> {
+        let t = self.strings(lang);
+        let names = self.category_names(lang)?;
+        Ok(items
+            .iter()
+            .map(|i| ListEntry {
+                path: i.path(),
+                title: i.title.clone(),
+                summary: i.summary.clone(),
+                date: i.published_at.map(|d| t.date(d)).unwrap_or_default(),
+                date_iso: iso_date(i.published_at),
+                category: i.category.as_ref().map(|key| CategoryLink {
+                    name: names.get(key).cloned().unwrap_or_else(|| key.clone()),
+                    path: Scope::Category(Slug::parse(key).unwrap_or_else(|_| i.slug.clone()))
+                        .path(lang, 1),
+                }),
+            })
+            .collect())
+    }
+
+    pub(crate) fn home(&self, lang: &Language) -> Result<Rendered, RenderError> {
+        let path = format!("/{lang}/");
+        let mut chrome = self.chrome(lang, &path, None)?;
+        let everywhere: Vec<(Language, String)> = self
+            .languages()
+            .iter()
+            .map(|l| (l.clone(), format!("/{l}/")))
+            .collect();
+        self.set_languages(&mut chrome, lang, &everywhere, |l| format!("/{l}/"));
+        let intro_md = self.store.setting("home_intro", lang)?.unwrap_or_default();
+        chrome.description =
+            Some(excerpt(&to_plain_text(&intro_md), 160)).filter(|d| !d.is_empty());
+        let intro_title = self.store.setting("home_title", lang)?;
+        let (latest, _) = self
+            .store
+            .published_news(lang, &NewsFilter::default(), 0, 5)?;
+        let html = self
+            .env
+            .get_template("home.html")?
+            .render(minijinja::context! {
+                intro_title => Serde(intro_title),
+                intro_html => Serde(to_safe_html(&intro_md)),
+                items => Serde(self.list_entries(lang, &latest)?),
+                featured => Serde(()),
+                ..Serde(&chrome),
+            })?;
+        Ok(Rendered::html(200, html, vec![Dep::News(lang.clone())]))
+    }
+
+    pub(crate) fn news_list(
+        &self,
+        lang: &Language,
+        scope: &Scope,
+        page: u32,
+    ) -> Result<Outcome, RenderError> {
+        let t = self.strings(lang);
+        let size = self.config.page_size.max(1);
+        let mut filter = NewsFilter::default();
+        let mut deps = Vec::new();
+        let heading = match scope {
+            Scope::All => {
+                deps.push(Dep::News(lang.clone()));
+                t.get("news_title").to_owned()
+            }
+            Scope::Year(y) => {
+                filter.year = Some(*y);
+                deps.extend(self.languages().iter().map(|l| Dep::Year(l.clone(), *y)));
+                t.get("news_in_year").replace("{year}", &y.to_string())
+            }
+            Scope::Category(key) => {
+                filter.category = Some(key.to_string());
+                deps.extend(
+                    self.languages()
+                        .iter()
+                        .map(|l| Dep::Category(l.clone(), key.to_string())),
+                );
+                let names = self.category_names(lang)?;
+                let Some(name) = names.get(key.as_str()) else {
+                    return Ok(Outcome::NotFound(lang.clone()));
+                };
+                t.get("news_in_category").replace("{category}", name)
+            }
+            Scope::Tag(tag) => {
+                filter.tag = Some(tag.clone());
+                deps.extend(
+                    self.languages()
+                        .iter()
+                        .map(|l| Dep::Tag(l.clone(), tag.clone())),
+                );
+                t.get("news_tagged").replace("{tag}", tag)
+            }
+        };
+        let (items, total) =
+            self.store
+                .published_news(lang, &filter, (page - 1).saturating_mul(size), size)?;
+        let pages = total.div_ceil(size).max(1);
+        let empty_scope = total == 0 && !matches!(scope, Scope::All | Scope::Category(_));
+        if page > pages || empty_scope {
+            return Ok(Outcome::NotFound(lang.clone()));
+        }
+        let path = scope.path(lang, page);
+        let mut title = heading.clone();
+        if page > 1 {
+            title = format!(
+                "{title} ({})",
+                t.get("page_of")
+                    .replace("{page}", &page.to_string())
+                    .replace("{pages}", &pages.to_string())
+            );
+        }
+        let mut chrome = self.chrome(lang, &path, Some(title))?;
+        // The same listing in other languages, where it has something.
+        let mut available = vec![(lang.clone(), path.clone())];
+        for other in self.other_languages(lang) {
+            let exists = match scope {
+                Scope::All => true,
+                Scope::Year(_) | Scope::Tag(_) => {
+                    self.store.published_news(&other, &filter, 0, 1)?.1 > 0
+                }
+                Scope::Category(key) => self.category_names(&other)?.contains_key(key.as_str()),
+            };
+            if exists && page == 1 {
+                available.push((other.clone(), scope.path(&other, 1)));
+            }
+        }
+        self.set_languages(&mut chrome, lang, &available, |l| format!("/{l}/news/"));
+        let archive = if *scope == Scope::All {
+            Some(Archive {
+                years: self
+                    .store
+                    .news_years(lang)?
+                    .into_iter()
+                    .map(|(year, count)| YearLink {
+                        year,
+                        path: Scope::Year(year).path(lang, 1),
+                        count,
+                    })
+                    .collect(),
+                categories: self
+                    .store
+                    .categories(lang)?
+                    .into_iter()
+                    .filter(|c| c.count > 0)
+                    .map(|c| Counted {
+                        path: Scope::Category(c.key).path(lang, 1),
+                        name: c.name,
+                        count: c.count,
+                    })
+                    .collect(),
+                tags: self
+                    .store
+                    .tags(lang)?
+                    .into_iter()
+                    .map(|(name, count)| Counted {
+                        path: format!("/{lang}/news/tag/{}/", encode_segment(&name)),
+                        name,
+                        count,
+                    })
+                    .collect(),
+            })
+        } else {
+            None
+        };
+        let html = self
+            .env
+            .get_template("news_list.html")?
+            .render(minijinja::context! {
+                heading => Serde(heading),
+                intro => Serde(if *scope == Scope::All { Some(t.get("news_intro")) } else { None }),
+                items => Serde(self.list_entries(lang, &items)?),
+                page => Serde(page),
+                pages => Serde(pages),
+                prev_path => Serde((page > 1).then(|| scope.path(lang, page - 1))),
+                next_path => Serde((page < pages).then(|| scope.path(lang, page + 1))),
+                page_links => Serde(page_links(scope, lang, page, pages)),
+                archive => Serde(archive),
+                ..Serde(&chrome),
+            })?;
+        Ok(Outcome::Page(Rendered::html(200, html, deps)))
+    }
+
+    pub(crate) fn item(
+        &self,
+        lang: &Language,
+        kind: Kind,
+        slug: &Slug,
+    ) -> Result<Outcome, RenderError> {
+        match self.store.published_item(kind, lang, slug)? {
+            Some(item) => self.render_item(&item).map(Outcome::Page),
+            None => self.elsewhere(lang, kind, slug),
+        }
+    }
+
+    /// No item at this slug in `lang`: redirect to its translation under
+    /// another slug, or say that it is not translated, or not found.
+    fn elsewhere(&self, lang: &Language, kind: Kind, slug: &Slug) -> Result<Outcome, RenderError> {
+        let others = self.store.published_by_slug_any_lang(kind, slug)?;
+        let Some(first) = others.first() else {
+            return Ok(Outcome::NotFound(lang.clone()));
+        };
+        let translations = self.store.published_translations(first.group_id)?;
+        if let Some(own) = translations.iter().find(|t| t.lang == *lang) {
+            return Ok(Outcome::Redirect(own.path()));
+        }
+        let t = self.strings(lang);
+        let path = kind.path(lang, slug);
+        let mut chrome = self.chrome(
+            lang,
+            &path,
+            Some(t.get("translation_missing_title").to_owned()),
+        )?;
+        chrome.noindex = true;
+        let available: Vec<(Language, String)> = translations
+            .iter()
+            .map(|t| (t.lang.clone(), t.path()))
+            .collect();
+        self.set_languages(&mut chrome, lang, &available, |l| kind.path(l, slug));
+        chrome.alternates.clear();
+        let html =
+            self.env
+                .get_template("translation_missing.html")?
+                .render(minijinja::context! {
+                    translations => Serde(self.translation_views(&translations, None)),
+                    ..Serde(&chrome),
+                })?;
+        Ok(Outcome::Page(Rendered::html(
+            200,
+            html,
+            vec![Dep::Group(first.group_id), Dep::Slug(kind, slug.clone())],
+        )))
+    }
+
+    fn translation_views(
+        &self,
+        translations: &[ItemRef],
+        except: Option<&Language>,
+    ) -> Vec<Translation> {
+        translations
+            .iter()
+            .filter(|t| Some(&t.lang) != except && self.languages().contains(&t.lang))
+            .map(|t| Translation {
+                lang: t.lang.clone(),
+                name: self.strings(&t.lang).get("language_name").to_owned(),
+                path: t.path(),
+                title: t.title.clone(),
+            })
+            .collect()
+    }
+
+    fn render_item(&self, item: &Item) -> Result<Rendered, RenderError> {
+        let lang = &item.lang;
+        let t = self.strings(lang);
+        let path = item.path();
+        let mut chrome = self.chrome(lang, &path, Some(item.title.clone()))?;
+        let translations = self.store.published_translations(item.group_id)?;
+        let available: Vec<(Language, String)> = translations
+            .iter()
+            .filter(|t| self.languages().contains(&t.lang))
+            .map(|t| (t.lang.clone(), t.path()))
+            .collect();
+        self.set_languages(&mut chrome, lang, &available, |l| {
+            item.kind.path(l, &item.slug)
+        });
+        let description = if item.summary.is_empty() {
+            excerpt(&to_plain_text(&item.body), 160)
+        } else {
+            item.summary.clone()
+        };
+        chrome.description = Some(description).filter(|d| !d.is_empty());
+        let mut deps = vec![
+            Dep::Group(item.group_id),
+            Dep::Slug(item.kind, item.slug.clone()),
+        ];
+        let faq = if item.kind == Kind::Page && item.slug.as_str() == "faq" {
+            deps.push(Dep::Faq(lang.clone()));
+            self.store
+                .faq(lang)?
+                .into_iter()
+                .map(|e| FaqView {
+                    anchor: e.anchor.to_string(),
+                    question: e.question,
+                    answer_html: to_safe_html(&e.answer),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let names = self.category_names(lang)?;
+        let template = match item.kind {
+            Kind::News => {
+                chrome.og_type = "article";
+                "article.html"
+            }
+            Kind::Page => "page.html",
+        };
+        let view = ItemView {
+            date: item.published_at.map(|d| t.date(d)).unwrap_or_default(),
+            date_iso: iso_date(item.published_at),
+            category: item.category.as_ref().and_then(|key| {
+                names.get(key).map(|name| CategoryLink {
+                    name: name.clone(),
+                    path: format!("/{lang}/news/category/{key}/"),
+                })
+            }),
+            tags: item
+                .tags
+                .iter()
+                .map(|tag| CategoryLink {
+                    name: tag.clone(),
+                    path: format!("/{lang}/news/tag/{}/", encode_segment(tag)),
+                })
+                .collect(),
+            title: item.title.clone(),
+        };
+        let html = self
+            .env
+            .get_template(template)?
+            .render(minijinja::context! {
+                item => Serde(view),
+                body_html => Serde(to_safe_html(&item.body)),
+                translations => Serde(self.translation_views(&translations, Some(lang))),
+                faq => Serde(faq),
+                ..Serde(&chrome),
+            })?;
+        Ok(Rendered::html(200, html, deps))
+    }
+}

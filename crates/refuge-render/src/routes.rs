@@ -1,0 +1,346 @@
+//! Public URLs: parsing a request path into a [`Route`] and back.
+//!
+//! Every route has exactly one canonical path; any other spelling of it
+//! (missing trailing slash, lower-case percent escapes, `/page/1/`)
+//! redirects there, so the cache holds each page once.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use refuge_core::{Kind, Language, Slug};
+
+/// Characters escaped in path segments: everything but unreserved ones.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Paths longer than this are never a page.
+pub const MAX_PATH: usize = 1024;
+
+/// Which news a listing shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Year(i32),
+    Category(Slug),
+    Tag(String),
+}
+
+/// A public page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    Home(Language),
+    News {
+        lang: Language,
+        scope: Scope,
+        page: u32,
+    },
+    Item {
+        lang: Language,
+        kind: Kind,
+        slug: Slug,
+    },
+}
+
+/// What a request path means.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed {
+    Route(Route),
+    /// The same page lives at this canonical path.
+    Redirect(String),
+    /// No such page; the language to answer in, if the path names one.
+    NotFound(Option<Language>),
+}
+
+/// Escapes one path segment.
+pub fn encode_segment(text: &str) -> String {
+    utf8_percent_encode(text, SEGMENT).to_string()
+}
+
+impl Scope {
+    fn base(&self, lang: &Language) -> String {
+        match self {
+            Scope::All => format!("/{lang}/news/"),
+            Scope::Year(y) => format!("/{lang}/news/{y}/"),
+            Scope::Category(c) => format!("/{lang}/news/category/{c}/"),
+            Scope::Tag(t) => format!("/{lang}/news/tag/{}/", encode_segment(t)),
+        }
+    }
+
+    /// The path of page `page` (1-based) of this listing.
+    pub fn path(&self, lang: &Language, page: u32) -> String {
+        let base = self.base(lang);
+        if page <= 1 {
+            base
+        } else {
+            format!("{base}page/{page}/")
+        }
+    }
+}
+
+impl Route {
+    pub fn lang(&self) -> &Language {
+        match self {
+            Route::Home(lang) | Route::News { lang, .. } | Route::Item { lang, .. } => lang,
+        }
+    }
+
+    /// The canonical path.
+    pub fn path(&self) -> String {
+        match self {
+            Route::Home(lang) => format!("/{lang}/"),
+            Route::News { lang, scope, page } => scope.path(lang, *page),
+            Route::Item { lang, kind, slug } => kind.path(lang, slug),
+        }
+    }
+}
+
+fn page_number(text: &str) -> Option<u32> {
+    if text.is_empty() || text.len() > 6 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok().filter(|n| *n >= 1)
+}
+
+fn year(text: &str) -> Option<i32> {
+    if text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit()) {
+        text.parse().ok().filter(|y| (1900..=2999).contains(y))
+    } else {
+        None
+    }
+}
+
+/// Parses a request path (as sent, percent-encoded) against the site's
+/// languages.
+pub fn parse(path: &str, languages: &[Language]) -> Parsed {
+    if path.len() > MAX_PATH || !path.starts_with('/') {
+        return Parsed::NotFound(None);
+    }
+    let mut raw = path[1..].split('/');
+    let first = raw.next().unwrap_or_default();
+    let Some(lang) = Language::parse(first)
+        .ok()
+        .filter(|l| languages.contains(l))
+    else {
+        return Parsed::NotFound(None);
+    };
+    let mut segments = Vec::new();
+    for segment in raw {
+        match percent_decode_str(segment).decode_utf8() {
+            Ok(s) => segments.push(s.into_owned()),
+            Err(_) => return Parsed::NotFound(Some(lang)),
+        }
+    }
+    if segments.last().is_some_and(String::is_empty) {
+        segments.pop();
+    }
+    let not_found = || Parsed::NotFound(Some(lang.clone()));
+    let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let (scope_parts, page) = match parts.as_slice() {
+        [rest @ .., "page", n] if rest.first() == Some(&"news") => match page_number(n) {
+            Some(n) => (rest, n),
+            None => return not_found(),
+        },
+        other => (other, 1),
+    };
+    let route = match scope_parts {
+        [] => Route::Home(lang.clone()),
+        ["home"] => Route::Home(lang.clone()),
+        ["news"] => Route::News {
+            lang: lang.clone(),
+            scope: Scope::All,
+            page,
+        },
+        ["news", "category", key] => match Slug::parse(key) {
+            Ok(key) => Route::News {
+                lang: lang.clone(),
+                scope: Scope::Category(key),
+                page,
+            },
+            Err(_) => return not_found(),
+        },
+        ["news", "tag", tag] if !tag.is_empty() && tag.chars().count() <= 60 => Route::News {
+            lang: lang.clone(),
+            scope: Scope::Tag((*tag).to_owned()),
+            page,
+        },
+        ["news", y] if year(y).is_some() => Route::News {
+            lang: lang.clone(),
+            scope: Scope::Year(year(y).unwrap_or_default()),
+            page,
+        },
+        ["news", slug] if page == 1 => match Slug::parse(slug) {
+            Ok(slug) => Route::Item {
+                lang: lang.clone(),
+                kind: Kind::News,
+                slug,
+            },
+            Err(_) => return not_found(),
+        },
+        [slug] if page == 1 => match Slug::parse(slug) {
+            Ok(slug) => Route::Item {
+                lang: lang.clone(),
+                kind: Kind::Page,
+                slug,
+            },
+            Err(_) => return not_found(),
+        },
+        _ => return not_found(),
+    };
+    let canonical = route.path();
+    if canonical == path {
+        Parsed::Route(route)
+    } else {
+        Parsed::Redirect(canonical)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn langs() -> Vec<Language> {
+        vec![
+            Language::parse("en").unwrap(),
+            Language::parse("ja").unwrap(),
+        ]
+    }
+
+    fn route(path: &str) -> Route {
+        match parse(path, &langs()) {
+            Parsed::Route(r) => r,
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+
+    fn en() -> Language {
+        Language::parse("en").unwrap()
+    }
+
+    #[test]
+    fn parses_every_kind_of_page() {
+        assert_eq!(route("/en/"), Route::Home(en()));
+        assert_eq!(
+            route("/en/news/"),
+            Route::News {
+                lang: en(),
+                scope: Scope::All,
+                page: 1
+            }
+        );
+        assert_eq!(
+            route("/en/news/page/3/"),
+            Route::News {
+                lang: en(),
+                scope: Scope::All,
+                page: 3
+            }
+        );
+        assert_eq!(
+            route("/en/news/2002/"),
+            Route::News {
+                lang: en(),
+                scope: Scope::Year(2002),
+                page: 1
+            }
+        );
+        assert_eq!(
+            route("/en/news/2002/page/2/"),
+            Route::News {
+                lang: en(),
+                scope: Scope::Year(2002),
+                page: 2
+            }
+        );
+        let cat = Slug::parse("reports").unwrap();
+        assert_eq!(
+            route("/en/news/category/reports/"),
+            Route::News {
+                lang: en(),
+                scope: Scope::Category(cat),
+                page: 1
+            }
+        );
+        assert_eq!(
+            route("/en/news/tag/%E9%9B%A3%E6%B0%91/"),
+            Route::News {
+                lang: en(),
+                scope: Scope::Tag("難民".into()),
+                page: 1
+            }
+        );
+        let slug = Slug::parse("two-faced").unwrap();
+        assert_eq!(
+            route("/en/news/two-faced/"),
+            Route::Item {
+                lang: en(),
+                kind: Kind::News,
+                slug
+            }
+        );
+        let about = Slug::parse("about").unwrap();
+        assert_eq!(
+            route("/en/about/"),
+            Route::Item {
+                lang: en(),
+                kind: Kind::Page,
+                slug: about
+            }
+        );
+    }
+
+    #[test]
+    fn redirects_to_canonical_paths() {
+        let l = langs();
+        assert_eq!(parse("/en", &l), Parsed::Redirect("/en/".into()));
+        assert_eq!(parse("/en/news", &l), Parsed::Redirect("/en/news/".into()));
+        assert_eq!(
+            parse("/en/news/page/1/", &l),
+            Parsed::Redirect("/en/news/".into())
+        );
+        assert_eq!(
+            parse("/EN/about/", &l),
+            Parsed::Redirect("/en/about/".into())
+        );
+        assert_eq!(parse("/en/home/", &l), Parsed::Redirect("/en/".into()));
+        assert_eq!(
+            parse("/en/news/tag/%e9%9b%a3%e6%b0%91/", &l),
+            Parsed::Redirect("/en/news/tag/%E9%9B%A3%E6%B0%91/".into())
+        );
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_page() {
+        let l = langs();
+        let en = Some(en());
+        assert_eq!(parse("/", &l), Parsed::NotFound(None));
+        assert_eq!(parse("/fr/", &l), Parsed::NotFound(None));
+        assert_eq!(parse("/../etc/passwd", &l), Parsed::NotFound(None));
+        assert_eq!(parse("/en/Bad_Slug/", &l), Parsed::NotFound(en.clone()));
+        assert_eq!(parse("/en/news/page/0/", &l), Parsed::NotFound(en.clone()));
+        assert_eq!(parse("/en/news/page/x/", &l), Parsed::NotFound(en.clone()));
+        assert_eq!(parse("/en/about/page/2/", &l), Parsed::NotFound(en.clone()));
+        assert_eq!(parse("/en/%FF%FE/", &l), Parsed::NotFound(en.clone()));
+        assert_eq!(parse("/en/a/b/c/", &l), Parsed::NotFound(en.clone()));
+        assert_eq!(parse("/en//", &l), Parsed::NotFound(en.clone()));
+        assert_eq!(
+            parse(&format!("/en/{}/", "a".repeat(2000)), &l),
+            Parsed::NotFound(None)
+        );
+        assert_eq!(parse("/en/news/0999/", &l), Parsed::NotFound(en));
+    }
+
+    #[test]
+    fn paths_round_trip() {
+        let l = langs();
+        for path in [
+            "/ja/",
+            "/ja/news/page/12/",
+            "/ja/news/tag/%E5%BC%B7%E5%88%B6%E9%80%81%E9%82%84/page/2/",
+            "/en/faq/",
+        ] {
+            assert_eq!(route(path).path(), path);
+            assert!(matches!(parse(path, &l), Parsed::Route(_)));
+        }
+    }
+}

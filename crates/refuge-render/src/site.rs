@@ -1,0 +1,420 @@
+//! The site: configuration, page chrome shared by every page, and the
+//! entry point [`Site::resolve`] from a path to a rendered page.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use minijinja::Environment;
+use minijinja::value::Serde;
+use refuge_core::{ContentStore, Item, Kind, Language, MenuEntry};
+use serde::Serialize;
+
+use crate::cache::Dep;
+use crate::locale::{Locales, Strings};
+use crate::routes::{self, Parsed, Route};
+use crate::{RenderError, templates};
+
+const DEFAULT_CSS: &str = include_str!("../../../static/style.css");
+
+/// What the renderer needs to know about the site.
+#[derive(Clone, Debug)]
+pub struct SiteConfig {
+    /// Absolute base URL without trailing slash, e.g. `https://example.org`.
+    pub base_url: String,
+    /// Configured languages; the first is the default.
+    pub languages: Vec<Language>,
+    /// `theme/` in the data folder, if any.
+    pub theme_dir: Option<PathBuf>,
+    /// News items per listing page.
+    pub page_size: u32,
+}
+
+/// A page ready to cache or write.
+#[derive(Debug)]
+pub struct Rendered {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+    pub deps: Vec<Dep>,
+    /// Fingerprinted assets may be cached by clients for a year.
+    pub immutable: bool,
+}
+
+impl Rendered {
+    pub(crate) fn html(status: u16, body: String, deps: Vec<Dep>) -> Self {
+        Self {
+            status,
+            content_type: "text/html; charset=utf-8",
+            body: body.into_bytes(),
+            deps,
+            immutable: false,
+        }
+    }
+}
+
+/// What a path leads to.
+#[derive(Debug)]
+pub enum Outcome {
+    Page(Rendered),
+    /// Moved permanently to this path.
+    Redirect(String),
+    /// Nothing here; answer with the not-found page of this language.
+    NotFound(Language),
+}
+
+/// The plain pages shown when something is not right.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Message {
+    NotFound,
+    BadRequest,
+    TooManyRequests,
+    Error,
+}
+
+impl Message {
+    pub fn status(self) -> u16 {
+        match self {
+            Message::NotFound => 404,
+            Message::BadRequest => 400,
+            Message::TooManyRequests => 429,
+            Message::Error => 500,
+        }
+    }
+
+    fn keys(self) -> (&'static str, &'static str) {
+        match self {
+            Message::NotFound => ("not_found_title", "not_found_text"),
+            Message::BadRequest => ("bad_request_title", "bad_request_text"),
+            Message::TooManyRequests => ("too_many_title", "too_many_text"),
+            Message::Error => ("error_title", "error_text"),
+        }
+    }
+}
+
+/// The public site.
+pub struct Site {
+    pub(crate) store: Arc<dyn ContentStore>,
+    pub(crate) config: SiteConfig,
+    pub(crate) env: Environment<'static>,
+    pub(crate) locales: Locales,
+    css: Vec<u8>,
+    css_path: String,
+}
+
+#[derive(Serialize)]
+pub(crate) struct Link {
+    pub lang: Language,
+    pub name: String,
+    pub href: String,
+}
+
+#[derive(Serialize)]
+pub(crate) struct Alternate {
+    pub hreflang: String,
+    pub href: String,
+}
+
+#[derive(Serialize)]
+struct NavLink {
+    label: String,
+    path: String,
+    current: bool,
+}
+
+/// What every page template receives.
+#[derive(Serialize)]
+pub(crate) struct Chrome {
+    lang: Language,
+    t: Arc<Strings>,
+    site_name: String,
+    tagline: Option<String>,
+    org_address: Option<String>,
+    nav: Vec<NavLink>,
+    pub switch: Vec<Link>,
+    pub alternates: Vec<Alternate>,
+    canonical: String,
+    css: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub noindex: bool,
+    pub og_type: &'static str,
+    og_locale: String,
+    og_locale_alternates: Vec<String>,
+}
+
+fn og_locale(lang: &Language) -> String {
+    match lang.as_str() {
+        "en" => "en_US".into(),
+        "ja" => "ja_JP".into(),
+        "ko" => "ko_KR".into(),
+        "zh" | "zh-hans" => "zh_CN".into(),
+        "zh-hant" => "zh_TW".into(),
+        other => other.replace('-', "_"),
+    }
+}
+
+/// The cache dependencies of an item: invalidate these (for the item as
+/// it was and as it is now) when it changes.
+pub fn deps_of_item(item: &Item) -> Vec<Dep> {
+    let mut deps = vec![
+        Dep::Group(item.group_id),
+        Dep::Slug(item.kind, item.slug.clone()),
+    ];
+    if item.kind == Kind::News {
+        deps.push(Dep::News(item.lang.clone()));
+        if let Some(year) = item.year() {
+            deps.push(Dep::Year(item.lang.clone(), year));
+        }
+        if let Some(category) = &item.category {
+            deps.push(Dep::Category(item.lang.clone(), category.clone()));
+        }
+        deps.extend(
+            item.tags
+                .iter()
+                .map(|t| Dep::Tag(item.lang.clone(), t.clone())),
+        );
+    }
+    deps
+}
+
+impl Site {
+    /// Loads templates, strings and the style sheet (theme overrides
+    /// included); fails with the file and line of any broken theme file.
+    pub fn new(config: SiteConfig, store: Arc<dyn ContentStore>) -> Result<Self, RenderError> {
+        if config.languages.is_empty() {
+            return Err(RenderError::Locale("no languages are configured".into()));
+        }
+        let env = templates::environment(config.theme_dir.as_deref())?;
+        let locales = Locales::load(&config.languages, config.theme_dir.as_deref())?;
+        let css_override = config
+            .theme_dir
+            .as_ref()
+            .map(|d| d.join("static/style.css"))
+            .filter(|p| p.is_file());
+        let css = match css_override {
+            Some(path) => std::fs::read(&path).map_err(|e| RenderError::Theme {
+                path: path.display().to_string(),
+                detail: e.to_string(),
+            })?,
+            None => DEFAULT_CSS.as_bytes().to_vec(),
+        };
+        let digest = css.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        let css_path = format!("/static/style.{:08x}.css", digest as u32);
+        Ok(Self {
+            store,
+            config,
+            env,
+            locales,
+            css,
+            css_path,
+        })
+    }
+
+    pub fn config(&self) -> &SiteConfig {
+        &self.config
+    }
+
+    pub fn languages(&self) -> &[Language] {
+        &self.config.languages
+    }
+
+    pub fn default_language(&self) -> &Language {
+        &self.config.languages[0]
+    }
+
+    /// Interface strings of a language.
+    pub fn strings(&self, lang: &Language) -> Arc<Strings> {
+        self.locales.get(lang)
+    }
+
+    /// The fingerprinted path of the style sheet.
+    pub fn css_path(&self) -> &str {
+        &self.css_path
+    }
+
+    /// An absolute URL for a site path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.config.base_url, path)
+    }
+
+    /// The language a path is in, if it starts with a configured one.
+    pub fn language_of(&self, path: &str) -> Option<Language> {
+        let first = path.trim_start_matches('/').split('/').next()?;
+        Language::parse(first)
+            .ok()
+            .filter(|l| self.config.languages.contains(l))
+    }
+
+    /// Checks that the database answers.
+    pub fn health(&self) -> Result<(), RenderError> {
+        self.store.setting("site_name", self.default_language())?;
+        Ok(())
+    }
+
+    /// Renders whatever lives at `path`.
+    pub fn resolve(&self, path: &str) -> Result<Outcome, RenderError> {
+        if path == self.css_path {
+            return Ok(Outcome::Page(Rendered {
+                status: 200,
+                content_type: "text/css; charset=utf-8",
+                body: self.css.clone(),
+                deps: Vec::new(),
+                immutable: true,
+            }));
+        }
+        match routes::parse(path, &self.config.languages) {
+            Parsed::Redirect(to) => Ok(Outcome::Redirect(to)),
+            Parsed::NotFound(lang) => Ok(Outcome::NotFound(
+                lang.unwrap_or_else(|| self.default_language().clone()),
+            )),
+            Parsed::Route(route) => self.render_route(&route),
+        }
+    }
+
+    fn render_route(&self, route: &Route) -> Result<Outcome, RenderError> {
+        match route {
+            Route::Home(lang) => self.home(lang).map(Outcome::Page),
+            Route::News { lang, scope, page } => self.news_list(lang, scope, *page),
+            Route::Item { lang, kind, slug } => self.item(lang, *kind, slug),
+        }
+    }
+
+    /// A not-found, bad-request, too-many-requests or error page.
+    pub fn message(&self, lang: &Language, message: Message) -> Result<Rendered, RenderError> {
+        let t = self.strings(lang);
+        let (title_key, text_key) = message.keys();
+        let mut chrome = self.chrome(lang, &format!("/{lang}/"), None)?;
+        chrome.title = Some(t.get(title_key).to_owned());
+        chrome.noindex = true;
+        chrome.switch = self
+            .other_languages(lang)
+            .map(|l| self.link(&l, format!("/{l}/")))
+            .collect();
+        chrome.alternates.clear();
+        let html = self
+            .env
+            .get_template("message.html")?
+            .render(minijinja::context! {
+                heading => Serde(t.get(title_key)),
+                text => Serde(t.get(text_key)),
+                ..Serde(&chrome),
+            })?;
+        Ok(Rendered::html(message.status(), html, vec![Dep::Site]))
+    }
+
+    pub(crate) fn other_languages<'a>(
+        &'a self,
+        lang: &'a Language,
+    ) -> impl Iterator<Item = Language> + 'a {
+        self.config
+            .languages
+            .iter()
+            .filter(move |l| *l != lang)
+            .cloned()
+    }
+
+    pub(crate) fn link(&self, lang: &Language, href: String) -> Link {
+        Link {
+            lang: lang.clone(),
+            name: self.strings(lang).get("language_name").to_owned(),
+            href,
+        }
+    }
+
+    /// The chrome of a page at `path` in `lang`. `translations` are the
+    /// paths of the same page in other languages (`None`: the equivalent
+    /// page exists in every language at the same path shape).
+    pub(crate) fn chrome(
+        &self,
+        lang: &Language,
+        path: &str,
+        title: Option<String>,
+    ) -> Result<Chrome, RenderError> {
+        let t = self.strings(lang);
+        let menu = self.store.menu(lang)?;
+        let menu = if menu.is_empty() {
+            vec![
+                MenuEntry {
+                    label: t.get("news_title").into(),
+                    path: format!("/{lang}/news/"),
+                },
+                MenuEntry {
+                    label: t.get("search_title").into(),
+                    path: format!("/{lang}/search/"),
+                },
+            ]
+        } else {
+            menu
+        };
+        let nav = menu
+            .into_iter()
+            .map(|m| NavLink {
+                current: m.path == path,
+                label: m.label,
+                path: m.path,
+            })
+            .collect();
+        Ok(Chrome {
+            lang: lang.clone(),
+            site_name: self
+                .store
+                .setting("site_name", lang)?
+                .unwrap_or_else(|| "Refuge".into()),
+            tagline: self.store.setting("tagline", lang)?,
+            org_address: self.store.setting("org_address", lang)?,
+            nav,
+            switch: Vec::new(),
+            alternates: Vec::new(),
+            canonical: self.url(path),
+            css: self.css_path.clone(),
+            title,
+            description: None,
+            noindex: false,
+            og_type: "website",
+            og_locale: og_locale(lang),
+            og_locale_alternates: self.other_languages(lang).map(|l| og_locale(&l)).collect(),
+            t,
+        })
+    }
+
+    /// Fills the language switcher and `hreflang` alternates from the
+    /// paths of this page in each language that has it; languages
+    /// without it get `fallback(lang)` in the switcher only.
+    pub(crate) fn set_languages(
+        &self,
+        chrome: &mut Chrome,
+        lang: &Language,
+        available: &[(Language, String)],
+        fallback: impl Fn(&Language) -> String,
+    ) {
+        chrome.switch = self
+            .other_languages(lang)
+            .map(|l| {
+                let href = available
+                    .iter()
+                    .find(|(a, _)| *a == l)
+                    .map_or_else(|| fallback(&l), |(_, p)| p.clone());
+                self.link(&l, href)
+            })
+            .collect();
+        chrome.alternates = available
+            .iter()
+            .map(|(l, p)| Alternate {
+                hreflang: l.to_string(),
+                href: self.url(p),
+            })
+            .collect();
+        let default = available
+            .iter()
+            .find(|(l, _)| l == self.default_language())
+            .or_else(|| available.first());
+        if let Some((_, p)) = default {
+            chrome.alternates.push(Alternate {
+                hreflang: "x-default".into(),
+                href: self.url(p),
+            });
+        }
+    }
+}

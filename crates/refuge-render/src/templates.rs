@@ -1,0 +1,143 @@
+//! The template environment: files embedded in the binary, each
+//! overridable by a file of the same name in `theme/templates/`.
+//! Undefined variables are errors, so a template mistake fails a test
+//! instead of rendering blank.
+
+use std::path::{Path, PathBuf};
+
+use minijinja::{AutoEscape, Environment, Output, State, UndefinedBehavior, Value};
+
+use crate::RenderError;
+
+/// Every template the site uses, embedded at build time.
+pub const EMBEDDED: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../../templates/base.html")),
+    ("home.html", include_str!("../../../templates/home.html")),
+    (
+        "article.html",
+        include_str!("../../../templates/article.html"),
+    ),
+    ("page.html", include_str!("../../../templates/page.html")),
+    (
+        "news_list.html",
+        include_str!("../../../templates/news_list.html"),
+    ),
+    (
+        "_news_list.html",
+        include_str!("../../../templates/_news_list.html"),
+    ),
+    (
+        "translation_missing.html",
+        include_str!("../../../templates/translation_missing.html"),
+    ),
+    (
+        "message.html",
+        include_str!("../../../templates/message.html"),
+    ),
+];
+
+/// Escapes the five characters that matter in HTML text and quoted
+/// attributes (`& < > " '`), and nothing else, so URLs stay readable.
+fn html_formatter(
+    out: &mut Output,
+    state: &mut State,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
+    let text = match value.as_str() {
+        Some(text) if matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe() => text,
+        _ => return minijinja::escape_formatter(out, state, value),
+    };
+    let mut last = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.write_str(&text[last..i])
+            .map_err(minijinja::Error::from)?;
+        out.write_str(entity).map_err(minijinja::Error::from)?;
+        last = i + 1;
+    }
+    out.write_str(&text[last..])
+        .map_err(minijinja::Error::from)?;
+    Ok(())
+}
+
+/// Builds the environment; every template is compiled once here, so a
+/// broken theme file is reported at start with its name and line.
+pub fn environment(theme_dir: Option<&Path>) -> Result<Environment<'static>, RenderError> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    let syntax = minijinja::syntax::SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .build()
+        .map_err(|e| RenderError::Template(e.to_string()))?;
+    env.set_syntax(syntax);
+    env.set_formatter(html_formatter);
+    let theme: Option<PathBuf> = theme_dir.map(|d| d.join("templates"));
+    for (name, embedded) in EMBEDDED {
+        let override_path = theme.as_ref().map(|d| d.join(name)).filter(|p| p.is_file());
+        let source = match &override_path {
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|e| RenderError::Template(format!("{}: {e}", path.display())))?,
+            None => (*embedded).to_owned(),
+        };
+        env.add_template_owned(*name, source).map_err(|e| {
+            let origin = override_path
+                .map_or_else(|| format!("templates/{name}"), |p| p.display().to_string());
+            RenderError::Template(format!("{origin}: {e}"))
+        })?;
+    }
+    Ok(env)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_templates_compile() {
+        let env = environment(None).unwrap();
+        for (name, _) in EMBEDDED {
+            env.get_template(name).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_broken_theme_template_names_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+        std::fs::write(dir.path().join("templates/home.html"), "{% if %}").unwrap();
+        let err = environment(Some(dir.path())).unwrap_err().to_string();
+        assert!(err.contains("home.html"), "{err}");
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        let env = environment(None).unwrap();
+        let out = env
+            .render_str("{{ x }}", minijinja::context! { x => "<b>" })
+            .unwrap();
+        // render_str has no .html name, so use a named template:
+        assert_eq!(out, "<b>");
+        let mut env = env;
+        env.add_template("t.html", "{{ x }}").unwrap();
+        let out = env
+            .get_template("t.html")
+            .unwrap()
+            .render(minijinja::context! { x => "<b>\"" })
+            .unwrap();
+        assert_eq!(out, "&lt;b&gt;&quot;");
+        let out = env
+            .get_template("t.html")
+            .unwrap()
+            .render(minijinja::context! { x => "/a/b?c=1&d='" })
+            .unwrap();
+        assert_eq!(out, "/a/b?c=1&amp;d=&#39;");
+    }
+}

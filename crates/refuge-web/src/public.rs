@@ -1,0 +1,319 @@
+//! Public pages: answered from the page cache, rendered on a miss.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use refuge_core::Language;
+use refuge_core::lang::negotiate;
+use refuge_render::{CachedPage, Message, Outcome};
+
+use crate::AppState;
+use crate::error::{WebError, message_response};
+
+/// Which compressed variant the client accepts, best first.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Encoding {
+    Brotli,
+    Gzip,
+    Identity,
+}
+
+fn accepted(headers: &HeaderMap) -> (bool, bool) {
+    let Some(value) = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return (false, false);
+    };
+    let (mut br, mut gzip) = (false, false);
+    for part in value.split(',') {
+        let mut pieces = part.split(';');
+        let coding = pieces.next().unwrap_or("").trim();
+        let refused = pieces.any(|p| {
+            p.trim()
+                .strip_prefix("q=")
+                .is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0))
+        });
+        if refused {
+            continue;
+        }
+        if coding.eq_ignore_ascii_case("br") {
+            br = true;
+        } else if coding.eq_ignore_ascii_case("gzip") || coding == "*" {
+            gzip = true;
+        }
+    }
+    (br, gzip)
+}
+
+fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
+    let Some(value) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let bare = etag.trim_matches('"');
+    value
+        .split(',')
+        .map(|t| t.trim().trim_start_matches("W/").trim_matches('"'))
+        .any(|t| {
+            t == "*"
+                || t == bare
+                || t.strip_prefix(bare)
+                    .is_some_and(|rest| rest == "-br" || rest == "-gz")
+        })
+}
+
+/// Sends a cached page: 304 when the client has it, else the best
+/// encoding it accepts.
+pub(crate) fn send_page(page: &CachedPage, headers: &HeaderMap) -> Response {
+    let (br, gz) = accepted(headers);
+    let encoding = match (&page.brotli, &page.gzip) {
+        (Some(_), _) if br => Encoding::Brotli,
+        (_, Some(_)) if gz => Encoding::Gzip,
+        _ => Encoding::Identity,
+    };
+    let (body, etag) = match encoding {
+        Encoding::Brotli => (
+            page.brotli.clone().unwrap_or_default(),
+            format!("{}-br\"", &page.etag[..page.etag.len() - 1]),
+        ),
+        Encoding::Gzip => (
+            page.gzip.clone().unwrap_or_default(),
+            format!("{}-gz\"", &page.etag[..page.etag.len() - 1]),
+        ),
+        Encoding::Identity => (page.identity.clone(), page.etag.clone()),
+    };
+    let status = StatusCode::from_u16(page.status).unwrap_or(StatusCode::OK);
+    let cache_control = match (page.immutable, status) {
+        (true, _) => "public, max-age=31536000, immutable",
+        (false, StatusCode::OK) => "public, max-age=60",
+        _ => "no-cache",
+    };
+    let not_modified = status == StatusCode::OK && etag_matches(headers, &page.etag);
+    let mut response = if not_modified {
+        Response::new(Body::empty())
+    } else {
+        Response::new(Body::from(body))
+    };
+    *response.status_mut() = if not_modified {
+        StatusCode::NOT_MODIFIED
+    } else {
+        status
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(page.content_type),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, value);
+    }
+    match encoding {
+        Encoding::Brotli => {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
+        }
+        Encoding::Gzip => {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        Encoding::Identity => {}
+    }
+    response
+}
+
+/// The language to answer an unknown path in: the path's own, else the
+/// reader's preference, else the default.
+pub(crate) fn language_for(state: &AppState, path: &str, headers: &HeaderMap) -> Language {
+    state
+        .site
+        .language_of(path)
+        .unwrap_or_else(|| preferred(state, headers))
+}
+
+fn preferred(state: &AppState, headers: &HeaderMap) -> Language {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| negotiate(v, state.site.languages()))
+        .unwrap_or_else(|| state.site.default_language())
+        .clone()
+}
+
+/// `/`: to the reader's language.
+pub async fn root(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let lang = preferred(&state, &headers);
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::FOUND;
+    let h = response.headers_mut();
+    if let Ok(location) = HeaderValue::from_str(&format!("/{lang}/")) {
+        h.insert(header::LOCATION, location);
+    }
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// `/healthz`: 200 when the database answers.
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    let site = state.site.clone();
+    match tokio::task::spawn_blocking(move || site.health()).await {
+        Ok(Ok(())) => (
+            StatusCode::OK,
+            [(header::CACHE_CONTROL, "no-store")],
+            "ok\n",
+        )
+            .into_response(),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "health check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CACHE_CONTROL, "no-store")],
+                "database unavailable\n",
+            )
+                .into_response()
+        }
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    }
+}
+
+/// Every public page.
+pub async fn page(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        let mut response = (StatusCode::METHOD_NOT_ALLOWED, "Method not allowed\n").into_response();
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return response;
+    }
+    let path = uri.path();
+    if let Some(page) = state.cache.get(path) {
+        return send_page(&page, &headers);
+    }
+    let generation = state.cache.generation();
+    let site = state.site.clone();
+    let owned = path.to_owned();
+    let rendered = tokio::task::spawn_blocking(move || {
+        site.resolve(&owned).map(|outcome| match outcome {
+            Outcome::Page(r) => {
+                let page = Arc::new(CachedPage::new(
+                    r.status,
+                    r.content_type,
+                    r.body,
+                    r.immutable,
+                ));
+                Ok((page, r.deps))
+            }
+            other => Err(other),
+        })
+    })
+    .await;
+    match rendered {
+        Ok(Ok(Ok((page, deps)))) => {
+            if page.status == 200 {
+                state.cache.insert(path, page.clone(), &deps, generation);
+            }
+            send_page(&page, &headers)
+        }
+        Ok(Ok(Err(Outcome::Redirect(to)))) => {
+            let target = match uri.query() {
+                Some(q) => format!("{to}?{q}"),
+                None => to,
+            };
+            let mut response = Response::new(Body::empty());
+            *response.status_mut() = StatusCode::MOVED_PERMANENTLY;
+            if let Ok(location) = HeaderValue::from_str(&target) {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            response
+        }
+        Ok(Ok(Err(Outcome::NotFound(lang)))) => {
+            let lang = if state.site.language_of(path).is_some() {
+                lang
+            } else {
+                preferred(&state, &headers)
+            };
+            message_response(&state, &lang, Message::NotFound, &headers)
+        }
+        Ok(Ok(Err(Outcome::Page(_)))) => unreachable_page(&state, path, &headers),
+        Ok(Err(e)) => {
+            WebError::Render(e).respond(&state, &language_for(&state, path, &headers), &headers)
+        }
+        Err(e) => WebError::Task(e.to_string()).respond(
+            &state,
+            &language_for(&state, path, &headers),
+            &headers,
+        ),
+    }
+}
+
+fn unreachable_page(state: &AppState, path: &str, headers: &HeaderMap) -> Response {
+    WebError::Task("page outcome mismatch".into()).respond(
+        state,
+        &language_for(state, path, headers),
+        headers,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(name: header::HeaderName, value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(name, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn accept_encoding() {
+        assert_eq!(
+            accepted(&with(header::ACCEPT_ENCODING, "gzip, deflate, br")),
+            (true, true)
+        );
+        assert_eq!(
+            accepted(&with(header::ACCEPT_ENCODING, "gzip;q=0, br;q=0.5")),
+            (true, false)
+        );
+        assert_eq!(
+            accepted(&with(header::ACCEPT_ENCODING, "identity")),
+            (false, false)
+        );
+        assert_eq!(accepted(&HeaderMap::new()), (false, false));
+    }
+
+    #[test]
+    fn if_none_match() {
+        let etag = "\"10-abc\"";
+        assert!(etag_matches(
+            &with(header::IF_NONE_MATCH, "\"10-abc\""),
+            etag
+        ));
+        assert!(etag_matches(
+            &with(header::IF_NONE_MATCH, "W/\"10-abc-br\""),
+            etag
+        ));
+        assert!(etag_matches(
+            &with(header::IF_NONE_MATCH, "\"x\", \"10-abc-gz\""),
+            etag
+        ));
+        assert!(!etag_matches(
+            &with(header::IF_NONE_MATCH, "\"10-abcd\""),
+            etag
+        ));
+        assert!(!etag_matches(&HeaderMap::new(), etag));
+    }
+}

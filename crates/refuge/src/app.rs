@@ -1,0 +1,179 @@
+//! Start-up wiring: data folder, database, demo content, first account,
+//! renderer, cache and router. `App::build` binds the port (0 for tests)
+//! and reports the address; `App::run` serves until shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use refuge_core::{Email, Role, UserStore};
+use refuge_render::{PageCache, Site, SiteConfig};
+use refuge_store::SqliteStore;
+use refuge_web::{AppState, SecurityConfig, WebConfig};
+use tokio::net::TcpListener;
+
+use crate::config::{self, Config};
+
+/// The address of the account created on first start.
+pub const FIRST_ADMIN: &str = "admin@refuge.local";
+
+const THEME_README: &str = "Files here override Refuge's built-in theme.\n\n\
+templates/NAME.html   replaces the built-in template of that name\n\
+locales/LANG.toml     overrides interface strings (and adds languages)\n\
+static/style.css      replaces the style sheet\n\n\
+Restart Refuge after changing them.\n";
+
+/// Options of a start that are not settings.
+#[derive(Clone, Debug, Default)]
+pub struct StartOptions {
+    /// Start a new data folder empty instead of with the demo site.
+    pub no_demo: bool,
+}
+
+/// Credentials created on a first start; shown once.
+#[derive(Clone, Debug)]
+pub struct FirstAccount {
+    pub email: String,
+    pub password: String,
+}
+
+/// A built application, bound to its address but not yet serving.
+pub struct App {
+    listener: TcpListener,
+    pub addr: SocketAddr,
+    pub base_url: String,
+    pub state: AppState,
+    pub store: Arc<SqliteStore>,
+    /// Set when this start created the first account.
+    pub first_account: Option<FirstAccount>,
+    /// Whether this start created the database (and the demo, unless `no_demo`).
+    pub created: bool,
+}
+
+/// Opens (creating and filling if new) the data folder's database.
+pub fn open_data(config: &Config, options: &StartOptions) -> Result<(Arc<SqliteStore>, bool)> {
+    let dir = &config.data_dir;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+    for sub in ["theme", "media"] {
+        std::fs::create_dir_all(dir.join(sub))
+            .with_context(|| format!("cannot create {}", dir.join(sub).display()))?;
+    }
+    let readme = dir.join("theme/README.txt");
+    if !readme.exists() {
+        std::fs::write(&readme, THEME_README)
+            .with_context(|| format!("cannot write {}", readme.display()))?;
+    }
+    let settings = dir.join(config::FILE_NAME);
+    if !settings.exists() {
+        std::fs::write(&settings, config::TEMPLATE)
+            .with_context(|| format!("cannot write {}", settings.display()))?;
+    }
+    let db_path = dir.join("refuge.db");
+    let created = !db_path.exists();
+    let store = Arc::new(SqliteStore::open(&db_path)?);
+    if created && !options.no_demo {
+        if let Err(e) = crate::demo::fill(store.as_ref(), &config.languages) {
+            drop(store);
+            remove_database(&db_path);
+            return Err(e.context("could not fill the new data folder with the demo site; it was removed, so the next start tries again"));
+        }
+        tracing::info!("new data folder filled with the demo site");
+    }
+    Ok((store, created))
+}
+
+fn remove_database(db_path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = db_path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+impl App {
+    /// Prepares everything and binds the listening socket.
+    pub async fn build(config: Config, options: StartOptions) -> Result<Self> {
+        let (store, created) = open_data(&config, &options)?;
+        let first_account = if store.user_count()? == 0 {
+            let password = crate::secret::password(20);
+            let email = Email::parse(FIRST_ADMIN).map_err(anyhow::Error::msg)?;
+            store.add_user(&email, Role::Admin, &password)?;
+            Some(FirstAccount {
+                email: FIRST_ADMIN.into(),
+                password,
+            })
+        } else {
+            None
+        };
+        let listener = TcpListener::bind(&config.addr).await.with_context(|| {
+            format!("cannot listen on {}: is another program using it? Choose another with --addr HOST:PORT", config.addr)
+        })?;
+        let addr = listener.local_addr()?;
+        let base_url = config
+            .base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let site = Site::new(
+            SiteConfig {
+                base_url: base_url.clone(),
+                languages: config.languages.clone(),
+                theme_dir: Some(config.data_dir.join("theme")),
+                page_size: config.page_size,
+            },
+            store.clone(),
+        )?;
+        let cache = Arc::new(PageCache::new(config.cache_mb.saturating_mul(1024 * 1024)));
+        let web = WebConfig {
+            security: SecurityConfig {
+                hsts: config.hsts,
+                onion_location: config.onion_location.clone(),
+            },
+            log_requests: config.log_requests,
+            log_client_ip: config.log_client_ip,
+            ..WebConfig::default()
+        };
+        let state = AppState::new(Arc::new(site), cache, web);
+        Ok(Self {
+            listener,
+            addr,
+            base_url,
+            state,
+            store,
+            first_account,
+            created,
+        })
+    }
+
+    /// Serves until `shutdown` completes, then finishes requests in flight.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+        refuge_web::serve(self.listener, self.state, shutdown)
+            .await
+            .context("the server stopped with an error")
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,93 @@
+//! Command-line interface. Each subcommand lives in `cmd/`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::cmd;
+
+/// Refuge runs the website of a small human-rights organisation: a
+/// bilingual news and appeals site with search, a safe contact channel
+/// and a back office, from one program and one data folder.
+#[derive(Debug, Parser)]
+#[command(
+    name = "refuge",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the website.
+    ///
+    /// On the first start the data folder is created and filled with a demo
+    /// site in English and Japanese (unless --no-demo), and an admin account
+    /// is created whose one-time password is printed. Later starts reuse
+    /// the data and print no password.
+    Serve(cmd::serve::ServeArgs),
+    /// Manage back-office accounts.
+    #[command(subcommand)]
+    User(cmd::user::UserCommand),
+    /// Check that a running Refuge answers (exit status 0 if healthy).
+    ///
+    /// Requests /healthz from the address in the data folder's settings
+    /// (or --addr); for service managers and container health checks.
+    Healthcheck(cmd::healthcheck::HealthcheckArgs),
+}
+
+/// The data folder, shared by every subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct DataArg {
+    /// The data folder: database, settings (refuge.toml), theme and media.
+    #[arg(
+        long,
+        env = "REFUGE_DATA",
+        default_value = "refuge-data",
+        value_name = "DIR"
+    )]
+    pub data: PathBuf,
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Parses the command line and runs the command.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let result = match cli.command {
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::User(command) => cmd::user::run(command),
+        Command::Healthcheck(args) => cmd::healthcheck::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,5 @@
+//! One module per subcommand.
+
+pub mod healthcheck;
+pub mod serve;
+pub mod user;

@@ -1,0 +1,114 @@
+//! `refuge user …`
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use refuge_core::{Email, Role, UserStore};
+
+use crate::app::{StartOptions, open_data};
+use crate::cli::DataArg;
+use crate::config::Config;
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account.
+    ///
+    /// Without --password-stdin a strong password is generated and printed.
+    Add(AddArgs),
+    /// Set a new password for an account.
+    Passwd(PasswdArgs),
+    /// List accounts and their roles.
+    List(ListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The account's e-mail address (used to sign in).
+    pub email: String,
+    /// admin (everything), editor (write and publish) or translator (translate, submit for review).
+    #[arg(long, value_parser = ["admin", "editor", "translator"])]
+    pub role: String,
+    /// Read the password from the first line of standard input (at least 12 characters).
+    #[arg(long)]
+    pub password_stdin: bool,
+    #[command(flatten)]
+    pub data: DataArg,
+}
+
+#[derive(Debug, Args)]
+pub struct PasswdArgs {
+    /// The account's e-mail address.
+    pub email: String,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    #[command(flatten)]
+    pub data: DataArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+}
+
+fn read_password(from_stdin: bool) -> Result<(String, bool)> {
+    if !from_stdin {
+        return Ok((crate::secret::password(20), true));
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        bail!("no password on standard input");
+    }
+    Ok((password, false))
+}
+
+fn store(data: &DataArg) -> Result<std::sync::Arc<refuge_store::SqliteStore>> {
+    let config = Config::load(&data.data)?;
+    Ok(open_data(&config, &StartOptions { no_demo: true })?.0)
+}
+
+pub fn run(command: UserCommand) -> Result<ExitCode> {
+    match command {
+        UserCommand::Add(args) => {
+            let email = Email::parse(&args.email).map_err(anyhow::Error::msg)?;
+            let role: Role = args.role.parse().map_err(anyhow::Error::msg)?;
+            let (password, generated) = read_password(args.password_stdin)?;
+            let user = store(&args.data)?.add_user(&email, role, &password)?;
+            println!("Created {} account {}.", user.role, user.email);
+            if generated {
+                println!("Password (shown only this once): {password}");
+            }
+        }
+        UserCommand::Passwd(args) => {
+            let email = Email::parse(&args.email).map_err(anyhow::Error::msg)?;
+            let store = store(&args.data)?;
+            let user = store
+                .users()?
+                .into_iter()
+                .find(|u| u.email.as_str().eq_ignore_ascii_case(email.as_str()))
+                .with_context(|| {
+                    format!("there is no account {email}; `refuge user list` shows them")
+                })?;
+            let (password, generated) = read_password(args.password_stdin)?;
+            store.set_password(user.id, &password)?;
+            println!("Password of {} changed.", user.email);
+            if generated {
+                println!("New password (shown only this once): {password}");
+            }
+        }
+        UserCommand::List(args) => {
+            for user in store(&args.data)?.users()? {
+                println!("{:<40} {}", user.email.as_str(), user.role);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,257 @@
+//! Layered configuration: defaults → `refuge.toml` in the data folder →
+//! `REFUGE_*` environment variables → command-line flags. Unknown keys in
+//! the file are an error that names the key.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use refuge_core::Language;
+use serde::Deserialize;
+
+/// The file in the data folder.
+pub const FILE_NAME: &str = "refuge.toml";
+
+/// Written into a new data folder so the administrator sees every option.
+pub const TEMPLATE: &str = r#"# Refuge settings. Every key is optional; the values shown are the defaults.
+# Environment variables REFUGE_<KEY> (upper case) override this file, and
+# command-line flags override both.
+
+# Address and port to listen on.
+# addr = "127.0.0.1:8080"
+
+# The public address of the site, used in canonical links, feeds and the
+# sitemap. Defaults to http://<addr>.
+# base_url = "https://example.org"
+
+# Languages of the site; the first is the default.
+# languages = ["en", "ja"]
+
+# News items per listing page.
+# page_size = 10
+
+# Memory for rendered pages, in megabytes.
+# cache_mb = 256
+
+# Log one line per request (never with the reader's address unless
+# log_client_ip is also true).
+# log_requests = false
+# log_client_ip = false
+
+# Send Strict-Transport-Security (only when served over HTTPS).
+# hsts = false
+
+# Advertise an onion mirror with the Onion-Location header.
+# onion_location = "http://example….onion"
+"#;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    addr: Option<String>,
+    base_url: Option<String>,
+    languages: Option<Vec<Language>>,
+    page_size: Option<u32>,
+    cache_mb: Option<usize>,
+    log_requests: Option<bool>,
+    log_client_ip: Option<bool>,
+    hsts: Option<bool>,
+    onion_location: Option<String>,
+}
+
+/// The settings in force.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub addr: String,
+    /// `None`: derived from the address actually bound.
+    pub base_url: Option<String>,
+    pub languages: Vec<Language>,
+    pub page_size: u32,
+    pub cache_mb: usize,
+    pub log_requests: bool,
+    pub log_client_ip: bool,
+    pub hsts: bool,
+    pub onion_location: Option<String>,
+}
+
+impl Config {
+    /// Defaults for a data folder, before the file and environment.
+    pub fn defaults(data_dir: &Path) -> Self {
+        Self {
+            data_dir: data_dir.to_owned(),
+            addr: "127.0.0.1:8080".into(),
+            base_url: None,
+            languages: vec![
+                Language::parse("en").expect("valid"),
+                Language::parse("ja").expect("valid"),
+            ],
+            page_size: 10,
+            cache_mb: 256,
+            log_requests: false,
+            log_client_ip: false,
+            hsts: false,
+            onion_location: None,
+        }
+    }
+
+    /// Reads `refuge.toml` (if present) and the environment over the defaults.
+    pub fn load(data_dir: &Path) -> Result<Self> {
+        let mut config = Self::defaults(data_dir);
+        let path = data_dir.join(FILE_NAME);
+        if path.is_file() {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let file: FileConfig = toml::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim()))?;
+            config.apply(file);
+        }
+        config.apply(from_env(|k| std::env::var(k).ok())?);
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn apply(&mut self, f: FileConfig) {
+        let FileConfig {
+            addr,
+            base_url,
+            languages,
+            page_size,
+            cache_mb,
+            log_requests,
+            log_client_ip,
+            hsts,
+            onion_location,
+        } = f;
+        self.addr = addr.unwrap_or(std::mem::take(&mut self.addr));
+        self.base_url = base_url.or(self.base_url.take());
+        self.languages = languages.unwrap_or(std::mem::take(&mut self.languages));
+        self.page_size = page_size.unwrap_or(self.page_size);
+        self.cache_mb = cache_mb.unwrap_or(self.cache_mb);
+        self.log_requests = log_requests.unwrap_or(self.log_requests);
+        self.log_client_ip = log_client_ip.unwrap_or(self.log_client_ip);
+        self.hsts = hsts.unwrap_or(self.hsts);
+        self.onion_location = onion_location.or(self.onion_location.take());
+    }
+
+    fn validate(&mut self) -> Result<()> {
+        if self.languages.is_empty() {
+            bail!("`languages` must name at least one language, e.g. [\"en\", \"ja\"]");
+        }
+        let mut seen = Vec::new();
+        for l in &self.languages {
+            if seen.contains(l) {
+                bail!("`languages` names `{l}` twice");
+            }
+            seen.push(l.clone());
+        }
+        if !(1..=100).contains(&self.page_size) {
+            bail!("`page_size` must be between 1 and 100");
+        }
+        if let Some(url) = &mut self.base_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                bail!("`base_url` must start with http:// or https:// (got `{url}`)");
+            }
+            while url.ends_with('/') {
+                url.pop();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `REFUGE_*` variables as a partial config.
+fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<FileConfig> {
+    fn flag(name: &str, value: Option<String>) -> Result<Option<bool>> {
+        value
+            .map(|v| match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => Ok(true),
+                "0" | "false" | "no" | "off" => Ok(false),
+                _ => bail!("{name} must be true or false (got `{v}`)"),
+            })
+            .transpose()
+    }
+    let number = |name: &str| -> Result<Option<u64>> {
+        get(name)
+            .map(|v| {
+                v.trim()
+                    .parse()
+                    .with_context(|| format!("{name} must be a whole number (got `{v}`)"))
+            })
+            .transpose()
+    };
+    let languages = get("REFUGE_LANGUAGES")
+        .map(|v| {
+            v.split(',')
+                .map(|l| Language::parse(l).map_err(|e| anyhow::anyhow!("REFUGE_LANGUAGES: {e}")))
+                .collect::<Result<Vec<_>>>()
+        })
+        .transpose()?;
+    Ok(FileConfig {
+        addr: get("REFUGE_ADDR"),
+        base_url: get("REFUGE_BASE_URL"),
+        languages,
+        page_size: number("REFUGE_PAGE_SIZE")?.map(|n| n.min(u64::from(u32::MAX)) as u32),
+        cache_mb: number("REFUGE_CACHE_MB")?.map(|n| n as usize),
+        log_requests: flag("REFUGE_LOG_REQUESTS", get("REFUGE_LOG_REQUESTS"))?,
+        log_client_ip: flag("REFUGE_LOG_CLIENT_IP", get("REFUGE_LOG_CLIENT_IP"))?,
+        hsts: flag("REFUGE_HSTS", get("REFUGE_HSTS"))?,
+        onion_location: get("REFUGE_ONION_LOCATION"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_overrides_defaults_and_unknown_keys_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(FILE_NAME),
+            "page_size = 5\nlanguages = [\"ja\", \"en\", \"ko\"]\n",
+        )
+        .unwrap();
+        let c = Config::load(dir.path()).unwrap();
+        assert_eq!(c.page_size, 5);
+        assert_eq!(c.languages[0].as_str(), "ja");
+        std::fs::write(dir.path().join(FILE_NAME), "page_size = 5\nthemes = 1\n").unwrap();
+        let err = Config::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("themes") && err.contains(FILE_NAME), "{err}");
+        std::fs::write(dir.path().join(FILE_NAME), "languages = [\"english\"]\n").unwrap();
+        assert!(
+            Config::load(dir.path())
+                .unwrap_err()
+                .to_string()
+                .contains("english")
+        );
+    }
+
+    #[test]
+    fn the_template_is_a_valid_file() {
+        let parsed: FileConfig = toml::from_str(TEMPLATE).unwrap();
+        assert!(parsed.addr.is_none());
+    }
+
+    #[test]
+    fn environment_layer() {
+        let env = |k: &str| match k {
+            "REFUGE_LOG_REQUESTS" => Some("yes".to_owned()),
+            "REFUGE_LANGUAGES" => Some("en,ja,zh-hant".to_owned()),
+            "REFUGE_BASE_URL" => Some("https://example.org/".to_owned()),
+            _ => None,
+        };
+        let mut c = Config::defaults(Path::new("x"));
+        c.apply(from_env(env).unwrap());
+        c.validate().unwrap();
+        assert!(c.log_requests);
+        assert_eq!(c.languages.len(), 3);
+        assert_eq!(c.base_url.as_deref(), Some("https://example.org"));
+        let bad = |k: &str| (k == "REFUGE_HSTS").then(|| "maybe".to_owned());
+        assert!(
+            from_env(bad)
+                .unwrap_err()
+                .to_string()
+                .contains("REFUGE_HSTS")
+        );
+    }
+}
