@@ -156,11 +156,7 @@ impl ItemDraft {
         if self.body.len() > 2_000_000 {
             return Err("the body is larger than 2 MB".into());
         }
-        if self
-            .tags
-            .iter()
-            .any(|t| t.trim().is_empty() || t.chars().count() > 60 || t.contains('/'))
-        {
+        if self.tags.iter().any(|t| t.trim().is_empty() || t.chars().count() > 60 || t.contains('/')) {
             return Err("each tag must be 1–60 characters without `/`".into());
         }
         if self.status == Status::Published && self.published_at.is_none() {
@@ -257,12 +253,7 @@ mod tests {
         for k in Kind::ALL {
             assert_eq!(k.as_str().parse::<Kind>().unwrap(), k);
         }
-        for s in [
-            Status::Draft,
-            Status::Review,
-            Status::Published,
-            Status::Archived,
-        ] {
+        for s in [Status::Draft, Status::Review, Status::Published, Status::Archived] {
             assert_eq!(s.as_str().parse::<Status>().unwrap(), s);
         }
     }
@@ -270,14 +261,8 @@ mod tests {
     #[test]
     fn paths() {
         let en = Language::parse("en").unwrap();
-        assert_eq!(
-            Kind::News.path(&en, &Slug::parse("a").unwrap()),
-            "/en/news/a/"
-        );
-        assert_eq!(
-            Kind::Page.path(&en, &Slug::parse("about").unwrap()),
-            "/en/about/"
-        );
+        assert_eq!(Kind::News.path(&en, &Slug::parse("a").unwrap()), "/en/news/a/");
+        assert_eq!(Kind::Page.path(&en, &Slug::parse("about").unwrap()), "/en/about/");
     }
 
     #[test]

@@ -19,19 +19,14 @@ impl Language {
         let lower = text.trim().to_ascii_lowercase();
         let mut parts = lower.split('-');
         let primary = parts.next().unwrap_or_default();
-        let primary_ok =
-            (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_lowercase());
+        let primary_ok = (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_lowercase());
         let rest: Vec<&str> = parts.collect();
         let rest_ok = match rest.as_slice() {
             [] => true,
             [sub] => (2..=8).contains(&sub.len()) && sub.bytes().all(|b| b.is_ascii_alphanumeric()),
             _ => false,
         };
-        if primary_ok && rest_ok {
-            Ok(Self(lower))
-        } else {
-            Err(LanguageError(text.chars().take(40).collect()))
-        }
+        if primary_ok && rest_ok { Ok(Self(lower)) } else { Err(LanguageError(text.chars().take(40).collect())) }
     }
 
     /// The code as text.
@@ -65,21 +60,15 @@ pub fn negotiate<'a>(header: &str, available: &'a [Language]) -> Option<&'a Lang
     for (index, part) in header.split(',').take(32).enumerate() {
         let mut pieces = part.split(';');
         let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
-        let quality = pieces
-            .find_map(|p| {
-                p.trim()
-                    .strip_prefix("q=")
-                    .and_then(|q| q.trim().parse::<f32>().ok())
-            })
-            .unwrap_or(1.0);
+        let quality =
+            pieces.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok())).unwrap_or(1.0);
         if quality <= 0.0 || tag.is_empty() {
             continue;
         }
-        let found = available.iter().find(|l| l.as_str() == tag).or_else(|| {
-            available
-                .iter()
-                .find(|l| l.primary() == tag.split('-').next().unwrap_or(""))
-        });
+        let found = available
+            .iter()
+            .find(|l| l.as_str() == tag)
+            .or_else(|| available.iter().find(|l| l.primary() == tag.split('-').next().unwrap_or("")));
         if let Some(lang) = found {
             let better = match best {
                 None => true,
@@ -98,10 +87,7 @@ mod tests {
     use super::*;
 
     fn langs() -> Vec<Language> {
-        vec![
-            Language::parse("en").unwrap(),
-            Language::parse("ja").unwrap(),
-        ]
+        vec![Language::parse("en").unwrap(), Language::parse("ja").unwrap()]
     }
 
     #[test]
@@ -113,17 +99,7 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in [
-            "",
-            "e",
-            "english",
-            "en-",
-            "en_US",
-            "../",
-            "ja-jp-x",
-            "日本",
-            "en-toolongsubtag",
-        ] {
+        for bad in ["", "e", "english", "en-", "en_US", "../", "ja-jp-x", "日本", "en-toolongsubtag"] {
             assert!(Language::parse(bad).is_err(), "{bad} should be rejected");
         }
     }
@@ -133,10 +109,7 @@ mod tests {
         let l = langs();
         assert_eq!(negotiate("ja,en;q=0.8", &l).unwrap().as_str(), "ja");
         assert_eq!(negotiate("ja-JP", &l).unwrap().as_str(), "ja");
-        assert_eq!(
-            negotiate("fr, en;q=0.5, ja;q=0.9", &l).unwrap().as_str(),
-            "ja"
-        );
+        assert_eq!(negotiate("fr, en;q=0.5, ja;q=0.9", &l).unwrap().as_str(), "ja");
         assert_eq!(negotiate("en-GB,en;q=0.9", &l).unwrap().as_str(), "en");
         assert!(negotiate("fr, de", &l).is_none());
         assert!(negotiate("ja;q=0", &l).is_none());

@@ -15,9 +15,7 @@ pub mod slug;
 pub mod store;
 pub mod user;
 
-pub use content::{
-    Category, FaqEntry, Item, ItemDraft, ItemRef, Kind, MenuEntry, NewsFilter, Status,
-};
+pub use content::{Category, FaqEntry, Item, ItemDraft, ItemRef, Kind, MenuEntry, NewsFilter, Status};
 pub use lang::Language;
 pub use slug::Slug;
 pub use store::{ContentStore, StoreError, UserStore};

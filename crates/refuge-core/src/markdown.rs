@@ -37,11 +37,7 @@ pub fn to_plain_text(markdown: &str) -> String {
             Event::Text(t) | Event::Code(t) => out.push_str(&t),
             Event::SoftBreak | Event::HardBreak => out.push(' '),
             Event::End(
-                TagEnd::Paragraph
-                | TagEnd::Heading(_)
-                | TagEnd::Item
-                | TagEnd::TableRow
-                | TagEnd::CodeBlock,
+                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::TableRow | TagEnd::CodeBlock,
             ) => out.push_str("\n\n"),
             Event::End(TagEnd::TableCell) => out.push(' '),
             _ => {}
@@ -62,10 +58,7 @@ pub fn excerpt(text: &str, max_chars: usize) -> String {
         Some(pos) if pos > max_chars / 2 => &cut[..pos],
         _ => &cut,
     };
-    format!(
-        "{}…",
-        trimmed.trim_end_matches([',', '.', ';', ':', '、', '。'])
-    )
+    format!("{}…", trimmed.trim_end_matches([',', '.', ';', ':', '、', '。']))
 }
 
 fn is_external(url: &str) -> bool {
@@ -80,28 +73,13 @@ fn rewrite_images<'a>(events: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>>
     let mut open_external = Vec::new();
     for event in events {
         match event {
-            Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => {
+            Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
                 let external = is_external(&dest_url);
                 open_external.push(external);
                 if external {
-                    out.push(Event::Start(Tag::Link {
-                        link_type,
-                        dest_url,
-                        title,
-                        id,
-                    }));
+                    out.push(Event::Start(Tag::Link { link_type, dest_url, title, id }));
                 } else {
-                    out.push(Event::Start(Tag::Image {
-                        link_type,
-                        dest_url,
-                        title,
-                        id,
-                    }));
+                    out.push(Event::Start(Tag::Image { link_type, dest_url, title, id }));
                 }
             }
             Event::End(TagEnd::Image) => {
@@ -120,10 +98,7 @@ fn rewrite_images<'a>(events: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>>
 const SOURCE_MARKS: [&str; 4] = ["— ", "―", "—", "-- "];
 
 fn strip_source_mark(text: &str) -> Option<&str> {
-    SOURCE_MARKS
-        .iter()
-        .find_map(|m| text.strip_prefix(m))
-        .map(str::trim_start)
+    SOURCE_MARKS.iter().find_map(|m| text.strip_prefix(m)).map(str::trim_start)
 }
 
 /// Wraps top-level block quotes that end in a source line in a figure.
@@ -162,10 +137,7 @@ fn figure_for(quote: Vec<Event<'_>>) -> Vec<Event<'_>> {
     if len < 4 || !matches!(quote[len - 2], Event::End(TagEnd::Paragraph)) {
         return quote;
     }
-    let Some(para_start) = quote[..len - 2]
-        .iter()
-        .rposition(|e| matches!(e, Event::Start(Tag::Paragraph)))
-    else {
+    let Some(para_start) = quote[..len - 2].iter().rposition(|e| matches!(e, Event::Start(Tag::Paragraph))) else {
         return quote;
     };
     // A source line starts the paragraph, or follows a line break inside it.
@@ -182,10 +154,7 @@ fn figure_for(quote: Vec<Event<'_>>) -> Vec<Event<'_>> {
         *t = CowStr::from(rest);
     }
     let mut kept_inline: Vec<Event<'_>> = inline[..split].to_vec();
-    while matches!(
-        kept_inline.last(),
-        Some(Event::SoftBreak | Event::HardBreak)
-    ) {
+    while matches!(kept_inline.last(), Some(Event::SoftBreak | Event::HardBreak)) {
         kept_inline.pop();
     }
 
@@ -220,10 +189,7 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
             .attribute_filter(|element, attribute, value| {
                 // Images only from this site: a reader's browser must not
                 // contact any other host.
-                if element == "img"
-                    && (attribute == "src" || attribute == "srcset")
-                    && is_external(value)
-                {
+                if element == "img" && (attribute == "src" || attribute == "srcset") && is_external(value) {
                     None
                 } else {
                     Some(value.into())
@@ -239,9 +205,7 @@ mod tests {
 
     #[test]
     fn renders_commonmark_tables_and_footnotes() {
-        let html = to_safe_html(
-            "# Title\n\nSome *text*.[^1]\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[^1]: A note.\n",
-        );
+        let html = to_safe_html("# Title\n\nSome *text*.[^1]\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[^1]: A note.\n");
         assert!(html.contains("<h1>Title</h1>"), "{html}");
         assert!(html.contains("<em>text</em>"));
         assert!(html.contains("<table>") && html.contains("<td>1</td>"));
@@ -253,24 +217,15 @@ mod tests {
     fn quote_with_source_becomes_figure() {
         let md = "> \"Beijing, July 20 - Refugees are held.\"\n>\n> — Wire service, 20 July\n";
         let html = to_safe_html(md);
-        assert!(
-            html.starts_with("<figure class=\"quote\">\n<blockquote>"),
-            "{html}"
-        );
-        assert!(
-            html.contains("<figcaption>Wire service, 20 July</figcaption></figure>"),
-            "{html}"
-        );
+        assert!(html.starts_with("<figure class=\"quote\">\n<blockquote>"), "{html}");
+        assert!(html.contains("<figcaption>Wire service, 20 July</figcaption></figure>"), "{html}");
         assert!(!html.contains("— Wire"));
     }
 
     #[test]
     fn source_on_last_line_of_single_paragraph() {
         let html = to_safe_html("> Words of the report.\n> ― 共同通信\n");
-        assert!(
-            html.contains("<blockquote>\n<p>Words of the report.</p>\n</blockquote>"),
-            "{html}"
-        );
+        assert!(html.contains("<blockquote>\n<p>Words of the report.</p>\n</blockquote>"), "{html}");
         assert!(html.contains("<figcaption>共同通信</figcaption>"), "{html}");
     }
 
@@ -284,10 +239,7 @@ mod tests {
     #[test]
     fn nested_quotes_do_not_break() {
         let html = to_safe_html("> outer\n>\n> > inner\n> > — inner source\n>\n> — outer source\n");
-        assert!(
-            html.contains("<figcaption>outer source</figcaption>"),
-            "{html}"
-        );
+        assert!(html.contains("<figcaption>outer source</figcaption>"), "{html}");
     }
 
     #[test]
@@ -343,15 +295,10 @@ mod tests {
     fn external_images_become_links() {
         let html = to_safe_html("![a photo](https://other.example/p.jpg) ![local](/media/x.jpg)");
         assert!(
-            html.contains(
-                "<a href=\"https://other.example/p.jpg\" rel=\"noopener noreferrer\">a photo</a>"
-            ),
+            html.contains("<a href=\"https://other.example/p.jpg\" rel=\"noopener noreferrer\">a photo</a>"),
             "{html}"
         );
-        assert!(
-            html.contains("<img src=\"/media/x.jpg\" alt=\"local\">"),
-            "{html}"
-        );
+        assert!(html.contains("<img src=\"/media/x.jpg\" alt=\"local\">"), "{html}");
         let raw = to_safe_html("<img src=\"https://other.example/t.gif\" alt=\"t\">");
         assert!(!raw.contains("other.example"), "{raw}");
         let proto = to_safe_html("<img src=\"//other.example/t.gif\">");
@@ -364,9 +311,6 @@ mod tests {
         assert_eq!(text, "Head\n\nA b c.\n\none\n\ntwo");
         assert_eq!(excerpt("one two three four", 100), "one two three four");
         assert_eq!(excerpt("one two three four", 12), "one two…");
-        assert_eq!(
-            excerpt("北朝鮮難民の救援活動について。", 6),
-            "北朝鮮難民の…"
-        );
+        assert_eq!(excerpt("北朝鮮難民の救援活動について。", 6), "北朝鮮難民の…");
     }
 }

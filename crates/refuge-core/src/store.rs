@@ -5,8 +5,7 @@
 use time::OffsetDateTime;
 
 use crate::{
-    Category, Email, FaqEntry, Item, ItemDraft, ItemRef, Kind, Language, MenuEntry, NewsFilter,
-    Role, Slug, User,
+    Category, Email, FaqEntry, Item, ItemDraft, ItemRef, Kind, Language, MenuEntry, NewsFilter, Role, Slug, User,
 };
 
 /// Why a storage operation failed.
@@ -27,8 +26,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Content for the public site and the back office.
 pub trait ContentStore: Send + Sync {
     /// The published item of `kind` with `slug` in `lang`.
-    fn published_item(&self, kind: Kind, lang: &Language, slug: &Slug)
-    -> StoreResult<Option<Item>>;
+    fn published_item(&self, kind: Kind, lang: &Language, slug: &Slug) -> StoreResult<Option<Item>>;
     /// Published items of `kind` with `slug` in any language (for the
     /// language-switch fallback and slug redirects).
     fn published_by_slug_any_lang(&self, kind: Kind, slug: &Slug) -> StoreResult<Vec<ItemRef>>;

@@ -52,54 +52,31 @@ pub struct CachedPage {
 impl CachedPage {
     /// Compresses `body` and computes its ETag.
     pub fn new(status: u16, content_type: &'static str, body: Vec<u8>, immutable: bool) -> Self {
-        let gzip = gzip(&body)
-            .filter(|z| z.len() < body.len())
-            .map(Bytes::from);
-        let brotli = brotli(&body)
-            .filter(|z| z.len() < body.len())
-            .map(Bytes::from);
+        let gzip = gzip(&body).filter(|z| z.len() < body.len()).map(Bytes::from);
+        let brotli = brotli(&body).filter(|z| z.len() < body.len()).map(Bytes::from);
         let etag = format!("\"{:x}-{:016x}\"", body.len(), fnv1a(&body));
-        Self {
-            status,
-            content_type,
-            identity: Bytes::from(body),
-            gzip,
-            brotli,
-            etag,
-            immutable,
-        }
+        Self { status, content_type, identity: Bytes::from(body), gzip, brotli, etag, immutable }
     }
 
     /// Bytes held in memory by this entry.
     pub fn weight(&self) -> usize {
-        self.identity.len()
-            + self.gzip.as_ref().map_or(0, Bytes::len)
-            + self.brotli.as_ref().map_or(0, Bytes::len)
+        self.identity.len() + self.gzip.as_ref().map_or(0, Bytes::len) + self.brotli.as_ref().map_or(0, Bytes::len)
     }
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 fn gzip(body: &[u8]) -> Option<Vec<u8>> {
-    let mut enc = flate2::write::GzEncoder::new(
-        Vec::with_capacity(body.len() / 3),
-        flate2::Compression::best(),
-    );
+    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 3), flate2::Compression::best());
     enc.write_all(body).ok()?;
     enc.finish().ok()
 }
 
 fn brotli(body: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(body.len() / 3);
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: 11,
-        lgwin: 22,
-        ..Default::default()
-    };
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
     let mut input = body;
     brotli::BrotliCompress(&mut input, &mut out, &params).ok()?;
     Some(out)
@@ -122,21 +99,12 @@ pub struct PageCache {
 impl PageCache {
     /// A cache that holds at most about `max_bytes` of pages.
     pub fn new(max_bytes: usize) -> Self {
-        Self {
-            inner: RwLock::new(Inner::default()),
-            generation: AtomicU64::new(0),
-            max_bytes,
-        }
+        Self { inner: RwLock::new(Inner::default()), generation: AtomicU64::new(0), max_bytes }
     }
 
     /// The page cached for `key`, if any.
     pub fn get(&self, key: &str) -> Option<Arc<CachedPage>> {
-        self.inner
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .pages
-            .get(key)
-            .cloned()
+        self.inner.read().unwrap_or_else(|p| p.into_inner()).pages.get(key).cloned()
     }
 
     /// Call before rendering; pass the result to [`PageCache::insert`].
@@ -160,22 +128,13 @@ impl PageCache {
             inner.bytes -= old.weight();
         }
         for dep in deps {
-            inner
-                .by_dep
-                .entry(dep.clone())
-                .or_default()
-                .insert(key.clone());
+            inner.by_dep.entry(dep.clone()).or_default().insert(key.clone());
         }
         inner.by_dep.entry(Dep::Site).or_default().insert(key);
     }
 
     fn shrink(inner: &mut Inner, target: usize) {
-        let victims: Vec<Arc<str>> = inner
-            .pages
-            .keys()
-            .take(inner.pages.len().div_ceil(2))
-            .cloned()
-            .collect();
+        let victims: Vec<Arc<str>> = inner.pages.keys().take(inner.pages.len().div_ceil(2)).cloned().collect();
         for key in victims {
             if inner.bytes <= target {
                 break;
@@ -210,11 +169,7 @@ impl PageCache {
 
     /// Number of pages held.
     pub fn len(&self) -> usize {
-        self.inner
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .pages
-            .len()
+        self.inner.read().unwrap_or_else(|p| p.into_inner()).pages.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -227,12 +182,7 @@ mod tests {
     use super::*;
 
     fn page(text: &str) -> Arc<CachedPage> {
-        Arc::new(CachedPage::new(
-            200,
-            "text/html; charset=utf-8",
-            text.as_bytes().to_vec(),
-            false,
-        ))
+        Arc::new(CachedPage::new(200, "text/html; charset=utf-8", text.as_bytes().to_vec(), false))
     }
 
     fn en() -> Language {
@@ -244,11 +194,8 @@ mod tests {
         let body = "<p>北朝鮮難民 refugees</p>".repeat(200);
         let p = page(&body);
         let mut out = String::new();
-        std::io::Read::read_to_string(
-            &mut flate2::read::GzDecoder::new(&p.gzip.as_ref().unwrap()[..]),
-            &mut out,
-        )
-        .unwrap();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&p.gzip.as_ref().unwrap()[..]), &mut out)
+            .unwrap();
         assert_eq!(out, body);
         let mut out = Vec::new();
         brotli::BrotliDecompress(&mut &p.brotli.as_ref().unwrap()[..], &mut out).unwrap();
@@ -256,10 +203,7 @@ mod tests {
         assert!(p.brotli.as_ref().unwrap().len() < body.len() / 10);
         assert_eq!(p.etag, page(&body).etag, "strong ETag is stable");
         assert_ne!(p.etag, page("other").etag);
-        assert!(
-            page("x").gzip.is_none(),
-            "no variant when compression does not help"
-        );
+        assert!(page("x").gzip.is_none(), "no variant when compression does not help");
     }
 
     #[test]
@@ -293,10 +237,7 @@ mod tests {
             let g = cache.generation();
             cache.insert(&format!("/p{i}/"), page(&"x".repeat(900)), &[], g);
         }
-        let total: usize = (0..100)
-            .filter_map(|i| cache.get(&format!("/p{i}/")))
-            .map(|p| p.weight())
-            .sum();
+        let total: usize = (0..100).filter_map(|i| cache.get(&format!("/p{i}/"))).map(|p| p.weight()).sum();
         assert!(total <= 10_000, "{total}");
         assert!(cache.len() >= 5);
     }

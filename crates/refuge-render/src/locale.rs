@@ -13,10 +13,8 @@ use time::OffsetDateTime;
 
 use crate::RenderError;
 
-const EMBEDDED: &[(&str, &str)] = &[
-    ("en", include_str!("../../../locales/en.toml")),
-    ("ja", include_str!("../../../locales/ja.toml")),
-];
+const EMBEDDED: &[(&str, &str)] =
+    &[("en", include_str!("../../../locales/en.toml")), ("ja", include_str!("../../../locales/ja.toml"))];
 
 /// The strings of one language.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -31,9 +29,7 @@ impl Strings {
 
     /// A date in this language's style, e.g. `20 July 2002` or `2002年7月20日`.
     pub fn date(&self, date: OffsetDateTime) -> String {
-        let month = self
-            .get(&format!("month_{}", u8::from(date.month())))
-            .to_owned();
+        let month = self.get(&format!("month_{}", u8::from(date.month()))).to_owned();
         self.get("date_format")
             .replace("{day}", &date.day().to_string())
             .replace("{month}", &month)
@@ -69,10 +65,7 @@ impl Locales {
                     strings.extend(parse(&text, &path.display().to_string())?);
                 }
             }
-            let missing: Vec<&String> = english
-                .keys()
-                .filter(|k| !strings.contains_key(*k))
-                .collect();
+            let missing: Vec<&String> = english.keys().filter(|k| !strings.contains_key(*k)).collect();
             if !missing.is_empty() {
                 tracing::warn!(
                     %lang,
@@ -92,11 +85,7 @@ impl Locales {
     pub fn get(&self, lang: &Language) -> Arc<Strings> {
         self.by_lang.get(lang).cloned().unwrap_or_else(|| {
             // Only configured languages reach rendering; keep going anyway.
-            self.by_lang
-                .values()
-                .next()
-                .cloned()
-                .unwrap_or_else(|| Arc::new(Strings(BTreeMap::new())))
+            self.by_lang.values().next().cloned().unwrap_or_else(|| Arc::new(Strings(BTreeMap::new())))
         })
     }
 }
@@ -132,24 +121,12 @@ mod tests {
     fn theme_overrides_and_new_languages() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("locales")).unwrap();
-        std::fs::write(
-            dir.path().join("locales/en.toml"),
-            "search_button = \"Find\"\n",
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("locales/ko.toml"),
-            "language_name = \"한국어\"\n",
-        )
-        .unwrap();
+        std::fs::write(dir.path().join("locales/en.toml"), "search_button = \"Find\"\n").unwrap();
+        std::fs::write(dir.path().join("locales/ko.toml"), "language_name = \"한국어\"\n").unwrap();
         let locales = Locales::load(&[lang("en"), lang("ko")], Some(dir.path())).unwrap();
         assert_eq!(locales.get(&lang("en")).get("search_button"), "Find");
         assert_eq!(locales.get(&lang("ko")).get("language_name"), "한국어");
-        assert_eq!(
-            locales.get(&lang("ko")).get("search_title"),
-            "Search",
-            "falls back to English"
-        );
+        assert_eq!(locales.get(&lang("ko")).get("search_title"), "Search", "falls back to English");
         std::fs::write(dir.path().join("locales/en.toml"), "search_button = [").unwrap();
         let err = Locales::load(&[lang("en")], Some(dir.path())).unwrap_err();
         assert!(err.to_string().contains("en.toml"), "{err}");

@@ -83,37 +83,23 @@ struct FaqView {
 }
 
 fn iso_date(d: Option<OffsetDateTime>) -> String {
-    d.map(|d| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()))
-        .unwrap_or_default()
+    d.map(|d| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())).unwrap_or_default()
 }
 
 /// Page numbers to show: first, last, and two either side of the current.
 fn page_links(scope: &Scope, lang: &Language, page: u32, pages: u32) -> Vec<PageLink> {
     (1..=pages)
         .filter(|n| *n == 1 || *n == pages || n.abs_diff(page) <= 2)
-        .map(|n| PageLink {
-            number: n,
-            path: scope.path(lang, n),
-            current: n == page,
-        })
+        .map(|n| PageLink { number: n, path: scope.path(lang, n), current: n == page })
         .collect()
 }
 
 impl Site {
     fn category_names(&self, lang: &Language) -> Result<HashMap<String, String>, RenderError> {
-        Ok(self
-            .store
-            .categories(lang)?
-            .into_iter()
-            .map(|c| (c.key.to_string(), c.name))
-            .collect())
+        Ok(self.store.categories(lang)?.into_iter().map(|c| (c.key.to_string(), c.name)).collect())
     }
 
-    fn list_entries(
-        &self,
-        lang: &Language,
-        items: &[ItemRef],
-    ) -> Result<Vec<ListEntry>, RenderError> {
+    fn list_entries(&self, lang: &Language, items: &[ItemRef]) -> Result<Vec<ListEntry>, RenderError> {
         let t = self.strings(lang);
         let names = self.category_names(lang)?;
         Ok(items
@@ -126,8 +112,7 @@ impl Site {
                 date_iso: iso_date(i.published_at),
                 category: i.category.as_ref().map(|key| CategoryLink {
                     name: names.get(key).cloned().unwrap_or_else(|| key.clone()),
-                    path: Scope::Category(Slug::parse(key).unwrap_or_else(|_| i.slug.clone()))
-                        .path(lang, 1),
+                    path: Scope::Category(Slug::parse(key).unwrap_or_else(|_| i.slug.clone())).path(lang, 1),
                 }),
             })
             .collect())
@@ -136,38 +121,24 @@ impl Site {
     pub(crate) fn home(&self, lang: &Language) -> Result<Rendered, RenderError> {
         let path = format!("/{lang}/");
         let mut chrome = self.chrome(lang, &path, None)?;
-        let everywhere: Vec<(Language, String)> = self
-            .languages()
-            .iter()
-            .map(|l| (l.clone(), format!("/{l}/")))
-            .collect();
+        let everywhere: Vec<(Language, String)> =
+            self.languages().iter().map(|l| (l.clone(), format!("/{l}/"))).collect();
         self.set_languages(&mut chrome, lang, &everywhere, |l| format!("/{l}/"));
         let intro_md = self.store.setting("home_intro", lang)?.unwrap_or_default();
-        chrome.description =
-            Some(excerpt(&to_plain_text(&intro_md), 160)).filter(|d| !d.is_empty());
+        chrome.description = Some(excerpt(&to_plain_text(&intro_md), 160)).filter(|d| !d.is_empty());
         let intro_title = self.store.setting("home_title", lang)?;
-        let (latest, _) = self
-            .store
-            .published_news(lang, &NewsFilter::default(), 0, 5)?;
-        let html = self
-            .env
-            .get_template("home.html")?
-            .render(minijinja::context! {
-                intro_title => Serde(intro_title),
-                intro_html => Serde(to_safe_html(&intro_md)),
-                items => Serde(self.list_entries(lang, &latest)?),
-                featured => Serde(()),
-                ..Serde(&chrome),
-            })?;
+        let (latest, _) = self.store.published_news(lang, &NewsFilter::default(), 0, 5)?;
+        let html = self.env.get_template("home.html")?.render(minijinja::context! {
+            intro_title => Serde(intro_title),
+            intro_html => Serde(to_safe_html(&intro_md)),
+            items => Serde(self.list_entries(lang, &latest)?),
+            featured => Serde(()),
+            ..Serde(&chrome),
+        })?;
         Ok(Rendered::html(200, html, vec![Dep::News(lang.clone())]))
     }
 
-    pub(crate) fn news_list(
-        &self,
-        lang: &Language,
-        scope: &Scope,
-        page: u32,
-    ) -> Result<Outcome, RenderError> {
+    pub(crate) fn news_list(&self, lang: &Language, scope: &Scope, page: u32) -> Result<Outcome, RenderError> {
         let t = self.strings(lang);
         let size = self.config.page_size.max(1);
         let mut filter = NewsFilter::default();
@@ -184,11 +155,7 @@ impl Site {
             }
             Scope::Category(key) => {
                 filter.category = Some(key.to_string());
-                deps.extend(
-                    self.languages()
-                        .iter()
-                        .map(|l| Dep::Category(l.clone(), key.to_string())),
-                );
+                deps.extend(self.languages().iter().map(|l| Dep::Category(l.clone(), key.to_string())));
                 let names = self.category_names(lang)?;
                 let Some(name) = names.get(key.as_str()) else {
                     return Ok(Outcome::NotFound(lang.clone()));
@@ -197,17 +164,11 @@ impl Site {
             }
             Scope::Tag(tag) => {
                 filter.tag = Some(tag.clone());
-                deps.extend(
-                    self.languages()
-                        .iter()
-                        .map(|l| Dep::Tag(l.clone(), tag.clone())),
-                );
+                deps.extend(self.languages().iter().map(|l| Dep::Tag(l.clone(), tag.clone())));
                 t.get("news_tagged").replace("{tag}", tag)
             }
         };
-        let (items, total) =
-            self.store
-                .published_news(lang, &filter, (page - 1).saturating_mul(size), size)?;
+        let (items, total) = self.store.published_news(lang, &filter, (page - 1).saturating_mul(size), size)?;
         let pages = total.div_ceil(size).max(1);
         let empty_scope = total == 0 && !matches!(scope, Scope::All | Scope::Category(_));
         if page > pages || empty_scope {
@@ -218,9 +179,7 @@ impl Site {
         if page > 1 {
             title = format!(
                 "{title} ({})",
-                t.get("page_of")
-                    .replace("{page}", &page.to_string())
-                    .replace("{pages}", &pages.to_string())
+                t.get("page_of").replace("{page}", &page.to_string()).replace("{pages}", &pages.to_string())
             );
         }
         let mut chrome = self.chrome(lang, &path, Some(title))?;
@@ -229,9 +188,7 @@ impl Site {
         for other in self.other_languages(lang) {
             let exists = match scope {
                 Scope::All => true,
-                Scope::Year(_) | Scope::Tag(_) => {
-                    self.store.published_news(&other, &filter, 0, 1)?.1 > 0
-                }
+                Scope::Year(_) | Scope::Tag(_) => self.store.published_news(&other, &filter, 0, 1)?.1 > 0,
                 Scope::Category(key) => self.category_names(&other)?.contains_key(key.as_str()),
             };
             if exists && page == 1 {
@@ -245,22 +202,14 @@ impl Site {
                     .store
                     .news_years(lang)?
                     .into_iter()
-                    .map(|(year, count)| YearLink {
-                        year,
-                        path: Scope::Year(year).path(lang, 1),
-                        count,
-                    })
+                    .map(|(year, count)| YearLink { year, path: Scope::Year(year).path(lang, 1), count })
                     .collect(),
                 categories: self
                     .store
                     .categories(lang)?
                     .into_iter()
                     .filter(|c| c.count > 0)
-                    .map(|c| Counted {
-                        path: Scope::Category(c.key).path(lang, 1),
-                        name: c.name,
-                        count: c.count,
-                    })
+                    .map(|c| Counted { path: Scope::Category(c.key).path(lang, 1), name: c.name, count: c.count })
                     .collect(),
                 tags: self
                     .store
@@ -276,30 +225,22 @@ impl Site {
         } else {
             None
         };
-        let html = self
-            .env
-            .get_template("news_list.html")?
-            .render(minijinja::context! {
-                heading => Serde(heading),
-                intro => Serde(if *scope == Scope::All { Some(t.get("news_intro")) } else { None }),
-                items => Serde(self.list_entries(lang, &items)?),
-                page => Serde(page),
-                pages => Serde(pages),
-                prev_path => Serde((page > 1).then(|| scope.path(lang, page - 1))),
-                next_path => Serde((page < pages).then(|| scope.path(lang, page + 1))),
-                page_links => Serde(page_links(scope, lang, page, pages)),
-                archive => Serde(archive),
-                ..Serde(&chrome),
-            })?;
+        let html = self.env.get_template("news_list.html")?.render(minijinja::context! {
+            heading => Serde(heading),
+            intro => Serde(if *scope == Scope::All { Some(t.get("news_intro")) } else { None }),
+            items => Serde(self.list_entries(lang, &items)?),
+            page => Serde(page),
+            pages => Serde(pages),
+            prev_path => Serde((page > 1).then(|| scope.path(lang, page - 1))),
+            next_path => Serde((page < pages).then(|| scope.path(lang, page + 1))),
+            page_links => Serde(page_links(scope, lang, page, pages)),
+            archive => Serde(archive),
+            ..Serde(&chrome),
+        })?;
         Ok(Outcome::Page(Rendered::html(200, html, deps)))
     }
 
-    pub(crate) fn item(
-        &self,
-        lang: &Language,
-        kind: Kind,
-        slug: &Slug,
-    ) -> Result<Outcome, RenderError> {
+    pub(crate) fn item(&self, lang: &Language, kind: Kind, slug: &Slug) -> Result<Outcome, RenderError> {
         match self.store.published_item(kind, lang, slug)? {
             Some(item) => self.render_item(&item).map(Outcome::Page),
             None => self.elsewhere(lang, kind, slug),
@@ -319,37 +260,19 @@ impl Site {
         }
         let t = self.strings(lang);
         let path = kind.path(lang, slug);
-        let mut chrome = self.chrome(
-            lang,
-            &path,
-            Some(t.get("translation_missing_title").to_owned()),
-        )?;
+        let mut chrome = self.chrome(lang, &path, Some(t.get("translation_missing_title").to_owned()))?;
         chrome.noindex = true;
-        let available: Vec<(Language, String)> = translations
-            .iter()
-            .map(|t| (t.lang.clone(), t.path()))
-            .collect();
+        let available: Vec<(Language, String)> = translations.iter().map(|t| (t.lang.clone(), t.path())).collect();
         self.set_languages(&mut chrome, lang, &available, |l| kind.path(l, slug));
         chrome.alternates.clear();
-        let html =
-            self.env
-                .get_template("translation_missing.html")?
-                .render(minijinja::context! {
-                    translations => Serde(self.translation_views(&translations, None)),
-                    ..Serde(&chrome),
-                })?;
-        Ok(Outcome::Page(Rendered::html(
-            200,
-            html,
-            vec![Dep::Group(first.group_id), Dep::Slug(kind, slug.clone())],
-        )))
+        let html = self.env.get_template("translation_missing.html")?.render(minijinja::context! {
+            translations => Serde(self.translation_views(&translations, None)),
+            ..Serde(&chrome),
+        })?;
+        Ok(Outcome::Page(Rendered::html(200, html, vec![Dep::Group(first.group_id), Dep::Slug(kind, slug.clone())])))
     }
 
-    fn translation_views(
-        &self,
-        translations: &[ItemRef],
-        except: Option<&Language>,
-    ) -> Vec<Translation> {
+    fn translation_views(&self, translations: &[ItemRef], except: Option<&Language>) -> Vec<Translation> {
         translations
             .iter()
             .filter(|t| Some(&t.lang) != except && self.languages().contains(&t.lang))
@@ -373,19 +296,11 @@ impl Site {
             .filter(|t| self.languages().contains(&t.lang))
             .map(|t| (t.lang.clone(), t.path()))
             .collect();
-        self.set_languages(&mut chrome, lang, &available, |l| {
-            item.kind.path(l, &item.slug)
-        });
-        let description = if item.summary.is_empty() {
-            excerpt(&to_plain_text(&item.body), 160)
-        } else {
-            item.summary.clone()
-        };
+        self.set_languages(&mut chrome, lang, &available, |l| item.kind.path(l, &item.slug));
+        let description =
+            if item.summary.is_empty() { excerpt(&to_plain_text(&item.body), 160) } else { item.summary.clone() };
         chrome.description = Some(description).filter(|d| !d.is_empty());
-        let mut deps = vec![
-            Dep::Group(item.group_id),
-            Dep::Slug(item.kind, item.slug.clone()),
-        ];
+        let mut deps = vec![Dep::Group(item.group_id), Dep::Slug(item.kind, item.slug.clone())];
         let faq = if item.kind == Kind::Page && item.slug.as_str() == "faq" {
             deps.push(Dep::Faq(lang.clone()));
             self.store
@@ -412,10 +327,9 @@ impl Site {
             date: item.published_at.map(|d| t.date(d)).unwrap_or_default(),
             date_iso: iso_date(item.published_at),
             category: item.category.as_ref().and_then(|key| {
-                names.get(key).map(|name| CategoryLink {
-                    name: name.clone(),
-                    path: format!("/{lang}/news/category/{key}/"),
-                })
+                names
+                    .get(key)
+                    .map(|name| CategoryLink { name: name.clone(), path: format!("/{lang}/news/category/{key}/") })
             }),
             tags: item
                 .tags
@@ -427,16 +341,101 @@ impl Site {
                 .collect(),
             title: item.title.clone(),
         };
-        let html = self
-            .env
-            .get_template(template)?
-            .render(minijinja::context! {
-                item => Serde(view),
-                body_html => Serde(to_safe_html(&item.body)),
-                translations => Serde(self.translation_views(&translations, Some(lang))),
-                faq => Serde(faq),
-                ..Serde(&chrome),
-            })?;
+        let html = self.env.get_template(template)?.render(minijinja::context! {
+            item => Serde(view),
+            body_html => Serde(to_safe_html(&item.body)),
+            translations => Serde(self.translation_views(&translations, Some(lang))),
+            faq => Serde(faq),
+            ..Serde(&chrome),
+        })?;
         Ok(Rendered::html(200, html, deps))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use refuge_core::{ContentStore, ItemDraft, Kind, Language, Slug, Status};
+    use time::macros::datetime;
+
+    use crate::site::{Outcome, Site, SiteConfig};
+
+    fn lang(code: &str) -> Language {
+        Language::parse(code).unwrap()
+    }
+
+    fn fixture_site() -> (tempfile::TempDir, Site) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(refuge_store::SqliteStore::open(&dir.path().join("s.db")).unwrap());
+        store.set_setting("site_name", None, "Snapshot Society").unwrap();
+        store.save_category(&Slug::parse("reports").unwrap(), &lang("en"), "Reports").unwrap();
+        let draft = |l: &str, title: &str, body: &str, group| ItemDraft {
+            group_id: group,
+            kind: Kind::News,
+            lang: lang(l),
+            slug: Slug::parse("border-report").unwrap(),
+            title: title.into(),
+            summary: "A short summary & more.".into(),
+            body: body.into(),
+            category: Some("reports".into()),
+            tags: vec!["border".into(), "強制送還".into()],
+            status: Status::Published,
+            published_at: Some(datetime!(2002-07-22 09:00 +09:00)),
+        };
+        let body = "*Tokyo*\n\n> \"Quoted dispatch.\"\n>\n> — Wire, 20 July\n\nWrite to the embassy.\n";
+        let en = store.save_item(None, &draft("en", "Border report", body, None)).unwrap();
+        store.save_item(None, &draft("ja", "国境報告", "本文", Some(en.group_id))).unwrap();
+        let config = SiteConfig {
+            base_url: "https://refuge.example".into(),
+            languages: vec![lang("en"), lang("ja")],
+            theme_dir: None,
+            page_size: 10,
+        };
+        (dir, Site::new(config, store).unwrap())
+    }
+
+    /// Compares with the checked-in snapshot; `UPDATE_SNAPSHOTS=1`
+    /// rewrites it (review the diff before committing).
+    fn assert_snapshot(name: &str, actual: &str) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(name);
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&path, actual).unwrap();
+            return;
+        }
+        let expected = std::fs::read_to_string(&path)
+            .unwrap_or_else(|_| panic!("missing snapshot {}; run with UPDATE_SNAPSHOTS=1", path.display()));
+        assert!(
+            expected == actual,
+            "{name} differs from its snapshot; run with UPDATE_SNAPSHOTS=1 and review the diff"
+        );
+    }
+
+    #[test]
+    fn article_page_snapshot() {
+        let (_dir, site) = fixture_site();
+        let Outcome::Page(page) = site.resolve("/en/news/border-report/").unwrap() else { panic!("not a page") };
+        assert_eq!(page.status, 200);
+        let html = String::from_utf8(page.body).unwrap();
+        let html = html.replace(site.css_path(), "/static/style.css");
+        assert_snapshot("article_en.html", &html);
+    }
+
+    #[test]
+    fn every_route_kind_resolves_in_both_languages() {
+        let (_dir, site) = fixture_site();
+        for path in [
+            "/en/",
+            "/ja/",
+            "/en/news/",
+            "/ja/news/",
+            "/en/news/2002/",
+            "/en/news/category/reports/",
+            "/ja/news/tag/%E5%BC%B7%E5%88%B6%E9%80%81%E9%82%84/",
+        ] {
+            assert!(matches!(site.resolve(path).unwrap(), Outcome::Page(p) if p.status == 200), "{path}");
+        }
+        assert!(matches!(site.resolve("/ja/news/category/reports/").unwrap(), Outcome::NotFound(_)), "no ja name");
+        assert!(matches!(site.resolve("/en/news/2003/").unwrap(), Outcome::NotFound(_)));
     }
 }

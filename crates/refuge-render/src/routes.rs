@@ -8,11 +8,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 use refuge_core::{Kind, Language, Slug};
 
 /// Characters escaped in path segments: everything but unreserved ones.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Paths longer than this are never a page.
 pub const MAX_PATH: usize = 1024;
@@ -30,16 +26,8 @@ pub enum Scope {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
     Home(Language),
-    News {
-        lang: Language,
-        scope: Scope,
-        page: u32,
-    },
-    Item {
-        lang: Language,
-        kind: Kind,
-        slug: Slug,
-    },
+    News { lang: Language, scope: Scope, page: u32 },
+    Item { lang: Language, kind: Kind, slug: Slug },
 }
 
 /// What a request path means.
@@ -70,11 +58,7 @@ impl Scope {
     /// The path of page `page` (1-based) of this listing.
     pub fn path(&self, lang: &Language, page: u32) -> String {
         let base = self.base(lang);
-        if page <= 1 {
-            base
-        } else {
-            format!("{base}page/{page}/")
-        }
+        if page <= 1 { base } else { format!("{base}page/{page}/") }
     }
 }
 
@@ -118,10 +102,7 @@ pub fn parse(path: &str, languages: &[Language]) -> Parsed {
     }
     let mut raw = path[1..].split('/');
     let first = raw.next().unwrap_or_default();
-    let Some(lang) = Language::parse(first)
-        .ok()
-        .filter(|l| languages.contains(l))
-    else {
+    let Some(lang) = Language::parse(first).ok().filter(|l| languages.contains(l)) else {
         return Parsed::NotFound(None);
     };
     let mut segments = Vec::new();
@@ -146,53 +127,29 @@ pub fn parse(path: &str, languages: &[Language]) -> Parsed {
     let route = match scope_parts {
         [] => Route::Home(lang.clone()),
         ["home"] => Route::Home(lang.clone()),
-        ["news"] => Route::News {
-            lang: lang.clone(),
-            scope: Scope::All,
-            page,
-        },
+        ["news"] => Route::News { lang: lang.clone(), scope: Scope::All, page },
         ["news", "category", key] => match Slug::parse(key) {
-            Ok(key) => Route::News {
-                lang: lang.clone(),
-                scope: Scope::Category(key),
-                page,
-            },
+            Ok(key) => Route::News { lang: lang.clone(), scope: Scope::Category(key), page },
             Err(_) => return not_found(),
         },
-        ["news", "tag", tag] if !tag.is_empty() && tag.chars().count() <= 60 => Route::News {
-            lang: lang.clone(),
-            scope: Scope::Tag((*tag).to_owned()),
-            page,
-        },
-        ["news", y] if year(y).is_some() => Route::News {
-            lang: lang.clone(),
-            scope: Scope::Year(year(y).unwrap_or_default()),
-            page,
-        },
+        ["news", "tag", tag] if !tag.is_empty() && tag.chars().count() <= 60 => {
+            Route::News { lang: lang.clone(), scope: Scope::Tag((*tag).to_owned()), page }
+        }
+        ["news", y] if year(y).is_some() => {
+            Route::News { lang: lang.clone(), scope: Scope::Year(year(y).unwrap_or_default()), page }
+        }
         ["news", slug] if page == 1 => match Slug::parse(slug) {
-            Ok(slug) => Route::Item {
-                lang: lang.clone(),
-                kind: Kind::News,
-                slug,
-            },
+            Ok(slug) => Route::Item { lang: lang.clone(), kind: Kind::News, slug },
             Err(_) => return not_found(),
         },
         [slug] if page == 1 => match Slug::parse(slug) {
-            Ok(slug) => Route::Item {
-                lang: lang.clone(),
-                kind: Kind::Page,
-                slug,
-            },
+            Ok(slug) => Route::Item { lang: lang.clone(), kind: Kind::Page, slug },
             Err(_) => return not_found(),
         },
         _ => return not_found(),
     };
     let canonical = route.path();
-    if canonical == path {
-        Parsed::Route(route)
-    } else {
-        Parsed::Redirect(canonical)
-    }
+    if canonical == path { Parsed::Route(route) } else { Parsed::Redirect(canonical) }
 }
 
 #[cfg(test)]
@@ -200,10 +157,7 @@ mod tests {
     use super::*;
 
     fn langs() -> Vec<Language> {
-        vec![
-            Language::parse("en").unwrap(),
-            Language::parse("ja").unwrap(),
-        ]
+        vec![Language::parse("en").unwrap(), Language::parse("ja").unwrap()]
     }
 
     fn route(path: &str) -> Route {
@@ -220,73 +174,23 @@ mod tests {
     #[test]
     fn parses_every_kind_of_page() {
         assert_eq!(route("/en/"), Route::Home(en()));
-        assert_eq!(
-            route("/en/news/"),
-            Route::News {
-                lang: en(),
-                scope: Scope::All,
-                page: 1
-            }
-        );
-        assert_eq!(
-            route("/en/news/page/3/"),
-            Route::News {
-                lang: en(),
-                scope: Scope::All,
-                page: 3
-            }
-        );
-        assert_eq!(
-            route("/en/news/2002/"),
-            Route::News {
-                lang: en(),
-                scope: Scope::Year(2002),
-                page: 1
-            }
-        );
-        assert_eq!(
-            route("/en/news/2002/page/2/"),
-            Route::News {
-                lang: en(),
-                scope: Scope::Year(2002),
-                page: 2
-            }
-        );
+        assert_eq!(route("/en/news/"), Route::News { lang: en(), scope: Scope::All, page: 1 });
+        assert_eq!(route("/en/news/page/3/"), Route::News { lang: en(), scope: Scope::All, page: 3 });
+        assert_eq!(route("/en/news/2002/"), Route::News { lang: en(), scope: Scope::Year(2002), page: 1 });
+        assert_eq!(route("/en/news/2002/page/2/"), Route::News { lang: en(), scope: Scope::Year(2002), page: 2 });
         let cat = Slug::parse("reports").unwrap();
         assert_eq!(
             route("/en/news/category/reports/"),
-            Route::News {
-                lang: en(),
-                scope: Scope::Category(cat),
-                page: 1
-            }
+            Route::News { lang: en(), scope: Scope::Category(cat), page: 1 }
         );
         assert_eq!(
             route("/en/news/tag/%E9%9B%A3%E6%B0%91/"),
-            Route::News {
-                lang: en(),
-                scope: Scope::Tag("難民".into()),
-                page: 1
-            }
+            Route::News { lang: en(), scope: Scope::Tag("難民".into()), page: 1 }
         );
         let slug = Slug::parse("two-faced").unwrap();
-        assert_eq!(
-            route("/en/news/two-faced/"),
-            Route::Item {
-                lang: en(),
-                kind: Kind::News,
-                slug
-            }
-        );
+        assert_eq!(route("/en/news/two-faced/"), Route::Item { lang: en(), kind: Kind::News, slug });
         let about = Slug::parse("about").unwrap();
-        assert_eq!(
-            route("/en/about/"),
-            Route::Item {
-                lang: en(),
-                kind: Kind::Page,
-                slug: about
-            }
-        );
+        assert_eq!(route("/en/about/"), Route::Item { lang: en(), kind: Kind::Page, slug: about });
     }
 
     #[test]
@@ -294,14 +198,8 @@ mod tests {
         let l = langs();
         assert_eq!(parse("/en", &l), Parsed::Redirect("/en/".into()));
         assert_eq!(parse("/en/news", &l), Parsed::Redirect("/en/news/".into()));
-        assert_eq!(
-            parse("/en/news/page/1/", &l),
-            Parsed::Redirect("/en/news/".into())
-        );
-        assert_eq!(
-            parse("/EN/about/", &l),
-            Parsed::Redirect("/en/about/".into())
-        );
+        assert_eq!(parse("/en/news/page/1/", &l), Parsed::Redirect("/en/news/".into()));
+        assert_eq!(parse("/EN/about/", &l), Parsed::Redirect("/en/about/".into()));
         assert_eq!(parse("/en/home/", &l), Parsed::Redirect("/en/".into()));
         assert_eq!(
             parse("/en/news/tag/%e9%9b%a3%e6%b0%91/", &l),
@@ -323,22 +221,16 @@ mod tests {
         assert_eq!(parse("/en/%FF%FE/", &l), Parsed::NotFound(en.clone()));
         assert_eq!(parse("/en/a/b/c/", &l), Parsed::NotFound(en.clone()));
         assert_eq!(parse("/en//", &l), Parsed::NotFound(en.clone()));
-        assert_eq!(
-            parse(&format!("/en/{}/", "a".repeat(2000)), &l),
-            Parsed::NotFound(None)
-        );
+        assert_eq!(parse(&format!("/en/{}/", "a".repeat(2000)), &l), Parsed::NotFound(None));
         assert_eq!(parse("/en/news/0999/", &l), Parsed::NotFound(en));
     }
 
     #[test]
     fn paths_round_trip() {
         let l = langs();
-        for path in [
-            "/ja/",
-            "/ja/news/page/12/",
-            "/ja/news/tag/%E5%BC%B7%E5%88%B6%E9%80%81%E9%82%84/page/2/",
-            "/en/faq/",
-        ] {
+        for path in
+            ["/ja/", "/ja/news/page/12/", "/ja/news/tag/%E5%BC%B7%E5%88%B6%E9%80%81%E9%82%84/page/2/", "/en/faq/"]
+        {
             assert_eq!(route(path).path(), path);
             assert!(matches!(parse(path, &l), Parsed::Route(_)));
         }

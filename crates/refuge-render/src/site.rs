@@ -42,13 +42,7 @@ pub struct Rendered {
 
 impl Rendered {
     pub(crate) fn html(status: u16, body: String, deps: Vec<Dep>) -> Self {
-        Self {
-            status,
-            content_type: "text/html; charset=utf-8",
-            body: body.into_bytes(),
-            deps,
-            immutable: false,
-        }
+        Self { status, content_type: "text/html; charset=utf-8", body: body.into_bytes(), deps, immutable: false }
     }
 }
 
@@ -156,10 +150,7 @@ fn og_locale(lang: &Language) -> String {
 /// The cache dependencies of an item: invalidate these (for the item as
 /// it was and as it is now) when it changes.
 pub fn deps_of_item(item: &Item) -> Vec<Dep> {
-    let mut deps = vec![
-        Dep::Group(item.group_id),
-        Dep::Slug(item.kind, item.slug.clone()),
-    ];
+    let mut deps = vec![Dep::Group(item.group_id), Dep::Slug(item.kind, item.slug.clone())];
     if item.kind == Kind::News {
         deps.push(Dep::News(item.lang.clone()));
         if let Some(year) = item.year() {
@@ -168,11 +159,7 @@ pub fn deps_of_item(item: &Item) -> Vec<Dep> {
         if let Some(category) = &item.category {
             deps.push(Dep::Category(item.lang.clone(), category.clone()));
         }
-        deps.extend(
-            item.tags
-                .iter()
-                .map(|t| Dep::Tag(item.lang.clone(), t.clone())),
-        );
+        deps.extend(item.tags.iter().map(|t| Dep::Tag(item.lang.clone(), t.clone())));
     }
     deps
 }
@@ -186,30 +173,16 @@ impl Site {
         }
         let env = templates::environment(config.theme_dir.as_deref())?;
         let locales = Locales::load(&config.languages, config.theme_dir.as_deref())?;
-        let css_override = config
-            .theme_dir
-            .as_ref()
-            .map(|d| d.join("static/style.css"))
-            .filter(|p| p.is_file());
+        let css_override = config.theme_dir.as_ref().map(|d| d.join("static/style.css")).filter(|p| p.is_file());
         let css = match css_override {
-            Some(path) => std::fs::read(&path).map_err(|e| RenderError::Theme {
-                path: path.display().to_string(),
-                detail: e.to_string(),
-            })?,
+            Some(path) => std::fs::read(&path)
+                .map_err(|e| RenderError::Theme { path: path.display().to_string(), detail: e.to_string() })?,
             None => DEFAULT_CSS.as_bytes().to_vec(),
         };
-        let digest = css.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-        });
+        let digest =
+            css.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3));
         let css_path = format!("/static/style.{:08x}.css", digest as u32);
-        Ok(Self {
-            store,
-            config,
-            env,
-            locales,
-            css,
-            css_path,
-        })
+        Ok(Self { store, config, env, locales, css, css_path })
     }
 
     pub fn config(&self) -> &SiteConfig {
@@ -242,9 +215,7 @@ impl Site {
     /// The language a path is in, if it starts with a configured one.
     pub fn language_of(&self, path: &str) -> Option<Language> {
         let first = path.trim_start_matches('/').split('/').next()?;
-        Language::parse(first)
-            .ok()
-            .filter(|l| self.config.languages.contains(l))
+        Language::parse(first).ok().filter(|l| self.config.languages.contains(l))
     }
 
     /// Checks that the database answers.
@@ -266,9 +237,7 @@ impl Site {
         }
         match routes::parse(path, &self.config.languages) {
             Parsed::Redirect(to) => Ok(Outcome::Redirect(to)),
-            Parsed::NotFound(lang) => Ok(Outcome::NotFound(
-                lang.unwrap_or_else(|| self.default_language().clone()),
-            )),
+            Parsed::NotFound(lang) => Ok(Outcome::NotFound(lang.unwrap_or_else(|| self.default_language().clone()))),
             Parsed::Route(route) => self.render_route(&route),
         }
     }
@@ -288,80 +257,42 @@ impl Site {
         let mut chrome = self.chrome(lang, &format!("/{lang}/"), None)?;
         chrome.title = Some(t.get(title_key).to_owned());
         chrome.noindex = true;
-        chrome.switch = self
-            .other_languages(lang)
-            .map(|l| self.link(&l, format!("/{l}/")))
-            .collect();
+        chrome.switch = self.other_languages(lang).map(|l| self.link(&l, format!("/{l}/"))).collect();
         chrome.alternates.clear();
-        let html = self
-            .env
-            .get_template("message.html")?
-            .render(minijinja::context! {
-                heading => Serde(t.get(title_key)),
-                text => Serde(t.get(text_key)),
-                ..Serde(&chrome),
-            })?;
+        let html = self.env.get_template("message.html")?.render(minijinja::context! {
+            heading => Serde(t.get(title_key)),
+            text => Serde(t.get(text_key)),
+            ..Serde(&chrome),
+        })?;
         Ok(Rendered::html(message.status(), html, vec![Dep::Site]))
     }
 
-    pub(crate) fn other_languages<'a>(
-        &'a self,
-        lang: &'a Language,
-    ) -> impl Iterator<Item = Language> + 'a {
-        self.config
-            .languages
-            .iter()
-            .filter(move |l| *l != lang)
-            .cloned()
+    pub(crate) fn other_languages<'a>(&'a self, lang: &'a Language) -> impl Iterator<Item = Language> + 'a {
+        self.config.languages.iter().filter(move |l| *l != lang).cloned()
     }
 
     pub(crate) fn link(&self, lang: &Language, href: String) -> Link {
-        Link {
-            lang: lang.clone(),
-            name: self.strings(lang).get("language_name").to_owned(),
-            href,
-        }
+        Link { lang: lang.clone(), name: self.strings(lang).get("language_name").to_owned(), href }
     }
 
     /// The chrome of a page at `path` in `lang`. `translations` are the
     /// paths of the same page in other languages (`None`: the equivalent
     /// page exists in every language at the same path shape).
-    pub(crate) fn chrome(
-        &self,
-        lang: &Language,
-        path: &str,
-        title: Option<String>,
-    ) -> Result<Chrome, RenderError> {
+    pub(crate) fn chrome(&self, lang: &Language, path: &str, title: Option<String>) -> Result<Chrome, RenderError> {
         let t = self.strings(lang);
         let menu = self.store.menu(lang)?;
         let menu = if menu.is_empty() {
             vec![
-                MenuEntry {
-                    label: t.get("news_title").into(),
-                    path: format!("/{lang}/news/"),
-                },
-                MenuEntry {
-                    label: t.get("search_title").into(),
-                    path: format!("/{lang}/search/"),
-                },
+                MenuEntry { label: t.get("news_title").into(), path: format!("/{lang}/news/") },
+                MenuEntry { label: t.get("search_title").into(), path: format!("/{lang}/search/") },
             ]
         } else {
             menu
         };
-        let nav = menu
-            .into_iter()
-            .map(|m| NavLink {
-                current: m.path == path,
-                label: m.label,
-                path: m.path,
-            })
-            .collect();
+        let nav = menu.into_iter().map(|m| NavLink { current: m.path == path, label: m.label, path: m.path }).collect();
         Ok(Chrome {
             lang: lang.clone(),
-            site_name: self
-                .store
-                .setting("site_name", lang)?
-                .unwrap_or_else(|| "Refuge".into()),
+            site_name: self.store.setting("site_name", lang)?.unwrap_or_else(|| "Refuge".into()),
             tagline: self.store.setting("tagline", lang)?,
             org_address: self.store.setting("org_address", lang)?,
             nav,
@@ -392,29 +323,15 @@ impl Site {
         chrome.switch = self
             .other_languages(lang)
             .map(|l| {
-                let href = available
-                    .iter()
-                    .find(|(a, _)| *a == l)
-                    .map_or_else(|| fallback(&l), |(_, p)| p.clone());
+                let href = available.iter().find(|(a, _)| *a == l).map_or_else(|| fallback(&l), |(_, p)| p.clone());
                 self.link(&l, href)
             })
             .collect();
-        chrome.alternates = available
-            .iter()
-            .map(|(l, p)| Alternate {
-                hreflang: l.to_string(),
-                href: self.url(p),
-            })
-            .collect();
-        let default = available
-            .iter()
-            .find(|(l, _)| l == self.default_language())
-            .or_else(|| available.first());
+        chrome.alternates =
+            available.iter().map(|(l, p)| Alternate { hreflang: l.to_string(), href: self.url(p) }).collect();
+        let default = available.iter().find(|(l, _)| l == self.default_language()).or_else(|| available.first());
         if let Some((_, p)) = default {
-            chrome.alternates.push(Alternate {
-                hreflang: "x-default".into(),
-                href: self.url(p),
-            });
+            chrome.alternates.push(Alternate { hreflang: "x-default".into(), href: self.url(p) });
         }
     }
 }

@@ -13,36 +13,17 @@ use crate::RenderError;
 pub const EMBEDDED: &[(&str, &str)] = &[
     ("base.html", include_str!("../../../templates/base.html")),
     ("home.html", include_str!("../../../templates/home.html")),
-    (
-        "article.html",
-        include_str!("../../../templates/article.html"),
-    ),
+    ("article.html", include_str!("../../../templates/article.html")),
     ("page.html", include_str!("../../../templates/page.html")),
-    (
-        "news_list.html",
-        include_str!("../../../templates/news_list.html"),
-    ),
-    (
-        "_news_list.html",
-        include_str!("../../../templates/_news_list.html"),
-    ),
-    (
-        "translation_missing.html",
-        include_str!("../../../templates/translation_missing.html"),
-    ),
-    (
-        "message.html",
-        include_str!("../../../templates/message.html"),
-    ),
+    ("news_list.html", include_str!("../../../templates/news_list.html")),
+    ("_news_list.html", include_str!("../../../templates/_news_list.html")),
+    ("translation_missing.html", include_str!("../../../templates/translation_missing.html")),
+    ("message.html", include_str!("../../../templates/message.html")),
 ];
 
 /// Escapes the five characters that matter in HTML text and quoted
 /// attributes (`& < > " '`), and nothing else, so URLs stay readable.
-fn html_formatter(
-    out: &mut Output,
-    state: &mut State,
-    value: &Value,
-) -> Result<(), minijinja::Error> {
+fn html_formatter(out: &mut Output, state: &mut State, value: &Value) -> Result<(), minijinja::Error> {
     let text = match value.as_str() {
         Some(text) if matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe() => text,
         _ => return minijinja::escape_formatter(out, state, value),
@@ -57,13 +38,11 @@ fn html_formatter(
             b'\'' => "&#39;",
             _ => continue,
         };
-        out.write_str(&text[last..i])
-            .map_err(minijinja::Error::from)?;
+        out.write_str(&text[last..i]).map_err(minijinja::Error::from)?;
         out.write_str(entity).map_err(minijinja::Error::from)?;
         last = i + 1;
     }
-    out.write_str(&text[last..])
-        .map_err(minijinja::Error::from)?;
+    out.write_str(&text[last..]).map_err(minijinja::Error::from)?;
     Ok(())
 }
 
@@ -83,13 +62,13 @@ pub fn environment(theme_dir: Option<&Path>) -> Result<Environment<'static>, Ren
     for (name, embedded) in EMBEDDED {
         let override_path = theme.as_ref().map(|d| d.join(name)).filter(|p| p.is_file());
         let source = match &override_path {
-            Some(path) => std::fs::read_to_string(path)
-                .map_err(|e| RenderError::Template(format!("{}: {e}", path.display())))?,
+            Some(path) => {
+                std::fs::read_to_string(path).map_err(|e| RenderError::Template(format!("{}: {e}", path.display())))?
+            }
             None => (*embedded).to_owned(),
         };
         env.add_template_owned(*name, source).map_err(|e| {
-            let origin = override_path
-                .map_or_else(|| format!("templates/{name}"), |p| p.display().to_string());
+            let origin = override_path.map_or_else(|| format!("templates/{name}"), |p| p.display().to_string());
             RenderError::Template(format!("{origin}: {e}"))
         })?;
     }
@@ -120,24 +99,14 @@ mod tests {
     #[test]
     fn html_is_escaped() {
         let env = environment(None).unwrap();
-        let out = env
-            .render_str("{{ x }}", minijinja::context! { x => "<b>" })
-            .unwrap();
+        let out = env.render_str("{{ x }}", minijinja::context! { x => "<b>" }).unwrap();
         // render_str has no .html name, so use a named template:
         assert_eq!(out, "<b>");
         let mut env = env;
         env.add_template("t.html", "{{ x }}").unwrap();
-        let out = env
-            .get_template("t.html")
-            .unwrap()
-            .render(minijinja::context! { x => "<b>\"" })
-            .unwrap();
+        let out = env.get_template("t.html").unwrap().render(minijinja::context! { x => "<b>\"" }).unwrap();
         assert_eq!(out, "&lt;b&gt;&quot;");
-        let out = env
-            .get_template("t.html")
-            .unwrap()
-            .render(minijinja::context! { x => "/a/b?c=1&d='" })
-            .unwrap();
+        let out = env.get_template("t.html").unwrap().render(minijinja::context! { x => "/a/b?c=1&d='" }).unwrap();
         assert_eq!(out, "/a/b?c=1&amp;d=&#39;");
     }
 }

@@ -2,8 +2,7 @@
 
 use refuge_core::store::StoreResult;
 use refuge_core::{
-    Category, ContentStore, FaqEntry, Item, ItemDraft, ItemRef, Kind, Language, MenuEntry,
-    NewsFilter, Slug, StoreError,
+    Category, ContentStore, FaqEntry, Item, ItemDraft, ItemRef, Kind, Language, MenuEntry, NewsFilter, Slug, StoreError,
 };
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, params, params_from_iter};
@@ -11,9 +10,9 @@ use time::OffsetDateTime;
 
 use crate::db::{SqliteStore, backend, now, parse_ts, ts};
 
-const REF_COLUMNS: &str =
-    "id, group_id, kind, lang, slug, title, summary, category, published_at, updated_at";
-const ITEM_COLUMNS: &str = "id, group_id, kind, lang, slug, title, summary, category, published_at, updated_at, body, status";
+const REF_COLUMNS: &str = "id, group_id, kind, lang, slug, title, summary, category, published_at, updated_at";
+const ITEM_COLUMNS: &str =
+    "id, group_id, kind, lang, slug, title, summary, category, published_at, updated_at, body, status";
 
 fn conversion(e: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
@@ -72,9 +71,7 @@ fn filter_sql(lang: &Language, filter: &NewsFilter) -> (String, Vec<Value>) {
         args.push(Value::Text(category.clone()));
     }
     if let Some(tag) = &filter.tag {
-        sql.push_str(
-            " AND EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = i.id AND t.tag = ?)",
-        );
+        sql.push_str(" AND EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = i.id AND t.tag = ?)");
         args.push(Value::Text(tag.clone()));
     }
     (sql, args)
@@ -105,12 +102,7 @@ impl SqliteStore {
 }
 
 impl ContentStore for SqliteStore {
-    fn published_item(
-        &self,
-        kind: Kind,
-        lang: &Language,
-        slug: &Slug,
-    ) -> StoreResult<Option<Item>> {
+    fn published_item(&self, kind: Kind, lang: &Language, slug: &Slug) -> StoreResult<Option<Item>> {
         let found = self
             .conn()
             .query_row(
@@ -134,9 +126,7 @@ impl ContentStore for SqliteStore {
                 "SELECT {REF_COLUMNS} FROM items WHERE kind = ? AND slug = ? AND status = 'published' ORDER BY lang"
             ))
             .map_err(backend)?;
-        let rows = stmt
-            .query_map(params![kind.as_str(), slug.as_str()], item_ref)
-            .map_err(backend)?;
+        let rows = stmt.query_map(params![kind.as_str(), slug.as_str()], item_ref).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
@@ -161,11 +151,9 @@ impl ContentStore for SqliteStore {
         let (condition, mut args) = filter_sql(lang, filter);
         let conn = self.conn();
         let total: u32 = conn
-            .query_row(
-                &format!("SELECT count(*) FROM items i WHERE {condition}"),
-                params_from_iter(args.iter()),
-                |r| r.get(0),
-            )
+            .query_row(&format!("SELECT count(*) FROM items i WHERE {condition}"), params_from_iter(args.iter()), |r| {
+                r.get(0)
+            })
             .map_err(backend)?;
         args.push(Value::Integer(i64::from(limit)));
         args.push(Value::Integer(i64::from(offset)));
@@ -174,9 +162,7 @@ impl ContentStore for SqliteStore {
                 "SELECT {REF_COLUMNS} FROM items i WHERE {condition} ORDER BY i.published_at DESC, i.id DESC LIMIT ? OFFSET ?"
             ))
             .map_err(backend)?;
-        let rows = stmt
-            .query_map(params_from_iter(args.iter()), item_ref)
-            .map_err(backend)?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), item_ref).map_err(backend)?;
         Ok((rows.collect::<Result<_, _>>().map_err(backend)?, total))
     }
 
@@ -189,11 +175,8 @@ impl ContentStore for SqliteStore {
         let mut stmt = conn
             .prepare(&format!("SELECT item_id, tag FROM item_tags WHERE item_id IN ({marks}) ORDER BY item_id, tag"))
             .map_err(backend)?;
-        let rows = stmt
-            .query_map(params_from_iter(item_ids.iter()), |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .map_err(backend)?;
+        let rows =
+            stmt.query_map(params_from_iter(item_ids.iter()), |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
@@ -205,9 +188,7 @@ impl ContentStore for SqliteStore {
                  WHERE kind = 'news' AND status = 'published' AND lang = ? GROUP BY y ORDER BY y DESC",
             )
             .map_err(backend)?;
-        let rows = stmt
-            .query_map([lang.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(backend)?;
+        let rows = stmt.query_map([lang.as_str()], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
@@ -241,9 +222,7 @@ impl ContentStore for SqliteStore {
                  WHERE i.kind = 'news' AND i.status = 'published' AND i.lang = ? GROUP BY t.tag ORDER BY t.tag",
             )
             .map_err(backend)?;
-        let rows = stmt
-            .query_map([lang.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(backend)?;
+        let rows = stmt.query_map([lang.as_str()], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
@@ -284,16 +263,10 @@ impl ContentStore for SqliteStore {
 
     fn menu(&self, lang: &Language) -> StoreResult<Vec<MenuEntry>> {
         let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached("SELECT label, path FROM menus WHERE lang = ? ORDER BY position")
-            .map_err(backend)?;
+        let mut stmt =
+            conn.prepare_cached("SELECT label, path FROM menus WHERE lang = ? ORDER BY position").map_err(backend)?;
         let rows = stmt
-            .query_map([lang.as_str()], |r| {
-                Ok(MenuEntry {
-                    label: r.get(0)?,
-                    path: r.get(1)?,
-                })
-            })
+            .query_map([lang.as_str()], |r| Ok(MenuEntry { label: r.get(0)?, path: r.get(1)? }))
             .map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
@@ -312,11 +285,7 @@ impl ContentStore for SqliteStore {
     fn item(&self, id: i64) -> StoreResult<Option<Item>> {
         let found = self
             .conn()
-            .query_row(
-                &format!("SELECT {ITEM_COLUMNS} FROM items WHERE id = ?"),
-                [id],
-                item,
-            )
+            .query_row(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE id = ?"), [id], item)
             .optional()
             .map_err(backend)?;
         let mut items: Vec<Item> = found.into_iter().collect();
@@ -338,19 +307,14 @@ impl ContentStore for SqliteStore {
                 match kind {
                     Some(k) if k == draft.kind.as_str() => g,
                     Some(_) => {
-                        return Err(StoreError::Invalid(
-                            "a translation must be of the same kind".into(),
-                        ));
+                        return Err(StoreError::Invalid("a translation must be of the same kind".into()));
                     }
                     None => return Err(StoreError::NotFound(format!("translation group {g}"))),
                 }
             }
             None => {
-                tx.execute(
-                    "INSERT INTO groups (kind, created_at) VALUES (?, ?)",
-                    params![draft.kind.as_str(), stamp],
-                )
-                .map_err(backend)?;
+                tx.execute("INSERT INTO groups (kind, created_at) VALUES (?, ?)", params![draft.kind.as_str(), stamp])
+                    .map_err(backend)?;
                 tx.last_insert_rowid()
             }
         };
@@ -385,45 +349,36 @@ impl ContentStore for SqliteStore {
                 .and_then(|n| if n == 0 { Err(rusqlite::Error::QueryReturnedNoRows) } else { Ok(id) }),
         };
         let item_id = result.map_err(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => {
-                StoreError::NotFound(format!("item {}", id.unwrap_or_default()))
-            }
+            rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound(format!("item {}", id.unwrap_or_default())),
             e if unique_violation(&e) => StoreError::Conflict(format!(
                 "there is already a {} version of this item, or another {} item uses the slug `{}`",
                 draft.lang, draft.lang, draft.slug
             )),
             e => backend(e),
         })?;
-        tx.execute("DELETE FROM item_tags WHERE item_id = ?", [item_id])
-            .map_err(backend)?;
+        tx.execute("DELETE FROM item_tags WHERE item_id = ?", [item_id]).map_err(backend)?;
         for tag in &draft.tags {
-            tx.execute(
-                "INSERT OR IGNORE INTO item_tags (item_id, tag) VALUES (?, ?)",
-                params![item_id, tag.trim()],
-            )
-            .map_err(backend)?;
+            tx.execute("INSERT OR IGNORE INTO item_tags (item_id, tag) VALUES (?, ?)", params![item_id, tag.trim()])
+                .map_err(backend)?;
         }
         touch(&tx).map_err(backend)?;
         tx.commit().map_err(backend)?;
         drop(conn);
-        self.item(item_id)?
-            .ok_or_else(|| StoreError::NotFound(format!("item {item_id}")))
+        self.item(item_id)?.ok_or_else(|| StoreError::NotFound(format!("item {item_id}")))
     }
 
     fn delete_item(&self, id: i64) -> StoreResult<()> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(backend)?;
-        let group: Option<i64> = tx
-            .query_row("SELECT group_id FROM items WHERE id = ?", [id], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(backend)?;
+        let group: Option<i64> =
+            tx.query_row("SELECT group_id FROM items WHERE id = ?", [id], |r| r.get(0)).optional().map_err(backend)?;
         let group = group.ok_or_else(|| StoreError::NotFound(format!("item {id}")))?;
-        tx.execute("DELETE FROM items WHERE id = ?", [id])
-            .map_err(backend)?;
-        tx.execute("DELETE FROM groups WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM items WHERE group_id = ?1)", [group])
-            .map_err(backend)?;
+        tx.execute("DELETE FROM items WHERE id = ?", [id]).map_err(backend)?;
+        tx.execute(
+            "DELETE FROM groups WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM items WHERE group_id = ?1)",
+            [group],
+        )
+        .map_err(backend)?;
         touch(&tx).map_err(backend)?;
         tx.commit().map_err(backend)
     }
@@ -431,9 +386,7 @@ impl ContentStore for SqliteStore {
     fn save_category(&self, key: &Slug, lang: &Language, name: &str) -> StoreResult<()> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 80 {
-            return Err(StoreError::Invalid(
-                "a category name must be 1–80 characters".into(),
-            ));
+            return Err(StoreError::Invalid("a category name must be 1–80 characters".into()));
         }
         let conn = self.conn();
         conn.execute(
@@ -447,18 +400,11 @@ impl ContentStore for SqliteStore {
     fn replace_faq(&self, lang: &Language, entries: &[(Slug, String, String)]) -> StoreResult<()> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(backend)?;
-        tx.execute("DELETE FROM faq WHERE lang = ?", [lang.as_str()])
-            .map_err(backend)?;
+        tx.execute("DELETE FROM faq WHERE lang = ?", [lang.as_str()]).map_err(backend)?;
         for (position, (anchor, question, answer)) in entries.iter().enumerate() {
             tx.execute(
                 "INSERT INTO faq (lang, anchor, position, question, answer) VALUES (?, ?, ?, ?, ?)",
-                params![
-                    lang.as_str(),
-                    anchor.as_str(),
-                    position as i64,
-                    question.trim(),
-                    answer
-                ],
+                params![lang.as_str(), anchor.as_str(), position as i64, question.trim(), answer],
             )
             .map_err(|e| {
                 if unique_violation(&e) {
@@ -473,28 +419,16 @@ impl ContentStore for SqliteStore {
     }
 
     fn replace_menu(&self, lang: &Language, entries: &[MenuEntry]) -> StoreResult<()> {
-        if let Some(bad) = entries
-            .iter()
-            .find(|e| !e.path.starts_with('/') || e.path.starts_with("//"))
-        {
-            return Err(StoreError::Invalid(format!(
-                "menu path `{}` must be a path on this site",
-                bad.path
-            )));
+        if let Some(bad) = entries.iter().find(|e| !e.path.starts_with('/') || e.path.starts_with("//")) {
+            return Err(StoreError::Invalid(format!("menu path `{}` must be a path on this site", bad.path)));
         }
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(backend)?;
-        tx.execute("DELETE FROM menus WHERE lang = ?", [lang.as_str()])
-            .map_err(backend)?;
+        tx.execute("DELETE FROM menus WHERE lang = ?", [lang.as_str()]).map_err(backend)?;
         for (position, entry) in entries.iter().enumerate() {
             tx.execute(
                 "INSERT INTO menus (lang, position, label, path) VALUES (?, ?, ?, ?)",
-                params![
-                    lang.as_str(),
-                    position as i64,
-                    entry.label.trim(),
-                    entry.path
-                ],
+                params![lang.as_str(), position as i64, entry.label.trim(), entry.path],
             )
             .map_err(backend)?;
         }
@@ -515,11 +449,7 @@ impl ContentStore for SqliteStore {
     fn last_change(&self) -> StoreResult<Option<OffsetDateTime>> {
         let text: Option<String> = self
             .conn()
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'last_change'",
-                [],
-                |r| r.get(0),
-            )
+            .query_row("SELECT value FROM meta WHERE key = 'last_change'", [], |r| r.get(0))
             .optional()
             .map_err(backend)?;
         text.as_deref().map(parse_ts).transpose().map_err(backend)
@@ -561,113 +491,58 @@ mod tests {
     #[test]
     fn translations_lists_and_filters() {
         let (_d, s) = store();
-        let a = s
-            .save_item(
-                None,
-                &news("en", "a", datetime!(2002-07-20 0:00 UTC), Status::Published),
-            )
-            .unwrap();
+        let a = s.save_item(None, &news("en", "a", datetime!(2002-07-20 0:00 UTC), Status::Published)).unwrap();
         let mut ja = news("ja", "a", datetime!(2002-07-21 0:00 UTC), Status::Published);
         ja.group_id = Some(a.group_id);
         s.save_item(None, &ja).unwrap();
-        s.save_item(
-            None,
-            &news("en", "b", datetime!(2003-01-01 0:00 UTC), Status::Published),
-        )
-        .unwrap();
-        s.save_item(
-            None,
-            &news(
-                "en",
-                "hidden",
-                datetime!(2004-01-01 0:00 UTC),
-                Status::Draft,
-            ),
-        )
-        .unwrap();
+        s.save_item(None, &news("en", "b", datetime!(2003-01-01 0:00 UTC), Status::Published)).unwrap();
+        s.save_item(None, &news("en", "hidden", datetime!(2004-01-01 0:00 UTC), Status::Draft)).unwrap();
 
         let t = s.published_translations(a.group_id).unwrap();
-        assert_eq!(
-            t.iter().map(|r| r.lang.as_str()).collect::<Vec<_>>(),
-            ["en", "ja"]
-        );
+        assert_eq!(t.iter().map(|r| r.lang.as_str()).collect::<Vec<_>>(), ["en", "ja"]);
 
         let en = lang("en");
-        let (list, total) = s
-            .published_news(&en, &NewsFilter::default(), 0, 10)
-            .unwrap();
+        let (list, total) = s.published_news(&en, &NewsFilter::default(), 0, 10).unwrap();
         assert_eq!(total, 2, "drafts are never listed");
         assert_eq!(list[0].slug.as_str(), "b", "newest first");
-        let y2002 = NewsFilter {
-            year: Some(2002),
-            ..Default::default()
-        };
+        let y2002 = NewsFilter { year: Some(2002), ..Default::default() };
         assert_eq!(s.published_news(&en, &y2002, 0, 10).unwrap().1, 1);
-        let tagged = NewsFilter {
-            tag: Some("長い".into()),
-            ..Default::default()
-        };
+        let tagged = NewsFilter { tag: Some("長い".into()), ..Default::default() };
         assert_eq!(s.published_news(&en, &tagged, 0, 10).unwrap().1, 2);
         assert_eq!(s.news_years(&en).unwrap(), vec![(2003, 1), (2002, 1)]);
-        assert_eq!(
-            s.tags(&en).unwrap(),
-            vec![("china".into(), 2), ("長い".into(), 2)]
-        );
+        assert_eq!(s.tags(&en).unwrap(), vec![("china".into(), 2), ("長い".into(), 2)]);
         let (page2, _) = s.published_news(&en, &NewsFilter::default(), 1, 1).unwrap();
         assert_eq!(page2[0].slug.as_str(), "a");
 
-        let got = s
-            .published_item(Kind::News, &en, &Slug::parse("a").unwrap())
-            .unwrap()
-            .unwrap();
+        let got = s.published_item(Kind::News, &en, &Slug::parse("a").unwrap()).unwrap().unwrap();
         assert_eq!(got.tags, vec!["china".to_string(), "長い".to_string()]);
-        assert!(
-            s.published_item(Kind::News, &en, &Slug::parse("hidden").unwrap())
-                .unwrap()
-                .is_none()
-        );
+        assert!(s.published_item(Kind::News, &en, &Slug::parse("hidden").unwrap()).unwrap().is_none());
     }
 
     #[test]
     fn conflicts_are_reported() {
         let (_d, s) = store();
         let when = datetime!(2002-07-20 0:00 UTC);
-        let a = s
-            .save_item(None, &news("en", "a", when, Status::Published))
-            .unwrap();
-        assert!(matches!(
-            s.save_item(None, &news("en", "a", when, Status::Published)),
-            Err(StoreError::Conflict(_))
-        ));
+        let a = s.save_item(None, &news("en", "a", when, Status::Published)).unwrap();
+        assert!(matches!(s.save_item(None, &news("en", "a", when, Status::Published)), Err(StoreError::Conflict(_))));
         let mut again = news("en", "other", when, Status::Published);
         again.group_id = Some(a.group_id);
-        assert!(matches!(
-            s.save_item(None, &again),
-            Err(StoreError::Conflict(_))
-        ));
+        assert!(matches!(s.save_item(None, &again), Err(StoreError::Conflict(_))));
         let mut bad = news("en", "x", when, Status::Published);
         bad.title = String::new();
-        assert!(matches!(
-            s.save_item(None, &bad),
-            Err(StoreError::Invalid(_))
-        ));
+        assert!(matches!(s.save_item(None, &bad), Err(StoreError::Invalid(_))));
     }
 
     #[test]
     fn update_and_delete() {
         let (_d, s) = store();
         let when = datetime!(2002-07-20 0:00 UTC);
-        let a = s
-            .save_item(None, &news("en", "a", when, Status::Published))
-            .unwrap();
+        let a = s.save_item(None, &news("en", "a", when, Status::Published)).unwrap();
         let mut d = news("en", "a2", when, Status::Published);
         d.group_id = Some(a.group_id);
         d.tags = vec!["one".into()];
         let b = s.save_item(Some(a.id), &d).unwrap();
-        assert_eq!(
-            (b.id, b.slug.as_str(), b.tags.clone()),
-            (a.id, "a2", vec!["one".to_string()])
-        );
+        assert_eq!((b.id, b.slug.as_str(), b.tags.clone()), (a.id, "a2", vec!["one".to_string()]));
         s.delete_item(a.id).unwrap();
         assert!(s.item(a.id).unwrap().is_none());
         assert!(matches!(s.delete_item(a.id), Err(StoreError::NotFound(_))));
@@ -678,16 +553,9 @@ mod tests {
     fn settings_fall_back_to_all_languages() {
         let (_d, s) = store();
         s.set_setting("site_name", None, "Refuge").unwrap();
-        s.set_setting("site_name", Some(&lang("ja")), "レフュージ")
-            .unwrap();
-        assert_eq!(
-            s.setting("site_name", &lang("ja")).unwrap().unwrap(),
-            "レフュージ"
-        );
-        assert_eq!(
-            s.setting("site_name", &lang("en")).unwrap().unwrap(),
-            "Refuge"
-        );
+        s.set_setting("site_name", Some(&lang("ja")), "レフュージ").unwrap();
+        assert_eq!(s.setting("site_name", &lang("ja")).unwrap().unwrap(), "レフュージ");
+        assert_eq!(s.setting("site_name", &lang("en")).unwrap().unwrap(), "Refuge");
         assert!(s.setting("nothing", &lang("en")).unwrap().is_none());
     }
 
@@ -696,41 +564,20 @@ mod tests {
         let (_d, s) = store();
         let key = Slug::parse("reports").unwrap();
         s.save_category(&key, &lang("en"), "Reports").unwrap();
-        s.save_item(
-            None,
-            &news("en", "a", datetime!(2002-07-20 0:00 UTC), Status::Published),
-        )
-        .unwrap();
+        s.save_item(None, &news("en", "a", datetime!(2002-07-20 0:00 UTC), Status::Published)).unwrap();
         assert_eq!(s.categories(&lang("en")).unwrap()[0].count, 1);
         let q = Slug::parse("who").unwrap();
-        s.replace_faq(&lang("en"), &[(q.clone(), "Who?".into(), "Us.".into())])
-            .unwrap();
+        s.replace_faq(&lang("en"), &[(q.clone(), "Who?".into(), "Us.".into())]).unwrap();
         assert_eq!(s.faq(&lang("en")).unwrap()[0].anchor, q);
         assert!(matches!(
-            s.replace_faq(
-                &lang("en"),
-                &[
-                    (q.clone(), "a".into(), "b".into()),
-                    (q, "c".into(), "d".into())
-                ]
-            ),
+            s.replace_faq(&lang("en"), &[(q.clone(), "a".into(), "b".into()), (q, "c".into(), "d".into())]),
             Err(StoreError::Conflict(_))
         ));
-        assert_eq!(
-            s.faq(&lang("en")).unwrap().len(),
-            1,
-            "a failed replace changes nothing"
-        );
-        let menu = vec![MenuEntry {
-            label: "About".into(),
-            path: "/en/about/".into(),
-        }];
+        assert_eq!(s.faq(&lang("en")).unwrap().len(), 1, "a failed replace changes nothing");
+        let menu = vec![MenuEntry { label: "About".into(), path: "/en/about/".into() }];
         s.replace_menu(&lang("en"), &menu).unwrap();
         assert_eq!(s.menu(&lang("en")).unwrap(), menu);
-        let bad = vec![MenuEntry {
-            label: "x".into(),
-            path: "//evil.example/".into(),
-        }];
+        let bad = vec![MenuEntry { label: "x".into(), path: "//evil.example/".into() }];
         assert!(s.replace_menu(&lang("en"), &bad).is_err());
     }
 }

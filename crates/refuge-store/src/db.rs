@@ -26,11 +26,7 @@ pub enum OpenError {
         "{path} was written by a newer Refuge (schema version {found}; this program knows up to {supported}). \
          Nothing was changed. Run the newer Refuge, or restore a backup made with this version."
     )]
-    Newer {
-        path: PathBuf,
-        found: i64,
-        supported: i64,
-    },
+    Newer { path: PathBuf, found: i64, supported: i64 },
     #[error("cannot open {path}: {detail}")]
     Io { path: PathBuf, detail: String },
 }
@@ -44,9 +40,7 @@ pub struct SqliteStore {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore")
-            .field("path", &self.path)
-            .finish()
+        f.debug_struct("SqliteStore").field("path", &self.path).finish()
     }
 }
 
@@ -55,54 +49,28 @@ impl SqliteStore {
     /// schema up to date. A damaged file or one from a newer version is
     /// refused and left untouched.
     pub fn open(path: &Path) -> Result<Self, OpenError> {
-        let io = |e: rusqlite::Error| OpenError::Io {
-            path: path.to_owned(),
-            detail: e.to_string(),
-        };
-        let damaged = |e: rusqlite::Error| OpenError::Damaged {
-            path: path.to_owned(),
-            detail: e.to_string(),
-        };
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let io = |e: rusqlite::Error| OpenError::Io { path: path.to_owned(), detail: e.to_string() };
+        let damaged = |e: rusqlite::Error| OpenError::Damaged { path: path.to_owned(), detail: e.to_string() };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(io)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(io)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(io)?;
 
         // Reading the schema version is the first thing that touches the
         // file's contents: a non-database fails here, before any write.
-        let found: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(damaged)?;
+        let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(damaged)?;
         if found > SCHEMA_VERSION {
-            return Err(OpenError::Newer {
-                path: path.to_owned(),
-                found,
-                supported: SCHEMA_VERSION,
-            });
+            return Err(OpenError::Newer { path: path.to_owned(), found, supported: SCHEMA_VERSION });
         }
-        let check: String = conn
-            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
-            .map_err(damaged)?;
+        let check: String = conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0)).map_err(damaged)?;
         if check != "ok" {
-            return Err(OpenError::Damaged {
-                path: path.to_owned(),
-                detail: check,
-            });
+            return Err(OpenError::Damaged { path: path.to_owned(), detail: check });
         }
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
         )
         .map_err(damaged)?;
-        let mut store = Self {
-            conn: Mutex::new(conn),
-            path: path.to_owned(),
-        };
-        store.migrate(found).map_err(|e| OpenError::Damaged {
-            path: path.to_owned(),
-            detail: e.to_string(),
-        })?;
+        let mut store = Self { conn: Mutex::new(conn), path: path.to_owned() };
+        store.migrate(found).map_err(|e| OpenError::Damaged { path: path.to_owned(), detail: e.to_string() })?;
         Ok(store)
     }
 
@@ -138,17 +106,13 @@ pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
 /// Timestamps are stored as RFC 3339 UTC text with whole seconds, which
 /// sorts correctly as text.
 pub(crate) fn ts(t: OffsetDateTime) -> String {
-    let t = t
-        .to_offset(time::UtcOffset::UTC)
-        .replace_nanosecond(0)
-        .unwrap_or(t);
+    let t = t.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).unwrap_or(t);
     t.format(&Rfc3339).unwrap_or_default()
 }
 
 pub(crate) fn parse_ts(text: &str) -> rusqlite::Result<OffsetDateTime> {
-    OffsetDateTime::parse(text, &Rfc3339).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-    })
+    OffsetDateTime::parse(text, &Rfc3339)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
 }
 
 pub(crate) fn now() -> OffsetDateTime {
@@ -165,10 +129,7 @@ mod tests {
         let path = dir.path().join("refuge.db");
         drop(SqliteStore::open(&path).unwrap());
         let store = SqliteStore::open(&path).unwrap();
-        let v: i64 = store
-            .conn()
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap();
+        let v: i64 = store.conn().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(v, SCHEMA_VERSION);
     }
 
@@ -190,15 +151,11 @@ mod tests {
         let path = dir.path().join("refuge.db");
         {
             let c = Connection::open(&path).unwrap();
-            c.pragma_update(None, "user_version", SCHEMA_VERSION + 5)
-                .unwrap();
+            c.pragma_update(None, "user_version", SCHEMA_VERSION + 5).unwrap();
         }
         let before = std::fs::read(&path).unwrap();
         let err = SqliteStore::open(&path).unwrap_err();
-        assert!(
-            matches!(err, OpenError::Newer { found, .. } if found == SCHEMA_VERSION + 5),
-            "{err}"
-        );
+        assert!(matches!(err, OpenError::Newer { found, .. } if found == SCHEMA_VERSION + 5), "{err}");
         assert_eq!(std::fs::read(&path).unwrap(), before);
     }
 

@@ -39,31 +39,19 @@ pub(crate) fn message_response(
                 rendered.body,
                 false,
             ));
-            state
-                .cache
-                .insert(&key, page.clone(), &rendered.deps, generation);
+            state.cache.insert(&key, page.clone(), &rendered.deps, generation);
             send_page(&page, headers)
         }
         Err(e) => {
             tracing::error!(error = %e, "could not render the error page");
-            let status =
-                StatusCode::from_u16(message.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (
-                status,
-                "Sorry, something went wrong. Please try again later.",
-            )
-                .into_response()
+            let status = StatusCode::from_u16(message.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, "Sorry, something went wrong. Please try again later.").into_response()
         }
     }
 }
 
 impl WebError {
-    pub(crate) fn respond(
-        self,
-        state: &AppState,
-        lang: &Language,
-        headers: &http::HeaderMap,
-    ) -> Response {
+    pub(crate) fn respond(self, state: &AppState, lang: &Language, headers: &http::HeaderMap) -> Response {
         tracing::error!(error = %self, "request failed");
         message_response(state, lang, Message::Error, headers)
     }

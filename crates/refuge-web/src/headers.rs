@@ -17,7 +17,8 @@ use crate::WebConfig;
 pub const PUBLIC_CSP: &str = "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; \
      form-action 'self'; frame-ancestors 'none'; img-src 'self'; style-src 'self'";
 
-const PERMISSIONS: &str = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()";
+const PERMISSIONS: &str =
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()";
 
 /// Header settings that depend on the deployment.
 #[derive(Clone, Debug, Default)]
@@ -31,15 +32,8 @@ pub struct SecurityConfig {
 
 /// Adds the security headers unless a handler set its own (the back
 /// office sets a policy that allows its own scripts).
-pub async fn security_headers(
-    State(config): State<SecurityConfig>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let onion = config
-        .onion_location
-        .as_ref()
-        .map(|base| format!("{base}{}", request.uri().path()));
+pub async fn security_headers(State(config): State<SecurityConfig>, request: Request, next: Next) -> Response {
+    let onion = config.onion_location.as_ref().map(|base| format!("{base}{}", request.uri().path()));
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let fixed: [(HeaderName, &'static str); 7] = [
@@ -48,26 +42,16 @@ pub async fn security_headers(
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (HeaderName::from_static("permissions-policy"), PERMISSIONS),
-        (
-            HeaderName::from_static("cross-origin-opener-policy"),
-            "same-origin",
-        ),
-        (
-            HeaderName::from_static("cross-origin-resource-policy"),
-            "same-origin",
-        ),
+        (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+        (HeaderName::from_static("cross-origin-resource-policy"), "same-origin"),
     ];
     for (name, value) in fixed {
-        headers
-            .entry(name)
-            .or_insert(HeaderValue::from_static(value));
+        headers.entry(name).or_insert(HeaderValue::from_static(value));
     }
     if config.hsts {
         headers
             .entry(header::STRICT_TRANSPORT_SECURITY)
-            .or_insert(HeaderValue::from_static(
-                "max-age=63072000; includeSubDomains",
-            ));
+            .or_insert(HeaderValue::from_static("max-age=63072000; includeSubDomains"));
     }
     if let Some(value) = onion.and_then(|o| HeaderValue::from_str(&o).ok()) {
         headers.insert(HeaderName::from_static("onion-location"), value);
@@ -77,22 +61,13 @@ pub async fn security_headers(
 
 /// One log line per request: method, path, status and time; the client
 /// address only when `log_client_ip` is on.
-pub async fn log_request(
-    State(config): State<Arc<WebConfig>>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn log_request(State(config): State<Arc<WebConfig>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let client = config
         .log_client_ip
-        .then(|| {
-            request
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-        })
+        .then(|| request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()))
         .flatten();
     let response = next.run(request).await;
     let ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -58,11 +58,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(site: Arc<Site>, cache: Arc<PageCache>, config: WebConfig) -> Self {
-        Self {
-            site,
-            cache,
-            config: Arc::new(config),
-        }
+        Self { site, cache, config: Arc::new(config) }
     }
 
     /// Drops cached pages that show something that changed.
@@ -80,22 +76,13 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(public::healthz))
         .fallback(public::page)
         .with_state(state.clone())
-        .layer(axum::middleware::from_fn_with_state(
-            config.security.clone(),
-            headers::security_headers,
-        ));
+        .layer(axum::middleware::from_fn_with_state(config.security.clone(), headers::security_headers));
     if config.log_requests {
-        router = router.layer(axum::middleware::from_fn_with_state(
-            config.clone(),
-            headers::log_request,
-        ));
+        router = router.layer(axum::middleware::from_fn_with_state(config.clone(), headers::log_request));
     }
     router
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            http::StatusCode::REQUEST_TIMEOUT,
-            config.request_timeout,
-        ))
+        .layer(TimeoutLayer::with_status_code(http::StatusCode::REQUEST_TIMEOUT, config.request_timeout))
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then lets
@@ -106,7 +93,5 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
 }

@@ -22,21 +22,15 @@ enum Encoding {
 }
 
 fn accepted(headers: &HeaderMap) -> (bool, bool) {
-    let Some(value) = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(value) = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) else {
         return (false, false);
     };
     let (mut br, mut gzip) = (false, false);
     for part in value.split(',') {
         let mut pieces = part.split(';');
         let coding = pieces.next().unwrap_or("").trim();
-        let refused = pieces.any(|p| {
-            p.trim()
-                .strip_prefix("q=")
-                .is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0))
-        });
+        let refused = pieces
+            .any(|p| p.trim().strip_prefix("q=").is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0)));
         if refused {
             continue;
         }
@@ -50,22 +44,14 @@ fn accepted(headers: &HeaderMap) -> (bool, bool) {
 }
 
 fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
-    let Some(value) = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(value) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) else {
         return false;
     };
     let bare = etag.trim_matches('"');
     value
         .split(',')
         .map(|t| t.trim().trim_start_matches("W/").trim_matches('"'))
-        .any(|t| {
-            t == "*"
-                || t == bare
-                || t.strip_prefix(bare)
-                    .is_some_and(|rest| rest == "-br" || rest == "-gz")
-        })
+        .any(|t| t == "*" || t == bare || t.strip_prefix(bare).is_some_and(|rest| rest == "-br" || rest == "-gz"))
 }
 
 /// Sends a cached page: 304 when the client has it, else the best
@@ -78,14 +64,12 @@ pub(crate) fn send_page(page: &CachedPage, headers: &HeaderMap) -> Response {
         _ => Encoding::Identity,
     };
     let (body, etag) = match encoding {
-        Encoding::Brotli => (
-            page.brotli.clone().unwrap_or_default(),
-            format!("{}-br\"", &page.etag[..page.etag.len() - 1]),
-        ),
-        Encoding::Gzip => (
-            page.gzip.clone().unwrap_or_default(),
-            format!("{}-gz\"", &page.etag[..page.etag.len() - 1]),
-        ),
+        Encoding::Brotli => {
+            (page.brotli.clone().unwrap_or_default(), format!("{}-br\"", &page.etag[..page.etag.len() - 1]))
+        }
+        Encoding::Gzip => {
+            (page.gzip.clone().unwrap_or_default(), format!("{}-gz\"", &page.etag[..page.etag.len() - 1]))
+        }
         Encoding::Identity => (page.identity.clone(), page.etag.clone()),
     };
     let status = StatusCode::from_u16(page.status).unwrap_or(StatusCode::OK);
@@ -95,25 +79,11 @@ pub(crate) fn send_page(page: &CachedPage, headers: &HeaderMap) -> Response {
         _ => "no-cache",
     };
     let not_modified = status == StatusCode::OK && etag_matches(headers, &page.etag);
-    let mut response = if not_modified {
-        Response::new(Body::empty())
-    } else {
-        Response::new(Body::from(body))
-    };
-    *response.status_mut() = if not_modified {
-        StatusCode::NOT_MODIFIED
-    } else {
-        status
-    };
+    let mut response = if not_modified { Response::new(Body::empty()) } else { Response::new(Body::from(body)) };
+    *response.status_mut() = if not_modified { StatusCode::NOT_MODIFIED } else { status };
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(page.content_type),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(cache_control),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(page.content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     if let Ok(value) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, value);
@@ -133,10 +103,7 @@ pub(crate) fn send_page(page: &CachedPage, headers: &HeaderMap) -> Response {
 /// The language to answer an unknown path in: the path's own, else the
 /// reader's preference, else the default.
 pub(crate) fn language_for(state: &AppState, path: &str, headers: &HeaderMap) -> Language {
-    state
-        .site
-        .language_of(path)
-        .unwrap_or_else(|| preferred(state, headers))
+    state.site.language_of(path).unwrap_or_else(|| preferred(state, headers))
 }
 
 fn preferred(state: &AppState, headers: &HeaderMap) -> Language {
@@ -166,19 +133,10 @@ pub async fn root(State(state): State<AppState>, headers: HeaderMap) -> Response
 pub async fn healthz(State(state): State<AppState>) -> Response {
     let site = state.site.clone();
     match tokio::task::spawn_blocking(move || site.health()).await {
-        Ok(Ok(())) => (
-            StatusCode::OK,
-            [(header::CACHE_CONTROL, "no-store")],
-            "ok\n",
-        )
-            .into_response(),
+        Ok(Ok(())) => (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")], "ok\n").into_response(),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "health check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [(header::CACHE_CONTROL, "no-store")],
-                "database unavailable\n",
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, [(header::CACHE_CONTROL, "no-store")], "database unavailable\n")
                 .into_response()
         }
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
@@ -186,17 +144,10 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 /// Every public page.
-pub async fn page(
-    State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
+pub async fn page(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
     if method != Method::GET && method != Method::HEAD {
         let mut response = (StatusCode::METHOD_NOT_ALLOWED, "Method not allowed\n").into_response();
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return response;
     }
     let path = uri.path();
@@ -209,12 +160,7 @@ pub async fn page(
     let rendered = tokio::task::spawn_blocking(move || {
         site.resolve(&owned).map(|outcome| match outcome {
             Outcome::Page(r) => {
-                let page = Arc::new(CachedPage::new(
-                    r.status,
-                    r.content_type,
-                    r.body,
-                    r.immutable,
-                ));
+                let page = Arc::new(CachedPage::new(r.status, r.content_type, r.body, r.immutable));
                 Ok((page, r.deps))
             }
             other => Err(other),
@@ -241,31 +187,17 @@ pub async fn page(
             response
         }
         Ok(Ok(Err(Outcome::NotFound(lang)))) => {
-            let lang = if state.site.language_of(path).is_some() {
-                lang
-            } else {
-                preferred(&state, &headers)
-            };
+            let lang = if state.site.language_of(path).is_some() { lang } else { preferred(&state, &headers) };
             message_response(&state, &lang, Message::NotFound, &headers)
         }
         Ok(Ok(Err(Outcome::Page(_)))) => unreachable_page(&state, path, &headers),
-        Ok(Err(e)) => {
-            WebError::Render(e).respond(&state, &language_for(&state, path, &headers), &headers)
-        }
-        Err(e) => WebError::Task(e.to_string()).respond(
-            &state,
-            &language_for(&state, path, &headers),
-            &headers,
-        ),
+        Ok(Err(e)) => WebError::Render(e).respond(&state, &language_for(&state, path, &headers), &headers),
+        Err(e) => WebError::Task(e.to_string()).respond(&state, &language_for(&state, path, &headers), &headers),
     }
 }
 
 fn unreachable_page(state: &AppState, path: &str, headers: &HeaderMap) -> Response {
-    WebError::Task("page outcome mismatch".into()).respond(
-        state,
-        &language_for(state, path, headers),
-        headers,
-    )
+    WebError::Task("page outcome mismatch".into()).respond(state, &language_for(state, path, headers), headers)
 }
 
 #[cfg(test)]
@@ -280,40 +212,19 @@ mod tests {
 
     #[test]
     fn accept_encoding() {
-        assert_eq!(
-            accepted(&with(header::ACCEPT_ENCODING, "gzip, deflate, br")),
-            (true, true)
-        );
-        assert_eq!(
-            accepted(&with(header::ACCEPT_ENCODING, "gzip;q=0, br;q=0.5")),
-            (true, false)
-        );
-        assert_eq!(
-            accepted(&with(header::ACCEPT_ENCODING, "identity")),
-            (false, false)
-        );
+        assert_eq!(accepted(&with(header::ACCEPT_ENCODING, "gzip, deflate, br")), (true, true));
+        assert_eq!(accepted(&with(header::ACCEPT_ENCODING, "gzip;q=0, br;q=0.5")), (true, false));
+        assert_eq!(accepted(&with(header::ACCEPT_ENCODING, "identity")), (false, false));
         assert_eq!(accepted(&HeaderMap::new()), (false, false));
     }
 
     #[test]
     fn if_none_match() {
         let etag = "\"10-abc\"";
-        assert!(etag_matches(
-            &with(header::IF_NONE_MATCH, "\"10-abc\""),
-            etag
-        ));
-        assert!(etag_matches(
-            &with(header::IF_NONE_MATCH, "W/\"10-abc-br\""),
-            etag
-        ));
-        assert!(etag_matches(
-            &with(header::IF_NONE_MATCH, "\"x\", \"10-abc-gz\""),
-            etag
-        ));
-        assert!(!etag_matches(
-            &with(header::IF_NONE_MATCH, "\"10-abcd\""),
-            etag
-        ));
+        assert!(etag_matches(&with(header::IF_NONE_MATCH, "\"10-abc\""), etag));
+        assert!(etag_matches(&with(header::IF_NONE_MATCH, "W/\"10-abc-br\""), etag));
+        assert!(etag_matches(&with(header::IF_NONE_MATCH, "\"x\", \"10-abc-gz\""), etag));
+        assert!(!etag_matches(&with(header::IF_NONE_MATCH, "\"10-abcd\""), etag));
         assert!(!etag_matches(&HeaderMap::new(), etag));
     }
 }

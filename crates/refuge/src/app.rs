@@ -55,21 +55,17 @@ pub struct App {
 /// Opens (creating and filling if new) the data folder's database.
 pub fn open_data(config: &Config, options: &StartOptions) -> Result<(Arc<SqliteStore>, bool)> {
     let dir = &config.data_dir;
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data folder {}", dir.display()))?;
     for sub in ["theme", "media"] {
-        std::fs::create_dir_all(dir.join(sub))
-            .with_context(|| format!("cannot create {}", dir.join(sub).display()))?;
+        std::fs::create_dir_all(dir.join(sub)).with_context(|| format!("cannot create {}", dir.join(sub).display()))?;
     }
     let readme = dir.join("theme/README.txt");
     if !readme.exists() {
-        std::fs::write(&readme, THEME_README)
-            .with_context(|| format!("cannot write {}", readme.display()))?;
+        std::fs::write(&readme, THEME_README).with_context(|| format!("cannot write {}", readme.display()))?;
     }
     let settings = dir.join(config::FILE_NAME);
     if !settings.exists() {
-        std::fs::write(&settings, config::TEMPLATE)
-            .with_context(|| format!("cannot write {}", settings.display()))?;
+        std::fs::write(&settings, config::TEMPLATE).with_context(|| format!("cannot write {}", settings.display()))?;
     }
     let db_path = dir.join("refuge.db");
     let created = !db_path.exists();
@@ -78,7 +74,9 @@ pub fn open_data(config: &Config, options: &StartOptions) -> Result<(Arc<SqliteS
         if let Err(e) = crate::demo::fill(store.as_ref(), &config.languages) {
             drop(store);
             remove_database(&db_path);
-            return Err(e.context("could not fill the new data folder with the demo site; it was removed, so the next start tries again"));
+            return Err(e.context(
+                "could not fill the new data folder with the demo site; it was removed, so the next start tries again",
+            ));
         }
         tracing::info!("new data folder filled with the demo site");
     }
@@ -101,21 +99,18 @@ impl App {
             let password = crate::secret::password(20);
             let email = Email::parse(FIRST_ADMIN).map_err(anyhow::Error::msg)?;
             store.add_user(&email, Role::Admin, &password)?;
-            Some(FirstAccount {
-                email: FIRST_ADMIN.into(),
-                password,
-            })
+            Some(FirstAccount { email: FIRST_ADMIN.into(), password })
         } else {
             None
         };
         let listener = TcpListener::bind(&config.addr).await.with_context(|| {
-            format!("cannot listen on {}: is another program using it? Choose another with --addr HOST:PORT", config.addr)
+            format!(
+                "cannot listen on {}: is another program using it? Choose another with --addr HOST:PORT",
+                config.addr
+            )
         })?;
         let addr = listener.local_addr()?;
-        let base_url = config
-            .base_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{addr}"));
+        let base_url = config.base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
         let site = Site::new(
             SiteConfig {
                 base_url: base_url.clone(),
@@ -127,31 +122,18 @@ impl App {
         )?;
         let cache = Arc::new(PageCache::new(config.cache_mb.saturating_mul(1024 * 1024)));
         let web = WebConfig {
-            security: SecurityConfig {
-                hsts: config.hsts,
-                onion_location: config.onion_location.clone(),
-            },
+            security: SecurityConfig { hsts: config.hsts, onion_location: config.onion_location.clone() },
             log_requests: config.log_requests,
             log_client_ip: config.log_client_ip,
             ..WebConfig::default()
         };
         let state = AppState::new(Arc::new(site), cache, web);
-        Ok(Self {
-            listener,
-            addr,
-            base_url,
-            state,
-            store,
-            first_account,
-            created,
-        })
+        Ok(Self { listener, addr, base_url, state, store, first_account, created })
     }
 
     /// Serves until `shutdown` completes, then finishes requests in flight.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
-        refuge_web::serve(self.listener, self.state, shutdown)
-            .await
-            .context("the server stopped with an error")
+        refuge_web::serve(self.listener, self.state, shutdown).await.context("the server stopped with an error")
     }
 }
 

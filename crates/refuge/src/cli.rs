@@ -11,12 +11,7 @@ use crate::cmd;
 /// bilingual news and appeals site with search, a safe contact channel
 /// and a back office, from one program and one data folder.
 #[derive(Debug, Parser)]
-#[command(
-    name = "refuge",
-    version,
-    propagate_version = true,
-    max_term_width = 100
-)]
+#[command(name = "refuge", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -45,23 +40,15 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct DataArg {
     /// The data folder: database, settings (refuge.toml), theme and media.
-    #[arg(
-        long,
-        env = "REFUGE_DATA",
-        default_value = "refuge-data",
-        value_name = "DIR"
-    )]
+    #[arg(long, env = "REFUGE_DATA", default_value = "refuge-data", value_name = "DIR")]
     pub data: PathBuf,
 }
 
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
 }
 
 /// Parses the command line and runs the command.

@@ -81,10 +81,7 @@ impl Config {
             data_dir: data_dir.to_owned(),
             addr: "127.0.0.1:8080".into(),
             base_url: None,
-            languages: vec![
-                Language::parse("en").expect("valid"),
-                Language::parse("ja").expect("valid"),
-            ],
+            languages: vec![Language::parse("en").expect("valid"), Language::parse("ja").expect("valid")],
             page_size: 10,
             cache_mb: 256,
             log_requests: false,
@@ -99,10 +96,9 @@ impl Config {
         let mut config = Self::defaults(data_dir);
         let path = data_dir.join(FILE_NAME);
         if path.is_file() {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            let file: FileConfig = toml::from_str(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim()))?;
+            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            let file: FileConfig =
+                toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim()))?;
             config.apply(file);
         }
         config.apply(from_env(|k| std::env::var(k).ok())?);
@@ -172,11 +168,7 @@ fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<FileConfig> {
     }
     let number = |name: &str| -> Result<Option<u64>> {
         get(name)
-            .map(|v| {
-                v.trim()
-                    .parse()
-                    .with_context(|| format!("{name} must be a whole number (got `{v}`)"))
-            })
+            .map(|v| v.trim().parse().with_context(|| format!("{name} must be a whole number (got `{v}`)")))
             .transpose()
     };
     let languages = get("REFUGE_LANGUAGES")
@@ -206,11 +198,7 @@ mod tests {
     #[test]
     fn file_overrides_defaults_and_unknown_keys_are_named() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join(FILE_NAME),
-            "page_size = 5\nlanguages = [\"ja\", \"en\", \"ko\"]\n",
-        )
-        .unwrap();
+        std::fs::write(dir.path().join(FILE_NAME), "page_size = 5\nlanguages = [\"ja\", \"en\", \"ko\"]\n").unwrap();
         let c = Config::load(dir.path()).unwrap();
         assert_eq!(c.page_size, 5);
         assert_eq!(c.languages[0].as_str(), "ja");
@@ -218,12 +206,7 @@ mod tests {
         let err = Config::load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("themes") && err.contains(FILE_NAME), "{err}");
         std::fs::write(dir.path().join(FILE_NAME), "languages = [\"english\"]\n").unwrap();
-        assert!(
-            Config::load(dir.path())
-                .unwrap_err()
-                .to_string()
-                .contains("english")
-        );
+        assert!(Config::load(dir.path()).unwrap_err().to_string().contains("english"));
     }
 
     #[test]
@@ -247,11 +230,6 @@ mod tests {
         assert_eq!(c.languages.len(), 3);
         assert_eq!(c.base_url.as_deref(), Some("https://example.org"));
         let bad = |k: &str| (k == "REFUGE_HSTS").then(|| "maybe".to_owned());
-        assert!(
-            from_env(bad)
-                .unwrap_err()
-                .to_string()
-                .contains("REFUGE_HSTS")
-        );
+        assert!(from_env(bad).unwrap_err().to_string().contains("REFUGE_HSTS"));
     }
 }

@@ -86,16 +86,10 @@ fn published(date: &str) -> Result<OffsetDateTime> {
     Ok(day.with_time(Time::from_hms(9, 0, 0)?).assume_offset(tokyo))
 }
 
-fn add_entries(
-    store: &dyn ContentStore,
-    kind: Kind,
-    text: &str,
-    languages: &[Language],
-) -> Result<()> {
+fn add_entries(store: &dyn ContentStore, kind: Kind, text: &str, languages: &[Language]) -> Result<()> {
     let entries: Entries = toml::from_str(text).context("demo content does not parse")?;
     for entry in entries.entry {
-        let slug = Slug::parse(&entry.slug)
-            .map_err(|e| anyhow::anyhow!("demo slug {}: {e}", entry.slug))?;
+        let slug = Slug::parse(&entry.slug).map_err(|e| anyhow::anyhow!("demo slug {}: {e}", entry.slug))?;
         let when = entry.date.as_deref().map(published).transpose()?;
         let mut group = None;
         for (code, version) in entry.versions {
@@ -114,13 +108,9 @@ fn add_entries(
                 category: entry.category.clone(),
                 tags: version.tags,
                 status: Status::Published,
-                published_at: Some(
-                    when.unwrap_or_else(|| published("2024-04-01").expect("valid date")),
-                ),
+                published_at: Some(when.unwrap_or_else(|| published("2024-04-01").expect("valid date"))),
             };
-            let item = store
-                .save_item(None, &draft)
-                .with_context(|| format!("demo item {slug}"))?;
+            let item = store.save_item(None, &draft).with_context(|| format!("demo item {slug}"))?;
             group = Some(item.group_id);
         }
     }
@@ -131,11 +121,7 @@ fn add_entries(
 pub fn fill(store: &dyn ContentStore, languages: &[Language]) -> Result<()> {
     let site: SiteFile = toml::from_str(SITE).context("demo site settings do not parse")?;
     for (scope, values) in &site.settings {
-        let lang = if scope == "all" {
-            None
-        } else {
-            Some(Language::parse(scope)?)
-        };
+        let lang = if scope == "all" { None } else { Some(Language::parse(scope)?) };
         if lang.as_ref().is_some_and(|l| !languages.contains(l)) {
             continue;
         }
@@ -155,13 +141,8 @@ pub fn fill(store: &dyn ContentStore, languages: &[Language]) -> Result<()> {
     for (code, entries) in &site.menu {
         let lang = Language::parse(code)?;
         if languages.contains(&lang) {
-            let menu: Vec<MenuEntry> = entries
-                .iter()
-                .map(|m| MenuEntry {
-                    label: m.label.clone(),
-                    path: m.path.clone(),
-                })
-                .collect();
+            let menu: Vec<MenuEntry> =
+                entries.iter().map(|m| MenuEntry { label: m.label.clone(), path: m.path.clone() }).collect();
             store.replace_menu(&lang, &menu)?;
         }
     }
@@ -169,8 +150,7 @@ pub fn fill(store: &dyn ContentStore, languages: &[Language]) -> Result<()> {
         let mut faq = Vec::new();
         for entry in &site.faq {
             if let Some(qa) = entry.text.get(lang.as_str()) {
-                let anchor = Slug::parse(&entry.anchor)
-                    .map_err(|e| anyhow::anyhow!("demo FAQ anchor: {e}"))?;
+                let anchor = Slug::parse(&entry.anchor).map_err(|e| anyhow::anyhow!("demo FAQ anchor: {e}"))?;
                 faq.push((anchor, qa.q.clone(), qa.a.clone()));
             }
         }
@@ -192,57 +172,24 @@ mod tests {
     fn demo_meets_the_brief() {
         let dir = tempfile::tempdir().unwrap();
         let store = refuge_store::SqliteStore::open(&dir.path().join("d.db")).unwrap();
-        let langs = vec![
-            Language::parse("en").unwrap(),
-            Language::parse("ja").unwrap(),
-        ];
+        let langs = vec![Language::parse("en").unwrap(), Language::parse("ja").unwrap()];
         fill(&store, &langs).unwrap();
         let all = store.all_published().unwrap();
         let news: Vec<_> = all.iter().filter(|i| i.kind == Kind::News).collect();
         let groups: std::collections::BTreeSet<i64> = news.iter().map(|i| i.group_id).collect();
-        assert!(
-            groups.len() >= 12,
-            "at least 12 articles, got {}",
-            groups.len()
-        );
-        let translated = groups
-            .iter()
-            .filter(|g| news.iter().filter(|i| i.group_id == **g).count() == 2)
-            .count();
+        assert!(groups.len() >= 12, "at least 12 articles, got {}", groups.len());
+        let translated = groups.iter().filter(|g| news.iter().filter(|i| i.group_id == **g).count() == 2).count();
         assert!(translated * 2 >= groups.len(), "at least half translated");
         assert!(translated < groups.len(), "some deliberately untranslated");
         for lang in &langs {
-            assert!(
-                store.news_years(lang).unwrap().len() >= 2,
-                "news across two years or more"
-            );
-            assert!(
-                store
-                    .categories(lang)
-                    .unwrap()
-                    .iter()
-                    .filter(|c| c.count > 0)
-                    .count()
-                    >= 3
-            );
+            assert!(store.news_years(lang).unwrap().len() >= 2, "news across two years or more");
+            assert!(store.categories(lang).unwrap().iter().filter(|c| c.count > 0).count() >= 3);
             assert!(store.faq(lang).unwrap().len() >= 6);
             for page in ["about", "what-we-do", "faq", "contact", "donate"] {
                 let slug = Slug::parse(page).unwrap();
-                assert!(
-                    store
-                        .published_item(Kind::Page, lang, &slug)
-                        .unwrap()
-                        .is_some(),
-                    "{lang} {page}"
-                );
+                assert!(store.published_item(Kind::Page, lang, &slug).unwrap().is_some(), "{lang} {page}");
             }
-            assert!(
-                store
-                    .published_news(lang, &NewsFilter::default(), 0, 1)
-                    .unwrap()
-                    .1
-                    > 0
-            );
+            assert!(store.published_news(lang, &NewsFilter::default(), 0, 1).unwrap().1 > 0);
         }
     }
 
@@ -251,12 +198,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = refuge_store::SqliteStore::open(&dir.path().join("d.db")).unwrap();
         fill(&store, &[Language::parse("en").unwrap()]).unwrap();
-        assert!(
-            store
-                .all_published()
-                .unwrap()
-                .iter()
-                .all(|i| i.lang.as_str() == "en")
-        );
+        assert!(store.all_published().unwrap().iter().all(|i| i.lang.as_str() == "en"));
     }
 }

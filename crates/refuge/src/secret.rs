@@ -26,9 +26,6 @@ mod tests {
         let a = super::password(20);
         assert_eq!(a.len(), 20);
         assert_ne!(a, super::password(20));
-        assert!(
-            a.chars()
-                .all(|c| c.is_ascii_alphanumeric() && !"0O1lI".contains(c))
-        );
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() && !"0O1lI".contains(c)));
     }
 }

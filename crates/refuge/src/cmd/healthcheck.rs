@@ -42,29 +42,14 @@ pub fn run(args: HealthcheckArgs) -> Result<ExitCode> {
 }
 
 fn check(addr: &str, timeout: Duration) -> Result<()> {
-    let target = addr
-        .to_socket_addrs()
-        .context("not an address")?
-        .next()
-        .context("the address resolves to nothing")?;
-    let mut stream =
-        TcpStream::connect_timeout(&target, timeout).context("no server answers there")?;
+    let target = addr.to_socket_addrs().context("not an address")?.next().context("the address resolves to nothing")?;
+    let mut stream = TcpStream::connect_timeout(&target, timeout).context("no server answers there")?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
-    write!(
-        stream,
-        "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )?;
+    write!(stream, "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
     let mut response = Vec::new();
-    stream
-        .take(64 * 1024)
-        .read_to_end(&mut response)
-        .context("no complete answer")?;
+    stream.take(64 * 1024).read_to_end(&mut response).context("no complete answer")?;
     let text = String::from_utf8_lossy(&response);
     let status = text.lines().next().unwrap_or_default();
-    if status.split_whitespace().nth(1) == Some("200") {
-        Ok(())
-    } else {
-        anyhow::bail!("answered `{status}`")
-    }
+    if status.split_whitespace().nth(1) == Some("200") { Ok(()) } else { anyhow::bail!("answered `{status}`") }
 }

@@ -26,17 +26,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     if let Some(addr) = args.addr {
         config.addr = addr;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let app = App::build(
-            config.clone(),
-            StartOptions {
-                no_demo: args.no_demo,
-            },
-        )
-        .await?;
+        let app = App::build(config.clone(), StartOptions { no_demo: args.no_demo }).await?;
         println!();
         println!("  Refuge is running: {}/", app.base_url);
         println!("  Data folder:       {}", config.data_dir.display());
@@ -47,11 +39,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             println!("      e-mail:   {}", first.email);
             println!("      password: {}", first.password);
             println!("  Sign in and change it, or set one with:");
-            println!(
-                "      refuge user passwd {} --password-stdin --data {}",
-                first.email,
-                config.data_dir.display()
-            );
+            println!("      refuge user passwd {} --password-stdin --data {}", first.email, config.data_dir.display());
         }
         println!();
         println!("  Press Ctrl-C to stop.");

@@ -59,10 +59,7 @@ fn read_password(from_stdin: bool) -> Result<(String, bool)> {
         return Ok((crate::secret::password(20), true));
     }
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("cannot read the password from standard input")?;
+    std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
     if password.is_empty() {
         bail!("no password on standard input");
@@ -94,9 +91,7 @@ pub fn run(command: UserCommand) -> Result<ExitCode> {
                 .users()?
                 .into_iter()
                 .find(|u| u.email.as_str().eq_ignore_ascii_case(email.as_str()))
-                .with_context(|| {
-                    format!("there is no account {email}; `refuge user list` shows them")
-                })?;
+                .with_context(|| format!("there is no account {email}; `refuge user list` shows them"))?;
             let (password, generated) = read_password(args.password_stdin)?;
             store.set_password(user.id, &password)?;
             println!("Password of {} changed.", user.email);

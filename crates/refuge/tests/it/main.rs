@@ -1,1 +1,6 @@
+//! Integration tests: the real application on port 0 with a fresh
+//! temporary data folder per test, driven over HTTP.
 
+mod helpers;
+mod public_site;
+mod robustness;

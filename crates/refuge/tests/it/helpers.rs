@@ -1,0 +1,200 @@
+//! `spawn_app()` and small helpers shared by the integration tests.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use refuge::app::{App, FirstAccount, StartOptions};
+use refuge::config::Config;
+use refuge_store::SqliteStore;
+use refuge_web::AppState;
+use reqwest::header::HeaderMap;
+
+/// A running application and a client for it.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub store: Arc<SqliteStore>,
+    pub first_account: Option<FirstAccount>,
+    pub data_dir: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// A response read whole.
+pub struct Page {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// Starts the demo site in a fresh temporary data folder.
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data");
+    let mut app = spawn_in(path, StartOptions::default()).await;
+    app._dir = Some(dir);
+    app
+}
+
+/// Starts the application on an existing (or new) data folder.
+pub async fn spawn_in(data_dir: PathBuf, options: StartOptions) -> TestApp {
+    let mut config = Config::defaults(&data_dir);
+    config.addr = "127.0.0.1:0".into();
+    let app = App::build(config, options).await.expect("app builds");
+    let base = format!("http://{}", app.addr);
+    let state = app.state.clone();
+    let store = app.store.clone();
+    let first_account = app.first_account.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(app.run(async move {
+        let _ = rx.await;
+    }));
+    TestApp {
+        base,
+        client: client(),
+        state,
+        store,
+        first_account,
+        data_dir,
+        _dir: None,
+        shutdown: Some(tx),
+        task: Some(task),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        self.get_with(path, &[]).await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Page {
+        let mut request = self.client.get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap();
+        Page { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub async fn get_bytes(&self, path: &str, headers: &[(&str, &str)]) -> (u16, HeaderMap, Vec<u8>) {
+        let mut request = self.client.get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, headers, response.bytes().await.unwrap().to_vec())
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+    }
+
+    /// Every page reachable from the language homes by following links
+    /// on this site, with its response (redirects followed one step).
+    pub async fn crawl(&self, limit: usize) -> Vec<(String, Page)> {
+        let mut seen = BTreeSet::new();
+        let mut queue: VecDeque<String> = self.state.site.languages().iter().map(|l| format!("/{l}/")).collect();
+        let mut pages = Vec::new();
+        while let Some(path) = queue.pop_front() {
+            if !seen.insert(path.clone()) || pages.len() >= limit {
+                continue;
+            }
+            let mut page = self.get(&path).await;
+            if page.status == 301 {
+                let to = page.header("location").unwrap().to_owned();
+                page = self.get(&to).await;
+            }
+            if page.header("content-type").is_some_and(|c| c.starts_with("text/html")) {
+                for link in links(&page.body) {
+                    if let Some(local) = local_path(&self.base, &link) {
+                        if !seen.contains(&local) {
+                            queue.push_back(local);
+                        }
+                    }
+                }
+            }
+            pages.push((path, page));
+        }
+        pages
+    }
+}
+
+/// Every `href` and `src` in a document.
+pub fn links(html: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse("[href], [src]").unwrap();
+    doc.select(&selector)
+        .flat_map(|e| [e.value().attr("href"), e.value().attr("src")])
+        .flatten()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The site path of a link to this site, without fragment or query.
+pub fn local_path(base: &str, link: &str) -> Option<String> {
+    let link = link.split('#').next().unwrap_or_default();
+    let path = if let Some(rest) = link.strip_prefix(base) {
+        rest.to_owned()
+    } else if link.starts_with('/') && !link.starts_with("//") {
+        link.to_owned()
+    } else {
+        return None;
+    };
+    let path = path.split('?').next().unwrap_or_default().to_owned();
+    (!path.is_empty()).then_some(path)
+}
+
+/// Selects the elements matching `css` and returns their outer HTML.
+pub fn select(html: &str, css: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse(css).unwrap();
+    doc.select(&selector).map(|e| e.html()).collect()
+}
+
+/// The values of attribute `attr` on elements matching `css`.
+pub fn attrs(html: &str, css: &str, attr: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse(css).unwrap();
+    doc.select(&selector).filter_map(|e| e.value().attr(attr).map(str::to_owned)).collect()
+}
+
+pub fn gunzip(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    flate2::read::GzDecoder::new(bytes).read_to_string(&mut out).unwrap();
+    out
+}
+
+pub fn unbrotli(bytes: &[u8]) -> String {
+    let mut out = Vec::new();
+    brotli::BrotliDecompress(&mut &bytes[..], &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}

@@ -1,0 +1,136 @@
+//! Bad input, restarts, damaged data, and the command line.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use refuge::app::{App, StartOptions};
+use refuge::config::Config;
+use refuge_core::{Email, UserStore};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn bad_input_gets_a_clean_answer() {
+    let app = spawn_app().await;
+    let long = format!("/en/{}/", "a".repeat(5000));
+    let cases: Vec<(String, u16)> = vec![
+        ("/en/Bad_Slug!/".into(), 404),
+        ("/en/news/%FF%FE/".into(), 404),
+        ("/en/news/?q=%FF%FE%00".into(), 200),
+        ("/en/?%E0%A4%A".into(), 200),
+        (long, 404),
+        ("/en/news/page/99999999999/".into(), 404),
+        ("/en/../../etc/passwd".into(), 404),
+        ("/%00/".into(), 404),
+        ("/en/news/tag/%00/".into(), 404),
+        ("/ja/news/category/no-such-category/".into(), 404),
+    ];
+    for (path, expected) in cases {
+        let page = app.get(&path).await;
+        assert_eq!(page.status, expected, "{}", &path[..path.len().min(60)]);
+        assert!(page.header("content-type").unwrap_or_default().starts_with("text/html"));
+    }
+    let response = app.client.post(app.url("/en/")).body("x").send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    let response = app.client.post(app.url("/en/")).body(vec![b'x'; 3 * 1024 * 1024]).send().await.unwrap();
+    assert!(matches!(response.status().as_u16(), 405 | 413), "{}", response.status());
+    assert_eq!(app.get("/healthz").await.status, 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn first_start_creates_an_admin_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let first = spawn_in(data.clone(), StartOptions::default()).await;
+    let account = first.first_account.clone().expect("first start creates an account");
+    assert!(account.password.len() >= 16);
+    let email = Email::parse(&account.email).unwrap();
+    assert!(first.store.verify_password(&email, &account.password).unwrap().is_some());
+    assert!(data.join("refuge.toml").is_file() && data.join("theme").is_dir() && data.join("media").is_dir());
+    first.stop().await;
+    let second = spawn_in(data.clone(), StartOptions::default()).await;
+    assert!(second.first_account.is_none(), "a second start prints no new password");
+    assert_eq!(second.get("/en/about/").await.status, 200, "and keeps the content");
+    second.stop().await;
+}
+
+#[tokio::test]
+async fn no_demo_starts_empty_but_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_in(dir.path().join("data"), StartOptions { no_demo: true }).await;
+    let home = app.get("/en/").await;
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("There is no news here yet."));
+    assert_eq!(app.get("/en/about/").await.status, 404);
+    assert_eq!(app.get("/ja/news/").await.status, 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn damaged_database_is_refused_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let garbage = b"SQLite format 2\0 definitely not a database".repeat(100);
+    std::fs::write(data.join("refuge.db"), &garbage).unwrap();
+    let mut config = Config::defaults(&data);
+    config.addr = "127.0.0.1:0".into();
+    let err = App::build(config, StartOptions::default()).await.err().expect("refused");
+    let text = format!("{err:#}");
+    assert!(text.contains("refuge.db") && text.contains("Nothing was changed"), "{text}");
+    assert_eq!(std::fs::read(data.join("refuge.db")).unwrap(), garbage);
+}
+
+#[tokio::test]
+async fn unknown_setting_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("refuge.toml"), "adress = \"127.0.0.1:1\"\n").unwrap();
+    let err = Config::load(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("adress"), "{err}");
+}
+
+fn refuge() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_refuge"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_add_and_healthcheck_from_the_command_line() {
+    let app = spawn_app().await;
+    let data = app.data_dir.to_str().unwrap().to_owned();
+    let mut child = refuge()
+        .args(["user", "add", "ed@example.org", "--role", "editor", "--password-stdin", "--data", &data])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"a long editor password\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let email = Email::parse("ed@example.org").unwrap();
+    assert!(app.store.verify_password(&email, "a long editor password").unwrap().is_some());
+
+    let again = refuge().args(["user", "add", "ed@example.org", "--role", "editor", "--data", &data]).output().unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let ok = refuge().args(["healthcheck", "--addr", &addr]).output().unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    app.stop().await;
+    let down = refuge().args(["healthcheck", "--addr", &addr, "--timeout", "1"]).output().unwrap();
+    assert!(!down.status.success());
+}
+
+#[test]
+fn help_explains_the_commands() {
+    let out = refuge().arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for word in ["serve", "user", "healthcheck"] {
+        assert!(text.contains(word), "{text}");
+    }
+    let out = refuge().args(["serve", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("--no-demo") && text.contains("REFUGE_DATA") && text.contains("--addr"), "{text}");
+}
