@@ -11,6 +11,7 @@
 pub mod content;
 pub mod lang;
 pub mod markdown;
+pub mod search;
 pub mod slug;
 pub mod store;
 pub mod user;

@@ -74,6 +74,12 @@ pub trait ContentStore: Send + Sync {
     fn set_setting(&self, key: &str, lang: Option<&Language>, value: &str) -> StoreResult<()>;
     /// When anything was last changed (for cache keys of whole-site pages).
     fn last_change(&self) -> StoreResult<Option<OffsetDateTime>>;
+    /// A stamp that changes with every write to content (the search index
+    /// records it, to notice at start that it missed a change).
+    fn change_stamp(&self) -> StoreResult<String>;
+    /// Published items with their bodies and tags, by ascending id, after
+    /// `after_id` (for rebuilding the search index in batches).
+    fn published_items(&self, after_id: i64, limit: u32) -> StoreResult<Vec<Item>>;
 }
 
 /// Back-office accounts.

@@ -10,11 +10,13 @@ mod cache;
 mod locale;
 mod pages;
 pub mod routes;
+pub mod search_page;
 mod site;
 mod templates;
 
 pub use cache::{CachedPage, Dep, PageCache};
 pub use locale::{Locales, Strings};
+pub use search_page::SearchQuery;
 pub use site::{Message, Outcome, Rendered, Site, SiteConfig, deps_of_item};
 
 /// Why a page could not be rendered.

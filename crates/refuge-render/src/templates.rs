@@ -19,6 +19,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("_news_list.html", include_str!("../../../templates/_news_list.html")),
     ("translation_missing.html", include_str!("../../../templates/translation_missing.html")),
     ("message.html", include_str!("../../../templates/message.html")),
+    ("search.html", include_str!("../../../templates/search.html")),
 ];
 
 /// Escapes the five characters that matter in HTML text and quoted

@@ -22,7 +22,10 @@ pub const ANALYZER: &str = "refuge";
 
 /// The analyzer used for every text field, at index and query time.
 pub fn analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(CjkBigramTokenizer).filter(RemoveLongFilter::limit(48)).filter(Stemmer::new(Language::English)).build()
+    TextAnalyzer::builder(CjkBigramTokenizer)
+        .filter(RemoveLongFilter::limit(48))
+        .filter(Stemmer::new(Language::English))
+        .build()
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -207,10 +210,7 @@ mod tests {
 
     #[test]
     fn bigrams_with_positions() {
-        assert_eq!(
-            texts("強制送還"),
-            vec![("強制".into(), 0), ("制送".into(), 1), ("送還".into(), 2)]
-        );
+        assert_eq!(texts("強制送還"), vec![("強制".into(), 0), ("制送".into(), 1), ("送還".into(), 2)]);
         assert_eq!(texts("米"), vec![("米".into(), 0)]);
     }
 

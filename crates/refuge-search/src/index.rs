@@ -12,12 +12,14 @@ use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::tokenizer::TokenStream;
-use tantivy::{DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term, doc};
+use tantivy::{
+    DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term, doc,
+};
 
 use crate::analysis::{ANALYZER, analyzer, is_cjk};
 use crate::query::{ParsedQuery, parse};
-use crate::snippet::{Segment, snippet};
-use crate::{KINDS, SearchDoc, SearchError};
+use crate::snippet::snippet;
+use crate::{Facets, Hit, KINDS, SearchDoc, SearchError, SearchRequest, SearchResults};
 
 /// Bumped when the schema changes; an index of another version is rebuilt.
 const SCHEMA_VERSION: &str = "refuge-search-1";
@@ -41,8 +43,9 @@ struct Fields {
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let text = |stored: bool| {
-        let indexing =
-            TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions);
+        let indexing = TextFieldIndexing::default()
+            .set_tokenizer(ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions);
         let options = TextOptions::default().set_indexing_options(indexing);
         if stored { options.set_stored() } else { options }
     };
@@ -91,50 +94,6 @@ pub enum OpenState {
     Ready(Option<String>),
     /// Created empty (missing, damaged or of an older version): rebuild it.
     Created(&'static str),
-}
-
-/// What to search for.
-#[derive(Clone, Debug, Default)]
-pub struct SearchRequest {
-    pub query: String,
-    pub lang: Option<String>,
-    pub kind: Option<String>,
-    pub year: Option<i32>,
-    pub offset: usize,
-    pub limit: usize,
-}
-
-/// A found document.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct Hit {
-    pub key: String,
-    pub url: String,
-    pub title: String,
-    pub lang: String,
-    pub kind: String,
-    pub date: Option<i64>,
-    pub score: f32,
-    pub snippet: Vec<Segment>,
-}
-
-/// Counts of matches per language, kind and year. Each dimension is
-/// counted with the other filters applied but not its own, so a reader
-/// sees what choosing another value would give.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct Facets {
-    pub langs: Vec<(String, u64)>,
-    pub kinds: Vec<(String, u64)>,
-    pub years: Vec<(i32, u64)>,
-}
-
-/// The answer to a search.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct SearchResults {
-    pub total: usize,
-    pub hits: Vec<Hit>,
-    pub facets: Facets,
-    /// Matches in any language, ignoring every filter.
-    pub total_unfiltered: usize,
 }
 
 /// The index and its one writer.
@@ -456,7 +415,12 @@ impl Collector for ComboCounter {
 
     fn for_segment(&self, _: u32, segment: &SegmentReader) -> tantivy::Result<ComboSegment> {
         let fast = segment.fast_fields();
-        Ok(ComboSegment { lang: fast.u64("lang")?, kind: fast.u64("kind")?, year: fast.u64("year")?, counts: HashMap::new() })
+        Ok(ComboSegment {
+            lang: fast.u64("lang")?,
+            kind: fast.u64("kind")?,
+            year: fast.u64("year")?,
+            counts: HashMap::new(),
+        })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -478,11 +442,8 @@ impl SegmentCollector for ComboSegment {
     type Fruit = HashMap<(u64, u64, u64), u64>;
 
     fn collect(&mut self, doc: DocId, _: Score) {
-        let key = (
-            self.lang.first(doc).unwrap_or(0),
-            self.kind.first(doc).unwrap_or(99),
-            self.year.first(doc).unwrap_or(0),
-        );
+        let key =
+            (self.lang.first(doc).unwrap_or(0), self.kind.first(doc).unwrap_or(99), self.year.first(doc).unwrap_or(0));
         *self.counts.entry(key).or_insert(0) += 1;
     }
 

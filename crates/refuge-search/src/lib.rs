@@ -11,31 +11,11 @@ pub mod analysis;
 mod index;
 pub mod query;
 mod snippet;
+mod sync;
 
-pub use index::{Facets, Hit, OpenState, SearchIndex, SearchRequest, SearchResults};
-pub use snippet::Segment;
-
-/// One searchable document: a language version of an article, page, FAQ
-/// entry or appeal.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SearchDoc {
-    /// Unique key, e.g. `item:42` or `faq:7`.
-    pub key: String,
-    /// `news`, `page`, `faq` or `appeal`.
-    pub kind: String,
-    /// Language code such as `en` or `ja`.
-    pub lang: String,
-    pub year: Option<i32>,
-    /// Publication time, Unix seconds.
-    pub date: Option<i64>,
-    pub title: String,
-    pub summary: String,
-    /// Plain text, without markup.
-    pub body: String,
-    pub tags: Vec<String>,
-    /// Site path of the document, e.g. `/en/news/slug/`.
-    pub url: String,
-}
+pub use index::{MAX_WINDOW, OpenState, SearchIndex};
+pub use refuge_core::search::{Facets, Hit, SearchDoc, SearchRequest, SearchResults, Segment};
+pub use sync::{faq_changed, item_changed, rebuild_from_store};
 
 /// What can go wrong with the index.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +24,8 @@ pub enum SearchError {
     Index(#[from] tantivy::TantivyError),
     #[error("search index folder {path}: {detail}")]
     Io { path: String, detail: String },
+    #[error(transparent)]
+    Store(#[from] refuge_core::StoreError),
     #[error(
         "the search index is in use by another Refuge process (a running server?). \
          Stop it first; a server rebuilds a missing or damaged index by itself when it starts"

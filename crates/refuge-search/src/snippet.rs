@@ -5,14 +5,8 @@ use std::collections::HashSet;
 
 use tantivy::tokenizer::TokenStream;
 
+use crate::Segment;
 use crate::analysis::analyzer;
-
-/// A piece of a snippet; `hit` pieces are shown highlighted.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Segment {
-    pub text: String,
-    pub hit: bool,
-}
 
 /// Byte ranges of `text` whose analysed tokens are in `terms`, merged.
 fn hit_ranges(text: &str, terms: &HashSet<String>) -> Vec<(usize, usize)> {

@@ -82,6 +82,11 @@ fn touch(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
         "INSERT INTO meta (key, value) VALUES ('last_change', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         [ts(now())],
     )?;
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('change_seq', '1')
+         ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+        [],
+    )?;
     Ok(())
 }
 
@@ -92,9 +97,10 @@ fn unique_violation(e: &rusqlite::Error) -> bool {
 impl SqliteStore {
     fn load_tags(&self, items: &mut [Item]) -> StoreResult<()> {
         let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
+        let position: std::collections::HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
         for (id, tag) in self.tags_of(&ids)? {
-            if let Some(item) = items.iter_mut().find(|i| i.id == id) {
-                item.tags.push(tag);
+            if let Some(&i) = position.get(&id) {
+                items[i].tags.push(tag);
             }
         }
         Ok(())
@@ -454,6 +460,30 @@ impl ContentStore for SqliteStore {
             .map_err(backend)?;
         text.as_deref().map(parse_ts).transpose().map_err(backend)
     }
+
+    fn change_stamp(&self) -> StoreResult<String> {
+        let seq: Option<String> = self
+            .conn()
+            .query_row("SELECT value FROM meta WHERE key = 'change_seq'", [], |r| r.get(0))
+            .optional()
+            .map_err(backend)?;
+        Ok(seq.unwrap_or_else(|| "0".into()))
+    }
+
+    fn published_items(&self, after_id: i64, limit: u32) -> StoreResult<Vec<Item>> {
+        let mut items: Vec<Item> = {
+            let conn = self.conn();
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {ITEM_COLUMNS} FROM items WHERE status = 'published' AND id > ? ORDER BY id LIMIT ?"
+                ))
+                .map_err(backend)?;
+            let rows = stmt.query_map(params![after_id, limit], item).map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)?
+        };
+        self.load_tags(&mut items)?;
+        Ok(items)
+    }
 }
 
 #[cfg(test)]
@@ -547,6 +577,9 @@ mod tests {
         assert!(s.item(a.id).unwrap().is_none());
         assert!(matches!(s.delete_item(a.id), Err(StoreError::NotFound(_))));
         assert!(s.last_change().unwrap().is_some());
+        let stamp = s.change_stamp().unwrap();
+        s.set_setting("x", None, "y").unwrap();
+        assert_ne!(s.change_stamp().unwrap(), stamp, "every write changes the stamp");
     }
 
     #[test]

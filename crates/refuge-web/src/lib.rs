@@ -9,13 +9,17 @@
 mod error;
 mod headers;
 mod public;
+mod ratelimit;
+mod search;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use refuge_render::{Dep, PageCache, Site};
+use refuge_core::{ContentStore, Item};
+use refuge_render::{Dep, PageCache, Site, deps_of_item};
+use refuge_search::SearchIndex;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -34,6 +38,8 @@ pub struct WebConfig {
     pub max_body_bytes: usize,
     /// Longest time a request may take.
     pub request_timeout: Duration,
+    /// Searches per minute one client may make (0: no limit).
+    pub search_per_minute: u32,
 }
 
 impl Default for WebConfig {
@@ -44,6 +50,7 @@ impl Default for WebConfig {
             log_client_ip: false,
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            search_per_minute: 60,
         }
     }
 }
@@ -53,12 +60,33 @@ impl Default for WebConfig {
 pub struct AppState {
     pub site: Arc<Site>,
     pub cache: Arc<PageCache>,
+    pub search: Arc<SearchIndex>,
+    pub store: Arc<dyn ContentStore>,
     pub config: Arc<WebConfig>,
+    pub(crate) search_limiter: Arc<ratelimit::RateLimiter>,
 }
 
 impl AppState {
-    pub fn new(site: Arc<Site>, cache: Arc<PageCache>, config: WebConfig) -> Self {
-        Self { site, cache, config: Arc::new(config) }
+    pub fn new(
+        site: Arc<Site>,
+        cache: Arc<PageCache>,
+        search: Arc<SearchIndex>,
+        store: Arc<dyn ContentStore>,
+        config: WebConfig,
+    ) -> Self {
+        let search_limiter = Arc::new(ratelimit::RateLimiter::new(config.search_per_minute, 20));
+        Self { site, cache, search, store, config: Arc::new(config), search_limiter }
+    }
+
+    /// Everything that follows a change to one item: cached pages that
+    /// show it are dropped and the search index is updated, at once.
+    /// `before` is the item as it was, `after` as it is now.
+    pub fn item_changed(&self, before: Option<&Item>, after: Option<&Item>) {
+        let deps: Vec<Dep> = before.into_iter().chain(after).flat_map(deps_of_item).collect();
+        self.invalidate(&deps);
+        if let Err(e) = refuge_search::item_changed(&self.search, self.store.as_ref(), before, after) {
+            tracing::error!(error = %e, "search index update failed; `refuge reindex` or a restart rebuilds it");
+        }
     }
 
     /// Drops cached pages that show something that changed.
@@ -74,6 +102,8 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/", get(public::root))
         .route("/healthz", get(public::healthz))
+        .route("/{lang}/search/", get(search::page))
+        .route("/{lang}/search", get(search::add_slash))
         .fallback(public::page)
         .with_state(state.clone())
         .layer(axum::middleware::from_fn_with_state(config.security.clone(), headers::security_headers));

@@ -8,8 +8,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use refuge_core::{Email, Role, UserStore};
+use refuge_core::{ContentStore, Email, Role, UserStore};
 use refuge_render::{PageCache, Site, SiteConfig};
+use refuge_search::{OpenState, SearchIndex};
 use refuge_store::SqliteStore;
 use refuge_web::{AppState, SecurityConfig, WebConfig};
 use tokio::net::TcpListener;
@@ -83,6 +84,25 @@ pub fn open_data(config: &Config, options: &StartOptions) -> Result<(Arc<SqliteS
     Ok((store, created))
 }
 
+/// Opens the search index, rebuilding it when it is missing, damaged, or
+/// behind the database (say, after a crash between the two writes).
+pub fn open_search(config: &Config, store: &SqliteStore) -> Result<SearchIndex> {
+    let (index, state) = SearchIndex::open(&config.data_dir.join("search"))?;
+    let current = store.change_stamp()?;
+    let reason = match state {
+        OpenState::Created(reason) => Some(reason),
+        OpenState::Ready(stamp) if stamp.as_deref() != Some(current.as_str()) => Some("behind the database"),
+        OpenState::Ready(_) => None,
+    };
+    if let Some(reason) = reason {
+        let started = std::time::Instant::now();
+        tracing::info!(reason, "rebuilding the search index");
+        let n = refuge_search::rebuild_from_store(&index, store, &config.languages, |_, _| {})?;
+        tracing::info!(documents = n, seconds = started.elapsed().as_secs_f32(), "search index rebuilt");
+    }
+    Ok(index)
+}
+
 fn remove_database(db_path: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let mut p = db_path.as_os_str().to_owned();
@@ -120,14 +140,16 @@ impl App {
             },
             store.clone(),
         )?;
+        let search = Arc::new(open_search(&config, store.as_ref())?);
         let cache = Arc::new(PageCache::new(config.cache_mb.saturating_mul(1024 * 1024)));
         let web = WebConfig {
             security: SecurityConfig { hsts: config.hsts, onion_location: config.onion_location.clone() },
             log_requests: config.log_requests,
             log_client_ip: config.log_client_ip,
+            search_per_minute: config.search_per_minute,
             ..WebConfig::default()
         };
-        let state = AppState::new(Arc::new(site), cache, web);
+        let state = AppState::new(Arc::new(site), cache, search, store.clone(), web);
         Ok(Self { listener, addr, base_url, state, store, first_account, created })
     }
 

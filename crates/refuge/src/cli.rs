@@ -29,6 +29,11 @@ pub enum Command {
     /// Manage back-office accounts.
     #[command(subcommand)]
     User(cmd::user::UserCommand),
+    /// Rebuild the search index from the database, with a progress bar.
+    ///
+    /// Run it with the server stopped. A server also rebuilds a missing,
+    /// damaged or outdated index by itself when it starts.
+    Reindex(cmd::reindex::ReindexArgs),
     /// Check that a running Refuge answers (exit status 0 if healthy).
     ///
     /// Requests /healthz from the address in the data folder's settings
@@ -59,6 +64,7 @@ pub fn run() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args),
         Command::User(command) => cmd::user::run(command),
         Command::Healthcheck(args) => cmd::healthcheck::run(args),
+        Command::Reindex(args) => cmd::reindex::run(args),
     };
     match result {
         Ok(code) => code,

@@ -37,6 +37,9 @@ pub const TEMPLATE: &str = r#"# Refuge settings. Every key is optional; the valu
 # log_requests = false
 # log_client_ip = false
 
+# Searches per minute allowed from one client (0: no limit).
+# search_per_minute = 60
+
 # Send Strict-Transport-Security (only when served over HTTPS).
 # hsts = false
 
@@ -56,6 +59,7 @@ struct FileConfig {
     log_client_ip: Option<bool>,
     hsts: Option<bool>,
     onion_location: Option<String>,
+    search_per_minute: Option<u32>,
 }
 
 /// The settings in force.
@@ -72,6 +76,7 @@ pub struct Config {
     pub log_client_ip: bool,
     pub hsts: bool,
     pub onion_location: Option<String>,
+    pub search_per_minute: u32,
 }
 
 impl Config {
@@ -88,6 +93,7 @@ impl Config {
             log_client_ip: false,
             hsts: false,
             onion_location: None,
+            search_per_minute: 60,
         }
     }
 
@@ -117,6 +123,7 @@ impl Config {
             log_client_ip,
             hsts,
             onion_location,
+            search_per_minute,
         } = f;
         self.addr = addr.unwrap_or(std::mem::take(&mut self.addr));
         self.base_url = base_url.or(self.base_url.take());
@@ -127,6 +134,7 @@ impl Config {
         self.log_client_ip = log_client_ip.unwrap_or(self.log_client_ip);
         self.hsts = hsts.unwrap_or(self.hsts);
         self.onion_location = onion_location.or(self.onion_location.take());
+        self.search_per_minute = search_per_minute.unwrap_or(self.search_per_minute);
     }
 
     fn validate(&mut self) -> Result<()> {
@@ -188,6 +196,7 @@ fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<FileConfig> {
         log_client_ip: flag("REFUGE_LOG_CLIENT_IP", get("REFUGE_LOG_CLIENT_IP"))?,
         hsts: flag("REFUGE_HSTS", get("REFUGE_HSTS"))?,
         onion_location: get("REFUGE_ONION_LOCATION"),
+        search_per_minute: number("REFUGE_SEARCH_PER_MINUTE")?.map(|n| n.min(u64::from(u32::MAX)) as u32),
     })
 }
 

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
 pub mod healthcheck;
+pub mod reindex;
 pub mod serve;
 pub mod user;

@@ -1,0 +1,145 @@
+//! `/{lang}/search/`: ranked, filtered, highlighted, server-rendered.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use axum::Extension;
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use percent_encoding::percent_decode;
+use refuge_core::Language;
+use refuge_core::search::SearchRequest;
+use refuge_render::search_page::PER_PAGE;
+use refuge_render::{CachedPage, Message, SearchQuery};
+
+use crate::AppState;
+use crate::error::{WebError, message_response};
+use crate::public::send_page;
+
+/// The longest a search may take before the reader gets an error page.
+const TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Decodes a form-encoded query string, replacing invalid UTF-8.
+fn pairs(raw: &str) -> Vec<(String, String)> {
+    raw.split('&')
+        .take(16)
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |s: &str| percent_decode(s.replace('+', " ").as_bytes()).decode_utf8_lossy().into_owned();
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+/// Reads the query string; anything unknown or malformed is ignored.
+pub(crate) fn read_query(raw: Option<&str>, page_lang: &Language, languages: &[Language]) -> SearchQuery {
+    let mut query = SearchQuery { lang: Some(page_lang.clone()), page: 1, ..SearchQuery::default() };
+    for (key, value) in pairs(raw.unwrap_or_default()) {
+        match key.as_str() {
+            "q" => query.q = refuge_search::query::clean(&value),
+            "lang" if value == "all" => query.lang = None,
+            "lang" => {
+                if let Some(l) = Language::parse(&value).ok().filter(|l| languages.contains(l)) {
+                    query.lang = Some(l);
+                }
+            }
+            "kind" if refuge_search::KINDS.contains(&value.as_str()) => query.kind = Some(value),
+            "year" => query.year = value.parse().ok().filter(|y| (1900..=2999).contains(y)),
+            "page" => query.page = value.parse().ok().filter(|p| (1..=50).contains(p)).unwrap_or(1),
+            _ => {}
+        }
+    }
+    query
+}
+
+fn client(info: Option<Extension<ConnectInfo<SocketAddr>>>) -> IpAddr {
+    info.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.0.ip())
+}
+
+/// `/{lang}/search` without the slash.
+pub async fn add_slash(Path(lang): Path<String>, RawQuery(raw): RawQuery) -> Response {
+    let lang = Language::parse(&lang).map(|l| l.to_string()).unwrap_or(lang);
+    let target = match raw {
+        Some(q) => format!("/{lang}/search/?{q}"),
+        None => format!("/{lang}/search/"),
+    };
+    if target.len() > 2048 || !target.starts_with('/') {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    Redirect::permanent(&target).into_response()
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    Path(lang): Path<String>,
+    RawQuery(raw): RawQuery,
+    info: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(lang) = Language::parse(&lang).ok().filter(|l| state.site.languages().contains(l)) else {
+        let lang = crate::public::language_for(&state, "/", &headers);
+        return message_response(&state, &lang, Message::NotFound, &headers);
+    };
+    let query = read_query(raw.as_deref(), &lang, state.site.languages());
+    if !query.q.is_empty() && !state.search_limiter.allow(client(info)) {
+        let mut response = message_response(&state, &lang, Message::TooManyRequests, &headers);
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        return response;
+    }
+    let task_state = state.clone();
+    let task_lang = lang.clone();
+    let task = tokio::task::spawn_blocking(move || {
+        let results = if query.q.is_empty() {
+            None
+        } else {
+            let request = SearchRequest {
+                query: query.q.clone(),
+                lang: query.lang.as_ref().map(Language::to_string),
+                kind: query.kind.clone(),
+                year: query.year,
+                offset: (query.page.max(1) as usize - 1) * PER_PAGE,
+                limit: PER_PAGE,
+            };
+            Some(task_state.search.search(&request).map_err(|e| WebError::Task(e.to_string()))?)
+        };
+        let rendered = task_state.site.search_page(&task_lang, &query, results.as_ref())?;
+        Ok::<_, WebError>(CachedPage::new(rendered.status, rendered.content_type, rendered.body, false))
+    });
+    match tokio::time::timeout(TIMEOUT, task).await {
+        Ok(Ok(Ok(page))) => {
+            let mut response = send_page(&page, &headers);
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            response
+        }
+        Ok(Ok(Err(e))) => e.respond(&state, &lang, &headers),
+        Ok(Err(e)) => WebError::Task(e.to_string()).respond(&state, &lang, &headers),
+        Err(_) => WebError::Task("search timed out".into()).respond(&state, &lang, &headers),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn langs() -> Vec<Language> {
+        vec![Language::parse("en").unwrap(), Language::parse("ja").unwrap()]
+    }
+
+    #[test]
+    fn reads_and_sanitises_the_query_string() {
+        let en = Language::parse("en").unwrap();
+        let q = read_query(
+            Some("q=%E5%BC%B7%E5%88%B6+%E9%80%81%E9%82%84&lang=all&kind=news&year=2025&page=2"),
+            &en,
+            &langs(),
+        );
+        assert_eq!(q.q, "強制 送還");
+        assert_eq!((q.lang, q.kind.as_deref(), q.year, q.page), (None, Some("news"), Some(2025), 2));
+        let bad = read_query(Some("q=%FF%FE%00x&lang=xx&kind=<script>&year=99999&page=-1&zzz"), &en, &langs());
+        assert_eq!(bad.q, "\u{FFFD}\u{FFFD} x");
+        assert_eq!((bad.lang, bad.kind, bad.year, bad.page), (Some(en.clone()), None, None, 1));
+        assert_eq!(read_query(None, &en, &langs()).q, "");
+    }
+}
