@@ -76,11 +76,10 @@ pub(crate) fn normalise(text: &str) -> Vec<(char, usize, usize)> {
             // Half-width voiced marks come as separate characters: compose
             // them with the character before (ｶﾞ → ガ).
             if matches!(c, '\u{3099}' | '\u{309A}') {
-                if let Some(last) = out.last_mut() {
-                    if let Some(composed) = unicode_normalization::char::compose(last.0, c) {
-                        *last = (composed, last.1, end);
-                        continue;
-                    }
+                if let Some(last) = out.last_mut()
+                    && let Some(composed) = unicode_normalization::char::compose(last.0, c)
+                {
+                    *last = (composed, last.1, end);
                 }
                 continue;
             }

@@ -54,10 +54,11 @@ pub fn snippet(text: &str, terms: &HashSet<String>, width: usize) -> Vec<Segment
             let lead: Vec<(usize, char)> = text[..from].char_indices().collect();
             let back = lead.len().saturating_sub(width / 4);
             let mut s = lead.get(back).map_or(0, |c| c.0);
-            if let Some(space) = text[s..from].find(char::is_whitespace) {
-                if space < 20 && s > 0 {
-                    s += space + 1;
-                }
+            if let Some(space) = text[s..from].find(char::is_whitespace)
+                && space < 20
+                && s > 0
+            {
+                s += space + 1;
             }
             s
         }

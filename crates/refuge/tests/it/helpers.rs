@@ -135,10 +135,10 @@ impl TestApp {
             }
             if page.header("content-type").is_some_and(|c| c.starts_with("text/html")) {
                 for link in links(&page.body) {
-                    if let Some(local) = local_path(&self.base, &link) {
-                        if !seen.contains(&local) {
-                            queue.push_back(local);
-                        }
+                    if let Some(local) = local_path(&self.base, &link)
+                        && !seen.contains(&local)
+                    {
+                        queue.push_back(local);
                     }
                 }
             }
