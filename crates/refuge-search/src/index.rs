@@ -1,7 +1,7 @@
 //! The tantivy index: schema, opening (rebuilding when missing or
 //! damaged), updates, and ranked search with facets.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -18,7 +18,7 @@ use tantivy::{
 
 use crate::analysis::{ANALYZER, analyzer, is_cjk};
 use crate::query::{ParsedQuery, parse};
-use crate::snippet::snippet;
+use crate::snippet::{clause_tokens, snippet};
 use crate::{Facets, Hit, KINDS, SearchDoc, SearchError, SearchRequest, SearchResults};
 
 /// Bumped when the schema changes; an index of another version is rebuilt.
@@ -340,14 +340,7 @@ impl SearchIndex {
         let (top, total) =
             searcher.search(&query, &(TopDocs::with_limit(limit).and_offset(offset).order_by_score(), Count))?;
 
-        let mut terms: HashSet<String> = HashSet::new();
-        for clause in &parsed.required {
-            let mut a = analyzer();
-            let mut stream = a.token_stream(clause);
-            while stream.advance() {
-                terms.insert(stream.token().text.clone());
-            }
-        }
+        let terms = clause_tokens(&parsed.required);
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let d: TantivyDocument = searcher.doc(address)?;

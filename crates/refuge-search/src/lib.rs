@@ -10,6 +10,8 @@
 pub mod analysis;
 mod index;
 pub mod query;
+#[cfg(test)]
+mod relevance;
 mod snippet;
 mod sync;
 

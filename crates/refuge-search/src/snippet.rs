@@ -1,28 +1,62 @@
 //! Highlighted snippets: a window of a document's text around the first
 //! match, as plain-text segments the renderer escapes and marks.
 
-use std::collections::HashSet;
-
 use tantivy::tokenizer::TokenStream;
 
 use crate::Segment;
 use crate::analysis::analyzer;
 
-/// Byte ranges of `text` whose analysed tokens are in `terms`, merged.
-fn hit_ranges(text: &str, terms: &HashSet<String>) -> Vec<(usize, usize)> {
+/// Byte ranges of `text` where a whole clause matches (every token of
+/// the clause, at consecutive positions), merged. A partial match of a
+/// phrase (強制 of 強制送還 in 強制労働) is not marked.
+fn hit_ranges(text: &str, clauses: &[Vec<String>]) -> Vec<(usize, usize)> {
     let mut analyzer = analyzer();
     let mut stream = analyzer.token_stream(text);
-    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    let mut tokens = Vec::new();
     while stream.advance() {
-        let token = stream.token();
-        if terms.contains(&token.text) {
-            match ranges.last_mut() {
-                Some(last) if token.offset_from <= last.1 => last.1 = last.1.max(token.offset_to),
-                _ => ranges.push((token.offset_from, token.offset_to)),
+        let t = stream.token();
+        tokens.push((t.position, t.text.clone(), t.offset_from, t.offset_to));
+    }
+    let mut found: Vec<(usize, usize)> = Vec::new();
+    for clause in clauses.iter().filter(|c| !c.is_empty()) {
+        for start in 0..tokens.len() {
+            let whole = clause.iter().enumerate().all(|(j, want)| {
+                tokens.get(start + j).is_some_and(|t| {
+                    let in_sequence = j == 0 || t.0 == tokens[start].0 + j;
+                    let single_cjk = clause.len() == 1 && want.chars().count() == 1 && t.1.contains(want.as_str());
+                    in_sequence && (t.1 == *want || single_cjk)
+                })
+            });
+            if whole {
+                found.push((tokens[start].2, tokens[start + clause.len() - 1].3));
             }
         }
     }
-    ranges
+    found.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (from, to) in found {
+        match merged.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => merged.push((from, to)),
+        }
+    }
+    merged
+}
+
+/// The analysed tokens of each clause of a query, for [`snippet`].
+pub fn clause_tokens(clauses: &[String]) -> Vec<Vec<String>> {
+    clauses
+        .iter()
+        .map(|c| {
+            let mut a = analyzer();
+            let mut stream = a.token_stream(c);
+            let mut out = Vec::new();
+            while stream.advance() {
+                out.push(stream.token().text.clone());
+            }
+            out
+        })
+        .collect()
 }
 
 fn floor_boundary(text: &str, mut i: usize) -> usize {
@@ -40,13 +74,13 @@ fn ceil_boundary(text: &str, mut i: usize) -> usize {
 }
 
 /// A window of about `width` characters of `text` around its first match
-/// of `terms`, or its beginning when nothing matches.
-pub fn snippet(text: &str, terms: &HashSet<String>, width: usize) -> Vec<Segment> {
+/// of `clauses`, or its beginning when nothing matches.
+pub fn snippet(text: &str, clauses: &[Vec<String>], width: usize) -> Vec<Segment> {
     let text = text.trim();
     if text.is_empty() {
         return Vec::new();
     }
-    let ranges = hit_ranges(text, terms);
+    let ranges = hit_ranges(text, clauses);
     let char_len = |s: &str| s.chars().count();
     // Start a little before the first hit, at a word boundary if near.
     let start = match ranges.first() {
@@ -110,8 +144,8 @@ pub fn snippet(text: &str, terms: &HashSet<String>, width: usize) -> Vec<Segment
 mod tests {
     use super::*;
 
-    fn terms(words: &[&str]) -> HashSet<String> {
-        words.iter().map(|w| (*w).to_owned()).collect()
+    fn terms(clauses: &[&str]) -> Vec<Vec<String>> {
+        clause_tokens(&clauses.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>())
     }
 
     fn render(segments: &[Segment]) -> String {
@@ -120,20 +154,22 @@ mod tests {
 
     #[test]
     fn marks_stemmed_english_matches() {
-        let s = snippet("Eleven refugees were repatriated last week.", &terms(&["refuge", "repatri"]), 200);
+        let s = snippet("Eleven refugees were repatriated last week.", &terms(&["refugee", "repatriation"]), 200);
         assert_eq!(render(&s), "Eleven [refugees] were [repatriated] last week.");
     }
 
     #[test]
     fn merges_overlapping_bigrams() {
-        let s = snippet("彼らは強制送還の危険にある。", &terms(&["強制", "制送", "送還"]), 200);
-        assert_eq!(render(&s), "彼らは[強制送還]の危険にある。");
+        let s = snippet("彼らは強制送還の危険にある。強制労働も。", &terms(&["強制送還"]), 200);
+        assert_eq!(render(&s), "彼らは[強制送還]の危険にある。強制労働も。", "a partial phrase is not marked");
+        let s = snippet("送還と強制", &terms(&["強制", "送還"]), 200);
+        assert_eq!(render(&s), "[送還]と[強制]");
     }
 
     #[test]
     fn windows_long_text_around_the_hit() {
         let text = format!("{} needle {}", "word ".repeat(200), "tail ".repeat(200));
-        let s = render(&snippet(&text, &terms(&["needl"]), 80));
+        let s = render(&snippet(&text, &terms(&["needle"]), 80));
         assert!(s.starts_with('…') && s.ends_with('…') && s.contains("[needle]"), "{s}");
         assert!(s.chars().count() < 100, "{s}");
     }

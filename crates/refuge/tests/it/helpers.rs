@@ -50,9 +50,23 @@ pub async fn spawn_app() -> TestApp {
     app
 }
 
+/// Starts the demo site with settings changed by `change`.
+pub async fn spawn_with(change: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::defaults(&dir.path().join("data"));
+    change(&mut config);
+    let mut app = start(config, StartOptions::default()).await;
+    app._dir = Some(dir);
+    app
+}
+
 /// Starts the application on an existing (or new) data folder.
 pub async fn spawn_in(data_dir: PathBuf, options: StartOptions) -> TestApp {
-    let mut config = Config::defaults(&data_dir);
+    start(Config::defaults(&data_dir), options).await
+}
+
+async fn start(mut config: Config, options: StartOptions) -> TestApp {
+    let data_dir = config.data_dir.clone();
     config.addr = "127.0.0.1:0".into();
     let app = App::build(config, options).await.expect("app builds");
     let base = format!("http://{}", app.addr);

@@ -4,3 +4,4 @@
 mod helpers;
 mod public_site;
 mod robustness;
+mod search;
