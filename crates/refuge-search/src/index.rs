@@ -100,7 +100,7 @@ pub enum OpenState {
 pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    writer: Mutex<Option<IndexWriter>>,
     fields: Fields,
     dir: PathBuf,
 }
@@ -132,12 +132,9 @@ impl SearchIndex {
             }
         };
         index.tokenizers().register(ANALYZER, analyzer());
-        let writer = index.writer_with_num_threads(1, 50_000_000).map_err(|e| match e {
-            tantivy::TantivyError::LockFailure(..) => SearchError::Locked,
-            other => SearchError::Index(other),
-        })?;
+        let writer = small_writer(&index)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok((Self { index, reader, writer: Mutex::new(writer), fields, dir: dir.to_owned() }, state))
+        Ok((Self { index, reader, writer: Mutex::new(Some(writer)), fields, dir: dir.to_owned() }, state))
     }
 
     /// The index folder.
@@ -175,7 +172,7 @@ impl SearchIndex {
         document
     }
 
-    fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
+    fn writer(&self) -> std::sync::MutexGuard<'_, Option<IndexWriter>> {
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -191,14 +188,15 @@ impl SearchIndex {
     /// commits with `stamp` (the database's change stamp) and makes the
     /// result visible to searches at once.
     pub fn update(&self, remove: &[String], add: &[SearchDoc], stamp: &str) -> Result<(), SearchError> {
-        let mut writer = self.writer();
+        let mut guard = self.writer();
+        let writer = guard.as_mut().ok_or(SearchError::Locked)?;
         for key in remove.iter().chain(add.iter().map(|d| &d.key)) {
             writer.delete_term(Term::from_field_text(self.fields.key, key));
         }
         for d in add {
             writer.add_document(self.document(d))?;
         }
-        self.commit(&mut writer, stamp)
+        self.commit(writer, stamp)
     }
 
     /// Replaces everything with `docs`; `progress` is called after each.
@@ -208,16 +206,28 @@ impl SearchIndex {
         stamp: &str,
         mut progress: impl FnMut(u64),
     ) -> Result<u64, SearchError> {
-        let mut writer = self.writer();
-        writer.delete_all_documents()?;
-        let mut n = 0;
-        for d in docs {
-            writer.add_document(self.document(&d))?;
-            n += 1;
-            progress(n);
+        let mut guard = self.writer();
+        // A bulk writer (more threads and memory) for the rebuild, then
+        // back to the small one for day-to-day updates.
+        if let Some(small) = guard.take() {
+            small.wait_merging_threads()?;
         }
-        self.commit(&mut writer, stamp)?;
-        Ok(n)
+        let result = (|| {
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+            let mut writer = self.index.writer_with_num_threads(threads, threads * 100_000_000)?;
+            writer.delete_all_documents()?;
+            let mut n = 0;
+            for d in docs {
+                writer.add_document(self.document(&d))?;
+                n += 1;
+                progress(n);
+            }
+            self.commit(&mut writer, stamp)?;
+            writer.wait_merging_threads()?;
+            Ok::<u64, SearchError>(n)
+        })();
+        *guard = Some(small_writer(&self.index)?);
+        result
     }
 
     /// The stamp of the last committed update.
@@ -364,6 +374,14 @@ impl SearchIndex {
         }
         Ok(SearchResults { total, hits, facets, total_unfiltered })
     }
+}
+
+/// The writer for day-to-day updates: one thread, 50 MB.
+fn small_writer(index: &Index) -> Result<IndexWriter, SearchError> {
+    index.writer_with_num_threads(1, 50_000_000).map_err(|e| match e {
+        tantivy::TantivyError::LockFailure(..) => SearchError::Locked,
+        other => SearchError::Index(other),
+    })
 }
 
 fn version_ok(index: &Index) -> bool {

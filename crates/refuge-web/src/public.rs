@@ -157,24 +157,25 @@ pub async fn page(State(state): State<AppState>, method: Method, uri: Uri, heade
     let generation = state.cache.generation();
     let site = state.site.clone();
     let owned = path.to_owned();
-    let rendered = tokio::task::spawn_blocking(move || {
+    // Render and compress off the async threads.
+    let resolved = tokio::task::spawn_blocking(move || {
         site.resolve(&owned).map(|outcome| match outcome {
             Outcome::Page(r) => {
-                let page = Arc::new(CachedPage::new(r.status, r.content_type, r.body, r.immutable));
-                Ok((page, r.deps))
+                Resolved::Page(Arc::new(CachedPage::new(r.status, r.content_type, r.body, r.immutable)), r.deps)
             }
-            other => Err(other),
+            Outcome::Redirect(to) => Resolved::Redirect(to),
+            Outcome::NotFound(lang) => Resolved::NotFound(lang),
         })
     })
     .await;
-    match rendered {
-        Ok(Ok(Ok((page, deps)))) => {
+    match resolved {
+        Ok(Ok(Resolved::Page(page, deps))) => {
             if page.status == 200 {
                 state.cache.insert(path, page.clone(), &deps, generation);
             }
             send_page(&page, &headers)
         }
-        Ok(Ok(Err(Outcome::Redirect(to)))) => {
+        Ok(Ok(Resolved::Redirect(to))) => {
             let target = match uri.query() {
                 Some(q) => format!("{to}?{q}"),
                 None => to,
@@ -186,18 +187,20 @@ pub async fn page(State(state): State<AppState>, method: Method, uri: Uri, heade
             }
             response
         }
-        Ok(Ok(Err(Outcome::NotFound(lang)))) => {
+        Ok(Ok(Resolved::NotFound(lang))) => {
             let lang = if state.site.language_of(path).is_some() { lang } else { preferred(&state, &headers) };
             message_response(&state, &lang, Message::NotFound, &headers)
         }
-        Ok(Ok(Err(Outcome::Page(_)))) => unreachable_page(&state, path, &headers),
         Ok(Err(e)) => WebError::Render(e).respond(&state, &language_for(&state, path, &headers), &headers),
         Err(e) => WebError::Task(e.to_string()).respond(&state, &language_for(&state, path, &headers), &headers),
     }
 }
 
-fn unreachable_page(state: &AppState, path: &str, headers: &HeaderMap) -> Response {
-    WebError::Task("page outcome mismatch".into()).respond(state, &language_for(state, path, headers), headers)
+/// A resolved path, ready to send.
+enum Resolved {
+    Page(Arc<CachedPage>, Vec<refuge_render::Dep>),
+    Redirect(String),
+    NotFound(Language),
 }
 
 #[cfg(test)]

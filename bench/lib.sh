@@ -1,0 +1,40 @@
+# Shared helpers for the benchmark scripts. Source it; do not run it.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN="$ROOT/target/release/refuge"
+
+need() { # need COMMAND DEBIAN_PACKAGE
+  if ! command -v "$1" >/dev/null 2>&1; then
+    echo "installing $2 ..." >&2
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq >/dev/null && apt-get install -y -qq "$2" >/dev/null
+    else sudo apt-get update -qq >/dev/null && sudo apt-get install -y -qq "$2" >/dev/null; fi
+  fi
+}
+
+build_release() {
+  echo "building release binaries ..." >&2
+  (cd "$ROOT" && cargo build --release --quiet -p refuge "$@")
+}
+
+wait_healthy() { # wait_healthy HOST:PORT
+  for _ in $(seq 1 600); do
+    if curl -fsS "http://$1/healthz" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  echo "server on $1 did not become healthy" >&2
+  return 1
+}
+
+rss_mb() { # rss_mb PID
+  awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
+}
+
+# wrk_summary: reads wrk --latency output, prints "RPS P99_MS"
+wrk_summary() {
+  awk '
+    /Requests\/sec/ { rps = $2 }
+    /^ +99%/ { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v = v / 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v = v * 1000 } p99 = v }
+    /Non-2xx or 3xx responses/ { bad = $NF }
+    END { printf "%s %s %s\n", rps, p99, (bad == "" ? 0 : bad) }'
+}

@@ -1,0 +1,156 @@
+//! `refuge-bench`: generates a benchmark data folder and times search.
+//!
+//! ```text
+//! refuge-bench gen DATA_DIR [COUNT]     a data folder with COUNT generated articles
+//! refuge-bench search DATA_DIR [QUERIES] build the index (timed), then time queries
+//!                                         single-threaded; writes DATA_DIR/queries.txt
+//! ```
+//! `bench/search.sh` drives it; see there for the HTTP part.
+
+mod corpus;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use refuge_core::search::SearchRequest;
+use refuge_core::{ItemDraft, Kind, Language, Slug, Status};
+use refuge_search::SearchIndex;
+use refuge_store::SqliteStore;
+
+const SEED: u64 = 20_021_126;
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("gen") => {
+            let dir = PathBuf::from(args.get(1).context("gen DATA_DIR [COUNT]")?);
+            let count = args.get(2).map_or(Ok(100_000), |c| c.parse()).context("COUNT must be a number")?;
+            generate(&dir, count)
+        }
+        Some("search") => {
+            let dir = PathBuf::from(args.get(1).context("search DATA_DIR [QUERIES]")?);
+            let n = args.get(2).map_or(Ok(1000), |c| c.parse()).context("QUERIES must be a number")?;
+            search(&dir, n)
+        }
+        _ => bail!("usage: refuge-bench gen DATA_DIR [COUNT] | refuge-bench search DATA_DIR [QUERIES]"),
+    }
+}
+
+fn generate(dir: &Path, count: usize) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let store = SqliteStore::open(&dir.join("refuge.db"))?;
+    let started = Instant::now();
+    let mut chars = 0usize;
+    for chunk_start in (0..count).step_by(5000) {
+        let drafts: Vec<ItemDraft> = (chunk_start..(chunk_start + 5000).min(count))
+            .map(|i| {
+                let a = corpus::article(SEED, i);
+                chars += a.body.chars().count();
+                let date = time::Date::from_calendar_date(a.year, time::Month::June, 1).expect("valid date");
+                ItemDraft {
+                    group_id: None,
+                    kind: Kind::News,
+                    lang: Language::parse(a.lang).expect("valid"),
+                    slug: Slug::parse(&a.slug).expect("valid"),
+                    title: a.title,
+                    summary: String::new(),
+                    body: a.body,
+                    category: None,
+                    tags: Vec::new(),
+                    status: Status::Published,
+                    published_at: Some(date.midnight().assume_utc()),
+                }
+            })
+            .collect();
+        store.insert_many(&drafts)?;
+        eprint!("\rgenerated {} / {count}", (chunk_start + 5000).min(count));
+    }
+    eprintln!();
+    println!(
+        "generated {count} articles ({:.0} characters on average) in {:.1} s",
+        chars as f64 / count.max(1) as f64,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn dir_size(path: &Path) -> u64 {
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_size(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+fn search(dir: &Path, n: usize) -> Result<()> {
+    let store = SqliteStore::open(&dir.join("refuge.db"))?;
+    let languages = vec![Language::parse("en")?, Language::parse("ja")?];
+    let index_dir = dir.join("search");
+    let _ = std::fs::remove_dir_all(&index_dir);
+    let (index, _) = SearchIndex::open(&index_dir)?;
+    let started = Instant::now();
+    let docs = refuge_search::rebuild_from_store(&index, &store, &languages, |done, total| {
+        if done % 10_000 == 0 {
+            eprint!("\rindexed {done} / {total}");
+        }
+    })?;
+    eprintln!();
+    let build = started.elapsed().as_secs_f64();
+    println!("index build: {docs} documents in {build:.1} s ({:.0} documents/s)", docs as f64 / build);
+    println!("index size: {:.0} MB", dir_size(&index_dir) as f64 / 1e6);
+
+    let queries = corpus::queries(SEED, n);
+    let mut paths = String::new();
+    for (q, lang) in &queries {
+        let encoded: String = q
+            .bytes()
+            .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect();
+        let page = if lang == &"ja" { "ja" } else { "en" };
+        paths.push_str(&format!("/{page}/search/?q={encoded}&lang={lang}\n"));
+    }
+    std::fs::write(dir.join("queries.txt"), paths)?;
+
+    // Warm the caches once, then time.
+    let run = |q: &str, lang: &str| {
+        let request = SearchRequest {
+            query: q.to_owned(),
+            lang: (lang != "all").then(|| lang.to_owned()),
+            limit: 10,
+            ..SearchRequest::default()
+        };
+        index.search(&request).map(|r| r.total)
+    };
+    for (q, lang) in queries.iter().take(100) {
+        run(q, lang)?;
+    }
+    let mut times = Vec::with_capacity(queries.len());
+    let mut matched = 0usize;
+    for (q, lang) in &queries {
+        let t = Instant::now();
+        matched += run(q, lang)?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "query latency (single thread, in process, {} mixed queries, top 10 with facets and snippets): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {:.0} matches per query on average",
+        queries.len(),
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        times.last().copied().unwrap_or(0.0),
+        matched as f64 / queries.len() as f64
+    );
+    Ok(())
+}
