@@ -522,7 +522,7 @@ fn english(rng: &mut Rng, words: usize) -> String {
         }
         sentence += 1;
         if sentence > 8 + rng.below(12) {
-            out.push_str(if i % 40 == 0 { ".\n\n" } else { ". " });
+            out.push_str(if i.is_multiple_of(40) { ".\n\n" } else { ". " });
             sentence = 0;
         } else {
             out.push(' ');
@@ -540,7 +540,7 @@ fn japanese(rng: &mut Rng, words: usize) -> String {
         clause += 1;
         if clause > 4 + rng.below(5) {
             out.push_str(JA_ENDINGS[rng.below(JA_ENDINGS.len())]);
-            if i % 50 == 0 {
+            if i.is_multiple_of(50) {
                 out.push_str("\n\n");
             }
             clause = 0;
@@ -554,7 +554,7 @@ fn japanese(rng: &mut Rng, words: usize) -> String {
 /// Article `i` of the corpus (even: English, odd: Japanese).
 pub fn article(seed: u64, i: usize) -> Article {
     let mut rng = Rng::new(seed ^ (i as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
-    let lang = if i % 2 == 0 { "en" } else { "ja" };
+    let lang = if i.is_multiple_of(2) { "en" } else { "ja" };
     let year = 2000 + rng.below(26) as i32;
     let title_words = 4 + rng.below(6);
     let body_words = 560 + rng.below(80);

@@ -102,7 +102,7 @@ fn search(dir: &Path, n: usize) -> Result<()> {
     let (index, _) = SearchIndex::open(&index_dir)?;
     let started = Instant::now();
     let docs = refuge_search::rebuild_from_store(&index, &store, &languages, |done, total| {
-        if done % 10_000 == 0 {
+        if done.is_multiple_of(10_000) {
             eprint!("\rindexed {done} / {total}");
         }
     })?;
