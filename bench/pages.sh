@@ -19,6 +19,7 @@ need curl curl
 build_release
 
 WORK=$(mktemp -d)
+chmod 755 "$WORK"
 cleanup() {
   [ -n "${REFUGE_PID:-}" ] && kill "$REFUGE_PID" 2>/dev/null || true
   [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
@@ -40,6 +41,7 @@ R_RSS=$(rss_mb $REFUGE_PID)
 
 mkdir -p "$WORK/www${PAGE}"
 cp "$WORK/page.html" "$WORK/www${PAGE}index.html"
+chmod -R a+rX "$WORK/www"
 cat >"$WORK/nginx.conf" <<CONF
 worker_processes 1;
 pid $WORK/nginx.pid;
