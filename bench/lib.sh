@@ -30,6 +30,11 @@ rss_mb() { # rss_mb PID
   awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
 }
 
+rss_detail() { # rss_detail PID: total, anonymous and file-backed (mapped index) parts
+  awk '/VmRSS/ { t = $2 } /RssAnon/ { a = $2 } /RssFile/ { f = $2 }
+       END { printf "%.1f MB (anonymous %.1f MB, file-backed %.1f MB)", t / 1024, a / 1024, f / 1024 }' "/proc/$1/status"
+}
+
 # wrk_summary: reads wrk --latency output, prints "RPS P99_MS"
 wrk_summary() {
   awk '

@@ -45,4 +45,4 @@ end
 LUA
 read -r RPS P99 BAD < <(wrk -t2 -c32 -d"${DURATION}s" --latency -s "$WORK/queries.lua" "http://127.0.0.1:$PORT" | wrk_summary)
 echo "HTTP search: $RPS requests/s, p99 $P99 ms, non-2xx responses: $BAD"
-echo "server RSS after the run: $(rss_mb $REFUGE_PID) MB"
+echo "server RSS after the run: $(rss_detail $REFUGE_PID)"

@@ -21,12 +21,6 @@ impl Rng {
     pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
-
-    /// An index into a list of `n`, favouring small indices.
-    pub fn skewed(&mut self, n: usize) -> usize {
-        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
-        ((u * u * u) * n as f64) as usize % n
-    }
 }
 
 pub const EN_WORDS: &[&str] = &[
@@ -497,6 +491,58 @@ pub const JA_PARTICLES: &[&str] = &["は", "が", "を", "に", "で", "と", "�
 pub const JA_ENDINGS: &[&str] =
     &["された。", "している。", "した。", "である。", "と述べた。", "を求めた。", "が確認された。", "という。"];
 
+const SYLLABLES: &[&str] = &[
+    "ka", "ren", "tol", "mi", "sa", "dor", "vel", "an", "ko", "ru", "tis", "pe", "lan", "mor", "ga", "shi", "ten",
+    "bu", "ro", "ne", "sil", "qua", "ber", "lo", "fi", "ham", "tro", "del", "vi", "nak",
+];
+
+/// Kanji used for invented Japanese compounds (common ones first).
+const KANJI: &str = "人国日年大中出本事生学会自前長地市方手意家気成員部問業者明理発対開合全思今高使見主立信最外内政同関連経現法定経資議通報的動権力情画度重分自強制送還拘束支援難民境警備収容施設家族女性子供食料安全社会政府記者活動活用調査公開取材要請請願署名保護申請";
+
+/// A vocabulary of `n` words: the real words first (most frequent), then
+/// invented ones, so ranks follow a long Zipf tail like real text.
+pub fn vocabulary(real: &[&str], n: usize, japanese: bool) -> Vec<String> {
+    let mut rng = Rng::new(if japanese { 0x4A41 } else { 0x454E });
+    let mut words: Vec<String> = real.iter().map(|w| (*w).to_owned()).collect();
+    let kanji: Vec<char> = KANJI.chars().collect();
+    let mut seen: std::collections::HashSet<String> = words.iter().cloned().collect();
+    while words.len() < n {
+        let word: String = if japanese {
+            (0..2 + rng.below(2)).map(|_| kanji[rng.below(kanji.len())]).collect()
+        } else {
+            (0..2 + rng.below(3)).map(|_| SYLLABLES[rng.below(SYLLABLES.len())]).collect()
+        };
+        if seen.insert(word.clone()) {
+            words.push(word);
+        }
+    }
+    words
+}
+
+/// Rank sampled from a Zipf-like (log-uniform) distribution over `n`.
+fn zipf(rng: &mut Rng, n: usize) -> usize {
+    let u = (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+    (((n as f64 + 1.0).powf(u) - 1.0) as usize).min(n - 1)
+}
+
+/// The vocabularies, built once.
+pub struct Vocab {
+    pub en: Vec<String>,
+    pub ja: Vec<String>,
+}
+
+impl Vocab {
+    pub fn new() -> Self {
+        Self { en: vocabulary(EN_WORDS, 30_000, false), ja: vocabulary(JA_WORDS, 30_000, true) }
+    }
+}
+
+impl Default for Vocab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// One generated article.
 pub struct Article {
     pub lang: &'static str,
@@ -506,11 +552,11 @@ pub struct Article {
     pub year: i32,
 }
 
-fn english(rng: &mut Rng, words: usize) -> String {
+fn english(rng: &mut Rng, vocab: &[String], words: usize) -> String {
     let mut out = String::with_capacity(words * 7);
     let mut sentence = 0;
     for i in 0..words {
-        let w = EN_WORDS[rng.skewed(EN_WORDS.len())];
+        let w = vocab[zipf(rng, vocab.len())].as_str();
         if sentence == 0 {
             let mut c = w.chars();
             if let Some(first) = c.next() {
@@ -532,11 +578,11 @@ fn english(rng: &mut Rng, words: usize) -> String {
     out
 }
 
-fn japanese(rng: &mut Rng, words: usize) -> String {
+fn japanese(rng: &mut Rng, vocab: &[String], words: usize) -> String {
     let mut out = String::with_capacity(words * 9);
     let mut clause = 0;
     for i in 0..words {
-        out.push_str(JA_WORDS[rng.skewed(JA_WORDS.len())]);
+        out.push_str(&vocab[zipf(rng, vocab.len())]);
         clause += 1;
         if clause > 4 + rng.below(5) {
             out.push_str(JA_ENDINGS[rng.below(JA_ENDINGS.len())]);
@@ -552,39 +598,41 @@ fn japanese(rng: &mut Rng, words: usize) -> String {
 }
 
 /// Article `i` of the corpus (even: English, odd: Japanese).
-pub fn article(seed: u64, i: usize) -> Article {
+pub fn article(vocab: &Vocab, seed: u64, i: usize) -> Article {
     let mut rng = Rng::new(seed ^ (i as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
     let lang = if i.is_multiple_of(2) { "en" } else { "ja" };
     let year = 2000 + rng.below(26) as i32;
     let title_words = 4 + rng.below(6);
     let body_words = 560 + rng.below(80);
     let (title, body) = if lang == "en" {
-        (english(&mut rng, title_words), english(&mut rng, body_words))
+        (english(&mut rng, &vocab.en, title_words), english(&mut rng, &vocab.en, body_words))
     } else {
-        (japanese(&mut rng, title_words.min(5)), japanese(&mut rng, body_words))
+        (japanese(&mut rng, &vocab.ja, title_words.min(5)), japanese(&mut rng, &vocab.ja, body_words))
     };
     Article { lang, slug: format!("article-{i}"), title: title.trim_end_matches(['.', '。']).to_owned(), body, year }
 }
 
-/// Mixed queries: single words, two words, phrases, Japanese compounds
-/// and substrings, common and rare terms.
-pub fn queries(seed: u64, n: usize) -> Vec<(String, &'static str)> {
+/// Mixed queries drawn like real ones: content words (not the most
+/// common few dozen) with the corpus's own frequencies, single words, two
+/// words, quoted phrases, Japanese words and two-character substrings.
+pub fn queries(vocab: &Vocab, seed: u64, n: usize) -> Vec<(String, &'static str)> {
     let mut rng = Rng::new(seed ^ 0xABCD);
+    let word = |rng: &mut Rng, v: &[String]| loop {
+        let r = zipf(rng, v.len());
+        if r >= 30 {
+            return v[r].clone();
+        }
+    };
     (0..n)
-        .map(|i| {
-            let pick_en = |rng: &mut Rng| EN_WORDS[20 + rng.below(EN_WORDS.len() - 20)];
-            let pick_ja = |rng: &mut Rng| JA_WORDS[rng.below(JA_WORDS.len())];
-            match i % 6 {
-                0 => (pick_en(&mut rng).to_owned(), "en"),
-                1 => (format!("{} {}", pick_en(&mut rng), pick_en(&mut rng)), "en"),
-                2 => (format!("\"{} {}\"", pick_en(&mut rng), pick_en(&mut rng)), "all"),
-                3 => (pick_ja(&mut rng).to_owned(), "ja"),
-                4 => (format!("{} {}", pick_ja(&mut rng), pick_ja(&mut rng)), "ja"),
-                _ => {
-                    let w: Vec<char> = pick_ja(&mut rng).chars().collect();
-                    let take = w.len().clamp(1, 2);
-                    (w[..take].iter().collect(), "all")
-                }
+        .map(|i| match i % 6 {
+            0 => (word(&mut rng, &vocab.en), "en"),
+            1 => (format!("{} {}", word(&mut rng, &vocab.en), word(&mut rng, &vocab.en)), "en"),
+            2 => (format!("\"{} {}\"", word(&mut rng, &vocab.en), word(&mut rng, &vocab.en)), "all"),
+            3 => (word(&mut rng, &vocab.ja), "ja"),
+            4 => (format!("{} {}", word(&mut rng, &vocab.ja), word(&mut rng, &vocab.ja)), "ja"),
+            _ => {
+                let w: Vec<char> = word(&mut rng, &vocab.ja).chars().collect();
+                (w[..w.len().min(2)].iter().collect(), "all")
             }
         })
         .collect()
@@ -596,14 +644,15 @@ mod tests {
 
     #[test]
     fn deterministic_and_about_600_words() {
-        let a = article(7, 10);
-        let b = article(7, 10);
+        let v = Vocab::new();
+        let a = article(&v, 7, 10);
+        let b = article(&v, 7, 10);
         assert_eq!(a.body, b.body);
         let words = a.body.split_whitespace().count();
         assert!((500..700).contains(&words), "{words}");
-        let ja = article(7, 11);
+        let ja = article(&v, 7, 11);
         assert_eq!(ja.lang, "ja");
         assert!(ja.body.chars().count() > 1500, "{}", ja.body.chars().count());
-        assert_eq!(queries(1, 12), queries(1, 12));
+        assert_eq!(queries(&v, 1, 12), queries(&v, 1, 12));
     }
 }

@@ -41,11 +41,12 @@ fn generate(dir: &Path, count: usize) -> Result<()> {
     std::fs::create_dir_all(dir)?;
     let store = SqliteStore::open(&dir.join("refuge.db"))?;
     let started = Instant::now();
+    let vocab = corpus::Vocab::new();
     let mut chars = 0usize;
     for chunk_start in (0..count).step_by(5000) {
         let drafts: Vec<ItemDraft> = (chunk_start..(chunk_start + 5000).min(count))
             .map(|i| {
-                let a = corpus::article(SEED, i);
+                let a = corpus::article(&vocab, SEED, i);
                 chars += a.body.chars().count();
                 let date = time::Date::from_calendar_date(a.year, time::Month::June, 1).expect("valid date");
                 ItemDraft {
@@ -111,7 +112,7 @@ fn search(dir: &Path, n: usize) -> Result<()> {
     println!("index build: {docs} documents in {build:.1} s ({:.0} documents/s)", docs as f64 / build);
     println!("index size: {:.0} MB", dir_size(&index_dir) as f64 / 1e6);
 
-    let queries = corpus::queries(SEED, n);
+    let queries = corpus::queries(&corpus::Vocab::new(), SEED, n);
     let mut paths = String::new();
     for (q, lang) in &queries {
         let encoded: String = q
@@ -131,26 +132,30 @@ fn search(dir: &Path, n: usize) -> Result<()> {
             limit: 10,
             ..SearchRequest::default()
         };
-        index.search(&request).map(|r| r.total)
+        let mut results = index.search(&request)?;
+        refuge_search::fill_snippets(&mut results, q, &store)?;
+        Ok::<usize, anyhow::Error>(results.total)
     };
     for (q, lang) in queries.iter().take(100) {
         run(q, lang)?;
     }
     let mut times = Vec::with_capacity(queries.len());
-    let mut matched = 0usize;
+    let mut matched = Vec::with_capacity(queries.len());
     for (q, lang) in &queries {
         let t = Instant::now();
-        matched += run(q, lang)?;
+        matched.push(run(q, lang)?);
         times.push(t.elapsed().as_secs_f64() * 1000.0);
     }
+    matched.sort_unstable();
     times.sort_by(f64::total_cmp);
     println!(
-        "query latency (single thread, in process, {} mixed queries, top 10 with facets and snippets): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {:.0} matches per query on average",
+        "query latency (single thread, in process, {} mixed queries, top 10 with facets and snippets): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {:.0} matches per query on average (median {})",
         queries.len(),
         percentile(&times, 0.5),
         percentile(&times, 0.99),
         times.last().copied().unwrap_or(0.0),
-        matched as f64 / queries.len() as f64
+        matched.iter().sum::<usize>() as f64 / queries.len() as f64,
+        matched[matched.len() / 2]
     );
     Ok(())
 }

@@ -62,15 +62,21 @@ impl fmt::Display for Kind {
 pub enum Status {
     Draft,
     Review,
+    /// To be published automatically at `published_at`.
+    Scheduled,
     Published,
     Archived,
 }
 
 impl Status {
+    pub const ALL: [Status; 5] =
+        [Status::Draft, Status::Review, Status::Scheduled, Status::Published, Status::Archived];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Draft => "draft",
             Status::Review => "review",
+            Status::Scheduled => "scheduled",
             Status::Published => "published",
             Status::Archived => "archived",
         }
@@ -83,6 +89,7 @@ impl FromStr for Status {
         match s {
             "draft" => Ok(Status::Draft),
             "review" => Ok(Status::Review),
+            "scheduled" => Ok(Status::Scheduled),
             "published" => Ok(Status::Published),
             "archived" => Ok(Status::Archived),
             other => Err(format!("unknown status `{other}`")),
@@ -110,6 +117,10 @@ pub struct Item {
     pub published_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// The item this one was translated from, if it is a translation.
+    pub translated_from: Option<i64>,
+    /// The source's revision this translation was last brought up to date with.
+    pub source_revision: Option<i64>,
 }
 
 impl Item {
@@ -159,8 +170,8 @@ impl ItemDraft {
         if self.tags.iter().any(|t| t.trim().is_empty() || t.chars().count() > 60 || t.contains('/')) {
             return Err("each tag must be 1–60 characters without `/`".into());
         }
-        if self.status == Status::Published && self.published_at.is_none() {
-            return Err("a published item needs a publication date".into());
+        if matches!(self.status, Status::Published | Status::Scheduled) && self.published_at.is_none() {
+            return Err("a published or scheduled item needs a publication date".into());
         }
         Ok(())
     }
@@ -187,6 +198,70 @@ impl ItemRef {
     pub fn path(&self) -> String {
         self.kind.path(&self.lang, &self.slug)
     }
+}
+
+/// One saved state of an item: who saved what, when.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Revision {
+    pub id: i64,
+    pub item_id: i64,
+    /// E-mail of the account that saved it (`None`: the system or the CLI).
+    pub author: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub title: String,
+    pub slug: String,
+    pub summary: String,
+    pub body: String,
+    pub category: Option<String>,
+    pub tags: Vec<String>,
+    pub status: Status,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub published_at: Option<OffsetDateTime>,
+    pub note: String,
+}
+
+/// An item as the back office lists it, whatever its status.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct AdminRow {
+    pub id: i64,
+    pub group_id: i64,
+    pub kind: Kind,
+    pub lang: Language,
+    pub slug: Slug,
+    pub title: String,
+    pub status: Status,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub published_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// Set when this is a translation whose source changed since.
+    pub outdated: bool,
+    /// Languages this item's group has a version in.
+    pub languages: Vec<Language>,
+}
+
+/// What to list in the back office.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AdminFilter {
+    pub kind: Option<Kind>,
+    pub lang: Option<Language>,
+    pub status: Option<Status>,
+    pub outdated_only: bool,
+    pub offset: u32,
+    pub limit: u32,
+}
+
+/// One line of the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
 }
 
 /// Which news to list.
@@ -253,7 +328,7 @@ mod tests {
         for k in Kind::ALL {
             assert_eq!(k.as_str().parse::<Kind>().unwrap(), k);
         }
-        for s in [Status::Draft, Status::Review, Status::Published, Status::Archived] {
+        for s in Status::ALL {
             assert_eq!(s.as_str().parse::<Status>().unwrap(), s);
         }
     }

@@ -16,8 +16,11 @@ pub mod slug;
 pub mod store;
 pub mod user;
 
-pub use content::{Category, FaqEntry, Item, ItemDraft, ItemRef, Kind, MenuEntry, NewsFilter, Status};
+pub use content::{
+    AdminFilter, AdminRow, AuditEntry, Category, FaqEntry, Item, ItemDraft, ItemRef, Kind, MenuEntry, NewsFilter,
+    Revision, Status,
+};
 pub use lang::Language;
 pub use slug::Slug;
-pub use store::{ContentStore, StoreError, UserStore};
-pub use user::{Email, Role, User};
+pub use store::{AuditLog, ContentStore, Store, StoreError, UserStore};
+pub use user::{Email, Role, Session, User};

@@ -5,7 +5,8 @@
 use time::OffsetDateTime;
 
 use crate::{
-    Category, Email, FaqEntry, Item, ItemDraft, ItemRef, Kind, Language, MenuEntry, NewsFilter, Role, Slug, User,
+    AdminFilter, AdminRow, AuditEntry, Category, Email, FaqEntry, Item, ItemDraft, ItemRef, Kind, Language, MenuEntry,
+    NewsFilter, Revision, Role, Session, Slug, User,
 };
 
 /// Why a storage operation failed.
@@ -60,8 +61,32 @@ pub trait ContentStore: Send + Sync {
 
     /// Any item by id, whatever its status.
     fn item(&self, id: i64) -> StoreResult<Option<Item>>;
-    /// Creates (when `id` is `None`) or replaces an item; returns it as stored.
-    fn save_item(&self, id: Option<i64>, draft: &ItemDraft) -> StoreResult<Item>;
+    /// Creates (when `id` is `None`) or replaces an item and records the
+    /// saved state as a revision; returns the item as stored.
+    fn save_item(&self, id: Option<i64>, draft: &ItemDraft) -> StoreResult<Item> {
+        self.save_item_by(id, draft, None, "")
+    }
+    /// As [`ContentStore::save_item`], naming the account that saved it
+    /// and an optional note for the history.
+    fn save_item_by(&self, id: Option<i64>, draft: &ItemDraft, user_id: Option<i64>, note: &str) -> StoreResult<Item>;
+    /// Revisions of an item, newest first (bodies included).
+    fn revisions(&self, item_id: i64) -> StoreResult<Vec<Revision>>;
+    /// One revision.
+    fn revision(&self, id: i64) -> StoreResult<Option<Revision>>;
+    /// Marks `item_id` as a translation of `source_id`, up to date with the
+    /// source's latest revision.
+    fn mark_translated(&self, item_id: i64, source_id: i64) -> StoreResult<()>;
+    /// Items of every status for the back office, newest change first, and
+    /// the total count.
+    fn admin_items(&self, filter: &AdminFilter) -> StoreResult<(Vec<AdminRow>, u32)>;
+    /// Every language version of a group, whatever its status.
+    fn group_items(&self, group_id: i64) -> StoreResult<Vec<AdminRow>>;
+    /// Scheduled items whose time has come.
+    fn due_scheduled(&self, now: OffsetDateTime) -> StoreResult<Vec<Item>>;
+    /// When the next scheduled item is due.
+    fn next_scheduled(&self) -> StoreResult<Option<OffsetDateTime>>;
+    /// Published items whose translation group has no version in `lang`.
+    fn missing_translations(&self, lang: &Language, limit: u32) -> StoreResult<Vec<AdminRow>>;
     /// Deletes an item (one language version).
     fn delete_item(&self, id: i64) -> StoreResult<()>;
     /// Creates or renames a category in one language.
@@ -77,12 +102,27 @@ pub trait ContentStore: Send + Sync {
     /// A stamp that changes with every write to content (the search index
     /// records it, to notice at start that it missed a change).
     fn change_stamp(&self) -> StoreResult<String>;
+    /// Summaries and Markdown bodies of items and FAQ entries, keyed as
+    /// in the search index (`item:ID`, `faq:ID`), for search snippets.
+    fn search_texts(&self, item_ids: &[i64], faq_ids: &[i64]) -> StoreResult<Vec<(String, String, String)>>;
     /// Published items with their bodies and tags, by ascending id, after
     /// `after_id` (for rebuilding the search index in batches).
     fn published_items(&self, after_id: i64, limit: u32) -> StoreResult<Vec<Item>>;
 }
 
-/// Back-office accounts.
+/// The audit log: who did what, when. Never message contents or passwords.
+pub trait AuditLog: Send + Sync {
+    fn record(&self, actor: &str, action: &str, subject: &str, detail: &str) -> StoreResult<()>;
+    /// Newest first.
+    fn audit_entries(&self, offset: u32, limit: u32) -> StoreResult<(Vec<AuditEntry>, u32)>;
+}
+
+/// Everything Refuge stores.
+pub trait Store: ContentStore + UserStore + AuditLog {}
+
+impl<T: ContentStore + UserStore + AuditLog> Store for T {}
+
+/// Back-office accounts and their sessions.
 pub trait UserStore: Send + Sync {
     /// Creates an account; fails with `Conflict` if the address is taken.
     fn add_user(&self, email: &Email, role: Role, password: &str) -> StoreResult<User>;
@@ -92,4 +132,25 @@ pub trait UserStore: Send + Sync {
     fn set_password(&self, user_id: i64, password: &str) -> StoreResult<()>;
     fn users(&self) -> StoreResult<Vec<User>>;
     fn user_count(&self) -> StoreResult<u64>;
+    fn user(&self, id: i64) -> StoreResult<Option<User>>;
+    /// Changes an account's role and (for translators) languages.
+    fn set_role(&self, user_id: i64, role: Role, languages: &[Language]) -> StoreResult<()>;
+    /// Deletes an account and its sessions.
+    fn delete_user(&self, user_id: i64) -> StoreResult<()>;
+    /// Turns the second factor on (with the secret and hashed recovery
+    /// codes) or off (`None`).
+    fn set_totp(&self, user_id: i64, secret: Option<&str>, recovery_hashes: &[String]) -> StoreResult<()>;
+    fn totp_secret(&self, user_id: i64) -> StoreResult<Option<String>>;
+    /// Uses up a recovery code (by its hash); false if it is not one.
+    fn use_recovery_code(&self, user_id: i64, code_hash: &str) -> StoreResult<bool>;
+
+    /// Stores a new session under the hash of its cookie value.
+    fn create_session(&self, id_hash: &str, user_id: i64, csrf: &str, verified: bool, now: i64) -> StoreResult<()>;
+    fn session(&self, id_hash: &str) -> StoreResult<Option<Session>>;
+    fn touch_session(&self, id_hash: &str, now: i64, verified: bool) -> StoreResult<()>;
+    fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
+    /// Signs an account out everywhere; returns how many sessions ended.
+    fn delete_sessions_of(&self, user_id: i64) -> StoreResult<u64>;
+    /// Removes sessions idle since `idle_before` or created before `created_before`.
+    fn purge_sessions(&self, idle_before: i64, created_before: i64) -> StoreResult<u64>;
 }

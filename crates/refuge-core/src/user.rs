@@ -79,12 +79,30 @@ impl fmt::Display for Email {
     }
 }
 
-/// A back-office account (without its password hash).
+/// A back-office account (without its password hash or secrets).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct User {
     pub id: i64,
     pub email: Email,
     pub role: Role,
+    /// For translators: the languages they may translate into.
+    pub languages: Vec<crate::Language>,
+    /// Whether a second factor (TOTP) is required at sign-in.
+    pub totp: bool,
+}
+
+/// A signed-in back-office session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub user: User,
+    /// The per-session token every form must carry.
+    pub csrf: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub last_seen: i64,
+    /// False until the second factor is given (accounts with TOTP).
+    pub verified: bool,
 }
 
 #[cfg(test)]

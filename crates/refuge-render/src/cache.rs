@@ -58,6 +58,18 @@ impl CachedPage {
         Self { status, content_type, identity: Bytes::from(body), gzip, brotli, etag, immutable }
     }
 
+    /// A page made per request (search results): compressed quickly, and
+    /// only in the one encoding the client asked for.
+    pub fn dynamic(status: u16, content_type: &'static str, body: Vec<u8>, br: bool, gz: bool) -> Self {
+        let (brotli, gzip) = match (br, gz) {
+            (true, _) => (brotli_quality(&body, 4).map(Bytes::from), None),
+            (false, true) => (None, gzip_level(&body, 4).map(Bytes::from)),
+            _ => (None, None),
+        };
+        let etag = format!("\"{:x}-{:016x}\"", body.len(), fnv1a(&body));
+        Self { status, content_type, identity: Bytes::from(body), gzip, brotli, etag, immutable: false }
+    }
+
     /// Bytes held in memory by this entry.
     pub fn weight(&self) -> usize {
         self.identity.len() + self.gzip.as_ref().map_or(0, Bytes::len) + self.brotli.as_ref().map_or(0, Bytes::len)
@@ -69,14 +81,25 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 fn gzip(body: &[u8]) -> Option<Vec<u8>> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 3), flate2::Compression::best());
+    gzip_level(body, 9)
+}
+
+fn brotli(body: &[u8]) -> Option<Vec<u8>> {
+    brotli_quality(body, 11)
+}
+
+/// Gzip at `level` (0–9): 9 for pages compressed once and cached, low
+/// levels for pages made per request.
+pub fn gzip_level(body: &[u8], level: u32) -> Option<Vec<u8>> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 3), flate2::Compression::new(level));
     enc.write_all(body).ok()?;
     enc.finish().ok()
 }
 
-fn brotli(body: &[u8]) -> Option<Vec<u8>> {
+/// Brotli at `quality` (0–11): 11 for cached pages, about 4 per request.
+pub fn brotli_quality(body: &[u8], quality: i32) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(body.len() / 3);
-    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    let params = brotli::enc::BrotliEncoderParams { quality, lgwin: 22, ..Default::default() };
     let mut input = body;
     brotli::BrotliCompress(&mut input, &mut out, &params).ok()?;
     Some(out)

@@ -13,8 +13,18 @@ use time::OffsetDateTime;
 
 use crate::RenderError;
 
-const EMBEDDED: &[(&str, &str)] =
-    &[("en", include_str!("../../../locales/en.toml")), ("ja", include_str!("../../../locales/ja.toml"))];
+/// Public strings and back-office strings, per language.
+const EMBEDDED: &[(&str, &str, &str)] = &[
+    ("en", include_str!("../../../locales/en.toml"), include_str!("../../../locales/admin.en.toml")),
+    ("ja", include_str!("../../../locales/ja.toml"), include_str!("../../../locales/admin.ja.toml")),
+];
+
+fn embedded(code: &str) -> Result<Option<BTreeMap<String, String>>, RenderError> {
+    let Some((_, public, admin)) = EMBEDDED.iter().find(|(c, _, _)| *c == code) else { return Ok(None) };
+    let mut strings = parse(public, &format!("locales/{code}.toml"))?;
+    strings.extend(parse(admin, &format!("locales/admin.{code}.toml"))?);
+    Ok(Some(strings))
+}
 
 /// The strings of one language.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -50,13 +60,10 @@ pub struct Locales {
 impl Locales {
     /// Loads strings for `languages`, with overrides from `theme_dir/locales/`.
     pub fn load(languages: &[Language], theme_dir: Option<&Path>) -> Result<Self, RenderError> {
-        let english = parse(EMBEDDED[0].1, "locales/en.toml")?;
+        let english = embedded("en")?.unwrap_or_default();
         let mut by_lang = HashMap::new();
         for lang in languages {
-            let mut strings = match EMBEDDED.iter().find(|(code, _)| *code == lang.as_str()) {
-                Some((code, text)) => parse(text, &format!("locales/{code}.toml"))?,
-                None => BTreeMap::new(),
-            };
+            let mut strings = embedded(lang.as_str())?.unwrap_or_default();
             if let Some(dir) = theme_dir {
                 let path = dir.join("locales").join(format!("{lang}.toml"));
                 if path.is_file() {
@@ -101,8 +108,8 @@ mod tests {
 
     #[test]
     fn english_and_japanese_have_the_same_keys() {
-        let en = parse(EMBEDDED[0].1, "en").unwrap();
-        let ja = parse(EMBEDDED[1].1, "ja").unwrap();
+        let en = embedded("en").unwrap().unwrap();
+        let ja = embedded("ja").unwrap().unwrap();
         let en_keys: Vec<_> = en.keys().collect();
         let ja_keys: Vec<_> = ja.keys().collect();
         assert_eq!(en_keys, ja_keys);

@@ -15,6 +15,7 @@ use crate::routes::{self, Parsed, Route};
 use crate::{RenderError, templates};
 
 const DEFAULT_CSS: &str = include_str!("../../../static/style.css");
+const ADMIN_CSS: &str = include_str!("../../../static/admin.css");
 
 /// What the renderer needs to know about the site.
 #[derive(Clone, Debug)]
@@ -93,6 +94,12 @@ pub struct Site {
     pub(crate) locales: Locales,
     css: Vec<u8>,
     css_path: String,
+    admin_css: Vec<u8>,
+    admin_css_path: String,
+}
+
+fn fingerprint(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)) as u32
 }
 
 #[derive(Serialize)]
@@ -179,10 +186,13 @@ impl Site {
                 .map_err(|e| RenderError::Theme { path: path.display().to_string(), detail: e.to_string() })?,
             None => DEFAULT_CSS.as_bytes().to_vec(),
         };
-        let digest =
-            css.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3));
-        let css_path = format!("/static/style.{:08x}.css", digest as u32);
-        Ok(Self { store, config, env, locales, css, css_path })
+        let css_path = format!("/static/style.{:08x}.css", fingerprint(&css));
+        // The back office uses the site's style sheet plus its own rules.
+        let mut admin_css = css.clone();
+        admin_css.extend_from_slice(b"\n");
+        admin_css.extend_from_slice(ADMIN_CSS.as_bytes());
+        let admin_css_path = format!("/static/admin.{:08x}.css", fingerprint(&admin_css));
+        Ok(Self { store, config, env, locales, css, css_path, admin_css, admin_css_path })
     }
 
     pub fn config(&self) -> &SiteConfig {
@@ -207,6 +217,16 @@ impl Site {
         &self.css_path
     }
 
+    /// The fingerprinted path of the back office's style sheet.
+    pub fn admin_css_path(&self) -> &str {
+        &self.admin_css_path
+    }
+
+    /// Renders a back-office template with `context`.
+    pub fn render_admin(&self, template: &str, context: minijinja::Value) -> Result<String, RenderError> {
+        Ok(self.env.get_template(template)?.render(context)?)
+    }
+
     /// An absolute URL for a site path.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.config.base_url, path)
@@ -226,14 +246,16 @@ impl Site {
 
     /// Renders whatever lives at `path`.
     pub fn resolve(&self, path: &str) -> Result<Outcome, RenderError> {
-        if path == self.css_path {
-            return Ok(Outcome::Page(Rendered {
-                status: 200,
-                content_type: "text/css; charset=utf-8",
-                body: self.css.clone(),
-                deps: Vec::new(),
-                immutable: true,
-            }));
+        for (asset_path, bytes) in [(&self.css_path, &self.css), (&self.admin_css_path, &self.admin_css)] {
+            if path == asset_path.as_str() {
+                return Ok(Outcome::Page(Rendered {
+                    status: 200,
+                    content_type: "text/css; charset=utf-8",
+                    body: bytes.clone(),
+                    deps: Vec::new(),
+                    immutable: true,
+                }));
+            }
         }
         match routes::parse(path, &self.config.languages) {
             Parsed::Redirect(to) => Ok(Outcome::Redirect(to)),

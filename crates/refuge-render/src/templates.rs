@@ -20,6 +20,19 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("translation_missing.html", include_str!("../../../templates/translation_missing.html")),
     ("message.html", include_str!("../../../templates/message.html")),
     ("search.html", include_str!("../../../templates/search.html")),
+    ("admin/base.html", include_str!("../../../templates/admin/base.html")),
+    ("admin/login.html", include_str!("../../../templates/admin/login.html")),
+    ("admin/dashboard.html", include_str!("../../../templates/admin/dashboard.html")),
+    ("admin/_rows.html", include_str!("../../../templates/admin/_rows.html")),
+    ("admin/_diff.html", include_str!("../../../templates/admin/_diff.html")),
+    ("admin/items.html", include_str!("../../../templates/admin/items.html")),
+    ("admin/edit.html", include_str!("../../../templates/admin/edit.html")),
+    ("admin/history.html", include_str!("../../../templates/admin/history.html")),
+    ("admin/confirm.html", include_str!("../../../templates/admin/confirm.html")),
+    ("admin/message.html", include_str!("../../../templates/admin/message.html")),
+    ("admin/users.html", include_str!("../../../templates/admin/users.html")),
+    ("admin/account.html", include_str!("../../../templates/admin/account.html")),
+    ("admin/audit.html", include_str!("../../../templates/admin/audit.html")),
 ];
 
 /// Escapes the five characters that matter in HTML text and quoted

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
+use tantivy::collector::{Collector, SegmentCollector, TopDocs};
 use tantivy::columnar::Column;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RegexQuery, TermQuery};
 use tantivy::schema::{
@@ -18,11 +18,10 @@ use tantivy::{
 
 use crate::analysis::{ANALYZER, analyzer, is_cjk};
 use crate::query::{ParsedQuery, parse};
-use crate::snippet::{clause_tokens, snippet};
 use crate::{Facets, Hit, KINDS, SearchDoc, SearchError, SearchRequest, SearchResults};
 
 /// Bumped when the schema changes; an index of another version is rebuilt.
-const SCHEMA_VERSION: &str = "refuge-search-1";
+const SCHEMA_VERSION: &str = "refuge-search-2";
 /// Most results a reader can page to.
 pub const MAX_WINDOW: usize = 500;
 
@@ -57,7 +56,9 @@ fn schema() -> (Schema, Fields) {
         date: b.add_i64_field("date", STORED),
         title: b.add_text_field("title", text(true)),
         summary: b.add_text_field("summary", text(true)),
-        body: b.add_text_field("body", text(true)),
+        // Bodies are not stored: snippets are cut from the database's text,
+        // which keeps the index (and the memory it maps) much smaller.
+        body: b.add_text_field("body", text(false)),
         tags: b.add_text_field("tags", text(true)),
         url: b.add_text_field("url", STORED),
     };
@@ -135,6 +136,16 @@ impl SearchIndex {
         let writer = small_writer(&index)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok((Self { index, reader, writer: Mutex::new(Some(writer)), fields, dir: dir.to_owned() }, state))
+    }
+
+    /// Releases the writer (and its lock on the folder), for a clean stop;
+    /// later updates fail with [`SearchError::Locked`].
+    pub fn close(&self) {
+        if let Some(writer) = self.writer().take()
+            && let Err(e) = writer.wait_merging_threads()
+        {
+            tracing::warn!(error = %e, "search index merge did not finish");
+        }
     }
 
     /// The index folder.
@@ -313,12 +324,15 @@ impl SearchIndex {
         let want_year = request.year.map(|y| y.max(0) as u64);
         let mut facets = Facets::default();
         let (mut langs, mut kinds, mut years) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
-        let mut total_unfiltered = 0;
+        let (mut total_unfiltered, mut total) = (0, 0);
         for (&(lang, kind, year), &count) in &combos {
             total_unfiltered += count as usize;
             let lang_ok = want_lang.is_none_or(|w| w == lang);
             let kind_ok = want_kind.is_none_or(|w| w == kind);
             let year_ok = want_year.is_none_or(|w| w == year);
+            if lang_ok && kind_ok && year_ok {
+                total += count as usize;
+            }
             if kind_ok && year_ok {
                 *langs.entry(lang).or_insert(0) += count;
             }
@@ -347,20 +361,14 @@ impl SearchIndex {
         let query = BooleanQuery::new(filtered);
         let offset = request.offset.min(MAX_WINDOW);
         let limit = request.limit.clamp(1, 50).min(MAX_WINDOW.saturating_sub(offset).max(1));
-        let (top, total) =
-            searcher.search(&query, &(TopDocs::with_limit(limit).and_offset(offset).order_by_score(), Count))?;
+        // TopDocs alone (no Count) lets tantivy skip blocks that cannot
+        // make the top; the total comes from the facet pass above.
+        let top = searcher.search(&query, &TopDocs::with_limit(limit).and_offset(offset).order_by_score())?;
 
-        let terms = clause_tokens(&parsed.required);
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let d: TantivyDocument = searcher.doc(address)?;
             let text_of = |field| d.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-            let body = text_of(f.body);
-            let summary = text_of(f.summary);
-            let mut segments = snippet(&body, &terms, 180);
-            if !segments.iter().any(|s| s.hit) && !summary.is_empty() {
-                segments = snippet(&summary, &terms, 180);
-            }
             hits.push(Hit {
                 key: text_of(f.key),
                 url: text_of(f.url),
@@ -369,7 +377,7 @@ impl SearchIndex {
                 kind: kind_name(d.get_first(f.kind).and_then(|v| v.as_u64()).unwrap_or(99)),
                 date: d.get_first(f.date).and_then(|v| v.as_i64()),
                 score,
-                snippet: segments,
+                snippet: Vec::new(),
             });
         }
         Ok(SearchResults { total, hits, facets, total_unfiltered })
@@ -545,8 +553,7 @@ mod tests {
         let both = search(&index, "強制 送還");
         assert_eq!(both.total, 2);
         assert_eq!(both.facets.langs, vec![("ja".into(), 2)]);
-        let r = search(&index, "refugees");
-        assert!(r.hits[0].snippet.iter().any(|s| s.hit && s.text == "refugees"));
+        assert_eq!(search(&index, "refugees").hits[0].title, "Refugees repatriated");
         assert_eq!(keys(&search(&index, "送還 -労働")), ["b"]);
         assert_eq!(search(&index, "\"unbalanced").total, 0);
         assert_eq!(search(&index, "").total, 0);

@@ -73,6 +73,30 @@ fn ceil_boundary(text: &str, mut i: usize) -> usize {
     i.min(text.len())
 }
 
+/// Fills each hit's snippet from its text in `store` (bodies are not
+/// stored in the index), marking where the whole of a query clause
+/// appears.
+pub fn fill_snippets(
+    results: &mut crate::SearchResults,
+    query: &str,
+    store: &dyn refuge_core::ContentStore,
+) -> Result<(), refuge_core::StoreError> {
+    let clauses = clause_tokens(&crate::query::parse(query).required);
+    let id = |key: &str, prefix: &str| key.strip_prefix(prefix).and_then(|n| n.parse::<i64>().ok());
+    let items: Vec<i64> = results.hits.iter().filter_map(|h| id(&h.key, "item:")).collect();
+    let faq: Vec<i64> = results.hits.iter().filter_map(|h| id(&h.key, "faq:")).collect();
+    let texts = store.search_texts(&items, &faq)?;
+    for hit in &mut results.hits {
+        let Some((_, summary, body)) = texts.iter().find(|(k, _, _)| *k == hit.key) else { continue };
+        let body = refuge_core::markdown::to_plain_text(body);
+        hit.snippet = snippet(&body, &clauses, 180);
+        if !hit.snippet.iter().any(|s| s.hit) && !summary.trim().is_empty() {
+            hit.snippet = snippet(summary, &clauses, 180);
+        }
+    }
+    Ok(())
+}
+
 /// A window of about `width` characters of `text` around its first match
 /// of `clauses`, or its beginning when nothing matches.
 pub fn snippet(text: &str, clauses: &[Vec<String>], width: usize) -> Vec<Segment> {

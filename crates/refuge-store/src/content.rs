@@ -2,7 +2,8 @@
 
 use refuge_core::store::StoreResult;
 use refuge_core::{
-    Category, ContentStore, FaqEntry, Item, ItemDraft, ItemRef, Kind, Language, MenuEntry, NewsFilter, Slug, StoreError,
+    AdminFilter, AdminRow, Category, ContentStore, FaqEntry, Item, ItemDraft, ItemRef, Kind, Language, MenuEntry,
+    NewsFilter, Revision, Slug, StoreError,
 };
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, params, params_from_iter};
@@ -11,8 +12,13 @@ use time::OffsetDateTime;
 use crate::db::{SqliteStore, backend, now, parse_ts, ts};
 
 const REF_COLUMNS: &str = "id, group_id, kind, lang, slug, title, summary, category, published_at, updated_at";
-const ITEM_COLUMNS: &str =
-    "id, group_id, kind, lang, slug, title, summary, category, published_at, updated_at, body, status";
+const ITEM_COLUMNS: &str = "id, group_id, kind, lang, slug, title, summary, category, published_at, updated_at, body, status, \
+     translated_from, source_revision";
+const REVISION_COLUMNS: &str = "r.id, r.item_id, u.email, r.created_at, r.title, r.slug, r.summary, r.body, r.category, \
+     r.tags, r.status, r.published_at, r.note";
+/// Whether the row `i` is a translation whose source has a newer revision.
+const OUTDATED_SQL: &str = "(i.translated_from IS NOT NULL AND COALESCE((SELECT max(r.id) FROM revisions r \
+     WHERE r.item_id = i.translated_from), 0) > COALESCE(i.source_revision, 0))";
 
 fn conversion(e: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
@@ -55,8 +61,59 @@ fn item(row: &Row<'_>) -> rusqlite::Result<Item> {
         status: status.parse().map_err(conversion)?,
         published_at: r.published_at,
         updated_at: r.updated_at,
+        translated_from: row.get(12)?,
+        source_revision: row.get(13)?,
     })
 }
+
+fn revision(row: &Row<'_>) -> rusqlite::Result<Revision> {
+    let created: String = row.get(3)?;
+    let tags: String = row.get(9)?;
+    let status: String = row.get(10)?;
+    let published: Option<String> = row.get(11)?;
+    Ok(Revision {
+        id: row.get(0)?,
+        item_id: row.get(1)?,
+        author: row.get(2)?,
+        created_at: parse_ts(&created)?,
+        title: row.get(4)?,
+        slug: row.get(5)?,
+        summary: row.get(6)?,
+        body: row.get(7)?,
+        category: row.get(8)?,
+        tags: tags.split('\n').filter(|t| !t.is_empty()).map(str::to_owned).collect(),
+        status: status.parse().map_err(conversion)?,
+        published_at: published.as_deref().map(parse_ts).transpose()?,
+        note: row.get(12)?,
+    })
+}
+
+fn admin_row(row: &Row<'_>) -> rusqlite::Result<AdminRow> {
+    let kind: String = row.get(2)?;
+    let lang: String = row.get(3)?;
+    let slug: String = row.get(4)?;
+    let status: String = row.get(6)?;
+    let published: Option<String> = row.get(7)?;
+    let updated: String = row.get(8)?;
+    let languages: String = row.get(10)?;
+    let mut languages: Vec<Language> = languages.split(',').filter_map(|l| Language::parse(l).ok()).collect();
+    languages.sort();
+    Ok(AdminRow {
+        id: row.get(0)?,
+        group_id: row.get(1)?,
+        kind: kind.parse().map_err(conversion)?,
+        lang: Language::parse(&lang).map_err(|e| conversion(e.to_string()))?,
+        slug: Slug::parse(&slug).map_err(|e| conversion(e.to_string()))?,
+        title: row.get(5)?,
+        status: status.parse().map_err(conversion)?,
+        published_at: published.as_deref().map(parse_ts).transpose()?,
+        updated_at: parse_ts(&updated)?,
+        outdated: row.get(9)?,
+        languages,
+    })
+}
+
+const ADMIN_COLUMNS: &str = "i.id, i.group_id, i.kind, i.lang, i.slug, i.title, i.status, i.published_at, i.updated_at";
 
 /// SQL condition and parameters for a news filter (items aliased `i`).
 fn filter_sql(lang: &Language, filter: &NewsFilter) -> (String, Vec<Value>) {
@@ -114,6 +171,12 @@ impl SqliteStore {
                 .map_err(backend)?;
             let mut tag =
                 tx.prepare("INSERT OR IGNORE INTO item_tags (item_id, tag) VALUES (?, ?)").map_err(backend)?;
+            let mut add_revision = tx
+                .prepare(
+                    "INSERT INTO revisions (item_id, created_at, title, slug, summary, body, category, tags, status,
+                        published_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'imported')",
+                )
+                .map_err(backend)?;
             for d in drafts {
                 let group_id = match d.group_id {
                     Some(g) => g,
@@ -143,6 +206,21 @@ impl SqliteStore {
                 for t in &d.tags {
                     tag.execute(params![id, t.trim()]).map_err(backend)?;
                 }
+                let tags: Vec<&str> = d.tags.iter().map(|t| t.trim()).collect();
+                add_revision
+                    .execute(params![
+                        id,
+                        stamp,
+                        d.title.trim(),
+                        d.slug.as_str(),
+                        d.summary.trim(),
+                        d.body,
+                        d.category,
+                        tags.join("\n"),
+                        d.status.as_str(),
+                        d.published_at.map(ts),
+                    ])
+                    .map_err(backend)?;
             }
         }
         touch(&tx).map_err(backend)?;
@@ -354,7 +432,7 @@ impl ContentStore for SqliteStore {
         Ok(items.pop())
     }
 
-    fn save_item(&self, id: Option<i64>, draft: &ItemDraft) -> StoreResult<Item> {
+    fn save_item_by(&self, id: Option<i64>, draft: &ItemDraft, user_id: Option<i64>, note: &str) -> StoreResult<Item> {
         draft.validate().map_err(StoreError::Invalid)?;
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(backend)?;
@@ -422,10 +500,157 @@ impl ContentStore for SqliteStore {
             tx.execute("INSERT OR IGNORE INTO item_tags (item_id, tag) VALUES (?, ?)", params![item_id, tag.trim()])
                 .map_err(backend)?;
         }
+        let tags: Vec<&str> = draft.tags.iter().map(|t| t.trim()).collect();
+        tx.execute(
+            "INSERT INTO revisions (item_id, user_id, created_at, title, slug, summary, body, category, tags, status,
+                published_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            params![
+                item_id,
+                user_id,
+                stamp,
+                draft.title.trim(),
+                draft.slug.as_str(),
+                draft.summary.trim(),
+                draft.body,
+                draft.category,
+                tags.join("\n"),
+                draft.status.as_str(),
+                draft.published_at.map(ts),
+                note.trim(),
+            ],
+        )
+        .map_err(backend)?;
         touch(&tx).map_err(backend)?;
         tx.commit().map_err(backend)?;
         drop(conn);
         self.item(item_id)?.ok_or_else(|| StoreError::NotFound(format!("item {item_id}")))
+    }
+
+    fn revisions(&self, item_id: i64) -> StoreResult<Vec<Revision>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {REVISION_COLUMNS} FROM revisions r LEFT JOIN users u ON u.id = r.user_id
+                 WHERE r.item_id = ? ORDER BY r.id DESC"
+            ))
+            .map_err(backend)?;
+        let rows = stmt.query_map([item_id], revision).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn revision(&self, id: i64) -> StoreResult<Option<Revision>> {
+        self.conn()
+            .query_row(
+                &format!(
+                    "SELECT {REVISION_COLUMNS} FROM revisions r LEFT JOIN users u ON u.id = r.user_id WHERE r.id = ?"
+                ),
+                [id],
+                revision,
+            )
+            .optional()
+            .map_err(backend)
+    }
+
+    fn mark_translated(&self, item_id: i64, source_id: i64) -> StoreResult<()> {
+        let conn = self.conn();
+        let n = conn
+            .execute(
+                "UPDATE items SET translated_from = ?1,
+                    source_revision = (SELECT max(id) FROM revisions WHERE item_id = ?1) WHERE id = ?2",
+                params![source_id, item_id],
+            )
+            .map_err(backend)?;
+        if n == 0 { Err(StoreError::NotFound(format!("item {item_id}"))) } else { Ok(()) }
+    }
+
+    fn admin_items(&self, filter: &AdminFilter) -> StoreResult<(Vec<AdminRow>, u32)> {
+        let mut condition = String::from("1 = 1");
+        let mut args: Vec<Value> = Vec::new();
+        if let Some(kind) = filter.kind {
+            condition.push_str(" AND i.kind = ?");
+            args.push(Value::Text(kind.as_str().into()));
+        }
+        if let Some(lang) = &filter.lang {
+            condition.push_str(" AND i.lang = ?");
+            args.push(Value::Text(lang.to_string()));
+        }
+        if let Some(status) = filter.status {
+            condition.push_str(" AND i.status = ?");
+            args.push(Value::Text(status.as_str().into()));
+        }
+        if filter.outdated_only {
+            condition.push_str(&format!(" AND {OUTDATED_SQL}"));
+        }
+        let conn = self.conn();
+        let total: u32 = conn
+            .query_row(&format!("SELECT count(*) FROM items i WHERE {condition}"), params_from_iter(args.iter()), |r| {
+                r.get(0)
+            })
+            .map_err(backend)?;
+        args.push(Value::Integer(i64::from(filter.limit.clamp(1, 500))));
+        args.push(Value::Integer(i64::from(filter.offset)));
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {ADMIN_COLUMNS}, {OUTDATED_SQL},
+                    (SELECT group_concat(j.lang) FROM items j WHERE j.group_id = i.group_id)
+                 FROM items i WHERE {condition} ORDER BY i.updated_at DESC, i.id DESC LIMIT ? OFFSET ?"
+            ))
+            .map_err(backend)?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), admin_row).map_err(backend)?;
+        Ok((rows.collect::<Result<_, _>>().map_err(backend)?, total))
+    }
+
+    fn group_items(&self, group_id: i64) -> StoreResult<Vec<AdminRow>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {ADMIN_COLUMNS}, {OUTDATED_SQL},
+                    (SELECT group_concat(j.lang) FROM items j WHERE j.group_id = i.group_id)
+                 FROM items i WHERE i.group_id = ? ORDER BY i.lang"
+            ))
+            .map_err(backend)?;
+        let rows = stmt.query_map([group_id], admin_row).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn due_scheduled(&self, now: OffsetDateTime) -> StoreResult<Vec<Item>> {
+        let mut items: Vec<Item> = {
+            let conn = self.conn();
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {ITEM_COLUMNS} FROM items WHERE status = 'scheduled' AND published_at <= ? ORDER BY published_at"
+                ))
+                .map_err(backend)?;
+            let rows = stmt.query_map([ts(now)], item).map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)?
+        };
+        self.load_tags(&mut items)?;
+        Ok(items)
+    }
+
+    fn next_scheduled(&self) -> StoreResult<Option<OffsetDateTime>> {
+        let next: Option<String> = self
+            .conn()
+            .query_row("SELECT min(published_at) FROM items WHERE status = 'scheduled'", [], |r| r.get(0))
+            .map_err(backend)?;
+        next.as_deref().map(parse_ts).transpose().map_err(backend)
+    }
+
+    fn missing_translations(&self, lang: &Language, limit: u32) -> StoreResult<Vec<AdminRow>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {ADMIN_COLUMNS}, {OUTDATED_SQL},
+                    (SELECT group_concat(j.lang) FROM items j WHERE j.group_id = i.group_id)
+                 FROM items i
+                 WHERE i.status = 'published' AND i.lang <> ?1
+                   AND NOT EXISTS (SELECT 1 FROM items k WHERE k.group_id = i.group_id AND k.lang = ?1)
+                   AND i.id = (SELECT min(m.id) FROM items m WHERE m.group_id = i.group_id AND m.status = 'published')
+                 ORDER BY i.published_at DESC LIMIT ?2"
+            ))
+            .map_err(backend)?;
+        let rows = stmt.query_map(params![lang.as_str(), limit], admin_row).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
     }
 
     fn delete_item(&self, id: i64) -> StoreResult<()> {
@@ -523,6 +748,30 @@ impl ContentStore for SqliteStore {
             .optional()
             .map_err(backend)?;
         Ok(seq.unwrap_or_else(|| "0".into()))
+    }
+
+    fn search_texts(&self, item_ids: &[i64], faq_ids: &[i64]) -> StoreResult<Vec<(String, String, String)>> {
+        let conn = self.conn();
+        let mut out = Vec::with_capacity(item_ids.len() + faq_ids.len());
+        for (ids, sql, prefix) in [
+            (item_ids, "SELECT id, summary, body FROM items WHERE id IN", "item"),
+            (faq_ids, "SELECT id, '', answer FROM faq WHERE id IN", "faq"),
+        ] {
+            if ids.is_empty() {
+                continue;
+            }
+            let marks = vec!["?"; ids.len()].join(",");
+            let mut stmt = conn.prepare(&format!("{sql} ({marks})")).map_err(backend)?;
+            let rows = stmt
+                .query_map(params_from_iter(ids.iter()), |r| {
+                    Ok((format!("{prefix}:{}", r.get::<_, i64>(0)?), r.get(1)?, r.get(2)?))
+                })
+                .map_err(backend)?;
+            for row in rows {
+                out.push(row.map_err(backend)?);
+            }
+        }
+        Ok(out)
     }
 
     fn published_items(&self, after_id: i64, limit: u32) -> StoreResult<Vec<Item>> {

@@ -1,18 +1,19 @@
-//! `UserStore` over SQLite, with Argon2id password hashes.
+//! `UserStore` and `AuditLog` over SQLite, with Argon2id password hashes.
 //!
 //! Parameters: Argon2id v19, 19 MiB memory, 2 passes, 1 lane (the
 //! `argon2` crate's defaults, which follow the OWASP recommendation).
 //! The parameters are stored in each hash, so raising them later keeps
-//! old hashes verifiable.
+//! old hashes verifiable. Session ids are stored only as hashes, so the
+//! database alone does not let anyone sign in.
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use refuge_core::store::StoreResult;
-use refuge_core::{Email, Role, StoreError, User, UserStore};
+use refuge_core::{AuditEntry, AuditLog, Email, Language, Role, Session, StoreError, User, UserStore};
 use rusqlite::{OptionalExtension, params};
 
-use crate::db::{SqliteStore, backend, now, ts};
+use crate::db::{SqliteStore, backend, now, parse_ts, ts};
 
 /// The shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -34,11 +35,24 @@ fn verify(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
+const USER_COLUMNS: &str = "u.id, u.email, u.role, u.languages, u.totp_secret IS NOT NULL";
+
 fn user(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     let email: String = row.get(1)?;
     let role: String = row.get(2)?;
+    let languages: String = row.get(3)?;
     let bad = |e: String| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into());
-    Ok(User { id: row.get(0)?, email: Email::parse(&email).map_err(bad)?, role: role.parse().map_err(bad)? })
+    Ok(User {
+        id: row.get(0)?,
+        email: Email::parse(&email).map_err(bad)?,
+        role: role.parse().map_err(bad)?,
+        languages: languages.split(',').filter_map(|l| Language::parse(l).ok()).collect(),
+        totp: row.get(4)?,
+    })
+}
+
+fn join_languages(languages: &[Language]) -> String {
+    languages.iter().map(Language::as_str).collect::<Vec<_>>().join(",")
 }
 
 impl UserStore for SqliteStore {
@@ -55,15 +69,17 @@ impl UserStore for SqliteStore {
             }
             e => backend(e),
         })?;
-        Ok(User { id: conn.last_insert_rowid(), email: email.clone(), role })
+        Ok(User { id: conn.last_insert_rowid(), email: email.clone(), role, languages: Vec::new(), totp: false })
     }
 
     fn verify_password(&self, email: &Email, password: &str) -> StoreResult<Option<User>> {
         let found = self
             .conn()
-            .query_row("SELECT id, email, role, password_hash FROM users WHERE email = ?", [email.as_str()], |r| {
-                Ok((user(r)?, r.get::<_, String>(3)?))
-            })
+            .query_row(
+                &format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = ?"),
+                [email.as_str()],
+                |r| Ok((user(r)?, r.get::<_, String>(5)?)),
+            )
             .optional()
             .map_err(backend)?;
         match found {
@@ -89,7 +105,8 @@ impl UserStore for SqliteStore {
 
     fn users(&self) -> StoreResult<Vec<User>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT id, email, role FROM users ORDER BY email").map_err(backend)?;
+        let mut stmt =
+            conn.prepare(&format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.email")).map_err(backend)?;
         let rows = stmt.query_map([], user).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
@@ -98,16 +115,170 @@ impl UserStore for SqliteStore {
         let n: i64 = self.conn().query_row("SELECT count(*) FROM users", [], |r| r.get(0)).map_err(backend)?;
         Ok(n.unsigned_abs())
     }
+
+    fn user(&self, id: i64) -> StoreResult<Option<User>> {
+        self.conn()
+            .query_row(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?"), [id], user)
+            .optional()
+            .map_err(backend)
+    }
+
+    fn set_role(&self, user_id: i64, role: Role, languages: &[Language]) -> StoreResult<()> {
+        let n = self
+            .conn()
+            .execute(
+                "UPDATE users SET role = ?, languages = ? WHERE id = ?",
+                params![role.as_str(), join_languages(languages), user_id],
+            )
+            .map_err(backend)?;
+        if n == 0 { Err(StoreError::NotFound(format!("user {user_id}"))) } else { Ok(()) }
+    }
+
+    fn delete_user(&self, user_id: i64) -> StoreResult<()> {
+        let n = self.conn().execute("DELETE FROM users WHERE id = ?", [user_id]).map_err(backend)?;
+        if n == 0 { Err(StoreError::NotFound(format!("user {user_id}"))) } else { Ok(()) }
+    }
+
+    fn set_totp(&self, user_id: i64, secret: Option<&str>, recovery_hashes: &[String]) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                "UPDATE users SET totp_secret = ?, recovery_codes = ? WHERE id = ?",
+                params![secret, recovery_hashes.join(","), user_id],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn totp_secret(&self, user_id: i64) -> StoreResult<Option<String>> {
+        self.conn()
+            .query_row("SELECT totp_secret FROM users WHERE id = ?", [user_id], |r| r.get(0))
+            .optional()
+            .map(Option::flatten)
+            .map_err(backend)
+    }
+
+    fn use_recovery_code(&self, user_id: i64, code_hash: &str) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let codes: String =
+            tx.query_row("SELECT recovery_codes FROM users WHERE id = ?", [user_id], |r| r.get(0)).map_err(backend)?;
+        let mut list: Vec<&str> = codes.split(',').filter(|c| !c.is_empty()).collect();
+        let Some(pos) = list.iter().position(|c| *c == code_hash) else { return Ok(false) };
+        list.remove(pos);
+        tx.execute("UPDATE users SET recovery_codes = ? WHERE id = ?", params![list.join(","), user_id])
+            .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
+    }
+
+    fn create_session(&self, id_hash: &str, user_id: i64, csrf: &str, verified: bool, now: i64) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                "INSERT INTO sessions (id_hash, user_id, csrf, verified, created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?)",
+                params![id_hash, user_id, csrf, verified, now, now],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn session(&self, id_hash: &str) -> StoreResult<Option<Session>> {
+        self.conn()
+            .query_row(
+                &format!(
+                    "SELECT {USER_COLUMNS}, s.csrf, s.created_at, s.last_seen, s.verified
+                     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?"
+                ),
+                [id_hash],
+                |r| {
+                    Ok(Session {
+                        user: user(r)?,
+                        csrf: r.get(5)?,
+                        created_at: r.get(6)?,
+                        last_seen: r.get(7)?,
+                        verified: r.get(8)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(backend)
+    }
+
+    fn touch_session(&self, id_hash: &str, now: i64, verified: bool) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                "UPDATE sessions SET last_seen = ?, verified = ? WHERE id_hash = ?",
+                params![now, verified, id_hash],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
+        self.conn().execute("DELETE FROM sessions WHERE id_hash = ?", [id_hash]).map_err(backend)?;
+        Ok(())
+    }
+
+    fn delete_sessions_of(&self, user_id: i64) -> StoreResult<u64> {
+        let n = self.conn().execute("DELETE FROM sessions WHERE user_id = ?", [user_id]).map_err(backend)?;
+        Ok(n as u64)
+    }
+
+    fn purge_sessions(&self, idle_before: i64, created_before: i64) -> StoreResult<u64> {
+        let n = self
+            .conn()
+            .execute("DELETE FROM sessions WHERE last_seen < ? OR created_at < ?", params![idle_before, created_before])
+            .map_err(backend)?;
+        Ok(n as u64)
+    }
+}
+
+impl AuditLog for SqliteStore {
+    fn record(&self, actor: &str, action: &str, subject: &str, detail: &str) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+                params![ts(now()), actor, action, subject, detail],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn audit_entries(&self, offset: u32, limit: u32) -> StoreResult<(Vec<AuditEntry>, u32)> {
+        let conn = self.conn();
+        let total: u32 = conn.query_row("SELECT count(*) FROM audit", [], |r| r.get(0)).map_err(backend)?;
+        let mut stmt = conn
+            .prepare("SELECT id, at, actor, action, subject, detail FROM audit ORDER BY id DESC LIMIT ? OFFSET ?")
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![limit, offset], |r| {
+                let at: String = r.get(1)?;
+                Ok(AuditEntry {
+                    id: r.get(0)?,
+                    at: parse_ts(&at)?,
+                    actor: r.get(2)?,
+                    action: r.get(3)?,
+                    subject: r.get(4)?,
+                    detail: r.get(5)?,
+                })
+            })
+            .map_err(backend)?;
+        Ok((rows.collect::<Result<_, _>>().map_err(backend)?, total))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn add_verify_and_change_passwords() {
+    fn store() -> (tempfile::TempDir, SqliteStore) {
         let dir = tempfile::tempdir().unwrap();
         let s = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        (dir, s)
+    }
+
+    #[test]
+    fn add_verify_and_change_passwords() {
+        let (_d, s) = store();
         let email = Email::parse("ed@example.org").unwrap();
         assert!(matches!(s.add_user(&email, Role::Editor, "short"), Err(StoreError::Invalid(_))));
         let u = s.add_user(&email, Role::Editor, "correct horse battery").unwrap();
@@ -121,5 +292,40 @@ mod tests {
         let stored: String = s.conn().query_row("SELECT password_hash FROM users", [], |r| r.get(0)).unwrap();
         assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
         assert_eq!(s.user_count().unwrap(), 1);
+    }
+
+    #[test]
+    fn roles_sessions_and_recovery_codes() {
+        let (_d, s) = store();
+        let u = s.add_user(&Email::parse("tr@example.org").unwrap(), Role::Editor, "a long password here").unwrap();
+        s.set_role(u.id, Role::Translator, &[Language::parse("ja").unwrap()]).unwrap();
+        let again = s.user(u.id).unwrap().unwrap();
+        assert_eq!((again.role, again.languages.len(), again.totp), (Role::Translator, 1, false));
+        s.create_session("h1", u.id, "tok", true, 100).unwrap();
+        s.create_session("h2", u.id, "tok2", false, 100).unwrap();
+        let session = s.session("h1").unwrap().unwrap();
+        assert_eq!((session.csrf.as_str(), session.verified, session.user.id), ("tok", true, u.id));
+        s.touch_session("h2", 200, true).unwrap();
+        assert!(s.session("h2").unwrap().unwrap().verified);
+        assert_eq!(s.purge_sessions(150, 0).unwrap(), 1, "h1 idle since 100");
+        assert_eq!(s.delete_sessions_of(u.id).unwrap(), 1);
+        assert!(s.session("h2").unwrap().is_none());
+        s.set_totp(u.id, Some("SECRET"), &["a".into(), "b".into()]).unwrap();
+        assert!(s.user(u.id).unwrap().unwrap().totp);
+        assert!(s.use_recovery_code(u.id, "a").unwrap());
+        assert!(!s.use_recovery_code(u.id, "a").unwrap(), "each code works once");
+        assert!(s.use_recovery_code(u.id, "b").unwrap());
+        s.delete_user(u.id).unwrap();
+        assert!(s.user(u.id).unwrap().is_none());
+    }
+
+    #[test]
+    fn audit_log_is_newest_first() {
+        let (_d, s) = store();
+        s.record("ed@example.org", "sign-in", "", "").unwrap();
+        s.record("ed@example.org", "publish", "item 4", "").unwrap();
+        let (entries, total) = s.audit_entries(0, 10).unwrap();
+        assert_eq!(total, 2);
+        assert_eq!(entries[0].action, "publish");
     }
 }

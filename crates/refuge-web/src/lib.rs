@@ -6,7 +6,9 @@
 //! `refuge-render` through the page cache. Nothing here logs a reader's IP
 //! address unless the administrator turned that on.
 
+pub mod admin;
 mod error;
+mod form;
 mod headers;
 mod public;
 mod ratelimit;
@@ -17,7 +19,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use refuge_core::{ContentStore, Item};
+use refuge_core::{Item, Store};
 use refuge_render::{Dep, PageCache, Site, deps_of_item};
 use refuge_search::SearchIndex;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -61,9 +63,15 @@ pub struct AppState {
     pub site: Arc<Site>,
     pub cache: Arc<PageCache>,
     pub search: Arc<SearchIndex>,
-    pub store: Arc<dyn ContentStore>,
+    pub store: Arc<dyn Store>,
     pub config: Arc<WebConfig>,
     pub(crate) search_limiter: Arc<ratelimit::RateLimiter>,
+    pub(crate) search_slots: Arc<tokio::sync::Semaphore>,
+    pub(crate) login_guard: Arc<admin::auth::LoginGuard>,
+    /// Signs forms shown before a session exists (sign-in); new at each start.
+    pub(crate) form_key: Arc<[u8; 32]>,
+    /// Wakes the scheduled-publication task.
+    pub scheduler: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -71,11 +79,26 @@ impl AppState {
         site: Arc<Site>,
         cache: Arc<PageCache>,
         search: Arc<SearchIndex>,
-        store: Arc<dyn ContentStore>,
+        store: Arc<dyn Store>,
         config: WebConfig,
     ) -> Self {
         let search_limiter = Arc::new(ratelimit::RateLimiter::new(config.search_per_minute, 20));
-        Self { site, cache, search, store, config: Arc::new(config), search_limiter }
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let search_slots = Arc::new(tokio::sync::Semaphore::new(cores));
+        let mut form_key = [0u8; 32];
+        getrandom::fill(&mut form_key).expect("the operating system's random source works");
+        Self {
+            site,
+            cache,
+            search,
+            store,
+            config: Arc::new(config),
+            search_limiter,
+            search_slots,
+            login_guard: Arc::new(admin::auth::LoginGuard::default()),
+            form_key: Arc::new(form_key),
+            scheduler: Arc::new(tokio::sync::Notify::new()),
+        }
     }
 
     /// Everything that follows a change to one item: cached pages that
@@ -84,7 +107,7 @@ impl AppState {
     pub fn item_changed(&self, before: Option<&Item>, after: Option<&Item>) {
         let deps: Vec<Dep> = before.into_iter().chain(after).flat_map(deps_of_item).collect();
         self.invalidate(&deps);
-        if let Err(e) = refuge_search::item_changed(&self.search, self.store.as_ref(), before, after) {
+        if let Err(e) = refuge_search::item_changed(&self.search, &*self.store, before, after) {
             tracing::error!(error = %e, "search index update failed; `refuge reindex` or a restart rebuilds it");
         }
     }
@@ -100,6 +123,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let mut router = Router::new()
+        .merge(admin::router())
         .route("/", get(public::root))
         .route("/healthz", get(public::healthz))
         .route("/{lang}/search/", get(search::page))
@@ -122,6 +146,14 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let search = state.search.clone();
+    let scheduler = tokio::spawn(admin::scheduler::run(state.clone()));
     let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+    let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
+    // Release the index's lock now, whatever requests still finish.
+    search.close();
+    // Stop the scheduler too, so nothing holds the database or the index.
+    scheduler.abort();
+    let _ = scheduler.await;
+    served
 }

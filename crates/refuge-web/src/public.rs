@@ -21,7 +21,7 @@ enum Encoding {
     Identity,
 }
 
-fn accepted(headers: &HeaderMap) -> (bool, bool) {
+pub(crate) fn accepted(headers: &HeaderMap) -> (bool, bool) {
     let Some(value) = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) else {
         return (false, false);
     };

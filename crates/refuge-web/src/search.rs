@@ -7,7 +7,6 @@ use axum::Extension;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use percent_encoding::percent_decode;
 use refuge_core::Language;
 use refuge_core::search::SearchRequest;
 use refuge_render::search_page::PER_PAGE;
@@ -20,23 +19,10 @@ use crate::public::send_page;
 /// The longest a search may take before the reader gets an error page.
 const TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Decodes a form-encoded query string, replacing invalid UTF-8.
-fn pairs(raw: &str) -> Vec<(String, String)> {
-    raw.split('&')
-        .take(16)
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |s: &str| percent_decode(s.replace('+', " ").as_bytes()).decode_utf8_lossy().into_owned();
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
 /// Reads the query string; anything unknown or malformed is ignored.
 pub(crate) fn read_query(raw: Option<&str>, page_lang: &Language, languages: &[Language]) -> SearchQuery {
     let mut query = SearchQuery { lang: Some(page_lang.clone()), page: 1, ..SearchQuery::default() };
-    for (key, value) in pairs(raw.unwrap_or_default()) {
+    for (key, value) in crate::form::pairs(raw.unwrap_or_default(), 16) {
         match key.as_str() {
             "q" => query.q = refuge_search::query::clean(&value),
             "lang" if value == "all" => query.lang = None,
@@ -88,6 +74,12 @@ pub async fn page(
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
         return response;
     }
+    // At most one search per core at a time; the rest wait their turn
+    // instead of crowding the cores (and memory) all at once.
+    let Ok(_permit) = state.search_slots.clone().acquire_owned().await else {
+        return WebError::Task("search closed".into()).respond(&state, &lang, &headers);
+    };
+    let (br, gz) = crate::public::accepted(&headers);
     let task_state = state.clone();
     let task_lang = lang.clone();
     let task = tokio::task::spawn_blocking(move || {
@@ -102,10 +94,13 @@ pub async fn page(
                 offset: (query.page.max(1) as usize - 1) * PER_PAGE,
                 limit: PER_PAGE,
             };
-            Some(task_state.search.search(&request).map_err(|e| WebError::Task(e.to_string()))?)
+            let mut results = task_state.search.search(&request).map_err(|e| WebError::Task(e.to_string()))?;
+            refuge_search::fill_snippets(&mut results, &query.q, &*task_state.store)
+                .map_err(|e| WebError::Task(e.to_string()))?;
+            Some(results)
         };
         let rendered = task_state.site.search_page(&task_lang, &query, results.as_ref())?;
-        Ok::<_, WebError>(CachedPage::new(rendered.status, rendered.content_type, rendered.body, false))
+        Ok::<_, WebError>(CachedPage::dynamic(rendered.status, rendered.content_type, rendered.body, br, gz))
     });
     match tokio::time::timeout(TIMEOUT, task).await {
         Ok(Ok(Ok(page))) => {

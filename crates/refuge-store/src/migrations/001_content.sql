@@ -16,7 +16,7 @@ CREATE TABLE items (
     summary TEXT NOT NULL DEFAULT '',
     body TEXT NOT NULL DEFAULT '',
     category TEXT,
-    status TEXT NOT NULL CHECK (status IN ('draft', 'review', 'published', 'archived')),
+    status TEXT NOT NULL CHECK (status IN ('draft', 'review', 'scheduled', 'published', 'archived')),
     published_at TEXT,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,

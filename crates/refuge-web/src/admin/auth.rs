@@ -1,0 +1,365 @@
+//! Signing in and out: password, then the second factor when the account
+//! has one; per-account and per-client back-off after failures; generic
+//! messages that do not tell whether an account exists.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::Extension;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use hmac::{Hmac, KeyInit, Mac};
+use http::{HeaderMap, StatusCode, header};
+use refuge_core::{Email, Session};
+use sha2::Sha256;
+
+use super::session::{self, COOKIE, random_hex};
+use super::{Page, audit, same_origin, see_other, totp};
+use crate::AppState;
+use crate::form::{FormData, pairs};
+
+/// Failures allowed before back-off starts.
+const FREE_FAILURES: u32 = 4;
+/// The longest wait imposed.
+const MAX_LOCK: Duration = Duration::from_secs(15 * 60);
+/// How long a sign-in form stays valid.
+const FORM_SECONDS: i64 = 2 * 60 * 60;
+
+/// Failed sign-ins per account name and per client, in memory.
+#[derive(Default)]
+pub struct LoginGuard {
+    failures: Mutex<HashMap<String, (u32, Option<Instant>)>>,
+}
+
+impl LoginGuard {
+    /// Seconds left to wait for any of `keys`, if locked.
+    pub fn locked(&self, keys: &[String]) -> Option<u64> {
+        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        keys.iter()
+            .filter_map(|k| map.get(k).and_then(|(_, until)| *until))
+            .filter(|until| *until > now)
+            .map(|until| (until - now).as_secs() + 1)
+            .max()
+    }
+
+    pub fn failed(&self, keys: &[String]) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 100_000 {
+            let now = Instant::now();
+            map.retain(|_, (_, until)| until.is_some_and(|u| u > now));
+        }
+        for key in keys {
+            let entry = map.entry(key.clone()).or_insert((0, None));
+            entry.0 += 1;
+            if entry.0 > FREE_FAILURES {
+                let wait = Duration::from_secs(2u64.saturating_pow((entry.0 - FREE_FAILURES).min(20))).min(MAX_LOCK);
+                entry.1 = Some(Instant::now() + wait);
+            }
+        }
+    }
+
+    pub fn succeeded(&self, keys: &[String]) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        for key in keys {
+            map.remove(key);
+        }
+    }
+}
+
+/// A signed, timestamped token for the sign-in form (which comes before
+/// any session): `TIME.MAC`.
+pub fn form_token(key: &[u8], now: i64) -> String {
+    format!("{now}.{}", mac_hex(key, now))
+}
+
+fn mac_hex(key: &[u8], time: i64) -> String {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("any key length works");
+    mac.update(format!("login-form:{time}").as_bytes());
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn token_ok(key: &[u8], token: &str, now: i64) -> bool {
+    let Some((time, mac)) = token.split_once('.') else { return false };
+    let Ok(time) = time.parse::<i64>() else { return false };
+    (0..=FORM_SECONDS).contains(&(now - time)) && session::same(mac, &mac_hex(key, time))
+}
+
+fn client(info: Option<Extension<ConnectInfo<SocketAddr>>>) -> String {
+    info.map_or_else(|| "client:unknown".into(), |c| format!("client:{}", c.0.0.ip()))
+}
+
+/// Only local back-office paths may be returned to after signing in.
+fn safe_next(next: &str) -> String {
+    let ok = next.starts_with("/admin/") && !next.starts_with("//") && !next.contains('\\') && next.len() < 500;
+    if ok { next.to_owned() } else { "/admin/".to_owned() }
+}
+
+fn next_from(query: Option<&str>) -> String {
+    let next = pairs(query.unwrap_or_default(), 10).into_iter().find(|(k, _)| k == "next").map(|(_, v)| v);
+    safe_next(&next.unwrap_or_default())
+}
+
+fn login_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    next: &str,
+    email: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let lang = session::ui_language(state, headers);
+    let t = state.site.strings(&lang);
+    let page = Page {
+        admin: None,
+        template: "admin/login.html",
+        section: "",
+        title: t.get("admin_sign_in").to_owned(),
+        notice: None,
+        error,
+        status,
+    };
+    page.render(
+        state,
+        &lang,
+        minijinja::context! {
+            step => "password",
+            token => form_token(&state.form_key[..], session::now()),
+            next => next,
+            email => email,
+        },
+    )
+}
+
+pub async fn login_form(State(state): State<AppState>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+    if let Some((session, _)) = session::current(&state, &headers)
+        && session.verified
+    {
+        return see_other(&next_from(query.as_deref()));
+    }
+    login_page(&state, &headers, &next_from(query.as_deref()), "", None, StatusCode::OK)
+}
+
+/// Starts a new session (a fresh id, whatever cookie came in) and
+/// answers with a redirect that sets it.
+fn start_session(state: &AppState, headers: &HeaderMap, user_id: i64, verified: bool, to: &str) -> Response {
+    if let Some(old) = session::cookie_value(headers, COOKIE) {
+        let _ = state.store.delete_session(&session::hash(&old));
+    }
+    let id = random_hex(32);
+    let csrf = random_hex(32);
+    if let Err(e) = state.store.create_session(&session::hash(&id), user_id, &csrf, verified, session::now()) {
+        tracing::error!(error = %e, "could not store a session");
+        return (StatusCode::SERVICE_UNAVAILABLE, "Please try again in a moment.").into_response();
+    }
+    let mut response = see_other(to);
+    response.headers_mut().insert(header::SET_COOKIE, session::set_cookie(state, Some(&id)));
+    response
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    info: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    let lang = session::ui_language(&state, &headers);
+    let t = state.site.strings(&lang);
+    let next = safe_next(form.get("next"));
+    let typed = form.get("email").trim().to_owned();
+    if !token_ok(&state.form_key[..], form.get("token"), session::now()) || !same_origin(&state, &headers) {
+        return login_page(
+            &state,
+            &headers,
+            &next,
+            &typed,
+            Some(t.get("admin_form_expired").into()),
+            StatusCode::FORBIDDEN,
+        );
+    }
+    let keys = vec![client(info), format!("account:{}", typed.to_lowercase())];
+    if let Some(seconds) = state.login_guard.locked(&keys) {
+        let minutes = seconds.div_ceil(60).to_string();
+        let text = t.get("admin_locked").replace("{minutes}", &minutes);
+        return login_page(&state, &headers, &next, &typed, Some(text), StatusCode::TOO_MANY_REQUESTS);
+    }
+    let email = Email::parse(&typed).ok();
+    let password = form.get("password").to_owned();
+    let store = state.store.clone();
+    let checked = tokio::task::spawn_blocking(move || match email {
+        Some(email) => store.verify_password(&email, &password),
+        None => {
+            // Same work as a real check.
+            let _ = store.verify_password(&Email::parse("nobody@invalid.invalid").expect("valid"), &password);
+            Ok(None)
+        }
+    })
+    .await;
+    match checked {
+        Ok(Ok(Some(user))) => {
+            state.login_guard.succeeded(&keys);
+            audit(
+                &state,
+                user.email.as_str(),
+                "sign-in",
+                "",
+                if user.totp { "password accepted; code asked" } else { "" },
+            );
+            if user.totp {
+                start_session(&state, &headers, user.id, false, &format!("/admin/login/code?next={}", percent(&next)))
+            } else {
+                start_session(&state, &headers, user.id, true, &next)
+            }
+        }
+        Ok(Ok(None)) => {
+            state.login_guard.failed(&keys);
+            audit(
+                &state,
+                &typed.chars().take(100).collect::<String>(),
+                "sign-in failed",
+                "",
+                "wrong e-mail or password",
+            );
+            login_page(&state, &headers, &next, &typed, Some(t.get("admin_bad_login").into()), StatusCode::UNAUTHORIZED)
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "sign-in check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "Please try again in a moment.").into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "sign-in task failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "Please try again in a moment.").into_response()
+        }
+    }
+}
+
+fn percent(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// The session waiting for its second factor.
+fn pending(state: &AppState, headers: &HeaderMap) -> Option<(Session, String)> {
+    session::current(state, headers).filter(|(s, _)| !s.verified)
+}
+
+fn code_page(state: &AppState, headers: &HeaderMap, session: &Session, next: &str, error: Option<String>) -> Response {
+    let lang = session::ui_language(state, headers);
+    let t = state.site.strings(&lang);
+    let status = if error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
+    let page = Page {
+        admin: None,
+        template: "admin/login.html",
+        section: "",
+        title: t.get("admin_second_factor").into(),
+        notice: None,
+        error,
+        status,
+    };
+    page.render(state, &lang, minijinja::context! { step => "code", csrf => session.csrf.clone(), next => next })
+}
+
+pub async fn code_form(State(state): State<AppState>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+    match pending(&state, &headers) {
+        Some((session, _)) => code_page(&state, &headers, &session, &next_from(query.as_deref()), None),
+        None => see_other("/admin/login"),
+    }
+}
+
+pub async fn code(
+    State(state): State<AppState>,
+    info: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    let Some((session, id_hash)) = pending(&state, &headers) else { return see_other("/admin/login") };
+    let next = safe_next(form.get("next"));
+    let t = state.site.strings(&session::ui_language(&state, &headers));
+    if !session::same(form.get("csrf"), &session.csrf) || !same_origin(&state, &headers) {
+        return code_page(&state, &headers, &session, &next, Some(t.get("admin_form_expired").into()));
+    }
+    let keys = vec![client(info), format!("account:{}", session.user.email.as_str().to_lowercase())];
+    if let Some(seconds) = state.login_guard.locked(&keys) {
+        let text = t.get("admin_locked").replace("{minutes}", &seconds.div_ceil(60).to_string());
+        return code_page(&state, &headers, &session, &next, Some(text));
+    }
+    let code = form.get("code").trim().to_owned();
+    let user = session.user.id;
+    let by_app =
+        state.store.totp_secret(user).ok().flatten().is_some_and(|s| totp::verify(&s, &code, session::now() as u64));
+    let by_recovery = !by_app
+        && code.len() >= 10
+        && state
+            .store
+            .use_recovery_code(user, &session::hash(&code.to_ascii_lowercase().replace('-', "")))
+            .unwrap_or(false);
+    if by_app || by_recovery {
+        state.login_guard.succeeded(&keys);
+        audit(
+            &state,
+            session.user.email.as_str(),
+            "sign-in",
+            "",
+            if by_recovery { "with a recovery code" } else { "with a code" },
+        );
+        // A new id once fully signed in.
+        let _ = state.store.delete_session(&id_hash);
+        return start_session(&state, &headers, user, true, &next);
+    }
+    state.login_guard.failed(&keys);
+    audit(&state, session.user.email.as_str(), "sign-in failed", "", "wrong code");
+    code_page(&state, &headers, &session, &next, Some(t.get("admin_bad_code").into()))
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap, form: FormData) -> Response {
+    if let Some((session, id_hash)) = session::current(&state, &headers)
+        && session::same(form.get("csrf"), &session.csrf)
+        && same_origin(&state, &headers)
+    {
+        let _ = state.store.delete_session(&id_hash);
+        audit(&state, session.user.email.as_str(), "sign-out", "", "");
+    }
+    let mut response = see_other("/admin/login");
+    response.headers_mut().insert(header::SET_COOKIE, session::set_cookie(&state, None));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_expire_and_cannot_be_forged() {
+        let key = b"k".repeat(32);
+        let t = form_token(&key, 1000);
+        assert!(token_ok(&key, &t, 1000 + 60));
+        assert!(!token_ok(&key, &t, 1000 + FORM_SECONDS + 1));
+        assert!(!token_ok(&key, &t, 900), "not from the future");
+        assert!(!token_ok(b"other key", &t, 1000));
+        assert!(!token_ok(&key, "1000.00", 1000));
+        assert!(!token_ok(&key, "", 1000));
+    }
+
+    #[test]
+    fn back_off_grows_and_resets() {
+        let guard = LoginGuard::default();
+        let keys = vec!["account:a".to_owned()];
+        for _ in 0..FREE_FAILURES {
+            guard.failed(&keys);
+        }
+        assert!(guard.locked(&keys).is_none());
+        guard.failed(&keys);
+        assert!(guard.locked(&keys).is_some());
+        guard.succeeded(&keys);
+        assert!(guard.locked(&keys).is_none());
+    }
+
+    #[test]
+    fn next_is_kept_local() {
+        assert_eq!(safe_next("/admin/items?kind=news"), "/admin/items?kind=news");
+        for bad in ["https://evil.example/", "//evil.example/admin/", "/en/", "/admin/\\\\evil", ""] {
+            assert_eq!(safe_next(bad), "/admin/", "{bad}");
+        }
+    }
+}

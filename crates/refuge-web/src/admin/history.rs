@@ -1,0 +1,156 @@
+//! Revision history: every save, a readable diff between any two, and
+//! restore (which saves the old state as a new revision).
+
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
+use http::HeaderMap;
+use refuge_core::{ItemDraft, Revision, Slug};
+use serde::Serialize;
+use similar::{ChangeTag, TextDiff};
+
+use super::items::may_edit;
+use super::{Admin, Page, audit, forbidden, genuine, iso, not_found, rejected, see_other, when};
+use crate::AppState;
+use crate::form::{FormData, pairs};
+
+/// One line of a diff.
+#[derive(Serialize)]
+pub struct DiffLine {
+    tag: &'static str,
+    label: &'static str,
+    text: String,
+}
+
+/// A revision as text, for comparing: the fields, then the body.
+pub fn revision_text(r: &Revision) -> String {
+    format!(
+        "# {}\nslug: {}\nsummary: {}\ncategory: {}\ntags: {}\nstatus: {}\n\n{}",
+        r.title,
+        r.slug,
+        r.summary,
+        r.category.as_deref().unwrap_or(""),
+        r.tags.join(", "),
+        r.status.as_str(),
+        r.body
+    )
+}
+
+/// Line diff of two texts.
+pub fn line_diff(_t: &refuge_render::Strings, old: &str, new: &str) -> Vec<DiffLine> {
+    TextDiff::from_lines(old, new)
+        .iter_all_changes()
+        .map(|c| {
+            let (tag, label) = match c.tag() {
+                ChangeTag::Insert => ("insert", "+ "),
+                ChangeTag::Delete => ("delete", "− "),
+                ChangeTag::Equal => ("equal", ""),
+            };
+            DiffLine { tag, label, text: c.value().trim_end_matches('\n').to_owned() }
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct RevisionView {
+    id: i64,
+    when: String,
+    iso: String,
+    who: String,
+    status_label: String,
+    title: String,
+    note: String,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let Some(item) = id.parse::<i64>().ok().and_then(|id| state.store.item(id).ok().flatten()) else {
+        return not_found(&state, &admin);
+    };
+    let revisions = state.store.revisions(item.id).unwrap_or_default();
+    let q: Vec<(String, String)> = pairs(raw.as_deref().unwrap_or_default(), 10);
+    let pick = |name: &str, default: Option<i64>| {
+        q.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.parse::<i64>().ok()).or(default)
+    };
+    let to = pick("to", revisions.first().map(|r| r.id));
+    let from = pick("from", revisions.get(1).map(|r| r.id).or(to));
+    let find = |id: Option<i64>| id.and_then(|id| revisions.iter().find(|r| r.id == id));
+    let diff = match (find(from), find(to)) {
+        (Some(a), Some(b)) => line_diff(&admin.t, &revision_text(a), &revision_text(b)),
+        _ => Vec::new(),
+    };
+    let t = &admin.t;
+    let views: Vec<RevisionView> = revisions
+        .iter()
+        .map(|r| RevisionView {
+            id: r.id,
+            when: when(r.created_at),
+            iso: iso(r.created_at),
+            who: r.author.clone().unwrap_or_else(|| t.get("admin_system").into()),
+            status_label: t.get(&format!("admin_status_{}", r.status.as_str())).into(),
+            title: r.title.clone(),
+            note: r.note.clone(),
+        })
+        .collect();
+    let values = minijinja::context! {
+        item_id => item.id,
+        revisions => minijinja::value::Serde(views),
+        from => from,
+        to => to,
+        diff => minijinja::value::Serde(diff),
+        can_restore => may_edit(&admin, &item),
+    };
+    let title = format!("{}: {}", t.get("admin_history"), item.title);
+    Page::new(&admin, "admin/history.html", item.kind.as_str(), title).render(&state, &admin.lang, values)
+}
+
+pub async fn restore(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((id, rev)): Path<(String, String)>,
+    headers: HeaderMap,
+    data: FormData,
+) -> Response {
+    let Some(item) = id.parse::<i64>().ok().and_then(|id| state.store.item(id).ok().flatten()) else {
+        return not_found(&state, &admin);
+    };
+    let Some(revision) =
+        rev.parse::<i64>().ok().and_then(|r| state.store.revision(r).ok().flatten()).filter(|r| r.item_id == item.id)
+    else {
+        return not_found(&state, &admin);
+    };
+    if !may_edit(&admin, &item) || (!admin.can_edit() && matches!(revision.status, refuge_core::Status::Published)) {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &data) {
+        return rejected(&state, &admin);
+    }
+    let draft = ItemDraft {
+        group_id: Some(item.group_id),
+        kind: item.kind,
+        lang: item.lang.clone(),
+        slug: Slug::parse(&revision.slug).unwrap_or_else(|_| item.slug.clone()),
+        title: revision.title.clone(),
+        summary: revision.summary.clone(),
+        body: revision.body.clone(),
+        category: revision.category.clone(),
+        tags: revision.tags.clone(),
+        status: if admin.can_edit() { revision.status } else { item.status },
+        published_at: revision.published_at,
+    };
+    let note = format!("restored revision #{}", revision.id);
+    match state.store.save_item_by(Some(item.id), &draft, Some(admin.session.user.id), &note) {
+        Ok(after) => {
+            state.item_changed(Some(&item), Some(&after));
+            audit(&state, admin.email(), "restore", &format!("{} {} ({})", item.kind, item.id, item.lang), &note);
+            see_other(&format!("/admin/items/{}?notice=restored", item.id))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "restore failed");
+            super::message(&state, &admin, http::StatusCode::CONFLICT, "admin_errors")
+        }
+    }
+}

@@ -1,0 +1,772 @@
+//! Listing, writing, previewing, translating and deleting items.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
+use http::{HeaderMap, StatusCode};
+use refuge_core::markdown::to_safe_html;
+use refuge_core::{AdminFilter, AdminRow, Item, ItemDraft, Kind, Language, Role, Slug, Status, StoreError};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::{Admin, Page, audit, forbidden, genuine, iso, not_found, rejected, see_other, when};
+use crate::AppState;
+use crate::form::{FormData, pairs};
+
+/// What the editor form shows (exactly what was typed, on errors too).
+#[derive(Serialize, Default, Clone)]
+pub struct FormView {
+    title: String,
+    slug: String,
+    summary: String,
+    body: String,
+    category: String,
+    tags: String,
+    status: String,
+    published_at: String,
+    note: String,
+    mark_current: bool,
+}
+
+/// Messages next to fields.
+#[derive(Serialize, Default)]
+pub struct Errors {
+    title: Option<String>,
+    slug: Option<String>,
+    body: Option<String>,
+    tags: Option<String>,
+    status: Option<String>,
+    published_at: Option<String>,
+}
+
+impl Errors {
+    fn any(&self) -> bool {
+        self.title.is_some()
+            || self.slug.is_some()
+            || self.body.is_some()
+            || self.tags.is_some()
+            || self.status.is_some()
+            || self.published_at.is_some()
+    }
+}
+
+#[derive(Serialize)]
+pub struct RowView {
+    pub id: i64,
+    pub title: String,
+    pub lang_name: String,
+    pub others: String,
+    pub status: &'static str,
+    pub status_label: String,
+    pub updated: String,
+    pub updated_iso: String,
+    pub outdated: bool,
+}
+
+#[derive(Serialize)]
+struct Choice {
+    value: String,
+    label: String,
+}
+
+#[derive(Serialize)]
+struct LinkView {
+    href: String,
+    label: String,
+}
+
+#[derive(Serialize)]
+struct Version {
+    id: i64,
+    lang: String,
+    lang_name: String,
+}
+
+#[derive(Serialize)]
+struct SourceView {
+    lang: String,
+    lang_name: String,
+    title: String,
+    summary: String,
+    body_html: String,
+}
+
+#[derive(Serialize)]
+struct Hidden {
+    name: &'static str,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct Changes {
+    heading: String,
+}
+
+pub fn lang_name(state: &AppState, lang: &Language) -> String {
+    state.site.strings(lang).get("language_name").to_owned()
+}
+
+pub fn row_view(state: &AppState, admin: &Admin, r: &AdminRow) -> RowView {
+    RowView {
+        id: r.id,
+        title: r.title.clone(),
+        lang_name: lang_name(state, &r.lang),
+        others: r.languages.iter().filter(|l| **l != r.lang).map(Language::as_str).collect::<Vec<_>>().join(", "),
+        status: r.status.as_str(),
+        status_label: admin.t.get(&format!("admin_status_{}", r.status.as_str())).to_owned(),
+        updated: when(r.updated_at),
+        updated_iso: iso(r.updated_at),
+        outdated: r.outdated,
+    }
+}
+
+/// May this account change this item?
+pub fn may_edit(admin: &Admin, item: &Item) -> bool {
+    match admin.role() {
+        Role::Admin | Role::Editor => true,
+        Role::Translator => {
+            item.translated_from.is_some()
+                && admin.session.user.languages.contains(&item.lang)
+                && matches!(item.status, Status::Draft | Status::Review)
+        }
+    }
+}
+
+fn may_translate_into(admin: &Admin, lang: &Language) -> bool {
+    admin.can_edit() || admin.session.user.languages.contains(lang)
+}
+
+fn statuses(admin: &Admin) -> Vec<Status> {
+    if admin.can_edit() { Status::ALL.to_vec() } else { vec![Status::Draft, Status::Review] }
+}
+
+fn status_choices(admin: &Admin) -> Vec<Choice> {
+    statuses(admin)
+        .into_iter()
+        .map(|s| Choice {
+            value: s.as_str().into(),
+            label: admin.t.get(&format!("admin_status_{}", s.as_str())).into(),
+        })
+        .collect()
+}
+
+fn datetime_local(t: Option<OffsetDateTime>) -> String {
+    t.map(|t| format!("{:04}-{:02}-{:02}T{:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute()))
+        .unwrap_or_default()
+}
+
+fn parse_datetime_local(text: &str) -> Option<OffsetDateTime> {
+    let text = text.trim();
+    let (date, time) = text.split_once('T').or_else(|| text.split_once(' ')).unwrap_or((text, "00:00"));
+    let mut d = date.split('-').map(|p| p.parse::<i32>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.split(':').map(|p| p.parse::<u8>().ok());
+    let (h, min) = (t.next()??, t.next().flatten().unwrap_or(0));
+    let date =
+        time::Date::from_calendar_date(y, time::Month::try_from(u8::try_from(m).ok()?).ok()?, u8::try_from(day).ok()?)
+            .ok()?;
+    Some(date.with_hms(h, min, 0).ok()?.assume_utc())
+}
+
+pub fn form_of(item: &Item) -> FormView {
+    FormView {
+        title: item.title.clone(),
+        slug: item.slug.to_string(),
+        summary: item.summary.clone(),
+        body: item.body.clone(),
+        category: item.category.clone().unwrap_or_default(),
+        tags: item.tags.join(", "),
+        status: item.status.as_str().into(),
+        published_at: datetime_local(item.published_at),
+        note: String::new(),
+        mark_current: false,
+    }
+}
+
+fn form_from(data: &FormData) -> FormView {
+    FormView {
+        title: data.get("title").to_owned(),
+        slug: data.get("slug").trim().to_owned(),
+        summary: data.get("summary").to_owned(),
+        body: data.get("body").replace("\r\n", "\n"),
+        category: data.get("category").to_owned(),
+        tags: data.get("tags").to_owned(),
+        status: data.get("status").to_owned(),
+        published_at: data.get("published_at").to_owned(),
+        note: data.get("note").to_owned(),
+        mark_current: data.get("mark_current") == "1",
+    }
+}
+
+/// Turns what was typed into a draft, or says what is wrong, field by field.
+fn draft_from(
+    state: &AppState,
+    admin: &Admin,
+    form: &FormView,
+    kind: Kind,
+    lang: &Language,
+    group_id: Option<i64>,
+    fallback_slug: Option<&Slug>,
+) -> Result<ItemDraft, Errors> {
+    let t = &admin.t;
+    let mut errors = Errors::default();
+    let title = form.title.trim();
+    if title.is_empty() {
+        errors.title = Some(t.get("admin_errors").into());
+    }
+    let slug = if form.slug.is_empty() {
+        Slug::suggest(title).or_else(|| fallback_slug.cloned()).or_else(|| {
+            let now = OffsetDateTime::now_utc();
+            Slug::parse(&format!(
+                "{}-{:04}{:02}{:02}-{:02}{:02}",
+                kind.as_str(),
+                now.year(),
+                u8::from(now.month()),
+                now.day(),
+                now.hour(),
+                now.minute()
+            ))
+            .ok()
+        })
+    } else {
+        match Slug::parse(&form.slug) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                errors.slug = Some(e.to_string());
+                None
+            }
+        }
+    };
+    let tags: Vec<String> =
+        form.tags.split([',', '、', '，']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    if tags.iter().any(|t| t.chars().count() > 60 || t.contains('/')) {
+        errors.tags = Some("each tag must be 1–60 characters without “/”".into());
+    }
+    let status = match form.status.parse::<Status>() {
+        Ok(s) if statuses(admin).contains(&s) => s,
+        _ => {
+            errors.status = Some(t.get("admin_forbidden").into());
+            Status::Draft
+        }
+    };
+    let typed_date = if form.published_at.trim().is_empty() { None } else { parse_datetime_local(&form.published_at) };
+    if !form.published_at.trim().is_empty() && typed_date.is_none() {
+        errors.published_at = Some("YYYY-MM-DDTHH:MM".into());
+    }
+    let now = OffsetDateTime::now_utc();
+    let (status, published_at) = match status {
+        Status::Published => (status, typed_date.or(Some(now))),
+        Status::Scheduled => match typed_date {
+            Some(d) if d > now => (status, Some(d)),
+            Some(d) => (Status::Published, Some(d)),
+            None => {
+                errors.published_at = Some(t.get("admin_publish_at").into());
+                (status, None)
+            }
+        },
+        other => (other, typed_date),
+    };
+    let categories = state.store.categories(lang).unwrap_or_default();
+    let category =
+        Some(form.category.clone()).filter(|c| !c.is_empty() && categories.iter().any(|k| k.key.as_str() == c));
+    if form.body.len() > 2_000_000 {
+        errors.body = Some("the text is larger than 2 MB".into());
+    }
+    if errors.any() {
+        return Err(errors);
+    }
+    let draft = ItemDraft {
+        group_id,
+        kind,
+        lang: lang.clone(),
+        slug: slug.unwrap_or_else(|| Slug::parse("untitled").expect("valid")),
+        title: title.to_owned(),
+        summary: form.summary.trim().to_owned(),
+        body: form.body.clone(),
+        category: if kind == Kind::News { category } else { None },
+        tags: if kind == Kind::News { tags } else { Vec::new() },
+        status,
+        published_at,
+    };
+    draft.validate().map_err(|e| Errors { title: Some(e), ..Errors::default() })?;
+    Ok(draft)
+}
+
+/// Everything the editor page needs besides the form.
+struct EditorContext {
+    item: Option<Item>,
+    kind: Kind,
+    lang: Language,
+    action: String,
+    hidden: Vec<Hidden>,
+    source: Option<Item>,
+}
+
+fn editor(
+    state: &AppState,
+    admin: &Admin,
+    ctx: &EditorContext,
+    form: &FormView,
+    errors: Errors,
+    preview: bool,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let t = &admin.t;
+    let title = match (&ctx.item, &ctx.source) {
+        (Some(item), _) => item.title.clone(),
+        (None, Some(src)) => {
+            t.get("admin_translate").replace("{language}", &lang_name(state, &ctx.lang)) + ": " + &src.title
+        }
+        (None, None) => t.get(if ctx.kind == Kind::Page { "admin_new_page" } else { "admin_new_news" }).into(),
+    };
+    let versions: Vec<Version> = ctx
+        .item
+        .as_ref()
+        .and_then(|i| state.store.group_items(i.group_id).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| Some(r.id) != ctx.item.as_ref().map(|i| i.id))
+        .map(|r| Version { id: r.id, lang: r.lang.to_string(), lang_name: lang_name(state, &r.lang) })
+        .collect();
+    let translate_links: Vec<LinkView> = match &ctx.item {
+        Some(item) => state
+            .site
+            .languages()
+            .iter()
+            .filter(|l| {
+                **l != item.lang && !versions.iter().any(|v| v.lang == l.as_str()) && may_translate_into(admin, l)
+            })
+            .map(|l| LinkView {
+                href: format!("/admin/items/{}/translate/{l}", item.id),
+                label: t.get("admin_translate").replace("{language}", &lang_name(state, l)),
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    // A translation whose source changed: show what changed since.
+    let mut diff = Vec::new();
+    let mut source_changes = None;
+    let mut source = ctx.source.clone();
+    let mut show_mark_current = false;
+    if let Some(item) = &ctx.item
+        && let Some(src_id) = item.translated_from
+        && let Ok(Some(src)) = state.store.item(src_id)
+    {
+        let revisions = state.store.revisions(src_id).unwrap_or_default();
+        let latest = revisions.first().map(|r| r.id).unwrap_or(0);
+        show_mark_current = true;
+        if latest > item.source_revision.unwrap_or(0) {
+            let old = revisions.iter().find(|r| Some(r.id) == item.source_revision);
+            let old_text = old.map(super::history::revision_text).unwrap_or_default();
+            let new_text = revisions.first().map(super::history::revision_text).unwrap_or_default();
+            diff = super::history::line_diff(t, &old_text, &new_text);
+            source_changes = Some(Changes {
+                heading: t.get("admin_source_changed").replace("{language}", &lang_name(state, &src.lang)),
+            });
+        }
+        source = Some(src);
+    }
+    let categories: Vec<Choice> = state
+        .store
+        .categories(&ctx.lang)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| Choice { value: c.key.to_string(), label: c.name })
+        .collect();
+    let has_errors = errors.any();
+    let values = minijinja::context! {
+        item_id => ctx.item.as_ref().map(|i| i.id),
+        public_path => ctx.item.as_ref().filter(|i| i.status == Status::Published).map(Item::path),
+        translate_links => minijinja::value::Serde(translate_links),
+        versions => minijinja::value::Serde(versions),
+        translator_note => (admin.role() == Role::Translator).then(|| t.get("admin_translator_limits").to_owned()),
+        source_changes => minijinja::value::Serde(source_changes),
+        diff => minijinja::value::Serde(diff),
+        source => minijinja::value::Serde(source.map(|s| SourceView {
+            lang: s.lang.to_string(),
+            lang_name: lang_name(state, &s.lang),
+            title: s.title.clone(),
+            summary: s.summary.clone(),
+            body_html: to_safe_html(&s.body),
+        })),
+        action => ctx.action.clone(),
+        hidden => minijinja::value::Serde(&ctx.hidden),
+        errors => minijinja::value::Serde(errors),
+        has_errors => has_errors,
+        form => minijinja::value::Serde(form.clone()),
+        form_lang => ctx.lang.to_string(),
+        kind => ctx.kind.as_str(),
+        categories => minijinja::value::Serde(categories.into_iter().map(|c| BTreeMap::from([("key", c.value), ("name", c.label)])).collect::<Vec<_>>()),
+        statuses => minijinja::value::Serde(status_choices(admin)),
+        show_mark_current => show_mark_current,
+        preview_html => preview.then(|| to_safe_html(&form.body)),
+        can_delete => admin.can_edit(),
+    };
+    let section = ctx.kind.as_str();
+    Page::new(admin, "admin/edit.html", section, title).notice(notice).status(status).render(state, &admin.lang, values)
+}
+
+fn query_map(raw: Option<&str>) -> BTreeMap<String, String> {
+    pairs(raw.unwrap_or_default(), 20).into_iter().collect()
+}
+
+fn notice_text(admin: &Admin, raw: Option<&str>) -> Option<String> {
+    let key = match query_map(raw).get("notice").map(String::as_str) {
+        Some("saved") => "admin_saved",
+        Some("deleted") => "admin_deleted",
+        Some("restored") => "admin_restored",
+        _ => return None,
+    };
+    Some(admin.t.get(key).to_owned())
+}
+
+pub async fn list(State(state): State<AppState>, admin: Admin, RawQuery(raw): RawQuery) -> Response {
+    let q = query_map(raw.as_deref());
+    let kind = q.get("kind").and_then(|k| k.parse::<Kind>().ok());
+    let lang = q.get("lang").and_then(|l| Language::parse(l).ok()).filter(|l| state.site.languages().contains(l));
+    let status = q.get("status").and_then(|s| s.parse::<Status>().ok());
+    let outdated_only = q.get("outdated").is_some_and(|v| v == "1");
+    let page: u32 = q.get("page").and_then(|p| p.parse().ok()).filter(|p| (1..=10_000).contains(p)).unwrap_or(1);
+    let filter = AdminFilter { kind, lang: lang.clone(), status, outdated_only, offset: (page - 1) * 50, limit: 50 };
+    let (rows, total) = match state.store.admin_items(&filter) {
+        Ok(found) => found,
+        Err(e) => return store_error(&state, &admin, e),
+    };
+    let t = &admin.t;
+    let title = match kind {
+        Some(Kind::Page) => t.get("admin_pages"),
+        Some(Kind::News) => t.get("admin_news"),
+        None => t.get("admin_content"),
+    }
+    .to_owned();
+    let next_href = (page * 50 < total).then(|| {
+        let mut q = q.clone();
+        q.insert("page".into(), (page + 1).to_string());
+        format!(
+            "/admin/items?{}",
+            q.iter()
+                .map(|(k, v)| format!(
+                    "{k}={}",
+                    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+                ))
+                .collect::<Vec<_>>()
+                .join("&")
+        )
+    });
+    let languages: Vec<BTreeMap<&str, String>> = state
+        .site
+        .languages()
+        .iter()
+        .map(|l| BTreeMap::from([("code", l.to_string()), ("name", lang_name(&state, l))]))
+        .collect();
+    let values = minijinja::context! {
+        rows => minijinja::value::Serde(rows.iter().map(|r| row_view(&state, &admin, r)).collect::<Vec<_>>()),
+        kind => kind.map_or("news", Kind::as_str),
+        languages => minijinja::value::Serde(languages),
+        statuses => minijinja::value::Serde(status_choices(&admin).into_iter().chain(std::iter::empty()).collect::<Vec<_>>()),
+        filter_lang => lang.map(|l| l.to_string()).unwrap_or_default(),
+        filter_status => status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        outdated_only => outdated_only,
+        can_edit => admin.can_edit(),
+        next_href => next_href,
+    };
+    let section = kind.map_or("news", Kind::as_str);
+    Page::new(&admin, "admin/items.html", section, title).notice(notice_text(&admin, raw.as_deref())).render(
+        &state,
+        &admin.lang,
+        values,
+    )
+}
+
+fn store_error(state: &AppState, admin: &Admin, e: StoreError) -> Response {
+    tracing::error!(error = %e, "back-office storage error");
+    super::message(state, admin, StatusCode::INTERNAL_SERVER_ERROR, "error_text")
+}
+
+fn new_context(state: &AppState, raw: Option<&str>) -> (Kind, Language) {
+    let q = query_map(raw);
+    let kind = q.get("kind").and_then(|k| k.parse().ok()).unwrap_or(Kind::News);
+    let lang = q
+        .get("lang")
+        .and_then(|l| Language::parse(l).ok())
+        .filter(|l| state.site.languages().contains(l))
+        .unwrap_or_else(|| state.site.default_language().clone());
+    (kind, lang)
+}
+
+pub async fn new_form(State(state): State<AppState>, admin: Admin, RawQuery(raw): RawQuery) -> Response {
+    if !admin.can_edit() {
+        return forbidden(&state, &admin);
+    }
+    let (kind, lang) = new_context(&state, raw.as_deref());
+    let ctx = EditorContext {
+        item: None,
+        kind,
+        lang: lang.clone(),
+        action: format!("/admin/items/new?kind={kind}&lang={lang}"),
+        hidden: Vec::new(),
+        source: None,
+    };
+    let form = FormView { status: "draft".into(), ..FormView::default() };
+    editor(&state, &admin, &ctx, &form, Errors::default(), false, None, StatusCode::OK)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    admin: Admin,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+    data: FormData,
+) -> Response {
+    if !admin.can_edit() {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &data) {
+        return rejected(&state, &admin);
+    }
+    let (kind, lang) = new_context(&state, raw.as_deref());
+    let ctx = EditorContext {
+        item: None,
+        kind,
+        lang: lang.clone(),
+        action: format!("/admin/items/new?kind={kind}&lang={lang}"),
+        hidden: Vec::new(),
+        source: None,
+    };
+    save(&state, &admin, &ctx, &data, None).await
+}
+
+/// Saves (or previews) the editor form; on success redirects to the item.
+async fn save(
+    state: &AppState,
+    admin: &Admin,
+    ctx: &EditorContext,
+    data: &FormData,
+    translation_of: Option<&Item>,
+) -> Response {
+    let form = form_from(data);
+    let group = ctx.item.as_ref().map(|i| i.group_id).or(translation_of.map(|s| s.group_id));
+    let fallback_slug = ctx.item.as_ref().map(|i| &i.slug).or(translation_of.map(|s| &s.slug));
+    let draft = match draft_from(state, admin, &form, ctx.kind, &ctx.lang, group, fallback_slug) {
+        Ok(d) => d,
+        Err(errors) => return editor(state, admin, ctx, &form, errors, false, None, StatusCode::UNPROCESSABLE_ENTITY),
+    };
+    if data.get("action") == "preview" {
+        return editor(state, admin, ctx, &form, Errors::default(), true, None, StatusCode::OK);
+    }
+    let before = ctx.item.clone();
+    let store = state.store.clone();
+    let user = admin.session.user.id;
+    let note = form.note.clone();
+    let id = before.as_ref().map(|i| i.id);
+    let saved = tokio::task::spawn_blocking(move || store.save_item_by(id, &draft, Some(user), &note)).await;
+    let after = match saved {
+        Ok(Ok(item)) => item,
+        Ok(Err(StoreError::Conflict(text))) => {
+            let errors = Errors { slug: Some(text), ..Errors::default() };
+            return editor(state, admin, ctx, &form, errors, false, None, StatusCode::CONFLICT);
+        }
+        Ok(Err(StoreError::Invalid(text))) => {
+            let errors = Errors { title: Some(text), ..Errors::default() };
+            return editor(state, admin, ctx, &form, errors, false, None, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        Ok(Err(e)) => return store_error(state, admin, e),
+        Err(e) => {
+            tracing::error!(error = %e, "save task failed");
+            return super::message(state, admin, StatusCode::INTERNAL_SERVER_ERROR, "error_text");
+        }
+    };
+    let source_id = translation_of.map(|s| s.id).or(after.translated_from.filter(|_| form.mark_current));
+    let after = match source_id.map(|src| state.store.mark_translated(after.id, src)) {
+        Some(Ok(())) => state.store.item(after.id).ok().flatten().unwrap_or(after),
+        Some(Err(e)) => return store_error(state, admin, e),
+        None => after,
+    };
+    state.item_changed(before.as_ref(), Some(&after));
+    if after.status == Status::Scheduled {
+        state.scheduler.notify_one();
+    }
+    let subject = format!("{} {} “{}” ({})", after.kind, after.id, after.title, after.lang);
+    let action = match (before.as_ref().map(|b| b.status), after.status) {
+        (None, _) if translation_of.is_some() => "translate",
+        (None, _) => "create",
+        (Some(a), b) if a == b => "edit",
+        (_, Status::Published) => "publish",
+        (Some(Status::Published), _) => "unpublish",
+        (_, Status::Scheduled) => "schedule",
+        _ => "change status",
+    };
+    audit(state, admin.email(), action, &subject, after.status.as_str());
+    see_other(&format!("/admin/items/{}?notice=saved", after.id))
+}
+
+fn load(state: &AppState, id: &str) -> Option<Item> {
+    id.parse::<i64>().ok().and_then(|id| state.store.item(id).ok().flatten())
+}
+
+fn edit_context(item: &Item) -> EditorContext {
+    EditorContext {
+        item: Some(item.clone()),
+        kind: item.kind,
+        lang: item.lang.clone(),
+        action: format!("/admin/items/{}", item.id),
+        hidden: Vec::new(),
+        source: None,
+    }
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let Some(item) = load(&state, &id) else { return not_found(&state, &admin) };
+    let notice = notice_text(&admin, raw.as_deref());
+    editor(&state, &admin, &edit_context(&item), &form_of(&item), Errors::default(), false, notice, StatusCode::OK)
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    data: FormData,
+) -> Response {
+    let Some(item) = load(&state, &id) else { return not_found(&state, &admin) };
+    if !may_edit(&admin, &item) {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &data) {
+        return rejected(&state, &admin);
+    }
+    save(&state, &admin, &edit_context(&item), &data, None).await
+}
+
+fn translate_context(source: &Item, lang: &Language) -> EditorContext {
+    EditorContext {
+        item: None,
+        kind: source.kind,
+        lang: lang.clone(),
+        action: format!("/admin/items/{}/translate/{lang}", source.id),
+        hidden: Vec::new(),
+        source: Some(source.clone()),
+    }
+}
+
+fn translation_target(state: &AppState, admin: &Admin, id: &str, lang: &str) -> Result<(Item, Language), Response> {
+    let Some(source) = load(state, id) else { return Err(not_found(state, admin)) };
+    let Some(lang) = Language::parse(lang).ok().filter(|l| state.site.languages().contains(l) && *l != source.lang)
+    else {
+        return Err(not_found(state, admin));
+    };
+    if !may_translate_into(admin, &lang) {
+        return Err(forbidden(state, admin));
+    }
+    if let Some(existing) =
+        state.store.group_items(source.group_id).unwrap_or_default().into_iter().find(|r| r.lang == lang)
+    {
+        return Err(see_other(&format!("/admin/items/{}", existing.id)));
+    }
+    Ok((source, lang))
+}
+
+pub async fn translate_form(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((id, lang)): Path<(String, String)>,
+) -> Response {
+    let (source, lang) = match translation_target(&state, &admin, &id, &lang) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let form = FormView {
+        slug: source.slug.to_string(),
+        body: source.body.clone(),
+        category: source.category.clone().unwrap_or_default(),
+        status: "draft".into(),
+        published_at: datetime_local(source.published_at),
+        ..FormView::default()
+    };
+    editor(&state, &admin, &translate_context(&source, &lang), &form, Errors::default(), false, None, StatusCode::OK)
+}
+
+pub async fn translate(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((id, lang)): Path<(String, String)>,
+    headers: HeaderMap,
+    data: FormData,
+) -> Response {
+    let (source, lang) = match translation_target(&state, &admin, &id, &lang) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if !genuine(&state, &admin, &headers, &data) {
+        return rejected(&state, &admin);
+    }
+    save(&state, &admin, &translate_context(&source, &lang), &data, Some(&source)).await
+}
+
+pub async fn delete_form(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
+    let Some(item) = load(&state, &id) else { return not_found(&state, &admin) };
+    if !admin.can_edit() {
+        return forbidden(&state, &admin);
+    }
+    let question = admin
+        .t
+        .get("admin_delete_confirm")
+        .replace("{title}", &item.title)
+        .replace("{language}", &lang_name(&state, &item.lang));
+    let values = minijinja::context! {
+        question => question,
+        action => format!("/admin/items/{}/delete", item.id),
+        confirm_label => admin.t.get("admin_delete"),
+        cancel_href => format!("/admin/items/{}", item.id),
+    };
+    Page::new(&admin, "admin/confirm.html", item.kind.as_str(), admin.t.get("admin_delete").into()).render(
+        &state,
+        &admin.lang,
+        values,
+    )
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    data: FormData,
+) -> Response {
+    let Some(item) = load(&state, &id) else { return not_found(&state, &admin) };
+    if !admin.can_edit() {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &data) {
+        return rejected(&state, &admin);
+    }
+    if let Err(e) = state.store.delete_item(item.id) {
+        return store_error(&state, &admin, e);
+    }
+    state.item_changed(Some(&item), None);
+    audit(&state, admin.email(), "delete", &format!("{} {} “{}” ({})", item.kind, item.id, item.title, item.lang), "");
+    see_other(&format!("/admin/items?kind={}&notice=deleted", item.kind))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_datetime_local() {
+        let t = parse_datetime_local("2026-03-09T09:30").unwrap();
+        assert_eq!((t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute()), (2026, 3, 9, 9, 30));
+        assert_eq!(datetime_local(Some(t)), "2026-03-09T09:30");
+        assert!(parse_datetime_local("2026-13-01T00:00").is_none());
+        assert!(parse_datetime_local("yesterday").is_none());
+        assert!(parse_datetime_local("2026-02-30T10:00").is_none());
+        assert!(parse_datetime_local("2026-03-09").is_some());
+    }
+}

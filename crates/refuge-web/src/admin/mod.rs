@@ -1,0 +1,226 @@
+//! The back office under `/admin/`: sign-in, content editing with
+//! preview, revisions and translations, accounts and the audit log.
+//!
+//! Every route checks the account's role on the server; every form that
+//! changes something carries the session's token, and its `Origin` must be
+//! this site. Pages work without JavaScript.
+
+pub(crate) mod auth;
+mod dashboard;
+mod history;
+mod items;
+mod people;
+pub mod scheduler;
+pub mod session;
+pub mod totp;
+
+use axum::Router;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use minijinja::value::Serde;
+use refuge_core::Role;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+pub use session::Admin;
+
+use crate::AppState;
+use crate::form::FormData;
+
+/// Routes of the back office.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(|| async { Redirect::permanent("/admin/") }))
+        .route("/admin/", get(dashboard::show))
+        .route("/admin/login", get(auth::login_form).post(auth::login))
+        .route("/admin/login/code", get(auth::code_form).post(auth::code))
+        .route("/admin/logout", post(auth::logout))
+        .route("/admin/items", get(items::list))
+        .route("/admin/items/new", get(items::new_form).post(items::create))
+        .route("/admin/items/{id}", get(items::edit_form).post(items::update))
+        .route("/admin/items/{id}/delete", get(items::delete_form).post(items::delete))
+        .route("/admin/items/{id}/translate/{lang}", get(items::translate_form).post(items::translate))
+        .route("/admin/items/{id}/history", get(history::list))
+        .route("/admin/items/{id}/diff", get(history::list))
+        .route("/admin/items/{id}/restore/{rev}", post(history::restore))
+        .route("/admin/users", get(people::users).post(people::add_user))
+        .route("/admin/users/{id}/role", post(people::set_role))
+        .route("/admin/users/{id}/password", post(people::reset_password))
+        .route("/admin/users/{id}/delete", post(people::delete_user))
+        .route("/admin/account", get(people::account))
+        .route("/admin/account/password", post(people::change_password))
+        .route("/admin/account/totp/on", post(people::totp_on))
+        .route("/admin/account/totp/off", post(people::totp_off))
+        .route("/admin/account/sessions/end", post(people::end_sessions))
+        .route("/admin/audit", get(people::audit_log))
+        .layer(axum::middleware::map_response(private))
+}
+
+/// Back-office responses are never cached or indexed.
+async fn private(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert("x-robots-tag", HeaderValue::from_static("noindex, nofollow"));
+    response
+}
+
+#[derive(Serialize)]
+struct UserView {
+    email: String,
+    role_label: String,
+    is_admin: bool,
+}
+
+/// What every back-office page receives besides its own values.
+#[derive(Serialize)]
+struct AdminChrome<'a> {
+    lang: String,
+    t: &'a refuge_render::Strings,
+    css: &'a str,
+    user: Option<UserView>,
+    csrf: &'a str,
+    section: &'a str,
+    title: String,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+pub fn role_label(t: &refuge_render::Strings, role: Role) -> String {
+    t.get(&format!("admin_role_{}", role.as_str())).to_owned()
+}
+
+/// A back-office page; `admin` is `None` on the sign-in pages.
+pub struct Page<'a> {
+    pub admin: Option<&'a Admin>,
+    pub template: &'a str,
+    pub section: &'a str,
+    pub title: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub status: StatusCode,
+}
+
+impl<'a> Page<'a> {
+    pub fn new(admin: &'a Admin, template: &'a str, section: &'a str, title: String) -> Self {
+        Self { admin: Some(admin), template, section, title, notice: None, error: None, status: StatusCode::OK }
+    }
+
+    pub fn notice(mut self, text: Option<String>) -> Self {
+        self.notice = text;
+        self
+    }
+
+    pub fn error(mut self, text: Option<String>) -> Self {
+        self.error = text;
+        self
+    }
+
+    pub fn status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Renders with `values` (a serialisable map of the page's own values).
+    pub fn render(self, state: &AppState, lang: &refuge_core::Language, values: impl Serialize) -> Response {
+        let t = state.site.strings(lang);
+        let chrome = AdminChrome {
+            lang: lang.to_string(),
+            t: &t,
+            css: state.site.admin_css_path(),
+            user: self.admin.map(|a| UserView {
+                email: a.email().to_owned(),
+                role_label: role_label(&t, a.role()),
+                is_admin: a.is_admin(),
+            }),
+            csrf: self.admin.map_or("", |a| a.session.csrf.as_str()),
+            section: self.section,
+            title: self.title,
+            notice: self.notice,
+            error: self.error,
+        };
+        match state.site.render_admin(self.template, minijinja::context! { ..Serde(&chrome), ..Serde(&values) }) {
+            Ok(html) => (self.status, Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, template = self.template, "back-office page failed to render");
+                (StatusCode::INTERNAL_SERVER_ERROR, "The page could not be shown; the error was logged.")
+                    .into_response()
+            }
+        }
+    }
+}
+
+/// The plain "you may not" / "not found" page.
+pub fn message(state: &AppState, admin: &Admin, status: StatusCode, key: &str) -> Response {
+    let text = admin.t.get(key).to_owned();
+    Page::new(admin, "admin/message.html", "", text.clone()).status(status).render(
+        state,
+        &admin.lang,
+        minijinja::context! { text => text },
+    )
+}
+
+pub fn forbidden(state: &AppState, admin: &Admin) -> Response {
+    message(state, admin, StatusCode::FORBIDDEN, "admin_forbidden")
+}
+
+pub fn not_found(state: &AppState, admin: &Admin) -> Response {
+    message(state, admin, StatusCode::NOT_FOUND, "admin_page_not_found")
+}
+
+/// Whether a state-changing request is genuine: the form carries this
+/// session's token, and the browser says it comes from this site.
+pub fn genuine(state: &AppState, admin: &Admin, headers: &HeaderMap, form: &FormData) -> bool {
+    session::same(form.get("csrf"), &admin.session.csrf) && same_origin(state, headers)
+}
+
+/// `Origin` (or, without it, `Referer`) names this site, if sent at all.
+pub fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
+    let base = state.site.config().base_url.trim_end_matches('/');
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let allowed = |origin: &str| {
+        let origin = origin.trim_end_matches('/');
+        origin == base || origin == format!("http://{host}") || origin == format!("https://{host}")
+    };
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        return allowed(origin);
+    }
+    if let Some(referer) = headers.get(header::REFERER).and_then(|v| v.to_str().ok()) {
+        let origin: String = referer.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+        return allowed(&origin);
+    }
+    true
+}
+
+/// The answer to a form that is not genuine.
+pub fn rejected(state: &AppState, admin: &Admin) -> Response {
+    message(state, admin, StatusCode::FORBIDDEN, "admin_form_expired")
+}
+
+pub fn when(t: OffsetDateTime) -> String {
+    format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+}
+
+pub fn iso(t: OffsetDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// Records an audit entry; a failure is logged, never shown.
+pub fn audit(state: &AppState, actor: &str, action: &str, subject: &str, detail: &str) {
+    if let Err(e) = state.store.record(actor, action, subject, detail) {
+        tracing::error!(error = %e, action, "could not write the audit log");
+    }
+}
+
+/// 303 to `path`.
+pub fn see_other(path: &str) -> Response {
+    Redirect::to(path).into_response()
+}

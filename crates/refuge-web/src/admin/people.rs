@@ -1,0 +1,320 @@
+//! Accounts (admins only), one's own account, and the audit log.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
+use http::{HeaderMap, StatusCode};
+use refuge_core::{Email, Language, Role};
+use serde::Serialize;
+
+use super::session::random_hex;
+use super::{Admin, Page, audit, forbidden, genuine, iso, not_found, rejected, role_label, see_other, totp, when};
+use crate::AppState;
+use crate::form::{FormData, pairs};
+
+#[derive(Serialize)]
+struct UserRow {
+    id: i64,
+    email: String,
+    role: &'static str,
+    languages: String,
+    totp: bool,
+}
+
+#[derive(Serialize)]
+struct RoleChoice {
+    value: &'static str,
+    label: String,
+}
+
+fn languages_from(state: &AppState, text: &str) -> Vec<Language> {
+    text.split([',', ' ', '、'])
+        .filter_map(|l| Language::parse(l).ok())
+        .filter(|l| state.site.languages().contains(l))
+        .collect()
+}
+
+fn users_page(state: &AppState, admin: &Admin, notice: Option<String>, error: Option<String>) -> Response {
+    let rows: Vec<UserRow> = state
+        .store
+        .users()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|u| UserRow {
+            id: u.id,
+            email: u.email.to_string(),
+            role: u.role.as_str(),
+            languages: u.languages.iter().map(Language::as_str).collect::<Vec<_>>().join(", "),
+            totp: u.totp,
+        })
+        .collect();
+    let roles: Vec<RoleChoice> = [Role::Editor, Role::Translator, Role::Admin]
+        .into_iter()
+        .map(|r| RoleChoice { value: r.as_str(), label: role_label(&admin.t, r) })
+        .collect();
+    let values =
+        minijinja::context! { users => minijinja::value::Serde(rows), roles => minijinja::value::Serde(roles) };
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Page::new(admin, "admin/users.html", "users", admin.t.get("admin_users").into())
+        .notice(notice)
+        .error(error)
+        .status(status)
+        .render(state, &admin.lang, values)
+}
+
+pub async fn users(State(state): State<AppState>, admin: Admin) -> Response {
+    if !admin.is_admin() {
+        return forbidden(&state, &admin);
+    }
+    users_page(&state, &admin, None, None)
+}
+
+pub async fn add_user(State(state): State<AppState>, admin: Admin, headers: HeaderMap, data: FormData) -> Response {
+    if !admin.is_admin() {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &data) {
+        return rejected(&state, &admin);
+    }
+    let email = match Email::parse(data.get("email")) {
+        Ok(e) => e,
+        Err(e) => return users_page(&state, &admin, None, Some(e)),
+    };
+    let role: Role = data.get("role").parse().unwrap_or(Role::Editor);
+    let password = random_hex(10);
+    match state.store.add_user(&email, role, &password) {
+        Ok(user) => {
+            let languages = languages_from(&state, data.get("languages"));
+            let _ = state.store.set_role(user.id, role, &languages);
+            audit(&state, admin.email(), "add account", email.as_str(), role.as_str());
+            let notice = admin.t.get("admin_user_added").replace("{password}", &password);
+            users_page(&state, &admin, Some(notice), None)
+        }
+        Err(e) => users_page(&state, &admin, None, Some(e.to_string())),
+    }
+}
+
+fn target(state: &AppState, id: &str) -> Option<refuge_core::User> {
+    id.parse::<i64>().ok().and_then(|id| state.store.user(id).ok().flatten())
+}
+
+pub async fn set_role(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    data: FormData,
+) -> Response {
+    if !admin.is_admin() {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &data) {
+        return rejected(&state, &admin);
+    }
+    let Some(user) = target(&state, &id) else { return not_found(&state, &admin) };
+    let Ok(role) = data.get("role").parse::<Role>() else {
+        return users_page(&state, &admin, None, Some(admin.t.get("admin_errors").into()));
+    };
+    if user.id == admin.session.user.id && role != Role::Admin {
+        return users_page(&state, &admin, None, Some(admin.t.get("admin_cannot_self").into()));
+    }
+    let languages = languages_from(&state, data.get("languages"));
+    if let Err(e) = state.store.set_role(user.id, role, &languages) {
+        return users_page(&state, &admin, None, Some(e.to_string()));
+    }
+    // A changed role takes effect now: end the account's sessions.
+    if user.role != role {
+        let _ = state.store.delete_sessions_of(user.id);
+    }
+    audit(&state, admin.email(), "change role", user.email.as_str(), &format!("{} → {}", user.role, role));
+    users_page(&state, &admin, Some(admin.t.get("admin_saved").into()), None)
+}
+
+pub async fn reset_password(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    data: FormData,
+) -> Response {
+    if !admin.is_admin() {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &data) {
+        return rejected(&state, &admin);
+    }
+    let Some(user) = target(&state, &id) else { return not_found(&state, &admin) };
+    let password = random_hex(10);
+    if let Err(e) = state.store.set_password(user.id, &password) {
+        return users_page(&state, &admin, None, Some(e.to_string()));
+    }
+    let _ = state.store.delete_sessions_of(user.id);
+    audit(&state, admin.email(), "reset password", user.email.as_str(), "");
+    let notice =
+        admin.t.get("admin_password_reset").replace("{email}", user.email.as_str()).replace("{password}", &password);
+    users_page(&state, &admin, Some(notice), None)
+}
+
+pub async fn delete_user(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    data: FormData,
+) -> Response {
+    if !admin.is_admin() {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &data) {
+        return rejected(&state, &admin);
+    }
+    let Some(user) = target(&state, &id) else { return not_found(&state, &admin) };
+    if user.id == admin.session.user.id {
+        return users_page(&state, &admin, None, Some(admin.t.get("admin_cannot_self").into()));
+    }
+    if let Err(e) = state.store.delete_user(user.id) {
+        return users_page(&state, &admin, None, Some(e.to_string()));
+    }
+    audit(&state, admin.email(), "delete account", user.email.as_str(), "");
+    users_page(&state, &admin, Some(admin.t.get("admin_deleted").into()), None)
+}
+
+fn account_page(state: &AppState, admin: &Admin, notice: Option<String>, error: Option<String>) -> Response {
+    let mut secret = [0u8; 20];
+    getrandom::fill(&mut secret).expect("the operating system's random source works");
+    let secret = totp::base32(&secret);
+    let label = percent_encoding::utf8_percent_encode(admin.email(), percent_encoding::NON_ALPHANUMERIC);
+    let values = minijinja::context! {
+        totp_on => admin.session.user.totp,
+        otpauth => format!("otpauth://totp/Refuge:{label}?secret={secret}&issuer=Refuge&digits=6&period=30"),
+        new_secret => secret,
+    };
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Page::new(admin, "admin/account.html", "account", admin.t.get("admin_account").into())
+        .notice(notice)
+        .error(error)
+        .status(status)
+        .render(state, &admin.lang, values)
+}
+
+pub async fn account(State(state): State<AppState>, admin: Admin) -> Response {
+    account_page(&state, &admin, None, None)
+}
+
+fn password_ok(state: &AppState, admin: &Admin, password: &str) -> bool {
+    state.store.verify_password(&admin.session.user.email, password).ok().flatten().is_some()
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    admin: Admin,
+    headers: HeaderMap,
+    data: FormData,
+) -> Response {
+    if !genuine(&state, &admin, &headers, &data) {
+        return rejected(&state, &admin);
+    }
+    if !password_ok(&state, &admin, data.get("current")) {
+        return account_page(&state, &admin, None, Some(admin.t.get("admin_bad_login").into()));
+    }
+    if data.get("new1") != data.get("new2") {
+        return account_page(&state, &admin, None, Some(admin.t.get("admin_passwords_differ").into()));
+    }
+    if let Err(e) = state.store.set_password(admin.session.user.id, data.get("new1")) {
+        return account_page(&state, &admin, None, Some(e.to_string()));
+    }
+    audit(&state, admin.email(), "change password", "", "");
+    account_page(&state, &admin, Some(admin.t.get("admin_password_changed").into()), None)
+}
+
+pub async fn totp_on(State(state): State<AppState>, admin: Admin, headers: HeaderMap, data: FormData) -> Response {
+    if !genuine(&state, &admin, &headers, &data) {
+        return rejected(&state, &admin);
+    }
+    let secret = data.get("secret").trim().to_owned();
+    if totp::unbase32(&secret).is_none_or(|k| k.len() < 16)
+        || !totp::verify(&secret, data.get("code"), super::session::now() as u64)
+    {
+        return account_page(&state, &admin, None, Some(admin.t.get("admin_bad_code").into()));
+    }
+    let codes: Vec<String> = (0..10).map(|_| random_hex(5)).collect();
+    let hashes: Vec<String> = codes.iter().map(|c| super::session::hash(c)).collect();
+    if let Err(e) = state.store.set_totp(admin.session.user.id, Some(&secret), &hashes) {
+        return account_page(&state, &admin, None, Some(e.to_string()));
+    }
+    audit(&state, admin.email(), "two-step sign-in on", "", "");
+    let notice = admin.t.get("admin_totp_enabled").replace("{codes}", &codes.join(" "));
+    let mut refreshed = admin;
+    refreshed.session.user.totp = true;
+    account_page(&state, &refreshed, Some(notice), None)
+}
+
+pub async fn totp_off(State(state): State<AppState>, admin: Admin, headers: HeaderMap, data: FormData) -> Response {
+    if !genuine(&state, &admin, &headers, &data) {
+        return rejected(&state, &admin);
+    }
+    if !password_ok(&state, &admin, data.get("current")) {
+        return account_page(&state, &admin, None, Some(admin.t.get("admin_bad_login").into()));
+    }
+    if let Err(e) = state.store.set_totp(admin.session.user.id, None, &[]) {
+        return account_page(&state, &admin, None, Some(e.to_string()));
+    }
+    audit(&state, admin.email(), "two-step sign-in off", "", "");
+    let mut refreshed = admin;
+    refreshed.session.user.totp = false;
+    account_page(&state, &refreshed, Some(refreshed.t.get("admin_saved").into()), None)
+}
+
+pub async fn end_sessions(State(state): State<AppState>, admin: Admin, headers: HeaderMap, data: FormData) -> Response {
+    if !genuine(&state, &admin, &headers, &data) {
+        return rejected(&state, &admin);
+    }
+    let ended = state.store.delete_sessions_of(admin.session.user.id).unwrap_or(0);
+    audit(&state, admin.email(), "sign out everywhere", "", &format!("{ended} sessions"));
+    // This session ended too: back to the sign-in page.
+    let mut response = see_other("/admin/login");
+    response.headers_mut().insert(http::header::SET_COOKIE, super::session::set_cookie(&state, None));
+    response
+}
+
+#[derive(Serialize)]
+struct AuditView {
+    when: String,
+    iso: String,
+    actor: String,
+    action: String,
+    subject: String,
+    detail: String,
+}
+
+pub async fn audit_log(State(state): State<AppState>, admin: Admin, RawQuery(raw): RawQuery) -> Response {
+    if !admin.is_admin() {
+        return forbidden(&state, &admin);
+    }
+    let page: u32 = pairs(raw.as_deref().unwrap_or_default(), 5)
+        .into_iter()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse().ok())
+        .filter(|p| (1..=100_000).contains(p))
+        .unwrap_or(1);
+    let (entries, total) = state.store.audit_entries((page - 1) * 100, 100).unwrap_or_default();
+    let views: Vec<AuditView> = entries
+        .into_iter()
+        .map(|e| AuditView {
+            when: when(e.at),
+            iso: iso(e.at),
+            actor: e.actor,
+            action: e.action,
+            subject: e.subject,
+            detail: e.detail,
+        })
+        .collect();
+    let values = minijinja::context! {
+        entries => minijinja::value::Serde(views),
+        next_href => (page * 100 < total).then(|| format!("/admin/audit?page={}", page + 1)),
+    };
+    Page::new(&admin, "admin/audit.html", "audit", admin.t.get("admin_audit").into()).render(
+        &state,
+        &admin.lang,
+        values,
+    )
+}

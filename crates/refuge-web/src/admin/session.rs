@@ -1,0 +1,153 @@
+//! Back-office sessions: an opaque random id in an `HttpOnly`,
+//! `SameSite=Strict` cookie limited to `/admin` (`Secure` over HTTPS);
+//! the database keeps only its SHA-256. Idle and absolute expiry; a new
+//! id at every sign-in; a per-session token that every form must carry.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::response::{IntoResponse, Redirect, Response};
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, header};
+use refuge_core::{Language, Role, Session};
+use refuge_render::Strings;
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+
+pub const COOKIE: &str = "refuge_session";
+/// Signed out after this long without a request.
+pub const IDLE_SECONDS: i64 = 2 * 60 * 60;
+/// Signed out this long after signing in, whatever happens.
+pub const ABSOLUTE_SECONDS: i64 = 12 * 60 * 60;
+
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// `len` random bytes as hex.
+pub fn random_hex(len: usize) -> String {
+    let mut bytes = vec![0u8; len];
+    getrandom::fill(&mut bytes).expect("the operating system's random source works");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn hash(id: &str) -> String {
+    Sha256::digest(id.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Compares without leaking where two strings differ.
+pub fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The `Set-Cookie` value for a session id (`None`: remove the cookie).
+pub fn set_cookie(state: &AppState, id: Option<&str>) -> HeaderValue {
+    let secure = if state.site.config().base_url.starts_with("https://") { "; Secure" } else { "" };
+    let value = match id {
+        Some(id) => format!("{COOKIE}={id}; Path=/admin; HttpOnly; SameSite=Strict{secure}"),
+        None => format!("{COOKIE}=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
+    };
+    HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("refuge_session=; Max-Age=0"))
+}
+
+/// The back-office language: the reader's preference among the site's.
+pub fn ui_language(state: &AppState, headers: &HeaderMap) -> Language {
+    crate::public::language_for(state, "/admin/", headers)
+}
+
+/// A signed-in, verified account, extracted from the session cookie.
+/// Requests without one are sent to the sign-in page.
+pub struct Admin {
+    pub session: Session,
+    pub id_hash: String,
+    pub lang: Language,
+    pub t: Arc<Strings>,
+}
+
+impl Admin {
+    pub fn role(&self) -> Role {
+        self.session.user.role
+    }
+
+    pub fn can_edit(&self) -> bool {
+        matches!(self.role(), Role::Admin | Role::Editor)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role() == Role::Admin
+    }
+
+    pub fn email(&self) -> &str {
+        self.session.user.email.as_str()
+    }
+}
+
+/// Looks the session up; `Ok(None)` when there is none or it expired.
+pub fn current(state: &AppState, headers: &HeaderMap) -> Option<(Session, String)> {
+    let id = cookie_value(headers, COOKIE)?;
+    if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let id_hash = hash(&id);
+    let session = state.store.session(&id_hash).ok()??;
+    let t = now();
+    if t - session.last_seen > IDLE_SECONDS || t - session.created_at > ABSOLUTE_SECONDS {
+        let _ = state.store.delete_session(&id_hash);
+        return None;
+    }
+    if t - session.last_seen > 60 {
+        let _ = state.store.touch_session(&id_hash, t, session.verified);
+    }
+    Some((session, id_hash))
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let next = parts.uri.path_and_query().map_or("/admin/", |p| p.as_str()).to_owned();
+        let login = |path: &str| {
+            let target = format!(
+                "{path}?next={}",
+                percent_encoding::utf8_percent_encode(&next, percent_encoding::NON_ALPHANUMERIC)
+            );
+            Redirect::to(&target).into_response()
+        };
+        let Some((session, id_hash)) = current(state, &parts.headers) else { return Err(login("/admin/login")) };
+        if !session.verified {
+            return Err(login("/admin/login/code"));
+        }
+        let lang = ui_language(state, &parts.headers);
+        let t = state.site.strings(&lang);
+        Ok(Admin { session, id_hash, lang, t })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers() {
+        assert_eq!(random_hex(32).len(), 64);
+        assert_ne!(random_hex(32), random_hex(32));
+        assert_eq!(hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert!(same("abc", "abc") && !same("abc", "abd") && !same("abc", "ab"));
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_static("a=1; refuge_session=xyz; b=2"));
+        assert_eq!(cookie_value(&h, COOKIE).as_deref(), Some("xyz"));
+        assert_eq!(cookie_value(&h, "c"), None);
+    }
+}
