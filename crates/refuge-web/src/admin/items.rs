@@ -162,11 +162,11 @@ fn parse_datetime_local(text: &str) -> Option<OffsetDateTime> {
     let mut d = date.split('-').map(|p| p.parse::<i32>().ok());
     let (y, m, day) = (d.next()??, d.next()??, d.next()??);
     let mut t = time.split(':').map(|p| p.parse::<u8>().ok());
-    let (h, min) = (t.next()??, t.next().flatten().unwrap_or(0));
+    let (h, min, sec) = (t.next()??, t.next().flatten().unwrap_or(0), t.next().flatten().unwrap_or(0));
     let date =
         time::Date::from_calendar_date(y, time::Month::try_from(u8::try_from(m).ok()?).ok()?, u8::try_from(day).ok()?)
             .ok()?;
-    Some(date.with_hms(h, min, 0).ok()?.assume_utc())
+    Some(date.with_hms(h, min, sec).ok()?.assume_utc())
 }
 
 pub fn form_of(item: &Item) -> FormView {
@@ -208,7 +208,7 @@ fn draft_from(
     lang: &Language,
     group_id: Option<i64>,
     fallback_slug: Option<&Slug>,
-) -> Result<ItemDraft, Errors> {
+) -> Result<ItemDraft, Box<Errors>> {
     let t = &admin.t;
     let mut errors = Errors::default();
     let title = form.title.trim();
@@ -274,7 +274,7 @@ fn draft_from(
         errors.body = Some("the text is larger than 2 MB".into());
     }
     if errors.any() {
-        return Err(errors);
+        return Err(Box::new(errors));
     }
     let draft = ItemDraft {
         group_id,
@@ -289,7 +289,7 @@ fn draft_from(
         status,
         published_at,
     };
-    draft.validate().map_err(|e| Errors { title: Some(e), ..Errors::default() })?;
+    draft.validate().map_err(|e| Box::new(Errors { title: Some(e), ..Errors::default() }))?;
     Ok(draft)
 }
 
@@ -303,16 +303,27 @@ struct EditorContext {
     source: Option<Item>,
 }
 
-fn editor(
-    state: &AppState,
-    admin: &Admin,
-    ctx: &EditorContext,
-    form: &FormView,
+/// How the editor is shown this time.
+struct Shown<'a> {
+    form: &'a FormView,
     errors: Errors,
     preview: bool,
     notice: Option<String>,
     status: StatusCode,
-) -> Response {
+}
+
+impl<'a> Shown<'a> {
+    fn plain(form: &'a FormView) -> Self {
+        Self { form, errors: Errors::default(), preview: false, notice: None, status: StatusCode::OK }
+    }
+
+    fn failed(form: &'a FormView, errors: Errors, status: StatusCode) -> Self {
+        Self { form, errors, preview: false, notice: None, status }
+    }
+}
+
+fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown: Shown<'_>) -> Response {
+    let Shown { form, errors, preview, notice, status } = shown;
     let t = &admin.t;
     let title = match (&ctx.item, &ctx.source) {
         (Some(item), _) => item.title.clone(),
@@ -510,7 +521,7 @@ pub async fn new_form(State(state): State<AppState>, admin: Admin, RawQuery(raw)
         source: None,
     };
     let form = FormView { status: "draft".into(), ..FormView::default() };
-    editor(&state, &admin, &ctx, &form, Errors::default(), false, None, StatusCode::OK)
+    editor(&state, &admin, &ctx, Shown::plain(&form))
 }
 
 pub async fn create(
@@ -551,10 +562,12 @@ async fn save(
     let fallback_slug = ctx.item.as_ref().map(|i| &i.slug).or(translation_of.map(|s| &s.slug));
     let draft = match draft_from(state, admin, &form, ctx.kind, &ctx.lang, group, fallback_slug) {
         Ok(d) => d,
-        Err(errors) => return editor(state, admin, ctx, &form, errors, false, None, StatusCode::UNPROCESSABLE_ENTITY),
+        Err(errors) => {
+            return editor(state, admin, ctx, Shown::failed(&form, *errors, StatusCode::UNPROCESSABLE_ENTITY));
+        }
     };
     if data.get("action") == "preview" {
-        return editor(state, admin, ctx, &form, Errors::default(), true, None, StatusCode::OK);
+        return editor(state, admin, ctx, Shown { preview: true, ..Shown::plain(&form) });
     }
     let before = ctx.item.clone();
     let store = state.store.clone();
@@ -566,11 +579,11 @@ async fn save(
         Ok(Ok(item)) => item,
         Ok(Err(StoreError::Conflict(text))) => {
             let errors = Errors { slug: Some(text), ..Errors::default() };
-            return editor(state, admin, ctx, &form, errors, false, None, StatusCode::CONFLICT);
+            return editor(state, admin, ctx, Shown::failed(&form, errors, StatusCode::CONFLICT));
         }
         Ok(Err(StoreError::Invalid(text))) => {
             let errors = Errors { title: Some(text), ..Errors::default() };
-            return editor(state, admin, ctx, &form, errors, false, None, StatusCode::UNPROCESSABLE_ENTITY);
+            return editor(state, admin, ctx, Shown::failed(&form, errors, StatusCode::UNPROCESSABLE_ENTITY));
         }
         Ok(Err(e)) => return store_error(state, admin, e),
         Err(e) => {
@@ -625,7 +638,8 @@ pub async fn edit_form(
 ) -> Response {
     let Some(item) = load(&state, &id) else { return not_found(&state, &admin) };
     let notice = notice_text(&admin, raw.as_deref());
-    editor(&state, &admin, &edit_context(&item), &form_of(&item), Errors::default(), false, notice, StatusCode::OK)
+    let form = form_of(&item);
+    editor(&state, &admin, &edit_context(&item), Shown { notice, ..Shown::plain(&form) })
 }
 
 pub async fn update(
@@ -656,19 +670,24 @@ fn translate_context(source: &Item, lang: &Language) -> EditorContext {
     }
 }
 
-fn translation_target(state: &AppState, admin: &Admin, id: &str, lang: &str) -> Result<(Item, Language), Response> {
-    let Some(source) = load(state, id) else { return Err(not_found(state, admin)) };
+fn translation_target(
+    state: &AppState,
+    admin: &Admin,
+    id: &str,
+    lang: &str,
+) -> Result<(Item, Language), Box<Response>> {
+    let Some(source) = load(state, id) else { return Err(Box::new(not_found(state, admin))) };
     let Some(lang) = Language::parse(lang).ok().filter(|l| state.site.languages().contains(l) && *l != source.lang)
     else {
-        return Err(not_found(state, admin));
+        return Err(Box::new(not_found(state, admin)));
     };
     if !may_translate_into(admin, &lang) {
-        return Err(forbidden(state, admin));
+        return Err(Box::new(forbidden(state, admin)));
     }
     if let Some(existing) =
         state.store.group_items(source.group_id).unwrap_or_default().into_iter().find(|r| r.lang == lang)
     {
-        return Err(see_other(&format!("/admin/items/{}", existing.id)));
+        return Err(Box::new(see_other(&format!("/admin/items/{}", existing.id))));
     }
     Ok((source, lang))
 }
@@ -680,7 +699,7 @@ pub async fn translate_form(
 ) -> Response {
     let (source, lang) = match translation_target(&state, &admin, &id, &lang) {
         Ok(found) => found,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let form = FormView {
         slug: source.slug.to_string(),
@@ -690,7 +709,7 @@ pub async fn translate_form(
         published_at: datetime_local(source.published_at),
         ..FormView::default()
     };
-    editor(&state, &admin, &translate_context(&source, &lang), &form, Errors::default(), false, None, StatusCode::OK)
+    editor(&state, &admin, &translate_context(&source, &lang), Shown::plain(&form))
 }
 
 pub async fn translate(
@@ -702,7 +721,7 @@ pub async fn translate(
 ) -> Response {
     let (source, lang) = match translation_target(&state, &admin, &id, &lang) {
         Ok(found) => found,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if !genuine(&state, &admin, &headers, &data) {
         return rejected(&state, &admin);
@@ -768,5 +787,6 @@ mod tests {
         assert!(parse_datetime_local("yesterday").is_none());
         assert!(parse_datetime_local("2026-02-30T10:00").is_none());
         assert!(parse_datetime_local("2026-03-09").is_some());
+        assert_eq!(parse_datetime_local("2026-03-09T09:30:15").unwrap().second(), 15);
     }
 }

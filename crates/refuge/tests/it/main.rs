@@ -1,6 +1,7 @@
 //! Integration tests: the real application on port 0 with a fresh
 //! temporary data folder per test, driven over HTTP.
 
+mod admin;
 mod helpers;
 mod public_site;
 mod robustness;
