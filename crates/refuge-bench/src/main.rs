@@ -31,9 +31,17 @@ fn main() -> Result<()> {
         Some("search") => {
             let dir = PathBuf::from(args.get(1).context("search DATA_DIR [QUERIES]")?);
             let n = args.get(2).map_or(Ok(1000), |c| c.parse()).context("QUERIES must be a number")?;
-            search(&dir, n)
+            build(&dir)?;
+            time_queries(&dir, n)
         }
-        _ => bail!("usage: refuge-bench gen DATA_DIR [COUNT] | refuge-bench search DATA_DIR [QUERIES]"),
+        Some("query") => {
+            let dir = PathBuf::from(args.get(1).context("query DATA_DIR [QUERIES]")?);
+            let n = args.get(2).map_or(Ok(1000), |c| c.parse()).context("QUERIES must be a number")?;
+            time_queries(&dir, n)
+        }
+        _ => bail!(
+            "usage: refuge-bench gen DATA_DIR [COUNT] | refuge-bench search DATA_DIR [QUERIES] | refuge-bench query DATA_DIR [QUERIES]"
+        ),
     }
 }
 
@@ -95,7 +103,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
-fn search(dir: &Path, n: usize) -> Result<()> {
+/// Builds the index from the database (timed) and reports its size.
+fn build(dir: &Path) -> Result<()> {
     let store = SqliteStore::open(&dir.join("refuge.db"))?;
     let languages = vec![Language::parse("en")?, Language::parse("ja")?];
     let index_dir = dir.join("search");
@@ -111,7 +120,13 @@ fn search(dir: &Path, n: usize) -> Result<()> {
     let build = started.elapsed().as_secs_f64();
     println!("index build: {docs} documents in {build:.1} s ({:.0} documents/s)", docs as f64 / build);
     println!("index size: {:.0} MB", dir_size(&index_dir) as f64 / 1e6);
+    Ok(())
+}
 
+/// Times queries against the index already built in `dir`.
+fn time_queries(dir: &Path, n: usize) -> Result<()> {
+    let store = SqliteStore::open(&dir.join("refuge.db"))?;
+    let (index, _) = SearchIndex::open(&dir.join("search"))?;
     let queries = corpus::queries(&corpus::Vocab::new(), SEED, n);
     let mut paths = String::new();
     for (q, lang) in &queries {
@@ -124,8 +139,9 @@ fn search(dir: &Path, n: usize) -> Result<()> {
     }
     std::fs::write(dir.join("queries.txt"), paths)?;
 
-    // Warm the caches once, then time.
-    let run = |q: &str, lang: &str| {
+    // Warm the caches once, then time, with the snippet part apart.
+    let mut snippet_ms = Vec::with_capacity(queries.len());
+    let mut run = |q: &str, lang: &str| {
         let request = SearchRequest {
             query: q.to_owned(),
             lang: (lang != "all").then(|| lang.to_owned()),
@@ -133,7 +149,9 @@ fn search(dir: &Path, n: usize) -> Result<()> {
             ..SearchRequest::default()
         };
         let mut results = index.search(&request)?;
+        let t = Instant::now();
         refuge_search::fill_snippets(&mut results, q, &store)?;
+        snippet_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         Ok::<usize, anyhow::Error>(results.total)
     };
     for (q, lang) in queries.iter().take(100) {
@@ -146,6 +164,8 @@ fn search(dir: &Path, n: usize) -> Result<()> {
         matched.push(run(q, lang)?);
         times.push(t.elapsed().as_secs_f64() * 1000.0);
     }
+    let mut snippets: Vec<f64> = snippet_ms.split_off(100.min(snippet_ms.len()));
+    snippets.sort_by(f64::total_cmp);
     matched.sort_unstable();
     times.sort_by(f64::total_cmp);
     println!(
@@ -156,6 +176,11 @@ fn search(dir: &Path, n: usize) -> Result<()> {
         times.last().copied().unwrap_or(0.0),
         matched.iter().sum::<usize>() as f64 / queries.len() as f64,
         matched[matched.len() / 2]
+    );
+    println!(
+        "  of which snippets (text from the database, highlighted): p50 {:.2} ms, p99 {:.2} ms",
+        percentile(&snippets, 0.5),
+        percentile(&snippets, 0.99)
     );
     Ok(())
 }

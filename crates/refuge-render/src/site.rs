@@ -89,6 +89,9 @@ impl Message {
 /// The public site.
 pub struct Site {
     pub(crate) store: Arc<dyn ContentStore>,
+    /// Per-language settings and menu, read once until something
+    /// site-wide changes (see [`Site::forget_site_data`]).
+    site_data: std::sync::RwLock<std::collections::HashMap<Language, Arc<SiteData>>>,
     pub(crate) config: SiteConfig,
     pub(crate) env: Environment<'static>,
     pub(crate) locales: Locales,
@@ -120,6 +123,14 @@ struct NavLink {
     label: String,
     path: String,
     current: bool,
+}
+
+/// Settings and navigation of one language, as the chrome needs them.
+struct SiteData {
+    site_name: String,
+    tagline: Option<String>,
+    org_address: Option<String>,
+    menu: Vec<MenuEntry>,
 }
 
 /// What every page template receives.
@@ -192,7 +203,17 @@ impl Site {
         admin_css.extend_from_slice(b"\n");
         admin_css.extend_from_slice(ADMIN_CSS.as_bytes());
         let admin_css_path = format!("/static/admin.{:08x}.css", fingerprint(&admin_css));
-        Ok(Self { store, config, env, locales, css, css_path, admin_css, admin_css_path })
+        Ok(Self {
+            store,
+            site_data: std::sync::RwLock::default(),
+            config,
+            env,
+            locales,
+            css,
+            css_path,
+            admin_css,
+            admin_css_path,
+        })
     }
 
     pub fn config(&self) -> &SiteConfig {
@@ -300,9 +321,29 @@ impl Site {
     /// The chrome of a page at `path` in `lang`. `translations` are the
     /// paths of the same page in other languages (`None`: the equivalent
     /// page exists in every language at the same path shape).
+    /// Forgets cached settings and menus, after they changed.
+    pub fn forget_site_data(&self) {
+        self.site_data.write().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    fn site_data(&self, lang: &Language) -> Result<Arc<SiteData>, RenderError> {
+        if let Some(data) = self.site_data.read().unwrap_or_else(|p| p.into_inner()).get(lang) {
+            return Ok(data.clone());
+        }
+        let data = Arc::new(SiteData {
+            site_name: self.store.setting("site_name", lang)?.unwrap_or_else(|| "Refuge".into()),
+            tagline: self.store.setting("tagline", lang)?,
+            org_address: self.store.setting("org_address", lang)?,
+            menu: self.store.menu(lang)?,
+        });
+        self.site_data.write().unwrap_or_else(|p| p.into_inner()).insert(lang.clone(), data.clone());
+        Ok(data)
+    }
+
     pub(crate) fn chrome(&self, lang: &Language, path: &str, title: Option<String>) -> Result<Chrome, RenderError> {
         let t = self.strings(lang);
-        let menu = self.store.menu(lang)?;
+        let data = self.site_data(lang)?;
+        let menu = data.menu.clone();
         let menu = if menu.is_empty() {
             vec![
                 MenuEntry { label: t.get("news_title").into(), path: format!("/{lang}/news/") },
@@ -314,9 +355,9 @@ impl Site {
         let nav = menu.into_iter().map(|m| NavLink { current: m.path == path, label: m.label, path: m.path }).collect();
         Ok(Chrome {
             lang: lang.clone(),
-            site_name: self.store.setting("site_name", lang)?.unwrap_or_else(|| "Refuge".into()),
-            tagline: self.store.setting("tagline", lang)?,
-            org_address: self.store.setting("org_address", lang)?,
+            site_name: data.site_name.clone(),
+            tagline: data.tagline.clone(),
+            org_address: data.org_address.clone(),
             nav,
             switch: Vec::new(),
             alternates: Vec::new(),

@@ -71,6 +71,16 @@ pub(crate) fn normalise(text: &str) -> Vec<(char, usize, usize)> {
     let mut buf = [0u8; 4];
     for (start, original) in text.char_indices() {
         let end = start + original.len_utf8();
+        // Fast paths: ASCII, and ideographs and full-width kana, are
+        // already in NFKC form.
+        if original.is_ascii() {
+            out.push((original.to_ascii_lowercase(), start, end));
+            continue;
+        }
+        if matches!(u32::from(original), 0x4E00..=0x9FFF | 0x3041..=0x3096 | 0x30A1..=0x30FA | 0x30FC) {
+            out.push((fold_kana(original), start, end));
+            continue;
+        }
         let single: &str = original.encode_utf8(&mut buf);
         for c in single.nfkc() {
             // Half-width voiced marks come as separate characters: compose
@@ -97,8 +107,18 @@ pub(crate) fn normalise(text: &str) -> Vec<(char, usize, usize)> {
 
 /// Splits text into word and bigram tokens (see the module docs).
 pub fn tokens(text: &str) -> Vec<Token> {
-    let chars = normalise(text);
     let mut tokens = Vec::new();
+    for_each_token(text, |position, token, offset_from, offset_to| {
+        tokens.push(Token { offset_from, offset_to, position, text: token.to_owned(), position_length: 1 });
+    });
+    tokens
+}
+
+/// Calls `f(position, text, from, to)` for each token, reusing one buffer
+/// (no allocation per token), for scanning text quickly.
+pub fn for_each_token(text: &str, mut f: impl FnMut(usize, &str, usize, usize)) {
+    let chars = normalise(text);
+    let mut buffer = String::with_capacity(64);
     let mut position = 0;
     let mut i = 0;
     while i < chars.len() {
@@ -110,41 +130,29 @@ pub fn tokens(text: &str) -> Vec<Token> {
         match kind {
             Class::Other => {}
             Class::Word => {
-                tokens.push(Token {
-                    offset_from: chars[i].1,
-                    offset_to: chars[j - 1].2,
-                    position,
-                    text: chars[i..j].iter().map(|c| c.0).collect(),
-                    position_length: 1,
-                });
+                buffer.clear();
+                buffer.extend(chars[i..j].iter().map(|c| c.0));
+                f(position, &buffer, chars[i].1, chars[j - 1].2);
                 position += 1;
             }
             Class::Cjk if j - i == 1 => {
-                tokens.push(Token {
-                    offset_from: chars[i].1,
-                    offset_to: chars[i].2,
-                    position,
-                    text: chars[i].0.to_string(),
-                    position_length: 1,
-                });
+                buffer.clear();
+                buffer.push(chars[i].0);
+                f(position, &buffer, chars[i].1, chars[i].2);
                 position += 1;
             }
             Class::Cjk => {
                 for k in i..j - 1 {
-                    tokens.push(Token {
-                        offset_from: chars[k].1,
-                        offset_to: chars[k + 1].2,
-                        position,
-                        text: [chars[k].0, chars[k + 1].0].iter().collect(),
-                        position_length: 1,
-                    });
+                    buffer.clear();
+                    buffer.push(chars[k].0);
+                    buffer.push(chars[k + 1].0);
+                    f(position, &buffer, chars[k].1, chars[k + 1].2);
                     position += 1;
                 }
             }
         }
         i = j;
     }
-    tokens
 }
 
 /// The tokenizer behind [`analyzer`].

@@ -418,6 +418,29 @@ fn regex_escape(text: &str) -> String {
         .collect()
 }
 
+/// A multiply-shift hasher for the facet counter's small integer keys:
+/// the default SipHash showed up in profiles.
+#[derive(Default)]
+struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+type Counts = HashMap<(u64, u64, u64), u64, std::hash::BuildHasherDefault<FastHasher>>;
+
 /// Counts matches per (language, kind, year).
 struct ComboCounter;
 
@@ -425,11 +448,11 @@ struct ComboSegment {
     lang: Column<u64>,
     kind: Column<u64>,
     year: Column<u64>,
-    counts: HashMap<(u64, u64, u64), u64>,
+    counts: Counts,
 }
 
 impl Collector for ComboCounter {
-    type Fruit = HashMap<(u64, u64, u64), u64>;
+    type Fruit = Counts;
     type Child = ComboSegment;
 
     fn for_segment(&self, _: u32, segment: &SegmentReader) -> tantivy::Result<ComboSegment> {
@@ -438,7 +461,7 @@ impl Collector for ComboCounter {
             lang: fast.u64("lang")?,
             kind: fast.u64("kind")?,
             year: fast.u64("year")?,
-            counts: HashMap::new(),
+            counts: Counts::default(),
         })
     }
 
@@ -447,7 +470,7 @@ impl Collector for ComboCounter {
     }
 
     fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
-        let mut all = HashMap::new();
+        let mut all = Counts::default();
         for fruit in fruits {
             for (k, v) in fruit {
                 *all.entry(k).or_insert(0) += v;
@@ -458,7 +481,7 @@ impl Collector for ComboCounter {
 }
 
 impl SegmentCollector for ComboSegment {
-    type Fruit = HashMap<(u64, u64, u64), u64>;
+    type Fruit = Counts;
 
     fn collect(&mut self, doc: DocId, _: Score) {
         let key =

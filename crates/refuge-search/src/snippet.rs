@@ -10,21 +10,46 @@ use crate::analysis::analyzer;
 /// the clause, at consecutive positions), merged. A partial match of a
 /// phrase (強制 of 強制送還 in 強制労働) is not marked.
 fn hit_ranges(text: &str, clauses: &[Vec<String>]) -> Vec<(usize, usize)> {
-    let mut analyzer = analyzer();
-    let mut stream = analyzer.token_stream(text);
-    let mut tokens = Vec::new();
-    while stream.advance() {
-        let t = stream.token();
-        tokens.push((t.position, t.text.clone(), t.offset_from, t.offset_to));
-    }
+    // Tokenise without stemming, and stem only the words that could
+    // match: stems keep the first letters of their word, so a word whose
+    // start differs from every query stem cannot match one.
+    let prefixes: Vec<&str> = clauses.iter().flatten().filter(|t| t.is_ascii()).map(|t| &t[..t.len().min(3)]).collect();
+    let mut stemmer = analyzer();
+    // Only tokens that equal a query token (after stemming) are kept.
+    // Queries have a handful of tokens: a linear scan beats hashing.
+    let mut wanted: Vec<&str> = clauses.iter().flatten().map(String::as_str).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let single: Vec<char> = wanted
+        .iter()
+        .filter(|w| !w.is_ascii())
+        .filter_map(|w| {
+            let mut c = w.chars();
+            c.next().filter(|_| c.next().is_none())
+        })
+        .collect();
+    let mut tokens: Vec<(usize, String, usize, usize)> = Vec::new();
+    crate::analysis::for_each_token(text, |position, token, from, to| {
+        let matched = if token.is_ascii() && prefixes.iter().any(|p| token.starts_with(p)) {
+            let mut stream = stemmer.token_stream(token);
+            stream.advance().then(|| stream.token().text.clone()).filter(|s| wanted.contains(&s.as_str()))
+        } else if wanted.contains(&token) {
+            Some(token.to_owned())
+        } else {
+            // One-character CJK clauses match inside a bigram.
+            single.iter().find(|c| token.contains(**c)).map(char::to_string)
+        };
+        if let Some(text) = matched {
+            tokens.push((position, text, from, to));
+        }
+    });
     let mut found: Vec<(usize, usize)> = Vec::new();
     for clause in clauses.iter().filter(|c| !c.is_empty()) {
         for start in 0..tokens.len() {
             let whole = clause.iter().enumerate().all(|(j, want)| {
                 tokens.get(start + j).is_some_and(|t| {
                     let in_sequence = j == 0 || t.0 == tokens[start].0 + j;
-                    let single_cjk = clause.len() == 1 && want.chars().count() == 1 && t.1.contains(want.as_str());
-                    in_sequence && (t.1 == *want || single_cjk)
+                    in_sequence && t.1 == *want
                 })
             });
             if whole {
@@ -104,7 +129,26 @@ pub fn snippet(text: &str, clauses: &[Vec<String>], width: usize) -> Vec<Segment
     if text.is_empty() {
         return Vec::new();
     }
-    let ranges = hit_ranges(text, clauses);
+    // Look for the first match in growing pieces: most matches come early,
+    // and analysing a whole long text for each hit would be wasted work.
+    let mut scanned = 0;
+    let mut ranges = Vec::new();
+    while scanned < text.len() && ranges.is_empty() {
+        let end = ceil_boundary(text, (scanned.max(1) * 4).max(768).min(text.len()));
+        // Re-scan a little before `scanned` so a match across the cut is found.
+        let from = floor_boundary(text, scanned.saturating_sub(64));
+        ranges = hit_ranges(&text[from..end], clauses).into_iter().map(|(a, b)| (a + from, b + from)).collect();
+        scanned = end;
+    }
+    if let Some(&(first, _)) = ranges.first() {
+        // Every match within the window after the first.
+        let window_end = ceil_boundary(text, (first + width * 4).min(text.len()));
+        let from = floor_boundary(text, first);
+        ranges = hit_ranges(&text[from..window_end], clauses).into_iter().map(|(a, b)| (a + from, b + from)).collect();
+        if ranges.is_empty() {
+            ranges.push((first, first));
+        }
+    }
     let char_len = |s: &str| s.chars().count();
     // Start a little before the first hit, at a word boundary if near.
     let start = match ranges.first() {

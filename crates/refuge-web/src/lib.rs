@@ -114,6 +114,9 @@ impl AppState {
 
     /// Drops cached pages that show something that changed.
     pub fn invalidate(&self, deps: &[Dep]) {
+        if deps.contains(&Dep::Site) {
+            self.site.forget_site_data();
+        }
         let n = self.cache.invalidate(deps);
         tracing::debug!(pages = n, "cache invalidated");
     }
