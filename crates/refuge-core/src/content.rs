@@ -252,6 +252,41 @@ pub struct AdminFilter {
     pub limit: u32,
 }
 
+/// An uploaded file in the media library (already cleaned of metadata).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Media {
+    pub id: i64,
+    /// `image` or `pdf`.
+    pub kind: String,
+    /// A safe display and download name.
+    pub name: String,
+    /// The random base name of its files.
+    pub stored: String,
+    /// `jpg`, `png` or `pdf`.
+    pub extension: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub bytes: u64,
+    /// Widths of the smaller variants (images).
+    pub variants: Vec<u32>,
+    /// What metadata was found and removed.
+    pub report: String,
+    /// Alternative text by language code.
+    pub alt: Vec<(String, String)>,
+}
+
+impl Media {
+    /// The public path of the file (the full size for images).
+    pub fn path(&self) -> String {
+        format!("/media/{}.{}", self.stored, self.extension)
+    }
+
+    /// The public path of a variant of `width`.
+    pub fn variant_path(&self, width: u32) -> String {
+        format!("/media/{}-{width}.{}", self.stored, self.extension)
+    }
+}
+
 /// One line of the audit log.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct AuditEntry {

@@ -17,10 +17,10 @@ pub mod store;
 pub mod user;
 
 pub use content::{
-    AdminFilter, AdminRow, AuditEntry, Category, FaqEntry, Item, ItemDraft, ItemRef, Kind, MenuEntry, NewsFilter,
-    Revision, Status,
+    AdminFilter, AdminRow, AuditEntry, Category, FaqEntry, Item, ItemDraft, ItemRef, Kind, Media, MenuEntry,
+    NewsFilter, Revision, Status,
 };
 pub use lang::Language;
 pub use slug::Slug;
-pub use store::{AuditLog, ContentStore, Store, StoreError, UserStore};
+pub use store::{AuditLog, ContentStore, MediaStore, Store, StoreError, UserStore};
 pub use user::{Email, Role, Session, User};

@@ -5,8 +5,8 @@
 use time::OffsetDateTime;
 
 use crate::{
-    AdminFilter, AdminRow, AuditEntry, Category, Email, FaqEntry, Item, ItemDraft, ItemRef, Kind, Language, MenuEntry,
-    NewsFilter, Revision, Role, Session, Slug, User,
+    AdminFilter, AdminRow, AuditEntry, Category, Email, FaqEntry, Item, ItemDraft, ItemRef, Kind, Language, Media,
+    MenuEntry, NewsFilter, Revision, Role, Session, Slug, User,
 };
 
 /// Why a storage operation failed.
@@ -117,10 +117,23 @@ pub trait AuditLog: Send + Sync {
     fn audit_entries(&self, offset: u32, limit: u32) -> StoreResult<(Vec<AuditEntry>, u32)>;
 }
 
-/// Everything Refuge stores.
-pub trait Store: ContentStore + UserStore + AuditLog {}
+/// The media library's records (the files live in the data folder).
+pub trait MediaStore: Send + Sync {
+    /// Records a new upload (its `id` and `alt` are ignored); returns its id.
+    fn add_media(&self, media: &Media) -> StoreResult<i64>;
+    /// Newest first, and the total count.
+    fn media_list(&self, offset: u32, limit: u32) -> StoreResult<(Vec<Media>, u32)>;
+    fn media(&self, id: i64) -> StoreResult<Option<Media>>;
+    fn media_by_stored(&self, stored: &str) -> StoreResult<Option<Media>>;
+    /// Sets (or, with empty text, removes) the alternative text in a language.
+    fn set_media_alt(&self, id: i64, lang: &Language, alt: &str) -> StoreResult<()>;
+    fn delete_media(&self, id: i64) -> StoreResult<()>;
+}
 
-impl<T: ContentStore + UserStore + AuditLog> Store for T {}
+/// Everything Refuge stores.
+pub trait Store: ContentStore + UserStore + AuditLog + MediaStore {}
+
+impl<T: ContentStore + UserStore + AuditLog + MediaStore> Store for T {}
 
 /// Back-office accounts and their sessions.
 pub trait UserStore: Send + Sync {

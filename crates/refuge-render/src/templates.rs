@@ -33,6 +33,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("admin/users.html", include_str!("../../../templates/admin/users.html")),
     ("admin/account.html", include_str!("../../../templates/admin/account.html")),
     ("admin/audit.html", include_str!("../../../templates/admin/audit.html")),
+    ("admin/media.html", include_str!("../../../templates/admin/media.html")),
 ];
 
 /// Escapes the five characters that matter in HTML text and quoted

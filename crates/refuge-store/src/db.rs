@@ -9,8 +9,11 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 /// Migrations in order; the schema version is their count.
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/001_content.sql"), include_str!("migrations/002_backoffice.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_content.sql"),
+    include_str!("migrations/002_backoffice.sql"),
+    include_str!("migrations/003_media.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

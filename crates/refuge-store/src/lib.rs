@@ -7,6 +7,7 @@
 
 mod content;
 mod db;
+mod media;
 mod users;
 
 pub use db::{OpenError, SCHEMA_VERSION, SqliteStore};

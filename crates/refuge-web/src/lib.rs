@@ -22,7 +22,6 @@ use axum::routing::get;
 use refuge_core::{Item, Store};
 use refuge_render::{Dep, PageCache, Site, deps_of_item};
 use refuge_search::SearchIndex;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use error::WebError;
@@ -42,6 +41,8 @@ pub struct WebConfig {
     pub request_timeout: Duration,
     /// Searches per minute one client may make (0: no limit).
     pub search_per_minute: u32,
+    /// Where the media library's files are.
+    pub media_dir: std::path::PathBuf,
 }
 
 impl Default for WebConfig {
@@ -53,6 +54,7 @@ impl Default for WebConfig {
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             search_per_minute: 60,
+            media_dir: std::path::PathBuf::from("media"),
         }
     }
 }
@@ -127,6 +129,7 @@ pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let mut router = Router::new()
         .merge(admin::router())
+        .merge(admin::media_router())
         .route("/", get(public::root))
         .route("/healthz", get(public::healthz))
         .route("/{lang}/search/", get(search::page))
@@ -137,8 +140,10 @@ pub fn router(state: AppState) -> Router {
     if config.log_requests {
         router = router.layer(axum::middleware::from_fn_with_state(config.clone(), headers::log_request));
     }
+    // Request bodies are limited where they are read (1 MB by default;
+    // the media upload route allows more).
     router
-        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(http::StatusCode::REQUEST_TIMEOUT, config.request_timeout))
 }
 

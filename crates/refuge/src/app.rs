@@ -147,6 +147,7 @@ impl App {
             log_requests: config.log_requests,
             log_client_ip: config.log_client_ip,
             search_per_minute: config.search_per_minute,
+            media_dir: config.data_dir.join("media"),
             ..WebConfig::default()
         };
         let state = AppState::new(Arc::new(site), cache, search, store.clone(), web);

@@ -9,6 +9,7 @@ pub(crate) mod auth;
 mod dashboard;
 mod history;
 mod items;
+mod media;
 mod people;
 pub mod scheduler;
 pub mod session;
@@ -54,7 +55,20 @@ pub fn router() -> Router<AppState> {
         .route("/admin/account/totp/off", post(people::totp_off))
         .route("/admin/account/sessions/end", post(people::end_sessions))
         .route("/admin/audit", get(people::audit_log))
+        .route(
+            "/admin/media",
+            get(media::list)
+                .post(media::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(refuge_media::MAX_UPLOAD + 1024 * 1024)),
+        )
+        .route("/admin/media/{id}", post(media::update))
+        .route("/admin/media/{id}/delete", post(media::delete))
         .layer(axum::middleware::map_response(private))
+}
+
+/// Public files of the media library.
+pub fn media_router() -> Router<AppState> {
+    Router::new().route("/media/{file}", get(media::serve))
 }
 
 /// Back-office responses are never cached or indexed.

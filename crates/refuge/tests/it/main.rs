@@ -3,6 +3,7 @@
 
 mod admin;
 mod helpers;
+mod media;
 mod public_site;
 mod robustness;
 mod search;

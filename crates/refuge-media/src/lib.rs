@@ -1,0 +1,72 @@
+//! Uploads for Refuge, made safe to publish.
+//!
+//! Owns: recognising a file by its content (never its name), and turning
+//! an upload into files that carry no metadata. Images are decoded, turned
+//! upright by their EXIF orientation, and encoded afresh — so no EXIF, XMP,
+//! IPTC, GPS position, camera serial number or comment survives, whatever
+//! segment or chunk it hid in — at a bounded full size plus resized
+//! variants. The original upload is never kept. PDFs keep their bytes, but
+//! their document information (author, creator, producer, title…) and XMP
+//! packet are blanked in place, and what was found is reported.
+//!
+//! Knows nothing of storage or HTTP.
+
+mod image_files;
+mod pdf;
+
+pub use image_files::{ImageOutput, process_image};
+pub use pdf::{PdfOutput, scrub_pdf};
+
+/// The largest upload accepted, in bytes.
+pub const MAX_UPLOAD: usize = 25 * 1024 * 1024;
+
+/// What a file really is, by its first bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileType {
+    Jpeg,
+    Png,
+    Webp,
+    Pdf,
+}
+
+impl FileType {
+    /// Recognises a file by its content.
+    pub fn sniff(bytes: &[u8]) -> Option<Self> {
+        match bytes {
+            [0xFF, 0xD8, 0xFF, ..] => Some(Self::Jpeg),
+            [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Some(Self::Png),
+            [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some(Self::Webp),
+            _ if bytes.starts_with(b"%PDF-") => Some(Self::Pdf),
+            _ => None,
+        }
+    }
+}
+
+/// Why an upload was refused; each message says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("this file is not a JPEG, PNG or WebP image or a PDF document (judged by its content, not its name)")]
+    UnknownType,
+    #[error("the file is larger than {} MB", MAX_UPLOAD / 1024 / 1024)]
+    TooLarge,
+    #[error("the image could not be read ({0}); export it again as JPEG or PNG and upload that")]
+    BadImage(String),
+    #[error("the image is too large ({0}); make it smaller than 12,000 pixels on each side")]
+    TooManyPixels(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_by_content() {
+        assert_eq!(FileType::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(FileType::Jpeg));
+        assert_eq!(FileType::sniff(b"\x89PNG\r\n\x1a\n...."), Some(FileType::Png));
+        assert_eq!(FileType::sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(FileType::Webp));
+        assert_eq!(FileType::sniff(b"%PDF-1.7\n"), Some(FileType::Pdf));
+        assert_eq!(FileType::sniff(b"<html><script>"), None);
+        assert_eq!(FileType::sniff(b"GIF89a"), None);
+        assert_eq!(FileType::sniff(b""), None);
+    }
+}

@@ -1,0 +1,367 @@
+//! The media library: uploads made safe, with alternative text in every
+//! language, and the public files under `/media/`.
+
+use std::path::PathBuf;
+
+use axum::body::Body;
+use axum::extract::{Multipart, Path, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use refuge_core::{Language, Media};
+use refuge_media::{FileType, MAX_UPLOAD, MediaError};
+use serde::Serialize;
+
+use super::session::random_hex;
+use super::{Admin, Page, audit, forbidden, genuine, not_found, rejected};
+use crate::AppState;
+use crate::form::FormData;
+
+#[derive(Serialize)]
+struct AltView {
+    lang: String,
+    lang_name: String,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct MediaView {
+    id: i64,
+    kind: String,
+    name: String,
+    path: String,
+    thumb: Option<String>,
+    size: String,
+    dimensions: Option<String>,
+    report: String,
+    alt: Vec<AltView>,
+    markdown: String,
+}
+
+fn view(state: &AppState, m: &Media) -> MediaView {
+    let alt_in =
+        |l: &Language| m.alt.iter().find(|(code, _)| code == l.as_str()).map(|(_, a)| a.clone()).unwrap_or_default();
+    let default_alt = alt_in(state.site.default_language());
+    let markdown = if m.kind == "image" {
+        let path =
+            m.variants.iter().copied().filter(|w| *w <= 960).max().map_or_else(|| m.path(), |w| m.variant_path(w));
+        format!("![{default_alt}]({path})")
+    } else {
+        format!("[{default_alt}]({})", m.path())
+    };
+    MediaView {
+        id: m.id,
+        kind: m.kind.clone(),
+        name: m.name.clone(),
+        path: m.path(),
+        thumb: (m.kind == "image").then(|| m.variants.first().map_or_else(|| m.path(), |w| m.variant_path(*w))),
+        size: format!("{:.1} MB", m.bytes as f64 / 1_048_576.0),
+        dimensions: m.width.zip(m.height).map(|(w, h)| format!("{w} × {h}")),
+        report: m.report.clone(),
+        alt: state
+            .site
+            .languages()
+            .iter()
+            .map(|l| AltView { lang: l.to_string(), lang_name: super::items::lang_name(state, l), text: alt_in(l) })
+            .collect(),
+        markdown,
+    }
+}
+
+fn library(
+    state: &AppState,
+    admin: &Admin,
+    notice: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let (list, _) = state.store.media_list(0, 200).unwrap_or_default();
+    let languages: Vec<AltView> = state
+        .site
+        .languages()
+        .iter()
+        .map(|l| AltView { lang: l.to_string(), lang_name: super::items::lang_name(state, l), text: String::new() })
+        .collect();
+    let values = minijinja::context! {
+        media => minijinja::value::Serde(list.iter().map(|m| view(state, m)).collect::<Vec<_>>()),
+        languages => minijinja::value::Serde(languages),
+        can_edit => admin.can_edit(),
+        max_mb => MAX_UPLOAD / 1024 / 1024,
+    };
+    Page::new(admin, "admin/media.html", "media", admin.t.get("admin_media").into())
+        .notice(notice)
+        .error(error)
+        .status(status)
+        .render(state, &admin.lang, values)
+}
+
+pub async fn list(State(state): State<AppState>, admin: Admin) -> Response {
+    library(&state, &admin, None, None, StatusCode::OK)
+}
+
+/// A download name without anything a browser or file system could
+/// misread: ASCII letters, digits, dots, hyphens and underscores.
+fn safe_name(uploaded: &str, extension: &str) -> String {
+    let base = uploaded.rsplit(['/', '\\']).next().unwrap_or_default();
+    let stem = base.rsplit_once('.').map_or(base, |(s, _)| s);
+    let mut clean: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .take(60)
+        .collect();
+    clean = clean.trim_matches(['-', '.']).to_owned();
+    if clean.is_empty() {
+        clean = "file".into();
+    }
+    format!("{clean}.{extension}")
+}
+
+/// Reads the upload form; errors are messages for the uploader.
+async fn read_upload(multipart: &mut Multipart) -> Result<(FormData, String, Vec<u8>), String> {
+    let mut fields = Vec::new();
+    let (mut file_name, mut bytes) = (String::new(), Vec::new());
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return Err(format!("the upload could not be read: {e}")),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            file_name = field.file_name().unwrap_or_default().to_owned();
+            bytes = field.bytes().await.map_err(|_| MediaError::TooLarge.to_string())?.to_vec();
+        } else {
+            let text = field.text().await.map_err(|e| e.to_string())?;
+            fields.push((name, text));
+        }
+    }
+    Ok((FormData(fields), file_name, bytes))
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    admin: Admin,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Response {
+    if !admin.can_edit() {
+        return forbidden(&state, &admin);
+    }
+    let (form, file_name, bytes) = match read_upload(&mut multipart).await {
+        Ok(read) => read,
+        Err(e) => return library(&state, &admin, None, Some(e), StatusCode::UNPROCESSABLE_ENTITY),
+    };
+    if !genuine(&state, &admin, &headers, &form) {
+        return rejected(&state, &admin);
+    }
+    let missing: Vec<String> = state
+        .site
+        .languages()
+        .iter()
+        .filter(|l| form.get(&format!("alt_{l}")).trim().is_empty())
+        .map(|l| super::items::lang_name(&state, l))
+        .collect();
+    if !missing.is_empty() {
+        let text = admin.t.get("admin_alt_required").replace("{languages}", &missing.join(", "));
+        return library(&state, &admin, None, Some(text), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    if bytes.len() > MAX_UPLOAD {
+        return library(&state, &admin, None, Some(MediaError::TooLarge.to_string()), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    let dir = state.config.media_dir.clone();
+    let processed = tokio::task::spawn_blocking(move || store_files(&dir, &file_name, &bytes)).await;
+    let media = match processed {
+        Ok(Ok(media)) => media,
+        Ok(Err(e)) => return library(&state, &admin, None, Some(e), StatusCode::UNPROCESSABLE_ENTITY),
+        Err(e) => return library(&state, &admin, None, Some(e.to_string()), StatusCode::INTERNAL_SERVER_ERROR),
+    };
+    let id = match state.store.add_media(&media) {
+        Ok(id) => id,
+        Err(e) => {
+            remove_files(&state.config.media_dir, &media);
+            return library(&state, &admin, None, Some(e.to_string()), StatusCode::INTERNAL_SERVER_ERROR);
+        }
+    };
+    for lang in state.site.languages() {
+        let _ = state.store.set_media_alt(id, lang, form.get(&format!("alt_{lang}")));
+    }
+    audit(&state, admin.email(), "upload", &media.name, &media.report);
+    let mut notice = admin.t.get("admin_uploaded").to_owned();
+    if !media.report.is_empty() {
+        notice = format!("{notice} {}", media.report);
+    }
+    library(&state, &admin, Some(notice), None, StatusCode::OK)
+}
+
+fn file_path(dir: &std::path::Path, stored: &str, width: Option<u32>, extension: &str) -> PathBuf {
+    match width {
+        Some(w) => dir.join(format!("{stored}-{w}.{extension}")),
+        None => dir.join(format!("{stored}.{extension}")),
+    }
+}
+
+/// Cleans the upload and writes its files; nothing of the original is kept.
+fn store_files(dir: &std::path::Path, file_name: &str, bytes: &[u8]) -> Result<Media, String> {
+    let kind = FileType::sniff(bytes).ok_or_else(|| MediaError::UnknownType.to_string())?;
+    let stored = random_hex(16);
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let write = |path: PathBuf, data: &[u8]| -> Result<(), String> {
+        let tmp = path.with_extension("part");
+        std::fs::write(&tmp, data)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| format!("could not save the file: {e}"))
+    };
+    match kind {
+        FileType::Pdf => {
+            let out = refuge_media::scrub_pdf(bytes);
+            write(file_path(dir, &stored, None, "pdf"), &out.bytes)?;
+            Ok(Media {
+                id: 0,
+                kind: "pdf".into(),
+                name: safe_name(file_name, "pdf"),
+                stored,
+                extension: "pdf".into(),
+                width: None,
+                height: None,
+                bytes: out.bytes.len() as u64,
+                variants: Vec::new(),
+                report: out.report.join("; "),
+                alt: Vec::new(),
+            })
+        }
+        FileType::Jpeg | FileType::Png | FileType::Webp => {
+            let out = refuge_media::process_image(bytes).map_err(|e| e.to_string())?;
+            let mut variants = Vec::new();
+            for (i, (width, data)) in out.files.iter().enumerate() {
+                let path = if i == 0 {
+                    file_path(dir, &stored, None, out.extension)
+                } else {
+                    file_path(dir, &stored, Some(*width), out.extension)
+                };
+                write(path, data)?;
+                if i > 0 {
+                    variants.push(*width);
+                }
+            }
+            Ok(Media {
+                id: 0,
+                kind: "image".into(),
+                name: safe_name(file_name, out.extension),
+                stored,
+                extension: out.extension.into(),
+                width: Some(out.width),
+                height: Some(out.height),
+                bytes: out.files.first().map_or(0, |f| f.1.len() as u64),
+                variants,
+                report: "metadata removed (EXIF, XMP, IPTC, GPS, comments)".into(),
+                alt: Vec::new(),
+            })
+        }
+    }
+}
+
+fn remove_files(dir: &std::path::Path, m: &Media) {
+    let _ = std::fs::remove_file(file_path(dir, &m.stored, None, &m.extension));
+    for w in &m.variants {
+        let _ = std::fs::remove_file(file_path(dir, &m.stored, Some(*w), &m.extension));
+    }
+}
+
+fn load(state: &AppState, id: &str) -> Option<Media> {
+    id.parse::<i64>().ok().and_then(|id| state.store.media(id).ok().flatten())
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    let Some(media) = load(&state, &id) else { return not_found(&state, &admin) };
+    if !genuine(&state, &admin, &headers, &form) {
+        return rejected(&state, &admin);
+    }
+    // Anyone who works on content may improve alternative text; an empty
+    // one is refused, as at upload.
+    for lang in state.site.languages() {
+        let text = form.get(&format!("alt_{lang}"));
+        if text.trim().is_empty() {
+            let msg = admin.t.get("admin_alt_required").replace("{languages}", &super::items::lang_name(&state, lang));
+            return library(&state, &admin, None, Some(msg), StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        if let Err(e) = state.store.set_media_alt(media.id, lang, text) {
+            return library(&state, &admin, None, Some(e.to_string()), StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    }
+    library(&state, &admin, Some(admin.t.get("admin_saved").into()), None, StatusCode::OK)
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    if !admin.can_edit() {
+        return forbidden(&state, &admin);
+    }
+    let Some(media) = load(&state, &id) else { return not_found(&state, &admin) };
+    if !genuine(&state, &admin, &headers, &form) {
+        return rejected(&state, &admin);
+    }
+    if let Err(e) = state.store.delete_media(media.id) {
+        return library(&state, &admin, None, Some(e.to_string()), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    remove_files(&state.config.media_dir, &media);
+    audit(&state, admin.email(), "delete upload", &media.name, "");
+    library(&state, &admin, Some(admin.t.get("admin_deleted").into()), None, StatusCode::OK)
+}
+
+/// `/media/{file}`: the cleaned files, cached for a year (their names
+/// never change); PDFs download under their safe name.
+pub async fn serve(State(state): State<AppState>, Path(file): Path<String>, headers: HeaderMap) -> Response {
+    let not_found = || {
+        let lang = crate::public::language_for(&state, "/", &headers);
+        crate::error::message_response(&state, &lang, refuge_render::Message::NotFound, &headers)
+    };
+    let Some((base, extension)) = file.rsplit_once('.') else { return not_found() };
+    let stored = base.split('-').next().unwrap_or_default();
+    let variant_ok = base.len() == stored.len() || base[stored.len() + 1..].bytes().all(|b| b.is_ascii_digit());
+    if stored.len() != 32 || !stored.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) || !variant_ok {
+        return not_found();
+    }
+    let content_type = match extension {
+        "jpg" => "image/jpeg",
+        "png" => "image/png",
+        "pdf" => "application/pdf",
+        _ => return not_found(),
+    };
+    let Ok(Some(media)) = state.store.media_by_stored(stored) else { return not_found() };
+    let Ok(bytes) = tokio::fs::read(state.config.media_dir.join(&file)).await else { return not_found() };
+    let mut response = Response::new(Body::from(bytes));
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    let disposition = if extension == "pdf" { "attachment" } else { "inline" };
+    if let Ok(value) = HeaderValue::from_str(&format!("{disposition}; filename=\"{}\"", media.name)) {
+        h.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn download_names_are_safe() {
+        assert_eq!(safe_name("Report 2025.PDF", "pdf"), "Report-2025.pdf");
+        assert_eq!(safe_name("../../etc/passwd", "jpg"), "passwd.jpg");
+        assert_eq!(safe_name("C:\\Users\\写真.jpg", "jpg"), "file.jpg");
+        assert_eq!(safe_name("\"; rm -rf /.png", "png"), "file.png");
+        assert_eq!(safe_name("a\"b;c.jpg", "jpg"), "a-b-c.jpg");
+        assert_eq!(safe_name("", "png"), "file.png");
+        assert_eq!(safe_name("x.html", "jpg"), "x.jpg", "the real type decides the extension");
+    }
+}
