@@ -34,6 +34,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("admin/account.html", include_str!("../../../templates/admin/account.html")),
     ("admin/audit.html", include_str!("../../../templates/admin/audit.html")),
     ("admin/media.html", include_str!("../../../templates/admin/media.html")),
+    ("admin/settings.html", include_str!("../../../templates/admin/settings.html")),
+    ("admin/faq.html", include_str!("../../../templates/admin/faq.html")),
+    ("admin/menu.html", include_str!("../../../templates/admin/menu.html")),
+    ("admin/_languages.html", include_str!("../../../templates/admin/_languages.html")),
 ];
 
 /// Escapes the five characters that matter in HTML text and quoted

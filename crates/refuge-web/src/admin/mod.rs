@@ -13,6 +13,7 @@ mod media;
 mod people;
 pub mod scheduler;
 pub mod session;
+mod site;
 pub mod totp;
 
 use axum::Router;
@@ -62,6 +63,9 @@ pub fn router() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(refuge_media::MAX_UPLOAD + 1024 * 1024)),
         )
         .route("/admin/media/{id}", post(media::update))
+        .route("/admin/settings", get(site::settings).post(site::save_settings))
+        .route("/admin/faq/{lang}", get(site::faq).post(site::save_faq))
+        .route("/admin/menus/{lang}", get(site::menu).post(site::save_menu))
         .route("/admin/media/{id}/delete", post(media::delete))
         .layer(axum::middleware::map_response(private))
 }
@@ -84,6 +88,7 @@ struct UserView {
     email: String,
     role_label: String,
     is_admin: bool,
+    can_edit: bool,
 }
 
 /// What every back-office page receives besides its own values.
@@ -146,6 +151,7 @@ impl<'a> Page<'a> {
                 email: a.email().to_owned(),
                 role_label: role_label(&t, a.role()),
                 is_admin: a.is_admin(),
+                can_edit: a.can_edit(),
             }),
             csrf: self.admin.map_or("", |a| a.session.csrf.as_str()),
             section: self.section,

@@ -451,3 +451,69 @@ async fn session_fixation_and_role_change_end_sessions() {
     assert_eq!(fixated.status().as_u16(), 303, "the planted id is worthless");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn settings_faq_and_menus_are_edited_and_shown_at_once() {
+    let app = spawn_app().await;
+    let admin = sign_in(&app, "boss@example.org", Role::Admin, &[]).await;
+    let editor = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let translator = sign_in(&app, "tr@example.org", Role::Translator, &["ja"]).await;
+    let _ = app.get("/en/about/").await;
+    assert_eq!(editor.get("/admin/settings").await.status, 403);
+    assert_eq!(translator.get("/admin/faq/ja").await.status, 403);
+    assert_eq!(translator.get("/admin/menus/ja").await.status, 403);
+
+    let page = admin.post("/admin/settings", &[("site_name_en", "Harbour Light"), ("tagline_en", "new tagline")]).await;
+    assert_eq!(page.status, 200);
+    let about = app.get("/en/about/").await;
+    assert!(about.body.contains("Harbour Light") && about.body.contains("new tagline"), "cached pages were refreshed");
+    assert!(app.get("/ja/").await.body.contains("灯台ネットワーク"), "the other language keeps its own name");
+
+    let faq = editor.get("/admin/faq/ja").await;
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let questions = attrs(&faq.body, "input[name=question]", "value");
+    let anchors = attrs(&faq.body, "input[name=anchor]", "value");
+    let answers: Vec<String> = select(&faq.body, "textarea[name=answer]")
+        .iter()
+        .map(|t| scraper::Html::parse_fragment(t).root_element().text().collect())
+        .collect();
+    for i in 0..questions.len() {
+        fields.push(("anchor".into(), anchors.get(i).cloned().unwrap_or_default()));
+        fields.push(("question".into(), questions[i].clone()));
+        fields.push(("answer".into(), answers.get(i).cloned().unwrap_or_default()));
+    }
+    fields.push(("anchor".into(), String::new()));
+    fields.push(("question".into(), "匿名で寄付できますか？".into()));
+    fields.push(("answer".into(), "はい、匿名のご寄付も受け付けています。".into()));
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(editor.post("/admin/faq/ja", &refs).await.status, 200);
+    let public = app.get("/ja/faq/").await;
+    assert!(public.body.contains("匿名で寄付できますか？"));
+    assert_eq!(
+        attrs(&public.body, "section.faq-entry", "id").len(),
+        questions.iter().filter(|q| !q.is_empty()).count() + 1
+    );
+    let found = app.get("/ja/search/?q=%E5%8C%BF%E5%90%8D").await;
+    assert!(found.body.contains("/ja/faq/#"), "the new entry is searchable");
+
+    let saved = editor
+        .post(
+            "/admin/menus/en",
+            &[("label", "Home"), ("path", "/en/"), ("label", "Evil"), ("path", "https://evil.example/")],
+        )
+        .await;
+    assert_eq!(saved.status, 422, "only paths on this site");
+    assert_eq!(
+        editor
+            .post(
+                "/admin/menus/en",
+                &[("label", "Start here"), ("path", "/en/"), ("label", "News"), ("path", "/en/news/")]
+            )
+            .await
+            .status,
+        200
+    );
+    let nav = attrs(&app.get("/en/about/").await.body, "nav.main-nav a", "href");
+    assert_eq!(nav, vec!["/en/", "/en/news/", "/ja/about/"]);
+    app.stop().await;
+}

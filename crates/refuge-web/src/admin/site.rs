@@ -1,0 +1,270 @@
+//! Site settings (admins), the FAQ and the menus (editors), per language.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use http::{HeaderMap, StatusCode};
+use refuge_core::{Language, MenuEntry, Slug};
+use refuge_render::Dep;
+use serde::Serialize;
+
+use super::items::lang_name;
+use super::{Admin, Page, audit, forbidden, genuine, not_found, rejected};
+use crate::AppState;
+use crate::form::FormData;
+
+/// The settings an administrator edits, per language.
+pub const SETTINGS: [&str; 5] = ["site_name", "tagline", "org_address", "home_title", "home_intro"];
+
+#[derive(Serialize)]
+struct SettingField {
+    key: &'static str,
+    label: String,
+    value: String,
+    long: bool,
+}
+
+#[derive(Serialize)]
+struct LanguageSettings {
+    lang: String,
+    lang_name: String,
+    fields: Vec<SettingField>,
+}
+
+#[derive(Serialize)]
+struct LanguageLink {
+    href: String,
+    name: String,
+    current: bool,
+}
+
+fn language_links(state: &AppState, base: &str, current: &Language) -> Vec<LanguageLink> {
+    state
+        .site
+        .languages()
+        .iter()
+        .map(|l| LanguageLink { href: format!("{base}/{l}"), name: lang_name(state, l), current: l == current })
+        .collect()
+}
+
+fn settings_page(state: &AppState, admin: &Admin, notice: Option<String>) -> Response {
+    let languages: Vec<LanguageSettings> = state
+        .site
+        .languages()
+        .iter()
+        .map(|l| LanguageSettings {
+            lang: l.to_string(),
+            lang_name: lang_name(state, l),
+            fields: SETTINGS
+                .iter()
+                .map(|key| SettingField {
+                    key,
+                    label: admin.t.get(&format!("admin_setting_{key}")).into(),
+                    value: state.store.setting(key, l).ok().flatten().unwrap_or_default(),
+                    long: *key == "home_intro",
+                })
+                .collect(),
+        })
+        .collect();
+    let values = minijinja::context! { languages => minijinja::value::Serde(languages) };
+    Page::new(admin, "admin/settings.html", "settings", admin.t.get("admin_settings").into()).notice(notice).render(
+        state,
+        &admin.lang,
+        values,
+    )
+}
+
+pub async fn settings(State(state): State<AppState>, admin: Admin) -> Response {
+    if !admin.is_admin() {
+        return forbidden(&state, &admin);
+    }
+    settings_page(&state, &admin, None)
+}
+
+pub async fn save_settings(
+    State(state): State<AppState>,
+    admin: Admin,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    if !admin.is_admin() {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &form) {
+        return rejected(&state, &admin);
+    }
+    for lang in state.site.languages() {
+        for key in SETTINGS {
+            let name = format!("{key}_{lang}");
+            if form.has(&name) {
+                let value = form.get(&name).replace("\r\n", "\n");
+                if let Err(e) = state.store.set_setting(key, Some(lang), value.trim()) {
+                    tracing::error!(error = %e, "could not save a setting");
+                }
+            }
+        }
+    }
+    state.invalidate(&[Dep::Site]);
+    audit(&state, admin.email(), "change settings", "", "");
+    settings_page(&state, &admin, Some(admin.t.get("admin_saved").into()))
+}
+
+#[derive(Serialize, Clone)]
+struct FaqRow {
+    anchor: String,
+    question: String,
+    answer: String,
+}
+
+fn target_language(state: &AppState, lang: &str) -> Option<Language> {
+    Language::parse(lang).ok().filter(|l| state.site.languages().contains(l))
+}
+
+fn faq_page(
+    state: &AppState,
+    admin: &Admin,
+    lang: &Language,
+    rows: Vec<FaqRow>,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let mut rows = rows;
+    rows.extend((0..2).map(|_| FaqRow { anchor: String::new(), question: String::new(), answer: String::new() }));
+    let values = minijinja::context! {
+        rows => minijinja::value::Serde(rows),
+        form_lang => lang.to_string(),
+        languages => minijinja::value::Serde(language_links(state, "/admin/faq", lang)),
+    };
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let title = format!("{} ({})", admin.t.get("admin_faq"), lang_name(state, lang));
+    Page::new(admin, "admin/faq.html", "faq", title).notice(notice).error(error).status(status).render(
+        state,
+        &admin.lang,
+        values,
+    )
+}
+
+pub async fn faq(State(state): State<AppState>, admin: Admin, Path(lang): Path<String>) -> Response {
+    if !admin.can_edit() {
+        return forbidden(&state, &admin);
+    }
+    let Some(lang) = target_language(&state, &lang) else { return not_found(&state, &admin) };
+    let rows = state
+        .store
+        .faq(&lang)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| FaqRow { anchor: e.anchor.to_string(), question: e.question, answer: e.answer })
+        .collect();
+    faq_page(&state, &admin, &lang, rows, None, None)
+}
+
+/// Rows of a repeated-field form: the n-th value of each name.
+fn rows<'a>(form: &'a FormData, names: &[&str]) -> Vec<Vec<&'a str>> {
+    let columns: Vec<Vec<&str>> =
+        names.iter().map(|n| form.0.iter().filter(|(k, _)| k == n).map(|(_, v)| v.as_str()).collect()).collect();
+    let count = columns.iter().map(Vec::len).max().unwrap_or(0);
+    (0..count).map(|i| columns.iter().map(|c| c.get(i).copied().unwrap_or("")).collect()).collect()
+}
+
+pub async fn save_faq(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(lang): Path<String>,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    if !admin.can_edit() {
+        return forbidden(&state, &admin);
+    }
+    let Some(lang) = target_language(&state, &lang) else { return not_found(&state, &admin) };
+    if !genuine(&state, &admin, &headers, &form) {
+        return rejected(&state, &admin);
+    }
+    let typed: Vec<FaqRow> = rows(&form, &["anchor", "question", "answer"])
+        .into_iter()
+        .filter(|r| !r[1].trim().is_empty())
+        .map(|r| FaqRow {
+            anchor: r[0].trim().to_owned(),
+            question: r[1].trim().to_owned(),
+            answer: r[2].replace("\r\n", "\n"),
+        })
+        .collect();
+    let mut entries = Vec::new();
+    for row in &typed {
+        let anchor = if row.anchor.is_empty() { Slug::suggest(&row.question) } else { Slug::parse(&row.anchor).ok() };
+        let Some(anchor) = anchor.or_else(|| Slug::parse(&format!("q{}", entries.len() + 1)).ok()) else { continue };
+        entries.push((anchor, row.question.clone(), row.answer.clone()));
+    }
+    let old_ids: Vec<i64> = state.store.faq(&lang).unwrap_or_default().iter().map(|e| e.id).collect();
+    if let Err(e) = state.store.replace_faq(&lang, &entries) {
+        return faq_page(&state, &admin, &lang, typed, None, Some(e.to_string()));
+    }
+    state.invalidate(&[Dep::Faq(lang.clone())]);
+    if let Err(e) = refuge_search::faq_changed(&state.search, &*state.store, &lang, &old_ids) {
+        tracing::error!(error = %e, "search index update failed");
+    }
+    audit(&state, admin.email(), "edit FAQ", lang.as_str(), &format!("{} entries", entries.len()));
+    let saved: Vec<FaqRow> =
+        entries.into_iter().map(|(a, q, ans)| FaqRow { anchor: a.to_string(), question: q, answer: ans }).collect();
+    faq_page(&state, &admin, &lang, saved, Some(admin.t.get("admin_saved").into()), None)
+}
+
+fn menu_page(
+    state: &AppState,
+    admin: &Admin,
+    lang: &Language,
+    entries: Vec<MenuEntry>,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let mut entries = entries;
+    entries.extend((0..3).map(|_| MenuEntry { label: String::new(), path: String::new() }));
+    let values = minijinja::context! {
+        entries => minijinja::value::Serde(entries),
+        form_lang => lang.to_string(),
+        languages => minijinja::value::Serde(language_links(state, "/admin/menus", lang)),
+    };
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let title = format!("{} ({})", admin.t.get("admin_menus"), lang_name(state, lang));
+    Page::new(admin, "admin/menu.html", "menus", title).notice(notice).error(error).status(status).render(
+        state,
+        &admin.lang,
+        values,
+    )
+}
+
+pub async fn menu(State(state): State<AppState>, admin: Admin, Path(lang): Path<String>) -> Response {
+    if !admin.can_edit() {
+        return forbidden(&state, &admin);
+    }
+    let Some(lang) = target_language(&state, &lang) else { return not_found(&state, &admin) };
+    let entries = state.store.menu(&lang).unwrap_or_default();
+    menu_page(&state, &admin, &lang, entries, None, None)
+}
+
+pub async fn save_menu(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(lang): Path<String>,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    if !admin.can_edit() {
+        return forbidden(&state, &admin);
+    }
+    let Some(lang) = target_language(&state, &lang) else { return not_found(&state, &admin) };
+    if !genuine(&state, &admin, &headers, &form) {
+        return rejected(&state, &admin);
+    }
+    let entries: Vec<MenuEntry> = rows(&form, &["label", "path"])
+        .into_iter()
+        .filter(|r| !r[0].trim().is_empty() && !r[1].trim().is_empty())
+        .map(|r| MenuEntry { label: r[0].trim().to_owned(), path: r[1].trim().to_owned() })
+        .collect();
+    if let Err(e) = state.store.replace_menu(&lang, &entries) {
+        return menu_page(&state, &admin, &lang, entries, None, Some(e.to_string()));
+    }
+    state.invalidate(&[Dep::Site]);
+    audit(&state, admin.email(), "edit menu", lang.as_str(), &format!("{} links", entries.len()));
+    menu_page(&state, &admin, &lang, entries, Some(admin.t.get("admin_saved").into()), None)
+}
