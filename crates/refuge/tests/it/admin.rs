@@ -477,9 +477,9 @@ async fn settings_faq_and_menus_are_edited_and_shown_at_once() {
         .iter()
         .map(|t| scraper::Html::parse_fragment(t).root_element().text().collect())
         .collect();
-    for i in 0..questions.len() {
+    for (i, question) in questions.iter().enumerate() {
         fields.push(("anchor".into(), anchors.get(i).cloned().unwrap_or_default()));
-        fields.push(("question".into(), questions[i].clone()));
+        fields.push(("question".into(), question.clone()));
         fields.push(("answer".into(), answers.get(i).cloned().unwrap_or_default()));
     }
     fields.push(("anchor".into(), String::new()));
