@@ -75,11 +75,16 @@ pub fn media_router() -> Router<AppState> {
     Router::new().route("/media/{file}", get(media::serve))
 }
 
-/// Back-office responses are never cached or indexed.
+/// Back-office responses are never cached or indexed. Their referrer
+/// policy is `same-origin` rather than the public `no-referrer`: with
+/// `no-referrer` browsers send `Origin: null` on form posts, and the
+/// origin check of every form needs the real one. Nothing leaks to
+/// other sites either way.
 async fn private(mut response: Response) -> Response {
     let h = response.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert("x-robots-tag", HeaderValue::from_static("noindex, nofollow"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     response
 }
 

@@ -2,6 +2,7 @@
 //! temporary data folder per test, driven over HTTP.
 
 mod admin;
+mod browser;
 mod helpers;
 mod media;
 mod public_site;

@@ -1,0 +1,218 @@
+//! End to end in a real browser: Debian's Chromium, headless, driven
+//! through chromedriver's W3C WebDriver protocol over HTTP.
+//!
+//! Runs when `chromium` and `chromedriver` are installed; when the `CI`
+//! variable is set they are required (`.ci/run` installs them), so CI
+//! cannot skip it silently. Screenshots go to `target/e2e/`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use refuge_core::{Email, Role, UserStore};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A headless Chromium session.
+pub struct Browser {
+    driver: Child,
+    http: reqwest::Client,
+    base: String,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+fn installed(path: &str) -> bool {
+    Path::new(path).exists()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Where screenshots are kept for review.
+pub fn shots_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    };
+    let clean: Vec<u8> = text.bytes().filter(|b| !b"=\n\r ".contains(b)).collect();
+    let mut out = Vec::with_capacity(clean.len() * 3 / 4);
+    for chunk in clean.chunks(4) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, c)| acc | u32::from(value(*c)) << (18 - 6 * i));
+        out.extend_from_slice(&n.to_be_bytes()[1..chunk.len()]);
+    }
+    out
+}
+
+impl Browser {
+    /// Starts chromedriver and a browser, or `None` when they are not
+    /// installed (a failure instead when `CI` is set).
+    pub async fn start() -> Option<Self> {
+        if !installed("/usr/bin/chromium") || !installed("/usr/bin/chromedriver") {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must install chromium and chromium-driver for the browser tests"
+            );
+            eprintln!("skipping browser test: chromium or chromedriver is not installed");
+            return None;
+        }
+        let port = free_port();
+        let driver = Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let started = Instant::now();
+        while http.get(format!("{base}/status")).send().await.is_err() {
+            assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let capabilities = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                    "--window-size=1200,1000", format!("--user-data-dir={}", profile.path().display()),
+                ],
+            },
+        }}});
+        let created: Value =
+            http.post(format!("{base}/session")).json(&capabilities).send().await.unwrap().json().await.unwrap();
+        let session =
+            created["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {created}")).to_owned();
+        Some(Self { driver, http, base, session, _profile: profile })
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let mut request = self.http.request(method, url);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let answer: Value = request.send().await.unwrap().json().await.unwrap();
+        if answer["value"].get("error").is_some() {
+            panic!("WebDriver {path}: {}", answer["value"]);
+        }
+        answer["value"].clone()
+    }
+
+    pub async fn go(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", Some(json!({ "url": url }))).await;
+    }
+
+    pub async fn url(&self) -> String {
+        self.call(reqwest::Method::GET, "/url", None).await.as_str().unwrap_or_default().to_owned()
+    }
+
+    pub async fn source(&self) -> String {
+        self.call(reqwest::Method::GET, "/source", None).await.as_str().unwrap_or_default().to_owned()
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let found =
+            self.call(reqwest::Method::POST, "/element", Some(json!({ "using": "css selector", "value": css }))).await;
+        found[ELEMENT].as_str().unwrap_or_else(|| panic!("no element {css}")).to_owned()
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let id = self.find(css).await;
+        self.call(reqwest::Method::POST, &format!("/element/{id}/clear"), Some(json!({}))).await;
+        self.call(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({ "text": text }))).await;
+    }
+
+    /// Waits (up to 10 s) until the page's source or address satisfies
+    /// `done`; a click that submits a form returns before the next page
+    /// has loaded.
+    pub async fn wait_for(&self, what: &str, done: impl Fn(&str, &str) -> bool) -> String {
+        let started = Instant::now();
+        loop {
+            let (url, source) = (self.url().await, self.source().await);
+            if done(&url, &source) {
+                return source;
+            }
+            assert!(started.elapsed() < Duration::from_secs(10), "waited in vain for {what}: at {url}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn click(&self, css: &str) {
+        let id = self.find(css).await;
+        self.call(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
+    }
+
+    /// Saves a PNG screenshot as `target/e2e/NAME.png`.
+    pub async fn screenshot(&self, name: &str) {
+        let data = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        let png = base64_decode(data.as_str().unwrap_or_default());
+        std::fs::write(shots_dir().join(format!("{name}.png")), png).unwrap();
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[test]
+fn base64_decodes() {
+    assert_eq!(base64_decode("aGVsbG8gd29ybGQ="), b"hello world");
+    assert_eq!(base64_decode("YQ=="), b"a");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_editor_writes_and_publishes_in_the_browser() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = spawn_app().await;
+    app.store.add_user(&Email::parse("ed@example.org").unwrap(), Role::Editor, "a long enough password").unwrap();
+
+    browser.go(&app.url("/admin/")).await;
+    assert!(browser.url().await.contains("/admin/login"), "sent to sign in");
+    browser.type_into("#email", "ed@example.org").await;
+    browser.type_into("#password", "a long enough password").await;
+    browser.screenshot("admin-login").await;
+    browser.click("form button[type=submit]").await;
+    browser.wait_for("the dashboard", |url, _| url.ends_with("/admin/")).await;
+
+    browser.go(&app.url("/admin/items/new?kind=news&lang=en")).await;
+    browser.type_into("#title", "Written in a real browser").await;
+    browser.type_into("#summary", "An end-to-end test.").await;
+    browser.type_into("#body", "Eleven people are *still* held.\n\n> \"Quoted.\"\n>\n> — A source\n").await;
+    browser.click("button[value=preview]").await;
+    browser.wait_for("the preview", |_, source| source.contains("<em>still</em>")).await;
+    browser.screenshot("admin-preview").await;
+    browser.click("#status option[value=published]").await;
+    browser.click("button[value=save]").await;
+    browser.wait_for("the saved article", |url, _| url.contains("notice=saved")).await;
+
+    browser.go(&app.url("/en/news/written-in-a-real-browser/")).await;
+    let page = browser.source().await;
+    assert!(page.contains("Written in a real browser"), "published on the public site");
+    assert!(page.contains("<figcaption>A source</figcaption>"));
+    browser.screenshot("public-article-en").await;
+    browser.go(&app.url("/en/")).await;
+    assert!(browser.source().await.contains("Written in a real browser"), "and on the home page");
+    browser.go(&app.url("/ja/news/current-background-march-2026/")).await;
+    browser.screenshot("public-article-ja").await;
+    browser.close().await;
+    app.stop().await;
+}
