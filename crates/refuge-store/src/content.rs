@@ -6,114 +6,14 @@ use refuge_core::{
     NewsFilter, Revision, Slug, StoreError,
 };
 use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, Row, params, params_from_iter};
+use rusqlite::{OptionalExtension, params, params_from_iter};
 use time::OffsetDateTime;
 
 use crate::db::{SqliteStore, backend, now, parse_ts, ts};
-
-const REF_COLUMNS: &str = "id, group_id, kind, lang, slug, title, summary, category, published_at, updated_at";
-const ITEM_COLUMNS: &str = "id, group_id, kind, lang, slug, title, summary, category, published_at, updated_at, body, status, \
-     translated_from, source_revision";
-const REVISION_COLUMNS: &str = "r.id, r.item_id, u.email, r.created_at, r.title, r.slug, r.summary, r.body, r.category, \
-     r.tags, r.status, r.published_at, r.note";
-/// Whether the row `i` is a translation whose source has a newer revision.
-const OUTDATED_SQL: &str = "(i.translated_from IS NOT NULL AND COALESCE((SELECT max(r.id) FROM revisions r \
-     WHERE r.item_id = i.translated_from), 0) > COALESCE(i.source_revision, 0))";
-
-fn conversion(e: String) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
-}
-
-fn item_ref(row: &Row<'_>) -> rusqlite::Result<ItemRef> {
-    let kind: String = row.get(2)?;
-    let lang: String = row.get(3)?;
-    let slug: String = row.get(4)?;
-    let published: Option<String> = row.get(8)?;
-    let updated: String = row.get(9)?;
-    Ok(ItemRef {
-        id: row.get(0)?,
-        group_id: row.get(1)?,
-        kind: kind.parse().map_err(conversion)?,
-        lang: Language::parse(&lang).map_err(|e| conversion(e.to_string()))?,
-        slug: Slug::parse(&slug).map_err(|e| conversion(e.to_string()))?,
-        title: row.get(5)?,
-        summary: row.get(6)?,
-        category: row.get(7)?,
-        published_at: published.as_deref().map(parse_ts).transpose()?,
-        updated_at: parse_ts(&updated)?,
-    })
-}
-
-fn item(row: &Row<'_>) -> rusqlite::Result<Item> {
-    let r = item_ref(row)?;
-    let status: String = row.get(11)?;
-    Ok(Item {
-        id: r.id,
-        group_id: r.group_id,
-        kind: r.kind,
-        lang: r.lang,
-        slug: r.slug,
-        title: r.title,
-        summary: r.summary,
-        body: row.get(10)?,
-        category: r.category,
-        tags: Vec::new(),
-        status: status.parse().map_err(conversion)?,
-        published_at: r.published_at,
-        updated_at: r.updated_at,
-        translated_from: row.get(12)?,
-        source_revision: row.get(13)?,
-    })
-}
-
-fn revision(row: &Row<'_>) -> rusqlite::Result<Revision> {
-    let created: String = row.get(3)?;
-    let tags: String = row.get(9)?;
-    let status: String = row.get(10)?;
-    let published: Option<String> = row.get(11)?;
-    Ok(Revision {
-        id: row.get(0)?,
-        item_id: row.get(1)?,
-        author: row.get(2)?,
-        created_at: parse_ts(&created)?,
-        title: row.get(4)?,
-        slug: row.get(5)?,
-        summary: row.get(6)?,
-        body: row.get(7)?,
-        category: row.get(8)?,
-        tags: tags.split('\n').filter(|t| !t.is_empty()).map(str::to_owned).collect(),
-        status: status.parse().map_err(conversion)?,
-        published_at: published.as_deref().map(parse_ts).transpose()?,
-        note: row.get(12)?,
-    })
-}
-
-fn admin_row(row: &Row<'_>) -> rusqlite::Result<AdminRow> {
-    let kind: String = row.get(2)?;
-    let lang: String = row.get(3)?;
-    let slug: String = row.get(4)?;
-    let status: String = row.get(6)?;
-    let published: Option<String> = row.get(7)?;
-    let updated: String = row.get(8)?;
-    let languages: String = row.get(10)?;
-    let mut languages: Vec<Language> = languages.split(',').filter_map(|l| Language::parse(l).ok()).collect();
-    languages.sort();
-    Ok(AdminRow {
-        id: row.get(0)?,
-        group_id: row.get(1)?,
-        kind: kind.parse().map_err(conversion)?,
-        lang: Language::parse(&lang).map_err(|e| conversion(e.to_string()))?,
-        slug: Slug::parse(&slug).map_err(|e| conversion(e.to_string()))?,
-        title: row.get(5)?,
-        status: status.parse().map_err(conversion)?,
-        published_at: published.as_deref().map(parse_ts).transpose()?,
-        updated_at: parse_ts(&updated)?,
-        outdated: row.get(9)?,
-        languages,
-    })
-}
-
-const ADMIN_COLUMNS: &str = "i.id, i.group_id, i.kind, i.lang, i.slug, i.title, i.status, i.published_at, i.updated_at";
+use crate::rows::{
+    ADMIN_COLUMNS, ITEM_COLUMNS, OUTDATED_SQL, REF_COLUMNS, REVISION_COLUMNS, admin_row, conversion, item, item_ref,
+    revision,
+};
 
 /// SQL condition and parameters for a news filter (items aliased `i`).
 fn filter_sql(lang: &Language, filter: &NewsFilter) -> (String, Vec<Value>) {
@@ -134,7 +34,7 @@ fn filter_sql(lang: &Language, filter: &NewsFilter) -> (String, Vec<Value>) {
     (sql, args)
 }
 
-fn touch(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+pub(crate) fn touch(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO meta (key, value) VALUES ('last_change', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         [ts(now())],
@@ -147,87 +47,11 @@ fn touch(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn unique_violation(e: &rusqlite::Error) -> bool {
+pub(crate) fn unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
 }
 
 impl SqliteStore {
-    /// Inserts many new items (each its own translation group) in one
-    /// transaction: for imports and generated benchmark corpora.
-    pub fn insert_many(&self, drafts: &[ItemDraft]) -> StoreResult<usize> {
-        for d in drafts {
-            d.validate().map_err(StoreError::Invalid)?;
-        }
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(backend)?;
-        let stamp = ts(now());
-        {
-            let mut group = tx.prepare("INSERT INTO groups (kind, created_at) VALUES (?, ?)").map_err(backend)?;
-            let mut item = tx
-                .prepare(
-                    "INSERT INTO items (group_id, kind, lang, slug, title, summary, body, category, status, published_at,
-                        updated_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
-                )
-                .map_err(backend)?;
-            let mut tag =
-                tx.prepare("INSERT OR IGNORE INTO item_tags (item_id, tag) VALUES (?, ?)").map_err(backend)?;
-            let mut add_revision = tx
-                .prepare(
-                    "INSERT INTO revisions (item_id, created_at, title, slug, summary, body, category, tags, status,
-                        published_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'imported')",
-                )
-                .map_err(backend)?;
-            for d in drafts {
-                let group_id = match d.group_id {
-                    Some(g) => g,
-                    None => group.insert(params![d.kind.as_str(), stamp]).map_err(backend)?,
-                };
-                let id = item
-                    .insert(params![
-                        group_id,
-                        d.kind.as_str(),
-                        d.lang.as_str(),
-                        d.slug.as_str(),
-                        d.title.trim(),
-                        d.summary.trim(),
-                        d.body,
-                        d.category,
-                        d.status.as_str(),
-                        d.published_at.map(ts),
-                        stamp,
-                    ])
-                    .map_err(|e| {
-                        if unique_violation(&e) {
-                            StoreError::Conflict(format!("the slug `{}` is already used in {}", d.slug, d.lang))
-                        } else {
-                            backend(e)
-                        }
-                    })?;
-                for t in &d.tags {
-                    tag.execute(params![id, t.trim()]).map_err(backend)?;
-                }
-                let tags: Vec<&str> = d.tags.iter().map(|t| t.trim()).collect();
-                add_revision
-                    .execute(params![
-                        id,
-                        stamp,
-                        d.title.trim(),
-                        d.slug.as_str(),
-                        d.summary.trim(),
-                        d.body,
-                        d.category,
-                        tags.join("\n"),
-                        d.status.as_str(),
-                        d.published_at.map(ts),
-                    ])
-                    .map_err(backend)?;
-            }
-        }
-        touch(&tx).map_err(backend)?;
-        tx.commit().map_err(backend)?;
-        Ok(drafts.len())
-    }
-
     fn load_tags(&self, items: &mut [Item]) -> StoreResult<()> {
         let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
         let position: std::collections::HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();

@@ -5,9 +5,11 @@
 //! for a damaged or newer database, never overwriting it), and password
 //! hashing. It must not know about HTTP or templates.
 
+mod bulk;
 mod content;
 mod db;
 mod media;
+mod rows;
 mod users;
 
 pub use db::{OpenError, SCHEMA_VERSION, SqliteStore};

@@ -7,6 +7,7 @@
 
 pub(crate) mod auth;
 mod dashboard;
+mod editor_form;
 mod history;
 mod items;
 mod media;

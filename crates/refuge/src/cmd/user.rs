@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use refuge_core::{Email, Role, UserStore};
+use refuge_core::{Email, Language, Role, UserStore};
 
 use crate::app::{StartOptions, open_data};
 use crate::cli::DataArg;
@@ -30,6 +30,9 @@ pub struct AddArgs {
     /// admin (everything), editor (write and publish) or translator (translate, submit for review).
     #[arg(long, value_parser = ["admin", "editor", "translator"])]
     pub role: String,
+    /// For translators: the languages they may translate into, e.g. `ja` or `ja,ko`.
+    #[arg(long, value_delimiter = ',')]
+    pub languages: Vec<String>,
     /// Read the password from the first line of standard input (at least 12 characters).
     #[arg(long)]
     pub password_stdin: bool,
@@ -77,8 +80,17 @@ pub fn run(command: UserCommand) -> Result<ExitCode> {
         UserCommand::Add(args) => {
             let email = Email::parse(&args.email).map_err(anyhow::Error::msg)?;
             let role: Role = args.role.parse().map_err(anyhow::Error::msg)?;
+            let languages = args
+                .languages
+                .iter()
+                .map(|l| Language::parse(l).map_err(anyhow::Error::from))
+                .collect::<Result<Vec<_>>>()?;
             let (password, generated) = read_password(args.password_stdin)?;
-            let user = store(&args.data)?.add_user(&email, role, &password)?;
+            let store = store(&args.data)?;
+            let user = store.add_user(&email, role, &password)?;
+            if !languages.is_empty() {
+                store.set_role(user.id, role, &languages)?;
+            }
             println!("Created {} account {}.", user.role, user.email);
             if generated {
                 println!("Password (shown only this once): {password}");

@@ -1,0 +1,112 @@
+//! Column lists and row mapping for items, revisions and back-office rows.
+
+use refuge_core::{AdminRow, Item, ItemRef, Language, Revision, Slug};
+use rusqlite::Row;
+
+use crate::db::parse_ts;
+
+pub(crate) const REF_COLUMNS: &str =
+    "id, group_id, kind, lang, slug, title, summary, category, published_at, updated_at";
+pub(crate) const ITEM_COLUMNS: &str = "id, group_id, kind, lang, slug, title, summary, category, published_at, updated_at, body, status, \
+     translated_from, source_revision";
+pub(crate) const REVISION_COLUMNS: &str = "r.id, r.item_id, u.email, r.created_at, r.title, r.slug, r.summary, r.body, r.category, \
+     r.tags, r.status, r.published_at, r.note";
+/// Whether the row `i` is a translation whose source has a newer revision.
+pub(crate) const OUTDATED_SQL: &str = "(i.translated_from IS NOT NULL AND COALESCE((SELECT max(r.id) FROM revisions r \
+     WHERE r.item_id = i.translated_from), 0) > COALESCE(i.source_revision, 0))";
+
+pub(crate) fn conversion(e: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+}
+
+pub(crate) fn item_ref(row: &Row<'_>) -> rusqlite::Result<ItemRef> {
+    let kind: String = row.get(2)?;
+    let lang: String = row.get(3)?;
+    let slug: String = row.get(4)?;
+    let published: Option<String> = row.get(8)?;
+    let updated: String = row.get(9)?;
+    Ok(ItemRef {
+        id: row.get(0)?,
+        group_id: row.get(1)?,
+        kind: kind.parse().map_err(conversion)?,
+        lang: Language::parse(&lang).map_err(|e| conversion(e.to_string()))?,
+        slug: Slug::parse(&slug).map_err(|e| conversion(e.to_string()))?,
+        title: row.get(5)?,
+        summary: row.get(6)?,
+        category: row.get(7)?,
+        published_at: published.as_deref().map(parse_ts).transpose()?,
+        updated_at: parse_ts(&updated)?,
+    })
+}
+
+pub(crate) fn item(row: &Row<'_>) -> rusqlite::Result<Item> {
+    let r = item_ref(row)?;
+    let status: String = row.get(11)?;
+    Ok(Item {
+        id: r.id,
+        group_id: r.group_id,
+        kind: r.kind,
+        lang: r.lang,
+        slug: r.slug,
+        title: r.title,
+        summary: r.summary,
+        body: row.get(10)?,
+        category: r.category,
+        tags: Vec::new(),
+        status: status.parse().map_err(conversion)?,
+        published_at: r.published_at,
+        updated_at: r.updated_at,
+        translated_from: row.get(12)?,
+        source_revision: row.get(13)?,
+    })
+}
+
+pub(crate) fn revision(row: &Row<'_>) -> rusqlite::Result<Revision> {
+    let created: String = row.get(3)?;
+    let tags: String = row.get(9)?;
+    let status: String = row.get(10)?;
+    let published: Option<String> = row.get(11)?;
+    Ok(Revision {
+        id: row.get(0)?,
+        item_id: row.get(1)?,
+        author: row.get(2)?,
+        created_at: parse_ts(&created)?,
+        title: row.get(4)?,
+        slug: row.get(5)?,
+        summary: row.get(6)?,
+        body: row.get(7)?,
+        category: row.get(8)?,
+        tags: tags.split('\n').filter(|t| !t.is_empty()).map(str::to_owned).collect(),
+        status: status.parse().map_err(conversion)?,
+        published_at: published.as_deref().map(parse_ts).transpose()?,
+        note: row.get(12)?,
+    })
+}
+
+pub(crate) fn admin_row(row: &Row<'_>) -> rusqlite::Result<AdminRow> {
+    let kind: String = row.get(2)?;
+    let lang: String = row.get(3)?;
+    let slug: String = row.get(4)?;
+    let status: String = row.get(6)?;
+    let published: Option<String> = row.get(7)?;
+    let updated: String = row.get(8)?;
+    let languages: String = row.get(10)?;
+    let mut languages: Vec<Language> = languages.split(',').filter_map(|l| Language::parse(l).ok()).collect();
+    languages.sort();
+    Ok(AdminRow {
+        id: row.get(0)?,
+        group_id: row.get(1)?,
+        kind: kind.parse().map_err(conversion)?,
+        lang: Language::parse(&lang).map_err(|e| conversion(e.to_string()))?,
+        slug: Slug::parse(&slug).map_err(|e| conversion(e.to_string()))?,
+        title: row.get(5)?,
+        status: status.parse().map_err(conversion)?,
+        published_at: published.as_deref().map(parse_ts).transpose()?,
+        updated_at: parse_ts(&updated)?,
+        outdated: row.get(9)?,
+        languages,
+    })
+}
+
+pub(crate) const ADMIN_COLUMNS: &str =
+    "i.id, i.group_id, i.kind, i.lang, i.slug, i.title, i.status, i.published_at, i.updated_at";

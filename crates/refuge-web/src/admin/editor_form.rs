@@ -1,0 +1,208 @@
+//! The editor form: what was typed, read into a draft or into messages
+//! next to the fields. Nothing typed is ever lost: on any error the form
+//! comes back exactly as sent.
+
+use refuge_core::{Item, ItemDraft, Kind, Language, Slug, Status};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::Admin;
+use super::items::statuses;
+use crate::AppState;
+use crate::form::FormData;
+
+/// What the editor form shows (exactly what was typed, on errors too).
+#[derive(Serialize, Default, Clone)]
+pub struct FormView {
+    pub title: String,
+    pub slug: String,
+    pub summary: String,
+    pub body: String,
+    pub category: String,
+    pub tags: String,
+    pub status: String,
+    pub published_at: String,
+    pub note: String,
+    pub mark_current: bool,
+}
+
+/// Messages next to fields.
+#[derive(Serialize, Default)]
+pub struct Errors {
+    pub title: Option<String>,
+    pub slug: Option<String>,
+    pub body: Option<String>,
+    pub tags: Option<String>,
+    pub status: Option<String>,
+    pub published_at: Option<String>,
+}
+
+impl Errors {
+    pub fn any(&self) -> bool {
+        self.title.is_some()
+            || self.slug.is_some()
+            || self.body.is_some()
+            || self.tags.is_some()
+            || self.status.is_some()
+            || self.published_at.is_some()
+    }
+}
+
+pub fn datetime_local(t: Option<OffsetDateTime>) -> String {
+    t.map(|t| format!("{:04}-{:02}-{:02}T{:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute()))
+        .unwrap_or_default()
+}
+
+pub fn parse_datetime_local(text: &str) -> Option<OffsetDateTime> {
+    let text = text.trim();
+    let (date, time) = text.split_once('T').or_else(|| text.split_once(' ')).unwrap_or((text, "00:00"));
+    let mut d = date.split('-').map(|p| p.parse::<i32>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.split(':').map(|p| p.parse::<u8>().ok());
+    let (h, min, sec) = (t.next()??, t.next().flatten().unwrap_or(0), t.next().flatten().unwrap_or(0));
+    let date =
+        time::Date::from_calendar_date(y, time::Month::try_from(u8::try_from(m).ok()?).ok()?, u8::try_from(day).ok()?)
+            .ok()?;
+    Some(date.with_hms(h, min, sec).ok()?.assume_utc())
+}
+
+pub fn form_of(item: &Item) -> FormView {
+    FormView {
+        title: item.title.clone(),
+        slug: item.slug.to_string(),
+        summary: item.summary.clone(),
+        body: item.body.clone(),
+        category: item.category.clone().unwrap_or_default(),
+        tags: item.tags.join(", "),
+        status: item.status.as_str().into(),
+        published_at: datetime_local(item.published_at),
+        note: String::new(),
+        mark_current: false,
+    }
+}
+
+pub fn form_from(data: &FormData) -> FormView {
+    FormView {
+        title: data.get("title").to_owned(),
+        slug: data.get("slug").trim().to_owned(),
+        summary: data.get("summary").to_owned(),
+        body: data.get("body").replace("\r\n", "\n"),
+        category: data.get("category").to_owned(),
+        tags: data.get("tags").to_owned(),
+        status: data.get("status").to_owned(),
+        published_at: data.get("published_at").to_owned(),
+        note: data.get("note").to_owned(),
+        mark_current: data.get("mark_current") == "1",
+    }
+}
+
+/// Turns what was typed into a draft, or says what is wrong, field by field.
+pub fn draft_from(
+    state: &AppState,
+    admin: &Admin,
+    form: &FormView,
+    kind: Kind,
+    lang: &Language,
+    group_id: Option<i64>,
+    fallback_slug: Option<&Slug>,
+) -> Result<ItemDraft, Box<Errors>> {
+    let t = &admin.t;
+    let mut errors = Errors::default();
+    let title = form.title.trim();
+    if title.is_empty() {
+        errors.title = Some(t.get("admin_errors").into());
+    }
+    let slug = if form.slug.is_empty() {
+        Slug::suggest(title).or_else(|| fallback_slug.cloned()).or_else(|| {
+            let now = OffsetDateTime::now_utc();
+            Slug::parse(&format!(
+                "{}-{:04}{:02}{:02}-{:02}{:02}",
+                kind.as_str(),
+                now.year(),
+                u8::from(now.month()),
+                now.day(),
+                now.hour(),
+                now.minute()
+            ))
+            .ok()
+        })
+    } else {
+        match Slug::parse(&form.slug) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                errors.slug = Some(e.to_string());
+                None
+            }
+        }
+    };
+    let tags: Vec<String> =
+        form.tags.split([',', '、', '，']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    if tags.iter().any(|t| t.chars().count() > 60 || t.contains('/')) {
+        errors.tags = Some("each tag must be 1–60 characters without “/”".into());
+    }
+    let status = match form.status.parse::<Status>() {
+        Ok(s) if statuses(admin).contains(&s) => s,
+        _ => {
+            errors.status = Some(t.get("admin_forbidden").into());
+            Status::Draft
+        }
+    };
+    let typed_date = if form.published_at.trim().is_empty() { None } else { parse_datetime_local(&form.published_at) };
+    if !form.published_at.trim().is_empty() && typed_date.is_none() {
+        errors.published_at = Some("YYYY-MM-DDTHH:MM".into());
+    }
+    let now = OffsetDateTime::now_utc();
+    let (status, published_at) = match status {
+        Status::Published => (status, typed_date.or(Some(now))),
+        Status::Scheduled => match typed_date {
+            Some(d) if d > now => (status, Some(d)),
+            Some(d) => (Status::Published, Some(d)),
+            None => {
+                errors.published_at = Some(t.get("admin_publish_at").into());
+                (status, None)
+            }
+        },
+        other => (other, typed_date),
+    };
+    let categories = state.store.categories(lang).unwrap_or_default();
+    let category =
+        Some(form.category.clone()).filter(|c| !c.is_empty() && categories.iter().any(|k| k.key.as_str() == c));
+    if form.body.len() > 2_000_000 {
+        errors.body = Some("the text is larger than 2 MB".into());
+    }
+    if errors.any() {
+        return Err(Box::new(errors));
+    }
+    let draft = ItemDraft {
+        group_id,
+        kind,
+        lang: lang.clone(),
+        slug: slug.unwrap_or_else(|| Slug::parse("untitled").expect("valid")),
+        title: title.to_owned(),
+        summary: form.summary.trim().to_owned(),
+        body: form.body.clone(),
+        category: if kind == Kind::News { category } else { None },
+        tags: if kind == Kind::News { tags } else { Vec::new() },
+        status,
+        published_at,
+    };
+    draft.validate().map_err(|e| Box::new(Errors { title: Some(e), ..Errors::default() }))?;
+    Ok(draft)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_datetime_local() {
+        let t = parse_datetime_local("2026-03-09T09:30").unwrap();
+        assert_eq!((t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute()), (2026, 3, 9, 9, 30));
+        assert_eq!(datetime_local(Some(t)), "2026-03-09T09:30");
+        assert!(parse_datetime_local("2026-13-01T00:00").is_none());
+        assert!(parse_datetime_local("yesterday").is_none());
+        assert!(parse_datetime_local("2026-02-30T10:00").is_none());
+        assert!(parse_datetime_local("2026-03-09").is_some());
+        assert_eq!(parse_datetime_local("2026-03-09T09:30:15").unwrap().second(), 15);
+    }
+}
