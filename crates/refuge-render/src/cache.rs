@@ -29,6 +29,8 @@ pub enum Dep {
     Category(Language, String),
     /// The news with one tag in a language.
     Tag(Language, String),
+    /// The sitemap (any published item).
+    Sitemap,
     /// The FAQ entries of a language.
     Faq(Language),
     /// Site-wide things: settings, menus, category names, templates.

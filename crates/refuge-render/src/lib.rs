@@ -7,6 +7,7 @@
 //! things they depend on ([`Dep`]).
 
 mod cache;
+mod feeds;
 mod locale;
 mod pages;
 pub mod routes;

@@ -196,6 +196,12 @@ impl Site {
             }
         }
         self.set_languages(&mut chrome, lang, &available, |l| format!("/{l}/news/"));
+        if let Scope::Category(key) = scope {
+            chrome.feeds.push(crate::site::FeedLink {
+                title: heading.clone(),
+                href: format!("/{lang}/news/category/{key}/feed.xml"),
+            });
+        }
         let archive = if *scope == Scope::All {
             Some(Archive {
                 years: self
@@ -316,6 +322,14 @@ impl Site {
             Vec::new()
         };
         let names = self.category_names(lang)?;
+        let body_html = to_safe_html(&item.body);
+        // The first image of this site in the text, for link previews.
+        chrome.og_image = body_html
+            .split("<img src=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .filter(|src| src.starts_with("/media/"))
+            .map(|src| self.url(src));
         let template = match item.kind {
             Kind::News => {
                 chrome.og_type = "article";
@@ -343,7 +357,7 @@ impl Site {
         };
         let html = self.env.get_template(template)?.render(minijinja::context! {
             item => Serde(view),
-            body_html => Serde(to_safe_html(&item.body)),
+            body_html => Serde(body_html),
             translations => Serde(self.translation_views(&translations, Some(lang))),
             faq => Serde(faq),
             ..Serde(&chrome),

@@ -26,8 +26,21 @@ pub enum Scope {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
     Home(Language),
-    News { lang: Language, scope: Scope, page: u32 },
-    Item { lang: Language, kind: Kind, slug: Slug },
+    News {
+        lang: Language,
+        scope: Scope,
+        page: u32,
+    },
+    Item {
+        lang: Language,
+        kind: Kind,
+        slug: Slug,
+    },
+    /// An Atom feed: the language's news, or one category's.
+    Feed {
+        lang: Language,
+        category: Option<Slug>,
+    },
 }
 
 /// What a request path means.
@@ -65,7 +78,7 @@ impl Scope {
 impl Route {
     pub fn lang(&self) -> &Language {
         match self {
-            Route::Home(lang) | Route::News { lang, .. } | Route::Item { lang, .. } => lang,
+            Route::Home(lang) | Route::News { lang, .. } | Route::Item { lang, .. } | Route::Feed { lang, .. } => lang,
         }
     }
 
@@ -75,6 +88,8 @@ impl Route {
             Route::Home(lang) => format!("/{lang}/"),
             Route::News { lang, scope, page } => scope.path(lang, *page),
             Route::Item { lang, kind, slug } => kind.path(lang, slug),
+            Route::Feed { lang, category: None } => format!("/{lang}/feed.xml"),
+            Route::Feed { lang, category: Some(c) } => format!("/{lang}/news/category/{c}/feed.xml"),
         }
     }
 }
@@ -115,6 +130,10 @@ pub fn parse(path: &str, languages: &[Language]) -> Parsed {
     if segments.last().is_some_and(String::is_empty) {
         segments.pop();
     }
+    // Files (feeds) have no trailing slash; pages always do.
+    if segments.last().is_some_and(|s| s.ends_with(".xml")) && path.ends_with('/') {
+        return Parsed::Redirect(path.trim_end_matches('/').to_owned());
+    }
     let not_found = || Parsed::NotFound(Some(lang.clone()));
     let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
     let (scope_parts, page) = match parts.as_slice() {
@@ -127,6 +146,11 @@ pub fn parse(path: &str, languages: &[Language]) -> Parsed {
     let route = match scope_parts {
         [] => Route::Home(lang.clone()),
         ["home"] => Route::Home(lang.clone()),
+        ["feed.xml"] => Route::Feed { lang: lang.clone(), category: None },
+        ["news", "category", key, "feed.xml"] => match Slug::parse(key) {
+            Ok(key) => Route::Feed { lang: lang.clone(), category: Some(key) },
+            Err(_) => return not_found(),
+        },
         ["news"] => Route::News { lang: lang.clone(), scope: Scope::All, page },
         ["news", "category", key] => match Slug::parse(key) {
             Ok(key) => Route::News { lang: lang.clone(), scope: Scope::Category(key), page },
@@ -191,6 +215,9 @@ mod tests {
         assert_eq!(route("/en/news/two-faced/"), Route::Item { lang: en(), kind: Kind::News, slug });
         let about = Slug::parse("about").unwrap();
         assert_eq!(route("/en/about/"), Route::Item { lang: en(), kind: Kind::Page, slug: about });
+        assert_eq!(route("/en/feed.xml"), Route::Feed { lang: en(), category: None });
+        let cat = Slug::parse("reports").unwrap();
+        assert_eq!(route("/en/news/category/reports/feed.xml"), Route::Feed { lang: en(), category: Some(cat) });
     }
 
     #[test]

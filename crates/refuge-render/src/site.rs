@@ -119,6 +119,12 @@ pub(crate) struct Alternate {
 }
 
 #[derive(Serialize)]
+pub(crate) struct FeedLink {
+    pub title: String,
+    pub href: String,
+}
+
+#[derive(Serialize)]
 struct NavLink {
     label: String,
     path: String,
@@ -150,6 +156,9 @@ pub(crate) struct Chrome {
     pub description: Option<String>,
     pub noindex: bool,
     pub og_type: &'static str,
+    pub og_image: Option<String>,
+    /// Feeds announced in the page head.
+    pub feeds: Vec<FeedLink>,
     og_locale: String,
     og_locale_alternates: Vec<String>,
 }
@@ -168,7 +177,7 @@ fn og_locale(lang: &Language) -> String {
 /// The cache dependencies of an item: invalidate these (for the item as
 /// it was and as it is now) when it changes.
 pub fn deps_of_item(item: &Item) -> Vec<Dep> {
-    let mut deps = vec![Dep::Group(item.group_id), Dep::Slug(item.kind, item.slug.clone())];
+    let mut deps = vec![Dep::Group(item.group_id), Dep::Slug(item.kind, item.slug.clone()), Dep::Sitemap];
     if item.kind == Kind::News {
         deps.push(Dep::News(item.lang.clone()));
         if let Some(year) = item.year() {
@@ -278,6 +287,22 @@ impl Site {
                 }));
             }
         }
+        match path {
+            "/robots.txt" => return Ok(Outcome::Page(self.robots())),
+            "/sitemap.xml" => {
+                return Ok(self
+                    .sitemap(None)?
+                    .map_or_else(|| Outcome::NotFound(self.default_language().clone()), Outcome::Page));
+            }
+            _ => {}
+        }
+        if let Some(n) =
+            path.strip_prefix("/sitemap-").and_then(|r| r.strip_suffix(".xml")).and_then(|n| n.parse::<usize>().ok())
+        {
+            return Ok(self
+                .sitemap(Some(n))?
+                .map_or_else(|| Outcome::NotFound(self.default_language().clone()), Outcome::Page));
+        }
         match routes::parse(path, &self.config.languages) {
             Parsed::Redirect(to) => Ok(Outcome::Redirect(to)),
             Parsed::NotFound(lang) => Ok(Outcome::NotFound(lang.unwrap_or_else(|| self.default_language().clone()))),
@@ -290,6 +315,9 @@ impl Site {
             Route::Home(lang) => self.home(lang).map(Outcome::Page),
             Route::News { lang, scope, page } => self.news_list(lang, scope, *page),
             Route::Item { lang, kind, slug } => self.item(lang, *kind, slug),
+            Route::Feed { lang, category } => {
+                Ok(self.feed(lang, category.as_ref())?.map_or_else(|| Outcome::NotFound(lang.clone()), Outcome::Page))
+            }
         }
     }
 
@@ -367,6 +395,8 @@ impl Site {
             description: None,
             noindex: false,
             og_type: "website",
+            og_image: None,
+            feeds: vec![FeedLink { title: data.site_name.clone(), href: format!("/{lang}/feed.xml") }],
             og_locale: og_locale(lang),
             og_locale_alternates: self.other_languages(lang).map(|l| og_locale(&l)).collect(),
             t,

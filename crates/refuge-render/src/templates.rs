@@ -20,6 +20,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("translation_missing.html", include_str!("../../../templates/translation_missing.html")),
     ("message.html", include_str!("../../../templates/message.html")),
     ("search.html", include_str!("../../../templates/search.html")),
+    ("feed.xml", include_str!("../../../templates/feed.xml")),
     ("admin/base.html", include_str!("../../../templates/admin/base.html")),
     ("admin/login.html", include_str!("../../../templates/admin/login.html")),
     ("admin/dashboard.html", include_str!("../../../templates/admin/dashboard.html")),

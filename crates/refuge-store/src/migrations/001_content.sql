@@ -2,14 +2,14 @@
 -- versions, tags, categories, FAQ, menus, settings and accounts.
 CREATE TABLE groups (
     id INTEGER PRIMARY KEY,
-    kind TEXT NOT NULL CHECK (kind IN ('news', 'page')),
+    kind TEXT NOT NULL CHECK (kind IN ('news', 'page', 'appeal')),
     created_at TEXT NOT NULL
 );
 
 CREATE TABLE items (
     id INTEGER PRIMARY KEY,
     group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
-    kind TEXT NOT NULL CHECK (kind IN ('news', 'page')),
+    kind TEXT NOT NULL CHECK (kind IN ('news', 'page', 'appeal')),
     lang TEXT NOT NULL,
     slug TEXT NOT NULL,
     title TEXT NOT NULL,

@@ -3,6 +3,7 @@
 
 mod admin;
 mod browser;
+mod feeds;
 mod helpers;
 mod media;
 mod public_site;

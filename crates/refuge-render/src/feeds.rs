@@ -1,0 +1,201 @@
+//! Atom feeds, the sitemap and robots.txt: the same renderer and cache as
+//! the pages.
+
+use std::collections::BTreeMap;
+
+use minijinja::value::Serde;
+use refuge_core::markdown::to_safe_html;
+use refuge_core::{ItemRef, Language, NewsFilter, Slug};
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::RenderError;
+use crate::cache::Dep;
+use crate::site::{Rendered, Site};
+
+/// Entries per feed.
+const FEED_ENTRIES: u32 = 30;
+/// URLs per sitemap file (the protocol's limit).
+pub const SITEMAP_URLS: usize = 50_000;
+
+#[derive(Serialize)]
+struct Term {
+    term: String,
+    label: String,
+}
+
+#[derive(Serialize)]
+struct Entry {
+    id: String,
+    title: String,
+    url: String,
+    published: String,
+    updated: String,
+    summary: String,
+    content: String,
+    categories: Vec<Term>,
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).unwrap_or(t).format(&Rfc3339).unwrap_or_default()
+}
+
+fn rendered(content_type: &'static str, body: String, deps: Vec<Dep>) -> Rendered {
+    Rendered { status: 200, content_type, body: body.into_bytes(), deps, immutable: false }
+}
+
+impl Site {
+    /// `/{lang}/feed.xml` (all news) or a category's feed.
+    pub(crate) fn feed(&self, lang: &Language, category: Option<&Slug>) -> Result<Option<Rendered>, RenderError> {
+        let t = self.strings(lang);
+        let names: BTreeMap<String, String> =
+            self.store.categories(lang)?.into_iter().map(|c| (c.key.to_string(), c.name)).collect();
+        let filter = NewsFilter { category: category.map(Slug::to_string), ..NewsFilter::default() };
+        let (title_suffix, html_path, feed_path, dep) = match category {
+            Some(key) => {
+                let Some(name) = names.get(key.as_str()) else { return Ok(None) };
+                (
+                    Some(name.clone()),
+                    format!("/{lang}/news/category/{key}/"),
+                    format!("/{lang}/news/category/{key}/feed.xml"),
+                    Dep::Category(lang.clone(), key.to_string()),
+                )
+            }
+            None => (None, format!("/{lang}/"), format!("/{lang}/feed.xml"), Dep::News(lang.clone())),
+        };
+        let (refs, _) = self.store.published_news(lang, &filter, 0, FEED_ENTRIES)?;
+        let mut entries = Vec::with_capacity(refs.len());
+        let mut updated = None;
+        for r in &refs {
+            let Some(item) = self.store.item(r.id)? else { continue };
+            updated = updated.max(Some(item.updated_at));
+            entries.push(Entry {
+                id: self.url(&r.path()),
+                title: item.title.clone(),
+                url: self.url(&r.path()),
+                published: rfc3339(item.published_at.unwrap_or(item.updated_at)),
+                updated: rfc3339(item.updated_at),
+                summary: item.summary.clone(),
+                content: to_safe_html(&item.body),
+                categories: item
+                    .category
+                    .iter()
+                    .map(|c| Term { term: c.clone(), label: names.get(c).cloned().unwrap_or_else(|| c.clone()) })
+                    .collect(),
+            });
+        }
+        let site_name = self.store.setting("site_name", lang)?.unwrap_or_else(|| "Refuge".into());
+        let title = match title_suffix {
+            Some(name) => format!("{site_name}: {name}"),
+            None => site_name.clone(),
+        };
+        let xml = self.env.get_template("feed.xml")?.render(minijinja::context! {
+            lang => lang.as_str(),
+            base => self.config.base_url.clone(),
+            feed_url => self.url(&feed_path),
+            html_url => self.url(&html_path),
+            title => title,
+            subtitle => self.store.setting("tagline", lang)?,
+            updated => rfc3339(updated.unwrap_or(OffsetDateTime::UNIX_EPOCH)),
+            site_name => site_name,
+            entries => Serde(entries),
+            t => Serde(&*t),
+        })?;
+        Ok(Some(rendered("application/atom+xml; charset=utf-8", xml, vec![dep])))
+    }
+
+    /// Every public URL with its language alternates.
+    fn sitemap_urls(&self) -> Result<Vec<SitemapUrl>, RenderError> {
+        let mut urls = Vec::new();
+        // Home and news index of each language are translations of each other.
+        for path in ["/", "/news/"] {
+            let alternates: Vec<(String, String)> =
+                self.languages().iter().map(|l| (l.to_string(), self.url(&format!("/{l}{path}")))).collect();
+            for (_, loc) in &alternates {
+                urls.push(SitemapUrl { loc: loc.clone(), lastmod: None, alternates: alternates.clone() });
+            }
+        }
+        let all = self.store.all_published()?;
+        let mut groups: BTreeMap<i64, Vec<&ItemRef>> = BTreeMap::new();
+        for item in all.iter().filter(|i| self.languages().contains(&i.lang)) {
+            groups.entry(item.group_id).or_default().push(item);
+        }
+        for items in groups.values() {
+            let alternates: Vec<(String, String)> = if items.len() > 1 {
+                items.iter().map(|i| (i.lang.to_string(), self.url(&i.path()))).collect()
+            } else {
+                Vec::new()
+            };
+            for item in items {
+                urls.push(SitemapUrl {
+                    loc: self.url(&item.path()),
+                    lastmod: Some(rfc3339(item.updated_at)),
+                    alternates: alternates.clone(),
+                });
+            }
+        }
+        Ok(urls)
+    }
+
+    /// `/sitemap.xml` (an index when there are more than 50,000 URLs) and
+    /// its parts `/sitemap-N.xml`.
+    pub(crate) fn sitemap(&self, part: Option<usize>) -> Result<Option<Rendered>, RenderError> {
+        let urls = self.sitemap_urls()?;
+        let parts = urls.len().div_ceil(SITEMAP_URLS).max(1);
+        let deps = vec![Dep::Sitemap];
+        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+        match part {
+            None if parts > 1 => {
+                xml.push_str("<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+                for n in 1..=parts {
+                    xml.push_str(&format!(
+                        "<sitemap><loc>{}</loc></sitemap>\n",
+                        escape(&self.url(&format!("/sitemap-{n}.xml")))
+                    ));
+                }
+                xml.push_str("</sitemapindex>\n");
+            }
+            None | Some(_) => {
+                let n = part.unwrap_or(1);
+                if n == 0 || n > parts || (part.is_some() && parts == 1) {
+                    return Ok(None);
+                }
+                xml.push_str("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n");
+                for u in urls.iter().skip((n - 1) * SITEMAP_URLS).take(SITEMAP_URLS) {
+                    xml.push_str(&format!("<url><loc>{}</loc>", escape(&u.loc)));
+                    if let Some(lastmod) = &u.lastmod {
+                        xml.push_str(&format!("<lastmod>{lastmod}</lastmod>"));
+                    }
+                    for (lang, href) in &u.alternates {
+                        xml.push_str(&format!(
+                            "<xhtml:link rel=\"alternate\" hreflang=\"{}\" href=\"{}\"/>",
+                            escape(lang),
+                            escape(href)
+                        ));
+                    }
+                    xml.push_str("</url>\n");
+                }
+                xml.push_str("</urlset>\n");
+            }
+        }
+        Ok(Some(rendered("application/xml; charset=utf-8", xml, deps)))
+    }
+
+    /// `/robots.txt`: everything public may be crawled, the back office not.
+    pub(crate) fn robots(&self) -> Rendered {
+        let body = format!("User-agent: *\nAllow: /\nDisallow: /admin/\n\nSitemap: {}\n", self.url("/sitemap.xml"));
+        rendered("text/plain; charset=utf-8", body, vec![Dep::Site])
+    }
+}
+
+/// XML text and attribute escaping.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+}
+
+struct SitemapUrl {
+    loc: String,
+    lastmod: Option<String>,
+    alternates: Vec<(String, String)>,
+}
