@@ -17,10 +17,10 @@ pub mod store;
 pub mod user;
 
 pub use content::{
-    AdminFilter, AdminRow, AuditEntry, Category, FaqEntry, Item, ItemDraft, ItemRef, Kind, Media, MenuEntry,
-    NewsFilter, Revision, Status,
+    Addressee, AdminFilter, AdminRow, AppealFacts, AppealUpdate, AuditEntry, CaseStatus, Category, FaqEntry, Item,
+    ItemDraft, ItemRef, Kind, Media, MenuEntry, NewsFilter, Revision, Status,
 };
 pub use lang::Language;
 pub use slug::Slug;
-pub use store::{AuditLog, ContentStore, MediaStore, Store, StoreError, UserStore};
+pub use store::{AppealStore, AuditLog, ContentStore, MediaStore, Store, StoreError, UserStore};
 pub use user::{Email, Role, Session, User};

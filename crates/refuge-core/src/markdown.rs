@@ -10,6 +10,7 @@
 //! * Images from other hosts are never embedded (a reader's browser would
 //!   contact that host): they become plain links to the image.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
@@ -19,9 +20,79 @@ fn options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH
 }
 
-/// Renders Markdown to sanitised HTML.
+/// Initials for a name: `Kim Minji` → `K. M.`, `金敏智` → `金○○`.
+fn initials(name: &str) -> String {
+    let parts: Vec<&str> = name.split_whitespace().collect();
+    match parts.as_slice() {
+        [] => "○○".into(),
+        [one] if one.chars().next().is_some_and(|c| !c.is_ascii()) && one.chars().count() > 1 => {
+            format!("{}○○", one.chars().next().unwrap_or('○'))
+        }
+        many => many
+            .iter()
+            .filter_map(|p| p.chars().next())
+            .map(|c| format!("{}.", c.to_uppercase()))
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+/// Applies the redaction markup for public display:
+///
+/// * `[[name:Kim Minji]]` shows initials (`K. M.`), or the full name when
+///   `names_public` is set for the appeal it belongs to;
+/// * `[[year:2003]]` shows `200X`.
+///
+/// The full text stays in the back office only. Other `[[…]]` is left as is.
+pub fn redact(text: &str, names_public: bool) -> Cow<'_, str> {
+    if !text.contains("[[") {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("[[") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("]]").filter(|e| *e <= 200) else {
+            out.push_str("[[");
+            rest = after;
+            continue;
+        };
+        let inner = &after[..end];
+        match inner.split_once(':') {
+            Some(("name", name)) if names_public => out.push_str(name.trim()),
+            Some(("name", name)) => out.push_str(&initials(name)),
+            Some(("year", year)) => {
+                let year = year.trim();
+                match year.char_indices().last() {
+                    Some((i, _)) if year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit()) => {
+                        out.push_str(&year[..i]);
+                        out.push('X');
+                    }
+                    _ => out.push_str("XXXX"),
+                }
+            }
+            _ => {
+                out.push_str("[[");
+                out.push_str(inner);
+                out.push_str("]]");
+            }
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// Renders Markdown to sanitised HTML, with names redacted.
 pub fn to_safe_html(markdown: &str) -> String {
-    let events = rewrite_images(Parser::new_ext(markdown, options()));
+    to_safe_html_names(markdown, false)
+}
+
+/// Renders Markdown to sanitised HTML; `names_public` keeps full names.
+pub fn to_safe_html_names(markdown: &str, names_public: bool) -> String {
+    let markdown = redact(markdown, names_public);
+    let events = rewrite_images(Parser::new_ext(&markdown, options()));
     let events = quotes_with_sources(events);
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
@@ -32,7 +103,8 @@ pub fn to_safe_html(markdown: &str) -> String {
 /// search; paragraphs are separated by blank lines.
 pub fn to_plain_text(markdown: &str) -> String {
     let mut out = String::with_capacity(markdown.len());
-    for event in Parser::new_ext(markdown, options()) {
+    let markdown = redact(markdown, false);
+    for event in Parser::new_ext(&markdown, options()) {
         match event {
             Event::Text(t) | Event::Code(t) => out.push_str(&t),
             Event::SoftBreak | Event::HardBreak => out.push(' '),
@@ -303,6 +375,18 @@ mod tests {
         assert!(!raw.contains("other.example"), "{raw}");
         let proto = to_safe_html("<img src=\"//other.example/t.gif\">");
         assert!(!proto.contains("other.example"), "{proto}");
+    }
+
+    #[test]
+    fn redaction_markup() {
+        assert_eq!(redact("Mr [[name:Kim Minji]] was held in [[year:2003]].", false), "Mr K. M. was held in 200X.");
+        assert_eq!(redact("[[name:Kim Minji]]", true), "Kim Minji");
+        assert_eq!(redact("[[name:金敏智]]さん", false), "金○○さん");
+        assert_eq!(redact("[[other]] and [[ unclosed", false), "[[other]] and [[ unclosed");
+        assert_eq!(redact("[[year:20x3]]", false), "XXXX");
+        let html = to_safe_html("Held: **[[name:Park Jisoo]]** since [[year:2004]].");
+        assert!(html.contains("<strong>P. J.</strong>") && html.contains("200X") && !html.contains("Park"), "{html}");
+        assert!(!to_plain_text("[[name:Park Jisoo]]").contains("Park"));
     }
 
     #[test]

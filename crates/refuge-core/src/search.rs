@@ -2,7 +2,7 @@
 //! asked, and what comes back. The index itself lives in `refuge-search`;
 //! these types keep the renderer independent of it.
 
-use crate::markdown::to_plain_text;
+use crate::markdown::{redact, to_plain_text};
 use crate::{FaqEntry, Item};
 
 /// One searchable document: a language version of an article, page, FAQ
@@ -46,8 +46,8 @@ impl SearchDoc {
             lang: item.lang.to_string(),
             year: item.year(),
             date: item.published_at.map(|d| d.unix_timestamp()),
-            title: item.title.clone(),
-            summary: item.summary.clone(),
+            title: redact(&item.title, false).into_owned(),
+            summary: redact(&item.summary, false).into_owned(),
             body: to_plain_text(&item.body),
             tags: item.tags.clone(),
             url: item.path(),

@@ -5,8 +5,8 @@
 use time::OffsetDateTime;
 
 use crate::{
-    AdminFilter, AdminRow, AuditEntry, Category, Email, FaqEntry, Item, ItemDraft, ItemRef, Kind, Language, Media,
-    MenuEntry, NewsFilter, Revision, Role, Session, Slug, User,
+    Addressee, AdminFilter, AdminRow, AppealFacts, AppealUpdate, AuditEntry, Category, Email, FaqEntry, Item,
+    ItemDraft, ItemRef, Kind, Language, Media, MenuEntry, NewsFilter, Revision, Role, Session, Slug, User,
 };
 
 /// Why a storage operation failed.
@@ -49,6 +49,8 @@ pub trait ContentStore: Send + Sync {
     fn categories(&self, lang: &Language) -> StoreResult<Vec<Category>>;
     /// Tags used by published news in `lang`, with counts.
     fn tags(&self, lang: &Language) -> StoreResult<Vec<(String, u32)>>;
+    /// Published items of one kind in a language, newest first.
+    fn published_kind(&self, kind: Kind, lang: &Language) -> StoreResult<Vec<ItemRef>>;
     /// Every published item in every language (sitemap, export, search).
     fn all_published(&self) -> StoreResult<Vec<ItemRef>>;
     /// FAQ entries of `lang` in order.
@@ -117,6 +119,20 @@ pub trait AuditLog: Send + Sync {
     fn audit_entries(&self, offset: u32, limit: u32) -> StoreResult<(Vec<AuditEntry>, u32)>;
 }
 
+/// Urgent appeals: their facts, addressees and timeline.
+pub trait AppealStore: Send + Sync {
+    fn appeal_facts(&self, item_id: i64) -> StoreResult<AppealFacts>;
+    fn save_appeal_facts(&self, item_id: i64, facts: &AppealFacts) -> StoreResult<()>;
+    fn addressees(&self, item_id: i64) -> StoreResult<Vec<Addressee>>;
+    fn replace_addressees(&self, item_id: i64, list: &[Addressee]) -> StoreResult<()>;
+    /// Timeline, newest first.
+    fn appeal_updates(&self, item_id: i64) -> StoreResult<Vec<AppealUpdate>>;
+    fn add_appeal_update(&self, item_id: i64, date: &str, text: &str, source: &str) -> StoreResult<AppealUpdate>;
+    fn delete_appeal_update(&self, id: i64) -> StoreResult<()>;
+    /// Recent updates of published appeals in a language, newest first (feeds).
+    fn recent_appeal_updates(&self, lang: &Language, limit: u32) -> StoreResult<Vec<(ItemRef, AppealUpdate)>>;
+}
+
 /// The media library's records (the files live in the data folder).
 pub trait MediaStore: Send + Sync {
     /// Records a new upload (its `id` and `alt` are ignored); returns its id.
@@ -131,9 +147,9 @@ pub trait MediaStore: Send + Sync {
 }
 
 /// Everything Refuge stores.
-pub trait Store: ContentStore + UserStore + AuditLog + MediaStore {}
+pub trait Store: ContentStore + UserStore + AuditLog + MediaStore + AppealStore {}
 
-impl<T: ContentStore + UserStore + AuditLog + MediaStore> Store for T {}
+impl<T: ContentStore + UserStore + AuditLog + MediaStore + AppealStore> Store for T {}
 
 /// Back-office accounts and their sessions.
 pub trait UserStore: Send + Sync {

@@ -29,6 +29,8 @@ pub enum Dep {
     Category(Language, String),
     /// The news with one tag in a language.
     Tag(Language, String),
+    /// A language's appeals list and the home page's featured appeal.
+    Appeals(Language),
     /// The sitemap (any published item).
     Sitemap,
     /// The FAQ entries of a language.
@@ -49,6 +51,11 @@ pub struct CachedPage {
     pub etag: String,
     /// Whether the body may be cached for long (fingerprinted assets).
     pub immutable: bool,
+    /// Unix time after which the page must be rendered again (an appeal
+    /// whose deadline passes then shows as closed).
+    pub valid_until: Option<i64>,
+    /// Download under this file name instead of showing inline.
+    pub attachment: Option<String>,
 }
 
 impl CachedPage {
@@ -57,7 +64,24 @@ impl CachedPage {
         let gzip = gzip(&body).filter(|z| z.len() < body.len()).map(Bytes::from);
         let brotli = brotli(&body).filter(|z| z.len() < body.len()).map(Bytes::from);
         let etag = format!("\"{:x}-{:016x}\"", body.len(), fnv1a(&body));
-        Self { status, content_type, identity: Bytes::from(body), gzip, brotli, etag, immutable }
+        Self {
+            status,
+            content_type,
+            identity: Bytes::from(body),
+            gzip,
+            brotli,
+            etag,
+            immutable,
+            valid_until: None,
+            attachment: None,
+        }
+    }
+
+    /// Sets when the page stops being valid, and a download name.
+    pub fn with(mut self, valid_until: Option<i64>, attachment: Option<String>) -> Self {
+        self.valid_until = valid_until;
+        self.attachment = attachment;
+        self
     }
 
     /// A page made per request (search results): compressed quickly, and
@@ -69,13 +93,27 @@ impl CachedPage {
             _ => (None, None),
         };
         let etag = format!("\"{:x}-{:016x}\"", body.len(), fnv1a(&body));
-        Self { status, content_type, identity: Bytes::from(body), gzip, brotli, etag, immutable: false }
+        Self {
+            status,
+            content_type,
+            identity: Bytes::from(body),
+            gzip,
+            brotli,
+            etag,
+            immutable: false,
+            valid_until: None,
+            attachment: None,
+        }
     }
 
     /// Bytes held in memory by this entry.
     pub fn weight(&self) -> usize {
         self.identity.len() + self.gzip.as_ref().map_or(0, Bytes::len) + self.brotli.as_ref().map_or(0, Bytes::len)
     }
+}
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -129,7 +167,11 @@ impl PageCache {
 
     /// The page cached for `key`, if any.
     pub fn get(&self, key: &str) -> Option<Arc<CachedPage>> {
-        self.inner.read().unwrap_or_else(|p| p.into_inner()).pages.get(key).cloned()
+        let page = self.inner.read().unwrap_or_else(|p| p.into_inner()).pages.get(key).cloned()?;
+        match page.valid_until {
+            Some(until) if now_unix() >= until => None,
+            _ => Some(page),
+        }
     }
 
     /// Call before rendering; pass the result to [`PageCache::insert`].

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use minijinja::value::Serde;
-use refuge_core::markdown::to_safe_html;
+use refuge_core::markdown::{redact, to_safe_html};
 use refuge_core::{ItemRef, Language, NewsFilter, Slug};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -20,29 +20,37 @@ const FEED_ENTRIES: u32 = 30;
 pub const SITEMAP_URLS: usize = 50_000;
 
 #[derive(Serialize)]
-struct Term {
+pub(crate) struct Term {
     term: String,
     label: String,
 }
 
 #[derive(Serialize)]
-struct Entry {
-    id: String,
-    title: String,
-    url: String,
-    published: String,
-    updated: String,
-    summary: String,
-    content: String,
-    categories: Vec<Term>,
+pub(crate) struct Entry {
+    pub id: String,
+    pub title: String,
+    pub url: String,
+    pub published: String,
+    pub updated: String,
+    pub summary: String,
+    pub content: String,
+    pub categories: Vec<Term>,
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
+pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).unwrap_or(t).format(&Rfc3339).unwrap_or_default()
 }
 
-fn rendered(content_type: &'static str, body: String, deps: Vec<Dep>) -> Rendered {
-    Rendered { status: 200, content_type, body: body.into_bytes(), deps, immutable: false }
+pub(crate) fn rendered(content_type: &'static str, body: String, deps: Vec<Dep>) -> Rendered {
+    Rendered {
+        status: 200,
+        content_type,
+        body: body.into_bytes(),
+        deps,
+        immutable: false,
+        valid_until: None,
+        attachment: None,
+    }
 }
 
 impl Site {
@@ -72,11 +80,11 @@ impl Site {
             updated = updated.max(Some(item.updated_at));
             entries.push(Entry {
                 id: self.url(&r.path()),
-                title: item.title.clone(),
+                title: redact(&item.title, false).into_owned(),
                 url: self.url(&r.path()),
                 published: rfc3339(item.published_at.unwrap_or(item.updated_at)),
                 updated: rfc3339(item.updated_at),
-                summary: item.summary.clone(),
+                summary: redact(&item.summary, false).into_owned(),
                 content: to_safe_html(&item.body),
                 categories: item
                     .category
@@ -84,6 +92,16 @@ impl Site {
                     .map(|c| Term { term: c.clone(), label: names.get(c).cloned().unwrap_or_else(|| c.clone()) })
                     .collect(),
             });
+        }
+        if category.is_none() {
+            // Further information on appeals belongs in the language's feed.
+            for (appeal, update) in self.store.recent_appeal_updates(lang, FEED_ENTRIES)? {
+                let names_public = self.store.appeal_facts(appeal.id)?.names_public;
+                updated = updated.max(Some(update.created_at));
+                entries.push(self.update_entry(&appeal, &update, names_public));
+            }
+            entries.sort_by(|a, b| b.updated.cmp(&a.updated));
+            entries.truncate(FEED_ENTRIES as usize);
         }
         let site_name = self.store.setting("site_name", lang)?.unwrap_or_else(|| "Refuge".into());
         let title = match title_suffix {
@@ -105,11 +123,40 @@ impl Site {
         Ok(Some(rendered("application/atom+xml; charset=utf-8", xml, vec![dep])))
     }
 
+    /// A feed entry for one timeline update of an appeal.
+    pub(crate) fn update_entry(
+        &self,
+        appeal: &ItemRef,
+        update: &refuge_core::AppealUpdate,
+        names_public: bool,
+    ) -> Entry {
+        let t = self.strings(&appeal.lang);
+        let url = format!("{}#update-{}", self.url(&appeal.path()), update.id);
+        let mut content = refuge_core::markdown::to_safe_html_names(&update.text, names_public);
+        if !update.source.is_empty() {
+            content.push_str(&format!("<p>— {}</p>", html_escape(&redact(&update.source, names_public))));
+        }
+        Entry {
+            id: url.clone(),
+            title: format!(
+                "{}: {}",
+                redact(&appeal.title, false),
+                t.get("appeal_update_title").replace("{date}", &update.date)
+            ),
+            url,
+            published: rfc3339(update.created_at),
+            updated: rfc3339(update.created_at),
+            summary: String::new(),
+            content,
+            categories: vec![Term { term: "appeal-update".into(), label: t.get("appeal_timeline").into() }],
+        }
+    }
+
     /// Every public URL with its language alternates.
     fn sitemap_urls(&self) -> Result<Vec<SitemapUrl>, RenderError> {
         let mut urls = Vec::new();
         // Home and news index of each language are translations of each other.
-        for path in ["/", "/news/"] {
+        for path in ["/", "/news/", "/appeals/"] {
             let alternates: Vec<(String, String)> =
                 self.languages().iter().map(|l| (l.to_string(), self.url(&format!("/{l}{path}")))).collect();
             for (_, loc) in &alternates {
@@ -187,6 +234,11 @@ impl Site {
         let body = format!("User-agent: *\nAllow: /\nDisallow: /admin/\n\nSitemap: {}\n", self.url("/sitemap.xml"));
         rendered("text/plain; charset=utf-8", body, vec![Dep::Site])
     }
+}
+
+/// HTML escaping for text put into generated HTML.
+pub(crate) fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// XML text and attribute escaping.

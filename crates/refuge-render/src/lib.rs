@@ -6,6 +6,7 @@
 //! Nothing here knows about HTTP: pages are bytes, a status code and the
 //! things they depend on ([`Dep`]).
 
+mod appeals;
 mod cache;
 mod feeds;
 mod locale;

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use refuge_core::markdown::{excerpt, to_plain_text, to_safe_html};
+use refuge_core::markdown::{excerpt, redact, to_plain_text, to_safe_html};
 use refuge_core::{Item, ItemRef, Kind, Language, NewsFilter, Slug};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -106,8 +106,8 @@ impl Site {
             .iter()
             .map(|i| ListEntry {
                 path: i.path(),
-                title: i.title.clone(),
-                summary: i.summary.clone(),
+                title: redact(&i.title, false).into_owned(),
+                summary: redact(&i.summary, false).into_owned(),
                 date: i.published_at.map(|d| t.date(d)).unwrap_or_default(),
                 date_iso: iso_date(i.published_at),
                 category: i.category.as_ref().map(|key| CategoryLink {
@@ -128,14 +128,17 @@ impl Site {
         chrome.description = Some(excerpt(&to_plain_text(&intro_md), 160)).filter(|d| !d.is_empty());
         let intro_title = self.store.setting("home_title", lang)?;
         let (latest, _) = self.store.published_news(lang, &NewsFilter::default(), 0, 5)?;
+        let (featured, valid_until) = self.featured(lang)?;
         let html = self.env.get_template("home.html")?.render(minijinja::context! {
             intro_title => Serde(intro_title),
             intro_html => Serde(to_safe_html(&intro_md)),
             items => Serde(self.list_entries(lang, &latest)?),
-            featured => Serde(()),
+            featured => Serde(featured),
             ..Serde(&chrome),
         })?;
-        Ok(Rendered::html(200, html, vec![Dep::News(lang.clone())]))
+        let mut page = Rendered::html(200, html, vec![Dep::News(lang.clone()), Dep::Appeals(lang.clone())]);
+        page.valid_until = valid_until;
+        Ok(page)
     }
 
     pub(crate) fn news_list(&self, lang: &Language, scope: &Scope, page: u32) -> Result<Outcome, RenderError> {
@@ -278,6 +281,15 @@ impl Site {
         Ok(Outcome::Page(Rendered::html(200, html, vec![Dep::Group(first.group_id), Dep::Slug(kind, slug.clone())])))
     }
 
+    /// Links to the other language versions of an item.
+    pub(crate) fn translation_views_public(
+        &self,
+        translations: &[ItemRef],
+        lang: &Language,
+    ) -> Vec<impl Serialize + use<>> {
+        self.translation_views(translations, Some(lang))
+    }
+
     fn translation_views(&self, translations: &[ItemRef], except: Option<&Language>) -> Vec<Translation> {
         translations
             .iter()
@@ -286,7 +298,7 @@ impl Site {
                 lang: t.lang.clone(),
                 name: self.strings(&t.lang).get("language_name").to_owned(),
                 path: t.path(),
-                title: t.title.clone(),
+                title: redact(&t.title, false).into_owned(),
             })
             .collect()
     }
@@ -295,7 +307,8 @@ impl Site {
         let lang = &item.lang;
         let t = self.strings(lang);
         let path = item.path();
-        let mut chrome = self.chrome(lang, &path, Some(item.title.clone()))?;
+        let title = redact(&item.title, false).into_owned();
+        let mut chrome = self.chrome(lang, &path, Some(title.clone()))?;
         let translations = self.store.published_translations(item.group_id)?;
         let available: Vec<(Language, String)> = translations
             .iter()
@@ -336,6 +349,10 @@ impl Site {
                 "article.html"
             }
             Kind::Page => "page.html",
+            Kind::Appeal => {
+                let page = Rendered::html(200, String::new(), deps);
+                return self.render_appeal(item, page);
+            }
         };
         let view = ItemView {
             date: item.published_at.map(|d| t.date(d)).unwrap_or_default(),
@@ -353,7 +370,7 @@ impl Site {
                     path: format!("/{lang}/news/tag/{}/", encode_segment(tag)),
                 })
                 .collect(),
-            title: item.title.clone(),
+            title,
         };
         let html = self.env.get_template(template)?.render(minijinja::context! {
             item => Serde(view),

@@ -41,6 +41,32 @@ pub enum Route {
         lang: Language,
         category: Option<Slug>,
     },
+    /// The list of urgent appeals, all or filtered.
+    Appeals {
+        lang: Language,
+        filter: AppealFilter,
+    },
+    /// A file of an appeal: its sample letter or its timeline's feed.
+    AppealFile {
+        lang: Language,
+        slug: Slug,
+        file: AppealFile,
+    },
+}
+
+/// Which appeals a list shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AppealFilter {
+    All,
+    Status(refuge_core::CaseStatus),
+    Year(i32),
+}
+
+/// The files an appeal has besides its page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppealFile {
+    Letter,
+    Feed,
 }
 
 /// What a request path means.
@@ -78,7 +104,12 @@ impl Scope {
 impl Route {
     pub fn lang(&self) -> &Language {
         match self {
-            Route::Home(lang) | Route::News { lang, .. } | Route::Item { lang, .. } | Route::Feed { lang, .. } => lang,
+            Route::Home(lang)
+            | Route::News { lang, .. }
+            | Route::Item { lang, .. }
+            | Route::Feed { lang, .. }
+            | Route::Appeals { lang, .. }
+            | Route::AppealFile { lang, .. } => lang,
         }
     }
 
@@ -90,6 +121,13 @@ impl Route {
             Route::Item { lang, kind, slug } => kind.path(lang, slug),
             Route::Feed { lang, category: None } => format!("/{lang}/feed.xml"),
             Route::Feed { lang, category: Some(c) } => format!("/{lang}/news/category/{c}/feed.xml"),
+            Route::Appeals { lang, filter: AppealFilter::All } => format!("/{lang}/appeals/"),
+            Route::Appeals { lang, filter: AppealFilter::Status(s) } => {
+                format!("/{lang}/appeals/status/{}/", s.as_str())
+            }
+            Route::Appeals { lang, filter: AppealFilter::Year(y) } => format!("/{lang}/appeals/{y}/"),
+            Route::AppealFile { lang, slug, file: AppealFile::Letter } => format!("/{lang}/appeals/{slug}/letter.txt"),
+            Route::AppealFile { lang, slug, file: AppealFile::Feed } => format!("/{lang}/appeals/{slug}/feed.xml"),
         }
     }
 }
@@ -131,7 +169,7 @@ pub fn parse(path: &str, languages: &[Language]) -> Parsed {
         segments.pop();
     }
     // Files (feeds) have no trailing slash; pages always do.
-    if segments.last().is_some_and(|s| s.ends_with(".xml")) && path.ends_with('/') {
+    if segments.last().is_some_and(|s| s.ends_with(".xml") || s.ends_with(".txt")) && path.ends_with('/') {
         return Parsed::Redirect(path.trim_end_matches('/').to_owned());
     }
     let not_found = || Parsed::NotFound(Some(lang.clone()));
@@ -147,6 +185,26 @@ pub fn parse(path: &str, languages: &[Language]) -> Parsed {
         [] => Route::Home(lang.clone()),
         ["home"] => Route::Home(lang.clone()),
         ["feed.xml"] => Route::Feed { lang: lang.clone(), category: None },
+        ["appeals"] => Route::Appeals { lang: lang.clone(), filter: AppealFilter::All },
+        ["appeals", "status", s] => match s.parse() {
+            Ok(status) => Route::Appeals { lang: lang.clone(), filter: AppealFilter::Status(status) },
+            Err(_) => return not_found(),
+        },
+        ["appeals", y] if year(y).is_some() => {
+            Route::Appeals { lang: lang.clone(), filter: AppealFilter::Year(year(y).unwrap_or_default()) }
+        }
+        ["appeals", slug] => match Slug::parse(slug) {
+            Ok(slug) => Route::Item { lang: lang.clone(), kind: Kind::Appeal, slug },
+            Err(_) => return not_found(),
+        },
+        ["appeals", slug, file @ ("letter.txt" | "feed.xml")] => match Slug::parse(slug) {
+            Ok(slug) => Route::AppealFile {
+                lang: lang.clone(),
+                slug,
+                file: if *file == "letter.txt" { AppealFile::Letter } else { AppealFile::Feed },
+            },
+            Err(_) => return not_found(),
+        },
         ["news", "category", key, "feed.xml"] => match Slug::parse(key) {
             Ok(key) => Route::Feed { lang: lang.clone(), category: Some(key) },
             Err(_) => return not_found(),

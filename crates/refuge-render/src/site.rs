@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use minijinja::Environment;
 use minijinja::value::Serde;
-use refuge_core::{ContentStore, Item, Kind, Language, MenuEntry};
+use refuge_core::{Item, Kind, Language, MenuEntry, Store};
 use serde::Serialize;
 
 use crate::cache::Dep;
@@ -39,11 +39,23 @@ pub struct Rendered {
     pub deps: Vec<Dep>,
     /// Fingerprinted assets may be cached by clients for a year.
     pub immutable: bool,
+    /// Unix time after which the page must be rendered again.
+    pub valid_until: Option<i64>,
+    /// Download under this name.
+    pub attachment: Option<String>,
 }
 
 impl Rendered {
     pub(crate) fn html(status: u16, body: String, deps: Vec<Dep>) -> Self {
-        Self { status, content_type: "text/html; charset=utf-8", body: body.into_bytes(), deps, immutable: false }
+        Self {
+            status,
+            content_type: "text/html; charset=utf-8",
+            body: body.into_bytes(),
+            deps,
+            immutable: false,
+            valid_until: None,
+            attachment: None,
+        }
     }
 }
 
@@ -88,7 +100,7 @@ impl Message {
 
 /// The public site.
 pub struct Site {
-    pub(crate) store: Arc<dyn ContentStore>,
+    pub(crate) store: Arc<dyn Store>,
     /// Per-language settings and menu, read once until something
     /// site-wide changes (see [`Site::forget_site_data`]).
     site_data: std::sync::RwLock<std::collections::HashMap<Language, Arc<SiteData>>>,
@@ -178,6 +190,10 @@ fn og_locale(lang: &Language) -> String {
 /// it was and as it is now) when it changes.
 pub fn deps_of_item(item: &Item) -> Vec<Dep> {
     let mut deps = vec![Dep::Group(item.group_id), Dep::Slug(item.kind, item.slug.clone()), Dep::Sitemap];
+    if item.kind == Kind::Appeal {
+        deps.push(Dep::Appeals(item.lang.clone()));
+        deps.push(Dep::News(item.lang.clone()));
+    }
     if item.kind == Kind::News {
         deps.push(Dep::News(item.lang.clone()));
         if let Some(year) = item.year() {
@@ -194,7 +210,7 @@ pub fn deps_of_item(item: &Item) -> Vec<Dep> {
 impl Site {
     /// Loads templates, strings and the style sheet (theme overrides
     /// included); fails with the file and line of any broken theme file.
-    pub fn new(config: SiteConfig, store: Arc<dyn ContentStore>) -> Result<Self, RenderError> {
+    pub fn new(config: SiteConfig, store: Arc<dyn Store>) -> Result<Self, RenderError> {
         if config.languages.is_empty() {
             return Err(RenderError::Locale("no languages are configured".into()));
         }
@@ -284,6 +300,8 @@ impl Site {
                     body: bytes.clone(),
                     deps: Vec::new(),
                     immutable: true,
+                    valid_until: None,
+                    attachment: None,
                 }));
             }
         }
@@ -318,6 +336,8 @@ impl Site {
             Route::Feed { lang, category } => {
                 Ok(self.feed(lang, category.as_ref())?.map_or_else(|| Outcome::NotFound(lang.clone()), Outcome::Page))
             }
+            Route::Appeals { lang, filter } => self.appeals_list(lang, filter),
+            Route::AppealFile { lang, slug, file } => self.appeal_file(lang, slug, *file),
         }
     }
 

@@ -21,6 +21,8 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("message.html", include_str!("../../../templates/message.html")),
     ("search.html", include_str!("../../../templates/search.html")),
     ("feed.xml", include_str!("../../../templates/feed.xml")),
+    ("appeals.html", include_str!("../../../templates/appeals.html")),
+    ("appeal.html", include_str!("../../../templates/appeal.html")),
     ("admin/base.html", include_str!("../../../templates/admin/base.html")),
     ("admin/login.html", include_str!("../../../templates/admin/login.html")),
     ("admin/dashboard.html", include_str!("../../../templates/admin/dashboard.html")),

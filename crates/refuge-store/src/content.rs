@@ -189,6 +189,18 @@ impl ContentStore for SqliteStore {
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
+    fn published_kind(&self, kind: Kind, lang: &Language) -> StoreResult<Vec<ItemRef>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {REF_COLUMNS} FROM items WHERE kind = ? AND lang = ? AND status = 'published'
+                 ORDER BY published_at DESC, id DESC"
+            ))
+            .map_err(backend)?;
+        let rows = stmt.query_map(params![kind.as_str(), lang.as_str()], item_ref).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
     fn all_published(&self) -> StoreResult<Vec<ItemRef>> {
         let conn = self.conn();
         let mut stmt = conn

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_content.sql"),
     include_str!("migrations/002_backoffice.sql"),
     include_str!("migrations/003_media.sql"),
+    include_str!("migrations/004_appeals.sql"),
 ];
 
 /// The schema version this build writes.

@@ -5,6 +5,7 @@
 //! for a damaged or newer database, never overwriting it), and password
 //! hashing. It must not know about HTTP or templates.
 
+mod appeals;
 mod bulk;
 mod content;
 mod db;

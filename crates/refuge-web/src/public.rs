@@ -85,6 +85,11 @@ pub(crate) fn send_page(page: &CachedPage, headers: &HeaderMap) -> Response {
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(page.content_type));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if let Some(name) = &page.attachment
+        && let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+    {
+        h.insert(header::CONTENT_DISPOSITION, value);
+    }
     if let Ok(value) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, value);
     }
@@ -161,7 +166,9 @@ pub async fn page(State(state): State<AppState>, method: Method, uri: Uri, heade
     let resolved = tokio::task::spawn_blocking(move || {
         site.resolve(&owned).map(|outcome| match outcome {
             Outcome::Page(r) => {
-                Resolved::Page(Arc::new(CachedPage::new(r.status, r.content_type, r.body, r.immutable)), r.deps)
+                let page =
+                    CachedPage::new(r.status, r.content_type, r.body, r.immutable).with(r.valid_until, r.attachment);
+                Resolved::Page(Arc::new(page), r.deps)
             }
             Outcome::Redirect(to) => Resolved::Redirect(to),
             Outcome::NotFound(lang) => Resolved::NotFound(lang),

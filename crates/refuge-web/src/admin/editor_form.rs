@@ -24,6 +24,9 @@ pub struct FormView {
     pub published_at: String,
     pub note: String,
     pub mark_current: bool,
+    /// Other fields as posted (an appeal's facts and addressees), so that
+    /// they come back unchanged when the form has errors.
+    pub extra: Vec<(String, String)>,
 }
 
 /// Messages next to fields.
@@ -78,6 +81,7 @@ pub fn form_of(item: &Item) -> FormView {
         published_at: datetime_local(item.published_at),
         note: String::new(),
         mark_current: false,
+        extra: Vec::new(),
     }
 }
 
@@ -93,6 +97,17 @@ pub fn form_from(data: &FormData) -> FormView {
         published_at: data.get("published_at").to_owned(),
         note: data.get("note").to_owned(),
         mark_current: data.get("mark_current") == "1",
+        extra: data
+            .0
+            .iter()
+            .filter(|(k, _)| {
+                super::appeals::FIELDS.contains(&k.as_str())
+                    || k.starts_with("addr_")
+                    || k == "case_status"
+                    || k == "names_public"
+            })
+            .cloned()
+            .collect(),
     }
 }
 

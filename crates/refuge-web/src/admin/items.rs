@@ -151,7 +151,13 @@ fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown: Shown<'_>
         (None, Some(src)) => {
             t.get("admin_translate").replace("{language}", &lang_name(state, &ctx.lang)) + ": " + &src.title
         }
-        (None, None) => t.get(if ctx.kind == Kind::Page { "admin_new_page" } else { "admin_new_news" }).into(),
+        (None, None) => t
+            .get(match ctx.kind {
+                Kind::Page => "admin_new_page",
+                Kind::News => "admin_new_news",
+                Kind::Appeal => "admin_new_appeal",
+            })
+            .into(),
     };
     let versions: Vec<Version> = ctx
         .item
@@ -208,7 +214,11 @@ fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown: Shown<'_>
         .map(|c| Choice { value: c.key.to_string(), label: c.name })
         .collect();
     let has_errors = errors.any();
+    let appeal = (ctx.kind == Kind::Appeal).then(|| {
+        super::appeals::editor_values(state, admin, ctx.item.as_ref().or(ctx.source.as_ref()), ctx.item.is_some(), form)
+    });
     let values = minijinja::context! {
+        appeal => minijinja::value::Serde(appeal),
         item_id => ctx.item.as_ref().map(|i| i.id),
         public_path => ctx.item.as_ref().filter(|i| i.status == Status::Published).map(Item::path),
         translate_links => minijinja::value::Serde(translate_links),
@@ -270,6 +280,7 @@ pub async fn list(State(state): State<AppState>, admin: Admin, RawQuery(raw): Ra
     let title = match kind {
         Some(Kind::Page) => t.get("admin_pages"),
         Some(Kind::News) => t.get("admin_news"),
+        Some(Kind::Appeal) => t.get("admin_appeals"),
         None => t.get("admin_content"),
     }
     .to_owned();
@@ -412,6 +423,11 @@ async fn save(
             return super::message(state, admin, StatusCode::INTERNAL_SERVER_ERROR, "error_text");
         }
     };
+    if after.kind == Kind::Appeal
+        && let Err(e) = super::appeals::save_facts(state, after.id, data, translation_of)
+    {
+        return store_error(state, admin, e);
+    }
     let source_id = translation_of.map(|s| s.id).or(after.translated_from.filter(|_| form.mark_current));
     let after = match source_id.map(|src| state.store.mark_translated(after.id, src)) {
         Some(Ok(())) => state.store.item(after.id).ok().flatten().unwrap_or(after),

@@ -5,6 +5,7 @@
 //! changes something carries the session's token, and its `Origin` must be
 //! this site. Pages work without JavaScript.
 
+mod appeals;
 pub(crate) mod auth;
 mod dashboard;
 mod editor_form;
@@ -47,6 +48,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/items/{id}/history", get(history::list))
         .route("/admin/items/{id}/diff", get(history::list))
         .route("/admin/items/{id}/restore/{rev}", post(history::restore))
+        .route("/admin/items/{id}/updates", post(appeals::add_update))
+        .route("/admin/items/{id}/updates/{update}/delete", post(appeals::delete_update))
         .route("/admin/users", get(people::users).post(people::add_user))
         .route("/admin/users/{id}/role", post(people::set_role))
         .route("/admin/users/{id}/password", post(people::reset_password))

@@ -1,0 +1,290 @@
+//! Urgent appeals: the list, the case page, its letter and feed, and the
+//! home page's featured appeal. An appeal is open while its people still
+//! need action and its deadline has not passed; pages that show one are
+//! only valid until that deadline.
+
+use minijinja::value::Serde;
+use refuge_core::markdown::{redact, to_safe_html_names};
+use refuge_core::{AppealFacts, CaseStatus, Item, ItemRef, Kind, Language, Slug};
+use serde::Serialize;
+use time::{Date, OffsetDateTime};
+
+use crate::RenderError;
+use crate::cache::Dep;
+use crate::feeds::{rendered, rfc3339};
+use crate::routes::{AppealFile, AppealFilter};
+use crate::site::{FeedLink, Outcome, Rendered, Site};
+
+fn deadline(facts: &AppealFacts) -> Option<Date> {
+    Date::parse(facts.deadline.trim(), time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
+/// The first second after the deadline day.
+fn deadline_end(facts: &AppealFacts) -> Option<i64> {
+    deadline(facts).and_then(|d| d.next_day()).map(|d| d.midnight().assume_utc().unix_timestamp())
+}
+
+/// Whether the appeal still asks readers to act, at `now`.
+pub fn is_open(facts: &AppealFacts, now: OffsetDateTime) -> bool {
+    facts.status.unwrap_or(CaseStatus::AtRisk).needs_action()
+        && deadline_end(facts).is_none_or(|end| now.unix_timestamp() < end)
+}
+
+#[derive(Serialize)]
+pub(crate) struct AppealCard {
+    pub path: String,
+    pub title: String,
+    pub summary: String,
+    pub number: String,
+    pub status: &'static str,
+    pub status_label: String,
+    pub open: bool,
+    pub deadline: String,
+    pub date: String,
+}
+
+#[derive(Serialize)]
+struct Fact {
+    label: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct UpdateView {
+    id: i64,
+    date: String,
+    html: String,
+    source: String,
+}
+
+#[derive(Serialize)]
+struct AddresseeView {
+    name: String,
+    institution: String,
+    address: String,
+    email: String,
+    fax: String,
+}
+
+impl Site {
+    fn card(&self, lang: &Language, r: &ItemRef, facts: &AppealFacts, now: OffsetDateTime) -> AppealCard {
+        let t = self.strings(lang);
+        let status = facts.status.unwrap_or(CaseStatus::AtRisk);
+        AppealCard {
+            path: r.path(),
+            title: redact(&r.title, false).into_owned(),
+            summary: redact(&r.summary, false).into_owned(),
+            number: facts.number.clone(),
+            status: status.as_str(),
+            status_label: t.get(&format!("appeal_status_{}", status.as_str())).into(),
+            open: is_open(facts, now),
+            deadline: facts.deadline.clone(),
+            date: r.published_at.map(|d| t.date(d)).unwrap_or_default(),
+        }
+    }
+
+    /// Published appeals of a language with their facts, open ones first,
+    /// and when the earliest open one closes.
+    fn appeal_cards(&self, lang: &Language) -> Result<(Vec<AppealCard>, Option<i64>), RenderError> {
+        let now = OffsetDateTime::now_utc();
+        let mut cards = Vec::new();
+        let mut valid_until: Option<i64> = None;
+        for r in self.store.published_kind(Kind::Appeal, lang)? {
+            let facts = self.store.appeal_facts(r.id)?;
+            if is_open(&facts, now)
+                && let Some(end) = deadline_end(&facts)
+            {
+                valid_until = Some(valid_until.map_or(end, |v| v.min(end)));
+            }
+            cards.push((r.published_at, self.card(lang, &r, &facts, now)));
+        }
+        cards.sort_by(|a, b| b.1.open.cmp(&a.1.open).then(b.0.cmp(&a.0)));
+        Ok((cards.into_iter().map(|(_, c)| c).collect(), valid_until))
+    }
+
+    /// The newest open appeal, for the home page.
+    pub(crate) fn featured(&self, lang: &Language) -> Result<(Option<AppealCard>, Option<i64>), RenderError> {
+        let (cards, valid_until) = self.appeal_cards(lang)?;
+        Ok((cards.into_iter().find(|c| c.open), valid_until))
+    }
+
+    pub(crate) fn appeals_list(&self, lang: &Language, filter: &AppealFilter) -> Result<Outcome, RenderError> {
+        let t = self.strings(lang);
+        let (mut cards, valid_until) = self.appeal_cards(lang)?;
+        match filter {
+            AppealFilter::All => {}
+            AppealFilter::Status(s) => cards.retain(|c| c.status == s.as_str()),
+            AppealFilter::Year(y) => cards.retain(|c| c.date.contains(&y.to_string())),
+        }
+        if cards.is_empty() && *filter != AppealFilter::All {
+            return Ok(Outcome::NotFound(lang.clone()));
+        }
+        let path = match filter {
+            AppealFilter::All => format!("/{lang}/appeals/"),
+            AppealFilter::Status(s) => format!("/{lang}/appeals/status/{}/", s.as_str()),
+            AppealFilter::Year(y) => format!("/{lang}/appeals/{y}/"),
+        };
+        let mut chrome = self.chrome(lang, &path, Some(t.get("appeals_title").to_owned()))?;
+        let available: Vec<(Language, String)> = if *filter == AppealFilter::All {
+            self.languages().iter().map(|l| (l.clone(), format!("/{l}/appeals/"))).collect()
+        } else {
+            vec![(lang.clone(), path.clone())]
+        };
+        self.set_languages(&mut chrome, lang, &available, |l| format!("/{l}/appeals/"));
+        let statuses: Vec<Fact> = CaseStatus::ALL
+            .iter()
+            .map(|s| Fact {
+                label: t.get(&format!("appeal_status_{}", s.as_str())).into(),
+                value: format!("/{lang}/appeals/status/{}/", s.as_str()),
+            })
+            .collect();
+        let (open, closed): (Vec<AppealCard>, Vec<AppealCard>) = cards.into_iter().partition(|c| c.open);
+        let html = self.env.get_template("appeals.html")?.render(minijinja::context! {
+            open => Serde(open),
+            closed => Serde(closed),
+            statuses => Serde(statuses),
+            filtered => *filter != AppealFilter::All,
+            ..Serde(&chrome),
+        })?;
+        let mut page = Rendered::html(200, html, vec![Dep::Appeals(lang.clone())]);
+        page.valid_until = valid_until;
+        Ok(Outcome::Page(page))
+    }
+
+    /// The case page of an appeal.
+    pub(crate) fn render_appeal(&self, item: &Item, mut page: Rendered) -> Result<Rendered, RenderError> {
+        // `page` is the generic item page; replaced here by the appeal's own.
+        let lang = &item.lang;
+        let t = self.strings(lang);
+        let facts = self.store.appeal_facts(item.id)?;
+        let names = facts.names_public;
+        let now = OffsetDateTime::now_utc();
+        let open = is_open(&facts, now);
+        let status = facts.status.unwrap_or(CaseStatus::AtRisk);
+        let title = redact(&item.title, names).into_owned();
+        let mut chrome = self.chrome(lang, &item.path(), Some(title.clone()))?;
+        let translations = self.store.published_translations(item.group_id)?;
+        let available: Vec<(Language, String)> = translations
+            .iter()
+            .filter(|t| self.languages().contains(&t.lang))
+            .map(|t| (t.lang.clone(), t.path()))
+            .collect();
+        self.set_languages(&mut chrome, lang, &available, |l| Kind::Appeal.path(l, &item.slug));
+        chrome.og_type = "article";
+        chrome.description = Some(redact(&item.summary, names).into_owned()).filter(|d| !d.is_empty());
+        chrome.feeds.push(FeedLink { title: title.clone(), href: format!("{}feed.xml", item.path()) });
+        let fact =
+            |key: &str, value: String| Fact { label: t.get(key).into(), value: redact(&value, names).into_owned() };
+        let facts_list: Vec<Fact> = [
+            fact("appeal_number", facts.number.clone()),
+            fact("appeal_people_count", facts.people_count.map(|n| n.to_string()).unwrap_or_default()),
+            fact("appeal_people", facts.people.clone()),
+            fact("appeal_ages", facts.ages.clone()),
+            fact("appeal_held_where", facts.held_where.clone()),
+            fact("appeal_held_since", facts.held_since.clone()),
+            fact("appeal_risk", facts.risk.clone()),
+            fact("appeal_deadline", facts.deadline.clone()),
+        ]
+        .into_iter()
+        .filter(|f| !f.value.trim().is_empty())
+        .collect();
+        let updates: Vec<UpdateView> = self
+            .store
+            .appeal_updates(item.id)?
+            .into_iter()
+            .map(|u| UpdateView {
+                id: u.id,
+                date: u.date.clone(),
+                html: to_safe_html_names(&u.text, names),
+                source: redact(&u.source, names).into_owned(),
+            })
+            .collect();
+        let addressees: Vec<AddresseeView> = self
+            .store
+            .addressees(item.id)?
+            .into_iter()
+            .map(|a| AddresseeView {
+                name: a.name,
+                institution: a.institution,
+                address: a.address,
+                email: a.email,
+                fax: a.fax,
+            })
+            .collect();
+        let html = self.env.get_template("appeal.html")?.render(minijinja::context! {
+            item => minijinja::context! {
+                title => title,
+                date => item.published_at.map(|d| t.date(d)).unwrap_or_default(),
+            },
+            status => status.as_str(),
+            status_label => t.get(&format!("appeal_status_{}", status.as_str())),
+            open => open,
+            facts => Serde(facts_list),
+            body_html => to_safe_html_names(&item.body, names),
+            action_html => to_safe_html_names(&facts.action, names),
+            letter => redact(&facts.letter, names).into_owned(),
+            letter_href => format!("{}letter.txt", item.path()),
+            addressees => Serde(addressees),
+            updates => Serde(updates),
+            translations => Serde(self.translation_views_public(&translations, lang)),
+            ..Serde(&chrome),
+        })?;
+        page.body = html.into_bytes();
+        page.deps.push(Dep::Appeals(lang.clone()));
+        page.valid_until = if open { deadline_end(&facts) } else { None };
+        Ok(page)
+    }
+
+    /// `letter.txt` and `feed.xml` of an appeal.
+    pub(crate) fn appeal_file(&self, lang: &Language, slug: &Slug, file: AppealFile) -> Result<Outcome, RenderError> {
+        let Some(item) = self.store.published_item(Kind::Appeal, lang, slug)? else {
+            return Ok(Outcome::NotFound(lang.clone()));
+        };
+        let facts = self.store.appeal_facts(item.id)?;
+        let deps = vec![Dep::Group(item.group_id), Dep::Slug(Kind::Appeal, slug.clone())];
+        match file {
+            AppealFile::Letter => {
+                if facts.letter.trim().is_empty() {
+                    return Ok(Outcome::NotFound(lang.clone()));
+                }
+                let mut page =
+                    rendered("text/plain; charset=utf-8", redact(&facts.letter, facts.names_public).into_owned(), deps);
+                page.attachment = Some(format!("letter-{slug}.txt"));
+                Ok(Outcome::Page(page))
+            }
+            AppealFile::Feed => {
+                let appeal = ItemRef {
+                    id: item.id,
+                    group_id: item.group_id,
+                    kind: item.kind,
+                    lang: item.lang.clone(),
+                    slug: item.slug.clone(),
+                    title: item.title.clone(),
+                    summary: item.summary.clone(),
+                    category: None,
+                    published_at: item.published_at,
+                    updated_at: item.updated_at,
+                };
+                let updates = self.store.appeal_updates(item.id)?;
+                let updated =
+                    updates.iter().map(|u| u.created_at).max().unwrap_or(item.updated_at).max(item.updated_at);
+                let entries: Vec<_> =
+                    updates.iter().map(|u| self.update_entry(&appeal, u, facts.names_public)).collect();
+                let site_name = self.store.setting("site_name", lang)?.unwrap_or_else(|| "Refuge".into());
+                let feed_path = format!("{}feed.xml", item.path());
+                let xml = self.env.get_template("feed.xml")?.render(minijinja::context! {
+                    lang => lang.as_str(),
+                    base => self.config.base_url.clone(),
+                    feed_url => self.url(&feed_path),
+                    html_url => self.url(&item.path()),
+                    title => format!("{site_name}: {}", redact(&item.title, false)),
+                    subtitle => Some(redact(&item.summary, false).into_owned()).filter(|s| !s.is_empty()),
+                    updated => rfc3339(updated),
+                    site_name => site_name,
+                    entries => Serde(entries),
+                })?;
+                Ok(Outcome::Page(rendered("application/atom+xml; charset=utf-8", xml, deps)))
+            }
+        }
+    }
+}

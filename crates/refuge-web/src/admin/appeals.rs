@@ -1,0 +1,234 @@
+//! The appeal parts of the editor: the facts of the case, addressees, and
+//! the timeline of further information.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use http::HeaderMap;
+use refuge_core::{Addressee, AppealFacts, CaseStatus, Item, Kind, StoreError};
+use serde::Serialize;
+
+use super::editor_form::FormView;
+use super::items::may_edit;
+use super::{Admin, audit, forbidden, genuine, not_found, rejected, see_other};
+use crate::AppState;
+use crate::form::FormData;
+
+/// The facts' form fields, in the order shown.
+pub const FIELDS: [&str; 10] =
+    ["number", "people_count", "people", "ages", "held_where", "held_since", "risk", "deadline", "action", "letter"];
+
+#[derive(Serialize)]
+struct Field {
+    name: &'static str,
+    label: String,
+    value: String,
+    long: bool,
+}
+
+#[derive(Serialize)]
+struct Choice {
+    value: &'static str,
+    label: String,
+}
+
+#[derive(Serialize)]
+struct UpdateRow {
+    id: i64,
+    date: String,
+    text: String,
+    source: String,
+}
+
+/// What the editor shows of an appeal.
+#[derive(Serialize)]
+pub struct AppealEditor {
+    fields: Vec<Field>,
+    statuses: Vec<Choice>,
+    status: &'static str,
+    names_public: bool,
+    addressees: Vec<Addressee>,
+    updates: Vec<UpdateRow>,
+    today: String,
+}
+
+fn value(facts: &AppealFacts, name: &str) -> String {
+    match name {
+        "number" => facts.number.clone(),
+        "people_count" => facts.people_count.map(|n| n.to_string()).unwrap_or_default(),
+        "people" => facts.people.clone(),
+        "ages" => facts.ages.clone(),
+        "held_where" => facts.held_where.clone(),
+        "held_since" => facts.held_since.clone(),
+        "risk" => facts.risk.clone(),
+        "deadline" => facts.deadline.clone(),
+        "action" => facts.action.clone(),
+        _ => facts.letter.clone(),
+    }
+}
+
+fn label_key(name: &str) -> &'static str {
+    match name {
+        "number" => "appeal_number",
+        "people_count" => "appeal_people_count",
+        "people" => "appeal_people",
+        "ages" => "appeal_ages",
+        "held_where" => "appeal_held_where",
+        "held_since" => "appeal_held_since",
+        "risk" => "appeal_risk",
+        "deadline" => "appeal_deadline",
+        "action" => "appeal_what_to_do",
+        _ => "appeal_letter",
+    }
+}
+
+/// Reads the facts and addressees out of a posted form.
+fn from_form(data: &FormData) -> (AppealFacts, Vec<Addressee>) {
+    let facts = AppealFacts {
+        number: data.get("number").trim().to_owned(),
+        people_count: data.get("people_count").trim().parse().ok(),
+        people: data.get("people").to_owned(),
+        names_public: data.get("names_public") == "1",
+        ages: data.get("ages").to_owned(),
+        held_where: data.get("held_where").to_owned(),
+        held_since: data.get("held_since").to_owned(),
+        risk: data.get("risk").to_owned(),
+        status: data.get("case_status").parse().ok(),
+        action: data.get("action").replace("\r\n", "\n"),
+        letter: data.get("letter").replace("\r\n", "\n"),
+        deadline: data.get("deadline").trim().to_owned(),
+    };
+    let column = |name: &str| data.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    let (names, institutions, addresses, emails, faxes) = (
+        column("addr_name"),
+        column("addr_institution"),
+        column("addr_address"),
+        column("addr_email"),
+        column("addr_fax"),
+    );
+    let get = |list: &[String], i: usize| list.get(i).cloned().unwrap_or_default();
+    let addressees = (0..names.len())
+        .map(|i| Addressee {
+            name: get(&names, i),
+            institution: get(&institutions, i),
+            address: get(&addresses, i),
+            email: get(&emails, i),
+            fax: get(&faxes, i),
+        })
+        .filter(|a| !a.name.trim().is_empty())
+        .collect();
+    (facts, addressees)
+}
+
+/// The appeal part of the editor: as typed (`form.extra`), else as stored
+/// for `item` (the appeal, or the source of a new translation).
+pub fn editor_values(
+    state: &AppState,
+    admin: &Admin,
+    item: Option<&Item>,
+    existing: bool,
+    form: &FormView,
+) -> AppealEditor {
+    let (facts, mut addressees) = if form.extra.is_empty() {
+        match item {
+            Some(i) => {
+                (state.store.appeal_facts(i.id).unwrap_or_default(), state.store.addressees(i.id).unwrap_or_default())
+            }
+            None => (AppealFacts::default(), Vec::new()),
+        }
+    } else {
+        from_form(&FormData(form.extra.clone()))
+    };
+    addressees.extend((0..2).map(|_| Addressee::default()));
+    let t = &admin.t;
+    let now = time::OffsetDateTime::now_utc();
+    AppealEditor {
+        fields: FIELDS
+            .iter()
+            .map(|name| Field {
+                name,
+                label: t.get(label_key(name)).into(),
+                value: value(&facts, name),
+                long: matches!(*name, "action" | "letter"),
+            })
+            .collect(),
+        statuses: CaseStatus::ALL
+            .iter()
+            .map(|s| Choice { value: s.as_str(), label: t.get(&format!("appeal_status_{}", s.as_str())).into() })
+            .collect(),
+        status: facts.status.unwrap_or(CaseStatus::AtRisk).as_str(),
+        names_public: facts.names_public,
+        addressees,
+        updates: item
+            .filter(|_| existing)
+            .map(|i| state.store.appeal_updates(i.id).unwrap_or_default())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|u| UpdateRow { id: u.id, date: u.date, text: u.text, source: u.source })
+            .collect(),
+        today: format!("{:04}-{:02}-{:02}", now.year(), u8::from(now.month()), now.day()),
+    }
+}
+
+/// Saves the facts and addressees posted with the editor.
+pub fn save_facts(
+    state: &AppState,
+    item_id: i64,
+    data: &FormData,
+    _translation_of: Option<&Item>,
+) -> Result<(), StoreError> {
+    let (facts, addressees) = from_form(data);
+    state.store.save_appeal_facts(item_id, &facts)?;
+    state.store.replace_addressees(item_id, &addressees)
+}
+
+fn load(state: &AppState, id: &str) -> Option<Item> {
+    id.parse::<i64>().ok().and_then(|id| state.store.item(id).ok().flatten()).filter(|i| i.kind == Kind::Appeal)
+}
+
+/// Publishes a timeline entry ("further information").
+pub async fn add_update(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    data: FormData,
+) -> Response {
+    let Some(item) = load(&state, &id) else { return not_found(&state, &admin) };
+    if !admin.can_edit() || !may_edit(&admin, &item) {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &data) {
+        return rejected(&state, &admin);
+    }
+    match state.store.add_appeal_update(item.id, data.get("date").trim(), data.get("text"), data.get("source")) {
+        Ok(update) => {
+            state.item_changed(Some(&item), Some(&item));
+            audit(&state, admin.email(), "appeal update", &format!("appeal {} ({})", item.id, item.lang), &update.date);
+            see_other(&format!("/admin/items/{}?notice=saved", item.id))
+        }
+        Err(e) => super::message(&state, &admin, http::StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
+    }
+}
+
+pub async fn delete_update(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((id, update)): Path<(String, String)>,
+    headers: HeaderMap,
+    data: FormData,
+) -> Response {
+    let Some(item) = load(&state, &id) else { return not_found(&state, &admin) };
+    if !admin.can_edit() {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &data) {
+        return rejected(&state, &admin);
+    }
+    let owned = state.store.appeal_updates(item.id).unwrap_or_default().into_iter().any(|u| u.id.to_string() == update);
+    if !owned || update.parse::<i64>().map(|u| state.store.delete_appeal_update(u)).is_err() {
+        return not_found(&state, &admin);
+    }
+    state.item_changed(Some(&item), Some(&item));
+    audit(&state, admin.email(), "delete appeal update", &format!("appeal {} ({})", item.id, item.lang), "");
+    see_other(&format!("/admin/items/{}?notice=saved", item.id))
+}
