@@ -111,6 +111,17 @@ impl Site {
     pub(crate) fn appeals_list(&self, lang: &Language, filter: &AppealFilter) -> Result<Outcome, RenderError> {
         let t = self.strings(lang);
         let (mut cards, valid_until) = self.appeal_cards(lang)?;
+        // Filter links only for statuses that have appeals, with counts.
+        let statuses: Vec<Fact> = CaseStatus::ALL
+            .iter()
+            .filter_map(|s| {
+                let n = cards.iter().filter(|c| c.status == s.as_str()).count();
+                (n > 0).then(|| Fact {
+                    label: format!("{} ({n})", t.get(&format!("appeal_status_{}", s.as_str()))),
+                    value: format!("/{lang}/appeals/status/{}/", s.as_str()),
+                })
+            })
+            .collect();
         match filter {
             AppealFilter::All => {}
             AppealFilter::Status(s) => cards.retain(|c| c.status == s.as_str()),
@@ -131,13 +142,6 @@ impl Site {
             vec![(lang.clone(), path.clone())]
         };
         self.set_languages(&mut chrome, lang, &available, |l| format!("/{l}/appeals/"));
-        let statuses: Vec<Fact> = CaseStatus::ALL
-            .iter()
-            .map(|s| Fact {
-                label: t.get(&format!("appeal_status_{}", s.as_str())).into(),
-                value: format!("/{lang}/appeals/status/{}/", s.as_str()),
-            })
-            .collect();
         let (open, closed): (Vec<AppealCard>, Vec<AppealCard>) = cards.into_iter().partition(|c| c.open);
         let html = self.env.get_template("appeals.html")?.render(minijinja::context! {
             open => Serde(open),
@@ -286,5 +290,24 @@ impl Site {
                 Ok(Outcome::Page(rendered("application/atom+xml; charset=utf-8", xml, deps)))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn open_until_the_end_of_the_deadline_day() {
+        let facts =
+            AppealFacts { deadline: "2026-03-31".into(), status: Some(CaseStatus::Detained), ..AppealFacts::default() };
+        assert!(is_open(&facts, datetime!(2026-03-31 23:59 UTC)));
+        assert!(!is_open(&facts, datetime!(2026-04-01 00:00 UTC)));
+        let released = AppealFacts { status: Some(CaseStatus::Released), ..AppealFacts::default() };
+        assert!(!is_open(&released, datetime!(2026-01-01 00:00 UTC)), "no action once released");
+        let no_deadline = AppealFacts { status: Some(CaseStatus::AtRisk), ..AppealFacts::default() };
+        assert!(is_open(&no_deadline, datetime!(2030-01-01 00:00 UTC)));
+        assert_eq!(deadline_end(&facts), Some(datetime!(2026-04-01 00:00 UTC).unix_timestamp()));
     }
 }

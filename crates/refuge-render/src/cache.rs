@@ -289,6 +289,21 @@ mod tests {
     }
 
     #[test]
+    fn pages_past_their_validity_are_not_served() {
+        let cache = PageCache::new(1 << 20);
+        let g = cache.generation();
+        let expired = Arc::new(
+            CachedPage::new(200, "text/html", b"closed soon".to_vec(), false).with(Some(now_unix() - 1), None),
+        );
+        cache.insert("/en/appeals/x/", expired, &[], g);
+        assert!(cache.get("/en/appeals/x/").is_none(), "rendered again after its deadline");
+        let valid =
+            Arc::new(CachedPage::new(200, "text/html", b"open".to_vec(), false).with(Some(now_unix() + 3600), None));
+        cache.insert("/en/appeals/y/", valid, &[], g);
+        assert!(cache.get("/en/appeals/y/").is_some());
+    }
+
+    #[test]
     fn stale_render_is_not_stored() {
         let cache = PageCache::new(1 << 20);
         let g = cache.generation();

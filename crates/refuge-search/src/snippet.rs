@@ -116,7 +116,8 @@ pub fn fill_snippets(
         let body = refuge_core::markdown::to_plain_text(body);
         hit.snippet = snippet(&body, &clauses, 180);
         if !hit.snippet.iter().any(|s| s.hit) && !summary.trim().is_empty() {
-            hit.snippet = snippet(summary, &clauses, 180);
+            // Summaries are shown as written, but never with a full name.
+            hit.snippet = snippet(&refuge_core::markdown::redact(summary, false), &clauses, 180);
         }
     }
     Ok(())

@@ -5,13 +5,16 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
-use refuge_core::{ContentStore, ItemDraft, Kind, Language, MenuEntry, Slug, Status};
+use refuge_core::{
+    Addressee, AppealFacts, AppealStore, ContentStore, ItemDraft, Kind, Language, MenuEntry, Slug, Status,
+};
 use serde::Deserialize;
 use time::{Date, OffsetDateTime, Time, UtcOffset};
 
 const SITE: &str = include_str!("../demo/site.toml");
 const NEWS: &str = include_str!("../demo/news.toml");
 const PAGES: &str = include_str!("../demo/pages.toml");
+const APPEAL: &str = include_str!("../demo/appeals.toml");
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -86,7 +89,7 @@ fn published(date: &str) -> Result<OffsetDateTime> {
     Ok(day.with_time(Time::from_hms(9, 0, 0)?).assume_offset(tokyo))
 }
 
-fn add_entries(store: &dyn ContentStore, kind: Kind, text: &str, languages: &[Language]) -> Result<()> {
+fn add_entries<S: ContentStore + ?Sized>(store: &S, kind: Kind, text: &str, languages: &[Language]) -> Result<()> {
     let entries: Entries = toml::from_str(text).context("demo content does not parse")?;
     for entry in entries.entry {
         let slug = Slug::parse(&entry.slug).map_err(|e| anyhow::anyhow!("demo slug {}: {e}", entry.slug))?;
@@ -117,8 +120,90 @@ fn add_entries(store: &dyn ContentStore, kind: Kind, text: &str, languages: &[La
     Ok(())
 }
 
+#[derive(Deserialize)]
+struct DemoAppeal {
+    slug: String,
+    date: String,
+    deadline: String,
+    status: String,
+    people_count: u32,
+    held_since: String,
+    update: Vec<BTreeMap<String, String>>,
+    addressee: Vec<BTreeMap<String, String>>,
+    #[serde(flatten)]
+    versions: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+fn add_appeal<S: ContentStore + AppealStore + ?Sized>(store: &S, languages: &[Language]) -> Result<()> {
+    let demo: DemoAppeal = toml::from_str(APPEAL).context("demo appeal does not parse")?;
+    let slug = Slug::parse(&demo.slug).map_err(|e| anyhow::anyhow!("demo appeal slug: {e}"))?;
+    let mut group = None;
+    for (code, v) in &demo.versions {
+        let lang = Language::parse(code)?;
+        if !languages.contains(&lang) {
+            continue;
+        }
+        let field = |k: &str| v.get(k).cloned().unwrap_or_default();
+        let item = store.save_item(
+            None,
+            &ItemDraft {
+                group_id: group,
+                kind: Kind::Appeal,
+                lang: lang.clone(),
+                slug: slug.clone(),
+                title: field("title"),
+                summary: field("summary"),
+                body: field("body"),
+                category: None,
+                tags: Vec::new(),
+                status: Status::Published,
+                published_at: Some(published(&demo.date)?),
+            },
+        )?;
+        group = Some(item.group_id);
+        store.save_appeal_facts(
+            item.id,
+            &AppealFacts {
+                number: field("number"),
+                people_count: Some(demo.people_count),
+                people: field("people"),
+                names_public: false,
+                ages: field("ages"),
+                held_where: field("held_where"),
+                held_since: demo.held_since.clone(),
+                risk: field("risk"),
+                status: demo.status.parse().ok(),
+                action: field("action"),
+                letter: field("letter"),
+                deadline: demo.deadline.clone(),
+            },
+        )?;
+        let addressees: Vec<Addressee> = demo
+            .addressee
+            .iter()
+            .map(|a| {
+                let f = |k: &str| a.get(k).cloned().unwrap_or_default();
+                Addressee {
+                    name: f("name"),
+                    institution: f("institution"),
+                    address: f("address"),
+                    email: f("email"),
+                    fax: f("fax"),
+                }
+            })
+            .collect();
+        store.replace_addressees(item.id, &addressees)?;
+        for u in demo.update.iter().rev() {
+            let text = u.get(code.as_str()).cloned().unwrap_or_default();
+            let source = u.get(&format!("source_{code}")).cloned().unwrap_or_default();
+            store.add_appeal_update(item.id, u.get("date").map_or("", String::as_str), &text, &source)?;
+        }
+    }
+    Ok(())
+}
+
 /// Fills an empty store with the demo site, for the configured languages.
-pub fn fill(store: &dyn ContentStore, languages: &[Language]) -> Result<()> {
+pub fn fill<S: ContentStore + AppealStore + ?Sized>(store: &S, languages: &[Language]) -> Result<()> {
     let site: SiteFile = toml::from_str(SITE).context("demo site settings do not parse")?;
     for (scope, values) in &site.settings {
         let lang = if scope == "all" { None } else { Some(Language::parse(scope)?) };
@@ -160,6 +245,7 @@ pub fn fill(store: &dyn ContentStore, languages: &[Language]) -> Result<()> {
     }
     add_entries(store, Kind::Page, PAGES, languages)?;
     add_entries(store, Kind::News, NEWS, languages)?;
+    add_appeal(store, languages)?;
     Ok(())
 }
 

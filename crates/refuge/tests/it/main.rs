@@ -2,6 +2,7 @@
 //! temporary data folder per test, driven over HTTP.
 
 mod admin;
+mod appeals;
 mod browser;
 mod feeds;
 mod helpers;

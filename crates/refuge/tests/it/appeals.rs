@@ -1,0 +1,171 @@
+//! Urgent appeals: their life from draft to closed, and names that never
+//! reach the public.
+
+use refuge_core::Role;
+
+use crate::admin::sign_in;
+use crate::helpers::*;
+
+const FULL_NAMES: &[&str] = &["Ri Sun-hee", "Sun-hee", "李順姫", "Kwon Hae-jin", "Hae-jin", "2015"];
+
+#[tokio::test]
+async fn full_names_never_reach_the_public() {
+    let app = spawn_app().await;
+    // An appeal written with a full name, as the staff know it.
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let created = ed
+        .post(
+            "/admin/items/new?kind=appeal&lang=en",
+            &[
+                ("title", "Appeal for [[name:Kwon Hae-jin]]"),
+                ("slug", "kwon-appeal"),
+                ("summary", "[[name:Kwon Hae-jin]] was arrested."),
+                ("body", "We know [[name:Kwon Hae-jin]] personally."),
+                ("status", "published"),
+                ("published_at", ""),
+                ("people", "[[name:Kwon Hae-jin]], born [[year:2015]]"),
+                ("case_status", "detained"),
+                ("letter", "About [[name:Kwon Hae-jin]]."),
+                ("action", "Write for [[name:Kwon Hae-jin]]."),
+                ("addr_name", "The Ambassador"),
+                ("note", ""),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let id =
+        created.header("location").unwrap().trim_start_matches("/admin/items/").split('?').next().unwrap().to_owned();
+    let update = ed
+        .post(
+            &format!("/admin/items/{id}/updates"),
+            &[("date", "2026-03-20"), ("text", "[[name:Kwon Hae-jin]] was moved."), ("source", "")],
+        )
+        .await;
+    assert_eq!(update.status, 303);
+    let staff_view = ed.get(&format!("/admin/items/{id}")).await;
+    assert!(staff_view.body.contains("Kwon Hae-jin"), "the back office keeps the full name");
+
+    let mut public: Vec<(String, String)> = app.crawl(500).await.into_iter().map(|(p, page)| (p, page.body)).collect();
+    for path in [
+        "/en/feed.xml",
+        "/ja/feed.xml",
+        "/sitemap.xml",
+        "/en/appeals/kwon-appeal/feed.xml",
+        "/en/appeals/kwon-appeal/letter.txt",
+        "/en/appeals/eleven-held-at-the-border/feed.xml",
+        "/en/appeals/eleven-held-at-the-border/letter.txt",
+        "/en/search/?q=Kwon&lang=all",
+        "/en/search/?q=Hae-jin&lang=all",
+        "/en/search/?q=appeal&lang=all",
+        "/ja/search/?q=%E6%9D%8E%E9%A0%86%E5%A7%AB&lang=all",
+        "/ja/search/?q=%E7%B7%8A%E6%80%A5&lang=all",
+    ] {
+        let page = app.get(path).await;
+        assert_eq!(page.status, 200, "{path}");
+        public.push((path.to_owned(), page.body));
+    }
+    assert!(public.iter().any(|(p, _)| p == "/en/appeals/kwon-appeal/"), "the crawl reached the new appeal");
+    for (path, body) in &public {
+        // A search page repeats what the reader typed; its results must not
+        // reveal anything.
+        let body = if path.contains("/search/") { select(body, "ol.results").join("") } else { body.clone() };
+        for name in FULL_NAMES {
+            assert!(!body.contains(name), "{path} shows {name}");
+        }
+    }
+    let page = app.get("/en/appeals/kwon-appeal/").await;
+    assert!(page.body.contains("K. H.") && page.body.contains("201X"), "initials and blurred years instead");
+    let hits = app.get("/en/search/?q=moved&lang=all").await;
+    assert!(!hits.body.contains("Kwon"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_appeal_from_publication_to_closed() {
+    let app = spawn_app().await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let tomorrow = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    let deadline = format!("{:04}-{:02}-{:02}", tomorrow.year(), u8::from(tomorrow.month()), tomorrow.day());
+    let fields = |status: &str, deadline: &str| {
+        vec![
+            ("title".to_owned(), "Three people held in a port city".to_owned()),
+            ("slug".into(), "three-held".into()),
+            ("summary".into(), "Held since Monday.".into()),
+            ("body".into(), "They were arrested on Monday.".into()),
+            ("status".into(), status.into()),
+            ("published_at".into(), String::new()),
+            ("number".into(), "UA 9/2026".into()),
+            ("people_count".into(), "3".into()),
+            ("case_status".into(), "detained".into()),
+            ("deadline".into(), deadline.into()),
+            ("action".into(), "Write to the governor.".into()),
+            ("letter".into(), "Dear Governor, please release them.".into()),
+            ("addr_name".into(), "The Governor".into()),
+            ("addr_email".into(), "governor@example.org".into()),
+            ("note".into(), String::new()),
+            ("action".into(), "save".into()),
+        ]
+    };
+    let draft = fields("draft", &deadline);
+    let refs: Vec<(&str, &str)> = draft.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let created = ed.post("/admin/items/new?kind=appeal&lang=en", &refs).await;
+    assert_eq!(created.status, 303);
+    let id =
+        created.header("location").unwrap().trim_start_matches("/admin/items/").split('?').next().unwrap().to_owned();
+    assert_eq!(app.get("/en/appeals/three-held/").await.status, 404, "a draft is not public");
+
+    let published = fields("published", &deadline);
+    let refs: Vec<(&str, &str)> = published.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(ed.post(&format!("/admin/items/{id}"), &refs).await.status, 303);
+    let page = app.get("/en/appeals/three-held/").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("governor@example.org") && page.body.contains("Dear Governor"),
+        "action box with addressees and letter"
+    );
+    let list = app.get("/en/appeals/").await;
+    assert!(
+        select(&list.body, "ol.appeals:not(.closed) a").iter().any(|a| a.contains("Three people held")),
+        "listed as open"
+    );
+    let letter = app.get("/en/appeals/three-held/letter.txt").await;
+    assert_eq!(letter.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(letter.header("content-disposition"), Some("attachment; filename=\"letter-three-held.txt\""));
+
+    // Further information: on the page, in the language feed and the appeal's feed.
+    let update = ed
+        .post(
+            &format!("/admin/items/{id}/updates"),
+            &[("date", "2026-11-20"), ("text", "They were moved to the capital."), ("source", "A lawyer")],
+        )
+        .await;
+    assert_eq!(update.status, 303);
+    let page = app.get("/en/appeals/three-held/").await;
+    assert!(
+        select(&page.body, "section.timeline li")
+            .iter()
+            .any(|li| li.contains("moved to the capital") && li.contains("A lawyer"))
+    );
+    let feed = app.get("/en/feed.xml").await;
+    assert!(feed.body.contains("/en/appeals/three-held/#update-"), "the update is in the language feed");
+    let own = app.get("/en/appeals/three-held/feed.xml").await;
+    assert_eq!(own.status, 200);
+    assert!(roxmltree::Document::parse(&own.body).is_ok());
+    assert!(own.body.contains("moved to the capital"));
+
+    // The deadline passes: the appeal shows as closed and leaves the home page.
+    let closed = fields("published", "2020-01-01");
+    let refs: Vec<(&str, &str)> = closed.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(ed.post(&format!("/admin/items/{id}"), &refs).await.status, 303);
+    let page = app.get("/en/appeals/three-held/").await;
+    assert!(page.body.contains("This appeal is closed"));
+    assert!(select(&page.body, "section.action").is_empty(), "no action asked any more");
+    let list = app.get("/en/appeals/").await;
+    assert!(
+        select(&list.body, "ol.appeals.closed a").iter().any(|a| a.contains("Three people held")),
+        "listed as closed"
+    );
+    assert!(!select(&app.get("/en/").await.body, "section.featured").join("").contains("Three people held"));
+    app.stop().await;
+}
