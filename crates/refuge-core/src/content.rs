@@ -343,6 +343,18 @@ pub struct AppealUpdate {
     pub created_at: OffsetDateTime,
 }
 
+/// A contact message as the inbox lists it: what is in clear.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct MessageMeta {
+    pub id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    pub size: u64,
+    pub category: String,
+    pub lang: String,
+    pub handled: bool,
+}
+
 /// An uploaded file in the media library (already cleaned of metadata).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Media {

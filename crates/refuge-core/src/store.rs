@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use crate::{
     Addressee, AdminFilter, AdminRow, AppealFacts, AppealUpdate, AuditEntry, Category, Email, FaqEntry, Item,
-    ItemDraft, ItemRef, Kind, Language, Media, MenuEntry, NewsFilter, Revision, Role, Session, Slug, User,
+    ItemDraft, ItemRef, Kind, Language, Media, MenuEntry, MessageMeta, NewsFilter, Revision, Role, Session, Slug, User,
 };
 
 /// Why a storage operation failed.
@@ -133,6 +133,18 @@ pub trait AppealStore: Send + Sync {
     fn recent_appeal_updates(&self, lang: &Language, limit: u32) -> StoreResult<Vec<(ItemRef, AppealUpdate)>>;
 }
 
+/// The contact inbox: sealed messages and their clear metadata.
+pub trait MessageStore: Send + Sync {
+    fn add_message(&self, category: &str, lang: &str, sealed: &[u8]) -> StoreResult<i64>;
+    /// Newest first, and the total.
+    fn messages(&self, offset: u32, limit: u32) -> StoreResult<(Vec<MessageMeta>, u32)>;
+    /// The sealed bytes of a message.
+    fn sealed_message(&self, id: i64) -> StoreResult<Option<Vec<u8>>>;
+    fn set_handled(&self, id: i64, handled: bool) -> StoreResult<()>;
+    /// Deletes for real: the bytes are overwritten (secure_delete).
+    fn delete_message(&self, id: i64) -> StoreResult<()>;
+}
+
 /// The media library's records (the files live in the data folder).
 pub trait MediaStore: Send + Sync {
     /// Records a new upload (its `id` and `alt` are ignored); returns its id.
@@ -147,9 +159,9 @@ pub trait MediaStore: Send + Sync {
 }
 
 /// Everything Refuge stores.
-pub trait Store: ContentStore + UserStore + AuditLog + MediaStore + AppealStore {}
+pub trait Store: ContentStore + UserStore + AuditLog + MediaStore + AppealStore + MessageStore {}
 
-impl<T: ContentStore + UserStore + AuditLog + MediaStore + AppealStore> Store for T {}
+impl<T: ContentStore + UserStore + AuditLog + MediaStore + AppealStore + MessageStore> Store for T {}
 
 /// Back-office accounts and their sessions.
 pub trait UserStore: Send + Sync {

@@ -8,6 +8,7 @@
 
 mod appeals;
 mod cache;
+pub mod contact;
 mod feeds;
 mod locale;
 mod pages;

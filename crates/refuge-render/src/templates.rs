@@ -23,6 +23,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("feed.xml", include_str!("../../../templates/feed.xml")),
     ("appeals.html", include_str!("../../../templates/appeals.html")),
     ("appeal.html", include_str!("../../../templates/appeal.html")),
+    ("contact.html", include_str!("../../../templates/contact.html")),
     ("admin/base.html", include_str!("../../../templates/admin/base.html")),
     ("admin/login.html", include_str!("../../../templates/admin/login.html")),
     ("admin/dashboard.html", include_str!("../../../templates/admin/dashboard.html")),
@@ -41,6 +42,8 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("admin/faq.html", include_str!("../../../templates/admin/faq.html")),
     ("admin/menu.html", include_str!("../../../templates/admin/menu.html")),
     ("admin/_languages.html", include_str!("../../../templates/admin/_languages.html")),
+    ("admin/inbox.html", include_str!("../../../templates/admin/inbox.html")),
+    ("admin/inbox_message.html", include_str!("../../../templates/admin/inbox_message.html")),
 ];
 
 /// Escapes the five characters that matter in HTML text and quoted

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/002_backoffice.sql"),
     include_str!("migrations/003_media.sql"),
     include_str!("migrations/004_appeals.sql"),
+    include_str!("migrations/005_inbox.sql"),
 ];
 
 /// The schema version this build writes.
@@ -71,7 +72,8 @@ impl SqliteStore {
             return Err(OpenError::Damaged { path: path.to_owned(), detail: check });
         }
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;
+             PRAGMA secure_delete = ON;",
         )
         .map_err(damaged)?;
         let mut store = Self { conn: Mutex::new(conn), path: path.to_owned() };

@@ -10,6 +10,7 @@ mod bulk;
 mod content;
 mod db;
 mod media;
+mod messages;
 mod rows;
 mod users;
 

@@ -7,6 +7,7 @@
 //! address unless the administrator turned that on.
 
 pub mod admin;
+mod contact;
 mod error;
 mod form;
 mod headers;
@@ -43,6 +44,8 @@ pub struct WebConfig {
     pub search_per_minute: u32,
     /// Where the media library's files are.
     pub media_dir: std::path::PathBuf,
+    /// The data folder (the inbox keys live in its `inbox/`).
+    pub data_dir: std::path::PathBuf,
 }
 
 impl Default for WebConfig {
@@ -55,6 +58,7 @@ impl Default for WebConfig {
             request_timeout: Duration::from_secs(30),
             search_per_minute: 60,
             media_dir: std::path::PathBuf::from("media"),
+            data_dir: std::path::PathBuf::from("."),
         }
     }
 }
@@ -74,6 +78,10 @@ pub struct AppState {
     pub(crate) form_key: Arc<[u8; 32]>,
     /// Wakes the scheduled-publication task.
     pub scheduler: Arc<tokio::sync::Notify>,
+    pub(crate) contact_limiter: Arc<ratelimit::RateLimiter>,
+    /// Inbox keys unlocked by signed-in admins, by session; memory only.
+    pub(crate) unlocked:
+        Arc<std::sync::Mutex<std::collections::HashMap<String, (refuge_inbox::Identity, std::time::Instant)>>>,
 }
 
 impl AppState {
@@ -100,6 +108,8 @@ impl AppState {
             login_guard: Arc::new(admin::auth::LoginGuard::default()),
             form_key: Arc::new(form_key),
             scheduler: Arc::new(tokio::sync::Notify::new()),
+            contact_limiter: Arc::new(ratelimit::RateLimiter::new(1, 5)),
+            unlocked: Arc::default(),
         }
     }
 
@@ -134,6 +144,12 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(public::healthz))
         .route("/{lang}/search/", get(search::page))
         .route("/{lang}/search", get(search::add_slash))
+        .route(
+            "/{lang}/contact/",
+            get(contact::show)
+                .post(contact::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(contact::MAX_ATTACHMENT + 256 * 1024)),
+        )
         .fallback(public::page)
         .with_state(state.clone())
         .layer(axum::middleware::from_fn_with_state(config.security.clone(), headers::security_headers));

@@ -31,6 +31,9 @@ Restart Refuge after changing them.\n";
 pub struct StartOptions {
     /// Start a new data folder empty instead of with the demo site.
     pub no_demo: bool,
+    /// scrypt work factor (log2 N) for a new inbox key's passphrase;
+    /// `None` is age's default. Tests use a small one.
+    pub inbox_work_factor: Option<u8>,
 }
 
 /// Credentials created on a first start; shown once.
@@ -38,6 +41,12 @@ pub struct StartOptions {
 pub struct FirstAccount {
     pub email: String,
     pub password: String,
+}
+
+/// The inbox passphrase created on a first start; shown once.
+#[derive(Clone, Debug)]
+pub struct FirstInbox {
+    pub passphrase: String,
 }
 
 /// A built application, bound to its address but not yet serving.
@@ -49,6 +58,8 @@ pub struct App {
     pub store: Arc<SqliteStore>,
     /// Set when this start created the first account.
     pub first_account: Option<FirstAccount>,
+    /// Set when this start created the inbox key pair.
+    pub first_inbox: Option<FirstInbox>,
     /// Whether this start created the database (and the demo, unless `no_demo`).
     pub created: bool,
 }
@@ -123,6 +134,14 @@ impl App {
         } else {
             None
         };
+        // A new data folder gets its inbox key pair, so the contact form
+        // works at once; its passphrase is shown once, like the password.
+        let first_inbox = if created && !refuge_inbox::has_key(&config.data_dir) {
+            let generated = refuge_inbox::keygen(&config.data_dir, None, options.inbox_work_factor)?;
+            generated.passphrase.map(|passphrase| FirstInbox { passphrase })
+        } else {
+            None
+        };
         let listener = TcpListener::bind(&config.addr).await.with_context(|| {
             format!(
                 "cannot listen on {}: is another program using it? Choose another with --addr HOST:PORT",
@@ -148,10 +167,11 @@ impl App {
             log_client_ip: config.log_client_ip,
             search_per_minute: config.search_per_minute,
             media_dir: config.data_dir.join("media"),
+            data_dir: config.data_dir.clone(),
             ..WebConfig::default()
         };
         let state = AppState::new(Arc::new(site), cache, search, store.clone(), web);
-        Ok(Self { listener, addr, base_url, state, store, first_account, created })
+        Ok(Self { listener, addr, base_url, state, store, first_account, first_inbox, created })
     }
 
     /// Serves until `shutdown` completes, then finishes requests in flight.

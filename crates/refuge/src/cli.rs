@@ -29,6 +29,9 @@ pub enum Command {
     /// Manage back-office accounts.
     #[command(subcommand)]
     User(cmd::user::UserCommand),
+    /// The encrypted contact inbox: create its keys, read it offline.
+    #[command(subcommand)]
+    Inbox(cmd::inbox::InboxCommand),
     /// Rebuild the search index from the database, with a progress bar.
     ///
     /// Run it with the server stopped. A server also rebuilds a missing,
@@ -65,6 +68,7 @@ pub fn run() -> ExitCode {
         Command::User(command) => cmd::user::run(command),
         Command::Healthcheck(args) => cmd::healthcheck::run(args),
         Command::Reindex(args) => cmd::reindex::run(args),
+        Command::Inbox(command) => cmd::inbox::run(command),
     };
     match result {
         Ok(code) => code,

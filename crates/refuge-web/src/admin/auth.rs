@@ -318,6 +318,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap, form: For
         && same_origin(&state, &headers)
     {
         let _ = state.store.delete_session(&id_hash);
+        super::inbox::forget(&state, &id_hash);
         audit(&state, session.user.email.as_str(), "sign-out", "", "");
     }
     let mut response = see_other("/admin/login");

@@ -10,6 +10,7 @@ pub(crate) mod auth;
 mod dashboard;
 mod editor_form;
 mod history;
+mod inbox;
 mod items;
 mod media;
 mod people;
@@ -68,6 +69,13 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/media/{id}", post(media::update))
         .route("/admin/settings", get(site::settings).post(site::save_settings))
+        .route("/admin/inbox", get(inbox::show))
+        .route("/admin/inbox/unlock", post(inbox::unlock))
+        .route("/admin/inbox/lock", post(inbox::lock))
+        .route("/admin/inbox/{id}", get(inbox::read))
+        .route("/admin/inbox/{id}/attachment", get(inbox::attachment))
+        .route("/admin/inbox/{id}/handled", post(inbox::handled))
+        .route("/admin/inbox/{id}/delete", post(inbox::delete))
         .route("/admin/faq/{lang}", get(site::faq).post(site::save_faq))
         .route("/admin/menus/{lang}", get(site::menu).post(site::save_menu))
         .route("/admin/media/{id}/delete", post(media::delete))

@@ -269,6 +269,7 @@ pub async fn end_sessions(State(state): State<AppState>, admin: Admin, headers: 
         return rejected(&state, &admin);
     }
     let ended = state.store.delete_sessions_of(admin.session.user.id).unwrap_or(0);
+    super::inbox::forget(&state, &admin.id_hash);
     audit(&state, admin.email(), "sign out everywhere", "", &format!("{ended} sessions"));
     // This session ended too: back to the sign-in page.
     let mut response = see_other("/admin/login");

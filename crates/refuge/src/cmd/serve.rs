@@ -28,7 +28,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let app = App::build(config.clone(), StartOptions { no_demo: args.no_demo }).await?;
+        let app = App::build(config.clone(), StartOptions { no_demo: args.no_demo, ..StartOptions::default() }).await?;
         println!();
         println!("  Refuge is running: {}/", app.base_url);
         println!("  Data folder:       {}", config.data_dir.display());
@@ -40,6 +40,13 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             println!("      password: {}", first.password);
             println!("  Sign in and change it, or set one with:");
             println!("      refuge user passwd {} --password-stdin --data {}", first.email, config.data_dir.display());
+        }
+        if let Some(inbox) = &app.first_inbox {
+            println!();
+            println!("  The contact inbox is encrypted. Its passphrase, shown only this once:");
+            println!("      {}", inbox.passphrase);
+            println!("  Keep it safe: without it no message can be read. (`refuge inbox keygen --help`");
+            println!("  explains how to keep the private key off the server instead.)");
         }
         println!();
         println!("  Press Ctrl-C to stop.");

@@ -72,7 +72,7 @@ fn read_password(from_stdin: bool) -> Result<(String, bool)> {
 
 fn store(data: &DataArg) -> Result<std::sync::Arc<refuge_store::SqliteStore>> {
     let config = Config::load(&data.data)?;
-    Ok(open_data(&config, &StartOptions { no_demo: true })?.0)
+    Ok(open_data(&config, &StartOptions { no_demo: true, ..StartOptions::default() })?.0)
 }
 
 pub fn run(command: UserCommand) -> Result<ExitCode> {

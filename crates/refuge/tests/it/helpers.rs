@@ -18,6 +18,7 @@ pub struct TestApp {
     pub state: AppState,
     pub store: Arc<SqliteStore>,
     pub first_account: Option<FirstAccount>,
+    pub first_inbox: Option<refuge::app::FirstInbox>,
     pub data_dir: PathBuf,
     _dir: Option<tempfile::TempDir>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -45,7 +46,7 @@ pub fn client() -> reqwest::Client {
 pub async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("data");
-    let mut app = spawn_in(path, StartOptions::default()).await;
+    let mut app = spawn_in(path, StartOptions { inbox_work_factor: Some(10), ..StartOptions::default() }).await;
     app._dir = Some(dir);
     app
 }
@@ -55,7 +56,7 @@ pub async fn spawn_with(change: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::defaults(&dir.path().join("data"));
     change(&mut config);
-    let mut app = start(config, StartOptions::default()).await;
+    let mut app = start(config, StartOptions { inbox_work_factor: Some(10), ..StartOptions::default() }).await;
     app._dir = Some(dir);
     app
 }
@@ -73,6 +74,7 @@ async fn start(mut config: Config, options: StartOptions) -> TestApp {
     let state = app.state.clone();
     let store = app.store.clone();
     let first_account = app.first_account.clone();
+    let first_inbox = app.first_inbox.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(app.run(async move {
         let _ = rx.await;
@@ -83,6 +85,7 @@ async fn start(mut config: Config, options: StartOptions) -> TestApp {
         state,
         store,
         first_account,
+        first_inbox,
         data_dir,
         _dir: None,
         shutdown: Some(tx),

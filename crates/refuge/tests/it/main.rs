@@ -4,6 +4,7 @@
 mod admin;
 mod appeals;
 mod browser;
+mod contact;
 mod feeds;
 mod helpers;
 mod media;

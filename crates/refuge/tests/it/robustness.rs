@@ -42,14 +42,14 @@ async fn bad_input_gets_a_clean_answer() {
 async fn first_start_creates_an_admin_once() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let first = spawn_in(data.clone(), StartOptions::default()).await;
+    let first = spawn_in(data.clone(), StartOptions { inbox_work_factor: Some(10), ..StartOptions::default() }).await;
     let account = first.first_account.clone().expect("first start creates an account");
     assert!(account.password.len() >= 16);
     let email = Email::parse(&account.email).unwrap();
     assert!(first.store.verify_password(&email, &account.password).unwrap().is_some());
     assert!(data.join("refuge.toml").is_file() && data.join("theme").is_dir() && data.join("media").is_dir());
     first.stop().await;
-    let second = spawn_in(data.clone(), StartOptions::default()).await;
+    let second = spawn_in(data.clone(), StartOptions { inbox_work_factor: Some(10), ..StartOptions::default() }).await;
     assert!(second.first_account.is_none(), "a second start prints no new password");
     assert_eq!(second.get("/en/about/").await.status, 200, "and keeps the content");
     second.stop().await;
@@ -58,7 +58,7 @@ async fn first_start_creates_an_admin_once() {
 #[tokio::test]
 async fn no_demo_starts_empty_but_working() {
     let dir = tempfile::tempdir().unwrap();
-    let app = spawn_in(dir.path().join("data"), StartOptions { no_demo: true }).await;
+    let app = spawn_in(dir.path().join("data"), StartOptions { no_demo: true, inbox_work_factor: Some(10) }).await;
     let home = app.get("/en/").await;
     assert_eq!(home.status, 200);
     assert!(home.body.contains("There is no news here yet."));
@@ -76,7 +76,10 @@ async fn damaged_database_is_refused_and_kept() {
     std::fs::write(data.join("refuge.db"), &garbage).unwrap();
     let mut config = Config::defaults(&data);
     config.addr = "127.0.0.1:0".into();
-    let err = App::build(config, StartOptions::default()).await.err().expect("refused");
+    let err = App::build(config, StartOptions { inbox_work_factor: Some(10), ..StartOptions::default() })
+        .await
+        .err()
+        .expect("refused");
     let text = format!("{err:#}");
     assert!(text.contains("refuge.db") && text.contains("Nothing was changed"), "{text}");
     assert_eq!(std::fs::read(data.join("refuge.db")).unwrap(), garbage);

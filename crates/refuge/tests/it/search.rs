@@ -189,14 +189,14 @@ async fn search_is_rate_limited_per_client() {
 async fn damaged_index_is_rebuilt_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let app = spawn_in(data.clone(), StartOptions::default()).await;
+    let app = spawn_in(data.clone(), StartOptions { inbox_work_factor: Some(10), ..StartOptions::default() }).await;
     app.stop().await;
     std::fs::write(data.join("search/meta.json"), b"{ broken").unwrap();
-    let app = spawn_in(data.clone(), StartOptions::default()).await;
+    let app = spawn_in(data.clone(), StartOptions { inbox_work_factor: Some(10), ..StartOptions::default() }).await;
     assert!(!result_links(&search(&app, "en", "shelter").await).is_empty());
     app.stop().await;
     std::fs::remove_dir_all(data.join("search")).unwrap();
-    let app = spawn_in(data, StartOptions::default()).await;
+    let app = spawn_in(data, StartOptions { inbox_work_factor: Some(10), ..StartOptions::default() }).await;
     assert!(!result_links(&search(&app, "ja", "寄付").await).is_empty());
     app.stop().await;
 }

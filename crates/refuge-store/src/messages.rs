@@ -1,0 +1,68 @@
+//! `MessageStore` over SQLite. Deleted messages are overwritten on disk
+//! (`PRAGMA secure_delete`, set when the database is opened).
+
+use refuge_core::store::StoreResult;
+use refuge_core::{MessageMeta, MessageStore, StoreError};
+use rusqlite::{OptionalExtension, params};
+
+use crate::db::{SqliteStore, backend, now, parse_ts, ts};
+
+impl MessageStore for SqliteStore {
+    fn add_message(&self, category: &str, lang: &str, sealed: &[u8]) -> StoreResult<i64> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO messages (received_at, size, category, lang, sealed) VALUES (?, ?, ?, ?, ?)",
+            params![ts(now()), sealed.len() as i64, category, lang, sealed],
+        )
+        .map_err(backend)?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    fn messages(&self, offset: u32, limit: u32) -> StoreResult<(Vec<MessageMeta>, u32)> {
+        let conn = self.conn();
+        let total: u32 = conn.query_row("SELECT count(*) FROM messages", [], |r| r.get(0)).map_err(backend)?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, received_at, size, category, lang, handled FROM messages ORDER BY id DESC LIMIT ? OFFSET ?",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![limit, offset], |r| {
+                let at: String = r.get(1)?;
+                Ok(MessageMeta {
+                    id: r.get(0)?,
+                    received_at: parse_ts(&at)?,
+                    size: r.get::<_, i64>(2)?.unsigned_abs(),
+                    category: r.get(3)?,
+                    lang: r.get(4)?,
+                    handled: r.get(5)?,
+                })
+            })
+            .map_err(backend)?;
+        Ok((rows.collect::<Result<_, _>>().map_err(backend)?, total))
+    }
+
+    fn sealed_message(&self, id: i64) -> StoreResult<Option<Vec<u8>>> {
+        self.conn()
+            .query_row("SELECT sealed FROM messages WHERE id = ?", [id], |r| r.get(0))
+            .optional()
+            .map_err(backend)
+    }
+
+    fn set_handled(&self, id: i64, handled: bool) -> StoreResult<()> {
+        let n = self
+            .conn()
+            .execute("UPDATE messages SET handled = ? WHERE id = ?", params![handled, id])
+            .map_err(backend)?;
+        if n == 0 { Err(StoreError::NotFound(format!("message {id}"))) } else { Ok(()) }
+    }
+
+    fn delete_message(&self, id: i64) -> StoreResult<()> {
+        let conn = self.conn();
+        let n = conn.execute("DELETE FROM messages WHERE id = ?", [id]).map_err(backend)?;
+        // Fold the WAL into the database so the overwritten pages are all
+        // that remains.
+        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        if n == 0 { Err(StoreError::NotFound(format!("message {id}"))) } else { Ok(()) }
+    }
+}

@@ -1,0 +1,205 @@
+//! The inbox (admins only). Messages stay sealed until an admin unlocks
+//! the inbox with its passphrase; the key then lives in memory for that
+//! session only, and is dropped at sign-out or after half an hour.
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use refuge_inbox::Identity;
+use serde::Serialize;
+
+use super::{Admin, Page, audit, forbidden, genuine, iso, not_found, rejected, see_other, when};
+use crate::AppState;
+use crate::contact::UNLOCK_FOR;
+use crate::form::FormData;
+
+#[derive(Serialize)]
+struct Row {
+    id: i64,
+    when: String,
+    iso: String,
+    size: String,
+    category: String,
+    lang: String,
+    handled: bool,
+}
+
+/// The unlocked key of this session, if any (and not timed out).
+fn key(state: &AppState, admin: &Admin) -> Option<Identity> {
+    let mut unlocked = state.unlocked.lock().unwrap_or_else(|p| p.into_inner());
+    unlocked.retain(|_, (_, at)| at.elapsed() < UNLOCK_FOR);
+    unlocked.get(&admin.id_hash).map(|(identity, _)| identity.clone())
+}
+
+/// Drops the unlocked key of a session (sign-out).
+pub fn forget(state: &AppState, id_hash: &str) {
+    state.unlocked.lock().unwrap_or_else(|p| p.into_inner()).remove(id_hash);
+}
+
+fn list(
+    state: &AppState,
+    admin: &Admin,
+    notice: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let (messages, _) = state.store.messages(0, 500).unwrap_or_default();
+    let t = &admin.t;
+    let rows: Vec<Row> = messages
+        .iter()
+        .map(|m| Row {
+            id: m.id,
+            when: when(m.received_at),
+            iso: iso(m.received_at),
+            size: format!("{:.1} kB", m.size as f64 / 1024.0),
+            category: t.get(&format!("contact_category_{}", m.category)).into(),
+            lang: m.lang.clone(),
+            handled: m.handled,
+        })
+        .collect();
+    let values = minijinja::context! {
+        rows => minijinja::value::Serde(rows),
+        unlocked => key(state, admin).is_some(),
+        has_key => refuge_inbox::has_key(&state.config.data_dir),
+    };
+    Page::new(admin, "admin/inbox.html", "inbox", t.get("admin_inbox").into())
+        .notice(notice)
+        .error(error)
+        .status(status)
+        .render(state, &admin.lang, values)
+}
+
+pub async fn show(State(state): State<AppState>, admin: Admin) -> Response {
+    if !admin.is_admin() {
+        return forbidden(&state, &admin);
+    }
+    list(&state, &admin, None, None, StatusCode::OK)
+}
+
+pub async fn unlock(State(state): State<AppState>, admin: Admin, headers: HeaderMap, form: FormData) -> Response {
+    if !admin.is_admin() {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &form) {
+        return rejected(&state, &admin);
+    }
+    let dir = state.config.data_dir.clone();
+    let passphrase = form.get("passphrase").to_owned();
+    match tokio::task::spawn_blocking(move || refuge_inbox::unlock(&dir, &passphrase)).await {
+        Ok(Ok(identity)) => {
+            state
+                .unlocked
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(admin.id_hash.clone(), (identity, Instant::now()));
+            audit(&state, admin.email(), "unlock inbox", "", "");
+            list(&state, &admin, Some(admin.t.get("admin_inbox_unlocked").into()), None, StatusCode::OK)
+        }
+        Ok(Err(e)) => {
+            audit(&state, admin.email(), "unlock inbox failed", "", "");
+            list(&state, &admin, None, Some(e.to_string()), StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => list(&state, &admin, None, Some(e.to_string()), StatusCode::INTERNAL_SERVER_ERROR),
+    }
+}
+
+pub async fn lock(State(state): State<AppState>, admin: Admin, headers: HeaderMap, form: FormData) -> Response {
+    if !genuine(&state, &admin, &headers, &form) {
+        return rejected(&state, &admin);
+    }
+    forget(&state, &admin.id_hash);
+    see_other("/admin/inbox")
+}
+
+fn open(state: &AppState, admin: &Admin, id: &str) -> Result<(i64, refuge_inbox::Message), Box<Response>> {
+    if !admin.is_admin() {
+        return Err(Box::new(forbidden(state, admin)));
+    }
+    let Some(identity) = key(state, admin) else { return Err(Box::new(see_other("/admin/inbox"))) };
+    let id: i64 = id.parse().map_err(|_| Box::new(not_found(state, admin)))?;
+    let sealed = state.store.sealed_message(id).ok().flatten().ok_or_else(|| Box::new(not_found(state, admin)))?;
+    refuge_inbox::open(&identity, &sealed).map(|m| (id, m)).map_err(|e| {
+        tracing::error!(error = %e, id, "a message could not be opened");
+        Box::new(not_found(state, admin))
+    })
+}
+
+pub async fn read(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
+    let (id, message) = match open(&state, &admin, &id) {
+        Ok(found) => found,
+        Err(response) => return *response,
+    };
+    let t = &admin.t;
+    let values = minijinja::context! {
+        id => id,
+        name => message.name,
+        reply_to => message.reply_to,
+        category => t.get(&format!("contact_category_{}", message.category)),
+        text => message.text,
+        lang => message.lang,
+        join_list => message.join_list,
+        attachment => message.attachment_name.filter(|_| !message.attachment.is_empty()),
+    };
+    Page::new(&admin, "admin/inbox_message.html", "inbox", t.get("admin_inbox").into()).render(
+        &state,
+        &admin.lang,
+        values,
+    )
+}
+
+pub async fn attachment(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
+    let (_, message) = match open(&state, &admin, &id) {
+        Ok(found) => found,
+        Err(response) => return *response,
+    };
+    let mut response = Response::new(Body::from(message.attachment));
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"attachment.bin\""));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+pub async fn handled(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    if !admin.is_admin() {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &form) {
+        return rejected(&state, &admin);
+    }
+    let Ok(id) = id.parse::<i64>() else { return not_found(&state, &admin) };
+    if state.store.set_handled(id, form.get("handled") != "0").is_err() {
+        return not_found(&state, &admin);
+    }
+    see_other("/admin/inbox")
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    if !admin.is_admin() {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &form) {
+        return rejected(&state, &admin);
+    }
+    let Ok(id) = id.parse::<i64>() else { return not_found(&state, &admin) };
+    if state.store.delete_message(id).is_err() {
+        return not_found(&state, &admin);
+    }
+    audit(&state, admin.email(), "delete message", &format!("message {id}"), "");
+    list(&state, &admin, Some(admin.t.get("admin_deleted").into()), None, StatusCode::OK)
+}

@@ -1,0 +1,193 @@
+//! The contact form and the encrypted inbox.
+
+use std::process::Command;
+use std::time::Duration;
+
+use refuge_core::Role;
+use reqwest::multipart::{Form, Part};
+
+use crate::admin::sign_in;
+use crate::helpers::*;
+
+const MARKER: &str = "MARKER-c0ffee-41d7: my brother is held in the detention centre";
+
+async fn form_token(app: &TestApp, lang: &str) -> String {
+    let page = app.get(&format!("/{lang}/contact/")).await;
+    assert_eq!(page.status, 200);
+    attrs(&page.body, "input[name=token]", "value").remove(0)
+}
+
+async fn send(
+    app: &TestApp,
+    lang: &str,
+    token: &str,
+    text: &str,
+    extra: &[(&str, &str)],
+    file: Option<Vec<u8>>,
+) -> Page {
+    let mut form = Form::new().text("token", token.to_owned()).text("text", text.to_owned()).text("category", "help");
+    for (k, v) in extra {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    if let Some(bytes) = file {
+        form = form.part("attachment", Part::bytes(bytes).file_name("scan.pdf"));
+    }
+    let r = app.client.post(app.url(&format!("/{lang}/contact/"))).multipart(form).send().await.unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    Page { status, headers, body: r.text().await.unwrap() }
+}
+
+/// Every byte under `dir`, file by file.
+fn files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            out.push((path, bytes));
+        }
+    }
+    out
+}
+
+fn contains(bytes: &[u8], needle: &str) -> bool {
+    bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_are_sealed_and_read_only_after_unlocking() {
+    let app = spawn_app().await;
+    let token = form_token(&app, "ja").await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let attachment = b"%PDF-1.4 attachment ATTACH-MARKER-9e1".to_vec();
+    let sent = send(
+        &app,
+        "ja",
+        &token,
+        MARKER,
+        &[("name", "Kim"), ("reply_to", "kim@example.org"), ("join_list", "1")],
+        Some(attachment.clone()),
+    )
+    .await;
+    assert_eq!(sent.status, 200, "{}", select(&sent.body, "p.error").join(""));
+    assert!(sent.body.contains("メッセージを受け取り"), "thanked in Japanese");
+    assert!(sent.header("set-cookie").is_none());
+
+    // Neither the database, its WAL nor anything else in the data folder
+    // contains what was written.
+    for (path, bytes) in files(&app.data_dir) {
+        for needle in ["MARKER-c0ffee", "ATTACH-MARKER", "kim@example.org"] {
+            assert!(!contains(&bytes, needle), "{} contains {needle}", path.display());
+        }
+    }
+
+    let boss = sign_in(&app, "boss@example.org", Role::Admin, &[]).await;
+    let editor = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    assert_eq!(editor.get("/admin/inbox").await.status, 403, "admins only");
+    let inbox = boss.get("/admin/inbox").await;
+    let links = attrs(&inbox.body, "table.rows a", "href");
+    assert!(links.is_empty(), "nothing readable before unlocking");
+    assert!(inbox.body.contains("help") || inbox.body.contains("Asking for help"));
+    let (list, _) = refuge_core::MessageStore::messages(&*app.store, 0, 10).unwrap();
+    let id = list[0].id;
+    assert_eq!(boss.get(&format!("/admin/inbox/{id}")).await.status, 303, "locked: sent back to the list");
+
+    let wrong = boss.post("/admin/inbox/unlock", &[("passphrase", "not the passphrase")]).await;
+    assert_eq!(wrong.status, 422);
+    let passphrase = app.first_inbox.clone().expect("a first start prints the passphrase").passphrase;
+    let unlocked = boss.post("/admin/inbox/unlock", &[("passphrase", &passphrase)]).await;
+    assert_eq!(unlocked.status, 200);
+    let message = boss.get(&format!("/admin/inbox/{id}")).await;
+    assert_eq!(message.status, 200);
+    assert!(message.body.contains(MARKER) && message.body.contains("kim@example.org"));
+    let r = boss.client.get(app.url(&format!("/admin/inbox/{id}/attachment"))).send().await.unwrap();
+    assert_eq!(r.bytes().await.unwrap().to_vec(), attachment);
+
+    // Another admin's session is still locked.
+    let other = sign_in(&app, "boss2@example.org", Role::Admin, &[]).await;
+    assert_eq!(other.get(&format!("/admin/inbox/{id}")).await.status, 303);
+
+    // Deleting really deletes.
+    assert_eq!(boss.post(&format!("/admin/inbox/{id}/delete"), &[]).await.status, 200);
+    assert!(refuge_core::MessageStore::sealed_message(&*app.store, id).unwrap().is_none());
+    let (entries, _) = refuge_core::AuditLog::audit_entries(&*app.store, 0, 50).unwrap();
+    assert!(entries.iter().any(|e| e.action == "unlock inbox"));
+    assert!(entries.iter().all(|e| !e.detail.contains("MARKER") && !e.subject.contains("MARKER")));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_can_be_read_offline_with_a_key_kept_off_the_server() {
+    let app = spawn_app().await;
+    let key = app.data_dir.parent().unwrap().join("offline.key");
+    let data = app.data_dir.to_str().unwrap().to_owned();
+    let refuge = env!("CARGO_BIN_EXE_refuge");
+    let keygen = Command::new(refuge)
+        .args(["inbox", "keygen", "--data", &data, "--identity-file", key.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!keygen.status.success(), "refuses to replace a key without --force");
+    let keygen = Command::new(refuge)
+        .args(["inbox", "keygen", "--force", "--data", &data, "--identity-file", key.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(keygen.status.success(), "{}", String::from_utf8_lossy(&keygen.stderr));
+    let token = form_token(&app, "en").await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    assert_eq!(send(&app, "en", &token, MARKER, &[], None).await.status, 200);
+    let read = Command::new(refuge)
+        .args(["inbox", "read", "--data", &data, "--identity", key.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(read.status.success(), "{}", String::from_utf8_lossy(&read.stderr));
+    assert!(String::from_utf8_lossy(&read.stdout).contains(MARKER));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spam_defences_turn_robots_away_and_keep_what_people_wrote() {
+    let app = spawn_app().await;
+    let token = form_token(&app, "en").await;
+    let fast = send(&app, "en", &token, "written in no time", &[], None).await;
+    assert_eq!(fast.status, 422);
+    assert!(fast.body.contains("send it again") && fast.body.contains("written in no time"), "the text is kept");
+    let forged = send(&app, "en", "12345.deadbeef", "forged", &[], None).await;
+    assert_eq!(forged.status, 422);
+    assert!(forged.body.contains("forged"));
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let robot = send(&app, "en", &token, "buy now", &[("website", "http://spam.example")], None).await;
+    assert_eq!(robot.status, 422);
+    assert!(robot.body.contains("post or e-mail"), "a polite page that says what to do");
+    let links =
+        send(&app, "en", &token, "see http://a.example http://b.example http://c.example http://d.example", &[], None)
+            .await;
+    assert_eq!(links.status, 422);
+    let big = send(&app, "en", &token, "big", &[], Some(vec![b'x'; 6 * 1024 * 1024])).await;
+    assert!(matches!(big.status, 413), "{}", big.status);
+    let long = send(&app, "en", &token, &"long ".repeat(5000), &[], None).await;
+    assert_eq!(long.status, 413);
+    let (before, _) = refuge_core::MessageStore::messages(&*app.store, 0, 100).unwrap();
+    assert!(before.is_empty(), "none of those were stored");
+    // Without a key the form refuses, rather than store anything in clear.
+    let key_file = app.data_dir.join("inbox/public.txt");
+    let key = std::fs::read(&key_file).unwrap();
+    std::fs::remove_file(&key_file).unwrap();
+    let refused = send(&app, "en", &token, "no key", &[], None).await;
+    assert_eq!(refused.status, 503);
+    assert!(refused.body.contains("post or e-mail") && refused.body.contains("no key"));
+    assert!(refuge_core::MessageStore::messages(&*app.store, 0, 10).unwrap().0.is_empty());
+    std::fs::write(&key_file, key).unwrap();
+    // A genuine message goes through; then the per-client limit.
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        statuses.push(send(&app, "en", &token, &format!("genuine message {i}"), &[], None).await.status);
+    }
+    assert!(statuses.contains(&200) && statuses.contains(&429), "{statuses:?}");
+    // The limit came after the defences above had already taken tokens:
+    // count what was stored.
+    let (stored, _) = refuge_core::MessageStore::messages(&*app.store, 0, 100).unwrap();
+    assert_eq!(stored.len(), statuses.iter().filter(|s| **s == 200).count(), "every accepted message is kept");
+    app.stop().await;
+}
