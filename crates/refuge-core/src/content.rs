@@ -355,6 +355,31 @@ pub struct MessageMeta {
     pub handled: bool,
 }
 
+/// Someone on the mailing list.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Subscriber {
+    pub id: i64,
+    pub email: String,
+    pub lang: String,
+    /// `news`, `appeals`.
+    pub topics: Vec<String>,
+    /// Secret for the confirmation and unsubscribe links.
+    pub token: String,
+    pub confirmed: bool,
+}
+
+/// An e-mail waiting in (or gone through) the outbox.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxMail {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    /// The one-click unsubscribe URL, if this is list mail.
+    pub unsubscribe: String,
+    pub attempts: u32,
+}
+
 /// An uploaded file in the media library (already cleaned of metadata).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Media {

@@ -18,9 +18,11 @@ pub mod user;
 
 pub use content::{
     Addressee, AdminFilter, AdminRow, AppealFacts, AppealUpdate, AuditEntry, CaseStatus, Category, FaqEntry, Item,
-    ItemDraft, ItemRef, Kind, Media, MenuEntry, MessageMeta, NewsFilter, Revision, Status,
+    ItemDraft, ItemRef, Kind, Media, MenuEntry, MessageMeta, NewsFilter, OutboxMail, Revision, Status, Subscriber,
 };
 pub use lang::Language;
 pub use slug::Slug;
-pub use store::{AppealStore, AuditLog, ContentStore, MediaStore, MessageStore, Store, StoreError, UserStore};
+pub use store::{
+    AppealStore, AuditLog, ContentStore, MailStore, MediaStore, MessageStore, Store, StoreError, UserStore,
+};
 pub use user::{Email, Role, Session, User};

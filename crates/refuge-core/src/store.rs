@@ -6,7 +6,8 @@ use time::OffsetDateTime;
 
 use crate::{
     Addressee, AdminFilter, AdminRow, AppealFacts, AppealUpdate, AuditEntry, Category, Email, FaqEntry, Item,
-    ItemDraft, ItemRef, Kind, Language, Media, MenuEntry, MessageMeta, NewsFilter, Revision, Role, Session, Slug, User,
+    ItemDraft, ItemRef, Kind, Language, Media, MenuEntry, MessageMeta, NewsFilter, OutboxMail, Revision, Role, Session,
+    Slug, Subscriber, User,
 };
 
 /// Why a storage operation failed.
@@ -145,6 +146,35 @@ pub trait MessageStore: Send + Sync {
     fn delete_message(&self, id: i64) -> StoreResult<()>;
 }
 
+/// The mailing list and the durable outbox.
+pub trait MailStore: Send + Sync {
+    /// Adds (or finds) a subscription awaiting confirmation.
+    fn subscribe(&self, email: &str, lang: &Language, topics: &[String], token: &str) -> StoreResult<Subscriber>;
+    /// Confirms the subscription with this token if it is at most 7 days old.
+    fn confirm_subscription(&self, token: &str) -> StoreResult<Option<Subscriber>>;
+    fn subscriber_by_token(&self, token: &str) -> StoreResult<Option<Subscriber>>;
+    /// Removes the subscription with this token; whether there was one.
+    fn unsubscribe(&self, token: &str) -> StoreResult<bool>;
+    fn confirmed_subscribers(&self, lang: &Language, topic: &str) -> StoreResult<Vec<Subscriber>>;
+    /// Queues a mail unless one with the same `dedupe` key exists; whether
+    /// it was queued.
+    fn enqueue(&self, dedupe: &str, recipient: &str, subject: &str, body: &str, unsubscribe: &str)
+    -> StoreResult<bool>;
+    /// The next mail due, marked as being sent (so a crash never sends it twice).
+    fn take_due(&self, now: OffsetDateTime) -> StoreResult<Option<OutboxMail>>;
+    fn mark_sent(&self, id: i64) -> StoreResult<()>;
+    /// Back to the queue for another try at `next`.
+    fn mark_retry(&self, id: i64, error: &str, next: OffsetDateTime) -> StoreResult<()>;
+    fn mark_failed(&self, id: i64, error: &str) -> StoreResult<()>;
+    /// After a restart: mails left "sending" may or may not have gone; they
+    /// are marked unknown, never sent again. Returns how many.
+    fn recover_interrupted(&self) -> StoreResult<u64>;
+    /// When the next queued mail is due.
+    fn next_mail_due(&self) -> StoreResult<Option<OffsetDateTime>>;
+    /// Counts by state: pending, sent, failed, unknown.
+    fn outbox_counts(&self) -> StoreResult<[u64; 4]>;
+}
+
 /// The media library's records (the files live in the data folder).
 pub trait MediaStore: Send + Sync {
     /// Records a new upload (its `id` and `alt` are ignored); returns its id.
@@ -159,9 +189,9 @@ pub trait MediaStore: Send + Sync {
 }
 
 /// Everything Refuge stores.
-pub trait Store: ContentStore + UserStore + AuditLog + MediaStore + AppealStore + MessageStore {}
+pub trait Store: ContentStore + UserStore + AuditLog + MediaStore + AppealStore + MessageStore + MailStore {}
 
-impl<T: ContentStore + UserStore + AuditLog + MediaStore + AppealStore + MessageStore> Store for T {}
+impl<T: ContentStore + UserStore + AuditLog + MediaStore + AppealStore + MessageStore + MailStore> Store for T {}
 
 /// Back-office accounts and their sessions.
 pub trait UserStore: Send + Sync {

@@ -358,6 +358,42 @@ impl Site {
         Ok(Rendered::html(message.status(), html, vec![Dep::Site]))
     }
 
+    /// A plain page with a heading and a text from the interface strings
+    /// (subscription confirmations and the like).
+    pub fn notice_page(
+        &self,
+        lang: &Language,
+        heading_key: &str,
+        text_key: &str,
+        status: u16,
+    ) -> Result<Rendered, RenderError> {
+        let t = self.strings(lang);
+        let mut chrome = self.chrome(lang, &format!("/{lang}/"), Some(t.get(heading_key).to_owned()))?;
+        chrome.noindex = true;
+        chrome.switch = self.other_languages(lang).map(|l| self.link(&l, format!("/{l}/"))).collect();
+        chrome.alternates.clear();
+        let html = self.env.get_template("message.html")?.render(minijinja::context! {
+            heading => t.get(heading_key),
+            text => t.get(text_key),
+            ..Serde(&chrome),
+        })?;
+        Ok(Rendered::html(status, html, Vec::new()))
+    }
+
+    /// The page behind an unsubscribe link: one button, no tracking.
+    pub fn unsubscribe_form(&self, lang: &Language, token: &str) -> Result<Rendered, RenderError> {
+        let t = self.strings(lang);
+        let mut chrome =
+            self.chrome(lang, &format!("/{lang}/unsubscribe/"), Some(t.get("unsubscribe_title").to_owned()))?;
+        chrome.noindex = true;
+        chrome.alternates.clear();
+        let html = self.env.get_template("unsubscribe.html")?.render(minijinja::context! {
+            token => token,
+            ..Serde(&chrome),
+        })?;
+        Ok(Rendered::html(200, html, Vec::new()))
+    }
+
     pub(crate) fn other_languages<'a>(&'a self, lang: &'a Language) -> impl Iterator<Item = Language> + 'a {
         self.config.languages.iter().filter(move |l| *l != lang).cloned()
     }

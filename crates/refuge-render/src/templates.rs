@@ -24,6 +24,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("appeals.html", include_str!("../../../templates/appeals.html")),
     ("appeal.html", include_str!("../../../templates/appeal.html")),
     ("contact.html", include_str!("../../../templates/contact.html")),
+    ("unsubscribe.html", include_str!("../../../templates/unsubscribe.html")),
     ("admin/base.html", include_str!("../../../templates/admin/base.html")),
     ("admin/login.html", include_str!("../../../templates/admin/login.html")),
     ("admin/dashboard.html", include_str!("../../../templates/admin/dashboard.html")),

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/003_media.sql"),
     include_str!("migrations/004_appeals.sql"),
     include_str!("migrations/005_inbox.sql"),
+    include_str!("migrations/006_mail.sql"),
 ];
 
 /// The schema version this build writes.

@@ -9,6 +9,7 @@ mod appeals;
 mod bulk;
 mod content;
 mod db;
+mod mail;
 mod media;
 mod messages;
 mod rows;

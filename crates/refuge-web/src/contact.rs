@@ -199,8 +199,22 @@ pub async fn submit(
     })
     .await;
     match stored {
-        Ok(Ok(_)) => {
+        Ok(Ok(id)) => {
             tracing::info!("a contact message was received and sealed");
+            // Staff are told that something arrived — never what.
+            let t = state.site.strings(state.site.default_language());
+            for admin in
+                state.store.users().unwrap_or_default().into_iter().filter(|u| u.role == refuge_core::Role::Admin)
+            {
+                let _ = state.store.enqueue(
+                    &format!("contact:{id}:{}", admin.id),
+                    admin.email.as_str(),
+                    t.get("mail_new_message_subject"),
+                    t.get("mail_new_message_body"),
+                    "",
+                );
+            }
+            state.mail.notify_one();
             let sent = ContactForm { sent: true, ..ContactForm::default() };
             render(&state, &lang, &sent, StatusCode::OK, &headers)
         }

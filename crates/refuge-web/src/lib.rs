@@ -11,6 +11,7 @@ mod contact;
 mod error;
 mod form;
 mod headers;
+mod mailing;
 mod public;
 mod ratelimit;
 mod search;
@@ -46,6 +47,8 @@ pub struct WebConfig {
     pub media_dir: std::path::PathBuf,
     /// The data folder (the inbox keys live in its `inbox/`).
     pub data_dir: std::path::PathBuf,
+    /// Outgoing e-mail; `None` keeps mail waiting in the outbox.
+    pub smtp: Option<refuge_mail::SmtpConfig>,
 }
 
 impl Default for WebConfig {
@@ -59,6 +62,7 @@ impl Default for WebConfig {
             search_per_minute: 60,
             media_dir: std::path::PathBuf::from("media"),
             data_dir: std::path::PathBuf::from("."),
+            smtp: None,
         }
     }
 }
@@ -79,6 +83,9 @@ pub struct AppState {
     /// Wakes the scheduled-publication task.
     pub scheduler: Arc<tokio::sync::Notify>,
     pub(crate) contact_limiter: Arc<ratelimit::RateLimiter>,
+    pub(crate) subscribe_limiter: Arc<ratelimit::RateLimiter>,
+    /// Wakes the outbox sender.
+    pub mail: Arc<tokio::sync::Notify>,
     /// Inbox keys unlocked by signed-in admins, by session; memory only.
     pub(crate) unlocked:
         Arc<std::sync::Mutex<std::collections::HashMap<String, (refuge_inbox::Identity, std::time::Instant)>>>,
@@ -109,6 +116,8 @@ impl AppState {
             form_key: Arc::new(form_key),
             scheduler: Arc::new(tokio::sync::Notify::new()),
             contact_limiter: Arc::new(ratelimit::RateLimiter::new(1, 5)),
+            subscribe_limiter: Arc::new(ratelimit::RateLimiter::new(2, 5)),
+            mail: Arc::new(tokio::sync::Notify::new()),
             unlocked: Arc::default(),
         }
     }
@@ -144,6 +153,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(public::healthz))
         .route("/{lang}/search/", get(search::page))
         .route("/{lang}/search", get(search::add_slash))
+        .route("/{lang}/subscribe/", axum::routing::post(mailing::subscribe))
+        .route("/{lang}/subscribe/confirm/", get(mailing::confirm))
+        .route("/{lang}/unsubscribe/", get(mailing::unsubscribe_page).post(mailing::unsubscribe))
         .route(
             "/{lang}/contact/",
             get(contact::show)
@@ -172,12 +184,16 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let search = state.search.clone();
     let scheduler = tokio::spawn(admin::scheduler::run(state.clone()));
+    let store: Arc<dyn refuge_core::MailStore> = state.store.clone();
+    let sender = tokio::spawn(refuge_mail::run(store, state.config.smtp.clone(), state.mail.clone()));
     let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
     // Release the index's lock now, whatever requests still finish.
     search.close();
     // Stop the scheduler too, so nothing holds the database or the index.
     scheduler.abort();
+    sender.abort();
     let _ = scheduler.await;
+    let _ = sender.await;
     served
 }

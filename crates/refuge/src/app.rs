@@ -168,6 +168,7 @@ impl App {
             search_per_minute: config.search_per_minute,
             media_dir: config.data_dir.join("media"),
             data_dir: config.data_dir.clone(),
+            smtp: config.smtp_config()?,
             ..WebConfig::default()
         };
         let state = AppState::new(Arc::new(site), cache, search, store.clone(), web);

@@ -45,7 +45,30 @@ pub const TEMPLATE: &str = r#"# Refuge settings. Every key is optional; the valu
 
 # Advertise an onion mirror with the Onion-Location header.
 # onion_location = "http://example….onion"
+
+# Outgoing e-mail (confirmations, newsletters, appeal updates, staff
+# notices). Without it, e-mails wait in the outbox.
+# [smtp]
+# host = "smtp.example.org"
+# port = 587
+# security = "starttls"            # "starttls", "tls" or "none"
+# username = "news@example.org"
+# password_file = "/etc/refuge/smtp-password"   # read at start, never logged
+# from = "Lighthouse Network <news@example.org>"
+# per_minute = 60
 "#;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpFile {
+    pub host: String,
+    pub port: Option<u16>,
+    pub security: Option<refuge_mail::Security>,
+    pub username: Option<String>,
+    pub password_file: Option<std::path::PathBuf>,
+    pub from: String,
+    pub per_minute: Option<u32>,
+}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,6 +83,7 @@ struct FileConfig {
     hsts: Option<bool>,
     onion_location: Option<String>,
     search_per_minute: Option<u32>,
+    smtp: Option<SmtpFile>,
 }
 
 /// The settings in force.
@@ -77,9 +101,39 @@ pub struct Config {
     pub hsts: bool,
     pub onion_location: Option<String>,
     pub search_per_minute: u32,
+    pub smtp: Option<SmtpFile>,
 }
 
 impl Config {
+    /// The SMTP settings with the password read from its file.
+    pub fn smtp_config(&self) -> Result<Option<refuge_mail::SmtpConfig>> {
+        let Some(smtp) = &self.smtp else { return Ok(None) };
+        let password = match &smtp.password_file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the SMTP password file {}", path.display()))?
+                    .trim()
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        let security = smtp.security.unwrap_or_default();
+        let port = smtp.port.unwrap_or(match security {
+            refuge_mail::Security::Tls => 465,
+            refuge_mail::Security::Starttls => 587,
+            refuge_mail::Security::None => 25,
+        });
+        Ok(Some(refuge_mail::SmtpConfig {
+            host: smtp.host.clone(),
+            port,
+            security,
+            username: smtp.username.clone(),
+            password,
+            from: smtp.from.clone(),
+            per_minute: smtp.per_minute.unwrap_or(60),
+        }))
+    }
+
     /// Defaults for a data folder, before the file and environment.
     pub fn defaults(data_dir: &Path) -> Self {
         Self {
@@ -94,6 +148,7 @@ impl Config {
             hsts: false,
             onion_location: None,
             search_per_minute: 60,
+            smtp: None,
         }
     }
 
@@ -124,6 +179,7 @@ impl Config {
             hsts,
             onion_location,
             search_per_minute,
+            smtp,
         } = f;
         self.addr = addr.unwrap_or(std::mem::take(&mut self.addr));
         self.base_url = base_url.or(self.base_url.take());
@@ -135,6 +191,7 @@ impl Config {
         self.hsts = hsts.unwrap_or(self.hsts);
         self.onion_location = onion_location.or(self.onion_location.take());
         self.search_per_minute = search_per_minute.unwrap_or(self.search_per_minute);
+        self.smtp = smtp.or(self.smtp.take());
     }
 
     fn validate(&mut self) -> Result<()> {
@@ -197,6 +254,7 @@ fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<FileConfig> {
         hsts: flag("REFUGE_HSTS", get("REFUGE_HSTS"))?,
         onion_location: get("REFUGE_ONION_LOCATION"),
         search_per_minute: number("REFUGE_SEARCH_PER_MINUTE")?.map(|n| n.min(u64::from(u32::MAX)) as u32),
+        smtp: None,
     })
 }
 

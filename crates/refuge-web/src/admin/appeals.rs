@@ -203,6 +203,25 @@ pub async fn add_update(
     match state.store.add_appeal_update(item.id, data.get("date").trim(), data.get("text"), data.get("source")) {
         Ok(update) => {
             state.item_changed(Some(&item), Some(&item));
+            // Further information goes to everyone subscribed to appeals in
+            // this language, once each.
+            if item.status == refuge_core::Status::Published {
+                let t = state.site.strings(&item.lang);
+                let title = refuge_core::markdown::redact(&item.title, false).into_owned();
+                let text = refuge_core::markdown::to_plain_text(&update.text);
+                let url = state.site.url(&format!("{}#update-{}", item.path(), update.id));
+                let body = format!("{title}\n{}\n\n{text}\n\n{url}", update.date);
+                let subject = t.get("mail_appeal_subject").replace("{title}", &title);
+                let queued = crate::mailing::notify_list(
+                    &state,
+                    &item.lang,
+                    "appeals",
+                    &format!("appeal-update:{}", update.id),
+                    &subject,
+                    &body,
+                );
+                tracing::info!(queued, "appeal update mailed to subscribers");
+            }
             audit(&state, admin.email(), "appeal update", &format!("appeal {} ({})", item.id, item.lang), &update.date);
             see_other(&format!("/admin/items/{}?notice=saved", item.id))
         }

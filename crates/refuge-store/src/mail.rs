@@ -1,0 +1,214 @@
+//! `MailStore` over SQLite.
+
+use refuge_core::store::StoreResult;
+use refuge_core::{Language, MailStore, OutboxMail, Subscriber};
+use rusqlite::{OptionalExtension, params};
+use time::OffsetDateTime;
+
+use crate::db::{SqliteStore, backend, now, parse_ts, ts};
+
+const SUBSCRIBER: &str = "id, email, lang, topics, token, confirmed_at IS NOT NULL";
+
+fn subscriber(r: &rusqlite::Row<'_>) -> rusqlite::Result<Subscriber> {
+    let topics: String = r.get(3)?;
+    Ok(Subscriber {
+        id: r.get(0)?,
+        email: r.get(1)?,
+        lang: r.get(2)?,
+        topics: topics.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect(),
+        token: r.get(4)?,
+        confirmed: r.get(5)?,
+    })
+}
+
+impl MailStore for SqliteStore {
+    fn subscribe(&self, email: &str, lang: &Language, topics: &[String], token: &str) -> StoreResult<Subscriber> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO subscribers (email, lang, topics, token, created_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (email, lang) DO UPDATE SET topics = excluded.topics,
+                created_at = CASE WHEN confirmed_at IS NULL THEN excluded.created_at ELSE created_at END",
+            params![email.trim(), lang.as_str(), topics.join(","), token, ts(now())],
+        )
+        .map_err(backend)?;
+        conn.query_row(
+            &format!("SELECT {SUBSCRIBER} FROM subscribers WHERE email = ? AND lang = ?"),
+            params![email.trim(), lang.as_str()],
+            subscriber,
+        )
+        .map_err(backend)
+    }
+
+    fn confirm_subscription(&self, token: &str) -> StoreResult<Option<Subscriber>> {
+        let conn = self.conn();
+        let week_ago = ts(now() - time::Duration::days(7));
+        conn.execute(
+            "UPDATE subscribers SET confirmed_at = ? WHERE token = ? AND confirmed_at IS NULL AND created_at >= ?",
+            params![ts(now()), token, week_ago],
+        )
+        .map_err(backend)?;
+        conn.query_row(
+            &format!("SELECT {SUBSCRIBER} FROM subscribers WHERE token = ? AND confirmed_at IS NOT NULL"),
+            [token],
+            subscriber,
+        )
+        .optional()
+        .map_err(backend)
+    }
+
+    fn subscriber_by_token(&self, token: &str) -> StoreResult<Option<Subscriber>> {
+        self.conn()
+            .query_row(&format!("SELECT {SUBSCRIBER} FROM subscribers WHERE token = ?"), [token], subscriber)
+            .optional()
+            .map_err(backend)
+    }
+
+    fn unsubscribe(&self, token: &str) -> StoreResult<bool> {
+        Ok(self.conn().execute("DELETE FROM subscribers WHERE token = ?", [token]).map_err(backend)? > 0)
+    }
+
+    fn confirmed_subscribers(&self, lang: &Language, topic: &str) -> StoreResult<Vec<Subscriber>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {SUBSCRIBER} FROM subscribers WHERE lang = ? AND confirmed_at IS NOT NULL
+                 AND (',' || topics || ',') LIKE ? ORDER BY id"
+            ))
+            .map_err(backend)?;
+        let rows = stmt.query_map(params![lang.as_str(), format!("%,{topic},%")], subscriber).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn enqueue(
+        &self,
+        dedupe: &str,
+        recipient: &str,
+        subject: &str,
+        body: &str,
+        unsubscribe: &str,
+    ) -> StoreResult<bool> {
+        let stamp = ts(now());
+        let n = self
+            .conn()
+            .execute(
+                "INSERT OR IGNORE INTO outbox (dedupe, recipient, subject, body, unsubscribe, next_attempt, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                params![dedupe, recipient, subject, body, unsubscribe, stamp, stamp],
+            )
+            .map_err(backend)?;
+        Ok(n > 0)
+    }
+
+    fn take_due(&self, now: OffsetDateTime) -> StoreResult<Option<OutboxMail>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let found = tx
+            .query_row(
+                "SELECT id, recipient, subject, body, unsubscribe, attempts FROM outbox
+                 WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT 1",
+                [ts(now)],
+                |r| {
+                    Ok(OutboxMail {
+                        id: r.get(0)?,
+                        recipient: r.get(1)?,
+                        subject: r.get(2)?,
+                        body: r.get(3)?,
+                        unsubscribe: r.get(4)?,
+                        attempts: r.get(5)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(backend)?;
+        if let Some(mail) = &found {
+            tx.execute("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?", [mail.id])
+                .map_err(backend)?;
+        }
+        tx.commit().map_err(backend)?;
+        Ok(found)
+    }
+
+    fn mark_sent(&self, id: i64) -> StoreResult<()> {
+        self.conn()
+            .execute("UPDATE outbox SET state = 'sent', sent_at = ? WHERE id = ?", params![ts(now()), id])
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn mark_retry(&self, id: i64, error: &str, next: OffsetDateTime) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                "UPDATE outbox SET state = 'pending', last_error = ?, next_attempt = ? WHERE id = ?",
+                params![error, ts(next), id],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn mark_failed(&self, id: i64, error: &str) -> StoreResult<()> {
+        self.conn()
+            .execute("UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?", params![error, id])
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn recover_interrupted(&self) -> StoreResult<u64> {
+        let n = self
+            .conn()
+            .execute(
+                "UPDATE outbox SET state = 'unknown', last_error = 'interrupted while sending' WHERE state = 'sending'",
+                [],
+            )
+            .map_err(backend)?;
+        Ok(n as u64)
+    }
+
+    fn next_mail_due(&self) -> StoreResult<Option<OffsetDateTime>> {
+        let next: Option<String> = self
+            .conn()
+            .query_row("SELECT min(next_attempt) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))
+            .map_err(backend)?;
+        next.as_deref().map(parse_ts).transpose().map_err(backend)
+    }
+
+    fn outbox_counts(&self) -> StoreResult<[u64; 4]> {
+        let conn = self.conn();
+        let mut out = [0u64; 4];
+        for (i, state) in ["pending", "sent", "failed", "unknown"].iter().enumerate() {
+            let n: i64 = conn
+                .query_row("SELECT count(*) FROM outbox WHERE state = ?", [state], |r| r.get(0))
+                .map_err(backend)?;
+            out[i] = n.unsigned_abs();
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn double_opt_in_and_a_queue_that_never_sends_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("m.db")).unwrap();
+        let ja = Language::parse("ja").unwrap();
+        let sub = s.subscribe("a@example.org", &ja, &["news".into(), "appeals".into()], "tok1").unwrap();
+        assert!(!sub.confirmed);
+        assert!(s.confirmed_subscribers(&ja, "news").unwrap().is_empty(), "not before confirming");
+        assert!(s.confirm_subscription("wrong").unwrap().is_none());
+        assert!(s.confirm_subscription("tok1").unwrap().unwrap().confirmed);
+        assert_eq!(s.confirmed_subscribers(&ja, "appeals").unwrap().len(), 1);
+        assert!(s.confirmed_subscribers(&ja, "new").unwrap().is_empty(), "topics match whole words");
+        assert!(s.enqueue("k1", "a@example.org", "Hi", "Body", "").unwrap());
+        assert!(!s.enqueue("k1", "a@example.org", "Hi", "Body", "").unwrap(), "deduplicated");
+        let mail = s.take_due(now()).unwrap().unwrap();
+        assert!(s.take_due(now()).unwrap().is_none(), "taken once");
+        assert_eq!(s.recover_interrupted().unwrap(), 1);
+        assert_eq!(s.outbox_counts().unwrap(), [0, 0, 0, 1]);
+        assert!(s.take_due(now()).unwrap().is_none(), "an interrupted mail is not sent again");
+        let _ = mail;
+        assert!(s.unsubscribe("tok1").unwrap());
+        assert!(s.confirmed_subscribers(&ja, "news").unwrap().is_empty());
+    }
+}

@@ -1,0 +1,164 @@
+//! The mailing list: sign-up with double opt-in per language and topic,
+//! confirmation links, one-click unsubscribe (RFC 8058). No tracking pixels,
+//! no rewritten links: the mails are plain text.
+
+use std::net::SocketAddr;
+
+use axum::Extension;
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use refuge_core::{Email, Language};
+use refuge_render::CachedPage;
+
+use crate::AppState;
+use crate::admin::session::random_hex;
+use crate::form::{FormData, pairs};
+use crate::public::send_page;
+
+/// Topics one can subscribe to.
+pub const TOPICS: [&str; 2] = ["news", "appeals"];
+
+fn page(
+    state: &AppState,
+    lang: &Language,
+    heading: &str,
+    text: &str,
+    status: StatusCode,
+    headers: &HeaderMap,
+) -> Response {
+    match state.site.notice_page(lang, heading, text, status.as_u16()) {
+        Ok(p) => {
+            let mut response = send_page(&CachedPage::dynamic(p.status, p.content_type, p.body, false, false), headers);
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(e) => crate::WebError::Render(e).respond(state, lang, headers),
+    }
+}
+
+fn language(state: &AppState, lang: &str) -> Option<Language> {
+    Language::parse(lang).ok().filter(|l| state.site.languages().contains(l))
+}
+
+fn token_from(query: Option<&str>) -> String {
+    pairs(query.unwrap_or_default(), 5).into_iter().find(|(k, _)| k == "token").map(|(_, v)| v).unwrap_or_default()
+}
+
+/// Queues one mail for each confirmed subscriber of `lang` and `topic`;
+/// `key` makes each (mail, subscriber) pair unique, so nothing is queued
+/// twice. Returns how many were queued.
+pub fn notify_list(state: &AppState, lang: &Language, topic: &str, key: &str, subject: &str, body: &str) -> usize {
+    let subscribers = match state.store.confirmed_subscribers(lang, topic) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "could not read the mailing list");
+            return 0;
+        }
+    };
+    let t = state.site.strings(lang);
+    let mut queued = 0;
+    for s in subscribers {
+        let unsubscribe = state.site.url(&format!("/{lang}/unsubscribe/?token={}", s.token));
+        let full = format!("{body}\n\n-- \n{}\n{unsubscribe}\n", t.get("mail_unsubscribe_line"));
+        if state.store.enqueue(&format!("{key}:{}", s.id), &s.email, subject, &full, &unsubscribe).unwrap_or(false) {
+            queued += 1;
+        }
+    }
+    state.mail.notify_one();
+    queued
+}
+
+pub async fn subscribe(
+    State(state): State<AppState>,
+    Path(lang): Path<String>,
+    info: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    let Some(lang) = language(&state, &lang) else { return StatusCode::NOT_FOUND.into_response() };
+    let client = info.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.0.ip());
+    if !state.subscribe_limiter.allow(client) {
+        return page(&state, &lang, "too_many_title", "too_many_text", StatusCode::TOO_MANY_REQUESTS, &headers);
+    }
+    if !form.get("website").is_empty() {
+        return page(&state, &lang, "subscribe_title", "subscribe_check_mail", StatusCode::OK, &headers);
+    }
+    let Ok(email) = Email::parse(form.get("email")) else {
+        return page(
+            &state,
+            &lang,
+            "subscribe_title",
+            "subscribe_bad_address",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &headers,
+        );
+    };
+    let mut topics: Vec<String> =
+        form.0.iter().filter(|(k, v)| k == "topic" && TOPICS.contains(&v.as_str())).map(|(_, v)| v.clone()).collect();
+    topics.dedup();
+    if topics.is_empty() {
+        topics = TOPICS.iter().map(|t| (*t).to_owned()).collect();
+    }
+    match state.store.subscribe(email.as_str(), &lang, &topics, &random_hex(24)) {
+        Ok(sub) if !sub.confirmed => {
+            let t = state.site.strings(&lang);
+            let link = state.site.url(&format!("/{lang}/subscribe/confirm/?token={}", sub.token));
+            let body = format!("{}\n\n{link}\n\n{}", t.get("mail_confirm_body"), t.get("mail_confirm_ignore"));
+            let _ = state.store.enqueue(
+                &format!("confirm:{}:{}", sub.id, sub.token),
+                &sub.email,
+                t.get("mail_confirm_subject"),
+                &body,
+                "",
+            );
+            state.mail.notify_one();
+        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "could not store a subscription"),
+    }
+    // The same answer whether or not the address was already on the list.
+    page(&state, &lang, "subscribe_title", "subscribe_check_mail", StatusCode::OK, &headers)
+}
+
+pub async fn confirm(
+    State(state): State<AppState>,
+    Path(lang): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let Some(lang) = language(&state, &lang) else { return StatusCode::NOT_FOUND.into_response() };
+    match state.store.confirm_subscription(&token_from(query.as_deref())) {
+        Ok(Some(_)) => page(&state, &lang, "subscribe_title", "subscribe_confirmed", StatusCode::OK, &headers),
+        _ => page(&state, &lang, "subscribe_title", "subscribe_link_expired", StatusCode::NOT_FOUND, &headers),
+    }
+}
+
+pub async fn unsubscribe_page(
+    State(state): State<AppState>,
+    Path(lang): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let Some(lang) = language(&state, &lang) else { return StatusCode::NOT_FOUND.into_response() };
+    let token = token_from(query.as_deref());
+    if state.store.subscriber_by_token(&token).ok().flatten().is_none() {
+        return page(&state, &lang, "unsubscribe_title", "unsubscribe_done", StatusCode::OK, &headers);
+    }
+    match state.site.unsubscribe_form(&lang, &token) {
+        Ok(p) => send_page(&CachedPage::dynamic(p.status, p.content_type, p.body, false, false), &headers),
+        Err(e) => crate::WebError::Render(e).respond(&state, &lang, &headers),
+    }
+}
+
+/// One click (RFC 8058 `List-Unsubscribe=One-Click`) or the page's button.
+pub async fn unsubscribe(
+    State(state): State<AppState>,
+    Path(lang): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let Some(lang) = language(&state, &lang) else { return StatusCode::NOT_FOUND.into_response() };
+    let _ = state.store.unsubscribe(&token_from(query.as_deref()));
+    page(&state, &lang, "unsubscribe_title", "unsubscribe_done", StatusCode::OK, &headers)
+}

@@ -1,0 +1,155 @@
+//! The mailing list end to end, through a real SMTP exchange.
+
+use std::time::Duration;
+
+use refuge::config::SmtpFile;
+use refuge_core::{Language, MailStore, Role};
+
+use crate::admin::sign_in;
+use crate::helpers::*;
+use crate::smtp::SmtpSink;
+
+fn smtp(port: u16) -> SmtpFile {
+    SmtpFile {
+        host: "127.0.0.1".into(),
+        port: Some(port),
+        security: Some(refuge_mail::Security::None),
+        username: None,
+        password_file: None,
+        from: "Lighthouse Network <news@example.org>".into(),
+        per_minute: Some(60_000),
+    }
+}
+
+fn link_in(mail: &str, path: &str) -> String {
+    mail.split_whitespace().find(|w| w.contains(path)).unwrap_or_else(|| panic!("no {path} link in {mail}")).to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn double_opt_in_appeal_updates_once_each_and_one_click_unsubscribe() {
+    let sink = SmtpSink::start().await;
+    let app = spawn_with(|c| c.smtp = Some(smtp(sink.port))).await;
+    // Three people sign up in Japanese, one in English; one never confirms.
+    for (lang, email) in
+        [("ja", "a@example.org"), ("ja", "b@example.org"), ("ja", "lazy@example.org"), ("en", "e@example.org")]
+    {
+        let r = app
+            .client
+            .post(app.url(&format!("/{lang}/subscribe/")))
+            .form(&[("email", email), ("topic", "appeals")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+    }
+    let confirmations = sink.wait_for(4).await;
+    assert_eq!(confirmations.len(), 4, "a confirmation to each");
+    for mail in confirmations.iter().filter(|m| m.to[0] != "lazy@example.org") {
+        let link = link_in(&mail.body(), "/subscribe/confirm/");
+        let path = link.trim_start_matches(&app.base).to_owned();
+        let page = app.get(&path).await;
+        assert_eq!(page.status, 200, "{path}");
+    }
+    let ja = Language::parse("ja").unwrap();
+    assert_eq!(app.store.confirmed_subscribers(&ja, "appeals").unwrap().len(), 2);
+
+    // Further information on the Japanese appeal reaches the two confirmed
+    // Japanese subscribers, once each.
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let appeal = refuge_core::ContentStore::published_item(
+        &*app.store,
+        refuge_core::Kind::Appeal,
+        &ja,
+        &refuge_core::Slug::parse("eleven-held-at-the-border").unwrap(),
+    )
+    .unwrap()
+    .unwrap();
+    let posted = ed
+        .post(
+            &format!("/admin/items/{}/updates", appeal.id),
+            &[("date", "2026-11-25"), ("text", "面会が許可されました。"), ("source", "")],
+        )
+        .await;
+    assert_eq!(posted.status, 303);
+    let all = sink.wait_for(6).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let updates: Vec<_> = sink.received().into_iter().skip(4).collect();
+    assert_eq!(all.len(), 6);
+    let mut recipients: Vec<String> = updates.iter().map(|m| m.to[0].clone()).collect();
+    recipients.sort();
+    assert_eq!(recipients, ["a@example.org", "b@example.org"], "exactly the confirmed subscribers of that language");
+    for mail in &updates {
+        assert!(mail.data.contains("List-Unsubscribe: <"), "{}", mail.data);
+        assert!(mail.data.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+        assert!(!mail.data.to_ascii_lowercase().contains("<img"), "no tracking pixels");
+    }
+
+    // One-click unsubscribe (RFC 8058) stops the next mail.
+    let a_mail = updates.iter().find(|m| m.to[0] == "a@example.org").unwrap();
+    let unsubscribe = a_mail.data.lines().find(|l| l.starts_with("List-Unsubscribe: <")).unwrap();
+    let url = unsubscribe.trim_start_matches("List-Unsubscribe: <").trim_end_matches('>').to_owned();
+    let r = app
+        .client
+        .post(&url)
+        .body("List-Unsubscribe=One-Click")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let posted = ed
+        .post(
+            &format!("/admin/items/{}/updates", appeal.id),
+            &[("date", "2026-11-26"), ("text", "続報です。"), ("source", "")],
+        )
+        .await;
+    assert_eq!(posted.status, 303);
+    let after = sink.wait_for(7).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let last: Vec<String> = sink.received().into_iter().skip(6).map(|m| m.to[0].clone()).collect();
+    assert_eq!(last, ["b@example.org"], "{after:?}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_outbox_resumes_after_a_restart_without_sending_twice() {
+    let sink = SmtpSink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // First run: no SMTP server configured, so mail waits in the outbox.
+    let first =
+        spawn_in(data.clone(), refuge::app::StartOptions { inbox_work_factor: Some(10), ..Default::default() }).await;
+    for i in 0..10 {
+        assert!(first.store.enqueue(&format!("test:{i}"), &format!("r{i}@example.org"), "Hello", "Body", "").unwrap());
+    }
+    assert!(!first.store.enqueue("test:3", "r3@example.org", "Hello", "Body", "").unwrap(), "queued once");
+    // Two were being handed over when the process died.
+    let interrupted: Vec<_> =
+        (0..2).map(|_| first.store.take_due(time::OffsetDateTime::now_utc()).unwrap().unwrap()).collect();
+    first.stop().await;
+
+    // Restart with the SMTP server: the rest are delivered, the interrupted
+    // ones are not sent again (their fate is unknown and reported).
+    let mut config = refuge::config::Config::defaults(&data);
+    config.addr = "127.0.0.1:0".into();
+    config.smtp = Some(smtp(sink.port));
+    let app = refuge::app::App::build(config, refuge::app::StartOptions::default()).await.unwrap();
+    let store = app.store.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(app.run(async move {
+        let _ = rx.await;
+    }));
+    let got = sink.wait_for(8).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sink.received().len(), 8, "{got:?}");
+    let mut to: Vec<String> = sink.received().iter().map(|m| m.to[0].clone()).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), 8, "no one received two");
+    for mail in &interrupted {
+        assert!(!to.contains(&mail.recipient), "{} was not sent again", mail.recipient);
+    }
+    assert_eq!(store.outbox_counts().unwrap(), [0, 8, 0, 2]);
+    let _ = tx.send(());
+    task.await.unwrap().unwrap();
+}
