@@ -380,6 +380,22 @@ pub struct OutboxMail {
     pub attempts: u32,
 }
 
+/// A newsletter issue.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Newsletter {
+    pub id: i64,
+    pub lang: Language,
+    /// Numbered per language: 1, 2, 3 …
+    pub number: i64,
+    /// `news` or `appeals`: who receives it.
+    pub topic: String,
+    pub title: String,
+    /// Markdown.
+    pub body: String,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub sent_at: Option<OffsetDateTime>,
+}
+
 /// An uploaded file in the media library (already cleaned of metadata).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Media {

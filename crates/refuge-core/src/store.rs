@@ -6,8 +6,8 @@ use time::OffsetDateTime;
 
 use crate::{
     Addressee, AdminFilter, AdminRow, AppealFacts, AppealUpdate, AuditEntry, Category, Email, FaqEntry, Item,
-    ItemDraft, ItemRef, Kind, Language, Media, MenuEntry, MessageMeta, NewsFilter, OutboxMail, Revision, Role, Session,
-    Slug, Subscriber, User,
+    ItemDraft, ItemRef, Kind, Language, Media, MenuEntry, MessageMeta, NewsFilter, Newsletter, OutboxMail, Revision,
+    Role, Session, Slug, Subscriber, User,
 };
 
 /// Why a storage operation failed.
@@ -173,6 +173,21 @@ pub trait MailStore: Send + Sync {
     fn next_mail_due(&self) -> StoreResult<Option<OffsetDateTime>>;
     /// Counts by state: pending, sent, failed, unknown.
     fn outbox_counts(&self) -> StoreResult<[u64; 4]>;
+
+    /// Creates the next issue of a language (or rewrites an unsent one).
+    fn save_newsletter(
+        &self,
+        id: Option<i64>,
+        lang: &Language,
+        topic: &str,
+        title: &str,
+        body: &str,
+    ) -> StoreResult<Newsletter>;
+    /// Issues of a language (all, or only sent ones), newest first.
+    fn newsletters(&self, lang: Option<&Language>, sent_only: bool) -> StoreResult<Vec<Newsletter>>;
+    fn newsletter(&self, id: i64) -> StoreResult<Option<Newsletter>>;
+    fn newsletter_by_number(&self, lang: &Language, number: i64) -> StoreResult<Option<Newsletter>>;
+    fn mark_newsletter_sent(&self, id: i64) -> StoreResult<()>;
 }
 
 /// The media library's records (the files live in the data folder).

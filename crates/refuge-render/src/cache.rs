@@ -31,6 +31,8 @@ pub enum Dep {
     Tag(Language, String),
     /// A language's appeals list and the home page's featured appeal.
     Appeals(Language),
+    /// A language's newsletter archive.
+    Newsletters(Language),
     /// The sitemap (any published item).
     Sitemap,
     /// The FAQ entries of a language.

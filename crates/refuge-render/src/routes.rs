@@ -52,6 +52,11 @@ pub enum Route {
         slug: Slug,
         file: AppealFile,
     },
+    /// The newsletter archive, or one issue of it.
+    Newsletter {
+        lang: Language,
+        number: Option<i64>,
+    },
 }
 
 /// Which appeals a list shows.
@@ -109,7 +114,8 @@ impl Route {
             | Route::Item { lang, .. }
             | Route::Feed { lang, .. }
             | Route::Appeals { lang, .. }
-            | Route::AppealFile { lang, .. } => lang,
+            | Route::AppealFile { lang, .. }
+            | Route::Newsletter { lang, .. } => lang,
         }
     }
 
@@ -128,6 +134,8 @@ impl Route {
             Route::Appeals { lang, filter: AppealFilter::Year(y) } => format!("/{lang}/appeals/{y}/"),
             Route::AppealFile { lang, slug, file: AppealFile::Letter } => format!("/{lang}/appeals/{slug}/letter.txt"),
             Route::AppealFile { lang, slug, file: AppealFile::Feed } => format!("/{lang}/appeals/{slug}/feed.xml"),
+            Route::Newsletter { lang, number: None } => format!("/{lang}/newsletter/"),
+            Route::Newsletter { lang, number: Some(n) } => format!("/{lang}/newsletter/{n}/"),
         }
     }
 }
@@ -186,6 +194,11 @@ pub fn parse(path: &str, languages: &[Language]) -> Parsed {
         ["home"] => Route::Home(lang.clone()),
         ["feed.xml"] => Route::Feed { lang: lang.clone(), category: None },
         ["appeals"] => Route::Appeals { lang: lang.clone(), filter: AppealFilter::All },
+        ["newsletter"] => Route::Newsletter { lang: lang.clone(), number: None },
+        ["newsletter", n] => match page_number(n) {
+            Some(n) => Route::Newsletter { lang: lang.clone(), number: Some(i64::from(n)) },
+            None => return not_found(),
+        },
         ["appeals", "status", s] => match s.parse() {
             Ok(status) => Route::Appeals { lang: lang.clone(), filter: AppealFilter::Status(status) },
             Err(_) => return not_found(),

@@ -338,6 +338,7 @@ impl Site {
             }
             Route::Appeals { lang, filter } => self.appeals_list(lang, filter),
             Route::AppealFile { lang, slug, file } => self.appeal_file(lang, slug, *file),
+            Route::Newsletter { lang, number } => self.newsletter_page(lang, *number),
         }
     }
 
@@ -356,6 +357,60 @@ impl Site {
             ..Serde(&chrome),
         })?;
         Ok(Rendered::html(message.status(), html, vec![Dep::Site]))
+    }
+
+    /// The newsletter archive (`None`) or one sent issue.
+    fn newsletter_page(&self, lang: &Language, number: Option<i64>) -> Result<Outcome, RenderError> {
+        let t = self.strings(lang);
+        let deps = vec![Dep::Newsletters(lang.clone())];
+        let not_found = || Ok(Outcome::NotFound(lang.clone()));
+        match number {
+            None => {
+                let path = format!("/{lang}/newsletter/");
+                let mut chrome = self.chrome(lang, &path, Some(t.get("newsletter_title").to_owned()))?;
+                let everywhere: Vec<(Language, String)> =
+                    self.languages().iter().map(|l| (l.clone(), format!("/{l}/newsletter/"))).collect();
+                self.set_languages(&mut chrome, lang, &everywhere, |l| format!("/{l}/newsletter/"));
+                let issues: Vec<_> = self
+                    .store
+                    .newsletters(Some(lang), true)?
+                    .into_iter()
+                    .map(|n| {
+                        minijinja::context! {
+                            number => n.number,
+                            title => refuge_core::markdown::redact(&n.title, false).into_owned(),
+                            date => n.sent_at.map(|d| t.date(d)).unwrap_or_default(),
+                            path => format!("/{lang}/newsletter/{}/", n.number),
+                        }
+                    })
+                    .collect();
+                let html = self.env.get_template("newsletters.html")?.render(minijinja::context! {
+                    issues => issues,
+                    ..Serde(&chrome),
+                })?;
+                Ok(Outcome::Page(Rendered::html(200, html, deps)))
+            }
+            Some(n) => {
+                let Some(issue) = self.store.newsletter_by_number(lang, n)?.filter(|i| i.sent_at.is_some()) else {
+                    return not_found();
+                };
+                let title = refuge_core::markdown::redact(&issue.title, false).into_owned();
+                let path = format!("/{lang}/newsletter/{n}/");
+                let mut chrome = self.chrome(lang, &path, Some(title.clone()))?;
+                self.set_languages(&mut chrome, lang, &[(lang.clone(), path.clone())], |l| format!("/{l}/newsletter/"));
+                chrome.og_type = "article";
+                let html = self.env.get_template("newsletter.html")?.render(minijinja::context! {
+                    issue => minijinja::context! {
+                        number => issue.number,
+                        title => title,
+                        date => issue.sent_at.map(|d| t.date(d)).unwrap_or_default(),
+                    },
+                    body_html => refuge_core::markdown::to_safe_html(&issue.body),
+                    ..Serde(&chrome),
+                })?;
+                Ok(Outcome::Page(Rendered::html(200, html, deps)))
+            }
+        }
     }
 
     /// A plain page with a heading and a text from the interface strings

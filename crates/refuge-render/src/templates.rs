@@ -25,6 +25,8 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("appeal.html", include_str!("../../../templates/appeal.html")),
     ("contact.html", include_str!("../../../templates/contact.html")),
     ("unsubscribe.html", include_str!("../../../templates/unsubscribe.html")),
+    ("newsletters.html", include_str!("../../../templates/newsletters.html")),
+    ("newsletter.html", include_str!("../../../templates/newsletter.html")),
     ("admin/base.html", include_str!("../../../templates/admin/base.html")),
     ("admin/login.html", include_str!("../../../templates/admin/login.html")),
     ("admin/dashboard.html", include_str!("../../../templates/admin/dashboard.html")),
@@ -44,6 +46,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("admin/menu.html", include_str!("../../../templates/admin/menu.html")),
     ("admin/_languages.html", include_str!("../../../templates/admin/_languages.html")),
     ("admin/inbox.html", include_str!("../../../templates/admin/inbox.html")),
+    ("admin/newsletters.html", include_str!("../../../templates/admin/newsletters.html")),
     ("admin/inbox_message.html", include_str!("../../../templates/admin/inbox_message.html")),
 ];
 

@@ -133,7 +133,7 @@ impl SearchIndex {
             }
         };
         index.tokenizers().register(ANALYZER, analyzer());
-        let writer = small_writer(&index)?;
+        let writer = writer_when_free(&index)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok((Self { index, reader, writer: Mutex::new(Some(writer)), fields, dir: dir.to_owned() }, state))
     }
@@ -381,6 +381,21 @@ impl SearchIndex {
             });
         }
         Ok(SearchResults { total, hits, facets, total_unfiltered })
+    }
+}
+
+/// The day-to-day writer, waiting up to three seconds for the folder's
+/// lock: a server restarted at once may find it still held for a moment
+/// by the process (or child process) that is going away.
+fn writer_when_free(index: &Index) -> Result<IndexWriter, SearchError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        match small_writer(index) {
+            Err(SearchError::Locked) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
     }
 }
 

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/004_appeals.sql"),
     include_str!("migrations/005_inbox.sql"),
     include_str!("migrations/006_mail.sql"),
+    include_str!("migrations/007_newsletters.sql"),
 ];
 
 /// The schema version this build writes.

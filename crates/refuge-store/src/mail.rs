@@ -1,11 +1,28 @@
 //! `MailStore` over SQLite.
 
 use refuge_core::store::StoreResult;
-use refuge_core::{Language, MailStore, OutboxMail, Subscriber};
+use refuge_core::{Language, MailStore, Newsletter, OutboxMail, StoreError, Subscriber};
 use rusqlite::{OptionalExtension, params};
 use time::OffsetDateTime;
 
 use crate::db::{SqliteStore, backend, now, parse_ts, ts};
+
+const NEWSLETTER: &str = "id, lang, number, topic, title, body, sent_at";
+
+fn newsletter(r: &rusqlite::Row<'_>) -> rusqlite::Result<Newsletter> {
+    let lang: String = r.get(1)?;
+    let sent: Option<String> = r.get(6)?;
+    Ok(Newsletter {
+        id: r.get(0)?,
+        lang: Language::parse(&lang)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e)))?,
+        number: r.get(2)?,
+        topic: r.get(3)?,
+        title: r.get(4)?,
+        body: r.get(5)?,
+        sent_at: sent.as_deref().map(parse_ts).transpose()?,
+    })
+}
 
 const SUBSCRIBER: &str = "id, email, lang, topics, token, confirmed_at IS NOT NULL";
 
@@ -169,6 +186,86 @@ impl MailStore for SqliteStore {
             .query_row("SELECT min(next_attempt) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))
             .map_err(backend)?;
         next.as_deref().map(parse_ts).transpose().map_err(backend)
+    }
+
+    fn save_newsletter(
+        &self,
+        id: Option<i64>,
+        lang: &Language,
+        topic: &str,
+        title: &str,
+        body: &str,
+    ) -> StoreResult<Newsletter> {
+        if title.trim().is_empty() {
+            return Err(StoreError::Invalid("the newsletter needs a title".into()));
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let id = match id {
+            Some(id) => {
+                let n = tx
+                    .execute(
+                        "UPDATE newsletters SET topic = ?, title = ?, body = ? WHERE id = ? AND sent_at IS NULL",
+                        params![topic, title.trim(), body, id],
+                    )
+                    .map_err(backend)?;
+                if n == 0 {
+                    return Err(StoreError::Conflict("a sent newsletter cannot be changed".into()));
+                }
+                id
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO newsletters (lang, number, topic, title, body, created_at)
+                     VALUES (?1, (SELECT COALESCE(max(number), 0) + 1 FROM newsletters WHERE lang = ?1), ?2, ?3, ?4, ?5)",
+                    params![lang.as_str(), topic, title.trim(), body, ts(now())],
+                )
+                .map_err(backend)?;
+                tx.last_insert_rowid()
+            }
+        };
+        let saved = tx
+            .query_row(&format!("SELECT {NEWSLETTER} FROM newsletters WHERE id = ?"), [id], newsletter)
+            .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+        Ok(saved)
+    }
+
+    fn newsletters(&self, lang: Option<&Language>, sent_only: bool) -> StoreResult<Vec<Newsletter>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {NEWSLETTER} FROM newsletters WHERE (?1 IS NULL OR lang = ?1) AND (?2 = 0 OR sent_at IS NOT NULL)
+                 ORDER BY lang, number DESC"
+            ))
+            .map_err(backend)?;
+        let rows = stmt.query_map(params![lang.map(Language::as_str), sent_only], newsletter).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn newsletter(&self, id: i64) -> StoreResult<Option<Newsletter>> {
+        self.conn()
+            .query_row(&format!("SELECT {NEWSLETTER} FROM newsletters WHERE id = ?"), [id], newsletter)
+            .optional()
+            .map_err(backend)
+    }
+
+    fn newsletter_by_number(&self, lang: &Language, number: i64) -> StoreResult<Option<Newsletter>> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {NEWSLETTER} FROM newsletters WHERE lang = ? AND number = ?"),
+                params![lang.as_str(), number],
+                newsletter,
+            )
+            .optional()
+            .map_err(backend)
+    }
+
+    fn mark_newsletter_sent(&self, id: i64) -> StoreResult<()> {
+        self.conn()
+            .execute("UPDATE newsletters SET sent_at = ? WHERE id = ? AND sent_at IS NULL", params![ts(now()), id])
+            .map_err(backend)?;
+        Ok(())
     }
 
     fn outbox_counts(&self) -> StoreResult<[u64; 4]> {

@@ -11,7 +11,7 @@ mod contact;
 mod error;
 mod form;
 mod headers;
-mod mailing;
+pub(crate) mod mailing;
 mod public;
 mod ratelimit;
 mod search;

@@ -13,6 +13,7 @@ mod history;
 mod inbox;
 mod items;
 mod media;
+mod newsletters;
 mod people;
 pub mod scheduler;
 pub mod session;
@@ -69,6 +70,9 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/media/{id}", post(media::update))
         .route("/admin/settings", get(site::settings).post(site::save_settings))
+        .route("/admin/newsletters", get(newsletters::list).post(newsletters::save))
+        .route("/admin/newsletters/{id}", get(newsletters::edit))
+        .route("/admin/newsletters/{id}/send", post(newsletters::send))
         .route("/admin/inbox", get(inbox::show))
         .route("/admin/inbox/unlock", post(inbox::unlock))
         .route("/admin/inbox/lock", post(inbox::lock))

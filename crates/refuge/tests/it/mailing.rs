@@ -153,3 +153,56 @@ async fn the_outbox_resumes_after_a_restart_without_sending_twice() {
     let _ = tx.send(());
     task.await.unwrap().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newsletter_reaches_its_language_and_topic_once_each_and_is_archived() {
+    let sink = SmtpSink::start().await;
+    let app = spawn_with(|c| c.smtp = Some(smtp(sink.port))).await;
+    let en = Language::parse("en").unwrap();
+    let ja = Language::parse("ja").unwrap();
+    for (lang, email, topic, token) in [
+        (&en, "news1@example.org", "news", "t1"),
+        (&en, "news2@example.org", "news", "t2"),
+        (&en, "appeals-only@example.org", "appeals", "t3"),
+        (&ja, "ja-news@example.org", "news", "t4"),
+        (&en, "unconfirmed@example.org", "news", "t5"),
+    ] {
+        app.store.subscribe(email, lang, &[topic.to_owned()], token).unwrap();
+        if token != "t5" {
+            app.store.confirm_subscription(token).unwrap();
+        }
+    }
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let saved = ed
+        .post(
+            "/admin/newsletters",
+            &[
+                ("lang", "en"),
+                ("topic", "news"),
+                ("title", "Winter issue"),
+                ("body", "Coal reached **140** homes."),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    let id = saved.header("location").unwrap().trim_start_matches("/admin/newsletters/").to_owned();
+    assert_eq!(app.get("/en/newsletter/1/").await.status, 404, "not public before it is sent");
+    let sent = ed.post(&format!("/admin/newsletters/{id}/send"), &[]).await;
+    assert_eq!(sent.status, 200);
+    assert!(sent.body.contains("Queued for 2"));
+    let again = ed.post(&format!("/admin/newsletters/{id}/send"), &[]).await;
+    assert!(again.body.contains("Queued for 0"), "sending twice queues nothing");
+    sink.wait_for(2).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut to: Vec<String> = sink.received().iter().map(|m| m.to[0].clone()).collect();
+    to.sort();
+    assert_eq!(to, ["news1@example.org", "news2@example.org"]);
+    assert!(sink.received()[0].body().contains("Coal reached"));
+    let archive = app.get("/en/newsletter/").await;
+    assert!(archive.body.contains("Winter issue"));
+    let issue = app.get("/en/newsletter/1/").await;
+    assert_eq!(issue.status, 200);
+    assert!(issue.body.contains("<strong>140</strong>"));
+    app.stop().await;
+}

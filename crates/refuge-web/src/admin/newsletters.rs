@@ -1,0 +1,179 @@
+//! Newsletters: written in Markdown, previewed, numbered per language,
+//! sent once to the confirmed subscribers of a language and topic through
+//! the outbox, then archived on the public site.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use http::{HeaderMap, StatusCode};
+use refuge_core::markdown::{to_plain_text, to_safe_html};
+use refuge_core::{Language, Newsletter};
+use refuge_render::Dep;
+use serde::Serialize;
+
+use super::items::lang_name;
+use super::{Admin, Page, audit, forbidden, genuine, not_found, rejected, see_other};
+use crate::AppState;
+use crate::form::FormData;
+use crate::mailing::{TOPICS, notify_list};
+
+#[derive(Serialize)]
+struct Row {
+    id: i64,
+    lang: String,
+    number: i64,
+    title: String,
+    topic: String,
+    sent: bool,
+}
+
+#[derive(Serialize, Default)]
+struct Draft {
+    id: Option<i64>,
+    lang: String,
+    topic: String,
+    title: String,
+    body: String,
+    sent: bool,
+}
+
+fn page(
+    state: &AppState,
+    admin: &Admin,
+    draft: Draft,
+    preview: bool,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let rows: Vec<Row> = state
+        .store
+        .newsletters(None, false)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|n| Row {
+            id: n.id,
+            lang: n.lang.to_string(),
+            number: n.number,
+            title: n.title,
+            topic: n.topic,
+            sent: n.sent_at.is_some(),
+        })
+        .collect();
+    let [pending, sent, failed, unknown] = state.store.outbox_counts().unwrap_or_default();
+    let languages: Vec<(String, String)> =
+        state.site.languages().iter().map(|l| (l.to_string(), lang_name(state, l))).collect();
+    let values = minijinja::context! {
+        rows => minijinja::value::Serde(rows),
+        preview_html => preview.then(|| to_safe_html(&draft.body)),
+        draft => minijinja::value::Serde(&draft),
+        languages => minijinja::value::Serde(languages),
+        topics => minijinja::value::Serde(TOPICS),
+        outbox => minijinja::context! { pending => pending, sent => sent, failed => failed, unknown => unknown },
+    };
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Page::new(admin, "admin/newsletters.html", "newsletters", admin.t.get("admin_newsletters").into())
+        .notice(notice)
+        .error(error)
+        .status(status)
+        .render(state, &admin.lang, values)
+}
+
+fn draft_of(n: &Newsletter) -> Draft {
+    Draft {
+        id: Some(n.id),
+        lang: n.lang.to_string(),
+        topic: n.topic.clone(),
+        title: n.title.clone(),
+        body: n.body.clone(),
+        sent: n.sent_at.is_some(),
+    }
+}
+
+pub async fn list(State(state): State<AppState>, admin: Admin) -> Response {
+    if !admin.can_edit() {
+        return forbidden(&state, &admin);
+    }
+    let draft = Draft { lang: admin.lang.to_string(), topic: "news".into(), ..Draft::default() };
+    page(&state, &admin, draft, false, None, None)
+}
+
+pub async fn edit(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
+    if !admin.can_edit() {
+        return forbidden(&state, &admin);
+    }
+    let Some(n) = id.parse().ok().and_then(|id| state.store.newsletter(id).ok().flatten()) else {
+        return not_found(&state, &admin);
+    };
+    page(&state, &admin, draft_of(&n), true, None, None)
+}
+
+/// Saves (or previews) a new issue or an unsent one.
+pub async fn save(State(state): State<AppState>, admin: Admin, headers: HeaderMap, form: FormData) -> Response {
+    if !admin.can_edit() {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &form) {
+        return rejected(&state, &admin);
+    }
+    let lang = Language::parse(form.get("lang")).ok().filter(|l| state.site.languages().contains(l));
+    let topic = TOPICS.iter().find(|t| **t == form.get("topic")).copied().unwrap_or("news");
+    let draft = Draft {
+        id: form.get("id").parse().ok(),
+        lang: lang.as_ref().map(Language::to_string).unwrap_or_default(),
+        topic: topic.into(),
+        title: form.get("title").to_owned(),
+        body: form.get("body").replace("\r\n", "\n"),
+        sent: false,
+    };
+    let Some(lang) = lang else {
+        return page(&state, &admin, draft, false, None, Some(admin.t.get("admin_errors").into()));
+    };
+    if form.get("action") == "preview" {
+        return page(&state, &admin, draft, true, None, None);
+    }
+    match state.store.save_newsletter(draft.id, &lang, topic, &draft.title, &draft.body) {
+        Ok(n) => {
+            audit(&state, admin.email(), "save newsletter", &format!("{} no. {}", n.lang, n.number), "");
+            see_other(&format!("/admin/newsletters/{}", n.id))
+        }
+        Err(e) => page(&state, &admin, draft, false, None, Some(e.to_string())),
+    }
+}
+
+/// Sends an issue: one mail per confirmed subscriber, never twice.
+pub async fn send(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    if !admin.can_edit() {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &form) {
+        return rejected(&state, &admin);
+    }
+    let Some(n) = id.parse().ok().and_then(|id| state.store.newsletter(id).ok().flatten()) else {
+        return not_found(&state, &admin);
+    };
+    let t = state.site.strings(&n.lang);
+    let number = t.get("newsletter_issue").replace("{number}", &n.number.to_string());
+    let subject = format!("{number}: {}", refuge_core::markdown::redact(&n.title, false));
+    let archive = state.site.url(&format!("/{}/newsletter/{}/", n.lang, n.number));
+    let body = format!("{}\n\n{}\n\n{archive}", subject, to_plain_text(&n.body));
+    let queued = notify_list(&state, &n.lang, &n.topic, &format!("newsletter:{}", n.id), &subject, &body);
+    if let Err(e) = state.store.mark_newsletter_sent(n.id) {
+        tracing::error!(error = %e, "could not mark a newsletter sent");
+    }
+    state.invalidate(&[Dep::Newsletters(n.lang.clone())]);
+    audit(
+        &state,
+        admin.email(),
+        "send newsletter",
+        &format!("{} no. {}", n.lang, n.number),
+        &format!("{queued} recipients"),
+    );
+    let notice = admin.t.get("admin_newsletter_queued").replace("{count}", &queued.to_string());
+    let sent = state.store.newsletter(n.id).ok().flatten().unwrap_or(n);
+    page(&state, &admin, draft_of(&sent), false, Some(notice), None)
+}
