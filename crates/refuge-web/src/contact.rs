@@ -214,6 +214,13 @@ pub async fn submit(
                     "",
                 );
             }
+            // The "join the list" tick asks for news by mail, confirmed by
+            // the usual link, so a stranger's address cannot be signed up.
+            if form.join_list
+                && let Ok(email) = refuge_core::Email::parse(&form.reply_to)
+            {
+                crate::mailing::request(&state, &email, &lang, &["news".to_owned()]);
+            }
             state.mail.notify_one();
             let sent = ContactForm { sent: true, ..ContactForm::default() };
             render(&state, &lang, &sent, StatusCode::OK, &headers)

@@ -100,9 +100,18 @@ pub async fn subscribe(
     if topics.is_empty() {
         topics = TOPICS.iter().map(|t| (*t).to_owned()).collect();
     }
-    match state.store.subscribe(email.as_str(), &lang, &topics, &random_hex(24)) {
+    request(&state, &email, &lang, &topics);
+    // The same answer whether or not the address was already on the list.
+    page(&state, &lang, "subscribe_title", "subscribe_check_mail", StatusCode::OK, &headers)
+}
+
+/// Records a wish to subscribe and, unless the address is already
+/// confirmed, mails the link that confirms it (double opt-in). Used by the
+/// subscribe form and by the contact form's "join the list" tick.
+pub(crate) fn request(state: &AppState, email: &Email, lang: &Language, topics: &[String]) {
+    match state.store.subscribe(email.as_str(), lang, topics, &random_hex(24)) {
         Ok(sub) if !sub.confirmed => {
-            let t = state.site.strings(&lang);
+            let t = state.site.strings(lang);
             let link = state.site.url(&format!("/{lang}/subscribe/confirm/?token={}", sub.token));
             let body = format!("{}\n\n{link}\n\n{}", t.get("mail_confirm_body"), t.get("mail_confirm_ignore"));
             let _ = state.store.enqueue(
@@ -117,8 +126,6 @@ pub async fn subscribe(
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "could not store a subscription"),
     }
-    // The same answer whether or not the address was already on the list.
-    page(&state, &lang, "subscribe_title", "subscribe_check_mail", StatusCode::OK, &headers)
 }
 
 pub async fn confirm(

@@ -3,7 +3,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use refuge_core::Role;
+use refuge_core::{MailStore, Role};
 use reqwest::multipart::{Form, Part};
 
 use crate::admin::sign_in;
@@ -62,15 +62,9 @@ async fn messages_are_sealed_and_read_only_after_unlocking() {
     let token = form_token(&app, "ja").await;
     tokio::time::sleep(Duration::from_millis(3100)).await;
     let attachment = b"%PDF-1.4 attachment ATTACH-MARKER-9e1".to_vec();
-    let sent = send(
-        &app,
-        "ja",
-        &token,
-        MARKER,
-        &[("name", "Kim"), ("reply_to", "kim@example.org"), ("join_list", "1")],
-        Some(attachment.clone()),
-    )
-    .await;
+    let sent =
+        send(&app, "ja", &token, MARKER, &[("name", "Kim"), ("reply_to", "kim@example.org")], Some(attachment.clone()))
+            .await;
     assert_eq!(sent.status, 200, "{}", select(&sent.body, "p.error").join(""));
     assert!(sent.body.contains("メッセージを受け取り"), "thanked in Japanese");
     assert!(sent.header("set-cookie").is_none());
@@ -115,6 +109,33 @@ async fn messages_are_sealed_and_read_only_after_unlocking() {
     let (entries, _) = refuge_core::AuditLog::audit_entries(&*app.store, 0, 50).unwrap();
     assert!(entries.iter().any(|e| e.action == "unlock inbox"));
     assert!(entries.iter().all(|e| !e.detail.contains("MARKER") && !e.subject.contains("MARKER")));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_join_list_tick_asks_for_confirmation_before_subscribing() {
+    let app = spawn_app().await;
+    let token = form_token(&app, "ja").await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let extra = [("reply_to", "lee@example.org"), ("join_list", "1")];
+    assert_eq!(send(&app, "ja", &token, "Please keep me informed.", &extra, None).await.status, 200);
+    let ja = refuge_core::Language::parse("ja").unwrap();
+    assert!(app.store.confirmed_subscribers(&ja, "news").unwrap().is_empty(), "not before confirming");
+
+    // The confirmation mail waits in the outbox (no SMTP server here).
+    let far = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    let mut confirm = None;
+    while let Some(mail) = app.store.take_due(far).unwrap() {
+        if mail.recipient == "lee@example.org" {
+            confirm = Some(mail);
+        }
+    }
+    let mail = confirm.expect("a confirmation mail to the writer");
+    let link = mail.body.split_whitespace().find(|w| w.contains("/ja/subscribe/confirm/?token=")).unwrap();
+    let path = &link[link.find("/ja/").unwrap()..];
+    assert_eq!(app.get(path).await.status, 200);
+    let subscribers = app.store.confirmed_subscribers(&ja, "news").unwrap();
+    assert_eq!(subscribers.iter().map(|s| s.email.as_str()).collect::<Vec<_>>(), ["lee@example.org"]);
     app.stop().await;
 }
 
