@@ -144,6 +144,9 @@ pub trait MessageStore: Send + Sync {
     fn set_handled(&self, id: i64, handled: bool) -> StoreResult<()>;
     /// Deletes for real: the bytes are overwritten (secure_delete).
     fn delete_message(&self, id: i64) -> StoreResult<()>;
+    /// Deletes for real every message marked handled that arrived before
+    /// `before`; how many.
+    fn purge_handled_messages(&self, before: time::OffsetDateTime) -> StoreResult<u64>;
 }
 
 /// The mailing list and the durable outbox.

@@ -65,4 +65,36 @@ impl MessageStore for SqliteStore {
         let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
         if n == 0 { Err(StoreError::NotFound(format!("message {id}"))) } else { Ok(()) }
     }
+
+    fn purge_handled_messages(&self, before: time::OffsetDateTime) -> StoreResult<u64> {
+        let conn = self.conn();
+        let n = conn
+            .execute("DELETE FROM messages WHERE handled = 1 AND received_at < ?", [ts(before)])
+            .map_err(backend)?;
+        if n > 0 {
+            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
+        Ok(n as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_handled_messages_older_than_the_cutoff_are_purged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("m.db")).unwrap();
+        let old_handled = store.add_message("help", "en", b"sealed-1").unwrap();
+        let old_open = store.add_message("help", "en", b"sealed-2").unwrap();
+        store.set_handled(old_handled, true).unwrap();
+        // Nothing handled arrived before a cutoff in the past.
+        let past = now() - time::Duration::days(1);
+        assert_eq!(store.purge_handled_messages(past).unwrap(), 0);
+        let later = now() + time::Duration::seconds(5);
+        assert_eq!(store.purge_handled_messages(later).unwrap(), 1);
+        assert!(store.sealed_message(old_handled).unwrap().is_none());
+        assert!(store.sealed_message(old_open).unwrap().is_some(), "unhandled messages are kept");
+    }
 }

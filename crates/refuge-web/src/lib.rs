@@ -49,6 +49,9 @@ pub struct WebConfig {
     pub data_dir: std::path::PathBuf,
     /// Outgoing e-mail; `None` keeps mail waiting in the outbox.
     pub smtp: Option<refuge_mail::SmtpConfig>,
+    /// How long handled contact messages are kept; `None`: until deleted
+    /// by hand.
+    pub message_retention: Option<Duration>,
 }
 
 impl Default for WebConfig {
@@ -62,6 +65,7 @@ impl Default for WebConfig {
             search_per_minute: 60,
             media_dir: std::path::PathBuf::from("media"),
             data_dir: std::path::PathBuf::from("."),
+            message_retention: Some(Duration::from_secs(90 * 86_400)),
             smtp: None,
         }
     }
@@ -175,6 +179,36 @@ pub fn router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(http::StatusCode::REQUEST_TIMEOUT, config.request_timeout))
 }
 
+/// Deletes what is kept no longer than configured — handled contact
+/// messages past their retention — at start and then every hour.
+async fn housekeeping(state: AppState) {
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        if let Some(n) = purge_expired_messages(&state).await
+            && n > 0
+        {
+            tracing::info!(messages = n, "handled contact messages past their retention were deleted");
+        }
+    }
+}
+
+/// Deletes handled contact messages older than the retention period;
+/// how many, or `None` when they are kept (or the database failed).
+pub async fn purge_expired_messages(state: &AppState) -> Option<u64> {
+    let keep = state.config.message_retention?;
+    let before = time::OffsetDateTime::now_utc() - keep;
+    let store = state.store.clone();
+    match tokio::task::spawn_blocking(move || store.purge_handled_messages(before)).await {
+        Ok(Ok(n)) => Some(n),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "could not delete old contact messages");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
 /// Serves `state` on `listener` until `shutdown` completes, then lets
 /// requests in flight finish.
 pub async fn serve(
@@ -186,6 +220,7 @@ pub async fn serve(
     let scheduler = tokio::spawn(admin::scheduler::run(state.clone()));
     let store: Arc<dyn refuge_core::MailStore> = state.store.clone();
     let sender = tokio::spawn(refuge_mail::run(store, state.config.smtp.clone(), state.mail.clone()));
+    let housekeeping = tokio::spawn(housekeeping(state.clone()));
     let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
     // Release the index's lock now, whatever requests still finish.
@@ -193,6 +228,7 @@ pub async fn serve(
     // Stop the scheduler too, so nothing holds the database or the index.
     scheduler.abort();
     sender.abort();
+    housekeeping.abort();
     let _ = scheduler.await;
     let _ = sender.await;
     served

@@ -169,6 +169,8 @@ impl App {
             media_dir: config.data_dir.join("media"),
             data_dir: config.data_dir.clone(),
             smtp: config.smtp_config()?,
+            message_retention: (config.message_retention_days > 0)
+                .then(|| std::time::Duration::from_secs(u64::from(config.message_retention_days) * 86_400)),
             ..WebConfig::default()
         };
         let state = AppState::new(Arc::new(site), cache, search, store.clone(), web);

@@ -40,6 +40,10 @@ pub const TEMPLATE: &str = r#"# Refuge settings. Every key is optional; the valu
 # Searches per minute allowed from one client (0: no limit).
 # search_per_minute = 60
 
+# Contact messages marked handled are deleted for good this many days
+# after they arrived (0: kept until deleted by hand).
+# message_retention_days = 90
+
 # Send Strict-Transport-Security (only when served over HTTPS).
 # hsts = false
 
@@ -83,6 +87,7 @@ struct FileConfig {
     hsts: Option<bool>,
     onion_location: Option<String>,
     search_per_minute: Option<u32>,
+    message_retention_days: Option<u32>,
     smtp: Option<SmtpFile>,
 }
 
@@ -101,6 +106,8 @@ pub struct Config {
     pub hsts: bool,
     pub onion_location: Option<String>,
     pub search_per_minute: u32,
+    /// Days after which handled contact messages are deleted (0: never).
+    pub message_retention_days: u32,
     pub smtp: Option<SmtpFile>,
 }
 
@@ -148,6 +155,7 @@ impl Config {
             hsts: false,
             onion_location: None,
             search_per_minute: 60,
+            message_retention_days: 90,
             smtp: None,
         }
     }
@@ -179,6 +187,7 @@ impl Config {
             hsts,
             onion_location,
             search_per_minute,
+            message_retention_days,
             smtp,
         } = f;
         self.addr = addr.unwrap_or(std::mem::take(&mut self.addr));
@@ -191,6 +200,7 @@ impl Config {
         self.hsts = hsts.unwrap_or(self.hsts);
         self.onion_location = onion_location.or(self.onion_location.take());
         self.search_per_minute = search_per_minute.unwrap_or(self.search_per_minute);
+        self.message_retention_days = message_retention_days.unwrap_or(self.message_retention_days);
         self.smtp = smtp.or(self.smtp.take());
     }
 
@@ -254,6 +264,7 @@ fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<FileConfig> {
         hsts: flag("REFUGE_HSTS", get("REFUGE_HSTS"))?,
         onion_location: get("REFUGE_ONION_LOCATION"),
         search_per_minute: number("REFUGE_SEARCH_PER_MINUTE")?.map(|n| n.min(u64::from(u32::MAX)) as u32),
+        message_retention_days: number("REFUGE_MESSAGE_RETENTION_DAYS")?.map(|n| n.min(u64::from(u32::MAX)) as u32),
         smtp: None,
     })
 }
@@ -288,6 +299,7 @@ mod tests {
             "REFUGE_LOG_REQUESTS" => Some("yes".to_owned()),
             "REFUGE_LANGUAGES" => Some("en,ja,zh-hant".to_owned()),
             "REFUGE_BASE_URL" => Some("https://example.org/".to_owned()),
+            "REFUGE_MESSAGE_RETENTION_DAYS" => Some("30".to_owned()),
             _ => None,
         };
         let mut c = Config::defaults(Path::new("x"));
@@ -296,6 +308,7 @@ mod tests {
         assert!(c.log_requests);
         assert_eq!(c.languages.len(), 3);
         assert_eq!(c.base_url.as_deref(), Some("https://example.org"));
+        assert_eq!(c.message_retention_days, 30);
         let bad = |k: &str| (k == "REFUGE_HSTS").then(|| "maybe".to_owned());
         assert!(from_env(bad).unwrap_err().to_string().contains("REFUGE_HSTS"));
     }

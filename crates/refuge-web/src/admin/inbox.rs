@@ -64,6 +64,7 @@ fn list(
         rows => minijinja::value::Serde(rows),
         unlocked => key(state, admin).is_some(),
         has_key => refuge_inbox::has_key(&state.config.data_dir),
+        retention_days => state.config.message_retention.map(|d| d.as_secs() / 86_400),
     };
     Page::new(admin, "admin/inbox.html", "inbox", t.get("admin_inbox").into())
         .notice(notice)

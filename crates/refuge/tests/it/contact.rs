@@ -84,6 +84,7 @@ async fn messages_are_sealed_and_read_only_after_unlocking() {
     let links = attrs(&inbox.body, "table.rows a", "href");
     assert!(links.is_empty(), "nothing readable before unlocking");
     assert!(inbox.body.contains("help") || inbox.body.contains("Asking for help"));
+    assert!(inbox.body.contains("deleted for good 90 days after"), "the retention period is stated");
     let (list, _) = refuge_core::MessageStore::messages(&*app.store, 0, 10).unwrap();
     let id = list[0].id;
     assert_eq!(boss.get(&format!("/admin/inbox/{id}")).await.status, 303, "locked: sent back to the list");
@@ -136,6 +137,12 @@ async fn the_join_list_tick_asks_for_confirmation_before_subscribing() {
     assert_eq!(app.get(path).await.status, 200);
     let subscribers = app.store.confirmed_subscribers(&ja, "news").unwrap();
     assert_eq!(subscribers.iter().map(|s| s.email.as_str()).collect::<Vec<_>>(), ["lee@example.org"]);
+
+    // Retention (90 days by default) keeps a message handled today.
+    let (list, _) = refuge_core::MessageStore::messages(&*app.store, 0, 10).unwrap();
+    refuge_core::MessageStore::set_handled(&*app.store, list[0].id, true).unwrap();
+    assert_eq!(refuge_web::purge_expired_messages(&app.state).await, Some(0));
+    assert!(refuge_core::MessageStore::sealed_message(&*app.store, list[0].id).unwrap().is_some());
     app.stop().await;
 }
 
