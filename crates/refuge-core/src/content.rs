@@ -368,6 +368,11 @@ pub struct Subscriber {
     pub confirmed: bool,
 }
 
+/// Outbox mails whose dedupe key starts with this are private (replies
+/// to contact messages): the store leaves no copy of them on disk once
+/// they are sent.
+pub const PRIVATE_MAIL_PREFIX: &str = "reply:";
+
 /// An e-mail waiting in (or gone through) the outbox.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct OutboxMail {

@@ -18,8 +18,8 @@ pub mod user;
 
 pub use content::{
     Addressee, AdminFilter, AdminRow, AppealFacts, AppealUpdate, AuditEntry, CaseStatus, Category, FaqEntry, Item,
-    ItemDraft, ItemRef, Kind, Media, MenuEntry, MessageMeta, NewsFilter, Newsletter, OutboxMail, Revision, Status,
-    Subscriber,
+    ItemDraft, ItemRef, Kind, Media, MenuEntry, MessageMeta, NewsFilter, Newsletter, OutboxMail, PRIVATE_MAIL_PREFIX,
+    Revision, Status, Subscriber,
 };
 pub use lang::Language;
 pub use slug::Slug;

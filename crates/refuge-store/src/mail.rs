@@ -146,9 +146,23 @@ impl MailStore for SqliteStore {
     }
 
     fn mark_sent(&self, id: i64) -> StoreResult<()> {
-        self.conn()
-            .execute("UPDATE outbox SET state = 'sent', sent_at = ? WHERE id = ?", params![ts(now()), id])
+        let conn = self.conn();
+        // The text is not needed once delivered; the row stays, so
+        // nothing is sent twice.
+        let dedupe: Option<String> = conn
+            .query_row(
+                "UPDATE outbox SET state = 'sent', sent_at = ?, body = '' WHERE id = ? RETURNING dedupe",
+                params![ts(now()), id],
+                |r| r.get(0),
+            )
+            .optional()
             .map_err(backend)?;
+        // A reply to someone who wrote in may be sensitive: fold the WAL
+        // into the database (whose freed bytes are overwritten) so no old
+        // copy of the text remains on disk.
+        if dedupe.is_some_and(|d| d.starts_with(refuge_core::PRIVATE_MAIL_PREFIX)) {
+            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
         Ok(())
     }
 

@@ -129,12 +129,26 @@ fn open(state: &AppState, admin: &Admin, id: &str) -> Result<(i64, refuge_inbox:
 }
 
 pub async fn read(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
-    let (id, message) = match open(&state, &admin, &id) {
-        Ok(found) => found,
-        Err(response) => return *response,
-    };
+    match open(&state, &admin, &id) {
+        Ok((id, message)) => show_message(&state, &admin, id, message, Reply::default()),
+        Err(response) => *response,
+    }
+}
+
+/// What became of a reply being written, for the message page.
+#[derive(Default)]
+struct Reply {
+    draft: String,
+    notice: Option<String>,
+    error: Option<String>,
+    status: Option<StatusCode>,
+}
+
+fn show_message(state: &AppState, admin: &Admin, id: i64, message: refuge_inbox::Message, reply: Reply) -> Response {
     let t = &admin.t;
     let values = minijinja::context! {
+        draft => reply.draft,
+        can_reply => refuge_core::Email::parse(&message.reply_to).is_ok(),
         id => id,
         name => message.name,
         reply_to => message.reply_to,
@@ -144,11 +158,65 @@ pub async fn read(State(state): State<AppState>, admin: Admin, Path(id): Path<St
         join_list => message.join_list,
         attachment => message.attachment_name.filter(|_| !message.attachment.is_empty()),
     };
-    Page::new(&admin, "admin/inbox_message.html", "inbox", t.get("admin_inbox").into()).render(
-        &state,
-        &admin.lang,
-        values,
-    )
+    Page::new(admin, "admin/inbox_message.html", "inbox", t.get("admin_inbox").into())
+        .notice(reply.notice)
+        .error(reply.error)
+        .status(reply.status.unwrap_or(StatusCode::OK))
+        .render(state, &admin.lang, values)
+}
+
+/// Longest reply accepted, in characters.
+const MAX_REPLY: usize = 20_000;
+
+/// Answers a message by e-mail, in the writer's language, through the
+/// outbox; the message is then marked handled. Only the reply is sent —
+/// never the writer's own words — and the outbox forgets its text once
+/// it is delivered.
+pub async fn reply(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    if !genuine(&state, &admin, &headers, &form) {
+        return rejected(&state, &admin);
+    }
+    let (id, message) = match open(&state, &admin, &id) {
+        Ok(found) => found,
+        Err(response) => return *response,
+    };
+    let draft = form.get("text").trim().to_owned();
+    let t = &admin.t;
+    let fail = |draft: String, key: &str| Reply {
+        draft,
+        error: Some(t.get(key).into()),
+        status: Some(StatusCode::UNPROCESSABLE_ENTITY),
+        ..Reply::default()
+    };
+    let Ok(to) = refuge_core::Email::parse(&message.reply_to) else {
+        return show_message(&state, &admin, id, message, fail(draft, "admin_reply_no_address"));
+    };
+    if draft.is_empty() || draft.chars().count() > MAX_REPLY {
+        return show_message(&state, &admin, id, message, fail(draft, "admin_reply_length"));
+    }
+    let lang = refuge_core::Language::parse(&message.lang)
+        .ok()
+        .filter(|l| state.site.languages().contains(l))
+        .unwrap_or_else(|| state.site.default_language().clone());
+    let strings = state.site.strings(&lang);
+    let site_name = state.store.setting("site_name", &lang).ok().flatten().unwrap_or_else(|| "Refuge".into());
+    let subject = strings.get("mail_reply_subject").replace("{site}", &site_name);
+    let body = format!("{draft}\n\n-- \n{site_name}\n{}\n", state.site.url(&format!("/{lang}/")));
+    let dedupe = format!("{}{id}:{}", refuge_core::PRIVATE_MAIL_PREFIX, super::session::random_hex(8));
+    if state.store.enqueue(&dedupe, to.as_str(), &subject, &body, "").is_err() {
+        return show_message(&state, &admin, id, message, fail(draft, "admin_reply_failed"));
+    }
+    state.mail.notify_one();
+    let _ = state.store.set_handled(id, true);
+    audit(&state, admin.email(), "reply to message", &format!("message {id}"), "");
+    let done = Reply { notice: Some(t.get("admin_reply_queued").into()), ..Reply::default() };
+    show_message(&state, &admin, id, message, done)
 }
 
 pub async fn attachment(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {

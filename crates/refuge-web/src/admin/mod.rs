@@ -79,6 +79,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/inbox/{id}", get(inbox::read))
         .route("/admin/inbox/{id}/attachment", get(inbox::attachment))
         .route("/admin/inbox/{id}/handled", post(inbox::handled))
+        .route("/admin/inbox/{id}/reply", post(inbox::reply))
         .route("/admin/inbox/{id}/delete", post(inbox::delete))
         .route("/admin/faq/{lang}", get(site::faq).post(site::save_faq))
         .route("/admin/menus/{lang}", get(site::menu).post(site::save_menu))

@@ -100,6 +100,28 @@ async fn messages_are_sealed_and_read_only_after_unlocking() {
     let r = boss.client.get(app.url(&format!("/admin/inbox/{id}/attachment"))).send().await.unwrap();
     assert_eq!(r.bytes().await.unwrap().to_vec(), attachment);
 
+    // A reply goes to the writer's address, in their language, without
+    // their words quoted; the message is then handled.
+    let path = format!("/admin/inbox/{id}/reply");
+    assert_eq!(boss.post(&path, &[("text", "  ")]).await.status, 422, "an empty reply is refused");
+    let replied = boss.post(&path, &[("text", "We will call you on Monday.")]).await;
+    assert_eq!(replied.status, 200);
+    let far = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    let mut reply = None;
+    while let Some(mail) = app.store.take_due(far).unwrap() {
+        if mail.recipient == "kim@example.org" {
+            reply = Some(mail);
+        }
+    }
+    let reply = reply.expect("the reply is in the outbox");
+    assert!(reply.subject.contains("お問い合わせ"), "{}", reply.subject);
+    assert!(reply.body.contains("We will call you on Monday.") && !reply.body.contains("MARKER"));
+    app.store.mark_sent(reply.id).unwrap();
+    assert!(refuge_core::MessageStore::messages(&*app.store, 0, 10).unwrap().0[0].handled);
+    for (path, bytes) in files(&app.data_dir) {
+        assert!(!contains(&bytes, "call you on Monday"), "{} keeps the delivered reply", path.display());
+    }
+
     // Another admin's session is still locked.
     let other = sign_in(&app, "boss2@example.org", Role::Admin, &[]).await;
     assert_eq!(other.get(&format!("/admin/inbox/{id}")).await.status, 303);
