@@ -158,6 +158,9 @@ pub trait MailStore: Send + Sync {
     fn subscriber_by_token(&self, token: &str) -> StoreResult<Option<Subscriber>>;
     /// Removes the subscription with this token; whether there was one.
     fn unsubscribe(&self, token: &str) -> StoreResult<bool>;
+    /// Replaces the topics of the subscription with this token; whether
+    /// there was one.
+    fn set_topics(&self, token: &str, topics: &[String]) -> StoreResult<bool>;
     fn confirmed_subscribers(&self, lang: &Language, topic: &str) -> StoreResult<Vec<Subscriber>>;
     /// Queues a mail unless one with the same `dedupe` key exists; whether
     /// it was queued.

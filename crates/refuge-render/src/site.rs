@@ -436,7 +436,8 @@ impl Site {
     }
 
     /// The page behind an unsubscribe link: one button, no tracking.
-    pub fn unsubscribe_form(&self, lang: &Language, token: &str) -> Result<Rendered, RenderError> {
+    /// The page that manages a subscription: its topics, or leaving.
+    pub fn unsubscribe_form(&self, lang: &Language, token: &str, topics: &[String]) -> Result<Rendered, RenderError> {
         let t = self.strings(lang);
         let mut chrome =
             self.chrome(lang, &format!("/{lang}/unsubscribe/"), Some(t.get("unsubscribe_title").to_owned()))?;
@@ -444,6 +445,7 @@ impl Site {
         chrome.alternates.clear();
         let html = self.env.get_template("unsubscribe.html")?.render(minijinja::context! {
             token => token,
+            topics => topics.to_vec(),
             ..Serde(&chrome),
         })?;
         Ok(Rendered::html(200, html, Vec::new()))

@@ -84,6 +84,14 @@ impl MailStore for SqliteStore {
         Ok(self.conn().execute("DELETE FROM subscribers WHERE token = ?", [token]).map_err(backend)? > 0)
     }
 
+    fn set_topics(&self, token: &str, topics: &[String]) -> StoreResult<bool> {
+        let n = self
+            .conn()
+            .execute("UPDATE subscribers SET topics = ? WHERE token = ?", params![topics.join(","), token])
+            .map_err(backend)?;
+        Ok(n > 0)
+    }
+
     fn confirmed_subscribers(&self, lang: &Language, topic: &str) -> StoreResult<Vec<Subscriber>> {
         let conn = self.conn();
         let mut stmt = conn

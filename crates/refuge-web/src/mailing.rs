@@ -149,23 +149,40 @@ pub async fn unsubscribe_page(
 ) -> Response {
     let Some(lang) = language(&state, &lang) else { return StatusCode::NOT_FOUND.into_response() };
     let token = token_from(query.as_deref());
-    if state.store.subscriber_by_token(&token).ok().flatten().is_none() {
+    let Some(subscriber) = state.store.subscriber_by_token(&token).ok().flatten() else {
         return page(&state, &lang, "unsubscribe_title", "unsubscribe_done", StatusCode::OK, &headers);
-    }
-    match state.site.unsubscribe_form(&lang, &token) {
+    };
+    match state.site.unsubscribe_form(&lang, &token, &subscriber.topics) {
         Ok(p) => send_page(&CachedPage::dynamic(p.status, p.content_type, p.body, false, false), &headers),
         Err(e) => crate::WebError::Render(e).respond(&state, &lang, &headers),
     }
 }
 
-/// One click (RFC 8058 `List-Unsubscribe=One-Click`) or the page's button.
+/// One click (RFC 8058 `List-Unsubscribe=One-Click`), the page's
+/// button, or its topic choices (no topic left: unsubscribed).
 pub async fn unsubscribe(
     State(state): State<AppState>,
     Path(lang): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
+    form: FormData,
 ) -> Response {
     let Some(lang) = language(&state, &lang) else { return StatusCode::NOT_FOUND.into_response() };
-    let _ = state.store.unsubscribe(&token_from(query.as_deref()));
+    let token = token_from(query.as_deref());
+    if form.get("action") == "save" {
+        let mut topics: Vec<String> = TOPICS
+            .iter()
+            .filter(|t| form.0.iter().any(|(k, v)| k == "topic" && v == *t))
+            .map(|t| (*t).to_owned())
+            .collect();
+        topics.dedup();
+        if !topics.is_empty() {
+            return match state.store.set_topics(&token, &topics) {
+                Ok(true) => page(&state, &lang, "manage_title", "manage_saved", StatusCode::OK, &headers),
+                _ => page(&state, &lang, "unsubscribe_title", "subscribe_link_expired", StatusCode::OK, &headers),
+            };
+        }
+    }
+    let _ = state.store.unsubscribe(&token);
     page(&state, &lang, "unsubscribe_title", "unsubscribe_done", StatusCode::OK, &headers)
 }

@@ -97,6 +97,19 @@ async fn double_opt_in_appeal_updates_once_each_and_one_click_unsubscribe() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
+
+    // The page behind the same link manages topics: b adds the news.
+    let b_mail = updates.iter().find(|m| m.to[0] == "b@example.org").unwrap();
+    let b_line = b_mail.data.lines().find(|l| l.starts_with("List-Unsubscribe: <")).unwrap();
+    let b_url = b_line.trim_start_matches("List-Unsubscribe: <").trim_end_matches('>').to_owned();
+    let manage = app.client.get(&b_url).send().await.unwrap().text().await.unwrap();
+    assert_eq!(attrs(&manage, "form[action*=unsubscribe] input[name=topic][checked]", "value"), ["appeals"]);
+    assert!(app.store.confirmed_subscribers(&ja, "news").unwrap().is_empty());
+    let choice = [("action", "save"), ("topic", "news"), ("topic", "appeals")];
+    let saved = app.client.post(&b_url).form(&choice).send().await.unwrap();
+    assert_eq!(saved.status().as_u16(), 200);
+    assert!(app.store.confirmed_subscribers(&ja, "news").unwrap().iter().any(|s| s.email == "b@example.org"));
+    assert!(app.store.confirmed_subscribers(&ja, "appeals").unwrap().iter().any(|s| s.email == "b@example.org"));
     let posted = ed
         .post(
             &format!("/admin/items/{}/updates", appeal.id),
