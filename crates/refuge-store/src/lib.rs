@@ -15,4 +15,4 @@ mod messages;
 mod rows;
 mod users;
 
-pub use db::{OpenError, SCHEMA_VERSION, SqliteStore};
+pub use db::{OpenError, SCHEMA_VERSION, SqliteStore, snapshot};

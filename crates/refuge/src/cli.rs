@@ -42,6 +42,15 @@ pub enum Command {
     /// Requests /healthz from the address in the data folder's settings
     /// (or --addr); for service managers and container health checks.
     Healthcheck(cmd::healthcheck::HealthcheckArgs),
+    /// Write one archive of the site: a consistent snapshot of the
+    /// database, the media, the theme, refuge.toml and the inbox keys, with
+    /// SHA-256 checksums. Safe while the server runs.
+    Backup(cmd::backup::BackupArgs),
+    /// Restore an archive from `refuge backup` into an empty data folder
+    /// (or, with --force, move the current one aside first). Every checksum
+    /// is verified before anything is replaced; the search index is rebuilt
+    /// at the next start.
+    Restore(cmd::backup::RestoreArgs),
 }
 
 /// The data folder, shared by every subcommand.
@@ -69,6 +78,8 @@ pub fn run() -> ExitCode {
         Command::Healthcheck(args) => cmd::healthcheck::run(args),
         Command::Reindex(args) => cmd::reindex::run(args),
         Command::Inbox(command) => cmd::inbox::run(command),
+        Command::Backup(args) => cmd::backup::run_backup(args),
+        Command::Restore(args) => cmd::backup::run_restore(args),
     };
     match result {
         Ok(code) => code,

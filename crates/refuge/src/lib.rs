@@ -5,7 +5,7 @@
 
 pub mod app;
 pub mod cli;
-mod cmd;
+pub mod cmd;
 pub mod config;
 pub mod demo;
 pub mod secret;

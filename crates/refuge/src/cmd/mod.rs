@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod backup;
 pub mod healthcheck;
 pub mod inbox;
 pub mod reindex;

@@ -3,6 +3,7 @@
 
 mod admin;
 mod appeals;
+mod backup;
 mod browser;
 mod contact;
 mod feeds;
