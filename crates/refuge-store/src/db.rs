@@ -128,6 +128,18 @@ pub(crate) fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
+/// Writes a consistent copy of the database at `db_path` to `out` (which
+/// must not exist) with `VACUUM INTO`, while other connections keep
+/// reading and writing.
+pub fn snapshot(db_path: &Path, out: &Path) -> Result<(), OpenError> {
+    let fail = |e: rusqlite::Error| OpenError::Io { path: db_path.to_owned(), detail: format!("snapshot failed: {e}") };
+    let conn =
+        rusqlite::Connection::open_with_flags(db_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(fail)?;
+    conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(fail)?;
+    conn.execute("VACUUM INTO ?", [out.to_string_lossy()]).map_err(fail)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,16 +189,4 @@ mod tests {
         assert_eq!(parse_ts(&ts(b)).unwrap(), b);
         assert!(ts(a) < ts(b));
     }
-}
-
-/// Writes a consistent copy of the database at `db_path` to `out` (which
-/// must not exist) with `VACUUM INTO`, while other connections keep
-/// reading and writing.
-pub fn snapshot(db_path: &Path, out: &Path) -> Result<(), OpenError> {
-    let fail = |e: rusqlite::Error| OpenError::Io { path: db_path.to_owned(), detail: format!("snapshot failed: {e}") };
-    let conn =
-        rusqlite::Connection::open_with_flags(db_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(fail)?;
-    conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(fail)?;
-    conn.execute("VACUUM INTO ?", [out.to_string_lossy()]).map_err(fail)?;
-    Ok(())
 }
