@@ -232,6 +232,24 @@ pub async fn attachment(State(state): State<AppState>, admin: Admin, Path(id): P
     response
 }
 
+/// The checks every inbox action makes: an admin, a genuine form, a
+/// message number.
+fn admin_post(
+    state: &AppState,
+    admin: &Admin,
+    headers: &HeaderMap,
+    form: &FormData,
+    id: &str,
+) -> Result<i64, Box<Response>> {
+    if !admin.is_admin() {
+        return Err(Box::new(forbidden(state, admin)));
+    }
+    if !genuine(state, admin, headers, form) {
+        return Err(Box::new(rejected(state, admin)));
+    }
+    id.parse().map_err(|_| Box::new(not_found(state, admin)))
+}
+
 pub async fn handled(
     State(state): State<AppState>,
     admin: Admin,
@@ -239,13 +257,10 @@ pub async fn handled(
     headers: HeaderMap,
     form: FormData,
 ) -> Response {
-    if !admin.is_admin() {
-        return forbidden(&state, &admin);
-    }
-    if !genuine(&state, &admin, &headers, &form) {
-        return rejected(&state, &admin);
-    }
-    let Ok(id) = id.parse::<i64>() else { return not_found(&state, &admin) };
+    let id = match admin_post(&state, &admin, &headers, &form, &id) {
+        Ok(id) => id,
+        Err(response) => return *response,
+    };
     if state.store.set_handled(id, form.get("handled") != "0").is_err() {
         return not_found(&state, &admin);
     }
@@ -259,13 +274,10 @@ pub async fn delete(
     headers: HeaderMap,
     form: FormData,
 ) -> Response {
-    if !admin.is_admin() {
-        return forbidden(&state, &admin);
-    }
-    if !genuine(&state, &admin, &headers, &form) {
-        return rejected(&state, &admin);
-    }
-    let Ok(id) = id.parse::<i64>() else { return not_found(&state, &admin) };
+    let id = match admin_post(&state, &admin, &headers, &form, &id) {
+        Ok(id) => id,
+        Err(response) => return *response,
+    };
     if state.store.delete_message(id).is_err() {
         return not_found(&state, &admin);
     }
