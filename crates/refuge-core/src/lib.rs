@@ -24,6 +24,7 @@ pub use content::{
 pub use lang::Language;
 pub use slug::Slug;
 pub use store::{
-    AppealStore, AuditLog, ContentStore, MailStore, MediaStore, MessageStore, Store, StoreError, UserStore,
+    AppealStore, AuditLog, ContentStore, MailStore, MediaStore, MessageStore, RedirectStore, RedirectTarget, Store,
+    StoreError, UserStore,
 };
 pub use user::{Email, Role, Session, User};

@@ -210,9 +210,38 @@ pub trait MediaStore: Send + Sync {
 }
 
 /// Everything Refuge stores.
-pub trait Store: ContentStore + UserStore + AuditLog + MediaStore + AppealStore + MessageStore + MailStore {}
+pub trait Store:
+    ContentStore + UserStore + AuditLog + MediaStore + AppealStore + MessageStore + MailStore + RedirectStore
+{
+}
 
-impl<T: ContentStore + UserStore + AuditLog + MediaStore + AppealStore + MessageStore + MailStore> Store for T {}
+impl<T: ContentStore + UserStore + AuditLog + MediaStore + AppealStore + MessageStore + MailStore + RedirectStore> Store
+    for T
+{
+}
+
+/// Where an old path leads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RedirectTarget {
+    /// An item, followed to its current path.
+    Item(i64),
+    /// A fixed path of this site (a media file, say).
+    Path(String),
+}
+
+/// Permanent redirects from the paths of an old site.
+pub trait RedirectStore: Send + Sync {
+    /// Makes `from` (a path as requested, like `/2faced.html`) lead to `to`.
+    fn set_redirect(&self, from: &str, to: &RedirectTarget) -> StoreResult<()>;
+    /// Where `from` leads now: the current path of a published item, or a
+    /// fixed path.
+    fn redirect(&self, from: &str) -> StoreResult<Option<String>>;
+    /// The item `from` leads to, published or not (imports use it to
+    /// update what they imported before).
+    fn redirect_item(&self, from: &str) -> StoreResult<Option<i64>>;
+    /// Every redirect that leads somewhere now, by old path.
+    fn redirects(&self) -> StoreResult<Vec<(String, String)>>;
+}
 
 /// Back-office accounts and their sessions.
 pub trait UserStore: Send + Sync {

@@ -321,11 +321,27 @@ impl Site {
                 .sitemap(Some(n))?
                 .map_or_else(|| Outcome::NotFound(self.default_language().clone()), Outcome::Page));
         }
-        match routes::parse(path, &self.config.languages) {
-            Parsed::Redirect(to) => Ok(Outcome::Redirect(to)),
-            Parsed::NotFound(lang) => Ok(Outcome::NotFound(lang.unwrap_or_else(|| self.default_language().clone()))),
-            Parsed::Route(route) => self.render_route(&route),
+        let outcome = match routes::parse(path, &self.config.languages) {
+            Parsed::Redirect(to) => Outcome::Redirect(to),
+            Parsed::NotFound(lang) => Outcome::NotFound(lang.unwrap_or_else(|| self.default_language().clone())),
+            Parsed::Route(route) => self.render_route(&route)?,
+        };
+        if let Outcome::NotFound(_) = outcome
+            && let Some(to) = self.old_path(path)?
+        {
+            return Ok(Outcome::Redirect(to));
         }
+        Ok(outcome)
+    }
+
+    /// Where a path of an imported old site leads now (see
+    /// `refuge import html`); matched as decoded text.
+    fn old_path(&self, path: &str) -> Result<Option<String>, RenderError> {
+        if path.len() > routes::MAX_PATH {
+            return Ok(None);
+        }
+        let Ok(decoded) = percent_encoding::percent_decode_str(path).decode_utf8() else { return Ok(None) };
+        Ok(self.store.redirect(&decoded)?.filter(|to| to != path))
     }
 
     fn render_route(&self, route: &Route) -> Result<Outcome, RenderError> {

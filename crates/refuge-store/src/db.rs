@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/005_inbox.sql"),
     include_str!("migrations/006_mail.sql"),
     include_str!("migrations/007_newsletters.sql"),
+    include_str!("migrations/008_redirects.sql"),
 ];
 
 /// The schema version this build writes.

@@ -12,6 +12,7 @@ mod db;
 mod mail;
 mod media;
 mod messages;
+mod redirects;
 mod rows;
 mod users;
 

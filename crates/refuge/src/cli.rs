@@ -51,6 +51,14 @@ pub enum Command {
     /// is verified before anything is replaced; the search index is rebuilt
     /// at the next start.
     Restore(cmd::backup::RestoreArgs),
+    /// Write the public site as static files, for mirrors, CDNs and
+    /// censorship-resistant copies.
+    ///
+    /// Every page is the bytes the server sends; search and the forms send
+    /// readers to the running site (--forms-url). A second export writes
+    /// only what changed, and the folder is replaced only once the new copy
+    /// is complete. Safe while the server runs.
+    Export(cmd::export::ExportArgs),
 }
 
 /// The data folder, shared by every subcommand.
@@ -80,6 +88,7 @@ pub fn run() -> ExitCode {
         Command::Inbox(command) => cmd::inbox::run(command),
         Command::Backup(args) => cmd::backup::run_backup(args),
         Command::Restore(args) => cmd::backup::run_restore(args),
+        Command::Export(args) => cmd::export::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,619 @@
+//! `refuge export OUT_DIR`: the public site as static files, for mirrors,
+//! CDNs and censorship-resistant copies.
+//!
+//! Pages come from the same renderer the server answers from
+//! ([`Site::resolve`]), found by following the site's own links from the
+//! home pages, feeds and sitemap. The new tree is written beside the old
+//! one — files that did not change are hard-linked from it, not written —
+//! and swapped in at the end, so a failed export leaves the previous copy
+//! in place.
+
+pub mod links;
+
+use std::collections::{HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use refuge_core::{ContentStore, Language, MediaStore, RedirectStore};
+use refuge_render::contact::ContactForm;
+use refuge_render::{CachedPage, Message, Outcome, Site, SiteConfig};
+use refuge_store::SqliteStore;
+
+use crate::cli::DataArg;
+use crate::cmd::reindex::progress;
+use crate::config::Config;
+use links::{Rewrite, file_of, site_links};
+
+/// Marks a folder as written by `refuge export`; a later export replaces
+/// only such folders (or empty ones).
+pub const MARKER: &str = ".refuge-export";
+/// The marker's line saying the copy has .gz and .br siblings.
+const PRECOMPRESSED: &str = "precompressed";
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The folder to write. It must be missing, empty, or an earlier export;
+    /// it is replaced as a whole once the new copy is complete.
+    #[arg(value_name = "OUT_DIR")]
+    pub out: PathBuf,
+    /// Where the copy will be served, e.g. https://mirror.example.org or
+    /// https://example.github.io/refuge (canonical links, feeds and the
+    /// sitemap use it). Default: the site's base_url.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// The running site, where search, the contact form and the newsletter
+    /// form of the copy send readers. Default: the site's base_url.
+    #[arg(long, value_name = "URL")]
+    pub forms_url: Option<String>,
+    /// Export only these languages (comma-separated); links to the others
+    /// go to the running site. Default: every configured language.
+    #[arg(long, value_delimiter = ',', value_name = "LANG")]
+    pub lang: Vec<String>,
+    /// Also write .gz and .br files beside pages, feeds and the style
+    /// sheet (the bytes the server sends), for servers that serve them
+    /// (nginx gzip_static/brotli_static).
+    #[arg(long)]
+    pub precompress: bool,
+    #[command(flatten)]
+    pub data: DataArg,
+}
+
+/// What an export did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Files in the new copy (compressed siblings not counted).
+    pub files: usize,
+    /// Written because they are new or changed.
+    pub written: usize,
+    /// Kept from the previous copy unchanged.
+    pub unchanged: usize,
+    /// In the previous copy but no longer part of the site.
+    pub removed: usize,
+    /// Internal links that lead nowhere (paths).
+    pub broken: Vec<String>,
+}
+
+/// One file of the copy.
+enum Body {
+    Bytes {
+        bytes: Vec<u8>,
+        compressible: bool,
+    },
+    /// A media file, copied from the data folder.
+    Copy(PathBuf),
+}
+
+pub fn run(args: ExportArgs) -> Result<ExitCode> {
+    let config = Config::load(&args.data.data)?;
+    let started = Instant::now();
+    let report = export(&config, &args)?;
+    for path in &report.broken {
+        tracing::warn!(path, "a page links to something that does not exist");
+    }
+    println!(
+        "Exported {} files to {} in {:.1} s: {} written, {} unchanged, {} removed.",
+        report.files,
+        args.out.display(),
+        started.elapsed().as_secs_f32(),
+        report.written,
+        report.unchanged,
+        report.removed
+    );
+    if !report.broken.is_empty() {
+        println!("{} links lead nowhere (listed above); the copy has them as they are.", report.broken.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Exports the site of `config` as `args` say.
+pub fn export(config: &Config, args: &ExportArgs) -> Result<Report> {
+    let db = config.data_dir.join("refuge.db");
+    if !db.is_file() {
+        bail!(
+            "there is no site in {}: start one with `refuge serve --data {}`, or name its folder with --data",
+            config.data_dir.display(),
+            config.data_dir.display()
+        );
+    }
+    let store = Arc::new(SqliteStore::open(&db)?);
+    let main_url = config.base_url.clone().unwrap_or_else(|| format!("http://{}", config.addr));
+    let base_url = trim_url(args.base_url.as_deref().unwrap_or(&main_url), "--base-url")?;
+    let forms_url = trim_url(args.forms_url.as_deref().unwrap_or(&main_url), "--forms-url")?;
+    let languages = export_languages(&config.languages, &args.lang)?;
+    let site = Site::new(
+        SiteConfig {
+            base_url: base_url.clone(),
+            languages: config.languages.clone(),
+            theme_dir: Some(config.data_dir.join("theme")),
+            page_size: config.page_size,
+        },
+        store.clone(),
+    )?;
+    let prefix = base_path(&base_url);
+    let mut dynamic: Vec<String> = ["/admin", "/healthz"].map(String::from).to_vec();
+    let mut absolute = Vec::new();
+    for lang in &config.languages {
+        if languages.contains(lang) {
+            for part in ["search", "subscribe", "unsubscribe"] {
+                dynamic.push(format!("/{lang}/{part}/"));
+            }
+        } else {
+            dynamic.push(format!("/{lang}/"));
+            absolute.push((format!("\"{base_url}/{lang}/"), format!("\"{forms_url}/{lang}/")));
+        }
+    }
+    let rewrite = Rewrite { forms_url, dynamic, prefix, absolute };
+    let mut out = Tree::prepare(&args.out, args.precompress)?;
+    let crawl = Crawl {
+        site: &site,
+        store: store.as_ref(),
+        languages: &languages,
+        base_url: &base_url,
+        rewrite: &rewrite,
+        media_dir: config.data_dir.join("media"),
+    };
+    let mut report = Report::default();
+    let mut bar = progress("exporting");
+    let (tx, rx) = mpsc::sync_channel::<Result<(String, Body)>>(256);
+    let frontier = Frontier::new(crawl.seeds()?);
+    let failed = AtomicBool::new(false);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (frontier, crawl, failed) = (&frontier, &crawl, &failed);
+            scope.spawn(move || {
+                while let Some(path) = frontier.next() {
+                    if failed.load(Ordering::Relaxed) {
+                        frontier.done(Vec::new(), None);
+                        continue;
+                    }
+                    match crawl.page(&path) {
+                        Ok((body, mut found)) => {
+                            found.retain(|p| crawl.wanted(p));
+                            let Some(body) = body else {
+                                frontier.done(found, Some(path));
+                                continue;
+                            };
+                            frontier.done(found, None);
+                            if tx.send(Ok((path, body))).is_err() {
+                                failed.store(true, Ordering::Relaxed);
+                            }
+                        }
+                        Err(e) => {
+                            failed.store(true, Ordering::Relaxed);
+                            frontier.done(Vec::new(), None);
+                            let _ = tx.send(Err(e.context(format!("cannot render {path}"))));
+                        }
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for message in rx {
+            let written = message.and_then(|(path, body)| {
+                let Some(file) = file_of(&path) else { return Ok(()) };
+                out.put(&file, body, args.precompress, &mut report)
+            });
+            if let Err(e) = written {
+                failed.store(true, Ordering::Relaxed);
+                return Err(e);
+            }
+            let (done, seen) = frontier.counts();
+            bar(done as u64, seen as u64);
+        }
+        Ok(())
+    })?;
+    report.broken = frontier.broken();
+    for (file, bytes) in crawl.extras()? {
+        out.put(&file, Body::Bytes { bytes, compressible: true }, args.precompress, &mut report)?;
+    }
+    out.commit(&mut report)?;
+    Ok(report)
+}
+
+fn trim_url(url: &str, what: &str) -> Result<String> {
+    let url = url.trim_end_matches('/');
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !url.contains(['?', '#', '"', '<', ' ']) => {
+            Ok(url.to_owned())
+        }
+        _ => bail!("{what} {url:?} is not a web address: give one like https://mirror.example.org"),
+    }
+}
+
+/// `/mirror` for `https://x.org/mirror`; empty for a site at the root.
+fn base_path(base_url: &str) -> String {
+    let after_scheme = base_url.split_once("://").map_or(base_url, |(_, r)| r);
+    after_scheme.find('/').map_or_else(String::new, |at| after_scheme[at..].to_owned())
+}
+
+fn export_languages(configured: &[Language], asked: &[String]) -> Result<Vec<Language>> {
+    if asked.is_empty() {
+        return Ok(configured.to_vec());
+    }
+    asked
+        .iter()
+        .map(|code| {
+            Language::parse(code)
+                .ok()
+                .filter(|l| configured.contains(l))
+                .with_context(|| format!("--lang {code}: the site's languages are {}", join(configured)))
+        })
+        .collect()
+}
+
+fn join(languages: &[Language]) -> String {
+    languages.iter().map(Language::as_str).collect::<Vec<_>>().join(", ")
+}
+
+/// Rendering one path and finding where it links.
+struct Crawl<'a> {
+    site: &'a Site,
+    store: &'a SqliteStore,
+    languages: &'a [Language],
+    base_url: &'a str,
+    rewrite: &'a Rewrite,
+    media_dir: PathBuf,
+}
+
+impl Crawl<'_> {
+    fn seeds(&self) -> Result<Vec<String>> {
+        let mut seeds = vec!["/robots.txt".to_owned(), "/sitemap.xml".to_owned(), self.site.css_path().to_owned()];
+        for lang in self.languages {
+            for path in ["", "feed.xml", "news/", "appeals/", "newsletter/", "contact/"] {
+                seeds.push(format!("/{lang}/{path}"));
+            }
+        }
+        // Old paths of an imported site become pages that send readers on.
+        for (from, _) in self.store.redirects()? {
+            seeds.push(from.split('/').map(refuge_render::routes::encode_segment).collect::<Vec<_>>().join("/"));
+        }
+        Ok(seeds)
+    }
+
+    /// Whether a path belongs in the copy.
+    fn wanted(&self, path: &str) -> bool {
+        !self.rewrite.dynamic.iter().any(|d| path.starts_with(d.as_str())) && path != "/"
+    }
+
+    /// The file for `path` (if any) and the paths it links to.
+    fn page(&self, path: &str) -> Result<(Option<Body>, Vec<String>)> {
+        if let Some(name) = path.strip_prefix("/media/") {
+            return Ok((self.media(name)?.map(Body::Copy), Vec::new()));
+        }
+        if let Some(lang) = contact_language(path, self.languages)
+            && let Some(page) = self.site.contact_page(&lang, &ContactForm::default(), 200)?
+        {
+            return Ok(self.html(page.body));
+        }
+        match self.site.resolve(path)? {
+            Outcome::Page(page) if page.status == 200 => {
+                if page.content_type.starts_with("text/html") {
+                    Ok(self.html(page.body))
+                } else {
+                    let found = if page.content_type.contains("xml") {
+                        site_links(&String::from_utf8_lossy(&page.body), self.base_url)
+                    } else {
+                        Vec::new()
+                    };
+                    Ok((Some(Body::Bytes { bytes: page.body, compressible: true }), found))
+                }
+            }
+            Outcome::Page(_) | Outcome::NotFound(_) => Ok((None, Vec::new())),
+            Outcome::Redirect(to) => Ok((Some(self.redirect_stub(&to)), vec![to])),
+        }
+    }
+
+    fn html(&self, body: Vec<u8>) -> (Option<Body>, Vec<String>) {
+        let text = String::from_utf8_lossy(&body);
+        let found = site_links(&text, self.base_url);
+        let bytes = self.rewrite.apply(&text).into_bytes();
+        (Some(Body::Bytes { bytes, compressible: true }), found)
+    }
+
+    /// A media file the site knows, by its served name.
+    fn media(&self, name: &str) -> Result<Option<PathBuf>> {
+        let stored = name.split(['-', '.']).next().unwrap_or_default();
+        if stored.len() != 32 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
+            return Ok(None);
+        }
+        let path = self.media_dir.join(name);
+        Ok((self.store.media_by_stored(stored)?.is_some() && path.is_file()).then_some(path))
+    }
+
+    /// A page that sends readers on to `to` without a server: a meta
+    /// refresh, a canonical link and a plain link.
+    fn redirect_stub(&self, to: &str) -> Body {
+        let local = format!("{}{to}", self.rewrite.prefix);
+        let html = format!(
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{to}</title>\
+             <link rel=\"canonical\" href=\"{}{to}\"><meta http-equiv=\"refresh\" content=\"0; url={local}\">\
+             <meta name=\"robots\" content=\"noindex\"></head>\
+             <body><p><a href=\"{local}\">{to}</a></p></body></html>\n",
+            self.base_url
+        );
+        Body::Bytes { bytes: html.into_bytes(), compressible: false }
+    }
+
+    /// `index.html` (the language choice, going on to the default
+    /// language) and `404.html`, which a server has no path for.
+    fn extras(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let first = &self.languages[0];
+        let prefix = &self.rewrite.prefix;
+        let name = self.store.setting("site_name", first)?.unwrap_or_default();
+        let mut choices = String::new();
+        for lang in self.languages {
+            let t = self.site.strings(lang);
+            choices.push_str(&format!(
+                "<li><a href=\"{prefix}/{lang}/\" hreflang=\"{lang}\" lang=\"{lang}\">{}</a></li>",
+                escape(t.get("language_name"))
+            ));
+        }
+        let index = format!(
+            "<!DOCTYPE html>\n<html lang=\"{first}\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title>\
+             <meta http-equiv=\"refresh\" content=\"0; url={prefix}/{first}/\">\
+             <link rel=\"stylesheet\" href=\"{prefix}{}\"></head><body><main><ul>{choices}</ul></main></body></html>\n",
+            escape(&name),
+            self.site.css_path()
+        );
+        let not_found = self.site.message(first, Message::NotFound)?;
+        let not_found = self.rewrite.apply(&String::from_utf8_lossy(&not_found.body)).into_bytes();
+        Ok(vec![("index.html".into(), index.into_bytes()), ("404.html".into(), not_found)])
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn contact_language(path: &str, languages: &[Language]) -> Option<Language> {
+    let code = path.strip_prefix('/')?.strip_suffix("/contact/")?;
+    languages.iter().find(|l| l.as_str() == code).cloned()
+}
+
+/// The paths still to render, shared by the workers.
+struct Frontier {
+    state: Mutex<FrontierState>,
+    ready: Condvar,
+}
+
+struct FrontierState {
+    queue: VecDeque<String>,
+    seen: HashSet<String>,
+    in_flight: usize,
+    done: usize,
+    /// Paths that were rendered but gave no file (not found).
+    broken: Vec<String>,
+}
+
+impl Frontier {
+    fn new(seeds: Vec<String>) -> Self {
+        let seen = seeds.iter().cloned().collect();
+        let state = FrontierState { queue: seeds.into(), seen, in_flight: 0, done: 0, broken: Vec::new() };
+        Self { state: Mutex::new(state), ready: Condvar::new() }
+    }
+
+    /// The next path, waiting while others may still find some; `None`
+    /// when all is done.
+    fn next(&self) -> Option<String> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(path) = state.queue.pop_front() {
+                state.in_flight += 1;
+                return Some(path);
+            }
+            if state.in_flight == 0 {
+                self.ready.notify_all();
+                return None;
+            }
+            state = self.ready.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Records that a path was rendered, what it links to, and whether it
+    /// led nowhere.
+    fn done(&self, found: Vec<String>, broken: Option<String>) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.broken.extend(broken);
+        for path in found {
+            if !state.seen.contains(&path) {
+                state.seen.insert(path.clone());
+                state.queue.push_back(path);
+            }
+        }
+        state.in_flight -= 1;
+        state.done += 1;
+        self.ready.notify_all();
+    }
+
+    fn counts(&self) -> (usize, usize) {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        (state.done, state.seen.len())
+    }
+
+    fn broken(&self) -> Vec<String> {
+        let mut broken = self.state.lock().unwrap_or_else(|e| e.into_inner()).broken.clone();
+        broken.sort();
+        broken
+    }
+}
+
+/// The folder being written beside the previous copy.
+struct Tree {
+    out: PathBuf,
+    new: PathBuf,
+    written: HashSet<String>,
+    committed: bool,
+    /// Whether the previous copy has compressed siblings.
+    precompressed_before: bool,
+    precompress: bool,
+}
+
+impl Tree {
+    fn prepare(out: &Path, precompress: bool) -> Result<Self> {
+        if out.exists() {
+            let empty =
+                std::fs::read_dir(out).with_context(|| format!("cannot read {}", out.display()))?.next().is_none();
+            if !empty && !out.join(MARKER).is_file() {
+                bail!(
+                    "{} is not empty and is not an earlier export; name an empty or new folder (nothing was changed)",
+                    out.display()
+                );
+            }
+        }
+        let name = out.file_name().and_then(|n| n.to_str()).context("name a folder to export to, like ./mirror")?;
+        let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        let new = parent.join(format!(".{name}.export-{}", std::process::id()));
+        if new.exists() {
+            std::fs::remove_dir_all(&new).with_context(|| format!("cannot remove {}", new.display()))?;
+        }
+        std::fs::create_dir(&new).with_context(|| format!("cannot create {}", new.display()))?;
+        let precompressed_before =
+            std::fs::read_to_string(out.join(MARKER)).is_ok_and(|m| m.lines().any(|l| l == PRECOMPRESSED));
+        Ok(Self {
+            out: out.to_owned(),
+            new,
+            written: HashSet::new(),
+            committed: false,
+            precompressed_before,
+            precompress,
+        })
+    }
+
+    /// Writes `file`, or links it from the previous copy when unchanged.
+    fn put(&mut self, file: &str, body: Body, precompress: bool, report: &mut Report) -> Result<()> {
+        if !self.written.insert(file.to_owned()) {
+            return Ok(());
+        }
+        let target = self.new.join(file);
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let old = self.out.join(file);
+        report.files += 1;
+        match body {
+            Body::Copy(source) => {
+                let same = old.metadata().ok().zip(source.metadata().ok()).is_some_and(|(a, b)| a.len() == b.len());
+                if same && std::fs::hard_link(&old, &target).is_ok() {
+                    report.unchanged += 1;
+                } else {
+                    std::fs::copy(&source, &target)
+                        .with_context(|| format!("cannot copy {} to {}", source.display(), target.display()))?;
+                    report.written += 1;
+                }
+            }
+            Body::Bytes { bytes, compressible } => {
+                let compress = precompress && compressible;
+                let same = std::fs::read(&old).is_ok_and(|previous| previous == bytes);
+                // The same bytes compress the same: siblings are kept too
+                // (a file too small to gain from compression has none).
+                if same && (!compress || self.precompressed_before) && std::fs::hard_link(&old, &target).is_ok() {
+                    if compress {
+                        for s in [".gz", ".br"] {
+                            if sibling(&old, s).is_file() {
+                                std::fs::hard_link(sibling(&old, s), sibling(&target, s))
+                                    .with_context(|| format!("cannot write {}", sibling(&target, s).display()))?;
+                            }
+                        }
+                    }
+                    report.unchanged += 1;
+                    return Ok(());
+                }
+                if compress {
+                    let page = CachedPage::new(200, "", bytes.clone(), false);
+                    for (s, z) in [(".gz", &page.gzip), (".br", &page.brotli)] {
+                        if let Some(z) = z {
+                            write(&sibling(&target, s), z)?;
+                        }
+                    }
+                }
+                write(&target, &bytes)?;
+                report.written += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts the new copy in place of the old one.
+    fn commit(mut self, report: &mut Report) -> Result<()> {
+        let mut marker = "written by refuge export; a later export replaces this folder\n".to_owned();
+        if self.precompress {
+            marker.push_str(PRECOMPRESSED);
+            marker.push('\n');
+        }
+        write(&self.new.join(MARKER), marker.as_bytes())?;
+        self.written.insert(MARKER.to_owned());
+        if self.out.exists() {
+            report.removed = count_missing(&self.out, &self.out, &self.written);
+            swap(&self.new, &self.out)?;
+            // `new` now holds the previous copy.
+            std::fs::remove_dir_all(&self.new)
+                .with_context(|| format!("the previous copy is left in {}: remove it", self.new.display()))?;
+        } else {
+            std::fs::rename(&self.new, &self.out)
+                .with_context(|| format!("cannot move {} to {}", self.new.display(), self.out.display()))?;
+        }
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.new);
+        }
+    }
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Files under `dir` (compressed siblings aside) not in `kept`.
+fn count_missing(root: &Path, dir: &Path, kept: &HashSet<String>) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let mut n = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            n += count_missing(root, &path, kept);
+        } else if let Ok(rel) = path.strip_prefix(root) {
+            let rel = rel.to_string_lossy();
+            if !rel.ends_with(".gz") && !rel.ends_with(".br") && !kept.contains(rel.as_ref()) {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+/// Exchanges the two folders in one step where the system can (Linux),
+/// so readers of `out` never find it missing.
+fn swap(new: &Path, out: &Path) -> Result<()> {
+    #[cfg(target_os = "linux")]
+    if rustix::fs::renameat_with(rustix::fs::CWD, new, rustix::fs::CWD, out, rustix::fs::RenameFlags::EXCHANGE).is_ok()
+    {
+        return Ok(());
+    }
+    let aside = sibling(new, ".old");
+    std::fs::rename(out, &aside).with_context(|| format!("cannot move {} aside", out.display()))?;
+    std::fs::rename(new, out).with_context(|| format!("cannot move {} to {}", new.display(), out.display()))?;
+    std::fs::rename(&aside, new).with_context(|| format!("the previous copy is left in {}", aside.display()))?;
+    Ok(())
+}

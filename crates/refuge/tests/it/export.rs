@@ -1,0 +1,214 @@
+//! `refuge export`: the copy served by a real static server is the site.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use refuge::cli::DataArg;
+use refuge::cmd::export::{ExportArgs, MARKER, Report, export};
+use refuge::config::Config;
+use refuge_core::{ContentStore, ItemDraft, Kind, Language, RedirectStore, RedirectTarget, Slug};
+
+use crate::helpers::*;
+
+const FORMS: &str = "https://main.example";
+
+fn args(app: &TestApp, out: &Path) -> ExportArgs {
+    ExportArgs {
+        out: out.to_owned(),
+        base_url: Some(app.base.clone()),
+        forms_url: Some(FORMS.into()),
+        lang: Vec::new(),
+        precompress: false,
+        data: DataArg { data: app.data_dir.clone() },
+    }
+}
+
+fn run(app: &TestApp, args: &ExportArgs) -> anyhow::Result<Report> {
+    export(&Config::load(&app.data_dir).unwrap(), args)
+}
+
+/// Python's `http.server` serving `dir` on a free port of 127.0.0.1.
+struct StaticServer {
+    child: Child,
+    base: String,
+}
+
+impl StaticServer {
+    async fn start(dir: &Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut child = Command::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "--directory"])
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 runs (it is needed for this test)");
+        let base = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if reqwest::get(format!("{base}/")).await.is_ok() {
+                return Self { child, base };
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("python3 -m http.server did not start");
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn without_token(html: &str) -> String {
+    match html.find("name=\"token\" value=\"") {
+        Some(at) => {
+            let start = at + 20;
+            let end = start + html[start..].find('"').unwrap();
+            format!("{}{}", &html[..start], &html[end..])
+        }
+        None => html.to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn the_static_copy_is_the_site_and_updates_incrementally() {
+    let app = spawn_app().await;
+    let en = Language::parse("en").unwrap();
+    let item = app.store.published_item(Kind::News, &en, &Slug::parse("why-we-hide-names").unwrap()).unwrap().unwrap();
+    app.store.set_redirect("/old/hide.html", &RedirectTarget::Item(item.id)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mirror");
+
+    let first = run(&app, &args(&app, &out)).unwrap();
+    assert!(first.files > 100, "{first:?}");
+    assert_eq!((first.written, first.unchanged, first.removed), (first.files, 0, 0));
+    assert!(first.broken.is_empty(), "{:?}", first.broken);
+
+    // Crawl the copy through a real static server: every link resolves,
+    // and every page is what the live server sends, but for forms and
+    // search, which go to the running site.
+    let server = StaticServer::start(&out).await;
+    let client = client();
+    let mut seen = BTreeSet::new();
+    let mut queue = VecDeque::from(["/".to_owned()]);
+    let mut compared = 0;
+    while let Some(path) = queue.pop_front() {
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        let response = client.get(format!("{}{path}", server.base)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path} is missing from the copy");
+        let body = response.text().await.unwrap();
+        let is_html = path.ends_with('/') || path.ends_with(".html");
+        if !is_html {
+            continue;
+        }
+        for link in links(&body) {
+            if let Some(local) = local_path(&app.base, &link) {
+                queue.push_back(local);
+            }
+        }
+        if path == "/" || path.ends_with(".html") {
+            continue;
+        }
+        let live = app.get(&path).await;
+        assert_eq!(live.status, 200, "{path}");
+        // The contact form's token is made per request.
+        let live = without_token(&live.body);
+        let body = without_token(&body);
+        assert_eq!(body.replace(&format!("\"{FORMS}/"), "\"/"), live, "{path} differs from the live page");
+        compared += 1;
+    }
+    assert!(compared > 90, "only {compared} pages compared");
+    assert!(seen.contains("/ja/news/"), "the Japanese pages are in the copy");
+    // Search and the forms go to the running site.
+    let home = client.get(format!("{}/en/", server.base)).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains(&format!("action=\"{FORMS}/en/search/\"")));
+    assert!(home.contains(&format!("action=\"{FORMS}/en/subscribe/\"")));
+    // The old address sends readers on.
+    let stub = client.get(format!("{}/old/hide.html", server.base)).send().await.unwrap().text().await.unwrap();
+    assert!(stub.contains("url=/en/news/why-we-hide-names/"), "{stub}");
+    // Files the server sends as they are.
+    for path in ["/robots.txt", "/sitemap.xml", "/en/feed.xml", "/ja/feed.xml"] {
+        let copy = client.get(format!("{}{path}", server.base)).send().await.unwrap().text().await.unwrap();
+        assert_eq!(copy, app.get(path).await.body, "{path}");
+    }
+
+    // Nothing changed: nothing written.
+    let second = run(&app, &args(&app, &out)).unwrap();
+    assert_eq!((second.files, second.written, second.removed), (first.files, 0, 0), "{second:?}");
+
+    // One article changed: only the pages showing it are written.
+    let draft = ItemDraft {
+        group_id: Some(item.group_id),
+        kind: item.kind,
+        lang: item.lang.clone(),
+        slug: item.slug.clone(),
+        title: "Why we still hide names".into(),
+        summary: item.summary.clone(),
+        body: item.body.clone(),
+        category: item.category.clone(),
+        tags: item.tags.clone(),
+        status: item.status,
+        published_at: item.published_at,
+    };
+    app.store.save_item(Some(item.id), &draft).unwrap();
+    let third = run(&app, &args(&app, &out)).unwrap();
+    assert!(third.written > 0 && third.written < 30, "{third:?}");
+    assert_eq!(third.removed, 0);
+    let page = std::fs::read_to_string(out.join("en/news/why-we-hide-names/index.html")).unwrap();
+    assert!(page.contains("Why we still hide names"));
+    drop(server);
+
+    // A folder that is not an export is never replaced.
+    let other = dir.path().join("documents");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("letter.txt"), "mine").unwrap();
+    let refused = run(&app, &args(&app, &other)).unwrap_err().to_string();
+    assert!(refused.contains("not an earlier export"), "{refused}");
+    assert_eq!(std::fs::read_to_string(other.join("letter.txt")).unwrap(), "mine");
+
+    // A failure half-way leaves the previous copy whole, and no debris.
+    let templates = app.data_dir.join("theme/templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    let article = include_str!("../../../../templates/article.html");
+    std::fs::write(templates.join("article.html"), format!("{{{{ no_such_function() }}}}{article}")).unwrap();
+    let failed = run(&app, &args(&app, &out));
+    assert!(failed.is_err(), "a broken theme fails the export");
+    assert!(out.join(MARKER).is_file());
+    assert_eq!(std::fs::read_to_string(out.join("en/news/why-we-hide-names/index.html")).unwrap(), page);
+    let debris: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(debris.len(), 2, "{debris:?}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn precompressed_siblings_and_a_base_path() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("copy");
+    let mut a = args(&app, &out);
+    a.base_url = Some("https://mirror.example/refuge/".into());
+    a.lang = vec!["ja".into()];
+    a.precompress = true;
+    let report = run(&app, &a).unwrap();
+    assert!(report.broken.is_empty(), "{:?}", report.broken);
+    assert!(!out.join("en").exists(), "only Japanese was asked for");
+    let page = std::fs::read(out.join("ja/index.html")).unwrap();
+    assert_eq!(gunzip(&std::fs::read(out.join("ja/index.html.gz")).unwrap()).as_bytes(), page);
+    assert_eq!(unbrotli(&std::fs::read(out.join("ja/index.html.br")).unwrap()).as_bytes(), page);
+    let page = String::from_utf8(page).unwrap();
+    assert!(page.contains("href=\"/refuge/ja/news/\""), "links live under the base path");
+    assert!(page.contains("href=\"https://mirror.example/refuge/ja/\""), "canonical on the mirror");
+    assert!(page.contains(&format!("href=\"{FORMS}/en/\"")), "the English pages are on the running site");
+    let again = run(&app, &a).unwrap();
+    assert_eq!(again.written, 0, "{again:?}");
+    assert!(out.join("ja/index.html.br").is_file());
+    app.stop().await;
+}
