@@ -4,17 +4,20 @@
 //! refuge-bench gen DATA_DIR [COUNT]     a data folder with COUNT generated articles
 //! refuge-bench search DATA_DIR [QUERIES] build the index (timed), then time queries
 //!                                         single-threaded; writes DATA_DIR/queries.txt
+//! refuge-bench hugo DATA_DIR HUGO_DIR    the same articles as a Hugo site
+//! refuge-bench touch DATA_DIR            change the title of one article
 //! ```
-//! `bench/search.sh` drives it; see there for the HTTP part.
+//! `bench/search.sh` and `bench/export.sh` drive it.
 
 mod corpus;
+mod hugo;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use refuge_core::search::SearchRequest;
-use refuge_core::{ItemDraft, Kind, Language, Slug, Status};
+use refuge_core::{ContentStore, ItemDraft, Kind, Language, Slug, Status};
 use refuge_search::SearchIndex;
 use refuge_store::SqliteStore;
 
@@ -39,8 +42,17 @@ fn main() -> Result<()> {
             let n = args.get(2).map_or(Ok(1000), |c| c.parse()).context("QUERIES must be a number")?;
             time_queries(&dir, n)
         }
+        Some("hugo") => {
+            let dir = PathBuf::from(args.get(1).context("hugo DATA_DIR HUGO_DIR")?);
+            let out = PathBuf::from(args.get(2).context("hugo DATA_DIR HUGO_DIR")?);
+            let n = hugo::write_site(&SqliteStore::open(&dir.join("refuge.db"))?, &out)?;
+            println!("wrote a Hugo site of {n} articles to {}", out.display());
+            Ok(())
+        }
+        Some("touch") => touch(&PathBuf::from(args.get(1).context("touch DATA_DIR")?)),
         _ => bail!(
-            "usage: refuge-bench gen DATA_DIR [COUNT] | refuge-bench search DATA_DIR [QUERIES] | refuge-bench query DATA_DIR [QUERIES]"
+            "usage: refuge-bench gen DATA_DIR [COUNT] | search DATA_DIR [QUERIES] | query DATA_DIR [QUERIES] \
+             | hugo DATA_DIR HUGO_DIR | touch DATA_DIR"
         ),
     }
 }
@@ -81,6 +93,28 @@ fn generate(dir: &Path, count: usize) -> Result<()> {
         chars as f64 / count.max(1) as f64,
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// Changes the title of the first article, as an editor would.
+fn touch(dir: &Path) -> Result<()> {
+    let store = SqliteStore::open(&dir.join("refuge.db"))?;
+    let item = store.published_items(0, 1)?.pop().context("the data folder has no articles")?;
+    let draft = ItemDraft {
+        group_id: Some(item.group_id),
+        kind: item.kind,
+        lang: item.lang.clone(),
+        slug: item.slug.clone(),
+        title: format!("{} (updated {})", item.title, time::OffsetDateTime::now_utc().unix_timestamp()),
+        summary: item.summary,
+        body: item.body,
+        category: item.category,
+        tags: item.tags,
+        status: item.status,
+        published_at: item.published_at,
+    };
+    store.save_item(Some(item.id), &draft)?;
+    println!("changed the title of {}", item.slug);
     Ok(())
 }
 

@@ -27,9 +27,35 @@ fn embedded(code: &str) -> Result<Option<BTreeMap<String, String>>, RenderError>
 }
 
 /// The strings of one language.
-#[derive(Debug, Clone, serde::Serialize)]
-#[serde(transparent)]
-pub struct Strings(BTreeMap<String, String>);
+#[derive(Debug, Clone)]
+pub struct Strings(Arc<BTreeMap<String, String>>);
+
+/// Templates look strings up one by one (`t.key`) from this object,
+/// rather than receiving a copy of every string with each page.
+#[derive(Debug)]
+struct StringsObject(Arc<BTreeMap<String, String>>);
+
+impl minijinja::value::Object for StringsObject {
+    fn get_value(self: &Arc<Self>, key: &minijinja::Value) -> Option<minijinja::Value> {
+        self.0.get(key.as_str()?).map(|s| minijinja::Value::from(s.as_str()))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::ObjectExt::mapped_enumerator(self, |this| {
+            Box::new(this.0.keys().map(|k| minijinja::Value::from(k.as_str())))
+        })
+    }
+}
+
+impl serde::Serialize for Strings {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if minijinja::value::serializing_for_value() {
+            minijinja::Value::from_object(StringsObject(self.0.clone())).serialize(serializer)
+        } else {
+            self.0.serialize(serializer)
+        }
+    }
+}
 
 impl Strings {
     /// The string for `key` (the key itself if missing, which a test forbids).
@@ -83,7 +109,7 @@ impl Locales {
                     strings.insert(key.clone(), english[&key].clone());
                 }
             }
-            by_lang.insert(lang.clone(), Arc::new(Strings(strings)));
+            by_lang.insert(lang.clone(), Arc::new(Strings(Arc::new(strings))));
         }
         Ok(Self { by_lang })
     }
@@ -92,7 +118,7 @@ impl Locales {
     pub fn get(&self, lang: &Language) -> Arc<Strings> {
         self.by_lang.get(lang).cloned().unwrap_or_else(|| {
             // Only configured languages reach rendering; keep going anyway.
-            self.by_lang.values().next().cloned().unwrap_or_else(|| Arc::new(Strings(BTreeMap::new())))
+            self.by_lang.values().next().cloned().unwrap_or_else(|| Arc::new(Strings(Arc::new(BTreeMap::new()))))
         })
     }
 }

@@ -205,7 +205,9 @@ impl Site {
                 href: format!("/{lang}/news/category/{key}/feed.xml"),
             });
         }
-        let archive = if *scope == Scope::All {
+        // The archive (years, categories, tags) heads the first page; later
+        // pages of a long listing are reached from it.
+        let archive = if *scope == Scope::All && page == 1 {
             Some(Archive {
                 years: self
                     .store

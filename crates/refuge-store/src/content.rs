@@ -20,8 +20,10 @@ fn filter_sql(lang: &Language, filter: &NewsFilter) -> (String, Vec<Value>) {
     let mut sql = String::from("i.kind = 'news' AND i.status = 'published' AND i.lang = ?");
     let mut args: Vec<Value> = vec![Value::Text(lang.to_string())];
     if let Some(year) = filter.year {
-        sql.push_str(" AND substr(i.published_at, 1, 4) = ?");
+        // A range, not substr(), so the date index serves it.
+        sql.push_str(" AND i.published_at >= ? AND i.published_at < ?");
         args.push(Value::Text(format!("{year:04}")));
+        args.push(Value::Text(format!("{:04}", year + 1)));
     }
     if let Some(category) = &filter.category {
         sql.push_str(" AND i.category = ?");
@@ -86,11 +88,15 @@ impl ContentStore for SqliteStore {
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(&format!(
-                "SELECT {REF_COLUMNS} FROM items WHERE kind = ? AND slug = ? AND status = 'published' ORDER BY lang"
+                "SELECT {REF_COLUMNS} FROM items INDEXED BY items_slug WHERE kind = ? AND slug = ? AND status = 'published'"
             ))
             .map_err(backend)?;
         let rows = stmt.query_map(params![kind.as_str(), slug.as_str()], item_ref).map_err(backend)?;
-        rows.collect::<Result<_, _>>().map_err(backend)
+        // Sorted here: asking SQLite for the order makes it prefer an
+        // index by language and scan every item of the kind.
+        let mut refs: Vec<ItemRef> = rows.collect::<Result<_, _>>().map_err(backend)?;
+        refs.sort_by(|a, b| a.lang.as_str().cmp(b.lang.as_str()));
+        Ok(refs)
     }
 
     fn published_translations(&self, group_id: i64) -> StoreResult<Vec<ItemRef>> {
@@ -114,9 +120,8 @@ impl ContentStore for SqliteStore {
         let (condition, mut args) = filter_sql(lang, filter);
         let conn = self.conn();
         let total: u32 = conn
-            .query_row(&format!("SELECT count(*) FROM items i WHERE {condition}"), params_from_iter(args.iter()), |r| {
-                r.get(0)
-            })
+            .prepare_cached(&format!("SELECT count(*) FROM items i WHERE {condition}"))
+            .and_then(|mut stmt| stmt.query_row(params_from_iter(args.iter()), |r| r.get(0)))
             .map_err(backend)?;
         args.push(Value::Integer(i64::from(limit)));
         args.push(Value::Integer(i64::from(offset)));
@@ -419,9 +424,8 @@ impl ContentStore for SqliteStore {
         }
         let conn = self.conn();
         let total: u32 = conn
-            .query_row(&format!("SELECT count(*) FROM items i WHERE {condition}"), params_from_iter(args.iter()), |r| {
-                r.get(0)
-            })
+            .prepare_cached(&format!("SELECT count(*) FROM items i WHERE {condition}"))
+            .and_then(|mut stmt| stmt.query_row(params_from_iter(args.iter()), |r| r.get(0)))
             .map_err(backend)?;
         args.push(Value::Integer(i64::from(filter.limit.clamp(1, 500))));
         args.push(Value::Integer(i64::from(filter.offset)));

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/006_mail.sql"),
     include_str!("migrations/007_newsletters.sql"),
     include_str!("migrations/008_redirects.sql"),
+    include_str!("migrations/009_news_order.sql"),
 ];
 
 /// The schema version this build writes.
@@ -76,7 +77,7 @@ impl SqliteStore {
         }
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;
-             PRAGMA secure_delete = ON;",
+             PRAGMA secure_delete = ON; PRAGMA cache_size = -32768;",
         )
         .map_err(damaged)?;
         let mut store = Self { conn: Mutex::new(conn), path: path.to_owned() };

@@ -3,31 +3,31 @@
 //!
 //! Pages come from the same renderer the server answers from
 //! ([`Site::resolve`]), found by following the site's own links from the
-//! home pages, feeds and sitemap. The new tree is written beside the old
-//! one — files that did not change are hard-linked from it, not written —
-//! and swapped in at the end, so a failed export leaves the previous copy
-//! in place.
+//! home pages, feeds and sitemap; `tree.rs` writes them so that a failed
+//! export leaves the previous copy as it was.
 
 pub mod links;
+mod tree;
 
 use std::collections::{HashSet, VecDeque};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, mpsc};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use refuge_core::{ContentStore, Language, MediaStore, RedirectStore};
 use refuge_render::contact::ContactForm;
-use refuge_render::{CachedPage, Message, Outcome, Site, SiteConfig};
+use refuge_render::{Message, Outcome, Site, SiteConfig};
 use refuge_store::SqliteStore;
 
 use crate::cli::DataArg;
 use crate::cmd::reindex::progress;
 use crate::config::Config;
 use links::{Rewrite, file_of, site_links};
+use tree::{Body, Put, Tree};
 
 /// Marks a folder as written by `refuge export`; a later export replaces
 /// only such folders (or empty ones).
@@ -76,16 +76,6 @@ pub struct Report {
     pub removed: usize,
     /// Internal links that lead nowhere (paths).
     pub broken: Vec<String>,
-}
-
-/// One file of the copy.
-enum Body {
-    Bytes {
-        bytes: Vec<u8>,
-        compressible: bool,
-    },
-    /// A media file, copied from the data folder.
-    Copy(PathBuf),
 }
 
 pub fn run(args: ExportArgs) -> Result<ExitCode> {
@@ -148,7 +138,7 @@ pub fn export(config: &Config, args: &ExportArgs) -> Result<Report> {
         }
     }
     let rewrite = Rewrite { forms_url, dynamic, prefix, absolute };
-    let mut out = Tree::prepare(&args.out, args.precompress)?;
+    let out = Tree::prepare(&args.out, args.precompress)?;
     let crawl = Crawl {
         site: &site,
         store: store.as_ref(),
@@ -157,64 +147,70 @@ pub fn export(config: &Config, args: &ExportArgs) -> Result<Report> {
         rewrite: &rewrite,
         media_dir: config.data_dir.join("media"),
     };
-    let mut report = Report::default();
-    let mut bar = progress("exporting");
-    let (tx, rx) = mpsc::sync_channel::<Result<(String, Body)>>(256);
+    let report = Mutex::new(Report::default());
+    let bar = Mutex::new(progress("exporting"));
     let frontier = Frontier::new(crawl.seeds()?);
+    let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     let failed = AtomicBool::new(false);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
-    std::thread::scope(|scope| -> Result<()> {
+    // Each worker renders a page, writes its file and queues its links.
+    let work = |path: &str| -> Result<()> {
+        let (body, mut found) = crawl.page(path).with_context(|| format!("cannot render {path}"))?;
+        found.retain(|p| crawl.wanted(p));
+        let Some(body) = body else {
+            frontier.done(found, Some(path.to_owned()));
+            return Ok(());
+        };
+        frontier.done(found, None);
+        if let Some(file) = file_of(path) {
+            let put = out.put(&file, body)?;
+            lock(&report).count(put);
+        }
+        let (done, seen) = frontier.counts();
+        (lock(&bar))(done as u64, seen as u64);
+        Ok(())
+    };
+    std::thread::scope(|scope| {
         for _ in 0..workers {
-            let tx = tx.clone();
-            let (frontier, crawl, failed) = (&frontier, &crawl, &failed);
-            scope.spawn(move || {
+            scope.spawn(|| {
                 while let Some(path) = frontier.next() {
                     if failed.load(Ordering::Relaxed) {
                         frontier.done(Vec::new(), None);
-                        continue;
-                    }
-                    match crawl.page(&path) {
-                        Ok((body, mut found)) => {
-                            found.retain(|p| crawl.wanted(p));
-                            let Some(body) = body else {
-                                frontier.done(found, Some(path));
-                                continue;
-                            };
-                            frontier.done(found, None);
-                            if tx.send(Ok((path, body))).is_err() {
-                                failed.store(true, Ordering::Relaxed);
-                            }
-                        }
-                        Err(e) => {
-                            failed.store(true, Ordering::Relaxed);
-                            frontier.done(Vec::new(), None);
-                            let _ = tx.send(Err(e.context(format!("cannot render {path}"))));
-                        }
+                    } else if let Err(e) = work(&path) {
+                        failed.store(true, Ordering::Relaxed);
+                        frontier.done(Vec::new(), None);
+                        lock(&failure).get_or_insert(e);
                     }
                 }
             });
         }
-        drop(tx);
-        for message in rx {
-            let written = message.and_then(|(path, body)| {
-                let Some(file) = file_of(&path) else { return Ok(()) };
-                out.put(&file, body, args.precompress, &mut report)
-            });
-            if let Err(e) = written {
-                failed.store(true, Ordering::Relaxed);
-                return Err(e);
-            }
-            let (done, seen) = frontier.counts();
-            bar(done as u64, seen as u64);
-        }
-        Ok(())
-    })?;
+    });
+    if let Some(e) = lock(&failure).take() {
+        return Err(e);
+    }
+    let mut report = report.into_inner().unwrap_or_else(|e| e.into_inner());
     report.broken = frontier.broken();
     for (file, bytes) in crawl.extras()? {
-        out.put(&file, Body::Bytes { bytes, compressible: true }, args.precompress, &mut report)?;
+        let put = out.put(&file, Body::Bytes { bytes, compressible: true })?;
+        report.count(put);
     }
     out.commit(&mut report)?;
     Ok(report)
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Report {
+    fn count(&mut self, put: Put) {
+        match put {
+            Put::Written => self.written += 1,
+            Put::Unchanged => self.unchanged += 1,
+            Put::Again => return,
+        }
+        self.files += 1;
+    }
 }
 
 fn trim_url(url: &str, what: &str) -> Result<String> {
@@ -444,176 +440,4 @@ impl Frontier {
         broken.sort();
         broken
     }
-}
-
-/// The folder being written beside the previous copy.
-struct Tree {
-    out: PathBuf,
-    new: PathBuf,
-    written: HashSet<String>,
-    committed: bool,
-    /// Whether the previous copy has compressed siblings.
-    precompressed_before: bool,
-    precompress: bool,
-}
-
-impl Tree {
-    fn prepare(out: &Path, precompress: bool) -> Result<Self> {
-        if out.exists() {
-            let empty =
-                std::fs::read_dir(out).with_context(|| format!("cannot read {}", out.display()))?.next().is_none();
-            if !empty && !out.join(MARKER).is_file() {
-                bail!(
-                    "{} is not empty and is not an earlier export; name an empty or new folder (nothing was changed)",
-                    out.display()
-                );
-            }
-        }
-        let name = out.file_name().and_then(|n| n.to_str()).context("name a folder to export to, like ./mirror")?;
-        let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-        let new = parent.join(format!(".{name}.export-{}", std::process::id()));
-        if new.exists() {
-            std::fs::remove_dir_all(&new).with_context(|| format!("cannot remove {}", new.display()))?;
-        }
-        std::fs::create_dir(&new).with_context(|| format!("cannot create {}", new.display()))?;
-        let precompressed_before =
-            std::fs::read_to_string(out.join(MARKER)).is_ok_and(|m| m.lines().any(|l| l == PRECOMPRESSED));
-        Ok(Self {
-            out: out.to_owned(),
-            new,
-            written: HashSet::new(),
-            committed: false,
-            precompressed_before,
-            precompress,
-        })
-    }
-
-    /// Writes `file`, or links it from the previous copy when unchanged.
-    fn put(&mut self, file: &str, body: Body, precompress: bool, report: &mut Report) -> Result<()> {
-        if !self.written.insert(file.to_owned()) {
-            return Ok(());
-        }
-        let target = self.new.join(file);
-        if let Some(dir) = target.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        }
-        let old = self.out.join(file);
-        report.files += 1;
-        match body {
-            Body::Copy(source) => {
-                let same = old.metadata().ok().zip(source.metadata().ok()).is_some_and(|(a, b)| a.len() == b.len());
-                if same && std::fs::hard_link(&old, &target).is_ok() {
-                    report.unchanged += 1;
-                } else {
-                    std::fs::copy(&source, &target)
-                        .with_context(|| format!("cannot copy {} to {}", source.display(), target.display()))?;
-                    report.written += 1;
-                }
-            }
-            Body::Bytes { bytes, compressible } => {
-                let compress = precompress && compressible;
-                let same = std::fs::read(&old).is_ok_and(|previous| previous == bytes);
-                // The same bytes compress the same: siblings are kept too
-                // (a file too small to gain from compression has none).
-                if same && (!compress || self.precompressed_before) && std::fs::hard_link(&old, &target).is_ok() {
-                    if compress {
-                        for s in [".gz", ".br"] {
-                            if sibling(&old, s).is_file() {
-                                std::fs::hard_link(sibling(&old, s), sibling(&target, s))
-                                    .with_context(|| format!("cannot write {}", sibling(&target, s).display()))?;
-                            }
-                        }
-                    }
-                    report.unchanged += 1;
-                    return Ok(());
-                }
-                if compress {
-                    let page = CachedPage::new(200, "", bytes.clone(), false);
-                    for (s, z) in [(".gz", &page.gzip), (".br", &page.brotli)] {
-                        if let Some(z) = z {
-                            write(&sibling(&target, s), z)?;
-                        }
-                    }
-                }
-                write(&target, &bytes)?;
-                report.written += 1;
-            }
-        }
-        Ok(())
-    }
-
-    /// Puts the new copy in place of the old one.
-    fn commit(mut self, report: &mut Report) -> Result<()> {
-        let mut marker = "written by refuge export; a later export replaces this folder\n".to_owned();
-        if self.precompress {
-            marker.push_str(PRECOMPRESSED);
-            marker.push('\n');
-        }
-        write(&self.new.join(MARKER), marker.as_bytes())?;
-        self.written.insert(MARKER.to_owned());
-        if self.out.exists() {
-            report.removed = count_missing(&self.out, &self.out, &self.written);
-            swap(&self.new, &self.out)?;
-            // `new` now holds the previous copy.
-            std::fs::remove_dir_all(&self.new)
-                .with_context(|| format!("the previous copy is left in {}: remove it", self.new.display()))?;
-        } else {
-            std::fs::rename(&self.new, &self.out)
-                .with_context(|| format!("cannot move {} to {}", self.new.display(), self.out.display()))?;
-        }
-        self.committed = true;
-        Ok(())
-    }
-}
-
-impl Drop for Tree {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_dir_all(&self.new);
-        }
-    }
-}
-
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
-fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// Files under `dir` (compressed siblings aside) not in `kept`.
-fn count_missing(root: &Path, dir: &Path, kept: &HashSet<String>) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
-    let mut n = 0;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            n += count_missing(root, &path, kept);
-        } else if let Ok(rel) = path.strip_prefix(root) {
-            let rel = rel.to_string_lossy();
-            if !rel.ends_with(".gz") && !rel.ends_with(".br") && !kept.contains(rel.as_ref()) {
-                n += 1;
-            }
-        }
-    }
-    n
-}
-
-/// Exchanges the two folders in one step where the system can (Linux),
-/// so readers of `out` never find it missing.
-fn swap(new: &Path, out: &Path) -> Result<()> {
-    #[cfg(target_os = "linux")]
-    if rustix::fs::renameat_with(rustix::fs::CWD, new, rustix::fs::CWD, out, rustix::fs::RenameFlags::EXCHANGE).is_ok()
-    {
-        return Ok(());
-    }
-    let aside = sibling(new, ".old");
-    std::fs::rename(out, &aside).with_context(|| format!("cannot move {} aside", out.display()))?;
-    std::fs::rename(new, out).with_context(|| format!("cannot move {} to {}", new.display(), out.display()))?;
-    std::fs::rename(&aside, new).with_context(|| format!("the previous copy is left in {}", aside.display()))?;
-    Ok(())
 }
