@@ -29,6 +29,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub trait ContentStore: Send + Sync {
     /// The published item of `kind` with `slug` in `lang`.
     fn published_item(&self, kind: Kind, lang: &Language, slug: &Slug) -> StoreResult<Option<Item>>;
+    /// The item of `kind` with `slug` in `lang`, whatever its status.
+    fn item_id_by_slug(&self, kind: Kind, lang: &Language, slug: &Slug) -> StoreResult<Option<i64>>;
     /// Published items of `kind` with `slug` in any language (for the
     /// language-switch fallback and slug redirects).
     fn published_by_slug_any_lang(&self, kind: Kind, slug: &Slug) -> StoreResult<Vec<ItemRef>>;

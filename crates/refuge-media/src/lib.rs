@@ -9,9 +9,11 @@
 //! their document information (author, creator, producer, title…) and XMP
 //! packet are blanked in place, and what was found is reported.
 //!
-//! Knows nothing of storage or HTTP.
+//! Knows nothing of the database or HTTP; `library` writes cleaned files
+//! into the media folder.
 
 mod image_files;
+pub mod library;
 mod pdf;
 
 pub use image_files::{ImageOutput, process_image};

@@ -84,6 +84,17 @@ impl ContentStore for SqliteStore {
         Ok(items.pop())
     }
 
+    fn item_id_by_slug(&self, kind: Kind, lang: &Language, slug: &Slug) -> StoreResult<Option<i64>> {
+        self.conn()
+            .query_row(
+                "SELECT id FROM items WHERE kind = ? AND lang = ? AND slug = ?",
+                params![kind.as_str(), lang.as_str(), slug.as_str()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)
+    }
+
     fn published_by_slug_any_lang(&self, kind: Kind, slug: &Slug) -> StoreResult<Vec<ItemRef>> {
         let conn = self.conn();
         let mut stmt = conn

@@ -59,6 +59,9 @@ pub enum Command {
     /// only what changed, and the folder is replaced only once the new copy
     /// is complete. Safe while the server runs.
     Export(cmd::export::ExportArgs),
+    /// Bring content in from elsewhere: `refuge import html SRC_DIR --lang LANG`.
+    #[command(subcommand)]
+    Import(cmd::import::ImportCommand),
 }
 
 /// The data folder, shared by every subcommand.
@@ -89,6 +92,7 @@ pub fn run() -> ExitCode {
         Command::Backup(args) => cmd::backup::run_backup(args),
         Command::Restore(args) => cmd::backup::run_restore(args),
         Command::Export(args) => cmd::export::run(args),
+        Command::Import(command) => cmd::import::run(command),
     };
     match result {
         Ok(code) => code,

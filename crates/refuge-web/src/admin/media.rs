@@ -1,17 +1,15 @@
 //! The media library: uploads made safe, with alternative text in every
 //! language, and the public files under `/media/`.
 
-use std::path::PathBuf;
-
 use axum::body::Body;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use refuge_core::{Language, Media};
-use refuge_media::{FileType, MAX_UPLOAD, MediaError};
+use refuge_media::library::{remove_files, store_files};
+use refuge_media::{MAX_UPLOAD, MediaError};
 use serde::Serialize;
 
-use super::session::random_hex;
 use super::{Admin, Page, audit, forbidden, genuine, not_found, rejected};
 use crate::AppState;
 use crate::form::FormData;
@@ -100,21 +98,6 @@ pub async fn list(State(state): State<AppState>, admin: Admin) -> Response {
 
 /// A download name without anything a browser or file system could
 /// misread: ASCII letters, digits, dots, hyphens and underscores.
-fn safe_name(uploaded: &str, extension: &str) -> String {
-    let base = uploaded.rsplit(['/', '\\']).next().unwrap_or_default();
-    let stem = base.rsplit_once('.').map_or(base, |(s, _)| s);
-    let mut clean: String = stem
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
-        .take(60)
-        .collect();
-    clean = clean.trim_matches(['-', '.']).to_owned();
-    if clean.is_empty() {
-        clean = "file".into();
-    }
-    format!("{clean}.{extension}")
-}
-
 /// Reads the upload form; errors are messages for the uploader.
 async fn read_upload(multipart: &mut Multipart) -> Result<(FormData, String, Vec<u8>), String> {
     let mut fields = Vec::new();
@@ -190,80 +173,6 @@ pub async fn upload(
         notice = format!("{notice} {}", media.report);
     }
     library(&state, &admin, Some(notice), None, StatusCode::OK)
-}
-
-fn file_path(dir: &std::path::Path, stored: &str, width: Option<u32>, extension: &str) -> PathBuf {
-    match width {
-        Some(w) => dir.join(format!("{stored}-{w}.{extension}")),
-        None => dir.join(format!("{stored}.{extension}")),
-    }
-}
-
-/// Cleans the upload and writes its files; nothing of the original is kept.
-fn store_files(dir: &std::path::Path, file_name: &str, bytes: &[u8]) -> Result<Media, String> {
-    let kind = FileType::sniff(bytes).ok_or_else(|| MediaError::UnknownType.to_string())?;
-    let stored = random_hex(16);
-    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let write = |path: PathBuf, data: &[u8]| -> Result<(), String> {
-        let tmp = path.with_extension("part");
-        std::fs::write(&tmp, data)
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| format!("could not save the file: {e}"))
-    };
-    match kind {
-        FileType::Pdf => {
-            let out = refuge_media::scrub_pdf(bytes);
-            write(file_path(dir, &stored, None, "pdf"), &out.bytes)?;
-            Ok(Media {
-                id: 0,
-                kind: "pdf".into(),
-                name: safe_name(file_name, "pdf"),
-                stored,
-                extension: "pdf".into(),
-                width: None,
-                height: None,
-                bytes: out.bytes.len() as u64,
-                variants: Vec::new(),
-                report: out.report.join("; "),
-                alt: Vec::new(),
-            })
-        }
-        FileType::Jpeg | FileType::Png | FileType::Webp => {
-            let out = refuge_media::process_image(bytes).map_err(|e| e.to_string())?;
-            let mut variants = Vec::new();
-            for (i, (width, data)) in out.files.iter().enumerate() {
-                let path = if i == 0 {
-                    file_path(dir, &stored, None, out.extension)
-                } else {
-                    file_path(dir, &stored, Some(*width), out.extension)
-                };
-                write(path, data)?;
-                if i > 0 {
-                    variants.push(*width);
-                }
-            }
-            Ok(Media {
-                id: 0,
-                kind: "image".into(),
-                name: safe_name(file_name, out.extension),
-                stored,
-                extension: out.extension.into(),
-                width: Some(out.width),
-                height: Some(out.height),
-                bytes: out.files.first().map_or(0, |f| f.1.len() as u64),
-                variants,
-                report: "metadata removed (EXIF, XMP, IPTC, GPS, comments)".into(),
-                alt: Vec::new(),
-            })
-        }
-    }
-}
-
-fn remove_files(dir: &std::path::Path, m: &Media) {
-    let _ = std::fs::remove_file(file_path(dir, &m.stored, None, &m.extension));
-    for w in &m.variants {
-        let _ = std::fs::remove_file(file_path(dir, &m.stored, Some(*w), &m.extension));
-    }
 }
 
 fn load(state: &AppState, id: &str) -> Option<Media> {
@@ -348,20 +257,4 @@ pub async fn serve(State(state): State<AppState>, Path(file): Path<String>, head
         h.insert(header::CONTENT_DISPOSITION, value);
     }
     response.into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn download_names_are_safe() {
-        assert_eq!(safe_name("Report 2025.PDF", "pdf"), "Report-2025.pdf");
-        assert_eq!(safe_name("../../etc/passwd", "jpg"), "passwd.jpg");
-        assert_eq!(safe_name("C:\\Users\\写真.jpg", "jpg"), "file.jpg");
-        assert_eq!(safe_name("\"; rm -rf /.png", "png"), "file.png");
-        assert_eq!(safe_name("a\"b;c.jpg", "jpg"), "a-b-c.jpg");
-        assert_eq!(safe_name("", "png"), "file.png");
-        assert_eq!(safe_name("x.html", "jpg"), "x.jpg", "the real type decides the extension");
-    }
 }

@@ -3,6 +3,7 @@
 pub mod backup;
 pub mod export;
 pub mod healthcheck;
+pub mod import;
 pub mod inbox;
 pub mod reindex;
 pub mod serve;

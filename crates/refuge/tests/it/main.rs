@@ -9,6 +9,7 @@ mod contact;
 mod export;
 mod feeds;
 mod helpers;
+mod import;
 mod mailing;
 mod media;
 mod public_site;

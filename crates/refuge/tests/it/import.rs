@@ -1,0 +1,107 @@
+//! `refuge import html`: an old site in legacy encodings becomes articles,
+//! and every old address redirects to its new one.
+
+use std::path::PathBuf;
+
+use refuge::cli::DataArg;
+use refuge::cmd::import::{ImportHtmlArgs, Outcome, import_html};
+use refuge::config::Config;
+use refuge_core::{ContentStore, Kind, Language, Slug};
+
+use crate::helpers::*;
+
+fn fixture(lang: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/legacy-site").join(lang)
+}
+
+fn args(app: &TestApp, lang: &str, prefix: &str, dry_run: bool) -> ImportHtmlArgs {
+    ImportHtmlArgs {
+        src: fixture(lang),
+        lang: lang.into(),
+        old_prefix: prefix.into(),
+        dry_run,
+        data: DataArg { data: app.data_dir.clone() },
+    }
+}
+
+#[tokio::test]
+async fn a_legacy_site_is_imported_with_redirects_and_exact_japanese() {
+    let app = spawn_app().await;
+    let config = Config::load(&app.data_dir).unwrap();
+    let items_before = app.store.all_published().unwrap().len();
+
+    // A dry run changes nothing.
+    let dry = import_html(&config, &args(&app, "en", "/", true)).unwrap();
+    assert_eq!(dry.len(), 3);
+    assert_eq!(app.store.all_published().unwrap().len(), items_before);
+    assert_eq!(app.get("/2faced.html").await.status, 404);
+
+    let en = import_html(&config, &args(&app, "en", "/", false)).unwrap();
+    let ja = import_html(&config, &args(&app, "ja", "/ja", false)).unwrap();
+    assert!(en.iter().chain(&ja).all(|p| p.outcome == Outcome::New), "{en:?} {ja:?}");
+    let page = |report: &[refuge::cmd::import::PageReport], old: &str| {
+        report.iter().find(|p| p.old_path == old).cloned().unwrap_or_else(|| panic!("{old} in the report"))
+    };
+    let two = page(&en, "/2faced.html");
+    assert_eq!((two.title.as_str(), two.date.as_str(), two.date_source), ("Two faces", "2002-07-20", "the text"));
+    assert!(two.encoding.contains("windows-1252"), "{}", two.encoding);
+    let appeal = page(&en, "/news/20021105.html");
+    assert_eq!((appeal.date.as_str(), appeal.date_source), ("2002-11-05", "the file name"));
+    assert_eq!(page(&en, "/index.html").date_source, "the file's time");
+    assert!(page(&ja, "/ja/katsudou.html").encoding.contains("euc-jp"));
+    assert!(page(&ja, "/ja/kinkyu.html").encoding.contains("shift_jis"));
+    assert!(page(&ja, "/ja/iso.html").encoding.contains("iso-2022-jp"));
+    assert_eq!(page(&ja, "/ja/kinkyu.html").date, "2002-11-05", "平成14年 is 2002");
+
+    // Every old address answers with a permanent redirect to the new page.
+    for report in en.iter().chain(&ja) {
+        let old = app.get(&report.old_path).await;
+        assert_eq!(old.status, 301, "{}", report.old_path);
+        assert_eq!(old.header("location"), Some(report.new_path.as_str()));
+        assert_eq!(app.get(&report.new_path).await.status, 200, "{}", report.new_path);
+    }
+    assert_eq!(app.get("/ja/").await.status, 200, "an old folder path does not hide the new home");
+
+    // The article: text, table, quote and image kept; navigation and
+    // footer gone; links point to the new pages.
+    let en_lang = Language::parse("en").unwrap();
+    let item = app.store.published_item(Kind::News, &en_lang, &Slug::parse("2faced").unwrap()).unwrap().unwrap();
+    assert!(item.body.contains("families are sent back at night"));
+    assert!(item.body.contains("| 2001 | about 300 |"));
+    assert!(item.body.contains("> “We crossed the river in January.”"));
+    assert!(item.body.contains("[the start page](/en/news/start/)"));
+    assert!(!item.body.contains("Copyright 2002"), "the footer repeats on every page");
+    assert!(!item.body.contains("[Appeal]"), "the navigation bar repeats on every page");
+    let html = app.get("/en/news/2faced/").await.body;
+    let image = attrs(&html, "article img", "src").into_iter().next().expect("the image is on the page");
+    let (status, _, bytes) = app.get_bytes(&image, &[]).await;
+    assert_eq!(status, 200);
+    assert!(!bytes.windows(3).any(|w| w == b"GPS"), "the image lost its GPS position");
+    assert_eq!(app.get("/img/river.jpg").await.header("location"), Some(image.as_str()));
+
+    // Japanese text comes through exactly, whatever its encoding.
+    let ja_lang = Language::parse("ja").unwrap();
+    let get =
+        |slug: &str| app.store.published_item(Kind::News, &ja_lang, &Slug::parse(slug).unwrap()).unwrap().unwrap();
+    assert_eq!(get("katsudou").title, "活動報告");
+    assert!(
+        get("katsudou")
+            .body
+            .contains("中国で保護された女性たちに、冬の衣類と食料を届けました。ご協力ありがとうございました。")
+    );
+    assert!(get("kinkyu").body.contains("Ｋさんが国境近くで拘束されました。強制送還に反対する手紙を送ってください。"));
+    assert!(get("iso").body.contains("事務所は１２月２８日から休みます。"));
+    assert!(!get("kinkyu").body.contains("トップ"), "the Japanese navigation bar is gone");
+    let page = app.get("/ja/news/kinkyu/").await.body;
+    assert!(page.contains("強制送還に反対する手紙を送ってください。"));
+
+    // Importing again changes nothing and duplicates nothing.
+    let count = app.store.all_published().unwrap().len();
+    let again = import_html(&config, &args(&app, "ja", "/ja", false)).unwrap();
+    assert!(again.iter().all(|p| p.outcome == Outcome::Unchanged), "{again:?}");
+    let again = import_html(&config, &args(&app, "en", "/", false)).unwrap();
+    assert!(again.iter().all(|p| p.outcome == Outcome::Unchanged), "{again:?}");
+    assert_eq!(app.store.all_published().unwrap().len(), count);
+    assert_eq!(count, items_before + 7);
+    app.stop().await;
+}
