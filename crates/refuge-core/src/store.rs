@@ -29,6 +29,14 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub trait ContentStore: Send + Sync {
     /// The published item of `kind` with `slug` in `lang`.
     fn published_item(&self, kind: Kind, lang: &Language, slug: &Slug) -> StoreResult<Option<Item>>;
+    /// A fingerprint of everything the public site shows besides the items
+    /// themselves (settings, menus, FAQ, categories, appeal details,
+    /// newsletters, media texts, redirects): equal fingerprints, equal
+    /// pages for unchanged items.
+    fn public_fingerprint(&self) -> StoreResult<String>;
+    /// Every published item's id and a version that changes with every
+    /// save (its update time and latest revision).
+    fn item_versions(&self) -> StoreResult<Vec<(i64, String)>>;
     /// The item of `kind` with `slug` in `lang`, whatever its status.
     fn item_id_by_slug(&self, kind: Kind, lang: &Language, slug: &Slug) -> StoreResult<Option<i64>>;
     /// Published items of `kind` with `slug` in any language (for the

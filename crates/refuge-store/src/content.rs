@@ -84,6 +84,52 @@ impl ContentStore for SqliteStore {
         Ok(items.pop())
     }
 
+    fn item_versions(&self) -> StoreResult<Vec<(i64, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT i.id, i.updated_at || '#' || coalesce((SELECT max(r.id) FROM revisions r WHERE r.item_id = i.id), 0)
+                 FROM items i WHERE i.status = 'published'",
+            )
+            .map_err(backend)?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn public_fingerprint(&self) -> StoreResult<String> {
+        let conn = self.conn();
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut feed = |bytes: &[u8]| {
+            for b in bytes.iter().chain(b"\x1f") {
+                hash = (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        for table in [
+            "settings",
+            "menus",
+            "faq",
+            "categories",
+            "appeals",
+            "appeal_addressees",
+            "appeal_updates",
+            "newsletters",
+            "media",
+            "media_alt",
+            "redirects",
+        ] {
+            feed(table.as_bytes());
+            let mut stmt = conn.prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2")).map_err(backend)?;
+            let columns = stmt.column_count();
+            let mut rows = stmt.query([]).map_err(backend)?;
+            while let Some(row) = rows.next().map_err(backend)? {
+                for i in 0..columns {
+                    feed(format!("{:?}", row.get_ref(i).map_err(backend)?).as_bytes());
+                }
+            }
+        }
+        Ok(format!("{hash:016x}"))
+    }
+
     fn item_id_by_slug(&self, kind: Kind, lang: &Language, slug: &Slug) -> StoreResult<Option<i64>> {
         self.conn()
             .query_row(

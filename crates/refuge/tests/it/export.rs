@@ -65,6 +65,41 @@ impl Drop for StaticServer {
     }
 }
 
+/// Every file under `dir` but the export's own records, by relative path.
+fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                if !rel.starts_with(".refuge-export") {
+                    out.insert(rel, std::fs::read(&path).unwrap());
+                }
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// The copy updated in place equals a fresh export.
+fn assert_same_tree(app: &TestApp, updated: &Path, scratch: &Path) {
+    let fresh = scratch.join("fresh");
+    let _ = std::fs::remove_dir_all(&fresh);
+    run(app, &args(app, &fresh)).unwrap();
+    let (a, b) = (files(updated), files(&fresh));
+    let only_a: Vec<_> = a.keys().filter(|k| !b.contains_key(*k)).collect();
+    let only_b: Vec<_> = b.keys().filter(|k| !a.contains_key(*k)).collect();
+    assert!(only_a.is_empty() && only_b.is_empty(), "only in the update: {only_a:?}; only fresh: {only_b:?}");
+    for (name, bytes) in &a {
+        assert!(bytes == &b[name], "{name} differs from a fresh export");
+    }
+    std::fs::remove_dir_all(&fresh).unwrap();
+}
+
 fn without_token(html: &str) -> String {
     match html.find("name=\"token\" value=\"") {
         Some(at) => {
@@ -164,6 +199,37 @@ async fn the_static_copy_is_the_site_and_updates_incrementally() {
     assert_eq!(third.removed, 0);
     let page = std::fs::read_to_string(out.join("en/news/why-we-hide-names/index.html")).unwrap();
     assert!(page.contains("Why we still hide names"));
+    assert_same_tree(&app, &out, dir.path());
+
+    // A new tag, another category, and an article taken down: the pages
+    // rendered again are exactly the ones a full export makes.
+    let other =
+        app.store.published_item(Kind::News, &en, &Slug::parse("winter-relief-2025").unwrap()).unwrap().unwrap();
+    let retagged =
+        ItemDraft { tags: vec!["brand-new-tag".into()], category: Some("statements".into()), ..draft.clone() };
+    app.store.save_item(Some(item.id), &retagged).unwrap();
+    let taken_down = ItemDraft {
+        group_id: Some(other.group_id),
+        kind: other.kind,
+        lang: other.lang.clone(),
+        slug: other.slug.clone(),
+        title: other.title.clone(),
+        summary: other.summary.clone(),
+        body: other.body.clone(),
+        category: other.category.clone(),
+        tags: other.tags.clone(),
+        status: refuge_core::Status::Draft,
+        published_at: other.published_at,
+    };
+    app.store.save_item(Some(other.id), &taken_down).unwrap();
+    let fourth = run(&app, &args(&app, &out)).unwrap();
+    assert!(fourth.removed > 0, "{fourth:?}");
+    assert!(out.join("en/news/tag/brand-new-tag/index.html").is_file());
+    // Its address now says it is not available in English (it has a translation).
+    let gone = std::fs::read_to_string(out.join("en/news/winter-relief-2025/index.html")).unwrap();
+    assert!(gone.contains("noindex") && !gone.contains(&other.title), "taken down");
+    assert_same_tree(&app, &out, dir.path());
+    let page = std::fs::read_to_string(out.join("en/news/why-we-hide-names/index.html")).unwrap();
     drop(server);
 
     // A folder that is not an export is never replaced.

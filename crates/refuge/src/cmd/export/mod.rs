@@ -7,6 +7,7 @@
 //! export leaves the previous copy as it was.
 
 pub mod links;
+mod manifest;
 mod tree;
 
 use std::collections::{HashSet, VecDeque};
@@ -27,6 +28,7 @@ use crate::cli::DataArg;
 use crate::cmd::reindex::progress;
 use crate::config::Config;
 use links::{Rewrite, file_of, site_links};
+use manifest::{Manifest, PageMeta, dep_key};
 use tree::{Body, Put, Tree};
 
 /// Marks a folder as written by `refuge export`; a later export replaces
@@ -149,14 +151,32 @@ pub fn export(config: &Config, args: &ExportArgs) -> Result<Report> {
     };
     let report = Mutex::new(Report::default());
     let bar = Mutex::new(progress("exporting"));
-    let frontier = Frontier::new(crawl.seeds()?);
+    // With the manifest of the previous copy, only what a change can have
+    // touched is rendered again (see manifest.rs).
+    let setup = setup(config, args, &base_url, &rewrite, &languages, store.as_ref())?;
+    let previous = if out.updating() { manifest::load(&args.out, &setup) } else { None };
+    let (items, touched) = manifest::item_changes(store.as_ref(), previous.as_ref())?;
+    let mut seeds = crawl.seeds()?;
+    let mut known = Vec::new();
+    if let Some(previous) = &previous {
+        seeds.retain(|s| !previous.pages.contains_key(s));
+        seeds.extend(manifest::stale_pages(previous, &touched, now_unix()));
+        known = previous.pages.keys().cloned().collect();
+    }
+    let frontier = Frontier::new(seeds, known);
+    let metas: Mutex<std::collections::BTreeMap<String, PageMeta>> = Mutex::default();
+    let rendered: Mutex<HashSet<String>> = Mutex::default();
     let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     let failed = AtomicBool::new(false);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
     // Each worker renders a page, writes its file and queues its links.
     let work = |path: &str| -> Result<()> {
-        let (body, mut found) = crawl.page(path).with_context(|| format!("cannot render {path}"))?;
+        let (body, mut found, meta) = crawl.page(path).with_context(|| format!("cannot render {path}"))?;
         found.retain(|p| crawl.wanted(p));
+        lock(&rendered).insert(path.to_owned());
+        if body.is_some() && !path.starts_with("/media/") {
+            lock(&metas).insert(path.to_owned(), meta);
+        }
         let Some(body) = body else {
             frontier.done(found, Some(path.to_owned()));
             return Ok(());
@@ -190,11 +210,39 @@ pub fn export(config: &Config, args: &ExportArgs) -> Result<Report> {
     }
     let mut report = report.into_inner().unwrap_or_else(|e| e.into_inner());
     report.broken = frontier.broken();
+    let mut metas = metas.into_inner().unwrap_or_else(|e| e.into_inner());
+    let rendered = rendered.into_inner().unwrap_or_else(|e| e.into_inner());
+    // With a manifest, the files that can have gone are those of its pages.
+    let mut candidates = None;
+    if let Some(previous) = previous {
+        let mut before = Vec::new();
+        for (path, meta) in &previous.pages {
+            before.extend(std::iter::once(path).chain(&meta.media).filter_map(|p| file_of(p)));
+        }
+        candidates = Some(before);
+        // Pages nothing touched stay as they are, with their media.
+        for (path, meta) in previous.pages {
+            if rendered.contains(&path) {
+                continue;
+            }
+            let files = std::iter::once(&path).chain(&meta.media).filter_map(|p| file_of(p));
+            let mut kept = true;
+            for file in files {
+                kept &= out.keep(&file);
+            }
+            if kept {
+                report.count(Put::Unchanged);
+                metas.insert(path, meta);
+            }
+        }
+    }
+    let manifest = Manifest { setup, items, pages: metas };
+    out.put(manifest::FILE, Body::Bytes { bytes: serde_json::to_vec(&manifest)?, compressible: false })?;
     for (file, bytes) in crawl.extras()? {
         let put = out.put(&file, Body::Bytes { bytes, compressible: true })?;
         report.count(put);
     }
-    out.commit(&mut report)?;
+    out.commit(&mut report, candidates)?;
     Ok(report)
 }
 
@@ -210,6 +258,53 @@ impl Report {
             Put::Again => return,
         }
         self.files += 1;
+    }
+}
+
+fn now_unix() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Everything besides items that decides what the pages are.
+fn setup(
+    config: &Config,
+    args: &ExportArgs,
+    base_url: &str,
+    rewrite: &Rewrite,
+    languages: &[Language],
+    store: &SqliteStore,
+) -> Result<String> {
+    let program = std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .map(|m| format!("{}-{:?}", m.len(), m.modified().ok()))
+        .unwrap_or_default();
+    let mut theme = Vec::new();
+    files_of(&config.data_dir.join("theme"), &mut theme);
+    theme.sort();
+    Ok(format!(
+        "{} {program} | theme {} | {base_url} {} {} {} {} | site {} {} | data {}",
+        env!("CARGO_PKG_VERSION"),
+        theme.join(","),
+        rewrite.forms_url,
+        rewrite.prefix,
+        join(languages),
+        args.precompress,
+        join(&config.languages),
+        config.page_size,
+        store.public_fingerprint()?
+    ))
+}
+
+/// Names, sizes and times of the files under `dir`.
+fn files_of(dir: &std::path::Path, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files_of(&path, out);
+        } else if let Ok(m) = entry.metadata() {
+            out.push(format!("{}:{}:{:?}", path.display(), m.len(), m.modified().ok()));
+        }
     }
 }
 
@@ -280,38 +375,43 @@ impl Crawl<'_> {
     }
 
     /// The file for `path` (if any) and the paths it links to.
-    fn page(&self, path: &str) -> Result<(Option<Body>, Vec<String>)> {
+    fn page(&self, path: &str) -> Result<(Option<Body>, Vec<String>, PageMeta)> {
         if let Some(name) = path.strip_prefix("/media/") {
-            return Ok((self.media(name)?.map(Body::Copy), Vec::new()));
+            return Ok((self.media(name)?.map(Body::Copy), Vec::new(), PageMeta::default()));
         }
         if let Some(lang) = contact_language(path, self.languages)
             && let Some(page) = self.site.contact_page(&lang, &ContactForm::default(), 200)?
         {
-            return Ok(self.html(page.body));
+            let contact = refuge_core::Slug::parse("contact").expect("valid slug");
+            let deps = vec![dep_key(&refuge_render::Dep::Slug(refuge_core::Kind::Page, contact))];
+            return Ok(self.html(page.body, deps, None));
         }
         match self.site.resolve(path)? {
             Outcome::Page(page) if page.status == 200 => {
+                let deps: Vec<String> = page.deps.iter().map(dep_key).collect();
                 if page.content_type.starts_with("text/html") {
-                    Ok(self.html(page.body))
+                    Ok(self.html(page.body, deps, page.valid_until))
                 } else {
                     let found = if page.content_type.contains("xml") {
                         site_links(&String::from_utf8_lossy(&page.body), self.base_url)
                     } else {
                         Vec::new()
                     };
-                    Ok((Some(Body::Bytes { bytes: page.body, compressible: true }), found))
+                    let meta = PageMeta { deps, until: page.valid_until, media: Vec::new() };
+                    Ok((Some(Body::Bytes { bytes: page.body, compressible: true }), found, meta))
                 }
             }
-            Outcome::Page(_) | Outcome::NotFound(_) => Ok((None, Vec::new())),
-            Outcome::Redirect(to) => Ok((Some(self.redirect_stub(&to)), vec![to])),
+            Outcome::Page(_) | Outcome::NotFound(_) => Ok((None, Vec::new(), PageMeta::default())),
+            Outcome::Redirect(to) => Ok((Some(self.redirect_stub(&to)), vec![to], PageMeta::default())),
         }
     }
 
-    fn html(&self, body: Vec<u8>) -> (Option<Body>, Vec<String>) {
+    fn html(&self, body: Vec<u8>, deps: Vec<String>, until: Option<i64>) -> (Option<Body>, Vec<String>, PageMeta) {
         let text = String::from_utf8_lossy(&body);
         let found = site_links(&text, self.base_url);
         let bytes = self.rewrite.apply(&text).into_bytes();
-        (Some(Body::Bytes { bytes, compressible: true }), found)
+        let media = found.iter().filter(|l| l.starts_with("/media/")).cloned().collect();
+        (Some(Body::Bytes { bytes, compressible: true }), found, PageMeta { deps, until, media })
     }
 
     /// A media file the site knows, by its served name.
@@ -391,8 +491,10 @@ struct FrontierState {
 }
 
 impl Frontier {
-    fn new(seeds: Vec<String>) -> Self {
-        let seen = seeds.iter().cloned().collect();
+    /// Starts from `seeds`; links to `known` pages are not followed.
+    fn new(seeds: Vec<String>, known: Vec<String>) -> Self {
+        let mut seen: HashSet<String> = known.into_iter().collect();
+        seen.extend(seeds.iter().cloned());
         let state = FrontierState { queue: seeds.into(), seen, in_flight: 0, done: 0, broken: Vec::new() };
         Self { state: Mutex::new(state), ready: Condvar::new() }
     }

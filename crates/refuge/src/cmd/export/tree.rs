@@ -149,6 +149,30 @@ impl Tree {
         }
     }
 
+    /// Whether this export updates an earlier copy.
+    pub fn updating(&self) -> bool {
+        self.update
+    }
+
+    /// Keeps `file` of the copy in place as it is (with its compressed
+    /// siblings); false on a first export. The manifest says it is there.
+    pub fn keep(&self, file: &str) -> bool {
+        if !self.update {
+            return false;
+        }
+        let old = self.out.join(file);
+        let mut files = lock(&self.files);
+        files.insert(file.to_owned());
+        if self.precompress && self.precompressed_before {
+            for s in SIBLINGS {
+                if sibling(&old, s).is_file() {
+                    files.insert(format!("{file}{s}"));
+                }
+            }
+        }
+        true
+    }
+
     fn stage_path(&self, file: &str) -> Result<PathBuf> {
         let target = self.staging.join(file);
         if let Some(dir) = target.parent() {
@@ -158,7 +182,9 @@ impl Tree {
     }
 
     /// Puts the new copy in place.
-    pub fn commit(mut self, report: &mut Report) -> Result<()> {
+    /// `candidates`: the files that may no longer belong (from the
+    /// manifest); `None` looks through the whole copy.
+    pub fn commit(mut self, report: &mut Report, candidates: Option<Vec<String>>) -> Result<()> {
         let mut marker = "written by refuge export; a later export replaces this folder\n".to_owned();
         if self.precompress {
             marker.push_str(PRECOMPRESSED);
@@ -187,7 +213,26 @@ impl Tree {
             std::fs::rename(self.staging.join(file), &target)
                 .with_context(|| format!("cannot move a new file into {}", target.display()))?;
         }
-        report.removed = remove_missing(&self.out, &self.out, &files)?;
+        report.removed = match candidates {
+            None => remove_missing(&self.out, &self.out, &files)?,
+            Some(candidates) => {
+                let mut n = 0;
+                for file in candidates.iter().filter(|f| !files.contains(*f)) {
+                    let path = self.out.join(file);
+                    if std::fs::remove_file(&path).is_ok() {
+                        n += 1;
+                    }
+                    for s in SIBLINGS {
+                        let _ = std::fs::remove_file(sibling(&path, s));
+                    }
+                    if let Some(dir) = path.parent().filter(|d| *d != self.out.as_path()) {
+                        // Only succeeds when empty.
+                        let _ = std::fs::remove_dir(dir);
+                    }
+                }
+                n
+            }
+        };
         Ok(())
     }
 }
@@ -215,12 +260,14 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 fn remove_missing(root: &Path, dir: &Path, kept: &HashSet<String>) -> Result<usize> {
     let mut n = 0;
     for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
-        let path = entry?.path();
-        if path.is_dir() {
-            n += remove_missing(root, &path, kept)?;
-            if std::fs::read_dir(&path).is_ok_and(|mut d| d.next().is_none()) {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            let removed = remove_missing(root, &path, kept)?;
+            if removed > 0 && std::fs::read_dir(&path).is_ok_and(|mut d| d.next().is_none()) {
                 let _ = std::fs::remove_dir(&path);
             }
+            n += removed;
             continue;
         }
         let Ok(rel) = path.strip_prefix(root) else { continue };
