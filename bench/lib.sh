@@ -35,11 +35,13 @@ rss_detail() { # rss_detail PID: total, anonymous and file-backed (mapped index)
        END { printf "%.1f MB (anonymous %.1f MB, file-backed %.1f MB)", t / 1024, a / 1024, f / 1024 }' "/proc/$1/status"
 }
 
-# wrk_summary: reads wrk --latency output, prints "RPS P99_MS"
+# wrk_summary: reads wrk --latency output, prints "RPS P99_MS ERRORS"
+# (errors: non-2xx/3xx responses plus socket errors)
 wrk_summary() {
   awk '
     /Requests\/sec/ { rps = $2 }
     /^ +99%/ { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v = v / 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v = v * 1000 } p99 = v }
     /Non-2xx or 3xx responses/ { bad = $NF }
-    END { printf "%s %s %s\n", rps, p99, (bad == "" ? 0 : bad) }'
+    /Socket errors/ { gsub(",", ""); sock = $4 + $6 + $8 + $10 }
+    END { printf "%s %s %s\n", rps, p99, bad + sock }'
 }

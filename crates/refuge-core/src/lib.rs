@@ -9,6 +9,7 @@
 //! It must not know about SQL, HTTP or templates.
 
 pub mod content;
+pub mod form;
 pub mod lang;
 pub mod markdown;
 pub mod search;

@@ -5,20 +5,8 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
-use percent_encoding::percent_decode;
 
-/// Decoded `application/x-www-form-urlencoded` pairs.
-pub fn pairs(raw: &str, max: usize) -> Vec<(String, String)> {
-    raw.split('&')
-        .take(max)
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |s: &str| percent_decode(s.replace('+', " ").as_bytes()).decode_utf8_lossy().into_owned();
-            (decode(k), decode(v))
-        })
-        .collect()
-}
+pub use refuge_core::form::pairs;
 
 /// A form body as name/value pairs (names may repeat).
 #[derive(Debug, Default, Clone)]
