@@ -6,6 +6,7 @@ mod appeals;
 mod backup;
 mod browser;
 mod contact;
+mod crash;
 mod export;
 mod feeds;
 mod helpers;

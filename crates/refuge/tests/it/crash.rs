@@ -1,0 +1,181 @@
+//! Crash safety: the real program killed with SIGKILL at random moments
+//! while editors publish; every write it acknowledged is still there
+//! afterwards, the database is intact and search agrees with it.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::helpers::*;
+
+const ROUNDS: u64 = 20;
+const CLIENTS: u64 = 8;
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    /// Starts `refuge serve`; on the first start, also the admin password.
+    async fn start(data: &Path, port: u16) -> (Self, Option<String>) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_refuge"))
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--data"])
+            .arg(data)
+            .env("REFUGE_SEARCH_PER_MINUTE", "0")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the refuge binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let password = tokio::task::spawn_blocking(move || {
+            let mut password = None;
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(p) = line.trim().strip_prefix("password:") {
+                    password = Some(p.trim().to_owned());
+                }
+                if line.contains("Press Ctrl-C") {
+                    break;
+                }
+            }
+            password
+        })
+        .await
+        .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        for _ in 0..200 {
+            if reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status() == 200) {
+                return (Self { child, base }, password);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("refuge did not become healthy");
+    }
+
+    fn kill9(mut self) {
+        // std's kill() sends SIGKILL on Unix: no shutdown code runs.
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A word of letters only, unique for `n` (searchable as one token).
+fn word(mut n: u64) -> String {
+    let mut w = String::from("zq");
+    loop {
+        w.push((b'a' + (n % 26) as u8) as char);
+        n /= 26;
+        if n == 0 {
+            return w;
+        }
+    }
+}
+
+/// Signs in as the admin; the session's form token.
+async fn editor(base: &str, password: &str) -> Option<(reqwest::Client, String)> {
+    let client = crate::admin::jar_client();
+    let form = client.get(format!("{base}/admin/login")).send().await.ok()?.text().await.ok()?;
+    let token = attrs(&form, "input[name=token]", "value").pop()?;
+    client
+        .post(format!("{base}/admin/login"))
+        .header("origin", base)
+        .form(&[("token", token.as_str()), ("email", "admin@refuge.local"), ("password", password), ("next", "/admin/")])
+        .send()
+        .await
+        .ok()?;
+    let page = client.get(format!("{base}/admin/items/new?kind=news&lang=en")).send().await.ok()?.text().await.ok()?;
+    let csrf = attrs(&page, "input[name=csrf]", "value").pop()?;
+    Some((client, csrf))
+}
+
+/// Publishes articles until the server goes away; the titles it
+/// acknowledged.
+async fn publish(base: String, password: String, client_no: u64, round: u64, acknowledged: Arc<Mutex<Vec<String>>>) {
+    // Sign-in may be cut short by the kill too.
+    let Some((client, csrf)) = editor(&base, &password).await else { return };
+    for n in 0.. {
+        let title = format!("Crash test {}", word(round * 1_000_000 + client_no * 10_000 + n));
+        let body = format!("Written by client {client_no} in round {round}.");
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("title", title.as_str()),
+            ("slug", ""),
+            ("summary", ""),
+            ("body", body.as_str()),
+            ("category", ""),
+            ("tags", ""),
+            ("status", "published"),
+            ("published_at", ""),
+            ("note", ""),
+            ("action", "save"),
+        ];
+        let sent =
+            client.post(format!("{base}/admin/items/new?kind=news&lang=en")).header("origin", &base).form(&form).send().await;
+        match sent {
+            Ok(r) if r.status().is_redirection() => acknowledged.lock().unwrap().push(title),
+            Ok(r) => panic!("saving {title} answered {}", r.status()),
+            Err(_) => return,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_at_random_moments_loses_no_acknowledged_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (mut server, password) = Server::start(&data, port).await;
+    let password = password.expect("the first start prints the admin password");
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    for round in 0..ROUNDS {
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|c| tokio::spawn(publish(server.base.clone(), password.clone(), c, round, acknowledged.clone())))
+            .collect();
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        tokio::time::sleep(Duration::from_millis(300 + seed % 700)).await;
+        server.kill9();
+        for c in clients {
+            c.await.unwrap();
+        }
+        server = Server::start(&data, port).await.0;
+    }
+    let titles = acknowledged.lock().unwrap().clone();
+    assert!(titles.len() > 100, "only {} writes were acknowledged", titles.len());
+
+    // Search agrees with the database: the last acknowledged writes of
+    // each round are found (the index is rebuilt when behind).
+    let client = client();
+    for title in titles.iter().rev().step_by(titles.len() / 25) {
+        let token = title.rsplit(' ').next().unwrap();
+        let page = client.get(format!("{}/en/search/?q={token}", server.base)).send().await.unwrap();
+        let body = page.text().await.unwrap();
+        assert!(body.contains(title.as_str()), "search does not find {title}");
+    }
+    server.kill9();
+
+    let conn = rusqlite::Connection::open(data.join("refuge.db")).unwrap();
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+    let mut stmt = conn.prepare("SELECT count(*) FROM items WHERE title = ? AND status = 'published'").unwrap();
+    for title in &titles {
+        let n: i64 = stmt.query_row([title], |r| r.get(0)).unwrap();
+        assert_eq!(n, 1, "{title} was acknowledged but is not in the database exactly once");
+    }
+    let stored: i64 = conn.query_row("SELECT count(*) FROM items WHERE title LIKE 'Crash test %'", [], |r| r.get(0)).unwrap();
+    assert!(stored as usize >= titles.len(), "{stored} stored, {} acknowledged", titles.len());
+}
