@@ -91,7 +91,12 @@ async fn editor(base: &str, password: &str) -> Option<(reqwest::Client, String)>
     client
         .post(format!("{base}/admin/login"))
         .header("origin", base)
-        .form(&[("token", token.as_str()), ("email", "admin@refuge.local"), ("password", password), ("next", "/admin/")])
+        .form(&[
+            ("token", token.as_str()),
+            ("email", "admin@refuge.local"),
+            ("password", password),
+            ("next", "/admin/"),
+        ])
         .send()
         .await
         .ok()?;
@@ -121,8 +126,12 @@ async fn publish(base: String, password: String, client_no: u64, round: u64, ack
             ("note", ""),
             ("action", "save"),
         ];
-        let sent =
-            client.post(format!("{base}/admin/items/new?kind=news&lang=en")).header("origin", &base).form(&form).send().await;
+        let sent = client
+            .post(format!("{base}/admin/items/new?kind=news&lang=en"))
+            .header("origin", &base)
+            .form(&form)
+            .send()
+            .await;
         match sent {
             Ok(r) if r.status().is_redirection() => acknowledged.lock().unwrap().push(title),
             Ok(r) => panic!("saving {title} answered {}", r.status()),
@@ -176,6 +185,7 @@ async fn sigkill_at_random_moments_loses_no_acknowledged_write() {
         let n: i64 = stmt.query_row([title], |r| r.get(0)).unwrap();
         assert_eq!(n, 1, "{title} was acknowledged but is not in the database exactly once");
     }
-    let stored: i64 = conn.query_row("SELECT count(*) FROM items WHERE title LIKE 'Crash test %'", [], |r| r.get(0)).unwrap();
+    let stored: i64 =
+        conn.query_row("SELECT count(*) FROM items WHERE title LIKE 'Crash test %'", [], |r| r.get(0)).unwrap();
     assert!(stored as usize >= titles.len(), "{stored} stored, {} acknowledged", titles.len());
 }
