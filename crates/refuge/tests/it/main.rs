@@ -13,6 +13,7 @@ mod helpers;
 mod import;
 mod mailing;
 mod media;
+mod payloads;
 mod public_site;
 mod robustness;
 mod search;
