@@ -114,6 +114,11 @@ fn print_report(report: &[PageReport], dry_run: bool) {
         count(Outcome::Skipped),
         if dry_run { " (dry run: nothing was changed)" } else { "" }
     );
+    if !dry_run {
+        println!(
+            "A running server shows the new pages in its lists after a restart; the old addresses redirect at once."
+        );
+    }
 }
 
 /// Brings the search index up to date if no server holds it; otherwise the

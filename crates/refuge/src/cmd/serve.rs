@@ -1,5 +1,6 @@
 //! `refuge serve`
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -29,28 +30,36 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let app = App::build(config.clone(), StartOptions { no_demo: args.no_demo, ..StartOptions::default() }).await?;
-        println!();
-        println!("  Refuge is running: {}/", app.base_url);
-        println!("  Data folder:       {}", config.data_dir.display());
-        println!("  Back office:       {}/admin/", app.base_url);
+        let mut banner = format!(
+            "\n  Refuge is running: {}/\n  Data folder:       {}\n  Back office:       {}/admin/\n",
+            app.base_url,
+            config.data_dir.display(),
+            app.base_url
+        );
         if let Some(first) = &app.first_account {
-            println!();
-            println!("  An admin account was created. Its password is shown only this once:");
-            println!("      e-mail:   {}", first.email);
-            println!("      password: {}", first.password);
-            println!("  Sign in and change it, or set one with:");
-            println!("      refuge user passwd {} --password-stdin --data {}", first.email, config.data_dir.display());
+            banner.push_str(&format!(
+                "\n  An admin account was created. Its password is shown only this once:\n      e-mail:   {}\n      \
+                 password: {}\n  Sign in and change it, or set one with:\n      refuge user passwd {} --password-stdin --data {}\n",
+                first.email,
+                first.password,
+                first.email,
+                config.data_dir.display()
+            ));
         }
         if let Some(inbox) = &app.first_inbox {
-            println!();
-            println!("  The contact inbox is encrypted. Its passphrase, shown only this once:");
-            println!("      {}", inbox.passphrase);
-            println!("  Keep it safe: without it no message can be read. (`refuge inbox keygen --help`");
-            println!("  explains how to keep the private key off the server instead.)");
+            banner.push_str(&format!(
+                "\n  The contact inbox is encrypted. Its passphrase, shown only this once:\n      {}\n  Keep it safe: \
+                 without it no message can be read. (`refuge inbox keygen --help`\n  explains how to keep the private \
+                 key off the server instead.)\n",
+                inbox.passphrase
+            ));
         }
-        println!();
-        println!("  Press Ctrl-C to stop.");
-        println!();
+        banner.push_str("\n  Press Ctrl-C to stop.\n\n");
+        // A closed or full stdout (a supervisor that does not read it) must
+        // not stop the server: the banner is best effort.
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
+        drop(out);
         tracing::info!(addr = %app.addr, "listening");
         app.run(shutdown_signal()).await
     })?;

@@ -27,34 +27,47 @@ impl Server {
             .env("REFUGE_SEARCH_PER_MINUTE", "0")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::OpenOptions::new().create(true).append(true).open(data.with_extension("log")).unwrap())
             .spawn()
             .expect("the refuge binary starts");
+        // Read the banner for the password, then keep draining stdout.
         let stdout = child.stdout.take().unwrap();
-        let password = tokio::task::spawn_blocking(move || {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
             let mut password = None;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(p) = line.trim().strip_prefix("password:") {
                     password = Some(p.trim().to_owned());
                 }
-                if line.contains("Press Ctrl-C") {
-                    break;
+                if line.contains("Press Ctrl-C")
+                    && let Some(tx) = tx.take()
+                {
+                    let _ = tx.send(password.take());
                 }
             }
-            password
-        })
-        .await
-        .unwrap();
+            if let Some(tx) = tx.take() {
+                let _ = tx.send(None);
+            }
+        });
+        let password = rx.await.unwrap_or(None);
         let base = format!("http://127.0.0.1:{port}");
-        for _ in 0..200 {
+        // Generous: the first start makes the inbox key (scrypt), and CI
+        // runs every test at once.
+        for _ in 0..1200 {
             if reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status() == 200) {
                 return (Self { child, base }, password);
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                let log = std::fs::read_to_string(data.with_extension("log")).unwrap_or_default();
+                panic!("refuge exited with {status}:\n{log}");
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let _ = child.kill();
         let _ = child.wait();
-        panic!("refuge did not become healthy");
+        let log = std::fs::read_to_string(data.with_extension("log")).unwrap_or_default();
+        panic!("refuge did not become healthy in 60 s:\n{log}");
     }
 
     fn kill9(mut self) {
@@ -165,6 +178,7 @@ async fn sigkill_at_random_moments_loses_no_acknowledged_write() {
     }
     let titles = acknowledged.lock().unwrap().clone();
     assert!(titles.len() > 100, "only {} writes were acknowledged", titles.len());
+    eprintln!("{ROUNDS} kills; {} writes acknowledged by {CLIENTS} clients", titles.len());
 
     // Search agrees with the database: the last acknowledged writes of
     // each round are found (the index is rebuilt when behind).

@@ -172,6 +172,7 @@ async fn injection_lists_find_no_500_and_no_script() {
         }
     }
     assert!(published > payloads.len() / 3, "only {published} of the payload articles could be saved");
+    eprintln!("{} payloads; {published} saved as articles", payloads.len());
     for (path, page) in app.crawl(5000).await {
         check(&format!("public page {path}"), "(stored payloads)", page.status, &page.body);
     }
