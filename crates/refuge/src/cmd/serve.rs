@@ -27,7 +27,12 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     if let Some(addr) = args.addr {
         config.addr = addr;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // Rendering and search run on blocking threads and are bound by the
+    // CPU; more threads than a few per core only add memory (each grows
+    // its own allocator arena under a burst of cache misses).
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads((cores * 2).max(4)).build()?;
     runtime.block_on(async move {
         let app = App::build(config.clone(), StartOptions { no_demo: args.no_demo, ..StartOptions::default() }).await?;
         let mut banner = format!(
