@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use refuge_core::{ContentStore, Email, Role, UserStore};
-use refuge_render::{PageCache, Site, SiteConfig};
+use refuge_render::{PageCache, Site};
 use refuge_search::{OpenState, SearchIndex};
 use refuge_store::SqliteStore;
 use refuge_web::{AppState, SecurityConfig, WebConfig};
@@ -150,15 +150,7 @@ impl App {
         })?;
         let addr = listener.local_addr()?;
         let base_url = config.base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
-        let site = Site::new(
-            SiteConfig {
-                base_url: base_url.clone(),
-                languages: config.languages.clone(),
-                theme_dir: Some(config.data_dir.join("theme")),
-                page_size: config.page_size,
-            },
-            store.clone(),
-        )?;
+        let site = Site::new(config.site_config(base_url.clone()), store.clone())?;
         let search = Arc::new(open_search(&config, store.as_ref())?);
         let cache = Arc::new(PageCache::new(config.cache_mb.saturating_mul(1024 * 1024)));
         let web = WebConfig {

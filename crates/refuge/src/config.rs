@@ -141,6 +141,16 @@ impl Config {
         }))
     }
 
+    /// What the renderer needs, for pages addressed under `base_url`.
+    pub fn site_config(&self, base_url: String) -> refuge_render::SiteConfig {
+        refuge_render::SiteConfig {
+            base_url,
+            languages: self.languages.clone(),
+            theme_dir: Some(self.data_dir.join("theme")),
+            page_size: self.page_size,
+        }
+    }
+
     /// Defaults for a data folder, before the file and environment.
     pub fn defaults(data_dir: &Path) -> Self {
         Self {

@@ -21,7 +21,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use refuge_core::{ContentStore, Language, MediaStore, RedirectStore};
 use refuge_render::contact::ContactForm;
-use refuge_render::{Message, Outcome, Site, SiteConfig};
+use refuge_render::{Message, Outcome, Site};
 use refuge_store::SqliteStore;
 
 use crate::cli::DataArg;
@@ -117,15 +117,7 @@ pub fn export(config: &Config, args: &ExportArgs) -> Result<Report> {
     let base_url = trim_url(args.base_url.as_deref().unwrap_or(&main_url), "--base-url")?;
     let forms_url = trim_url(args.forms_url.as_deref().unwrap_or(&main_url), "--forms-url")?;
     let languages = export_languages(&config.languages, &args.lang)?;
-    let site = Site::new(
-        SiteConfig {
-            base_url: base_url.clone(),
-            languages: config.languages.clone(),
-            theme_dir: Some(config.data_dir.join("theme")),
-            page_size: config.page_size,
-        },
-        store.clone(),
-    )?;
+    let site = Site::new(config.site_config(base_url.clone()), store.clone())?;
     let prefix = base_path(&base_url);
     let mut dynamic: Vec<String> = ["/admin", "/healthz"].map(String::from).to_vec();
     let mut absolute = Vec::new();
