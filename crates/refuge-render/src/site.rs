@@ -15,6 +15,9 @@ use crate::routes::{self, Parsed, Route};
 use crate::{RenderError, templates};
 
 const DEFAULT_CSS: &str = include_str!("../../../static/style.css");
+/// Browsers ask for `/favicon.ico` on every site; without one, each first
+/// visit logs a 404 in the console. A theme may bring its own.
+const DEFAULT_FAVICON: &[u8] = include_bytes!("../../../static/favicon.ico");
 const ADMIN_CSS: &str = include_str!("../../../static/admin.css");
 
 /// What the renderer needs to know about the site.
@@ -111,6 +114,7 @@ pub struct Site {
     css_path: String,
     admin_css: Vec<u8>,
     admin_css_path: String,
+    favicon: Vec<u8>,
 }
 
 fn fingerprint(bytes: &[u8]) -> u32 {
@@ -228,6 +232,11 @@ impl Site {
         admin_css.extend_from_slice(b"\n");
         admin_css.extend_from_slice(ADMIN_CSS.as_bytes());
         let admin_css_path = format!("/static/admin.{:08x}.css", fingerprint(&admin_css));
+        let favicon = match config.theme_dir.as_ref().map(|d| d.join("static/favicon.ico")).filter(|p| p.is_file()) {
+            Some(path) => std::fs::read(&path)
+                .map_err(|e| RenderError::Theme { path: path.display().to_string(), detail: e.to_string() })?,
+            None => DEFAULT_FAVICON.to_vec(),
+        };
         Ok(Self {
             store,
             site_data: std::sync::RwLock::default(),
@@ -238,6 +247,7 @@ impl Site {
             css_path,
             admin_css,
             admin_css_path,
+            favicon,
         })
     }
 
@@ -307,6 +317,17 @@ impl Site {
         }
         match path {
             "/robots.txt" => return Ok(Outcome::Page(self.robots())),
+            "/favicon.ico" => {
+                return Ok(Outcome::Page(Rendered {
+                    status: 200,
+                    content_type: "image/x-icon",
+                    body: self.favicon.clone(),
+                    deps: Vec::new(),
+                    immutable: false,
+                    valid_until: None,
+                    attachment: None,
+                }));
+            }
             "/sitemap.xml" => {
                 return Ok(self
                     .sitemap(None)?

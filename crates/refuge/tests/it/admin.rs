@@ -7,7 +7,7 @@ use refuge_core::{AuditLog, ContentStore, Email, Kind, Language, Role, Slug, Use
 
 use crate::helpers::*;
 
-const PASSWORD: &str = "a long enough password";
+pub const PASSWORD: &str = "a long enough password";
 
 /// A browser-like client signed in to the back office.
 pub struct Staff {

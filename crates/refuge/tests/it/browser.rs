@@ -86,6 +86,8 @@ impl Browser {
         let profile = tempfile::tempdir().unwrap();
         let capabilities = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "chrome",
+            // The console and the network events, read back by `assert_clean`.
+            "goog:loggingPrefs": { "browser": "ALL", "performance": "ALL" },
             "goog:chromeOptions": {
                 "binary": "/usr/bin/chromium",
                 "args": [
@@ -99,20 +101,96 @@ impl Browser {
             http.post(format!("{base}/session")).json(&capabilities).send().await.unwrap().json().await.unwrap();
         let session =
             created["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {created}")).to_owned();
-        Some(Self { driver, http, base, session, _profile: profile })
+        let browser = Self { driver, http, base, session, _profile: profile };
+        // Forget what the browser itself did on starting (its new-tab page).
+        browser.log("browser").await;
+        browser.log("performance").await;
+        Some(browser)
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    /// One WebDriver command: its value, or the error it answered.
+    async fn try_call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, Value> {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let mut request = self.http.request(method, url);
         if let Some(body) = body {
             request = request.json(&body);
         }
         let answer: Value = request.send().await.unwrap().json().await.unwrap();
-        if answer["value"].get("error").is_some() {
-            panic!("WebDriver {path}: {}", answer["value"]);
+        if answer["value"].get("error").is_some() { Err(answer["value"].clone()) } else { Ok(answer["value"].clone()) }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        self.try_call(method, path, body).await.unwrap_or_else(|e| panic!("WebDriver {path}: {e}"))
+    }
+
+    /// The text of an open alert, confirm or prompt dialog (dismissed).
+    pub async fn dialog(&self) -> Option<String> {
+        let text = self.try_call(reqwest::Method::GET, "/alert/text", None).await.ok()?;
+        let _ = self.try_call(reqwest::Method::POST, "/alert/dismiss", Some(json!({}))).await;
+        Some(text.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// The entries of one of Chromium's logs (`browser`: the console,
+    /// `performance`: DevTools events) since the last read.
+    async fn log(&self, kind: &str) -> Vec<Value> {
+        let entries = self.call(reqwest::Method::POST, "/se/log", Some(json!({ "type": kind }))).await;
+        entries.as_array().cloned().unwrap_or_default()
+    }
+
+    /// Every address the page asked the network for since the last read.
+    pub async fn requests(&self) -> Vec<String> {
+        let mut urls = Vec::new();
+        for entry in self.log("performance").await {
+            let Some(text) = entry["message"].as_str() else { continue };
+            let Ok(event) = serde_json::from_str::<Value>(text) else { continue };
+            if event["message"]["method"] == "Network.requestWillBeSent"
+                && let Some(url) = event["message"]["params"]["request"]["url"].as_str()
+            {
+                urls.push(url.to_owned());
+            }
         }
-        answer["value"].clone()
+        urls
+    }
+
+    /// Asserts that, since the last check, the console showed nothing (no
+    /// CSP violation, no error, no warning), no dialog opened and the page
+    /// asked for nothing from any host but `origin`.
+    pub async fn assert_clean(&self, origin: &str, what: &str) {
+        assert_eq!(self.dialog().await, None, "{what}: a dialog opened");
+        let console: Vec<Value> =
+            self.log("browser").await.into_iter().filter(|e| e["level"] != "INFO" && e["level"] != "DEBUG").collect();
+        assert!(console.is_empty(), "{what}: the console says {console:?}");
+        for url in self.requests().await {
+            let network = url.starts_with("http:") || url.starts_with("https:") || url.starts_with("ws");
+            assert!(!network || url.starts_with(&format!("{origin}/")), "{what}: a request to {url}");
+        }
+    }
+
+    /// Asserts, for a page showing hostile text, that no dialog opened,
+    /// the console reports no script or style blocked by the CSP (which
+    /// would mean the sanitiser let it through) and nothing was fetched
+    /// from another host. Missing images of the payloads may log 404s.
+    pub async fn assert_no_script(&self, origin: &str, what: &str) {
+        assert_eq!(self.dialog().await, None, "{what}: a dialog opened");
+        let marker = self.run_script("return document.title.length >= 0 && !window.__refuge_pwned").await;
+        assert_eq!(marker, Value::Bool(true), "{what}: the page's script state is unexpected");
+        for entry in self.log("browser").await {
+            let message = entry["message"].as_str().unwrap_or_default();
+            assert!(
+                !message.contains("Content Security Policy") && entry["source"] != "javascript",
+                "{what}: {message}"
+            );
+        }
+        for url in self.requests().await {
+            let network = url.starts_with("http:") || url.starts_with("https:") || url.starts_with("ws");
+            assert!(!network || url.starts_with(&format!("{origin}/")), "{what}: a request to {url}");
+        }
+    }
+
+    /// Runs `script` in the page (WebDriver's own channel, which the
+    /// page's CSP does not govern) and returns its value.
+    pub async fn run_script(&self, script: &str) -> Value {
+        self.call(reqwest::Method::POST, "/execute/sync", Some(json!({ "script": script, "args": [] }))).await
     }
 
     pub async fn go(&self, url: &str) {
@@ -127,7 +205,7 @@ impl Browser {
         self.call(reqwest::Method::GET, "/source", None).await.as_str().unwrap_or_default().to_owned()
     }
 
-    async fn find(&self, css: &str) -> String {
+    pub async fn find(&self, css: &str) -> String {
         let found =
             self.call(reqwest::Method::POST, "/element", Some(json!({ "using": "css selector", "value": css }))).await;
         found[ELEMENT].as_str().unwrap_or_else(|| panic!("no element {css}")).to_owned()
@@ -215,4 +293,40 @@ async fn an_editor_writes_and_publishes_in_the_browser() {
     browser.screenshot("public-article-ja").await;
     browser.close().await;
     app.stop().await;
+}
+
+/// Serves `html` to every request on 127.0.0.1, with no CSP.
+async fn serve_once(html: &'static str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{html}",
+                html.len()
+            );
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    base
+}
+
+/// The checks the other browser tests rely on can fail: a page that runs
+/// script is caught.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_checks_catch_script_that_runs() {
+    let Some(browser) = Browser::start().await else { return };
+    let base = serve_once("<!doctype html><title>t</title><script>window.__refuge_pwned=1;alert('x')</script>").await;
+    browser.go(&format!("{base}/")).await;
+    assert_eq!(browser.dialog().await.as_deref(), Some("x"), "the dialog is seen");
+    let marker = browser.run_script("return !window.__refuge_pwned").await;
+    assert_eq!(marker, Value::Bool(false), "the marker is seen");
+    let base = serve_once("<!doctype html><title>t</title><img src=\"http://192.0.2.1/pixel.gif\">").await;
+    browser.go(&format!("{base}/")).await;
+    let requests = browser.requests().await;
+    assert!(requests.iter().any(|u| u.contains("192.0.2.1")), "the foreign request is seen: {requests:?}");
+    browser.close().await;
 }

@@ -15,6 +15,7 @@ mod mailing;
 mod media;
 mod payloads;
 mod public_site;
+mod reader;
 mod robustness;
 mod search;
 mod smtp;

@@ -32,6 +32,11 @@ fn payloads() -> Vec<String> {
         "{{ 7*7 }}{% raw %}",
         "[[name:Kim Chol]]",
         "強制送還<script>alert('日本')</script>",
+        // Set a marker the browser check looks for, should they ever run.
+        "<script>window.__refuge_pwned=1</script>",
+        "<img src=/x onerror=\"window.__refuge_pwned=1\">",
+        "<svg><animate onbegin=\"window.__refuge_pwned=1\" attributeName=x dur=1s>",
+        "<details open ontoggle=\"window.__refuge_pwned=1\">",
     ]
     .map(String::from)
     .to_vec();
@@ -173,8 +178,23 @@ async fn injection_lists_find_no_500_and_no_script() {
     }
     assert!(published > payloads.len() / 3, "only {published} of the payload articles could be saved");
     eprintln!("{} payloads; {published} saved as articles", payloads.len());
-    for (path, page) in app.crawl(5000).await {
+    let crawled = app.crawl(5000).await;
+    for (path, page) in &crawled {
         check(&format!("public page {path}"), "(stored payloads)", page.status, &page.body);
+    }
+    // The same pages in a real browser: no dialog opens, the console
+    // reports no blocked script, nothing is fetched from another host.
+    if let Some(browser) = crate::browser::Browser::start().await {
+        let mut seen = 0;
+        for (path, page) in &crawled {
+            if page.status == 200 && page.body.contains("Payload ") && path.starts_with("/en/") {
+                browser.go(&app.url(path)).await;
+                browser.assert_no_script(&app.base, path).await;
+                seen += 1;
+            }
+        }
+        eprintln!("{seen} pages with stored payloads rendered in Chromium: no dialog, no script, no foreign request");
+        browser.close().await;
     }
     for p in payloads.iter().take(200) {
         let page = app.get(&format!("/en/search/?q={}", enc(p))).await;

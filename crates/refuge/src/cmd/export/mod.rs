@@ -348,7 +348,12 @@ struct Crawl<'a> {
 
 impl Crawl<'_> {
     fn seeds(&self) -> Result<Vec<String>> {
-        let mut seeds = vec!["/robots.txt".to_owned(), "/sitemap.xml".to_owned(), self.site.css_path().to_owned()];
+        let mut seeds = vec![
+            "/robots.txt".to_owned(),
+            "/favicon.ico".to_owned(),
+            "/sitemap.xml".to_owned(),
+            self.site.css_path().to_owned(),
+        ];
         for lang in self.languages {
             for path in ["", "feed.xml", "news/", "appeals/", "newsletter/", "contact/"] {
                 seeds.push(format!("/{lang}/{path}"));
