@@ -41,6 +41,7 @@ pub(crate) struct AppealCard {
     pub open: bool,
     pub deadline: String,
     pub date: String,
+    pub date_iso: String,
 }
 
 #[derive(Serialize)]
@@ -80,6 +81,7 @@ impl Site {
             open: is_open(facts, now),
             deadline: facts.deadline.clone(),
             date: r.published_at.map(|d| t.date(d)).unwrap_or_default(),
+            date_iso: crate::pages::iso_date(r.published_at),
         }
     }
 
@@ -175,7 +177,8 @@ impl Site {
             .collect();
         self.set_languages(&mut chrome, lang, &available, |l| Kind::Appeal.path(l, &item.slug));
         chrome.og_type = "article";
-        chrome.description = Some(redact(&item.summary, names).into_owned()).filter(|d| !d.is_empty());
+        chrome.description =
+            Some(redact(&item.summary, names).into_owned()).filter(|d| !d.is_empty()).or(chrome.description);
         chrome.feeds.push(FeedLink { title: title.clone(), href: format!("{}feed.xml", item.path()) });
         let fact =
             |key: &str, value: String| Fact { label: t.get(key).into(), value: redact(&value, names).into_owned() };

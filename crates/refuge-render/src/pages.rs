@@ -82,7 +82,7 @@ struct FaqView {
     answer_html: String,
 }
 
-fn iso_date(d: Option<OffsetDateTime>) -> String {
+pub(crate) fn iso_date(d: Option<OffsetDateTime>) -> String {
     d.map(|d| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())).unwrap_or_default()
 }
 
@@ -125,7 +125,8 @@ impl Site {
             self.languages().iter().map(|l| (l.clone(), format!("/{l}/"))).collect();
         self.set_languages(&mut chrome, lang, &everywhere, |l| format!("/{l}/"));
         let intro_md = self.store.setting("home_intro", lang)?.unwrap_or_default();
-        chrome.description = Some(excerpt(&to_plain_text(&intro_md), 160)).filter(|d| !d.is_empty());
+        chrome.description =
+            Some(excerpt(&to_plain_text(&intro_md), 160)).filter(|d| !d.is_empty()).or(chrome.description);
         let intro_title = self.store.setting("home_title", lang)?;
         let (latest, _) = self.store.published_news(lang, &NewsFilter::default(), 0, 5)?;
         let (featured, valid_until) = self.featured(lang)?;
@@ -318,9 +319,7 @@ impl Site {
             .map(|t| (t.lang.clone(), t.path()))
             .collect();
         self.set_languages(&mut chrome, lang, &available, |l| item.kind.path(l, &item.slug));
-        let description =
-            if item.summary.is_empty() { excerpt(&to_plain_text(&item.body), 160) } else { item.summary.clone() };
-        chrome.description = Some(description).filter(|d| !d.is_empty());
+        chrome.description = Some(item_description(item)).filter(|d| !d.is_empty()).or(chrome.description);
         let mut deps = vec![Dep::Group(item.group_id), Dep::Slug(item.kind, item.slug.clone())];
         let faq = if item.kind == Kind::Page && item.slug.as_str() == "faq" {
             deps.push(Dep::Faq(lang.clone()));
@@ -383,6 +382,12 @@ impl Site {
         })?;
         Ok(Rendered::html(200, html, deps))
     }
+}
+
+/// What search engines and link previews show of an item: its summary, or
+/// the start of its text.
+pub(crate) fn item_description(item: &Item) -> String {
+    if item.summary.is_empty() { excerpt(&to_plain_text(&item.body), 160) } else { item.summary.clone() }
 }
 
 #[cfg(test)]

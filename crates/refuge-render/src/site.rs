@@ -417,6 +417,7 @@ impl Site {
                             number => n.number,
                             title => refuge_core::markdown::redact(&n.title, false).into_owned(),
                             date => n.sent_at.map(|d| t.date(d)).unwrap_or_default(),
+                            date_iso => crate::pages::iso_date(n.sent_at),
                             path => format!("/{lang}/newsletter/{}/", n.number),
                         }
                     })
@@ -441,6 +442,7 @@ impl Site {
                         number => issue.number,
                         title => title,
                         date => issue.sent_at.map(|d| t.date(d)).unwrap_or_default(),
+                        date_iso => crate::pages::iso_date(issue.sent_at),
                     },
                     body_html => refuge_core::markdown::to_safe_html(&issue.body),
                     ..Serde(&chrome),
@@ -542,7 +544,11 @@ impl Site {
             canonical: self.url(path),
             css: self.css_path.clone(),
             title,
-            description: None,
+            // Pages with their own description replace this one.
+            description: Some(match data.tagline.as_deref().filter(|t| !t.is_empty()) {
+                Some(tagline) => format!("{}: {tagline}", data.site_name),
+                None => data.site_name.clone(),
+            }),
             noindex: false,
             og_type: "website",
             og_image: None,

@@ -187,6 +187,12 @@ impl Browser {
         }
     }
 
+    /// Runs `script` in the page until it calls its last argument back
+    /// with a value, which is returned.
+    pub async fn run_async(&self, script: &str) -> Value {
+        self.call(reqwest::Method::POST, "/execute/async", Some(json!({ "script": script, "args": [] }))).await
+    }
+
     /// Runs `script` in the page (WebDriver's own channel, which the
     /// page's CSP does not govern) and returns its value.
     pub async fn run_script(&self, script: &str) -> Value {

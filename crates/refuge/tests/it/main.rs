@@ -15,6 +15,7 @@ mod mailing;
 mod media;
 mod payloads;
 mod public_site;
+mod quality;
 mod reader;
 mod robustness;
 mod search;
