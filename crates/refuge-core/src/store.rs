@@ -21,6 +21,10 @@ pub enum StoreError {
     Invalid(String),
     #[error("storage error: {0}")]
     Backend(String),
+    /// The disk (or the database's size limit) is full: nothing was
+    /// written, and the caller should say so rather than "try again".
+    #[error("the disk is full: {0}")]
+    Full(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

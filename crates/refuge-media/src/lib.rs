@@ -55,6 +55,8 @@ pub enum MediaError {
     BadImage(String),
     #[error("the image is too large ({0}); make it smaller than 12,000 pixels on each side")]
     TooManyPixels(String),
+    #[error("the server's disk is full: nothing was saved")]
+    DiskFull,
 }
 
 #[cfg(test)]

@@ -27,11 +27,25 @@ pub fn store_files(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<Media, S
     let kind = FileType::sniff(bytes).ok_or_else(|| MediaError::UnknownType.to_string())?;
     let stored = random_stem();
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let written = std::cell::RefCell::new(Vec::new());
     let write = |path: PathBuf, data: &[u8]| -> Result<(), String> {
         let tmp = path.with_extension("part");
-        std::fs::write(&tmp, data)
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| format!("could not save the file: {e}"))
+        let result = std::fs::write(&tmp, data).and_then(|()| std::fs::rename(&tmp, &path));
+        if let Err(e) = result {
+            // Nothing half-written stays behind, in this file or the
+            // variants before it.
+            let _ = std::fs::remove_file(&tmp);
+            for done in written.borrow().iter() {
+                let _ = std::fs::remove_file(done);
+            }
+            return Err(if e.kind() == std::io::ErrorKind::StorageFull {
+                MediaError::DiskFull.to_string()
+            } else {
+                format!("could not save the file: {e}")
+            });
+        }
+        written.borrow_mut().push(path);
+        Ok(())
     };
     match kind {
         FileType::Pdf => {

@@ -112,7 +112,11 @@ impl SqliteStore {
 }
 
 pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
-    StoreError::Backend(e.to_string())
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+        StoreError::Full(e.to_string())
+    } else {
+        StoreError::Backend(e.to_string())
+    }
 }
 
 /// Timestamps are stored as RFC 3339 UTC text with whole seconds, which

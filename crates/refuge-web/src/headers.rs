@@ -36,11 +36,14 @@ pub async fn security_headers(State(config): State<SecurityConfig>, request: Req
     let onion = config.onion_location.as_ref().map(|base| format!("{base}{}", request.uri().path()));
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    let fixed: [(HeaderName, &'static str); 7] = [
+    let fixed: [(HeaderName, &'static str); 8] = [
         (header::CONTENT_SECURITY_POLICY, PUBLIC_CSP),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_FRAME_OPTIONS, "DENY"),
+        // Turns off the old browsers' XSS filter, whose blocking could be
+        // abused to learn about a page (OWASP's advice); the CSP protects.
+        (header::X_XSS_PROTECTION, "0"),
         (HeaderName::from_static("permissions-policy"), PERMISSIONS),
         (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
         (HeaderName::from_static("cross-origin-resource-policy"), "same-origin"),

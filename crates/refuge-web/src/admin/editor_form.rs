@@ -38,11 +38,15 @@ pub struct Errors {
     pub tags: Option<String>,
     pub status: Option<String>,
     pub published_at: Option<String>,
+    /// About the whole form: it could not be saved (full disk, storage
+    /// failure); what was typed is shown again.
+    pub form: Option<String>,
 }
 
 impl Errors {
     pub fn any(&self) -> bool {
-        self.title.is_some()
+        self.form.is_some()
+            || self.title.is_some()
             || self.slug.is_some()
             || self.body.is_some()
             || self.tags.is_some()

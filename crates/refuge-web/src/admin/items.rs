@@ -417,7 +417,16 @@ async fn save(
             let errors = Errors { title: Some(text), ..Errors::default() };
             return editor(state, admin, ctx, Shown::failed(&form, errors, StatusCode::UNPROCESSABLE_ENTITY));
         }
-        Ok(Err(e)) => return store_error(state, admin, e),
+        Ok(Err(e)) => {
+            // Keep what was typed on the screen, with the reason.
+            tracing::error!(error = %e, "an item could not be saved");
+            let (key, status) = match e {
+                StoreError::Full(_) => ("admin_disk_full", StatusCode::INSUFFICIENT_STORAGE),
+                _ => ("admin_save_failed", StatusCode::INTERNAL_SERVER_ERROR),
+            };
+            let errors = Errors { form: Some(admin.t.get(key).to_owned()), ..Errors::default() };
+            return editor(state, admin, ctx, Shown::failed(&form, errors, status));
+        }
         Err(e) => {
             tracing::error!(error = %e, "save task failed");
             return super::message(state, admin, StatusCode::INTERNAL_SERVER_ERROR, "error_text");

@@ -154,6 +154,10 @@ pub async fn upload(
     let processed = tokio::task::spawn_blocking(move || store_files(&dir, &file_name, &bytes)).await;
     let media = match processed {
         Ok(Ok(media)) => media,
+        Ok(Err(e)) if e == refuge_media::MediaError::DiskFull.to_string() => {
+            let text = admin.t.get("admin_disk_full").to_owned();
+            return library(&state, &admin, None, Some(text), StatusCode::INSUFFICIENT_STORAGE);
+        }
         Ok(Err(e)) => return library(&state, &admin, None, Some(e), StatusCode::UNPROCESSABLE_ENTITY),
         Err(e) => return library(&state, &admin, None, Some(e.to_string()), StatusCode::INTERNAL_SERVER_ERROR),
     };
@@ -161,6 +165,11 @@ pub async fn upload(
         Ok(id) => id,
         Err(e) => {
             remove_files(&state.config.media_dir, &media);
+            tracing::error!(error = %e, "an upload could not be recorded");
+            if matches!(e, refuge_core::StoreError::Full(_)) {
+                let text = admin.t.get("admin_disk_full").to_owned();
+                return library(&state, &admin, None, Some(text), StatusCode::INSUFFICIENT_STORAGE);
+            }
             return library(&state, &admin, None, Some(e.to_string()), StatusCode::INTERNAL_SERVER_ERROR);
         }
     };

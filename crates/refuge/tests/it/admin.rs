@@ -75,7 +75,7 @@ fn item_id(location: &str) -> i64 {
     location.trim_start_matches("/admin/items/").split(['?', '/']).next().unwrap().parse().unwrap()
 }
 
-fn article_fields<'a>(title: &'a str, body: &'a str, status: &'a str, when: &'a str) -> Vec<(&'a str, &'a str)> {
+pub fn article_fields<'a>(title: &'a str, body: &'a str, status: &'a str, when: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("title", title),
         ("slug", ""),

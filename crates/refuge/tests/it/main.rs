@@ -7,6 +7,7 @@ mod backup;
 mod browser;
 mod contact;
 mod crash;
+mod diskfull;
 mod export;
 mod feeds;
 mod helpers;
