@@ -16,11 +16,14 @@ OUT="$PWD/target/scan"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
-if ! command -v wapiti >/dev/null || ! command -v sqlmap >/dev/null; then
+# python3-brotli: wapiti asks for brotli-compressed pages, and without the
+# module it cannot read them and so finds no links to follow (seen here:
+# 3 URLs found on the whole public site).
+if ! command -v wapiti >/dev/null || ! command -v sqlmap >/dev/null || ! /usr/bin/python3 -c "import brotli" 2>/dev/null; then
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wapiti sqlmap >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wapiti sqlmap python3-brotli >/dev/null
 fi
 
 cargo build --release -q -p refuge
