@@ -140,17 +140,19 @@ pub async fn submit(
         form.error = Some(t.get(key).into());
         render(&state, &lang, form, status, &headers)
     };
-    // Robots fill the field people cannot see: a polite refusal, nothing kept.
-    if !data.get("website").is_empty() {
-        form.text.clear();
-        return refuse(&mut form, "contact_rejected", StatusCode::UNPROCESSABLE_ENTITY);
-    }
+    // The form's signed token first: a forged or replayed form is told
+    // so whatever else it carries (scanners compare these answers).
     match token_age(&state.form_key[..], data.get("token")) {
         Some(age) if (MIN_SECONDS..=MAX_SECONDS).contains(&age) => {}
         Some(age) if age < MIN_SECONDS => {
             return refuse(&mut form, "contact_too_fast", StatusCode::UNPROCESSABLE_ENTITY);
         }
         _ => return refuse(&mut form, "contact_expired", StatusCode::UNPROCESSABLE_ENTITY),
+    }
+    // Robots fill the field people cannot see: a polite refusal, nothing kept.
+    if !data.get("website").is_empty() {
+        form.text.clear();
+        return refuse(&mut form, "contact_rejected", StatusCode::UNPROCESSABLE_ENTITY);
     }
     let client = info.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.0.ip());
     if !state.contact_limiter.allow(client) {
