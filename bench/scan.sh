@@ -90,15 +90,24 @@ report = json.load(open(path))
 # wapiti 3.0.4 wants X-XSS-Protection set to 1. Browsers dropped that
 # filter, and OWASP advises 0 (its blocking mode leaked data cross-site);
 # Refuge sends 0 and relies on its CSP without 'unsafe-inline'.
-ACCEPTED = {"X-XSS-Protection is not set"}  # wapiti says "not set" for 0 too
-accepted = [v for vs in report.get("vulnerabilities", {}).values() for v in vs if v.get("info") in ACCEPTED]
-report["vulnerabilities"] = {k: [v for v in vs if v.get("info") not in ACCEPTED]
+#
+# The newsletter sign-up has no anti-CSRF token, and cannot usefully have
+# one: readers have no cookies or session for a token to bind to, and the
+# form sits in the footer of every cached page. A forged sign-up only
+# queues one confirmation mail per address and language (the outbox
+# de-duplicates it), and nothing changes until the mailbox's owner clicks.
+def is_accepted(v):
+    info = v.get("info", "")
+    return info == "X-XSS-Protection is not set" or (  # wapiti says "not set" for 0 too
+        info == "Lack of anti CSRF token" and v.get("path", "").endswith("/subscribe/"))
+accepted = [v for vs in report.get("vulnerabilities", {}).values() for v in vs if is_accepted(v)]
+report["vulnerabilities"] = {k: [v for v in vs if not is_accepted(v)]
                              for k, vs in report.get("vulnerabilities", {}).items()}
 vulns = {k: len(v) for k, v in report.get("vulnerabilities", {}).items() if v}
 anomalies = {k: len(v) for k, v in report.get("anomalies", {}).items() if v}
 print(f"wapiti {name}: {found.group(1) if found else '?'} URLs and forms found and attacked in {seconds} s; "
       f"findings {sum(vulns.values())} {vulns or ''}; anomalies {sum(anomalies.values())} {anomalies or ''}; "
-      f"accepted {len(accepted)} (X-XSS-Protection: 0, see bench/scan.sh)")
+      f"accepted {len(accepted)} (X-XSS-Protection: 0; sign-up form without token; see bench/scan.sh)")
 for k, items in list(report.get("vulnerabilities", {}).items()) + list(report.get("anomalies", {}).items()):
     for v in items[:5]:
         print(f"  {k}: {v.get('method')} {v.get('path')} {v.get('parameter')}: {v.get('info')}")
@@ -114,9 +123,9 @@ sqlmap_scan() {
   sqlmap -u "$start" --batch --text-only --forms --crawl=2 --level=2 --risk=1 \
     --output-dir="$OUT/sqlmap-$name" --disable-coloring "$@" >"$OUT/sqlmap-$name.log" 2>&1 || true
   local tested injectable
-  tested="$(grep -c "testing URL\|testing form\|is dynamic\|does not seem to be injectable" "$OUT/sqlmap-$name.log" || true)"
+  tested="$(grep -c "testing for SQL injection on" "$OUT/sqlmap-$name.log" || true)"
   injectable="$(grep -ci "identified the following injection point\|is vulnerable\|parameter .* is .*injectable" "$OUT/sqlmap-$name.log" || true)"
-  echo "sqlmap $name: $tested test steps in $((SECONDS - started)) s; injectable parameters: $injectable"
+  echo "sqlmap $name: $tested parameters tested in $((SECONDS - started)) s; injectable: $injectable"
   grep -i "injectable\|injection point" "$OUT/sqlmap-$name.log" | grep -v "does not seem\|not injectable\|might not be injectable\|do not appear" | head -5 | sed 's/^/  /' || true
   [ "$injectable" = 0 ] || FAILED=1
 }
@@ -130,6 +139,8 @@ wapiti_scan anonymous "$BASE/" --scope domain -s "$BASE/en/" -s "$BASE/ja/"
 wapiti_scan editor "$BASE/admin/" --scope folder -H "Cookie: $SESSION" -x "$BASE/admin/logout" -x "$BASE/admin/account/*" \
   -x "$BASE/admin/*/delete" -x "$BASE/admin/*/restore/*" -x "$BASE/admin/*/send"
 sqlmap_scan anonymous "$BASE/en/"
+# Every parameter of search, which the crawl reaches only with some.
+sqlmap_scan search "$BASE/ja/search/?q=test&lang=ja&type=news&year=2025&page=1" --level=3
 sqlmap_scan editor "$BASE/admin/" --cookie="$SESSION" --csrf-token=csrf --headers="Origin: $BASE" \
   --crawl-exclude="logout|account|delete"
 
