@@ -57,6 +57,15 @@ pub enum MediaError {
     TooManyPixels(String),
     #[error("the server's disk is full: nothing was saved")]
     DiskFull,
+    #[error("could not save the file: {0}")]
+    Write(String),
+}
+
+impl MediaError {
+    /// A failed write: `DiskFull` when the disk is, so callers can say so.
+    pub fn write(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::StorageFull { Self::DiskFull } else { Self::Write(e.to_string()) }
+    }
 }
 
 #[cfg(test)]

@@ -23,12 +23,12 @@ pub fn file_path(dir: &Path, stored: &str, width: Option<u32>, extension: &str) 
 }
 
 /// Cleans the upload and writes its files; nothing of the original is kept.
-pub fn store_files(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<Media, String> {
-    let kind = FileType::sniff(bytes).ok_or_else(|| MediaError::UnknownType.to_string())?;
+pub fn store_files(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<Media, MediaError> {
+    let kind = FileType::sniff(bytes).ok_or(MediaError::UnknownType)?;
     let stored = random_stem();
-    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dir).map_err(MediaError::write)?;
     let written = std::cell::RefCell::new(Vec::new());
-    let write = |path: PathBuf, data: &[u8]| -> Result<(), String> {
+    let write = |path: PathBuf, data: &[u8]| -> Result<(), MediaError> {
         let tmp = path.with_extension("part");
         let result = std::fs::write(&tmp, data).and_then(|()| std::fs::rename(&tmp, &path));
         if let Err(e) = result {
@@ -38,11 +38,7 @@ pub fn store_files(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<Media, S
             for done in written.borrow().iter() {
                 let _ = std::fs::remove_file(done);
             }
-            return Err(if e.kind() == std::io::ErrorKind::StorageFull {
-                MediaError::DiskFull.to_string()
-            } else {
-                format!("could not save the file: {e}")
-            });
+            return Err(MediaError::write(e));
         }
         written.borrow_mut().push(path);
         Ok(())
@@ -66,7 +62,7 @@ pub fn store_files(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<Media, S
             })
         }
         FileType::Jpeg | FileType::Png | FileType::Webp => {
-            let out = crate::process_image(bytes).map_err(|e| e.to_string())?;
+            let out = crate::process_image(bytes)?;
             let mut variants = Vec::new();
             for (i, (width, data)) in out.files.iter().enumerate() {
                 let path = if i == 0 {

@@ -177,8 +177,7 @@ impl Site {
             .collect();
         self.set_languages(&mut chrome, lang, &available, |l| Kind::Appeal.path(l, &item.slug));
         chrome.og_type = "article";
-        chrome.description =
-            Some(redact(&item.summary, names).into_owned()).filter(|d| !d.is_empty()).or(chrome.description);
+        chrome.describe(redact(&item.summary, names).into_owned());
         chrome.feeds.push(FeedLink { title: title.clone(), href: format!("{}feed.xml", item.path()) });
         let fact =
             |key: &str, value: String| Fact { label: t.get(key).into(), value: redact(&value, names).into_owned() };

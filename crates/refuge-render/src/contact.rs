@@ -51,8 +51,7 @@ impl Site {
             .map(|t| (t.lang.clone(), t.path()))
             .collect();
         self.set_languages(&mut chrome, lang, &available, |l| Kind::Page.path(l, &slug));
-        chrome.description =
-            Some(crate::pages::item_description(&item)).filter(|d| !d.is_empty()).or(chrome.description);
+        chrome.describe(crate::pages::item_description(&item));
         let categories: Vec<Choice> = CATEGORIES
             .iter()
             .map(|c| Choice { value: c, label: t.get(&format!("contact_category_{c}")).into() })

@@ -125,8 +125,7 @@ impl Site {
             self.languages().iter().map(|l| (l.clone(), format!("/{l}/"))).collect();
         self.set_languages(&mut chrome, lang, &everywhere, |l| format!("/{l}/"));
         let intro_md = self.store.setting("home_intro", lang)?.unwrap_or_default();
-        chrome.description =
-            Some(excerpt(&to_plain_text(&intro_md), 160)).filter(|d| !d.is_empty()).or(chrome.description);
+        chrome.describe(excerpt(&to_plain_text(&intro_md), 160));
         let intro_title = self.store.setting("home_title", lang)?;
         let (latest, _) = self.store.published_news(lang, &NewsFilter::default(), 0, 5)?;
         let (featured, valid_until) = self.featured(lang)?;
@@ -319,7 +318,7 @@ impl Site {
             .map(|t| (t.lang.clone(), t.path()))
             .collect();
         self.set_languages(&mut chrome, lang, &available, |l| item.kind.path(l, &item.slug));
-        chrome.description = Some(item_description(item)).filter(|d| !d.is_empty()).or(chrome.description);
+        chrome.describe(item_description(item));
         let mut deps = vec![Dep::Group(item.group_id), Dep::Slug(item.kind, item.slug.clone())];
         let faq = if item.kind == Kind::Page && item.slug.as_str() == "faq" {
             deps.push(Dep::Faq(lang.clone()));

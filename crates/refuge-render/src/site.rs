@@ -179,6 +179,15 @@ pub(crate) struct Chrome {
     og_locale_alternates: Vec<String>,
 }
 
+impl Chrome {
+    /// Replaces the site-wide description with this page's own, if any.
+    pub(crate) fn describe(&mut self, text: String) {
+        if !text.is_empty() {
+            self.description = Some(text);
+        }
+    }
+}
+
 fn og_locale(lang: &Language) -> String {
     match lang.as_str() {
         "en" => "en_US".into(),
@@ -220,23 +229,22 @@ impl Site {
         }
         let env = templates::environment(config.theme_dir.as_deref())?;
         let locales = Locales::load(&config.languages, config.theme_dir.as_deref())?;
-        let css_override = config.theme_dir.as_ref().map(|d| d.join("static/style.css")).filter(|p| p.is_file());
-        let css = match css_override {
-            Some(path) => std::fs::read(&path)
-                .map_err(|e| RenderError::Theme { path: path.display().to_string(), detail: e.to_string() })?,
-            None => DEFAULT_CSS.as_bytes().to_vec(),
+        // The theme's own file, or the built-in one.
+        let theme_file = |name: &str, default: &[u8]| -> Result<Vec<u8>, RenderError> {
+            match config.theme_dir.as_ref().map(|d| d.join(name)).filter(|p| p.is_file()) {
+                Some(path) => std::fs::read(&path)
+                    .map_err(|e| RenderError::Theme { path: path.display().to_string(), detail: e.to_string() }),
+                None => Ok(default.to_vec()),
+            }
         };
+        let css = theme_file("static/style.css", DEFAULT_CSS.as_bytes())?;
         let css_path = format!("/static/style.{:08x}.css", fingerprint(&css));
         // The back office uses the site's style sheet plus its own rules.
         let mut admin_css = css.clone();
         admin_css.extend_from_slice(b"\n");
         admin_css.extend_from_slice(ADMIN_CSS.as_bytes());
         let admin_css_path = format!("/static/admin.{:08x}.css", fingerprint(&admin_css));
-        let favicon = match config.theme_dir.as_ref().map(|d| d.join("static/favicon.ico")).filter(|p| p.is_file()) {
-            Some(path) => std::fs::read(&path)
-                .map_err(|e| RenderError::Theme { path: path.display().to_string(), detail: e.to_string() })?,
-            None => DEFAULT_FAVICON.to_vec(),
-        };
+        let favicon = theme_file("static/favicon.ico", DEFAULT_FAVICON)?;
         Ok(Self {
             store,
             site_data: std::sync::RwLock::default(),
@@ -302,14 +310,20 @@ impl Site {
 
     /// Renders whatever lives at `path`.
     pub fn resolve(&self, path: &str) -> Result<Outcome, RenderError> {
-        for (asset_path, bytes) in [(&self.css_path, &self.css), (&self.admin_css_path, &self.admin_css)] {
-            if path == asset_path.as_str() {
+        // Fingerprinted style sheets are immutable; the favicon's address is fixed.
+        let css = "text/css; charset=utf-8";
+        for (asset_path, bytes, content_type, immutable) in [
+            (self.css_path.as_str(), &self.css, css, true),
+            (self.admin_css_path.as_str(), &self.admin_css, css, true),
+            ("/favicon.ico", &self.favicon, "image/x-icon", false),
+        ] {
+            if path == asset_path {
                 return Ok(Outcome::Page(Rendered {
                     status: 200,
-                    content_type: "text/css; charset=utf-8",
+                    content_type,
                     body: bytes.clone(),
                     deps: Vec::new(),
-                    immutable: true,
+                    immutable,
                     valid_until: None,
                     attachment: None,
                 }));
@@ -317,17 +331,6 @@ impl Site {
         }
         match path {
             "/robots.txt" => return Ok(Outcome::Page(self.robots())),
-            "/favicon.ico" => {
-                return Ok(Outcome::Page(Rendered {
-                    status: 200,
-                    content_type: "image/x-icon",
-                    body: self.favicon.clone(),
-                    deps: Vec::new(),
-                    immutable: false,
-                    valid_until: None,
-                    attachment: None,
-                }));
-            }
             "/sitemap.xml" => {
                 return Ok(self
                     .sitemap(None)?

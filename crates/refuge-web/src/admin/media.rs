@@ -154,11 +154,11 @@ pub async fn upload(
     let processed = tokio::task::spawn_blocking(move || store_files(&dir, &file_name, &bytes)).await;
     let media = match processed {
         Ok(Ok(media)) => media,
-        Ok(Err(e)) if e == refuge_media::MediaError::DiskFull.to_string() => {
+        Ok(Err(MediaError::DiskFull)) => {
             let text = admin.t.get("admin_disk_full").to_owned();
             return library(&state, &admin, None, Some(text), StatusCode::INSUFFICIENT_STORAGE);
         }
-        Ok(Err(e)) => return library(&state, &admin, None, Some(e), StatusCode::UNPROCESSABLE_ENTITY),
+        Ok(Err(e)) => return library(&state, &admin, None, Some(e.to_string()), StatusCode::UNPROCESSABLE_ENTITY),
         Err(e) => return library(&state, &admin, None, Some(e.to_string()), StatusCode::INTERNAL_SERVER_ERROR),
     };
     let id = match state.store.add_media(&media) {

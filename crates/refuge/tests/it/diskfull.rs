@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use refuge_core::{ContentStore, Kind, Language, MessageStore, Role, Slug};
-use reqwest::multipart::{Form, Part};
+use reqwest::multipart::Form;
 
 use crate::admin::{article_fields, sign_in};
 use crate::helpers::*;
@@ -113,23 +113,9 @@ async fn a_full_disk_refuses_writes_clearly_and_loses_nothing() {
     // An upload: refused clearly, nothing half-written left behind.
     let media_before = std::fs::read_dir(data.join("media")).unwrap().count();
     let jpeg = include_bytes!("../fixtures/gps-tagged.jpg");
-    let upload = Form::new()
-        .text("csrf", ed.csrf.clone())
-        .text("alt_en", "A river at dusk")
-        .text("alt_ja", "夕暮れの川")
-        .part("file", Part::bytes(jpeg.to_vec()).file_name("photo.jpg"));
-    let r = ed
-        .client
-        .post(format!("{}/admin/media", ed.base))
-        .header("origin", &ed.base)
-        .multipart(upload)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    let body = r.text().await.unwrap();
-    assert_eq!(status, 507, "{:?}", select(&body, "p.error"));
-    assert!(body.contains("disk is full"));
+    let page = crate::media::upload(&ed, "photo.jpg", jpeg, "A river at dusk", "夕暮れの川").await;
+    assert_eq!(page.status, 507, "{:?}", select(&page.body, "p.error"));
+    assert!(page.body.contains("disk is full"));
     assert_eq!(std::fs::read_dir(data.join("media")).unwrap().count(), media_before, "no partial files");
 
     // Reading goes on.

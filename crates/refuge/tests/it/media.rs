@@ -11,7 +11,7 @@ use crate::helpers::*;
 const GPS_JPEG: &[u8] = include_bytes!("../fixtures/gps-tagged.jpg");
 const PDF: &[u8] = include_bytes!("../fixtures/report-with-author.pdf");
 
-async fn upload(staff: &Staff, name: &str, bytes: &[u8], alt_en: &str, alt_ja: &str) -> Page {
+pub async fn upload(staff: &Staff, name: &str, bytes: &[u8], alt_en: &str, alt_ja: &str) -> Page {
     let form = Form::new()
         .text("csrf", staff.csrf.clone())
         .text("alt_en", alt_en.to_owned())
