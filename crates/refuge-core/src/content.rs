@@ -402,7 +402,7 @@ pub struct Newsletter {
 }
 
 /// An uploaded file in the media library (already cleaned of metadata).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Media {
     pub id: i64,
     /// `image` or `pdf`.

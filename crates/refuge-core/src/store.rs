@@ -168,6 +168,10 @@ pub trait MailStore: Send + Sync {
     /// Adds (or finds) a subscription awaiting confirmation.
     fn subscribe(&self, email: &str, lang: &Language, topics: &[String], token: &str) -> StoreResult<Subscriber>;
     /// Confirms the subscription with this token if it is at most 7 days old.
+    /// Whether a confirmation mail may be sent to this unconfirmed
+    /// sign-up now (none was in the last `every`); if so, the time is
+    /// recorded, so two requests at once send one mail.
+    fn claim_confirmation(&self, subscriber_id: i64, every: time::Duration) -> StoreResult<bool>;
     fn confirm_subscription(&self, token: &str) -> StoreResult<Option<Subscriber>>;
     fn subscriber_by_token(&self, token: &str) -> StoreResult<Option<Subscriber>>;
     /// Removes the subscription with this token; whether there was one.
@@ -221,6 +225,8 @@ pub trait MediaStore: Send + Sync {
     /// Sets (or, with empty text, removes) the alternative text in a language.
     fn set_media_alt(&self, id: i64, lang: &Language, alt: &str) -> StoreResult<()>;
     fn delete_media(&self, id: i64) -> StoreResult<()>;
+    /// The stored names (random file stems) of every upload.
+    fn media_stored_names(&self) -> StoreResult<Vec<String>>;
 }
 
 /// Everything Refuge stores.
@@ -276,6 +282,9 @@ pub trait UserStore: Send + Sync {
     /// codes) or off (`None`).
     fn set_totp(&self, user_id: i64, secret: Option<&str>, recovery_hashes: &[String]) -> StoreResult<()>;
     fn totp_secret(&self, user_id: i64) -> StoreResult<Option<String>>;
+    /// Records that the code of time step `step` was used; `false` when
+    /// that step (or a later one) was used already, so a code works once.
+    fn use_totp_step(&self, user_id: i64, step: i64) -> StoreResult<bool>;
     /// Uses up a recovery code (by its hash); false if it is not one.
     fn use_recovery_code(&self, user_id: i64, code_hash: &str) -> StoreResult<bool>;
 
@@ -286,6 +295,8 @@ pub trait UserStore: Send + Sync {
     fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
     /// Signs an account out everywhere; returns how many sessions ended.
     fn delete_sessions_of(&self, user_id: i64) -> StoreResult<u64>;
+    /// Ends every session of an account but the one with `keep_id_hash`.
+    fn delete_other_sessions(&self, user_id: i64, keep_id_hash: &str) -> StoreResult<u64>;
     /// Removes sessions idle since `idle_before` or created before `created_before`.
     fn purge_sessions(&self, idle_before: i64, created_before: i64) -> StoreResult<u64>;
 }

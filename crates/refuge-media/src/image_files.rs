@@ -38,27 +38,72 @@ fn encode(image: &DynamicImage, png: bool) -> Result<Vec<u8>, MediaError> {
     Ok(out)
 }
 
+/// The longest side accepted.
+pub const MAX_SIDE: u32 = 12_000;
+/// The most pixels accepted (about 7,700 × 5,200).
+pub const MAX_PIXELS: u64 = 40_000_000;
+/// The most memory the decoded image may take (16-bit and alpha
+/// channels count): with one decode at a time, an upload of any size
+/// stays within a few hundred megabytes.
+pub const MAX_DECODED_BYTES: u64 = 160 * 1024 * 1024;
+
+fn limit_error(e: image::ImageError) -> MediaError {
+    match e {
+        image::ImageError::Limits(l) => MediaError::TooManyPixels(l.to_string()),
+        other => MediaError::BadImage(other.to_string()),
+    }
+}
+
+/// Reads only the header: refuses what would take too much memory to
+/// decode, before a byte of pixels is allocated.
+fn check_header(decoder: &impl ImageDecoder) -> Result<(), MediaError> {
+    let (w, h) = decoder.dimensions();
+    let pixels = u64::from(w) * u64::from(h);
+    let depth = decoder.color_type().bits_per_pixel();
+    let described = format!("{w} × {h} pixels, {depth} bits per pixel");
+    if w == 0 || h == 0 {
+        return Err(MediaError::BadImage(format!("it declares {described}")));
+    }
+    if w > MAX_SIDE || h > MAX_SIDE || pixels > MAX_PIXELS || decoder.total_bytes() > MAX_DECODED_BYTES {
+        return Err(MediaError::TooManyPixels(described));
+    }
+    Ok(())
+}
+
 /// Decodes `bytes` (JPEG, PNG or WebP), applies its orientation, and
 /// returns fresh files without any metadata.
+///
+/// Memory: the header is checked first (`MAX_SIDE`, `MAX_PIXELS`,
+/// `MAX_DECODED_BYTES`), the decoder runs with the same allocation limit,
+/// and the decoded image is first reduced with a cheap box filter to at
+/// most one and a half times the kept size, in its own depth, before
+/// anything else is allocated; rotation, 8-bit conversion and the
+/// Lanczos resize work on that smaller copy.
 pub fn process_image(bytes: &[u8]) -> Result<ImageOutput, MediaError> {
     let mut limits = Limits::default();
-    limits.max_image_width = Some(12_000);
-    limits.max_image_height = Some(12_000);
-    limits.max_alloc = Some(768 * 1024 * 1024);
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_DECODED_BYTES + 16 * 1024 * 1024);
     let mut reader =
         ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| MediaError::BadImage(e.to_string()))?;
     reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(|e| match e {
-        image::ImageError::Limits(l) => MediaError::TooManyPixels(l.to_string()),
-        other => MediaError::BadImage(other.to_string()),
-    })?;
+    let mut decoder = reader.into_decoder().map_err(limit_error)?;
+    check_header(&decoder)?;
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| match e {
-        image::ImageError::Limits(l) => MediaError::TooManyPixels(l.to_string()),
-        other => MediaError::BadImage(other.to_string()),
-    })?;
-    image.apply_orientation(orientation);
+    let decoded = DynamicImage::from_decoder(decoder).map_err(limit_error)?;
+    // Reduce first (the box filter needs no more memory than its result),
+    // so the decoded buffer is freed before anything large is made.
+    let step = FULL + FULL / 2;
+    let mut image = if decoded.width().max(decoded.height()) > step {
+        let smaller = decoded.thumbnail(step, step);
+        drop(decoded);
+        smaller
+    } else {
+        decoded
+    };
     let png = image.color().has_alpha();
+    image = if png { DynamicImage::ImageRgba8(image.to_rgba8()) } else { DynamicImage::ImageRgb8(image.to_rgb8()) };
+    image.apply_orientation(orientation);
     if image.width().max(image.height()) > FULL {
         image = image.resize(FULL, FULL, image::imageops::FilterType::Lanczos3);
     }
@@ -74,48 +119,9 @@ pub fn process_image(bytes: &[u8]) -> Result<ImageOutput, MediaError> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// A JPEG of `w`×`h` with an EXIF block (orientation and a GPS
-    /// position), an XMP packet with a GPS position, and a comment.
-    pub fn tagged_jpeg(w: u32, h: u32, orientation: u16) -> Vec<u8> {
-        let img =
-            DynamicImage::ImageRgb8(image::RgbImage::from_fn(w, h, |x, _| image::Rgb([(x % 256) as u8, 40, 200])));
-        let mut plain = Vec::new();
-        JpegEncoder::new_with_quality(&mut plain, 90).encode_image(&img).unwrap();
-        let mut tiff: Vec<u8> = b"II*\0\x08\0\0\0".to_vec();
-        // IFD0: Orientation, GPSInfo pointer.
-        tiff.extend_from_slice(&2u16.to_le_bytes());
-        tiff.extend_from_slice(&[0x12, 0x01, 3, 0, 1, 0, 0, 0]);
-        tiff.extend_from_slice(&orientation.to_le_bytes());
-        tiff.extend_from_slice(&[0, 0]);
-        tiff.extend_from_slice(&[0x25, 0x88, 4, 0, 1, 0, 0, 0]);
-        tiff.extend_from_slice(&38u32.to_le_bytes());
-        tiff.extend_from_slice(&0u32.to_le_bytes());
-        // GPS IFD at 38: GPSLatitudeRef = "N", GPSLatitude = 3 rationals at 68.
-        tiff.extend_from_slice(&2u16.to_le_bytes());
-        tiff.extend_from_slice(&[0x01, 0x00, 2, 0, 2, 0, 0, 0, b'N', 0, 0, 0]);
-        tiff.extend_from_slice(&[0x02, 0x00, 5, 0, 3, 0, 0, 0]);
-        tiff.extend_from_slice(&68u32.to_le_bytes());
-        tiff.extend_from_slice(&0u32.to_le_bytes());
-        for (n, d) in [(35u32, 1u32), (41, 1), (2281, 100)] {
-            tiff.extend_from_slice(&n.to_le_bytes());
-            tiff.extend_from_slice(&d.to_le_bytes());
-        }
-        let mut exif = b"Exif\0\0".to_vec();
-        exif.extend_from_slice(&tiff);
-        let xmp = b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF><rdf:Description exif:GPSLatitude='35,41.22N' exif:GPSLongitude='139,41.99E'/></rdf:RDF></x:xmpmeta>".to_vec();
-        let comment = b"shot at the safe house".to_vec();
-        let mut out = plain[..2].to_vec();
-        for (marker, body) in [(0xE1u8, exif), (0xE1, xmp), (0xFE, comment)] {
-            out.extend_from_slice(&[0xFF, marker]);
-            out.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
-            out.extend_from_slice(&body);
-        }
-        out.extend_from_slice(&plain[2..]);
-        out
-    }
+    use crate::testing::{jpeg_bomb, png_bomb, tagged_jpeg};
 
     /// Writes the integration tests' fixture when asked:
     /// `REFUGE_WRITE_FIXTURES=1 cargo test -p refuge-media`.
@@ -158,6 +164,20 @@ pub(crate) mod tests {
                 i += 2 + usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
             }
         }
+    }
+
+    #[test]
+    fn bombs_are_refused_from_their_header() {
+        for (name, bomb) in [("jpeg", jpeg_bomb(11_999, 11_999)), ("png", png_bomb(8_000, 8_000))] {
+            assert!(bomb.len() < 100_000, "{name}: {} bytes", bomb.len());
+            match process_image(&bomb) {
+                Err(MediaError::TooManyPixels(text)) => assert!(text.contains("pixels"), "{text}"),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        // 16 bits and alpha count: 4,000 × 4,000 RGBA16 is 128 MB, allowed;
+        // 5,000 × 5,000 (200 MB) is not, though it has fewer than 40 megapixels.
+        assert!(matches!(process_image(&png_bomb(5_000, 5_000)), Err(MediaError::TooManyPixels(_))));
     }
 
     #[test]

@@ -5,9 +5,10 @@
 //! upright by their EXIF orientation, and encoded afresh — so no EXIF, XMP,
 //! IPTC, GPS position, camera serial number or comment survives, whatever
 //! segment or chunk it hid in — at a bounded full size plus resized
-//! variants. The original upload is never kept. PDFs keep their bytes, but
-//! their document information (author, creator, producer, title…) and XMP
-//! packet are blanked in place, and what was found is reported.
+//! variants. The original upload is never kept. PDFs are parsed and written
+//! anew without their document information (author, creator, company,
+//! dates…), XMP packets, scripts, actions and attached files, and what was
+//! removed is reported; a PDF that cannot be rebuilt is refused.
 //!
 //! Knows nothing of the database or HTTP; `library` writes cleaned files
 //! into the media folder.
@@ -15,8 +16,10 @@
 mod image_files;
 pub mod library;
 mod pdf;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
-pub use image_files::{ImageOutput, process_image};
+pub use image_files::{ImageOutput, MAX_DECODED_BYTES, MAX_PIXELS, MAX_SIDE, process_image};
 pub use pdf::{PdfOutput, scrub_pdf};
 
 /// The largest upload accepted, in bytes.
@@ -53,8 +56,18 @@ pub enum MediaError {
     TooLarge,
     #[error("the image could not be read ({0}); export it again as JPEG or PNG and upload that")]
     BadImage(String),
-    #[error("the image is too large ({0}); make it smaller than 12,000 pixels on each side")]
+    #[error(
+        "the image is too large to process safely ({0}); make it smaller than 40 megapixels (for example 7,000 × 5,000) with 8 bits per channel, and upload that"
+    )]
     TooManyPixels(String),
+    #[error(
+        "the PDF could not be cleaned safely, so it was not published ({0}); print it to a new PDF (or export it again without document properties) and upload that"
+    )]
+    BadPdf(String),
+    #[error(
+        "the PDF is protected with a password or encrypted, so its metadata cannot be removed; save it again without protection and upload that"
+    )]
+    EncryptedPdf,
     #[error("the server's disk is full: nothing was saved")]
     DiskFull,
     #[error("could not save the file: {0}")]

@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/008_redirects.sql"),
     include_str!("migrations/009_news_order.sql"),
     include_str!("migrations/010_item_versions.sql"),
+    include_str!("migrations/011_security.sql"),
 ];
 
 /// The schema version this build writes.

@@ -56,6 +56,18 @@ impl MailStore for SqliteStore {
         .map_err(backend)
     }
 
+    fn claim_confirmation(&self, subscriber_id: i64, every: time::Duration) -> StoreResult<bool> {
+        let n = self
+            .conn()
+            .execute(
+                "UPDATE subscribers SET confirm_sent_at = ?1
+                 WHERE id = ?2 AND confirmed_at IS NULL AND (confirm_sent_at IS NULL OR confirm_sent_at <= ?3)",
+                params![ts(now()), subscriber_id, ts(now() - every)],
+            )
+            .map_err(backend)?;
+        Ok(n == 1)
+    }
+
     fn confirm_subscription(&self, token: &str) -> StoreResult<Option<Subscriber>> {
         let conn = self.conn();
         let week_ago = ts(now() - time::Duration::days(7));

@@ -71,6 +71,13 @@ impl MediaStore for SqliteStore {
         Ok(conn.last_insert_rowid())
     }
 
+    fn media_stored_names(&self) -> StoreResult<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT stored FROM media").map_err(backend)?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
     fn media_list(&self, offset: u32, limit: u32) -> StoreResult<(Vec<Media>, u32)> {
         let (list, total) = {
             let conn = self.conn();

@@ -142,7 +142,7 @@ impl UserStore for SqliteStore {
     fn set_totp(&self, user_id: i64, secret: Option<&str>, recovery_hashes: &[String]) -> StoreResult<()> {
         self.conn()
             .execute(
-                "UPDATE users SET totp_secret = ?, recovery_codes = ? WHERE id = ?",
+                "UPDATE users SET totp_secret = ?, recovery_codes = ?, totp_last_step = NULL WHERE id = ?",
                 params![secret, recovery_hashes.join(","), user_id],
             )
             .map_err(backend)?;
@@ -155,6 +155,17 @@ impl UserStore for SqliteStore {
             .optional()
             .map(Option::flatten)
             .map_err(backend)
+    }
+
+    fn use_totp_step(&self, user_id: i64, step: i64) -> StoreResult<bool> {
+        let n = self
+            .conn()
+            .execute(
+                "UPDATE users SET totp_last_step = ?1 WHERE id = ?2 AND (totp_last_step IS NULL OR totp_last_step < ?1)",
+                params![step, user_id],
+            )
+            .map_err(backend)?;
+        Ok(n == 1)
     }
 
     fn use_recovery_code(&self, user_id: i64, code_hash: &str) -> StoreResult<bool> {
@@ -220,6 +231,14 @@ impl UserStore for SqliteStore {
 
     fn delete_sessions_of(&self, user_id: i64) -> StoreResult<u64> {
         let n = self.conn().execute("DELETE FROM sessions WHERE user_id = ?", [user_id]).map_err(backend)?;
+        Ok(n as u64)
+    }
+
+    fn delete_other_sessions(&self, user_id: i64, keep_id_hash: &str) -> StoreResult<u64> {
+        let n = self
+            .conn()
+            .execute("DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?", params![user_id, keep_id_hash])
+            .map_err(backend)?;
         Ok(n as u64)
     }
 

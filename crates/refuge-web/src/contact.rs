@@ -81,31 +81,31 @@ pub async fn show(State(state): State<AppState>, Path(lang): Path<String>, heade
 }
 
 /// Reads the form, urlencoded or multipart (with an attachment).
-async fn read(request: Request, state: &AppState) -> Result<(FormData, Option<(String, Vec<u8>)>), ()> {
+async fn read(request: Request, state: &AppState) -> Result<(FormData, Vec<(String, Vec<u8>)>), ()> {
     let multipart = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     if !multipart {
-        return FormData::from_request(request, state).await.map(|f| (f, None)).map_err(|_| ());
+        return FormData::from_request(request, state).await.map(|f| (f, Vec::new())).map_err(|_| ());
     }
     let mut parts = Multipart::from_request(request, state).await.map_err(|_| ())?;
     let mut fields = Vec::new();
-    let mut file = None;
+    let mut files = Vec::new();
     while let Ok(Some(field)) = parts.next_field().await {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "attachment" {
             let file_name = field.file_name().unwrap_or_default().to_owned();
             let bytes = field.bytes().await.map_err(|_| ())?;
             if !bytes.is_empty() {
-                file = Some((file_name, bytes.to_vec()));
+                files.push((file_name, bytes.to_vec()));
             }
         } else {
             fields.push((name, field.text().await.map_err(|_| ())?));
         }
     }
-    Ok((FormData(fields), file))
+    Ok((FormData(fields), files))
 }
 
 pub async fn submit(
@@ -117,7 +117,7 @@ pub async fn submit(
 ) -> Response {
     let Some(lang) = language(&state, &lang) else { return StatusCode::NOT_FOUND.into_response() };
     let t = state.site.strings(&lang);
-    let Ok((data, attachment)) = read(request, &state).await else {
+    let Ok((data, mut attachments)) = read(request, &state).await else {
         let form = ContactForm {
             token: token(&state.form_key[..]),
             error: Some(t.get("contact_too_large").into()),
@@ -163,6 +163,12 @@ pub async fn submit(
     if form.text.trim().is_empty() {
         return refuse(&mut form, "contact_empty", StatusCode::UNPROCESSABLE_ENTITY);
     }
+    // One file per message: refused with the text kept, never a file
+    // silently dropped.
+    if attachments.len() > 1 {
+        return refuse(&mut form, "contact_one_attachment", StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let attachment = attachments.pop();
     if form.text.chars().count() > MAX_TEXT || attachment.as_ref().is_some_and(|(_, b)| b.len() > MAX_ATTACHMENT) {
         return refuse(&mut form, "contact_too_large", StatusCode::PAYLOAD_TOO_LARGE);
     }

@@ -33,6 +33,16 @@ pub struct SecurityConfig {
 /// Adds the security headers unless a handler set its own (the back
 /// office sets a policy that allows its own scripts).
 pub async fn security_headers(State(config): State<SecurityConfig>, request: Request, next: Next) -> Response {
+    // HTTP/1.1 requires a Host header (RFC 9112, section 3.2); a request
+    // without one is refused, as the standard asks.
+    if request.version() == http::Version::HTTP_11 && !request.headers().contains_key(header::HOST) {
+        let mut response = Response::new(axum::body::Body::from("Bad request: the Host header is missing.\n"));
+        *response.status_mut() = http::StatusCode::BAD_REQUEST;
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PUBLIC_CSP));
+        response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        return response;
+    }
     let onion = config.onion_location.as_ref().map(|base| format!("{base}{}", request.uri().path()));
     let mut response = next.run(request).await;
     let headers = response.headers_mut();

@@ -14,6 +14,7 @@ mod headers;
 pub(crate) mod mailing;
 mod public;
 mod ratelimit;
+mod redirect;
 mod search;
 
 use std::sync::Arc;
@@ -81,6 +82,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub(crate) search_limiter: Arc<ratelimit::RateLimiter>,
     pub(crate) search_slots: Arc<tokio::sync::Semaphore>,
+    /// Image decodes allowed at once (half the cores, at least one).
+    pub(crate) image_slots: Arc<tokio::sync::Semaphore>,
     pub(crate) login_guard: Arc<admin::auth::LoginGuard>,
     /// Signs forms shown before a session exists (sign-in); new at each start.
     pub(crate) form_key: Arc<[u8; 32]>,
@@ -116,6 +119,7 @@ impl AppState {
             config: Arc::new(config),
             search_limiter,
             search_slots,
+            image_slots: Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1))),
             login_guard: Arc::new(admin::auth::LoginGuard::default()),
             form_key: Arc::new(form_key),
             scheduler: Arc::new(tokio::sync::Notify::new()),
@@ -180,11 +184,13 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Deletes what is kept no longer than configured — handled contact
-/// messages past their retention — at start and then every hour.
+/// messages past their retention — and media files no upload refers to,
+/// at start and then every hour.
 async fn housekeeping(state: AppState) {
     let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every_hour.tick().await;
+        sweep_media(&state, Duration::from_secs(15 * 60)).await;
         if let Some(n) = purge_expired_messages(&state).await
             && n > 0
         {
@@ -206,6 +212,33 @@ pub async fn purge_expired_messages(state: &AppState) -> Option<u64> {
             None
         }
         Err(_) => None,
+    }
+}
+
+/// Removes media files that no upload refers to (left by a crash or an
+/// abandoned upload) once older than `min_age`; returns how many.
+pub async fn sweep_media(state: &AppState, min_age: Duration) -> usize {
+    let store = state.store.clone();
+    let dir = state.config.media_dir.clone();
+    let swept = tokio::task::spawn_blocking(move || {
+        let known = store.media_stored_names().map_err(|e| e.to_string())?.into_iter().collect();
+        refuge_media::library::sweep(&dir, &known, min_age).map_err(|e| e.to_string())
+    })
+    .await;
+    match swept {
+        Ok(Ok(0)) => 0,
+        Ok(Ok(n)) => {
+            tracing::info!(files = n, "media files that no upload refers to were removed");
+            n
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "could not clean the media folder");
+            0
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the media clean-up task failed");
+            0
+        }
     }
 }
 

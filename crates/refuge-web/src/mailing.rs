@@ -16,6 +16,9 @@ use crate::admin::session::random_hex;
 use crate::form::{FormData, pairs};
 use crate::public::send_page;
 
+/// The shortest time between two confirmation mails to one sign-up.
+const CONFIRM_EVERY: time::Duration = time::Duration::hours(1);
+
 /// Topics one can subscribe to.
 pub const TOPICS: [&str; 2] = ["news", "appeals"];
 
@@ -109,22 +112,35 @@ pub async fn subscribe(
 /// confirmed, mails the link that confirms it (double opt-in). Used by the
 /// subscribe form and by the contact form's "join the list" tick.
 pub(crate) fn request(state: &AppState, email: &Email, lang: &Language, topics: &[String]) {
-    match state.store.subscribe(email.as_str(), lang, topics, &random_hex(24)) {
-        Ok(sub) if !sub.confirmed => {
-            let t = state.site.strings(lang);
-            let link = state.site.url(&format!("/{lang}/subscribe/confirm/?token={}", sub.token));
-            let body = format!("{}\n\n{link}\n\n{}", t.get("mail_confirm_body"), t.get("mail_confirm_ignore"));
-            let _ = state.store.enqueue(
-                &format!("confirm:{}:{}", sub.id, sub.token),
-                &sub.email,
-                t.get("mail_confirm_subject"),
-                &body,
-                "",
-            );
-            state.mail.notify_one();
+    let sub = match state.store.subscribe(email.as_str(), lang, topics, &random_hex(24)) {
+        Ok(sub) if !sub.confirmed => sub,
+        Ok(_) => return,
+        Err(e) => {
+            tracing::error!(error = %e, "could not store a subscription");
+            return;
         }
-        Ok(_) => {}
-        Err(e) => tracing::error!(error = %e, "could not store a subscription"),
+    };
+    // Signing up again while unconfirmed sends the link again (it may have
+    // been lost), but at most once an hour, so the form cannot be used to
+    // flood someone's mailbox.
+    match state.store.claim_confirmation(sub.id, CONFIRM_EVERY) {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::error!(error = %e, "could not record a confirmation mail");
+            return;
+        }
+    }
+    let t = state.site.strings(lang);
+    let link = state.site.url(&format!("/{lang}/subscribe/confirm/?token={}", sub.token));
+    let body = format!("{}\n\n{link}\n\n{}", t.get("mail_confirm_body"), t.get("mail_confirm_ignore"));
+    // Sending at most once an hour is decided above; the key only has to
+    // be new for ever (never an earlier mail's, even after rows are
+    // deleted and their ids reused), so it is random.
+    let key = format!("confirm:{}", random_hex(16));
+    match state.store.enqueue(&key, &sub.email, t.get("mail_confirm_subject"), &body, "") {
+        Ok(_) => state.mail.notify_one(),
+        Err(e) => tracing::error!(error = %e, "could not queue a confirmation mail"),
     }
 }
 

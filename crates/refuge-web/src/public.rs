@@ -187,12 +187,7 @@ pub async fn page(State(state): State<AppState>, method: Method, uri: Uri, heade
                 Some(q) => format!("{to}?{q}"),
                 None => to,
             };
-            let mut response = Response::new(Body::empty());
-            *response.status_mut() = StatusCode::MOVED_PERMANENTLY;
-            if let Ok(location) = HeaderValue::from_str(&target) {
-                response.headers_mut().insert(header::LOCATION, location);
-            }
-            response
+            crate::redirect::to(StatusCode::MOVED_PERMANENTLY, &target, "/")
         }
         Ok(Ok(Resolved::NotFound(lang))) => {
             let lang = if state.site.language_of(path).is_some() { lang } else { preferred(&state, &headers) };

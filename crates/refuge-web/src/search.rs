@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::Extension;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use refuge_core::Language;
 use refuge_core::search::SearchRequest;
 use refuge_render::search_page::PER_PAGE;
@@ -44,17 +44,27 @@ fn client(info: Option<Extension<ConnectInfo<SocketAddr>>>) -> IpAddr {
     info.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.0.ip())
 }
 
-/// `/{lang}/search` without the slash.
-pub async fn add_slash(Path(lang): Path<String>, RawQuery(raw): RawQuery) -> Response {
-    let lang = Language::parse(&lang).map(|l| l.to_string()).unwrap_or(lang);
+/// `/{lang}/search` without the slash. The target is built from the
+/// parsed language, never from the decoded path (`/%2Fevil.example%23/search`
+/// must not become `//evil.example#/search/`).
+pub async fn add_slash(
+    State(state): State<AppState>,
+    Path(lang): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let Some(lang) = Language::parse(&lang).ok().filter(|l| state.site.languages().contains(l)) else {
+        let lang = crate::public::language_for(&state, "/", &headers);
+        return message_response(&state, &lang, Message::NotFound, &headers);
+    };
     let target = match raw {
         Some(q) => format!("/{lang}/search/?{q}"),
         None => format!("/{lang}/search/"),
     };
-    if target.len() > 2048 || !target.starts_with('/') {
+    if target.len() > 2048 {
         return StatusCode::NOT_FOUND.into_response();
     }
-    Redirect::permanent(&target).into_response()
+    crate::redirect::to(StatusCode::PERMANENT_REDIRECT, &target, "/")
 }
 
 pub async fn page(

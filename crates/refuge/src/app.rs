@@ -158,6 +158,7 @@ impl App {
             log_requests: config.log_requests,
             log_client_ip: config.log_client_ip,
             search_per_minute: config.search_per_minute,
+            request_timeout: std::time::Duration::from_secs(u64::from(config.request_timeout_seconds)),
             media_dir: config.data_dir.join("media"),
             data_dir: config.data_dir.clone(),
             smtp: config.smtp_config()?,

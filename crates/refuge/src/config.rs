@@ -40,6 +40,10 @@ pub const TEMPLATE: &str = r#"# Refuge settings. Every key is optional; the valu
 # Searches per minute allowed from one client (0: no limit).
 # search_per_minute = 60
 
+# The longest a request may take, in seconds, uploads included (raise it
+# if editors upload large files over slow connections).
+# request_timeout_seconds = 30
+
 # Contact messages marked handled are deleted for good this many days
 # after they arrived (0: kept until deleted by hand).
 # message_retention_days = 90
@@ -87,6 +91,7 @@ struct FileConfig {
     hsts: Option<bool>,
     onion_location: Option<String>,
     search_per_minute: Option<u32>,
+    request_timeout_seconds: Option<u32>,
     message_retention_days: Option<u32>,
     smtp: Option<SmtpFile>,
 }
@@ -106,6 +111,8 @@ pub struct Config {
     pub hsts: bool,
     pub onion_location: Option<String>,
     pub search_per_minute: u32,
+    /// The longest a request may take, in seconds.
+    pub request_timeout_seconds: u32,
     /// Days after which handled contact messages are deleted (0: never).
     pub message_retention_days: u32,
     pub smtp: Option<SmtpFile>,
@@ -165,6 +172,7 @@ impl Config {
             hsts: false,
             onion_location: None,
             search_per_minute: 60,
+            request_timeout_seconds: 30,
             message_retention_days: 90,
             smtp: None,
         }
@@ -197,6 +205,7 @@ impl Config {
             hsts,
             onion_location,
             search_per_minute,
+            request_timeout_seconds,
             message_retention_days,
             smtp,
         } = f;
@@ -210,6 +219,7 @@ impl Config {
         self.hsts = hsts.unwrap_or(self.hsts);
         self.onion_location = onion_location.or(self.onion_location.take());
         self.search_per_minute = search_per_minute.unwrap_or(self.search_per_minute);
+        self.request_timeout_seconds = request_timeout_seconds.unwrap_or(self.request_timeout_seconds);
         self.message_retention_days = message_retention_days.unwrap_or(self.message_retention_days);
         self.smtp = smtp.or(self.smtp.take());
     }
@@ -224,6 +234,9 @@ impl Config {
                 bail!("`languages` names `{l}` twice");
             }
             seen.push(l.clone());
+        }
+        if !(1..=3600).contains(&self.request_timeout_seconds) {
+            bail!("`request_timeout_seconds` must be between 1 and 3600");
         }
         if !(1..=100).contains(&self.page_size) {
             bail!("`page_size` must be between 1 and 100");
@@ -274,6 +287,7 @@ fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<FileConfig> {
         hsts: flag("REFUGE_HSTS", get("REFUGE_HSTS"))?,
         onion_location: get("REFUGE_ONION_LOCATION"),
         search_per_minute: number("REFUGE_SEARCH_PER_MINUTE")?.map(|n| n.min(u64::from(u32::MAX)) as u32),
+        request_timeout_seconds: number("REFUGE_REQUEST_TIMEOUT_SECONDS")?.map(|n| n.min(u64::from(u32::MAX)) as u32),
         message_retention_days: number("REFUGE_MESSAGE_RETENTION_DAYS")?.map(|n| n.min(u64::from(u32::MAX)) as u32),
         smtp: None,
     })

@@ -17,8 +17,8 @@ use sha2::Sha256;
 
 use super::session::{self, COOKIE, random_hex};
 use super::{Page, audit, same_origin, see_other, totp};
-use crate::AppState;
 use crate::form::{FormData, pairs};
+use crate::{AppState, redirect};
 
 /// Failures allowed before back-off starts.
 const FREE_FAILURES: u32 = 4;
@@ -91,10 +91,19 @@ fn client(info: Option<Extension<ConnectInfo<SocketAddr>>>) -> String {
     info.map_or_else(|| "client:unknown".into(), |c| format!("client:{}", c.0.0.ip()))
 }
 
-/// Only local back-office paths may be returned to after signing in.
+/// Only back-office paths may be returned to after signing in: a plain
+/// local path (see `redirect::is_local_path`) under `/admin/`, as sent
+/// and once decoded, without dot segments or empty segments that could
+/// lead elsewhere once a browser resolves them.
 fn safe_next(next: &str) -> String {
-    let ok = next.starts_with("/admin/") && !next.starts_with("//") && !next.contains('\\') && next.len() < 500;
-    if ok { next.to_owned() } else { "/admin/".to_owned() }
+    let fallback = || "/admin/".to_owned();
+    if next.len() > 500 || !redirect::is_local_path(next) {
+        return fallback();
+    }
+    let path = next.split(['?', '#']).next().unwrap_or_default();
+    let Ok(decoded) = percent_encoding::percent_decode_str(path).decode_utf8() else { return fallback() };
+    let stays = |p: &str| p.starts_with("/admin/") && redirect::remove_dot_segments(p) == p && !p.contains("//");
+    if stays(path) && stays(&decoded) { next.to_owned() } else { fallback() }
 }
 
 fn next_from(query: Option<&str>) -> String {
@@ -257,7 +266,13 @@ fn code_page(state: &AppState, headers: &HeaderMap, session: &Session, next: &st
         error,
         status,
     };
-    page.render(state, &lang, minijinja::context! { step => "code", csrf => session.csrf.clone(), next => next })
+    // The layout's `csrf` is empty before a full sign-in: this form's
+    // token travels under its own name.
+    page.render(
+        state,
+        &lang,
+        minijinja::context! { step => "code", pending_csrf => session.csrf.clone(), next => next },
+    )
 }
 
 pub async fn code_form(State(state): State<AppState>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
@@ -286,14 +301,31 @@ pub async fn code(
     }
     let code = form.get("code").trim().to_owned();
     let user = session.user.id;
-    let by_app =
-        state.store.totp_secret(user).ok().flatten().is_some_and(|s| totp::verify(&s, &code, session::now() as u64));
-    let by_recovery = !by_app
-        && code.len() >= 10
-        && state
-            .store
-            .use_recovery_code(user, &session::hash(&code.to_ascii_lowercase().replace('-', "")))
-            .unwrap_or(false);
+    let store = state.store.clone();
+    // A code is accepted once: its time step is recorded, and an older or
+    // equal step is refused (someone who saw it cannot use it again).
+    let checked = tokio::task::spawn_blocking(move || -> Result<(bool, bool), refuge_core::StoreError> {
+        if let Some(secret) = store.totp_secret(user)?
+            && let Some(step) = totp::matching_step(&secret, &code, session::now().unsigned_abs())
+        {
+            return Ok((store.use_totp_step(user, i64::try_from(step).unwrap_or(i64::MAX))?, false));
+        }
+        let recovery = code.len() >= 10
+            && store.use_recovery_code(user, &session::hash(&code.to_ascii_lowercase().replace('-', "")))?;
+        Ok((false, recovery))
+    })
+    .await;
+    let (by_app, by_recovery) = match checked {
+        Ok(Ok(found)) => found,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "a second-factor check failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, "Please try again in a moment.").into_response();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a second-factor task failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, "Please try again in a moment.").into_response();
+        }
+    };
     if by_app || by_recovery {
         state.login_guard.succeeded(&keys);
         audit(
@@ -359,7 +391,21 @@ mod tests {
     #[test]
     fn next_is_kept_local() {
         assert_eq!(safe_next("/admin/items?kind=news"), "/admin/items?kind=news");
-        for bad in ["https://evil.example/", "//evil.example/admin/", "/en/", "/admin/\\\\evil", ""] {
+        assert_eq!(safe_next("/admin/items?q=日本"), "/admin/items?q=日本", "escaped when sent");
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/admin/",
+            "/en/",
+            "/admin/\\\\evil",
+            "",
+            "/admin/../%2Fevil.example%23/search",
+            "/admin/%2e%2e/%2Fevil.example",
+            "/admin/./../x",
+            "/admin//evil.example",
+            "/admin/%2F%2Fevil.example",
+            "/admin/\u{1}",
+            "/admin/\r\nSet-Cookie: x=1",
+        ] {
             assert_eq!(safe_next(bad), "/admin/", "{bad}");
         }
     }

@@ -6,7 +6,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use refuge_core::{Language, Media};
-use refuge_media::library::{remove_files, store_files};
+use refuge_media::library::remove_files;
 use refuge_media::{MAX_UPLOAD, MediaError};
 use serde::Serialize;
 
@@ -96,8 +96,16 @@ pub async fn list(State(state): State<AppState>, admin: Admin) -> Response {
     library(&state, &admin, None, None, StatusCode::OK)
 }
 
-/// A download name without anything a browser or file system could
-/// misread: ASCII letters, digits, dots, hyphens and underscores.
+/// How long an upload waits for its turn to decode before the uploader
+/// is asked to try again.
+const IMAGE_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Why an upload was not kept.
+enum UploadError {
+    Media(MediaError),
+    Store(refuge_core::StoreError),
+}
+
 /// Reads the upload form; errors are messages for the uploader.
 async fn read_upload(multipart: &mut Multipart) -> Result<(FormData, String, Vec<u8>), String> {
     let mut fields = Vec::new();
@@ -150,32 +158,71 @@ pub async fn upload(
     if bytes.len() > MAX_UPLOAD {
         return library(&state, &admin, None, Some(MediaError::TooLarge.to_string()), StatusCode::PAYLOAD_TOO_LARGE);
     }
+    // At most a few images are decoded at once (each may need a few
+    // hundred megabytes); the others wait their turn, or are told to try
+    // again rather than crowd memory.
+    let permit = match tokio::time::timeout(IMAGE_WAIT, state.image_slots.clone().acquire_owned()).await {
+        Ok(Ok(permit)) => permit,
+        _ => {
+            let text = admin.t.get("admin_upload_busy").to_owned();
+            let mut response = library(&state, &admin, None, Some(text), StatusCode::SERVICE_UNAVAILABLE);
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+            return response;
+        }
+    };
+    // Cleaning, recording and renaming run to the end together, even if
+    // the request times out meanwhile: either the upload is in the
+    // library with its files, or nothing of it is left.
+    let store = state.store.clone();
     let dir = state.config.media_dir.clone();
-    let processed = tokio::task::spawn_blocking(move || store_files(&dir, &file_name, &bytes)).await;
+    let alts: Vec<(Language, String)> =
+        state.site.languages().iter().map(|l| (l.clone(), form.get(&format!("alt_{l}")).to_owned())).collect();
+    let processed = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let staged = refuge_media::library::stage_files(&dir, &file_name, &bytes).map_err(UploadError::Media)?;
+        drop(bytes);
+        let id = store.add_media(&staged.media).map_err(UploadError::Store)?;
+        let saved = alts.iter().try_for_each(|(lang, alt)| store.set_media_alt(id, lang, alt));
+        let committed = saved.map_err(UploadError::Store).and_then(|()| staged.commit().map_err(UploadError::Media));
+        match committed {
+            Ok(mut media) => {
+                media.id = id;
+                Ok(media)
+            }
+            Err(e) => {
+                if let Err(undo) = store.delete_media(id) {
+                    tracing::error!(error = %undo, "a failed upload's row could not be removed");
+                }
+                Err(e)
+            }
+        }
+    })
+    .await;
     let media = match processed {
         Ok(Ok(media)) => media,
-        Ok(Err(MediaError::DiskFull)) => {
+        Ok(Err(UploadError::Media(MediaError::DiskFull))) => {
             let text = admin.t.get("admin_disk_full").to_owned();
             return library(&state, &admin, None, Some(text), StatusCode::INSUFFICIENT_STORAGE);
         }
-        Ok(Err(e)) => return library(&state, &admin, None, Some(e.to_string()), StatusCode::UNPROCESSABLE_ENTITY),
-        Err(e) => return library(&state, &admin, None, Some(e.to_string()), StatusCode::INTERNAL_SERVER_ERROR),
-    };
-    let id = match state.store.add_media(&media) {
-        Ok(id) => id,
-        Err(e) => {
-            remove_files(&state.config.media_dir, &media);
+        Ok(Err(UploadError::Media(e))) => {
+            return library(&state, &admin, None, Some(e.to_string()), StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        Ok(Err(UploadError::Store(e))) => {
             tracing::error!(error = %e, "an upload could not be recorded");
-            if matches!(e, refuge_core::StoreError::Full(_)) {
-                let text = admin.t.get("admin_disk_full").to_owned();
-                return library(&state, &admin, None, Some(text), StatusCode::INSUFFICIENT_STORAGE);
-            }
-            return library(&state, &admin, None, Some(e.to_string()), StatusCode::INTERNAL_SERVER_ERROR);
+            let key = if matches!(e, refuge_core::StoreError::Full(_)) { "admin_disk_full" } else { "admin_try_again" };
+            let status = if key == "admin_disk_full" {
+                StatusCode::INSUFFICIENT_STORAGE
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            return library(&state, &admin, None, Some(admin.t.get(key).to_owned()), status);
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "an upload task failed");
+            let text = admin.t.get("admin_try_again").to_owned();
+            return library(&state, &admin, None, Some(text), StatusCode::INTERNAL_SERVER_ERROR);
         }
     };
-    for lang in state.site.languages() {
-        let _ = state.store.set_media_alt(id, lang, form.get(&format!("alt_{lang}")));
-    }
     audit(&state, admin.email(), "upload", &media.name, &media.report);
     let mut notice = admin.t.get("admin_uploaded").to_owned();
     if !media.report.is_empty() {

@@ -56,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}/role", post(people::set_role))
         .route("/admin/users/{id}/password", post(people::reset_password))
         .route("/admin/users/{id}/delete", post(people::delete_user))
+        .route("/admin/users/{id}/totp/off", post(people::reset_totp))
         .route("/admin/account", get(people::account))
         .route("/admin/account/password", post(people::change_password))
         .route("/admin/account/totp/on", post(people::totp_on))
@@ -217,12 +218,15 @@ pub fn genuine(state: &AppState, admin: &Admin, headers: &HeaderMap, form: &Form
 }
 
 /// `Origin` (or, without it, `Referer`) names this site, if sent at all.
+/// "This site" is the configured `base_url`, never the request's own
+/// `Host` (which the sender chooses). When the base URL is a loopback
+/// address (a local start without `base_url`), the other loopback
+/// spellings of the same port are accepted too.
 pub fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
-    let base = state.site.config().base_url.trim_end_matches('/');
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let base = state.site.config().base_url.trim_end_matches('/').to_owned();
     let allowed = |origin: &str| {
         let origin = origin.trim_end_matches('/');
-        origin == base || origin == format!("http://{host}") || origin == format!("https://{host}")
+        origin == base || loopback_alias(&base, origin)
     };
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         return allowed(origin);
@@ -232,6 +236,26 @@ pub fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
         return allowed(&origin);
     }
     true
+}
+
+/// Whether `origin` is `base` spelled with another loopback name
+/// (`localhost`, `127.0.0.1`, `[::1]`), same scheme and port.
+fn loopback_alias(base: &str, origin: &str) -> bool {
+    const LOOPBACK: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
+    let split = |url: &str| -> Option<(String, String, String)> {
+        let (scheme, rest) = url.split_once("://")?;
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) if !p.contains(']') => (h.to_owned(), p.to_owned()),
+            _ => (rest.to_owned(), String::new()),
+        };
+        Some((scheme.to_owned(), host, port))
+    };
+    match (split(base), split(origin)) {
+        (Some((s1, h1, p1)), Some((s2, h2, p2))) => {
+            s1 == s2 && p1 == p2 && LOOPBACK.contains(&h1.as_str()) && LOOPBACK.contains(&h2.as_str())
+        }
+        _ => false,
+    }
 }
 
 /// The answer to a form that is not genuine.
@@ -262,7 +286,22 @@ pub fn audit(state: &AppState, actor: &str, action: &str, subject: &str, detail:
     }
 }
 
-/// 303 to `path`.
+/// 303 to `path`, a local path (anything else goes to the dashboard).
 pub fn see_other(path: &str) -> Response {
-    Redirect::to(path).into_response()
+    crate::redirect::to(StatusCode::SEE_OTHER, path, "/admin/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loopback_alias;
+
+    #[test]
+    fn loopback_spellings_only() {
+        assert!(loopback_alias("http://127.0.0.1:8080", "http://localhost:8080"));
+        assert!(loopback_alias("http://127.0.0.1:8080", "http://[::1]:8080"));
+        assert!(!loopback_alias("http://127.0.0.1:8080", "http://localhost:9090"), "another port");
+        assert!(!loopback_alias("http://127.0.0.1:8080", "https://localhost:8080"), "another scheme");
+        assert!(!loopback_alias("https://example.org", "https://localhost"), "the base is not local");
+        assert!(!loopback_alias("http://127.0.0.1:8080", "http://evil.example:8080"));
+    }
 }

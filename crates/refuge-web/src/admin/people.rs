@@ -122,8 +122,11 @@ pub async fn set_role(
         return users_page(&state, &admin, None, Some(e.to_string()));
     }
     // A changed role takes effect now: end the account's sessions.
-    if user.role != role {
-        let _ = state.store.delete_sessions_of(user.id);
+    if user.role != role
+        && let Err(e) = state.store.delete_sessions_of(user.id)
+    {
+        tracing::error!(error = %e, "the account's sessions could not be ended after a role change");
+        return users_page(&state, &admin, None, Some(admin.t.get("admin_sessions_not_ended").into()));
     }
     audit(&state, admin.email(), "change role", user.email.as_str(), &format!("{} → {}", user.role, role));
     users_page(&state, &admin, Some(admin.t.get("admin_saved").into()), None)
@@ -147,7 +150,10 @@ pub async fn reset_password(
     if let Err(e) = state.store.set_password(user.id, &password) {
         return users_page(&state, &admin, None, Some(e.to_string()));
     }
-    let _ = state.store.delete_sessions_of(user.id);
+    if let Err(e) = state.store.delete_sessions_of(user.id) {
+        tracing::error!(error = %e, "the account's sessions could not be ended after a password reset");
+        return users_page(&state, &admin, None, Some(admin.t.get("admin_sessions_not_ended").into()));
+    }
     audit(&state, admin.email(), "reset password", user.email.as_str(), "");
     let notice =
         admin.t.get("admin_password_reset").replace("{email}", user.email.as_str()).replace("{password}", &password);
@@ -179,9 +185,27 @@ pub async fn delete_user(
 }
 
 fn account_page(state: &AppState, admin: &Admin, notice: Option<String>, error: Option<String>) -> Response {
-    let mut secret = [0u8; 20];
-    getrandom::fill(&mut secret).expect("the operating system's random source works");
-    let secret = totp::base32(&secret);
+    account_page_with(state, admin, notice, error, None)
+}
+
+/// The account page; `secret` keeps the two-step secret being set up
+/// (after a wrong code the same secret is shown again, since the person
+/// may already have added it to their app).
+fn account_page_with(
+    state: &AppState,
+    admin: &Admin,
+    notice: Option<String>,
+    error: Option<String>,
+    secret: Option<&str>,
+) -> Response {
+    let secret = match secret.filter(|s| totp::unbase32(s).is_some_and(|k| k.len() >= 16)) {
+        Some(s) => s.to_owned(),
+        None => {
+            let mut bytes = [0u8; 20];
+            getrandom::fill(&mut bytes).expect("the operating system's random source works");
+            totp::base32(&bytes)
+        }
+    };
     let label = percent_encoding::utf8_percent_encode(admin.email(), percent_encoding::NON_ALPHANUMERIC);
     let values = minijinja::context! {
         totp_on => admin.session.user.totp,
@@ -214,7 +238,7 @@ pub async fn change_password(
         return rejected(&state, &admin);
     }
     if !password_ok(&state, &admin, data.get("current")) {
-        return account_page(&state, &admin, None, Some(admin.t.get("admin_bad_login").into()));
+        return account_page(&state, &admin, None, Some(admin.t.get("admin_wrong_current_password").into()));
     }
     if data.get("new1") != data.get("new2") {
         return account_page(&state, &admin, None, Some(admin.t.get("admin_passwords_differ").into()));
@@ -222,7 +246,16 @@ pub async fn change_password(
     if let Err(e) = state.store.set_password(admin.session.user.id, data.get("new1")) {
         return account_page(&state, &admin, None, Some(e.to_string()));
     }
-    audit(&state, admin.email(), "change password", "", "");
+    // Whoever else holds a session of this account (perhaps the reason
+    // for the change) is signed out; this one continues.
+    let ended = match state.store.delete_other_sessions(admin.session.user.id, &admin.id_hash) {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!(error = %e, "the account's other sessions could not be ended");
+            return account_page(&state, &admin, None, Some(admin.t.get("admin_sessions_not_ended").into()));
+        }
+    };
+    audit(&state, admin.email(), "change password", "", &format!("{ended} other sessions ended"));
     account_page(&state, &admin, Some(admin.t.get("admin_password_changed").into()), None)
 }
 
@@ -231,15 +264,30 @@ pub async fn totp_on(State(state): State<AppState>, admin: Admin, headers: Heade
         return rejected(&state, &admin);
     }
     let secret = data.get("secret").trim().to_owned();
-    if totp::unbase32(&secret).is_none_or(|k| k.len() < 16)
-        || !totp::verify(&secret, data.get("code"), super::session::now() as u64)
-    {
-        return account_page(&state, &admin, None, Some(admin.t.get("admin_bad_code").into()));
+    // Whoever holds a session must not be able to lock the owner out:
+    // the password is asked, as for turning it off.
+    if !password_ok(&state, &admin, data.get("current")) {
+        let error = Some(admin.t.get("admin_wrong_current_password").into());
+        return account_page_with(&state, &admin, None, error, Some(&secret));
     }
+    let step = if totp::unbase32(&secret).is_some_and(|k| k.len() >= 16) {
+        totp::matching_step(&secret, data.get("code"), super::session::now().unsigned_abs())
+    } else {
+        None
+    };
+    let Some(step) = step else {
+        return account_page_with(&state, &admin, None, Some(admin.t.get("admin_bad_code").into()), Some(&secret));
+    };
     let codes: Vec<String> = (0..10).map(|_| random_hex(5)).collect();
     let hashes: Vec<String> = codes.iter().map(|c| super::session::hash(c)).collect();
-    if let Err(e) = state.store.set_totp(admin.session.user.id, Some(&secret), &hashes) {
-        return account_page(&state, &admin, None, Some(e.to_string()));
+    let user = admin.session.user.id;
+    let saved = state
+        .store
+        .set_totp(user, Some(&secret), &hashes)
+        .and_then(|()| state.store.use_totp_step(user, i64::try_from(step).unwrap_or(i64::MAX)));
+    if let Err(e) = saved {
+        tracing::error!(error = %e, "two-step sign-in could not be turned on");
+        return account_page_with(&state, &admin, None, Some(admin.t.get("admin_try_again").into()), Some(&secret));
     }
     audit(&state, admin.email(), "two-step sign-in on", "", "");
     let notice = admin.t.get("admin_totp_enabled").replace("{codes}", &codes.join(" "));
@@ -253,7 +301,7 @@ pub async fn totp_off(State(state): State<AppState>, admin: Admin, headers: Head
         return rejected(&state, &admin);
     }
     if !password_ok(&state, &admin, data.get("current")) {
-        return account_page(&state, &admin, None, Some(admin.t.get("admin_bad_login").into()));
+        return account_page(&state, &admin, None, Some(admin.t.get("admin_wrong_current_password").into()));
     }
     if let Err(e) = state.store.set_totp(admin.session.user.id, None, &[]) {
         return account_page(&state, &admin, None, Some(e.to_string()));
@@ -262,6 +310,33 @@ pub async fn totp_off(State(state): State<AppState>, admin: Admin, headers: Head
     let mut refreshed = admin;
     refreshed.session.user.totp = false;
     account_page(&state, &refreshed, Some(refreshed.t.get("admin_saved").into()), None)
+}
+
+/// An admin turns off another account's two-step sign-in (a lost
+/// phone); its sessions end, and it signs in with its password alone
+/// until it sets two-step sign-in up again.
+pub async fn reset_totp(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    data: FormData,
+) -> Response {
+    if !admin.is_admin() {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &data) {
+        return rejected(&state, &admin);
+    }
+    let Some(user) = target(&state, &id) else { return not_found(&state, &admin) };
+    let done = state.store.set_totp(user.id, None, &[]).and_then(|()| state.store.delete_sessions_of(user.id));
+    if let Err(e) = done {
+        tracing::error!(error = %e, "two-step sign-in could not be reset");
+        return users_page(&state, &admin, None, Some(admin.t.get("admin_try_again").into()));
+    }
+    audit(&state, admin.email(), "two-step sign-in reset", user.email.as_str(), "");
+    let notice = admin.t.get("admin_totp_reset").replace("{email}", user.email.as_str());
+    users_page(&state, &admin, Some(notice), None)
 }
 
 pub async fn end_sessions(State(state): State<AppState>, admin: Admin, headers: HeaderMap, data: FormData) -> Response {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, header};
 use refuge_core::{Language, Role, Session};
@@ -123,7 +123,7 @@ impl FromRequestParts<AppState> for Admin {
                 "{path}?next={}",
                 percent_encoding::utf8_percent_encode(&next, percent_encoding::NON_ALPHANUMERIC)
             );
-            Redirect::to(&target).into_response()
+            crate::redirect::to(http::StatusCode::SEE_OTHER, &target, "/admin/login")
         };
         let Some((session, id_hash)) = current(state, &parts.headers) else { return Err(login("/admin/login")) };
         if !session.verified {

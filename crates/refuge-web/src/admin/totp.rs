@@ -53,14 +53,21 @@ pub fn hotp(key: &[u8], counter: u64, digits: u32) -> u32 {
 /// Whether `code` is right for `secret` (base32) at Unix time `now`,
 /// allowing one step of clock difference either way.
 pub fn verify(secret: &str, code: &str, now: u64) -> bool {
-    let Some(key) = unbase32(secret) else { return false };
+    matching_step(secret, code, now).is_some()
+}
+
+/// The time step whose code `code` is, if it is right for `secret` at
+/// Unix time `now` (one step of clock difference either way). Callers
+/// record the step, so that a code is accepted once only.
+pub fn matching_step(secret: &str, code: &str, now: u64) -> Option<u64> {
+    let key = unbase32(secret)?;
     let code: String = code.chars().filter(char::is_ascii_digit).collect();
-    let Ok(given) = code.parse::<u32>() else { return false };
+    let given = code.parse::<u32>().ok()?;
     if code.len() != 6 {
-        return false;
+        return None;
     }
     let step = now / 30;
-    [step.saturating_sub(1), step, step + 1].iter().any(|s| hotp(&key, *s, 6) == given)
+    [step.saturating_sub(1), step, step + 1].into_iter().find(|s| hotp(&key, *s, 6) == given)
 }
 
 #[cfg(test)]

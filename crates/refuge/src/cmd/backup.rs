@@ -108,6 +108,8 @@ pub fn backup(data_dir: &Path, file: &Path) -> Result<usize> {
     for folder in FOLDERS {
         files_under(data_dir, &data_dir.join(folder), &mut paths)?;
     }
+    // Uploads still being written (`….part`) are not part of the site yet.
+    paths.retain(|p| p.extension().is_none_or(|e| e != "part"));
     for name in FILES {
         if data_dir.join(name).is_file() {
             paths.push(PathBuf::from(name));

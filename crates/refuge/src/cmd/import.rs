@@ -249,9 +249,17 @@ pub fn import_html(config: &Config, args: &ImportHtmlArgs) -> Result<Vec<PageRep
                 images.insert(old, url);
                 continue;
             }
-            match refuge_media::library::store_files(&media_dir, &old, &bytes) {
-                Ok(mut media) => {
-                    media.id = store.add_media(&media)?;
+            match refuge_media::library::stage_files(&media_dir, &old, &bytes) {
+                Ok(staged) => {
+                    let id = store.add_media(&staged.media)?;
+                    let mut media = match staged.commit() {
+                        Ok(media) => media,
+                        Err(e) => {
+                            store.delete_media(id)?;
+                            return Err(e.into());
+                        }
+                    };
+                    media.id = id;
                     let alt = if alt.is_empty() { media.name.clone() } else { alt };
                     store.set_media_alt(media.id, &lang, &alt)?;
                     let url = format!("/media/{}.{}", media.stored, media.extension);

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use refuge_core::{Email, Language, Role, UserStore};
+use refuge_core::{AuditLog, Email, Language, Role, UserStore};
 
 use crate::app::{StartOptions, open_data};
 use crate::cli::DataArg;
@@ -17,8 +17,13 @@ pub enum UserCommand {
     ///
     /// Without --password-stdin a strong password is generated and printed.
     Add(AddArgs),
-    /// Set a new password for an account.
+    /// Set a new password for an account; every session of it ends.
     Passwd(PasswdArgs),
+    /// Turn off two-step sign-in for an account (a lost phone); every
+    /// session of it ends, and it signs in with its password alone until
+    /// its owner turns two-step sign-in on again.
+    #[command(name = "reset-2fa")]
+    Reset2fa(Reset2faArgs),
     /// List accounts and their roles.
     List(ListArgs),
 }
@@ -52,6 +57,14 @@ pub struct PasswdArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct Reset2faArgs {
+    /// The account's e-mail address.
+    pub email: String,
+    #[command(flatten)]
+    pub data: DataArg,
+}
+
+#[derive(Debug, Args)]
 pub struct ListArgs {
     #[command(flatten)]
     pub data: DataArg,
@@ -68,6 +81,18 @@ fn read_password(from_stdin: bool) -> Result<(String, bool)> {
         bail!("no password on standard input");
     }
     Ok((password, false))
+}
+
+/// How the audit log names changes made from the command line.
+const ACTOR: &str = "command line";
+
+fn find(store: &refuge_store::SqliteStore, email: &str) -> Result<refuge_core::User> {
+    let email = Email::parse(email).map_err(anyhow::Error::msg)?;
+    store
+        .users()?
+        .into_iter()
+        .find(|u| u.email.as_str().eq_ignore_ascii_case(email.as_str()))
+        .with_context(|| format!("there is no account {email}; `refuge user list` shows them"))
 }
 
 fn store(data: &DataArg) -> Result<std::sync::Arc<refuge_store::SqliteStore>> {
@@ -97,19 +122,32 @@ pub fn run(command: UserCommand) -> Result<ExitCode> {
             }
         }
         UserCommand::Passwd(args) => {
-            let email = Email::parse(&args.email).map_err(anyhow::Error::msg)?;
             let store = store(&args.data)?;
-            let user = store
-                .users()?
-                .into_iter()
-                .find(|u| u.email.as_str().eq_ignore_ascii_case(email.as_str()))
-                .with_context(|| format!("there is no account {email}; `refuge user list` shows them"))?;
+            let user = find(&store, &args.email)?;
             let (password, generated) = read_password(args.password_stdin)?;
             store.set_password(user.id, &password)?;
-            println!("Password of {} changed.", user.email);
+            let ended = store.delete_sessions_of(user.id)?;
+            store.record(ACTOR, "reset password", user.email.as_str(), &format!("{ended} sessions ended"))?;
+            println!("Password of {} changed; {ended} sessions of it ended.", user.email);
             if generated {
                 println!("New password (shown only this once): {password}");
             }
+        }
+        UserCommand::Reset2fa(args) => {
+            let store = store(&args.data)?;
+            let user = find(&store, &args.email)?;
+            if !user.totp {
+                println!("{} has no two-step sign-in; nothing was changed.", user.email);
+                return Ok(ExitCode::SUCCESS);
+            }
+            store.set_totp(user.id, None, &[])?;
+            let ended = store.delete_sessions_of(user.id)?;
+            store.record(ACTOR, "two-step sign-in reset", user.email.as_str(), &format!("{ended} sessions ended"))?;
+            println!(
+                "Two-step sign-in is off for {}; {ended} sessions of it ended. It signs in with its password alone \
+                 until its owner turns two-step sign-in on again under My account.",
+                user.email
+            );
         }
         UserCommand::List(args) => {
             for user in store(&args.data)?.users()? {

@@ -20,4 +20,5 @@ mod quality;
 mod reader;
 mod robustness;
 mod search;
+mod security;
 mod smtp;
