@@ -366,6 +366,91 @@ pub struct Subscriber {
     /// Secret for the confirmation and unsubscribe links.
     pub token: String,
     pub confirmed: bool,
+    /// Permanent delivery failures in a row; at `BOUNCING` the address
+    /// gets no more list mail.
+    pub bounces: u32,
+}
+
+/// Permanent delivery failures after which an address is left out.
+pub const BOUNCING: u32 = 3;
+
+/// What a mail is: decides the headers it goes out with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MailKind {
+    /// The link that confirms a sign-up.
+    Confirm,
+    /// The welcome after confirming.
+    Welcome,
+    Newsletter,
+    /// Further information on an appeal, to its subscribers.
+    AppealUpdate,
+    /// "A message arrived" to the staff.
+    StaffNotice,
+    /// A person's answer to a contact message.
+    Reply,
+    Other,
+}
+
+impl MailKind {
+    pub const ALL: [MailKind; 7] = [
+        Self::Confirm,
+        Self::Welcome,
+        Self::Newsletter,
+        Self::AppealUpdate,
+        Self::StaffNotice,
+        Self::Reply,
+        Self::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Confirm => "confirm",
+            Self::Welcome => "welcome",
+            Self::Newsletter => "newsletter",
+            Self::AppealUpdate => "appeal-update",
+            Self::StaffNotice => "staff-notice",
+            Self::Reply => "reply",
+            Self::Other => "other",
+        }
+    }
+
+    /// The kind named `text`; anything unknown is `Other`.
+    pub fn parse(text: &str) -> Self {
+        Self::ALL.into_iter().find(|k| k.as_str() == text).unwrap_or(Self::Other)
+    }
+
+    /// Sent to a mailing list: `List-Id`, one-click unsubscribe, `Precedence: bulk`.
+    pub fn is_list(self) -> bool {
+        matches!(self, Self::Newsletter | Self::AppealUpdate)
+    }
+
+    /// Sent by the program rather than written to this person
+    /// (`Auto-Submitted: auto-generated`, RFC 3834).
+    pub fn is_automatic(self) -> bool {
+        matches!(self, Self::Confirm | Self::Welcome | Self::AppealUpdate | Self::StaffNotice)
+    }
+
+    /// Sent to a subscriber, whose permanent failures are counted.
+    pub fn to_subscriber(self) -> bool {
+        matches!(self, Self::Confirm | Self::Welcome | Self::Newsletter | Self::AppealUpdate)
+    }
+}
+
+/// A mail to put in the outbox.
+#[derive(Clone, Copy, Debug)]
+pub struct NewMail<'a> {
+    /// Unique for ever per mail: a second mail with the same key is
+    /// never queued. Never build it from a row id that can be reused.
+    pub dedupe: &'a str,
+    pub kind: MailKind,
+    /// The language of the text (for the list's name), or "".
+    pub lang: &'a str,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    /// The one-click unsubscribe URL of list mail, or "".
+    pub unsubscribe: &'a str,
 }
 
 /// Outbox mails whose dedupe key starts with this are private (replies
@@ -377,6 +462,10 @@ pub const PRIVATE_MAIL_PREFIX: &str = "reply:";
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct OutboxMail {
     pub id: i64,
+    pub kind: MailKind,
+    pub lang: String,
+    /// Random, made when the mail was queued: its `Message-ID`.
+    pub uid: String,
     pub recipient: String,
     pub subject: String,
     pub body: String,

@@ -11,6 +11,7 @@
 pub mod content;
 pub mod form;
 pub mod lang;
+pub mod mail_text;
 pub mod markdown;
 pub mod search;
 pub mod slug;
@@ -18,9 +19,9 @@ pub mod store;
 pub mod user;
 
 pub use content::{
-    Addressee, AdminFilter, AdminRow, AppealFacts, AppealUpdate, AuditEntry, CaseStatus, Category, FaqEntry, Item,
-    ItemDraft, ItemRef, Kind, Media, MenuEntry, MessageMeta, NewsFilter, Newsletter, OutboxMail, PRIVATE_MAIL_PREFIX,
-    Revision, Status, Subscriber,
+    Addressee, AdminFilter, AdminRow, AppealFacts, AppealUpdate, AuditEntry, BOUNCING, CaseStatus, Category, FaqEntry,
+    Item, ItemDraft, ItemRef, Kind, MailKind, Media, MenuEntry, MessageMeta, NewMail, NewsFilter, Newsletter,
+    OutboxMail, PRIVATE_MAIL_PREFIX, Revision, Status, Subscriber,
 };
 pub use lang::Language;
 pub use slug::Slug;

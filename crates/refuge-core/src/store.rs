@@ -167,11 +167,11 @@ pub trait MessageStore: Send + Sync {
 pub trait MailStore: Send + Sync {
     /// Adds (or finds) a subscription awaiting confirmation.
     fn subscribe(&self, email: &str, lang: &Language, topics: &[String], token: &str) -> StoreResult<Subscriber>;
-    /// Confirms the subscription with this token if it is at most 7 days old.
     /// Whether a confirmation mail may be sent to this unconfirmed
     /// sign-up now (none was in the last `every`); if so, the time is
     /// recorded, so two requests at once send one mail.
     fn claim_confirmation(&self, subscriber_id: i64, every: time::Duration) -> StoreResult<bool>;
+    /// Confirms the subscription with this token if it is at most 7 days old.
     fn confirm_subscription(&self, token: &str) -> StoreResult<Option<Subscriber>>;
     fn subscriber_by_token(&self, token: &str) -> StoreResult<Option<Subscriber>>;
     /// Removes the subscription with this token; whether there was one.
@@ -179,13 +179,17 @@ pub trait MailStore: Send + Sync {
     /// Replaces the topics of the subscription with this token; whether
     /// there was one.
     fn set_topics(&self, token: &str, topics: &[String]) -> StoreResult<bool>;
+    /// Confirmed subscribers of `lang` and `topic`, but for bouncing addresses.
     fn confirmed_subscribers(&self, lang: &Language, topic: &str) -> StoreResult<Vec<Subscriber>>;
+    /// Counts a permanent delivery failure to a subscriber's address; the
+    /// new count (at `BOUNCING` the address gets no more list mail).
+    fn count_bounce(&self, email: &str) -> StoreResult<u32>;
     /// Queues a mail unless one with the same `dedupe` key exists; whether
     /// it was queued.
-    fn enqueue(&self, dedupe: &str, recipient: &str, subject: &str, body: &str, unsubscribe: &str)
-    -> StoreResult<bool>;
+    fn enqueue(&self, mail: &crate::NewMail<'_>) -> StoreResult<bool>;
     /// The next mail due, marked as being sent (so a crash never sends it twice).
     fn take_due(&self, now: OffsetDateTime) -> StoreResult<Option<OutboxMail>>;
+    /// Delivered: the body is dropped, and a subscriber's time of last mail kept.
     fn mark_sent(&self, id: i64) -> StoreResult<()>;
     /// Back to the queue for another try at `next`.
     fn mark_retry(&self, id: i64, error: &str, next: OffsetDateTime) -> StoreResult<()>;
@@ -271,6 +275,8 @@ pub trait UserStore: Send + Sync {
     fn verify_password(&self, email: &Email, password: &str) -> StoreResult<Option<User>>;
     /// Sets a new password.
     fn set_password(&self, user_id: i64, password: &str) -> StoreResult<()>;
+    /// Changes the address an account signs in with (and is mailed at).
+    fn set_email(&self, user_id: i64, email: &Email) -> StoreResult<()>;
     fn users(&self) -> StoreResult<Vec<User>>;
     fn user_count(&self) -> StoreResult<u64>;
     fn user(&self, id: i64) -> StoreResult<Option<User>>;

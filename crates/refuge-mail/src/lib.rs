@@ -4,14 +4,26 @@
 //! permanent ones. A mail is marked as being sent before it is handed to
 //! the server, so a crash can never lead to sending it twice (it is then
 //! reported as "unknown" instead).
+//!
+//! Each mail carries the headers a receiving system and a mail client
+//! expect for its kind (`MailKind`): a random `Message-ID` at the site's
+//! domain, `MIME-Version`, a UTF-8 plain-text body; `List-Id`, one-click
+//! unsubscribe (RFC 2369, RFC 8058) and `Precedence: bulk` on list mail;
+//! `Auto-Submitted` (RFC 3834) and `X-Auto-Response-Suppress` on automatic
+//! mail; `Reply-To` when configured. With a DKIM key, every mail is
+//! signed, the unsubscribe headers included. Permanent failures of mail
+//! to a subscriber are counted, so a dead address is left out after three.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::dkim::{DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm};
+use lettre::message::dkim::{DkimSigningKey, dkim_sign};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue, MIME_VERSION_1_0};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use refuge_core::{MailStore, OutboxMail};
+use refuge_core::{MailKind, MailStore, OutboxMail};
 use time::OffsetDateTime;
 
 /// How the SMTP connection is secured.
@@ -27,6 +39,59 @@ pub enum Security {
     Tls,
 }
 
+/// A DKIM signing key (RSA, PKCS#1 PEM) and where its public half is
+/// published: `SELECTOR._domainkey.DOMAIN`.
+#[derive(Clone)]
+pub struct Dkim {
+    pub selector: String,
+    pub domain: String,
+    key_pem: Arc<str>,
+}
+
+impl std::fmt::Debug for Dkim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dkim").field("selector", &self.selector).field("domain", &self.domain).finish()
+    }
+}
+
+impl Dkim {
+    /// Checks the key now, so a bad key is reported at start, not per mail.
+    pub fn new(selector: &str, domain: &str, key_pem: &str) -> Result<Self, String> {
+        DkimSigningKey::new(key_pem, DkimSigningAlgorithm::Rsa)
+            .map_err(|e| format!("the DKIM key is not an RSA private key in PKCS#1 PEM form ({e:?})"))?;
+        Ok(Self { selector: selector.to_owned(), domain: domain.to_owned(), key_pem: key_pem.into() })
+    }
+}
+
+/// A new DKIM key pair: the private key (PKCS#1 PEM, for `dkim_key_file`)
+/// and the DNS TXT value that publishes the public one
+/// (`v=DKIM1; k=rsa; p=…`).
+pub fn dkim_keygen() -> Result<(String, String), String> {
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    use rsa::pkcs8::EncodePublicKey;
+    let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).map_err(|e| e.to_string())?;
+    let pem = key.to_pkcs1_pem(rsa::pkcs1::LineEnding::LF).map_err(|e| e.to_string())?.to_string();
+    let public = key.to_public_key().to_public_key_der().map_err(|e| e.to_string())?;
+    Ok((pem, format!("v=DKIM1; k=rsa; p={}", base64(public.as_bytes()))))
+}
+
+/// Standard base64 with padding.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// Where and how to send.
 #[derive(Clone, Debug)]
 pub struct SmtpConfig {
@@ -39,6 +104,25 @@ pub struct SmtpConfig {
     pub from: String,
     /// Mails per minute at most.
     pub per_minute: u32,
+    /// The site's domain: `Message-ID`s and `List-Id`s are made at it.
+    pub domain: String,
+    /// The name given in the SMTP greeting (`domain` when not set).
+    pub helo_name: Option<String>,
+    /// `Reply-To` of list and automatic mail, if answers should go
+    /// somewhere other than `from`.
+    pub reply_to: Option<String>,
+    /// The sender (and `Reply-To`) of answers to contact messages;
+    /// `from` when not set.
+    pub contact_from: Option<String>,
+    /// The organisation's name, shown with `List-Id`.
+    pub list_name: String,
+    pub dkim: Option<Dkim>,
+}
+
+/// Whether `text` is an address a mail can come from or be answered to,
+/// like `Name <news@example.org>` or `news@example.org`.
+pub fn valid_mailbox(text: &str) -> bool {
+    text.parse::<lettre::message::Mailbox>().is_ok()
 }
 
 /// Why a mail could not be handed over.
@@ -55,34 +139,98 @@ fn transport(config: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, 
         }
         Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&config.host).map_err(|e| e.to_string())?,
     };
-    let mut builder = builder.port(config.port).timeout(Some(Duration::from_secs(30)));
+    let helo = config.helo_name.clone().unwrap_or_else(|| config.domain.clone());
+    let helo = match helo.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ClientId::Ipv4(ip),
+        Ok(std::net::IpAddr::V6(ip)) => ClientId::Ipv6(ip),
+        Err(_) => ClientId::Domain(helo),
+    };
+    let mut builder = builder.port(config.port).timeout(Some(Duration::from_secs(30))).hello_name(helo);
     if let (Some(user), Some(password)) = (&config.username, &config.password) {
         builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
     }
     Ok(builder.build())
 }
 
-fn message(config: &SmtpConfig, mail: &OutboxMail) -> Result<Message, String> {
-    let host = config.from.rsplit('@').next().unwrap_or("refuge.invalid").trim_end_matches('>');
+fn raw(name: &'static str, value: String) -> HeaderValue {
+    HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
+}
+
+/// The headers DKIM covers, when present.
+const SIGNED: [&str; 12] = [
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "MIME-Version",
+    "Content-Type",
+    "Reply-To",
+    "List-Id",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+    "Auto-Submitted",
+];
+
+/// The message for an outbox row, with the headers its kind calls for.
+pub fn message(config: &SmtpConfig, mail: &OutboxMail) -> Result<Message, String> {
+    let from = match (mail.kind, &config.contact_from) {
+        (MailKind::Reply, Some(contact)) => contact.as_str(),
+        _ => config.from.as_str(),
+    };
+    let reply_to = match mail.kind {
+        MailKind::Reply => Some(config.contact_from.as_deref().unwrap_or(&config.from)),
+        MailKind::StaffNotice => None,
+        _ => config.reply_to.as_deref(),
+    };
+    let uid = if mail.uid.is_empty() { format!("outbox{}", mail.id) } else { mail.uid.clone() };
     let mut builder = Message::builder()
-        .from(config.from.parse().map_err(|e| format!("the sender address: {e}"))?)
+        .from(from.parse().map_err(|e| format!("the sender address: {e}"))?)
         .to(mail.recipient.parse().map_err(|e| format!("the recipient address: {e}"))?)
         .subject(mail.subject.clone())
-        .message_id(Some(format!("<outbox-{}@{host}>", mail.id)))
+        .date_now()
+        .message_id(Some(format!("<{uid}@{}>", config.domain)))
+        .header(MIME_VERSION_1_0)
         .header(ContentType::TEXT_PLAIN);
+    if let Some(reply_to) = reply_to {
+        builder = builder.reply_to(reply_to.parse().map_err(|e| format!("the reply address: {e}"))?);
+    }
+    if mail.kind.is_list() {
+        // RFC 2919: one list per kind and language.
+        let lang = if mail.lang.is_empty() { String::new() } else { format!("{}.", mail.lang) };
+        let id = format!("{}.{lang}{}", mail.kind.as_str(), config.domain);
+        let name = config.list_name.replace(['"', '\\', '\r', '\n'], "");
+        builder = builder.raw_header(raw("List-Id", format!("\"{name}\" <{id}>")));
+        builder = builder.raw_header(raw("Precedence", "bulk".into()));
+    }
     if !mail.unsubscribe.is_empty() {
         // RFC 2369 and RFC 8058: one-click unsubscribe.
         builder = builder
-            .raw_header(HeaderValue::new(
-                HeaderName::new_from_ascii_str("List-Unsubscribe"),
-                format!("<{}>", mail.unsubscribe),
-            ))
-            .raw_header(HeaderValue::new(
-                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
-                "List-Unsubscribe=One-Click".into(),
-            ));
+            .raw_header(raw("List-Unsubscribe", format!("<{}>", mail.unsubscribe)))
+            .raw_header(raw("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".into()));
     }
-    builder.body(mail.body.clone()).map_err(|e| e.to_string())
+    if mail.kind.is_automatic() {
+        builder = builder
+            .raw_header(raw("Auto-Submitted", "auto-generated".into()))
+            .raw_header(raw("X-Auto-Response-Suppress", "All".into()));
+    } else if mail.kind.is_list() {
+        builder = builder.raw_header(raw("X-Auto-Response-Suppress", "OOF, AutoReply".into()));
+    }
+    let mut message = builder.body(mail.body.clone()).map_err(|e| e.to_string())?;
+    if let Some(dkim) = &config.dkim {
+        let key = DkimSigningKey::new(&dkim.key_pem, DkimSigningAlgorithm::Rsa)
+            .map_err(|e| format!("the DKIM key: {e:?}"))?;
+        let present: Vec<HeaderName> = SIGNED
+            .iter()
+            .filter(|name| message.headers().get_raw(name).is_some())
+            .map(|name| HeaderName::new_from_ascii_str(name))
+            .collect();
+        let canonicalization =
+            DkimCanonicalization { header: DkimCanonicalizationType::Relaxed, body: DkimCanonicalizationType::Relaxed };
+        let config = DkimConfig::new(dkim.selector.clone(), dkim.domain.clone(), key, present, canonicalization);
+        dkim_sign(&mut message, &config);
+    }
+    Ok(message)
 }
 
 async fn deliver(config: &SmtpConfig, mail: &OutboxMail) -> Result<(), Failure> {
@@ -143,7 +291,19 @@ pub async fn run(store: Arc<dyn MailStore>, config: Option<SmtpConfig>, wake: Ar
         let recorded = match outcome {
             Ok(()) => store.mark_sent(mail.id),
             Err(Failure::Permanent(e)) => {
-                tracing::warn!(id = mail.id, error = %e, "an e-mail was refused for good");
+                tracing::warn!(id = mail.id, kind = mail.kind.as_str(), error = %e, "an e-mail was refused for good");
+                if mail.kind.to_subscriber() {
+                    match store.count_bounce(&mail.recipient) {
+                        Ok(n) if n >= refuge_core::BOUNCING => {
+                            tracing::warn!(
+                                id = mail.id,
+                                "a subscriber's address failed {n} times: no more list mail to it"
+                            )
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::error!(error = %e, "could not count a failed delivery"),
+                    }
+                }
                 store.mark_failed(mail.id, &e)
             }
             Err(Failure::Temporary(e)) if mail.attempts + 1 >= MAX_ATTEMPTS => store.mark_failed(mail.id, &e),
@@ -170,9 +330,8 @@ mod tests {
         assert_eq!(backoff(30), time::Duration::hours(6));
     }
 
-    #[test]
-    fn list_mail_carries_one_click_unsubscribe() {
-        let config = SmtpConfig {
+    fn config() -> SmtpConfig {
+        SmtpConfig {
             host: "localhost".into(),
             port: 25,
             security: Security::None,
@@ -180,18 +339,66 @@ mod tests {
             password: None,
             from: "News <news@example.org>".into(),
             per_minute: 60,
-        };
-        let mail = OutboxMail {
+            domain: "example.org".into(),
+            helo_name: None,
+            reply_to: Some("Office <office@example.org>".into()),
+            contact_from: Some("Help <help@example.org>".into()),
+            list_name: "Lighthouse Network".into(),
+            dkim: None,
+        }
+    }
+
+    fn mail(kind: MailKind, unsubscribe: &str) -> OutboxMail {
+        OutboxMail {
             id: 7,
+            kind,
+            lang: "ja".into(),
+            uid: "0123456789abcdef0123456789abcdef".into(),
             recipient: "a@example.org".into(),
             subject: "会報".into(),
             body: "本文".into(),
-            unsubscribe: "https://example.org/ja/unsubscribe/?token=abc".into(),
+            unsubscribe: unsubscribe.into(),
             attempts: 0,
-        };
-        let text = String::from_utf8(message(&config, &mail).unwrap().formatted()).unwrap();
+        }
+    }
+
+    fn text(config: &SmtpConfig, mail: &OutboxMail) -> String {
+        String::from_utf8(message(config, mail).unwrap().formatted()).unwrap()
+    }
+
+    #[test]
+    fn list_mail_carries_one_click_unsubscribe_and_list_headers() {
+        let text = text(&config(), &mail(MailKind::Newsletter, "https://example.org/ja/unsubscribe/?token=abc"));
         assert!(text.contains("List-Unsubscribe: <https://example.org/ja/unsubscribe/?token=abc>"), "{text}");
         assert!(text.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
-        assert!(text.contains("Message-ID: <outbox-7@example.org>"));
+        assert!(text.contains("Message-ID: <0123456789abcdef0123456789abcdef@example.org>"), "{text}");
+        assert!(text.contains("MIME-Version: 1.0"));
+        assert!(text.contains("List-Id: \"Lighthouse Network\" <newsletter.ja.example.org>"), "{text}");
+        assert!(text.contains("Precedence: bulk"));
+        assert!(text.contains("Reply-To: Office <office@example.org>"));
+        assert!(!text.contains("Auto-Submitted"), "a newsletter is written by people");
+        assert!(text.contains("Content-Type: text/plain; charset=utf-8"));
+    }
+
+    #[test]
+    fn base64_encodes() {
+        assert_eq!(base64(b"hello world"), "aGVsbG8gd29ybGQ=");
+        assert_eq!(base64(b"a"), "YQ==");
+        assert_eq!(base64(b"abc"), "YWJj");
+    }
+
+    #[test]
+    fn automatic_mail_and_replies() {
+        let confirm = text(&config(), &mail(MailKind::Confirm, ""));
+        assert!(
+            confirm.contains("Auto-Submitted: auto-generated") && confirm.contains("X-Auto-Response-Suppress: All")
+        );
+        assert!(!confirm.contains("List-Id") && !confirm.contains("Precedence"));
+        let reply = text(&config(), &mail(MailKind::Reply, ""));
+        assert!(reply.contains("From: Help <help@example.org>"), "{reply}");
+        assert!(reply.contains("Reply-To: Help <help@example.org>"));
+        assert!(!reply.contains("Auto-Submitted"));
+        let notice = text(&config(), &mail(MailKind::StaffNotice, ""));
+        assert!(!notice.contains("Reply-To"));
     }
 }

@@ -493,6 +493,21 @@ impl Site {
         Ok(Rendered::html(200, html, Vec::new()))
     }
 
+    /// The page behind a confirmation link: one button that confirms
+    /// (a POST, so link scanners that open every link confirm nothing).
+    pub fn confirm_form(&self, lang: &Language, token: &str) -> Result<Rendered, RenderError> {
+        let t = self.strings(lang);
+        let mut chrome =
+            self.chrome(lang, &format!("/{lang}/subscribe/confirm/"), Some(t.get("subscribe_title").to_owned()))?;
+        chrome.noindex = true;
+        chrome.alternates.clear();
+        let html = self
+            .env
+            .get_template("subscribe_confirm.html")?
+            .render(minijinja::context! { token => token, ..Serde(&chrome) })?;
+        Ok(Rendered::html(200, html, Vec::new()))
+    }
+
     pub(crate) fn other_languages<'a>(&'a self, lang: &'a Language) -> impl Iterator<Item = Language> + 'a {
         self.config.languages.iter().filter(move |l| *l != lang).cloned()
     }

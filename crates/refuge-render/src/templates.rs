@@ -25,6 +25,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("appeal.html", include_str!("../../../templates/appeal.html")),
     ("contact.html", include_str!("../../../templates/contact.html")),
     ("unsubscribe.html", include_str!("../../../templates/unsubscribe.html")),
+    ("subscribe_confirm.html", include_str!("../../../templates/subscribe_confirm.html")),
     ("newsletters.html", include_str!("../../../templates/newsletters.html")),
     ("newsletter.html", include_str!("../../../templates/newsletter.html")),
     ("admin/base.html", include_str!("../../../templates/admin/base.html")),

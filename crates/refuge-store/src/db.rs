@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/009_news_order.sql"),
     include_str!("migrations/010_item_versions.sql"),
     include_str!("migrations/011_security.sql"),
+    include_str!("migrations/012_mail.sql"),
 ];
 
 /// The schema version this build writes.

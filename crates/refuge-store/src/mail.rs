@@ -1,7 +1,7 @@
 //! `MailStore` over SQLite.
 
 use refuge_core::store::StoreResult;
-use refuge_core::{Language, MailStore, Newsletter, OutboxMail, StoreError, Subscriber};
+use refuge_core::{BOUNCING, Language, MailKind, MailStore, NewMail, Newsletter, OutboxMail, StoreError, Subscriber};
 use rusqlite::{OptionalExtension, params};
 use time::OffsetDateTime;
 
@@ -24,7 +24,7 @@ fn newsletter(r: &rusqlite::Row<'_>) -> rusqlite::Result<Newsletter> {
     })
 }
 
-const SUBSCRIBER: &str = "id, email, lang, topics, token, confirmed_at IS NOT NULL";
+const SUBSCRIBER: &str = "id, email, lang, topics, token, confirmed_at IS NOT NULL, bounces";
 
 fn subscriber(r: &rusqlite::Row<'_>) -> rusqlite::Result<Subscriber> {
     let topics: String = r.get(3)?;
@@ -35,6 +35,7 @@ fn subscriber(r: &rusqlite::Row<'_>) -> rusqlite::Result<Subscriber> {
         topics: topics.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect(),
         token: r.get(4)?,
         confirmed: r.get(5)?,
+        bounces: r.get(6)?,
     })
 }
 
@@ -109,31 +110,44 @@ impl MailStore for SqliteStore {
         let mut stmt = conn
             .prepare_cached(&format!(
                 "SELECT {SUBSCRIBER} FROM subscribers WHERE lang = ? AND confirmed_at IS NOT NULL
-                 AND (',' || topics || ',') LIKE ? ORDER BY id"
+                 AND bounces < {BOUNCING} AND (',' || topics || ',') LIKE ? ORDER BY id"
             ))
             .map_err(backend)?;
         let rows = stmt.query_map(params![lang.as_str(), format!("%,{topic},%")], subscriber).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
-    fn enqueue(
-        &self,
-        dedupe: &str,
-        recipient: &str,
-        subject: &str,
-        body: &str,
-        unsubscribe: &str,
-    ) -> StoreResult<bool> {
+    fn enqueue(&self, mail: &NewMail<'_>) -> StoreResult<bool> {
         let stamp = ts(now());
         let n = self
             .conn()
             .execute(
-                "INSERT OR IGNORE INTO outbox (dedupe, recipient, subject, body, unsubscribe, next_attempt, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-                params![dedupe, recipient, subject, body, unsubscribe, stamp, stamp],
+                "INSERT OR IGNORE INTO outbox
+                    (dedupe, kind, lang, uid, recipient, subject, body, unsubscribe, next_attempt, created_at)
+                 VALUES (?, ?, ?, lower(hex(randomblob(16))), ?, ?, ?, ?, ?, ?)",
+                params![
+                    mail.dedupe,
+                    mail.kind.as_str(),
+                    mail.lang,
+                    mail.recipient,
+                    mail.subject,
+                    mail.body,
+                    mail.unsubscribe,
+                    stamp,
+                    stamp
+                ],
             )
             .map_err(backend)?;
         Ok(n > 0)
+    }
+
+    fn count_bounce(&self, email: &str) -> StoreResult<u32> {
+        let conn = self.conn();
+        conn.execute("UPDATE subscribers SET bounces = bounces + 1 WHERE email = ?", [email]).map_err(backend)?;
+        let n: Option<u32> = conn
+            .query_row("SELECT max(bounces) FROM subscribers WHERE email = ?", [email], |r| r.get(0))
+            .map_err(backend)?;
+        Ok(n.unwrap_or(0))
     }
 
     fn take_due(&self, now: OffsetDateTime) -> StoreResult<Option<OutboxMail>> {
@@ -141,7 +155,7 @@ impl MailStore for SqliteStore {
         let tx = conn.transaction().map_err(backend)?;
         let found = tx
             .query_row(
-                "SELECT id, recipient, subject, body, unsubscribe, attempts FROM outbox
+                "SELECT id, recipient, subject, body, unsubscribe, attempts, kind, lang, uid FROM outbox
                  WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT 1",
                 [ts(now)],
                 |r| {
@@ -152,6 +166,9 @@ impl MailStore for SqliteStore {
                         body: r.get(3)?,
                         unsubscribe: r.get(4)?,
                         attempts: r.get(5)?,
+                        kind: MailKind::parse(&r.get::<_, String>(6)?),
+                        lang: r.get(7)?,
+                        uid: r.get(8)?,
                     })
                 },
             )
@@ -169,14 +186,25 @@ impl MailStore for SqliteStore {
         let conn = self.conn();
         // The text is not needed once delivered; the row stays, so
         // nothing is sent twice.
-        let dedupe: Option<String> = conn
+        let sent: Option<(String, String, String)> = conn
             .query_row(
-                "UPDATE outbox SET state = 'sent', sent_at = ?, body = '' WHERE id = ? RETURNING dedupe",
+                "UPDATE outbox SET state = 'sent', sent_at = ?, body = '' WHERE id = ? RETURNING dedupe, kind, recipient",
                 params![ts(now()), id],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()
             .map_err(backend)?;
+        let dedupe = sent.as_ref().map(|s| s.0.clone());
+        // A subscriber reached: when, and its failures in a row start again.
+        if let Some((_, kind, recipient)) = &sent
+            && MailKind::parse(kind).to_subscriber()
+        {
+            conn.execute(
+                "UPDATE subscribers SET last_sent_at = ?, bounces = 0 WHERE email = ?",
+                params![ts(now()), recipient],
+            )
+            .map_err(backend)?;
+        }
         // A reply to someone who wrote in may be sensitive: fold the WAL
         // into the database (whose freed bytes are overwritten) so no old
         // copy of the text remains on disk.
@@ -331,14 +359,29 @@ mod tests {
         assert!(s.confirm_subscription("tok1").unwrap().unwrap().confirmed);
         assert_eq!(s.confirmed_subscribers(&ja, "appeals").unwrap().len(), 1);
         assert!(s.confirmed_subscribers(&ja, "new").unwrap().is_empty(), "topics match whole words");
-        assert!(s.enqueue("k1", "a@example.org", "Hi", "Body", "").unwrap());
-        assert!(!s.enqueue("k1", "a@example.org", "Hi", "Body", "").unwrap(), "deduplicated");
+        let new = NewMail {
+            dedupe: "k1",
+            kind: MailKind::Newsletter,
+            lang: "ja",
+            recipient: "a@example.org",
+            subject: "Hi",
+            body: "Body",
+            unsubscribe: "",
+        };
+        assert!(s.enqueue(&new).unwrap());
+        assert!(!s.enqueue(&new).unwrap(), "deduplicated");
         let mail = s.take_due(now()).unwrap().unwrap();
+        assert_eq!((mail.kind, mail.lang.as_str(), mail.uid.len()), (MailKind::Newsletter, "ja", 32));
         assert!(s.take_due(now()).unwrap().is_none(), "taken once");
         assert_eq!(s.recover_interrupted().unwrap(), 1);
         assert_eq!(s.outbox_counts().unwrap(), [0, 0, 0, 1]);
         assert!(s.take_due(now()).unwrap().is_none(), "an interrupted mail is not sent again");
         let _ = mail;
+        // Three permanent failures in a row: left out of list mail.
+        for n in 1..=BOUNCING {
+            assert_eq!(s.count_bounce("a@example.org").unwrap(), n);
+        }
+        assert!(s.confirmed_subscribers(&ja, "appeals").unwrap().is_empty(), "bouncing");
         assert!(s.unsubscribe("tok1").unwrap());
         assert!(s.confirmed_subscribers(&ja, "news").unwrap().is_empty());
     }

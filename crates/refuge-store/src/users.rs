@@ -103,6 +103,19 @@ impl UserStore for SqliteStore {
         if n == 0 { Err(StoreError::NotFound(format!("user {user_id}"))) } else { Ok(()) }
     }
 
+    fn set_email(&self, user_id: i64, email: &Email) -> StoreResult<()> {
+        let n = self
+            .conn()
+            .execute("UPDATE users SET email = ? WHERE id = ?", params![email.as_str(), user_id])
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    StoreError::Conflict(format!("another account already uses {email}"))
+                }
+                e => backend(e),
+            })?;
+        if n == 0 { Err(StoreError::NotFound(format!("user {user_id}"))) } else { Ok(()) }
+    }
+
     fn users(&self) -> StoreResult<Vec<User>> {
         let conn = self.conn();
         let mut stmt =

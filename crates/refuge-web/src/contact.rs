@@ -207,21 +207,10 @@ pub async fn submit(
     })
     .await;
     match stored {
-        Ok(Ok(id)) => {
+        Ok(Ok(_)) => {
             tracing::info!("a contact message was received and sealed");
             // Staff are told that something arrived — never what.
-            let t = state.site.strings(state.site.default_language());
-            for admin in
-                state.store.users().unwrap_or_default().into_iter().filter(|u| u.role == refuge_core::Role::Admin)
-            {
-                let _ = state.store.enqueue(
-                    &format!("contact:{id}:{}", admin.id),
-                    admin.email.as_str(),
-                    t.get("mail_new_message_subject"),
-                    t.get("mail_new_message_body"),
-                    "",
-                );
-            }
+            crate::outgoing::staff_notice(&state);
             // The "join the list" tick asks for news by mail, confirmed by
             // the usual link, so a stranger's address cannot be signed up.
             if form.join_list

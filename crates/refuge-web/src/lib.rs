@@ -12,6 +12,7 @@ mod error;
 mod form;
 mod headers;
 pub(crate) mod mailing;
+pub mod outgoing;
 mod public;
 mod ratelimit;
 mod redirect;
@@ -50,6 +51,10 @@ pub struct WebConfig {
     pub data_dir: std::path::PathBuf,
     /// Outgoing e-mail; `None` keeps mail waiting in the outbox.
     pub smtp: Option<refuge_mail::SmtpConfig>,
+    /// Who is told that a contact message arrived; empty: every admin.
+    pub notify: Vec<String>,
+    /// Whether a confirmed sign-up gets a welcome mail.
+    pub welcome_mail: bool,
     /// How long handled contact messages are kept; `None`: until deleted
     /// by hand.
     pub message_retention: Option<Duration>,
@@ -68,6 +73,8 @@ impl Default for WebConfig {
             data_dir: std::path::PathBuf::from("."),
             message_retention: Some(Duration::from_secs(90 * 86_400)),
             smtp: None,
+            notify: Vec::new(),
+            welcome_mail: true,
         }
     }
 }
@@ -162,7 +169,7 @@ pub fn router(state: AppState) -> Router {
         .route("/{lang}/search/", get(search::page))
         .route("/{lang}/search", get(search::add_slash))
         .route("/{lang}/subscribe/", axum::routing::post(mailing::subscribe))
-        .route("/{lang}/subscribe/confirm/", get(mailing::confirm))
+        .route("/{lang}/subscribe/confirm/", get(mailing::confirm_page).post(mailing::confirm))
         .route("/{lang}/unsubscribe/", get(mailing::unsubscribe_page).post(mailing::unsubscribe))
         .route(
             "/{lang}/contact/",

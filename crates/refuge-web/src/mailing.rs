@@ -12,7 +12,6 @@ use refuge_core::{Email, Language};
 use refuge_render::CachedPage;
 
 use crate::AppState;
-use crate::admin::session::random_hex;
 use crate::form::{FormData, pairs};
 use crate::public::send_page;
 
@@ -46,30 +45,6 @@ fn language(state: &AppState, lang: &str) -> Option<Language> {
 
 fn token_from(query: Option<&str>) -> String {
     pairs(query.unwrap_or_default(), 5).into_iter().find(|(k, _)| k == "token").map(|(_, v)| v).unwrap_or_default()
-}
-
-/// Queues one mail for each confirmed subscriber of `lang` and `topic`;
-/// `key` makes each (mail, subscriber) pair unique, so nothing is queued
-/// twice. Returns how many were queued.
-pub fn notify_list(state: &AppState, lang: &Language, topic: &str, key: &str, subject: &str, body: &str) -> usize {
-    let subscribers = match state.store.confirmed_subscribers(lang, topic) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "could not read the mailing list");
-            return 0;
-        }
-    };
-    let t = state.site.strings(lang);
-    let mut queued = 0;
-    for s in subscribers {
-        let unsubscribe = state.site.url(&format!("/{lang}/unsubscribe/?token={}", s.token));
-        let full = format!("{body}\n\n-- \n{}\n{unsubscribe}\n", t.get("mail_unsubscribe_line"));
-        if state.store.enqueue(&format!("{key}:{}", s.id), &s.email, subject, &full, &unsubscribe).unwrap_or(false) {
-            queued += 1;
-        }
-    }
-    state.mail.notify_one();
-    queued
 }
 
 pub async fn subscribe(
@@ -112,7 +87,7 @@ pub async fn subscribe(
 /// confirmed, mails the link that confirms it (double opt-in). Used by the
 /// subscribe form and by the contact form's "join the list" tick.
 pub(crate) fn request(state: &AppState, email: &Email, lang: &Language, topics: &[String]) {
-    let sub = match state.store.subscribe(email.as_str(), lang, topics, &random_hex(24)) {
+    let sub = match state.store.subscribe(email.as_str(), lang, topics, &token()) {
         Ok(sub) if !sub.confirmed => sub,
         Ok(_) => return,
         Err(e) => {
@@ -131,19 +106,46 @@ pub(crate) fn request(state: &AppState, email: &Email, lang: &Language, topics: 
             return;
         }
     }
-    let t = state.site.strings(lang);
-    let link = state.site.url(&format!("/{lang}/subscribe/confirm/?token={}", sub.token));
-    let body = format!("{}\n\n{link}\n\n{}", t.get("mail_confirm_body"), t.get("mail_confirm_ignore"));
-    // Sending at most once an hour is decided above; the key only has to
-    // be new for ever (never an earlier mail's, even after rows are
-    // deleted and their ids reused), so it is random.
-    let key = format!("confirm:{}", random_hex(16));
-    match state.store.enqueue(&key, &sub.email, t.get("mail_confirm_subject"), &body, "") {
-        Ok(_) => state.mail.notify_one(),
-        Err(e) => tracing::error!(error = %e, "could not queue a confirmation mail"),
+    crate::outgoing::confirmation(state, lang, &sub);
+}
+
+/// A new subscription secret: 128 random bits in 22 URL-safe characters,
+/// so the links that carry it fit on one line of a mail.
+fn token() -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random source works");
+    let mut bits: u128 = u128::from_be_bytes(bytes);
+    (0..22)
+        .map(|_| {
+            let c = ALPHABET[(bits & 63) as usize];
+            bits >>= 6;
+            char::from(c)
+        })
+        .collect()
+}
+
+/// The confirmation link opens a page with a button: link scanners and
+/// previews that open every link confirm nothing.
+pub async fn confirm_page(
+    State(state): State<AppState>,
+    Path(lang): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let Some(lang) = language(&state, &lang) else { return StatusCode::NOT_FOUND.into_response() };
+    let token = token_from(query.as_deref());
+    let waiting = state.store.subscriber_by_token(&token).ok().flatten().is_some_and(|s| !s.confirmed);
+    if !waiting {
+        return page(&state, &lang, "subscribe_title", "subscribe_link_expired", StatusCode::NOT_FOUND, &headers);
+    }
+    match state.site.confirm_form(&lang, &token) {
+        Ok(p) => private(send_page(&CachedPage::dynamic(p.status, p.content_type, p.body, false, false), &headers)),
+        Err(e) => crate::WebError::Render(e).respond(&state, &lang, &headers),
     }
 }
 
+/// The button: confirms, then welcomes.
 pub async fn confirm(
     State(state): State<AppState>,
     Path(lang): Path<String>,
@@ -152,9 +154,22 @@ pub async fn confirm(
 ) -> Response {
     let Some(lang) = language(&state, &lang) else { return StatusCode::NOT_FOUND.into_response() };
     match state.store.confirm_subscription(&token_from(query.as_deref())) {
-        Ok(Some(_)) => page(&state, &lang, "subscribe_title", "subscribe_confirmed", StatusCode::OK, &headers),
-        _ => page(&state, &lang, "subscribe_title", "subscribe_link_expired", StatusCode::NOT_FOUND, &headers),
+        Ok(Some(sub)) => {
+            crate::outgoing::welcome(&state, &lang, &sub);
+            page(&state, &lang, "subscribe_title", "subscribe_confirmed", StatusCode::OK, &headers)
+        }
+        Ok(None) => page(&state, &lang, "subscribe_title", "subscribe_link_expired", StatusCode::NOT_FOUND, &headers),
+        Err(e) => {
+            tracing::error!(error = %e, "could not confirm a subscription");
+            crate::WebError::Task("the subscription could not be confirmed".into()).respond(&state, &lang, &headers)
+        }
     }
+}
+
+/// Pages that carry a subscriber's secret are never stored by a cache.
+fn private(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 pub async fn unsubscribe_page(
@@ -169,7 +184,7 @@ pub async fn unsubscribe_page(
         return page(&state, &lang, "unsubscribe_title", "unsubscribe_done", StatusCode::OK, &headers);
     };
     match state.site.unsubscribe_form(&lang, &token, &subscriber.topics) {
-        Ok(p) => send_page(&CachedPage::dynamic(p.status, p.content_type, p.body, false, false), &headers),
+        Ok(p) => private(send_page(&CachedPage::dynamic(p.status, p.content_type, p.body, false, false), &headers)),
         Err(e) => crate::WebError::Render(e).respond(&state, &lang, &headers),
     }
 }
@@ -199,6 +214,9 @@ pub async fn unsubscribe(
             };
         }
     }
-    let _ = state.store.unsubscribe(&token);
+    if let Err(e) = state.store.unsubscribe(&token) {
+        tracing::error!(error = %e, "could not unsubscribe");
+        return crate::WebError::Task("the subscription could not be removed".into()).respond(&state, &lang, &headers);
+    }
     page(&state, &lang, "unsubscribe_title", "unsubscribe_done", StatusCode::OK, &headers)
 }

@@ -161,12 +161,25 @@ impl App {
             request_timeout: std::time::Duration::from_secs(u64::from(config.request_timeout_seconds)),
             media_dir: config.data_dir.join("media"),
             data_dir: config.data_dir.clone(),
-            smtp: config.smtp_config()?,
+            smtp: config.smtp_config(&base_url)?,
+            notify: config.notify.clone(),
+            welcome_mail: config.welcome_mail,
             message_retention: (config.message_retention_days > 0)
                 .then(|| std::time::Duration::from_secs(u64::from(config.message_retention_days) * 86_400)),
             ..WebConfig::default()
         };
         let state = AppState::new(Arc::new(site), cache, search, store.clone(), web);
+        if state.config.smtp.is_some() {
+            for address in refuge_web::outgoing::staff_addresses(&state) {
+                if address.ends_with(".local") || address.ends_with(".invalid") {
+                    tracing::warn!(
+                        address,
+                        "notices of new contact messages go to an address no mail server delivers to: \
+                         change it under My account in the back office, or set `notify` in refuge.toml"
+                    );
+                }
+            }
+        }
         Ok(Self { listener, addr, base_url, state, store, first_account, first_inbox, created })
     }
 

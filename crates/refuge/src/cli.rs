@@ -32,6 +32,9 @@ pub enum Command {
     /// The encrypted contact inbox: create its keys, read it offline.
     #[command(subcommand)]
     Inbox(cmd::inbox::InboxCommand),
+    /// Outgoing mail: a DKIM key so receivers trust it.
+    #[command(subcommand)]
+    Mail(cmd::mail::MailCommand),
     /// Rebuild the search index from the database, with a progress bar.
     ///
     /// Run it with the server stopped. A server also rebuilds a missing,
@@ -89,6 +92,7 @@ pub fn run() -> ExitCode {
         Command::Healthcheck(args) => cmd::healthcheck::run(args),
         Command::Reindex(args) => cmd::reindex::run(args),
         Command::Inbox(command) => cmd::inbox::run(command),
+        Command::Mail(command) => cmd::mail::run(command),
         Command::Backup(args) => cmd::backup::run_backup(args),
         Command::Restore(args) => cmd::backup::run_restore(args),
         Command::Export(args) => cmd::export::run(args),

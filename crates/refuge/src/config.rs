@@ -64,6 +64,19 @@ pub const TEMPLATE: &str = r#"# Refuge settings. Every key is optional; the valu
 # password_file = "/etc/refuge/smtp-password"   # read at start, never logged
 # from = "Lighthouse Network <news@example.org>"
 # per_minute = 60
+# reply_to = "Lighthouse Network <office@example.org>"   # answers to list and automatic mail
+# contact_from = "Lighthouse Network <help@example.org>" # sends (and receives) replies to contact messages
+# helo_name = "example.org"        # the name in the SMTP greeting (default: the domain of base_url)
+# dkim_key_file = "dkim.pem"       # sign every mail (made by `refuge mail dkim-keygen`)
+# dkim_selector = "refuge"
+# dkim_domain = "example.org"      # default: the domain of `from`
+
+# Who is told by mail that a contact message arrived (default: every admin account).
+# notify = ["office@example.org"]
+
+# Send a welcome mail once a sign-up is confirmed (its text is under
+# Site settings, per language).
+# welcome_mail = true
 "#;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -76,6 +89,12 @@ pub struct SmtpFile {
     pub password_file: Option<std::path::PathBuf>,
     pub from: String,
     pub per_minute: Option<u32>,
+    pub reply_to: Option<String>,
+    pub contact_from: Option<String>,
+    pub helo_name: Option<String>,
+    pub dkim_key_file: Option<std::path::PathBuf>,
+    pub dkim_selector: Option<String>,
+    pub dkim_domain: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -93,6 +112,8 @@ struct FileConfig {
     search_per_minute: Option<u32>,
     request_timeout_seconds: Option<u32>,
     message_retention_days: Option<u32>,
+    notify: Option<Vec<String>>,
+    welcome_mail: Option<bool>,
     smtp: Option<SmtpFile>,
 }
 
@@ -115,20 +136,24 @@ pub struct Config {
     pub request_timeout_seconds: u32,
     /// Days after which handled contact messages are deleted (0: never).
     pub message_retention_days: u32,
+    /// Addresses told that a contact message arrived; empty: every admin.
+    pub notify: Vec<String>,
+    /// Whether a confirmed sign-up gets a welcome mail.
+    pub welcome_mail: bool,
     pub smtp: Option<SmtpFile>,
 }
 
 impl Config {
-    /// The SMTP settings with the password read from its file.
-    pub fn smtp_config(&self) -> Result<Option<refuge_mail::SmtpConfig>> {
+    /// The SMTP settings with the password (and DKIM key) read from
+    /// their files; `base_url` gives the domain mail is sent for.
+    pub fn smtp_config(&self, base_url: &str) -> Result<Option<refuge_mail::SmtpConfig>> {
         let Some(smtp) = &self.smtp else { return Ok(None) };
+        let read = |path: &Path, what: &str| -> Result<String> {
+            let path = if path.is_absolute() { path.to_owned() } else { self.data_dir.join(path) };
+            std::fs::read_to_string(&path).with_context(|| format!("cannot read the {what} {}", path.display()))
+        };
         let password = match &smtp.password_file {
-            Some(path) => Some(
-                std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read the SMTP password file {}", path.display()))?
-                    .trim()
-                    .to_owned(),
-            ),
+            Some(path) => Some(read(path, "SMTP password file")?.trim().to_owned()),
             None => None,
         };
         let security = smtp.security.unwrap_or_default();
@@ -137,6 +162,23 @@ impl Config {
             refuge_mail::Security::Starttls => 587,
             refuge_mail::Security::None => 25,
         });
+        let domain = host_of(base_url);
+        let from_domain = smtp.from.rsplit('@').next().unwrap_or_default().trim_end_matches('>').trim().to_owned();
+        let dkim = match &smtp.dkim_key_file {
+            Some(path) => {
+                let selector = smtp.dkim_selector.clone().unwrap_or_else(|| "refuge".into());
+                let domain = smtp.dkim_domain.clone().unwrap_or_else(|| from_domain.clone());
+                let key = read(path, "DKIM key file")?;
+                Some(refuge_mail::Dkim::new(&selector, &domain, &key).map_err(anyhow::Error::msg)?)
+            }
+            None => None,
+        };
+        let list_name = smtp
+            .from
+            .split_once('<')
+            .map(|(name, _)| name.trim().trim_matches('"').to_owned())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| domain.clone());
         Ok(Some(refuge_mail::SmtpConfig {
             host: smtp.host.clone(),
             port,
@@ -145,6 +187,12 @@ impl Config {
             password,
             from: smtp.from.clone(),
             per_minute: smtp.per_minute.unwrap_or(60),
+            domain,
+            helo_name: smtp.helo_name.clone(),
+            reply_to: smtp.reply_to.clone(),
+            contact_from: smtp.contact_from.clone(),
+            list_name,
+            dkim,
         }))
     }
 
@@ -174,6 +222,8 @@ impl Config {
             search_per_minute: 60,
             request_timeout_seconds: 30,
             message_retention_days: 90,
+            notify: Vec::new(),
+            welcome_mail: true,
             smtp: None,
         }
     }
@@ -207,6 +257,8 @@ impl Config {
             search_per_minute,
             request_timeout_seconds,
             message_retention_days,
+            notify,
+            welcome_mail,
             smtp,
         } = f;
         self.addr = addr.unwrap_or(std::mem::take(&mut self.addr));
@@ -221,6 +273,8 @@ impl Config {
         self.search_per_minute = search_per_minute.unwrap_or(self.search_per_minute);
         self.request_timeout_seconds = request_timeout_seconds.unwrap_or(self.request_timeout_seconds);
         self.message_retention_days = message_retention_days.unwrap_or(self.message_retention_days);
+        self.notify = notify.unwrap_or(std::mem::take(&mut self.notify));
+        self.welcome_mail = welcome_mail.unwrap_or(self.welcome_mail);
         self.smtp = smtp.or(self.smtp.take());
     }
 
@@ -234,6 +288,23 @@ impl Config {
                 bail!("`languages` names `{l}` twice");
             }
             seen.push(l.clone());
+        }
+        for address in &self.notify {
+            refuge_core::Email::parse(address)
+                .map_err(|e| anyhow::anyhow!("`notify`: {e}; write bare addresses, e.g. [\"office@example.org\"]"))?;
+        }
+        if let Some(smtp) = &self.smtp {
+            for (key, value) in [
+                ("from", Some(&smtp.from)),
+                ("reply_to", smtp.reply_to.as_ref()),
+                ("contact_from", smtp.contact_from.as_ref()),
+            ] {
+                if let Some(value) = value
+                    && !refuge_mail::valid_mailbox(value)
+                {
+                    bail!("`smtp.{key}` is not an address like \"Name <news@example.org>\" (got `{value}`)");
+                }
+            }
         }
         if !(1..=3600).contains(&self.request_timeout_seconds) {
             bail!("`request_timeout_seconds` must be between 1 and 3600");
@@ -251,6 +322,18 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// The host of a URL: `https://example.org:8443/x` → `example.org`.
+pub fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = if authority.starts_with('[') {
+        authority.split(']').next().unwrap_or_default().trim_start_matches('[')
+    } else {
+        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+    };
+    host.to_ascii_lowercase()
 }
 
 /// `REFUGE_*` variables as a partial config.
@@ -289,6 +372,9 @@ fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<FileConfig> {
         search_per_minute: number("REFUGE_SEARCH_PER_MINUTE")?.map(|n| n.min(u64::from(u32::MAX)) as u32),
         request_timeout_seconds: number("REFUGE_REQUEST_TIMEOUT_SECONDS")?.map(|n| n.min(u64::from(u32::MAX)) as u32),
         message_retention_days: number("REFUGE_MESSAGE_RETENTION_DAYS")?.map(|n| n.min(u64::from(u32::MAX)) as u32),
+        notify: get("REFUGE_NOTIFY")
+            .map(|v| v.split(',').map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()).collect()),
+        welcome_mail: flag("REFUGE_WELCOME_MAIL", get("REFUGE_WELCOME_MAIL"))?,
         smtp: None,
     })
 }

@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use http::HeaderMap;
-use refuge_core::{Addressee, AppealFacts, CaseStatus, Item, Kind, StoreError};
+use refuge_core::{Addressee, AppealFacts, CaseStatus, Item, Kind, MailKind, StoreError};
 use serde::Serialize;
 
 use super::editor_form::FormView;
@@ -185,6 +185,23 @@ fn load(state: &AppState, id: &str) -> Option<Item> {
     id.parse::<i64>().ok().and_then(|id| state.store.item(id).ok().flatten()).filter(|i| i.kind == Kind::Appeal)
 }
 
+/// Mails an update of a published appeal to the language's appeal
+/// subscribers; how many were queued.
+fn mail_update(state: &AppState, item: &Item, update: &refuge_core::AppealUpdate) -> usize {
+    let t = state.site.strings(&item.lang);
+    let title = refuge_core::markdown::redact(&item.title, false).into_owned();
+    let base = state.site.config().base_url.clone();
+    let text = refuge_core::mail_text::to_mail_text(&update.text, &base);
+    let url = state.site.url(&format!("{}#update-{}", item.path(), update.id));
+    let heading = refuge_core::mail_text::wrap_plain(&title);
+    let body = format!("{heading}\n{}\n\n{text}\n\n{url}", update.date);
+    let subject = t.get("mail_appeal_subject").replace("{title}", &title);
+    // A random key per update: an update added after another was deleted
+    // may get its id, never its mailing.
+    let key = format!("appeal-update:{}", super::session::random_hex(16));
+    crate::outgoing::to_list(state, MailKind::AppealUpdate, &item.lang, "appeals", &key, &subject, &body)
+}
+
 /// Publishes a timeline entry ("further information").
 pub async fn add_update(
     State(state): State<AppState>,
@@ -206,20 +223,7 @@ pub async fn add_update(
             // Further information goes to everyone subscribed to appeals in
             // this language, once each.
             if item.status == refuge_core::Status::Published {
-                let t = state.site.strings(&item.lang);
-                let title = refuge_core::markdown::redact(&item.title, false).into_owned();
-                let text = refuge_core::markdown::to_plain_text(&update.text);
-                let url = state.site.url(&format!("{}#update-{}", item.path(), update.id));
-                let body = format!("{title}\n{}\n\n{text}\n\n{url}", update.date);
-                let subject = t.get("mail_appeal_subject").replace("{title}", &title);
-                let queued = crate::mailing::notify_list(
-                    &state,
-                    &item.lang,
-                    "appeals",
-                    &format!("appeal-update:{}", update.id),
-                    &subject,
-                    &body,
-                );
+                let queued = mail_update(&state, &item, &update);
                 tracing::info!(queued, "appeal update mailed to subscribers");
             }
             audit(&state, admin.email(), "appeal update", &format!("appeal {} ({})", item.id, item.lang), &update.date);

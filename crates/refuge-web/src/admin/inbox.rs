@@ -154,7 +154,7 @@ fn show_message(state: &AppState, admin: &Admin, id: i64, message: refuge_inbox:
         reply_to => message.reply_to,
         category => t.get(&format!("contact_category_{}", message.category)),
         text => message.text,
-        lang => message.lang,
+        message_lang => message.lang,
         join_list => message.join_list,
         attachment => message.attachment_name.filter(|_| !message.attachment.is_empty()),
     };
@@ -205,11 +205,21 @@ pub async fn reply(
         .filter(|l| state.site.languages().contains(l))
         .unwrap_or_else(|| state.site.default_language().clone());
     let strings = state.site.strings(&lang);
-    let site_name = state.store.setting("site_name", &lang).ok().flatten().unwrap_or_else(|| "Refuge".into());
+    let site_name = crate::outgoing::site_name(&state, &lang);
     let subject = strings.get("mail_reply_subject").replace("{site}", &site_name);
-    let body = format!("{draft}\n\n-- \n{site_name}\n{}\n", state.site.url(&format!("/{lang}/")));
-    let dedupe = format!("{}{id}:{}", refuge_core::PRIVATE_MAIL_PREFIX, super::session::random_hex(8));
-    if state.store.enqueue(&dedupe, to.as_str(), &subject, &body, "").is_err() {
+    let text = refuge_core::mail_text::wrap_plain(&draft.replace("\r\n", "\n"));
+    let body = format!("{text}\n\n-- \n{site_name}\n{}\n", state.site.url(&format!("/{lang}/")));
+    let dedupe = format!("{}{}", refuge_core::PRIVATE_MAIL_PREFIX, super::session::random_hex(16));
+    let mail = refuge_core::NewMail {
+        dedupe: &dedupe,
+        kind: refuge_core::MailKind::Reply,
+        lang: lang.as_str(),
+        recipient: to.as_str(),
+        subject: &subject,
+        body: &body,
+        unsubscribe: "",
+    };
+    if state.store.enqueue(&mail).is_err() {
         return show_message(&state, &admin, id, message, fail(draft, "admin_reply_failed"));
     }
     state.mail.notify_one();

@@ -59,6 +59,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}/totp/off", post(people::reset_totp))
         .route("/admin/account", get(people::account))
         .route("/admin/account/password", post(people::change_password))
+        .route("/admin/account/email", post(people::change_email))
         .route("/admin/account/totp/on", post(people::totp_on))
         .route("/admin/account/totp/off", post(people::totp_off))
         .route("/admin/account/sessions/end", post(people::end_sessions))

@@ -5,8 +5,7 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use http::{HeaderMap, StatusCode};
-use refuge_core::markdown::{to_plain_text, to_safe_html};
-use refuge_core::{Language, Newsletter};
+use refuge_core::{Language, MailKind, Newsletter};
 use refuge_render::Dep;
 use serde::Serialize;
 
@@ -14,7 +13,7 @@ use super::items::lang_name;
 use super::{Admin, Page, audit, forbidden, genuine, not_found, rejected, see_other};
 use crate::AppState;
 use crate::form::FormData;
-use crate::mailing::{TOPICS, notify_list};
+use crate::mailing::TOPICS;
 
 #[derive(Serialize)]
 struct Row {
@@ -34,6 +33,25 @@ struct Draft {
     title: String,
     body: String,
     sent: bool,
+}
+
+/// The mail text of a draft, as it will be sent (its number and archive
+/// address are those it will get).
+fn preview_text(state: &AppState, draft: &Draft) -> String {
+    let lang = Language::parse(&draft.lang).unwrap_or_else(|_| state.site.default_language().clone());
+    let t = state.site.strings(&lang);
+    let number = match draft.id.and_then(|id| state.store.newsletter(id).ok().flatten()) {
+        Some(n) => n.number,
+        None => state
+            .store
+            .newsletters(Some(&lang), false)
+            .map(|l| l.iter().map(|n| n.number).max().unwrap_or(0) + 1)
+            .unwrap_or(1),
+    };
+    let heading = t.get("newsletter_issue").replace("{number}", &number.to_string());
+    let subject = format!("{heading}: {}", refuge_core::markdown::redact(&draft.title, false));
+    let archive = state.site.url(&format!("/{lang}/newsletter/{number}/"));
+    crate::outgoing::newsletter_text(state, &subject, &draft.body, &archive)
 }
 
 fn page(
@@ -63,7 +81,8 @@ fn page(
         state.site.languages().iter().map(|l| (l.to_string(), lang_name(state, l))).collect();
     let values = minijinja::context! {
         rows => minijinja::value::Serde(rows),
-        preview_html => preview.then(|| to_safe_html(&draft.body)),
+        // What subscribers get: the plain text of the mail.
+        preview_text => preview.then(|| preview_text(state, &draft)),
         draft => minijinja::value::Serde(&draft),
         languages => minijinja::value::Serde(languages),
         topics => minijinja::value::Serde(TOPICS),
@@ -139,6 +158,16 @@ pub async fn save(State(state): State<AppState>, admin: Admin, headers: HeaderMa
     }
 }
 
+/// The subject and text of an issue, as subscribers get them.
+fn mail_of(state: &AppState, n: &Newsletter) -> (String, String) {
+    let t = state.site.strings(&n.lang);
+    let number = t.get("newsletter_issue").replace("{number}", &n.number.to_string());
+    let subject = format!("{number}: {}", refuge_core::markdown::redact(&n.title, false));
+    let archive = state.site.url(&format!("/{}/newsletter/{}/", n.lang, n.number));
+    let body = crate::outgoing::newsletter_text(state, &subject, &n.body, &archive);
+    (subject, body)
+}
+
 /// Sends an issue: one mail per confirmed subscriber, never twice.
 pub async fn send(
     State(state): State<AppState>,
@@ -156,12 +185,10 @@ pub async fn send(
     let Some(n) = id.parse().ok().and_then(|id| state.store.newsletter(id).ok().flatten()) else {
         return not_found(&state, &admin);
     };
-    let t = state.site.strings(&n.lang);
-    let number = t.get("newsletter_issue").replace("{number}", &n.number.to_string());
-    let subject = format!("{number}: {}", refuge_core::markdown::redact(&n.title, false));
-    let archive = state.site.url(&format!("/{}/newsletter/{}/", n.lang, n.number));
-    let body = format!("{}\n\n{}\n\n{archive}", subject, to_plain_text(&n.body));
-    let queued = notify_list(&state, &n.lang, &n.topic, &format!("newsletter:{}", n.id), &subject, &body);
+    let (subject, body) = mail_of(&state, &n);
+    // Newsletters are never deleted, so their ids are never handed out again.
+    let key = format!("newsletter:{}", n.id);
+    let queued = crate::outgoing::to_list(&state, MailKind::Newsletter, &n.lang, &n.topic, &key, &subject, &body);
     if let Err(e) = state.store.mark_newsletter_sent(n.id) {
         tracing::error!(error = %e, "could not mark a newsletter sent");
     }

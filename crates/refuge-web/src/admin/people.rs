@@ -259,6 +259,35 @@ pub async fn change_password(
     account_page(&state, &admin, Some(admin.t.get("admin_password_changed").into()), None)
 }
 
+/// Changes the account's own address (where staff notices go, and what
+/// it signs in with); the password is asked.
+pub async fn change_email(State(state): State<AppState>, admin: Admin, headers: HeaderMap, data: FormData) -> Response {
+    if !genuine(&state, &admin, &headers, &data) {
+        return rejected(&state, &admin);
+    }
+    if !password_ok(&state, &admin, data.get("current")) {
+        return account_page(&state, &admin, None, Some(admin.t.get("admin_wrong_current_password").into()));
+    }
+    let email = match Email::parse(data.get("email")) {
+        Ok(e) => e,
+        Err(e) => return account_page(&state, &admin, None, Some(e)),
+    };
+    if let Err(e) = state.store.set_email(admin.session.user.id, &email) {
+        let text = match e {
+            refuge_core::StoreError::Conflict(text) => text,
+            other => {
+                tracing::error!(error = %other, "could not change an account's address");
+                admin.t.get("admin_try_again").into()
+            }
+        };
+        return account_page(&state, &admin, None, Some(text));
+    }
+    audit(&state, admin.email(), "change e-mail address", email.as_str(), "");
+    let mut refreshed = admin;
+    refreshed.session.user.email = email;
+    account_page(&state, &refreshed, Some(refreshed.t.get("admin_saved").into()), None)
+}
+
 pub async fn totp_on(State(state): State<AppState>, admin: Admin, headers: HeaderMap, data: FormData) -> Response {
     if !genuine(&state, &admin, &headers, &data) {
         return rejected(&state, &admin);

@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::form::FormData;
 
 /// The settings an administrator edits, per language.
-pub const SETTINGS: [&str; 5] = ["site_name", "tagline", "org_address", "home_title", "home_intro"];
+pub const SETTINGS: [&str; 6] = ["site_name", "tagline", "org_address", "home_title", "home_intro", "welcome_mail"];
 
 #[derive(Serialize)]
 struct SettingField {
@@ -60,7 +60,7 @@ fn settings_page(state: &AppState, admin: &Admin, notice: Option<String>) -> Res
                     key,
                     label: admin.t.get(&format!("admin_setting_{key}")).into(),
                     value: state.store.setting(key, l).ok().flatten().unwrap_or_default(),
-                    long: *key == "home_intro",
+                    long: matches!(*key, "home_intro" | "welcome_mail"),
                 })
                 .collect(),
         })

@@ -5,6 +5,7 @@ pub mod export;
 pub mod healthcheck;
 pub mod import;
 pub mod inbox;
+pub mod mail;
 pub mod reindex;
 pub mod serve;
 pub mod user;

@@ -55,7 +55,7 @@ async fn a_backup_taken_during_writes_restores_a_consistent_site() {
         std::thread::spawn(move || {
             let mut i = 0u32;
             while !stop.load(Ordering::Relaxed) || i < 50 {
-                store.enqueue(&format!("w:{i:06}"), "w@example.org", "s", "b", "").unwrap();
+                store.enqueue(&crate::mailing::test_mail(&format!("w:{i:06}"), "w@example.org")).unwrap();
                 i += 1;
             }
             i

@@ -9,7 +9,7 @@ use crate::admin::sign_in;
 use crate::helpers::*;
 use crate::smtp::SmtpSink;
 
-fn smtp(port: u16) -> SmtpFile {
+pub fn smtp(port: u16) -> SmtpFile {
     SmtpFile {
         host: "127.0.0.1".into(),
         port: Some(port),
@@ -18,17 +18,53 @@ fn smtp(port: u16) -> SmtpFile {
         password_file: None,
         from: "Lighthouse Network <news@example.org>".into(),
         per_minute: Some(60_000),
+        reply_to: None,
+        contact_from: None,
+        helo_name: None,
+        dkim_key_file: None,
+        dkim_selector: None,
+        dkim_domain: None,
     }
 }
 
-fn link_in(mail: &str, path: &str) -> String {
+/// Opens a confirmation link as a person does: the page, then its button.
+pub async fn confirm(app: &TestApp, link: &str) {
+    let path = link.trim_start_matches(&app.base).to_owned();
+    let page = app.get(&path).await;
+    assert_eq!(page.status, 200, "{path}");
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    let action =
+        attrs(&page.body, "form[method=post]", "action").into_iter().find(|a| a.contains("/subscribe/confirm/"));
+    let action = action.expect("a form with the confirm button");
+    let r = app.client.post(app.url(&action)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200, "{action}");
+}
+
+/// A plain mail for the outbox tests.
+pub fn test_mail<'a>(dedupe: &'a str, recipient: &'a str) -> refuge_core::NewMail<'a> {
+    refuge_core::NewMail {
+        dedupe,
+        kind: refuge_core::MailKind::Other,
+        lang: "en",
+        recipient,
+        subject: "Hello",
+        body: "Body",
+        unsubscribe: "",
+    }
+}
+
+pub fn link_in(mail: &str, path: &str) -> String {
     mail.split_whitespace().find(|w| w.contains(path)).unwrap_or_else(|| panic!("no {path} link in {mail}")).to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn double_opt_in_appeal_updates_once_each_and_one_click_unsubscribe() {
     let sink = SmtpSink::start().await;
-    let app = spawn_with(|c| c.smtp = Some(smtp(sink.port))).await;
+    let app = spawn_with(|c| {
+        c.smtp = Some(smtp(sink.port));
+        c.welcome_mail = false;
+    })
+    .await;
     // Three people sign up in Japanese, one in English; one never confirms.
     for (lang, email) in
         [("ja", "a@example.org"), ("ja", "b@example.org"), ("ja", "lazy@example.org"), ("en", "e@example.org")]
@@ -45,10 +81,7 @@ async fn double_opt_in_appeal_updates_once_each_and_one_click_unsubscribe() {
     let confirmations = sink.wait_for(4).await;
     assert_eq!(confirmations.len(), 4, "a confirmation to each");
     for mail in confirmations.iter().filter(|m| m.to[0] != "lazy@example.org") {
-        let link = link_in(&mail.body(), "/subscribe/confirm/");
-        let path = link.trim_start_matches(&app.base).to_owned();
-        let page = app.get(&path).await;
-        assert_eq!(page.status, 200, "{path}");
+        confirm(&app, &link_in(&mail.body(), "/subscribe/confirm/")).await;
     }
     let ja = Language::parse("ja").unwrap();
     assert_eq!(app.store.confirmed_subscribers(&ja, "appeals").unwrap().len(), 2);
@@ -133,9 +166,9 @@ async fn the_outbox_resumes_after_a_restart_without_sending_twice() {
     let first =
         spawn_in(data.clone(), refuge::app::StartOptions { inbox_work_factor: Some(10), ..Default::default() }).await;
     for i in 0..10 {
-        assert!(first.store.enqueue(&format!("test:{i}"), &format!("r{i}@example.org"), "Hello", "Body", "").unwrap());
+        assert!(first.store.enqueue(&test_mail(&format!("test:{i}"), &format!("r{i}@example.org"))).unwrap());
     }
-    assert!(!first.store.enqueue("test:3", "r3@example.org", "Hello", "Body", "").unwrap(), "queued once");
+    assert!(!first.store.enqueue(&test_mail("test:3", "r3@example.org")).unwrap(), "queued once");
     // Two were being handed over when the process died.
     let interrupted: Vec<_> =
         (0..2).map(|_| first.store.take_due(time::OffsetDateTime::now_utc()).unwrap().unwrap()).collect();

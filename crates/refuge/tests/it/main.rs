@@ -12,6 +12,7 @@ mod export;
 mod feeds;
 mod helpers;
 mod import;
+mod mail;
 mod mailing;
 mod media;
 mod payloads;

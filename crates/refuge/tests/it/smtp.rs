@@ -12,6 +12,8 @@ use tokio::net::TcpListener;
 pub struct Received {
     pub to: Vec<String>,
     pub data: String,
+    /// The name the client gave in EHLO/HELO.
+    pub helo: String,
 }
 
 impl Received {
@@ -21,16 +23,59 @@ impl Received {
         if head.to_ascii_lowercase().contains("content-transfer-encoding: base64") {
             String::from_utf8_lossy(&crate::browser::base64_decode(body)).into_owned()
         } else if head.to_ascii_lowercase().contains("content-transfer-encoding: quoted-printable") {
-            body.replace("=\n", "").replace("=3D", "=")
+            let joined = body.replace("=\n", "");
+            let bytes = joined.as_bytes();
+            let mut out = Vec::with_capacity(bytes.len());
+            let mut i = 0;
+            while i < bytes.len() {
+                if bytes[i] == b'='
+                    && i + 2 < bytes.len()
+                    && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+                {
+                    out.push(b);
+                    i += 3;
+                    continue;
+                }
+                out.push(bytes[i]);
+                i += 1;
+            }
+            String::from_utf8_lossy(&out).into_owned()
         } else {
             body.to_owned()
         }
+    }
+
+    /// The value of header `name` (unfolded), if present.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let head = self.data.split_once("\n\n").map_or(self.data.as_str(), |(h, _)| h);
+        let mut found: Option<String> = None;
+        let mut collecting = false;
+        for line in head.lines() {
+            if collecting && (line.starts_with(' ') || line.starts_with('\t')) {
+                if let Some(f) = &mut found {
+                    f.push(' ');
+                    f.push_str(line.trim());
+                }
+                continue;
+            }
+            collecting = false;
+            if let Some((key, value)) = line.split_once(':')
+                && key.eq_ignore_ascii_case(name)
+                && found.is_none()
+            {
+                found = Some(value.trim().to_owned());
+                collecting = true;
+            }
+        }
+        found
     }
 }
 
 pub struct SmtpSink {
     pub port: u16,
     pub mails: Arc<Mutex<Vec<Received>>>,
+    /// Recipients refused for good (550), as a server refuses a dead address.
+    pub reject: Arc<Mutex<Vec<String>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -39,18 +84,23 @@ impl SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let mails: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let reject: Arc<Mutex<Vec<String>>> = Arc::default();
         let store = mails.clone();
+        let refused = reject.clone();
         let task = tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
                 let store = store.clone();
+                let refused = refused.clone();
                 tokio::spawn(async move {
                     let (read, mut write) = socket.into_split();
                     let mut lines = BufReader::new(read).lines();
                     let _ = write.write_all(b"220 localhost ESMTP test sink\r\n").await;
                     let mut to = Vec::new();
+                    let mut helo = String::new();
                     while let Ok(Some(line)) = lines.next_line().await {
                         let upper = line.to_ascii_uppercase();
                         let reply: &[u8] = if upper.starts_with("EHLO") {
+                            helo = line[4..].trim().to_owned();
                             b"250-localhost\r\n250 8BITMIME\r\n"
                         } else if upper.starts_with("HELO") || upper.starts_with("MAIL") || upper.starts_with("NOOP") {
                             b"250 OK\r\n"
@@ -59,8 +109,12 @@ impl SmtpSink {
                             b"250 OK\r\n"
                         } else if upper.starts_with("RCPT") {
                             let address = line.split(['<', '>']).nth(1).unwrap_or_default().to_owned();
-                            to.push(address);
-                            b"250 OK\r\n"
+                            if refused.lock().unwrap().contains(&address) {
+                                b"550 5.1.1 no such mailbox\r\n"
+                            } else {
+                                to.push(address);
+                                b"250 OK\r\n"
+                            }
                         } else if upper.starts_with("DATA") {
                             let _ = write.write_all(b"354 go ahead\r\n").await;
                             let mut data = String::new();
@@ -71,7 +125,8 @@ impl SmtpSink {
                                 data.push_str(l.strip_prefix('.').unwrap_or(&l));
                                 data.push('\n');
                             }
-                            store.lock().unwrap().push(Received { to: std::mem::take(&mut to), data });
+                            let helo = helo.clone();
+                            store.lock().unwrap().push(Received { to: std::mem::take(&mut to), data, helo });
                             b"250 queued\r\n"
                         } else if upper.starts_with("QUIT") {
                             let _ = write.write_all(b"221 bye\r\n").await;
@@ -86,7 +141,7 @@ impl SmtpSink {
                 });
             }
         });
-        Self { port, mails, task }
+        Self { port, mails, reject, task }
     }
 
     pub fn received(&self) -> Vec<Received> {

@@ -1,0 +1,212 @@
+//! What each e-mail says, and putting it in the outbox.
+//!
+//! Every mail is plain text: Markdown is rendered for reading in a mail
+//! client (`refuge_core::mail_text`), wrapped at 72 columns, links kept as
+//! numbered references with absolute addresses. Each mail's dedupe key is
+//! unique for ever: built from random values or from secrets that belong to
+//! one subscription, never from a row id that SQLite may hand out again
+//! after a delete.
+
+use refuge_core::mail_text::{to_mail_text, wrap_plain};
+use refuge_core::{Language, MailKind, NewMail, Role, Subscriber};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::admin::session::random_hex;
+
+/// The organisation's name in `lang` (Site settings), for mail texts.
+pub fn site_name(state: &AppState, lang: &Language) -> String {
+    state.store.setting("site_name", lang).ok().flatten().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| {
+        state
+            .store
+            .setting("site_name", state.site.default_language())
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| "Refuge".into())
+    })
+}
+
+/// A key for one subscription that does not reveal its token.
+pub fn subscription_key(sub: &Subscriber) -> String {
+    Sha256::digest(sub.token.as_bytes()).iter().take(12).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Queues `mail`; whether it was queued (`false`: a mail with its key
+/// exists, or the database failed, which is logged).
+pub fn queue(state: &AppState, mail: &NewMail<'_>) -> bool {
+    match state.store.enqueue(mail) {
+        Ok(queued) => {
+            if queued {
+                state.mail.notify_one();
+            }
+            queued
+        }
+        Err(e) => {
+            tracing::error!(error = %e, kind = mail.kind.as_str(), "could not queue an e-mail");
+            false
+        }
+    }
+}
+
+/// The signature every list mail ends with: where to change or stop it.
+fn list_footer(state: &AppState, lang: &Language, unsubscribe: &str) -> String {
+    let t = state.site.strings(lang);
+    format!("-- \n{}\n{}\n{unsubscribe}", site_name(state, lang), wrap_plain(t.get("mail_unsubscribe_line")))
+}
+
+/// The subscriber's page to change topics or leave.
+pub fn manage_url(state: &AppState, lang: &Language, sub: &Subscriber) -> String {
+    state.site.url(&format!("/{lang}/unsubscribe/?token={}", sub.token))
+}
+
+/// Mails `markdown` (with `heading` above it) to every confirmed
+/// subscriber of `lang` and `topic`. `key` names this mailing; each
+/// (mailing, subscription) pair is queued once. Returns how many.
+pub fn to_list(
+    state: &AppState,
+    kind: MailKind,
+    lang: &Language,
+    topic: &str,
+    key: &str,
+    subject: &str,
+    text: &str,
+) -> usize {
+    let subscribers = match state.store.confirmed_subscribers(lang, topic) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "could not read the mailing list");
+            return 0;
+        }
+    };
+    let mut queued = 0;
+    for sub in subscribers {
+        let unsubscribe = manage_url(state, lang, &sub);
+        let body = format!("{text}\n\n{}\n", list_footer(state, lang, &unsubscribe));
+        let dedupe = format!("{key}:{}", subscription_key(&sub));
+        let mail = NewMail {
+            dedupe: &dedupe,
+            kind,
+            lang: lang.as_str(),
+            recipient: &sub.email,
+            subject,
+            body: &body,
+            unsubscribe: &unsubscribe,
+        };
+        if queue(state, &mail) {
+            queued += 1;
+        }
+    }
+    queued
+}
+
+/// The text of a newsletter issue as subscribers get it (also the
+/// back office's preview).
+pub fn newsletter_text(state: &AppState, heading: &str, markdown: &str, archive: &str) -> String {
+    let base = state.site.config().base_url.clone();
+    format!("{}\n\n{}\n\n{archive}", wrap_plain(heading), to_mail_text(markdown, &base))
+}
+
+/// The link that confirms a sign-up.
+pub fn confirmation(state: &AppState, lang: &Language, sub: &Subscriber) -> bool {
+    let t = state.site.strings(lang);
+    let site = site_name(state, lang);
+    let link = state.site.url(&format!("/{lang}/subscribe/confirm/?token={}", sub.token));
+    let body = format!(
+        "{}\n\n{link}\n\n{}\n\n-- \n{site}\n{}\n",
+        wrap_plain(&t.get("mail_confirm_body").replace("{site}", &site)),
+        wrap_plain(t.get("mail_confirm_ignore")),
+        state.site.url(&format!("/{lang}/")),
+    );
+    // Sending at most once an hour is decided by the caller; the key only
+    // has to be new for ever, so it is random.
+    let dedupe = format!("confirm:{}", random_hex(16));
+    let subject = t.get("mail_confirm_subject").replace("{site}", &site);
+    queue(
+        state,
+        &NewMail {
+            dedupe: &dedupe,
+            kind: MailKind::Confirm,
+            lang: lang.as_str(),
+            recipient: &sub.email,
+            subject: &subject,
+            body: &body,
+            unsubscribe: "",
+        },
+    )
+}
+
+/// The welcome after confirming: the Site settings text of `lang`, or
+/// the built-in one. Once per subscription.
+pub fn welcome(state: &AppState, lang: &Language, sub: &Subscriber) -> bool {
+    if !state.config.welcome_mail {
+        return false;
+    }
+    let t = state.site.strings(lang);
+    let site = site_name(state, lang);
+    let custom = state.store.setting("welcome_mail", lang).ok().flatten().filter(|w| !w.trim().is_empty());
+    let text = match custom {
+        Some(markdown) => to_mail_text(&markdown, &state.site.config().base_url),
+        None => wrap_plain(&t.get("mail_welcome_body").replace("{site}", &site)),
+    };
+    let unsubscribe = manage_url(state, lang, sub);
+    let body = format!("{text}\n\n{}\n", list_footer(state, lang, &unsubscribe));
+    let dedupe = format!("welcome:{}", subscription_key(sub));
+    let subject = t.get("mail_welcome_subject").replace("{site}", &site);
+    queue(
+        state,
+        &NewMail {
+            dedupe: &dedupe,
+            kind: MailKind::Welcome,
+            lang: lang.as_str(),
+            recipient: &sub.email,
+            subject: &subject,
+            body: &body,
+            unsubscribe: &unsubscribe,
+        },
+    )
+}
+
+/// Who is told that a contact message arrived: `notify` from the
+/// settings, or every admin account.
+pub fn staff_addresses(state: &AppState) -> Vec<String> {
+    if !state.config.notify.is_empty() {
+        return state.config.notify.clone();
+    }
+    match state.store.users() {
+        Ok(users) => users.into_iter().filter(|u| u.role == Role::Admin).map(|u| u.email.to_string()).collect(),
+        Err(e) => {
+            tracing::error!(error = %e, "could not read the accounts to tell of a new message");
+            Vec::new()
+        }
+    }
+}
+
+/// Tells the staff that a message arrived (never what it says), with a
+/// link to the inbox. Returns how many were queued.
+pub fn staff_notice(state: &AppState) -> usize {
+    let lang = state.site.default_language().clone();
+    let t = state.site.strings(&lang);
+    let site = site_name(state, &lang);
+    let subject = t.get("mail_new_message_subject").replace("{site}", &site);
+    let body = format!("{}\n\n{}\n", wrap_plain(t.get("mail_new_message_body")), state.site.url("/admin/inbox"));
+    // One arrival, one random key: a new message after a delete is never
+    // mistaken for the deleted one.
+    let arrival = random_hex(16);
+    let mut queued = 0;
+    for address in staff_addresses(state) {
+        let dedupe = format!("contact:{arrival}:{address}");
+        let mail = NewMail {
+            dedupe: &dedupe,
+            kind: MailKind::StaffNotice,
+            lang: lang.as_str(),
+            recipient: &address,
+            subject: &subject,
+            body: &body,
+            unsubscribe: "",
+        };
+        if queue(state, &mail) {
+            queued += 1;
+        }
+    }
+    queued
+}
