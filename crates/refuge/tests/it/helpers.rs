@@ -11,6 +11,11 @@ use refuge_store::SqliteStore;
 use refuge_web::AppState;
 use reqwest::header::HeaderMap;
 
+/// Lighthouse times page loads on this machine: while it runs, no other
+/// test's application may (each holds a read guard; Lighthouse takes the
+/// write guard, then starts its own application with `spawn_alone`).
+pub static TIMING: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
 /// A running application and a client for it.
 pub struct TestApp {
     pub base: String,
@@ -23,6 +28,7 @@ pub struct TestApp {
     _dir: Option<tempfile::TempDir>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _timing: Option<tokio::sync::RwLockReadGuard<'static, ()>>,
 }
 
 /// A response read whole.
@@ -66,7 +72,28 @@ pub async fn spawn_in(data_dir: PathBuf, options: StartOptions) -> TestApp {
     start(Config::defaults(&data_dir), options).await
 }
 
-async fn start(mut config: Config, options: StartOptions) -> TestApp {
+/// Starts the demo site for a test that holds `TIMING` for writing.
+pub async fn spawn_alone() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::defaults(&dir.path().join("data"));
+    let mut app =
+        start_with(config, StartOptions { inbox_work_factor: Some(10), ..StartOptions::default() }, None).await;
+    app._dir = Some(dir);
+    app
+}
+
+async fn start(config: Config, options: StartOptions) -> TestApp {
+    // Bounded, so a test that holds two applications at once can never
+    // wait for ever behind Lighthouse's turn.
+    let guard = tokio::time::timeout(std::time::Duration::from_secs(240), TIMING.read()).await.ok();
+    start_with(config, options, guard).await
+}
+
+async fn start_with(
+    mut config: Config,
+    options: StartOptions,
+    timing: Option<tokio::sync::RwLockReadGuard<'static, ()>>,
+) -> TestApp {
     let data_dir = config.data_dir.clone();
     config.addr = "127.0.0.1:0".into();
     let app = App::build(config, options).await.expect("app builds");
@@ -90,6 +117,7 @@ async fn start(mut config: Config, options: StartOptions) -> TestApp {
         _dir: None,
         shutdown: Some(tx),
         task: Some(task),
+        _timing: timing,
     }
 }
 
