@@ -371,6 +371,85 @@ pub struct Subscriber {
     pub bounces: u32,
 }
 
+/// Where a subscription stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubscriberState {
+    /// Signed up, the confirmation link not yet used.
+    Waiting,
+    Confirmed,
+    /// Confirmed, but mail to it failed for good `BOUNCING` times.
+    Bouncing,
+    /// Left; the row is deleted 30 days later.
+    Unsubscribed,
+}
+
+impl SubscriberState {
+    pub const ALL: [SubscriberState; 4] = [Self::Waiting, Self::Confirmed, Self::Bouncing, Self::Unsubscribed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Waiting => "waiting",
+            Self::Confirmed => "confirmed",
+            Self::Bouncing => "bouncing",
+            Self::Unsubscribed => "unsubscribed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// One subscription (an address in one language) as the list's owners
+/// see it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SubscriberRecord {
+    pub id: i64,
+    pub email: String,
+    pub lang: String,
+    pub topics: Vec<String>,
+    pub state: SubscriberState,
+    /// How it joined: `form`, `contact form`, or `import: SOURCE`.
+    pub source: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub joined_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub confirmed_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_sent_at: Option<OffsetDateTime>,
+    pub bounces: u32,
+}
+
+/// How many subscriptions are in one language, topic and state.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SubscriberCount {
+    pub lang: String,
+    pub topic: String,
+    pub state: SubscriberState,
+    pub count: u64,
+}
+
+/// One address to bring in from an existing list.
+#[derive(Clone, Debug)]
+pub struct ImportedSubscriber {
+    pub email: String,
+    pub lang: crate::Language,
+    pub topics: Vec<String>,
+    pub joined_at: Option<OffsetDateTime>,
+}
+
+/// What became of one imported address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportOutcome {
+    Added,
+    /// Already there: topics joined, or (without re-confirmation) confirmed.
+    Updated,
+    Unchanged,
+    /// Removed or unsubscribed before: never brought back by an import.
+    Suppressed,
+}
+
 /// Permanent delivery failures after which an address is left out.
 pub const BOUNCING: u32 = 3;
 

@@ -16,17 +16,19 @@ pub mod markdown;
 pub mod search;
 pub mod slug;
 pub mod store;
+pub mod subscribers;
 pub mod user;
 
 pub use content::{
     Addressee, AdminFilter, AdminRow, AppealFacts, AppealUpdate, AuditEntry, BOUNCING, CaseStatus, Category, FaqEntry,
-    Item, ItemDraft, ItemRef, Kind, MailKind, Media, MenuEntry, MessageMeta, NewMail, NewsFilter, Newsletter,
-    OutboxMail, PRIVATE_MAIL_PREFIX, Revision, Status, Subscriber,
+    ImportOutcome, ImportedSubscriber, Item, ItemDraft, ItemRef, Kind, MailKind, Media, MenuEntry, MessageMeta,
+    NewMail, NewsFilter, Newsletter, OutboxMail, PRIVATE_MAIL_PREFIX, Revision, Status, Subscriber, SubscriberCount,
+    SubscriberRecord, SubscriberState,
 };
 pub use lang::Language;
 pub use slug::Slug;
 pub use store::{
     AppealStore, AuditLog, ContentStore, MailStore, MediaStore, MessageStore, RedirectStore, RedirectTarget, Store,
-    StoreError, UserStore,
+    StoreError, SubscriberStore, UserStore,
 };
 pub use user::{Email, Role, Session, User};

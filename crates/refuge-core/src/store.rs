@@ -166,7 +166,16 @@ pub trait MessageStore: Send + Sync {
 /// The mailing list and the durable outbox.
 pub trait MailStore: Send + Sync {
     /// Adds (or finds) a subscription awaiting confirmation.
-    fn subscribe(&self, email: &str, lang: &Language, topics: &[String], token: &str) -> StoreResult<Subscriber>;
+    /// `source` says how it came (`form`, `contact form`); a subscription
+    /// left before starts again, unconfirmed, with the new token.
+    fn subscribe(
+        &self,
+        email: &str,
+        lang: &Language,
+        topics: &[String],
+        token: &str,
+        source: &str,
+    ) -> StoreResult<Subscriber>;
     /// Whether a confirmation mail may be sent to this unconfirmed
     /// sign-up now (none was in the last `every`); if so, the time is
     /// recorded, so two requests at once send one mail.
@@ -174,7 +183,9 @@ pub trait MailStore: Send + Sync {
     /// Confirms the subscription with this token if it is at most 7 days old.
     fn confirm_subscription(&self, token: &str) -> StoreResult<Option<Subscriber>>;
     fn subscriber_by_token(&self, token: &str) -> StoreResult<Option<Subscriber>>;
-    /// Removes the subscription with this token; whether there was one.
+    /// Ends the subscription with this token (kept 30 days as
+    /// "unsubscribed", its address hash kept on the suppression list);
+    /// whether there was one.
     fn unsubscribe(&self, token: &str) -> StoreResult<bool>;
     /// Replaces the topics of the subscription with this token; whether
     /// there was one.
@@ -235,12 +246,70 @@ pub trait MediaStore: Send + Sync {
 
 /// Everything Refuge stores.
 pub trait Store:
-    ContentStore + UserStore + AuditLog + MediaStore + AppealStore + MessageStore + MailStore + RedirectStore
+    ContentStore
+    + UserStore
+    + AuditLog
+    + MediaStore
+    + AppealStore
+    + MessageStore
+    + MailStore
+    + SubscriberStore
+    + RedirectStore
 {
 }
 
-impl<T: ContentStore + UserStore + AuditLog + MediaStore + AppealStore + MessageStore + MailStore + RedirectStore> Store
-    for T
+/// The mailing list as its owners manage it. Addresses are personal
+/// data: the suppression list keeps only salted hashes.
+pub trait SubscriberStore: Send + Sync {
+    /// Counts per language, topic and state.
+    fn subscriber_counts(&self) -> StoreResult<Vec<crate::SubscriberCount>>;
+    /// Subscriptions whose address contains `query` (case-insensitive), at most `limit`.
+    fn find_subscribers(&self, query: &str, limit: u32) -> StoreResult<Vec<crate::SubscriberRecord>>;
+    fn subscriber_record(&self, id: i64) -> StoreResult<Option<crate::SubscriberRecord>>;
+    /// Every subscription (or those of a language, topic and state), by address.
+    fn export_subscribers(
+        &self,
+        lang: Option<&Language>,
+        topic: Option<&str>,
+        state: Option<crate::SubscriberState>,
+    ) -> StoreResult<Vec<crate::SubscriberRecord>>;
+    /// Deletes every subscription of `email` and keeps its salted hash on
+    /// the suppression list; how many were deleted.
+    fn remove_address(&self, email: &str) -> StoreResult<u64>;
+    fn set_subscriber_topics(&self, id: i64, topics: &[String]) -> StoreResult<bool>;
+    /// Brings addresses in, in one transaction: `confirmed` when the
+    /// organisation vouches for consent, else each waits for its
+    /// confirmation. `token` makes the secret of a new subscription.
+    /// Suppressed addresses are never added.
+    fn import_subscribers(
+        &self,
+        entries: &[crate::ImportedSubscriber],
+        source: &str,
+        confirmed: bool,
+        token: &mut dyn FnMut() -> String,
+    ) -> StoreResult<Vec<(crate::ImportOutcome, Option<Subscriber>)>>;
+    /// Imported sign-ups that wait for a confirmation never sent yet
+    /// (`--reconfirm`); the server mails them at the outbox's pace.
+    fn awaiting_first_confirmation(&self, limit: u32) -> StoreResult<Vec<Subscriber>>;
+    /// The subscription with this id, if it waits for its confirmation.
+    fn waiting_subscription(&self, id: i64) -> StoreResult<Option<Subscriber>>;
+    fn is_suppressed(&self, email: &str) -> StoreResult<bool>;
+    /// Housekeeping: deletes sign-ups never confirmed within 7 days and
+    /// subscriptions left more than 30 days ago; how many.
+    fn purge_subscribers(&self, now: OffsetDateTime) -> StoreResult<u64>;
+}
+
+impl<
+    T: ContentStore
+        + UserStore
+        + AuditLog
+        + MediaStore
+        + AppealStore
+        + MessageStore
+        + MailStore
+        + SubscriberStore
+        + RedirectStore,
+> Store for T
 {
 }
 

@@ -39,6 +39,8 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("admin/confirm.html", include_str!("../../../templates/admin/confirm.html")),
     ("admin/message.html", include_str!("../../../templates/admin/message.html")),
     ("admin/users.html", include_str!("../../../templates/admin/users.html")),
+    ("admin/subscribers.html", include_str!("../../../templates/admin/subscribers.html")),
+    ("admin/subscriber.html", include_str!("../../../templates/admin/subscriber.html")),
     ("admin/account.html", include_str!("../../../templates/admin/account.html")),
     ("admin/audit.html", include_str!("../../../templates/admin/audit.html")),
     ("admin/media.html", include_str!("../../../templates/admin/media.html")),

@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/010_item_versions.sql"),
     include_str!("migrations/011_security.sql"),
     include_str!("migrations/012_mail.sql"),
+    include_str!("migrations/013_subscribers.sql"),
 ];
 
 /// The schema version this build writes.

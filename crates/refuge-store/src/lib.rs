@@ -14,6 +14,7 @@ mod media;
 mod messages;
 mod redirects;
 mod rows;
+mod subscribers;
 mod users;
 
 pub use db::{OpenError, SCHEMA_VERSION, SqliteStore, snapshot};

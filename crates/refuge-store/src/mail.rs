@@ -40,13 +40,29 @@ fn subscriber(r: &rusqlite::Row<'_>) -> rusqlite::Result<Subscriber> {
 }
 
 impl MailStore for SqliteStore {
-    fn subscribe(&self, email: &str, lang: &Language, topics: &[String], token: &str) -> StoreResult<Subscriber> {
+    fn subscribe(
+        &self,
+        email: &str,
+        lang: &Language,
+        topics: &[String],
+        token: &str,
+        source: &str,
+    ) -> StoreResult<Subscriber> {
         let conn = self.conn();
+        // A subscription that was left starts again from the beginning:
+        // new token, unconfirmed. (Every expression reads the old row.)
         conn.execute(
-            "INSERT INTO subscribers (email, lang, topics, token, created_at) VALUES (?, ?, ?, ?, ?)
+            "INSERT INTO subscribers (email, lang, topics, token, created_at, source) VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (email, lang) DO UPDATE SET topics = excluded.topics,
-                created_at = CASE WHEN confirmed_at IS NULL THEN excluded.created_at ELSE created_at END",
-            params![email.trim(), lang.as_str(), topics.join(","), token, ts(now())],
+                token = CASE WHEN unsubscribed_at IS NOT NULL THEN excluded.token ELSE token END,
+                confirmed_at = CASE WHEN unsubscribed_at IS NOT NULL THEN NULL ELSE confirmed_at END,
+                confirm_sent_at = CASE WHEN unsubscribed_at IS NOT NULL THEN NULL ELSE confirm_sent_at END,
+                source = CASE WHEN unsubscribed_at IS NOT NULL THEN excluded.source ELSE source END,
+                bounces = CASE WHEN unsubscribed_at IS NOT NULL THEN 0 ELSE bounces END,
+                created_at = CASE WHEN confirmed_at IS NULL OR unsubscribed_at IS NOT NULL
+                                  THEN excluded.created_at ELSE created_at END,
+                unsubscribed_at = NULL",
+            params![email.trim(), lang.as_str(), topics.join(","), token, ts(now()), source],
         )
         .map_err(backend)?;
         conn.query_row(
@@ -73,12 +89,17 @@ impl MailStore for SqliteStore {
         let conn = self.conn();
         let week_ago = ts(now() - time::Duration::days(7));
         conn.execute(
-            "UPDATE subscribers SET confirmed_at = ? WHERE token = ? AND confirmed_at IS NULL AND created_at >= ?",
+            "UPDATE subscribers SET confirmed_at = ?
+             WHERE token = ? AND confirmed_at IS NULL AND unsubscribed_at IS NULL
+               AND coalesce(confirm_sent_at, created_at) >= ?",
             params![ts(now()), token, week_ago],
         )
         .map_err(backend)?;
         conn.query_row(
-            &format!("SELECT {SUBSCRIBER} FROM subscribers WHERE token = ? AND confirmed_at IS NOT NULL"),
+            &format!(
+                "SELECT {SUBSCRIBER} FROM subscribers
+                 WHERE token = ? AND confirmed_at IS NOT NULL AND unsubscribed_at IS NULL"
+            ),
             [token],
             subscriber,
         )
@@ -88,19 +109,40 @@ impl MailStore for SqliteStore {
 
     fn subscriber_by_token(&self, token: &str) -> StoreResult<Option<Subscriber>> {
         self.conn()
-            .query_row(&format!("SELECT {SUBSCRIBER} FROM subscribers WHERE token = ?"), [token], subscriber)
+            .query_row(
+                &format!("SELECT {SUBSCRIBER} FROM subscribers WHERE token = ? AND unsubscribed_at IS NULL"),
+                [token],
+                subscriber,
+            )
             .optional()
             .map_err(backend)
     }
 
     fn unsubscribe(&self, token: &str) -> StoreResult<bool> {
-        Ok(self.conn().execute("DELETE FROM subscribers WHERE token = ?", [token]).map_err(backend)? > 0)
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let email: Option<String> = tx
+            .query_row(
+                "UPDATE subscribers SET unsubscribed_at = ? WHERE token = ? AND unsubscribed_at IS NULL RETURNING email",
+                params![ts(now()), token],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
+        if let Some(email) = &email {
+            crate::subscribers::suppress(&tx, email)?;
+        }
+        tx.commit().map_err(backend)?;
+        Ok(email.is_some())
     }
 
     fn set_topics(&self, token: &str, topics: &[String]) -> StoreResult<bool> {
         let n = self
             .conn()
-            .execute("UPDATE subscribers SET topics = ? WHERE token = ?", params![topics.join(","), token])
+            .execute(
+                "UPDATE subscribers SET topics = ? WHERE token = ? AND unsubscribed_at IS NULL",
+                params![topics.join(","), token],
+            )
             .map_err(backend)?;
         Ok(n > 0)
     }
@@ -110,7 +152,7 @@ impl MailStore for SqliteStore {
         let mut stmt = conn
             .prepare_cached(&format!(
                 "SELECT {SUBSCRIBER} FROM subscribers WHERE lang = ? AND confirmed_at IS NOT NULL
-                 AND bounces < {BOUNCING} AND (',' || topics || ',') LIKE ? ORDER BY id"
+                 AND unsubscribed_at IS NULL AND bounces < {BOUNCING} AND (',' || topics || ',') LIKE ? ORDER BY id"
             ))
             .map_err(backend)?;
         let rows = stmt.query_map(params![lang.as_str(), format!("%,{topic},%")], subscriber).map_err(backend)?;
@@ -143,7 +185,11 @@ impl MailStore for SqliteStore {
 
     fn count_bounce(&self, email: &str) -> StoreResult<u32> {
         let conn = self.conn();
-        conn.execute("UPDATE subscribers SET bounces = bounces + 1 WHERE email = ?", [email]).map_err(backend)?;
+        conn.execute(
+            "UPDATE subscribers SET bounces = bounces + 1 WHERE email = ? AND unsubscribed_at IS NULL",
+            [email],
+        )
+        .map_err(backend)?;
         let n: Option<u32> = conn
             .query_row("SELECT max(bounces) FROM subscribers WHERE email = ?", [email], |r| r.get(0))
             .map_err(backend)?;
@@ -352,7 +398,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = SqliteStore::open(&dir.path().join("m.db")).unwrap();
         let ja = Language::parse("ja").unwrap();
-        let sub = s.subscribe("a@example.org", &ja, &["news".into(), "appeals".into()], "tok1").unwrap();
+        let sub = s.subscribe("a@example.org", &ja, &["news".into(), "appeals".into()], "tok1", "form").unwrap();
         assert!(!sub.confirmed);
         assert!(s.confirmed_subscribers(&ja, "news").unwrap().is_empty(), "not before confirming");
         assert!(s.confirm_subscription("wrong").unwrap().is_none());

@@ -216,7 +216,7 @@ pub async fn submit(
             if form.join_list
                 && let Ok(email) = refuge_core::Email::parse(&form.reply_to)
             {
-                crate::mailing::request(&state, &email, &lang, &["news".to_owned()]);
+                crate::mailing::request(&state, &email, &lang, &["news".to_owned()], "contact form");
             }
             state.mail.notify_one();
             let sent = ContactForm { sent: true, ..ContactForm::default() };

@@ -191,13 +191,35 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Deletes what is kept no longer than configured — handled contact
-/// messages past their retention — and media files no upload refers to,
-/// at start and then every hour.
+/// messages past their retention, media files no upload refers to,
+/// sign-ups never confirmed within 7 days and subscriptions ended 30 days
+/// ago — at start and then every hour; every minute, mails the first
+/// confirmation of imported sign-ups.
 async fn housekeeping(state: AppState) {
-    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
-    loop {
-        every_hour.tick().await;
+    let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+    for minute in 0u64.. {
+        every_minute.tick().await;
+        // Imported sign-ups to confirm (`refuge subscribers import
+        // --reconfirm`, perhaps run while this server runs).
+        let s = state.clone();
+        if let Ok(n) = tokio::task::spawn_blocking(move || outgoing::imported_confirmations(&s)).await
+            && n > 0
+        {
+            tracing::info!(mails = n, "confirmations queued for imported sign-ups");
+        }
+        if minute % 60 != 0 {
+            continue;
+        }
         sweep_media(&state, Duration::from_secs(15 * 60)).await;
+        let store = state.store.clone();
+        match tokio::task::spawn_blocking(move || store.purge_subscribers(time::OffsetDateTime::now_utc())).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => {
+                tracing::info!(subscriptions = n, "unconfirmed and ended subscriptions past their time were deleted")
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "could not delete old subscriptions"),
+            Err(_) => {}
+        }
         if let Some(n) = purge_expired_messages(&state).await
             && n > 0
         {

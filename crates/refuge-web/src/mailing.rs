@@ -78,7 +78,7 @@ pub async fn subscribe(
     if topics.is_empty() {
         topics = TOPICS.iter().map(|t| (*t).to_owned()).collect();
     }
-    request(&state, &email, &lang, &topics);
+    request(&state, &email, &lang, &topics, "form");
     // The same answer whether or not the address was already on the list.
     page(&state, &lang, "subscribe_title", "subscribe_check_mail", StatusCode::OK, &headers)
 }
@@ -86,8 +86,8 @@ pub async fn subscribe(
 /// Records a wish to subscribe and, unless the address is already
 /// confirmed, mails the link that confirms it (double opt-in). Used by the
 /// subscribe form and by the contact form's "join the list" tick.
-pub(crate) fn request(state: &AppState, email: &Email, lang: &Language, topics: &[String]) {
-    let sub = match state.store.subscribe(email.as_str(), lang, topics, &token()) {
+pub(crate) fn request(state: &AppState, email: &Email, lang: &Language, topics: &[String], source: &str) {
+    let sub = match state.store.subscribe(email.as_str(), lang, topics, &token(), source) {
         Ok(sub) if !sub.confirmed => sub,
         Ok(_) => return,
         Err(e) => {
@@ -106,7 +106,7 @@ pub(crate) fn request(state: &AppState, email: &Email, lang: &Language, topics: 
             return;
         }
     }
-    crate::outgoing::confirmation(state, lang, &sub);
+    crate::outgoing::confirmation(state, lang, &sub, None);
 }
 
 /// A new subscription secret: 128 random bits in 22 URL-safe characters,

@@ -106,8 +106,10 @@ pub fn newsletter_text(state: &AppState, heading: &str, markdown: &str, archive:
     format!("{}\n\n{}\n\n{archive}", wrap_plain(heading), to_mail_text(markdown, &base))
 }
 
-/// The link that confirms a sign-up.
-pub fn confirmation(state: &AppState, lang: &Language, sub: &Subscriber) -> bool {
+/// The link that confirms a sign-up. `key` makes the mail unique: random
+/// for a sign-up on the form (sent at most once an hour), the
+/// subscription's own for an imported one (sent once, across restarts).
+pub fn confirmation(state: &AppState, lang: &Language, sub: &Subscriber, key: Option<String>) -> bool {
     let t = state.site.strings(lang);
     let site = site_name(state, lang);
     let link = state.site.url(&format!("/{lang}/subscribe/confirm/?token={}", sub.token));
@@ -117,9 +119,7 @@ pub fn confirmation(state: &AppState, lang: &Language, sub: &Subscriber) -> bool
         wrap_plain(t.get("mail_confirm_ignore")),
         state.site.url(&format!("/{lang}/")),
     );
-    // Sending at most once an hour is decided by the caller; the key only
-    // has to be new for ever, so it is random.
-    let dedupe = format!("confirm:{}", random_hex(16));
+    let dedupe = key.unwrap_or_else(|| format!("confirm:{}", random_hex(16)));
     let subject = t.get("mail_confirm_subject").replace("{site}", &site);
     queue(
         state,
@@ -164,6 +164,34 @@ pub fn welcome(state: &AppState, lang: &Language, sub: &Subscriber) -> bool {
             unsubscribe: &unsubscribe,
         },
     )
+}
+
+/// Sends the first confirmation of imported sign-ups (`--reconfirm`), a
+/// batch at a time; how many were queued.
+pub fn imported_confirmations(state: &AppState) -> usize {
+    let waiting = match state.store.awaiting_first_confirmation(500) {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::error!(error = %e, "could not read the imported sign-ups");
+            return 0;
+        }
+    };
+    let mut queued = 0;
+    for sub in waiting {
+        let Some(lang) = Language::parse(&sub.lang).ok().filter(|l| state.site.languages().contains(l)) else {
+            continue;
+        };
+        // Queued under the subscription's own key first, then marked: a
+        // crash in between queues nothing twice.
+        let key = format!("confirm-import:{}", subscription_key(&sub));
+        if confirmation(state, &lang, &sub, Some(key)) {
+            queued += 1;
+        }
+        if let Err(e) = state.store.claim_confirmation(sub.id, time::Duration::ZERO) {
+            tracing::error!(error = %e, "could not record a confirmation mail");
+        }
+    }
+    queued
 }
 
 /// Who is told that a contact message arrived: `notify` from the

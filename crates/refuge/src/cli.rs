@@ -32,6 +32,9 @@ pub enum Command {
     /// The encrypted contact inbox: create its keys, read it offline.
     #[command(subcommand)]
     Inbox(cmd::inbox::InboxCommand),
+    /// The mailing list: import an existing list from CSV, export it.
+    #[command(subcommand)]
+    Subscribers(cmd::subscribers::SubscribersCommand),
     /// Outgoing mail: a DKIM key so receivers trust it.
     #[command(subcommand)]
     Mail(cmd::mail::MailCommand),
@@ -93,6 +96,7 @@ pub fn run() -> ExitCode {
         Command::Reindex(args) => cmd::reindex::run(args),
         Command::Inbox(command) => cmd::inbox::run(command),
         Command::Mail(command) => cmd::mail::run(command),
+        Command::Subscribers(command) => cmd::subscribers::run(command),
         Command::Backup(args) => cmd::backup::run_backup(args),
         Command::Restore(args) => cmd::backup::run_restore(args),
         Command::Export(args) => cmd::export::run(args),

@@ -18,6 +18,7 @@ mod people;
 pub mod scheduler;
 pub mod session;
 mod site;
+mod subscribers;
 pub mod totp;
 
 use axum::Router;
@@ -75,6 +76,12 @@ pub fn router() -> Router<AppState> {
         .route("/admin/newsletters", get(newsletters::list).post(newsletters::save))
         .route("/admin/newsletters/{id}", get(newsletters::edit))
         .route("/admin/newsletters/{id}/send", post(newsletters::send))
+        .route("/admin/subscribers", get(subscribers::list))
+        .route("/admin/subscribers/export.csv", get(subscribers::export))
+        .route("/admin/subscribers/{id}", get(subscribers::show))
+        .route("/admin/subscribers/{id}/remove", get(subscribers::remove_form).post(subscribers::remove))
+        .route("/admin/subscribers/{id}/topics", post(subscribers::topics))
+        .route("/admin/subscribers/{id}/confirm", post(subscribers::confirm_again))
         .route("/admin/inbox", get(inbox::show))
         .route("/admin/inbox/unlock", post(inbox::unlock))
         .route("/admin/inbox/lock", post(inbox::lock))

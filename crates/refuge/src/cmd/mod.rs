@@ -8,4 +8,5 @@ pub mod inbox;
 pub mod mail;
 pub mod reindex;
 pub mod serve;
+pub mod subscribers;
 pub mod user;

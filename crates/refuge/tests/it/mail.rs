@@ -408,7 +408,7 @@ async fn dead_addresses_stop_getting_list_mail() {
     .await;
     let en = Language::parse("en").unwrap();
     for email in ["dead@example.org", "alive@example.org"] {
-        let sub = app.store.subscribe(email, &en, &["appeals".into()], &format!("token-of-{email}")).unwrap();
+        let sub = app.store.subscribe(email, &en, &["appeals".into()], &format!("token-of-{email}"), "form").unwrap();
         app.store.confirm_subscription(&sub.token).unwrap().unwrap();
     }
     let boss = sign_in(&app, "boss@example.org", Role::Admin, &[]).await;

@@ -213,7 +213,7 @@ async fn a_newsletter_reaches_its_language_and_topic_once_each_and_is_archived()
         (&ja, "ja-news@example.org", "news", "t4"),
         (&en, "unconfirmed@example.org", "news", "t5"),
     ] {
-        app.store.subscribe(email, lang, &[topic.to_owned()], token).unwrap();
+        app.store.subscribe(email, lang, &[topic.to_owned()], token, "form").unwrap();
         if token != "t5" {
             app.store.confirm_subscription(token).unwrap();
         }

@@ -23,3 +23,4 @@ mod robustness;
 mod search;
 mod security;
 mod smtp;
+mod subscribers;

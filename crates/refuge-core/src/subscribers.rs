@@ -1,0 +1,254 @@
+//! Bringing an existing mailing list in, and taking it out, as CSV.
+//!
+//! Columns: the address, and optionally the language, the topics and the
+//! date joined. A first row naming them (`email`, `language`, `topics`,
+//! `joined`, in any order) is recognised; without one the columns are taken
+//! in that order. Every address is checked; the report says how many were
+//! added, updated, unchanged and skipped, and why.
+
+use std::collections::HashSet;
+
+use time::OffsetDateTime;
+
+use crate::store::{StoreResult, SubscriberStore};
+use crate::{Email, ImportOutcome, ImportedSubscriber, Language, SubscriberRecord};
+
+/// Topics a subscription can have.
+pub const TOPICS: [&str; 2] = ["news", "appeals"];
+
+/// One line that was not imported, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    /// 1-based line of the file.
+    pub line: usize,
+    pub reason: String,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub suppressed: usize,
+    pub skipped: Vec<Skipped>,
+}
+
+impl ImportReport {
+    /// One line for people: `12 added, 3 updated, …`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} added, {} updated, {} unchanged, {} skipped (removed or unsubscribed before), {} skipped (not importable)",
+            self.added,
+            self.updated,
+            self.unchanged,
+            self.suppressed,
+            self.skipped.len()
+        )
+    }
+}
+
+/// The rows of a file, checked, before anything is stored.
+#[derive(Clone, Debug, Default)]
+pub struct ParsedList {
+    /// (line, subscriber).
+    pub rows: Vec<(usize, ImportedSubscriber)>,
+    pub skipped: Vec<Skipped>,
+}
+
+fn parse_date(text: &str) -> Option<OffsetDateTime> {
+    let text = text.trim();
+    if let Ok(t) = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339) {
+        return Some(t);
+    }
+    let date = text.get(..10)?;
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(&date.replace('/', "-"), &format).ok().map(|d| d.midnight().assume_utc())
+}
+
+fn parse_topics(text: &str) -> Result<Vec<String>, String> {
+    let mut topics = Vec::new();
+    for t in text.split([',', ';', ' ', '|', '/']).map(str::trim).filter(|t| !t.is_empty()) {
+        let t = t.to_lowercase();
+        if !TOPICS.contains(&t.as_str()) {
+            return Err(format!("unknown topic `{t}` (use news, appeals)"));
+        }
+        if !topics.contains(&t) {
+            topics.push(t);
+        }
+    }
+    Ok(topics)
+}
+
+/// Reads a CSV list. `lang` and `topics` are used where the file has no
+/// column for them; `languages` are the site's.
+pub fn parse_csv(text: &str, lang: &Language, topics: &[String], languages: &[Language]) -> ParsedList {
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let mut parsed = ParsedList::default();
+    let mut columns = [Some(0), Some(1), Some(2), Some(3)];
+    let mut seen = HashSet::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = record.as_ref().ok().and_then(|r| r.position()).map_or(i + 1, |p| p.line() as usize);
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                parsed.skipped.push(Skipped { line, reason: format!("not readable as CSV: {e}") });
+                continue;
+            }
+        };
+        let cell = |n: Option<usize>| n.and_then(|n| record.get(n)).unwrap_or_default();
+        if i == 0 && !cell(Some(0)).contains('@') {
+            // A header row: find the columns by name.
+            let find =
+                |names: &[&str]| record.iter().position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)));
+            columns = [
+                find(&["email", "e-mail", "address", "mail", "email address", "メールアドレス", "メール"]),
+                find(&["language", "lang", "言語"]),
+                find(&["topics", "topic", "lists", "list"]),
+                find(&["joined", "joined_at", "date", "created", "subscribed"]),
+            ];
+            if columns[0].is_none() {
+                parsed.skipped.push(Skipped { line, reason: "the first row names no address column (email)".into() });
+                return parsed;
+            }
+            continue;
+        }
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let email = match Email::parse(cell(columns[0])) {
+            Ok(e) => e,
+            Err(e) => {
+                parsed.skipped.push(Skipped { line, reason: e });
+                continue;
+            }
+        };
+        let row_lang = match cell(columns[1]) {
+            "" => lang.clone(),
+            code => match Language::parse(code).ok().filter(|l| languages.contains(l)) {
+                Some(l) => l,
+                None => {
+                    parsed.skipped.push(Skipped { line, reason: format!("`{code}` is not a language of this site") });
+                    continue;
+                }
+            },
+        };
+        let row_topics = match cell(columns[2]) {
+            "" => topics.to_vec(),
+            text => match parse_topics(text) {
+                Ok(t) if !t.is_empty() => t,
+                Ok(_) => topics.to_vec(),
+                Err(e) => {
+                    parsed.skipped.push(Skipped { line, reason: e });
+                    continue;
+                }
+            },
+        };
+        let key = (email.as_str().to_lowercase(), row_lang.clone());
+        if !seen.insert(key) {
+            parsed.skipped.push(Skipped { line, reason: format!("{email} appears earlier in the file") });
+            continue;
+        }
+        let joined_at = parse_date(cell(columns[3]));
+        parsed.rows.push((
+            line,
+            ImportedSubscriber { email: email.to_string(), lang: row_lang, topics: row_topics, joined_at },
+        ));
+    }
+    parsed
+}
+
+/// Stores parsed rows; `confirmed` when the organisation vouches for
+/// consent. `token` makes a new subscription secret; `added` is told of
+/// each new subscription (to send a confirmation when it is not confirmed).
+pub fn import(
+    store: &dyn SubscriberStore,
+    parsed: &ParsedList,
+    source: &str,
+    confirmed: bool,
+    token: &mut dyn FnMut() -> String,
+    added: &mut dyn FnMut(&crate::Subscriber),
+) -> StoreResult<ImportReport> {
+    let mut report = ImportReport { skipped: parsed.skipped.clone(), ..ImportReport::default() };
+    let rows: Vec<ImportedSubscriber> = parsed.rows.iter().map(|(_, r)| r.clone()).collect();
+    for (outcome, sub) in store.import_subscribers(&rows, source, confirmed, token)? {
+        match outcome {
+            ImportOutcome::Added => report.added += 1,
+            ImportOutcome::Updated => report.updated += 1,
+            ImportOutcome::Unchanged => report.unchanged += 1,
+            ImportOutcome::Suppressed => report.suppressed += 1,
+        }
+        if let Some(sub) = sub.filter(|s| !s.confirmed) {
+            added(&sub);
+        }
+    }
+    Ok(report)
+}
+
+/// Writes subscriptions as CSV with a header row; it imports back as is.
+pub fn to_csv(records: &[SubscriberRecord]) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let date = |t: Option<OffsetDateTime>| {
+        t.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()).unwrap_or_default()
+    };
+    let _ = writer.write_record([
+        "email",
+        "language",
+        "topics",
+        "joined",
+        "state",
+        "source",
+        "confirmed",
+        "last_sent",
+        "bounces",
+    ]);
+    for r in records {
+        let _ = writer.write_record([
+            r.email.as_str(),
+            r.lang.as_str(),
+            &r.topics.join(" "),
+            &date(Some(r.joined_at)),
+            r.state.as_str(),
+            r.source.as_str(),
+            &date(r.confirmed_at),
+            &date(r.last_sent_at),
+            &r.bounces.to_string(),
+        ]);
+    }
+    String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn langs() -> Vec<Language> {
+        vec![Language::parse("en").unwrap(), Language::parse("ja").unwrap()]
+    }
+
+    #[test]
+    fn reads_headers_checks_addresses_and_finds_duplicates() {
+        let csv = "Email,Language,Topics,Joined\n\
+                   kim@example.org,ja,news appeals,2004-05-01\n\
+                   KIM@EXAMPLE.ORG,ja,,\n\
+                   \"Friend\" <x@example.org>,en,,\n\
+                   lee@example.org,fr,,\n\
+                   park@example.org,,appeals,\n\
+                   \n";
+        let parsed = parse_csv(csv, &Language::parse("en").unwrap(), &["news".into()], &langs());
+        assert_eq!(parsed.rows.len(), 2, "{parsed:?}");
+        assert_eq!(parsed.rows[0].1.topics, ["news", "appeals"]);
+        assert_eq!(parsed.rows[0].1.joined_at.unwrap().year(), 2004);
+        assert_eq!(parsed.rows[1].1.lang.as_str(), "en", "the default language");
+        let reasons: Vec<(usize, &str)> = parsed.skipped.iter().map(|s| (s.line, s.reason.as_str())).collect();
+        assert_eq!(reasons.len(), 3, "{reasons:?}");
+        assert!(reasons[0].1.contains("earlier") && reasons[0].0 == 3);
+        assert!(reasons[1].1.contains("not an e-mail address"));
+        assert!(reasons[2].1.contains("not a language"));
+        // Without a header the columns are taken in order.
+        let plain = parse_csv("a@example.org\nb@example.org,ja\n", &Language::parse("en").unwrap(), &[], &langs());
+        assert_eq!(plain.rows.len(), 2);
+        assert_eq!(plain.rows[1].1.lang.as_str(), "ja");
+    }
+}

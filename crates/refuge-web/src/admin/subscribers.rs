@@ -1,0 +1,299 @@
+//! `/admin/subscribers`: the mailing list as its owners manage it.
+//!
+//! Editors see the counts; admins find an address, see how and when it
+//! joined, change its topics, send its confirmation again, remove it (its
+//! salted hash stays on the suppression list, so an import cannot bring it
+//! back) and download the list. Addresses are personal data: the pages are
+//! `no-store` (as the whole back office), and the audit log names the
+//! action with a masked address only.
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use refuge_core::subscribers::{TOPICS, to_csv};
+use refuge_core::{Language, SubscriberRecord, SubscriberState};
+use serde::Serialize;
+
+use super::items::lang_name;
+use super::{Admin, Page, audit, forbidden, genuine, not_found, rejected, when};
+use crate::AppState;
+use crate::form::{FormData, pairs};
+
+/// `kim@example.org` → `k***@example.org`, for the audit log.
+pub fn masked(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
+        None => "***".into(),
+    }
+}
+
+#[derive(Serialize)]
+struct CountRow {
+    lang: String,
+    topic: String,
+    counts: Vec<u64>,
+}
+
+#[derive(Serialize)]
+struct RecordView {
+    id: i64,
+    email: String,
+    lang: String,
+    lang_name: String,
+    topics: Vec<String>,
+    state: &'static str,
+    state_label: String,
+    source: String,
+    joined: String,
+    confirmed: Option<String>,
+    last_sent: Option<String>,
+    bounces: u32,
+}
+
+fn view(state: &AppState, admin: &Admin, r: SubscriberRecord) -> RecordView {
+    let lang = Language::parse(&r.lang).ok();
+    RecordView {
+        id: r.id,
+        lang_name: lang.as_ref().map_or_else(|| r.lang.clone(), |l| lang_name(state, l)),
+        email: r.email,
+        lang: r.lang,
+        topics: r.topics.iter().map(|t| admin.t.get(&format!("subscribe_{t}")).to_owned()).collect(),
+        state: r.state.as_str(),
+        state_label: admin.t.get(&format!("admin_subscriber_{}", r.state.as_str())).to_owned(),
+        source: match r.source.as_str() {
+            "form" => admin.t.get("admin_subscriber_source_form").to_owned(),
+            "contact form" => admin.t.get("admin_subscriber_source_contact").to_owned(),
+            other => other.to_owned(),
+        },
+        joined: when(r.joined_at),
+        confirmed: r.confirmed_at.map(when),
+        last_sent: r.last_sent_at.map(when),
+        bounces: r.bounces,
+    }
+}
+
+fn counts(state: &AppState) -> Vec<CountRow> {
+    let all = state.store.subscriber_counts().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "could not count the subscribers");
+        Vec::new()
+    });
+    let mut rows = Vec::new();
+    for lang in state.site.languages() {
+        for topic in TOPICS {
+            let counts = SubscriberState::ALL
+                .iter()
+                .map(|s| {
+                    all.iter()
+                        .filter(|c| c.lang == lang.as_str() && c.topic == topic && c.state == *s)
+                        .map(|c| c.count)
+                        .sum()
+                })
+                .collect();
+            rows.push(CountRow { lang: lang_name(state, lang), topic: topic.to_owned(), counts });
+        }
+    }
+    rows
+}
+
+fn list_page(state: &AppState, admin: &Admin, query: &str, notice: Option<String>, error: Option<String>) -> Response {
+    let found: Vec<RecordView> = if admin.is_admin() && !query.trim().is_empty() {
+        match state.store.find_subscribers(query, 100) {
+            Ok(list) => list.into_iter().map(|r| view(state, admin, r)).collect(),
+            Err(e) => {
+                tracing::error!(error = %e, "could not search the subscribers");
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    let states: Vec<String> = SubscriberState::ALL
+        .iter()
+        .map(|s| admin.t.get(&format!("admin_subscriber_{}", s.as_str())).to_owned())
+        .collect();
+    let values = minijinja::context! {
+        counts => minijinja::value::Serde(counts(state)),
+        states => states,
+        query => query,
+        searched => !query.trim().is_empty(),
+        found => minijinja::value::Serde(found),
+        can_manage => admin.is_admin(),
+    };
+    Page::new(admin, "admin/subscribers.html", "subscribers", admin.t.get("admin_subscribers").into())
+        .notice(notice)
+        .error(error)
+        .render(state, &admin.lang, values)
+}
+
+pub async fn list(State(state): State<AppState>, admin: Admin, RawQuery(raw): RawQuery) -> Response {
+    if !admin.can_edit() {
+        return forbidden(&state, &admin);
+    }
+    let query = pairs(raw.as_deref().unwrap_or_default(), 5).into_iter().find(|(k, _)| k == "q").map(|(_, v)| v);
+    list_page(&state, &admin, &query.unwrap_or_default().chars().take(254).collect::<String>(), None, None)
+}
+
+fn load(state: &AppState, id: &str) -> Option<SubscriberRecord> {
+    id.parse::<i64>().ok().and_then(|id| state.store.subscriber_record(id).ok().flatten())
+}
+
+fn detail_page(state: &AppState, admin: &Admin, record: SubscriberRecord, notice: Option<String>) -> Response {
+    let topics: Vec<(String, String, bool)> = TOPICS
+        .iter()
+        .map(|t| {
+            ((*t).to_owned(), admin.t.get(&format!("subscribe_{t}")).to_owned(), record.topics.iter().any(|x| x == t))
+        })
+        .collect();
+    // Every language this address is subscribed in.
+    let others: Vec<RecordView> = state
+        .store
+        .find_subscribers(&record.email, 20)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.email.eq_ignore_ascii_case(&record.email) && r.id != record.id)
+        .map(|r| view(state, admin, r))
+        .collect();
+    let waiting = record.state == SubscriberState::Waiting;
+    let values = minijinja::context! {
+        r => minijinja::value::Serde(view(state, admin, record)),
+        others => minijinja::value::Serde(others),
+        topics => topics,
+        waiting => waiting,
+    };
+    Page::new(admin, "admin/subscriber.html", "subscribers", admin.t.get("admin_subscribers").into())
+        .notice(notice)
+        .render(state, &admin.lang, values)
+}
+
+pub async fn show(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
+    if !admin.is_admin() {
+        return forbidden(&state, &admin);
+    }
+    let Some(record) = load(&state, &id) else { return not_found(&state, &admin) };
+    detail_page(&state, &admin, record, None)
+}
+
+/// The confirmation step before a removal: what will happen.
+pub async fn remove_form(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
+    if !admin.is_admin() {
+        return forbidden(&state, &admin);
+    }
+    let Some(record) = load(&state, &id) else { return not_found(&state, &admin) };
+    let question = admin.t.get("admin_subscriber_remove_question").replace("{email}", &record.email);
+    Page::new(&admin, "admin/confirm.html", "subscribers", admin.t.get("admin_subscriber_remove").into()).render(
+        &state,
+        &admin.lang,
+        minijinja::context! {
+            question => question,
+            action => format!("/admin/subscribers/{}/remove", record.id),
+            confirm_label => admin.t.get("admin_subscriber_remove"),
+            cancel_href => format!("/admin/subscribers/{}", record.id),
+        },
+    )
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    if !admin.is_admin() {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &form) {
+        return rejected(&state, &admin);
+    }
+    let Some(record) = load(&state, &id) else { return not_found(&state, &admin) };
+    match state.store.remove_address(&record.email) {
+        Ok(n) => {
+            audit(&state, admin.email(), "remove subscriber", &masked(&record.email), &format!("{n} subscriptions"));
+            let notice = admin.t.get("admin_subscriber_removed").replace("{email}", &record.email);
+            list_page(&state, &admin, "", Some(notice), None)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not remove a subscriber");
+            list_page(&state, &admin, "", None, Some(admin.t.get("admin_try_again").into()))
+        }
+    }
+}
+
+pub async fn topics(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    if !admin.is_admin() {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &form) {
+        return rejected(&state, &admin);
+    }
+    let Some(record) = load(&state, &id) else { return not_found(&state, &admin) };
+    let chosen: Vec<String> = TOPICS
+        .iter()
+        .filter(|t| form.0.iter().any(|(k, v)| k == "topic" && v == *t))
+        .map(|t| (*t).to_owned())
+        .collect();
+    if chosen.is_empty() {
+        let mut page = detail_page(&state, &admin, record, None);
+        *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return page;
+    }
+    if let Err(e) = state.store.set_subscriber_topics(record.id, &chosen) {
+        tracing::error!(error = %e, "could not change a subscriber's topics");
+        return list_page(&state, &admin, "", None, Some(admin.t.get("admin_try_again").into()));
+    }
+    audit(&state, admin.email(), "change subscriber topics", &masked(&record.email), &chosen.join(", "));
+    let record = load(&state, &id).unwrap_or(record);
+    detail_page(&state, &admin, record, Some(admin.t.get("admin_saved").into()))
+}
+
+pub async fn confirm_again(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    if !admin.is_admin() {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &form) {
+        return rejected(&state, &admin);
+    }
+    let Some(record) = load(&state, &id) else { return not_found(&state, &admin) };
+    let sub = state.store.waiting_subscription(record.id).ok().flatten();
+    let (Some(sub), Ok(lang)) = (sub, Language::parse(&record.lang)) else {
+        return detail_page(&state, &admin, record, Some(admin.t.get("admin_subscriber_not_waiting").into()));
+    };
+    crate::outgoing::confirmation(&state, &lang, &sub, None);
+    let _ = state.store.claim_confirmation(sub.id, time::Duration::ZERO);
+    audit(&state, admin.email(), "resend confirmation", &masked(&record.email), "");
+    detail_page(&state, &admin, record, Some(admin.t.get("admin_subscriber_confirmation_sent").into()))
+}
+
+/// The list as CSV (admins only, audited, never cached).
+pub async fn export(State(state): State<AppState>, admin: Admin) -> Response {
+    if !admin.is_admin() {
+        return forbidden(&state, &admin);
+    }
+    let records = match state.store.export_subscribers(None, None, None) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "could not export the subscribers");
+            return list_page(&state, &admin, "", None, Some(admin.t.get("admin_try_again").into()));
+        }
+    };
+    audit(&state, admin.email(), "export subscribers", "", &format!("{} subscriptions", records.len()));
+    let mut response = Response::new(Body::from(to_csv(&records)));
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"subscribers.csv\""));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
