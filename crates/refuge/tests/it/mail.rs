@@ -360,7 +360,8 @@ async fn no_mail_is_dropped_after_a_delete() {
     assert_eq!(queued_to(&app, "first@example.org"), 1, "welcome");
     let en = Language::parse("en").unwrap();
     let first = app.store.confirmed_subscribers(&en, "appeals").unwrap().remove(0);
-    assert!(app.store.unsubscribe(&first.token).unwrap());
+    // Removed on request: the row is deleted, so SQLite may hand its id out again.
+    assert_eq!(refuge_core::SubscriberStore::remove_address(&*app.store, &first.email).unwrap(), 1);
     subscribe(&app, "en", "second@example.org", &["appeals", "news"]).await;
     let confirm_second = app.store.take_due(far).unwrap().expect("a confirmation to the new sign-up");
     assert_eq!(confirm_second.recipient, "second@example.org");
