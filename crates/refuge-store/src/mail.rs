@@ -24,20 +24,10 @@ fn newsletter(r: &rusqlite::Row<'_>) -> rusqlite::Result<Newsletter> {
     })
 }
 
+/// The columns `subscription` reads.
 const SUBSCRIBER: &str = "id, email, lang, topics, token, confirmed_at IS NOT NULL, bounces";
 
-fn subscriber(r: &rusqlite::Row<'_>) -> rusqlite::Result<Subscriber> {
-    let topics: String = r.get(3)?;
-    Ok(Subscriber {
-        id: r.get(0)?,
-        email: r.get(1)?,
-        lang: r.get(2)?,
-        topics: topics.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect(),
-        token: r.get(4)?,
-        confirmed: r.get(5)?,
-        bounces: r.get(6)?,
-    })
-}
+use crate::subscribers::subscription as subscriber;
 
 impl MailStore for SqliteStore {
     fn subscribe(

@@ -42,7 +42,7 @@ fn record(r: &rusqlite::Row<'_>) -> rusqlite::Result<SubscriberRecord> {
 }
 
 /// A `Subscriber` from `id, email, lang, topics, token, confirmed, bounces`.
-fn subscription(r: &rusqlite::Row<'_>) -> rusqlite::Result<Subscriber> {
+pub(crate) fn subscription(r: &rusqlite::Row<'_>) -> rusqlite::Result<Subscriber> {
     let topics: String = r.get(3)?;
     Ok(Subscriber {
         id: r.get(0)?,

@@ -243,3 +243,17 @@ pub fn unbrotli(bytes: &[u8]) -> String {
     brotli::BrotliDecompress(&mut &bytes[..], &mut out).unwrap();
     String::from_utf8(out).unwrap()
 }
+
+/// How many mails to `recipient` wait in the outbox (taking every mail
+/// off it: for tests without an SMTP server).
+pub fn queued_to(app: &TestApp, recipient: &str) -> usize {
+    use refuge_core::MailStore;
+    let far = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    let mut n = 0;
+    while let Some(mail) = app.store.take_due(far).unwrap() {
+        if mail.recipient == recipient {
+            n += 1;
+        }
+    }
+    n
+}

@@ -315,18 +315,6 @@ for i in range(int(sys.argv[2])):
     text.lines().map(|l| l == "ok").collect()
 }
 
-/// Queued mails to `recipient`, taken off the outbox (no SMTP server here).
-fn queued_to(app: &TestApp, recipient: &str) -> usize {
-    let far = time::OffsetDateTime::now_utc() + time::Duration::days(1);
-    let mut n = 0;
-    while let Some(mail) = app.store.take_due(far).unwrap() {
-        if mail.recipient == recipient {
-            n += 1;
-        }
-    }
-    n
-}
-
 /// SQLite hands out the id of a deleted newest row again: for every kind
 /// of mail, a delete followed by a new one must still mail.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
