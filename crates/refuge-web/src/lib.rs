@@ -103,6 +103,9 @@ pub struct AppState {
     /// Inbox keys unlocked by signed-in admins, by session; memory only.
     pub(crate) unlocked:
         Arc<std::sync::Mutex<std::collections::HashMap<String, (refuge_inbox::Identity, std::time::Instant)>>>,
+    /// Uploaded lists shown for review before they are imported, by a
+    /// random key; memory only, bound to the account, for 30 minutes.
+    pub(crate) pending_imports: Arc<std::sync::Mutex<std::collections::HashMap<String, admin::PendingImport>>>,
 }
 
 impl AppState {
@@ -134,6 +137,7 @@ impl AppState {
             subscribe_limiter: Arc::new(ratelimit::RateLimiter::new(2, 5)),
             mail: Arc::new(tokio::sync::Notify::new()),
             unlocked: Arc::default(),
+            pending_imports: Arc::default(),
         }
     }
 

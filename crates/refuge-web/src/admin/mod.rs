@@ -31,6 +31,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 pub use session::Admin;
+pub use subscribers::PendingImport;
 
 use crate::AppState;
 use crate::form::FormData;
@@ -78,6 +79,11 @@ pub fn router() -> Router<AppState> {
         .route("/admin/newsletters/{id}/send", post(newsletters::send))
         .route("/admin/subscribers", get(subscribers::list))
         .route("/admin/subscribers/export.csv", get(subscribers::export))
+        .route(
+            "/admin/subscribers/import",
+            post(subscribers::import_upload).layer(axum::extract::DefaultBodyLimit::max(20 * 1024 * 1024)),
+        )
+        .route("/admin/subscribers/import/confirm", post(subscribers::import_confirm))
         .route("/admin/subscribers/{id}", get(subscribers::show))
         .route("/admin/subscribers/{id}/remove", get(subscribers::remove_form).post(subscribers::remove))
         .route("/admin/subscribers/{id}/topics", post(subscribers::topics))

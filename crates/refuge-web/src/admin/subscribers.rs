@@ -8,10 +8,10 @@
 //! action with a masked address only.
 
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::response::Response;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
-use refuge_core::subscribers::{TOPICS, to_csv};
+use refuge_core::subscribers::{ParsedList, TOPICS, import, parse_csv, to_csv};
 use refuge_core::{Language, SubscriberRecord, SubscriberState};
 use serde::Serialize;
 
@@ -119,6 +119,8 @@ fn list_page(state: &AppState, admin: &Admin, query: &str, notice: Option<String
         searched => !query.trim().is_empty(),
         found => minijinja::value::Serde(found),
         can_manage => admin.is_admin(),
+        languages => state.site.languages().iter().map(|l| (l.to_string(), lang_name(state, l))).collect::<Vec<_>>(),
+        topic_names => TOPICS.iter().map(|t| ((*t).to_owned(), admin.t.get(&format!("subscribe_{t}")).to_owned())).collect::<Vec<_>>(),
     };
     Page::new(admin, "admin/subscribers.html", "subscribers", admin.t.get("admin_subscribers").into())
         .notice(notice)
@@ -296,4 +298,182 @@ pub async fn export(State(state): State<AppState>, admin: Admin) -> Response {
     h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"subscribers.csv\""));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// An uploaded list waiting for the admin's go-ahead.
+pub struct PendingImport {
+    user: i64,
+    parsed: ParsedList,
+    source: String,
+    reconfirm: bool,
+    at: std::time::Instant,
+}
+
+/// How long a reviewed list may wait for its import.
+const PENDING_FOR: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
+#[derive(Serialize)]
+struct PreviewRow {
+    line: usize,
+    email: String,
+    lang: String,
+    topics: String,
+}
+
+/// Step one: the file is read and checked, nothing is stored; the page
+/// shows the first rows and every problem, and a button to import.
+pub async fn import_upload(
+    State(state): State<AppState>,
+    admin: Admin,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Response {
+    if !admin.is_admin() {
+        return forbidden(&state, &admin);
+    }
+    let mut fields = Vec::new();
+    let mut text = None;
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_owned();
+                if name == "file" {
+                    match field.bytes().await {
+                        Ok(bytes) => text = Some(String::from_utf8(bytes.to_vec())),
+                        Err(_) => {
+                            return list_page(
+                                &state,
+                                &admin,
+                                "",
+                                None,
+                                Some(admin.t.get("admin_import_unreadable").into()),
+                            );
+                        }
+                    }
+                } else {
+                    fields.push((name, field.text().await.unwrap_or_default()));
+                }
+            }
+            Ok(None) => break,
+            Err(_) => return list_page(&state, &admin, "", None, Some(admin.t.get("admin_import_unreadable").into())),
+        }
+    }
+    let form = FormData(fields);
+    if !genuine(&state, &admin, &headers, &form) {
+        return rejected(&state, &admin);
+    }
+    let text = match text {
+        Some(Ok(t)) => t,
+        Some(Err(_)) => return list_page(&state, &admin, "", None, Some(admin.t.get("admin_import_not_utf8").into())),
+        None => return list_page(&state, &admin, "", None, Some(admin.t.get("admin_import_unreadable").into())),
+    };
+    let Some(lang) = Language::parse(form.get("lang")).ok().filter(|l| state.site.languages().contains(l)) else {
+        return list_page(&state, &admin, "", None, Some(admin.t.get("admin_errors").into()));
+    };
+    let mut topics: Vec<String> = TOPICS
+        .iter()
+        .filter(|t| form.0.iter().any(|(k, v)| k == "topic" && v == *t))
+        .map(|t| (*t).to_owned())
+        .collect();
+    if topics.is_empty() {
+        topics = TOPICS.iter().map(|t| (*t).to_owned()).collect();
+    }
+    let parsed = parse_csv(text.trim_start_matches('\u{feff}'), &lang, &topics, state.site.languages());
+    let source = match form.get("source").trim() {
+        "" => "imported list".to_owned(),
+        s => s.chars().take(100).collect(),
+    };
+    let reconfirm = form.get("reconfirm") == "1";
+    let rows: Vec<PreviewRow> = parsed
+        .rows
+        .iter()
+        .take(10)
+        .map(|(line, r)| PreviewRow {
+            line: *line,
+            email: r.email.clone(),
+            lang: lang_name(&state, &r.lang),
+            topics: r
+                .topics
+                .iter()
+                .map(|t| admin.t.get(&format!("subscribe_{t}")).to_owned())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect();
+    let problems: Vec<(usize, String)> = parsed.skipped.iter().map(|s| (s.line, s.reason.clone())).collect();
+    let count = parsed.rows.len();
+    let key = super::session::random_hex(16);
+    {
+        let mut pending = state.pending_imports.lock().unwrap_or_else(|p| p.into_inner());
+        pending.retain(|_, p| p.at.elapsed() < PENDING_FOR);
+        pending.insert(
+            key.clone(),
+            PendingImport {
+                user: admin.session.user.id,
+                parsed,
+                source: source.clone(),
+                reconfirm,
+                at: std::time::Instant::now(),
+            },
+        );
+    }
+    let values = minijinja::context! {
+        key => key,
+        rows => minijinja::value::Serde(rows),
+        problems => problems,
+        count => count,
+        source => source,
+        reconfirm => reconfirm,
+    };
+    Page::new(&admin, "admin/subscribers_import.html", "subscribers", admin.t.get("admin_import_review").into()).render(
+        &state,
+        &admin.lang,
+        values,
+    )
+}
+
+/// Step two: the reviewed list is imported; the report says what happened.
+pub async fn import_confirm(
+    State(state): State<AppState>,
+    admin: Admin,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    if !admin.is_admin() {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &form) {
+        return rejected(&state, &admin);
+    }
+    let pending = {
+        let mut pending = state.pending_imports.lock().unwrap_or_else(|p| p.into_inner());
+        // Another account's list stays where it is.
+        let ours = pending.get(form.get("key")).is_some_and(|p| p.user == admin.session.user.id);
+        if ours { pending.remove(form.get("key")).filter(|p| p.at.elapsed() < PENDING_FOR) } else { None }
+    };
+    let Some(pending) = pending else {
+        return list_page(&state, &admin, "", None, Some(admin.t.get("admin_import_expired").into()));
+    };
+    let store = state.store.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        let mut token = || super::session::random_hex(16);
+        import(store.as_ref(), &pending.parsed, &pending.source, !pending.reconfirm, &mut token, &mut |_| {})
+            .map(|report| (report, pending.source))
+    })
+    .await;
+    match done {
+        Ok(Ok((report, source))) => {
+            audit(&state, admin.email(), "import subscribers", &source, &report.summary());
+            let notice = admin.t.get("admin_import_done").replace("{report}", &report.summary());
+            list_page(&state, &admin, "", Some(notice), None)
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "an import failed");
+            list_page(&state, &admin, "", None, Some(admin.t.get("admin_try_again").into()))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "an import task failed");
+            list_page(&state, &admin, "", None, Some(admin.t.get("admin_try_again").into()))
+        }
+    }
 }

@@ -248,3 +248,47 @@ async fn an_admin_finds_and_removes_an_address_in_the_browser() {
     browser.close().await;
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_imports_a_list_after_reviewing_it_in_the_back_office() {
+    use reqwest::multipart::{Form, Part};
+    let app = spawn_app().await;
+    let boss = sign_in(&app, "boss@example.org", Role::Admin, &[]).await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let csv = "email,language\nhan@example.org,ja\nyoon@example.org,\nnot-an-address,ja\n";
+    let upload = |staff: &crate::admin::Staff| {
+        let form = Form::new()
+            .text("csrf", staff.csrf.clone())
+            .text("lang", "en")
+            .text("topic", "news")
+            .text("source", "paper list 2003")
+            .part("file", Part::bytes(csv.as_bytes().to_vec()).file_name("list.csv"));
+        staff
+            .client
+            .post(format!("{}/admin/subscribers/import", staff.base))
+            .header("origin", &staff.base)
+            .multipart(form)
+            .send()
+    };
+    assert_eq!(upload(&ed).await.unwrap().status().as_u16(), 403, "admins only");
+    let review = upload(&boss).await.unwrap();
+    assert_eq!(review.status().as_u16(), 200);
+    assert_eq!(review.headers()["cache-control"], "no-store");
+    let page = review.text().await.unwrap();
+    assert!(page.contains("han@example.org") && page.contains("yoon@example.org"), "the first rows are shown");
+    assert!(page.contains("not-an-address"), "and the problems, with their lines");
+    assert!(app.store.find_subscribers("example", 10).unwrap().is_empty(), "nothing stored before the go-ahead");
+    let key = attrs(&page, "input[name=key]", "value").remove(0);
+    // Another admin cannot use this account's list.
+    let other = sign_in(&app, "boss2@example.org", Role::Admin, &[]).await;
+    let refused = other.post("/admin/subscribers/import/confirm", &[("key", &key)]).await;
+    assert!(refused.body.contains("no longer waiting"));
+    let done = boss.post("/admin/subscribers/import/confirm", &[("key", &key)]).await;
+    assert!(done.body.contains("2 added"), "{}", done.body);
+    let found = app.store.find_subscribers("example", 10).unwrap();
+    assert_eq!(found.len(), 2);
+    assert!(found.iter().all(|r| r.source == "import: paper list 2003" && r.state == SubscriberState::Confirmed));
+    let again = boss.post("/admin/subscribers/import/confirm", &[("key", &key)]).await;
+    assert!(again.body.contains("no longer waiting"), "a list is imported once");
+    app.stop().await;
+}
