@@ -14,8 +14,18 @@ use crate::AppState;
 use crate::form::FormData;
 
 /// The facts' form fields, in the order shown.
-pub const FIELDS: [&str; 10] =
-    ["number", "people_count", "people", "ages", "held_where", "held_since", "risk", "deadline", "action", "letter"];
+pub const FIELDS: [&str; 10] = [
+    "number",
+    "people_count",
+    "people",
+    "ages",
+    "held_where",
+    "held_since",
+    "risk",
+    "deadline",
+    "what_to_do",
+    "letter",
+];
 
 #[derive(Serialize)]
 struct Field {
@@ -61,7 +71,7 @@ fn value(facts: &AppealFacts, name: &str) -> String {
         "held_since" => facts.held_since.clone(),
         "risk" => facts.risk.clone(),
         "deadline" => facts.deadline.clone(),
-        "action" => facts.action.clone(),
+        "what_to_do" => facts.action.clone(),
         _ => facts.letter.clone(),
     }
 }
@@ -76,7 +86,7 @@ fn label_key(name: &str) -> &'static str {
         "held_since" => "appeal_held_since",
         "risk" => "appeal_risk",
         "deadline" => "appeal_deadline",
-        "action" => "appeal_what_to_do",
+        "what_to_do" => "appeal_what_to_do",
         _ => "appeal_letter",
     }
 }
@@ -93,7 +103,9 @@ fn from_form(data: &FormData) -> (AppealFacts, Vec<Addressee>) {
         held_since: data.get("held_since").to_owned(),
         risk: data.get("risk").to_owned(),
         status: data.get("case_status").parse().ok(),
-        action: data.get("action").replace("\r\n", "\n"),
+        // Not `action`: that name was the Preview and Save buttons', and
+        // the first value won, so Preview saved (and published).
+        action: data.get("what_to_do").replace("\r\n", "\n"),
         letter: data.get("letter").replace("\r\n", "\n"),
         deadline: data.get("deadline").trim().to_owned(),
     };
@@ -148,7 +160,7 @@ pub fn editor_values(
                 name,
                 label: t.get(label_key(name)).into(),
                 value: value(&facts, name),
-                long: matches!(*name, "action" | "letter"),
+                long: matches!(*name, "what_to_do" | "letter"),
             })
             .collect(),
         statuses: CaseStatus::ALL

@@ -272,6 +272,12 @@ fn loopback_alias(base: &str, origin: &str) -> bool {
     }
 }
 
+/// Which button sent an editor form: `intent` (`preview` or `save`); the
+/// older name `action` is read only when `intent` is absent.
+pub fn intent(form: &FormData) -> &str {
+    if form.has("intent") { form.get("intent") } else { form.get("action") }
+}
+
 /// The answer to a form that is not genuine.
 pub fn rejected(state: &AppState, admin: &Admin) -> Response {
     message(state, admin, StatusCode::FORBIDDEN, "admin_form_expired")

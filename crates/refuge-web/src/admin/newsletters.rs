@@ -146,7 +146,7 @@ pub async fn save(State(state): State<AppState>, admin: Admin, headers: HeaderMa
     let Some(lang) = lang else {
         return page(&state, &admin, draft, false, None, Some(admin.t.get("admin_errors").into()));
     };
-    if form.get("action") == "preview" {
+    if super::intent(&form) == "preview" {
         return page(&state, &admin, draft, true, None, None);
     }
     match state.store.save_newsletter(draft.id, &lang, topic, &draft.title, &draft.body) {

@@ -26,7 +26,7 @@ async fn full_names_never_reach_the_public() {
                 ("people", "[[name:Kwon Hae-jin]], born [[year:2015]]"),
                 ("case_status", "detained"),
                 ("letter", "About [[name:Kwon Hae-jin]]."),
-                ("action", "Write for [[name:Kwon Hae-jin]]."),
+                ("what_to_do", "Write for [[name:Kwon Hae-jin]]."),
                 ("addr_name", "The Ambassador"),
                 ("note", ""),
                 ("action", "save"),
@@ -99,7 +99,7 @@ async fn an_appeal_from_publication_to_closed() {
             ("people_count".into(), "3".into()),
             ("case_status".into(), "detained".into()),
             ("deadline".into(), deadline.into()),
-            ("action".into(), "Write to the governor.".into()),
+            ("what_to_do".into(), "Write to the governor.".into()),
             ("letter".into(), "Dear Governor, please release them.".into()),
             ("addr_name".into(), "The Governor".into()),
             ("addr_email".into(), "governor@example.org".into()),
@@ -167,5 +167,72 @@ async fn an_appeal_from_publication_to_closed() {
         "listed as closed"
     );
     assert!(!select(&app.get("/en/").await.body, "section.featured").join("").contains("Three people held"));
+    app.stop().await;
+}
+
+/// Preview never writes, on any editor form. An appeal's "What you can
+/// do" field was once named like the buttons, and Preview saved and
+/// published the unfinished appeal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preview_never_writes() {
+    use refuge_core::{ContentStore, Kind, Language, MailStore, Slug};
+    let app = spawn_app().await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let en = Language::parse("en").unwrap();
+    let slug = Slug::parse("eleven-held-at-the-border").unwrap();
+    let appeal = app.store.published_item(Kind::Appeal, &en, &slug).unwrap().unwrap();
+    // The form as the browser sends it: every field, then the button pressed.
+    let page = ed.get(&format!("/admin/items/{}", appeal.id)).await;
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for (name, value) in crate::helpers::form_fields(&page.body, "form.editor") {
+        if name != "csrf" && name != "intent" {
+            fields.push((name, value));
+        }
+    }
+    for f in fields.iter_mut() {
+        if f.0 == "title" {
+            f.1 = "UNFINISHED TITLE".into();
+        }
+    }
+    fields.push(("intent".into(), "preview".into()));
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let shown = ed.post(&format!("/admin/items/{}", appeal.id), &refs).await;
+    assert_eq!(shown.status, 200, "a preview, not a redirect after saving");
+    assert!(shown.body.contains("UNFINISHED TITLE"), "the preview shows the change");
+    let public = app.get(&appeal.path()).await;
+    assert!(!public.body.contains("UNFINISHED TITLE"), "the public page is untouched");
+    assert_eq!(app.store.item(appeal.id).unwrap().unwrap().title, appeal.title);
+
+    // A new appeal and a new article: Preview creates nothing.
+    for kind in ["appeal", "news", "page"] {
+        let before = app.store.item_versions().unwrap().len();
+        let preview = ed
+            .post(
+                &format!("/admin/items/new?kind={kind}&lang=en"),
+                &[
+                    ("title", "Only a preview"),
+                    ("slug", ""),
+                    ("summary", "s"),
+                    ("body", "b"),
+                    ("status", "draft"),
+                    ("published_at", ""),
+                    ("note", ""),
+                    ("what_to_do", "Write."),
+                    ("intent", "preview"),
+                ],
+            )
+            .await;
+        assert_eq!(preview.status, 200, "{kind}");
+        assert_eq!(app.store.item_versions().unwrap().len(), before, "{kind}: nothing created");
+    }
+    // A newsletter: Preview saves nothing either.
+    let preview = ed
+        .post(
+            "/admin/newsletters",
+            &[("lang", "en"), ("topic", "news"), ("title", "Draft"), ("body", "b"), ("intent", "preview")],
+        )
+        .await;
+    assert_eq!(preview.status, 200);
+    assert!(app.store.newsletters(None, false).unwrap().is_empty());
     app.stop().await;
 }

@@ -257,3 +257,38 @@ pub fn queued_to(app: &TestApp, recipient: &str) -> usize {
     }
     n
 }
+
+/// The fields a browser would send from the form matching `css`: inputs
+/// (checked boxes only), text areas and selected options, in order.
+pub fn form_fields(html: &str, css: &str) -> Vec<(String, String)> {
+    let doc = scraper::Html::parse_document(html);
+    let form = scraper::Selector::parse(css).unwrap();
+    let controls = scraper::Selector::parse("input[name], textarea[name], select[name]").unwrap();
+    let option = scraper::Selector::parse("option[selected]").unwrap();
+    let mut out = Vec::new();
+    for f in doc.select(&form) {
+        for c in f.select(&controls) {
+            let e = c.value();
+            let name = e.attr("name").unwrap_or_default().to_owned();
+            match e.name() {
+                "textarea" => out.push((name, c.text().collect())),
+                "select" => {
+                    if let Some(o) = c.select(&option).next() {
+                        out.push((name, o.value().attr("value").unwrap_or_default().to_owned()));
+                    }
+                }
+                _ => {
+                    let kind = e.attr("type").unwrap_or("text");
+                    if (kind == "checkbox" || kind == "radio") && e.attr("checked").is_none() {
+                        continue;
+                    }
+                    if kind == "submit" || kind == "file" {
+                        continue;
+                    }
+                    out.push((name, e.attr("value").unwrap_or_default().to_owned()));
+                }
+            }
+        }
+    }
+    out
+}
