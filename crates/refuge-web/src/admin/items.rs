@@ -398,7 +398,7 @@ async fn save(
             return editor(state, admin, ctx, Shown::failed(&form, *errors, StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
-    if super::intent(&data) == "preview" {
+    if super::intent(data) == "preview" {
         return editor(state, admin, ctx, Shown { preview: true, ..Shown::plain(&form) });
     }
     let before = ctx.item.clone();
