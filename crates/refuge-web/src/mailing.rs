@@ -9,7 +9,7 @@ use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use refuge_core::{Email, Language};
-use refuge_render::CachedPage;
+use refuge_render::{CachedPage, RenderError, Rendered};
 
 use crate::AppState;
 use crate::form::{FormData, pairs};
@@ -29,7 +29,18 @@ fn page(
     status: StatusCode,
     headers: &HeaderMap,
 ) -> Response {
-    match state.site.notice_page(lang, heading, text, status.as_u16()) {
+    private_page(state, lang, state.site.notice_page(lang, heading, text, status.as_u16()), headers)
+}
+
+/// Sends a page rendered for this request only. These pages may carry a
+/// subscriber's secret: no cache ever stores them.
+fn private_page(
+    state: &AppState,
+    lang: &Language,
+    rendered: Result<Rendered, RenderError>,
+    headers: &HeaderMap,
+) -> Response {
+    match rendered {
         Ok(p) => {
             let mut response = send_page(&CachedPage::dynamic(p.status, p.content_type, p.body, false, false), headers);
             response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -139,10 +150,7 @@ pub async fn confirm_page(
     if !waiting {
         return page(&state, &lang, "subscribe_title", "subscribe_link_expired", StatusCode::NOT_FOUND, &headers);
     }
-    match state.site.confirm_form(&lang, &token) {
-        Ok(p) => private(send_page(&CachedPage::dynamic(p.status, p.content_type, p.body, false, false), &headers)),
-        Err(e) => crate::WebError::Render(e).respond(&state, &lang, &headers),
-    }
+    private_page(&state, &lang, state.site.confirm_form(&lang, &token), &headers)
 }
 
 /// The button: confirms, then welcomes.
@@ -166,12 +174,6 @@ pub async fn confirm(
     }
 }
 
-/// Pages that carry a subscriber's secret are never stored by a cache.
-fn private(mut response: Response) -> Response {
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
 pub async fn unsubscribe_page(
     State(state): State<AppState>,
     Path(lang): Path<String>,
@@ -183,10 +185,7 @@ pub async fn unsubscribe_page(
     let Some(subscriber) = state.store.subscriber_by_token(&token).ok().flatten() else {
         return page(&state, &lang, "unsubscribe_title", "unsubscribe_done", StatusCode::OK, &headers);
     };
-    match state.site.unsubscribe_form(&lang, &token, &subscriber.topics) {
-        Ok(p) => private(send_page(&CachedPage::dynamic(p.status, p.content_type, p.body, false, false), &headers)),
-        Err(e) => crate::WebError::Render(e).respond(&state, &lang, &headers),
-    }
+    private_page(&state, &lang, state.site.unsubscribe_form(&lang, &token, &subscriber.topics), &headers)
 }
 
 /// One click (RFC 8058 `List-Unsubscribe=One-Click`), the page's

@@ -48,10 +48,11 @@ pub fn queue(state: &AppState, mail: &NewMail<'_>) -> bool {
     }
 }
 
-/// The signature every list mail ends with: where to change or stop it.
-fn list_footer(state: &AppState, lang: &Language, unsubscribe: &str) -> String {
+/// The signature every list mail ends with, but for the subscriber's own
+/// address to change or stop it, which follows it.
+fn list_footer(state: &AppState, lang: &Language) -> String {
     let t = state.site.strings(lang);
-    format!("-- \n{}\n{}\n{unsubscribe}", site_name(state, lang), wrap_plain(t.get("mail_unsubscribe_line")))
+    format!("-- \n{}\n{}", site_name(state, lang), wrap_plain(t.get("mail_unsubscribe_line")))
 }
 
 /// The subscriber's page to change topics or leave.
@@ -78,10 +79,12 @@ pub fn to_list(
             return 0;
         }
     };
+    // Made once per mailing, not once per subscriber.
+    let footer = list_footer(state, lang);
     let mut queued = 0;
     for sub in subscribers {
         let unsubscribe = manage_url(state, lang, &sub);
-        let body = format!("{text}\n\n{}\n", list_footer(state, lang, &unsubscribe));
+        let body = format!("{text}\n\n{footer}\n{unsubscribe}\n");
         let dedupe = format!("{key}:{}", subscription_key(&sub));
         let mail = NewMail {
             dedupe: &dedupe,
@@ -149,7 +152,7 @@ pub fn welcome(state: &AppState, lang: &Language, sub: &Subscriber) -> bool {
         None => wrap_plain(&t.get("mail_welcome_body").replace("{site}", &site)),
     };
     let unsubscribe = manage_url(state, lang, sub);
-    let body = format!("{text}\n\n{}\n", list_footer(state, lang, &unsubscribe));
+    let body = format!("{text}\n\n{}\n{unsubscribe}\n", list_footer(state, lang));
     let dedupe = format!("welcome:{}", subscription_key(sub));
     let subject = t.get("mail_welcome_subject").replace("{site}", &site);
     queue(

@@ -151,11 +151,19 @@ pub async fn login_form(State(state): State<AppState>, RawQuery(query): RawQuery
     login_page(&state, &headers, &next_from(query.as_deref()), "", None, StatusCode::OK)
 }
 
+/// Ends a session; a failure is logged (the session then lasts until its
+/// idle or absolute expiry, and the browser's cookie is cleared anyway).
+fn end_session(state: &AppState, id_hash: &str) {
+    if let Err(e) = state.store.delete_session(id_hash) {
+        tracing::error!(error = %e, "a session could not be ended; it expires by itself");
+    }
+}
+
 /// Starts a new session (a fresh id, whatever cookie came in) and
 /// answers with a redirect that sets it.
 fn start_session(state: &AppState, headers: &HeaderMap, user_id: i64, verified: bool, to: &str) -> Response {
     if let Some(old) = session::cookie_value(headers, COOKIE) {
-        let _ = state.store.delete_session(&session::hash(&old));
+        end_session(state, &session::hash(&old));
     }
     let id = random_hex(32);
     let csrf = random_hex(32);
@@ -200,7 +208,8 @@ pub async fn login(
     let checked = tokio::task::spawn_blocking(move || match email {
         Some(email) => store.verify_password(&email, &password),
         None => {
-            // Same work as a real check.
+            // Same work as a real check; its answer is meaningless (no
+            // such account), only the time it takes matters.
             let _ = store.verify_password(&Email::parse("nobody@invalid.invalid").expect("valid"), &password);
             Ok(None)
         }
@@ -336,7 +345,7 @@ pub async fn code(
             if by_recovery { "with a recovery code" } else { "with a code" },
         );
         // A new id once fully signed in.
-        let _ = state.store.delete_session(&id_hash);
+        end_session(&state, &id_hash);
         return start_session(&state, &headers, user, true, &next);
     }
     state.login_guard.failed(&keys);
@@ -349,7 +358,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap, form: For
         && session::same(form.get("csrf"), &session.csrf)
         && same_origin(&state, &headers)
     {
-        let _ = state.store.delete_session(&id_hash);
+        end_session(&state, &id_hash);
         super::inbox::forget(&state, &id_hash);
         audit(&state, session.user.email.as_str(), "sign-out", "", "");
     }

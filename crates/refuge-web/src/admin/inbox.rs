@@ -223,7 +223,10 @@ pub async fn reply(
         return show_message(&state, &admin, id, message, fail(draft, "admin_reply_failed"));
     }
     state.mail.notify_one();
-    let _ = state.store.set_handled(id, true);
+    if let Err(e) = state.store.set_handled(id, true) {
+        // The reply is queued all the same; the message just stays unhandled.
+        tracing::error!(error = %e, "a replied message could not be marked handled");
+    }
     audit(&state, admin.email(), "reply to message", &format!("message {id}"), "");
     let done = Reply { notice: Some(t.get("admin_reply_queued").into()), ..Reply::default() };
     show_message(&state, &admin, id, message, done)

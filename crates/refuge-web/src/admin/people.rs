@@ -84,7 +84,11 @@ pub async fn add_user(State(state): State<AppState>, admin: Admin, headers: Head
     match state.store.add_user(&email, role, &password) {
         Ok(user) => {
             let languages = languages_from(&state, data.get("languages"));
-            let _ = state.store.set_role(user.id, role, &languages);
+            if let Err(e) = state.store.set_role(user.id, role, &languages) {
+                // The account exists; only its languages are missing.
+                tracing::error!(error = %e, "a new account's languages could not be saved");
+                return users_page(&state, &admin, None, Some(admin.t.get("admin_try_again").into()));
+            }
             audit(&state, admin.email(), "add account", email.as_str(), role.as_str());
             let notice = admin.t.get("admin_user_added").replace("{password}", &password);
             users_page(&state, &admin, Some(notice), None)

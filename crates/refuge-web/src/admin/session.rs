@@ -104,11 +104,17 @@ pub fn current(state: &AppState, headers: &HeaderMap) -> Option<(Session, String
     let session = state.store.session(&id_hash).ok()??;
     let t = now();
     if t - session.last_seen > IDLE_SECONDS || t - session.created_at > ABSOLUTE_SECONDS {
-        let _ = state.store.delete_session(&id_hash);
+        if let Err(e) = state.store.delete_session(&id_hash) {
+            // Expired all the same: it is refused by the check above.
+            tracing::error!(error = %e, "an expired session could not be deleted");
+        }
         return None;
     }
-    if t - session.last_seen > 60 {
-        let _ = state.store.touch_session(&id_hash, t, session.verified);
+    // A failure only means the session ends at its earlier idle time.
+    if t - session.last_seen > 60
+        && let Err(e) = state.store.touch_session(&id_hash, t, session.verified)
+    {
+        tracing::error!(error = %e, "a session's last use could not be recorded");
     }
     Some((session, id_hash))
 }

@@ -136,8 +136,37 @@ pub async fn list(State(state): State<AppState>, admin: Admin, RawQuery(raw): Ra
     list_page(&state, &admin, &query.unwrap_or_default().chars().take(254).collect::<String>(), None, None)
 }
 
-fn load(state: &AppState, id: &str) -> Option<SubscriberRecord> {
-    id.parse::<i64>().ok().and_then(|id| state.store.subscriber_record(id).ok().flatten())
+/// The subscription an admin opens: admins only, and it must exist.
+fn viewing(state: &AppState, admin: &Admin, id: &str) -> Result<SubscriberRecord, Box<Response>> {
+    if !admin.is_admin() {
+        return Err(Box::new(forbidden(state, admin)));
+    }
+    let found = match id.parse::<i64>() {
+        Ok(id) => state.store.subscriber_record(id),
+        Err(_) => Ok(None),
+    };
+    match found {
+        Ok(Some(record)) => Ok(record),
+        Ok(None) => Err(Box::new(not_found(state, admin))),
+        Err(e) => {
+            tracing::error!(error = %e, "could not read a subscription");
+            Err(Box::new(list_page(state, admin, "", None, Some(admin.t.get("admin_try_again").into()))))
+        }
+    }
+}
+
+/// The subscription an admin changes: as `viewing`, from a genuine form.
+fn changing(
+    state: &AppState,
+    admin: &Admin,
+    id: &str,
+    headers: &HeaderMap,
+    form: &FormData,
+) -> Result<SubscriberRecord, Box<Response>> {
+    if admin.is_admin() && !genuine(state, admin, headers, form) {
+        return Err(Box::new(rejected(state, admin)));
+    }
+    viewing(state, admin, id)
 }
 
 fn detail_page(state: &AppState, admin: &Admin, record: SubscriberRecord, notice: Option<String>) -> Response {
@@ -169,19 +198,19 @@ fn detail_page(state: &AppState, admin: &Admin, record: SubscriberRecord, notice
 }
 
 pub async fn show(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
-    if !admin.is_admin() {
-        return forbidden(&state, &admin);
-    }
-    let Some(record) = load(&state, &id) else { return not_found(&state, &admin) };
+    let record = match viewing(&state, &admin, &id) {
+        Ok(record) => record,
+        Err(response) => return *response,
+    };
     detail_page(&state, &admin, record, None)
 }
 
 /// The confirmation step before a removal: what will happen.
 pub async fn remove_form(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
-    if !admin.is_admin() {
-        return forbidden(&state, &admin);
-    }
-    let Some(record) = load(&state, &id) else { return not_found(&state, &admin) };
+    let record = match viewing(&state, &admin, &id) {
+        Ok(record) => record,
+        Err(response) => return *response,
+    };
     let question = admin.t.get("admin_subscriber_remove_question").replace("{email}", &record.email);
     Page::new(&admin, "admin/confirm.html", "subscribers", admin.t.get("admin_subscriber_remove").into()).render(
         &state,
@@ -202,13 +231,10 @@ pub async fn remove(
     headers: HeaderMap,
     form: FormData,
 ) -> Response {
-    if !admin.is_admin() {
-        return forbidden(&state, &admin);
-    }
-    if !genuine(&state, &admin, &headers, &form) {
-        return rejected(&state, &admin);
-    }
-    let Some(record) = load(&state, &id) else { return not_found(&state, &admin) };
+    let record = match changing(&state, &admin, &id, &headers, &form) {
+        Ok(record) => record,
+        Err(response) => return *response,
+    };
     match state.store.remove_address(&record.email) {
         Ok(n) => {
             audit(&state, admin.email(), "remove subscriber", &masked(&record.email), &format!("{n} subscriptions"));
@@ -229,13 +255,10 @@ pub async fn topics(
     headers: HeaderMap,
     form: FormData,
 ) -> Response {
-    if !admin.is_admin() {
-        return forbidden(&state, &admin);
-    }
-    if !genuine(&state, &admin, &headers, &form) {
-        return rejected(&state, &admin);
-    }
-    let Some(record) = load(&state, &id) else { return not_found(&state, &admin) };
+    let record = match changing(&state, &admin, &id, &headers, &form) {
+        Ok(record) => record,
+        Err(response) => return *response,
+    };
     let chosen: Vec<String> = TOPICS
         .iter()
         .filter(|t| form.0.iter().any(|(k, v)| k == "topic" && v == *t))
@@ -251,7 +274,7 @@ pub async fn topics(
         return list_page(&state, &admin, "", None, Some(admin.t.get("admin_try_again").into()));
     }
     audit(&state, admin.email(), "change subscriber topics", &masked(&record.email), &chosen.join(", "));
-    let record = load(&state, &id).unwrap_or(record);
+    let record = state.store.subscriber_record(record.id).ok().flatten().unwrap_or(record);
     detail_page(&state, &admin, record, Some(admin.t.get("admin_saved").into()))
 }
 
@@ -262,19 +285,19 @@ pub async fn confirm_again(
     headers: HeaderMap,
     form: FormData,
 ) -> Response {
-    if !admin.is_admin() {
-        return forbidden(&state, &admin);
-    }
-    if !genuine(&state, &admin, &headers, &form) {
-        return rejected(&state, &admin);
-    }
-    let Some(record) = load(&state, &id) else { return not_found(&state, &admin) };
+    let record = match changing(&state, &admin, &id, &headers, &form) {
+        Ok(record) => record,
+        Err(response) => return *response,
+    };
     let sub = state.store.waiting_subscription(record.id).ok().flatten();
     let (Some(sub), Ok(lang)) = (sub, Language::parse(&record.lang)) else {
         return detail_page(&state, &admin, record, Some(admin.t.get("admin_subscriber_not_waiting").into()));
     };
     crate::outgoing::confirmation(&state, &lang, &sub, None);
-    let _ = state.store.claim_confirmation(sub.id, time::Duration::ZERO);
+    // Recorded as sent now, so the form's once-an-hour rule counts it.
+    if let Err(e) = state.store.claim_confirmation(sub.id, time::Duration::ZERO) {
+        tracing::error!(error = %e, "could not record a confirmation mail");
+    }
     audit(&state, admin.email(), "resend confirmation", &masked(&record.email), "");
     detail_page(&state, &admin, record, Some(admin.t.get("admin_subscriber_confirmation_sent").into()))
 }
