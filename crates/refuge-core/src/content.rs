@@ -205,6 +205,75 @@ impl ItemRef {
     }
 }
 
+/// Why an editor form was set aside instead of applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AsideKind {
+    /// A change to a published item by someone who may not publish it:
+    /// it waits for an editor while the published text stays online.
+    Review,
+    /// The form as it was a moment ago, offered back on the next open.
+    Autosave,
+    /// Sent after the session had ended: kept under a one-time key until
+    /// its author signs in again.
+    Expired,
+}
+
+impl AsideKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Review => "review",
+            Self::Autosave => "autosave",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+impl std::str::FromStr for AsideKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "review" => Ok(Self::Review),
+            "autosave" => Ok(Self::Autosave),
+            "expired" => Ok(Self::Expired),
+            other => Err(format!("unknown kind of set-aside form `{other}`")),
+        }
+    }
+}
+
+/// An editor form set aside: the fields exactly as sent.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Aside {
+    pub id: i64,
+    pub kind: AsideKind,
+    pub user_id: Option<i64>,
+    /// E-mail of its author, when known.
+    pub author: Option<String>,
+    pub item_id: Option<i64>,
+    /// The form's address (`/admin/items/12`, `/admin/items/new?kind=news&lang=en`).
+    pub place: String,
+    /// The item's latest revision when the form was opened (0: none).
+    pub base_revision: i64,
+    /// The fields as sent, without the form token.
+    pub form: Vec<(String, String)>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// A form to set aside.
+#[derive(Clone, Debug)]
+pub struct NewAside<'a> {
+    pub kind: AsideKind,
+    /// For `Expired`: the SHA-256 (hex) of the one-time key.
+    pub key_hash: Option<&'a str>,
+    pub user_id: Option<i64>,
+    pub item_id: Option<i64>,
+    pub place: &'a str,
+    pub base_revision: i64,
+    pub form: &'a [(String, String)],
+}
+
 /// One saved state of an item: who saved what, when.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Revision {

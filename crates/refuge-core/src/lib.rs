@@ -20,15 +20,15 @@ pub mod subscribers;
 pub mod user;
 
 pub use content::{
-    Addressee, AdminFilter, AdminRow, AppealFacts, AppealUpdate, AuditEntry, BOUNCING, CaseStatus, Category, FaqEntry,
-    ImportOutcome, ImportedSubscriber, Item, ItemDraft, ItemRef, Kind, MailKind, Media, MenuEntry, MessageMeta,
-    NewMail, NewsFilter, Newsletter, OutboxMail, PRIVATE_MAIL_PREFIX, Revision, Status, Subscriber, SubscriberCount,
-    SubscriberRecord, SubscriberState,
+    Addressee, AdminFilter, AdminRow, AppealFacts, AppealUpdate, Aside, AsideKind, AuditEntry, BOUNCING, CaseStatus,
+    Category, FaqEntry, ImportOutcome, ImportedSubscriber, Item, ItemDraft, ItemRef, Kind, MailKind, Media, MenuEntry,
+    MessageMeta, NewAside, NewMail, NewsFilter, Newsletter, OutboxMail, PRIVATE_MAIL_PREFIX, Revision, Status,
+    Subscriber, SubscriberCount, SubscriberRecord, SubscriberState,
 };
 pub use lang::Language;
 pub use slug::Slug;
 pub use store::{
-    AppealStore, AuditLog, ContentStore, MailStore, MediaStore, MessageStore, RedirectStore, RedirectTarget, Store,
-    StoreError, SubscriberStore, UserStore,
+    AppealStore, AsideStore, AuditLog, ContentStore, MailStore, MediaStore, MessageStore, RedirectStore,
+    RedirectTarget, Store, StoreError, SubscriberStore, UserStore,
 };
 pub use user::{Email, Role, Session, User};

@@ -244,9 +244,32 @@ pub trait MediaStore: Send + Sync {
     fn media_stored_names(&self) -> StoreResult<Vec<String>>;
 }
 
+/// Editor forms set aside (awaiting review, autosaved, or sent after
+/// the session ended), never applied by themselves.
+pub trait AsideStore: Send + Sync {
+    /// Keeps a form. `Review` and `Autosave` replace the author's earlier
+    /// one for the same place; returns the id.
+    fn put_aside(&self, aside: &crate::NewAside<'_>) -> StoreResult<i64>;
+    fn aside(&self, id: i64) -> StoreResult<Option<crate::Aside>>;
+    /// Set-aside forms of one kind for an item, newest first.
+    fn asides_of_item(&self, item_id: i64, kind: crate::AsideKind) -> StoreResult<Vec<crate::Aside>>;
+    /// The author's form of one kind for a place.
+    fn own_aside(&self, kind: crate::AsideKind, place: &str, user_id: i64) -> StoreResult<Option<crate::Aside>>;
+    /// Every change awaiting review, newest first, at most `limit`.
+    fn awaiting_review(&self, limit: u32) -> StoreResult<Vec<crate::Aside>>;
+    /// Removes and returns the form kept under this key hash.
+    fn take_expired(&self, key_hash: &str) -> StoreResult<Option<crate::Aside>>;
+    fn remove_aside(&self, id: i64) -> StoreResult<()>;
+    /// Housekeeping: deletes autosaved and expired forms older than `before`.
+    fn purge_asides(&self, before: OffsetDateTime) -> StoreResult<u64>;
+    /// The latest revision of an item (0: none), the version two tabs compare.
+    fn latest_revision(&self, item_id: i64) -> StoreResult<i64>;
+}
+
 /// Everything Refuge stores.
 pub trait Store:
     ContentStore
+    + AsideStore
     + UserStore
     + AuditLog
     + MediaStore
@@ -301,6 +324,7 @@ pub trait SubscriberStore: Send + Sync {
 
 impl<
     T: ContentStore
+        + AsideStore
         + UserStore
         + AuditLog
         + MediaStore

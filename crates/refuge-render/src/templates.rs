@@ -37,6 +37,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("admin/edit.html", include_str!("../../../templates/admin/edit.html")),
     ("admin/history.html", include_str!("../../../templates/admin/history.html")),
     ("admin/confirm.html", include_str!("../../../templates/admin/confirm.html")),
+    ("admin/review.html", include_str!("../../../templates/admin/review.html")),
     ("admin/message.html", include_str!("../../../templates/admin/message.html")),
     ("admin/users.html", include_str!("../../../templates/admin/users.html")),
     ("admin/subscribers.html", include_str!("../../../templates/admin/subscribers.html")),

@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/011_security.sql"),
     include_str!("migrations/012_mail.sql"),
     include_str!("migrations/013_subscribers.sql"),
+    include_str!("migrations/014_editorial.sql"),
 ];
 
 /// The schema version this build writes.

@@ -6,6 +6,7 @@
 //! hashing. It must not know about HTTP or templates.
 
 mod appeals;
+mod asides;
 mod bulk;
 mod content;
 mod db;

@@ -241,3 +241,50 @@ pub fn staff_notice(state: &AppState) -> usize {
     }
     queued
 }
+
+/// Tells the editors of an item's language that a change to it awaits
+/// their review (`who` submitted it). Editors whose account names no
+/// language look after every language. Returns how many were queued.
+pub fn review_request(state: &AppState, item: &refuge_core::Item, who: &str) -> usize {
+    let users = match state.store.users() {
+        Ok(users) => users,
+        Err(e) => {
+            tracing::error!(error = %e, "could not read the accounts to ask for a review");
+            return 0;
+        }
+    };
+    let lang = &item.lang;
+    let t = state.site.strings(lang);
+    let site = site_name(state, lang);
+    let title = refuge_core::markdown::redact(&item.title, false).into_owned();
+    let subject = t.get("mail_review_subject").replace("{site}", &site).replace("{title}", &title);
+    let language = t.get("language_name");
+    let body = format!(
+        "{}\n\n{}\n",
+        wrap_plain(&t.get("mail_review_body").replace("{who}", who).replace("{language}", language)),
+        state.site.url(&format!("/admin/items/{}", item.id))
+    );
+    let request = random_hex(16);
+    let mut queued = 0;
+    for user in users {
+        let editor = matches!(user.role, Role::Admin | Role::Editor);
+        if !editor || user.email.as_str() == who || !(user.languages.is_empty() || user.languages.contains(lang)) {
+            continue;
+        }
+        let address = user.email.to_string();
+        let dedupe = format!("review:{request}:{address}");
+        let mail = NewMail {
+            dedupe: &dedupe,
+            kind: MailKind::StaffNotice,
+            lang: lang.as_str(),
+            recipient: &address,
+            subject: &subject,
+            body: &body,
+            unsubscribe: "",
+        };
+        if queue(state, &mail) {
+            queued += 1;
+        }
+    }
+    queued
+}

@@ -24,6 +24,9 @@ pub struct FormView {
     pub published_at: String,
     pub note: String,
     pub mark_current: bool,
+    /// The item's latest revision when the form was opened (0: unknown),
+    /// so that a save over someone else's later save is noticed.
+    pub base_revision: i64,
     /// Other fields as posted (an appeal's facts and addressees), so that
     /// they come back unchanged when the form has errors.
     pub extra: Vec<(String, String)>,
@@ -85,6 +88,7 @@ pub fn form_of(item: &Item) -> FormView {
         published_at: datetime_local(item.published_at),
         note: String::new(),
         mark_current: false,
+        base_revision: 0,
         extra: Vec::new(),
     }
 }
@@ -101,6 +105,7 @@ pub fn form_from(data: &FormData) -> FormView {
         published_at: data.get("published_at").to_owned(),
         note: data.get("note").to_owned(),
         mark_current: data.get("mark_current") == "1",
+        base_revision: data.get("base_revision").parse().unwrap_or(0),
         extra: data
             .0
             .iter()

@@ -1,5 +1,6 @@
 //! Revision history: every save, a readable diff between any two, and
-//! restore (which saves the old state as a new revision).
+//! restore (which saves the old content as a new revision, keeping the
+//! item's status and publication date).
 
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
@@ -32,6 +33,21 @@ pub fn revision_text(r: &Revision) -> String {
         r.tags.join(", "),
         r.status.as_str(),
         r.body
+    )
+}
+
+/// What is typed in an editor form as text, laid out like a revision.
+pub fn form_text(f: &super::editor_form::FormView) -> String {
+    let tags: Vec<&str> = f.tags.split([',', '、', '，']).map(str::trim).filter(|s| !s.is_empty()).collect();
+    format!(
+        "# {}\nslug: {}\nsummary: {}\ncategory: {}\ntags: {}\nstatus: {}\n\n{}",
+        f.title.trim(),
+        f.slug,
+        f.summary.trim(),
+        f.category,
+        tags.join(", "),
+        f.status,
+        f.body
     )
 }
 
@@ -122,7 +138,7 @@ pub async fn restore(
     else {
         return not_found(&state, &admin);
     };
-    if !may_edit(&admin, &item) || (!admin.can_edit() && matches!(revision.status, refuge_core::Status::Published)) {
+    if !may_edit(&admin, &item) {
         return forbidden(&state, &admin);
     }
     if !genuine(&state, &admin, &headers, &data) {
@@ -138,8 +154,10 @@ pub async fn restore(
         body: revision.body.clone(),
         category: revision.category.clone(),
         tags: revision.tags.clone(),
-        status: if admin.can_edit() { revision.status } else { item.status },
-        published_at: revision.published_at,
+        // The content only: whether the item is online, and since when,
+        // changes only when someone says so.
+        status: item.status,
+        published_at: item.published_at,
     };
     let note = format!("restored revision #{}", revision.id);
     match state.store.save_item_by(Some(item.id), &draft, Some(admin.session.user.id), &note) {

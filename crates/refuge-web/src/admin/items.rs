@@ -6,7 +6,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use http::{HeaderMap, StatusCode};
 use refuge_core::markdown::to_safe_html;
-use refuge_core::{AdminFilter, AdminRow, Item, Kind, Language, Role, Status, StoreError};
+use refuge_core::{AdminFilter, AdminRow, AsideKind, Item, Kind, Language, Role, Status, StoreError};
 use serde::Serialize;
 
 use super::editor_form::{Errors, FormView, datetime_local, draft_from, form_from, form_of};
@@ -84,16 +84,32 @@ pub fn row_view(state: &AppState, admin: &Admin, r: &AdminRow) -> RowView {
     }
 }
 
-/// May this account change this item?
-pub fn may_edit(admin: &Admin, item: &Item) -> bool {
+/// What an account may do with an item in the editor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Save it directly.
+    Save,
+    /// Propose a change, kept aside for an editor's review while the
+    /// published text stays online (a translator and a published
+    /// translation in their language).
+    Propose,
+    /// Read it only (a translator and a source-language item).
+    ReadOnly,
+}
+
+pub fn access(admin: &Admin, item: &Item) -> Access {
     match admin.role() {
-        Role::Admin | Role::Editor => true,
-        Role::Translator => {
-            item.translated_from.is_some()
-                && admin.session.user.languages.contains(&item.lang)
-                && matches!(item.status, Status::Draft | Status::Review)
+        Role::Admin | Role::Editor => Access::Save,
+        Role::Translator if item.translated_from.is_some() && admin.session.user.languages.contains(&item.lang) => {
+            if matches!(item.status, Status::Draft | Status::Review) { Access::Save } else { Access::Propose }
         }
+        Role::Translator => Access::ReadOnly,
     }
+}
+
+/// May this account save this item directly?
+pub fn may_edit(admin: &Admin, item: &Item) -> bool {
+    access(admin, item) == Access::Save
 }
 
 fn may_translate_into(admin: &Admin, lang: &Language) -> bool {
@@ -122,6 +138,14 @@ struct EditorContext {
     action: String,
     hidden: Vec<Hidden>,
     source: Option<Item>,
+    access: Access,
+}
+
+/// Someone else saved the item after this form was opened.
+#[derive(Serialize)]
+struct ConflictView {
+    text: String,
+    diff: Vec<super::history::DiffLine>,
 }
 
 /// How the editor is shown this time.
@@ -131,20 +155,32 @@ struct Shown<'a> {
     preview: bool,
     notice: Option<String>,
     status: StatusCode,
+    conflict: Option<ConflictView>,
 }
 
 impl<'a> Shown<'a> {
     fn plain(form: &'a FormView) -> Self {
-        Self { form, errors: Errors::default(), preview: false, notice: None, status: StatusCode::OK }
+        Self { form, errors: Errors::default(), preview: false, notice: None, status: StatusCode::OK, conflict: None }
     }
 
     fn failed(form: &'a FormView, errors: Errors, status: StatusCode) -> Self {
-        Self { form, errors, preview: false, notice: None, status }
+        Self { errors, status, ..Self::plain(form) }
+    }
+
+    /// The form again with one message about the whole of it.
+    fn refused(form: &'a FormView, text: &str, status: StatusCode) -> Self {
+        Self::failed(form, Errors { form: Some(text.to_owned()), ..Errors::default() }, status)
     }
 }
 
+#[derive(Serialize)]
+struct ReviewLink {
+    href: String,
+    text: String,
+}
+
 fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown: Shown<'_>) -> Response {
-    let Shown { form, errors, preview, notice, status } = shown;
+    let Shown { form, errors, preview, notice, status, conflict } = shown;
     let t = &admin.t;
     let title = match (&ctx.item, &ctx.source) {
         (Some(item), _) => item.title.clone(),
@@ -217,13 +253,39 @@ fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown: Shown<'_>
     let appeal = (ctx.kind == Kind::Appeal).then(|| {
         super::appeals::editor_values(state, admin, ctx.item.as_ref().or(ctx.source.as_ref()), ctx.item.is_some(), form)
     });
+    // Changes awaiting review: editors see them, with a link each.
+    let reviews: Vec<ReviewLink> = match &ctx.item {
+        Some(item) if admin.can_edit() => state
+            .store
+            .asides_of_item(item.id, AsideKind::Review)
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "could not read the changes awaiting review");
+                Vec::new()
+            })
+            .into_iter()
+            .map(|a| ReviewLink {
+                href: format!("/admin/items/{}/review/{}", item.id, a.id),
+                text: t
+                    .get("admin_review_waiting")
+                    .replace("{who}", a.author.as_deref().unwrap_or("?"))
+                    .replace("{when}", &when(a.created_at)),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let read_only = ctx.access == Access::ReadOnly;
+    let proposal_note = (ctx.access == Access::Propose).then(|| t.get("admin_propose_help").to_owned());
     let values = minijinja::context! {
+        read_only => read_only,
+        proposal_note => proposal_note,
+        reviews => minijinja::value::Serde(reviews),
+        conflict => minijinja::value::Serde(conflict),
         appeal => minijinja::value::Serde(appeal),
         item_id => ctx.item.as_ref().map(|i| i.id),
         public_path => ctx.item.as_ref().filter(|i| i.status == Status::Published).map(Item::path),
         translate_links => minijinja::value::Serde(translate_links),
         versions => minijinja::value::Serde(versions),
-        translator_note => (admin.role() == Role::Translator).then(|| t.get("admin_translator_limits").to_owned()),
+        translator_note => (admin.role() == Role::Translator).then(|| t.get(if read_only { "admin_read_only" } else { "admin_translator_limits" }).to_owned()),
         source_changes => minijinja::value::Serde(source_changes),
         diff => minijinja::value::Serde(diff),
         source => minijinja::value::Serde(source.map(|s| SourceView {
@@ -242,6 +304,7 @@ fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown: Shown<'_>
         kind => ctx.kind.as_str(),
         categories => minijinja::value::Serde(categories.into_iter().map(|c| BTreeMap::from([("key", c.value), ("name", c.label)])).collect::<Vec<_>>()),
         statuses => minijinja::value::Serde(status_choices(admin)),
+        choose_status => ctx.access == Access::Save,
         show_mark_current => show_mark_current,
         preview_html => preview.then(|| to_safe_html(&form.body)),
         can_delete => admin.can_edit(),
@@ -259,6 +322,8 @@ fn notice_text(admin: &Admin, raw: Option<&str>) -> Option<String> {
         Some("saved") => "admin_saved",
         Some("deleted") => "admin_deleted",
         Some("restored") => "admin_restored",
+        Some("submitted") => "admin_submitted_for_review",
+        Some("discarded") => "admin_review_discarded",
         _ => return None,
     };
     Some(admin.t.get(key).to_owned())
@@ -351,6 +416,7 @@ pub async fn new_form(State(state): State<AppState>, admin: Admin, RawQuery(raw)
         action: format!("/admin/items/new?kind={kind}&lang={lang}"),
         hidden: Vec::new(),
         source: None,
+        access: Access::Save,
     };
     let form = FormView { status: "draft".into(), ..FormView::default() };
     editor(&state, &admin, &ctx, Shown::plain(&form))
@@ -366,9 +432,6 @@ pub async fn create(
     if !admin.can_edit() {
         return forbidden(&state, &admin);
     }
-    if !genuine(&state, &admin, &headers, &data) {
-        return rejected(&state, &admin);
-    }
     let (kind, lang) = new_context(&state, raw.as_deref());
     let ctx = EditorContext {
         item: None,
@@ -377,7 +440,11 @@ pub async fn create(
         action: format!("/admin/items/new?kind={kind}&lang={lang}"),
         hidden: Vec::new(),
         source: None,
+        access: Access::Save,
     };
+    if !genuine(&state, &admin, &headers, &data) {
+        return refused_form(&state, &admin, &ctx, &headers, &data);
+    }
     save(&state, &admin, &ctx, &data, None).await
 }
 
@@ -400,6 +467,19 @@ async fn save(
     };
     if super::intent(data) == "preview" {
         return editor(state, admin, ctx, Shown { preview: true, ..Shown::plain(&form) });
+    }
+    if let Some(item) = &ctx.item
+        && let Some(conflict) = conflict(state, admin, item, &form)
+    {
+        let mut form = form.clone();
+        form.base_revision = conflict.1;
+        let text = conflict.0.text.clone();
+        return editor(
+            state,
+            admin,
+            ctx,
+            Shown { conflict: Some(conflict.0), ..Shown::refused(&form, &text, StatusCode::CONFLICT) },
+        );
     }
     let before = ctx.item.clone();
     let store = state.store.clone();
@@ -458,14 +538,87 @@ async fn save(
         _ => "change status",
     };
     audit(state, admin.email(), action, &subject, after.status.as_str());
+    if after.status == Status::Review && before.as_ref().is_none_or(|b| b.status != Status::Review) {
+        crate::outgoing::review_request(state, &after, admin.email());
+    }
+    // A change awaiting review that this save took over is done with.
+    if let Some(id) = data.get("review").parse::<i64>().ok()
+        && let Ok(Some(aside)) = state.store.aside(id)
+        && aside.item_id == Some(after.id)
+        && let Err(e) = state.store.remove_aside(aside.id)
+    {
+        tracing::error!(error = %e, "a reviewed change could not be removed");
+    }
     see_other(&format!("/admin/items/{}?notice=saved", after.id))
+}
+
+/// Whether the item was saved by someone else since `form` was opened:
+/// what to say and the difference between their text and this one, and
+/// the latest revision (with which a second save goes through).
+fn conflict(state: &AppState, admin: &Admin, item: &Item, form: &FormView) -> Option<(ConflictView, i64)> {
+    if form.base_revision == 0 {
+        return None; // a form from before versions were sent
+    }
+    let latest = match state.store.latest_revision(item.id) {
+        Ok(latest) => latest,
+        Err(e) => {
+            tracing::error!(error = %e, "could not read an item's latest revision");
+            return None;
+        }
+    };
+    if latest == form.base_revision {
+        return None;
+    }
+    let theirs = state.store.revision(latest).ok().flatten()?;
+    let mine = super::history::form_text(form);
+    let t = &admin.t;
+    let text = t
+        .get("admin_conflict")
+        .replace("{who}", theirs.author.as_deref().unwrap_or(t.get("admin_system")))
+        .replace("{when}", &when(theirs.created_at));
+    let diff = super::history::line_diff(t, &super::history::revision_text(&theirs), &mine);
+    Some((ConflictView { text, diff }, latest))
+}
+
+/// A translator's change to a published item: checked like a save, then
+/// kept aside for an editor while the published text stays online.
+async fn propose(state: &AppState, admin: &Admin, ctx: &EditorContext, item: &Item, data: &FormData) -> Response {
+    let mut form = form_from(data);
+    form.status = Status::Review.as_str().into();
+    if let Err(errors) = draft_from(state, admin, &form, item.kind, &item.lang, Some(item.group_id), Some(&item.slug)) {
+        return editor(state, admin, ctx, Shown::failed(&form, *errors, StatusCode::UNPROCESSABLE_ENTITY));
+    }
+    if super::intent(data) == "preview" {
+        return editor(state, admin, ctx, Shown { preview: true, ..Shown::plain(&form) });
+    }
+    let fields: Vec<(String, String)> =
+        data.0.iter().filter(|(k, _)| !matches!(k.as_str(), "csrf" | "intent" | "action")).cloned().collect();
+    let place = format!("/admin/items/{}", item.id);
+    let aside = refuge_core::NewAside {
+        kind: AsideKind::Review,
+        key_hash: None,
+        user_id: Some(admin.session.user.id),
+        item_id: Some(item.id),
+        place: &place,
+        base_revision: form.base_revision,
+        form: &fields,
+    };
+    if let Err(e) = state.store.put_aside(&aside) {
+        tracing::error!(error = %e, "a change for review could not be kept");
+        let text = admin.t.get("admin_save_failed");
+        return editor(state, admin, ctx, Shown::refused(&form, text, StatusCode::INTERNAL_SERVER_ERROR));
+    }
+    let subject = format!("{} {} “{}” ({})", item.kind, item.id, item.title, item.lang);
+    audit(state, admin.email(), "propose", &subject, "awaits review");
+    crate::outgoing::review_request(state, item, admin.email());
+    see_other(&format!("/admin/items/{}?notice=submitted", item.id))
 }
 
 fn load(state: &AppState, id: &str) -> Option<Item> {
     id.parse::<i64>().ok().and_then(|id| state.store.item(id).ok().flatten())
 }
 
-fn edit_context(item: &Item) -> EditorContext {
+fn edit_context(admin: &Admin, item: &Item) -> EditorContext {
     EditorContext {
         item: Some(item.clone()),
         kind: item.kind,
@@ -473,7 +626,18 @@ fn edit_context(item: &Item) -> EditorContext {
         action: format!("/admin/items/{}", item.id),
         hidden: Vec::new(),
         source: None,
+        access: access(admin, item),
     }
+}
+
+/// The form for an item as stored, with its version for the two-tab check.
+fn stored_form(state: &AppState, item: &Item) -> FormView {
+    let mut form = form_of(item);
+    form.base_revision = state.store.latest_revision(item.id).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "could not read an item's latest revision");
+        0
+    });
+    form
 }
 
 pub async fn edit_form(
@@ -483,9 +647,33 @@ pub async fn edit_form(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let Some(item) = load(&state, &id) else { return not_found(&state, &admin) };
-    let notice = notice_text(&admin, raw.as_deref());
-    let form = form_of(&item);
-    editor(&state, &admin, &edit_context(&item), Shown { notice, ..Shown::plain(&form) })
+    let mut notice = notice_text(&admin, raw.as_deref());
+    let ctx = edit_context(&admin, &item);
+    let mut form = stored_form(&state, &item);
+    let place = format!("/admin/items/{}", item.id);
+    // A translator goes on with their own change awaiting review; an
+    // editor may open a change awaiting review to edit it before saving.
+    let review = query_map(raw.as_deref()).get("review").and_then(|r| r.parse::<i64>().ok());
+    let pending = match (ctx.access, review) {
+        (Access::Propose, _) => state.store.own_aside(AsideKind::Review, &place, admin.session.user.id).ok().flatten(),
+        (Access::Save, Some(id)) if admin.can_edit() => {
+            state.store.aside(id).ok().flatten().filter(|a| a.item_id == Some(item.id) && a.kind == AsideKind::Review)
+        }
+        _ => None,
+    };
+    let mut ctx = ctx;
+    if let Some(aside) = pending {
+        let base = form.base_revision;
+        form = form_from(&FormData(aside.form.clone()));
+        form.base_revision = base;
+        form.status = item.status.as_str().into();
+        form.published_at = datetime_local(item.published_at);
+        if ctx.access == Access::Save {
+            ctx.hidden.push(Hidden { name: "review", value: aside.id.to_string() });
+        }
+        notice.get_or_insert_with(|| admin.t.get("admin_review_pending_shown").to_owned());
+    }
+    editor(&state, &admin, &ctx, Shown { notice, ..Shown::plain(&form) })
 }
 
 pub async fn update(
@@ -496,13 +684,40 @@ pub async fn update(
     data: FormData,
 ) -> Response {
     let Some(item) = load(&state, &id) else { return not_found(&state, &admin) };
-    if !may_edit(&admin, &item) {
-        return forbidden(&state, &admin);
-    }
+    let ctx = edit_context(&admin, &item);
     if !genuine(&state, &admin, &headers, &data) {
-        return rejected(&state, &admin);
+        return refused_form(&state, &admin, &ctx, &headers, &data);
     }
-    save(&state, &admin, &edit_context(&item), &data, None).await
+    match ctx.access {
+        Access::Save => save(&state, &admin, &ctx, &data, None).await,
+        Access::Propose => propose(&state, &admin, &ctx, &item, &data).await,
+        Access::ReadOnly => {
+            let form = form_from(&data);
+            editor(
+                &state,
+                &admin,
+                &ctx,
+                Shown::refused(&form, admin.t.get("admin_forbidden_kept"), StatusCode::FORBIDDEN),
+            )
+        }
+    }
+}
+
+/// A form whose token is stale (the account signed in again in another
+/// tab) but which comes from this site: shown again with what was typed
+/// and a fresh token. A cross-site form is refused outright.
+fn refused_form(
+    state: &AppState,
+    admin: &Admin,
+    ctx: &EditorContext,
+    headers: &HeaderMap,
+    data: &FormData,
+) -> Response {
+    if !super::same_origin(state, headers) {
+        return rejected(state, admin);
+    }
+    let form = form_from(data);
+    editor(state, admin, ctx, Shown::refused(&form, admin.t.get("admin_form_expired_kept"), StatusCode::FORBIDDEN))
 }
 
 fn translate_context(source: &Item, lang: &Language) -> EditorContext {
@@ -513,6 +728,7 @@ fn translate_context(source: &Item, lang: &Language) -> EditorContext {
         action: format!("/admin/items/{}/translate/{lang}", source.id),
         hidden: Vec::new(),
         source: Some(source.clone()),
+        access: Access::Save,
     }
 }
 
@@ -569,10 +785,11 @@ pub async fn translate(
         Ok(found) => found,
         Err(response) => return *response,
     };
+    let ctx = translate_context(&source, &lang);
     if !genuine(&state, &admin, &headers, &data) {
-        return rejected(&state, &admin);
+        return refused_form(&state, &admin, &ctx, &headers, &data);
     }
-    save(&state, &admin, &translate_context(&source, &lang), &data, Some(&source)).await
+    save(&state, &admin, &ctx, &data, Some(&source)).await
 }
 
 pub async fn delete_form(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {

@@ -15,6 +15,7 @@ mod items;
 mod media;
 mod newsletters;
 mod people;
+mod review;
 pub mod scheduler;
 pub mod session;
 mod site;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/items/{id}/history", get(history::list))
         .route("/admin/items/{id}/diff", get(history::list))
         .route("/admin/items/{id}/restore/{rev}", post(history::restore))
+        .route("/admin/items/{id}/review/{aside}", get(review::show).post(review::decide))
         .route("/admin/items/{id}/updates", post(appeals::add_update))
         .route("/admin/items/{id}/updates/{update}/delete", post(appeals::delete_update))
         .route("/admin/users", get(people::users).post(people::add_user))

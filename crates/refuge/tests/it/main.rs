@@ -8,6 +8,7 @@ mod browser;
 mod contact;
 mod crash;
 mod diskfull;
+mod editorial;
 mod export;
 mod feeds;
 mod helpers;

@@ -1,0 +1,197 @@
+//! `AsideStore` over SQLite: editor forms set aside (awaiting review,
+//! autosaved, or sent after the session ended).
+
+use refuge_core::store::StoreResult;
+use refuge_core::{Aside, AsideKind, AsideStore, NewAside, StoreError};
+use rusqlite::{OptionalExtension, Row, params};
+use time::OffsetDateTime;
+
+use crate::db::{SqliteStore, backend, now, parse_ts, ts};
+
+const COLUMNS: &str = "a.id, a.kind, a.user_id, u.email, a.item_id, a.place, a.base_revision, a.form, a.created_at";
+const FROM: &str = "FROM set_aside a LEFT JOIN users u ON u.id = a.user_id";
+
+/// A set-aside form holds at most this many bytes of fields.
+const MAX_FORM: usize = 4_000_000;
+
+fn aside(row: &Row<'_>) -> rusqlite::Result<Aside> {
+    let kind: String = row.get(1)?;
+    let form: String = row.get(7)?;
+    let created: String = row.get(8)?;
+    Ok(Aside {
+        id: row.get(0)?,
+        kind: kind.parse().map_err(crate::rows::conversion)?,
+        user_id: row.get(2)?,
+        author: row.get(3)?,
+        item_id: row.get(4)?,
+        place: row.get(5)?,
+        base_revision: row.get(6)?,
+        form: serde_json::from_str(&form).map_err(|e| crate::rows::conversion(e.to_string()))?,
+        created_at: parse_ts(&created)?,
+    })
+}
+
+impl AsideStore for SqliteStore {
+    fn put_aside(&self, a: &NewAside<'_>) -> StoreResult<i64> {
+        let form = serde_json::to_string(a.form).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        if form.len() > MAX_FORM {
+            return Err(StoreError::Invalid("the form is too large to keep".into()));
+        }
+        let conn = self.conn();
+        let tx = conn.unchecked_transaction().map_err(backend)?;
+        if a.kind != AsideKind::Expired {
+            tx.execute(
+                "DELETE FROM set_aside WHERE kind = ? AND place = ? AND user_id IS ?",
+                params![a.kind.as_str(), a.place, a.user_id],
+            )
+            .map_err(backend)?;
+        }
+        tx.execute(
+            "INSERT INTO set_aside (kind, key_hash, user_id, item_id, place, base_revision, form, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            params![a.kind.as_str(), a.key_hash, a.user_id, a.item_id, a.place, a.base_revision, form, ts(now())],
+        )
+        .map_err(backend)?;
+        let id = tx.last_insert_rowid();
+        tx.commit().map_err(backend)?;
+        Ok(id)
+    }
+
+    fn aside(&self, id: i64) -> StoreResult<Option<Aside>> {
+        self.conn()
+            .query_row(&format!("SELECT {COLUMNS} {FROM} WHERE a.id = ?"), [id], aside)
+            .optional()
+            .map_err(backend)
+    }
+
+    fn asides_of_item(&self, item_id: i64, kind: AsideKind) -> StoreResult<Vec<Aside>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(&format!("SELECT {COLUMNS} {FROM} WHERE a.item_id = ? AND a.kind = ? ORDER BY a.id DESC"))
+            .map_err(backend)?;
+        let rows = stmt.query_map(params![item_id, kind.as_str()], aside).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn own_aside(&self, kind: AsideKind, place: &str, user_id: i64) -> StoreResult<Option<Aside>> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} {FROM} WHERE a.kind = ? AND a.place = ? AND a.user_id = ?"),
+                params![kind.as_str(), place, user_id],
+                aside,
+            )
+            .optional()
+            .map_err(backend)
+    }
+
+    fn awaiting_review(&self, limit: u32) -> StoreResult<Vec<Aside>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(&format!("SELECT {COLUMNS} {FROM} WHERE a.kind = 'review' ORDER BY a.id DESC LIMIT ?"))
+            .map_err(backend)?;
+        let rows = stmt.query_map([limit], aside).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn take_expired(&self, key_hash: &str) -> StoreResult<Option<Aside>> {
+        let conn = self.conn();
+        let tx = conn.unchecked_transaction().map_err(backend)?;
+        let found = tx
+            .query_row(
+                &format!("SELECT {COLUMNS} {FROM} WHERE a.kind = 'expired' AND a.key_hash = ?"),
+                [key_hash],
+                aside,
+            )
+            .optional()
+            .map_err(backend)?;
+        if let Some(a) = &found {
+            tx.execute("DELETE FROM set_aside WHERE id = ?", [a.id]).map_err(backend)?;
+        }
+        tx.commit().map_err(backend)?;
+        Ok(found)
+    }
+
+    fn remove_aside(&self, id: i64) -> StoreResult<()> {
+        self.conn().execute("DELETE FROM set_aside WHERE id = ?", [id]).map_err(backend)?;
+        Ok(())
+    }
+
+    fn purge_asides(&self, before: OffsetDateTime) -> StoreResult<u64> {
+        let n = self
+            .conn()
+            .execute("DELETE FROM set_aside WHERE kind IN ('autosave', 'expired') AND created_at < ?", [ts(before)])
+            .map_err(backend)?;
+        Ok(n as u64)
+    }
+
+    fn latest_revision(&self, item_id: i64) -> StoreResult<i64> {
+        self.conn()
+            .query_row("SELECT coalesce(max(id), 0) FROM revisions WHERE item_id = ?", [item_id], |r| r.get(0))
+            .map_err(backend)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use refuge_core::{ContentStore, Email, ItemDraft, Kind, Language, Role, Slug, Status, UserStore};
+
+    use super::*;
+
+    #[test]
+    fn set_aside_forms_are_kept_replaced_and_taken_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        let user =
+            store.add_user(&Email::parse("tr@example.org").unwrap(), Role::Translator, "a long password").unwrap();
+        let item = store
+            .save_item(
+                None,
+                &ItemDraft {
+                    group_id: None,
+                    kind: Kind::News,
+                    lang: Language::parse("ja").unwrap(),
+                    slug: Slug::parse("x").unwrap(),
+                    title: "題".into(),
+                    summary: String::new(),
+                    body: "本文".into(),
+                    category: None,
+                    tags: Vec::new(),
+                    status: Status::Published,
+                    published_at: Some(now()),
+                },
+            )
+            .unwrap();
+        let latest = store.latest_revision(item.id).unwrap();
+        assert!(latest > 0);
+        let form = vec![("title".to_owned(), "新しい題".to_owned()), ("body".to_owned(), "a\nb".to_owned())];
+        let place = format!("/admin/items/{}", item.id);
+        let new = NewAside {
+            kind: AsideKind::Review,
+            key_hash: None,
+            user_id: Some(user.id),
+            item_id: Some(item.id),
+            place: &place,
+            base_revision: latest,
+            form: &form,
+        };
+        store.put_aside(&new).unwrap();
+        let second = store.put_aside(&new).unwrap();
+        let pending = store.asides_of_item(item.id, AsideKind::Review).unwrap();
+        assert_eq!(pending.len(), 1, "one per author and place");
+        assert_eq!((pending[0].id, &pending[0].form), (second, &form));
+        assert_eq!(pending[0].author.as_deref(), Some("tr@example.org"));
+        assert_eq!(store.awaiting_review(10).unwrap().len(), 1);
+        assert!(store.own_aside(AsideKind::Review, &place, user.id).unwrap().is_some());
+
+        let kept = NewAside { kind: AsideKind::Expired, key_hash: Some("k1"), user_id: None, ..new };
+        store.put_aside(&kept).unwrap();
+        assert_eq!(store.take_expired("k1").unwrap().unwrap().form, form);
+        assert!(store.take_expired("k1").unwrap().is_none(), "taken once");
+        // Housekeeping leaves changes awaiting review alone.
+        store.put_aside(&NewAside { kind: AsideKind::Autosave, ..new }).unwrap();
+        assert_eq!(store.purge_asides(now() + time::Duration::minutes(1)).unwrap(), 1);
+        assert_eq!(store.awaiting_review(10).unwrap().len(), 1);
+        store.delete_item(item.id).unwrap();
+        assert!(store.awaiting_review(10).unwrap().is_empty(), "gone with its item");
+    }
+}

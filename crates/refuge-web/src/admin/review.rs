@@ -1,0 +1,135 @@
+//! Changes awaiting review: a translator's change to a published item is
+//! kept aside (see `items::propose`) while the published text stays
+//! online; an editor compares it with the published text, then publishes
+//! it, edits it first, or discards it.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use http::{HeaderMap, StatusCode};
+use refuge_core::markdown::to_safe_html;
+use refuge_core::{Aside, AsideKind, Item, Kind};
+
+use super::editor_form::{datetime_local, draft_from, form_from};
+use super::history::{form_text, line_diff, revision_text};
+use super::{Admin, Page, audit, forbidden, genuine, not_found, rejected, see_other, when};
+use crate::AppState;
+use crate::form::FormData;
+
+/// The item and its change awaiting review, for an editor.
+fn target(state: &AppState, admin: &Admin, id: &str, aside: &str) -> Result<(Item, Aside), Box<Response>> {
+    let item = id.parse::<i64>().ok().and_then(|id| state.store.item(id).ok().flatten());
+    let aside = aside.parse::<i64>().ok().and_then(|id| state.store.aside(id).ok().flatten());
+    match (item, aside) {
+        (Some(item), Some(aside)) if aside.kind == AsideKind::Review && aside.item_id == Some(item.id) => {
+            if admin.can_edit() { Ok((item, aside)) } else { Err(Box::new(forbidden(state, admin))) }
+        }
+        _ => Err(Box::new(not_found(state, admin))),
+    }
+}
+
+pub async fn show(State(state): State<AppState>, admin: Admin, Path((id, aside)): Path<(String, String)>) -> Response {
+    let (item, aside) = match target(&state, &admin, &id, &aside) {
+        Ok(found) => found,
+        Err(response) => return *response,
+    };
+    let t = &admin.t;
+    let data = FormData(aside.form.clone());
+    let mut form = form_from(&data);
+    form.status = item.status.as_str().into();
+    let published = match state.store.latest_revision(item.id).and_then(|r| state.store.revision(r)) {
+        Ok(Some(r)) => revision_text(&r),
+        Ok(None) => String::new(),
+        Err(e) => {
+            tracing::error!(error = %e, "could not read the published revision");
+            return super::message(&state, &admin, StatusCode::INTERNAL_SERVER_ERROR, "error_text");
+        }
+    };
+    let changed_since = state.store.latest_revision(item.id).map(|r| r != aside.base_revision).unwrap_or(false);
+    let values = minijinja::context! {
+        item_id => item.id,
+        aside_id => aside.id,
+        who => aside.author.clone().unwrap_or_default(),
+        when => when(aside.created_at),
+        note => form.note.clone(),
+        marks_current => form.mark_current,
+        changed_since => changed_since,
+        diff => minijinja::value::Serde(line_diff(t, &published, &form_text(&form))),
+        form_lang => item.lang.to_string(),
+        preview_title => form.title.clone(),
+        preview_html => to_safe_html(&form.body),
+    };
+    let title = format!("{}: {}", t.get("admin_review"), item.title);
+    Page::new(&admin, "admin/review.html", item.kind.as_str(), title).render(&state, &admin.lang, values)
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((id, aside)): Path<(String, String)>,
+    headers: HeaderMap,
+    data: FormData,
+) -> Response {
+    let (item, aside) = match target(&state, &admin, &id, &aside) {
+        Ok(found) => found,
+        Err(response) => return *response,
+    };
+    if !genuine(&state, &admin, &headers, &data) {
+        return rejected(&state, &admin);
+    }
+    let who = aside.author.clone().unwrap_or_default();
+    let subject = format!("{} {} “{}” ({})", item.kind, item.id, item.title, item.lang);
+    if super::intent(&data) == "discard" {
+        if let Err(e) = state.store.remove_aside(aside.id) {
+            tracing::error!(error = %e, "a change awaiting review could not be discarded");
+            return super::message(&state, &admin, StatusCode::INTERNAL_SERVER_ERROR, "error_text");
+        }
+        audit(&state, admin.email(), "discard change", &subject, &who);
+        return see_other(&format!("/admin/items/{}?notice=discarded", item.id));
+    }
+    // Publish: the proposed text, with the item's own status and date.
+    let proposed = FormData(aside.form.clone());
+    let mut form = form_from(&proposed);
+    form.status = item.status.as_str().into();
+    form.published_at = datetime_local(item.published_at);
+    let draft = match draft_from(&state, &admin, &form, item.kind, &item.lang, Some(item.group_id), Some(&item.slug)) {
+        Ok(draft) => draft,
+        Err(_) => return see_other(&format!("/admin/items/{}?review={}", item.id, aside.id)),
+    };
+    let note = format!("{who}: {} ({})", form.note.trim(), admin.t.get("admin_reviewed")).replace(":  (", ": (");
+    let store = state.store.clone();
+    let (item_id, editor) = (item.id, admin.session.user.id);
+    let saved = tokio::task::spawn_blocking(move || store.save_item_by(Some(item_id), &draft, Some(editor), &note))
+        .await
+        .map_err(|e| refuge_core::StoreError::Backend(e.to_string()))
+        .and_then(|r| r);
+    let after = match saved {
+        Ok(after) => after,
+        Err(e) => {
+            tracing::error!(error = %e, "a reviewed change could not be published");
+            return super::message(&state, &admin, StatusCode::INTERNAL_SERVER_ERROR, "admin_save_failed");
+        }
+    };
+    let mut failed = None;
+    if after.kind == Kind::Appeal
+        && let Err(e) = super::appeals::save_facts(&state, after.id, &proposed, None)
+    {
+        failed = Some(e);
+    }
+    if form.mark_current
+        && let Some(source) = after.translated_from
+        && let Err(e) = state.store.mark_translated(after.id, source)
+    {
+        failed = Some(e);
+    }
+    if let Err(e) = state.store.remove_aside(aside.id) {
+        failed = Some(e);
+    }
+    let after = state.store.item(after.id).ok().flatten().unwrap_or(after);
+    state.item_changed(Some(&item), Some(&after));
+    audit(&state, admin.email(), "publish reviewed change", &subject, &who);
+    if let Some(e) = failed {
+        tracing::error!(error = %e, "a reviewed change was published, but not all of it was recorded");
+        return super::message(&state, &admin, StatusCode::INTERNAL_SERVER_ERROR, "admin_save_failed");
+    }
+    see_other(&format!("/admin/items/{}?notice=saved", after.id))
+}

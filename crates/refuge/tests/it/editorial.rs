@@ -1,0 +1,202 @@
+//! The back office as its people use it: a translator's change to a
+//! published translation waits for review, restoring keeps the status,
+//! two tabs do not overwrite each other, a refused save keeps the text.
+
+use refuge_core::{AsideKind, AsideStore, ContentStore, Kind, Language, Role, Slug};
+
+use crate::admin::{Staff, article_fields, sign_in};
+use crate::helpers::*;
+
+fn item_id(location: &str) -> i64 {
+    location.trim_start_matches("/admin/items/").split(['?', '/']).next().unwrap().parse().unwrap()
+}
+
+/// The editor form of `path` as the browser would send it, with `changes`
+/// applied and the Save button pressed.
+async fn edited(staff: &Staff, path: &str, changes: &[(&str, &str)]) -> Vec<(String, String)> {
+    let page = staff.get(path).await;
+    assert_eq!(page.status, 200, "{path}");
+    let mut fields: Vec<(String, String)> =
+        form_fields(&page.body, "form.editor").into_iter().filter(|(k, _)| k != "csrf").collect();
+    for (name, value) in changes {
+        match fields.iter_mut().find(|(k, _)| k == name) {
+            Some(f) => f.1 = (*value).to_owned(),
+            None => fields.push(((*name).to_owned(), (*value).to_owned())),
+        }
+    }
+    fields.push(("intent".into(), "save".into()));
+    fields
+}
+
+async fn post_fields(staff: &Staff, path: &str, fields: &[(String, String)]) -> Page {
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    staff.post(path, &refs).await
+}
+
+/// As editor, change the English source of an article whose Japanese
+/// version is published; as the Japanese translator, update the flagged
+/// translation and say it matches: the change is kept for review while
+/// the published text stays; the editor publishes it. (It was a 403 page,
+/// the typed text gone, the flag still on.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_translator_updates_a_published_translation() {
+    let app = spawn_app().await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let tr = sign_in(&app, "tr@example.org", Role::Translator, &["ja"]).await;
+    let en = Language::parse("en").unwrap();
+    let source =
+        app.store.published_item(Kind::News, &en, &Slug::parse("testimony-evening-tokyo").unwrap()).unwrap().unwrap();
+
+    // A published Japanese translation.
+    let mut fields = article_fields("東京での証言の夕べ", "九十人が集まりました。", "review", "");
+    fields.retain(|(k, _)| *k != "action");
+    let created = tr.post(&format!("/admin/items/{}/translate/ja", source.id), &fields).await;
+    assert_eq!(created.status, 303);
+    let ja_id = item_id(created.header("location").unwrap());
+    let publish = edited(&ed, &format!("/admin/items/{ja_id}"), &[("status", "published")]).await;
+    assert_eq!(post_fields(&ed, &format!("/admin/items/{ja_id}"), &publish).await.status, 303);
+    let ja_path = app.store.item(ja_id).unwrap().unwrap().path();
+    assert!(app.get(&ja_path).await.body.contains("九十人が集まりました。"));
+
+    // The editor changes the source; the translation is flagged.
+    let changed =
+        edited(&ed, &format!("/admin/items/{}", source.id), &[("body", "Ninety people came. A new paragraph.")]).await;
+    assert_eq!(post_fields(&ed, &format!("/admin/items/{}", source.id), &changed).await.status, 303);
+    assert!(ed.get("/admin/items?outdated=1").await.body.contains(&format!("/admin/items/{ja_id}\"")));
+    queued_to(&app, "nobody@example.org"); // empty the outbox
+
+    // The translator opens it: a form that says the change will be reviewed.
+    let page = tr.get(&format!("/admin/items/{ja_id}")).await;
+    assert!(select(&page.body, "button[value=save]").iter().any(|b| b.contains("Submit for review")), "{}", page.body);
+    let update = edited(
+        &tr,
+        &format!("/admin/items/{ja_id}"),
+        &[("body", "九十人が集まりました。新しい段落。"), ("mark_current", "1"), ("note", "段落を追加")],
+    )
+    .await;
+    let sent = post_fields(&tr, &format!("/admin/items/{ja_id}"), &update).await;
+    assert_eq!(sent.status, 303, "kept, not refused: {}", sent.body);
+    assert!(sent.header("location").unwrap().contains("notice=submitted"));
+    let public = app.get(&ja_path).await.body;
+    assert!(public.contains("九十人が集まりました。") && !public.contains("新しい段落"), "the published text stays");
+    assert_eq!(app.store.asides_of_item(ja_id, AsideKind::Review).unwrap().len(), 1);
+    assert_eq!(queued_to(&app, "ed@example.org"), 1, "the editor is asked to review it");
+    // Opening it again, the translator finds their change, not the old text.
+    let again = tr.get(&format!("/admin/items/{ja_id}")).await;
+    assert!(again.body.contains("新しい段落"), "the translator's own change is shown");
+
+    // The editor sees it waiting, compares, and publishes it.
+    let editor_page = ed.get(&format!("/admin/items/{ja_id}")).await;
+    let review = attrs(&editor_page.body, "section.reviews a", "href");
+    assert_eq!(review.len(), 1, "one change awaiting review");
+    let compare = ed.get(&review[0]).await;
+    assert_eq!(compare.status, 200, "{}", compare.body);
+    assert!(select(&compare.body, "tr.diff-insert").iter().any(|r| r.contains("新しい段落")));
+    assert_eq!(tr.get(&review[0]).await.status, 403, "a translator cannot publish it");
+    let published = ed.post(&review[0], &[("intent", "publish")]).await;
+    assert_eq!(published.status, 303, "{}", published.body);
+    assert!(app.get(&ja_path).await.body.contains("新しい段落"), "published by the editor");
+    assert!(
+        !ed.get("/admin/items?outdated=1").await.body.contains(&format!("/admin/items/{ja_id}\"")),
+        "it matches its source now"
+    );
+    assert!(app.store.asides_of_item(ja_id, AsideKind::Review).unwrap().is_empty());
+    let latest = &app.store.revisions(ja_id).unwrap()[0];
+    assert!(latest.note.contains("tr@example.org") && latest.note.contains("段落を追加"), "{}", latest.note);
+
+    // The source-language item is read-only for the translator, and a
+    // refused save shows the typed text again.
+    let read_only = tr.get(&format!("/admin/items/{}", source.id)).await;
+    assert!(select(&read_only.body, "button[value=save]").is_empty(), "no Save button");
+    assert!(!attrs(&read_only.body, "form.editor fieldset[disabled]", "class").is_empty(), "fields are disabled");
+    let mut attempt = article_fields("Changed by a translator", "A TEXT THAT MUST NOT BE LOST", "draft", "");
+    attempt.retain(|(k, _)| *k != "tags");
+    let refused = tr.post(&format!("/admin/items/{}", source.id), &attempt).await;
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains("A TEXT THAT MUST NOT BE LOST"), "the typed text comes back");
+    app.stop().await;
+}
+
+/// Restoring a draft revision of a published article restores its text
+/// only: it stays published. (It was unpublished without a word.)
+#[tokio::test]
+async fn restoring_a_revision_keeps_the_status() {
+    let app = spawn_app().await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let created = ed
+        .post("/admin/items/new?kind=news&lang=en", &article_fields("Kept online", "the first draft", "draft", ""))
+        .await;
+    let id = item_id(created.header("location").unwrap());
+    let publish =
+        edited(&ed, &format!("/admin/items/{id}"), &[("status", "published"), ("body", "the final text")]).await;
+    assert_eq!(post_fields(&ed, &format!("/admin/items/{id}"), &publish).await.status, 303);
+    assert!(app.get("/en/news/kept-online/").await.body.contains("the final text"));
+    let first = app.store.revisions(id).unwrap().last().unwrap().id;
+    let history = ed.get(&format!("/admin/items/{id}/history")).await;
+    assert!(history.body.contains("Whether the item is published stays as it is"), "the history says so");
+    assert_eq!(ed.post(&format!("/admin/items/{id}/restore/{first}"), &[]).await.status, 303);
+    let page = app.get("/en/news/kept-online/").await;
+    assert_eq!(page.status, 200, "still published");
+    assert!(page.body.contains("the first draft"), "with the restored text");
+    assert_eq!(app.store.item(id).unwrap().unwrap().status.as_str(), "published");
+    app.stop().await;
+}
+
+/// Two tabs edit one item: the second save is stopped, shows both
+/// versions with the difference, keeps its text; saving again replaces.
+/// (The second save silently overwrote the first.)
+#[tokio::test]
+async fn two_tabs_editing_one_item() {
+    let app = spawn_app().await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let created =
+        ed.post("/admin/items/new?kind=news&lang=en", &article_fields("Two tabs", "line one", "published", "")).await;
+    let id = item_id(created.header("location").unwrap());
+    let path = format!("/admin/items/{id}");
+    let tab_a = edited(&ed, &path, &[("body", "line one\nfrom tab A")]).await;
+    let tab_b = edited(&ed, &path, &[("body", "line one\nfrom tab B")]).await;
+    assert_eq!(post_fields(&ed, &path, &tab_a).await.status, 303);
+    let second = post_fields(&ed, &path, &tab_b).await;
+    assert_eq!(second.status, 409, "the second save is stopped");
+    assert!(select(&second.body, "section.conflict tr.diff-delete").iter().any(|r| r.contains("from tab A")));
+    assert!(select(&second.body, "section.conflict tr.diff-insert").iter().any(|r| r.contains("from tab B")));
+    assert!(select(&second.body, "textarea#body").iter().any(|b| b.contains("from tab B")), "B's text kept");
+    assert!(app.store.item(id).unwrap().unwrap().body.contains("from tab A"), "A's save stands");
+    // Saving again, knowingly, replaces it.
+    let again: Vec<(String, String)> = form_fields(&second.body, "form.editor")
+        .into_iter()
+        .filter(|(k, _)| k != "csrf")
+        .chain([("intent".into(), "save".into())])
+        .collect();
+    assert_eq!(post_fields(&ed, &path, &again).await.status, 303);
+    assert!(app.store.item(id).unwrap().unwrap().body.contains("from tab B"));
+    app.stop().await;
+}
+
+/// A form whose token went stale (the account signed in again in another
+/// tab) comes back with its text instead of a bare refusal.
+#[tokio::test]
+async fn a_stale_token_keeps_the_text() {
+    let app = spawn_app().await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let stale = Staff { client: ed.client.clone(), base: ed.base.clone(), csrf: "0".repeat(64) };
+    let before = app.store.item_versions().unwrap().len();
+    let shown = stale
+        .post("/admin/items/new?kind=news&lang=en", &article_fields("Stale", "WORDS WORTH KEEPING", "draft", ""))
+        .await;
+    assert_eq!(shown.status, 403);
+    assert!(shown.body.contains("WORDS WORTH KEEPING"));
+    assert_eq!(app.store.item_versions().unwrap().len(), before, "nothing saved");
+    // From another site, it is refused without showing anything back.
+    let forged = ed
+        .client
+        .post(app.url("/admin/items/new?kind=news&lang=en"))
+        .header("origin", "https://evil.example")
+        .form(&[("csrf", ed.csrf.as_str()), ("title", "x"), ("body", "FORGED TEXT")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    assert!(!forged.text().await.unwrap().contains("FORGED TEXT"));
+    app.stop().await;
+}
