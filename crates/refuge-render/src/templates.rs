@@ -38,6 +38,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("admin/history.html", include_str!("../../../templates/admin/history.html")),
     ("admin/confirm.html", include_str!("../../../templates/admin/confirm.html")),
     ("admin/review.html", include_str!("../../../templates/admin/review.html")),
+    ("admin/kept.html", include_str!("../../../templates/admin/kept.html")),
     ("admin/message.html", include_str!("../../../templates/admin/message.html")),
     ("admin/users.html", include_str!("../../../templates/admin/users.html")),
     ("admin/subscribers.html", include_str!("../../../templates/admin/subscribers.html")),

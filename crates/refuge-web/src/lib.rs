@@ -166,7 +166,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let mut router = Router::new()
-        .merge(admin::router())
+        .merge(admin::router(state.clone()))
         .merge(admin::media_router())
         .route("/", get(public::root))
         .route("/healthz", get(public::healthz))
@@ -215,6 +215,7 @@ async fn housekeeping(state: AppState) {
             continue;
         }
         sweep_media(&state, Duration::from_secs(15 * 60)).await;
+        purge_sessions_and_kept_forms(&state).await;
         let store = state.store.clone();
         match tokio::task::spawn_blocking(move || store.purge_subscribers(time::OffsetDateTime::now_utc())).await {
             Ok(Ok(0)) => {}
@@ -229,6 +230,26 @@ async fn housekeeping(state: AppState) {
         {
             tracing::info!(messages = n, "handled contact messages past their retention were deleted");
         }
+    }
+}
+
+/// Deletes sessions a day after they expired, and autosaved or kept
+/// forms after 30 days (changes awaiting review stay until decided).
+async fn purge_sessions_and_kept_forms(state: &AppState) {
+    use admin::session::{ABSOLUTE_SECONDS, IDLE_SECONDS, KEEP_EXPIRED_SECONDS};
+    let store = state.store.clone();
+    let now = admin::session::now();
+    let done = tokio::task::spawn_blocking(move || {
+        let sessions = store
+            .purge_sessions(now - IDLE_SECONDS - KEEP_EXPIRED_SECONDS, now - ABSOLUTE_SECONDS - KEEP_EXPIRED_SECONDS)?;
+        let forms = store.purge_asides(time::OffsetDateTime::now_utc() - time::Duration::days(30))?;
+        Ok::<_, refuge_core::StoreError>((sessions, forms))
+    })
+    .await;
+    match done {
+        Ok(Ok((sessions, forms))) => tracing::debug!(sessions, forms, "expired sessions and old kept forms deleted"),
+        Ok(Err(e)) => tracing::error!(error = %e, "could not delete expired sessions or old kept forms"),
+        Err(e) => tracing::error!(error = %e, "the session housekeeping task failed"),
     }
 }
 

@@ -126,7 +126,7 @@ fn login_page(
         template: "admin/login.html",
         section: "",
         title: t.get("admin_sign_in").to_owned(),
-        notice: None,
+        notice: next.starts_with("/admin/resume/").then(|| t.get("admin_kept_sign_in").to_owned()),
         error,
         status,
     };

@@ -836,3 +836,34 @@ pub async fn delete(
     audit(&state, admin.email(), "delete", &format!("{} {} “{}” ({})", item.kind, item.id, item.title, item.lang), "");
     see_other(&format!("/admin/items?kind={}&notice=deleted", item.kind))
 }
+
+/// Shows a kept form (sent after the session ended) in its editor, when
+/// `place` is an editor's address; `None` for any other form.
+pub fn resume(state: &AppState, admin: &Admin, place: &str, data: &FormData) -> Option<Response> {
+    let (path, query) = place.split_once('?').unwrap_or((place, ""));
+    let rest = path.strip_prefix("/admin/items/")?;
+    let parts: Vec<&str> = rest.split('/').collect();
+    let notice = Some(admin.t.get("admin_kept_shown").to_owned());
+    let form = form_from(data);
+    let ctx = match parts.as_slice() {
+        ["new"] if admin.can_edit() => {
+            let (kind, lang) = new_context(state, Some(query));
+            EditorContext {
+                item: None,
+                kind,
+                lang: lang.clone(),
+                action: format!("/admin/items/new?kind={kind}&lang={lang}"),
+                hidden: Vec::new(),
+                source: None,
+                access: Access::Save,
+            }
+        }
+        [id] => edit_context(admin, &load(state, id)?),
+        [id, "translate", lang] => {
+            let (source, lang) = translation_target(state, admin, id, lang).ok()?;
+            translate_context(&source, &lang)
+        }
+        _ => return None,
+    };
+    Some(editor(state, admin, &ctx, Shown { notice, ..Shown::plain(&form) }))
+}

@@ -12,6 +12,7 @@ mod editor_form;
 mod history;
 mod inbox;
 mod items;
+mod kept;
 mod media;
 mod newsletters;
 mod people;
@@ -38,7 +39,7 @@ use crate::AppState;
 use crate::form::FormData;
 
 /// Routes of the back office.
-pub fn router() -> Router<AppState> {
+pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/admin", get(|| async { Redirect::permanent("/admin/") }))
         .route("/admin/", get(dashboard::show))
@@ -101,6 +102,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/faq/{lang}", get(site::faq).post(site::save_faq))
         .route("/admin/menus/{lang}", get(site::menu).post(site::save_menu))
         .route("/admin/media/{id}/delete", post(media::delete))
+        .route("/admin/resume/{key}", get(kept::resume))
+        .layer(axum::middleware::from_fn_with_state(state, kept::keep_expired_forms))
         .layer(axum::middleware::map_response(private))
 }
 

@@ -94,7 +94,24 @@ impl Admin {
     }
 }
 
-/// Looks the session up; `Ok(None)` when there is none or it expired.
+fn expired(session: &Session, t: i64) -> bool {
+    t - session.last_seen > IDLE_SECONDS || t - session.created_at > ABSOLUTE_SECONDS
+}
+
+/// Expired sessions are deleted this long after they expired.
+pub const KEEP_EXPIRED_SECONDS: i64 = 24 * 60 * 60;
+
+/// The account of the cookie's session, valid or expired (to keep a form
+/// sent after it ended for the same account).
+pub fn owner_of(state: &AppState, headers: &HeaderMap) -> Option<i64> {
+    let id = cookie_value(headers, COOKIE)?;
+    if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    state.store.session(&hash(&id)).ok()?.map(|s| s.user.id)
+}
+
+/// Looks the session up; `None` when there is none or it expired.
 pub fn current(state: &AppState, headers: &HeaderMap) -> Option<(Session, String)> {
     let id = cookie_value(headers, COOKIE)?;
     if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -103,11 +120,9 @@ pub fn current(state: &AppState, headers: &HeaderMap) -> Option<(Session, String
     let id_hash = hash(&id);
     let session = state.store.session(&id_hash).ok()??;
     let t = now();
-    if t - session.last_seen > IDLE_SECONDS || t - session.created_at > ABSOLUTE_SECONDS {
-        if let Err(e) = state.store.delete_session(&id_hash) {
-            // Expired all the same: it is refused by the check above.
-            tracing::error!(error = %e, "an expired session could not be deleted");
-        }
+    if expired(&session, t) {
+        // Refused; the row stays until housekeeping deletes it a day
+        // later, so that a form sent meanwhile is kept for its author.
         return None;
     }
     // A failure only means the session ends at its earlier idle time.

@@ -200,3 +200,80 @@ async fn a_stale_token_keeps_the_text() {
     assert!(!forged.text().await.unwrap().contains("FORGED TEXT"));
     app.stop().await;
 }
+
+/// Saving after the session expired: the form is kept, the sign-in page
+/// says so, and signing in again leads back to the editor with the text.
+/// (It landed on the sign-in page with no message, then an empty form.)
+/// A kept form belongs to the account whose session expired.
+#[tokio::test]
+async fn work_survives_an_expired_session() {
+    use refuge_core::{Email, UserStore};
+    use std::sync::Arc;
+    let app = spawn_app().await;
+    app.store.add_user(&Email::parse("ed@example.org").unwrap(), Role::Editor, crate::admin::PASSWORD).unwrap();
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    assert_eq!(crate::admin::login(&client, &app, "ed@example.org", crate::admin::PASSWORD).await.status(), 303);
+    let dashboard = client.get(app.url("/admin/")).send().await.unwrap().text().await.unwrap();
+    let csrf = attrs(&dashboard, "input[name=csrf]", "value").remove(0);
+    let ed = Staff { client: client.clone(), base: app.base.clone(), csrf };
+    let form = edited(
+        &ed,
+        "/admin/items/new?kind=news&lang=en",
+        &[("title", "Written slowly"), ("body", "THREE HOURS OF WORK")],
+    )
+    .await;
+
+    // The session expires while the editor writes (idle for three hours).
+    use reqwest::cookie::CookieStore;
+    let cookies = jar.cookies(&app.url("/admin/").parse().unwrap()).unwrap();
+    let id = cookies.to_str().unwrap().split('=').nth(1).unwrap().split(';').next().unwrap().to_owned();
+    let id_hash = refuge_web::admin::session::hash(&id);
+    let long_ago = time::OffsetDateTime::now_utc().unix_timestamp() - 3 * 60 * 60;
+    app.store.touch_session(&id_hash, long_ago, true).unwrap();
+
+    let before = app.store.item_versions().unwrap().len();
+    let sent = post_fields(&ed, "/admin/items/new?kind=news&lang=en", &form).await;
+    assert_eq!(sent.status, 303);
+    let login_path = sent.header("location").unwrap().to_owned();
+    assert!(login_path.starts_with("/admin/login?next=%2Fadmin%2Fresume%2F"), "{login_path}");
+    assert_eq!(app.store.item_versions().unwrap().len(), before, "nothing saved without a session");
+    let login_page = ed.get(&login_path).await;
+    assert!(login_page.body.contains("Nothing is lost"), "the sign-in page says the form is kept");
+    let next = attrs(&login_page.body, "input[name=next]", "value").remove(0);
+    assert!(next.starts_with("/admin/resume/"));
+
+    // Another account cannot open it.
+    let other = sign_in(&app, "other@example.org", Role::Editor, &[]).await;
+    assert_eq!(other.get(&next).await.status, 403);
+
+    // Signing in again leads back to the editor, filled in.
+    let token = {
+        let page = client.get(app.url("/admin/login")).send().await.unwrap().text().await.unwrap();
+        attrs(&page, "input[name=token]", "value").remove(0)
+    };
+    let signed = client
+        .post(app.url("/admin/login"))
+        .header("origin", &app.base)
+        .form(&[
+            ("token", token.as_str()),
+            ("email", "ed@example.org"),
+            ("password", crate::admin::PASSWORD),
+            ("next", next.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.headers()["location"].to_str().unwrap(), next);
+    let back = ed.get(&next).await;
+    assert_eq!(back.status, 200);
+    assert!(select(&back.body, "textarea#body").iter().any(|b| b.contains("THREE HOURS OF WORK")), "{}", back.body);
+    assert_eq!(attrs(&back.body, "input#title", "value"), vec!["Written slowly".to_owned()]);
+    assert!(back.body.contains("was not saved yet"));
+    assert_eq!(ed.get(&next).await.status, 404, "the key works once");
+    app.stop().await;
+}

@@ -1,0 +1,136 @@
+//! Nothing typed is lost when the session ends: a back-office form sent
+//! without a valid session is kept server-side under a one-time key
+//! (only its SHA-256 is stored), bound to the account of the expired
+//! session when it is known, and the editor is sent to sign in with the
+//! way back (`/admin/resume/KEY`) as the page to return to. There the
+//! form is shown again, filled in, to be checked and saved.
+
+use axum::body::to_bytes;
+use axum::extract::{Path, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use http::{Method, StatusCode, header};
+use refuge_core::{AsideKind, NewAside};
+use serde::Serialize;
+
+use super::session::{self, random_hex};
+use super::{Admin, Page, same_origin, see_other};
+use crate::AppState;
+use crate::form::{FormData, pairs};
+
+/// Forms larger than this are not kept (the editor's text is limited to 2 MB).
+const MAX_KEPT: usize = 4 * 1024 * 1024;
+
+/// Paths whose forms are never kept: signing in and out.
+fn exempt(path: &str) -> bool {
+    path.starts_with("/admin/login") || path == "/admin/logout"
+}
+
+/// Middleware of the back office: keeps a form sent after the session ended.
+pub async fn keep_expired_forms(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let urlencoded = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if request.method() != Method::POST || !urlencoded || exempt(&path) {
+        return next.run(request).await;
+    }
+    if session::current(&state, request.headers()).is_some_and(|(s, _)| s.verified)
+        || !same_origin(&state, request.headers())
+    {
+        return next.run(request).await;
+    }
+    let owner = session::owner_of(&state, request.headers());
+    let place = request.uri().path_and_query().map_or(path.clone(), |p| p.as_str().to_owned());
+    let Ok(body) = to_bytes(request.into_body(), MAX_KEPT).await else {
+        return see_other("/admin/login");
+    };
+    let fields: Vec<(String, String)> = pairs(&String::from_utf8_lossy(&body), 2000)
+        .into_iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "csrf" | "intent" | "action"))
+        .collect();
+    if fields.iter().all(|(_, v)| v.trim().is_empty()) {
+        return see_other(&format!("/admin/login?next={}", percent(&place)));
+    }
+    let key = random_hex(32);
+    let key_hash = session::hash(&key);
+    let item_id = path.strip_prefix("/admin/items/").and_then(|rest| rest.split('/').next()?.parse::<i64>().ok());
+    let base_revision = fields.iter().find(|(k, _)| k == "base_revision").and_then(|(_, v)| v.parse().ok());
+    let aside = NewAside {
+        kind: AsideKind::Expired,
+        key_hash: Some(&key_hash),
+        user_id: owner,
+        item_id: item_id.filter(|id| state.store.item(*id).ok().flatten().is_some()),
+        place: &place,
+        base_revision: base_revision.unwrap_or(0),
+        form: &fields,
+    };
+    match state.store.put_aside(&aside) {
+        Ok(_) => see_other(&format!("/admin/login?next={}", percent(&format!("/admin/resume/{key}")))),
+        Err(e) => {
+            tracing::error!(error = %e, "a form sent after the session ended could not be kept");
+            see_other(&format!("/admin/login?next={}", percent(&place)))
+        }
+    }
+}
+
+fn percent(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[derive(Serialize)]
+struct Field {
+    name: String,
+    value: String,
+}
+
+/// The way back to a kept form, once signed in again.
+pub async fn resume(State(state): State<AppState>, admin: Admin, Path(key): Path<String>) -> Response {
+    let key_hash = session::hash(&key);
+    let aside = match state.store.take_expired(&key_hash) {
+        Ok(Some(aside)) => aside,
+        Ok(None) => return super::message(&state, &admin, StatusCode::NOT_FOUND, "admin_kept_gone"),
+        Err(e) => {
+            tracing::error!(error = %e, "could not read a kept form");
+            return super::message(&state, &admin, StatusCode::INTERNAL_SERVER_ERROR, "error_text");
+        }
+    };
+    if aside.user_id.is_some_and(|owner| owner != admin.session.user.id) {
+        // Another account's form: put it back for its author.
+        let back = NewAside {
+            kind: AsideKind::Expired,
+            key_hash: Some(&key_hash),
+            user_id: aside.user_id,
+            item_id: aside.item_id,
+            place: &aside.place,
+            base_revision: aside.base_revision,
+            form: &aside.form,
+        };
+        if let Err(e) = state.store.put_aside(&back) {
+            tracing::error!(error = %e, "a kept form could not be put back");
+        }
+        return super::forbidden(&state, &admin);
+    }
+    let data = FormData(aside.form.clone());
+    if let Some(response) = super::items::resume(&state, &admin, &aside.place, &data) {
+        return response;
+    }
+    // Any other form: its text, to copy into the page it came from.
+    let fields: Vec<Field> = aside
+        .form
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| Field { name: k.clone(), value: v.clone() })
+        .collect();
+    let values = minijinja::context! {
+        fields => minijinja::value::Serde(fields),
+        place => crate::redirect::is_local_path(&aside.place).then(|| aside.place.clone()),
+    };
+    Page::new(&admin, "admin/kept.html", "", admin.t.get("admin_kept_title").to_owned()).render(
+        &state,
+        &admin.lang,
+        values,
+    )
+}
