@@ -322,8 +322,48 @@ pub struct AdminFilter {
     pub lang: Option<Language>,
     pub status: Option<Status>,
     pub outdated_only: bool,
+    /// Words in the title, summary or text (any language), as typed.
+    pub text: Option<String>,
+    /// Saved at least once by this account.
+    pub author: Option<i64>,
+    pub category: Option<String>,
+    /// Published (or, unpublished, last changed) on or after this day…
+    pub from: Option<time::Date>,
+    /// …and on or before this one.
+    pub to: Option<time::Date>,
+    pub sort: AdminSort,
     pub offset: u32,
     pub limit: u32,
+}
+
+/// The order of the back-office lists.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AdminSort {
+    /// Last changed first.
+    #[default]
+    Updated,
+    /// Newest publication date first.
+    Published,
+    /// By title.
+    Title,
+}
+
+impl AdminSort {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Updated => "updated",
+            Self::Published => "published",
+            Self::Title => "title",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "published" => Self::Published,
+            "title" => Self::Title,
+            _ => Self::Updated,
+        }
+    }
 }
 
 /// Where the people of an appeal stand.

@@ -20,10 +20,10 @@ pub mod subscribers;
 pub mod user;
 
 pub use content::{
-    Addressee, AdminFilter, AdminRow, AppealFacts, AppealUpdate, Aside, AsideKind, AuditEntry, BOUNCING, CaseStatus,
-    Category, FaqEntry, ImportOutcome, ImportedSubscriber, Item, ItemDraft, ItemRef, Kind, MailKind, Media, MenuEntry,
-    MessageMeta, NewAside, NewMail, NewsFilter, Newsletter, OutboxMail, PRIVATE_MAIL_PREFIX, Revision, Status,
-    Subscriber, SubscriberCount, SubscriberRecord, SubscriberState,
+    Addressee, AdminFilter, AdminRow, AdminSort, AppealFacts, AppealUpdate, Aside, AsideKind, AuditEntry, BOUNCING,
+    CaseStatus, Category, FaqEntry, ImportOutcome, ImportedSubscriber, Item, ItemDraft, ItemRef, Kind, MailKind, Media,
+    MenuEntry, MessageMeta, NewAside, NewMail, NewsFilter, Newsletter, OutboxMail, PRIVATE_MAIL_PREFIX, Revision,
+    Status, Subscriber, SubscriberCount, SubscriberRecord, SubscriberState,
 };
 pub use lang::Language;
 pub use slug::Slug;

@@ -2,8 +2,8 @@
 
 use refuge_core::store::StoreResult;
 use refuge_core::{
-    AdminFilter, AdminRow, Category, ContentStore, FaqEntry, Item, ItemDraft, ItemRef, Kind, Language, MenuEntry,
-    NewsFilter, Revision, Slug, StoreError,
+    AdminFilter, AdminRow, AdminSort, Category, ContentStore, FaqEntry, Item, ItemDraft, ItemRef, Kind, Language,
+    MenuEntry, NewsFilter, Revision, Slug, StoreError,
 };
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, params, params_from_iter};
@@ -462,6 +462,10 @@ impl ContentStore for SqliteStore {
     }
 
     fn admin_items(&self, filter: &AdminFilter) -> StoreResult<(Vec<AdminRow>, u32)> {
+        /// A day as the stored timestamps begin (`2026-03-09T`), to compare as text.
+        fn day(d: time::Date) -> String {
+            format!("{:04}-{:02}-{:02}T", d.year(), u8::from(d.month()), d.day())
+        }
         let mut condition = String::from("1 = 1");
         let mut args: Vec<Value> = Vec::new();
         if let Some(kind) = filter.kind {
@@ -479,6 +483,37 @@ impl ContentStore for SqliteStore {
         if filter.outdated_only {
             condition.push_str(&format!(" AND {OUTDATED_SQL}"));
         }
+        if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            condition.push_str(
+                " AND (i.title LIKE ? ESCAPE '\\' OR i.summary LIKE ? ESCAPE '\\' OR i.body LIKE ? ESCAPE '\\')",
+            );
+            let pattern = format!("%{escaped}%");
+            for _ in 0..3 {
+                args.push(Value::Text(pattern.clone()));
+            }
+        }
+        if let Some(author) = filter.author {
+            condition.push_str(" AND EXISTS (SELECT 1 FROM revisions r WHERE r.item_id = i.id AND r.user_id = ?)");
+            args.push(Value::Integer(author));
+        }
+        if let Some(category) = &filter.category {
+            condition.push_str(" AND i.category = ?");
+            args.push(Value::Text(category.clone()));
+        }
+        if let Some(from) = filter.from {
+            condition.push_str(" AND coalesce(i.published_at, i.updated_at) >= ?");
+            args.push(Value::Text(day(from)));
+        }
+        if let Some(to) = filter.to.and_then(|d| d.next_day()) {
+            condition.push_str(" AND coalesce(i.published_at, i.updated_at) < ?");
+            args.push(Value::Text(day(to)));
+        }
+        let order = match filter.sort {
+            AdminSort::Updated => "i.updated_at DESC, i.id DESC",
+            AdminSort::Published => "coalesce(i.published_at, '') DESC, i.id DESC",
+            AdminSort::Title => "i.title COLLATE NOCASE, i.id",
+        };
         let conn = self.conn();
         let total: u32 = conn
             .prepare_cached(&format!("SELECT count(*) FROM items i WHERE {condition}"))
@@ -490,7 +525,7 @@ impl ContentStore for SqliteStore {
             .prepare(&format!(
                 "SELECT {ADMIN_COLUMNS}, {OUTDATED_SQL},
                     (SELECT group_concat(j.lang) FROM items j WHERE j.group_id = i.group_id)
-                 FROM items i WHERE {condition} ORDER BY i.updated_at DESC, i.id DESC LIMIT ? OFFSET ?"
+                 FROM items i WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?"
             ))
             .map_err(backend)?;
         let rows = stmt.query_map(params_from_iter(args.iter()), admin_row).map_err(backend)?;

@@ -59,6 +59,8 @@ pub struct AppealEditor {
     addressees: Vec<Addressee>,
     updates: Vec<UpdateRow>,
     today: String,
+    /// What adding an update will do (mail the appeal's subscribers?).
+    update_note: String,
 }
 
 fn value(facts: &AppealFacts, name: &str) -> String {
@@ -178,7 +180,26 @@ pub fn editor_values(
             .map(|u| UpdateRow { id: u.id, date: u.date, text: u.text, source: u.source })
             .collect(),
         today: format!("{:04}-{:02}-{:02}", now.year(), u8::from(now.month()), now.day()),
+        update_note: update_note(state, admin, item.filter(|_| existing)),
     }
+}
+
+/// Says, before the click, whether adding an update mails subscribers.
+fn update_note(state: &AppState, admin: &Admin, item: Option<&Item>) -> String {
+    let t = &admin.t;
+    let Some(item) = item.filter(|i| i.status == refuge_core::Status::Published) else {
+        return t.get("admin_update_not_mailed").to_owned();
+    };
+    let count = state.store.confirmed_subscribers(&item.lang, "appeals").map(|l| l.len()).unwrap_or(0);
+    let mut note = t
+        .get("admin_update_mailed")
+        .replace("{count}", &count.to_string())
+        .replace("{language}", &super::items::lang_name(state, &item.lang));
+    if state.config.smtp.is_none() {
+        note.push(' ');
+        note.push_str(t.get("admin_no_mail_server"));
+    }
+    note
 }
 
 /// Saves the facts and addressees posted with the editor.

@@ -148,6 +148,7 @@ fn show_message(state: &AppState, admin: &Admin, id: i64, message: refuge_inbox:
     let t = &admin.t;
     let values = minijinja::context! {
         draft => reply.draft,
+        no_mail_server => state.config.smtp.is_none(),
         can_reply => refuge_core::Email::parse(&message.reply_to).is_ok(),
         id => id,
         name => message.name,
@@ -228,7 +229,12 @@ pub async fn reply(
         tracing::error!(error = %e, "a replied message could not be marked handled");
     }
     audit(&state, admin.email(), "reply to message", &format!("message {id}"), "");
-    let done = Reply { notice: Some(t.get("admin_reply_queued").into()), ..Reply::default() };
+    let queued = if state.config.smtp.is_none() {
+        format!("{} {}", t.get("admin_reply_waits"), t.get("admin_no_mail_server"))
+    } else {
+        t.get("admin_reply_queued").to_owned()
+    };
+    let done = Reply { notice: Some(queued), ..Reply::default() };
     show_message(&state, &admin, id, message, done)
 }
 
@@ -291,6 +297,19 @@ pub async fn delete(
         Ok(id) => id,
         Err(response) => return *response,
     };
+    if !super::confirmed(&form) {
+        let t = &admin.t;
+        return super::Confirm {
+            title: t.get("admin_delete").to_owned(),
+            question: t.get("admin_message_delete_question").to_owned(),
+            details: vec![t.get("admin_message_delete_details").to_owned()],
+            action: format!("/admin/inbox/{id}/delete"),
+            confirm_label: t.get("admin_delete").to_owned(),
+            cancel_href: format!("/admin/inbox/{id}"),
+            ..super::Confirm::default()
+        }
+        .render(&state, &admin, "inbox");
+    }
     if state.store.delete_message(id).is_err() {
         return not_found(&state, &admin);
     }

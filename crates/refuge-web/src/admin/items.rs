@@ -336,7 +336,15 @@ pub async fn list(State(state): State<AppState>, admin: Admin, RawQuery(raw): Ra
     let status = q.get("status").and_then(|s| s.parse::<Status>().ok());
     let outdated_only = q.get("outdated").is_some_and(|v| v == "1");
     let page: u32 = q.get("page").and_then(|p| p.parse().ok()).filter(|p| (1..=10_000).contains(p)).unwrap_or(1);
-    let filter = AdminFilter { kind, lang: lang.clone(), status, outdated_only, offset: (page - 1) * 50, limit: 50 };
+    let filter = AdminFilter {
+        kind,
+        lang: lang.clone(),
+        status,
+        outdated_only,
+        offset: (page - 1) * 50,
+        limit: 50,
+        ..AdminFilter::default()
+    };
     let (rows, total) = match state.store.admin_items(&filter) {
         Ok(found) => found,
         Err(e) => return store_error(&state, &admin, e),
@@ -802,17 +810,15 @@ pub async fn delete_form(State(state): State<AppState>, admin: Admin, Path(id): 
         .get("admin_delete_confirm")
         .replace("{title}", &item.title)
         .replace("{language}", &lang_name(&state, &item.lang));
-    let values = minijinja::context! {
-        question => question,
-        action => format!("/admin/items/{}/delete", item.id),
-        confirm_label => admin.t.get("admin_delete"),
-        cancel_href => format!("/admin/items/{}", item.id),
-    };
-    Page::new(&admin, "admin/confirm.html", item.kind.as_str(), admin.t.get("admin_delete").into()).render(
-        &state,
-        &admin.lang,
-        values,
-    )
+    super::Confirm {
+        title: admin.t.get("admin_delete").to_owned(),
+        question,
+        action: format!("/admin/items/{}/delete", item.id),
+        confirm_label: admin.t.get("admin_delete").to_owned(),
+        cancel_href: format!("/admin/items/{}", item.id),
+        ..super::Confirm::default()
+    }
+    .render(&state, &admin, item.kind.as_str())
 }
 
 pub async fn delete(

@@ -275,6 +275,25 @@ pub async fn delete(
     if !genuine(&state, &admin, &headers, &form) {
         return rejected(&state, &admin);
     }
+    if !super::confirmed(&form) {
+        let t = &admin.t;
+        let users = uses(&state, &media);
+        let details = vec![
+            if users.is_empty() { t.get("admin_media_unused") } else { t.get("admin_media_used_by") }.to_owned(),
+            t.get("admin_media_delete_details").to_owned(),
+        ];
+        return super::Confirm {
+            title: t.get("admin_delete").to_owned(),
+            question: t.get("admin_media_delete_question").replace("{name}", &media.name),
+            details,
+            links: users,
+            action: format!("/admin/media/{}/delete", media.id),
+            confirm_label: t.get("admin_delete").to_owned(),
+            cancel_href: "/admin/media".into(),
+            ..super::Confirm::default()
+        }
+        .render(&state, &admin, "media");
+    }
     if let Err(e) = state.store.delete_media(media.id) {
         return library(&state, &admin, None, Some(e.to_string()), StatusCode::INTERNAL_SERVER_ERROR);
     }
@@ -313,4 +332,26 @@ pub async fn serve(State(state): State<AppState>, Path(file): Path<String>, head
         h.insert(header::CONTENT_DISPOSITION, value);
     }
     response.into_response()
+}
+
+/// The items whose text refers to a file of this upload, as links.
+pub fn uses(state: &AppState, media: &refuge_core::Media) -> Vec<super::LinkTo> {
+    let filter = refuge_core::AdminFilter {
+        text: Some(format!("/media/{}", media.stored)),
+        limit: 100,
+        ..refuge_core::AdminFilter::default()
+    };
+    match state.store.admin_items(&filter) {
+        Ok((rows, _)) => rows
+            .into_iter()
+            .map(|r| super::LinkTo {
+                href: format!("/admin/items/{}", r.id),
+                text: format!("{} ({}, {})", r.title, r.lang, r.status.as_str()),
+            })
+            .collect(),
+        Err(e) => {
+            tracing::error!(error = %e, "could not find where an upload is used");
+            Vec::new()
+        }
+    }
 }

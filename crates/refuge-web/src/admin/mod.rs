@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/newsletters", get(newsletters::list).post(newsletters::save))
         .route("/admin/newsletters/{id}", get(newsletters::edit))
         .route("/admin/newsletters/{id}/send", post(newsletters::send))
+        .route("/admin/newsletters/{id}/test", post(newsletters::test_send))
         .route("/admin/subscribers", get(subscribers::list))
         .route("/admin/subscribers/export.csv", get(subscribers::export))
         .route(
@@ -210,6 +211,52 @@ impl<'a> Page<'a> {
             }
         }
     }
+}
+
+/// A link on a confirmation page.
+#[derive(Serialize)]
+pub struct LinkTo {
+    pub href: String,
+    pub text: String,
+}
+
+/// A page that asks before something that cannot be undone, saying what
+/// will happen; its button sends the same form again with `confirm=1`.
+#[derive(Default)]
+pub struct Confirm {
+    pub title: String,
+    pub question: String,
+    /// What will happen, one sentence each.
+    pub details: Vec<String>,
+    /// Pages concerned (the items that use a file).
+    pub links: Vec<LinkTo>,
+    pub action: String,
+    pub confirm_label: String,
+    pub cancel_href: String,
+    /// Another form on the page (a test send), with its button's label.
+    pub extra: Option<(String, String)>,
+}
+
+impl Confirm {
+    pub fn render(self, state: &AppState, admin: &Admin, section: &str) -> Response {
+        let (extra_action, extra_label) = self.extra.unzip();
+        let values = minijinja::context! {
+            question => self.question,
+            details => self.details,
+            links => minijinja::value::Serde(self.links),
+            action => self.action,
+            confirm_label => self.confirm_label,
+            cancel_href => self.cancel_href,
+            extra_action => extra_action,
+            extra_label => extra_label,
+        };
+        Page::new(admin, "admin/confirm.html", section, self.title).render(state, &admin.lang, values)
+    }
+}
+
+/// Whether a form was sent from its confirmation page.
+pub fn confirmed(form: &FormData) -> bool {
+    form.get("confirm") == "1"
 }
 
 /// The plain "you may not" / "not found" page.

@@ -185,6 +185,13 @@ pub async fn send(
     let Some(n) = id.parse().ok().and_then(|id| state.store.newsletter(id).ok().flatten()) else {
         return not_found(&state, &admin);
     };
+    if n.sent_at.is_some() {
+        let text = admin.t.get("admin_newsletter_sent").to_owned();
+        return page(&state, &admin, draft_of(&n), false, Some(text), None);
+    }
+    if !super::confirmed(&form) {
+        return confirm_send(&state, &admin, &n);
+    }
     let (subject, body) = mail_of(&state, &n);
     // Newsletters are never deleted, so their ids are never handed out again.
     let key = format!("newsletter:{}", n.id);
@@ -203,4 +210,87 @@ pub async fn send(
     let notice = admin.t.get("admin_newsletter_queued").replace("{count}", &queued.to_string());
     let sent = state.store.newsletter(n.id).ok().flatten().unwrap_or(n);
     page(&state, &admin, draft_of(&sent), false, Some(notice), None)
+}
+
+/// Says what sending will do: how many will receive it, that it goes to
+/// the public archive for good, whether mail can leave at all.
+fn confirm_send(state: &AppState, admin: &Admin, n: &Newsletter) -> Response {
+    let t = &admin.t;
+    let count = match state.store.confirmed_subscribers(&n.lang, &n.topic) {
+        Ok(list) => list.len(),
+        Err(e) => {
+            tracing::error!(error = %e, "could not count the subscribers");
+            return super::message(state, admin, StatusCode::INTERNAL_SERVER_ERROR, "error_text");
+        }
+    };
+    let topic = t.get(&format!("subscribe_{}", n.topic)).to_owned();
+    let who = if count == 0 { t.get("admin_send_nobody") } else { t.get("admin_send_count") }
+        .replace("{count}", &count.to_string())
+        .replace("{language}", &lang_name(state, &n.lang))
+        .replace("{topic}", &topic);
+    let mut details =
+        vec![who, t.get("admin_send_archive").replace("{path}", &format!("/{}/newsletter/{}/", n.lang, n.number))];
+    if state.config.smtp.is_none() {
+        details.push(t.get("admin_no_mail_server").to_owned());
+    }
+    super::Confirm {
+        title: t.get("admin_newsletter_send").to_owned(),
+        question: t.get("admin_send_question").replace("{number}", &n.number.to_string()).replace("{title}", &n.title),
+        details,
+        action: format!("/admin/newsletters/{}/send", n.id),
+        confirm_label: t.get("admin_send_confirm").replace("{count}", &count.to_string()),
+        cancel_href: format!("/admin/newsletters/{}", n.id),
+        extra: Some((
+            format!("/admin/newsletters/{}/test", n.id),
+            t.get("admin_send_test").replace("{email}", admin.email()),
+        )),
+        ..super::Confirm::default()
+    }
+    .render(state, admin, "newsletters")
+}
+
+/// Sends the issue to the signed-in editor only, marked as a test.
+pub async fn test_send(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    if !admin.can_edit() {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &form) {
+        return rejected(&state, &admin);
+    }
+    let Some(n) = id.parse().ok().and_then(|id| state.store.newsletter(id).ok().flatten()) else {
+        return not_found(&state, &admin);
+    };
+    let (subject, body) = mail_of(&state, &n);
+    let subject = format!("[{}] {subject}", admin.t.get("admin_test"));
+    let dedupe = format!("newsletter-test:{}", super::session::random_hex(16));
+    let mail = refuge_core::NewMail {
+        dedupe: &dedupe,
+        kind: MailKind::Other,
+        lang: n.lang.as_str(),
+        recipient: admin.email(),
+        subject: &subject,
+        body: &body,
+        unsubscribe: "",
+    };
+    let t = &admin.t;
+    let (notice, error) = if !crate::outgoing::queue(&state, &mail) {
+        (None, Some(t.get("admin_save_failed").to_owned()))
+    } else if state.config.smtp.is_none() {
+        let text = format!(
+            "{} {}",
+            t.get("admin_test_queued").replace("{email}", admin.email()),
+            t.get("admin_no_mail_server")
+        );
+        (Some(text), None)
+    } else {
+        (Some(t.get("admin_test_queued").replace("{email}", admin.email())), None)
+    };
+    audit(&state, admin.email(), "test newsletter", &format!("{} no. {}", n.lang, n.number), "");
+    page(&state, &admin, draft_of(&n), true, notice, error)
 }

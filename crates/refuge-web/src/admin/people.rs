@@ -181,6 +181,22 @@ pub async fn delete_user(
     if user.id == admin.session.user.id {
         return users_page(&state, &admin, None, Some(admin.t.get("admin_cannot_self").into()));
     }
+    if !super::confirmed(&data) {
+        let t = &admin.t;
+        return super::Confirm {
+            title: t.get("admin_delete_account").to_owned(),
+            question: t
+                .get("admin_delete_account_question")
+                .replace("{email}", user.email.as_str())
+                .replace("{role}", &super::role_label(t, user.role)),
+            details: vec![t.get("admin_delete_account_details").to_owned()],
+            action: format!("/admin/users/{}/delete", user.id),
+            confirm_label: t.get("admin_delete_account").to_owned(),
+            cancel_href: "/admin/users".into(),
+            ..super::Confirm::default()
+        }
+        .render(&state, &admin, "users");
+    }
     if let Err(e) = state.store.delete_user(user.id) {
         return users_page(&state, &admin, None, Some(e.to_string()));
     }

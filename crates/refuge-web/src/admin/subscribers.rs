@@ -212,16 +212,15 @@ pub async fn remove_form(State(state): State<AppState>, admin: Admin, Path(id): 
         Err(response) => return *response,
     };
     let question = admin.t.get("admin_subscriber_remove_question").replace("{email}", &record.email);
-    Page::new(&admin, "admin/confirm.html", "subscribers", admin.t.get("admin_subscriber_remove").into()).render(
-        &state,
-        &admin.lang,
-        minijinja::context! {
-            question => question,
-            action => format!("/admin/subscribers/{}/remove", record.id),
-            confirm_label => admin.t.get("admin_subscriber_remove"),
-            cancel_href => format!("/admin/subscribers/{}", record.id),
-        },
-    )
+    super::Confirm {
+        title: admin.t.get("admin_subscriber_remove").to_owned(),
+        question,
+        action: format!("/admin/subscribers/{}/remove", record.id),
+        confirm_label: admin.t.get("admin_subscriber_remove").to_owned(),
+        cancel_href: format!("/admin/subscribers/{}", record.id),
+        ..super::Confirm::default()
+    }
+    .render(&state, &admin, "subscribers")
 }
 
 pub async fn remove(

@@ -127,7 +127,10 @@ async fn messages_are_sealed_and_read_only_after_unlocking() {
     assert_eq!(other.get(&format!("/admin/inbox/{id}")).await.status, 303);
 
     // Deleting really deletes.
-    assert_eq!(boss.post(&format!("/admin/inbox/{id}/delete"), &[]).await.status, 200);
+    let asked = boss.post(&format!("/admin/inbox/{id}/delete"), &[]).await;
+    assert!(asked.body.contains("cannot be recovered"), "a confirmation page first");
+    assert!(refuge_core::MessageStore::sealed_message(&*app.store, id).unwrap().is_some(), "not deleted yet");
+    assert_eq!(boss.post(&format!("/admin/inbox/{id}/delete"), &[("confirm", "1")]).await.status, 200);
     assert!(refuge_core::MessageStore::sealed_message(&*app.store, id).unwrap().is_none());
     let (entries, _) = refuge_core::AuditLog::audit_entries(&*app.store, 0, 50).unwrap();
     assert!(entries.iter().any(|e| e.action == "unlock inbox"));

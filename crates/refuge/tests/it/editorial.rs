@@ -277,3 +277,71 @@ async fn work_survives_an_expired_session() {
     assert_eq!(ed.get(&next).await.status, 404, "the key works once");
     app.stop().await;
 }
+
+/// Sending a newsletter, deleting an account, a media file or an inbox
+/// message each ask first, saying what will happen. (One click did it
+/// for good; a newsletter went to 0 subscribers and into the archive.)
+#[tokio::test]
+async fn destructive_actions_ask_first() {
+    use refuge_core::{Email, Media, MediaStore, UserStore};
+    let app = spawn_app().await;
+    let boss = sign_in(&app, "boss@example.org", Role::Admin, &[]).await;
+
+    // A newsletter to nobody says so, and offers a test send first.
+    let saved = boss
+        .post(
+            "/admin/newsletters",
+            &[("lang", "ja"), ("topic", "news"), ("title", "冬号"), ("body", "本文"), ("intent", "save")],
+        )
+        .await;
+    let at = saved.header("location").unwrap().to_owned();
+    let asked = boss.post(&format!("{at}/send"), &[]).await;
+    assert!(asked.body.contains("No one will receive it"), "{}", asked.body);
+    assert!(asked.body.contains("public archive"));
+    assert!(asked.body.contains("No mail server is configured"));
+    assert_eq!(app.get("/ja/newsletter/1/").await.status, 404, "asking sends nothing");
+    let test = attrs(&asked.body, "form[action$='/test']", "action");
+    assert_eq!(test.len(), 1, "a test send is offered");
+    assert_eq!(boss.post(&test[0], &[]).await.status, 200);
+    assert_eq!(queued_to(&app, "boss@example.org"), 1, "the test goes to the editor only");
+    assert_eq!(app.get("/ja/newsletter/1/").await.status, 404, "a test is not an issue");
+
+    // A file used by a published article names it.
+    let media = Media {
+        id: 0,
+        kind: "image".into(),
+        name: "border-crossing.jpg".into(),
+        stored: "0123456789abcdef0123456789abcdef".into(),
+        extension: "jpg".into(),
+        width: Some(800),
+        height: Some(600),
+        bytes: 1000,
+        variants: Vec::new(),
+        report: String::new(),
+        alt: Vec::new(),
+    };
+    let media_id = app.store.add_media(&media).unwrap();
+    let mut fields = crate::admin::article_fields(
+        "Where the river is narrow",
+        "![The river](/media/0123456789abcdef0123456789abcdef-800.jpg)",
+        "published",
+        "",
+    );
+    fields.retain(|(k, _)| *k != "action");
+    assert_eq!(boss.post("/admin/items/new?kind=news&lang=en", &fields).await.status, 303);
+    let asked = boss.post(&format!("/admin/media/{media_id}/delete"), &[]).await;
+    assert!(select(&asked.body, "ul.uses a").iter().any(|a| a.contains("Where the river is narrow")), "{}", asked.body);
+    assert!(app.store.media(media_id).unwrap().is_some(), "not deleted by asking");
+    boss.post(&format!("/admin/media/{media_id}/delete"), &[("confirm", "1")]).await;
+    assert!(app.store.media(media_id).unwrap().is_none());
+
+    // An account.
+    let other =
+        app.store.add_user(&Email::parse("leaving@example.org").unwrap(), Role::Editor, "a long password").unwrap();
+    let asked = boss.post(&format!("/admin/users/{}/delete", other.id), &[]).await;
+    assert!(asked.body.contains("leaving@example.org") && asked.body.contains("can no longer sign in"));
+    assert!(app.store.user(other.id).unwrap().is_some());
+    boss.post(&format!("/admin/users/{}/delete", other.id), &[("confirm", "1")]).await;
+    assert!(app.store.user(other.id).unwrap().is_none());
+    app.stop().await;
+}

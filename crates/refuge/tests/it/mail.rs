@@ -52,7 +52,7 @@ async fn newsletter(staff: &Staff, lang: &str, title: &str, body: &str) {
         .await;
     assert_eq!(saved.status, 303, "{}", saved.body);
     let at = saved.header("location").unwrap().to_owned();
-    let sent = staff.post(&format!("{at}/send"), &[]).await;
+    let sent = staff.post(&format!("{at}/send"), &[("confirm", "1")]).await;
     assert_eq!(sent.status, 200);
 }
 

@@ -234,11 +234,17 @@ async fn a_newsletter_reaches_its_language_and_topic_once_each_and_is_archived()
     assert_eq!(saved.status, 303);
     let id = saved.header("location").unwrap().trim_start_matches("/admin/newsletters/").to_owned();
     assert_eq!(app.get("/en/newsletter/1/").await.status, 404, "not public before it is sent");
-    let sent = ed.post(&format!("/admin/newsletters/{id}/send"), &[]).await;
+    // One click asks first, saying how many will receive it.
+    let asked = ed.post(&format!("/admin/newsletters/{id}/send"), &[]).await;
+    assert_eq!(asked.status, 200);
+    assert!(asked.body.contains("2 confirmed subscribers"), "{}", asked.body);
+    assert!(asked.body.contains("Send to 2 subscribers"));
+    assert_eq!(app.get("/en/newsletter/1/").await.status, 404, "not sent by asking");
+    let sent = ed.post(&format!("/admin/newsletters/{id}/send"), &[("confirm", "1")]).await;
     assert_eq!(sent.status, 200);
     assert!(sent.body.contains("Queued for 2"));
-    let again = ed.post(&format!("/admin/newsletters/{id}/send"), &[]).await;
-    assert!(again.body.contains("Queued for 0"), "sending twice queues nothing");
+    let again = ed.post(&format!("/admin/newsletters/{id}/send"), &[("confirm", "1")]).await;
+    assert!(again.body.contains("has been sent"), "sending twice queues nothing");
     sink.wait_for(2).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut to: Vec<String> = sink.received().iter().map(|m| m.to[0].clone()).collect();
