@@ -203,6 +203,11 @@ impl Browser {
         self.call(reqwest::Method::POST, "/url", Some(json!({ "url": url }))).await;
     }
 
+    /// Sets the window's size (the layout width pages are checked at).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.call(reqwest::Method::POST, "/window/rect", Some(json!({ "width": width, "height": height }))).await;
+    }
+
     pub async fn url(&self) -> String {
         self.call(reqwest::Method::GET, "/url", None).await.as_str().unwrap_or_default().to_owned()
     }

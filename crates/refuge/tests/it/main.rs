@@ -25,3 +25,4 @@ mod search;
 mod security;
 mod smtp;
 mod subscribers;
+mod walkthrough;
