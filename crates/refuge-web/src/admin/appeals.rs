@@ -33,6 +33,8 @@ struct Field {
     label: String,
     value: String,
     long: bool,
+    /// `date` or `number` for those inputs, else `text`.
+    input: &'static str,
 }
 
 #[derive(Serialize)]
@@ -90,6 +92,23 @@ fn label_key(name: &str) -> &'static str {
         "deadline" => "appeal_deadline",
         "what_to_do" => "appeal_what_to_do",
         _ => "appeal_letter",
+    }
+}
+
+/// What is wrong with the facts as typed, field by field: a deadline
+/// that is not a date (it would never close the appeal), a number of
+/// people that is not a number.
+pub fn check(admin: &Admin, data: &FormData, errors: &mut super::editor_form::Errors) {
+    let t = &admin.t;
+    let deadline = data.get("deadline").trim();
+    if !deadline.is_empty()
+        && time::Date::parse(deadline, time::macros::format_description!("[year]-[month]-[day]")).is_err()
+    {
+        errors.deadline = Some(t.get("admin_deadline_invalid").to_owned());
+    }
+    let count = data.get("people_count").trim();
+    if !count.is_empty() && count.parse::<u32>().is_err() {
+        errors.people_count = Some(t.get("admin_count_invalid").to_owned());
     }
 }
 
@@ -163,6 +182,11 @@ pub fn editor_values(
                 label: t.get(label_key(name)).into(),
                 value: value(&facts, name),
                 long: matches!(*name, "what_to_do" | "letter"),
+                input: match *name {
+                    "deadline" => "date",
+                    "people_count" => "number",
+                    _ => "text",
+                },
             })
             .collect(),
         statuses: CaseStatus::ALL
@@ -194,7 +218,7 @@ fn update_note(state: &AppState, admin: &Admin, item: Option<&Item>) -> String {
     let mut note = t
         .get("admin_update_mailed")
         .replace("{count}", &count.to_string())
-        .replace("{language}", &super::items::lang_name(state, &item.lang));
+        .replace("{language}", &super::items::lang_name(state, &admin.t, &item.lang));
     if state.config.smtp.is_none() {
         note.push(' ');
         note.push_str(t.get("admin_no_mail_server"));

@@ -57,15 +57,15 @@ pub async fn show(State(state): State<AppState>, admin: Admin, RawQuery(_raw): R
         .map(|lang| {
             let rows = state.store.missing_translations(lang, 50).unwrap_or_default();
             Missing {
-                heading: t.get("admin_missing_in").replace("{language}", &lang_name(&state, lang)),
-                action: t.get("admin_translate").replace("{language}", &lang_name(&state, lang)),
+                heading: t.get("admin_missing_in").replace("{language}", &lang_name(&state, &admin.t, lang)),
+                action: t.get("admin_translate").replace("{language}", &lang_name(&state, &admin.t, lang)),
                 rows: rows
                     .into_iter()
                     .map(|r| MissingRow {
                         translate_href: Some(format!("/admin/items/{}/translate/{lang}", r.id)),
                         id: r.id,
                         title: r.title,
-                        lang_name: lang_name(&state, &r.lang),
+                        lang_name: lang_name(&state, &admin.t, &r.lang),
                     })
                     .collect(),
             }

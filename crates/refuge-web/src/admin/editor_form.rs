@@ -41,6 +41,9 @@ pub struct Errors {
     pub tags: Option<String>,
     pub status: Option<String>,
     pub published_at: Option<String>,
+    /// An appeal's facts.
+    pub deadline: Option<String>,
+    pub people_count: Option<String>,
     /// About the whole form: it could not be saved (full disk, storage
     /// failure); what was typed is shown again.
     pub form: Option<String>,
@@ -55,6 +58,8 @@ impl Errors {
             || self.tags.is_some()
             || self.status.is_some()
             || self.published_at.is_some()
+            || self.deadline.is_some()
+            || self.people_count.is_some()
     }
 }
 
@@ -162,7 +167,7 @@ pub fn draft_from(
     let tags: Vec<String> =
         form.tags.split([',', '、', '，']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
     if tags.iter().any(|t| t.chars().count() > 60 || t.contains('/')) {
-        errors.tags = Some("each tag must be 1–60 characters without “/”".into());
+        errors.tags = Some(t.get("admin_tags_invalid").into());
     }
     let status = match form.status.parse::<Status>() {
         Ok(s) if statuses(admin).contains(&s) => s,
@@ -173,7 +178,7 @@ pub fn draft_from(
     };
     let typed_date = if form.published_at.trim().is_empty() { None } else { parse_datetime_local(&form.published_at) };
     if !form.published_at.trim().is_empty() && typed_date.is_none() {
-        errors.published_at = Some("YYYY-MM-DDTHH:MM".into());
+        errors.published_at = Some(t.get("admin_date_invalid").into());
     }
     let now = OffsetDateTime::now_utc();
     let (status, published_at) = match status {
@@ -182,7 +187,7 @@ pub fn draft_from(
             Some(d) if d > now => (status, Some(d)),
             Some(d) => (Status::Published, Some(d)),
             None => {
-                errors.published_at = Some(t.get("admin_publish_at").into());
+                errors.published_at = Some(t.get("admin_schedule_needs_date").into());
                 (status, None)
             }
         },
@@ -192,7 +197,7 @@ pub fn draft_from(
     let category =
         Some(form.category.clone()).filter(|c| !c.is_empty() && categories.iter().any(|k| k.key.as_str() == c));
     if form.body.len() > 2_000_000 {
-        errors.body = Some("the text is larger than 2 MB".into());
+        errors.body = Some(t.get("admin_body_too_large").into());
     }
     if errors.any() {
         return Err(Box::new(errors));

@@ -238,15 +238,51 @@ pub async fn reply(
     show_message(&state, &admin, id, message, done)
 }
 
+/// `Content-Disposition` for a download under a cleaned version of the
+/// sender's file name: letters of any script, digits, spaces, `-`, `_`
+/// and `.` kept (as `filename*`, UTF-8), an ASCII-only `filename` for old
+/// clients, the extension kept when it is short and plain (else `.bin`).
+/// The type stays `application/octet-stream`, so nothing opens by itself.
+pub fn download_disposition(sent: &str) -> HeaderValue {
+    let base = sent.rsplit(['/', '\\']).next().unwrap_or_default();
+    let (stem, extension) = match base.rsplit_once('.') {
+        Some((stem, ext)) if !ext.is_empty() && ext.len() <= 8 && ext.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+            (stem, ext.to_ascii_lowercase())
+        }
+        _ => (base, "bin".to_owned()),
+    };
+    let mut clean = String::new();
+    for c in stem.chars() {
+        let keep = c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ' ');
+        let c = if keep { c } else { '-' };
+        if !(c == ' ' && clean.ends_with(' ')) {
+            clean.push(c);
+        }
+        if clean.chars().count() >= 80 {
+            break;
+        }
+    }
+    let mut clean = clean.trim_matches(['-', '.', ' ']).to_owned();
+    if clean.is_empty() {
+        clean = "attachment".into();
+    }
+    let full = format!("{clean}.{extension}");
+    let ascii = refuge_media::library::safe_name(&full, &extension);
+    let encoded = percent_encoding::utf8_percent_encode(&full, percent_encoding::NON_ALPHANUMERIC);
+    HeaderValue::from_str(&format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"))
+        .unwrap_or(HeaderValue::from_static("attachment; filename=\"attachment.bin\""))
+}
+
 pub async fn attachment(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
     let (_, message) = match open(&state, &admin, &id) {
         Ok(found) => found,
         Err(response) => return *response,
     };
+    let disposition = download_disposition(message.attachment_name.as_deref().unwrap_or_default());
     let mut response = Response::new(Body::from(message.attachment));
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
-    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"attachment.bin\""));
+    h.insert(header::CONTENT_DISPOSITION, disposition);
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
@@ -315,4 +351,23 @@ pub async fn delete(
     }
     audit(&state, admin.email(), "delete message", &format!("message {id}"), "");
     list(&state, &admin, Some(admin.t.get("admin_deleted").into()), None, StatusCode::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::download_disposition;
+
+    #[test]
+    fn downloads_keep_a_cleaned_name() {
+        let d = |name: &str| download_disposition(name).to_str().unwrap().to_owned();
+        assert_eq!(d("scan.pdf"), "attachment; filename=\"scan.pdf\"; filename*=UTF-8''scan%2Epdf");
+        let ja = d("C:\\Users\\kim\\証拠 写真 (1).JPG");
+        assert!(ja.contains("filename*=UTF-8''%E8%A8%BC%E6%8B%A0%20%E5%86%99%E7%9C%9F%20%2D1%2Ejpg"), "{ja}");
+        assert!(ja.contains("filename=\"") && ja.is_ascii());
+        assert!(d("../../etc/passwd").contains("filename*=UTF-8''passwd%2Ebin"));
+        assert!(d("evil\";\r\nX: y.exe").contains(".exe"), "the extension is kept, the name cleaned");
+        assert!(!d("evil\";\r\nX: y.exe").contains('\r'));
+        assert!(d("").contains("attachment.bin"));
+        assert!(d("report.some-long-extension").ends_with("%2Ebin"));
+    }
 }

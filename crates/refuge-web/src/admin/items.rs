@@ -66,15 +66,21 @@ struct Changes {
     heading: String,
 }
 
-pub fn lang_name(state: &AppState, lang: &Language) -> String {
-    state.site.strings(lang).get("language_name").to_owned()
+/// A language's name in the back office's language (`英語` in Japanese),
+/// or, for a language the interface has no name for, its own name.
+pub fn lang_name(state: &AppState, t: &refuge_render::Strings, lang: &Language) -> String {
+    let key = format!("name_of_{lang}");
+    match t.get(&key) {
+        name if name != key => name.to_owned(),
+        _ => state.site.strings(lang).get("language_name").to_owned(),
+    }
 }
 
 pub fn row_view(state: &AppState, admin: &Admin, r: &AdminRow) -> RowView {
     RowView {
         id: r.id,
         title: r.title.clone(),
-        lang_name: lang_name(state, &r.lang),
+        lang_name: lang_name(state, &admin.t, &r.lang),
         others: r.languages.iter().filter(|l| **l != r.lang).map(Language::as_str).collect::<Vec<_>>().join(", "),
         status: r.status.as_str(),
         status_label: admin.t.get(&format!("admin_status_{}", r.status.as_str())).to_owned(),
@@ -185,7 +191,7 @@ fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown: Shown<'_>
     let title = match (&ctx.item, &ctx.source) {
         (Some(item), _) => item.title.clone(),
         (None, Some(src)) => {
-            t.get("admin_translate").replace("{language}", &lang_name(state, &ctx.lang)) + ": " + &src.title
+            t.get("admin_translate").replace("{language}", &lang_name(state, &admin.t, &ctx.lang)) + ": " + &src.title
         }
         (None, None) => t
             .get(match ctx.kind {
@@ -202,7 +208,7 @@ fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown: Shown<'_>
         .unwrap_or_default()
         .into_iter()
         .filter(|r| Some(r.id) != ctx.item.as_ref().map(|i| i.id))
-        .map(|r| Version { id: r.id, lang: r.lang.to_string(), lang_name: lang_name(state, &r.lang) })
+        .map(|r| Version { id: r.id, lang: r.lang.to_string(), lang_name: lang_name(state, &admin.t, &r.lang) })
         .collect();
     let translate_links: Vec<LinkView> = match &ctx.item {
         Some(item) => state
@@ -214,7 +220,7 @@ fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown: Shown<'_>
             })
             .map(|l| LinkView {
                 href: format!("/admin/items/{}/translate/{l}", item.id),
-                label: t.get("admin_translate").replace("{language}", &lang_name(state, l)),
+                label: t.get("admin_translate").replace("{language}", &lang_name(state, &admin.t, l)),
             })
             .collect(),
         None => Vec::new(),
@@ -237,7 +243,7 @@ fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown: Shown<'_>
             let new_text = revisions.first().map(super::history::revision_text).unwrap_or_default();
             diff = super::history::line_diff(t, &old_text, &new_text);
             source_changes = Some(Changes {
-                heading: t.get("admin_source_changed").replace("{language}", &lang_name(state, &src.lang)),
+                heading: t.get("admin_source_changed").replace("{language}", &lang_name(state, &admin.t, &src.lang)),
             });
         }
         source = Some(src);
@@ -290,7 +296,7 @@ fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown: Shown<'_>
         diff => minijinja::value::Serde(diff),
         source => minijinja::value::Serde(source.map(|s| SourceView {
             lang: s.lang.to_string(),
-            lang_name: lang_name(state, &s.lang),
+            lang_name: lang_name(state, &admin.t, &s.lang),
             title: s.title.clone(),
             summary: s.summary.clone(),
             body_html: to_safe_html(&s.body),
@@ -375,7 +381,7 @@ pub async fn list(State(state): State<AppState>, admin: Admin, RawQuery(raw): Ra
         .site
         .languages()
         .iter()
-        .map(|l| BTreeMap::from([("code", l.to_string()), ("name", lang_name(&state, l))]))
+        .map(|l| BTreeMap::from([("code", l.to_string()), ("name", lang_name(&state, &admin.t, l))]))
         .collect();
     let values = minijinja::context! {
         rows => minijinja::value::Serde(rows.iter().map(|r| row_view(&state, &admin, r)).collect::<Vec<_>>()),
@@ -467,7 +473,14 @@ async fn save(
     let form = form_from(data);
     let group = ctx.item.as_ref().map(|i| i.group_id).or(translation_of.map(|s| s.group_id));
     let fallback_slug = ctx.item.as_ref().map(|i| &i.slug).or(translation_of.map(|s| &s.slug));
-    let draft = match draft_from(state, admin, &form, ctx.kind, &ctx.lang, group, fallback_slug) {
+    let checked = draft_from(state, admin, &form, ctx.kind, &ctx.lang, group, fallback_slug).and_then(|draft| {
+        let mut errors = Errors::default();
+        if ctx.kind == Kind::Appeal {
+            super::appeals::check(admin, data, &mut errors);
+        }
+        if errors.any() { Err(Box::new(errors)) } else { Ok(draft) }
+    });
+    let draft = match checked {
         Ok(d) => d,
         Err(errors) => {
             return editor(state, admin, ctx, Shown::failed(&form, *errors, StatusCode::UNPROCESSABLE_ENTITY));
@@ -593,8 +606,16 @@ fn conflict(state: &AppState, admin: &Admin, item: &Item, form: &FormView) -> Op
 async fn propose(state: &AppState, admin: &Admin, ctx: &EditorContext, item: &Item, data: &FormData) -> Response {
     let mut form = form_from(data);
     form.status = Status::Review.as_str().into();
-    if let Err(errors) = draft_from(state, admin, &form, item.kind, &item.lang, Some(item.group_id), Some(&item.slug)) {
-        return editor(state, admin, ctx, Shown::failed(&form, *errors, StatusCode::UNPROCESSABLE_ENTITY));
+    let mut errors = match draft_from(state, admin, &form, item.kind, &item.lang, Some(item.group_id), Some(&item.slug))
+    {
+        Ok(_) => Errors::default(),
+        Err(errors) => *errors,
+    };
+    if item.kind == Kind::Appeal {
+        super::appeals::check(admin, data, &mut errors);
+    }
+    if errors.any() {
+        return editor(state, admin, ctx, Shown::failed(&form, errors, StatusCode::UNPROCESSABLE_ENTITY));
     }
     if super::intent(data) == "preview" {
         return editor(state, admin, ctx, Shown { preview: true, ..Shown::plain(&form) });
@@ -809,7 +830,7 @@ pub async fn delete_form(State(state): State<AppState>, admin: Admin, Path(id): 
         .t
         .get("admin_delete_confirm")
         .replace("{title}", &item.title)
-        .replace("{language}", &lang_name(&state, &item.lang));
+        .replace("{language}", &lang_name(&state, &admin.t, &item.lang));
     super::Confirm {
         title: admin.t.get("admin_delete").to_owned(),
         question,

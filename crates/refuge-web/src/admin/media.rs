@@ -35,7 +35,7 @@ struct MediaView {
     markdown: String,
 }
 
-fn view(state: &AppState, m: &Media) -> MediaView {
+fn view(state: &AppState, admin: &Admin, m: &Media) -> MediaView {
     let alt_in =
         |l: &Language| m.alt.iter().find(|(code, _)| code == l.as_str()).map(|(_, a)| a.clone()).unwrap_or_default();
     let default_alt = alt_in(state.site.default_language());
@@ -59,7 +59,11 @@ fn view(state: &AppState, m: &Media) -> MediaView {
             .site
             .languages()
             .iter()
-            .map(|l| AltView { lang: l.to_string(), lang_name: super::items::lang_name(state, l), text: alt_in(l) })
+            .map(|l| AltView {
+                lang: l.to_string(),
+                lang_name: super::items::lang_name(state, &admin.t, l),
+                text: alt_in(l),
+            })
             .collect(),
         markdown,
     }
@@ -77,10 +81,14 @@ fn library(
         .site
         .languages()
         .iter()
-        .map(|l| AltView { lang: l.to_string(), lang_name: super::items::lang_name(state, l), text: String::new() })
+        .map(|l| AltView {
+            lang: l.to_string(),
+            lang_name: super::items::lang_name(state, &admin.t, l),
+            text: String::new(),
+        })
         .collect();
     let values = minijinja::context! {
-        media => minijinja::value::Serde(list.iter().map(|m| view(state, m)).collect::<Vec<_>>()),
+        media => minijinja::value::Serde(list.iter().map(|m| view(state, admin, m)).collect::<Vec<_>>()),
         languages => minijinja::value::Serde(languages),
         can_edit => admin.can_edit(),
         max_mb => MAX_UPLOAD / 1024 / 1024,
@@ -149,7 +157,7 @@ pub async fn upload(
         .languages()
         .iter()
         .filter(|l| form.get(&format!("alt_{l}")).trim().is_empty())
-        .map(|l| super::items::lang_name(&state, l))
+        .map(|l| super::items::lang_name(&state, &admin.t, l))
         .collect();
     if !missing.is_empty() {
         let text = admin.t.get("admin_alt_required").replace("{languages}", &missing.join(", "));
@@ -251,7 +259,10 @@ pub async fn update(
     for lang in state.site.languages() {
         let text = form.get(&format!("alt_{lang}"));
         if text.trim().is_empty() {
-            let msg = admin.t.get("admin_alt_required").replace("{languages}", &super::items::lang_name(&state, lang));
+            let msg = admin
+                .t
+                .get("admin_alt_required")
+                .replace("{languages}", &super::items::lang_name(&state, &admin.t, lang));
             return library(&state, &admin, None, Some(msg), StatusCode::UNPROCESSABLE_ENTITY);
         }
         if let Err(e) = state.store.set_media_alt(media.id, lang, text) {

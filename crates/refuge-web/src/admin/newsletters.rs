@@ -78,7 +78,7 @@ fn page(
         .collect();
     let [pending, sent, failed, unknown] = state.store.outbox_counts().unwrap_or_default();
     let languages: Vec<(String, String)> =
-        state.site.languages().iter().map(|l| (l.to_string(), lang_name(state, l))).collect();
+        state.site.languages().iter().map(|l| (l.to_string(), lang_name(state, &admin.t, l))).collect();
     let values = minijinja::context! {
         rows => minijinja::value::Serde(rows),
         // What subscribers get: the plain text of the mail.
@@ -226,7 +226,7 @@ fn confirm_send(state: &AppState, admin: &Admin, n: &Newsletter) -> Response {
     let topic = t.get(&format!("subscribe_{}", n.topic)).to_owned();
     let who = if count == 0 { t.get("admin_send_nobody") } else { t.get("admin_send_count") }
         .replace("{count}", &count.to_string())
-        .replace("{language}", &lang_name(state, &n.lang))
+        .replace("{language}", &lang_name(state, &admin.t, &n.lang))
         .replace("{topic}", &topic);
     let mut details =
         vec![who, t.get("admin_send_archive").replace("{path}", &format!("/{}/newsletter/{}/", n.lang, n.number))];

@@ -37,12 +37,16 @@ struct LanguageLink {
     current: bool,
 }
 
-fn language_links(state: &AppState, base: &str, current: &Language) -> Vec<LanguageLink> {
+fn language_links(state: &AppState, admin: &Admin, base: &str, current: &Language) -> Vec<LanguageLink> {
     state
         .site
         .languages()
         .iter()
-        .map(|l| LanguageLink { href: format!("{base}/{l}"), name: lang_name(state, l), current: l == current })
+        .map(|l| LanguageLink {
+            href: format!("{base}/{l}"),
+            name: lang_name(state, &admin.t, l),
+            current: l == current,
+        })
         .collect()
 }
 
@@ -53,7 +57,7 @@ fn settings_page(state: &AppState, admin: &Admin, notice: Option<String>) -> Res
         .iter()
         .map(|l| LanguageSettings {
             lang: l.to_string(),
-            lang_name: lang_name(state, l),
+            lang_name: lang_name(state, &admin.t, l),
             fields: SETTINGS
                 .iter()
                 .map(|key| SettingField {
@@ -132,10 +136,10 @@ fn faq_page(
     let values = minijinja::context! {
         rows => minijinja::value::Serde(rows),
         form_lang => lang.to_string(),
-        languages => minijinja::value::Serde(language_links(state, "/admin/faq", lang)),
+        languages => minijinja::value::Serde(language_links(state, admin, "/admin/faq", lang)),
     };
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let title = format!("{} ({})", admin.t.get("admin_faq"), lang_name(state, lang));
+    let title = format!("{} ({})", admin.t.get("admin_faq"), lang_name(state, &admin.t, lang));
     Page::new(admin, "admin/faq.html", "faq", title).notice(notice).error(error).status(status).render(
         state,
         &admin.lang,
@@ -222,10 +226,10 @@ fn menu_page(
     let values = minijinja::context! {
         entries => minijinja::value::Serde(entries),
         form_lang => lang.to_string(),
-        languages => minijinja::value::Serde(language_links(state, "/admin/menus", lang)),
+        languages => minijinja::value::Serde(language_links(state, admin, "/admin/menus", lang)),
     };
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let title = format!("{} ({})", admin.t.get("admin_menus"), lang_name(state, lang));
+    let title = format!("{} ({})", admin.t.get("admin_menus"), lang_name(state, &admin.t, lang));
     Page::new(admin, "admin/menu.html", "menus", title).notice(notice).error(error).status(status).render(
         state,
         &admin.lang,

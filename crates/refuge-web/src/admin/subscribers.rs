@@ -55,7 +55,7 @@ fn view(state: &AppState, admin: &Admin, r: SubscriberRecord) -> RecordView {
     let lang = Language::parse(&r.lang).ok();
     RecordView {
         id: r.id,
-        lang_name: lang.as_ref().map_or_else(|| r.lang.clone(), |l| lang_name(state, l)),
+        lang_name: lang.as_ref().map_or_else(|| r.lang.clone(), |l| lang_name(state, &admin.t, l)),
         email: r.email,
         lang: r.lang,
         topics: r.topics.iter().map(|t| admin.t.get(&format!("subscribe_{t}")).to_owned()).collect(),
@@ -73,7 +73,7 @@ fn view(state: &AppState, admin: &Admin, r: SubscriberRecord) -> RecordView {
     }
 }
 
-fn counts(state: &AppState) -> Vec<CountRow> {
+fn counts(state: &AppState, admin: &Admin) -> Vec<CountRow> {
     let all = state.store.subscriber_counts().unwrap_or_else(|e| {
         tracing::error!(error = %e, "could not count the subscribers");
         Vec::new()
@@ -90,7 +90,7 @@ fn counts(state: &AppState) -> Vec<CountRow> {
                         .sum()
                 })
                 .collect();
-            rows.push(CountRow { lang: lang_name(state, lang), topic: topic.to_owned(), counts });
+            rows.push(CountRow { lang: lang_name(state, &admin.t, lang), topic: topic.to_owned(), counts });
         }
     }
     rows
@@ -113,13 +113,13 @@ fn list_page(state: &AppState, admin: &Admin, query: &str, notice: Option<String
         .map(|s| admin.t.get(&format!("admin_subscriber_{}", s.as_str())).to_owned())
         .collect();
     let values = minijinja::context! {
-        counts => minijinja::value::Serde(counts(state)),
+        counts => minijinja::value::Serde(counts(state, admin)),
         states => states,
         query => query,
         searched => !query.trim().is_empty(),
         found => minijinja::value::Serde(found),
         can_manage => admin.is_admin(),
-        languages => state.site.languages().iter().map(|l| (l.to_string(), lang_name(state, l))).collect::<Vec<_>>(),
+        languages => state.site.languages().iter().map(|l| (l.to_string(), lang_name(state, &admin.t, l))).collect::<Vec<_>>(),
         topic_names => TOPICS.iter().map(|t| ((*t).to_owned(), admin.t.get(&format!("subscribe_{t}")).to_owned())).collect::<Vec<_>>(),
     };
     Page::new(admin, "admin/subscribers.html", "subscribers", admin.t.get("admin_subscribers").into())
@@ -413,7 +413,7 @@ pub async fn import_upload(
         .map(|(line, r)| PreviewRow {
             line: *line,
             email: r.email.clone(),
-            lang: lang_name(&state, &r.lang),
+            lang: lang_name(&state, &admin.t, &r.lang),
             topics: r
                 .topics
                 .iter()

@@ -98,6 +98,8 @@ async fn messages_are_sealed_and_read_only_after_unlocking() {
     assert_eq!(message.status, 200);
     assert!(message.body.contains(MARKER) && message.body.contains("kim@example.org"));
     let r = boss.client.get(app.url(&format!("/admin/inbox/{id}/attachment"))).send().await.unwrap();
+    let disposition = r.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(disposition.contains("filename=\"scan.pdf\""), "the sender's file name, cleaned: {disposition}");
     assert_eq!(r.bytes().await.unwrap().to_vec(), attachment);
 
     // A reply goes to the writer's address, in their language, without

@@ -345,3 +345,36 @@ async fn destructive_actions_ask_first() {
     assert!(app.store.user(other.id).unwrap().is_none());
     app.stop().await;
 }
+
+/// An appeal's deadline is a date: "15 January 2027" never closed the
+/// appeal; now it is refused with a message, the text kept, and the
+/// form offers a date input.
+#[tokio::test]
+async fn appeal_deadlines_are_dates() {
+    let app = spawn_app().await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let en = Language::parse("en").unwrap();
+    let appeal = app
+        .store
+        .published_item(Kind::Appeal, &en, &Slug::parse("eleven-held-at-the-border").unwrap())
+        .unwrap()
+        .unwrap();
+    let path = format!("/admin/items/{}", appeal.id);
+    let page = ed.get(&path).await;
+    assert_eq!(attrs(&page.body, "#appeal-deadline", "type"), vec!["date".to_owned()]);
+    let wrong = edited(&ed, &path, &[("deadline", "15 January 2027"), ("letter", "A LETTER BEING WRITTEN")]).await;
+    let refused = post_fields(&ed, &path, &wrong).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("The deadline must be a date"));
+    assert!(refused.body.contains("A LETTER BEING WRITTEN"), "what was typed stays");
+    let right = edited(&ed, &path, &[("deadline", "2027-01-15")]).await;
+    assert_eq!(post_fields(&ed, &path, &right).await.status, 303);
+    assert_eq!(refuge_core::AppealStore::appeal_facts(&*app.store, appeal.id).unwrap().deadline, "2027-01-15");
+    // A scheduled item without a date says what to do.
+    let mut fields = crate::admin::article_fields("Later", "b", "scheduled", "");
+    fields.retain(|(k, _)| *k != "action");
+    let shown = ed.post("/admin/items/new?kind=news&lang=en", &fields).await;
+    assert_eq!(shown.status, 422);
+    assert!(shown.body.contains("give the date and time when it should go online"));
+    app.stop().await;
+}
