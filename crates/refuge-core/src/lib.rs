@@ -31,4 +31,4 @@ pub use store::{
     AppealStore, AsideStore, AuditLog, ContentStore, MailStore, MediaStore, MessageStore, RedirectStore,
     RedirectTarget, Store, StoreError, SubscriberStore, UserStore,
 };
-pub use user::{Email, Role, Session, User};
+pub use user::{Email, PasswordWeakness, Role, Session, User};

@@ -99,6 +99,32 @@ pub fn to_safe_html_names(markdown: &str, names_public: bool) -> String {
     sanitizer().clean(&html).to_string()
 }
 
+/// The addresses of the images in a Markdown document that have no
+/// alternative text (`![](…)`), in order.
+pub fn images_without_alt(markdown: &str) -> Vec<String> {
+    let mut missing = Vec::new();
+    let mut open: Option<(String, String)> = None;
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Start(Tag::Image { dest_url, .. }) => open = Some((dest_url.to_string(), String::new())),
+            Event::Text(t) | Event::Code(t) if open.is_some() => {
+                if let Some((_, alt)) = open.as_mut() {
+                    alt.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::Image) => {
+                if let Some((url, alt)) = open.take()
+                    && alt.trim().is_empty()
+                {
+                    missing.push(url);
+                }
+            }
+            _ => {}
+        }
+    }
+    missing
+}
+
 /// The text of a Markdown document without markup, for summaries and
 /// search; paragraphs are separated by blank lines.
 pub fn to_plain_text(markdown: &str) -> String {
@@ -396,5 +422,12 @@ mod tests {
         assert_eq!(excerpt("one two three four", 100), "one two three four");
         assert_eq!(excerpt("one two three four", 12), "one two…");
         assert_eq!(excerpt("北朝鮮難民の救援活動について。", 6), "北朝鮮難民の…");
+    }
+
+    #[test]
+    fn finds_images_without_alternative_text() {
+        let text = "![A river](/media/a.jpg)\n\n![](/media/b-800.jpg) and ![ ](/c.png)\n\n![**Bold** alt](/d.jpg)";
+        assert_eq!(images_without_alt(text), ["/media/b-800.jpg", "/c.png"]);
+        assert!(images_without_alt("No images here.").is_empty());
     }
 }

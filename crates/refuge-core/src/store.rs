@@ -369,6 +369,9 @@ pub trait UserStore: Send + Sync {
     /// Sets a new password.
     fn set_password(&self, user_id: i64, password: &str) -> StoreResult<()>;
     /// Changes the address an account signs in with (and is mailed at).
+    /// Asks (or stops asking) the account to choose its own password at
+    /// its next sign-in; `set_password` stops asking.
+    fn require_password_change(&self, user_id: i64, required: bool) -> StoreResult<()>;
     fn set_email(&self, user_id: i64, email: &Email) -> StoreResult<()>;
     fn users(&self) -> StoreResult<Vec<User>>;
     fn user_count(&self) -> StoreResult<u64>;

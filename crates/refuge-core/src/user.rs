@@ -102,6 +102,53 @@ pub struct User {
     pub languages: Vec<crate::Language>,
     /// Whether a second factor (TOTP) is required at sign-in.
     pub totp: bool,
+    /// The password was printed or shown to someone else (a new account,
+    /// a reset): the person must choose their own before anything else.
+    pub must_change_password: bool,
+}
+
+/// The shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// Why `password` would be refused for the account `email`, if it would:
+/// too short, too long, or guessable by the zxcvbn estimate (a score
+/// below 3 of 4, the account's address counted as known to an attacker).
+pub fn password_weakness(password: &str, email: &str) -> Option<PasswordWeakness> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Some(PasswordWeakness::TooShort);
+    }
+    if password.len() > 1024 {
+        return Some(PasswordWeakness::TooLong);
+    }
+    let local = email.split('@').next().unwrap_or_default();
+    let estimate = zxcvbn::zxcvbn(password, &[email, local, "refuge"]);
+    (u8::from(estimate.score()) < 3).then_some(PasswordWeakness::Guessable)
+}
+
+/// Why a password is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordWeakness {
+    /// Fewer characters than the minimum.
+    TooShort,
+    /// More than 1024 bytes.
+    TooLong,
+    /// Long enough, but easy to guess (a strength estimate below
+    /// "safely unguessable": common words, names, keyboard patterns,
+    /// dates, the account's own address).
+    Guessable,
+}
+
+impl PasswordWeakness {
+    /// The reason in English (the CLI; the web translates it).
+    pub fn english(self) -> &'static str {
+        match self {
+            Self::TooShort => "a password needs at least 12 characters",
+            Self::TooLong => "a password may be at most 1024 bytes",
+            Self::Guessable => {
+                "this password is too easy to guess: use four or five unrelated words, or one made by a password manager"
+            }
+        }
+    }
 }
 
 /// A signed-in back-office session.

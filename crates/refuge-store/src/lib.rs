@@ -19,3 +19,4 @@ mod subscribers;
 mod users;
 
 pub use db::{OpenError, SCHEMA_VERSION, SqliteStore, snapshot};
+pub use users::MIN_PASSWORD_CHARS;

@@ -15,15 +15,11 @@ use rusqlite::{OptionalExtension, params};
 
 use crate::db::{SqliteStore, backend, now, parse_ts, ts};
 
-/// The shortest password accepted.
-pub const MIN_PASSWORD_CHARS: usize = 12;
+pub use refuge_core::user::MIN_PASSWORD_CHARS;
 
-fn hash(password: &str) -> StoreResult<String> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(StoreError::Invalid(format!("a password needs at least {MIN_PASSWORD_CHARS} characters")));
-    }
-    if password.len() > 1024 {
-        return Err(StoreError::Invalid("a password may be at most 1024 bytes".into()));
+fn hash(password: &str, email: &str) -> StoreResult<String> {
+    if let Some(weakness) = refuge_core::user::password_weakness(password, email) {
+        return Err(StoreError::Invalid(weakness.english().into()));
     }
     Argon2::default()
         .hash_password(password.as_bytes())
@@ -35,7 +31,7 @@ fn verify(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
-const USER_COLUMNS: &str = "u.id, u.email, u.role, u.languages, u.totp_secret IS NOT NULL";
+const USER_COLUMNS: &str = "u.id, u.email, u.role, u.languages, u.totp_secret IS NOT NULL, u.must_change_password";
 
 fn user(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     let email: String = row.get(1)?;
@@ -48,6 +44,7 @@ fn user(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
         role: role.parse().map_err(bad)?,
         languages: languages.split(',').filter_map(|l| Language::parse(l).ok()).collect(),
         totp: row.get(4)?,
+        must_change_password: row.get(5)?,
     })
 }
 
@@ -57,7 +54,7 @@ fn join_languages(languages: &[Language]) -> String {
 
 impl UserStore for SqliteStore {
     fn add_user(&self, email: &Email, role: Role, password: &str) -> StoreResult<User> {
-        let hashed = hash(password)?;
+        let hashed = hash(password, email.as_str())?;
         let conn = self.conn();
         conn.execute(
             "INSERT INTO users (email, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
@@ -69,7 +66,14 @@ impl UserStore for SqliteStore {
             }
             e => backend(e),
         })?;
-        Ok(User { id: conn.last_insert_rowid(), email: email.clone(), role, languages: Vec::new(), totp: false })
+        Ok(User {
+            id: conn.last_insert_rowid(),
+            email: email.clone(),
+            role,
+            languages: Vec::new(),
+            totp: false,
+            must_change_password: false,
+        })
     }
 
     fn verify_password(&self, email: &Email, password: &str) -> StoreResult<Option<User>> {
@@ -78,7 +82,7 @@ impl UserStore for SqliteStore {
             .query_row(
                 &format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = ?"),
                 [email.as_str()],
-                |r| Ok((user(r)?, r.get::<_, String>(5)?)),
+                |r| Ok((user(r)?, r.get::<_, String>(6)?)),
             )
             .optional()
             .map_err(backend)?;
@@ -88,19 +92,35 @@ impl UserStore for SqliteStore {
             None => {
                 // Spend the same time as a real check, so timing does not
                 // tell which addresses have accounts.
-                let _ = hash("not-a-real-password-at-all");
+                let _ = hash("Qv7-not-a-real-password-at-all-Lm9", "");
                 Ok(None)
             }
         }
     }
 
     fn set_password(&self, user_id: i64, password: &str) -> StoreResult<()> {
-        let hashed = hash(password)?;
+        let email: Option<String> = self
+            .conn()
+            .query_row("SELECT email FROM users WHERE id = ?", [user_id], |r| r.get(0))
+            .optional()
+            .map_err(backend)?;
+        let Some(email) = email else { return Err(StoreError::NotFound(format!("user {user_id}"))) };
+        let hashed = hash(password, &email)?;
         let n = self
             .conn()
-            .execute("UPDATE users SET password_hash = ? WHERE id = ?", params![hashed, user_id])
+            .execute(
+                "UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?",
+                params![hashed, user_id],
+            )
             .map_err(backend)?;
         if n == 0 { Err(StoreError::NotFound(format!("user {user_id}"))) } else { Ok(()) }
+    }
+
+    fn require_password_change(&self, user_id: i64, required: bool) -> StoreResult<()> {
+        self.conn()
+            .execute("UPDATE users SET must_change_password = ? WHERE id = ?", params![required, user_id])
+            .map_err(backend)?;
+        Ok(())
     }
 
     fn set_email(&self, user_id: i64, email: &Email) -> StoreResult<()> {
@@ -216,10 +236,10 @@ impl UserStore for SqliteStore {
                 |r| {
                     Ok(Session {
                         user: user(r)?,
-                        csrf: r.get(5)?,
-                        created_at: r.get(6)?,
-                        last_seen: r.get(7)?,
-                        verified: r.get(8)?,
+                        csrf: r.get(6)?,
+                        created_at: r.get(7)?,
+                        last_seen: r.get(8)?,
+                        verified: r.get(9)?,
                     })
                 },
             )

@@ -129,7 +129,9 @@ impl App {
         let first_account = if store.user_count()? == 0 {
             let password = crate::secret::password(20);
             let email = Email::parse(FIRST_ADMIN).map_err(anyhow::Error::msg)?;
-            store.add_user(&email, Role::Admin, &password)?;
+            let user = store.add_user(&email, Role::Admin, &password)?;
+            // Printed in a terminal (perhaps a log): replaced at first sign-in.
+            store.require_password_change(user.id, true)?;
             Some(FirstAccount { email: FIRST_ADMIN.into(), password })
         } else {
             None

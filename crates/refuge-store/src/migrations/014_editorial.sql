@@ -20,3 +20,7 @@ CREATE TABLE set_aside (
 CREATE UNIQUE INDEX set_aside_one ON set_aside (kind, place, user_id) WHERE kind <> 'expired';
 CREATE UNIQUE INDEX set_aside_key ON set_aside (key_hash) WHERE key_hash IS NOT NULL;
 CREATE INDEX set_aside_item ON set_aside (item_id, kind);
+
+-- The password was printed or shown to someone (a new account, a reset):
+-- the person chooses their own at the next sign-in.
+ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;

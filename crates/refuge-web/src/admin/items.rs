@@ -478,6 +478,11 @@ async fn save(
         if ctx.kind == Kind::Appeal {
             super::appeals::check(admin, data, &mut errors);
         }
+        // Online, every image says what it shows, in the item's language.
+        let missing = refuge_core::markdown::images_without_alt(&draft.body);
+        if matches!(draft.status, Status::Published | Status::Scheduled) && !missing.is_empty() {
+            errors.body = Some(admin.t.get("admin_image_without_alt").replace("{images}", &missing.join(", ")));
+        }
         if errors.any() { Err(Box::new(errors)) } else { Ok(draft) }
     });
     let draft = match checked {

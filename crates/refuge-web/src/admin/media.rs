@@ -19,6 +19,8 @@ struct AltView {
     lang: String,
     lang_name: String,
     text: String,
+    /// The Markdown to paste into an item of this language.
+    markdown: String,
 }
 
 #[derive(Serialize)]
@@ -32,20 +34,18 @@ struct MediaView {
     dimensions: Option<String>,
     report: String,
     alt: Vec<AltView>,
-    markdown: String,
+    /// The description in the interface's language, or in any.
+    thumb_alt: String,
 }
 
 fn view(state: &AppState, admin: &Admin, m: &Media) -> MediaView {
     let alt_in =
         |l: &Language| m.alt.iter().find(|(code, _)| code == l.as_str()).map(|(_, a)| a.clone()).unwrap_or_default();
-    let default_alt = alt_in(state.site.default_language());
-    let markdown = if m.kind == "image" {
-        let path =
-            m.variants.iter().copied().filter(|w| *w <= 960).max().map_or_else(|| m.path(), |w| m.variant_path(w));
-        format!("![{default_alt}]({path})")
-    } else {
-        format!("[{default_alt}]({})", m.path())
-    };
+    let markdown_in = |l: &Language| markdown_for(m, &alt_in(l));
+    let thumb_alt = Some(alt_in(&admin.lang))
+        .filter(|a| !a.is_empty())
+        .or_else(|| m.alt.iter().map(|(_, a)| a.clone()).find(|a| !a.is_empty()))
+        .unwrap_or_default();
     MediaView {
         id: m.id,
         kind: m.kind.clone(),
@@ -63,9 +63,24 @@ fn view(state: &AppState, admin: &Admin, m: &Media) -> MediaView {
                 lang: l.to_string(),
                 lang_name: super::items::lang_name(state, &admin.t, l),
                 text: alt_in(l),
+                markdown: markdown_in(l),
             })
             .collect(),
-        markdown,
+        thumb_alt,
+    }
+}
+
+/// The Markdown that shows an upload in a text: an image (at most 960
+/// pixels wide) with `alt`, or a link to a PDF named `alt`.
+pub fn markdown_for(m: &Media, alt: &str) -> String {
+    let alt = alt.replace(['[', ']'], "");
+    if m.kind == "image" {
+        let path =
+            m.variants.iter().copied().filter(|w| *w <= 960).max().map_or_else(|| m.path(), |w| m.variant_path(w));
+        format!("![{alt}]({path})")
+    } else {
+        let name = if alt.is_empty() { m.name.clone() } else { alt };
+        format!("[{name}]({})", m.path())
     }
 }
 
@@ -85,6 +100,7 @@ fn library(
             lang: l.to_string(),
             lang_name: super::items::lang_name(state, &admin.t, l),
             text: String::new(),
+            markdown: String::new(),
         })
         .collect();
     let values = minijinja::context! {
@@ -152,15 +168,10 @@ pub async fn upload(
     if !genuine(&state, &admin, &headers, &form) {
         return rejected(&state, &admin);
     }
-    let missing: Vec<String> = state
-        .site
-        .languages()
-        .iter()
-        .filter(|l| form.get(&format!("alt_{l}")).trim().is_empty())
-        .map(|l| super::items::lang_name(&state, &admin.t, l))
-        .collect();
-    if !missing.is_empty() {
-        let text = admin.t.get("admin_alt_required").replace("{languages}", &missing.join(", "));
+    // Alternative text in one language at least; the others are marked
+    // "to translate" and asked for when an item of theirs uses the file.
+    if state.site.languages().iter().all(|l| form.get(&format!("alt_{l}")).trim().is_empty()) {
+        let text = admin.t.get("admin_alt_one_required").to_owned();
         return library(&state, &admin, None, Some(text), StatusCode::UNPROCESSABLE_ENTITY);
     }
     if bytes.len() > MAX_UPLOAD {
@@ -254,17 +265,15 @@ pub async fn update(
     if !genuine(&state, &admin, &headers, &form) {
         return rejected(&state, &admin);
     }
-    // Anyone who works on content may improve alternative text; an empty
-    // one is refused, as at upload.
+    // Anyone who works on content may improve alternative text; one
+    // language at least keeps some, as at upload (an empty one is "to
+    // translate").
+    if state.site.languages().iter().all(|l| form.get(&format!("alt_{l}")).trim().is_empty()) {
+        let text = admin.t.get("admin_alt_one_required").to_owned();
+        return library(&state, &admin, None, Some(text), StatusCode::UNPROCESSABLE_ENTITY);
+    }
     for lang in state.site.languages() {
-        let text = form.get(&format!("alt_{lang}"));
-        if text.trim().is_empty() {
-            let msg = admin
-                .t
-                .get("admin_alt_required")
-                .replace("{languages}", &super::items::lang_name(&state, &admin.t, lang));
-            return library(&state, &admin, None, Some(msg), StatusCode::UNPROCESSABLE_ENTITY);
-        }
+        let text = form.get(&format!("alt_{lang}")).trim();
         if let Err(e) = state.store.set_media_alt(media.id, lang, text) {
             return library(&state, &admin, None, Some(e.to_string()), StatusCode::UNPROCESSABLE_ENTITY);
         }

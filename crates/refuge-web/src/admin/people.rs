@@ -89,6 +89,9 @@ pub async fn add_user(State(state): State<AppState>, admin: Admin, headers: Head
                 tracing::error!(error = %e, "a new account's languages could not be saved");
                 return users_page(&state, &admin, None, Some(admin.t.get("admin_try_again").into()));
             }
+            if let Err(e) = state.store.require_password_change(user.id, true) {
+                tracing::error!(error = %e, "a new account could not be asked to choose its password");
+            }
             audit(&state, admin.email(), "add account", email.as_str(), role.as_str());
             let notice = admin.t.get("admin_user_added").replace("{password}", &password);
             users_page(&state, &admin, Some(notice), None)
@@ -151,7 +154,9 @@ pub async fn reset_password(
     }
     let Some(user) = target(&state, &id) else { return not_found(&state, &admin) };
     let password = random_hex(10);
-    if let Err(e) = state.store.set_password(user.id, &password) {
+    if let Err(e) =
+        state.store.set_password(user.id, &password).and_then(|()| state.store.require_password_change(user.id, true))
+    {
         return users_page(&state, &admin, None, Some(e.to_string()));
     }
     if let Err(e) = state.store.delete_sessions_of(user.id) {
@@ -235,6 +240,8 @@ fn account_page_with(
         new_secret => secret,
     };
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let notice = notice
+        .or_else(|| admin.session.user.must_change_password.then(|| admin.t.get("admin_choose_password").to_owned()));
     Page::new(admin, "admin/account.html", "account", admin.t.get("admin_account").into())
         .notice(notice)
         .error(error)
@@ -264,6 +271,17 @@ pub async fn change_password(
     }
     if data.get("new1") != data.get("new2") {
         return account_page(&state, &admin, None, Some(admin.t.get("admin_passwords_differ").into()));
+    }
+    if data.get("new1") == data.get("current") {
+        return account_page(&state, &admin, None, Some(admin.t.get("admin_password_same").into()));
+    }
+    if let Some(weakness) = refuge_core::user::password_weakness(data.get("new1"), admin.email()) {
+        let key = match weakness {
+            refuge_core::PasswordWeakness::TooShort => "admin_password_short",
+            refuge_core::PasswordWeakness::TooLong => "admin_password_long",
+            refuge_core::PasswordWeakness::Guessable => "admin_password_guessable",
+        };
+        return account_page(&state, &admin, None, Some(admin.t.get(key).into()));
     }
     if let Err(e) = state.store.set_password(admin.session.user.id, data.get("new1")) {
         return account_page(&state, &admin, None, Some(e.to_string()));

@@ -150,6 +150,12 @@ impl FromRequestParts<AppState> for Admin {
         if !session.verified {
             return Err(login("/admin/login/code"));
         }
+        // A password that was printed or shown to someone else is
+        // replaced before anything else is done with the account.
+        let path = parts.uri.path();
+        if session.user.must_change_password && !path.starts_with("/admin/account") && path != "/admin/logout" {
+            return Err(crate::redirect::to(http::StatusCode::SEE_OTHER, "/admin/account", "/admin/account"));
+        }
         let lang = ui_language(state, &parts.headers);
         let t = state.site.strings(&lang);
         Ok(Admin { session, id_hash, lang, t })

@@ -118,7 +118,9 @@ pub fn run(command: UserCommand) -> Result<ExitCode> {
             }
             println!("Created {} account {}.", user.role, user.email);
             if generated {
+                store.require_password_change(user.id, true)?;
                 println!("Password (shown only this once): {password}");
+                println!("They choose their own password when they first sign in.");
             }
         }
         UserCommand::Passwd(args) => {
@@ -130,7 +132,9 @@ pub fn run(command: UserCommand) -> Result<ExitCode> {
             store.record(ACTOR, "reset password", user.email.as_str(), &format!("{ended} sessions ended"))?;
             println!("Password of {} changed; {ended} sessions of it ended.", user.email);
             if generated {
+                store.require_password_change(user.id, true)?;
                 println!("New password (shown only this once): {password}");
+                println!("They choose their own password when they next sign in.");
             }
         }
         UserCommand::Reset2fa(args) => {

@@ -378,3 +378,87 @@ async fn appeal_deadlines_are_dates() {
     assert!(shown.body.contains("give the date and time when it should go online"));
     app.stop().await;
 }
+
+/// `password1234` is refused with a reason; a password shown to someone
+/// else (a new account, a reset) is replaced at the first sign-in before
+/// anything else opens.
+#[tokio::test]
+async fn weak_and_printed_passwords_are_replaced() {
+    use refuge_core::{Email, UserStore};
+    let app = spawn_app().await;
+    let boss = sign_in(&app, "boss@example.org", Role::Admin, &[]).await;
+    let weak = boss
+        .post(
+            "/admin/account/password",
+            &[("current", crate::admin::PASSWORD), ("new1", "password1234"), ("new2", "password1234")],
+        )
+        .await;
+    assert_eq!(weak.status, 422);
+    assert!(weak.body.contains("too easy to guess"), "{}", weak.body);
+    assert!(
+        app.store
+            .verify_password(&Email::parse("boss@example.org").unwrap(), crate::admin::PASSWORD)
+            .unwrap()
+            .is_some()
+    );
+
+    // An account made in the back office: its printed password must go.
+    let added = boss.post("/admin/users", &[("email", "new@example.org"), ("role", "editor")]).await;
+    let notice = select(&added.body, ".notice").join(" ");
+    let printed = notice
+        .split([' ', '<'])
+        .find(|w| w.len() == 20 && w.bytes().all(|b| b.is_ascii_hexdigit()))
+        .unwrap()
+        .to_owned();
+    let client = crate::admin::jar_client();
+    assert_eq!(crate::admin::login(&client, &app, "new@example.org", &printed).await.status(), 303);
+    let elsewhere = client.get(app.url("/admin/items?kind=news")).send().await.unwrap();
+    assert_eq!(elsewhere.status().as_u16(), 303);
+    assert_eq!(elsewhere.headers()["location"], "/admin/account");
+    let account = client.get(app.url("/admin/account")).send().await.unwrap().text().await.unwrap();
+    assert!(account.contains("Choose your own password now"));
+    let csrf = attrs(&account, "input[name=csrf]", "value").remove(0);
+    let changed = client
+        .post(app.url("/admin/account/password"))
+        .header("origin", &app.base)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("current", printed.as_str()),
+            ("new1", "quiet river lantern moss"),
+            ("new2", "quiet river lantern moss"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status().as_u16(), 200);
+    assert_eq!(client.get(app.url("/admin/items?kind=news")).send().await.unwrap().status().as_u16(), 200, "open now");
+    app.stop().await;
+}
+
+/// An English-only editor uploads with English alternative text only;
+/// Japanese is "to translate", and a Japanese article cannot go online
+/// with the image until its own text describes it. (Japanese alt text
+/// was required before any upload.)
+#[tokio::test]
+async fn alternative_text_is_asked_where_it_is_used() {
+    let app = spawn_app().await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let photo = refuge_media::testing::tagged_jpeg(640, 480, 1);
+    let uploaded = crate::media::upload(&ed, "river.jpg", &photo, "Two people at the river", "").await;
+    assert_eq!(uploaded.status, 200, "one language is enough: {}", uploaded.body);
+    assert!(select(&uploaded.body, ".flag").iter().any(|f| f.contains("to translate")));
+    let markdown = select(&uploaded.body, "dl.facts code");
+    assert!(markdown[0].contains("![Two people at the river](/media/"), "{markdown:?}");
+    assert!(markdown[1].contains("![](/media/"), "the Japanese Markdown has no text yet: {markdown:?}");
+    let ja_markdown = markdown[1].trim_start_matches("<code>").trim_end_matches("</code>").to_owned();
+    let mut fields = crate::admin::article_fields("川辺にて", &ja_markdown, "published", "");
+    fields.retain(|(k, _)| *k != "action");
+    let refused = ed.post("/admin/items/new?kind=news&lang=ja", &fields).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("no alternative text"), "{}", refused.body);
+    let described = ja_markdown.replace("![]", "![川辺の二人]");
+    let mut fields = crate::admin::article_fields("川辺にて", &described, "published", "");
+    fields.retain(|(k, _)| *k != "action");
+    assert_eq!(ed.post("/admin/items/new?kind=news&lang=ja", &fields).await.status, 303);
+    app.stop().await;
+}
