@@ -152,6 +152,8 @@ pub trait AppealStore: Send + Sync {
 pub trait MessageStore: Send + Sync {
     fn add_message(&self, category: &str, lang: &str, sealed: &[u8]) -> StoreResult<i64>;
     /// Newest first, and the total.
+    /// How many messages are not marked handled yet.
+    fn unhandled_count(&self) -> StoreResult<u32>;
     fn messages(&self, offset: u32, limit: u32) -> StoreResult<(Vec<MessageMeta>, u32)>;
     /// The sealed bytes of a message.
     fn sealed_message(&self, id: i64) -> StoreResult<Option<Vec<u8>>>;

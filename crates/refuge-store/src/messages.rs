@@ -18,6 +18,10 @@ impl MessageStore for SqliteStore {
         Ok(conn.last_insert_rowid())
     }
 
+    fn unhandled_count(&self) -> StoreResult<u32> {
+        self.conn().query_row("SELECT count(*) FROM messages WHERE handled = 0", [], |r| r.get(0)).map_err(backend)
+    }
+
     fn messages(&self, offset: u32, limit: u32) -> StoreResult<(Vec<MessageMeta>, u32)> {
         let conn = self.conn();
         let total: u32 = conn.query_row("SELECT count(*) FROM messages", [], |r| r.get(0)).map_err(backend)?;

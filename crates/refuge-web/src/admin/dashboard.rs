@@ -25,6 +25,15 @@ struct MissingRow {
 }
 
 #[derive(Serialize)]
+struct Review {
+    href: String,
+    title: String,
+    lang_name: String,
+    who: String,
+    when: String,
+}
+
+#[derive(Serialize)]
 struct Missing {
     heading: String,
     action: String,
@@ -71,7 +80,42 @@ pub async fn show(State(state): State<AppState>, admin: Admin, RawQuery(_raw): R
             }
         })
         .collect();
+    // What waits for someone: messages (for admins), changes to review
+    // (for editors).
+    let waiting_messages = if admin.is_admin() {
+        state.store.unhandled_count().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "could not count the waiting messages");
+            0
+        })
+    } else {
+        0
+    };
+    let reviews: Vec<Review> = if admin.can_edit() {
+        state
+            .store
+            .awaiting_review(50)
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "could not read the changes awaiting review");
+                Vec::new()
+            })
+            .into_iter()
+            .filter_map(|a| {
+                let item = state.store.item(a.item_id?).ok().flatten()?;
+                Some(Review {
+                    href: format!("/admin/items/{}/review/{}", item.id, a.id),
+                    title: item.title,
+                    lang_name: lang_name(&state, &admin.t, &item.lang),
+                    who: a.author.unwrap_or_default(),
+                    when: super::when(a.created_at),
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let values = minijinja::context! {
+        waiting_messages => waiting_messages,
+        reviews => minijinja::value::Serde(reviews),
         counts => minijinja::value::Serde(counts),
         outdated => minijinja::value::Serde(outdated.iter().map(|r| row_view(&state, &admin, r)).collect::<Vec<_>>()),
         missing => minijinja::value::Serde(missing),

@@ -281,7 +281,14 @@ fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown: Shown<'_>
     };
     let read_only = ctx.access == Access::ReadOnly;
     let proposal_note = (ctx.access == Access::Propose).then(|| t.get("admin_propose_help").to_owned());
+    // A new item: its language is chosen in the form.
+    let item_languages: Vec<Choice> = if ctx.item.is_none() && ctx.source.is_none() {
+        state.site.languages().iter().map(|l| Choice { value: l.to_string(), label: lang_name(state, t, l) }).collect()
+    } else {
+        Vec::new()
+    };
     let values = minijinja::context! {
+        item_languages => minijinja::value::Serde(item_languages),
         read_only => read_only,
         proposal_note => proposal_note,
         reviews => minijinja::value::Serde(reviews),
@@ -335,26 +342,45 @@ fn notice_text(admin: &Admin, raw: Option<&str>) -> Option<String> {
     Some(admin.t.get(key).to_owned())
 }
 
-pub async fn list(State(state): State<AppState>, admin: Admin, RawQuery(raw): RawQuery) -> Response {
-    let q = query_map(raw.as_deref());
-    let kind = q.get("kind").and_then(|k| k.parse::<Kind>().ok());
-    let lang = q.get("lang").and_then(|l| Language::parse(l).ok()).filter(|l| state.site.languages().contains(l));
-    let status = q.get("status").and_then(|s| s.parse::<Status>().ok());
-    let outdated_only = q.get("outdated").is_some_and(|v| v == "1");
-    let page: u32 = q.get("page").and_then(|p| p.parse().ok()).filter(|p| (1..=10_000).contains(p)).unwrap_or(1);
+/// What the list shows, read from its address.
+struct ListQuery {
+    filter: AdminFilter,
+    page: u32,
+    /// The address's pairs, to build the next page's link.
+    pairs: BTreeMap<String, String>,
+}
+
+fn list_query(state: &AppState, raw: Option<&str>) -> ListQuery {
+    let q = query_map(raw);
+    let get = |k: &str| q.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let date = |k: &str| {
+        get(k).and_then(|v| time::Date::parse(v, time::macros::format_description!("[year]-[month]-[day]")).ok())
+    };
+    let page: u32 = get("page").and_then(|p| p.parse().ok()).filter(|p| (1..=10_000).contains(p)).unwrap_or(1);
     let filter = AdminFilter {
-        kind,
-        lang: lang.clone(),
-        status,
-        outdated_only,
+        kind: get("kind").and_then(|k| k.parse::<Kind>().ok()),
+        lang: get("lang").and_then(|l| Language::parse(l).ok()).filter(|l| state.site.languages().contains(l)),
+        status: get("status").and_then(|s| s.parse::<Status>().ok()),
+        outdated_only: get("outdated") == Some("1"),
+        text: get("q").map(|t| t.chars().take(200).collect()),
+        author: get("author").and_then(|a| a.parse().ok()),
+        category: get("category").map(str::to_owned),
+        from: date("from"),
+        to: date("to"),
+        sort: refuge_core::AdminSort::parse(get("sort").unwrap_or_default()),
         offset: (page - 1) * 50,
         limit: 50,
-        ..AdminFilter::default()
     };
+    ListQuery { filter, page, pairs: q }
+}
+
+pub async fn list(State(state): State<AppState>, admin: Admin, RawQuery(raw): RawQuery) -> Response {
+    let ListQuery { filter, page, pairs: q } = list_query(&state, raw.as_deref());
     let (rows, total) = match state.store.admin_items(&filter) {
         Ok(found) => found,
         Err(e) => return store_error(&state, &admin, e),
     };
+    let kind = filter.kind;
     let t = &admin.t;
     let title = match kind {
         Some(Kind::Page) => t.get("admin_pages"),
@@ -383,16 +409,54 @@ pub async fn list(State(state): State<AppState>, admin: Admin, RawQuery(raw): Ra
         .iter()
         .map(|l| BTreeMap::from([("code", l.to_string()), ("name", lang_name(&state, &admin.t, l))]))
         .collect();
+    let authors: Vec<Choice> = state
+        .store
+        .users()
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "could not list the accounts");
+            Vec::new()
+        })
+        .into_iter()
+        .map(|u| Choice { value: u.id.to_string(), label: u.email.to_string() })
+        .collect();
+    let category_lang = filter.lang.clone().unwrap_or_else(|| admin.lang.clone());
+    let categories: Vec<Choice> = state
+        .store
+        .categories(&category_lang)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| Choice { value: c.key.to_string(), label: c.name })
+        .collect();
+    let sorts: Vec<Choice> =
+        [refuge_core::AdminSort::Updated, refuge_core::AdminSort::Published, refuge_core::AdminSort::Title]
+            .into_iter()
+            .map(|s| Choice { value: s.as_str().into(), label: t.get(&format!("admin_sort_{}", s.as_str())).into() })
+            .collect();
+    let day = |d: Option<time::Date>| {
+        d.map(|d| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())).unwrap_or_default()
+    };
     let values = minijinja::context! {
         rows => minijinja::value::Serde(rows.iter().map(|r| row_view(&state, &admin, r)).collect::<Vec<_>>()),
+        total => total,
         kind => kind.map_or("news", Kind::as_str),
+        filter_kind => kind.map(Kind::as_str).unwrap_or_default(),
         languages => minijinja::value::Serde(languages),
-        statuses => minijinja::value::Serde(status_choices(&admin).into_iter().chain(std::iter::empty()).collect::<Vec<_>>()),
-        filter_lang => lang.map(|l| l.to_string()).unwrap_or_default(),
-        filter_status => status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
-        outdated_only => outdated_only,
+        statuses => minijinja::value::Serde(status_choices(&admin)),
+        authors => minijinja::value::Serde(authors),
+        categories => minijinja::value::Serde(categories),
+        sorts => minijinja::value::Serde(sorts),
+        filter_lang => filter.lang.as_ref().map(|l| l.to_string()).unwrap_or_default(),
+        filter_status => filter.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        filter_text => filter.text.clone().unwrap_or_default(),
+        filter_author => filter.author.map(|a| a.to_string()).unwrap_or_default(),
+        filter_category => filter.category.clone().unwrap_or_default(),
+        filter_from => day(filter.from),
+        filter_to => day(filter.to),
+        filter_sort => filter.sort.as_str(),
+        outdated_only => filter.outdated_only,
         can_edit => admin.can_edit(),
         next_href => next_href,
+        back => raw.as_deref().map(|r| format!("/admin/items?{r}")).unwrap_or_else(|| "/admin/items".into()),
     };
     let section = kind.map_or("news", Kind::as_str);
     Page::new(&admin, "admin/items.html", section, title).notice(notice_text(&admin, raw.as_deref())).render(
@@ -400,6 +464,135 @@ pub async fn list(State(state): State<AppState>, admin: Admin, RawQuery(raw): Ra
         &admin.lang,
         values,
     )
+}
+
+/// What a bulk action does to one item.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Bulk {
+    Publish,
+    Unpublish,
+    Delete,
+}
+
+impl Bulk {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "publish" => Some(Self::Publish),
+            "unpublish" => Some(Self::Unpublish),
+            "delete" => Some(Self::Delete),
+            _ => None,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Publish => "publish",
+            Self::Unpublish => "unpublish",
+            Self::Delete => "delete",
+        }
+    }
+}
+
+/// Publishes, unpublishes or deletes the ticked items, after one
+/// confirmation page that lists them.
+pub async fn bulk(State(state): State<AppState>, admin: Admin, headers: HeaderMap, data: FormData) -> Response {
+    if !admin.can_edit() {
+        return forbidden(&state, &admin);
+    }
+    if !genuine(&state, &admin, &headers, &data) {
+        return rejected(&state, &admin);
+    }
+    let t = &admin.t;
+    let back = Some(data.get("back")).filter(|b| b.starts_with("/admin/items")).unwrap_or("/admin/items").to_owned();
+    let Some(action) = Bulk::parse(data.get("bulk_action")) else { return see_other(&back) };
+    let items: Vec<Item> = data
+        .0
+        .iter()
+        .filter(|(k, _)| k == "ids")
+        .filter_map(|(_, v)| v.parse::<i64>().ok())
+        .take(200)
+        .filter_map(|id| state.store.item(id).ok().flatten())
+        .collect();
+    if items.is_empty() {
+        return see_other(&back);
+    }
+    if !super::confirmed(&data) {
+        let mut hidden: Vec<(String, String)> = items.iter().map(|i| ("ids".to_owned(), i.id.to_string())).collect();
+        hidden.push(("bulk_action".into(), action.as_str().into()));
+        hidden.push(("back".into(), back.clone()));
+        return super::Confirm {
+            title: t.get(&format!("admin_bulk_{}", action.as_str())).to_owned(),
+            question: t
+                .get(&format!("admin_bulk_{}_question", action.as_str()))
+                .replace("{count}", &items.len().to_string()),
+            links: items
+                .iter()
+                .map(|i| super::LinkTo {
+                    href: format!("/admin/items/{}", i.id),
+                    text: format!(
+                        "{} ({}, {})",
+                        i.title,
+                        lang_name(&state, t, &i.lang),
+                        t.get(&format!("admin_status_{}", i.status.as_str()))
+                    ),
+                })
+                .collect(),
+            action: "/admin/items/bulk".into(),
+            confirm_label: t.get(&format!("admin_bulk_{}", action.as_str())).to_owned(),
+            cancel_href: back,
+            hidden,
+            ..super::Confirm::default()
+        }
+        .render(&state, &admin, "news");
+    }
+    let mut done = 0;
+    let mut failed = 0;
+    for item in &items {
+        let result = match action {
+            Bulk::Delete => state.store.delete_item(item.id).map(|()| None),
+            Bulk::Publish | Bulk::Unpublish => {
+                let status = if action == Bulk::Publish { Status::Published } else { Status::Draft };
+                if item.status == status {
+                    continue;
+                }
+                let published_at = if action == Bulk::Publish {
+                    item.published_at.or(Some(time::OffsetDateTime::now_utc()))
+                } else {
+                    item.published_at
+                };
+                let draft = refuge_core::ItemDraft {
+                    group_id: Some(item.group_id),
+                    kind: item.kind,
+                    lang: item.lang.clone(),
+                    slug: item.slug.clone(),
+                    title: item.title.clone(),
+                    summary: item.summary.clone(),
+                    body: item.body.clone(),
+                    category: item.category.clone(),
+                    tags: item.tags.clone(),
+                    status,
+                    published_at,
+                };
+                state.store.save_item_by(Some(item.id), &draft, Some(admin.session.user.id), action.as_str()).map(Some)
+            }
+        };
+        match result {
+            Ok(after) => {
+                state.item_changed(Some(item), after.as_ref());
+                let subject = format!("{} {} “{}” ({})", item.kind, item.id, item.title, item.lang);
+                audit(&state, admin.email(), action.as_str(), &subject, "bulk");
+                done += 1;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, id = item.id, "a bulk change failed");
+                failed += 1;
+            }
+        }
+    }
+    let text = t.get("admin_bulk_done").replace("{done}", &done.to_string()).replace("{failed}", &failed.to_string());
+    let values = minijinja::context! { text => text.clone() };
+    let status = if failed > 0 { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::OK };
+    Page::new(&admin, "admin/message.html", "news", text).status(status).render(&state, &admin.lang, values)
 }
 
 fn store_error(state: &AppState, admin: &Admin, e: StoreError) -> Response {
@@ -447,6 +640,9 @@ pub async fn create(
         return forbidden(&state, &admin);
     }
     let (kind, lang) = new_context(&state, raw.as_deref());
+    // The language chosen in the form wins over the address's.
+    let lang =
+        Language::parse(data.get("item_lang")).ok().filter(|l| state.site.languages().contains(l)).unwrap_or(lang);
     let ctx = EditorContext {
         item: None,
         kind,

@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/logout", post(auth::logout))
         .route("/admin/items", get(items::list))
         .route("/admin/items/new", get(items::new_form).post(items::create))
+        .route("/admin/items/bulk", post(items::bulk))
         .route("/admin/items/{id}", get(items::edit_form).post(items::update))
         .route("/admin/items/{id}/delete", get(items::delete_form).post(items::delete))
         .route("/admin/items/{id}/translate/{lang}", get(items::translate_form).post(items::translate))
@@ -235,6 +236,8 @@ pub struct Confirm {
     pub cancel_href: String,
     /// Another form on the page (a test send), with its button's label.
     pub extra: Option<(String, String)>,
+    /// Fields sent again with the confirmation (the ticked items).
+    pub hidden: Vec<(String, String)>,
 }
 
 impl Confirm {
@@ -249,6 +252,7 @@ impl Confirm {
             cancel_href => self.cancel_href,
             extra_action => extra_action,
             extra_label => extra_label,
+            hidden => self.hidden,
         };
         Page::new(admin, "admin/confirm.html", section, self.title).render(state, &admin.lang, values)
     }

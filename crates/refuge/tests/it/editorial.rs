@@ -462,3 +462,55 @@ async fn alternative_text_is_asked_where_it_is_used() {
     assert_eq!(ed.post("/admin/items/new?kind=news&lang=ja", &fields).await.status, 303);
     app.stop().await;
 }
+
+/// Finding things: search by words in any language, filters, order;
+/// bulk publish and delete with one confirmation; the dashboard shows
+/// what waits; a new item's language is chosen in its form.
+#[tokio::test]
+async fn admin_lists_search_filter_sort_and_act_in_bulk() {
+    let app = spawn_app().await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let mut ids = Vec::new();
+    for (title, body, lang) in [
+        ("Alpha draft about rivers", "The river is narrow here.", "en"),
+        ("Beta draft", "国境の川は狭い。", "ja"),
+        ("Gamma draft", "Nothing about water.", "en"),
+    ] {
+        let mut fields = crate::admin::article_fields(title, body, "draft", "");
+        fields.retain(|(k, _)| *k != "action");
+        fields.push(("item_lang", lang));
+        // The address says English; the form's language choice wins.
+        let created = ed.post("/admin/items/new?kind=news&lang=en", &fields).await;
+        assert_eq!(created.status, 303);
+        let id = item_id(created.header("location").unwrap());
+        assert_eq!(app.store.item(id).unwrap().unwrap().lang.as_str(), lang);
+        ids.push(id);
+    }
+    let list = ed.get("/admin/items?kind=news&q=river").await;
+    assert!(list.body.contains("Alpha draft about rivers") && !list.body.contains("Gamma draft"));
+    let ja = ed.get(&format!("/admin/items?kind=news&q={}", "%E5%9B%BD%E5%A2%83")).await;
+    assert!(ja.body.contains("Beta draft"), "Japanese text is searched too");
+    let mine = ed.get("/admin/items?kind=news&status=draft&sort=title").await;
+    let titles = select(&mine.body, "table.rows td a");
+    let alpha = titles.iter().position(|t| t.contains("Alpha")).unwrap();
+    let gamma = titles.iter().position(|t| t.contains("Gamma")).unwrap();
+    assert!(alpha < gamma, "ordered by title");
+
+    // Publish two at once: a confirmation lists them first.
+    let picked = [("ids", ids[0].to_string()), ("ids", ids[2].to_string()), ("bulk_action", "publish".into())];
+    let refs: Vec<(&str, &str)> = picked.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let asked = ed.post("/admin/items/bulk", &refs).await;
+    assert_eq!(asked.status, 200);
+    assert!(select(&asked.body, "ul.uses a").len() == 2, "{}", asked.body);
+    assert_eq!(app.store.item(ids[0]).unwrap().unwrap().status.as_str(), "draft", "asking changes nothing");
+    let mut confirmed = refs.clone();
+    confirmed.push(("confirm", "1"));
+    assert_eq!(ed.post("/admin/items/bulk", &confirmed).await.status, 200);
+    assert_eq!(app.store.item(ids[0]).unwrap().unwrap().status.as_str(), "published");
+    assert_eq!(app.get("/en/news/gamma-draft/").await.status, 200, "online");
+    let delete = [("ids", ids[1].to_string()), ("bulk_action", "delete".into()), ("confirm", "1".into())];
+    let refs: Vec<(&str, &str)> = delete.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    ed.post("/admin/items/bulk", &refs).await;
+    assert!(app.store.item(ids[1]).unwrap().is_none());
+    app.stop().await;
+}
