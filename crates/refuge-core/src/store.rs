@@ -375,6 +375,8 @@ pub trait UserStore: Send + Sync {
     /// its next sign-in; `set_password` stops asking.
     fn require_password_change(&self, user_id: i64, required: bool) -> StoreResult<()>;
     fn set_email(&self, user_id: i64, email: &Email) -> StoreResult<()>;
+    /// The account's time zone (`None`: the site's).
+    fn set_time_zone(&self, user_id: i64, zone: Option<&str>) -> StoreResult<()>;
     fn users(&self) -> StoreResult<Vec<User>>;
     fn user_count(&self) -> StoreResult<u64>;
     fn user(&self, id: i64) -> StoreResult<Option<User>>;

@@ -105,6 +105,9 @@ pub struct User {
     /// The password was printed or shown to someone else (a new account,
     /// a reset): the person must choose their own before anything else.
     pub must_change_password: bool,
+    /// The account's time zone (an IANA name such as `Asia/Tokyo`);
+    /// `None`: the site's.
+    pub time_zone: Option<String>,
 }
 
 /// The shortest password accepted.

@@ -19,6 +19,7 @@ const DEFAULT_CSS: &str = include_str!("../../../static/style.css");
 /// visit logs a 404 in the console. A theme may bring its own.
 const DEFAULT_FAVICON: &[u8] = include_bytes!("../../../static/favicon.ico");
 const ADMIN_CSS: &str = include_str!("../../../static/admin.css");
+const ADMIN_JS: &str = include_str!("../../../static/admin.js");
 
 /// What the renderer needs to know about the site.
 #[derive(Clone, Debug)]
@@ -114,6 +115,8 @@ pub struct Site {
     css_path: String,
     admin_css: Vec<u8>,
     admin_css_path: String,
+    admin_js: Vec<u8>,
+    admin_js_path: String,
     favicon: Vec<u8>,
 }
 
@@ -244,6 +247,9 @@ impl Site {
         admin_css.extend_from_slice(b"\n");
         admin_css.extend_from_slice(ADMIN_CSS.as_bytes());
         let admin_css_path = format!("/static/admin.{:08x}.css", fingerprint(&admin_css));
+        // The editor's optional script (autosave, unsaved-changes warning).
+        let admin_js = ADMIN_JS.as_bytes().to_vec();
+        let admin_js_path = format!("/static/admin.{:08x}.js", fingerprint(&admin_js));
         let favicon = theme_file("static/favicon.ico", DEFAULT_FAVICON)?;
         Ok(Self {
             store,
@@ -255,6 +261,8 @@ impl Site {
             css_path,
             admin_css,
             admin_css_path,
+            admin_js,
+            admin_js_path,
             favicon,
         })
     }
@@ -282,6 +290,10 @@ impl Site {
     }
 
     /// The fingerprinted path of the back office's style sheet.
+    pub fn admin_js_path(&self) -> &str {
+        &self.admin_js_path
+    }
+
     pub fn admin_css_path(&self) -> &str {
         &self.admin_css_path
     }
@@ -315,6 +327,7 @@ impl Site {
         for (asset_path, bytes, content_type, immutable) in [
             (self.css_path.as_str(), &self.css, css, true),
             (self.admin_css_path.as_str(), &self.admin_css, css, true),
+            (self.admin_js_path.as_str(), &self.admin_js, "text/javascript; charset=utf-8", true),
             ("/favicon.ico", &self.favicon, "image/x-icon", false),
         ] {
             if path == asset_path {

@@ -31,7 +31,8 @@ fn verify(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
-const USER_COLUMNS: &str = "u.id, u.email, u.role, u.languages, u.totp_secret IS NOT NULL, u.must_change_password";
+const USER_COLUMNS: &str =
+    "u.id, u.email, u.role, u.languages, u.totp_secret IS NOT NULL, u.must_change_password, u.time_zone";
 
 fn user(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     let email: String = row.get(1)?;
@@ -45,6 +46,7 @@ fn user(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
         languages: languages.split(',').filter_map(|l| Language::parse(l).ok()).collect(),
         totp: row.get(4)?,
         must_change_password: row.get(5)?,
+        time_zone: row.get(6)?,
     })
 }
 
@@ -73,6 +75,7 @@ impl UserStore for SqliteStore {
             languages: Vec::new(),
             totp: false,
             must_change_password: false,
+            time_zone: None,
         })
     }
 
@@ -82,7 +85,7 @@ impl UserStore for SqliteStore {
             .query_row(
                 &format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = ?"),
                 [email.as_str()],
-                |r| Ok((user(r)?, r.get::<_, String>(6)?)),
+                |r| Ok((user(r)?, r.get::<_, String>(7)?)),
             )
             .optional()
             .map_err(backend)?;
@@ -114,6 +117,11 @@ impl UserStore for SqliteStore {
             )
             .map_err(backend)?;
         if n == 0 { Err(StoreError::NotFound(format!("user {user_id}"))) } else { Ok(()) }
+    }
+
+    fn set_time_zone(&self, user_id: i64, zone: Option<&str>) -> StoreResult<()> {
+        self.conn().execute("UPDATE users SET time_zone = ? WHERE id = ?", params![zone, user_id]).map_err(backend)?;
+        Ok(())
     }
 
     fn require_password_change(&self, user_id: i64, required: bool) -> StoreResult<()> {
@@ -236,10 +244,10 @@ impl UserStore for SqliteStore {
                 |r| {
                     Ok(Session {
                         user: user(r)?,
-                        csrf: r.get(6)?,
-                        created_at: r.get(7)?,
-                        last_seen: r.get(8)?,
-                        verified: r.get(9)?,
+                        csrf: r.get(7)?,
+                        created_at: r.get(8)?,
+                        last_seen: r.get(9)?,
+                        verified: r.get(10)?,
                     })
                 },
             )

@@ -24,3 +24,6 @@ CREATE INDEX set_aside_item ON set_aside (item_id, kind);
 -- The password was printed or shown to someone (a new account, a reset):
 -- the person chooses their own at the next sign-in.
 ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+
+-- The account's own time zone (an IANA name); none: the site's.
+ALTER TABLE users ADD COLUMN time_zone TEXT;

@@ -106,7 +106,7 @@ pub async fn show(State(state): State<AppState>, admin: Admin, RawQuery(_raw): R
                     title: item.title,
                     lang_name: lang_name(&state, &admin.t, &item.lang),
                     who: a.author.unwrap_or_default(),
-                    when: super::when(a.created_at),
+                    when: admin.zone.show(a.created_at),
                 })
             })
             .collect()

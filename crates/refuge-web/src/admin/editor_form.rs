@@ -63,25 +63,8 @@ impl Errors {
     }
 }
 
-pub fn datetime_local(t: Option<OffsetDateTime>) -> String {
-    t.map(|t| format!("{:04}-{:02}-{:02}T{:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute()))
-        .unwrap_or_default()
-}
-
-pub fn parse_datetime_local(text: &str) -> Option<OffsetDateTime> {
-    let text = text.trim();
-    let (date, time) = text.split_once('T').or_else(|| text.split_once(' ')).unwrap_or((text, "00:00"));
-    let mut d = date.split('-').map(|p| p.parse::<i32>().ok());
-    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
-    let mut t = time.split(':').map(|p| p.parse::<u8>().ok());
-    let (h, min, sec) = (t.next()??, t.next().flatten().unwrap_or(0), t.next().flatten().unwrap_or(0));
-    let date =
-        time::Date::from_calendar_date(y, time::Month::try_from(u8::try_from(m).ok()?).ok()?, u8::try_from(day).ok()?)
-            .ok()?;
-    Some(date.with_hms(h, min, sec).ok()?.assume_utc())
-}
-
-pub fn form_of(item: &Item) -> FormView {
+/// The form for an item as stored; dates in `zone`.
+pub fn form_of(item: &Item, zone: &super::zone::Zone) -> FormView {
     FormView {
         title: item.title.clone(),
         slug: item.slug.to_string(),
@@ -90,7 +73,7 @@ pub fn form_of(item: &Item) -> FormView {
         category: item.category.clone().unwrap_or_default(),
         tags: item.tags.join(", "),
         status: item.status.as_str().into(),
-        published_at: datetime_local(item.published_at),
+        published_at: zone.input(item.published_at),
         note: String::new(),
         mark_current: false,
         base_revision: 0,
@@ -176,7 +159,8 @@ pub fn draft_from(
             Status::Draft
         }
     };
-    let typed_date = if form.published_at.trim().is_empty() { None } else { parse_datetime_local(&form.published_at) };
+    let typed_date =
+        if form.published_at.trim().is_empty() { None } else { admin.zone.parse_input(&form.published_at) };
     if !form.published_at.trim().is_empty() && typed_date.is_none() {
         errors.published_at = Some(t.get("admin_date_invalid").into());
     }
@@ -217,21 +201,4 @@ pub fn draft_from(
     };
     draft.validate().map_err(|e| Box::new(Errors { title: Some(e), ..Errors::default() }))?;
     Ok(draft)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_datetime_local() {
-        let t = parse_datetime_local("2026-03-09T09:30").unwrap();
-        assert_eq!((t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute()), (2026, 3, 9, 9, 30));
-        assert_eq!(datetime_local(Some(t)), "2026-03-09T09:30");
-        assert!(parse_datetime_local("2026-13-01T00:00").is_none());
-        assert!(parse_datetime_local("yesterday").is_none());
-        assert!(parse_datetime_local("2026-02-30T10:00").is_none());
-        assert!(parse_datetime_local("2026-03-09").is_some());
-        assert_eq!(parse_datetime_local("2026-03-09T09:30:15").unwrap().second(), 15);
-    }
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use similar::{ChangeTag, TextDiff};
 
 use super::items::may_edit;
-use super::{Admin, Page, audit, forbidden, genuine, iso, not_found, rejected, see_other, when};
+use super::{Admin, Page, audit, forbidden, genuine, iso, not_found, rejected, see_other};
 use crate::AppState;
 use crate::form::{FormData, pairs};
 
@@ -103,7 +103,7 @@ pub async fn list(
         .iter()
         .map(|r| RevisionView {
             id: r.id,
-            when: when(r.created_at),
+            when: admin.zone.show(r.created_at),
             iso: iso(r.created_at),
             who: r.author.clone().unwrap_or_else(|| t.get("admin_system").into()),
             status_label: t.get(&format!("admin_status_{}", r.status.as_str())).into(),

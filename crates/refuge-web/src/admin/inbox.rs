@@ -11,7 +11,7 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use refuge_inbox::Identity;
 use serde::Serialize;
 
-use super::{Admin, Page, audit, forbidden, genuine, iso, not_found, rejected, see_other, when};
+use super::{Admin, Page, audit, forbidden, genuine, iso, not_found, rejected, see_other};
 use crate::AppState;
 use crate::contact::UNLOCK_FOR;
 use crate::form::FormData;
@@ -52,7 +52,7 @@ fn list(
         .iter()
         .map(|m| Row {
             id: m.id,
-            when: when(m.received_at),
+            when: admin.zone.show(m.received_at),
             iso: iso(m.received_at),
             size: format!("{:.1} kB", m.size as f64 / 1024.0),
             category: t.get(&format!("contact_category_{}", m.category)).into(),

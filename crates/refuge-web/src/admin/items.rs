@@ -9,8 +9,8 @@ use refuge_core::markdown::to_safe_html;
 use refuge_core::{AdminFilter, AdminRow, AsideKind, Item, Kind, Language, Role, Status, StoreError};
 use serde::Serialize;
 
-use super::editor_form::{Errors, FormView, datetime_local, draft_from, form_from, form_of};
-use super::{Admin, Page, audit, forbidden, genuine, iso, not_found, rejected, see_other, when};
+use super::editor_form::{Errors, FormView, draft_from, form_from, form_of};
+use super::{Admin, Page, audit, forbidden, genuine, iso, not_found, rejected, see_other};
 use crate::AppState;
 use crate::form::{FormData, pairs};
 
@@ -84,7 +84,7 @@ pub fn row_view(state: &AppState, admin: &Admin, r: &AdminRow) -> RowView {
         others: r.languages.iter().filter(|l| **l != r.lang).map(Language::as_str).collect::<Vec<_>>().join(", "),
         status: r.status.as_str(),
         status_label: admin.t.get(&format!("admin_status_{}", r.status.as_str())).to_owned(),
-        updated: when(r.updated_at),
+        updated: admin.zone.show(r.updated_at),
         updated_iso: iso(r.updated_at),
         outdated: r.outdated,
     }
@@ -162,11 +162,21 @@ struct Shown<'a> {
     notice: Option<String>,
     status: StatusCode,
     conflict: Option<ConflictView>,
+    /// The form shows an autosaved draft (so none is offered).
+    from_autosave: bool,
 }
 
 impl<'a> Shown<'a> {
     fn plain(form: &'a FormView) -> Self {
-        Self { form, errors: Errors::default(), preview: false, notice: None, status: StatusCode::OK, conflict: None }
+        Self {
+            form,
+            errors: Errors::default(),
+            preview: false,
+            notice: None,
+            status: StatusCode::OK,
+            conflict: None,
+            from_autosave: false,
+        }
     }
 
     fn failed(form: &'a FormView, errors: Errors, status: StatusCode) -> Self {
@@ -180,13 +190,69 @@ impl<'a> Shown<'a> {
 }
 
 #[derive(Serialize)]
+struct Autosaved {
+    when: String,
+    href: String,
+}
+
+/// An upload offered for insertion into the text.
+#[derive(Serialize)]
+struct Pick {
+    id: i64,
+    name: String,
+    thumb: Option<String>,
+    markdown: String,
+    /// No alternative text in the item's language yet.
+    to_translate: bool,
+}
+
+/// The most recent uploads, with their Markdown in `lang`.
+fn picks(state: &AppState, lang: &Language) -> Vec<Pick> {
+    let media = match state.store.media_list(0, 24) {
+        Ok((list, _)) => list,
+        Err(e) => {
+            tracing::error!(error = %e, "could not list the uploads for the editor");
+            return Vec::new();
+        }
+    };
+    media
+        .iter()
+        .map(|m| {
+            let alt = m.alt.iter().find(|(l, _)| l == lang.as_str()).map(|(_, a)| a.clone()).unwrap_or_default();
+            Pick {
+                id: m.id,
+                name: m.name.clone(),
+                thumb: (m.kind == "image").then(|| m.variants.first().map_or_else(|| m.path(), |w| m.variant_path(*w))),
+                markdown: super::media::markdown_for(m, &alt),
+                to_translate: m.kind == "image" && alt.trim().is_empty(),
+            }
+        })
+        .collect()
+}
+
+/// "Insert" in the image list without the script: the file's Markdown
+/// is added at the end of the text, and the editor comes back with a
+/// preview (nothing is saved).
+fn insert_media(state: &AppState, form: &mut FormView, data: &FormData, lang: &Language) -> bool {
+    let Some(media) = data.get("insert_media").parse::<i64>().ok().and_then(|id| state.store.media(id).ok().flatten())
+    else {
+        return false;
+    };
+    let alt = media.alt.iter().find(|(l, _)| l == lang.as_str()).map(|(_, a)| a.clone()).unwrap_or_default();
+    let body = form.body.trim_end().to_owned();
+    form.body =
+        format!("{body}{}{}\n", if body.is_empty() { "" } else { "\n\n" }, super::media::markdown_for(&media, &alt));
+    true
+}
+
+#[derive(Serialize)]
 struct ReviewLink {
     href: String,
     text: String,
 }
 
 fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown: Shown<'_>) -> Response {
-    let Shown { form, errors, preview, notice, status, conflict } = shown;
+    let Shown { form, errors, preview, notice, status, conflict, from_autosave } = shown;
     let t = &admin.t;
     let title = match (&ctx.item, &ctx.source) {
         (Some(item), _) => item.title.clone(),
@@ -274,12 +340,20 @@ fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown: Shown<'_>
                 text: t
                     .get("admin_review_waiting")
                     .replace("{who}", a.author.as_deref().unwrap_or("?"))
-                    .replace("{when}", &when(a.created_at)),
+                    .replace("{when}", &admin.zone.show(a.created_at)),
             })
             .collect(),
         _ => Vec::new(),
     };
     let read_only = ctx.access == Access::ReadOnly;
+    // An autosaved draft newer than the last save is offered back.
+    let autosaved = (!from_autosave && !read_only && !preview && !errors.any())
+        .then(|| super::autosave::pending(state, admin, &ctx.action, ctx.item.as_ref().map(|i| i.updated_at)))
+        .flatten()
+        .map(|a| Autosaved {
+            when: admin.zone.show(a.created_at),
+            href: format!("{}{}autosave=1", ctx.action, if ctx.action.contains('?') { '&' } else { '?' }),
+        });
     let proposal_note = (ctx.access == Access::Propose).then(|| t.get("admin_propose_help").to_owned());
     // A new item: its language is chosen in the form.
     let item_languages: Vec<Choice> = if ctx.item.is_none() && ctx.source.is_none() {
@@ -288,6 +362,8 @@ fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown: Shown<'_>
         Vec::new()
     };
     let values = minijinja::context! {
+        autosaved => minijinja::value::Serde(autosaved),
+        picks => minijinja::value::Serde(if read_only { Vec::new() } else { picks(state, &ctx.lang) }),
         item_languages => minijinja::value::Serde(item_languages),
         read_only => read_only,
         proposal_note => proposal_note,
@@ -625,8 +701,18 @@ pub async fn new_form(State(state): State<AppState>, admin: Admin, RawQuery(raw)
         source: None,
         access: Access::Save,
     };
-    let form = FormView { status: "draft".into(), ..FormView::default() };
-    editor(&state, &admin, &ctx, Shown::plain(&form))
+    let mut form = FormView { status: "draft".into(), ..FormView::default() };
+    let mut shown_notice = None;
+    let from_autosave = query_map(raw.as_deref()).get("autosave").is_some_and(|v| v == "1")
+        && match super::autosave::pending(&state, &admin, &ctx.action, None) {
+            Some(aside) => {
+                form = form_from(&FormData(aside.form));
+                shown_notice = Some(admin.t.get("admin_autosave_restored").to_owned());
+                true
+            }
+            None => false,
+        };
+    editor(&state, &admin, &ctx, Shown { notice: shown_notice, from_autosave, ..Shown::plain(&form) })
 }
 
 pub async fn create(
@@ -666,7 +752,10 @@ async fn save(
     data: &FormData,
     translation_of: Option<&Item>,
 ) -> Response {
-    let form = form_from(data);
+    let mut form = form_from(data);
+    if insert_media(state, &mut form, data, &ctx.lang) {
+        return editor(state, admin, ctx, Shown { preview: true, ..Shown::plain(&form) });
+    }
     let group = ctx.item.as_ref().map(|i| i.group_id).or(translation_of.map(|s| s.group_id));
     let fallback_slug = ctx.item.as_ref().map(|i| &i.slug).or(translation_of.map(|s| &s.slug));
     let checked = draft_from(state, admin, &form, ctx.kind, &ctx.lang, group, fallback_slug).and_then(|draft| {
@@ -763,6 +852,7 @@ async fn save(
     if after.status == Status::Review && before.as_ref().is_none_or(|b| b.status != Status::Review) {
         crate::outgoing::review_request(state, &after, admin.email());
     }
+    super::autosave::forget(state, admin, &ctx.action);
     // A change awaiting review that this save took over is done with.
     if let Some(id) = data.get("review").parse::<i64>().ok()
         && let Ok(Some(aside)) = state.store.aside(id)
@@ -797,7 +887,7 @@ fn conflict(state: &AppState, admin: &Admin, item: &Item, form: &FormView) -> Op
     let text = t
         .get("admin_conflict")
         .replace("{who}", theirs.author.as_deref().unwrap_or(t.get("admin_system")))
-        .replace("{when}", &when(theirs.created_at));
+        .replace("{when}", &admin.zone.show(theirs.created_at));
     let diff = super::history::line_diff(t, &super::history::revision_text(&theirs), &mine);
     Some((ConflictView { text, diff }, latest))
 }
@@ -806,6 +896,9 @@ fn conflict(state: &AppState, admin: &Admin, item: &Item, form: &FormView) -> Op
 /// kept aside for an editor while the published text stays online.
 async fn propose(state: &AppState, admin: &Admin, ctx: &EditorContext, item: &Item, data: &FormData) -> Response {
     let mut form = form_from(data);
+    if insert_media(state, &mut form, data, &item.lang) {
+        return editor(state, admin, ctx, Shown { preview: true, ..Shown::plain(&form) });
+    }
     form.status = Status::Review.as_str().into();
     let mut errors = match draft_from(state, admin, &form, item.kind, &item.lang, Some(item.group_id), Some(&item.slug))
     {
@@ -839,6 +932,7 @@ async fn propose(state: &AppState, admin: &Admin, ctx: &EditorContext, item: &It
         return editor(state, admin, ctx, Shown::refused(&form, text, StatusCode::INTERNAL_SERVER_ERROR));
     }
     let subject = format!("{} {} “{}” ({})", item.kind, item.id, item.title, item.lang);
+    super::autosave::forget(state, admin, &ctx.action);
     audit(state, admin.email(), "propose", &subject, "awaits review");
     crate::outgoing::review_request(state, item, admin.email());
     see_other(&format!("/admin/items/{}?notice=submitted", item.id))
@@ -861,8 +955,8 @@ fn edit_context(admin: &Admin, item: &Item) -> EditorContext {
 }
 
 /// The form for an item as stored, with its version for the two-tab check.
-fn stored_form(state: &AppState, item: &Item) -> FormView {
-    let mut form = form_of(item);
+fn stored_form(state: &AppState, admin: &Admin, item: &Item) -> FormView {
+    let mut form = form_of(item, &admin.zone);
     form.base_revision = state.store.latest_revision(item.id).unwrap_or_else(|e| {
         tracing::error!(error = %e, "could not read an item's latest revision");
         0
@@ -879,7 +973,7 @@ pub async fn edit_form(
     let Some(item) = load(&state, &id) else { return not_found(&state, &admin) };
     let mut notice = notice_text(&admin, raw.as_deref());
     let ctx = edit_context(&admin, &item);
-    let mut form = stored_form(&state, &item);
+    let mut form = stored_form(&state, &admin, &item);
     let place = format!("/admin/items/{}", item.id);
     // A translator goes on with their own change awaiting review; an
     // editor may open a change awaiting review to edit it before saving.
@@ -892,18 +986,27 @@ pub async fn edit_form(
         _ => None,
     };
     let mut ctx = ctx;
-    if let Some(aside) = pending {
+    let mut from_autosave = false;
+    if query_map(raw.as_deref()).get("autosave").is_some_and(|v| v == "1")
+        && let Some(aside) = super::autosave::pending(&state, &admin, &place, None)
+    {
+        let base = aside.base_revision;
+        form = form_from(&FormData(aside.form.clone()));
+        form.base_revision = base;
+        from_autosave = true;
+        notice = Some(admin.t.get("admin_autosave_restored").to_owned());
+    } else if let Some(aside) = pending {
         let base = form.base_revision;
         form = form_from(&FormData(aside.form.clone()));
         form.base_revision = base;
         form.status = item.status.as_str().into();
-        form.published_at = datetime_local(item.published_at);
+        form.published_at = admin.zone.input(item.published_at);
         if ctx.access == Access::Save {
             ctx.hidden.push(Hidden { name: "review", value: aside.id.to_string() });
         }
         notice.get_or_insert_with(|| admin.t.get("admin_review_pending_shown").to_owned());
     }
-    editor(&state, &admin, &ctx, Shown { notice, ..Shown::plain(&form) })
+    editor(&state, &admin, &ctx, Shown { notice, from_autosave, ..Shown::plain(&form) })
 }
 
 pub async fn update(
@@ -998,7 +1101,7 @@ pub async fn translate_form(
         body: source.body.clone(),
         category: source.category.clone().unwrap_or_default(),
         status: "draft".into(),
-        published_at: datetime_local(source.published_at),
+        published_at: admin.zone.input(source.published_at),
         ..FormView::default()
     };
     editor(&state, &admin, &translate_context(&source, &lang), Shown::plain(&form))

@@ -7,6 +7,7 @@
 
 mod appeals;
 pub(crate) mod auth;
+mod autosave;
 mod dashboard;
 mod editor_form;
 mod history;
@@ -22,6 +23,7 @@ pub mod session;
 mod site;
 mod subscribers;
 pub mod totp;
+pub mod zone;
 
 use axum::Router;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -66,6 +68,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/account", get(people::account))
         .route("/admin/account/password", post(people::change_password))
         .route("/admin/account/email", post(people::change_email))
+        .route("/admin/account/zone", post(people::change_zone))
         .route("/admin/account/totp/on", post(people::totp_on))
         .route("/admin/account/totp/off", post(people::totp_off))
         .route("/admin/account/sessions/end", post(people::end_sessions))
@@ -105,6 +108,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/menus/{lang}", get(site::menu).post(site::save_menu))
         .route("/admin/media/{id}/delete", post(media::delete))
         .route("/admin/resume/{key}", get(kept::resume))
+        .route("/admin/autosave", post(autosave::save))
+        .route("/admin/autosave/discard", post(autosave::discard))
         .layer(axum::middleware::from_fn_with_state(state, kept::keep_expired_forms))
         .layer(axum::middleware::map_response(private))
 }
@@ -114,6 +119,11 @@ pub fn media_router() -> Router<AppState> {
     Router::new().route("/media/{file}", get(media::serve))
 }
 
+/// The back office's policy: the public one, but scripts from this site
+/// (the editor's optional `admin.js`) and its requests to this site.
+pub const ADMIN_CSP: &str = "default-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'; img-src 'self'; style-src 'self'";
+
 /// Back-office responses are never cached or indexed. Their referrer
 /// policy is `same-origin` rather than the public `no-referrer`: with
 /// `no-referrer` browsers send `Origin: null` on form posts, and the
@@ -121,6 +131,8 @@ pub fn media_router() -> Router<AppState> {
 /// other sites either way.
 async fn private(mut response: Response) -> Response {
     let h = response.headers_mut();
+    // The public policy, but for the editor's own script file.
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(ADMIN_CSP));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert("x-robots-tag", HeaderValue::from_static("noindex, nofollow"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
@@ -141,6 +153,7 @@ struct AdminChrome<'a> {
     lang: String,
     t: &'a refuge_render::Strings,
     css: &'a str,
+    js: &'a str,
     user: Option<UserView>,
     csrf: &'a str,
     section: &'a str,
@@ -191,6 +204,7 @@ impl<'a> Page<'a> {
             lang: lang.to_string(),
             t: &t,
             css: state.site.admin_css_path(),
+            js: state.site.admin_js_path(),
             user: self.admin.map(|a| UserView {
                 email: a.email().to_owned(),
                 role_label: role_label(&t, a.role()),

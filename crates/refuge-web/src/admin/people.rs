@@ -7,7 +7,7 @@ use refuge_core::{Email, Language, Role};
 use serde::Serialize;
 
 use super::session::random_hex;
-use super::{Admin, Page, audit, forbidden, genuine, iso, not_found, rejected, role_label, see_other, totp, when};
+use super::{Admin, Page, audit, forbidden, genuine, iso, not_found, rejected, role_label, see_other, totp};
 use crate::AppState;
 use crate::form::{FormData, pairs};
 
@@ -234,6 +234,9 @@ fn account_page_with(
     let label = percent_encoding::utf8_percent_encode(admin.email(), percent_encoding::NON_ALPHANUMERIC);
     let otpauth = format!("otpauth://totp/Refuge:{label}?secret={secret}&issuer=Refuge&digits=6&period=30");
     let values = minijinja::context! {
+        time_zone => admin.session.user.time_zone.clone().unwrap_or_default(),
+        site_zone => super::session::site_zone(state).name().to_owned(),
+        zones => super::zone::Zone::names(),
         totp_on => admin.session.user.totp,
         qr_svg => (!admin.session.user.totp).then(|| qr_svg(&otpauth, admin.t.get("admin_totp_qr"))).flatten(),
         otpauth => otpauth,
@@ -249,8 +252,13 @@ fn account_page_with(
         .render(state, &admin.lang, values)
 }
 
-pub async fn account(State(state): State<AppState>, admin: Admin) -> Response {
-    account_page(&state, &admin, None, None)
+pub async fn account(
+    State(state): State<AppState>,
+    admin: Admin,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> Response {
+    let saved = raw.as_deref() == Some("notice=saved");
+    account_page(&state, &admin, saved.then(|| admin.t.get("admin_saved").to_owned()), None)
 }
 
 fn password_ok(state: &AppState, admin: &Admin, password: &str) -> bool {
@@ -445,7 +453,7 @@ pub async fn audit_log(State(state): State<AppState>, admin: Admin, RawQuery(raw
     let views: Vec<AuditView> = entries
         .into_iter()
         .map(|e| AuditView {
-            when: when(e.at),
+            when: admin.zone.show(e.at),
             iso: iso(e.at),
             actor: e.actor,
             action: e.action,
@@ -490,4 +498,25 @@ mod tests {
         assert!(svg.ends_with("</svg>") && svg.contains("<path"));
         assert!(!svg.contains("<?xml") && !svg.contains("style=") && !svg.contains("<script"));
     }
+}
+
+/// The account's own time zone (empty: the site's).
+pub async fn change_zone(State(state): State<AppState>, admin: Admin, headers: HeaderMap, data: FormData) -> Response {
+    if !genuine(&state, &admin, &headers, &data) {
+        return rejected(&state, &admin);
+    }
+    let typed = data.get("time_zone").trim();
+    let zone = match super::zone::Zone::parse(typed) {
+        Some(zone) => Some(zone.name().to_owned()),
+        None if typed.is_empty() => None,
+        None => {
+            let text = admin.t.get("admin_zone_unknown").replace("{zone}", typed);
+            return account_page(&state, &admin, None, Some(text));
+        }
+    };
+    if let Err(e) = state.store.set_time_zone(admin.session.user.id, zone.as_deref()) {
+        tracing::error!(error = %e, "could not save an account's time zone");
+        return account_page(&state, &admin, None, Some(admin.t.get("admin_try_again").into()));
+    }
+    super::see_other("/admin/account?notice=saved")
 }

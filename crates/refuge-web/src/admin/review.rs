@@ -9,9 +9,9 @@ use http::{HeaderMap, StatusCode};
 use refuge_core::markdown::to_safe_html;
 use refuge_core::{Aside, AsideKind, Item, Kind};
 
-use super::editor_form::{datetime_local, draft_from, form_from};
+use super::editor_form::{draft_from, form_from};
 use super::history::{form_text, line_diff, revision_text};
-use super::{Admin, Page, audit, forbidden, genuine, not_found, rejected, see_other, when};
+use super::{Admin, Page, audit, forbidden, genuine, not_found, rejected, see_other};
 use crate::AppState;
 use crate::form::FormData;
 
@@ -49,7 +49,7 @@ pub async fn show(State(state): State<AppState>, admin: Admin, Path((id, aside))
         item_id => item.id,
         aside_id => aside.id,
         who => aside.author.clone().unwrap_or_default(),
-        when => when(aside.created_at),
+        when => admin.zone.show(aside.created_at),
         note => form.note.clone(),
         marks_current => form.mark_current,
         changed_since => changed_since,
@@ -90,7 +90,7 @@ pub async fn decide(
     let proposed = FormData(aside.form.clone());
     let mut form = form_from(&proposed);
     form.status = item.status.as_str().into();
-    form.published_at = datetime_local(item.published_at);
+    form.published_at = admin.zone.input(item.published_at);
     let draft = match draft_from(&state, &admin, &form, item.kind, &item.lang, Some(item.group_id), Some(&item.slug)) {
         Ok(draft) => draft,
         Err(_) => return see_other(&format!("/admin/items/{}?review={}", item.id, aside.id)),

@@ -67,6 +67,17 @@ pub fn ui_language(state: &AppState, headers: &HeaderMap) -> Language {
     crate::public::language_for(state, "/admin/", headers)
 }
 
+/// The site's time zone (Site settings), UTC when none is set.
+pub fn site_zone(state: &AppState) -> super::zone::Zone {
+    state
+        .store
+        .setting("time_zone", state.site.default_language())
+        .ok()
+        .flatten()
+        .and_then(|name| super::zone::Zone::parse(&name))
+        .unwrap_or_else(super::zone::Zone::utc)
+}
+
 /// A signed-in, verified account, extracted from the session cookie.
 /// Requests without one are sent to the sign-in page.
 pub struct Admin {
@@ -74,6 +85,8 @@ pub struct Admin {
     pub id_hash: String,
     pub lang: Language,
     pub t: Arc<Strings>,
+    /// Dates are shown and typed in this zone: the account's, else the site's.
+    pub zone: super::zone::Zone,
 }
 
 impl Admin {
@@ -158,7 +171,9 @@ impl FromRequestParts<AppState> for Admin {
         }
         let lang = ui_language(state, &parts.headers);
         let t = state.site.strings(&lang);
-        Ok(Admin { session, id_hash, lang, t })
+        let zone =
+            session.user.time_zone.as_deref().and_then(super::zone::Zone::parse).unwrap_or_else(|| site_zone(state));
+        Ok(Admin { session, id_hash, lang, t, zone })
     }
 }
 

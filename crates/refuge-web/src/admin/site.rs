@@ -50,7 +50,7 @@ fn language_links(state: &AppState, admin: &Admin, base: &str, current: &Languag
         .collect()
 }
 
-fn settings_page(state: &AppState, admin: &Admin, notice: Option<String>) -> Response {
+fn settings_page(state: &AppState, admin: &Admin, notice: Option<String>, error: Option<String>) -> Response {
     let languages: Vec<LanguageSettings> = state
         .site
         .languages()
@@ -69,19 +69,25 @@ fn settings_page(state: &AppState, admin: &Admin, notice: Option<String>) -> Res
                 .collect(),
         })
         .collect();
-    let values = minijinja::context! { languages => minijinja::value::Serde(languages) };
-    Page::new(admin, "admin/settings.html", "settings", admin.t.get("admin_settings").into()).notice(notice).render(
-        state,
-        &admin.lang,
-        values,
-    )
+    let zone = state.store.setting("time_zone", state.site.default_language()).ok().flatten().unwrap_or_default();
+    let values = minijinja::context! {
+        languages => minijinja::value::Serde(languages),
+        time_zone => zone,
+        zones => super::zone::Zone::names(),
+    };
+    let status = if error.is_some() { http::StatusCode::UNPROCESSABLE_ENTITY } else { http::StatusCode::OK };
+    Page::new(admin, "admin/settings.html", "settings", admin.t.get("admin_settings").into())
+        .notice(notice)
+        .error(error)
+        .status(status)
+        .render(state, &admin.lang, values)
 }
 
 pub async fn settings(State(state): State<AppState>, admin: Admin) -> Response {
     if !admin.is_admin() {
         return forbidden(&state, &admin);
     }
-    settings_page(&state, &admin, None)
+    settings_page(&state, &admin, None, None)
 }
 
 pub async fn save_settings(
@@ -96,6 +102,21 @@ pub async fn save_settings(
     if !genuine(&state, &admin, &headers, &form) {
         return rejected(&state, &admin);
     }
+    if form.has("time_zone") {
+        let typed = form.get("time_zone").trim();
+        match super::zone::Zone::parse(typed) {
+            Some(zone) => {
+                if let Err(e) = state.store.set_setting("time_zone", None, zone.name()) {
+                    tracing::error!(error = %e, "could not save the time zone");
+                }
+            }
+            None if typed.is_empty() => {}
+            None => {
+                let text = admin.t.get("admin_zone_unknown").replace("{zone}", typed);
+                return settings_page(&state, &admin, None, Some(text));
+            }
+        }
+    }
     for lang in state.site.languages() {
         for key in SETTINGS {
             let name = format!("{key}_{lang}");
@@ -109,7 +130,7 @@ pub async fn save_settings(
     }
     state.invalidate(&[Dep::Site]);
     audit(&state, admin.email(), "change settings", "", "");
-    settings_page(&state, &admin, Some(admin.t.get("admin_saved").into()))
+    settings_page(&state, &admin, Some(admin.t.get("admin_saved").into()), None)
 }
 
 #[derive(Serialize, Clone)]

@@ -16,7 +16,7 @@ use refuge_core::{Language, SubscriberRecord, SubscriberState};
 use serde::Serialize;
 
 use super::items::lang_name;
-use super::{Admin, Page, audit, forbidden, genuine, not_found, rejected, when};
+use super::{Admin, Page, audit, forbidden, genuine, not_found, rejected};
 use crate::AppState;
 use crate::form::{FormData, pairs};
 
@@ -66,9 +66,9 @@ fn view(state: &AppState, admin: &Admin, r: SubscriberRecord) -> RecordView {
             "contact form" => admin.t.get("admin_subscriber_source_contact").to_owned(),
             other => other.to_owned(),
         },
-        joined: when(r.joined_at),
-        confirmed: r.confirmed_at.map(when),
-        last_sent: r.last_sent_at.map(when),
+        joined: admin.zone.show(r.joined_at),
+        confirmed: r.confirmed_at.map(|t| admin.zone.show(t)),
+        last_sent: r.last_sent_at.map(|t| admin.zone.show(t)),
         bounces: r.bounces,
     }
 }

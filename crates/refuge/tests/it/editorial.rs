@@ -514,3 +514,95 @@ async fn admin_lists_search_filter_sort_and_act_in_bulk() {
     assert!(app.store.item(ids[1]).unwrap().is_none());
     app.stop().await;
 }
+
+/// Dates in the back office are in the site's time zone (Asia/Tokyo in
+/// the demo) or the account's own; storage stays UTC.
+#[tokio::test]
+async fn dates_are_typed_and_shown_in_the_site_and_account_zone() {
+    let app = spawn_app().await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let mut fields = crate::admin::article_fields("At nine in Tokyo", "b", "scheduled", "2031-01-15T09:00");
+    fields.retain(|(k, _)| *k != "action");
+    let created = ed.post("/admin/items/new?kind=news&lang=en", &fields).await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let id = item_id(created.header("location").unwrap());
+    let stored = app.store.item(id).unwrap().unwrap().published_at.unwrap();
+    assert_eq!((stored.hour(), stored.day()), (0, 15), "09:00 in Tokyo is 00:00 UTC");
+    let page = ed.get(&format!("/admin/items/{id}")).await;
+    assert_eq!(attrs(&page.body, "#published_at", "value"), vec!["2031-01-15T09:00".to_owned()]);
+    let list = ed.get("/admin/items?kind=news&sort=updated").await;
+    assert!(list.body.contains(" JST"), "lists show Tokyo time");
+
+    // An account in Berlin sees and types its own time.
+    let shown = ed.post("/admin/account/zone", &[("time_zone", "Europe/Berlin")]).await;
+    assert_eq!(shown.status, 303);
+    let page = ed.get(&format!("/admin/items/{id}")).await;
+    assert_eq!(attrs(&page.body, "#published_at", "value"), vec!["2031-01-15T01:00".to_owned()]);
+    let unknown = ed.post("/admin/account/zone", &[("time_zone", "Mars/Olympus")]).await;
+    assert_eq!(unknown.status, 422);
+    assert!(unknown.body.contains("not a time zone name"));
+    app.stop().await;
+}
+
+/// Autosave (what the script sends every 30 s) is kept aside, offered
+/// back when the form is opened again, and forgotten once saved; the
+/// image list inserts a file's Markdown without the script.
+#[tokio::test]
+async fn autosaved_drafts_come_back_and_images_are_inserted() {
+    use refuge_core::{Media, MediaStore};
+    let app = spawn_app().await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let created = ed
+        .post(
+            "/admin/items/new?kind=news&lang=en",
+            &crate::admin::article_fields("Autosaved", "saved text", "draft", ""),
+        )
+        .await;
+    let id = item_id(created.header("location").unwrap());
+    let path = format!("/admin/items/{id}");
+    let mut form = edited(&ed, &path, &[("body", "TYPED BUT NEVER SAVED")]).await;
+    form.retain(|(k, _)| k != "intent");
+    form.push(("place".into(), path.clone()));
+    let refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(ed.post("/admin/autosave", &refs).await.status, 204);
+    assert!(app.store.item(id).unwrap().unwrap().body.contains("saved text"), "autosave never applies");
+    let reopened = ed.get(&path).await;
+    let offer = attrs(&reopened.body, "section.autosaved a", "href");
+    assert_eq!(offer, vec![format!("{path}?autosave=1")]);
+    let restored = ed.get(&offer[0]).await;
+    assert!(select(&restored.body, "textarea#body").iter().any(|b| b.contains("TYPED BUT NEVER SAVED")));
+    let save = edited(&ed, &offer[0], &[]).await;
+    assert_eq!(post_fields(&ed, &path, &save).await.status, 303);
+    assert!(app.store.item(id).unwrap().unwrap().body.contains("TYPED BUT NEVER SAVED"));
+    assert!(attrs(&ed.get(&path).await.body, "section.autosaved a", "href").is_empty(), "forgotten once saved");
+    // Autosave only takes editor forms.
+    assert_eq!(ed.post("/admin/autosave", &[("place", "https://evil.example/"), ("body", "x")]).await.status, 400);
+
+    // Insert without the script: the Markdown at the end, a preview, no save.
+    let media = Media {
+        id: 0,
+        kind: "image".into(),
+        name: "river.jpg".into(),
+        stored: "fedcba9876543210fedcba9876543210".into(),
+        extension: "jpg".into(),
+        width: Some(640),
+        height: Some(480),
+        bytes: 1000,
+        variants: vec![320],
+        report: String::new(),
+        alt: vec![("en".into(), "Two people at the river".into())],
+    };
+    let media_id = app.store.add_media(&media).unwrap();
+    app.store.set_media_alt(media_id, &Language::parse("en").unwrap(), "Two people at the river").unwrap();
+    let page = ed.get(&path).await;
+    assert!(!attrs(&page.body, &format!("button[name=insert_media][value='{media_id}']"), "data-markdown").is_empty());
+    let mut insert = edited(&ed, &path, &[]).await;
+    insert.retain(|(k, _)| k != "intent");
+    insert.push(("insert_media".into(), media_id.to_string()));
+    let shown = post_fields(&ed, &path, &insert).await;
+    assert_eq!(shown.status, 200);
+    let body = select(&shown.body, "textarea#body").join("");
+    assert!(body.contains("![Two people at the river](/media/fedcba9876543210fedcba9876543210-320.jpg)"), "{body}");
+    assert!(!app.store.item(id).unwrap().unwrap().body.contains("river"), "inserting saves nothing");
+    app.stop().await;
+}

@@ -1,0 +1,84 @@
+//! Autosave: the editor's optional script sends the form every 30 s while
+//! it changes; it is kept aside (one per account and form, never applied)
+//! and offered back when the form is opened again. A save removes it.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, StatusCode};
+use refuge_core::{Aside, AsideKind, NewAside};
+
+use super::{Admin, genuine, see_other};
+use crate::AppState;
+use crate::form::FormData;
+
+/// Only the item editor's forms are autosaved.
+fn editor_place(place: &str) -> bool {
+    place.starts_with("/admin/items/") && crate::redirect::is_local_path(place) && place.len() < 300
+}
+
+pub async fn save(State(state): State<AppState>, admin: Admin, headers: HeaderMap, data: FormData) -> Response {
+    if !genuine(&state, &admin, &headers, &data) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let place = data.get("place").to_owned();
+    if !editor_place(&place) {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
+    let fields: Vec<(String, String)> = data
+        .0
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "csrf" | "intent" | "action" | "place" | "insert_media"))
+        .cloned()
+        .collect();
+    let item_id = item_of(&state, &place);
+    let aside = NewAside {
+        kind: AsideKind::Autosave,
+        key_hash: None,
+        user_id: Some(admin.session.user.id),
+        item_id,
+        place: &place,
+        base_revision: data.get("base_revision").parse().unwrap_or(0),
+        form: &fields,
+    };
+    match state.store.put_aside(&aside) {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "an autosave could not be kept");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// The item a form's address is about, if it exists.
+fn item_of(state: &AppState, place: &str) -> Option<i64> {
+    let id = place.strip_prefix("/admin/items/")?.split(['/', '?']).next()?.parse::<i64>().ok()?;
+    state.store.item(id).ok().flatten().map(|i| i.id)
+}
+
+/// The account's autosave for a form, if newer than the item's last save.
+pub fn pending(state: &AppState, admin: &Admin, place: &str, saved_at: Option<time::OffsetDateTime>) -> Option<Aside> {
+    let aside = state.store.own_aside(AsideKind::Autosave, place, admin.session.user.id).ok().flatten()?;
+    saved_at.is_none_or(|t| aside.created_at >= t).then_some(aside)
+}
+
+/// Forgets the account's autosave for a form (after a save, or when the
+/// editor declines it).
+pub fn forget(state: &AppState, admin: &Admin, place: &str) {
+    if let Ok(Some(aside)) = state.store.own_aside(AsideKind::Autosave, place, admin.session.user.id)
+        && let Err(e) = state.store.remove_aside(aside.id)
+    {
+        tracing::error!(error = %e, "an autosave could not be removed");
+    }
+}
+
+pub async fn discard(State(state): State<AppState>, admin: Admin, headers: HeaderMap, data: FormData) -> Response {
+    if !genuine(&state, &admin, &headers, &data) {
+        return super::rejected(&state, &admin);
+    }
+    let place = data.get("place");
+    if !editor_place(place) {
+        return see_other("/admin/");
+    }
+    forget(&state, &admin, place);
+    see_other(place)
+}
