@@ -203,6 +203,47 @@ impl Browser {
         self.call(reqwest::Method::POST, "/url", Some(json!({ "url": url }))).await;
     }
 
+    /// Runs `script` every quarter second until `done` accepts its
+    /// (string) value or `seconds` pass; the last value.
+    pub async fn wait_for_script(&self, what: &str, script: &str, seconds: u64, done: impl Fn(&str) -> bool) -> String {
+        let started = Instant::now();
+        loop {
+            let value = self.run_script(script).await.as_str().unwrap_or_default().to_owned();
+            if done(&value) {
+                return value;
+            }
+            assert!(started.elapsed() < Duration::from_secs(seconds), "waited in vain for {what}: {value:?}");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Forgets the console and network logs so far (a page that answered
+    /// 409 on purpose logs an error).
+    pub async fn forget_logs(&self) {
+        self.log("browser").await;
+        self.log("performance").await;
+    }
+
+    /// Opens a new tab and returns its handle; `switch_to` goes to one.
+    pub async fn new_tab(&self) -> String {
+        let made = self.call(reqwest::Method::POST, "/window/new", Some(json!({ "type": "tab" }))).await;
+        made["handle"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn tab(&self) -> String {
+        self.call(reqwest::Method::GET, "/window", None).await.as_str().unwrap().to_owned()
+    }
+
+    pub async fn switch_to(&self, handle: &str) {
+        self.call(reqwest::Method::POST, "/window", Some(json!({ "handle": handle }))).await;
+    }
+
+    /// The value of a cookie (HttpOnly ones too: WebDriver sees them).
+    pub async fn cookie(&self, name: &str) -> Option<String> {
+        let found = self.try_call(reqwest::Method::GET, &format!("/cookie/{name}"), None).await.ok()?;
+        found["value"].as_str().map(str::to_owned)
+    }
+
     /// Sets the window's size (the layout width pages are checked at).
     pub async fn resize(&self, width: u32, height: u32) {
         self.call(reqwest::Method::POST, "/window/rect", Some(json!({ "width": width, "height": height }))).await;

@@ -14,7 +14,7 @@ use crate::browser::Browser;
 use crate::helpers::*;
 
 /// `tools/quality/node_modules`, or `None` (a failure when `CI` is set).
-fn tools() -> Option<PathBuf> {
+pub fn tools() -> Option<PathBuf> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/quality/node_modules");
     if dir.join("vnu-jar/build/dist/vnu.jar").is_file() && dir.join("axe-core/axe.min.js").is_file() {
         return Some(dir);
@@ -90,7 +90,7 @@ async fn the_nu_html_checker_finds_no_error() {
 }
 
 /// Runs axe-core in the page the browser shows: its violations.
-async fn axe(browser: &Browser, source: &str) -> Vec<String> {
+pub async fn axe(browser: &Browser, source: &str) -> Vec<String> {
     browser.run_script(&format!("{source}\n;return true;")).await;
     let found = browser
         .run_async(

@@ -101,3 +101,208 @@ async fn every_back_office_page_lays_out_at_1280_and_390() {
     browser.close().await;
     app.stop().await;
 }
+
+/// Runs axe on the page in the browser; its violations, named by `what`.
+async fn axe_here(browser: &Browser, what: &str) -> Vec<String> {
+    let Some(tools) = crate::quality::tools() else { return Vec::new() };
+    let source = std::fs::read_to_string(tools.join("axe-core/axe.min.js")).unwrap();
+    crate::quality::axe(browser, &source).await.into_iter().map(|v| format!("{what}: {v}")).collect()
+}
+
+async fn sign_out(browser: &Browser) {
+    browser.click("form[action='/admin/logout'] button").await;
+    browser.wait_for("signed out", |url, _| !url.contains("/admin/items")).await;
+}
+
+/// The editors' day in the browser: a Japanese translator updates a
+/// published translation at 390 px (kept for review, the public text
+/// unchanged), the editor compares and publishes it at 1280 px, two tabs
+/// of one item collide and are shown side by side, a session ends while
+/// an article is being written and the text comes back after signing in,
+/// the script autosaves and inserts an image at the cursor, and a
+/// newsletter asks before it is sent. Screenshots under `target/e2e/`;
+/// axe finds nothing on the new pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_editors_day_in_the_browser() {
+    use refuge_core::{AsideKind, AsideStore, ItemDraft, Status};
+    let Some(browser) = Browser::start().await else { return };
+    let app = spawn_app().await;
+    let origin = app.base.clone();
+    for (email, role, langs) in [
+        ("ed@example.org", Role::Editor, vec![]),
+        ("tr@example.org", Role::Translator, vec![Language::parse("ja").unwrap()]),
+    ] {
+        let user = app.store.add_user(&Email::parse(email).unwrap(), role, PASSWORD).unwrap();
+        app.store.set_role(user.id, role, &langs).unwrap();
+    }
+    // A published Japanese translation whose English source changed since.
+    let en = Language::parse("en").unwrap();
+    let source =
+        app.store.published_item(Kind::News, &en, &Slug::parse("testimony-evening-tokyo").unwrap()).unwrap().unwrap();
+    let ja = app
+        .store
+        .save_item(
+            None,
+            &ItemDraft {
+                group_id: Some(source.group_id),
+                kind: Kind::News,
+                lang: Language::parse("ja").unwrap(),
+                slug: source.slug.clone(),
+                title: "東京での証言の夕べ".into(),
+                summary: String::new(),
+                body: "九十人が集まりました。".into(),
+                category: None,
+                tags: Vec::new(),
+                status: Status::Published,
+                published_at: source.published_at,
+            },
+        )
+        .unwrap();
+    app.store.mark_translated(ja.id, source.id).unwrap();
+    let mut changed = ItemDraft {
+        group_id: Some(source.group_id),
+        kind: source.kind,
+        lang: source.lang.clone(),
+        slug: source.slug.clone(),
+        title: source.title.clone(),
+        summary: source.summary.clone(),
+        body: format!("{}\n\nA new paragraph.", source.body),
+        category: source.category.clone(),
+        tags: source.tags.clone(),
+        status: Status::Published,
+        published_at: source.published_at,
+    };
+    app.store.save_item(Some(source.id), &changed).unwrap();
+    let mut violations = Vec::new();
+
+    // The translator, on a phone.
+    browser.resize(390, 900).await;
+    browser_sign_in(&browser, &app, "tr@example.org").await;
+    browser.go(&app.url(&format!("/admin/items/{}", ja.id))).await;
+    browser.wait_for("the translation", |_, s| s.contains("A new paragraph.")).await;
+    browser.screenshot("walk-translator-flagged-390").await;
+    browser.type_into("#body", "九十人が集まりました。新しい段落。").await;
+    browser.click("input[name=mark_current]").await;
+    browser.click("button[value=save]").await;
+    browser.wait_for("kept for review", |url, _| url.contains("notice=submitted")).await;
+    browser.screenshot("walk-translator-submitted-390").await;
+    assert!(!app.get(&ja.path()).await.body.contains("新しい段落"), "the published text stays");
+    browser.go(&app.url(&format!("/admin/items/{}", source.id))).await;
+    assert!(!browser.source().await.contains("value=\"save\""), "the source is read-only for a translator");
+    browser.screenshot("walk-translator-source-read-only-390").await;
+    sign_out(&browser).await;
+
+    // The editor, at a desk: the dashboard says what waits.
+    browser.resize(1280, 1000).await;
+    browser_sign_in(&browser, &app, "ed@example.org").await;
+    assert!(browser.source().await.contains("東京での証言の夕べ"), "the change awaiting review is on the dashboard");
+    browser.screenshot("walk-editor-dashboard-1280").await;
+    let aside = app.store.asides_of_item(ja.id, AsideKind::Review).unwrap().remove(0);
+    browser.go(&app.url(&format!("/admin/items/{}/review/{}", ja.id, aside.id))).await;
+    browser.screenshot("walk-editor-review-1280").await;
+    violations.extend(axe_here(&browser, "review").await);
+    browser.resize(390, 900).await;
+    browser.screenshot("walk-editor-review-390").await;
+    browser.resize(1280, 1000).await;
+    browser.click("button[value=publish]").await;
+    browser.wait_for("published", |url, _| url.contains("notice=saved")).await;
+    assert!(app.get(&ja.path()).await.body.contains("新しい段落"), "published by the editor");
+
+    // Two tabs of one item.
+    let first = browser.tab().await;
+    let path = format!("/admin/items/{}", source.id);
+    browser.go(&app.url(&path)).await;
+    let second = browser.new_tab().await;
+    browser.switch_to(&second).await;
+    browser.go(&app.url(&path)).await;
+    browser.type_into("#note", "from the second tab").await;
+    browser.type_into("#summary", "Changed in the second tab.").await;
+    browser.click("button[value=save]").await;
+    browser.wait_for("the second tab's save", |url, _| url.contains("notice=saved")).await;
+    browser.switch_to(&first).await;
+    browser.type_into("#summary", "Changed in the first tab.").await;
+    browser.click("button[value=save]").await;
+    let page = browser.wait_for("the collision", |_, s| s.contains("class=\"changes conflict\"")).await;
+    assert!(page.contains("Changed in the first tab."), "the first tab's text is kept");
+    browser.screenshot("walk-two-tabs-1280").await;
+    violations.extend(axe_here(&browser, "two tabs").await);
+    assert_eq!(app.store.item(source.id).unwrap().unwrap().summary, "Changed in the second tab.");
+    changed.summary = String::new();
+
+    // The session ends while an article is being written.
+    browser.go(&app.url("/admin/items/new?kind=news&lang=en")).await;
+    browser.type_into("#title", "Written through a long afternoon").await;
+    browser.type_into("#body", "Every word of this survives the end of the session.").await;
+    let id = browser.cookie("refuge_session").await.expect("a session cookie");
+    let long_ago = time::OffsetDateTime::now_utc().unix_timestamp() - 3 * 60 * 60;
+    app.store.touch_session(&refuge_web::admin::session::hash(&id), long_ago, true).unwrap();
+    browser.click("button[value=save]").await;
+    browser.wait_for("the sign-in page", |url, _| url.contains("/admin/login")).await;
+    assert!(browser.source().await.contains("Nothing is lost"));
+    browser.screenshot("walk-session-ended-1280").await;
+    browser.type_into("#email", "ed@example.org").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("form button[type=submit]").await;
+    let back = browser.wait_for("the form again", |url, _| url.contains("/admin/resume/")).await;
+    assert!(back.contains("Every word of this survives the end of the session."), "the text is back");
+    browser.screenshot("walk-session-resumed-1280").await;
+    violations.extend(axe_here(&browser, "resumed form").await);
+
+    // An English-only editor uploads a photo with English text only.
+    let photo = tempfile::Builder::new().suffix(".jpg").tempfile().unwrap();
+    std::fs::write(photo.path(), refuge_media::testing::tagged_jpeg(800, 600, 1)).unwrap();
+    browser.go(&app.url("/admin/media")).await;
+    browser.type_into("#file", &photo.path().display().to_string()).await;
+    browser.type_into("#alt-new-en", "Two people at the river").await;
+    browser.click("form[enctype] button[type=submit]").await;
+    browser.wait_for("the upload", |_, s| s.contains("to translate")).await;
+    browser.screenshot("walk-media-uploaded-1280").await;
+
+    // The script: insert at the cursor, autosave after 30 s.
+    browser.forget_logs().await;
+    browser.go(&app.url("/admin/items/new?kind=news&lang=en")).await;
+    browser.type_into("#title", "Autosaved in the browser").await;
+    browser.type_into("#body", "First paragraph.").await;
+    browser
+        .run_script(
+            "const b = document.getElementById('body'); b.focus(); b.selectionStart = b.selectionEnd = 0; return true;",
+        )
+        .await;
+    browser.click("details.picker summary").await;
+    browser.click("button[name=insert_media]").await;
+    let body = browser.run_script("return document.getElementById('body').value;").await;
+    let body = body.as_str().unwrap();
+    assert!(body.starts_with("![Two people at the river](/media/"), "inserted at the cursor: {body}");
+    assert!(body.ends_with("First paragraph."), "before the text: {body}");
+    assert!(!browser.url().await.contains("autosave"), "no page load");
+    let status = browser
+        .wait_for_script("the autosave", "return document.getElementById('autosave-status').textContent;", 40, |v| {
+            v.contains("saved automatically")
+        })
+        .await;
+    assert!(status.contains("saved automatically"));
+    browser.screenshot("walk-autosaved-1280").await;
+    browser.assert_clean(&origin, "the editor's script").await;
+    let ed_id = app.store.users().unwrap().into_iter().find(|u| u.email.as_str() == "ed@example.org").unwrap().id;
+    assert!(
+        app.store.own_aside(AsideKind::Autosave, "/admin/items/new?kind=news&lang=en", ed_id).unwrap().is_some(),
+        "the autosave reached the server"
+    );
+
+    // A newsletter asks before it goes.
+    browser.go(&app.url("/admin/newsletters")).await;
+    browser.type_into("#nl-title", "Winter issue").await;
+    browser.type_into("#nl-body", "Coal reached 140 homes.").await;
+    browser.click("button[value=save]").await;
+    browser.wait_for("the saved issue", |url, _| url.contains("/admin/newsletters/")).await;
+    browser.click("form[action$='/send'] button").await;
+    let asked = browser.wait_for("the confirmation", |_, s| s.contains("No one will receive it")).await;
+    assert!(asked.contains("public archive"));
+    browser.screenshot("walk-newsletter-confirm-1280").await;
+    violations.extend(axe_here(&browser, "newsletter confirmation").await);
+    browser.resize(390, 900).await;
+    browser.screenshot("walk-newsletter-confirm-390").await;
+    assert!(violations.is_empty(), "axe:\n{}", violations.join("\n"));
+    browser.close().await;
+    app.stop().await;
+}
