@@ -36,6 +36,8 @@ struct MediaView {
     alt: Vec<AltView>,
     /// The description in the interface's language, or in any.
     thumb_alt: String,
+    /// The items whose text refers to it.
+    used_by: Vec<super::LinkTo>,
 }
 
 fn view(state: &AppState, admin: &Admin, m: &Media) -> MediaView {
@@ -67,6 +69,7 @@ fn view(state: &AppState, admin: &Admin, m: &Media) -> MediaView {
             })
             .collect(),
         thumb_alt,
+        used_by: uses(state, m),
     }
 }
 
@@ -84,6 +87,9 @@ pub fn markdown_for(m: &Media, alt: &str) -> String {
     }
 }
 
+/// Uploads shown on one page of the library.
+const PER_PAGE: usize = 30;
+
 fn library(
     state: &AppState,
     admin: &Admin,
@@ -91,7 +97,39 @@ fn library(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let (list, _) = state.store.media_list(0, 200).unwrap_or_default();
+    library_page(state, admin, notice, error, status, "", 1)
+}
+
+/// The library: uploads whose name or description contains `query`
+/// (any language, any case), newest first, each with the pages that use it.
+fn library_page(
+    state: &AppState,
+    admin: &Admin,
+    notice: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+    query: &str,
+    page: usize,
+) -> Response {
+    let (all, _) = state.store.media_list(0, 5000).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "could not list the uploads");
+        (Vec::new(), 0)
+    });
+    let needle = query.trim().to_lowercase();
+    let matching: Vec<&Media> = all
+        .iter()
+        .filter(|m| {
+            needle.is_empty()
+                || m.name.to_lowercase().contains(&needle)
+                || m.alt.iter().any(|(_, a)| a.to_lowercase().contains(&needle))
+        })
+        .collect();
+    let total = matching.len();
+    let list: Vec<Media> = matching.into_iter().skip((page - 1) * PER_PAGE).take(PER_PAGE).cloned().collect();
+    let next_href = (page * PER_PAGE < total).then(|| {
+        let q = percent_encoding::utf8_percent_encode(query, percent_encoding::NON_ALPHANUMERIC);
+        format!("/admin/media?q={q}&page={}", page + 1)
+    });
     let languages: Vec<AltView> = state
         .site
         .languages()
@@ -104,6 +142,9 @@ fn library(
         })
         .collect();
     let values = minijinja::context! {
+        query => query,
+        total => total,
+        next_href => next_href,
         media => minijinja::value::Serde(list.iter().map(|m| view(state, admin, m)).collect::<Vec<_>>()),
         languages => minijinja::value::Serde(languages),
         can_edit => admin.can_edit(),
@@ -116,8 +157,16 @@ fn library(
         .render(state, &admin.lang, values)
 }
 
-pub async fn list(State(state): State<AppState>, admin: Admin) -> Response {
-    library(&state, &admin, None, None, StatusCode::OK)
+pub async fn list(
+    State(state): State<AppState>,
+    admin: Admin,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> Response {
+    let q = crate::form::pairs(raw.as_deref().unwrap_or_default(), 10);
+    let get = |name: &str| q.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let query: String = get("q").chars().take(200).collect();
+    let page = get("page").parse::<usize>().ok().filter(|p| (1..=1000).contains(p)).unwrap_or(1);
+    library_page(&state, &admin, None, None, StatusCode::OK, &query, page)
 }
 
 /// How long an upload waits for its turn to decode before the uploader

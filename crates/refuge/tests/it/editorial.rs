@@ -460,6 +460,11 @@ async fn alternative_text_is_asked_where_it_is_used() {
     let mut fields = crate::admin::article_fields("川辺にて", &described, "published", "");
     fields.retain(|(k, _)| *k != "action");
     assert_eq!(ed.post("/admin/items/new?kind=news&lang=ja", &fields).await.status, 303);
+    // The library is searched by name or description, and says where each file is used.
+    let found = ed.get("/admin/media?q=PEOPLE+AT").await;
+    assert!(select(&found.body, ".used-by a").iter().any(|a| a.contains("川辺にて")), "{}", found.body);
+    let none = ed.get("/admin/media?q=nothing-like-this").await;
+    assert!(select(&none.body, ".media-item").is_empty());
     app.stop().await;
 }
 
