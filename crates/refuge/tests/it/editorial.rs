@@ -611,3 +611,32 @@ async fn autosaved_drafts_come_back_and_images_are_inserted() {
     assert!(!app.store.item(id).unwrap().unwrap().body.contains("river"), "inserting saves nothing");
     app.stop().await;
 }
+
+/// Smaller things that said too little or the wrong thing: languages in
+/// the interface's own words (英語版), what adding an appeal update does
+/// before the click (and that no mail server is set), the two-step QR
+/// code, and waiting messages on the dashboard.
+#[tokio::test]
+async fn small_things_say_what_they_mean() {
+    let app = spawn_app().await;
+    let boss = sign_in(&app, "boss@example.org", Role::Admin, &[]).await;
+    let ja =
+        boss.client.get(app.url("/admin/")).header("accept-language", "ja").send().await.unwrap().text().await.unwrap();
+    assert!(ja.contains("英語版") && !ja.contains("English版"), "the Japanese interface says 英語版");
+    let en = Language::parse("en").unwrap();
+    let appeal = app
+        .store
+        .published_item(Kind::Appeal, &en, &Slug::parse("eleven-held-at-the-border").unwrap())
+        .unwrap()
+        .unwrap();
+    let editor = boss.get(&format!("/admin/items/{}", appeal.id)).await;
+    let note = select(&editor.body, "#update-note").join("");
+    assert!(note.contains("Adding an update mails it at once to the 0 confirmed subscribers"), "{note}");
+    assert!(note.contains("No mail server is configured"));
+    let account = boss.get("/admin/account").await;
+    assert!(account.body.contains("<svg role=\"img\""), "a QR code drawn on the server");
+    refuge_core::MessageStore::add_message(&*app.store, "help", "en", b"sealed bytes").unwrap();
+    let dashboard = boss.get("/admin/").await;
+    assert!(dashboard.body.contains("Messages waiting in the inbox: 1"));
+    app.stop().await;
+}

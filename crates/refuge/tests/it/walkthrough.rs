@@ -283,6 +283,12 @@ async fn the_editors_day_in_the_browser() {
     assert!(status.contains("saved automatically"));
     browser.screenshot("walk-autosaved-1280").await;
     browser.assert_clean(&origin, "the editor's script").await;
+    // Leaving with unsaved changes asks first (the page cancels the
+    // browser's beforeunload; WebDriver itself never shows that prompt).
+    let leaving = "const e = new Event('beforeunload', { cancelable: true }); window.dispatchEvent(e); return e.defaultPrevented;";
+    assert_eq!(browser.run_script(leaving).await, serde_json::json!(true), "changed: the browser asks before leaving");
+    browser.go(&app.url("/admin/items/new?kind=page&lang=en")).await;
+    assert_eq!(browser.run_script(leaving).await, serde_json::json!(false), "unchanged: it does not");
     let ed_id = app.store.users().unwrap().into_iter().find(|u| u.email.as_str() == "ed@example.org").unwrap().id;
     assert!(
         app.store.own_aside(AsideKind::Autosave, "/admin/items/new?kind=news&lang=en", ed_id).unwrap().is_some(),
