@@ -489,17 +489,6 @@ pub fn qr_svg(text: &str, label: &str) -> Option<String> {
     Some(format!("<svg role=\"img\" aria-label=\"{label}\"{}", &drawn[start + 4..]))
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn qr_codes_are_plain_svg() {
-        let svg = super::qr_svg("otpauth://totp/Refuge:a%40b.org?secret=ABC", "Scan \"me\"").unwrap();
-        assert!(svg.starts_with("<svg role=\"img\" aria-label=\"Scan  me \""), "{svg}");
-        assert!(svg.ends_with("</svg>") && svg.contains("<path"));
-        assert!(!svg.contains("<?xml") && !svg.contains("style=") && !svg.contains("<script"));
-    }
-}
-
 /// The account's own time zone (empty: the site's).
 pub async fn change_zone(State(state): State<AppState>, admin: Admin, headers: HeaderMap, data: FormData) -> Response {
     if !genuine(&state, &admin, &headers, &data) {
@@ -519,4 +508,15 @@ pub async fn change_zone(State(state): State<AppState>, admin: Admin, headers: H
         return account_page(&state, &admin, None, Some(admin.t.get("admin_try_again").into()));
     }
     super::see_other("/admin/account?notice=saved")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn qr_codes_are_plain_svg() {
+        let svg = super::qr_svg("otpauth://totp/Refuge:a%40b.org?secret=ABC", "Scan \"me\"").unwrap();
+        assert!(svg.starts_with("<svg role=\"img\" aria-label=\"Scan  me \""), "{svg}");
+        assert!(svg.ends_with("</svg>") && svg.contains("<path"));
+        assert!(!svg.contains("<?xml") && !svg.contains("style=") && !svg.contains("<script"));
+    }
 }
