@@ -36,13 +36,16 @@
     fetch("/admin/autosave", {
       method: "POST",
       credentials: "same-origin",
+      redirect: "manual",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
       body: fields().toString()
     }).then(function (response) {
+      // 204 only: a redirect (the session ended) or an error is not saved.
+      var saved = response.status === 204;
       if (status) {
-        status.textContent = response.ok ? status.getAttribute("data-saved").replace("{time}", new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })) : status.getAttribute("data-failed");
+        status.textContent = saved ? status.getAttribute("data-saved").replace("{time}", new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })) : status.getAttribute("data-failed");
       }
-      if (!response.ok) { changedSinceAutosave = true; }
+      if (!saved) { changedSinceAutosave = true; }
     }).catch(function () {
       changedSinceAutosave = true;
       if (status) { status.textContent = status.getAttribute("data-failed"); }

@@ -21,9 +21,12 @@ use crate::form::{FormData, pairs};
 /// Forms larger than this are not kept (the editor's text is limited to 2 MB).
 const MAX_KEPT: usize = 4 * 1024 * 1024;
 
-/// Paths whose forms are never kept: signing in and out.
+/// Paths whose forms are never kept: signing in and out, autosave.
 fn exempt(path: &str) -> bool {
-    path.starts_with("/admin/login") || path == "/admin/logout"
+    // The script's autosave is not a form someone sent: after the session
+    // ended it is answered with the sign-in redirect, which the script
+    // reports as "not saved".
+    path.starts_with("/admin/login") || path == "/admin/logout" || path.starts_with("/admin/autosave")
 }
 
 /// Middleware of the back office: keeps a form sent after the session ended.

@@ -236,6 +236,10 @@ async fn work_survives_an_expired_session() {
     let long_ago = time::OffsetDateTime::now_utc().unix_timestamp() - 3 * 60 * 60;
     app.store.touch_session(&id_hash, long_ago, true).unwrap();
 
+    // The script's autosave is not kept as a form: it is told to sign in.
+    let autosave = ed.post("/admin/autosave", &[("place", "/admin/items/new?kind=news&lang=en"), ("body", "x")]).await;
+    assert_eq!(autosave.status, 303);
+    assert!(!autosave.header("location").unwrap().contains("resume"), "{:?}", autosave.header("location"));
     let before = app.store.item_versions().unwrap().len();
     let sent = post_fields(&ed, "/admin/items/new?kind=news&lang=en", &form).await;
     assert_eq!(sent.status, 303);
