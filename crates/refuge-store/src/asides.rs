@@ -53,6 +53,21 @@ impl AsideStore for SqliteStore {
         )
         .map_err(backend)?;
         let id = tx.last_insert_rowid();
+        // An account keeps at most this many autosaves and kept forms;
+        // the oldest go first. Changes awaiting review are never dropped.
+        let keep = match a.kind {
+            AsideKind::Review => None,
+            AsideKind::Autosave => Some(50),
+            AsideKind::Expired => Some(20),
+        };
+        if let Some(keep) = keep {
+            tx.execute(
+                "DELETE FROM set_aside WHERE kind = ?1 AND user_id IS ?2 AND id NOT IN
+                    (SELECT id FROM set_aside WHERE kind = ?1 AND user_id IS ?2 ORDER BY id DESC LIMIT ?3)",
+                params![a.kind.as_str(), a.user_id, keep],
+            )
+            .map_err(backend)?;
+        }
         tx.commit().map_err(backend)?;
         Ok(id)
     }
@@ -191,6 +206,12 @@ mod tests {
         store.put_aside(&NewAside { kind: AsideKind::Autosave, ..new }).unwrap();
         assert_eq!(store.purge_asides(now() + time::Duration::minutes(1)).unwrap(), 1);
         assert_eq!(store.awaiting_review(10).unwrap().len(), 1);
+        // At most 20 kept forms per account: the oldest go.
+        for n in 0..25 {
+            let key = format!("many{n}");
+            store.put_aside(&NewAside { kind: AsideKind::Expired, key_hash: Some(&key), ..new }).unwrap();
+        }
+        assert!(store.take_expired("many0").unwrap().is_none() && store.take_expired("many24").unwrap().is_some());
         store.delete_item(item.id).unwrap();
         assert!(store.awaiting_review(10).unwrap().is_empty(), "gone with its item");
     }

@@ -1,7 +1,8 @@
 //! Nothing typed is lost when the session ends: a back-office form sent
 //! without a valid session is kept server-side under a one-time key
 //! (only its SHA-256 is stored), bound to the account of the expired
-//! session when it is known, and the editor is sent to sign in with the
+//! session (a request without one is not kept: nobody can store forms
+//! anonymously; at most 20 per account), and the editor is sent to sign in with the
 //! way back (`/admin/resume/KEY`) as the page to return to. There the
 //! form is shown again, filled in, to be checked and saved.
 
@@ -45,7 +46,11 @@ pub async fn keep_expired_forms(State(state): State<AppState>, request: Request,
     {
         return next.run(request).await;
     }
-    let owner = session::owner_of(&state, request.headers());
+    // Only a browser whose session ended (its row is kept a day) has a
+    // form kept: nobody can fill the database with forms anonymously.
+    let Some(owner) = session::owner_of(&state, request.headers()) else {
+        return next.run(request).await;
+    };
     let place = request.uri().path_and_query().map_or(path.clone(), |p| p.as_str().to_owned());
     let Ok(body) = to_bytes(request.into_body(), MAX_KEPT).await else {
         return see_other("/admin/login");
@@ -64,7 +69,7 @@ pub async fn keep_expired_forms(State(state): State<AppState>, request: Request,
     let aside = NewAside {
         kind: AsideKind::Expired,
         key_hash: Some(&key_hash),
-        user_id: owner,
+        user_id: Some(owner),
         item_id: item_id.filter(|id| state.store.item(*id).ok().flatten().is_some()),
         place: &place,
         base_revision: base_revision.unwrap_or(0),

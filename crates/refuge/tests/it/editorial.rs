@@ -236,6 +236,15 @@ async fn work_survives_an_expired_session() {
     let long_ago = time::OffsetDateTime::now_utc().unix_timestamp() - 3 * 60 * 60;
     app.store.touch_session(&id_hash, long_ago, true).unwrap();
 
+    // Without any session, nothing is kept: nobody stores forms anonymously.
+    let anonymous = crate::admin::jar_client()
+        .post(app.url("/admin/items/new?kind=news&lang=en"))
+        .form(&[("title", "x"), ("body", "FILLING THE DISK")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status().as_u16(), 303);
+    assert!(!anonymous.headers()["location"].to_str().unwrap().contains("resume"));
     // The script's autosave is not kept as a form: it is told to sign in.
     let autosave = ed.post("/admin/autosave", &[("place", "/admin/items/new?kind=news&lang=en"), ("body", "x")]).await;
     assert_eq!(autosave.status, 303);
