@@ -6,6 +6,8 @@
 //!                                         single-threaded; writes DATA_DIR/queries.txt
 //! refuge-bench hugo DATA_DIR HUGO_DIR    the same articles as a Hugo site
 //! refuge-bench touch DATA_DIR            change the title of one article
+//! refuge-bench admin DATA_DIR            time the back office's item lists (filters,
+//!                                         text search) on the store, in process
 //! ```
 //! `bench/search.sh` and `bench/export.sh` drive it.
 
@@ -50,9 +52,10 @@ fn main() -> Result<()> {
             Ok(())
         }
         Some("touch") => touch(&PathBuf::from(args.get(1).context("touch DATA_DIR")?)),
+        Some("admin") => time_admin_lists(&PathBuf::from(args.get(1).context("admin DATA_DIR")?)),
         _ => bail!(
             "usage: refuge-bench gen DATA_DIR [COUNT] | search DATA_DIR [QUERIES] | query DATA_DIR [QUERIES] \
-             | hugo DATA_DIR HUGO_DIR | touch DATA_DIR"
+             | hugo DATA_DIR HUGO_DIR | touch DATA_DIR | admin DATA_DIR"
         ),
     }
 }
@@ -216,5 +219,39 @@ fn time_queries(dir: &Path, n: usize) -> Result<()> {
         percentile(&snippets, 0.5),
         percentile(&snippets, 0.99)
     );
+    Ok(())
+}
+
+/// Times the back office's item list as editors use it: the first page
+/// unfiltered, by status and language, sorted by title, and a text search
+/// (a word found often, a rare one, Japanese, and one found nowhere), each
+/// five times; prints the median.
+fn time_admin_lists(dir: &Path) -> Result<()> {
+    use refuge_core::{AdminFilter, AdminSort};
+    let store = SqliteStore::open(&dir.join("refuge.db"))?;
+    let ja = Language::parse("ja")?;
+    let cases: Vec<(&str, AdminFilter)> = vec![
+        ("first page, newest first", AdminFilter { limit: 50, ..AdminFilter::default() }),
+        (
+            "published, Japanese",
+            AdminFilter { status: Some(Status::Published), lang: Some(ja), limit: 50, ..AdminFilter::default() },
+        ),
+        ("sorted by title", AdminFilter { sort: AdminSort::Title, limit: 50, ..AdminFilter::default() }),
+        ("text: a common word", AdminFilter { text: Some("refugees".into()), limit: 50, ..AdminFilter::default() }),
+        ("text: a rare word", AdminFilter { text: Some("zzyzx".into()), limit: 50, ..AdminFilter::default() }),
+        ("text: Japanese", AdminFilter { text: Some("難民".into()), limit: 50, ..AdminFilter::default() }),
+    ];
+    for (name, filter) in cases {
+        let mut times = Vec::new();
+        let mut total = 0;
+        for _ in 0..5 {
+            let started = Instant::now();
+            let (_, n) = store.admin_items(&filter)?;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            total = n;
+        }
+        times.sort_by(f64::total_cmp);
+        println!("admin list, {name}: median {:.1} ms ({total} items match)", times[2]);
+    }
     Ok(())
 }

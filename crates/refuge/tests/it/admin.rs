@@ -287,7 +287,9 @@ async fn write_preview_schedule_and_auto_publish() {
     assert_eq!(page.status, 422, "scheduled without a time is refused");
     assert!(page.body.contains("Write **today**."), "nothing typed is lost");
 
-    let when = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
+    // Typed in the site's time zone (Asia/Tokyo in the demo, UTC+9).
+    let tokyo = time::UtcOffset::from_hms(9, 0, 0).unwrap();
+    let when = (time::OffsetDateTime::now_utc() + time::Duration::seconds(2)).to_offset(tokyo);
     let stamp = format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
         when.year(),
