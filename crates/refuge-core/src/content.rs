@@ -129,6 +129,25 @@ pub struct Item {
 }
 
 impl Item {
+    /// The item as a draft to save again, with another status and date.
+    pub fn redraft(&self, status: Status, published_at: Option<OffsetDateTime>) -> ItemDraft {
+        ItemDraft {
+            group_id: Some(self.group_id),
+            kind: self.kind,
+            lang: self.lang.clone(),
+            slug: self.slug.clone(),
+            title: self.title.clone(),
+            summary: self.summary.clone(),
+            body: self.body.clone(),
+            category: self.category.clone(),
+            tags: self.tags.clone(),
+            status,
+            published_at,
+        }
+    }
+}
+
+impl Item {
     pub fn path(&self) -> String {
         self.kind.path(&self.lang, &self.slug)
     }

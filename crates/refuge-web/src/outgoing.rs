@@ -222,24 +222,29 @@ pub fn staff_notice(state: &AppState) -> usize {
     let body = format!("{}\n\n{}\n", wrap_plain(t.get("mail_new_message_body")), state.site.url("/admin/inbox"));
     // One arrival, one random key: a new message after a delete is never
     // mistaken for the deleted one.
-    let arrival = random_hex(16);
-    let mut queued = 0;
-    for address in staff_addresses(state) {
-        let dedupe = format!("contact:{arrival}:{address}");
-        let mail = NewMail {
-            dedupe: &dedupe,
-            kind: MailKind::StaffNotice,
-            lang: lang.as_str(),
-            recipient: &address,
-            subject: &subject,
-            body: &body,
-            unsubscribe: "",
-        };
-        if queue(state, &mail) {
-            queued += 1;
-        }
-    }
-    queued
+    let key = format!("contact:{}", random_hex(16));
+    to_staff(state, &key, &lang, &staff_addresses(state), &subject, &body)
+}
+
+/// Queues one staff mail to each of `addresses`, keyed `KEY:ADDRESS`
+/// (`key` made random by the caller); how many were queued.
+fn to_staff(state: &AppState, key: &str, lang: &Language, addresses: &[String], subject: &str, body: &str) -> usize {
+    addresses
+        .iter()
+        .filter(|address| {
+            let dedupe = format!("{key}:{address}");
+            let mail = NewMail {
+                dedupe: &dedupe,
+                kind: MailKind::StaffNotice,
+                lang: lang.as_str(),
+                recipient: address,
+                subject,
+                body,
+                unsubscribe: "",
+            };
+            queue(state, &mail)
+        })
+        .count()
 }
 
 /// Tells the editors of an item's language that a change to it awaits
@@ -264,27 +269,11 @@ pub fn review_request(state: &AppState, item: &refuge_core::Item, who: &str) -> 
         wrap_plain(&t.get("mail_review_body").replace("{who}", who).replace("{language}", language)),
         state.site.url(&format!("/admin/items/{}", item.id))
     );
-    let request = random_hex(16);
-    let mut queued = 0;
-    for user in users {
-        let editor = matches!(user.role, Role::Admin | Role::Editor);
-        if !editor || user.email.as_str() == who || !(user.languages.is_empty() || user.languages.contains(lang)) {
-            continue;
-        }
-        let address = user.email.to_string();
-        let dedupe = format!("review:{request}:{address}");
-        let mail = NewMail {
-            dedupe: &dedupe,
-            kind: MailKind::StaffNotice,
-            lang: lang.as_str(),
-            recipient: &address,
-            subject: &subject,
-            body: &body,
-            unsubscribe: "",
-        };
-        if queue(state, &mail) {
-            queued += 1;
-        }
-    }
-    queued
+    let editors: Vec<String> = users
+        .into_iter()
+        .filter(|u| matches!(u.role, Role::Admin | Role::Editor) && u.email.as_str() != who)
+        .filter(|u| u.languages.is_empty() || u.languages.contains(lang))
+        .map(|u| u.email.to_string())
+        .collect();
+    to_staff(state, &format!("review:{}", random_hex(16)), lang, &editors, &subject, &body)
 }

@@ -636,19 +636,7 @@ pub async fn bulk(State(state): State<AppState>, admin: Admin, headers: HeaderMa
                 } else {
                     item.published_at
                 };
-                let draft = refuge_core::ItemDraft {
-                    group_id: Some(item.group_id),
-                    kind: item.kind,
-                    lang: item.lang.clone(),
-                    slug: item.slug.clone(),
-                    title: item.title.clone(),
-                    summary: item.summary.clone(),
-                    body: item.body.clone(),
-                    category: item.category.clone(),
-                    tags: item.tags.clone(),
-                    status,
-                    published_at,
-                };
+                let draft = item.redraft(status, published_at);
                 state.store.save_item_by(Some(item.id), &draft, Some(admin.session.user.id), action.as_str()).map(Some)
             }
         };
@@ -692,15 +680,7 @@ pub async fn new_form(State(state): State<AppState>, admin: Admin, RawQuery(raw)
         return forbidden(&state, &admin);
     }
     let (kind, lang) = new_context(&state, raw.as_deref());
-    let ctx = EditorContext {
-        item: None,
-        kind,
-        lang: lang.clone(),
-        action: format!("/admin/items/new?kind={kind}&lang={lang}"),
-        hidden: Vec::new(),
-        source: None,
-        access: Access::Save,
-    };
+    let ctx = new_item_context(kind, &lang);
     let mut form = FormView { status: "draft".into(), ..FormView::default() };
     let mut shown_notice = None;
     let from_autosave = query_map(raw.as_deref()).get("autosave").is_some_and(|v| v == "1")
@@ -729,15 +709,7 @@ pub async fn create(
     // The language chosen in the form wins over the address's.
     let lang =
         Language::parse(data.get("item_lang")).ok().filter(|l| state.site.languages().contains(l)).unwrap_or(lang);
-    let ctx = EditorContext {
-        item: None,
-        kind,
-        lang: lang.clone(),
-        action: format!("/admin/items/new?kind={kind}&lang={lang}"),
-        hidden: Vec::new(),
-        source: None,
-        access: Access::Save,
-    };
+    let ctx = new_item_context(kind, &lang);
     if !genuine(&state, &admin, &headers, &data) {
         return refused_form(&state, &admin, &ctx, &headers, &data);
     }
@@ -940,6 +912,19 @@ async fn propose(state: &AppState, admin: &Admin, ctx: &EditorContext, item: &It
 
 fn load(state: &AppState, id: &str) -> Option<Item> {
     id.parse::<i64>().ok().and_then(|id| state.store.item(id).ok().flatten())
+}
+
+/// The editor of a new item of `kind` in `lang`.
+fn new_item_context(kind: Kind, lang: &Language) -> EditorContext {
+    EditorContext {
+        item: None,
+        kind,
+        lang: lang.clone(),
+        action: format!("/admin/items/new?kind={kind}&lang={lang}"),
+        hidden: Vec::new(),
+        source: None,
+        access: Access::Save,
+    }
 }
 
 fn edit_context(admin: &Admin, item: &Item) -> EditorContext {
@@ -1179,15 +1164,7 @@ pub fn resume(state: &AppState, admin: &Admin, place: &str, data: &FormData) -> 
     let ctx = match parts.as_slice() {
         ["new"] if admin.can_edit() => {
             let (kind, lang) = new_context(state, Some(query));
-            EditorContext {
-                item: None,
-                kind,
-                lang: lang.clone(),
-                action: format!("/admin/items/new?kind={kind}&lang={lang}"),
-                hidden: Vec::new(),
-                source: None,
-                access: Access::Save,
-            }
+            new_item_context(kind, &lang)
         }
         [id] => edit_context(admin, &load(state, id)?),
         [id, "translate", lang] => {

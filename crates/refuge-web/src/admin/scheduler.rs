@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use refuge_core::{ItemDraft, Status};
+use refuge_core::Status;
 use time::OffsetDateTime;
 
 use crate::AppState;
@@ -21,19 +21,7 @@ pub fn publish_due(state: &AppState) -> usize {
     };
     let mut published = 0;
     for item in due {
-        let draft = ItemDraft {
-            group_id: Some(item.group_id),
-            kind: item.kind,
-            lang: item.lang.clone(),
-            slug: item.slug.clone(),
-            title: item.title.clone(),
-            summary: item.summary.clone(),
-            body: item.body.clone(),
-            category: item.category.clone(),
-            tags: item.tags.clone(),
-            status: Status::Published,
-            published_at: item.published_at,
-        };
+        let draft = item.redraft(Status::Published, item.published_at);
         match state.store.save_item_by(Some(item.id), &draft, None, "published as scheduled") {
             Ok(after) => {
                 state.item_changed(Some(&item), Some(&after));
