@@ -3,13 +3,12 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use http::HeaderMap;
 use refuge_core::{Addressee, AppealFacts, CaseStatus, Item, Kind, MailKind, StoreError};
 use serde::Serialize;
 
 use super::editor_form::FormView;
 use super::items::may_edit;
-use super::{Admin, audit, forbidden, genuine, not_found, rejected, see_other};
+use super::{Admin, audit, forbidden, not_found, see_other};
 use crate::AppState;
 use crate::form::FormData;
 
@@ -264,15 +263,11 @@ pub async fn add_update(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-    headers: HeaderMap,
     data: FormData,
 ) -> Response {
     let Some(item) = load(&state, &id) else { return not_found(&state, &admin) };
     if !admin.can_edit() || !may_edit(&admin, &item) {
         return forbidden(&state, &admin);
-    }
-    if !genuine(&state, &admin, &headers, &data) {
-        return rejected(&state, &admin);
     }
     match state.store.add_appeal_update(item.id, data.get("date").trim(), data.get("text"), data.get("source")) {
         Ok(update) => {
@@ -294,16 +289,8 @@ pub async fn delete_update(
     State(state): State<AppState>,
     admin: Admin,
     Path((id, update)): Path<(String, String)>,
-    headers: HeaderMap,
-    data: FormData,
 ) -> Response {
     let Some(item) = load(&state, &id) else { return not_found(&state, &admin) };
-    if !admin.can_edit() {
-        return forbidden(&state, &admin);
-    }
-    if !genuine(&state, &admin, &headers, &data) {
-        return rejected(&state, &admin);
-    }
     let owned = state.store.appeal_updates(item.id).unwrap_or_default().into_iter().any(|u| u.id.to_string() == update);
     if !owned || update.parse::<i64>().map(|u| state.store.delete_appeal_update(u)).is_err() {
         return not_found(&state, &admin);

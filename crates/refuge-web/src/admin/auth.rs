@@ -353,10 +353,15 @@ pub async fn code(
     code_page(&state, &headers, &session, &next, Some(t.get("admin_bad_code").into()))
 }
 
+/// Signs out. Another site cannot sign anyone out (403, the cookie
+/// stays); a stale tab of this site clears its cookie, and ends the
+/// session when the form carries its token.
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap, form: FormData) -> Response {
+    if !same_origin(&state, &headers) {
+        return (StatusCode::FORBIDDEN, "This form did not come from this site.").into_response();
+    }
     if let Some((session, id_hash)) = session::current(&state, &headers)
         && session::same(form.get("csrf"), &session.csrf)
-        && same_origin(&state, &headers)
     {
         end_session(&state, &id_hash);
         super::inbox::forget(&state, &id_hash);

@@ -4,15 +4,14 @@
 
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
-use http::HeaderMap;
 use refuge_core::{ItemDraft, Revision, Slug};
 use serde::Serialize;
 use similar::{ChangeTag, TextDiff};
 
 use super::items::may_edit;
-use super::{Admin, Page, audit, forbidden, genuine, iso, not_found, rejected, see_other};
+use super::{Admin, Page, audit, forbidden, iso, not_found, see_other};
 use crate::AppState;
-use crate::form::{FormData, pairs};
+use crate::form::pairs;
 
 /// One line of a diff.
 #[derive(Serialize)]
@@ -123,13 +122,7 @@ pub async fn list(
     Page::new(&admin, "admin/history.html", item.kind.as_str(), title).render(&state, &admin.lang, values)
 }
 
-pub async fn restore(
-    State(state): State<AppState>,
-    admin: Admin,
-    Path((id, rev)): Path<(String, String)>,
-    headers: HeaderMap,
-    data: FormData,
-) -> Response {
+pub async fn restore(State(state): State<AppState>, admin: Admin, Path((id, rev)): Path<(String, String)>) -> Response {
     let Some(item) = id.parse::<i64>().ok().and_then(|id| state.store.item(id).ok().flatten()) else {
         return not_found(&state, &admin);
     };
@@ -140,9 +133,6 @@ pub async fn restore(
     };
     if !may_edit(&admin, &item) {
         return forbidden(&state, &admin);
-    }
-    if !genuine(&state, &admin, &headers, &data) {
-        return rejected(&state, &admin);
     }
     let draft = ItemDraft {
         group_id: Some(item.group_id),

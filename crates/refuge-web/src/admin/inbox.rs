@@ -7,11 +7,11 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use http::{HeaderValue, StatusCode, header};
 use refuge_inbox::Identity;
 use serde::Serialize;
 
-use super::{Admin, Page, audit, forbidden, genuine, iso, not_found, rejected, see_other};
+use super::{Admin, Page, audit, forbidden, iso, not_found, see_other};
 use crate::AppState;
 use crate::contact::UNLOCK_FOR;
 use crate::form::FormData;
@@ -74,19 +74,10 @@ fn list(
 }
 
 pub async fn show(State(state): State<AppState>, admin: Admin) -> Response {
-    if !admin.is_admin() {
-        return forbidden(&state, &admin);
-    }
     list(&state, &admin, None, None, StatusCode::OK)
 }
 
-pub async fn unlock(State(state): State<AppState>, admin: Admin, headers: HeaderMap, form: FormData) -> Response {
-    if !admin.is_admin() {
-        return forbidden(&state, &admin);
-    }
-    if !genuine(&state, &admin, &headers, &form) {
-        return rejected(&state, &admin);
-    }
+pub async fn unlock(State(state): State<AppState>, admin: Admin, form: FormData) -> Response {
     let dir = state.config.data_dir.clone();
     let passphrase = form.get("passphrase").to_owned();
     match tokio::task::spawn_blocking(move || refuge_inbox::unlock(&dir, &passphrase)).await {
@@ -107,10 +98,7 @@ pub async fn unlock(State(state): State<AppState>, admin: Admin, headers: Header
     }
 }
 
-pub async fn lock(State(state): State<AppState>, admin: Admin, headers: HeaderMap, form: FormData) -> Response {
-    if !genuine(&state, &admin, &headers, &form) {
-        return rejected(&state, &admin);
-    }
+pub async fn lock(State(state): State<AppState>, admin: Admin) -> Response {
     forget(&state, &admin.id_hash);
     see_other("/admin/inbox")
 }
@@ -173,16 +161,7 @@ const MAX_REPLY: usize = 20_000;
 /// outbox; the message is then marked handled. Only the reply is sent —
 /// never the writer's own words — and the outbox forgets its text once
 /// it is delivered.
-pub async fn reply(
-    State(state): State<AppState>,
-    admin: Admin,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    form: FormData,
-) -> Response {
-    if !genuine(&state, &admin, &headers, &form) {
-        return rejected(&state, &admin);
-    }
+pub async fn reply(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, form: FormData) -> Response {
     let (id, message) = match open(&state, &admin, &id) {
         Ok(found) => found,
         Err(response) => return *response,
@@ -287,32 +266,13 @@ pub async fn attachment(State(state): State<AppState>, admin: Admin, Path(id): P
     response
 }
 
-/// The checks every inbox action makes: an admin, a genuine form, a
-/// message number.
-fn admin_post(
-    state: &AppState,
-    admin: &Admin,
-    headers: &HeaderMap,
-    form: &FormData,
-    id: &str,
-) -> Result<i64, Box<Response>> {
-    if !admin.is_admin() {
-        return Err(Box::new(forbidden(state, admin)));
-    }
-    if !genuine(state, admin, headers, form) {
-        return Err(Box::new(rejected(state, admin)));
-    }
+/// The message number of an inbox action.
+fn message_id(state: &AppState, admin: &Admin, id: &str) -> Result<i64, Box<Response>> {
     id.parse().map_err(|_| Box::new(not_found(state, admin)))
 }
 
-pub async fn handled(
-    State(state): State<AppState>,
-    admin: Admin,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    form: FormData,
-) -> Response {
-    let id = match admin_post(&state, &admin, &headers, &form, &id) {
+pub async fn handled(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, form: FormData) -> Response {
+    let id = match message_id(&state, &admin, &id) {
         Ok(id) => id,
         Err(response) => return *response,
     };
@@ -322,14 +282,8 @@ pub async fn handled(
     see_other("/admin/inbox")
 }
 
-pub async fn delete(
-    State(state): State<AppState>,
-    admin: Admin,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    form: FormData,
-) -> Response {
-    let id = match admin_post(&state, &admin, &headers, &form, &id) {
+pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, form: FormData) -> Response {
+    let id = match message_id(&state, &admin, &id) {
         Ok(id) => id,
         Err(response) => return *response,
     };

@@ -10,7 +10,8 @@ use refuge_core::{AdminFilter, AdminRow, AsideKind, Item, Kind, Language, Role, 
 use serde::Serialize;
 
 use super::editor_form::{Errors, FormView, draft_from, form_from, form_of};
-use super::{Admin, Page, audit, forbidden, genuine, iso, not_found, rejected, see_other};
+use super::guard::Genuine;
+use super::{Admin, Page, audit, forbidden, iso, not_found, rejected, see_other};
 use crate::AppState;
 use crate::form::{FormData, pairs};
 
@@ -571,13 +572,7 @@ impl Bulk {
 
 /// Publishes, unpublishes or deletes the ticked items, after one
 /// confirmation page that lists them.
-pub async fn bulk(State(state): State<AppState>, admin: Admin, headers: HeaderMap, data: FormData) -> Response {
-    if !admin.can_edit() {
-        return forbidden(&state, &admin);
-    }
-    if !genuine(&state, &admin, &headers, &data) {
-        return rejected(&state, &admin);
-    }
+pub async fn bulk(State(state): State<AppState>, admin: Admin, data: FormData) -> Response {
     let t = &admin.t;
     let back = Some(data.get("back")).filter(|b| b.starts_with("/admin/items")).unwrap_or("/admin/items").to_owned();
     let Some(action) = Bulk::parse(data.get("bulk_action")) else { return see_other(&back) };
@@ -676,9 +671,6 @@ fn new_context(state: &AppState, raw: Option<&str>) -> (Kind, Language) {
 }
 
 pub async fn new_form(State(state): State<AppState>, admin: Admin, RawQuery(raw): RawQuery) -> Response {
-    if !admin.can_edit() {
-        return forbidden(&state, &admin);
-    }
     let (kind, lang) = new_context(&state, raw.as_deref());
     let ctx = new_item_context(kind, &lang);
     let mut form = FormView { status: "draft".into(), ..FormView::default() };
@@ -700,17 +692,15 @@ pub async fn create(
     admin: Admin,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
+    genuine: Genuine,
     data: FormData,
 ) -> Response {
-    if !admin.can_edit() {
-        return forbidden(&state, &admin);
-    }
     let (kind, lang) = new_context(&state, raw.as_deref());
     // The language chosen in the form wins over the address's.
     let lang =
         Language::parse(data.get("item_lang")).ok().filter(|l| state.site.languages().contains(l)).unwrap_or(lang);
     let ctx = new_item_context(kind, &lang);
-    if !genuine(&state, &admin, &headers, &data) {
+    if !genuine.0 {
         return refused_form(&state, &admin, &ctx, &headers, &data);
     }
     save(&state, &admin, &ctx, &data, None).await
@@ -999,11 +989,12 @@ pub async fn update(
     admin: Admin,
     Path(id): Path<String>,
     headers: HeaderMap,
+    genuine: Genuine,
     data: FormData,
 ) -> Response {
     let Some(item) = load(&state, &id) else { return not_found(&state, &admin) };
     let ctx = edit_context(&admin, &item);
-    if !genuine(&state, &admin, &headers, &data) {
+    if !genuine.0 {
         return refused_form(&state, &admin, &ctx, &headers, &data);
     }
     match ctx.access {
@@ -1097,6 +1088,7 @@ pub async fn translate(
     admin: Admin,
     Path((id, lang)): Path<(String, String)>,
     headers: HeaderMap,
+    genuine: Genuine,
     data: FormData,
 ) -> Response {
     let (source, lang) = match translation_target(&state, &admin, &id, &lang) {
@@ -1104,7 +1096,7 @@ pub async fn translate(
         Err(response) => return *response,
     };
     let ctx = translate_context(&source, &lang);
-    if !genuine(&state, &admin, &headers, &data) {
+    if !genuine.0 {
         return refused_form(&state, &admin, &ctx, &headers, &data);
     }
     save(&state, &admin, &ctx, &data, Some(&source)).await
@@ -1112,9 +1104,6 @@ pub async fn translate(
 
 pub async fn delete_form(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
     let Some(item) = load(&state, &id) else { return not_found(&state, &admin) };
-    if !admin.can_edit() {
-        return forbidden(&state, &admin);
-    }
     let question = admin
         .t
         .get("admin_delete_confirm")
@@ -1131,20 +1120,8 @@ pub async fn delete_form(State(state): State<AppState>, admin: Admin, Path(id): 
     .render(&state, &admin, item.kind.as_str())
 }
 
-pub async fn delete(
-    State(state): State<AppState>,
-    admin: Admin,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    data: FormData,
-) -> Response {
+pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
     let Some(item) = load(&state, &id) else { return not_found(&state, &admin) };
-    if !admin.can_edit() {
-        return forbidden(&state, &admin);
-    }
-    if !genuine(&state, &admin, &headers, &data) {
-        return rejected(&state, &admin);
-    }
     if let Err(e) = state.store.delete_item(item.id) {
         return store_error(&state, &admin, e);
     }

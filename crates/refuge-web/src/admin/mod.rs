@@ -10,6 +10,7 @@ pub(crate) mod auth;
 mod autosave;
 mod dashboard;
 mod editor_form;
+pub mod guard;
 mod history;
 mod inbox;
 mod items;
@@ -26,8 +27,9 @@ pub mod totp;
 pub mod zone;
 
 use axum::Router;
+use axum::handler::Handler;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use minijinja::value::Serde;
 use refuge_core::Role;
@@ -40,78 +42,135 @@ pub use subscribers::PendingImport;
 use crate::AppState;
 use crate::form::FormData;
 
-/// Routes of the back office.
+/// Routes of the back office, each behind its guard (`guard::ROUTES`
+/// says who may use it).
 pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/admin", get(|| async { Redirect::permanent("/admin/") }))
-        .route("/admin/", get(dashboard::show))
-        .route("/admin/login", get(auth::login_form).post(auth::login))
-        .route("/admin/login/code", get(auth::code_form).post(auth::code))
-        .route("/admin/logout", post(auth::logout))
-        .route("/admin/items", get(items::list))
-        .route("/admin/items/new", get(items::new_form).post(items::create))
-        .route("/admin/items/bulk", post(items::bulk))
-        .route("/admin/items/{id}", get(items::edit_form).post(items::update))
-        .route("/admin/items/{id}/delete", get(items::delete_form).post(items::delete))
-        .route("/admin/items/{id}/translate/{lang}", get(items::translate_form).post(items::translate))
-        .route("/admin/items/{id}/history", get(history::list))
-        .route("/admin/items/{id}/diff", get(history::list))
-        .route("/admin/items/{id}/restore/{rev}", post(history::restore))
-        .route("/admin/items/{id}/review/{aside}", get(review::show).post(review::decide))
-        .route("/admin/items/{id}/updates", post(appeals::add_update))
-        .route("/admin/items/{id}/updates/{update}/delete", post(appeals::delete_update))
-        .route("/admin/users", get(people::users).post(people::add_user))
-        .route("/admin/users/{id}/role", post(people::set_role))
-        .route("/admin/users/{id}/password", post(people::reset_password))
-        .route("/admin/users/{id}/delete", post(people::delete_user))
-        .route("/admin/users/{id}/totp/off", post(people::reset_totp))
-        .route("/admin/account", get(people::account))
-        .route("/admin/account/password", post(people::change_password))
-        .route("/admin/account/email", post(people::change_email))
-        .route("/admin/account/zone", post(people::change_zone))
-        .route("/admin/account/totp/on", post(people::totp_on))
-        .route("/admin/account/totp/off", post(people::totp_off))
-        .route("/admin/account/sessions/end", post(people::end_sessions))
-        .route("/admin/audit", get(people::audit_log))
-        .route(
-            "/admin/media",
-            get(media::list)
-                .post(media::upload)
-                .layer(axum::extract::DefaultBodyLimit::max(refuge_media::MAX_UPLOAD + 1024 * 1024)),
-        )
-        .route("/admin/media/{id}", post(media::update))
-        .route("/admin/settings", get(site::settings).post(site::save_settings))
-        .route("/admin/newsletters", get(newsletters::list).post(newsletters::save))
-        .route("/admin/newsletters/{id}", get(newsletters::edit))
-        .route("/admin/newsletters/{id}/send", post(newsletters::send))
-        .route("/admin/newsletters/{id}/test", post(newsletters::test_send))
-        .route("/admin/subscribers", get(subscribers::list))
-        .route("/admin/subscribers/export.csv", get(subscribers::export))
-        .route(
-            "/admin/subscribers/import",
-            post(subscribers::import_upload).layer(axum::extract::DefaultBodyLimit::max(20 * 1024 * 1024)),
-        )
-        .route("/admin/subscribers/import/confirm", post(subscribers::import_confirm))
-        .route("/admin/subscribers/{id}", get(subscribers::show))
-        .route("/admin/subscribers/{id}/remove", get(subscribers::remove_form).post(subscribers::remove))
-        .route("/admin/subscribers/{id}/topics", post(subscribers::topics))
-        .route("/admin/subscribers/{id}/confirm", post(subscribers::confirm_again))
-        .route("/admin/inbox", get(inbox::show))
-        .route("/admin/inbox/unlock", post(inbox::unlock))
-        .route("/admin/inbox/lock", post(inbox::lock))
-        .route("/admin/inbox/{id}", get(inbox::read))
-        .route("/admin/inbox/{id}/attachment", get(inbox::attachment))
-        .route("/admin/inbox/{id}/handled", post(inbox::handled))
-        .route("/admin/inbox/{id}/reply", post(inbox::reply))
-        .route("/admin/inbox/{id}/delete", post(inbox::delete))
-        .route("/admin/faq/{lang}", get(site::faq).post(site::save_faq))
-        .route("/admin/menus/{lang}", get(site::menu).post(site::save_menu))
-        .route("/admin/media/{id}/delete", post(media::delete))
-        .route("/admin/resume/{key}", get(kept::resume))
-        .route("/admin/autosave", post(autosave::save))
-        .route("/admin/autosave/discard", post(autosave::discard))
+    let upload_limit = refuge_media::MAX_UPLOAD + 1024 * 1024;
+    let routes = Routes { router: Router::new(), state: state.clone(), added: Vec::new() }
+        .get("/admin", || async { Redirect::permanent("/admin/") })
+        .get("/admin/", dashboard::show)
+        .get("/admin/login", auth::login_form)
+        .post("/admin/login", auth::login)
+        .get("/admin/login/code", auth::code_form)
+        .post("/admin/login/code", auth::code)
+        .post("/admin/logout", auth::logout)
+        .get("/admin/items", items::list)
+        .get("/admin/items/new", items::new_form)
+        .post("/admin/items/new", items::create)
+        .post("/admin/items/bulk", items::bulk)
+        .get("/admin/items/{id}", items::edit_form)
+        .post("/admin/items/{id}", items::update)
+        .get("/admin/items/{id}/delete", items::delete_form)
+        .post("/admin/items/{id}/delete", items::delete)
+        .get("/admin/items/{id}/translate/{lang}", items::translate_form)
+        .post("/admin/items/{id}/translate/{lang}", items::translate)
+        .get("/admin/items/{id}/history", history::list)
+        .get("/admin/items/{id}/diff", history::list)
+        .post("/admin/items/{id}/restore/{rev}", history::restore)
+        .get("/admin/items/{id}/review/{aside}", review::show)
+        .post("/admin/items/{id}/review/{aside}", review::decide)
+        .post("/admin/items/{id}/updates", appeals::add_update)
+        .post("/admin/items/{id}/updates/{update}/delete", appeals::delete_update)
+        .get("/admin/users", people::users)
+        .post("/admin/users", people::add_user)
+        .post("/admin/users/{id}/role", people::set_role)
+        .post("/admin/users/{id}/password", people::reset_password)
+        .post("/admin/users/{id}/delete", people::delete_user)
+        .post("/admin/users/{id}/totp/off", people::reset_totp)
+        .get("/admin/account", people::account)
+        .post("/admin/account/password", people::change_password)
+        .post("/admin/account/email", people::change_email)
+        .post("/admin/account/zone", people::change_zone)
+        .post("/admin/account/totp/on", people::totp_on)
+        .post("/admin/account/totp/off", people::totp_off)
+        .post("/admin/account/sessions/end", people::end_sessions)
+        .get("/admin/audit", people::audit_log)
+        .get("/admin/media", media::list)
+        .post_limited("/admin/media", upload_limit, media::upload)
+        .post("/admin/media/{id}", media::update)
+        .post("/admin/media/{id}/delete", media::delete)
+        .get("/admin/settings", site::settings)
+        .post("/admin/settings", site::save_settings)
+        .get("/admin/newsletters", newsletters::list)
+        .post("/admin/newsletters", newsletters::save)
+        .get("/admin/newsletters/{id}", newsletters::edit)
+        .post("/admin/newsletters/{id}/send", newsletters::send)
+        .post("/admin/newsletters/{id}/test", newsletters::test_send)
+        .get("/admin/subscribers", subscribers::list)
+        .get("/admin/subscribers/export.csv", subscribers::export)
+        .post_limited("/admin/subscribers/import", 20 * 1024 * 1024, subscribers::import_upload)
+        .post("/admin/subscribers/import/confirm", subscribers::import_confirm)
+        .get("/admin/subscribers/{id}", subscribers::show)
+        .get("/admin/subscribers/{id}/remove", subscribers::remove_form)
+        .post("/admin/subscribers/{id}/remove", subscribers::remove)
+        .post("/admin/subscribers/{id}/topics", subscribers::topics)
+        .post("/admin/subscribers/{id}/confirm", subscribers::confirm_again)
+        .get("/admin/inbox", inbox::show)
+        .post("/admin/inbox/unlock", inbox::unlock)
+        .post("/admin/inbox/lock", inbox::lock)
+        .get("/admin/inbox/{id}", inbox::read)
+        .get("/admin/inbox/{id}/attachment", inbox::attachment)
+        .post("/admin/inbox/{id}/handled", inbox::handled)
+        .post("/admin/inbox/{id}/reply", inbox::reply)
+        .post("/admin/inbox/{id}/delete", inbox::delete)
+        .get("/admin/faq/{lang}", site::faq)
+        .post("/admin/faq/{lang}", site::save_faq)
+        .get("/admin/menus/{lang}", site::menu)
+        .post("/admin/menus/{lang}", site::save_menu)
+        .get("/admin/resume/{key}", kept::resume)
+        .post("/admin/autosave", autosave::save)
+        .post("/admin/autosave/discard", autosave::discard);
+    let missing: Vec<String> = guard::ROUTES
+        .iter()
+        .filter(|r| !routes.added.contains(&(r.method, r.path)))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(missing.is_empty(), "admin::guard::ROUTES names routes without a handler: {missing:?}");
+    routes
+        .router
         .layer(axum::middleware::from_fn_with_state(state, kept::keep_expired_forms))
         .layer(axum::middleware::map_response(private))
+}
+
+/// Builds the router from `guard::ROUTES`: each route gets its guard.
+struct Routes {
+    router: Router<AppState>,
+    state: AppState,
+    added: Vec<(&'static str, &'static str)>,
+}
+
+impl Routes {
+    fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        self.add("GET", path, get(handler), None)
+    }
+
+    fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        self.add("POST", path, post(handler), None)
+    }
+
+    /// A POST that may carry more than the usual body limit (uploads).
+    fn post_limited<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, limit: usize, handler: H) -> Self {
+        self.add("POST", path, post(handler), Some(limit))
+    }
+
+    fn add(
+        mut self,
+        method: &'static str,
+        path: &'static str,
+        route: MethodRouter<AppState>,
+        limit: Option<usize>,
+    ) -> Self {
+        let spec = guard::spec(method, path);
+        let mut route =
+            route.route_layer(axum::middleware::from_fn_with_state((self.state.clone(), spec), guard::check));
+        // Outside the guard, which reads the form under this limit.
+        if let Some(limit) = limit {
+            route = route.layer(axum::extract::DefaultBodyLimit::max(limit));
+        }
+        self.router = self.router.route(path, route);
+        self.added.push((method, path));
+        self
+    }
 }
 
 /// Public files of the media library.
@@ -293,12 +352,6 @@ pub fn forbidden(state: &AppState, admin: &Admin) -> Response {
 
 pub fn not_found(state: &AppState, admin: &Admin) -> Response {
     message(state, admin, StatusCode::NOT_FOUND, "admin_page_not_found")
-}
-
-/// Whether a state-changing request is genuine: the form carries this
-/// session's token, and the browser says it comes from this site.
-pub fn genuine(state: &AppState, admin: &Admin, headers: &HeaderMap, form: &FormData) -> bool {
-    session::same(form.get("csrf"), &admin.session.csrf) && same_origin(state, headers)
 }
 
 /// `Origin` (or, without it, `Referer`) names this site, if sent at all.

@@ -2,12 +2,12 @@
 
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use refuge_core::{Email, Language, Role};
 use serde::Serialize;
 
 use super::session::random_hex;
-use super::{Admin, Page, audit, forbidden, genuine, iso, not_found, rejected, role_label, see_other, totp};
+use super::{Admin, Page, audit, iso, not_found, role_label, see_other, totp};
 use crate::AppState;
 use crate::form::{FormData, pairs};
 
@@ -62,19 +62,10 @@ fn users_page(state: &AppState, admin: &Admin, notice: Option<String>, error: Op
 }
 
 pub async fn users(State(state): State<AppState>, admin: Admin) -> Response {
-    if !admin.is_admin() {
-        return forbidden(&state, &admin);
-    }
     users_page(&state, &admin, None, None)
 }
 
-pub async fn add_user(State(state): State<AppState>, admin: Admin, headers: HeaderMap, data: FormData) -> Response {
-    if !admin.is_admin() {
-        return forbidden(&state, &admin);
-    }
-    if !genuine(&state, &admin, &headers, &data) {
-        return rejected(&state, &admin);
-    }
+pub async fn add_user(State(state): State<AppState>, admin: Admin, data: FormData) -> Response {
     let email = match Email::parse(data.get("email")) {
         Ok(e) => e,
         Err(e) => return users_page(&state, &admin, None, Some(e)),
@@ -104,19 +95,7 @@ fn target(state: &AppState, id: &str) -> Option<refuge_core::User> {
     id.parse::<i64>().ok().and_then(|id| state.store.user(id).ok().flatten())
 }
 
-pub async fn set_role(
-    State(state): State<AppState>,
-    admin: Admin,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    data: FormData,
-) -> Response {
-    if !admin.is_admin() {
-        return forbidden(&state, &admin);
-    }
-    if !genuine(&state, &admin, &headers, &data) {
-        return rejected(&state, &admin);
-    }
+pub async fn set_role(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, data: FormData) -> Response {
     let Some(user) = target(&state, &id) else { return not_found(&state, &admin) };
     let Ok(role) = data.get("role").parse::<Role>() else {
         return users_page(&state, &admin, None, Some(admin.t.get("admin_errors").into()));
@@ -139,19 +118,7 @@ pub async fn set_role(
     users_page(&state, &admin, Some(admin.t.get("admin_saved").into()), None)
 }
 
-pub async fn reset_password(
-    State(state): State<AppState>,
-    admin: Admin,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    data: FormData,
-) -> Response {
-    if !admin.is_admin() {
-        return forbidden(&state, &admin);
-    }
-    if !genuine(&state, &admin, &headers, &data) {
-        return rejected(&state, &admin);
-    }
+pub async fn reset_password(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
     let Some(user) = target(&state, &id) else { return not_found(&state, &admin) };
     let password = random_hex(10);
     if let Err(e) =
@@ -173,15 +140,8 @@ pub async fn delete_user(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-    headers: HeaderMap,
     data: FormData,
 ) -> Response {
-    if !admin.is_admin() {
-        return forbidden(&state, &admin);
-    }
-    if !genuine(&state, &admin, &headers, &data) {
-        return rejected(&state, &admin);
-    }
     let Some(user) = target(&state, &id) else { return not_found(&state, &admin) };
     if user.id == admin.session.user.id {
         return users_page(&state, &admin, None, Some(admin.t.get("admin_cannot_self").into()));
@@ -265,15 +225,7 @@ fn password_ok(state: &AppState, admin: &Admin, password: &str) -> bool {
     state.store.verify_password(&admin.session.user.email, password).ok().flatten().is_some()
 }
 
-pub async fn change_password(
-    State(state): State<AppState>,
-    admin: Admin,
-    headers: HeaderMap,
-    data: FormData,
-) -> Response {
-    if !genuine(&state, &admin, &headers, &data) {
-        return rejected(&state, &admin);
-    }
+pub async fn change_password(State(state): State<AppState>, admin: Admin, data: FormData) -> Response {
     if !password_ok(&state, &admin, data.get("current")) {
         return account_page(&state, &admin, None, Some(admin.t.get("admin_wrong_current_password").into()));
     }
@@ -309,10 +261,7 @@ pub async fn change_password(
 
 /// Changes the account's own address (where staff notices go, and what
 /// it signs in with); the password is asked.
-pub async fn change_email(State(state): State<AppState>, admin: Admin, headers: HeaderMap, data: FormData) -> Response {
-    if !genuine(&state, &admin, &headers, &data) {
-        return rejected(&state, &admin);
-    }
+pub async fn change_email(State(state): State<AppState>, admin: Admin, data: FormData) -> Response {
     if !password_ok(&state, &admin, data.get("current")) {
         return account_page(&state, &admin, None, Some(admin.t.get("admin_wrong_current_password").into()));
     }
@@ -336,10 +285,7 @@ pub async fn change_email(State(state): State<AppState>, admin: Admin, headers: 
     account_page(&state, &refreshed, Some(refreshed.t.get("admin_saved").into()), None)
 }
 
-pub async fn totp_on(State(state): State<AppState>, admin: Admin, headers: HeaderMap, data: FormData) -> Response {
-    if !genuine(&state, &admin, &headers, &data) {
-        return rejected(&state, &admin);
-    }
+pub async fn totp_on(State(state): State<AppState>, admin: Admin, data: FormData) -> Response {
     let secret = data.get("secret").trim().to_owned();
     // Whoever holds a session must not be able to lock the owner out:
     // the password is asked, as for turning it off.
@@ -373,10 +319,7 @@ pub async fn totp_on(State(state): State<AppState>, admin: Admin, headers: Heade
     account_page(&state, &refreshed, Some(notice), None)
 }
 
-pub async fn totp_off(State(state): State<AppState>, admin: Admin, headers: HeaderMap, data: FormData) -> Response {
-    if !genuine(&state, &admin, &headers, &data) {
-        return rejected(&state, &admin);
-    }
+pub async fn totp_off(State(state): State<AppState>, admin: Admin, data: FormData) -> Response {
     if !password_ok(&state, &admin, data.get("current")) {
         return account_page(&state, &admin, None, Some(admin.t.get("admin_wrong_current_password").into()));
     }
@@ -392,19 +335,7 @@ pub async fn totp_off(State(state): State<AppState>, admin: Admin, headers: Head
 /// An admin turns off another account's two-step sign-in (a lost
 /// phone); its sessions end, and it signs in with its password alone
 /// until it sets two-step sign-in up again.
-pub async fn reset_totp(
-    State(state): State<AppState>,
-    admin: Admin,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    data: FormData,
-) -> Response {
-    if !admin.is_admin() {
-        return forbidden(&state, &admin);
-    }
-    if !genuine(&state, &admin, &headers, &data) {
-        return rejected(&state, &admin);
-    }
+pub async fn reset_totp(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
     let Some(user) = target(&state, &id) else { return not_found(&state, &admin) };
     let done = state.store.set_totp(user.id, None, &[]).and_then(|()| state.store.delete_sessions_of(user.id));
     if let Err(e) = done {
@@ -416,10 +347,7 @@ pub async fn reset_totp(
     users_page(&state, &admin, Some(notice), None)
 }
 
-pub async fn end_sessions(State(state): State<AppState>, admin: Admin, headers: HeaderMap, data: FormData) -> Response {
-    if !genuine(&state, &admin, &headers, &data) {
-        return rejected(&state, &admin);
-    }
+pub async fn end_sessions(State(state): State<AppState>, admin: Admin) -> Response {
     let ended = state.store.delete_sessions_of(admin.session.user.id).unwrap_or(0);
     super::inbox::forget(&state, &admin.id_hash);
     audit(&state, admin.email(), "sign out everywhere", "", &format!("{ended} sessions"));
@@ -440,9 +368,6 @@ struct AuditView {
 }
 
 pub async fn audit_log(State(state): State<AppState>, admin: Admin, RawQuery(raw): RawQuery) -> Response {
-    if !admin.is_admin() {
-        return forbidden(&state, &admin);
-    }
     let page: u32 = pairs(raw.as_deref().unwrap_or_default(), 5)
         .into_iter()
         .find(|(k, _)| k == "page")
@@ -490,10 +415,7 @@ pub fn qr_svg(text: &str, label: &str) -> Option<String> {
 }
 
 /// The account's own time zone (empty: the site's).
-pub async fn change_zone(State(state): State<AppState>, admin: Admin, headers: HeaderMap, data: FormData) -> Response {
-    if !genuine(&state, &admin, &headers, &data) {
-        return rejected(&state, &admin);
-    }
+pub async fn change_zone(State(state): State<AppState>, admin: Admin, data: FormData) -> Response {
     let typed = data.get("time_zone").trim();
     let zone = match super::zone::Zone::parse(typed) {
         Some(zone) => Some(zone.name().to_owned()),

@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
 use axum::response::Response;
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, header};
@@ -80,6 +79,7 @@ pub fn site_zone(state: &AppState) -> super::zone::Zone {
 
 /// A signed-in, verified account, extracted from the session cookie.
 /// Requests without one are sent to the sign-in page.
+#[derive(Clone)]
 pub struct Admin {
     pub session: Session,
     pub id_hash: String,
@@ -147,34 +147,29 @@ pub fn current(state: &AppState, headers: &HeaderMap) -> Option<(Session, String
     Some((session, id_hash))
 }
 
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let next = parts.uri.path_and_query().map_or("/admin/", |p| p.as_str()).to_owned();
-        let login = |path: &str| {
-            let target = format!(
-                "{path}?next={}",
-                percent_encoding::utf8_percent_encode(&next, percent_encoding::NON_ALPHANUMERIC)
-            );
-            crate::redirect::to(http::StatusCode::SEE_OTHER, &target, "/admin/login")
-        };
-        let Some((session, id_hash)) = current(state, &parts.headers) else { return Err(login("/admin/login")) };
-        if !session.verified {
-            return Err(login("/admin/login/code"));
-        }
-        // A password that was printed or shown to someone else is
-        // replaced before anything else is done with the account.
-        let path = parts.uri.path();
-        if session.user.must_change_password && !path.starts_with("/admin/account") && path != "/admin/logout" {
-            return Err(crate::redirect::to(http::StatusCode::SEE_OTHER, "/admin/account", "/admin/account"));
-        }
-        let lang = ui_language(state, &parts.headers);
-        let t = state.site.strings(&lang);
-        let zone =
-            session.user.time_zone.as_deref().and_then(super::zone::Zone::parse).unwrap_or_else(|| site_zone(state));
-        Ok(Admin { session, id_hash, lang, t, zone })
+/// The account of a request, for the guard in front of every
+/// back-office route (`guard::check`): the session (else the way to sign
+/// in), verified (else the code page), and a password that was printed
+/// or shown to someone replaced before anything else is done.
+pub fn authenticate(state: &AppState, parts: &Parts) -> Result<Admin, Box<Response>> {
+    let next = parts.uri.path_and_query().map_or("/admin/", |p| p.as_str()).to_owned();
+    let login = |path: &str| {
+        let target =
+            format!("{path}?next={}", percent_encoding::utf8_percent_encode(&next, percent_encoding::NON_ALPHANUMERIC));
+        crate::redirect::to(http::StatusCode::SEE_OTHER, &target, "/admin/login")
+    };
+    let Some((session, id_hash)) = current(state, &parts.headers) else { return Err(Box::new(login("/admin/login"))) };
+    if !session.verified {
+        return Err(Box::new(login("/admin/login/code")));
     }
+    let path = parts.uri.path();
+    if session.user.must_change_password && !path.starts_with("/admin/account") && path != "/admin/logout" {
+        return Err(Box::new(crate::redirect::to(http::StatusCode::SEE_OTHER, "/admin/account", "/admin/account")));
+    }
+    let lang = ui_language(state, &parts.headers);
+    let t = state.site.strings(&lang);
+    let zone = session.user.time_zone.as_deref().and_then(super::zone::Zone::parse).unwrap_or_else(|| site_zone(state));
+    Ok(Admin { session, id_hash, lang, t, zone })
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ mod public_site;
 mod quality;
 mod reader;
 mod robustness;
+mod roles;
 mod search;
 mod security;
 mod smtp;
