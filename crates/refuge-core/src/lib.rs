@@ -28,7 +28,7 @@ pub use content::{
 pub use lang::Language;
 pub use slug::Slug;
 pub use store::{
-    AppealStore, AsideStore, AuditLog, ContentStore, MailStore, MediaStore, MessageStore, RedirectStore,
+    AppealStore, AsideStore, AuditLog, ContentStore, ItemSave, MailStore, MediaStore, MessageStore, RedirectStore,
     RedirectTarget, Store, StoreError, SubscriberStore, UserStore,
 };
 pub use user::{Email, PasswordWeakness, Role, Session, User};

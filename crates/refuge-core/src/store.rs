@@ -29,6 +29,31 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Everything one editor save writes, in one transaction: the item and
+/// its revision, an appeal's facts and addressees, the translation mark,
+/// and the change awaiting review that this save took over.
+#[derive(Debug)]
+pub struct ItemSave<'a> {
+    /// `None`: a new item.
+    pub id: Option<i64>,
+    pub draft: &'a ItemDraft,
+    pub user_id: Option<i64>,
+    pub note: &'a str,
+    /// For appeals: the facts and the addressees, replacing the stored ones.
+    pub appeal: Option<(&'a AppealFacts, &'a [Addressee])>,
+    /// Marks the item as a translation of this source, up to date.
+    pub translated_from: Option<i64>,
+    /// A change awaiting review (a `set_aside` row) this save resolves.
+    pub resolves_aside: Option<i64>,
+}
+
+impl<'a> ItemSave<'a> {
+    /// Only the item (no appeal facts, no translation mark).
+    pub fn item(id: Option<i64>, draft: &'a ItemDraft, user_id: Option<i64>, note: &'a str) -> Self {
+        Self { id, draft, user_id, note, appeal: None, translated_from: None, resolves_aside: None }
+    }
+}
+
 /// Content for the public site and the back office.
 pub trait ContentStore: Send + Sync {
     /// The published item of `kind` with `slug` in `lang`.
@@ -85,7 +110,12 @@ pub trait ContentStore: Send + Sync {
     }
     /// As [`ContentStore::save_item`], naming the account that saved it
     /// and an optional note for the history.
-    fn save_item_by(&self, id: Option<i64>, draft: &ItemDraft, user_id: Option<i64>, note: &str) -> StoreResult<Item>;
+    fn save_item_by(&self, id: Option<i64>, draft: &ItemDraft, user_id: Option<i64>, note: &str) -> StoreResult<Item> {
+        self.save_item_with(&ItemSave::item(id, draft, user_id, note))
+    }
+    /// Writes everything of one save in one transaction: all of it, or
+    /// (on any failure) nothing. Returns the item as stored.
+    fn save_item_with(&self, save: &ItemSave<'_>) -> StoreResult<Item>;
     /// Revisions of an item, newest first (bodies included).
     fn revisions(&self, item_id: i64) -> StoreResult<Vec<Revision>>;
     /// One revision.

@@ -53,31 +53,7 @@ impl AppealStore for SqliteStore {
 
     fn save_appeal_facts(&self, item_id: i64, f: &AppealFacts) -> StoreResult<()> {
         let conn = self.conn();
-        conn.execute(
-            "INSERT INTO appeals (item_id, number, people_count, people, names_public, ages, held_where, held_since, risk,
-                case_status, action, letter, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (item_id) DO UPDATE SET number = excluded.number, people_count = excluded.people_count,
-                people = excluded.people, names_public = excluded.names_public, ages = excluded.ages,
-                held_where = excluded.held_where, held_since = excluded.held_since, risk = excluded.risk,
-                case_status = excluded.case_status, action = excluded.action, letter = excluded.letter,
-                deadline = excluded.deadline",
-            params![
-                item_id,
-                f.number.trim(),
-                f.people_count,
-                f.people.trim(),
-                f.names_public,
-                f.ages.trim(),
-                f.held_where.trim(),
-                f.held_since.trim(),
-                f.risk.trim(),
-                f.status.unwrap_or(refuge_core::CaseStatus::AtRisk).as_str(),
-                f.action,
-                f.letter,
-                f.deadline.trim(),
-            ],
-        )
-        .map_err(backend)?;
+        write_facts(&conn, item_id, f)?;
         touch(&conn).map_err(backend)
     }
 
@@ -105,23 +81,7 @@ impl AppealStore for SqliteStore {
     fn replace_addressees(&self, item_id: i64, list: &[Addressee]) -> StoreResult<()> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(backend)?;
-        tx.execute("DELETE FROM appeal_addressees WHERE item_id = ?", [item_id]).map_err(backend)?;
-        for (i, a) in list.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO appeal_addressees (item_id, position, name, institution, address, email, fax)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-                params![
-                    item_id,
-                    i as i64,
-                    a.name.trim(),
-                    a.institution.trim(),
-                    a.address.trim(),
-                    a.email.trim(),
-                    a.fax.trim()
-                ],
-            )
-            .map_err(backend)?;
-        }
+        write_addressees(&tx, item_id, list)?;
         touch(&tx).map_err(backend)?;
         tx.commit().map_err(backend)
     }
@@ -186,4 +146,56 @@ impl AppealStore for SqliteStore {
             stmt.query_map(params![lang.as_str(), limit], |r| Ok((item_ref(r)?, update(r, 10)?))).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
+}
+
+/// The facts of an appeal, inside the caller's transaction.
+pub(crate) fn write_facts(conn: &rusqlite::Connection, item_id: i64, f: &AppealFacts) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO appeals (item_id, number, people_count, people, names_public, ages, held_where, held_since, risk,
+            case_status, action, letter, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (item_id) DO UPDATE SET number = excluded.number, people_count = excluded.people_count,
+            people = excluded.people, names_public = excluded.names_public, ages = excluded.ages,
+            held_where = excluded.held_where, held_since = excluded.held_since, risk = excluded.risk,
+            case_status = excluded.case_status, action = excluded.action, letter = excluded.letter,
+            deadline = excluded.deadline",
+        params![
+            item_id,
+            f.number.trim(),
+            f.people_count,
+            f.people.trim(),
+            f.names_public,
+            f.ages.trim(),
+            f.held_where.trim(),
+            f.held_since.trim(),
+            f.risk.trim(),
+            f.status.unwrap_or(refuge_core::CaseStatus::AtRisk).as_str(),
+            f.action,
+            f.letter,
+            f.deadline.trim(),
+        ],
+    )
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// Replaces an appeal's addressees, inside the caller's transaction.
+pub(crate) fn write_addressees(tx: &rusqlite::Connection, item_id: i64, list: &[Addressee]) -> StoreResult<()> {
+    tx.execute("DELETE FROM appeal_addressees WHERE item_id = ?", [item_id]).map_err(backend)?;
+    for (i, a) in list.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO appeal_addressees (item_id, position, name, institution, address, email, fax)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            params![
+                item_id,
+                i as i64,
+                a.name.trim(),
+                a.institution.trim(),
+                a.address.trim(),
+                a.email.trim(),
+                a.fax.trim()
+            ],
+        )
+        .map_err(backend)?;
+    }
+    Ok(())
 }

@@ -2,8 +2,8 @@
 
 use refuge_core::store::StoreResult;
 use refuge_core::{
-    AdminFilter, AdminRow, AdminSort, Category, ContentStore, FaqEntry, Item, ItemDraft, ItemRef, Kind, Language,
-    MenuEntry, NewsFilter, Revision, Slug, StoreError,
+    AdminFilter, AdminRow, AdminSort, Category, ContentStore, FaqEntry, Item, ItemDraft, ItemRef, ItemSave, Kind,
+    Language, MenuEntry, NewsFilter, Revision, Slug, StoreError,
 };
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, params, params_from_iter};
@@ -330,94 +330,21 @@ impl ContentStore for SqliteStore {
         Ok(items.pop())
     }
 
-    fn save_item_by(&self, id: Option<i64>, draft: &ItemDraft, user_id: Option<i64>, note: &str) -> StoreResult<Item> {
-        draft.validate().map_err(StoreError::Invalid)?;
+    fn save_item_with(&self, save: &ItemSave<'_>) -> StoreResult<Item> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(backend)?;
-        let stamp = ts(now());
-        let group_id = match draft.group_id {
-            Some(g) => {
-                let kind: Option<String> = tx
-                    .query_row("SELECT kind FROM groups WHERE id = ?", [g], |r| r.get(0))
-                    .optional()
-                    .map_err(backend)?;
-                match kind {
-                    Some(k) if k == draft.kind.as_str() => g,
-                    Some(_) => {
-                        return Err(StoreError::Invalid("a translation must be of the same kind".into()));
-                    }
-                    None => return Err(StoreError::NotFound(format!("translation group {g}"))),
-                }
-            }
-            None => {
-                tx.execute("INSERT INTO groups (kind, created_at) VALUES (?, ?)", params![draft.kind.as_str(), stamp])
-                    .map_err(backend)?;
-                tx.last_insert_rowid()
-            }
-        };
-        let values = params![
-            group_id,
-            draft.kind.as_str(),
-            draft.lang.as_str(),
-            draft.slug.as_str(),
-            draft.title.trim(),
-            draft.summary.trim(),
-            draft.body,
-            draft.category,
-            draft.status.as_str(),
-            draft.published_at.map(ts),
-            stamp,
-            id,
-        ];
-        let result = match id {
-            None => tx
-                .execute(
-                    "INSERT INTO items (group_id, kind, lang, slug, title, summary, body, category, status, published_at,
-                        updated_at, created_at, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
-                    values,
-                )
-                .map(|_| tx.last_insert_rowid()),
-            Some(id) => tx
-                .execute(
-                    "UPDATE items SET group_id = ?1, kind = ?2, lang = ?3, slug = ?4, title = ?5, summary = ?6, body = ?7,
-                        category = ?8, status = ?9, published_at = ?10, updated_at = ?11 WHERE id = ?12",
-                    values,
-                )
-                .and_then(|n| if n == 0 { Err(rusqlite::Error::QueryReturnedNoRows) } else { Ok(id) }),
-        };
-        let item_id = result.map_err(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound(format!("item {}", id.unwrap_or_default())),
-            e if unique_violation(&e) => StoreError::Conflict(format!(
-                "there is already a {} version of this item, or another {} item uses the slug `{}`",
-                draft.lang, draft.lang, draft.slug
-            )),
-            e => backend(e),
-        })?;
-        tx.execute("DELETE FROM item_tags WHERE item_id = ?", [item_id]).map_err(backend)?;
-        for tag in &draft.tags {
-            tx.execute("INSERT OR IGNORE INTO item_tags (item_id, tag) VALUES (?, ?)", params![item_id, tag.trim()])
+        let item_id = write_item(&tx, save.id, save.draft, save.user_id, save.note)?;
+        if let Some((facts, addressees)) = save.appeal {
+            crate::appeals::write_facts(&tx, item_id, facts)?;
+            crate::appeals::write_addressees(&tx, item_id, addressees)?;
+        }
+        if let Some(source) = save.translated_from {
+            write_translated(&tx, item_id, source)?;
+        }
+        if let Some(aside) = save.resolves_aside {
+            tx.execute("DELETE FROM set_aside WHERE id = ? AND item_id = ?", params![aside, item_id])
                 .map_err(backend)?;
         }
-        let tags: Vec<&str> = draft.tags.iter().map(|t| t.trim()).collect();
-        tx.execute(
-            "INSERT INTO revisions (item_id, user_id, created_at, title, slug, summary, body, category, tags, status,
-                published_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            params![
-                item_id,
-                user_id,
-                stamp,
-                draft.title.trim(),
-                draft.slug.as_str(),
-                draft.summary.trim(),
-                draft.body,
-                draft.category,
-                tags.join("\n"),
-                draft.status.as_str(),
-                draft.published_at.map(ts),
-                note.trim(),
-            ],
-        )
-        .map_err(backend)?;
         touch(&tx).map_err(backend)?;
         tx.commit().map_err(backend)?;
         drop(conn);
@@ -450,15 +377,7 @@ impl ContentStore for SqliteStore {
     }
 
     fn mark_translated(&self, item_id: i64, source_id: i64) -> StoreResult<()> {
-        let conn = self.conn();
-        let n = conn
-            .execute(
-                "UPDATE items SET translated_from = ?1,
-                    source_revision = (SELECT max(id) FROM revisions WHERE item_id = ?1) WHERE id = ?2",
-                params![source_id, item_id],
-            )
-            .map_err(backend)?;
-        if n == 0 { Err(StoreError::NotFound(format!("item {item_id}"))) } else { Ok(()) }
+        write_translated(&self.conn(), item_id, source_id)
     }
 
     fn admin_items(&self, filter: &AdminFilter) -> StoreResult<(Vec<AdminRow>, u32)> {
@@ -720,6 +639,113 @@ impl ContentStore for SqliteStore {
         self.load_tags(&mut items)?;
         Ok(items)
     }
+}
+
+/// Writes an item and its revision inside the caller's transaction.
+fn write_item(
+    tx: &rusqlite::Connection,
+    id: Option<i64>,
+    draft: &ItemDraft,
+    user_id: Option<i64>,
+    note: &str,
+) -> StoreResult<i64> {
+    draft.validate().map_err(StoreError::Invalid)?;
+    let stamp = ts(now());
+    let group_id = match draft.group_id {
+        Some(g) => {
+            let kind: Option<String> =
+                tx.query_row("SELECT kind FROM groups WHERE id = ?", [g], |r| r.get(0)).optional().map_err(backend)?;
+            match kind {
+                Some(k) if k == draft.kind.as_str() => g,
+                Some(_) => {
+                    return Err(StoreError::Invalid("a translation must be of the same kind".into()));
+                }
+                None => return Err(StoreError::NotFound(format!("translation group {g}"))),
+            }
+        }
+        None => {
+            tx.execute("INSERT INTO groups (kind, created_at) VALUES (?, ?)", params![draft.kind.as_str(), stamp])
+                .map_err(backend)?;
+            tx.last_insert_rowid()
+        }
+    };
+    let values = params![
+        group_id,
+        draft.kind.as_str(),
+        draft.lang.as_str(),
+        draft.slug.as_str(),
+        draft.title.trim(),
+        draft.summary.trim(),
+        draft.body,
+        draft.category,
+        draft.status.as_str(),
+        draft.published_at.map(ts),
+        stamp,
+        id,
+    ];
+    let result = match id {
+        None => tx
+            .execute(
+                "INSERT INTO items (group_id, kind, lang, slug, title, summary, body, category, status, published_at,
+                    updated_at, created_at, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
+                values,
+            )
+            .map(|_| tx.last_insert_rowid()),
+        Some(id) => tx
+            .execute(
+                "UPDATE items SET group_id = ?1, kind = ?2, lang = ?3, slug = ?4, title = ?5, summary = ?6, body = ?7,
+                    category = ?8, status = ?9, published_at = ?10, updated_at = ?11 WHERE id = ?12",
+                values,
+            )
+            .and_then(|n| if n == 0 { Err(rusqlite::Error::QueryReturnedNoRows) } else { Ok(id) }),
+    };
+    let item_id = result.map_err(|e| match e {
+        rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound(format!("item {}", id.unwrap_or_default())),
+        e if unique_violation(&e) => StoreError::Conflict(format!(
+            "there is already a {} version of this item, or another {} item uses the slug `{}`",
+            draft.lang, draft.lang, draft.slug
+        )),
+        e => backend(e),
+    })?;
+    tx.execute("DELETE FROM item_tags WHERE item_id = ?", [item_id]).map_err(backend)?;
+    for tag in &draft.tags {
+        tx.execute("INSERT OR IGNORE INTO item_tags (item_id, tag) VALUES (?, ?)", params![item_id, tag.trim()])
+            .map_err(backend)?;
+    }
+    let tags: Vec<&str> = draft.tags.iter().map(|t| t.trim()).collect();
+    tx.execute(
+        "INSERT INTO revisions (item_id, user_id, created_at, title, slug, summary, body, category, tags, status,
+            published_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params![
+            item_id,
+            user_id,
+            stamp,
+            draft.title.trim(),
+            draft.slug.as_str(),
+            draft.summary.trim(),
+            draft.body,
+            draft.category,
+            tags.join("\n"),
+            draft.status.as_str(),
+            draft.published_at.map(ts),
+            note.trim(),
+        ],
+    )
+    .map_err(backend)?;
+    Ok(item_id)
+}
+
+/// Marks `item_id` as a translation of `source_id`, up to date with the
+/// source's latest revision.
+fn write_translated(conn: &rusqlite::Connection, item_id: i64, source_id: i64) -> StoreResult<()> {
+    let n = conn
+        .execute(
+            "UPDATE items SET translated_from = ?1,
+                source_revision = (SELECT max(id) FROM revisions WHERE item_id = ?1) WHERE id = ?2",
+            params![source_id, item_id],
+        )
+        .map_err(backend)?;
+    if n == 0 { Err(StoreError::NotFound(format!("item {item_id}"))) } else { Ok(()) }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use refuge_core::{Addressee, AppealFacts, CaseStatus, Item, Kind, MailKind, StoreError};
+use refuge_core::{Addressee, AppealFacts, CaseStatus, Item, Kind, MailKind};
 use serde::Serialize;
 
 use super::editor_form::FormView;
@@ -112,7 +112,7 @@ pub fn check(admin: &Admin, data: &FormData, errors: &mut super::editor_form::Er
 }
 
 /// Reads the facts and addressees out of a posted form.
-fn from_form(data: &FormData) -> (AppealFacts, Vec<Addressee>) {
+pub(crate) fn from_form(data: &FormData) -> (AppealFacts, Vec<Addressee>) {
     let facts = AppealFacts {
         number: data.get("number").trim().to_owned(),
         people_count: data.get("people_count").trim().parse().ok(),
@@ -223,18 +223,6 @@ fn update_note(state: &AppState, admin: &Admin, item: Option<&Item>) -> String {
         note.push_str(t.get("admin_no_mail_server"));
     }
     note
-}
-
-/// Saves the facts and addressees posted with the editor.
-pub fn save_facts(
-    state: &AppState,
-    item_id: i64,
-    data: &FormData,
-    _translation_of: Option<&Item>,
-) -> Result<(), StoreError> {
-    let (facts, addressees) = from_form(data);
-    state.store.save_appeal_facts(item_id, &facts)?;
-    state.store.replace_addressees(item_id, &addressees)
 }
 
 fn load(state: &AppState, id: &str) -> Option<Item> {

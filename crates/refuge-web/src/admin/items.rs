@@ -10,6 +10,9 @@ use refuge_core::{AdminFilter, AdminRow, AsideKind, Item, Kind, Language, Role, 
 use serde::Serialize;
 
 use super::editor_form::{Errors, FormView, draft_from, form_from, form_of};
+use refuge_app::AppError;
+use refuge_app::editorial::{SaveItem, Saved, save_item};
+
 use super::guard::Genuine;
 use super::{Admin, Page, audit, forbidden, iso, not_found, rejected, see_other};
 use crate::AppState;
@@ -91,40 +94,23 @@ pub fn row_view(state: &AppState, admin: &Admin, r: &AdminRow) -> RowView {
     }
 }
 
-/// What an account may do with an item in the editor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Access {
-    /// Save it directly.
-    Save,
-    /// Propose a change, kept aside for an editor's review while the
-    /// published text stays online (a translator and a published
-    /// translation in their language).
-    Propose,
-    /// Read it only (a translator and a source-language item).
-    ReadOnly,
-}
+pub use refuge_app::access::Access;
 
 pub fn access(admin: &Admin, item: &Item) -> Access {
-    match admin.role() {
-        Role::Admin | Role::Editor => Access::Save,
-        Role::Translator if item.translated_from.is_some() && admin.session.user.languages.contains(&item.lang) => {
-            if matches!(item.status, Status::Draft | Status::Review) { Access::Save } else { Access::Propose }
-        }
-        Role::Translator => Access::ReadOnly,
-    }
+    refuge_app::access::access(&admin.session.user, item)
 }
 
 /// May this account save this item directly?
 pub fn may_edit(admin: &Admin, item: &Item) -> bool {
-    access(admin, item) == Access::Save
+    refuge_app::access::may_edit(&admin.session.user, item)
 }
 
 fn may_translate_into(admin: &Admin, lang: &Language) -> bool {
-    admin.can_edit() || admin.session.user.languages.contains(lang)
+    refuge_app::access::may_translate_into(&admin.session.user, lang)
 }
 
 pub(crate) fn statuses(admin: &Admin) -> Vec<Status> {
-    if admin.can_edit() { Status::ALL.to_vec() } else { vec![Status::Draft, Status::Review] }
+    refuge_app::access::statuses(&admin.session.user)
 }
 
 fn status_choices(admin: &Admin) -> Vec<Choice> {
@@ -754,76 +740,67 @@ async fn save(
             Shown { conflict: Some(conflict.0), ..Shown::refused(&form, &text, StatusCode::CONFLICT) },
         );
     }
-    let before = ctx.item.clone();
-    let store = state.store.clone();
-    let user = admin.session.user.id;
-    let note = form.note.clone();
-    let id = before.as_ref().map(|i| i.id);
-    let saved = tokio::task::spawn_blocking(move || store.save_item_by(id, &draft, Some(user), &note)).await;
-    let after = match saved {
-        Ok(Ok(item)) => item,
-        Ok(Err(StoreError::Conflict(text))) => {
-            let errors = Errors { slug: Some(text), ..Errors::default() };
-            return editor(state, admin, ctx, Shown::failed(&form, errors, StatusCode::CONFLICT));
-        }
-        Ok(Err(StoreError::Invalid(text))) => {
-            let errors = Errors { title: Some(text), ..Errors::default() };
-            return editor(state, admin, ctx, Shown::failed(&form, errors, StatusCode::UNPROCESSABLE_ENTITY));
-        }
-        Ok(Err(e)) => {
-            // Keep what was typed on the screen, with the reason.
-            tracing::error!(error = %e, "an item could not be saved");
-            let (key, status) = match e {
-                StoreError::Full(_) => ("admin_disk_full", StatusCode::INSUFFICIENT_STORAGE),
-                _ => ("admin_save_failed", StatusCode::INTERNAL_SERVER_ERROR),
-            };
-            let errors = Errors { form: Some(admin.t.get(key).to_owned()), ..Errors::default() };
-            return editor(state, admin, ctx, Shown::failed(&form, errors, status));
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "save task failed");
-            return super::message(state, admin, StatusCode::INTERNAL_SERVER_ERROR, "error_text");
-        }
+    let request = SaveItem {
+        id: ctx.item.as_ref().map(|i| i.id),
+        draft,
+        note: form.note.clone(),
+        appeal: (ctx.kind == Kind::Appeal).then(|| super::appeals::from_form(data)),
+        translation_of: translation_of.map(|s| s.id),
+        marks_current: form.mark_current,
+        resolves_review: data.get("review").parse().ok(),
     };
-    if after.kind == Kind::Appeal
-        && let Err(e) = super::appeals::save_facts(state, after.id, data, translation_of)
-    {
-        return store_error(state, admin, e);
-    }
-    let source_id = translation_of.map(|s| s.id).or(after.translated_from.filter(|_| form.mark_current));
-    let after = match source_id.map(|src| state.store.mark_translated(after.id, src)) {
-        Some(Ok(())) => state.store.item(after.id).ok().flatten().unwrap_or(after),
-        Some(Err(e)) => return store_error(state, admin, e),
-        None => after,
+    let store = state.store.clone();
+    let user = admin.session.user.clone();
+    let saved = tokio::task::spawn_blocking(move || save_item(&*store, &user, request))
+        .await
+        .unwrap_or_else(|e| Err(AppError::Storage(format!("the save task failed: {e}"))));
+    let Saved { before, after, .. } = match saved {
+        Ok(saved) => saved,
+        Err(e) => return save_failed(state, admin, ctx, &form, e),
     };
     state.item_changed(before.as_ref(), Some(&after));
     if after.status == Status::Scheduled {
         state.scheduler.notify_one();
     }
-    let subject = format!("{} {} “{}” ({})", after.kind, after.id, after.title, after.lang);
-    let action = match (before.as_ref().map(|b| b.status), after.status) {
-        (None, _) if translation_of.is_some() => "translate",
-        (None, _) => "create",
-        (Some(a), b) if a == b => "edit",
-        (_, Status::Published) => "publish",
-        (Some(Status::Published), _) => "unpublish",
-        (_, Status::Scheduled) => "schedule",
-        _ => "change status",
-    };
-    audit(state, admin.email(), action, &subject, after.status.as_str());
     if after.status == Status::Review && before.as_ref().is_none_or(|b| b.status != Status::Review) {
         crate::outgoing::review_request(state, &after, admin.email());
     }
     super::autosave::forget(state, admin, &ctx.action);
-    // A change awaiting review that this save took over is done with.
-    if let Some(id) = data.get("review").parse::<i64>().ok()
-        && let Ok(Some(aside)) = state.store.aside(id)
-        && aside.item_id == Some(after.id)
-        && let Err(e) = state.store.remove_aside(aside.id)
-    {
-        tracing::error!(error = %e, "a reviewed change could not be removed");
-    }
     see_other(&format!("/admin/items/{}?notice=saved", after.id))
+}
+
+/// The editor again, with what was typed and why it was not saved.
+fn save_failed(state: &AppState, admin: &Admin, ctx: &EditorContext, form: &FormView, e: AppError) -> Response {
+    let t = &admin.t;
+    let (errors, status) = match e {
+        AppError::Conflict(text) => (Errors { slug: Some(text), ..Errors::default() }, StatusCode::CONFLICT),
+        AppError::Invalid(text) => {
+            (Errors { title: Some(text), ..Errors::default() }, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        AppError::Forbidden => {
+            return editor(
+                state,
+                admin,
+                ctx,
+                Shown::refused(form, t.get("admin_forbidden_kept"), StatusCode::FORBIDDEN),
+            );
+        }
+        AppError::NotFound(_) => return not_found(state, admin),
+        AppError::DiskFull(detail) => {
+            tracing::error!(detail, "an item could not be saved: the disk is full");
+            (
+                Errors { form: Some(t.get("admin_disk_full").to_owned()), ..Errors::default() },
+                StatusCode::INSUFFICIENT_STORAGE,
+            )
+        }
+        AppError::Storage(detail) => {
+            // Keep what was typed on the screen, with the reason.
+            tracing::error!(detail, "an item could not be saved");
+            let errors = Errors { form: Some(t.get("admin_save_failed").to_owned()), ..Errors::default() };
+            (errors, StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    };
+    editor(state, admin, ctx, Shown::failed(form, errors, status))
 }
 
 /// Whether the item was saved by someone else since `form` was opened:

@@ -12,6 +12,9 @@ use refuge_core::{Aside, AsideKind, Item, Kind};
 use super::editor_form::{draft_from, form_from};
 use super::history::{form_text, line_diff, revision_text};
 use super::{Admin, Page, audit, not_found, see_other};
+use refuge_app::AppError;
+use refuge_app::editorial::{SaveItem, save_item};
+
 use crate::AppState;
 use crate::form::FormData;
 
@@ -92,40 +95,35 @@ pub async fn decide(
         Err(_) => return see_other(&format!("/admin/items/{}?review={}", item.id, aside.id)),
     };
     let note = format!("{who}: {} ({})", form.note.trim(), admin.t.get("admin_reviewed")).replace(":  (", ": (");
+    // One transaction: the text, the appeal's facts, the translation
+    // mark, and the change awaiting review, resolved.
+    let request = SaveItem {
+        id: Some(item.id),
+        draft,
+        note,
+        appeal: (item.kind == Kind::Appeal).then(|| super::appeals::from_form(&proposed)),
+        translation_of: None,
+        marks_current: form.mark_current,
+        resolves_review: Some(aside.id),
+    };
     let store = state.store.clone();
-    let (item_id, editor) = (item.id, admin.session.user.id);
-    let saved = tokio::task::spawn_blocking(move || store.save_item_by(Some(item_id), &draft, Some(editor), &note))
+    let user = admin.session.user.clone();
+    let saved = tokio::task::spawn_blocking(move || save_item(&*store, &user, request))
         .await
-        .map_err(|e| refuge_core::StoreError::Backend(e.to_string()))
-        .and_then(|r| r);
+        .unwrap_or_else(|e| Err(AppError::Storage(format!("the save task failed: {e}"))));
     let after = match saved {
-        Ok(after) => after,
+        Ok(saved) => saved.after,
         Err(e) => {
             tracing::error!(error = %e, "a reviewed change could not be published");
-            return super::message(&state, &admin, StatusCode::INTERNAL_SERVER_ERROR, "admin_save_failed");
+            return super::message(
+                &state,
+                &admin,
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                "admin_save_failed",
+            );
         }
     };
-    let mut failed = None;
-    if after.kind == Kind::Appeal
-        && let Err(e) = super::appeals::save_facts(&state, after.id, &proposed, None)
-    {
-        failed = Some(e);
-    }
-    if form.mark_current
-        && let Some(source) = after.translated_from
-        && let Err(e) = state.store.mark_translated(after.id, source)
-    {
-        failed = Some(e);
-    }
-    if let Err(e) = state.store.remove_aside(aside.id) {
-        failed = Some(e);
-    }
-    let after = state.store.item(after.id).ok().flatten().unwrap_or(after);
     state.item_changed(Some(&item), Some(&after));
     audit(&state, admin.email(), "publish reviewed change", &subject, &who);
-    if let Some(e) = failed {
-        tracing::error!(error = %e, "a reviewed change was published, but not all of it was recorded");
-        return super::message(&state, &admin, StatusCode::INTERNAL_SERVER_ERROR, "admin_save_failed");
-    }
     see_other(&format!("/admin/items/{}?notice=saved", after.id))
 }

@@ -2,7 +2,7 @@
 //! published translation waits for review, restoring keeps the status,
 //! two tabs do not overwrite each other, a refused save keeps the text.
 
-use refuge_core::{AsideKind, AsideStore, ContentStore, Kind, Language, Role, Slug};
+use refuge_core::{AppealStore, AsideKind, AsideStore, ContentStore, Kind, Language, Role, Slug};
 
 use crate::admin::{Staff, article_fields, sign_in};
 use crate::helpers::*;
@@ -651,5 +651,73 @@ async fn small_things_say_what_they_mean() {
     refuge_core::MessageStore::add_message(&*app.store, "help", "en", b"sealed bytes").unwrap();
     let dashboard = boss.get("/admin/").await;
     assert!(dashboard.body.contains("Messages waiting in the inbox: 1"));
+    app.stop().await;
+}
+
+/// An appeal is saved whole or not at all: when its addressees cannot be
+/// written, neither the new appeal nor a change to an existing one (its
+/// text, its facts) is left behind, and the editor keeps what was typed.
+#[tokio::test]
+async fn an_appeal_save_that_fails_half_way_leaves_nothing_half_written() {
+    let app = spawn_app().await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let fields = |title: &str, slug: &str, number: &str| {
+        vec![
+            ("title".to_owned(), title.to_owned()),
+            ("slug".into(), slug.into()),
+            ("summary".into(), "Held since Monday.".into()),
+            ("body".into(), "They were arrested on Monday.".into()),
+            ("status".into(), "draft".into()),
+            ("published_at".into(), String::new()),
+            ("number".into(), number.into()),
+            ("people_count".into(), "2".into()),
+            ("case_status".into(), "detained".into()),
+            ("addr_name".into(), "The Governor".into()),
+            ("note".into(), String::new()),
+            ("intent".into(), "save".into()),
+        ]
+    };
+    let post = |path: String, fields: Vec<(String, String)>| {
+        let ed = &ed;
+        async move {
+            let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            ed.post(&path, &refs).await
+        }
+    };
+    let created =
+        post("/admin/items/new?kind=appeal&lang=en".into(), fields("Two held", "two-held", "UA 1/2026")).await;
+    assert_eq!(created.status, 303);
+    let id: i64 = created
+        .header("location")
+        .unwrap()
+        .trim_start_matches("/admin/items/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // From now on the addressees cannot be written.
+    let side = rusqlite::Connection::open(app.data_dir.join("refuge.db")).unwrap();
+    side.execute_batch(
+        "CREATE TRIGGER refuse_addressees BEFORE INSERT ON appeal_addressees BEGIN SELECT RAISE(ABORT, 'injected'); END;",
+    )
+    .unwrap();
+    let failed = post(format!("/admin/items/{id}"), fields("Two held, renamed", "two-held", "UA 2/2026")).await;
+    assert_eq!(failed.status, 500);
+    assert!(failed.body.contains("Two held, renamed"), "the editor keeps what was typed");
+    let item = app.store.item(id).unwrap().unwrap();
+    assert_eq!(item.title, "Two held");
+    assert_eq!(app.store.appeal_facts(id).unwrap().number, "UA 1/2026", "the facts are as before");
+    assert_eq!(app.store.addressees(id).unwrap().len(), 1);
+    assert_eq!(app.store.revisions(id).unwrap().len(), 1, "no revision of a save that did not happen");
+    let fresh =
+        post("/admin/items/new?kind=appeal&lang=en".into(), fields("Four held", "four-held", "UA 3/2026")).await;
+    assert_eq!(fresh.status, 500);
+    let en = Language::parse("en").unwrap();
+    assert_eq!(
+        app.store.item_id_by_slug(Kind::Appeal, &en, &Slug::parse("four-held").unwrap()).unwrap(),
+        None,
+        "no appeal without its addressees"
+    );
     app.stop().await;
 }

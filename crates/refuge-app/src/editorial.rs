@@ -1,0 +1,204 @@
+//! Saving an item from the editor: the item, its revision, an appeal's
+//! facts and addressees, the translation mark and a resolved review are
+//! written in one store transaction, all or nothing; then the audit log.
+
+use refuge_core::{Addressee, AppealFacts, AuditLog, ContentStore, Item, ItemDraft, ItemSave, Kind, Status, User};
+
+use crate::AppError;
+use crate::access::{Access, access, can_edit, may_translate_into, statuses};
+
+/// One save, as the editor form gave it (checked for form errors by the
+/// caller; the rules of who may save what are checked here).
+#[derive(Debug)]
+pub struct SaveItem {
+    /// The item saved; `None` for a new one.
+    pub id: Option<i64>,
+    pub draft: ItemDraft,
+    /// A note for the history.
+    pub note: String,
+    /// For an appeal: its facts and addressees.
+    pub appeal: Option<(AppealFacts, Vec<Addressee>)>,
+    /// A new translation of this item.
+    pub translation_of: Option<i64>,
+    /// The translator says the text matches its source again.
+    pub marks_current: bool,
+    /// A change awaiting review that this save takes over.
+    pub resolves_review: Option<i64>,
+}
+
+/// What a save did, for the caller to tell the cache, the search index,
+/// the scheduler and the people concerned.
+#[derive(Debug)]
+pub struct Saved {
+    pub before: Option<Item>,
+    pub after: Item,
+    /// What the audit log calls it: create, translate, edit, publish…
+    pub action: &'static str,
+}
+
+/// Saves an item with everything that belongs to it, in one transaction.
+pub fn save_item<S>(store: &S, user: &User, save: SaveItem) -> Result<Saved, AppError>
+where
+    S: ContentStore + AuditLog + ?Sized,
+{
+    let before = match save.id {
+        Some(id) => Some(store.item(id)?.ok_or_else(|| AppError::NotFound(format!("item {id}")))?),
+        None => None,
+    };
+    let allowed = match (&before, save.translation_of) {
+        (Some(item), _) => access(user, item) == Access::Save,
+        (None, Some(_)) => may_translate_into(user, &save.draft.lang),
+        (None, None) => can_edit(user),
+    };
+    if !allowed || !statuses(user).contains(&save.draft.status) {
+        return Err(AppError::Forbidden);
+    }
+    if save.appeal.is_some() && save.draft.kind != Kind::Appeal {
+        return Err(AppError::Invalid("only an appeal has appeal facts".into()));
+    }
+    let translated_from =
+        save.translation_of.or_else(|| before.as_ref().and_then(|b| b.translated_from).filter(|_| save.marks_current));
+    let appeal = save.appeal.as_ref().map(|(facts, list)| (facts, list.as_slice()));
+    let after = store.save_item_with(&ItemSave {
+        id: save.id,
+        draft: &save.draft,
+        user_id: Some(user.id),
+        note: &save.note,
+        appeal,
+        translated_from,
+        resolves_aside: save.resolves_review,
+    })?;
+    let action = match (before.as_ref().map(|b| b.status), after.status) {
+        (None, _) if save.translation_of.is_some() => "translate",
+        (None, _) => "create",
+        (Some(a), b) if a == b => "edit",
+        (_, Status::Published) => "publish",
+        (Some(Status::Published), _) => "unpublish",
+        (_, Status::Scheduled) => "schedule",
+        _ => "change status",
+    };
+    let subject = format!("{} {} “{}” ({})", after.kind, after.id, after.title, after.lang);
+    // The save stands; a missing audit line is logged, not shown.
+    if let Err(e) = store.record(user.email.as_str(), action, &subject, after.status.as_str()) {
+        tracing::error!(error = %e, action, "could not write the audit log");
+    }
+    Ok(Saved { before, after, action })
+}
+
+#[cfg(test)]
+mod tests {
+    use refuge_core::{AppealStore, Email, Language, Role, Slug, UserStore};
+    use refuge_store::SqliteStore;
+
+    use super::*;
+
+    fn draft(kind: Kind, lang: &str, slug: &str, title: &str, status: Status) -> ItemDraft {
+        ItemDraft {
+            group_id: None,
+            kind,
+            lang: Language::parse(lang).unwrap(),
+            slug: Slug::parse(slug).unwrap(),
+            title: title.into(),
+            summary: String::new(),
+            body: "Text.".into(),
+            category: None,
+            tags: Vec::new(),
+            status,
+            published_at: (status == Status::Published).then(time::OffsetDateTime::now_utc),
+        }
+    }
+
+    fn save(d: ItemDraft, appeal: Option<(AppealFacts, Vec<Addressee>)>) -> SaveItem {
+        SaveItem {
+            id: None,
+            draft: d,
+            note: String::new(),
+            appeal,
+            translation_of: None,
+            marks_current: false,
+            resolves_review: None,
+        }
+    }
+
+    fn facts() -> (AppealFacts, Vec<Addressee>) {
+        let facts = AppealFacts { number: "UA 1/26".into(), people_count: Some(1), ..AppealFacts::default() };
+        let to = Addressee { name: "A minister".into(), ..Addressee::default() };
+        (facts, vec![to])
+    }
+
+    fn setup() -> (tempfile::TempDir, SqliteStore, User, User) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("refuge.db")).unwrap();
+        let ed = store.add_user(&Email::parse("ed@example.org").unwrap(), Role::Editor, "a long password").unwrap();
+        let tr = store.add_user(&Email::parse("tr@example.org").unwrap(), Role::Translator, "a long password").unwrap();
+        store.set_role(tr.id, Role::Translator, &[Language::parse("ja").unwrap()]).unwrap();
+        let tr = store.user(tr.id).unwrap().unwrap();
+        (dir, store, ed, tr)
+    }
+
+    #[test]
+    fn an_appeal_that_fails_half_way_leaves_nothing() {
+        let (dir, store, ed, _) = setup();
+        let saved = save_item(
+            &store,
+            &ed,
+            save(draft(Kind::Appeal, "en", "free-them", "Free them", Status::Draft), Some(facts())),
+        )
+        .unwrap();
+        assert_eq!(saved.action, "create");
+        assert_eq!(store.addressees(saved.after.id).unwrap().len(), 1);
+        // The addressees cannot be written any more: the facts and the
+        // item, written before them in the same save, must not stay.
+        let side = rusqlite::Connection::open(dir.path().join("refuge.db")).unwrap();
+        side.execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON appeal_addressees BEGIN SELECT RAISE(ABORT, 'injected'); END;",
+        )
+        .unwrap();
+        let mut changed = save(draft(Kind::Appeal, "en", "free-them", "A new title", Status::Draft), None);
+        changed.id = Some(saved.after.id);
+        changed.draft.group_id = Some(saved.after.group_id);
+        let (mut new_facts, list) = facts();
+        new_facts.number = "UA 2/26".into();
+        changed.appeal = Some((new_facts, list));
+        let error = save_item(&store, &ed, changed).unwrap_err();
+        assert!(matches!(error, AppError::Storage(_)), "{error:?}");
+        let item = store.item(saved.after.id).unwrap().unwrap();
+        assert_eq!(item.title, "Free them", "the item is as before");
+        assert_eq!(store.appeal_facts(item.id).unwrap().number, "UA 1/26", "the facts are as before");
+        assert_eq!(store.revisions(item.id).unwrap().len(), 1, "no revision of the failed save");
+        let fresh =
+            save_item(&store, &ed, save(draft(Kind::Appeal, "en", "new-one", "New", Status::Draft), Some(facts())));
+        assert!(fresh.is_err());
+        assert!(
+            store
+                .item_id_by_slug(Kind::Appeal, &Language::parse("en").unwrap(), &Slug::parse("new-one").unwrap())
+                .unwrap()
+                .is_none(),
+            "no new appeal without its facts"
+        );
+    }
+
+    #[test]
+    fn a_translator_translates_but_does_not_publish() {
+        let (_dir, store, ed, tr) = setup();
+        let source = save_item(&store, &ed, save(draft(Kind::News, "en", "report", "Report", Status::Published), None))
+            .unwrap()
+            .after;
+        let denied = save_item(&store, &tr, save(draft(Kind::News, "en", "mine", "Mine", Status::Draft), None));
+        assert!(matches!(denied, Err(AppError::Forbidden)), "no new item outside a translation");
+        let mut ja = save(draft(Kind::News, "ja", "report", "ニュース", Status::Published), None);
+        ja.translation_of = Some(source.id);
+        ja.draft.group_id = Some(source.group_id);
+        assert!(matches!(save_item(&store, &tr, ja), Err(AppError::Forbidden)), "not published by a translator");
+        let mut ja = save(draft(Kind::News, "ja", "report", "ニュース", Status::Review), None);
+        ja.translation_of = Some(source.id);
+        ja.draft.group_id = Some(source.group_id);
+        let saved = save_item(&store, &tr, ja).unwrap();
+        assert_eq!(saved.action, "translate");
+        assert_eq!(saved.after.translated_from, Some(source.id));
+        let mut other = save(draft(Kind::News, "fr", "report", "Nouvelles", Status::Draft), None);
+        other.translation_of = Some(source.id);
+        other.draft.group_id = Some(source.group_id);
+        assert!(matches!(save_item(&store, &tr, other), Err(AppError::Forbidden)), "only their languages");
+    }
+}

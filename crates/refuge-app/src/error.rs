@@ -1,0 +1,66 @@
+//! What a use case reports when it cannot do what was asked.
+
+use refuge_core::StoreError;
+
+/// Why a use case failed. The web layer maps each to a status and a
+/// translated message; the detail of a storage failure is for the log.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// What was asked for does not exist (or no longer).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The account's role or languages do not allow it.
+    #[error("not allowed for this account")]
+    Forbidden,
+    /// Another record already holds this (an address, a slug); the text
+    /// names it for the person who typed it.
+    #[error("{0}")]
+    Conflict(String),
+    /// What was sent cannot be stored as it is; the text says why.
+    #[error("{0}")]
+    Invalid(String),
+    /// The disk is full: nothing was written.
+    #[error("the disk is full: {0}")]
+    DiskFull(String),
+    /// The database failed; nothing of the action was written.
+    #[error("storage failed: {0}")]
+    Storage(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => AppError::NotFound(what),
+            StoreError::Conflict(text) => AppError::Conflict(text),
+            StoreError::Invalid(text) => AppError::Invalid(text),
+            StoreError::Full(detail) => AppError::DiskFull(detail),
+            StoreError::Backend(detail) => AppError::Storage(detail),
+        }
+    }
+}
+
+impl AppError {
+    /// The HTTP status that fits (the web layer's default mapping).
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::NotFound(_) => 404,
+            AppError::Forbidden => 403,
+            AppError::Conflict(_) => 409,
+            AppError::Invalid(_) => 422,
+            AppError::DiskFull(_) => 507,
+            AppError::Storage(_) => 500,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_errors_keep_their_meaning() {
+        assert_eq!(AppError::from(StoreError::Full("x".into())).status(), 507);
+        assert_eq!(AppError::from(StoreError::Backend("x".into())).status(), 500);
+        assert_eq!(AppError::from(StoreError::Conflict("slug".into())).to_string(), "slug");
+    }
+}

@@ -1,0 +1,15 @@
+//! The application layer of Refuge: what people do with the site, as
+//! plain Rust over the storage traits of `refuge-core`, with no HTTP and
+//! no templates. The web layer extracts a request, calls one use case
+//! here and renders its answer; the command line calls the same ones.
+//!
+//! - [`access`]: who may do what with an item (roles and languages);
+//! - [`editorial`]: saving an item with everything that belongs to it,
+//!   in one transaction;
+//! - [`AppError`]: what went wrong, typed, never raw storage text.
+
+pub mod access;
+pub mod editorial;
+mod error;
+
+pub use error::AppError;
