@@ -2,13 +2,13 @@
 //! the timeline of further information.
 
 use axum::extract::{Path, State};
-use axum::response::Response;
-use refuge_core::{Addressee, AppealFacts, CaseStatus, Item, Kind, MailKind};
+use http::StatusCode;
+use refuge_core::{Addressee, AppealFacts, CaseStatus, Item, Kind, MailKind, StoreError};
 use serde::Serialize;
 
 use super::editor_form::FormView;
 use super::items::may_edit;
-use super::{Admin, audit, forbidden, not_found, see_other};
+use super::{Admin, Answer, Halt, audit, forbidden, found, not_found, number, read, see_other, store_failed};
 use crate::AppState;
 use crate::form::FormData;
 
@@ -225,8 +225,12 @@ fn update_note(state: &AppState, admin: &Admin, item: Option<&Item>) -> String {
     note
 }
 
-fn load(state: &AppState, id: &str) -> Option<Item> {
-    id.parse::<i64>().ok().and_then(|id| state.store.item(id).ok().flatten()).filter(|i| i.kind == Kind::Appeal)
+/// The appeal at this address (404 for anything else; 503 when the
+/// database failed).
+fn load(state: &AppState, admin: &Admin, id: &str) -> Result<Item, Halt> {
+    let id = number(state, admin, id)?;
+    let item = found(state, admin, "appeal", state.store.item(id))?;
+    if item.kind == Kind::Appeal { Ok(item) } else { Err(not_found(state, admin).into()) }
 }
 
 /// Mails an update of a published appeal to the language's appeal
@@ -247,43 +251,48 @@ fn mail_update(state: &AppState, item: &Item, update: &refuge_core::AppealUpdate
 }
 
 /// Publishes a timeline entry ("further information").
-pub async fn add_update(
-    State(state): State<AppState>,
-    admin: Admin,
-    Path(id): Path<String>,
-    data: FormData,
-) -> Response {
-    let Some(item) = load(&state, &id) else { return not_found(&state, &admin) };
-    if !admin.can_edit() || !may_edit(&admin, &item) {
-        return forbidden(&state, &admin);
+pub async fn add_update(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, data: FormData) -> Answer {
+    let item = load(&state, &admin, &id)?;
+    if !may_edit(&admin, &item) {
+        return Ok(forbidden(&state, &admin));
     }
-    match state.store.add_appeal_update(item.id, data.get("date").trim(), data.get("text"), data.get("source")) {
-        Ok(update) => {
-            state.item_changed(Some(&item), Some(&item));
-            // Further information goes to everyone subscribed to appeals in
-            // this language, once each.
-            if item.status == refuge_core::Status::Published {
-                let queued = mail_update(&state, &item, &update);
-                tracing::info!(queued, "appeal update mailed to subscribers");
-            }
-            audit(&state, admin.email(), "appeal update", &format!("appeal {} ({})", item.id, item.lang), &update.date);
-            see_other(&format!("/admin/items/{}?notice=saved", item.id))
+    let date = data.get("date").trim();
+    let update = match state.store.add_appeal_update(item.id, date, data.get("text"), data.get("source")) {
+        Ok(update) => update,
+        Err(StoreError::Invalid(_)) => {
+            // The two things the form can get wrong, said in the editor's language.
+            let key = if data.get("text").trim().is_empty() { "admin_update_needs_text" } else { "admin_update_bad_date" };
+            return Ok(super::message(&state, &admin, StatusCode::UNPROCESSABLE_ENTITY, key));
         }
-        Err(e) => super::message(&state, &admin, http::StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
+        Err(e) => return Err(store_failed(&state, &admin, "appeal update", e).into()),
+    };
+    state.item_changed(Some(&item), Some(&item));
+    // Further information goes to everyone subscribed to appeals in this
+    // language, once each.
+    if item.status == refuge_core::Status::Published {
+        let queued = mail_update(&state, &item, &update);
+        tracing::info!(queued, "appeal update mailed to subscribers");
     }
+    audit(&state, admin.email(), "appeal update", &format!("appeal {} ({})", item.id, item.lang), &update.date);
+    Ok(see_other(&format!("/admin/items/{}?notice=saved", item.id)))
 }
 
+/// Removes a timeline entry of this appeal; a failure says so.
 pub async fn delete_update(
     State(state): State<AppState>,
     admin: Admin,
     Path((id, update)): Path<(String, String)>,
-) -> Response {
-    let Some(item) = load(&state, &id) else { return not_found(&state, &admin) };
-    let owned = state.store.appeal_updates(item.id).unwrap_or_default().into_iter().any(|u| u.id.to_string() == update);
-    if !owned || update.parse::<i64>().map(|u| state.store.delete_appeal_update(u)).is_err() {
-        return not_found(&state, &admin);
+) -> Answer {
+    let item = load(&state, &admin, &id)?;
+    let update = number(&state, &admin, &update)?;
+    let updates = read(&state, &admin, "appeal updates", state.store.appeal_updates(item.id))?;
+    if !updates.iter().any(|u| u.id == update) {
+        return Ok(not_found(&state, &admin));
+    }
+    if let Err(e) = state.store.delete_appeal_update(update) {
+        return Err(store_failed(&state, &admin, "deleting an appeal update", e).into());
     }
     state.item_changed(Some(&item), Some(&item));
     audit(&state, admin.email(), "delete appeal update", &format!("appeal {} ({})", item.id, item.lang), "");
-    see_other(&format!("/admin/items/{}?notice=saved", item.id))
+    Ok(see_other(&format!("/admin/items/{}?notice=saved", item.id)))
 }

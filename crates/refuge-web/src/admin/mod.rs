@@ -331,6 +331,71 @@ impl Confirm {
     }
 }
 
+/// A page that already answers the request — not found, refused, or
+/// the database failed — returned early by a handler with `?`.
+pub struct Halt(pub Box<Response>);
+
+impl IntoResponse for Halt {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+impl From<Response> for Halt {
+    fn from(response: Response) -> Self {
+        Halt(Box::new(response))
+    }
+}
+
+impl From<Box<Response>> for Halt {
+    fn from(response: Box<Response>) -> Self {
+        Halt(response)
+    }
+}
+
+/// What back-office handlers return.
+pub type Answer = Result<Response, Halt>;
+
+/// The record, or the page that says why not: 404 when there is none,
+/// and when the database failed a translated "try again" page (503; 507
+/// when the disk is full) with the detail in the log — never a 404.
+pub fn found<T>(
+    state: &AppState,
+    admin: &Admin,
+    what: &str,
+    result: refuge_core::store::StoreResult<Option<T>>,
+) -> Result<T, Halt> {
+    match result {
+        Ok(Some(value)) => Ok(value),
+        Ok(None) => Err(not_found(state, admin).into()),
+        Err(e) => Err(store_failed(state, admin, what, e).into()),
+    }
+}
+
+/// The value, or the "try again" page when the database failed.
+pub fn read<T>(
+    state: &AppState,
+    admin: &Admin,
+    what: &str,
+    result: refuge_core::store::StoreResult<T>,
+) -> Result<T, Halt> {
+    result.map_err(|e| store_failed(state, admin, what, e).into())
+}
+
+/// The page for a failed storage call; the detail goes to the log only.
+pub fn store_failed(state: &AppState, admin: &Admin, what: &str, e: refuge_core::StoreError) -> Response {
+    tracing::error!(error = %e, what, "back-office storage error");
+    match e {
+        refuge_core::StoreError::Full(_) => message(state, admin, StatusCode::INSUFFICIENT_STORAGE, "admin_disk_full"),
+        _ => message(state, admin, StatusCode::SERVICE_UNAVAILABLE, "admin_store_failed"),
+    }
+}
+
+/// A record number from the address; anything else is not found.
+pub fn number(state: &AppState, admin: &Admin, id: &str) -> Result<i64, Halt> {
+    id.parse::<i64>().map_err(|_| not_found(state, admin).into())
+}
+
 /// Whether a form was sent from its confirmation page.
 pub fn confirmed(form: &FormData) -> bool {
     form.get("confirm") == "1"

@@ -1,0 +1,208 @@
+//! Saving the editor form: checks, the two-tab conflict, the use case
+//! (`refuge_app::editorial`), and a translator's proposal for review.
+
+use super::*;
+
+/// Saves (or previews) the editor form; on success redirects to the item.
+pub(super) async fn save(
+    state: &AppState,
+    admin: &Admin,
+    ctx: &EditorContext,
+    data: &FormData,
+    translation_of: Option<&Item>,
+) -> Response {
+    let mut form = form_from(data);
+    if insert_media(state, &mut form, data, &ctx.lang) {
+        return editor(state, admin, ctx, Shown { preview: true, ..Shown::plain(&form) });
+    }
+    let group = ctx.item.as_ref().map(|i| i.group_id).or(translation_of.map(|s| s.group_id));
+    let fallback_slug = ctx.item.as_ref().map(|i| &i.slug).or(translation_of.map(|s| &s.slug));
+    let checked = draft_from(state, admin, &form, ctx.kind, &ctx.lang, group, fallback_slug).and_then(|draft| {
+        let mut errors = Errors::default();
+        if ctx.kind == Kind::Appeal {
+            crate::admin::appeals::check(admin, data, &mut errors);
+        }
+        // Online, every image says what it shows, in the item's language.
+        let missing = refuge_core::markdown::images_without_alt(&draft.body);
+        if matches!(draft.status, Status::Published | Status::Scheduled) && !missing.is_empty() {
+            errors.body = Some(admin.t.get("admin_image_without_alt").replace("{images}", &missing.join(", ")));
+        }
+        if errors.any() { Err(Box::new(errors)) } else { Ok(draft) }
+    });
+    let draft = match checked {
+        Ok(d) => d,
+        Err(errors) => {
+            return editor(state, admin, ctx, Shown::failed(&form, *errors, StatusCode::UNPROCESSABLE_ENTITY));
+        }
+    };
+    if crate::admin::intent(data) == "preview" {
+        return editor(state, admin, ctx, Shown { preview: true, ..Shown::plain(&form) });
+    }
+    let found = match &ctx.item {
+        Some(item) => conflict(state, admin, item, &form),
+        None => Ok(None),
+    };
+    let found = match found {
+        Ok(found) => found,
+        Err(e) => return save_failed(state, admin, ctx, &form, e.into()),
+    };
+    if let Some(conflict) = found {
+        let mut form = form.clone();
+        form.base_revision = conflict.1;
+        let text = conflict.0.text.clone();
+        return editor(
+            state,
+            admin,
+            ctx,
+            Shown { conflict: Some(conflict.0), ..Shown::refused(&form, &text, StatusCode::CONFLICT) },
+        );
+    }
+    let request = SaveItem {
+        id: ctx.item.as_ref().map(|i| i.id),
+        draft,
+        note: form.note.clone(),
+        appeal: (ctx.kind == Kind::Appeal).then(|| crate::admin::appeals::from_form(data)),
+        translation_of: translation_of.map(|s| s.id),
+        marks_current: form.mark_current,
+        resolves_review: data.get("review").parse().ok(),
+    };
+    let store = state.store.clone();
+    let user = admin.session.user.clone();
+    let saved = tokio::task::spawn_blocking(move || save_item(&*store, &user, request))
+        .await
+        .unwrap_or_else(|e| Err(AppError::Storage(format!("the save task failed: {e}"))));
+    let Saved { before, after, .. } = match saved {
+        Ok(saved) => saved,
+        Err(e) => return save_failed(state, admin, ctx, &form, e),
+    };
+    state.item_changed(before.as_ref(), Some(&after));
+    if after.status == Status::Scheduled {
+        state.scheduler.notify_one();
+    }
+    if after.status == Status::Review && before.as_ref().is_none_or(|b| b.status != Status::Review) {
+        crate::outgoing::review_request(state, &after, admin.email());
+    }
+    crate::admin::autosave::forget(state, admin, &ctx.action);
+    see_other(&format!("/admin/items/{}?notice=saved", after.id))
+}
+
+/// The editor again, with what was typed and why it was not saved.
+pub(super) fn save_failed(
+    state: &AppState,
+    admin: &Admin,
+    ctx: &EditorContext,
+    form: &FormView,
+    e: AppError,
+) -> Response {
+    let t = &admin.t;
+    let (errors, status) = match e {
+        AppError::Conflict(text) => (Errors { slug: Some(text), ..Errors::default() }, StatusCode::CONFLICT),
+        AppError::Invalid(text) => {
+            (Errors { title: Some(text), ..Errors::default() }, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        AppError::Forbidden => {
+            return editor(
+                state,
+                admin,
+                ctx,
+                Shown::refused(form, t.get("admin_forbidden_kept"), StatusCode::FORBIDDEN),
+            );
+        }
+        AppError::NotFound(_) => return not_found(state, admin),
+        AppError::DiskFull(detail) => {
+            tracing::error!(detail, "an item could not be saved: the disk is full");
+            (
+                Errors { form: Some(t.get("admin_disk_full").to_owned()), ..Errors::default() },
+                StatusCode::INSUFFICIENT_STORAGE,
+            )
+        }
+        AppError::Storage(detail) => {
+            // Keep what was typed on the screen, with the reason.
+            tracing::error!(detail, "an item could not be saved");
+            let errors = Errors { form: Some(t.get("admin_save_failed").to_owned()), ..Errors::default() };
+            (errors, StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    };
+    editor(state, admin, ctx, Shown::failed(form, errors, status))
+}
+
+/// Whether the item was saved by someone else since `form` was opened:
+/// what to say and the difference between their text and this one, and
+/// the latest revision (with which a second save goes through).
+/// A failed read is an error: saving without the check could overwrite
+/// someone's work.
+pub(super) fn conflict(
+    state: &AppState,
+    admin: &Admin,
+    item: &Item,
+    form: &FormView,
+) -> Result<Option<(ConflictView, i64)>, StoreError> {
+    if form.base_revision == 0 {
+        return Ok(None); // a form from before versions were sent
+    }
+    let latest = state.store.latest_revision(item.id)?;
+    if latest == form.base_revision {
+        return Ok(None);
+    }
+    let Some(theirs) = state.store.revision(latest)? else { return Ok(None) };
+    let mine = crate::admin::history::form_text(form);
+    let t = &admin.t;
+    let text = t
+        .get("admin_conflict")
+        .replace("{who}", theirs.author.as_deref().unwrap_or(t.get("admin_system")))
+        .replace("{when}", &admin.zone.show(theirs.created_at));
+    let diff = crate::admin::history::line_diff(t, &crate::admin::history::revision_text(&theirs), &mine);
+    Ok(Some((ConflictView { text, diff }, latest)))
+}
+
+/// A translator's change to a published item: checked like a save, then
+/// kept aside for an editor while the published text stays online.
+pub(super) async fn propose(
+    state: &AppState,
+    admin: &Admin,
+    ctx: &EditorContext,
+    item: &Item,
+    data: &FormData,
+) -> Response {
+    let mut form = form_from(data);
+    if insert_media(state, &mut form, data, &item.lang) {
+        return editor(state, admin, ctx, Shown { preview: true, ..Shown::plain(&form) });
+    }
+    form.status = Status::Review.as_str().into();
+    let mut errors = match draft_from(state, admin, &form, item.kind, &item.lang, Some(item.group_id), Some(&item.slug))
+    {
+        Ok(_) => Errors::default(),
+        Err(errors) => *errors,
+    };
+    if item.kind == Kind::Appeal {
+        crate::admin::appeals::check(admin, data, &mut errors);
+    }
+    if errors.any() {
+        return editor(state, admin, ctx, Shown::failed(&form, errors, StatusCode::UNPROCESSABLE_ENTITY));
+    }
+    if crate::admin::intent(data) == "preview" {
+        return editor(state, admin, ctx, Shown { preview: true, ..Shown::plain(&form) });
+    }
+    let fields: Vec<(String, String)> =
+        data.0.iter().filter(|(k, _)| !matches!(k.as_str(), "csrf" | "intent" | "action")).cloned().collect();
+    let place = format!("/admin/items/{}", item.id);
+    let aside = refuge_core::NewAside {
+        kind: AsideKind::Review,
+        key_hash: None,
+        user_id: Some(admin.session.user.id),
+        item_id: Some(item.id),
+        place: &place,
+        base_revision: form.base_revision,
+        form: &fields,
+    };
+    if let Err(e) = state.store.put_aside(&aside) {
+        tracing::error!(error = %e, "a change for review could not be kept");
+        let text = admin.t.get("admin_save_failed");
+        return editor(state, admin, ctx, Shown::refused(&form, text, StatusCode::INTERNAL_SERVER_ERROR));
+    }
+    let subject = format!("{} {} “{}” ({})", item.kind, item.id, item.title, item.lang);
+    crate::admin::autosave::forget(state, admin, &ctx.action);
+    audit(state, admin.email(), "propose", &subject, "awaits review");
+    crate::outgoing::review_request(state, item, admin.email());
+    see_other(&format!("/admin/items/{}?notice=submitted", item.id))
+}
