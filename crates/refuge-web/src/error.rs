@@ -16,6 +16,8 @@ pub enum WebError {
     Render(#[from] RenderError),
     #[error("background task failed: {0}")]
     Task(String),
+    #[error("storage: {0}")]
+    Store(#[from] refuge_core::StoreError),
 }
 
 /// Answers with the plain page for `message` in `lang`, from the cache

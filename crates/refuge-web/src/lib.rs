@@ -316,7 +316,13 @@ pub async fn serve(
     scheduler.abort();
     sender.abort();
     housekeeping.abort();
-    let _ = scheduler.await;
-    let _ = sender.await;
+    // Both were just aborted: a cancelled join is the expected outcome.
+    for task in [scheduler, sender] {
+        if let Err(e) = task.await
+            && !e.is_cancelled()
+        {
+            tracing::error!(error = %e, "a background task failed while stopping");
+        }
+    }
     served
 }

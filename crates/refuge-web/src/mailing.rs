@@ -146,7 +146,11 @@ pub async fn confirm_page(
 ) -> Response {
     let Some(lang) = language(&state, &lang) else { return StatusCode::NOT_FOUND.into_response() };
     let token = token_from(query.as_deref());
-    let waiting = state.store.subscriber_by_token(&token).ok().flatten().is_some_and(|s| !s.confirmed);
+    let waiting = match state.store.subscriber_by_token(&token) {
+        Ok(found) => found.is_some_and(|s| !s.confirmed),
+        // "Try again", never "your link expired".
+        Err(e) => return crate::WebError::Store(e).respond(&state, &lang, &headers),
+    };
     if !waiting {
         return page(&state, &lang, "subscribe_title", "subscribe_link_expired", StatusCode::NOT_FOUND, &headers);
     }
@@ -182,7 +186,11 @@ pub async fn unsubscribe_page(
 ) -> Response {
     let Some(lang) = language(&state, &lang) else { return StatusCode::NOT_FOUND.into_response() };
     let token = token_from(query.as_deref());
-    let Some(subscriber) = state.store.subscriber_by_token(&token).ok().flatten() else {
+    let found = match state.store.subscriber_by_token(&token) {
+        Ok(found) => found,
+        Err(e) => return crate::WebError::Store(e).respond(&state, &lang, &headers),
+    };
+    let Some(subscriber) = found else {
         return page(&state, &lang, "unsubscribe_title", "unsubscribe_done", StatusCode::OK, &headers);
     };
     private_page(&state, &lang, state.site.unsubscribe_form(&lang, &token, &subscriber.topics), &headers)

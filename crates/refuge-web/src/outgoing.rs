@@ -15,15 +15,17 @@ use crate::AppState;
 use crate::admin::session::random_hex;
 
 /// The organisation's name in `lang` (Site settings), for mail texts.
+/// A mail goes out even when the setting cannot be read (with the
+/// name in the default language, or "Refuge"); the failure is logged.
 pub fn site_name(state: &AppState, lang: &Language) -> String {
-    state.store.setting("site_name", lang).ok().flatten().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| {
-        state
-            .store
-            .setting("site_name", state.site.default_language())
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| "Refuge".into())
-    })
+    let setting = |lang: &Language| match state.store.setting("site_name", lang) {
+        Ok(name) => name.filter(|n| !n.trim().is_empty()),
+        Err(e) => {
+            tracing::error!(error = %e, "could not read the site's name for a mail");
+            None
+        }
+    };
+    setting(lang).or_else(|| setting(state.site.default_language())).unwrap_or_else(|| "Refuge".into())
 }
 
 /// A key for one subscription that does not reveal its token.
@@ -146,7 +148,14 @@ pub fn welcome(state: &AppState, lang: &Language, sub: &Subscriber) -> bool {
     }
     let t = state.site.strings(lang);
     let site = site_name(state, lang);
-    let custom = state.store.setting("welcome_mail", lang).ok().flatten().filter(|w| !w.trim().is_empty());
+    let custom = match state.store.setting("welcome_mail", lang) {
+        Ok(text) => text.filter(|w| !w.trim().is_empty()),
+        Err(e) => {
+            // The built-in welcome rather than none.
+            tracing::error!(error = %e, "could not read the custom welcome mail");
+            None
+        }
+    };
     let text = match custom {
         Some(markdown) => to_mail_text(&markdown, &state.site.config().base_url),
         None => wrap_plain(&t.get("mail_welcome_body").replace("{site}", &site)),

@@ -159,12 +159,14 @@ pub fn editor_values(
     item: Option<&Item>,
     existing: bool,
     form: &FormView,
+    reads: &mut super::Reads,
 ) -> AppealEditor {
     let (facts, mut addressees) = if form.extra.is_empty() {
         match item {
-            Some(i) => {
-                (state.store.appeal_facts(i.id).unwrap_or_default(), state.store.addressees(i.id).unwrap_or_default())
-            }
+            Some(i) => (
+                reads.or_empty("appeal facts", state.store.appeal_facts(i.id)),
+                reads.or_empty("addressees", state.store.addressees(i.id)),
+            ),
             None => (AppealFacts::default(), Vec::new()),
         }
     } else {
@@ -197,7 +199,7 @@ pub fn editor_values(
         addressees,
         updates: item
             .filter(|_| existing)
-            .map(|i| state.store.appeal_updates(i.id).unwrap_or_default())
+            .map(|i| reads.or_empty("appeal updates", state.store.appeal_updates(i.id)))
             .unwrap_or_default()
             .into_iter()
             .map(|u| UpdateRow { id: u.id, date: u.date, text: u.text, source: u.source })
@@ -261,7 +263,8 @@ pub async fn add_update(State(state): State<AppState>, admin: Admin, Path(id): P
         Ok(update) => update,
         Err(StoreError::Invalid(_)) => {
             // The two things the form can get wrong, said in the editor's language.
-            let key = if data.get("text").trim().is_empty() { "admin_update_needs_text" } else { "admin_update_bad_date" };
+            let key =
+                if data.get("text").trim().is_empty() { "admin_update_needs_text" } else { "admin_update_bad_date" };
             return Ok(super::message(&state, &admin, StatusCode::UNPROCESSABLE_ENTITY, key));
         }
         Err(e) => return Err(store_failed(&state, &admin, "appeal update", e).into()),

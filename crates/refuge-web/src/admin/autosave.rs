@@ -49,12 +49,25 @@ pub async fn save(State(state): State<AppState>, admin: Admin, data: FormData) -
 /// The item a form's address is about, if it exists.
 fn item_of(state: &AppState, place: &str) -> Option<i64> {
     let id = place.strip_prefix("/admin/items/")?.split(['/', '?']).next()?.parse::<i64>().ok()?;
-    state.store.item(id).ok().flatten().map(|i| i.id)
+    match state.store.item(id) {
+        Ok(item) => item.map(|i| i.id),
+        Err(e) => {
+            tracing::error!(error = %e, "an autosave could not look its item up; kept without it");
+            None
+        }
+    }
 }
 
 /// The account's autosave for a form, if newer than the item's last save.
 pub fn pending(state: &AppState, admin: &Admin, place: &str, saved_at: Option<time::OffsetDateTime>) -> Option<Aside> {
-    let aside = state.store.own_aside(AsideKind::Autosave, place, admin.session.user.id).ok().flatten()?;
+    let aside = match state.store.own_aside(AsideKind::Autosave, place, admin.session.user.id) {
+        Ok(aside) => aside?,
+        Err(e) => {
+            // The form shows the stored text; the autosave stays for later.
+            tracing::error!(error = %e, "could not read an autosave");
+            return None;
+        }
+    };
     saved_at.is_none_or(|t| aside.created_at >= t).then_some(aside)
 }
 

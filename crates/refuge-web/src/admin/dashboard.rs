@@ -1,12 +1,11 @@
 //! The first page after signing in: what needs doing.
 
 use axum::extract::{RawQuery, State};
-use axum::response::Response;
 use refuge_core::{AdminFilter, Status};
 use serde::Serialize;
 
 use super::items::{lang_name, row_view};
-use super::{Admin, Page};
+use super::{Admin, Answer, Page, read};
 use crate::AppState;
 
 #[derive(Serialize)]
@@ -40,79 +39,58 @@ struct Missing {
     rows: Vec<MissingRow>,
 }
 
-pub async fn show(State(state): State<AppState>, admin: Admin, RawQuery(_raw): RawQuery) -> Response {
+/// The dashboard: counts, what is out of date or missing, what waits.
+/// A failed read shows the "try again" page, never a zero.
+pub async fn show(State(state): State<AppState>, admin: Admin, RawQuery(_raw): RawQuery) -> Answer {
     let t = &admin.t;
-    let counts: Vec<Count> = Status::ALL
-        .iter()
-        .map(|s| Count {
-            status: s.as_str(),
-            label: t.get(&format!("admin_status_{}", s.as_str())).into(),
-            count: state
-                .store
-                .admin_items(&AdminFilter { status: Some(*s), limit: 1, ..AdminFilter::default() })
-                .map_or(0, |(_, n)| n),
-        })
-        .collect();
-    let outdated = state
-        .store
-        .admin_items(&AdminFilter { outdated_only: true, limit: 50, ..AdminFilter::default() })
-        .map(|(rows, _)| rows)
-        .unwrap_or_default();
-    let missing: Vec<Missing> = state
-        .site
-        .languages()
-        .iter()
-        .filter(|l| admin.can_edit() || admin.session.user.languages.contains(l))
-        .map(|lang| {
-            let rows = state.store.missing_translations(lang, 50).unwrap_or_default();
-            Missing {
-                heading: t.get("admin_missing_in").replace("{language}", &lang_name(&state, &admin.t, lang)),
-                action: t.get("admin_translate").replace("{language}", &lang_name(&state, &admin.t, lang)),
-                rows: rows
-                    .into_iter()
-                    .map(|r| MissingRow {
-                        translate_href: Some(format!("/admin/items/{}/translate/{lang}", r.id)),
-                        id: r.id,
-                        title: r.title,
-                        lang_name: lang_name(&state, &admin.t, &r.lang),
-                    })
-                    .collect(),
-            }
+    let mut counts: Vec<Count> = Vec::new();
+    for s in Status::ALL {
+        let filter = AdminFilter { status: Some(s), limit: 1, ..AdminFilter::default() };
+        let (_, count) = read(&state, &admin, "item counts", state.store.admin_items(&filter))?;
+        counts.push(Count { status: s.as_str(), label: t.get(&format!("admin_status_{}", s.as_str())).into(), count });
+    }
+    let filter = AdminFilter { outdated_only: true, limit: 50, ..AdminFilter::default() };
+    let (outdated, _) = read(&state, &admin, "outdated translations", state.store.admin_items(&filter))?;
+    let mut missing_rows = Vec::new();
+    for lang in state.site.languages().iter().filter(|l| admin.can_edit() || admin.session.user.languages.contains(l)) {
+        missing_rows
+            .push((lang, read(&state, &admin, "missing translations", state.store.missing_translations(lang, 50))?));
+    }
+    let missing: Vec<Missing> = missing_rows
+        .into_iter()
+        .map(|(lang, rows)| Missing {
+            heading: t.get("admin_missing_in").replace("{language}", &lang_name(&state, &admin.t, lang)),
+            action: t.get("admin_translate").replace("{language}", &lang_name(&state, &admin.t, lang)),
+            rows: rows
+                .into_iter()
+                .map(|r| MissingRow {
+                    translate_href: Some(format!("/admin/items/{}/translate/{lang}", r.id)),
+                    id: r.id,
+                    title: r.title,
+                    lang_name: lang_name(&state, &admin.t, &r.lang),
+                })
+                .collect(),
         })
         .collect();
     // What waits for someone: messages (for admins), changes to review
     // (for editors).
-    let waiting_messages = if admin.is_admin() {
-        state.store.unhandled_count().unwrap_or_else(|e| {
-            tracing::error!(error = %e, "could not count the waiting messages");
-            0
-        })
-    } else {
-        0
-    };
-    let reviews: Vec<Review> = if admin.can_edit() {
-        state
-            .store
-            .awaiting_review(50)
-            .unwrap_or_else(|e| {
-                tracing::error!(error = %e, "could not read the changes awaiting review");
-                Vec::new()
-            })
-            .into_iter()
-            .filter_map(|a| {
-                let item = state.store.item(a.item_id?).ok().flatten()?;
-                Some(Review {
-                    href: format!("/admin/items/{}/review/{}", item.id, a.id),
-                    title: item.title,
-                    lang_name: lang_name(&state, &admin.t, &item.lang),
-                    who: a.author.unwrap_or_default(),
-                    when: admin.zone.show(a.created_at),
-                })
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let waiting_messages =
+        if admin.is_admin() { read(&state, &admin, "waiting messages", state.store.unhandled_count())? } else { 0 };
+    let mut reviews: Vec<Review> = Vec::new();
+    if admin.can_edit() {
+        for a in read(&state, &admin, "changes awaiting review", state.store.awaiting_review(50))? {
+            let Some(item_id) = a.item_id else { continue };
+            // An item deleted since has no change to review.
+            let Some(item) = read(&state, &admin, "item under review", state.store.item(item_id))? else { continue };
+            reviews.push(Review {
+                href: format!("/admin/items/{}/review/{}", item.id, a.id),
+                title: item.title,
+                lang_name: lang_name(&state, &admin.t, &item.lang),
+                who: a.author.unwrap_or_default(),
+                when: admin.zone.show(a.created_at),
+            });
+        }
+    }
     let values = minijinja::context! {
         waiting_messages => waiting_messages,
         reviews => minijinja::value::Serde(reviews),
@@ -121,9 +99,9 @@ pub async fn show(State(state): State<AppState>, admin: Admin, RawQuery(_raw): R
         missing => minijinja::value::Serde(missing),
         can_edit => admin.can_edit(),
     };
-    Page::new(&admin, "admin/dashboard.html", "dashboard", t.get("admin_dashboard").into()).render(
+    Ok(Page::new(&admin, "admin/dashboard.html", "dashboard", t.get("admin_dashboard").into()).render(
         &state,
         &admin.lang,
         values,
-    )
+    ))
 }

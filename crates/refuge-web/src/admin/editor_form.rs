@@ -177,7 +177,12 @@ pub fn draft_from(
         },
         other => (other, typed_date),
     };
-    let categories = state.store.categories(lang).unwrap_or_default();
+    let categories = state.store.categories(lang).unwrap_or_else(|e| {
+        // Without the list the category would be dropped: say so, keep the text.
+        tracing::error!(error = %e, "could not read the categories");
+        errors.form = Some(t.get("admin_try_again").into());
+        Vec::new()
+    });
     let category =
         Some(form.category.clone()).filter(|c| !c.is_empty() && categories.iter().any(|k| k.key.as_str() == c));
     if form.body.len() > 2_000_000 {

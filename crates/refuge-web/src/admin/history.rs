@@ -3,13 +3,12 @@
 //! item's status and publication date).
 
 use axum::extract::{Path, RawQuery, State};
-use axum::response::Response;
 use refuge_core::{ItemDraft, Revision, Slug};
 use serde::Serialize;
 use similar::{ChangeTag, TextDiff};
 
 use super::items::may_edit;
-use super::{Admin, Page, audit, forbidden, iso, not_found, see_other};
+use super::{Admin, Answer, Page, audit, forbidden, iso, not_found, see_other};
 use crate::AppState;
 use crate::form::pairs;
 
@@ -81,11 +80,9 @@ pub async fn list(
     admin: Admin,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> Response {
-    let Some(item) = id.parse::<i64>().ok().and_then(|id| state.store.item(id).ok().flatten()) else {
-        return not_found(&state, &admin);
-    };
-    let revisions = state.store.revisions(item.id).unwrap_or_default();
+) -> Answer {
+    let item = super::found(&state, &admin, "item", state.store.item(super::number(&state, &admin, &id)?))?;
+    let revisions = super::read(&state, &admin, "revisions", state.store.revisions(item.id))?;
     let q: Vec<(String, String)> = pairs(raw.as_deref().unwrap_or_default(), 10);
     let pick = |name: &str, default: Option<i64>| {
         q.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.parse::<i64>().ok()).or(default)
@@ -119,20 +116,18 @@ pub async fn list(
         can_restore => may_edit(&admin, &item),
     };
     let title = format!("{}: {}", t.get("admin_history"), item.title);
-    Page::new(&admin, "admin/history.html", item.kind.as_str(), title).render(&state, &admin.lang, values)
+    Ok(Page::new(&admin, "admin/history.html", item.kind.as_str(), title).render(&state, &admin.lang, values))
 }
 
-pub async fn restore(State(state): State<AppState>, admin: Admin, Path((id, rev)): Path<(String, String)>) -> Response {
-    let Some(item) = id.parse::<i64>().ok().and_then(|id| state.store.item(id).ok().flatten()) else {
-        return not_found(&state, &admin);
-    };
-    let Some(revision) =
-        rev.parse::<i64>().ok().and_then(|r| state.store.revision(r).ok().flatten()).filter(|r| r.item_id == item.id)
-    else {
-        return not_found(&state, &admin);
-    };
+pub async fn restore(State(state): State<AppState>, admin: Admin, Path((id, rev)): Path<(String, String)>) -> Answer {
+    let item = super::found(&state, &admin, "item", state.store.item(super::number(&state, &admin, &id)?))?;
+    let revision =
+        super::found(&state, &admin, "revision", state.store.revision(super::number(&state, &admin, &rev)?))?;
+    if revision.item_id != item.id {
+        return Ok(not_found(&state, &admin));
+    }
     if !may_edit(&admin, &item) {
-        return forbidden(&state, &admin);
+        return Ok(forbidden(&state, &admin));
     }
     let draft = ItemDraft {
         group_id: Some(item.group_id),
@@ -150,7 +145,7 @@ pub async fn restore(State(state): State<AppState>, admin: Admin, Path((id, rev)
         published_at: item.published_at,
     };
     let note = format!("restored revision #{}", revision.id);
-    match state.store.save_item_by(Some(item.id), &draft, Some(admin.session.user.id), &note) {
+    Ok(match state.store.save_item_by(Some(item.id), &draft, Some(admin.session.user.id), &note) {
         Ok(after) => {
             state.item_changed(Some(&item), Some(&after));
             audit(&state, admin.email(), "restore", &format!("{} {} ({})", item.kind, item.id, item.lang), &note);
@@ -160,5 +155,5 @@ pub async fn restore(State(state): State<AppState>, admin: Admin, Path((id, rev)
             tracing::error!(error = %e, "restore failed");
             super::message(&state, &admin, http::StatusCode::CONFLICT, "admin_errors")
         }
-    }
+    })
 }

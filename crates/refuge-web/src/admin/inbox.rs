@@ -46,7 +46,10 @@ fn list(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let (messages, _) = state.store.messages(0, 500).unwrap_or_default();
+    let (messages, _) = match state.store.messages(0, 500) {
+        Ok(found) => found,
+        Err(e) => return super::store_failed(state, admin, "inbox", e),
+    };
     let t = &admin.t;
     let rows: Vec<Row> = messages
         .iter()
@@ -109,7 +112,7 @@ fn open(state: &AppState, admin: &Admin, id: &str) -> Result<(i64, refuge_inbox:
     }
     let Some(identity) = key(state, admin) else { return Err(Box::new(see_other("/admin/inbox"))) };
     let id: i64 = id.parse().map_err(|_| Box::new(not_found(state, admin)))?;
-    let sealed = state.store.sealed_message(id).ok().flatten().ok_or_else(|| Box::new(not_found(state, admin)))?;
+    let sealed = super::found(state, admin, "message", state.store.sealed_message(id)).map_err(|h| h.0)?;
     refuge_inbox::open(&identity, &sealed).map(|m| (id, m)).map_err(|e| {
         tracing::error!(error = %e, id, "a message could not be opened");
         Box::new(not_found(state, admin))

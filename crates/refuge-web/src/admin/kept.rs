@@ -70,7 +70,13 @@ pub async fn keep_expired_forms(State(state): State<AppState>, request: Request,
         kind: AsideKind::Expired,
         key_hash: Some(&key_hash),
         user_id: Some(owner),
-        item_id: item_id.filter(|id| state.store.item(*id).ok().flatten().is_some()),
+        item_id: item_id.filter(|id| match state.store.item(*id) {
+            Ok(item) => item.is_some(),
+            Err(e) => {
+                tracing::error!(error = %e, "a kept form could not look its item up; kept without it");
+                false
+            }
+        }),
         place: &place,
         base_revision: base_revision.unwrap_or(0),
         form: &fields,

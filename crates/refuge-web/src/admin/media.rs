@@ -10,7 +10,7 @@ use refuge_media::library::remove_files;
 use refuge_media::{MAX_UPLOAD, MediaError};
 use serde::Serialize;
 
-use super::{Admin, Page, audit, not_found};
+use super::{Admin, Answer, Page, audit};
 use crate::AppState;
 use crate::form::FormData;
 
@@ -288,30 +288,36 @@ pub async fn upload(State(state): State<AppState>, admin: Admin, mut multipart: 
     library(&state, &admin, Some(notice), None, StatusCode::OK)
 }
 
-fn load(state: &AppState, id: &str) -> Option<Media> {
-    id.parse::<i64>().ok().and_then(|id| state.store.media(id).ok().flatten())
+fn load(state: &AppState, admin: &Admin, id: &str) -> Result<Media, super::Halt> {
+    super::found(state, admin, "upload", state.store.media(super::number(state, admin, id)?))
 }
 
-pub async fn update(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, form: FormData) -> Response {
-    let Some(media) = load(&state, &id) else { return not_found(&state, &admin) };
+pub async fn update(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, form: FormData) -> Answer {
+    let media = load(&state, &admin, &id)?;
     // Anyone who works on content may improve alternative text; one
     // language at least keeps some, as at upload (an empty one is "to
     // translate").
     if state.site.languages().iter().all(|l| form.get(&format!("alt_{l}")).trim().is_empty()) {
         let text = admin.t.get("admin_alt_one_required").to_owned();
-        return library(&state, &admin, None, Some(text), StatusCode::UNPROCESSABLE_ENTITY);
+        return Ok(library(&state, &admin, None, Some(text), StatusCode::UNPROCESSABLE_ENTITY));
     }
     for lang in state.site.languages() {
         let text = form.get(&format!("alt_{lang}")).trim();
         if let Err(e) = state.store.set_media_alt(media.id, lang, text) {
-            return library(&state, &admin, None, Some(e.to_string()), StatusCode::UNPROCESSABLE_ENTITY);
+            return Ok(library(
+                &state,
+                &admin,
+                None,
+                Some(super::explain(&admin, "media", &e)),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
         }
     }
-    library(&state, &admin, Some(admin.t.get("admin_saved").into()), None, StatusCode::OK)
+    Ok(library(&state, &admin, Some(admin.t.get("admin_saved").into()), None, StatusCode::OK))
 }
 
-pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, form: FormData) -> Response {
-    let Some(media) = load(&state, &id) else { return not_found(&state, &admin) };
+pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, form: FormData) -> Answer {
+    let media = load(&state, &admin, &id)?;
     if !super::confirmed(&form) {
         let t = &admin.t;
         let users = uses(&state, &media);
@@ -319,7 +325,7 @@ pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<
             if users.is_empty() { t.get("admin_media_unused") } else { t.get("admin_media_used_by") }.to_owned(),
             t.get("admin_media_delete_details").to_owned(),
         ];
-        return super::Confirm {
+        return Ok(super::Confirm {
             title: t.get("admin_delete").to_owned(),
             question: t.get("admin_media_delete_question").replace("{name}", &media.name),
             details,
@@ -329,14 +335,20 @@ pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<
             cancel_href: "/admin/media".into(),
             ..super::Confirm::default()
         }
-        .render(&state, &admin, "media");
+        .render(&state, &admin, "media"));
     }
     if let Err(e) = state.store.delete_media(media.id) {
-        return library(&state, &admin, None, Some(e.to_string()), StatusCode::INTERNAL_SERVER_ERROR);
+        return Ok(library(
+            &state,
+            &admin,
+            None,
+            Some(super::explain(&admin, "media", &e)),
+            StatusCode::INTERNAL_SERVER_ERROR,
+        ));
     }
     remove_files(&state.config.media_dir, &media);
     audit(&state, admin.email(), "delete upload", &media.name, "");
-    library(&state, &admin, Some(admin.t.get("admin_deleted").into()), None, StatusCode::OK)
+    Ok(library(&state, &admin, Some(admin.t.get("admin_deleted").into()), None, StatusCode::OK))
 }
 
 /// `/media/{file}`: the cleaned files, cached for a year (their names

@@ -391,6 +391,43 @@ pub fn store_failed(state: &AppState, admin: &Admin, what: &str, e: refuge_core:
     }
 }
 
+/// What to tell the person when a store call failed, in their language;
+/// the detail goes to the log. The store's conflict and validation texts
+/// describe what was typed, so they follow a translated lead.
+pub fn explain(admin: &Admin, what: &str, e: &refuge_core::StoreError) -> String {
+    use refuge_core::StoreError;
+    let t = &admin.t;
+    match e {
+        StoreError::Conflict(text) | StoreError::Invalid(text) => format!("{} {text}", t.get("admin_not_saved")),
+        StoreError::NotFound(_) => t.get("admin_gone").to_owned(),
+        StoreError::Full(_) => {
+            tracing::error!(error = %e, what, "the disk is full");
+            t.get("admin_disk_full").to_owned()
+        }
+        StoreError::Backend(_) => {
+            tracing::error!(error = %e, what, "back-office storage error");
+            t.get("admin_try_again").to_owned()
+        }
+    }
+}
+
+/// Reads that may fail without losing the form: each failure is logged
+/// and remembered, and the page says that parts of it are missing.
+#[derive(Default)]
+pub struct Reads {
+    pub failed: bool,
+}
+
+impl Reads {
+    pub fn or_empty<T: Default>(&mut self, what: &str, result: refuge_core::store::StoreResult<T>) -> T {
+        result.unwrap_or_else(|e| {
+            tracing::error!(error = %e, what, "the editor could not read part of its page");
+            self.failed = true;
+            T::default()
+        })
+    }
+}
+
 /// A record number from the address; anything else is not found.
 pub fn number(state: &AppState, admin: &Admin, id: &str) -> Result<i64, Halt> {
     id.parse::<i64>().map_err(|_| not_found(state, admin).into())

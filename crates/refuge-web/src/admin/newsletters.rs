@@ -10,7 +10,7 @@ use refuge_render::Dep;
 use serde::Serialize;
 
 use super::items::lang_name;
-use super::{Admin, Page, audit, not_found, see_other};
+use super::{Admin, Answer, Page, audit, see_other};
 use crate::AppState;
 use crate::form::FormData;
 use crate::mailing::TOPICS;
@@ -40,13 +40,21 @@ struct Draft {
 fn preview_text(state: &AppState, draft: &Draft) -> String {
     let lang = Language::parse(&draft.lang).unwrap_or_else(|_| state.site.default_language().clone());
     let t = state.site.strings(&lang);
-    let number = match draft.id.and_then(|id| state.store.newsletter(id).ok().flatten()) {
+    // A preview: when the number cannot be read it shows the next one
+    // the list suggests, and the log says why.
+    let stored = draft.id.map(|id| state.store.newsletter(id)).transpose().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "could not read a newsletter for its preview");
+        None
+    });
+    let number = match stored.flatten() {
         Some(n) => n.number,
-        None => state
-            .store
-            .newsletters(Some(&lang), false)
-            .map(|l| l.iter().map(|n| n.number).max().unwrap_or(0) + 1)
-            .unwrap_or(1),
+        None => match state.store.newsletters(Some(&lang), false) {
+            Ok(list) => list.iter().map(|n| n.number).max().unwrap_or(0) + 1,
+            Err(e) => {
+                tracing::error!(error = %e, "could not number a newsletter's preview");
+                1
+            }
+        },
     };
     let heading = t.get("newsletter_issue").replace("{number}", &number.to_string());
     let subject = format!("{heading}: {}", refuge_core::markdown::redact(&draft.title, false));
@@ -76,7 +84,10 @@ fn page(
             sent: n.sent_at.is_some(),
         })
         .collect();
-    let [pending, sent, failed, unknown] = state.store.outbox_counts().unwrap_or_default();
+    let [pending, sent, failed, unknown] = match state.store.outbox_counts() {
+        Ok(counts) => counts,
+        Err(e) => return super::store_failed(state, admin, "outbox counts", e),
+    };
     let languages: Vec<(String, String)> =
         state.site.languages().iter().map(|l| (l.to_string(), lang_name(state, &admin.t, l))).collect();
     let values = minijinja::context! {
@@ -112,11 +123,9 @@ pub async fn list(State(state): State<AppState>, admin: Admin) -> Response {
     page(&state, &admin, draft, false, None, None)
 }
 
-pub async fn edit(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
-    let Some(n) = id.parse().ok().and_then(|id| state.store.newsletter(id).ok().flatten()) else {
-        return not_found(&state, &admin);
-    };
-    page(&state, &admin, draft_of(&n), true, None, None)
+pub async fn edit(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Answer {
+    let n = super::found(&state, &admin, "newsletter", state.store.newsletter(super::number(&state, &admin, &id)?))?;
+    Ok(page(&state, &admin, draft_of(&n), true, None, None))
 }
 
 /// Saves (or previews) a new issue or an unsent one.
@@ -142,7 +151,7 @@ pub async fn save(State(state): State<AppState>, admin: Admin, form: FormData) -
             audit(&state, admin.email(), "save newsletter", &format!("{} no. {}", n.lang, n.number), "");
             see_other(&format!("/admin/newsletters/{}", n.id))
         }
-        Err(e) => page(&state, &admin, draft, false, None, Some(e.to_string())),
+        Err(e) => page(&state, &admin, draft, false, None, Some(super::explain(&admin, "newsletters", &e))),
     }
 }
 
@@ -157,16 +166,14 @@ fn mail_of(state: &AppState, n: &Newsletter) -> (String, String) {
 }
 
 /// Sends an issue: one mail per confirmed subscriber, never twice.
-pub async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, form: FormData) -> Response {
-    let Some(n) = id.parse().ok().and_then(|id| state.store.newsletter(id).ok().flatten()) else {
-        return not_found(&state, &admin);
-    };
+pub async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, form: FormData) -> Answer {
+    let n = super::found(&state, &admin, "newsletter", state.store.newsletter(super::number(&state, &admin, &id)?))?;
     if n.sent_at.is_some() {
         let text = admin.t.get("admin_newsletter_sent").to_owned();
-        return page(&state, &admin, draft_of(&n), false, Some(text), None);
+        return Ok(page(&state, &admin, draft_of(&n), false, Some(text), None));
     }
     if !super::confirmed(&form) {
-        return confirm_send(&state, &admin, &n);
+        return Ok(confirm_send(&state, &admin, &n));
     }
     let (subject, body) = mail_of(&state, &n);
     // Newsletters are never deleted, so their ids are never handed out again.
@@ -184,8 +191,8 @@ pub async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<St
         &format!("{queued} recipients"),
     );
     let notice = admin.t.get("admin_newsletter_queued").replace("{count}", &queued.to_string());
-    let sent = state.store.newsletter(n.id).ok().flatten().unwrap_or(n);
-    page(&state, &admin, draft_of(&sent), false, Some(notice), None)
+    let sent = super::found(&state, &admin, "newsletter", state.store.newsletter(n.id))?;
+    Ok(page(&state, &admin, draft_of(&sent), false, Some(notice), None))
 }
 
 /// Says what sending will do: how many will receive it, that it goes to
@@ -226,10 +233,8 @@ fn confirm_send(state: &AppState, admin: &Admin, n: &Newsletter) -> Response {
 }
 
 /// Sends the issue to the signed-in editor only, marked as a test.
-pub async fn test_send(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
-    let Some(n) = id.parse().ok().and_then(|id| state.store.newsletter(id).ok().flatten()) else {
-        return not_found(&state, &admin);
-    };
+pub async fn test_send(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Answer {
+    let n = super::found(&state, &admin, "newsletter", state.store.newsletter(super::number(&state, &admin, &id)?))?;
     let (subject, body) = mail_of(&state, &n);
     let subject = format!("[{}] {subject}", admin.t.get("admin_test"));
     let dedupe = format!("newsletter-test:{}", super::session::random_hex(16));
@@ -256,5 +261,5 @@ pub async fn test_send(State(state): State<AppState>, admin: Admin, Path(id): Pa
         (Some(t.get("admin_test_queued").replace("{email}", admin.email())), None)
     };
     audit(&state, admin.email(), "test newsletter", &format!("{} no. {}", n.lang, n.number), "");
-    page(&state, &admin, draft_of(&n), true, notice, error)
+    Ok(page(&state, &admin, draft_of(&n), true, notice, error))
 }

@@ -7,7 +7,7 @@ use refuge_core::{Email, Language, Role};
 use serde::Serialize;
 
 use super::session::random_hex;
-use super::{Admin, Page, audit, iso, not_found, role_label, see_other, totp};
+use super::{Admin, Answer, Page, audit, iso, role_label, see_other, totp};
 use crate::AppState;
 use crate::form::{FormData, pairs};
 
@@ -87,53 +87,53 @@ pub async fn add_user(State(state): State<AppState>, admin: Admin, data: FormDat
             let notice = admin.t.get("admin_user_added").replace("{password}", &password);
             users_page(&state, &admin, Some(notice), None)
         }
-        Err(e) => users_page(&state, &admin, None, Some(e.to_string())),
+        Err(e) => users_page(&state, &admin, None, Some(super::explain(&admin, "people", &e))),
     }
 }
 
-fn target(state: &AppState, id: &str) -> Option<refuge_core::User> {
-    id.parse::<i64>().ok().and_then(|id| state.store.user(id).ok().flatten())
+fn target(state: &AppState, admin: &Admin, id: &str) -> Result<refuge_core::User, super::Halt> {
+    super::found(state, admin, "account", state.store.user(super::number(state, admin, id)?))
 }
 
-pub async fn set_role(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, data: FormData) -> Response {
-    let Some(user) = target(&state, &id) else { return not_found(&state, &admin) };
+pub async fn set_role(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, data: FormData) -> Answer {
+    let user = target(&state, &admin, &id)?;
     let Ok(role) = data.get("role").parse::<Role>() else {
-        return users_page(&state, &admin, None, Some(admin.t.get("admin_errors").into()));
+        return Ok(users_page(&state, &admin, None, Some(admin.t.get("admin_errors").into())));
     };
     if user.id == admin.session.user.id && role != Role::Admin {
-        return users_page(&state, &admin, None, Some(admin.t.get("admin_cannot_self").into()));
+        return Ok(users_page(&state, &admin, None, Some(admin.t.get("admin_cannot_self").into())));
     }
     let languages = languages_from(&state, data.get("languages"));
     if let Err(e) = state.store.set_role(user.id, role, &languages) {
-        return users_page(&state, &admin, None, Some(e.to_string()));
+        return Ok(users_page(&state, &admin, None, Some(super::explain(&admin, "people", &e))));
     }
     // A changed role takes effect now: end the account's sessions.
     if user.role != role
         && let Err(e) = state.store.delete_sessions_of(user.id)
     {
         tracing::error!(error = %e, "the account's sessions could not be ended after a role change");
-        return users_page(&state, &admin, None, Some(admin.t.get("admin_sessions_not_ended").into()));
+        return Ok(users_page(&state, &admin, None, Some(admin.t.get("admin_sessions_not_ended").into())));
     }
     audit(&state, admin.email(), "change role", user.email.as_str(), &format!("{} → {}", user.role, role));
-    users_page(&state, &admin, Some(admin.t.get("admin_saved").into()), None)
+    Ok(users_page(&state, &admin, Some(admin.t.get("admin_saved").into()), None))
 }
 
-pub async fn reset_password(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
-    let Some(user) = target(&state, &id) else { return not_found(&state, &admin) };
+pub async fn reset_password(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Answer {
+    let user = target(&state, &admin, &id)?;
     let password = random_hex(10);
     if let Err(e) =
         state.store.set_password(user.id, &password).and_then(|()| state.store.require_password_change(user.id, true))
     {
-        return users_page(&state, &admin, None, Some(e.to_string()));
+        return Ok(users_page(&state, &admin, None, Some(super::explain(&admin, "people", &e))));
     }
     if let Err(e) = state.store.delete_sessions_of(user.id) {
         tracing::error!(error = %e, "the account's sessions could not be ended after a password reset");
-        return users_page(&state, &admin, None, Some(admin.t.get("admin_sessions_not_ended").into()));
+        return Ok(users_page(&state, &admin, None, Some(admin.t.get("admin_sessions_not_ended").into())));
     }
     audit(&state, admin.email(), "reset password", user.email.as_str(), "");
     let notice =
         admin.t.get("admin_password_reset").replace("{email}", user.email.as_str()).replace("{password}", &password);
-    users_page(&state, &admin, Some(notice), None)
+    Ok(users_page(&state, &admin, Some(notice), None))
 }
 
 pub async fn delete_user(
@@ -141,14 +141,14 @@ pub async fn delete_user(
     admin: Admin,
     Path(id): Path<String>,
     data: FormData,
-) -> Response {
-    let Some(user) = target(&state, &id) else { return not_found(&state, &admin) };
+) -> Answer {
+    let user = target(&state, &admin, &id)?;
     if user.id == admin.session.user.id {
-        return users_page(&state, &admin, None, Some(admin.t.get("admin_cannot_self").into()));
+        return Ok(users_page(&state, &admin, None, Some(admin.t.get("admin_cannot_self").into())));
     }
     if !super::confirmed(&data) {
         let t = &admin.t;
-        return super::Confirm {
+        return Ok(super::Confirm {
             title: t.get("admin_delete_account").to_owned(),
             question: t
                 .get("admin_delete_account_question")
@@ -160,13 +160,13 @@ pub async fn delete_user(
             cancel_href: "/admin/users".into(),
             ..super::Confirm::default()
         }
-        .render(&state, &admin, "users");
+        .render(&state, &admin, "users"));
     }
     if let Err(e) = state.store.delete_user(user.id) {
-        return users_page(&state, &admin, None, Some(e.to_string()));
+        return Ok(users_page(&state, &admin, None, Some(super::explain(&admin, "people", &e))));
     }
     audit(&state, admin.email(), "delete account", user.email.as_str(), "");
-    users_page(&state, &admin, Some(admin.t.get("admin_deleted").into()), None)
+    Ok(users_page(&state, &admin, Some(admin.t.get("admin_deleted").into()), None))
 }
 
 fn account_page(state: &AppState, admin: &Admin, notice: Option<String>, error: Option<String>) -> Response {
@@ -221,19 +221,23 @@ pub async fn account(
     account_page(&state, &admin, saved.then(|| admin.t.get("admin_saved").to_owned()), None)
 }
 
-fn password_ok(state: &AppState, admin: &Admin, password: &str) -> bool {
-    state.store.verify_password(&admin.session.user.email, password).ok().flatten().is_some()
+/// Whether `password` is the account's; a failed read is the "try
+/// again" page, never "wrong password".
+fn password_ok(state: &AppState, admin: &Admin, password: &str) -> Result<bool, super::Halt> {
+    let found =
+        super::read(state, admin, "password", state.store.verify_password(&admin.session.user.email, password))?;
+    Ok(found.is_some())
 }
 
-pub async fn change_password(State(state): State<AppState>, admin: Admin, data: FormData) -> Response {
-    if !password_ok(&state, &admin, data.get("current")) {
-        return account_page(&state, &admin, None, Some(admin.t.get("admin_wrong_current_password").into()));
+pub async fn change_password(State(state): State<AppState>, admin: Admin, data: FormData) -> Answer {
+    if !password_ok(&state, &admin, data.get("current"))? {
+        return Ok(account_page(&state, &admin, None, Some(admin.t.get("admin_wrong_current_password").into())));
     }
     if data.get("new1") != data.get("new2") {
-        return account_page(&state, &admin, None, Some(admin.t.get("admin_passwords_differ").into()));
+        return Ok(account_page(&state, &admin, None, Some(admin.t.get("admin_passwords_differ").into())));
     }
     if data.get("new1") == data.get("current") {
-        return account_page(&state, &admin, None, Some(admin.t.get("admin_password_same").into()));
+        return Ok(account_page(&state, &admin, None, Some(admin.t.get("admin_password_same").into())));
     }
     if let Some(weakness) = refuge_core::user::password_weakness(data.get("new1"), admin.email()) {
         let key = match weakness {
@@ -241,10 +245,10 @@ pub async fn change_password(State(state): State<AppState>, admin: Admin, data: 
             refuge_core::PasswordWeakness::TooLong => "admin_password_long",
             refuge_core::PasswordWeakness::Guessable => "admin_password_guessable",
         };
-        return account_page(&state, &admin, None, Some(admin.t.get(key).into()));
+        return Ok(account_page(&state, &admin, None, Some(admin.t.get(key).into())));
     }
     if let Err(e) = state.store.set_password(admin.session.user.id, data.get("new1")) {
-        return account_page(&state, &admin, None, Some(e.to_string()));
+        return Ok(account_page(&state, &admin, None, Some(super::explain(&admin, "people", &e))));
     }
     // Whoever else holds a session of this account (perhaps the reason
     // for the change) is signed out; this one continues.
@@ -252,22 +256,22 @@ pub async fn change_password(State(state): State<AppState>, admin: Admin, data: 
         Ok(n) => n,
         Err(e) => {
             tracing::error!(error = %e, "the account's other sessions could not be ended");
-            return account_page(&state, &admin, None, Some(admin.t.get("admin_sessions_not_ended").into()));
+            return Ok(account_page(&state, &admin, None, Some(admin.t.get("admin_sessions_not_ended").into())));
         }
     };
     audit(&state, admin.email(), "change password", "", &format!("{ended} other sessions ended"));
-    account_page(&state, &admin, Some(admin.t.get("admin_password_changed").into()), None)
+    Ok(account_page(&state, &admin, Some(admin.t.get("admin_password_changed").into()), None))
 }
 
 /// Changes the account's own address (where staff notices go, and what
 /// it signs in with); the password is asked.
-pub async fn change_email(State(state): State<AppState>, admin: Admin, data: FormData) -> Response {
-    if !password_ok(&state, &admin, data.get("current")) {
-        return account_page(&state, &admin, None, Some(admin.t.get("admin_wrong_current_password").into()));
+pub async fn change_email(State(state): State<AppState>, admin: Admin, data: FormData) -> Answer {
+    if !password_ok(&state, &admin, data.get("current"))? {
+        return Ok(account_page(&state, &admin, None, Some(admin.t.get("admin_wrong_current_password").into())));
     }
     let email = match Email::parse(data.get("email")) {
         Ok(e) => e,
-        Err(e) => return account_page(&state, &admin, None, Some(e)),
+        Err(e) => return Ok(account_page(&state, &admin, None, Some(e))),
     };
     if let Err(e) = state.store.set_email(admin.session.user.id, &email) {
         let text = match e {
@@ -277,21 +281,21 @@ pub async fn change_email(State(state): State<AppState>, admin: Admin, data: For
                 admin.t.get("admin_try_again").into()
             }
         };
-        return account_page(&state, &admin, None, Some(text));
+        return Ok(account_page(&state, &admin, None, Some(text)));
     }
     audit(&state, admin.email(), "change e-mail address", email.as_str(), "");
     let mut refreshed = admin;
     refreshed.session.user.email = email;
-    account_page(&state, &refreshed, Some(refreshed.t.get("admin_saved").into()), None)
+    Ok(account_page(&state, &refreshed, Some(refreshed.t.get("admin_saved").into()), None))
 }
 
-pub async fn totp_on(State(state): State<AppState>, admin: Admin, data: FormData) -> Response {
+pub async fn totp_on(State(state): State<AppState>, admin: Admin, data: FormData) -> Answer {
     let secret = data.get("secret").trim().to_owned();
     // Whoever holds a session must not be able to lock the owner out:
     // the password is asked, as for turning it off.
-    if !password_ok(&state, &admin, data.get("current")) {
+    if !password_ok(&state, &admin, data.get("current"))? {
         let error = Some(admin.t.get("admin_wrong_current_password").into());
-        return account_page_with(&state, &admin, None, error, Some(&secret));
+        return Ok(account_page_with(&state, &admin, None, error, Some(&secret)));
     }
     let step = if totp::unbase32(&secret).is_some_and(|k| k.len() >= 16) {
         totp::matching_step(&secret, data.get("code"), super::session::now().unsigned_abs())
@@ -299,7 +303,7 @@ pub async fn totp_on(State(state): State<AppState>, admin: Admin, data: FormData
         None
     };
     let Some(step) = step else {
-        return account_page_with(&state, &admin, None, Some(admin.t.get("admin_bad_code").into()), Some(&secret));
+        return Ok(account_page_with(&state, &admin, None, Some(admin.t.get("admin_bad_code").into()), Some(&secret)));
     };
     let codes: Vec<String> = (0..10).map(|_| random_hex(5)).collect();
     let hashes: Vec<String> = codes.iter().map(|c| super::session::hash(c)).collect();
@@ -310,41 +314,41 @@ pub async fn totp_on(State(state): State<AppState>, admin: Admin, data: FormData
         .and_then(|()| state.store.use_totp_step(user, i64::try_from(step).unwrap_or(i64::MAX)));
     if let Err(e) = saved {
         tracing::error!(error = %e, "two-step sign-in could not be turned on");
-        return account_page_with(&state, &admin, None, Some(admin.t.get("admin_try_again").into()), Some(&secret));
+        return Ok(account_page_with(&state, &admin, None, Some(admin.t.get("admin_try_again").into()), Some(&secret)));
     }
     audit(&state, admin.email(), "two-step sign-in on", "", "");
     let notice = admin.t.get("admin_totp_enabled").replace("{codes}", &codes.join(" "));
     let mut refreshed = admin;
     refreshed.session.user.totp = true;
-    account_page(&state, &refreshed, Some(notice), None)
+    Ok(account_page(&state, &refreshed, Some(notice), None))
 }
 
-pub async fn totp_off(State(state): State<AppState>, admin: Admin, data: FormData) -> Response {
-    if !password_ok(&state, &admin, data.get("current")) {
-        return account_page(&state, &admin, None, Some(admin.t.get("admin_wrong_current_password").into()));
+pub async fn totp_off(State(state): State<AppState>, admin: Admin, data: FormData) -> Answer {
+    if !password_ok(&state, &admin, data.get("current"))? {
+        return Ok(account_page(&state, &admin, None, Some(admin.t.get("admin_wrong_current_password").into())));
     }
     if let Err(e) = state.store.set_totp(admin.session.user.id, None, &[]) {
-        return account_page(&state, &admin, None, Some(e.to_string()));
+        return Ok(account_page(&state, &admin, None, Some(super::explain(&admin, "people", &e))));
     }
     audit(&state, admin.email(), "two-step sign-in off", "", "");
     let mut refreshed = admin;
     refreshed.session.user.totp = false;
-    account_page(&state, &refreshed, Some(refreshed.t.get("admin_saved").into()), None)
+    Ok(account_page(&state, &refreshed, Some(refreshed.t.get("admin_saved").into()), None))
 }
 
 /// An admin turns off another account's two-step sign-in (a lost
 /// phone); its sessions end, and it signs in with its password alone
 /// until it sets two-step sign-in up again.
-pub async fn reset_totp(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Response {
-    let Some(user) = target(&state, &id) else { return not_found(&state, &admin) };
+pub async fn reset_totp(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Answer {
+    let user = target(&state, &admin, &id)?;
     let done = state.store.set_totp(user.id, None, &[]).and_then(|()| state.store.delete_sessions_of(user.id));
     if let Err(e) = done {
         tracing::error!(error = %e, "two-step sign-in could not be reset");
-        return users_page(&state, &admin, None, Some(admin.t.get("admin_try_again").into()));
+        return Ok(users_page(&state, &admin, None, Some(admin.t.get("admin_try_again").into())));
     }
     audit(&state, admin.email(), "two-step sign-in reset", user.email.as_str(), "");
     let notice = admin.t.get("admin_totp_reset").replace("{email}", user.email.as_str());
-    users_page(&state, &admin, Some(notice), None)
+    Ok(users_page(&state, &admin, Some(notice), None))
 }
 
 pub async fn end_sessions(State(state): State<AppState>, admin: Admin) -> Response {
@@ -367,14 +371,14 @@ struct AuditView {
     detail: String,
 }
 
-pub async fn audit_log(State(state): State<AppState>, admin: Admin, RawQuery(raw): RawQuery) -> Response {
+pub async fn audit_log(State(state): State<AppState>, admin: Admin, RawQuery(raw): RawQuery) -> Answer {
     let page: u32 = pairs(raw.as_deref().unwrap_or_default(), 5)
         .into_iter()
         .find(|(k, _)| k == "page")
         .and_then(|(_, v)| v.parse().ok())
         .filter(|p| (1..=100_000).contains(p))
         .unwrap_or(1);
-    let (entries, total) = state.store.audit_entries((page - 1) * 100, 100).unwrap_or_default();
+    let (entries, total) = super::read(&state, &admin, "audit log", state.store.audit_entries((page - 1) * 100, 100))?;
     let views: Vec<AuditView> = entries
         .into_iter()
         .map(|e| AuditView {
@@ -390,11 +394,11 @@ pub async fn audit_log(State(state): State<AppState>, admin: Admin, RawQuery(raw
         entries => minijinja::value::Serde(views),
         next_href => (page * 100 < total).then(|| format!("/admin/audit?page={}", page + 1)),
     };
-    Page::new(&admin, "admin/audit.html", "audit", admin.t.get("admin_audit").into()).render(
+    Ok(Page::new(&admin, "admin/audit.html", "audit", admin.t.get("admin_audit").into()).render(
         &state,
         &admin.lang,
         values,
-    )
+    ))
 }
 
 /// `text` as a QR code in SVG markup, drawn on the server (no script, no

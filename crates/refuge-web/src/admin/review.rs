@@ -4,14 +4,13 @@
 //! it, edits it first, or discards it.
 
 use axum::extract::{Path, State};
-use axum::response::Response;
 use http::StatusCode;
 use refuge_core::markdown::to_safe_html;
 use refuge_core::{Aside, AsideKind, Item, Kind};
 
 use super::editor_form::{draft_from, form_from};
 use super::history::{form_text, line_diff, revision_text};
-use super::{Admin, Page, audit, not_found, see_other};
+use super::{Admin, Answer, Page, audit, not_found, see_other};
 use refuge_app::AppError;
 use refuge_app::editorial::{SaveItem, save_item};
 
@@ -19,22 +18,19 @@ use crate::AppState;
 use crate::form::FormData;
 
 /// The item and its change awaiting review, for an editor.
-fn target(state: &AppState, admin: &Admin, id: &str, aside: &str) -> Result<(Item, Aside), Box<Response>> {
-    let item = id.parse::<i64>().ok().and_then(|id| state.store.item(id).ok().flatten());
-    let aside = aside.parse::<i64>().ok().and_then(|id| state.store.aside(id).ok().flatten());
-    match (item, aside) {
-        (Some(item), Some(aside)) if aside.kind == AsideKind::Review && aside.item_id == Some(item.id) => {
-            Ok((item, aside))
-        }
-        _ => Err(Box::new(not_found(state, admin))),
+fn target(state: &AppState, admin: &Admin, id: &str, aside: &str) -> Result<(Item, Aside), super::Halt> {
+    let item = super::found(state, admin, "item", state.store.item(super::number(state, admin, id)?))?;
+    let aside =
+        super::found(state, admin, "change awaiting review", state.store.aside(super::number(state, admin, aside)?))?;
+    if aside.kind == AsideKind::Review && aside.item_id == Some(item.id) {
+        Ok((item, aside))
+    } else {
+        Err(not_found(state, admin).into())
     }
 }
 
-pub async fn show(State(state): State<AppState>, admin: Admin, Path((id, aside)): Path<(String, String)>) -> Response {
-    let (item, aside) = match target(&state, &admin, &id, &aside) {
-        Ok(found) => found,
-        Err(response) => return *response,
-    };
+pub async fn show(State(state): State<AppState>, admin: Admin, Path((id, aside)): Path<(String, String)>) -> Answer {
+    let (item, aside) = target(&state, &admin, &id, &aside)?;
     let t = &admin.t;
     let data = FormData(aside.form.clone());
     let mut form = form_from(&data);
@@ -44,7 +40,7 @@ pub async fn show(State(state): State<AppState>, admin: Admin, Path((id, aside))
         Ok(None) => String::new(),
         Err(e) => {
             tracing::error!(error = %e, "could not read the published revision");
-            return super::message(&state, &admin, StatusCode::INTERNAL_SERVER_ERROR, "error_text");
+            return Ok(super::message(&state, &admin, StatusCode::INTERNAL_SERVER_ERROR, "error_text"));
         }
     };
     let changed_since = state.store.latest_revision(item.id).map(|r| r != aside.base_revision).unwrap_or(false);
@@ -62,7 +58,7 @@ pub async fn show(State(state): State<AppState>, admin: Admin, Path((id, aside))
         preview_html => to_safe_html(&form.body),
     };
     let title = format!("{}: {}", t.get("admin_review"), item.title);
-    Page::new(&admin, "admin/review.html", item.kind.as_str(), title).render(&state, &admin.lang, values)
+    Ok(Page::new(&admin, "admin/review.html", item.kind.as_str(), title).render(&state, &admin.lang, values))
 }
 
 pub async fn decide(
@@ -70,20 +66,17 @@ pub async fn decide(
     admin: Admin,
     Path((id, aside)): Path<(String, String)>,
     data: FormData,
-) -> Response {
-    let (item, aside) = match target(&state, &admin, &id, &aside) {
-        Ok(found) => found,
-        Err(response) => return *response,
-    };
+) -> Answer {
+    let (item, aside) = target(&state, &admin, &id, &aside)?;
     let who = aside.author.clone().unwrap_or_default();
     let subject = format!("{} {} “{}” ({})", item.kind, item.id, item.title, item.lang);
     if super::intent(&data) == "discard" {
         if let Err(e) = state.store.remove_aside(aside.id) {
             tracing::error!(error = %e, "a change awaiting review could not be discarded");
-            return super::message(&state, &admin, StatusCode::INTERNAL_SERVER_ERROR, "error_text");
+            return Ok(super::message(&state, &admin, StatusCode::INTERNAL_SERVER_ERROR, "error_text"));
         }
         audit(&state, admin.email(), "discard change", &subject, &who);
-        return see_other(&format!("/admin/items/{}?notice=discarded", item.id));
+        return Ok(see_other(&format!("/admin/items/{}?notice=discarded", item.id)));
     }
     // Publish: the proposed text, with the item's own status and date.
     let proposed = FormData(aside.form.clone());
@@ -92,7 +85,7 @@ pub async fn decide(
     form.published_at = admin.zone.input(item.published_at);
     let draft = match draft_from(&state, &admin, &form, item.kind, &item.lang, Some(item.group_id), Some(&item.slug)) {
         Ok(draft) => draft,
-        Err(_) => return see_other(&format!("/admin/items/{}?review={}", item.id, aside.id)),
+        Err(_) => return Ok(see_other(&format!("/admin/items/{}?review={}", item.id, aside.id))),
     };
     let note = format!("{who}: {} ({})", form.note.trim(), admin.t.get("admin_reviewed")).replace(":  (", ": (");
     // One transaction: the text, the appeal's facts, the translation
@@ -115,15 +108,15 @@ pub async fn decide(
         Ok(saved) => saved.after,
         Err(e) => {
             tracing::error!(error = %e, "a reviewed change could not be published");
-            return super::message(
+            return Ok(super::message(
                 &state,
                 &admin,
                 StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
                 "admin_save_failed",
-            );
+            ));
         }
     };
     state.item_changed(Some(&item), Some(&after));
     audit(&state, admin.email(), "publish reviewed change", &subject, &who);
-    see_other(&format!("/admin/items/{}?notice=saved", after.id))
+    Ok(see_other(&format!("/admin/items/{}?notice=saved", after.id)))
 }

@@ -44,12 +44,16 @@ pub fn publish_due(state: &AppState) -> usize {
 pub async fn run(state: AppState) {
     loop {
         let task_state = state.clone();
-        let _ = tokio::task::spawn_blocking(move || publish_due(&task_state)).await;
+        if let Err(e) = tokio::task::spawn_blocking(move || publish_due(&task_state)).await {
+            tracing::error!(error = %e, "the scheduled publication task failed; it runs again at the next wake-up");
+        }
         let wait = state
             .store
             .next_scheduled()
-            .ok()
-            .flatten()
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "could not read when the next item is due; looking again in a minute");
+                None
+            })
             .map(|at| (at - OffsetDateTime::now_utc()).whole_milliseconds().clamp(0, 60_000) as u64)
             .unwrap_or(60_000);
         tokio::select! {

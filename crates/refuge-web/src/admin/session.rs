@@ -121,22 +121,37 @@ pub fn owner_of(state: &AppState, headers: &HeaderMap) -> Option<i64> {
     if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    state.store.session(&hash(&id)).ok()?.map(|s| s.user.id)
+    match state.store.session(&hash(&id)) {
+        Ok(session) => session.map(|s| s.user.id),
+        Err(e) => {
+            tracing::error!(error = %e, "could not look a session up");
+            None
+        }
+    }
 }
 
-/// Looks the session up; `None` when there is none or it expired.
+/// Looks the session up; `None` when there is none or it expired (a
+/// failed read is logged and counts as none; the guard uses [`lookup`]).
 pub fn current(state: &AppState, headers: &HeaderMap) -> Option<(Session, String)> {
-    let id = cookie_value(headers, COOKIE)?;
+    lookup(state, headers).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "could not look a session up");
+        None
+    })
+}
+
+/// As [`current`], but a failed read is an error, not "signed out".
+pub fn lookup(state: &AppState, headers: &HeaderMap) -> Result<Option<(Session, String)>, refuge_core::StoreError> {
+    let Some(id) = cookie_value(headers, COOKIE) else { return Ok(None) };
     if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
+        return Ok(None);
     }
     let id_hash = hash(&id);
-    let session = state.store.session(&id_hash).ok()??;
+    let Some(session) = state.store.session(&id_hash)? else { return Ok(None) };
     let t = now();
     if expired(&session, t) {
         // Refused; the row stays until housekeeping deletes it a day
         // later, so that a form sent meanwhile is kept for its author.
-        return None;
+        return Ok(None);
     }
     // A failure only means the session ends at its earlier idle time.
     if t - session.last_seen > 60
@@ -144,7 +159,7 @@ pub fn current(state: &AppState, headers: &HeaderMap) -> Option<(Session, String
     {
         tracing::error!(error = %e, "a session's last use could not be recorded");
     }
-    Some((session, id_hash))
+    Ok(Some((session, id_hash)))
 }
 
 /// The account of a request, for the guard in front of every
@@ -158,7 +173,15 @@ pub fn authenticate(state: &AppState, parts: &Parts) -> Result<Admin, Box<Respon
             format!("{path}?next={}", percent_encoding::utf8_percent_encode(&next, percent_encoding::NON_ALPHANUMERIC));
         crate::redirect::to(http::StatusCode::SEE_OTHER, &target, "/admin/login")
     };
-    let Some((session, id_hash)) = current(state, &parts.headers) else { return Err(Box::new(login("/admin/login"))) };
+    let found = match lookup(state, &parts.headers) {
+        Ok(found) => found,
+        Err(e) => {
+            // "Try again", never the sign-in page: the account is fine.
+            let lang = ui_language(state, &parts.headers);
+            return Err(Box::new(crate::WebError::Store(e).respond(state, &lang, &parts.headers)));
+        }
+    };
+    let Some((session, id_hash)) = found else { return Err(Box::new(login("/admin/login"))) };
     if !session.verified {
         return Err(Box::new(login("/admin/login/code")));
     }

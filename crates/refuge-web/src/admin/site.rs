@@ -51,6 +51,7 @@ fn language_links(state: &AppState, admin: &Admin, base: &str, current: &Languag
 }
 
 fn settings_page(state: &AppState, admin: &Admin, notice: Option<String>, error: Option<String>) -> Response {
+    let mut reads = super::Reads::default();
     let languages: Vec<LanguageSettings> = state
         .site
         .languages()
@@ -63,13 +64,18 @@ fn settings_page(state: &AppState, admin: &Admin, notice: Option<String>, error:
                 .map(|key| SettingField {
                     key,
                     label: admin.t.get(&format!("admin_setting_{key}")).into(),
-                    value: state.store.setting(key, l).ok().flatten().unwrap_or_default(),
+                    value: reads.or_empty("settings", state.store.setting(key, l)).unwrap_or_default(),
                     long: matches!(*key, "home_intro" | "welcome_mail"),
                 })
                 .collect(),
         })
         .collect();
-    let zone = state.store.setting("time_zone", state.site.default_language()).ok().flatten().unwrap_or_default();
+    let zone =
+        reads.or_empty("settings", state.store.setting("time_zone", state.site.default_language())).unwrap_or_default();
+    if reads.failed {
+        // Saving a form with missing values would erase them.
+        return super::message(state, admin, StatusCode::SERVICE_UNAVAILABLE, "admin_store_failed");
+    }
     let values = minijinja::context! {
         languages => minijinja::value::Serde(languages),
         time_zone => zone,
@@ -196,9 +202,12 @@ pub async fn save_faq(
         let Some(anchor) = anchor.or_else(|| Slug::parse(&format!("q{}", entries.len() + 1)).ok()) else { continue };
         entries.push((anchor, row.question.clone(), row.answer.clone()));
     }
-    let old_ids: Vec<i64> = state.store.faq(&lang).unwrap_or_default().iter().map(|e| e.id).collect();
+    let old_ids: Vec<i64> = match state.store.faq(&lang) {
+        Ok(old) => old.iter().map(|e| e.id).collect(),
+        Err(e) => return faq_page(&state, &admin, &lang, typed, None, Some(super::explain(&admin, "faq", &e))),
+    };
     if let Err(e) = state.store.replace_faq(&lang, &entries) {
-        return faq_page(&state, &admin, &lang, typed, None, Some(e.to_string()));
+        return faq_page(&state, &admin, &lang, typed, None, Some(super::explain(&admin, "site", &e)));
     }
     state.invalidate(&[Dep::Faq(lang.clone())]);
     if let Err(e) = refuge_search::faq_changed(&state.search, &*state.store, &lang, &old_ids) {
@@ -236,7 +245,10 @@ fn menu_page(
 
 pub async fn menu(State(state): State<AppState>, admin: Admin, Path(lang): Path<String>) -> Response {
     let Some(lang) = target_language(&state, &lang) else { return not_found(&state, &admin) };
-    let entries = state.store.menu(&lang).unwrap_or_default();
+    let entries = match state.store.menu(&lang) {
+        Ok(entries) => entries,
+        Err(e) => return super::store_failed(&state, &admin, "menu", e),
+    };
     menu_page(&state, &admin, &lang, entries, None, None)
 }
 
@@ -253,7 +265,7 @@ pub async fn save_menu(
         .map(|r| MenuEntry { label: r[0].trim().to_owned(), path: r[1].trim().to_owned() })
         .collect();
     if let Err(e) = state.store.replace_menu(&lang, &entries) {
-        return menu_page(&state, &admin, &lang, entries, None, Some(e.to_string()));
+        return menu_page(&state, &admin, &lang, entries, None, Some(super::explain(&admin, "site", &e)));
     }
     state.invalidate(&[Dep::Site]);
     audit(&state, admin.email(), "edit menu", lang.as_str(), &format!("{} links", entries.len()));

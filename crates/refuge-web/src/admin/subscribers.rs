@@ -142,10 +142,7 @@ fn viewing(state: &AppState, admin: &Admin, id: &str) -> Result<SubscriberRecord
     match found {
         Ok(Some(record)) => Ok(record),
         Ok(None) => Err(Box::new(not_found(state, admin))),
-        Err(e) => {
-            tracing::error!(error = %e, "could not read a subscription");
-            Err(Box::new(list_page(state, admin, "", None, Some(admin.t.get("admin_try_again").into()))))
-        }
+        Err(e) => Err(Box::new(super::store_failed(state, admin, "subscription", e))),
     }
 }
 
@@ -241,7 +238,11 @@ pub async fn topics(State(state): State<AppState>, admin: Admin, Path(id): Path<
         return list_page(&state, &admin, "", None, Some(admin.t.get("admin_try_again").into()));
     }
     audit(&state, admin.email(), "change subscriber topics", &masked(&record.email), &chosen.join(", "));
-    let record = state.store.subscriber_record(record.id).ok().flatten().unwrap_or(record);
+    let record = match state.store.subscriber_record(record.id) {
+        Ok(Some(record)) => record,
+        Ok(None) => return not_found(&state, &admin),
+        Err(e) => return super::store_failed(&state, &admin, "subscription", e),
+    };
     detail_page(&state, &admin, record, Some(admin.t.get("admin_saved").into()))
 }
 
@@ -250,7 +251,10 @@ pub async fn confirm_again(State(state): State<AppState>, admin: Admin, Path(id)
         Ok(record) => record,
         Err(response) => return *response,
     };
-    let sub = state.store.waiting_subscription(record.id).ok().flatten();
+    let sub = match state.store.waiting_subscription(record.id) {
+        Ok(sub) => sub,
+        Err(e) => return super::store_failed(&state, &admin, "subscription", e),
+    };
     let (Some(sub), Ok(lang)) = (sub, Language::parse(&record.lang)) else {
         return detail_page(&state, &admin, record, Some(admin.t.get("admin_subscriber_not_waiting").into()));
     };

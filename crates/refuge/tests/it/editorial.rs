@@ -721,3 +721,36 @@ async fn an_appeal_save_that_fails_half_way_leaves_nothing_half_written() {
     );
     app.stop().await;
 }
+
+/// When the database fails, the back office says "try again" in the
+/// editor's language (503), never "not found" or an empty list; and once
+/// the database answers again, so does the page.
+#[tokio::test]
+async fn a_failing_database_is_said_never_shown_as_empty_or_missing() {
+    let app = spawn_app().await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let en = Language::parse("en").unwrap();
+    let item =
+        app.store.published_item(Kind::News, &en, &Slug::parse("testimony-evening-tokyo").unwrap()).unwrap().unwrap();
+    let side = rusqlite::Connection::open(app.data_dir.join("refuge.db")).unwrap();
+    let history = format!("/admin/items/{}/history", item.id);
+    assert_eq!(ed.get(&history).await.status, 200);
+    side.execute_batch(
+        "ALTER TABLE revisions RENAME TO revisions_away; ALTER TABLE set_aside RENAME TO set_aside_away;",
+    )
+    .unwrap();
+    for path in [history.as_str(), "/admin/", &format!("/admin/items/{}", item.id)] {
+        let page = ed.get(path).await;
+        assert_eq!(page.status, 503, "{path}");
+        assert!(page.body.contains("could not be read just now"), "{path}: {}", page.body);
+    }
+    let ja = ed.client.get(format!("{}{history}", app.base)).header("accept-language", "ja").send().await.unwrap();
+    assert_eq!(ja.status().as_u16(), 503);
+    assert!(ja.text().await.unwrap().contains("データベースを今読み込めない"));
+    side.execute_batch(
+        "ALTER TABLE revisions_away RENAME TO revisions; ALTER TABLE set_aside_away RENAME TO set_aside;",
+    )
+    .unwrap();
+    assert_eq!(ed.get(&history).await.status, 200, "back once the database answers");
+    app.stop().await;
+}

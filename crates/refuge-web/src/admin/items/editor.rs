@@ -74,7 +74,7 @@ pub(super) struct Pick {
 }
 
 /// The most recent uploads, with their Markdown in `lang`.
-pub(super) fn picks(state: &AppState, lang: &Language, reads: &mut Reads) -> Vec<Pick> {
+pub(super) fn picks(state: &AppState, lang: &Language, reads: &mut crate::admin::Reads) -> Vec<Pick> {
     let (media, _) = reads.or_empty("uploads", state.store.media_list(0, 24));
     media
         .iter()
@@ -122,12 +122,12 @@ pub(super) struct ReviewLink {
 }
 
 pub(super) fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown: Shown<'_>) -> Response {
-    let Shown { form, errors, preview, notice, mut status, conflict, from_autosave } = shown;
+    let Shown { form, errors, preview, notice, status, conflict, from_autosave } = shown;
     let t = &admin.t;
     // What was typed is never lost to a failed read: the form is shown,
     // with what could not be read said at the top (503), never an empty
     // list passed off as the truth.
-    let mut reads = Reads::default();
+    let mut reads = crate::admin::Reads::default();
     let title = match (&ctx.item, &ctx.source) {
         (Some(item), _) => item.title.clone(),
         (None, Some(src)) => {
@@ -199,6 +199,7 @@ pub(super) fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown
             ctx.item.as_ref().or(ctx.source.as_ref()),
             ctx.item.is_some(),
             form,
+            &mut reads,
         )
     });
     // Changes awaiting review: editors see them, with a link each.
@@ -273,25 +274,12 @@ pub(super) fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown
     let section = ctx.kind.as_str();
     let mut page = Page::new(admin, "admin/edit.html", section, title).notice(notice);
     if reads.failed {
-        status = if status.is_success() { StatusCode::SERVICE_UNAVAILABLE } else { status };
+        // A stored item shown without all of its parts could be saved
+        // back without them: nothing was typed yet, so say "try again".
+        if status.is_success() && !preview {
+            return crate::admin::message(state, admin, StatusCode::SERVICE_UNAVAILABLE, "admin_store_failed");
+        }
         page = page.error(Some(t.get("admin_partly_read").to_owned()));
     }
     page.status(status).render(state, &admin.lang, values)
-}
-
-/// Reads that may fail without losing the form: each failure is logged
-/// and remembered, and the page says that parts of it are missing.
-#[derive(Default)]
-pub(super) struct Reads {
-    pub(super) failed: bool,
-}
-
-impl Reads {
-    pub(super) fn or_empty<T: Default>(&mut self, what: &str, result: refuge_core::store::StoreResult<T>) -> T {
-        result.unwrap_or_else(|e| {
-            tracing::error!(error = %e, what, "the editor could not read part of its page");
-            self.failed = true;
-            T::default()
-        })
-    }
 }
