@@ -9,11 +9,13 @@
 //! It must not know about SQL, HTTP or templates.
 
 pub mod content;
+pub mod digest;
 pub mod form;
 pub mod lang;
 pub mod mail_text;
 pub mod markdown;
 pub mod search;
+pub mod secret;
 pub mod slug;
 pub mod store;
 pub mod subscribers;

@@ -9,9 +9,7 @@ use crate::{FileType, MediaError};
 
 /// A new random file name stem: 32 hex digits.
 fn random_stem() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the operating system's random source works");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    refuge_core::secret::random_hex(16)
 }
 
 /// The file of a stored upload, or of one of its variants.

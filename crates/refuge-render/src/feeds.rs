@@ -13,6 +13,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::RenderError;
 use crate::cache::Dep;
 use crate::site::{Rendered, Site};
+use refuge_core::markdown::escape_html as escape;
 
 /// Entries per feed.
 const FEED_ENTRIES: u32 = 30;
@@ -134,7 +135,7 @@ impl Site {
         let url = format!("{}#update-{}", self.url(&appeal.path()), update.id);
         let mut content = refuge_core::markdown::to_safe_html_names(&update.text, names_public);
         if !update.source.is_empty() {
-            content.push_str(&format!("<p>— {}</p>", html_escape(&redact(&update.source, names_public))));
+            content.push_str(&format!("<p>— {}</p>", escape(&redact(&update.source, names_public))));
         }
         Entry {
             id: url.clone(),
@@ -234,16 +235,6 @@ impl Site {
         let body = format!("User-agent: *\nAllow: /\nDisallow: /admin/\n\nSitemap: {}\n", self.url("/sitemap.xml"));
         rendered("text/plain; charset=utf-8", body, vec![Dep::Site])
     }
-}
-
-/// HTML escaping for text put into generated HTML.
-pub(crate) fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// XML text and attribute escaping.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
 }
 
 struct SitemapUrl {

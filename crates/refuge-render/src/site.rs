@@ -121,7 +121,7 @@ pub struct Site {
 }
 
 fn fingerprint(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)) as u32
+    refuge_core::digest::fnv1a(bytes) as u32
 }
 
 #[derive(Serialize)]

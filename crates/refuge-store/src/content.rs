@@ -98,11 +98,10 @@ impl ContentStore for SqliteStore {
 
     fn public_fingerprint(&self) -> StoreResult<String> {
         let conn = self.conn();
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut hash = refuge_core::digest::Fnv1a::default();
         let mut feed = |bytes: &[u8]| {
-            for b in bytes.iter().chain(b"\x1f") {
-                hash = (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-            }
+            hash.update(bytes);
+            hash.update(b"\x1f");
         };
         for table in [
             "settings",
@@ -127,7 +126,7 @@ impl ContentStore for SqliteStore {
                 }
             }
         }
-        Ok(format!("{hash:016x}"))
+        Ok(format!("{:016x}", hash.finish()))
     }
 
     fn item_id_by_slug(&self, kind: Kind, lang: &Language, slug: &Slug) -> StoreResult<Option<i64>> {

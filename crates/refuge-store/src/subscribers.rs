@@ -7,7 +7,6 @@ use refuge_core::{
     SubscriberState, SubscriberStore,
 };
 use rusqlite::{Connection, OptionalExtension, params};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::db::{SqliteStore, backend, now, parse_ts, ts};
@@ -64,8 +63,7 @@ fn salt(conn: &Connection) -> StoreResult<String> {
 }
 
 fn hash_with(salt: &str, email: &str) -> String {
-    let digest = Sha256::digest(format!("{salt}:{}", email.trim().to_lowercase()).as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    refuge_core::digest::sha256_hex(format!("{salt}:{}", email.trim().to_lowercase()).as_bytes())
 }
 
 /// The salted hash an address is kept as on the suppression list.

@@ -11,13 +11,11 @@ use std::time::Duration;
 use axum::Extension;
 use axum::extract::{ConnectInfo, FromRequest, Multipart, Path, Request, State};
 use axum::response::{IntoResponse, Response};
-use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use refuge_core::Language;
 use refuge_inbox::Message;
 use refuge_render::contact::{CATEGORIES, ContactForm};
 use refuge_render::{CachedPage, Message as Page};
-use sha2::Sha256;
 
 use crate::AppState;
 use crate::error::message_response;
@@ -38,9 +36,7 @@ fn now() -> i64 {
 }
 
 fn mac(key: &[u8], time: i64) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("any key length works");
-    mac.update(format!("contact-form:{time}").as_bytes());
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    refuge_core::digest::hmac_sha256_hex(key, format!("contact-form:{time}").as_bytes())
 }
 
 fn token(key: &[u8]) -> String {

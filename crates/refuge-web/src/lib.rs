@@ -119,8 +119,7 @@ impl AppState {
         let search_limiter = Arc::new(ratelimit::RateLimiter::new(config.search_per_minute, 20));
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let search_slots = Arc::new(tokio::sync::Semaphore::new(cores));
-        let mut form_key = [0u8; 32];
-        getrandom::fill(&mut form_key).expect("the operating system's random source works");
+        let form_key = refuge_core::secret::random_bytes::<32>();
         Self {
             site,
             cache,

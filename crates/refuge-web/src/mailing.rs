@@ -123,17 +123,7 @@ pub(crate) fn request(state: &AppState, email: &Email, lang: &Language, topics: 
 /// A new subscription secret: 128 random bits in 22 URL-safe characters,
 /// so the links that carry it fit on one line of a mail.
 fn token() -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the operating system's random source works");
-    let mut bits: u128 = u128::from_be_bytes(bytes);
-    (0..22)
-        .map(|_| {
-            let c = ALPHABET[(bits & 63) as usize];
-            bits >>= 6;
-            char::from(c)
-        })
-        .collect()
+    refuge_core::secret::url_token()
 }
 
 /// The confirmation link opens a page with a button: link scanners and

@@ -9,7 +9,6 @@
 
 use refuge_core::mail_text::{to_mail_text, wrap_plain};
 use refuge_core::{Language, MailKind, NewMail, Role, Subscriber};
-use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::admin::session::random_hex;
@@ -30,7 +29,7 @@ pub fn site_name(state: &AppState, lang: &Language) -> String {
 
 /// A key for one subscription that does not reveal its token.
 pub fn subscription_key(sub: &Subscriber) -> String {
-    Sha256::digest(sub.token.as_bytes()).iter().take(12).map(|b| format!("{b:02x}")).collect()
+    refuge_core::digest::sha256_hex(sub.token.as_bytes())[..24].to_owned()
 }
 
 /// Queues `mail`; whether it was queued (`false`: a mail with its key

@@ -127,7 +127,7 @@ impl App {
     pub async fn build(config: Config, options: StartOptions) -> Result<Self> {
         let (store, created) = open_data(&config, &options)?;
         let first_account = if store.user_count()? == 0 {
-            let password = crate::secret::password(20);
+            let password = refuge_core::secret::password(20);
             let email = Email::parse(FIRST_ADMIN).map_err(anyhow::Error::msg)?;
             let user = store.add_user(&email, Role::Admin, &password)?;
             // Printed in a terminal (perhaps a log): replaced at first sign-in.

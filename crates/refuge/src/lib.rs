@@ -8,4 +8,3 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod demo;
-pub mod secret;

@@ -10,10 +10,8 @@ use std::time::{Duration, Instant};
 use axum::Extension;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::response::{IntoResponse, Response};
-use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderMap, StatusCode, header};
 use refuge_core::{Email, Session};
-use sha2::Sha256;
 
 use super::session::{self, COOKIE, random_hex};
 use super::{Page, audit, same_origin, see_other, totp};
@@ -76,9 +74,7 @@ pub fn form_token(key: &[u8], now: i64) -> String {
 }
 
 fn mac_hex(key: &[u8], time: i64) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("any key length works");
-    mac.update(format!("login-form:{time}").as_bytes());
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    refuge_core::digest::hmac_sha256_hex(key, format!("login-form:{time}").as_bytes())
 }
 
 pub fn token_ok(key: &[u8], token: &str, now: i64) -> bool {

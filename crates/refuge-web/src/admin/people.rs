@@ -185,11 +185,7 @@ fn account_page_with(
 ) -> Response {
     let secret = match secret.filter(|s| totp::unbase32(s).is_some_and(|k| k.len() >= 16)) {
         Some(s) => s.to_owned(),
-        None => {
-            let mut bytes = [0u8; 20];
-            getrandom::fill(&mut bytes).expect("the operating system's random source works");
-            totp::base32(&bytes)
-        }
+        None => totp::base32(&refuge_core::secret::random_bytes::<20>()),
     };
     let label = percent_encoding::utf8_percent_encode(admin.email(), percent_encoding::NON_ALPHANUMERIC);
     let otpauth = format!("otpauth://totp/Refuge:{label}?secret={secret}&issuer=Refuge&digits=6&period=30");

@@ -10,7 +10,6 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderValue, header};
 use refuge_core::{Language, Role, Session};
 use refuge_render::Strings;
-use sha2::{Digest, Sha256};
 
 use crate::AppState;
 
@@ -24,20 +23,12 @@ pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// `len` random bytes as hex.
-pub fn random_hex(len: usize) -> String {
-    let mut bytes = vec![0u8; len];
-    getrandom::fill(&mut bytes).expect("the operating system's random source works");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use refuge_core::digest::same;
+pub use refuge_core::secret::random_hex;
 
+/// What the database keeps of a session id: its SHA-256.
 pub fn hash(id: &str) -> String {
-    Sha256::digest(id.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Compares without leaking where two strings differ.
-pub fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    refuge_core::digest::sha256_hex(id.as_bytes())
 }
 
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -200,11 +191,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn helpers() {
-        assert_eq!(random_hex(32).len(), 64);
-        assert_ne!(random_hex(32), random_hex(32));
-        assert_eq!(hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-        assert!(same("abc", "abc") && !same("abc", "abd") && !same("abc", "ab"));
+    fn the_session_cookie_is_found_among_others() {
         let mut h = HeaderMap::new();
         h.insert(header::COOKIE, HeaderValue::from_static("a=1; refuge_session=xyz; b=2"));
         assert_eq!(cookie_value(&h, COOKIE).as_deref(), Some("xyz"));

@@ -10,7 +10,6 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::cli::DataArg;
 use crate::cmd::reindex::progress;
@@ -60,7 +59,7 @@ struct Entry {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    refuge_core::digest::sha256_hex(bytes)
 }
 
 /// Every file under `dir`, as paths relative to `base`, sorted.

@@ -73,9 +73,7 @@ pub struct ExportArgs {
 const ACTOR: &str = "command line";
 
 fn token() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the operating system's random source works");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    refuge_core::secret::random_hex(16)
 }
 
 pub fn run(command: SubscribersCommand) -> Result<ExitCode> {

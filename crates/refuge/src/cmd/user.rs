@@ -72,7 +72,7 @@ pub struct ListArgs {
 
 fn read_password(from_stdin: bool) -> Result<(String, bool)> {
     if !from_stdin {
-        return Ok((crate::secret::password(20), true));
+        return Ok((refuge_core::secret::password(20), true));
     }
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;

@@ -29,6 +29,7 @@ use crate::cmd::reindex::progress;
 use crate::config::Config;
 use links::{Rewrite, file_of, site_links};
 use manifest::{Manifest, PageMeta, dep_key};
+use refuge_core::markdown::escape_html as escape;
 use tree::{Body, Put, Tree};
 
 /// Marks a folder as written by `refuge export`; a later export replaces
@@ -461,10 +462,6 @@ impl Crawl<'_> {
         let not_found = self.rewrite.apply(&String::from_utf8_lossy(&not_found.body)).into_bytes();
         Ok(vec![("index.html".into(), index.into_bytes()), ("404.html".into(), not_found)])
     }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 fn contact_language(path: &str, languages: &[Language]) -> Option<Language> {
