@@ -7,6 +7,7 @@
 //! address unless the administrator turned that on.
 
 pub mod admin;
+mod blocking;
 mod contact;
 mod error;
 mod form;
@@ -171,13 +172,27 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(public::healthz))
         .route("/{lang}/search/", get(search::page))
         .route("/{lang}/search", get(search::add_slash))
-        .route("/{lang}/subscribe/", axum::routing::post(mailing::subscribe))
-        .route("/{lang}/subscribe/confirm/", get(mailing::confirm_page).post(mailing::confirm))
-        .route("/{lang}/unsubscribe/", get(mailing::unsubscribe_page).post(mailing::unsubscribe))
+        .route(
+            "/{lang}/subscribe/",
+            axum::routing::post(mailing::subscribe).route_layer(axum::middleware::from_fn(blocking::off_the_workers)),
+        )
+        .route(
+            "/{lang}/subscribe/confirm/",
+            get(mailing::confirm_page)
+                .post(mailing::confirm)
+                .route_layer(axum::middleware::from_fn(blocking::off_the_workers)),
+        )
+        .route(
+            "/{lang}/unsubscribe/",
+            get(mailing::unsubscribe_page)
+                .post(mailing::unsubscribe)
+                .route_layer(axum::middleware::from_fn(blocking::off_the_workers)),
+        )
         .route(
             "/{lang}/contact/",
             get(contact::show)
                 .post(contact::submit)
+                .route_layer(axum::middleware::from_fn(blocking::off_the_workers))
                 .layer(axum::extract::DefaultBodyLimit::max(contact::MAX_ATTACHMENT + 256 * 1024)),
         )
         .fallback(public::page)

@@ -40,7 +40,7 @@ struct MediaView {
     used_by: Vec<super::LinkTo>,
 }
 
-fn view(state: &AppState, admin: &Admin, m: &Media) -> MediaView {
+fn view(state: &AppState, admin: &Admin, m: &Media) -> refuge_core::store::StoreResult<MediaView> {
     let alt_in =
         |l: &Language| m.alt.iter().find(|(code, _)| code == l.as_str()).map(|(_, a)| a.clone()).unwrap_or_default();
     let markdown_in = |l: &Language| markdown_for(m, &alt_in(l));
@@ -48,7 +48,7 @@ fn view(state: &AppState, admin: &Admin, m: &Media) -> MediaView {
         .filter(|a| !a.is_empty())
         .or_else(|| m.alt.iter().map(|(_, a)| a.clone()).find(|a| !a.is_empty()))
         .unwrap_or_default();
-    MediaView {
+    Ok(MediaView {
         id: m.id,
         kind: m.kind.clone(),
         name: m.name.clone(),
@@ -69,8 +69,8 @@ fn view(state: &AppState, admin: &Admin, m: &Media) -> MediaView {
             })
             .collect(),
         thumb_alt,
-        used_by: uses(state, m),
-    }
+        used_by: uses(state, m)?,
+    })
 }
 
 /// The Markdown that shows an upload in a text: an image (at most 960
@@ -111,10 +111,10 @@ fn library_page(
     query: &str,
     page: usize,
 ) -> Response {
-    let (all, _) = state.store.media_list(0, 5000).unwrap_or_else(|e| {
-        tracing::error!(error = %e, "could not list the uploads");
-        (Vec::new(), 0)
-    });
+    let (all, _) = match state.store.media_list(0, 5000) {
+        Ok(found) => found,
+        Err(e) => return super::store_failed(state, admin, "media library", e),
+    };
     let needle = query.trim().to_lowercase();
     let matching: Vec<&Media> = all
         .iter()
@@ -141,11 +141,15 @@ fn library_page(
             markdown: String::new(),
         })
         .collect();
+    let views = match list.iter().map(|m| view(state, admin, m)).collect::<Result<Vec<_>, _>>() {
+        Ok(views) => views,
+        Err(e) => return super::store_failed(state, admin, "media library", e),
+    };
     let values = minijinja::context! {
         query => query,
         total => total,
         next_href => next_href,
-        media => minijinja::value::Serde(list.iter().map(|m| view(state, admin, m)).collect::<Vec<_>>()),
+        media => minijinja::value::Serde(views),
         languages => minijinja::value::Serde(languages),
         can_edit => admin.can_edit(),
         max_mb => MAX_UPLOAD / 1024 / 1024,
@@ -320,7 +324,7 @@ pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<
     let media = load(&state, &admin, &id)?;
     if !super::confirmed(&form) {
         let t = &admin.t;
-        let users = uses(&state, &media);
+        let users = super::read(&state, &admin, "uses of an upload", uses(&state, &media))?;
         let details = vec![
             if users.is_empty() { t.get("admin_media_unused") } else { t.get("admin_media_used_by") }.to_owned(),
             t.get("admin_media_delete_details").to_owned(),
@@ -370,7 +374,21 @@ pub async fn serve(State(state): State<AppState>, Path(file): Path<String>, head
         "pdf" => "application/pdf",
         _ => return not_found(),
     };
-    let Ok(Some(media)) = state.store.media_by_stored(stored) else { return not_found() };
+    // The record (off the async workers); a failed read is "try again".
+    let store = state.store.clone();
+    let stored = stored.to_owned();
+    let media = match tokio::task::spawn_blocking(move || store.media_by_stored(&stored)).await {
+        Ok(Ok(Some(media))) => media,
+        Ok(Ok(None)) => return not_found(),
+        Ok(Err(e)) => {
+            let lang = crate::public::language_for(&state, "/", &headers);
+            return crate::WebError::Store(e).respond(&state, &lang, &headers);
+        }
+        Err(e) => {
+            let lang = crate::public::language_for(&state, "/", &headers);
+            return crate::WebError::Task(e.to_string()).respond(&state, &lang, &headers);
+        }
+    };
     let Ok(bytes) = tokio::fs::read(state.config.media_dir.join(&file)).await else { return not_found() };
     let mut response = Response::new(Body::from(bytes));
     let h = response.headers_mut();
@@ -384,23 +402,18 @@ pub async fn serve(State(state): State<AppState>, Path(file): Path<String>, head
 }
 
 /// The items whose text refers to a file of this upload, as links.
-pub fn uses(state: &AppState, media: &refuge_core::Media) -> Vec<super::LinkTo> {
+pub fn uses(state: &AppState, media: &refuge_core::Media) -> refuge_core::store::StoreResult<Vec<super::LinkTo>> {
     let filter = refuge_core::AdminFilter {
         text: Some(format!("/media/{}", media.stored)),
         limit: 100,
         ..refuge_core::AdminFilter::default()
     };
-    match state.store.admin_items(&filter) {
-        Ok((rows, _)) => rows
-            .into_iter()
-            .map(|r| super::LinkTo {
-                href: format!("/admin/items/{}", r.id),
-                text: format!("{} ({}, {})", r.title, r.lang, r.status.as_str()),
-            })
-            .collect(),
-        Err(e) => {
-            tracing::error!(error = %e, "could not find where an upload is used");
-            Vec::new()
-        }
-    }
+    let (rows, _) = state.store.admin_items(&filter)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| super::LinkTo {
+            href: format!("/admin/items/{}", r.id),
+            text: format!("{} ({}, {})", r.title, r.lang, r.status.as_str()),
+        })
+        .collect())
 }

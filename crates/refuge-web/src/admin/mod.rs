@@ -130,6 +130,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .router
         .layer(axum::middleware::from_fn_with_state(state, kept::keep_expired_forms))
         .layer(axum::middleware::map_response(private))
+        // Outermost: the sessions, the guard, kept forms and every
+        // handler's store calls run on the blocking pool.
+        .layer(axum::middleware::from_fn(crate::blocking::off_the_workers))
 }
 
 /// Builds the router from `guard::ROUTES`: each route gets its guard.
