@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Result;
-use refuge_core::ContentStore;
+use refuge_core::PublicContent;
 use refuge_store::SqliteStore;
 
 const CONFIG: &str = r#"baseURL = "https://example.org/"

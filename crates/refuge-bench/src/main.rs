@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use refuge_core::search::SearchRequest;
-use refuge_core::{ContentStore, ItemDraft, Kind, Language, Slug, Status};
+use refuge_core::{ContentStore, ItemDraft, Kind, Language, PublicContent, Slug, Status};
 use refuge_search::SearchIndex;
 use refuge_store::SqliteStore;
 

@@ -30,7 +30,7 @@ pub use content::{
 pub use lang::Language;
 pub use slug::Slug;
 pub use store::{
-    AppealStore, AsideStore, AuditLog, ContentStore, ItemSave, MailStore, MediaStore, MessageStore, RedirectStore,
-    RedirectTarget, Store, StoreError, SubscriberStore, UserStore,
+    AppealStore, AsideStore, AuditLog, ContentStore, ItemSave, MailStore, MediaStore, MessageStore, PublicContent,
+    RedirectStore, RedirectTarget, Store, StoreError, SubscriberStore, UserStore,
 };
 pub use user::{Email, PasswordWeakness, Role, Session, User};

@@ -54,8 +54,10 @@ impl<'a> ItemSave<'a> {
     }
 }
 
-/// Content for the public site and the back office.
-pub trait ContentStore: Send + Sync {
+/// What the public site reads: published items and everything shown
+/// around them. Reads here only ever see published items (but for
+/// `setting`, which has no status). The renderer, search and export use it.
+pub trait PublicContent: Send + Sync {
     /// The published item of `kind` with `slug` in `lang`.
     fn published_item(&self, kind: Kind, lang: &Language, slug: &Slug) -> StoreResult<Option<Item>>;
     /// A fingerprint of everything the public site shows besides the items
@@ -66,8 +68,6 @@ pub trait ContentStore: Send + Sync {
     /// Every published item's id and a version that changes with every
     /// save (its update time and latest revision).
     fn item_versions(&self) -> StoreResult<Vec<(i64, String)>>;
-    /// The item of `kind` with `slug` in `lang`, whatever its status.
-    fn item_id_by_slug(&self, kind: Kind, lang: &Language, slug: &Slug) -> StoreResult<Option<i64>>;
     /// Published items of `kind` with `slug` in any language (for the
     /// language-switch fallback and slug redirects).
     fn published_by_slug_any_lang(&self, kind: Kind, slug: &Slug) -> StoreResult<Vec<ItemRef>>;
@@ -100,6 +100,24 @@ pub trait ContentStore: Send + Sync {
     /// A site setting: the value for `lang` if there is one, else the
     /// language-independent value.
     fn setting(&self, key: &str, lang: &Language) -> StoreResult<Option<String>>;
+    /// When anything was last changed (for cache keys of whole-site pages).
+    fn last_change(&self) -> StoreResult<Option<OffsetDateTime>>;
+    /// A stamp that changes with every write to content (the search index
+    /// records it, to notice at start that it missed a change).
+    fn change_stamp(&self) -> StoreResult<String>;
+    /// Summaries and Markdown bodies of items and FAQ entries, keyed as
+    /// in the search index (`item:ID`, `faq:ID`), for search snippets.
+    fn search_texts(&self, item_ids: &[i64], faq_ids: &[i64]) -> StoreResult<Vec<(String, String, String)>>;
+    /// Published items with their bodies and tags, by ascending id, after
+    /// `after_id` (for rebuilding the search index in batches).
+    fn published_items(&self, after_id: i64, limit: u32) -> StoreResult<Vec<Item>>;
+}
+
+/// The back office's content: any item whatever its status, saves with
+/// revisions, lists, schedules, categories, FAQ, menus and settings.
+pub trait ContentStore: PublicContent {
+    /// The item of `kind` with `slug` in `lang`, whatever its status.
+    fn item_id_by_slug(&self, kind: Kind, lang: &Language, slug: &Slug) -> StoreResult<Option<i64>>;
 
     /// Any item by id, whatever its status.
     fn item(&self, id: i64) -> StoreResult<Option<Item>>;
@@ -144,17 +162,6 @@ pub trait ContentStore: Send + Sync {
     fn replace_menu(&self, lang: &Language, entries: &[MenuEntry]) -> StoreResult<()>;
     /// Sets a site setting (`lang` `None` for all languages).
     fn set_setting(&self, key: &str, lang: Option<&Language>, value: &str) -> StoreResult<()>;
-    /// When anything was last changed (for cache keys of whole-site pages).
-    fn last_change(&self) -> StoreResult<Option<OffsetDateTime>>;
-    /// A stamp that changes with every write to content (the search index
-    /// records it, to notice at start that it missed a change).
-    fn change_stamp(&self) -> StoreResult<String>;
-    /// Summaries and Markdown bodies of items and FAQ entries, keyed as
-    /// in the search index (`item:ID`, `faq:ID`), for search snippets.
-    fn search_texts(&self, item_ids: &[i64], faq_ids: &[i64]) -> StoreResult<Vec<(String, String, String)>>;
-    /// Published items with their bodies and tags, by ascending id, after
-    /// `after_id` (for rebuilding the search index in batches).
-    fn published_items(&self, after_id: i64, limit: u32) -> StoreResult<Vec<Item>>;
 }
 
 /// The audit log: who did what, when. Never message contents or passwords.

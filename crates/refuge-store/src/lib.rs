@@ -13,6 +13,7 @@ mod db;
 mod mail;
 mod media;
 mod messages;
+mod public;
 mod redirects;
 mod rows;
 mod subscribers;

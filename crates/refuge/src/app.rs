@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use refuge_core::{ContentStore, Email, Role, UserStore};
+use refuge_core::{Email, PublicContent, Role, UserStore};
 use refuge_render::{PageCache, Site};
 use refuge_search::{OpenState, SearchIndex};
 use refuge_store::SqliteStore;

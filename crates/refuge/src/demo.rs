@@ -252,7 +252,7 @@ pub fn fill<S: ContentStore + AppealStore + ?Sized>(store: &S, languages: &[Lang
 #[cfg(test)]
 mod tests {
     use super::*;
-    use refuge_core::NewsFilter;
+    use refuge_core::{NewsFilter, PublicContent};
 
     #[test]
     fn demo_meets_the_brief() {

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use refuge_core::{AuditLog, ContentStore, Email, Kind, Language, Role, Slug, UserStore};
+use refuge_core::{AuditLog, ContentStore, Email, Kind, Language, PublicContent, Role, Slug, UserStore};
 
 use crate::helpers::*;
 

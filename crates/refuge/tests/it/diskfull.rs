@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use refuge_core::{ContentStore, Kind, Language, MessageStore, Role, Slug};
+use refuge_core::{Kind, Language, MessageStore, PublicContent, Role, Slug};
 use reqwest::multipart::Form;
 
 use crate::admin::{article_fields, sign_in};

@@ -2,7 +2,7 @@
 //! published translation waits for review, restoring keeps the status,
 //! two tabs do not overwrite each other, a refused save keeps the text.
 
-use refuge_core::{AppealStore, AsideKind, AsideStore, ContentStore, Kind, Language, Role, Slug};
+use refuge_core::{AppealStore, AsideKind, AsideStore, ContentStore, Kind, Language, PublicContent, Role, Slug};
 
 use crate::admin::{Staff, article_fields, sign_in};
 use crate::helpers::*;

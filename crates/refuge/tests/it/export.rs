@@ -8,7 +8,7 @@ use std::time::Duration;
 use refuge::cli::DataArg;
 use refuge::cmd::export::{ExportArgs, MARKER, Report, export};
 use refuge::config::Config;
-use refuge_core::{ContentStore, ItemDraft, Kind, Language, RedirectStore, RedirectTarget, Slug};
+use refuge_core::{ContentStore, ItemDraft, Kind, Language, PublicContent, RedirectStore, RedirectTarget, Slug};
 
 use crate::helpers::*;
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use refuge::cli::DataArg;
 use refuge::cmd::import::{ImportHtmlArgs, Outcome, import_html};
 use refuge::config::Config;
-use refuge_core::{ContentStore, Kind, Language, Slug};
+use refuge_core::{Kind, Language, PublicContent, Slug};
 
 use crate::helpers::*;
 

@@ -89,7 +89,7 @@ async fn double_opt_in_appeal_updates_once_each_and_one_click_unsubscribe() {
     // Further information on the Japanese appeal reaches the two confirmed
     // Japanese subscribers, once each.
     let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
-    let appeal = refuge_core::ContentStore::published_item(
+    let appeal = refuge_core::PublicContent::published_item(
         &*app.store,
         refuge_core::Kind::Appeal,
         &ja,

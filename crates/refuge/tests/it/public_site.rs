@@ -1,6 +1,6 @@
 //! The public site as a reader meets it.
 
-use refuge_core::{ContentStore, ItemDraft, Kind, Language, Slug, Status};
+use refuge_core::{ContentStore, ItemDraft, Kind, Language, PublicContent, Slug, Status};
 use refuge_render::deps_of_item;
 
 use crate::helpers::*;

@@ -2,7 +2,7 @@
 //! (`refuge_web::admin::guard::ROUTES`), for every role and for nobody,
 //! and every POST route forged (no token; another site's origin).
 
-use refuge_core::{AuditLog, ContentStore, Email, Kind, Language, Role, Slug, UserStore};
+use refuge_core::{AuditLog, Email, Kind, Language, PublicContent, Role, Slug, UserStore};
 use refuge_web::admin::guard::{Need, ROUTES, RouteSpec};
 
 use crate::admin::{PASSWORD, Staff, jar_client, sign_in};

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use refuge::app::StartOptions;
-use refuge_core::{ContentStore, ItemDraft, Kind, Language, Slug, Status};
+use refuge_core::{ContentStore, ItemDraft, Kind, Language, PublicContent, Slug, Status};
 
 use crate::helpers::*;
 

@@ -2,7 +2,7 @@
 //! layout at 1280 and 390 px (labels above their fields, nothing wider
 //! than the screen), screenshots under `target/e2e/`.
 
-use refuge_core::{ContentStore, Email, Kind, Language, Role, Slug, UserStore};
+use refuge_core::{ContentStore, Email, Kind, Language, PublicContent, Role, Slug, UserStore};
 
 use crate::browser::Browser;
 use crate::helpers::*;

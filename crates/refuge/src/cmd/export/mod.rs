@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use refuge_core::{ContentStore, Language, MediaStore, RedirectStore};
+use refuge_core::{Language, MediaStore, PublicContent, RedirectStore};
 use refuge_render::contact::ContactForm;
 use refuge_render::{Message, Outcome, Site};
 use refuge_store::SqliteStore;
