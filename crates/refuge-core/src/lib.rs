@@ -8,10 +8,12 @@
 //!
 //! It must not know about SQL, HTTP or templates.
 
+pub mod appeal;
 pub mod content;
 pub mod digest;
 pub mod form;
 pub mod lang;
+pub mod mail;
 pub mod mail_text;
 pub mod markdown;
 pub mod search;
@@ -21,13 +23,16 @@ pub mod store;
 pub mod subscribers;
 pub mod user;
 
+pub use appeal::{Addressee, AppealFacts, AppealUpdate, CaseStatus};
 pub use content::{
-    Addressee, AdminFilter, AdminRow, AdminSort, AppealFacts, AppealUpdate, Aside, AsideKind, AuditEntry, BOUNCING,
-    CaseStatus, Category, FaqEntry, ImportOutcome, ImportedSubscriber, Item, ItemDraft, ItemRef, Kind, MailKind, Media,
-    MenuEntry, MessageMeta, NewAside, NewMail, NewsFilter, Newsletter, OutboxMail, PRIVATE_MAIL_PREFIX, Revision,
-    Status, Subscriber, SubscriberCount, SubscriberRecord, SubscriberState,
+    AdminFilter, AdminRow, AdminSort, Aside, AsideKind, AuditEntry, Category, FaqEntry, Item, ItemDraft, ItemRef, Kind,
+    Media, MenuEntry, NewAside, NewsFilter, Revision, Status,
 };
 pub use lang::Language;
+pub use mail::{
+    BOUNCING, ImportOutcome, ImportedSubscriber, MailKind, MessageMeta, NewMail, Newsletter, OutboxMail,
+    PRIVATE_MAIL_PREFIX, Subscriber, SubscriberCount, SubscriberRecord, SubscriberState,
+};
 pub use slug::Slug;
 pub use store::{
     AppealStore, AsideStore, AuditLog, ContentStore, ItemSave, MailStore, MediaStore, MessageStore, PublicContent,

@@ -167,6 +167,7 @@ impl Renderer<'_> {
         self.last_in_item = in_item;
     }
 
+    // Long on purpose: one state machine over Markdown events; its states are clearer side by side.
     fn event(&mut self, event: Event<'_>) {
         if let Some(code) = &mut self.code {
             match event {

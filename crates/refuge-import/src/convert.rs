@@ -172,6 +172,7 @@ impl Conv<'_> {
         tidy(&text)
     }
 
+    // Long on purpose: one match over HTML elements, each case a few lines; split, the cases would scatter.
     fn walk(&mut self, el: ElementRef<'_>) {
         // Nesting deeper than any real page: keep the text, do not recurse.
         if el.ancestors().nth(MAX_DEPTH).is_some() {

@@ -177,6 +177,7 @@ fn refuse(why: impl std::fmt::Display) -> MediaError {
 }
 
 /// Rebuilds a PDF without its metadata and active content.
+// Long on purpose: the scrubbing steps in the order they must run; each is commented.
 pub fn scrub_pdf(input: &[u8]) -> Result<PdfOutput, MediaError> {
     let mut doc = Document::load_mem(input).map_err(|e| refuse(format!("it could not be read: {e}")))?;
     if doc.trailer.has(b"Encrypt") {

@@ -158,6 +158,7 @@ impl Site {
     }
 
     /// The case page of an appeal.
+    // Long on purpose: the appeal page's values, one per line, as the template reads them.
     pub(crate) fn render_appeal(&self, item: &Item, mut page: Rendered) -> Result<Rendered, RenderError> {
         // `page` is the generic item page; replaced here by the appeal's own.
         let lang = &item.lang;

@@ -141,6 +141,7 @@ impl Site {
         Ok(page)
     }
 
+    // Long on purpose: the listing's values (filters, pages, links), as the template reads them.
     pub(crate) fn news_list(&self, lang: &Language, scope: &Scope, page: u32) -> Result<Outcome, RenderError> {
         let t = self.strings(lang);
         let size = self.config.page_size.max(1);

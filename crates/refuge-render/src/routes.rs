@@ -157,6 +157,7 @@ fn year(text: &str) -> Option<i32> {
 
 /// Parses a request path (as sent, percent-encoded) against the site's
 /// languages.
+// Long on purpose: the public URL grammar as one match, read top to bottom.
 pub fn parse(path: &str, languages: &[Language]) -> Parsed {
     if path.len() > MAX_PATH || !path.starts_with('/') {
         return Parsed::NotFound(None);

@@ -96,6 +96,7 @@ impl Site {
 
     /// Renders the search page for `query` with `results` (`None` when
     /// nothing was asked yet).
+    // Long on purpose: the search page's values, one per line, as the template reads them.
     pub fn search_page(
         &self,
         lang: &Language,

@@ -125,6 +125,7 @@ pub fn fill_snippets(
 
 /// A window of about `width` characters of `text` around its first match
 /// of `clauses`, or its beginning when nothing matches.
+// Long on purpose: one pass choosing the best window; its steps share state.
 pub fn snippet(text: &str, clauses: &[Vec<String>], width: usize) -> Vec<Segment> {
     let text = text.trim();
     if text.is_empty() {

@@ -179,6 +179,7 @@ impl SubscriberStore for SqliteStore {
         Ok(n > 0)
     }
 
+    // Long on purpose: one transaction deciding each address's outcome in turn.
     fn import_subscribers(
         &self,
         entries: &[ImportedSubscriber],

@@ -104,6 +104,7 @@ async fn read(request: Request, state: &AppState) -> Result<(FormData, Vec<(Stri
     Ok((FormData(fields), files))
 }
 
+// Long on purpose: the checks in the order readers and scanners must see them answered.
 pub async fn submit(
     State(state): State<AppState>,
     Path(lang): Path<String>,
@@ -156,24 +157,10 @@ pub async fn submit(
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("600"));
         return response;
     }
-    if form.text.trim().is_empty() {
-        return refuse(&mut form, "contact_empty", StatusCode::UNPROCESSABLE_ENTITY);
-    }
-    // One file per message: refused with the text kept, never a file
-    // silently dropped.
-    if attachments.len() > 1 {
-        return refuse(&mut form, "contact_one_attachment", StatusCode::UNPROCESSABLE_ENTITY);
+    if let Err((key, status)) = policy(&form, &attachments) {
+        return refuse(&mut form, key, status);
     }
     let attachment = attachments.pop();
-    if form.text.chars().count() > MAX_TEXT || attachment.as_ref().is_some_and(|(_, b)| b.len() > MAX_ATTACHMENT) {
-        return refuse(&mut form, "contact_too_large", StatusCode::PAYLOAD_TOO_LARGE);
-    }
-    let links = form.text.matches("http://").count()
-        + form.text.matches("https://").count()
-        + form.text.matches("www.").count();
-    if links > 3 {
-        return refuse(&mut form, "contact_links", StatusCode::UNPROCESSABLE_ENTITY);
-    }
     let recipient = match refuge_inbox::recipient(&state.config.data_dir) {
         Ok(r) => r,
         Err(e) => {
@@ -201,28 +188,56 @@ pub async fn submit(
         drop(message);
         store.add_message(&category, &lang_code, &sealed).map_err(|e| e.to_string())
     })
-    .await;
+    .await
+    .unwrap_or_else(|e| Err(format!("the sealing task failed: {e}")));
     match stored {
-        Ok(Ok(_)) => {
-            tracing::info!("a contact message was received and sealed");
-            // Staff are told that something arrived — never what.
-            crate::outgoing::staff_notice(&state);
-            // The "join the list" tick asks for news by mail, confirmed by
-            // the usual link, so a stranger's address cannot be signed up.
-            if form.join_list
-                && let Ok(email) = refuge_core::Email::parse(&form.reply_to)
-            {
-                crate::mailing::request(&state, &email, &lang, &["news".to_owned()], "contact form");
-            }
-            state.mail.notify_one();
-            let sent = ContactForm { sent: true, ..ContactForm::default() };
-            render(&state, &lang, &sent, StatusCode::OK, &headers)
-        }
-        _ => {
-            tracing::error!("a contact message could not be stored");
+        Ok(_) => received(&state, &form, &lang, &headers),
+        Err(e) => {
+            tracing::error!(error = %e, "a contact message could not be stored");
             refuse(&mut form, "contact_unavailable", StatusCode::SERVICE_UNAVAILABLE)
         }
     }
+}
+
+/// What the site accepts in a message: some text, at most one file,
+/// sizes within limits, few links. The reason's key and status otherwise.
+fn policy(form: &ContactForm, attachments: &[(String, Vec<u8>)]) -> Result<(), (&'static str, StatusCode)> {
+    if form.text.trim().is_empty() {
+        return Err(("contact_empty", StatusCode::UNPROCESSABLE_ENTITY));
+    }
+    // One file per message: refused with the text kept, never a file
+    // silently dropped.
+    if attachments.len() > 1 {
+        return Err(("contact_one_attachment", StatusCode::UNPROCESSABLE_ENTITY));
+    }
+    if form.text.chars().count() > MAX_TEXT || attachments.iter().any(|(_, b)| b.len() > MAX_ATTACHMENT) {
+        return Err(("contact_too_large", StatusCode::PAYLOAD_TOO_LARGE));
+    }
+    let links = form.text.matches("http://").count()
+        + form.text.matches("https://").count()
+        + form.text.matches("www.").count();
+    if links > 3 {
+        return Err(("contact_links", StatusCode::UNPROCESSABLE_ENTITY));
+    }
+    Ok(())
+}
+
+/// A message is sealed and stored: staff are told, the sender's list
+/// sign-up is asked for, the thanks page is shown.
+fn received(state: &AppState, form: &ContactForm, lang: &Language, headers: &HeaderMap) -> Response {
+    tracing::info!("a contact message was received and sealed");
+    // Staff are told that something arrived — never what.
+    crate::outgoing::staff_notice(state);
+    // The "join the list" tick asks for news by mail, confirmed by the
+    // usual link, so a stranger's address cannot be signed up.
+    if form.join_list
+        && let Ok(email) = refuge_core::Email::parse(&form.reply_to)
+    {
+        crate::mailing::request(state, &email, lang, &["news".to_owned()], "contact form");
+    }
+    state.mail.notify_one();
+    let sent = ContactForm { sent: true, ..ContactForm::default() };
+    render(state, lang, &sent, StatusCode::OK, headers)
 }
 
 /// How long after which an unlocked inbox locks itself again.

@@ -109,6 +109,7 @@ pub fn form_from(data: &FormData) -> FormView {
 }
 
 /// Turns what was typed into a draft, or says what is wrong, field by field.
+// Long on purpose: one check per form field, in the form's order.
 pub fn draft_from(
     state: &AppState,
     admin: &Admin,

@@ -205,6 +205,7 @@ async fn read_upload(multipart: &mut Multipart) -> Result<(FormData, String, Vec
     Ok((FormData(fields), file_name, bytes))
 }
 
+// Long on purpose: an upload's steps in order (read, check, wait a turn, clean, store, report).
 pub async fn upload(State(state): State<AppState>, admin: Admin, mut multipart: Multipart) -> Response {
     let (form, file_name, bytes) = match read_upload(&mut multipart).await {
         Ok(read) => read,

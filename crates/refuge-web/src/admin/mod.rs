@@ -44,6 +44,7 @@ use crate::form::FormData;
 
 /// Routes of the back office, each behind its guard (`guard::ROUTES`
 /// says who may use it).
+// Long on purpose: the route list, one line a route, in the order of guard::ROUTES.
 pub fn router(state: AppState) -> Router<AppState> {
     let upload_limit = refuge_media::MAX_UPLOAD + 1024 * 1024;
     let routes = Routes { router: Router::new(), state: state.clone(), added: Vec::new() }

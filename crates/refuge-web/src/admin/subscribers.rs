@@ -307,6 +307,7 @@ struct PreviewRow {
 
 /// Step one: the file is read and checked, nothing is stored; the page
 /// shows the first rows and every problem, and a button to import.
+// Long on purpose: an import's steps in order (read, parse, check, keep for review, show).
 pub async fn import_upload(State(state): State<AppState>, admin: Admin, mut multipart: Multipart) -> Response {
     let mut fields = Vec::new();
     let mut text = None;

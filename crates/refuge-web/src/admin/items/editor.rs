@@ -121,6 +121,7 @@ pub(super) struct ReviewLink {
     pub(super) text: String,
 }
 
+// Long on purpose: the editor page's values, one per line, as the template reads them.
 pub(super) fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown: Shown<'_>) -> Response {
     let Shown { form, errors, preview, notice, status, conflict, from_autosave } = shown;
     let t = &admin.t;
@@ -141,51 +142,8 @@ pub(super) fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown
             })
             .into(),
     };
-    let group = ctx.item.as_ref().map(|i| reads.or_empty("translation group", state.store.group_items(i.group_id)));
-    let versions: Vec<Version> = group
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|r| Some(r.id) != ctx.item.as_ref().map(|i| i.id))
-        .map(|r| Version { id: r.id, lang: r.lang.to_string(), lang_name: lang_name(state, &admin.t, &r.lang) })
-        .collect();
-    let translate_links: Vec<LinkView> = match &ctx.item {
-        Some(item) => state
-            .site
-            .languages()
-            .iter()
-            .filter(|l| {
-                **l != item.lang && !versions.iter().any(|v| v.lang == l.as_str()) && may_translate_into(admin, l)
-            })
-            .map(|l| LinkView {
-                href: format!("/admin/items/{}/translate/{l}", item.id),
-                label: t.get("admin_translate").replace("{language}", &lang_name(state, &admin.t, l)),
-            })
-            .collect(),
-        None => Vec::new(),
-    };
-    // A translation whose source changed: show what changed since.
-    let mut diff = Vec::new();
-    let mut source_changes = None;
-    let mut source = ctx.source.clone();
-    let mut show_mark_current = false;
-    if let Some(item) = &ctx.item
-        && let Some(src_id) = item.translated_from
-        && let Some(src) = reads.or_empty("source item", state.store.item(src_id))
-    {
-        let revisions = reads.or_empty("source revisions", state.store.revisions(src_id));
-        let latest = revisions.first().map(|r| r.id).unwrap_or(0);
-        show_mark_current = true;
-        if latest > item.source_revision.unwrap_or(0) {
-            let old = revisions.iter().find(|r| Some(r.id) == item.source_revision);
-            let old_text = old.map(crate::admin::history::revision_text).unwrap_or_default();
-            let new_text = revisions.first().map(crate::admin::history::revision_text).unwrap_or_default();
-            diff = crate::admin::history::line_diff(t, &old_text, &new_text);
-            source_changes = Some(Changes {
-                heading: t.get("admin_source_changed").replace("{language}", &lang_name(state, &admin.t, &src.lang)),
-            });
-        }
-        source = Some(src);
-    }
+    let Translations { versions, translate_links, diff, source_changes, source, show_mark_current } =
+        translations(state, admin, ctx, &mut reads);
     let categories: Vec<Choice> = reads
         .or_empty("categories", state.store.categories(&ctx.lang))
         .into_iter()
@@ -282,4 +240,70 @@ pub(super) fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown
         page = page.error(Some(t.get("admin_partly_read").to_owned()));
     }
     page.status(status).render(state, &admin.lang, values)
+}
+
+/// The editor's view of the item's other languages: its versions, links
+/// to translate it, and for a translation what changed in its source.
+pub(super) struct Translations {
+    pub(super) versions: Vec<Version>,
+    pub(super) translate_links: Vec<LinkView>,
+    pub(super) diff: Vec<crate::admin::history::DiffLine>,
+    pub(super) source_changes: Option<Changes>,
+    pub(super) source: Option<Item>,
+    pub(super) show_mark_current: bool,
+}
+
+pub(super) fn translations(
+    state: &AppState,
+    admin: &Admin,
+    ctx: &EditorContext,
+    reads: &mut crate::admin::Reads,
+) -> Translations {
+    let t = &admin.t;
+    let group = ctx.item.as_ref().map(|i| reads.or_empty("translation group", state.store.group_items(i.group_id)));
+    let versions: Vec<Version> = group
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| Some(r.id) != ctx.item.as_ref().map(|i| i.id))
+        .map(|r| Version { id: r.id, lang: r.lang.to_string(), lang_name: lang_name(state, &admin.t, &r.lang) })
+        .collect();
+    let translate_links: Vec<LinkView> = match &ctx.item {
+        Some(item) => state
+            .site
+            .languages()
+            .iter()
+            .filter(|l| {
+                **l != item.lang && !versions.iter().any(|v| v.lang == l.as_str()) && may_translate_into(admin, l)
+            })
+            .map(|l| LinkView {
+                href: format!("/admin/items/{}/translate/{l}", item.id),
+                label: t.get("admin_translate").replace("{language}", &lang_name(state, &admin.t, l)),
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    // A translation whose source changed: show what changed since.
+    let mut diff = Vec::new();
+    let mut source_changes = None;
+    let mut source = ctx.source.clone();
+    let mut show_mark_current = false;
+    if let Some(item) = &ctx.item
+        && let Some(src_id) = item.translated_from
+        && let Some(src) = reads.or_empty("source item", state.store.item(src_id))
+    {
+        let revisions = reads.or_empty("source revisions", state.store.revisions(src_id));
+        let latest = revisions.first().map(|r| r.id).unwrap_or(0);
+        show_mark_current = true;
+        if latest > item.source_revision.unwrap_or(0) {
+            let old = revisions.iter().find(|r| Some(r.id) == item.source_revision);
+            let old_text = old.map(crate::admin::history::revision_text).unwrap_or_default();
+            let new_text = revisions.first().map(crate::admin::history::revision_text).unwrap_or_default();
+            diff = crate::admin::history::line_diff(t, &old_text, &new_text);
+            source_changes = Some(Changes {
+                heading: t.get("admin_source_changed").replace("{language}", &lang_name(state, &admin.t, &src.lang)),
+            });
+        }
+        source = Some(src);
+    }
+    Translations { versions, translate_links, diff, source_changes, source, show_mark_current }
 }

@@ -34,6 +34,7 @@ pub(super) fn list_query(state: &AppState, raw: Option<&str>) -> ListQuery {
     ListQuery { filter, page, pairs: q }
 }
 
+// Long on purpose: the list page's values (filters, choices, rows), as the template reads them.
 pub async fn list(State(state): State<AppState>, admin: Admin, RawQuery(raw): RawQuery) -> Answer {
     let ListQuery { filter, page, pairs: q } = list_query(&state, raw.as_deref());
     let (rows, total) = crate::admin::read(&state, &admin, "item list", state.store.admin_items(&filter))?;

@@ -4,6 +4,7 @@
 use super::*;
 
 /// Saves (or previews) the editor form; on success redirects to the item.
+// Long on purpose: a save's steps in the order they must run (checks, preview, conflict, use case, aftermath).
 pub(super) async fn save(
     state: &AppState,
     admin: &Admin,

@@ -1,0 +1,232 @@
+//! Mail and messages: the contact inbox's clear metadata, the mailing
+//! list's subscriptions, the durable outbox and newsletters.
+
+use time::OffsetDateTime;
+
+use crate::Language;
+
+/// A contact message as the inbox lists it: what is in clear.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct MessageMeta {
+    pub id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    pub size: u64,
+    pub category: String,
+    pub lang: String,
+    pub handled: bool,
+}
+
+/// Someone on the mailing list.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Subscriber {
+    pub id: i64,
+    pub email: String,
+    pub lang: String,
+    /// `news`, `appeals`.
+    pub topics: Vec<String>,
+    /// Secret for the confirmation and unsubscribe links.
+    pub token: String,
+    pub confirmed: bool,
+    /// Permanent delivery failures in a row; at `BOUNCING` the address
+    /// gets no more list mail.
+    pub bounces: u32,
+}
+
+/// Where a subscription stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubscriberState {
+    /// Signed up, the confirmation link not yet used.
+    Waiting,
+    Confirmed,
+    /// Confirmed, but mail to it failed for good `BOUNCING` times.
+    Bouncing,
+    /// Left; the row is deleted 30 days later.
+    Unsubscribed,
+}
+
+impl SubscriberState {
+    pub const ALL: [SubscriberState; 4] = [Self::Waiting, Self::Confirmed, Self::Bouncing, Self::Unsubscribed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Waiting => "waiting",
+            Self::Confirmed => "confirmed",
+            Self::Bouncing => "bouncing",
+            Self::Unsubscribed => "unsubscribed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// One subscription (an address in one language) as the list's owners
+/// see it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SubscriberRecord {
+    pub id: i64,
+    pub email: String,
+    pub lang: String,
+    pub topics: Vec<String>,
+    pub state: SubscriberState,
+    /// How it joined: `form`, `contact form`, or `import: SOURCE`.
+    pub source: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub joined_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub confirmed_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_sent_at: Option<OffsetDateTime>,
+    pub bounces: u32,
+}
+
+/// How many subscriptions are in one language, topic and state.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SubscriberCount {
+    pub lang: String,
+    pub topic: String,
+    pub state: SubscriberState,
+    pub count: u64,
+}
+
+/// One address to bring in from an existing list.
+#[derive(Clone, Debug)]
+pub struct ImportedSubscriber {
+    pub email: String,
+    pub lang: crate::Language,
+    pub topics: Vec<String>,
+    pub joined_at: Option<OffsetDateTime>,
+}
+
+/// What became of one imported address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportOutcome {
+    Added,
+    /// Already there: topics joined, or (without re-confirmation) confirmed.
+    Updated,
+    Unchanged,
+    /// Removed or unsubscribed before: never brought back by an import.
+    Suppressed,
+}
+
+/// Permanent delivery failures after which an address is left out.
+pub const BOUNCING: u32 = 3;
+
+/// What a mail is: decides the headers it goes out with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MailKind {
+    /// The link that confirms a sign-up.
+    Confirm,
+    /// The welcome after confirming.
+    Welcome,
+    Newsletter,
+    /// Further information on an appeal, to its subscribers.
+    AppealUpdate,
+    /// "A message arrived" to the staff.
+    StaffNotice,
+    /// A person's answer to a contact message.
+    Reply,
+    Other,
+}
+
+impl MailKind {
+    pub const ALL: [MailKind; 7] = [
+        Self::Confirm,
+        Self::Welcome,
+        Self::Newsletter,
+        Self::AppealUpdate,
+        Self::StaffNotice,
+        Self::Reply,
+        Self::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Confirm => "confirm",
+            Self::Welcome => "welcome",
+            Self::Newsletter => "newsletter",
+            Self::AppealUpdate => "appeal-update",
+            Self::StaffNotice => "staff-notice",
+            Self::Reply => "reply",
+            Self::Other => "other",
+        }
+    }
+
+    /// The kind named `text`; anything unknown is `Other`.
+    pub fn parse(text: &str) -> Self {
+        Self::ALL.into_iter().find(|k| k.as_str() == text).unwrap_or(Self::Other)
+    }
+
+    /// Sent to a mailing list: `List-Id`, one-click unsubscribe, `Precedence: bulk`.
+    pub fn is_list(self) -> bool {
+        matches!(self, Self::Newsletter | Self::AppealUpdate)
+    }
+
+    /// Sent by the program rather than written to this person
+    /// (`Auto-Submitted: auto-generated`, RFC 3834).
+    pub fn is_automatic(self) -> bool {
+        matches!(self, Self::Confirm | Self::Welcome | Self::AppealUpdate | Self::StaffNotice)
+    }
+
+    /// Sent to a subscriber, whose permanent failures are counted.
+    pub fn to_subscriber(self) -> bool {
+        matches!(self, Self::Confirm | Self::Welcome | Self::Newsletter | Self::AppealUpdate)
+    }
+}
+
+/// A mail to put in the outbox.
+#[derive(Clone, Copy, Debug)]
+pub struct NewMail<'a> {
+    /// Unique for ever per mail: a second mail with the same key is
+    /// never queued. Never build it from a row id that can be reused.
+    pub dedupe: &'a str,
+    pub kind: MailKind,
+    /// The language of the text (for the list's name), or "".
+    pub lang: &'a str,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    /// The one-click unsubscribe URL of list mail, or "".
+    pub unsubscribe: &'a str,
+}
+
+/// Outbox mails whose dedupe key starts with this are private (replies
+/// to contact messages): the store leaves no copy of them on disk once
+/// they are sent.
+pub const PRIVATE_MAIL_PREFIX: &str = "reply:";
+
+/// An e-mail waiting in (or gone through) the outbox.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxMail {
+    pub id: i64,
+    pub kind: MailKind,
+    pub lang: String,
+    /// Random, made when the mail was queued: its `Message-ID`.
+    pub uid: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    /// The one-click unsubscribe URL, if this is list mail.
+    pub unsubscribe: String,
+    pub attempts: u32,
+}
+
+/// A newsletter issue.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Newsletter {
+    pub id: i64,
+    pub lang: Language,
+    /// Numbered per language: 1, 2, 3 …
+    pub number: i64,
+    /// `news` or `appeals`: who receives it.
+    pub topic: String,
+    pub title: String,
+    /// Markdown.
+    pub body: String,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub sent_at: Option<OffsetDateTime>,
+}
