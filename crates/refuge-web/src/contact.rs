@@ -72,7 +72,7 @@ pub async fn show(State(state): State<AppState>, Path(lang): Path<String>, heade
     let Some(lang) = language(&state, &lang) else {
         return message_response(&state, &crate::public::language_for(&state, "/", &headers), Page::NotFound, &headers);
     };
-    let form = ContactForm { token: token(&state.form_key[..]), ..ContactForm::default() };
+    let form = ContactForm { token: token(&state.memory.form_key[..]), ..ContactForm::default() };
     render(&state, &lang, &form, StatusCode::OK, &headers)
 }
 
@@ -116,7 +116,7 @@ pub async fn submit(
     let t = state.site.strings(&lang);
     let Ok((data, mut attachments)) = read(request, &state).await else {
         let form = ContactForm {
-            token: token(&state.form_key[..]),
+            token: token(&state.memory.form_key[..]),
             error: Some(t.get("contact_too_large").into()),
             ..ContactForm::default()
         };
@@ -124,7 +124,7 @@ pub async fn submit(
     };
     let category = data.get("category");
     let mut form = ContactForm {
-        token: token(&state.form_key[..]),
+        token: token(&state.memory.form_key[..]),
         name: data.get("name").chars().take(200).collect(),
         reply_to: data.get("reply_to").trim().chars().take(254).collect(),
         category: CATEGORIES.iter().find(|c| **c == category).unwrap_or(&"other").to_string(),
@@ -139,7 +139,7 @@ pub async fn submit(
     };
     // The form's signed token first: a forged or replayed form is told
     // so whatever else it carries (scanners compare these answers).
-    match token_age(&state.form_key[..], data.get("token")) {
+    match token_age(&state.memory.form_key[..], data.get("token")) {
         Some(age) if (MIN_SECONDS..=MAX_SECONDS).contains(&age) => {}
         Some(age) if age < MIN_SECONDS => {
             return refuse(&mut form, "contact_too_fast", StatusCode::UNPROCESSABLE_ENTITY);
@@ -152,7 +152,7 @@ pub async fn submit(
         return refuse(&mut form, "contact_rejected", StatusCode::UNPROCESSABLE_ENTITY);
     }
     let client = info.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.0.ip());
-    if !state.contact_limiter.allow(client) {
+    if !state.limits.contact.allow(client) {
         let mut response = refuse(&mut form, "contact_too_many", StatusCode::TOO_MANY_REQUESTS);
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("600"));
         return response;
@@ -183,7 +183,7 @@ pub async fn submit(
     let store = state.store.clone();
     let category = form.category.clone();
     let lang_code = lang.to_string();
-    let stored = tokio::task::spawn_blocking(move || {
+    let stored = crate::blocking::run(move || {
         let sealed = refuge_inbox::seal(&recipient, &message).map_err(|e| e.to_string())?;
         drop(message);
         store.add_message(&category, &lang_code, &sealed).map_err(|e| e.to_string())
@@ -235,7 +235,7 @@ fn received(state: &AppState, form: &ContactForm, lang: &Language, headers: &Hea
     {
         crate::mailing::request(state, &email, lang, &["news".to_owned()], "contact form");
     }
-    state.mail.notify_one();
+    state.wake.mail.notify_one();
     let sent = ContactForm { sent: true, ..ContactForm::default() };
     render(state, lang, &sent, StatusCode::OK, headers)
 }

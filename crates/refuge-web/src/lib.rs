@@ -88,25 +88,45 @@ pub struct AppState {
     pub search: Arc<SearchIndex>,
     pub store: Arc<dyn Store>,
     pub config: Arc<WebConfig>,
-    pub(crate) search_limiter: Arc<ratelimit::RateLimiter>,
+    /// How much one client, or everyone at once, may ask for.
+    pub(crate) limits: Arc<Limits>,
+    /// What the back office keeps in memory only.
+    pub(crate) memory: Arc<AdminMemory>,
+    /// The background tasks a change wakes.
+    pub wake: Wakers,
+}
+
+/// Rate limits and the slots of costly work.
+pub(crate) struct Limits {
+    pub(crate) search: ratelimit::RateLimiter,
+    /// Searches run at once (the cores).
     pub(crate) search_slots: Arc<tokio::sync::Semaphore>,
     /// Image decodes allowed at once (half the cores, at least one).
     pub(crate) image_slots: Arc<tokio::sync::Semaphore>,
-    pub(crate) login_guard: Arc<admin::auth::LoginGuard>,
+    pub(crate) login: admin::auth::LoginGuard,
+    pub(crate) contact: ratelimit::RateLimiter,
+    pub(crate) subscribe: ratelimit::RateLimiter,
+}
+
+/// The back office's memory: never written to disk, gone at a restart.
+pub(crate) struct AdminMemory {
     /// Signs forms shown before a session exists (sign-in); new at each start.
-    pub(crate) form_key: Arc<[u8; 32]>,
-    /// Wakes the scheduled-publication task.
-    pub scheduler: Arc<tokio::sync::Notify>,
-    pub(crate) contact_limiter: Arc<ratelimit::RateLimiter>,
-    pub(crate) subscribe_limiter: Arc<ratelimit::RateLimiter>,
-    /// Wakes the outbox sender.
-    pub mail: Arc<tokio::sync::Notify>,
-    /// Inbox keys unlocked by signed-in admins, by session; memory only.
+    pub(crate) form_key: [u8; 32],
+    /// Inbox keys unlocked by signed-in admins, by session.
     pub(crate) unlocked:
-        Arc<std::sync::Mutex<std::collections::HashMap<String, (refuge_inbox::Identity, std::time::Instant)>>>,
+        std::sync::Mutex<std::collections::HashMap<String, (refuge_inbox::Identity, std::time::Instant)>>,
     /// Uploaded lists shown for review before they are imported, by a
-    /// random key; memory only, bound to the account, for 30 minutes.
-    pub(crate) pending_imports: Arc<std::sync::Mutex<std::collections::HashMap<String, admin::PendingImport>>>,
+    /// random key, bound to the account, for 30 minutes.
+    pub(crate) pending_imports: std::sync::Mutex<std::collections::HashMap<String, admin::PendingImport>>,
+}
+
+/// Wakes background tasks when there is work for them.
+#[derive(Clone, Default)]
+pub struct Wakers {
+    /// The scheduled-publication task.
+    pub scheduler: Arc<tokio::sync::Notify>,
+    /// The outbox sender.
+    pub mail: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -117,27 +137,29 @@ impl AppState {
         store: Arc<dyn Store>,
         config: WebConfig,
     ) -> Self {
-        let search_limiter = Arc::new(ratelimit::RateLimiter::new(config.search_per_minute, 20));
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let search_slots = Arc::new(tokio::sync::Semaphore::new(cores));
-        let form_key = refuge_core::secret::random_bytes::<32>();
+        let limits = Limits {
+            search: ratelimit::RateLimiter::new(config.search_per_minute, 20),
+            search_slots: Arc::new(tokio::sync::Semaphore::new(cores)),
+            image_slots: Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1))),
+            login: admin::auth::LoginGuard::default(),
+            contact: ratelimit::RateLimiter::new(1, 5),
+            subscribe: ratelimit::RateLimiter::new(2, 5),
+        };
+        let memory = AdminMemory {
+            form_key: refuge_core::secret::random_bytes::<32>(),
+            unlocked: std::sync::Mutex::default(),
+            pending_imports: std::sync::Mutex::default(),
+        };
         Self {
             site,
             cache,
             search,
             store,
             config: Arc::new(config),
-            search_limiter,
-            search_slots,
-            image_slots: Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1))),
-            login_guard: Arc::new(admin::auth::LoginGuard::default()),
-            form_key: Arc::new(form_key),
-            scheduler: Arc::new(tokio::sync::Notify::new()),
-            contact_limiter: Arc::new(ratelimit::RateLimiter::new(1, 5)),
-            subscribe_limiter: Arc::new(ratelimit::RateLimiter::new(2, 5)),
-            mail: Arc::new(tokio::sync::Notify::new()),
-            unlocked: Arc::default(),
-            pending_imports: Arc::default(),
+            limits: Arc::new(limits),
+            memory: Arc::new(memory),
+            wake: Wakers::default(),
         }
     }
 
@@ -220,7 +242,7 @@ async fn housekeeping(state: AppState) {
         // Imported sign-ups to confirm (`refuge subscribers import
         // --reconfirm`, perhaps run while this server runs).
         let s = state.clone();
-        if let Ok(n) = tokio::task::spawn_blocking(move || outgoing::imported_confirmations(&s)).await
+        if let Ok(n) = crate::blocking::run(move || outgoing::imported_confirmations(&s)).await
             && n > 0
         {
             tracing::info!(mails = n, "confirmations queued for imported sign-ups");
@@ -231,7 +253,7 @@ async fn housekeeping(state: AppState) {
         sweep_media(&state, Duration::from_secs(15 * 60)).await;
         purge_sessions_and_kept_forms(&state).await;
         let store = state.store.clone();
-        match tokio::task::spawn_blocking(move || store.purge_subscribers(time::OffsetDateTime::now_utc())).await {
+        match crate::blocking::run(move || store.purge_subscribers(time::OffsetDateTime::now_utc())).await {
             Ok(Ok(0)) => {}
             Ok(Ok(n)) => {
                 tracing::info!(subscriptions = n, "unconfirmed and ended subscriptions past their time were deleted")
@@ -253,7 +275,7 @@ async fn purge_sessions_and_kept_forms(state: &AppState) {
     use admin::session::{ABSOLUTE_SECONDS, IDLE_SECONDS, KEEP_EXPIRED_SECONDS};
     let store = state.store.clone();
     let now = admin::session::now();
-    let done = tokio::task::spawn_blocking(move || {
+    let done = crate::blocking::run(move || {
         let sessions = store
             .purge_sessions(now - IDLE_SECONDS - KEEP_EXPIRED_SECONDS, now - ABSOLUTE_SECONDS - KEEP_EXPIRED_SECONDS)?;
         let forms = store.purge_asides(time::OffsetDateTime::now_utc() - time::Duration::days(30))?;
@@ -273,7 +295,7 @@ pub async fn purge_expired_messages(state: &AppState) -> Option<u64> {
     let keep = state.config.message_retention?;
     let before = time::OffsetDateTime::now_utc() - keep;
     let store = state.store.clone();
-    match tokio::task::spawn_blocking(move || store.purge_handled_messages(before)).await {
+    match crate::blocking::run(move || store.purge_handled_messages(before)).await {
         Ok(Ok(n)) => Some(n),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "could not delete old contact messages");
@@ -288,7 +310,7 @@ pub async fn purge_expired_messages(state: &AppState) -> Option<u64> {
 pub async fn sweep_media(state: &AppState, min_age: Duration) -> usize {
     let store = state.store.clone();
     let dir = state.config.media_dir.clone();
-    let swept = tokio::task::spawn_blocking(move || {
+    let swept = crate::blocking::run(move || {
         let known = store.media_stored_names().map_err(|e| e.to_string())?.into_iter().collect();
         refuge_media::library::sweep(&dir, &known, min_age).map_err(|e| e.to_string())
     })
@@ -320,7 +342,7 @@ pub async fn serve(
     let search = state.search.clone();
     let scheduler = tokio::spawn(admin::scheduler::run(state.clone()));
     let store: Arc<dyn refuge_core::MailStore> = state.store.clone();
-    let sender = tokio::spawn(refuge_mail::run(store, state.config.smtp.clone(), state.mail.clone()));
+    let sender = tokio::spawn(refuge_mail::run(store, state.config.smtp.clone(), state.wake.mail.clone()));
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
     let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;

@@ -67,7 +67,7 @@ pub async fn subscribe(
 ) -> Response {
     let Some(lang) = language(&state, &lang) else { return StatusCode::NOT_FOUND.into_response() };
     let client = info.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.0.ip());
-    if !state.subscribe_limiter.allow(client) {
+    if !state.limits.subscribe.allow(client) {
         return page(&state, &lang, "too_many_title", "too_many_text", StatusCode::TOO_MANY_REQUESTS, &headers);
     }
     if !form.get("website").is_empty() {

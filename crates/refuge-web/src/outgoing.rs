@@ -38,7 +38,7 @@ pub fn queue(state: &AppState, mail: &NewMail<'_>) -> bool {
     match state.store.enqueue(mail) {
         Ok(queued) => {
             if queued {
-                state.mail.notify_one();
+                state.wake.mail.notify_one();
             }
             queued
         }

@@ -137,7 +137,7 @@ pub async fn root(State(state): State<AppState>, headers: HeaderMap) -> Response
 /// `/healthz`: 200 when the database answers.
 pub async fn healthz(State(state): State<AppState>) -> Response {
     let site = state.site.clone();
-    match tokio::task::spawn_blocking(move || site.health()).await {
+    match crate::blocking::run(move || site.health()).await {
         Ok(Ok(())) => (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")], "ok\n").into_response(),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "health check failed");
@@ -163,7 +163,7 @@ pub async fn page(State(state): State<AppState>, method: Method, uri: Uri, heade
     let site = state.site.clone();
     let owned = path.to_owned();
     // Render and compress off the async threads.
-    let resolved = tokio::task::spawn_blocking(move || {
+    let resolved = crate::blocking::run(move || {
         site.resolve(&owned).map(|outcome| match outcome {
             Outcome::Page(r) => {
                 let page =

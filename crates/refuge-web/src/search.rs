@@ -79,20 +79,20 @@ pub async fn page(
         return message_response(&state, &lang, Message::NotFound, &headers);
     };
     let query = read_query(raw.as_deref(), &lang, state.site.languages());
-    if !query.q.is_empty() && !state.search_limiter.allow(client(info)) {
+    if !query.q.is_empty() && !state.limits.search.allow(client(info)) {
         let mut response = message_response(&state, &lang, Message::TooManyRequests, &headers);
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
         return response;
     }
     // At most one search per core at a time; the rest wait their turn
     // instead of crowding the cores (and memory) all at once.
-    let Ok(_permit) = state.search_slots.clone().acquire_owned().await else {
+    let Ok(_permit) = state.limits.search_slots.clone().acquire_owned().await else {
         return WebError::Task("search closed".into()).respond(&state, &lang, &headers);
     };
     let (br, gz) = crate::public::accepted(&headers);
     let task_state = state.clone();
     let task_lang = lang.clone();
-    let task = tokio::task::spawn_blocking(move || {
+    let task = crate::blocking::run(move || {
         let results = if query.q.is_empty() {
             None
         } else {

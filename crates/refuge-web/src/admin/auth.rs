@@ -131,7 +131,7 @@ fn login_page(
         &lang,
         minijinja::context! {
             step => "password",
-            token => form_token(&state.form_key[..], session::now()),
+            token => form_token(&state.memory.form_key[..], session::now()),
             next => next,
             email => email,
         },
@@ -182,7 +182,7 @@ pub async fn login(
     let t = state.site.strings(&lang);
     let next = safe_next(form.get("next"));
     let typed = form.get("email").trim().to_owned();
-    if !token_ok(&state.form_key[..], form.get("token"), session::now()) || !same_origin(&state, &headers) {
+    if !token_ok(&state.memory.form_key[..], form.get("token"), session::now()) || !same_origin(&state, &headers) {
         return login_page(
             &state,
             &headers,
@@ -193,7 +193,7 @@ pub async fn login(
         );
     }
     let keys = vec![client(info), format!("account:{}", typed.to_lowercase())];
-    if let Some(seconds) = state.login_guard.locked(&keys) {
+    if let Some(seconds) = state.limits.login.locked(&keys) {
         let minutes = seconds.div_ceil(60).to_string();
         let text = t.get("admin_locked").replace("{minutes}", &minutes);
         return login_page(&state, &headers, &next, &typed, Some(text), StatusCode::TOO_MANY_REQUESTS);
@@ -201,7 +201,7 @@ pub async fn login(
     let email = Email::parse(&typed).ok();
     let password = form.get("password").to_owned();
     let store = state.store.clone();
-    let checked = tokio::task::spawn_blocking(move || match email {
+    let checked = crate::blocking::run(move || match email {
         Some(email) => store.verify_password(&email, &password),
         None => {
             // Same work as a real check; its answer is meaningless (no
@@ -213,7 +213,7 @@ pub async fn login(
     .await;
     match checked {
         Ok(Ok(Some(user))) => {
-            state.login_guard.succeeded(&keys);
+            state.limits.login.succeeded(&keys);
             audit(
                 &state,
                 user.email.as_str(),
@@ -228,7 +228,7 @@ pub async fn login(
             }
         }
         Ok(Ok(None)) => {
-            state.login_guard.failed(&keys);
+            state.limits.login.failed(&keys);
             audit(
                 &state,
                 &typed.chars().take(100).collect::<String>(),
@@ -300,7 +300,7 @@ pub async fn code(
         return code_page(&state, &headers, &session, &next, Some(t.get("admin_form_expired").into()));
     }
     let keys = vec![client(info), format!("account:{}", session.user.email.as_str().to_lowercase())];
-    if let Some(seconds) = state.login_guard.locked(&keys) {
+    if let Some(seconds) = state.limits.login.locked(&keys) {
         let text = t.get("admin_locked").replace("{minutes}", &seconds.div_ceil(60).to_string());
         return code_page(&state, &headers, &session, &next, Some(text));
     }
@@ -309,7 +309,7 @@ pub async fn code(
     let store = state.store.clone();
     // A code is accepted once: its time step is recorded, and an older or
     // equal step is refused (someone who saw it cannot use it again).
-    let checked = tokio::task::spawn_blocking(move || -> Result<(bool, bool), refuge_core::StoreError> {
+    let checked = crate::blocking::run(move || -> Result<(bool, bool), refuge_core::StoreError> {
         if let Some(secret) = store.totp_secret(user)?
             && let Some(step) = totp::matching_step(&secret, &code, session::now().unsigned_abs())
         {
@@ -332,7 +332,7 @@ pub async fn code(
         }
     };
     if by_app || by_recovery {
-        state.login_guard.succeeded(&keys);
+        state.limits.login.succeeded(&keys);
         audit(
             &state,
             session.user.email.as_str(),
@@ -344,7 +344,7 @@ pub async fn code(
         end_session(&state, &id_hash);
         return start_session(&state, &headers, user, true, &next);
     }
-    state.login_guard.failed(&keys);
+    state.limits.login.failed(&keys);
     audit(&state, session.user.email.as_str(), "sign-in failed", "", "wrong code");
     code_page(&state, &headers, &session, &next, Some(t.get("admin_bad_code").into()))
 }

@@ -29,14 +29,14 @@ struct Row {
 
 /// The unlocked key of this session, if any (and not timed out).
 fn key(state: &AppState, admin: &Admin) -> Option<Identity> {
-    let mut unlocked = state.unlocked.lock().unwrap_or_else(|p| p.into_inner());
+    let mut unlocked = state.memory.unlocked.lock().unwrap_or_else(|p| p.into_inner());
     unlocked.retain(|_, (_, at)| at.elapsed() < UNLOCK_FOR);
     unlocked.get(&admin.id_hash).map(|(identity, _)| identity.clone())
 }
 
 /// Drops the unlocked key of a session (sign-out).
 pub fn forget(state: &AppState, id_hash: &str) {
-    state.unlocked.lock().unwrap_or_else(|p| p.into_inner()).remove(id_hash);
+    state.memory.unlocked.lock().unwrap_or_else(|p| p.into_inner()).remove(id_hash);
 }
 
 fn list(
@@ -83,9 +83,10 @@ pub async fn show(State(state): State<AppState>, admin: Admin) -> Response {
 pub async fn unlock(State(state): State<AppState>, admin: Admin, form: FormData) -> Response {
     let dir = state.config.data_dir.clone();
     let passphrase = form.get("passphrase").to_owned();
-    match tokio::task::spawn_blocking(move || refuge_inbox::unlock(&dir, &passphrase)).await {
+    match crate::blocking::run(move || refuge_inbox::unlock(&dir, &passphrase)).await {
         Ok(Ok(identity)) => {
             state
+                .memory
                 .unlocked
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -205,7 +206,7 @@ pub async fn reply(State(state): State<AppState>, admin: Admin, Path(id): Path<S
     if state.store.enqueue(&mail).is_err() {
         return show_message(&state, &admin, id, message, fail(draft, "admin_reply_failed"));
     }
-    state.mail.notify_one();
+    state.wake.mail.notify_one();
     if let Err(e) = state.store.set_handled(id, true) {
         // The reply is queued all the same; the message just stays unhandled.
         tracing::error!(error = %e, "a replied message could not be marked handled");

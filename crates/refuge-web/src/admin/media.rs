@@ -223,7 +223,7 @@ pub async fn upload(State(state): State<AppState>, admin: Admin, mut multipart: 
     // At most a few images are decoded at once (each may need a few
     // hundred megabytes); the others wait their turn, or are told to try
     // again rather than crowd memory.
-    let permit = match tokio::time::timeout(IMAGE_WAIT, state.image_slots.clone().acquire_owned()).await {
+    let permit = match tokio::time::timeout(IMAGE_WAIT, state.limits.image_slots.clone().acquire_owned()).await {
         Ok(Ok(permit)) => permit,
         _ => {
             let text = admin.t.get("admin_upload_busy").to_owned();
@@ -239,7 +239,7 @@ pub async fn upload(State(state): State<AppState>, admin: Admin, mut multipart: 
     let dir = state.config.media_dir.clone();
     let alts: Vec<(Language, String)> =
         state.site.languages().iter().map(|l| (l.clone(), form.get(&format!("alt_{l}")).to_owned())).collect();
-    let processed = tokio::task::spawn_blocking(move || {
+    let processed = crate::blocking::run(move || {
         let _permit = permit;
         let staged = refuge_media::library::stage_files(&dir, &file_name, &bytes).map_err(UploadError::Media)?;
         drop(bytes);
@@ -378,7 +378,7 @@ pub async fn serve(State(state): State<AppState>, Path(file): Path<String>, head
     // The record (off the async workers); a failed read is "try again".
     let store = state.store.clone();
     let stored = stored.to_owned();
-    let media = match tokio::task::spawn_blocking(move || store.media_by_stored(&stored)).await {
+    let media = match crate::blocking::run(move || store.media_by_stored(&stored)).await {
         Ok(Ok(Some(media))) => media,
         Ok(Ok(None)) => return not_found(),
         Ok(Err(e)) => {

@@ -101,7 +101,7 @@ pub async fn decide(
     };
     let store = state.store.clone();
     let user = admin.session.user.clone();
-    let saved = tokio::task::spawn_blocking(move || save_item(&*store, &user, request))
+    let saved = crate::blocking::run(move || save_item(&*store, &user, request))
         .await
         .unwrap_or_else(|e| Err(AppError::Storage(format!("the save task failed: {e}"))));
     let after = match saved {

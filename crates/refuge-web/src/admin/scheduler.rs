@@ -44,7 +44,7 @@ pub fn publish_due(state: &AppState) -> usize {
 pub async fn run(state: AppState) {
     loop {
         let task_state = state.clone();
-        if let Err(e) = tokio::task::spawn_blocking(move || publish_due(&task_state)).await {
+        if let Err(e) = crate::blocking::run(move || publish_due(&task_state)).await {
             tracing::error!(error = %e, "the scheduled publication task failed; it runs again at the next wake-up");
         }
         let wait = state
@@ -58,7 +58,7 @@ pub async fn run(state: AppState) {
             .unwrap_or(60_000);
         tokio::select! {
             () = tokio::time::sleep(Duration::from_millis(wait.max(200))) => {},
-            () = state.scheduler.notified() => {},
+            () = state.wake.scheduler.notified() => {},
         }
     }
 }

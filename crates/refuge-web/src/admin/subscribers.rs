@@ -379,7 +379,7 @@ pub async fn import_upload(State(state): State<AppState>, admin: Admin, mut mult
     let count = parsed.rows.len();
     let key = super::session::random_hex(16);
     {
-        let mut pending = state.pending_imports.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pending = state.memory.pending_imports.lock().unwrap_or_else(|p| p.into_inner());
         pending.retain(|_, p| p.at.elapsed() < PENDING_FOR);
         pending.insert(
             key.clone(),
@@ -410,7 +410,7 @@ pub async fn import_upload(State(state): State<AppState>, admin: Admin, mut mult
 /// Step two: the reviewed list is imported; the report says what happened.
 pub async fn import_confirm(State(state): State<AppState>, admin: Admin, form: FormData) -> Response {
     let pending = {
-        let mut pending = state.pending_imports.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pending = state.memory.pending_imports.lock().unwrap_or_else(|p| p.into_inner());
         // Another account's list stays where it is.
         let ours = pending.get(form.get("key")).is_some_and(|p| p.user == admin.session.user.id);
         if ours { pending.remove(form.get("key")).filter(|p| p.at.elapsed() < PENDING_FOR) } else { None }
@@ -419,7 +419,7 @@ pub async fn import_confirm(State(state): State<AppState>, admin: Admin, form: F
         return list_page(&state, &admin, "", None, Some(admin.t.get("admin_import_expired").into()));
     };
     let store = state.store.clone();
-    let done = tokio::task::spawn_blocking(move || {
+    let done = crate::blocking::run(move || {
         let mut token = || super::session::random_hex(16);
         import(store.as_ref(), &pending.parsed, &pending.source, !pending.reconfirm, &mut token, &mut |_| {})
             .map(|report| (report, pending.source))

@@ -69,7 +69,7 @@ pub(super) async fn save(
     };
     let store = state.store.clone();
     let user = admin.session.user.clone();
-    let saved = tokio::task::spawn_blocking(move || save_item(&*store, &user, request))
+    let saved = crate::blocking::run(move || save_item(&*store, &user, request))
         .await
         .unwrap_or_else(|e| Err(AppError::Storage(format!("the save task failed: {e}"))));
     let Saved { before, after, .. } = match saved {
@@ -78,7 +78,7 @@ pub(super) async fn save(
     };
     state.item_changed(before.as_ref(), Some(&after));
     if after.status == Status::Scheduled {
-        state.scheduler.notify_one();
+        state.wake.scheduler.notify_one();
     }
     if after.status == Status::Review && before.as_ref().is_none_or(|b| b.status != Status::Review) {
         crate::outgoing::review_request(state, &after, admin.email());
