@@ -175,15 +175,33 @@ impl ContentStore for SqliteStore {
             .map_err(backend)?;
         args.push(Value::Integer(i64::from(filter.limit.clamp(1, 500))));
         args.push(Value::Integer(i64::from(filter.offset)));
+        // The page's ids first (from an index for the usual orders), then
+        // their rows: the per-row subqueries run for one page, not for
+        // every item before the sort.
+        let ids: Vec<i64> = {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT i.id FROM items i WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?"
+                ))
+                .map_err(backend)?;
+            let rows = stmt.query_map(params_from_iter(args.iter()), |r| r.get(0)).map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)?
+        };
+        if ids.is_empty() {
+            return Ok((Vec::new(), total));
+        }
+        let marks = vec!["?"; ids.len()].join(", ");
         let mut stmt = conn
             .prepare(&format!(
                 "SELECT {ADMIN_COLUMNS}, {OUTDATED_SQL},
                     (SELECT group_concat(j.lang) FROM items j WHERE j.group_id = i.group_id)
-                 FROM items i WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?"
+                 FROM items i WHERE i.id IN ({marks})"
             ))
             .map_err(backend)?;
-        let rows = stmt.query_map(params_from_iter(args.iter()), admin_row).map_err(backend)?;
-        Ok((rows.collect::<Result<_, _>>().map_err(backend)?, total))
+        let rows = stmt.query_map(params_from_iter(ids.iter()), admin_row).map_err(backend)?;
+        let mut found: std::collections::HashMap<i64, AdminRow> =
+            rows.map(|r| r.map(|row| (row.id, row))).collect::<Result<_, _>>().map_err(backend)?;
+        Ok((ids.iter().filter_map(|id| found.remove(id)).collect(), total))
     }
 
     fn group_items(&self, group_id: i64) -> StoreResult<Vec<AdminRow>> {

@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/012_mail.sql"),
     include_str!("migrations/013_subscribers.sql"),
     include_str!("migrations/014_editorial.sql"),
+    include_str!("migrations/015_admin_lists.sql"),
 ];
 
 /// The schema version this build writes.
