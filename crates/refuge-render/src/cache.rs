@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
-use refuge_core::{Kind, Language, Slug};
+use refuge_core::{Item, Kind, Language, Slug};
 
 /// Something a page shows, whose change makes the page stale.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -119,6 +119,27 @@ fn now_unix() -> i64 {
 }
 
 use refuge_core::digest::fnv1a;
+
+/// The cache dependencies of an item: invalidate these (for the item as
+/// it was and as it is now) when it changes.
+pub fn deps_of_item(item: &Item) -> Vec<Dep> {
+    let mut deps = vec![Dep::Group(item.group_id), Dep::Slug(item.kind, item.slug.clone()), Dep::Sitemap];
+    if item.kind == Kind::Appeal {
+        deps.push(Dep::Appeals(item.lang.clone()));
+        deps.push(Dep::News(item.lang.clone()));
+    }
+    if item.kind == Kind::News {
+        deps.push(Dep::News(item.lang.clone()));
+        if let Some(year) = item.year() {
+            deps.push(Dep::Year(item.lang.clone(), year));
+        }
+        if let Some(category) = &item.category {
+            deps.push(Dep::Category(item.lang.clone(), category.clone()));
+        }
+        deps.extend(item.tags.iter().map(|t| Dep::Tag(item.lang.clone(), t.clone())));
+    }
+    deps
+}
 
 fn gzip(body: &[u8]) -> Option<Vec<u8>> {
     gzip_level(body, 9)

@@ -17,10 +17,10 @@ pub mod search_page;
 mod site;
 mod templates;
 
-pub use cache::{CachedPage, Dep, PageCache};
+pub use cache::{CachedPage, Dep, PageCache, deps_of_item};
 pub use locale::{Locales, Strings};
 pub use search_page::SearchQuery;
-pub use site::{Message, Outcome, Rendered, Site, SiteConfig, deps_of_item};
+pub use site::{Message, Outcome, Rendered, Site, SiteConfig};
 
 /// Why a page could not be rendered.
 #[derive(Debug, thiserror::Error)]

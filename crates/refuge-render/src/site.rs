@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use minijinja::Environment;
 use minijinja::value::Serde;
-use refuge_core::{Item, Kind, Language, MenuEntry, Store};
+use refuge_core::{Language, MenuEntry, Store};
 use serde::Serialize;
 
 use crate::cache::Dep;
@@ -200,27 +200,6 @@ fn og_locale(lang: &Language) -> String {
         "zh-hant" => "zh_TW".into(),
         other => other.replace('-', "_"),
     }
-}
-
-/// The cache dependencies of an item: invalidate these (for the item as
-/// it was and as it is now) when it changes.
-pub fn deps_of_item(item: &Item) -> Vec<Dep> {
-    let mut deps = vec![Dep::Group(item.group_id), Dep::Slug(item.kind, item.slug.clone()), Dep::Sitemap];
-    if item.kind == Kind::Appeal {
-        deps.push(Dep::Appeals(item.lang.clone()));
-        deps.push(Dep::News(item.lang.clone()));
-    }
-    if item.kind == Kind::News {
-        deps.push(Dep::News(item.lang.clone()));
-        if let Some(year) = item.year() {
-            deps.push(Dep::Year(item.lang.clone(), year));
-        }
-        if let Some(category) = &item.category {
-            deps.push(Dep::Category(item.lang.clone(), category.clone()));
-        }
-        deps.extend(item.tags.iter().map(|t| Dep::Tag(item.lang.clone(), t.clone())));
-    }
-    deps
 }
 
 impl Site {

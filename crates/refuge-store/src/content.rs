@@ -339,7 +339,7 @@ impl ContentStore for SqliteStore {
 
 /// Writes an item and its revision inside the caller's transaction.
 // Long on purpose: one transaction's statements (group, item, tags, revision) in order.
-fn write_item(
+pub(crate) fn write_item(
     tx: &rusqlite::Connection,
     id: Option<i64>,
     draft: &ItemDraft,

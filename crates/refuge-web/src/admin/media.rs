@@ -309,13 +309,7 @@ pub async fn update(State(state): State<AppState>, admin: Admin, Path(id): Path<
     for lang in state.site.languages() {
         let text = form.get(&format!("alt_{lang}")).trim();
         if let Err(e) = state.store.set_media_alt(media.id, lang, text) {
-            return Ok(library(
-                &state,
-                &admin,
-                None,
-                Some(super::explain(&admin, "media", &e)),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            ));
+            return Ok(refused(&state, &admin, &e));
         }
     }
     Ok(library(&state, &admin, Some(admin.t.get("admin_saved").into()), None, StatusCode::OK))
@@ -343,13 +337,7 @@ pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<
         .render(&state, &admin, "media"));
     }
     if let Err(e) = state.store.delete_media(media.id) {
-        return Ok(library(
-            &state,
-            &admin,
-            None,
-            Some(super::explain(&admin, "media", &e)),
-            StatusCode::INTERNAL_SERVER_ERROR,
-        ));
+        return Ok(refused(&state, &admin, &e));
     }
     remove_files(&state.config.media_dir, &media);
     audit(&state, admin.email(), "delete upload", &media.name, "");
@@ -400,6 +388,18 @@ pub async fn serve(State(state): State<AppState>, Path(file): Path<String>, head
         h.insert(header::CONTENT_DISPOSITION, value);
     }
     response.into_response()
+}
+
+/// The library again, saying in the editor's language why a change to
+/// an upload was not made.
+fn refused(state: &AppState, admin: &Admin, e: &refuge_core::StoreError) -> Response {
+    let status = match e {
+        refuge_core::StoreError::Invalid(_) | refuge_core::StoreError::Conflict(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        refuge_core::StoreError::NotFound(_) => StatusCode::NOT_FOUND,
+        refuge_core::StoreError::Full(_) => StatusCode::INSUFFICIENT_STORAGE,
+        refuge_core::StoreError::Backend(_) => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    library(state, admin, None, Some(super::explain(admin, "media", e)), status)
 }
 
 /// The items whose text refers to a file of this upload, as links.

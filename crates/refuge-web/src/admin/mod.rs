@@ -351,12 +351,6 @@ impl From<Response> for Halt {
     }
 }
 
-impl From<Box<Response>> for Halt {
-    fn from(response: Box<Response>) -> Self {
-        Halt(response)
-    }
-}
-
 /// What back-office handlers return.
 pub type Answer = Result<Response, Halt>;
 
