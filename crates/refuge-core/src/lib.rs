@@ -10,6 +10,7 @@
 
 pub mod appeal;
 pub mod content;
+pub mod data_dir;
 pub mod digest;
 pub mod form;
 pub mod lang;
@@ -28,6 +29,7 @@ pub use content::{
     AdminFilter, AdminRow, AdminSort, Aside, AsideKind, AuditEntry, Category, FaqEntry, Item, ItemDraft, ItemRef, Kind,
     Media, MenuEntry, NewAside, NewsFilter, Revision, Status,
 };
+pub use data_dir::DataDir;
 pub use lang::Language;
 pub use mail::{
     BOUNCING, ImportOutcome, ImportedSubscriber, MailKind, MessageMeta, NewMail, Newsletter, OutboxMail,

@@ -161,7 +161,7 @@ pub async fn submit(
         return refuse(&mut form, key, status);
     }
     let attachment = attachments.pop();
-    let recipient = match refuge_inbox::recipient(&state.config.data_dir) {
+    let recipient = match refuge_inbox::recipient(&state.config.data) {
         Ok(r) => r,
         Err(e) => {
             // Never store a message in clear: refuse, and tell the administrator.

@@ -46,10 +46,8 @@ pub struct WebConfig {
     pub request_timeout: Duration,
     /// Searches per minute one client may make (0: no limit).
     pub search_per_minute: u32,
-    /// Where the media library's files are.
-    pub media_dir: std::path::PathBuf,
-    /// The data folder (the inbox keys live in its `inbox/`).
-    pub data_dir: std::path::PathBuf,
+    /// The data folder: media files, the inbox keys.
+    pub data: refuge_core::DataDir,
     /// Outgoing e-mail; `None` keeps mail waiting in the outbox.
     pub smtp: Option<refuge_mail::SmtpConfig>,
     /// Who is told that a contact message arrived; empty: every admin.
@@ -70,8 +68,7 @@ impl Default for WebConfig {
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             search_per_minute: 60,
-            media_dir: std::path::PathBuf::from("media"),
-            data_dir: std::path::PathBuf::from("."),
+            data: refuge_core::DataDir::new("."),
             message_retention: Some(Duration::from_secs(90 * 86_400)),
             smtp: None,
             notify: Vec::new(),
@@ -309,7 +306,7 @@ pub async fn purge_expired_messages(state: &AppState) -> Option<u64> {
 /// abandoned upload) once older than `min_age`; returns how many.
 pub async fn sweep_media(state: &AppState, min_age: Duration) -> usize {
     let store = state.store.clone();
-    let dir = state.config.media_dir.clone();
+    let dir = state.config.data.media();
     let swept = crate::blocking::run(move || {
         let known = store.media_stored_names().map_err(|e| e.to_string())?.into_iter().collect();
         refuge_media::library::sweep(&dir, &known, min_age).map_err(|e| e.to_string())

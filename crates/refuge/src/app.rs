@@ -68,18 +68,18 @@ pub struct App {
 pub fn open_data(config: &Config, options: &StartOptions) -> Result<(Arc<SqliteStore>, bool)> {
     let dir = &config.data_dir;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data folder {}", dir.display()))?;
-    for sub in ["theme", "media"] {
-        std::fs::create_dir_all(dir.join(sub)).with_context(|| format!("cannot create {}", dir.join(sub).display()))?;
+    for sub in [dir.theme(), dir.media()] {
+        std::fs::create_dir_all(&sub).with_context(|| format!("cannot create {}", sub.display()))?;
     }
-    let readme = dir.join("theme/README.txt");
+    let readme = dir.theme().join("README.txt");
     if !readme.exists() {
         std::fs::write(&readme, THEME_README).with_context(|| format!("cannot write {}", readme.display()))?;
     }
-    let settings = dir.join(config::FILE_NAME);
+    let settings = dir.config_file();
     if !settings.exists() {
         std::fs::write(&settings, config::TEMPLATE).with_context(|| format!("cannot write {}", settings.display()))?;
     }
-    let db_path = dir.join("refuge.db");
+    let db_path = dir.database();
     let created = !db_path.exists();
     let store = Arc::new(SqliteStore::open(&db_path)?);
     if created && !options.no_demo {
@@ -98,7 +98,7 @@ pub fn open_data(config: &Config, options: &StartOptions) -> Result<(Arc<SqliteS
 /// Opens the search index, rebuilding it when it is missing, damaged, or
 /// behind the database (say, after a crash between the two writes).
 pub fn open_search(config: &Config, store: &SqliteStore) -> Result<SearchIndex> {
-    let (index, state) = SearchIndex::open(&config.data_dir.join("search"))?;
+    let (index, state) = SearchIndex::open(&config.data_dir.search())?;
     let current = store.change_stamp()?;
     let reason = match state {
         OpenState::Created(reason) => Some(reason),
@@ -161,8 +161,7 @@ impl App {
             log_client_ip: config.log_client_ip,
             search_per_minute: config.search_per_minute,
             request_timeout: std::time::Duration::from_secs(u64::from(config.request_timeout_seconds)),
-            media_dir: config.data_dir.join("media"),
-            data_dir: config.data_dir.clone(),
+            data: config.data_dir.clone(),
             smtp: config.smtp_config(&base_url)?,
             notify: config.notify.clone(),
             welcome_mail: config.welcome_mail,

@@ -2,14 +2,14 @@
 //! `REFUGE_*` environment variables → command-line flags. Unknown keys in
 //! the file are an error that names the key.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use refuge_core::Language;
+use refuge_core::{DataDir, Language};
 use serde::Deserialize;
 
 /// The file in the data folder.
-pub const FILE_NAME: &str = "refuge.toml";
+pub const FILE_NAME: &str = DataDir::CONFIG_FILE;
 
 /// Written into a new data folder so the administrator sees every option.
 pub const TEMPLATE: &str = r#"# Refuge settings. Every key is optional; the values shown are the defaults.
@@ -120,7 +120,7 @@ struct FileConfig {
 /// The settings in force.
 #[derive(Clone, Debug)]
 pub struct Config {
-    pub data_dir: PathBuf,
+    pub data_dir: DataDir,
     pub addr: String,
     /// `None`: derived from the address actually bound.
     pub base_url: Option<String>,
@@ -201,7 +201,7 @@ impl Config {
         refuge_render::SiteConfig {
             base_url,
             languages: self.languages.clone(),
-            theme_dir: Some(self.data_dir.join("theme")),
+            theme_dir: Some(self.data_dir.theme()),
             page_size: self.page_size,
         }
     }
@@ -209,7 +209,7 @@ impl Config {
     /// Defaults for a data folder, before the file and environment.
     pub fn defaults(data_dir: &Path) -> Self {
         Self {
-            data_dir: data_dir.to_owned(),
+            data_dir: DataDir::from(data_dir),
             addr: "127.0.0.1:8080".into(),
             base_url: None,
             languages: vec![Language::parse("en").expect("valid"), Language::parse("ja").expect("valid")],
@@ -231,7 +231,7 @@ impl Config {
     /// Reads `refuge.toml` (if present) and the environment over the defaults.
     pub fn load(data_dir: &Path) -> Result<Self> {
         let mut config = Self::defaults(data_dir);
-        let path = data_dir.join(FILE_NAME);
+        let path = config.data_dir.config_file();
         if path.is_file() {
             let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
             let file: FileConfig =

@@ -66,7 +66,7 @@ fn list(
     let values = minijinja::context! {
         rows => minijinja::value::Serde(rows),
         unlocked => key(state, admin).is_some(),
-        has_key => refuge_inbox::has_key(&state.config.data_dir),
+        has_key => refuge_inbox::has_key(&state.config.data),
         retention_days => state.config.message_retention.map(|d| d.as_secs() / 86_400),
     };
     Page::new(admin, "admin/inbox.html", "inbox", t.get("admin_inbox").into())
@@ -81,7 +81,7 @@ pub async fn show(State(state): State<AppState>, admin: Admin) -> Response {
 }
 
 pub async fn unlock(State(state): State<AppState>, admin: Admin, form: FormData) -> Response {
-    let dir = state.config.data_dir.clone();
+    let dir = state.config.data.clone();
     let passphrase = form.get("passphrase").to_owned();
     match crate::blocking::run(move || refuge_inbox::unlock(&dir, &passphrase)).await {
         Ok(Ok(identity)) => {

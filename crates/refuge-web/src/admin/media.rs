@@ -236,7 +236,7 @@ pub async fn upload(State(state): State<AppState>, admin: Admin, mut multipart: 
     // the request times out meanwhile: either the upload is in the
     // library with its files, or nothing of it is left.
     let store = state.store.clone();
-    let dir = state.config.media_dir.clone();
+    let dir = state.config.data.media();
     let alts: Vec<(Language, String)> =
         state.site.languages().iter().map(|l| (l.clone(), form.get(&format!("alt_{l}")).to_owned())).collect();
     let processed = crate::blocking::run(move || {
@@ -339,7 +339,7 @@ pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<
     if let Err(e) = state.store.delete_media(media.id) {
         return Ok(refused(&state, &admin, &e));
     }
-    remove_files(&state.config.media_dir, &media);
+    remove_files(&state.config.data.media(), &media);
     audit(&state, admin.email(), "delete upload", &media.name, "");
     Ok(library(&state, &admin, Some(admin.t.get("admin_deleted").into()), None, StatusCode::OK))
 }
@@ -378,7 +378,7 @@ pub async fn serve(State(state): State<AppState>, Path(file): Path<String>, head
             return crate::WebError::Task(e.to_string()).respond(&state, &lang, &headers);
         }
     };
-    let Ok(bytes) = tokio::fs::read(state.config.media_dir.join(&file)).await else { return not_found() };
+    let Ok(bytes) = tokio::fs::read(state.config.data.media().join(&file)).await else { return not_found() };
     let mut response = Response::new(Body::from(bytes));
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -52,7 +52,7 @@ pub fn progress(what: &'static str) -> impl FnMut(u64, u64) {
 pub fn run(args: ReindexArgs) -> Result<ExitCode> {
     let config = Config::load(&args.data.data)?;
     let (store, _) = open_data(&config, &StartOptions { no_demo: true, ..StartOptions::default() })?;
-    let (index, _) = SearchIndex::open(&config.data_dir.join("search"))?;
+    let (index, _) = SearchIndex::open(&config.data_dir.search())?;
     let started = Instant::now();
     let n = refuge_search::rebuild_from_store(&index, store.as_ref(), &config.languages, progress("indexing"))?;
     println!("Indexed {n} documents in {:.1} s.", started.elapsed().as_secs_f32());

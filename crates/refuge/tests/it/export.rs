@@ -5,28 +5,27 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use refuge::cli::DataArg;
-use refuge::cmd::export::{ExportArgs, MARKER, Report, export};
 use refuge::config::Config;
 use refuge_core::{ContentStore, ItemDraft, Kind, Language, PublicContent, RedirectStore, RedirectTarget, Slug};
+use refuge_export::{ExportOptions, MARKER, Report};
 
 use crate::helpers::*;
 
 const FORMS: &str = "https://main.example";
 
-fn args(app: &TestApp, out: &Path) -> ExportArgs {
-    ExportArgs {
+fn args(app: &TestApp, out: &Path) -> ExportOptions {
+    ExportOptions {
         out: out.to_owned(),
-        base_url: Some(app.base.clone()),
-        forms_url: Some(FORMS.into()),
-        lang: Vec::new(),
+        base_url: app.base.clone(),
+        forms_url: FORMS.into(),
+        languages: vec![Language::parse("en").unwrap(), Language::parse("ja").unwrap()],
         precompress: false,
-        data: DataArg { data: app.data_dir.clone() },
     }
 }
 
-fn run(app: &TestApp, args: &ExportArgs) -> anyhow::Result<Report> {
-    export(&Config::load(&app.data_dir).unwrap(), args)
+fn run(app: &TestApp, options: &ExportOptions) -> Result<Report, refuge_export::ExportError> {
+    let config = Config::load(&app.data_dir).unwrap();
+    refuge_export::export(&config.data_dir, config.site_config(options.base_url.clone()), options, &mut |_, _| {})
 }
 
 /// Python's `http.server` serving `dir` on a free port of 127.0.0.1.
@@ -260,8 +259,8 @@ async fn precompressed_siblings_and_a_base_path() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("copy");
     let mut a = args(&app, &out);
-    a.base_url = Some("https://mirror.example/refuge/".into());
-    a.lang = vec!["ja".into()];
+    a.base_url = "https://mirror.example/refuge/".into();
+    a.languages = vec![Language::parse("ja").unwrap()];
     a.precompress = true;
     let report = run(&app, &a).unwrap();
     assert!(report.broken.is_empty(), "{:?}", report.broken);

@@ -94,7 +94,7 @@ async fn start_with(
     options: StartOptions,
     timing: Option<tokio::sync::RwLockReadGuard<'static, ()>>,
 ) -> TestApp {
-    let data_dir = config.data_dir.clone();
+    let data_dir = config.data_dir.to_path_buf();
     config.addr = "127.0.0.1:0".into();
     let app = App::build(config, options).await.expect("app builds");
     let base = format!("http://{}", app.addr);

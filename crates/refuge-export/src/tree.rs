@@ -13,10 +13,12 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use anyhow::{Context, Result, bail};
 use refuge_render::CachedPage;
 
-use super::{MARKER, PRECOMPRESSED, Report, lock};
+use crate::error::{ExportError, file_error};
+use crate::{MARKER, PRECOMPRESSED, Report, lock};
+
+type Result<T> = std::result::Result<T, ExportError>;
 
 /// One file of the copy.
 pub enum Body {
@@ -59,24 +61,20 @@ impl Tree {
     pub fn prepare(out: &Path, precompress: bool) -> Result<Self> {
         let mut update = false;
         if out.exists() {
-            let empty =
-                std::fs::read_dir(out).with_context(|| format!("cannot read {}", out.display()))?.next().is_none();
+            let empty = std::fs::read_dir(out).map_err(file_error("read", out))?.next().is_none();
             update = out.join(MARKER).is_file();
             if !empty && !update {
-                bail!(
-                    "{} is not empty and is not an earlier export; name an empty or new folder (nothing was changed)",
-                    out.display()
-                );
+                return Err(ExportError::NotAnExport(out.to_owned()));
             }
         }
-        let name = out.file_name().and_then(|n| n.to_str()).context("name a folder to export to, like ./mirror")?;
+        let name = out.file_name().and_then(|n| n.to_str()).ok_or(ExportError::NoFolderName)?;
         let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        std::fs::create_dir_all(parent).map_err(file_error("create", parent))?;
         let staging = parent.join(format!(".{name}.export-{}", std::process::id()));
         if staging.exists() {
-            std::fs::remove_dir_all(&staging).with_context(|| format!("cannot remove {}", staging.display()))?;
+            std::fs::remove_dir_all(&staging).map_err(file_error("remove", &staging))?;
         }
-        std::fs::create_dir(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
+        std::fs::create_dir(&staging).map_err(file_error("create", &staging))?;
         let precompressed_before =
             std::fs::read_to_string(out.join(MARKER)).is_ok_and(|m| m.lines().any(|l| l == PRECOMPRESSED));
         Ok(Self {
@@ -107,8 +105,7 @@ impl Tree {
                     return Ok(Put::Unchanged);
                 }
                 let target = self.stage_path(file)?;
-                std::fs::copy(&source, &target)
-                    .with_context(|| format!("cannot copy {} to {}", source.display(), target.display()))?;
+                std::fs::copy(&source, &target).map_err(file_error("copy a media file to", &target))?;
                 lock(&self.staged).push(file.to_owned());
                 Ok(Put::Written)
             }
@@ -176,7 +173,7 @@ impl Tree {
     fn stage_path(&self, file: &str) -> Result<PathBuf> {
         let target = self.staging.join(file);
         if let Some(dir) = target.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(file_error("create", dir))?;
         }
         Ok(target)
     }
@@ -196,10 +193,9 @@ impl Tree {
         if !self.update {
             if self.out.exists() {
                 // Empty (checked at the start).
-                std::fs::remove_dir(&self.out).with_context(|| format!("cannot replace {}", self.out.display()))?;
+                std::fs::remove_dir(&self.out).map_err(file_error("replace", &self.out))?;
             }
-            std::fs::rename(&self.staging, &self.out)
-                .with_context(|| format!("cannot move {} to {}", self.staging.display(), self.out.display()))?;
+            std::fs::rename(&self.staging, &self.out).map_err(file_error("move the new copy to", &self.out))?;
             self.committed = true;
             return Ok(());
         }
@@ -208,10 +204,9 @@ impl Tree {
         for file in &staged {
             let target = self.out.join(file);
             if let Some(dir) = target.parent() {
-                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                std::fs::create_dir_all(dir).map_err(file_error("create", dir))?;
             }
-            std::fs::rename(self.staging.join(file), &target)
-                .with_context(|| format!("cannot move a new file into {}", target.display()))?;
+            std::fs::rename(self.staging.join(file), &target).map_err(file_error("move a new file into", &target))?;
         }
         report.removed = match candidates {
             None => remove_missing(&self.out, &self.out, &files)?,
@@ -252,17 +247,17 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    std::fs::write(path, bytes).map_err(file_error("write", path))
 }
 
 /// Removes files under `dir` not in `kept` (and folders left empty);
 /// how many, compressed siblings not counted.
 fn remove_missing(root: &Path, dir: &Path, kept: &HashSet<String>) -> Result<usize> {
     let mut n = 0;
-    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
-        let entry = entry?;
+    for entry in std::fs::read_dir(dir).map_err(file_error("read", dir))? {
+        let entry = entry.map_err(file_error("read", dir))?;
         let path = entry.path();
-        if entry.file_type()?.is_dir() {
+        if entry.file_type().map_err(file_error("read", &path))?.is_dir() {
             let removed = remove_missing(root, &path, kept)?;
             if removed > 0 && std::fs::read_dir(&path).is_ok_and(|mut d| d.next().is_none()) {
                 let _ = std::fs::remove_dir(&path);
@@ -273,7 +268,7 @@ fn remove_missing(root: &Path, dir: &Path, kept: &HashSet<String>) -> Result<usi
         let Ok(rel) = path.strip_prefix(root) else { continue };
         let rel = rel.to_string_lossy();
         if !kept.contains(rel.as_ref()) {
-            std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+            std::fs::remove_file(&path).map_err(file_error("remove", &path))?;
             if !SIBLINGS.iter().any(|s| rel.ends_with(s)) {
                 n += 1;
             }

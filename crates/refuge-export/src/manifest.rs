@@ -13,8 +13,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use anyhow::Result;
-use refuge_core::{ContentStore, Item};
+use refuge_core::{ContentStore, Item, StoreError};
 use refuge_render::{Dep, deps_of_item};
 use serde::{Deserialize, Serialize};
 
@@ -55,7 +54,10 @@ pub fn load(out: &Path, setup: &str) -> Option<Manifest> {
 
 /// The items' update times and deps now, and the deps touched since
 /// `previous` (what changed items were and are, and what removed ones were).
-pub fn item_changes(store: &dyn ContentStore, previous: Option<&Manifest>) -> Result<(Items, HashSet<String>)> {
+pub fn item_changes(
+    store: &dyn ContentStore,
+    previous: Option<&Manifest>,
+) -> Result<(Items, HashSet<String>), StoreError> {
     let mut items = BTreeMap::new();
     let mut touched = HashSet::new();
     let deps = |item: &Item| deps_of_item(item).iter().map(dep_key).collect::<Vec<_>>();

@@ -1,69 +1,58 @@
-//! `refuge export OUT_DIR`: the public site as static files, for mirrors,
-//! CDNs and censorship-resistant copies.
+//! The public site as static files, for mirrors, CDNs and
+//! censorship-resistant copies (`refuge export OUT_DIR` runs it).
 //!
 //! Pages come from the same renderer the server answers from
 //! ([`Site::resolve`]), found by following the site's own links from the
 //! home pages, feeds and sitemap; `tree.rs` writes them so that a failed
-//! export leaves the previous copy as it was.
+//! export leaves the previous copy as it was, and `manifest.rs` lets a
+//! later export render only what a change can have touched.
 
+mod error;
 pub mod links;
 mod manifest;
 mod tree;
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
-use clap::Args;
-use refuge_core::{Language, MediaStore, PublicContent, RedirectStore};
+use refuge_core::{DataDir, Language, MediaStore, PublicContent, RedirectStore};
 use refuge_render::contact::ContactForm;
-use refuge_render::{Message, Outcome, Site};
+use refuge_render::{Message, Outcome, Site, SiteConfig};
 use refuge_store::SqliteStore;
 
-use crate::cli::DataArg;
-use crate::cmd::reindex::progress;
-use crate::config::Config;
+pub use error::ExportError;
 use links::{Rewrite, file_of, site_links};
 use manifest::{Manifest, PageMeta, dep_key};
 use refuge_core::markdown::escape_html as escape;
 use tree::{Body, Put, Tree};
 
-/// Marks a folder as written by `refuge export`; a later export replaces
-/// only such folders (or empty ones).
+type Result<T> = std::result::Result<T, ExportError>;
+
+/// Marks a folder as written by an export; a later export replaces only
+/// such folders (or empty ones).
 pub const MARKER: &str = ".refuge-export";
 /// The marker's line saying the copy has .gz and .br siblings.
 const PRECOMPRESSED: &str = "precompressed";
 
-#[derive(Debug, Args)]
-pub struct ExportArgs {
-    /// The folder to write. It must be missing, empty, or an earlier export;
-    /// it is replaced as a whole once the new copy is complete.
-    #[arg(value_name = "OUT_DIR")]
+/// What to export, and where to.
+#[derive(Debug, Clone)]
+pub struct ExportOptions {
+    /// The folder to write. It must be missing, empty, or an earlier
+    /// export; it is replaced as a whole once the new copy is complete.
     pub out: PathBuf,
-    /// Where the copy will be served, e.g. https://mirror.example.org or
-    /// https://example.github.io/refuge (canonical links, feeds and the
-    /// sitemap use it). Default: the site's base_url.
-    #[arg(long, value_name = "URL")]
-    pub base_url: Option<String>,
-    /// The running site, where search, the contact form and the newsletter
-    /// form of the copy send readers. Default: the site's base_url.
-    #[arg(long, value_name = "URL")]
-    pub forms_url: Option<String>,
-    /// Export only these languages (comma-separated); links to the others
-    /// go to the running site. Default: every configured language.
-    #[arg(long, value_delimiter = ',', value_name = "LANG")]
-    pub lang: Vec<String>,
-    /// Also write .gz and .br files beside pages, feeds and the style
-    /// sheet (the bytes the server sends), for servers that serve them
-    /// (nginx gzip_static/brotli_static).
-    #[arg(long)]
+    /// Where the copy will be served (canonical links, feeds and the
+    /// sitemap use it), e.g. `https://mirror.example.org`.
+    pub base_url: String,
+    /// The running site, where search, the contact form and the
+    /// newsletter form of the copy send readers.
+    pub forms_url: String,
+    /// The languages to export; links to the site's others go to
+    /// `forms_url`. See [`choose_languages`].
+    pub languages: Vec<Language>,
+    /// Also write .gz and .br files beside pages, feeds and the style sheet.
     pub precompress: bool,
-    #[command(flatten)]
-    pub data: DataArg,
 }
 
 /// What an export did.
@@ -81,73 +70,41 @@ pub struct Report {
     pub broken: Vec<String>,
 }
 
-pub fn run(args: ExportArgs) -> Result<ExitCode> {
-    let config = Config::load(&args.data.data)?;
-    let started = Instant::now();
-    let report = export(&config, &args)?;
-    for path in &report.broken {
-        tracing::warn!(path, "a page links to something that does not exist");
+/// Exports the site in `data` (rendered with `site`, whose `base_url` the
+/// options replace) as `options` say. `progress` hears (done, known so far).
+pub fn export(
+    data: &DataDir,
+    mut site: SiteConfig,
+    options: &ExportOptions,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<Report> {
+    if !data.has_site() {
+        return Err(ExportError::NoSite(data.clone()));
     }
-    println!(
-        "Exported {} files to {} in {:.1} s: {} written, {} unchanged, {} removed.",
-        report.files,
-        args.out.display(),
-        started.elapsed().as_secs_f32(),
-        report.written,
-        report.unchanged,
-        report.removed
-    );
-    if !report.broken.is_empty() {
-        println!("{} links lead nowhere (listed above); the copy has them as they are.", report.broken.len());
+    let store = Arc::new(SqliteStore::open(&data.database())?);
+    let base_url = web_address(&options.base_url, "the copy's address")?;
+    let forms_url = web_address(&options.forms_url, "the forms' address")?;
+    let languages = &options.languages;
+    if languages.is_empty() || languages.iter().any(|l| !site.languages.contains(l)) {
+        let asked = join(languages);
+        return Err(ExportError::UnknownLanguage { asked, site: join(&site.languages) });
     }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Exports the site of `config` as `args` say.
-pub fn export(config: &Config, args: &ExportArgs) -> Result<Report> {
-    let db = config.data_dir.join("refuge.db");
-    if !db.is_file() {
-        bail!(
-            "there is no site in {}: start one with `refuge serve --data {}`, or name its folder with --data",
-            config.data_dir.display(),
-            config.data_dir.display()
-        );
-    }
-    let store = Arc::new(SqliteStore::open(&db)?);
-    let main_url = config.base_url.clone().unwrap_or_else(|| format!("http://{}", config.addr));
-    let base_url = trim_url(args.base_url.as_deref().unwrap_or(&main_url), "--base-url")?;
-    let forms_url = trim_url(args.forms_url.as_deref().unwrap_or(&main_url), "--forms-url")?;
-    let languages = export_languages(&config.languages, &args.lang)?;
-    let site = Site::new(config.site_config(base_url.clone()), store.clone())?;
-    let prefix = base_path(&base_url);
-    let mut dynamic: Vec<String> = ["/admin", "/healthz"].map(String::from).to_vec();
-    let mut absolute = Vec::new();
-    for lang in &config.languages {
-        if languages.contains(lang) {
-            for part in ["search", "subscribe", "unsubscribe"] {
-                dynamic.push(format!("/{lang}/{part}/"));
-            }
-        } else {
-            dynamic.push(format!("/{lang}/"));
-            absolute.push((format!("\"{base_url}/{lang}/"), format!("\"{forms_url}/{lang}/")));
-        }
-    }
-    let rewrite = Rewrite { forms_url, dynamic, prefix, absolute };
-    let out = Tree::prepare(&args.out, args.precompress)?;
+    let rewrite = rewrite(&site.languages, languages, &base_url, forms_url);
+    let setup = setup(&site, options, &base_url, &rewrite, store.as_ref())?;
+    site.base_url = base_url.clone();
+    let renderer = Site::new(site, store.clone())?;
+    let out = Tree::prepare(&options.out, options.precompress)?;
     let crawl = Crawl {
-        site: &site,
+        site: &renderer,
         store: store.as_ref(),
-        languages: &languages,
+        languages,
         base_url: &base_url,
         rewrite: &rewrite,
-        media_dir: config.data_dir.join("media"),
+        media_dir: data.media(),
     };
-    let report = Mutex::new(Report::default());
-    let bar = Mutex::new(progress("exporting"));
     // With the manifest of the previous copy, only what a change can have
     // touched is rendered again (see manifest.rs).
-    let setup = setup(config, args, &base_url, &rewrite, &languages, store.as_ref())?;
-    let previous = if out.updating() { manifest::load(&args.out, &setup) } else { None };
+    let previous = if out.updating() { manifest::load(&options.out, &setup) } else { None };
     let (items, touched) = manifest::item_changes(store.as_ref(), previous.as_ref())?;
     let mut seeds = crawl.seeds()?;
     let mut known = Vec::new();
@@ -156,79 +113,8 @@ pub fn export(config: &Config, args: &ExportArgs) -> Result<Report> {
         seeds.extend(manifest::stale_pages(previous, &touched, now_unix()));
         known = previous.pages.keys().cloned().collect();
     }
-    let frontier = Frontier::new(seeds, known);
-    let metas: Mutex<std::collections::BTreeMap<String, PageMeta>> = Mutex::default();
-    let rendered: Mutex<HashSet<String>> = Mutex::default();
-    let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
-    let failed = AtomicBool::new(false);
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
-    // Each worker renders a page, writes its file and queues its links.
-    let work = |path: &str| -> Result<()> {
-        let (body, mut found, meta) = crawl.page(path).with_context(|| format!("cannot render {path}"))?;
-        found.retain(|p| crawl.wanted(p));
-        lock(&rendered).insert(path.to_owned());
-        if body.is_some() && !path.starts_with("/media/") {
-            lock(&metas).insert(path.to_owned(), meta);
-        }
-        let Some(body) = body else {
-            frontier.done(found, Some(path.to_owned()));
-            return Ok(());
-        };
-        frontier.done(found, None);
-        if let Some(file) = file_of(path) {
-            let put = out.put(&file, body)?;
-            lock(&report).count(put);
-        }
-        let (done, seen) = frontier.counts();
-        (lock(&bar))(done as u64, seen as u64);
-        Ok(())
-    };
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                while let Some(path) = frontier.next() {
-                    if failed.load(Ordering::Relaxed) {
-                        frontier.done(Vec::new(), None);
-                    } else if let Err(e) = work(&path) {
-                        failed.store(true, Ordering::Relaxed);
-                        frontier.done(Vec::new(), None);
-                        lock(&failure).get_or_insert(e);
-                    }
-                }
-            });
-        }
-    });
-    if let Some(e) = lock(&failure).take() {
-        return Err(e);
-    }
-    let mut report = report.into_inner().unwrap_or_else(|e| e.into_inner());
-    report.broken = frontier.broken();
-    let mut metas = metas.into_inner().unwrap_or_else(|e| e.into_inner());
-    let rendered = rendered.into_inner().unwrap_or_else(|e| e.into_inner());
-    // With a manifest, the files that can have gone are those of its pages.
-    let mut candidates = None;
-    if let Some(previous) = previous {
-        let mut before = Vec::new();
-        for (path, meta) in &previous.pages {
-            before.extend(std::iter::once(path).chain(&meta.media).filter_map(|p| file_of(p)));
-        }
-        candidates = Some(before);
-        // Pages nothing touched stay as they are, with their media.
-        for (path, meta) in previous.pages {
-            if rendered.contains(&path) {
-                continue;
-            }
-            let files = std::iter::once(&path).chain(&meta.media).filter_map(|p| file_of(p));
-            let mut kept = true;
-            for file in files {
-                kept &= out.keep(&file);
-            }
-            if kept {
-                report.count(Put::Unchanged);
-                metas.insert(path, meta);
-            }
-        }
-    }
+    let crawled = crawl.run(Frontier::new(seeds, known), &out, progress)?;
+    let (mut report, candidates, metas) = keep_untouched(crawled, previous, &out);
     let manifest = Manifest { setup, items, pages: metas };
     out.put(manifest::FILE, Body::Bytes { bytes: serde_json::to_vec(&manifest)?, compressible: false })?;
     for (file, bytes) in crawl.extras()? {
@@ -237,6 +123,62 @@ pub fn export(config: &Config, args: &ExportArgs) -> Result<Report> {
     }
     out.commit(&mut report, candidates)?;
     Ok(report)
+}
+
+/// What the crawl rendered and wrote.
+struct Crawled {
+    report: Report,
+    metas: BTreeMap<String, PageMeta>,
+    rendered: HashSet<String>,
+}
+
+/// Pages of the previous copy that nothing touched stay as they are, with
+/// their media; with a manifest, the files that can have gone are those
+/// of its pages (`None`: look through the whole copy).
+fn keep_untouched(
+    crawled: Crawled,
+    previous: Option<Manifest>,
+    out: &Tree,
+) -> (Report, Option<Vec<String>>, BTreeMap<String, PageMeta>) {
+    let Crawled { mut report, mut metas, rendered } = crawled;
+    let Some(previous) = previous else { return (report, None, metas) };
+    let mut before = Vec::new();
+    for (path, meta) in &previous.pages {
+        before.extend(std::iter::once(path).chain(&meta.media).filter_map(|p| file_of(p)));
+    }
+    for (path, meta) in previous.pages {
+        if rendered.contains(&path) {
+            continue;
+        }
+        let files = std::iter::once(&path).chain(&meta.media).filter_map(|p| file_of(p));
+        let mut kept = true;
+        for file in files {
+            kept &= out.keep(&file);
+        }
+        if kept {
+            report.count(Put::Unchanged);
+            metas.insert(path, meta);
+        }
+    }
+    (report, Some(before), metas)
+}
+
+/// How links in the copy change: forms and other languages go to the
+/// running site, and a copy under a path gets it in front of its links.
+fn rewrite(all: &[Language], exported: &[Language], base_url: &str, forms_url: String) -> Rewrite {
+    let mut dynamic: Vec<String> = ["/admin", "/healthz"].map(String::from).to_vec();
+    let mut absolute = Vec::new();
+    for lang in all {
+        if exported.contains(lang) {
+            for part in ["search", "subscribe", "unsubscribe"] {
+                dynamic.push(format!("/{lang}/{part}/"));
+            }
+        } else {
+            dynamic.push(format!("/{lang}/"));
+            absolute.push((format!("\"{base_url}/{lang}/"), format!("\"{forms_url}/{lang}/")));
+        }
+    }
+    Rewrite { forms_url, dynamic, prefix: base_path(base_url), absolute }
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -260,11 +202,10 @@ fn now_unix() -> i64 {
 
 /// Everything besides items that decides what the pages are.
 fn setup(
-    config: &Config,
-    args: &ExportArgs,
+    site: &SiteConfig,
+    options: &ExportOptions,
     base_url: &str,
     rewrite: &Rewrite,
-    languages: &[Language],
     store: &SqliteStore,
 ) -> Result<String> {
     let program = std::env::current_exe()
@@ -272,7 +213,9 @@ fn setup(
         .map(|m| format!("{}-{:?}", m.len(), m.modified().ok()))
         .unwrap_or_default();
     let mut theme = Vec::new();
-    files_of(&config.data_dir.join("theme"), &mut theme);
+    if let Some(dir) = &site.theme_dir {
+        files_of(dir, &mut theme);
+    }
     theme.sort();
     Ok(format!(
         "{} {program} | theme {} | {base_url} {} {} {} {} | site {} {} | data {}",
@@ -280,10 +223,10 @@ fn setup(
         theme.join(","),
         rewrite.forms_url,
         rewrite.prefix,
-        join(languages),
-        args.precompress,
-        join(&config.languages),
-        config.page_size,
+        join(&options.languages),
+        options.precompress,
+        join(&site.languages),
+        site.page_size,
         store.public_fingerprint()?
     ))
 }
@@ -301,14 +244,16 @@ fn files_of(dir: &std::path::Path, out: &mut Vec<String>) {
     }
 }
 
-fn trim_url(url: &str, what: &str) -> Result<String> {
+/// `url` without a trailing slash, if it is an http(s) address with a
+/// host; `what` names it in the error (say, the option that gave it).
+pub fn web_address(url: &str, what: &'static str) -> Result<String> {
     let url = url.trim_end_matches('/');
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
     match rest {
         Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !url.contains(['?', '#', '"', '<', ' ']) => {
             Ok(url.to_owned())
         }
-        _ => bail!("{what} {url:?} is not a web address: give one like https://mirror.example.org"),
+        _ => Err(ExportError::NotAnAddress { what, url: url.to_owned() }),
     }
 }
 
@@ -318,7 +263,9 @@ fn base_path(base_url: &str) -> String {
     after_scheme.find('/').map_or_else(String::new, |at| after_scheme[at..].to_owned())
 }
 
-fn export_languages(configured: &[Language], asked: &[String]) -> Result<Vec<Language>> {
+/// The languages named in `asked` (codes), each one of the site's;
+/// every language of the site when none is named.
+pub fn choose_languages(configured: &[Language], asked: &[String]) -> Result<Vec<Language>> {
     if asked.is_empty() {
         return Ok(configured.to_vec());
     }
@@ -328,7 +275,7 @@ fn export_languages(configured: &[Language], asked: &[String]) -> Result<Vec<Lan
             Language::parse(code)
                 .ok()
                 .filter(|l| configured.contains(l))
-                .with_context(|| format!("--lang {code}: the site's languages are {}", join(configured)))
+                .ok_or_else(|| ExportError::UnknownLanguage { asked: code.clone(), site: join(configured) })
         })
         .collect()
 }
@@ -348,6 +295,64 @@ struct Crawl<'a> {
 }
 
 impl Crawl<'_> {
+    /// Renders every path the frontier gives on a few threads; each
+    /// renders a page, writes its file and queues its links. The first
+    /// error stops the others.
+    fn run(&self, frontier: Frontier, out: &Tree, progress: &mut (dyn FnMut(u64, u64) + Send)) -> Result<Crawled> {
+        let report = Mutex::new(Report::default());
+        let progress = Mutex::new(progress);
+        let metas: Mutex<BTreeMap<String, PageMeta>> = Mutex::default();
+        let rendered: Mutex<HashSet<String>> = Mutex::default();
+        let failure: Mutex<Option<ExportError>> = Mutex::new(None);
+        let failed = AtomicBool::new(false);
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+        let work = |path: &str| -> Result<()> {
+            let (body, mut found, meta) = self.page(path)?;
+            found.retain(|p| self.wanted(p));
+            lock(&rendered).insert(path.to_owned());
+            if body.is_some() && !path.starts_with("/media/") {
+                lock(&metas).insert(path.to_owned(), meta);
+            }
+            let Some(body) = body else {
+                frontier.done(found, Some(path.to_owned()));
+                return Ok(());
+            };
+            frontier.done(found, None);
+            if let Some(file) = file_of(path) {
+                let put = out.put(&file, body)?;
+                lock(&report).count(put);
+            }
+            let (done, seen) = frontier.counts();
+            (lock(&progress))(done as u64, seen as u64);
+            Ok(())
+        };
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    while let Some(path) = frontier.next() {
+                        if failed.load(Ordering::Relaxed) {
+                            frontier.done(Vec::new(), None);
+                        } else if let Err(e) = work(&path) {
+                            failed.store(true, Ordering::Relaxed);
+                            frontier.done(Vec::new(), None);
+                            lock(&failure).get_or_insert(e);
+                        }
+                    }
+                });
+            }
+        });
+        if let Some(e) = lock(&failure).take() {
+            return Err(e);
+        }
+        let mut report = report.into_inner().unwrap_or_else(|e| e.into_inner());
+        report.broken = frontier.broken();
+        Ok(Crawled {
+            report,
+            metas: metas.into_inner().unwrap_or_else(|e| e.into_inner()),
+            rendered: rendered.into_inner().unwrap_or_else(|e| e.into_inner()),
+        })
+    }
+
     fn seeds(&self) -> Result<Vec<String>> {
         let mut seeds = vec![
             "/robots.txt".to_owned(),
@@ -384,7 +389,8 @@ impl Crawl<'_> {
             let deps = vec![dep_key(&refuge_render::Dep::Slug(refuge_core::Kind::Page, contact))];
             return Ok(self.html(page.body, deps, None));
         }
-        match self.site.resolve(path)? {
+        let render = |source| ExportError::Render { path: path.to_owned(), source };
+        match self.site.resolve(path).map_err(render)? {
             Outcome::Page(page) if page.status == 200 => {
                 let deps: Vec<String> = page.deps.iter().map(dep_key).collect();
                 if page.content_type.starts_with("text/html") {
@@ -535,5 +541,49 @@ impl Frontier {
         let mut broken = self.state.lock().unwrap_or_else(|e| e.into_inner()).broken.clone();
         broken.sort();
         broken
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_and_languages_are_checked_before_anything_is_written() {
+        assert_eq!(web_address("https://mirror.example/refuge/", "x").unwrap(), "https://mirror.example/refuge");
+        for bad in ["mirror.example", "https://", "ftp://x.org", "https://x.org/?a", "https:///path"] {
+            let e = web_address(bad, "--base-url").unwrap_err().to_string();
+            assert!(e.starts_with("--base-url") && e.contains("https://mirror.example.org"), "{bad}: {e}");
+        }
+        assert_eq!(base_path("https://x.org/mirror"), "/mirror");
+        assert_eq!(base_path("https://x.org"), "");
+        let site = [Language::parse("en").unwrap(), Language::parse("ja").unwrap()];
+        assert_eq!(choose_languages(&site, &[]).unwrap(), site);
+        assert_eq!(choose_languages(&site, &["ja".into()]).unwrap(), [site[1].clone()]);
+        let e = choose_languages(&site, &["ko".into()]).unwrap_err().to_string();
+        assert_eq!(e, "language ko: the site's languages are en, ja");
+    }
+
+    #[test]
+    fn a_folder_without_a_site_is_named_with_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::new(dir.path());
+        let site = SiteConfig {
+            base_url: String::new(),
+            languages: vec![Language::parse("en").unwrap()],
+            theme_dir: None,
+            page_size: 10,
+        };
+        let options = ExportOptions {
+            out: dir.path().join("out"),
+            base_url: "https://x.org".into(),
+            forms_url: "https://x.org".into(),
+            languages: site.languages.clone(),
+            precompress: false,
+        };
+        let e = export(&data, site, &options, &mut |_, _| {}).unwrap_err();
+        assert!(matches!(e, ExportError::NoSite(_)));
+        assert!(e.to_string().contains("refuge serve --data"), "{e}");
+        assert!(!options.out.exists(), "nothing is written");
     }
 }
