@@ -5,11 +5,12 @@
 //! Owns: bytes to text ([`decode`]), HTML to Markdown ([`convert`]),
 //! dates in text and file names ([`dates`]), and what repeats across
 //! pages (navigation, footers: [`repeated_blocks`], [`title_affixes`]).
-//! Knows nothing of storage; `refuge import html` does the rest.
+//! [`site`] puts a whole old site into Refuge through the storage traits.
 
 pub mod convert;
 pub mod dates;
 pub mod decode;
+pub mod site;
 
 use std::collections::{HashMap, HashSet};
 

@@ -3,10 +3,8 @@
 
 use std::path::PathBuf;
 
-use refuge::cli::DataArg;
-use refuge::cmd::import::{ImportHtmlArgs, Outcome, import_html};
-use refuge::config::Config;
-use refuge_core::{Kind, Language, PublicContent, Slug};
+use refuge_core::{DataDir, Kind, Language, PublicContent, Slug};
+use refuge_import::site::{ImportOptions, Outcome, PageReport, import_site};
 
 use crate::helpers::*;
 
@@ -14,32 +12,29 @@ fn fixture(lang: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/legacy-site").join(lang)
 }
 
-fn args(app: &TestApp, lang: &str, prefix: &str, dry_run: bool) -> ImportHtmlArgs {
-    ImportHtmlArgs {
-        src: fixture(lang),
-        lang: lang.into(),
-        old_prefix: prefix.into(),
-        dry_run,
-        data: DataArg { data: app.data_dir.clone() },
-    }
+/// Imports the fixture site in `lang` into the running app's data folder.
+fn import(app: &TestApp, lang: &str, prefix: &str, dry_run: bool) -> Vec<PageReport> {
+    let options =
+        ImportOptions { src: fixture(lang), lang: Language::parse(lang).unwrap(), old_prefix: prefix.into(), dry_run };
+    let media = DataDir::new(&app.data_dir).media();
+    import_site(app.store.as_ref(), &media, &options, &mut |_, _, _| {}).unwrap()
 }
 
 #[tokio::test]
 async fn a_legacy_site_is_imported_with_redirects_and_exact_japanese() {
     let app = spawn_app().await;
-    let config = Config::load(&app.data_dir).unwrap();
     let items_before = app.store.all_published().unwrap().len();
 
     // A dry run changes nothing.
-    let dry = import_html(&config, &args(&app, "en", "/", true)).unwrap();
+    let dry = import(&app, "en", "/", true);
     assert_eq!(dry.len(), 3);
     assert_eq!(app.store.all_published().unwrap().len(), items_before);
     assert_eq!(app.get("/2faced.html").await.status, 404);
 
-    let en = import_html(&config, &args(&app, "en", "/", false)).unwrap();
-    let ja = import_html(&config, &args(&app, "ja", "/ja", false)).unwrap();
+    let en = import(&app, "en", "/", false);
+    let ja = import(&app, "ja", "/ja", false);
     assert!(en.iter().chain(&ja).all(|p| p.outcome == Outcome::New), "{en:?} {ja:?}");
-    let page = |report: &[refuge::cmd::import::PageReport], old: &str| {
+    let page = |report: &[PageReport], old: &str| {
         report.iter().find(|p| p.old_path == old).cloned().unwrap_or_else(|| panic!("{old} in the report"))
     };
     let two = page(&en, "/2faced.html");
@@ -97,11 +92,37 @@ async fn a_legacy_site_is_imported_with_redirects_and_exact_japanese() {
 
     // Importing again changes nothing and duplicates nothing.
     let count = app.store.all_published().unwrap().len();
-    let again = import_html(&config, &args(&app, "ja", "/ja", false)).unwrap();
+    let again = import(&app, "ja", "/ja", false);
     assert!(again.iter().all(|p| p.outcome == Outcome::Unchanged), "{again:?}");
-    let again = import_html(&config, &args(&app, "en", "/", false)).unwrap();
+    let again = import(&app, "en", "/", false);
     assert!(again.iter().all(|p| p.outcome == Outcome::Unchanged), "{again:?}");
     assert_eq!(app.store.all_published().unwrap().len(), count);
     assert_eq!(count, items_before + 7);
+
+    // The command says the same, and explains what it refuses.
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_refuge"))
+            .args(["import", "html"])
+            .args(args)
+            .arg("--data")
+            .arg(&app.data_dir)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let en = fixture("en");
+    let en = en.to_str().unwrap();
+    let (ok, said) = cli(&[en, "--lang", "en", "--dry-run"]);
+    assert!(ok && said.contains("3 pages: 0 new, 0 updated, 3 unchanged, 0 skipped (dry run"), "{said}");
+    let (ok, said) = cli(&[en, "--lang", "ko"]);
+    assert!(!ok && said.contains("--lang ko: the site's languages are en, ja"), "{said}");
+    let (ok, said) = cli(&[en, "--lang", "en", "--old-prefix", "japanese"]);
+    assert!(!ok && said.contains("--old-prefix japanese: give a path like /japanese"), "{said}");
+    let (ok, said) = cli(&["/nonexistent/old-site", "--lang", "en"]);
+    assert!(!ok && said.contains("is not a folder"), "{said}");
+    assert_eq!(app.store.all_published().unwrap().len(), count, "refusals change nothing");
     app.stop().await;
 }

@@ -1,0 +1,403 @@
+//! An old hand-written site into Refuge: every page becomes a published
+//! article, its images go into the media library (cleaned like every
+//! upload), and every old address answers with a permanent redirect.
+//!
+//! Importing again updates what was imported before (pages are known by
+//! their old path), so nothing is duplicated. `refuge import html` runs
+//! it; the steps are [`import_site`]'s phases, in order.
+
+mod paths;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use refuge_core::{
+    ContentStore, ItemDraft, Kind, Language, MediaStore, RedirectStore, RedirectTarget, Slug, Status, StoreError,
+};
+use time::OffsetDateTime;
+
+use crate::{Converted, KeepAbsolute, clean_title, convert, decode, repeated_blocks, title_affixes};
+use paths::{Rewriter, collect, resolve, slug_from};
+
+/// What to import.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// The folder holding the old site (as it was served from its root).
+    pub src: PathBuf,
+    /// The language of the pages (one of the site's).
+    pub lang: Language,
+    /// The path `src` was served under on the old site (`/japanese`), or
+    /// `/` for its root.
+    pub old_prefix: String,
+    /// Report what would happen without changing anything.
+    pub dry_run: bool,
+}
+
+/// What happened to one page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    New,
+    Updated,
+    Unchanged,
+    Skipped,
+}
+
+/// One line of the report.
+#[derive(Debug, Clone)]
+pub struct PageReport {
+    pub old_path: String,
+    pub new_path: String,
+    pub title: String,
+    pub date: String,
+    pub date_source: &'static str,
+    pub encoding: String,
+    pub outcome: Outcome,
+    pub warnings: Vec<String>,
+}
+
+/// The import's two long phases, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Reading,
+    Importing,
+}
+
+/// Why an import stopped. Pages saved before are kept: importing again
+/// goes on from there.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{} is not a folder: name the folder holding the old site", .0.display())]
+    NotAFolder(PathBuf),
+    #[error("{} holds no .html or .htm files", .0.display())]
+    NoPages(PathBuf),
+    #[error("the old prefix {0:?} is not a path: give one like /japanese")]
+    BadPrefix(String),
+    #[error("cannot read {}", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no free address for {0}")]
+    NoFreeAddress(String),
+    #[error("an image from {old} could not be stored")]
+    Media {
+        old: String,
+        #[source]
+        source: refuge_media::MediaError,
+    },
+    #[error("cannot save the page from {old_path}")]
+    Save {
+        old_path: String,
+        #[source]
+        source: StoreError,
+    },
+    #[error("the site's database failed")]
+    Store(#[from] StoreError),
+}
+
+type Result<T> = std::result::Result<T, ImportError>;
+
+/// A page of the old site, read.
+struct OldPage {
+    old_path: String,
+    encoding: String,
+    warnings: Vec<String>,
+    html: String,
+    first: Converted,
+    modified: Option<OffsetDateTime>,
+}
+
+/// Imports `options.src` into `store` (its media files into `media_dir`);
+/// the report, page by page. `progress` hears (stage, done, total).
+pub fn import_site<S>(
+    store: &S,
+    media_dir: &Path,
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(Stage, u64, u64),
+) -> Result<Vec<PageReport>>
+where
+    S: ContentStore + MediaStore + RedirectStore + ?Sized,
+{
+    let prefix = options.old_prefix.trim().trim_end_matches('/');
+    if !(prefix.is_empty() || prefix.starts_with('/')) || prefix.contains(['?', '#']) {
+        return Err(ImportError::BadPrefix(options.old_prefix.clone()));
+    }
+    let run = Run { store, options, prefix, media_dir };
+    let mut pages = run.read_pages(progress)?;
+    let targets = run.addresses(&mut pages)?;
+    let images = run.images(&mut pages)?;
+    // Pass 2: convert with the new addresses, then drop what repeats.
+    let paths: HashMap<String, String> =
+        targets.iter().map(|(old, (_, slug))| (old.clone(), Kind::News.path(&options.lang, slug))).collect();
+    let mut converted = Vec::new();
+    for page in &mut pages {
+        let missing = Default::default();
+        let resolver = Rewriter { from: &page.old_path, pages: &paths, images: &images, missing };
+        let c = convert(&page.html, &resolver);
+        for link in resolver.missing.into_inner().into_keys() {
+            page.warnings.push(format!("link to {link} leads to no imported page; its text is kept"));
+        }
+        converted.push(c);
+    }
+    let blocks: Vec<Vec<String>> = converted.iter().map(|c| c.blocks.clone()).collect();
+    let chrome = if pages.len() >= 3 { repeated_blocks(&blocks) } else { Default::default() };
+    let titles: Vec<String> = pages.iter().filter_map(|p| p.first.title.clone()).collect();
+    let affixes = title_affixes(&titles);
+    let mut report = Vec::new();
+    let total = pages.len() as u64;
+    for (i, (page, c)) in pages.iter().zip(converted).enumerate() {
+        let body: Vec<&String> = c.blocks.iter().filter(|b| !chrome.contains(*b)).collect();
+        report.push(run.page(page, &c, &body, &targets[&page.old_path], &affixes)?);
+        progress(Stage::Importing, i as u64 + 1, total);
+    }
+    Ok(report)
+}
+
+/// One import under way.
+struct Run<'a, S: ?Sized> {
+    store: &'a S,
+    options: &'a ImportOptions,
+    /// The old prefix without its trailing slash (empty for the root).
+    prefix: &'a str,
+    media_dir: &'a Path,
+}
+
+/// Old path → (the item imported from it before, its slug).
+type Targets = HashMap<String, (Option<i64>, Slug)>;
+
+impl<S> Run<'_, S>
+where
+    S: ContentStore + MediaStore + RedirectStore + ?Sized,
+{
+    /// Pass 1: every page, read, for titles, dates and what repeats.
+    fn read_pages(&self, progress: &mut dyn FnMut(Stage, u64, u64)) -> Result<Vec<OldPage>> {
+        let src = &self.options.src;
+        if !src.is_dir() {
+            return Err(ImportError::NotAFolder(src.clone()));
+        }
+        let mut files = Vec::new();
+        collect(src, src, &mut files).map_err(|source| ImportError::Read { path: src.clone(), source })?;
+        if files.is_empty() {
+            return Err(ImportError::NoPages(src.clone()));
+        }
+        files.sort();
+        let mut pages = Vec::new();
+        for (i, (old_path, file)) in files.iter().enumerate() {
+            let bytes = std::fs::read(file).map_err(|source| ImportError::Read { path: file.clone(), source })?;
+            let decoded = decode(&bytes);
+            let mut warnings = Vec::new();
+            if decoded.had_errors {
+                warnings.push(format!("some bytes are not valid {}; they show as �", decoded.encoding));
+            }
+            pages.push(OldPage {
+                old_path: format!("{}{old_path}", self.prefix),
+                encoding: format!("{} ({:?})", decoded.encoding, decoded.source).to_lowercase(),
+                warnings,
+                first: convert(&decoded.text, &KeepAbsolute),
+                html: decoded.text,
+                modified: std::fs::metadata(file).and_then(|m| m.modified()).ok().map(OffsetDateTime::from),
+            });
+            progress(Stage::Reading, i as u64 + 1, files.len() as u64);
+        }
+        Ok(pages)
+    }
+
+    /// New addresses: the item imported before from the same old path
+    /// keeps its own; new ones get a slug from the file name.
+    fn addresses(&self, pages: &mut [OldPage]) -> Result<Targets> {
+        let lang = &self.options.lang;
+        let mut taken: Vec<String> = Vec::new();
+        let mut targets = Targets::new();
+        for page in pages {
+            let mut existing = match self.store.redirect_item(&page.old_path)? {
+                Some(id) => self.store.item(id)?,
+                None => None,
+            };
+            if let Some(item) = existing.as_ref().filter(|item| &item.lang != lang) {
+                page.warnings.push(format!(
+                    "{} was imported before as a page in {}; this one gets its own address (use --old-prefix \
+                     if the two folders were at different paths of the old site)",
+                    page.old_path, item.lang
+                ));
+                existing = None;
+            }
+            let slug = match existing.as_ref() {
+                Some(item) => item.slug.clone(),
+                None => self.free_slug(&slug_from(&page.old_path[self.prefix.len()..]), &taken)?,
+            };
+            taken.push(slug.to_string());
+            targets.insert(page.old_path.clone(), (existing.map(|i| i.id), slug));
+        }
+        Ok(targets)
+    }
+
+    /// `wanted`, or `wanted-2`, `-3`… whichever no item of this language uses.
+    fn free_slug(&self, wanted: &str, taken: &[String]) -> Result<Slug> {
+        let base: String = wanted.chars().take(70).collect::<String>().trim_matches('-').to_owned();
+        for n in 1..1000 {
+            let text = if n == 1 { base.clone() } else { format!("{base}-{n}") };
+            let Ok(slug) = Slug::parse(&text) else {
+                return self.free_slug(&format!("imported-{base}"), taken);
+            };
+            let used =
+                taken.contains(&text) || self.store.item_id_by_slug(Kind::News, &self.options.lang, &slug)?.is_some();
+            if !used {
+                return Ok(slug);
+            }
+        }
+        Err(ImportError::NoFreeAddress(wanted.to_owned()))
+    }
+
+    /// Images: into the media library once, known by their old path;
+    /// old path → new address.
+    fn images(&self, pages: &mut [OldPage]) -> Result<HashMap<String, String>> {
+        let mut images: HashMap<String, String> = HashMap::new();
+        for page in pages {
+            for (src, alt) in page.first.images.clone() {
+                let Some(old) = resolve(&page.old_path, &src) else { continue };
+                if images.contains_key(&old) {
+                    continue;
+                }
+                if let Some(path) = self.store.redirect(&old)? {
+                    images.insert(old, path);
+                    continue;
+                }
+                let file = self.options.src.join(old.trim_start_matches('/'));
+                let Ok(bytes) = std::fs::read(&file) else {
+                    page.warnings.push(format!("image {src} is missing; left out"));
+                    continue;
+                };
+                if self.options.dry_run {
+                    let url = format!("/media/(new){old}");
+                    images.insert(old, url);
+                    continue;
+                }
+                match self.image(&old, &bytes, alt)? {
+                    Ok(url) => {
+                        images.insert(old, url);
+                    }
+                    Err(e) => page.warnings.push(format!("image {src} was not imported: {e}")),
+                }
+            }
+        }
+        Ok(images)
+    }
+
+    /// One image into the media library: its new address, or why the file
+    /// was refused (a warning, not a stop).
+    fn image(&self, old: &str, bytes: &[u8], alt: String) -> Result<std::result::Result<String, String>> {
+        let staged = match refuge_media::library::stage_files(self.media_dir, old, bytes) {
+            Ok(staged) => staged,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        let id = self.store.add_media(&staged.media)?;
+        let mut media = match staged.commit() {
+            Ok(media) => media,
+            Err(source) => {
+                self.store.delete_media(id)?;
+                return Err(ImportError::Media { old: old.to_owned(), source });
+            }
+        };
+        media.id = id;
+        let alt = if alt.is_empty() { media.name.clone() } else { alt };
+        self.store.set_media_alt(media.id, &self.options.lang, &alt)?;
+        let url = format!("/media/{}.{}", media.stored, media.extension);
+        self.store.set_redirect(old, &RedirectTarget::Path(url.clone()))?;
+        Ok(Ok(url))
+    }
+
+    /// One page, saved (unless a dry run), and its line of the report.
+    fn page(
+        &self,
+        page: &OldPage,
+        c: &Converted,
+        body_blocks: &[&String],
+        (existing, slug): &(Option<i64>, Slug),
+        affixes: &(Option<String>, Option<String>),
+    ) -> Result<PageReport> {
+        let lang = &self.options.lang;
+        let mut warnings = page.warnings.clone();
+        let raw_title = c.title.clone().or_else(|| c.heading.clone());
+        let mut title = raw_title.as_deref().map(|t| clean_title(t, affixes)).unwrap_or_default();
+        if title.is_empty() {
+            title = c.heading.clone().unwrap_or_else(|| slug.to_string());
+            warnings.push("no title; the first heading or the file name is used".into());
+        }
+        // The title is shown above the body: drop a first heading that repeats it.
+        let skip_first = body_blocks
+            .first()
+            .is_some_and(|b| b.starts_with('#') && crate::convert::plain(b.trim_start_matches('#')) == title);
+        let body =
+            body_blocks.iter().skip(usize::from(skip_first)).map(|b| b.as_str()).collect::<Vec<_>>().join("\n\n");
+        let (date, date_source) = match crate::dates::in_text(&body) {
+            Some(d) => (Some(d), "the text"),
+            None => match crate::dates::in_name(&page.old_path) {
+                Some(d) => (Some(d), "the file name"),
+                None => (page.modified.map(|m| m.date()), "the file's time"),
+            },
+        };
+        let published_at = date.map_or_else(OffsetDateTime::now_utc, |d| d.midnight().assume_utc());
+        let mut line = PageReport {
+            old_path: page.old_path.clone(),
+            new_path: Kind::News.path(lang, slug),
+            title: title.clone(),
+            date: published_at.date().to_string(),
+            date_source,
+            encoding: page.encoding.clone(),
+            outcome: Outcome::New,
+            warnings,
+        };
+        if c.frameset && body.trim().is_empty() {
+            line.outcome = Outcome::Skipped;
+            line.warnings.push("a frameset: its frames are imported as pages of their own".into());
+            return Ok(line);
+        }
+        if body.trim().is_empty() {
+            line.warnings.push("no text once navigation was removed".into());
+        }
+        let draft = ItemDraft {
+            group_id: None,
+            kind: Kind::News,
+            lang: lang.clone(),
+            slug: slug.clone(),
+            title: title.chars().take(300).collect(),
+            summary: String::new(),
+            body,
+            category: None,
+            tags: vec!["imported".into()],
+            status: Status::Published,
+            published_at: Some(published_at),
+        };
+        line.outcome = self.save(&page.old_path, *existing, draft)?;
+        Ok(line)
+    }
+
+    /// Saves a page's article: updated if it was imported before and
+    /// changed since, new otherwise (with redirects from its old paths).
+    fn save(&self, old_path: &str, existing: Option<i64>, draft: ItemDraft) -> Result<Outcome> {
+        let dry_run = self.options.dry_run;
+        if let Some(item) = existing.map(|id| self.store.item(id)).transpose()?.flatten() {
+            let same = item.title == draft.title
+                && item.body == draft.body
+                && item.published_at.map(|d| d.date()) == draft.published_at.map(|d| d.date())
+                && item.status == Status::Published;
+            if !same && !dry_run {
+                let draft = ItemDraft { group_id: Some(item.group_id), tags: item.tags.clone(), ..draft };
+                self.store.save_item_by(Some(item.id), &draft, None, &format!("imported again from {old_path}"))?;
+            }
+            return Ok(if same { Outcome::Unchanged } else { Outcome::Updated });
+        }
+        if !dry_run {
+            let item = self
+                .store
+                .save_item_by(None, &draft, None, &format!("imported from {old_path}"))
+                .map_err(|source| ImportError::Save { old_path: old_path.to_owned(), source })?;
+            self.store.set_redirect(old_path, &RedirectTarget::Item(item.id))?;
+            if let Some(dir) = old_path.strip_suffix("index.html").or_else(|| old_path.strip_suffix("index.htm")) {
+                self.store.set_redirect(dir, &RedirectTarget::Item(item.id))?;
+            }
+        }
+        Ok(Outcome::New)
+    }
+}
