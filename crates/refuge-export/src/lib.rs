@@ -25,7 +25,6 @@ use refuge_store::SqliteStore;
 pub use error::ExportError;
 use links::{Rewrite, file_of, site_links};
 use manifest::{Manifest, PageMeta, dep_key};
-use refuge_core::markdown::escape_html as escape;
 use tree::{Body, Put, Tree};
 
 type Result<T> = std::result::Result<T, ExportError>;
@@ -406,7 +405,7 @@ impl Crawl<'_> {
                 }
             }
             Outcome::Page(_) | Outcome::NotFound(_) => Ok((None, Vec::new(), PageMeta::default())),
-            Outcome::Redirect(to) => Ok((Some(self.redirect_stub(&to)), vec![to], PageMeta::default())),
+            Outcome::Redirect(to) => Ok((Some(self.redirect_stub(&to)?), vec![to], PageMeta::default())),
         }
     }
 
@@ -429,41 +428,35 @@ impl Crawl<'_> {
     }
 
     /// A page that sends readers on to `to` without a server: a meta
-    /// refresh, a canonical link and a plain link.
-    fn redirect_stub(&self, to: &str) -> Body {
-        let local = format!("{}{to}", self.rewrite.prefix);
-        let html = format!(
-            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{to}</title>\
-             <link rel=\"canonical\" href=\"{}{to}\"><meta http-equiv=\"refresh\" content=\"0; url={local}\">\
-             <meta name=\"robots\" content=\"noindex\"></head>\
-             <body><p><a href=\"{local}\">{to}</a></p></body></html>\n",
-            self.base_url
-        );
-        Body::Bytes { bytes: html.into_bytes(), compressible: false }
+    /// refresh, a canonical link and a plain link (`export/redirect.html`).
+    fn redirect_stub(&self, to: &str) -> Result<Body> {
+        let context = minijinja::context! {
+            to,
+            local => format!("{}{to}", self.rewrite.prefix),
+            canonical => format!("{}{to}", self.base_url),
+        };
+        let html = self.site.render_named("export/redirect.html", context)?;
+        Ok(Body::Bytes { bytes: html.into_bytes(), compressible: false })
     }
 
     /// `index.html` (the language choice, going on to the default
-    /// language) and `404.html`, which a server has no path for.
+    /// language: `export/index.html`) and `404.html`, which a server has
+    /// no path for.
     fn extras(&self) -> Result<Vec<(String, Vec<u8>)>> {
         let first = &self.languages[0];
-        let prefix = &self.rewrite.prefix;
-        let name = self.store.setting("site_name", first)?.unwrap_or_default();
-        let mut choices = String::new();
-        for lang in self.languages {
-            let t = self.site.strings(lang);
-            choices.push_str(&format!(
-                "<li><a href=\"{prefix}/{lang}/\" hreflang=\"{lang}\" lang=\"{lang}\">{}</a></li>",
-                escape(t.get("language_name"))
-            ));
-        }
-        let index = format!(
-            "<!DOCTYPE html>\n<html lang=\"{first}\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title>\
-             <meta http-equiv=\"refresh\" content=\"0; url={prefix}/{first}/\">\
-             <link rel=\"stylesheet\" href=\"{prefix}{}\"></head><body><main><ul>{choices}</ul></main></body></html>\n",
-            escape(&name),
-            self.site.css_path()
-        );
+        let languages: Vec<minijinja::Value> = self
+            .languages
+            .iter()
+            .map(|lang| minijinja::context! { code => lang.as_str(), name => self.site.strings(lang).get("language_name") })
+            .collect();
+        let context = minijinja::context! {
+            first => first.as_str(),
+            prefix => &self.rewrite.prefix,
+            site_name => self.store.setting("site_name", first)?.unwrap_or_default(),
+            css => self.site.css_path(),
+            languages,
+        };
+        let index = self.site.render_named("export/index.html", context)?;
         let not_found = self.site.message(first, Message::NotFound)?;
         let not_found = self.rewrite.apply(&String::from_utf8_lossy(&not_found.body)).into_bytes();
         Ok(vec![("index.html".into(), index.into_bytes()), ("404.html".into(), not_found)])

@@ -158,10 +158,13 @@ impl Site {
         let mut urls = Vec::new();
         // Home and news index of each language are translations of each other.
         for path in ["/", "/news/", "/appeals/"] {
-            let alternates: Vec<(String, String)> =
-                self.languages().iter().map(|l| (l.to_string(), self.url(&format!("/{l}{path}")))).collect();
-            for (_, loc) in &alternates {
-                urls.push(SitemapUrl { loc: loc.clone(), lastmod: None, alternates: alternates.clone() });
+            for lang in self.languages() {
+                let alternates = self
+                    .languages()
+                    .iter()
+                    .map(|l| Alternate { lang: l.to_string(), href: self.url(&format!("/{l}{path}")) })
+                    .collect();
+                urls.push(SitemapUrl { loc: self.url(&format!("/{lang}{path}")), lastmod: None, alternates });
             }
         }
         let all = self.store.all_published()?;
@@ -170,16 +173,17 @@ impl Site {
             groups.entry(item.group_id).or_default().push(item);
         }
         for items in groups.values() {
-            let alternates: Vec<(String, String)> = if items.len() > 1 {
-                items.iter().map(|i| (i.lang.to_string(), self.url(&i.path()))).collect()
-            } else {
-                Vec::new()
+            let alternates = || -> Vec<Alternate> {
+                if items.len() < 2 {
+                    return Vec::new();
+                }
+                items.iter().map(|i| Alternate { lang: i.lang.to_string(), href: self.url(&i.path()) }).collect()
             };
             for item in items {
                 urls.push(SitemapUrl {
                     loc: self.url(&item.path()),
                     lastmod: Some(rfc3339(item.updated_at)),
-                    alternates: alternates.clone(),
+                    alternates: alternates(),
                 });
             }
         }
@@ -187,58 +191,50 @@ impl Site {
     }
 
     /// `/sitemap.xml` (an index when there are more than 50,000 URLs) and
-    /// its parts `/sitemap-N.xml`.
+    /// its parts `/sitemap-N.xml`, from `sitemap.xml` / `sitemap_index.xml`.
     pub(crate) fn sitemap(&self, part: Option<usize>) -> Result<Option<Rendered>, RenderError> {
+        self.sitemap_split(part, SITEMAP_URLS)
+    }
+
+    /// The sitemap with `per_file` URLs per file.
+    pub(crate) fn sitemap_split(&self, part: Option<usize>, per_file: usize) -> Result<Option<Rendered>, RenderError> {
         let urls = self.sitemap_urls()?;
-        let parts = urls.len().div_ceil(SITEMAP_URLS).max(1);
-        let deps = vec![Dep::Sitemap];
-        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
-        match part {
+        let parts = urls.len().div_ceil(per_file).max(1);
+        let xml = match part {
             None if parts > 1 => {
-                xml.push_str("<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
-                for n in 1..=parts {
-                    xml.push_str(&format!(
-                        "<sitemap><loc>{}</loc></sitemap>\n",
-                        escape(&self.url(&format!("/sitemap-{n}.xml")))
-                    ));
-                }
-                xml.push_str("</sitemapindex>\n");
+                let parts: Vec<String> = (1..=parts).map(|n| self.url(&format!("/sitemap-{n}.xml"))).collect();
+                self.env.get_template("sitemap_index.xml")?.render(minijinja::context! { parts })?
             }
             None | Some(_) => {
                 let n = part.unwrap_or(1);
                 if n == 0 || n > parts || (part.is_some() && parts == 1) {
                     return Ok(None);
                 }
-                xml.push_str("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n");
-                for u in urls.iter().skip((n - 1) * SITEMAP_URLS).take(SITEMAP_URLS) {
-                    xml.push_str(&format!("<url><loc>{}</loc>", escape(&u.loc)));
-                    if let Some(lastmod) = &u.lastmod {
-                        xml.push_str(&format!("<lastmod>{lastmod}</lastmod>"));
-                    }
-                    for (lang, href) in &u.alternates {
-                        xml.push_str(&format!(
-                            "<xhtml:link rel=\"alternate\" hreflang=\"{}\" href=\"{}\"/>",
-                            escape(lang),
-                            escape(href)
-                        ));
-                    }
-                    xml.push_str("</url>\n");
-                }
-                xml.push_str("</urlset>\n");
+                let urls = &urls[(n - 1) * per_file..urls.len().min(n * per_file)];
+                self.env.get_template("sitemap.xml")?.render(minijinja::context! { urls => Serde(urls) })?
             }
-        }
-        Ok(Some(rendered("application/xml; charset=utf-8", xml, deps)))
+        };
+        Ok(Some(rendered("application/xml; charset=utf-8", xml, vec![Dep::Sitemap])))
     }
 
-    /// `/robots.txt`: everything public may be crawled, the back office not.
-    pub(crate) fn robots(&self) -> Rendered {
-        let body = format!("User-agent: *\nAllow: /\nDisallow: /admin/\n\nSitemap: {}\n", self.url("/sitemap.xml"));
-        rendered("text/plain; charset=utf-8", body, vec![Dep::Site])
+    /// `/robots.txt` (template `robots.txt`): everything public may be
+    /// crawled, the back office not.
+    pub(crate) fn robots(&self) -> Result<Rendered, RenderError> {
+        let sitemap_url = self.url("/sitemap.xml");
+        let body = self.env.get_template("robots.txt")?.render(minijinja::context! { sitemap_url })?;
+        Ok(rendered("text/plain; charset=utf-8", body, vec![Dep::Site]))
     }
 }
 
+#[derive(Serialize)]
+struct Alternate {
+    lang: String,
+    href: String,
+}
+
+#[derive(Serialize)]
 struct SitemapUrl {
     loc: String,
     lastmod: Option<String>,
-    alternates: Vec<(String, String)>,
+    alternates: Vec<Alternate>,
 }

@@ -476,4 +476,48 @@ mod tests {
         assert!(matches!(site.resolve("/ja/news/category/reports/").unwrap(), Outcome::NotFound(_)), "no ja name");
         assert!(matches!(site.resolve("/en/news/2003/").unwrap(), Outcome::NotFound(_)));
     }
+
+    #[test]
+    fn sitemaps_split_into_an_index_and_robots_txt_is_a_theme_template() {
+        let (dir, site) = fixture_site();
+        let text = |r: Option<crate::site::Rendered>| String::from_utf8(r.unwrap().body).unwrap();
+        let whole = text(site.sitemap_split(None, 100).unwrap());
+        assert_eq!(whole.matches("<url>").count(), 8, "3 pages in 2 languages and 2 translations: {whole}");
+        assert!(whole.contains("<url><loc>https://refuge.example/ja/news/border-report/</loc><lastmod>"));
+        assert!(whole.contains("<xhtml:link rel=\"alternate\" hreflang=\"en\" href=\"https://refuge.example/en/\"/>"));
+        assert!(whole.ends_with("</urlset>\n"));
+        let index = text(site.sitemap_split(None, 3).unwrap());
+        assert!(index.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<sitemapindex "), "{index}");
+        for n in 1..=3 {
+            assert!(index.contains(&format!("<sitemap><loc>https://refuge.example/sitemap-{n}.xml</loc></sitemap>\n")));
+        }
+        assert!(!index.contains("sitemap-4.xml"));
+        let parts: Vec<String> = (1..=3).map(|n| text(site.sitemap_split(Some(n), 3).unwrap())).collect();
+        let counts: Vec<usize> = parts.iter().map(|p| p.matches("<url>").count()).collect();
+        assert_eq!(counts, [3, 3, 2]);
+        assert!(site.sitemap_split(Some(4), 3).unwrap().is_none());
+        assert!(site.sitemap_split(Some(0), 3).unwrap().is_none());
+        assert!(site.sitemap_split(Some(1), 100).unwrap().is_none(), "one file has no parts");
+
+        let Outcome::Page(robots) = site.resolve("/robots.txt").unwrap() else { panic!("robots.txt") };
+        let robots = String::from_utf8(robots.body).unwrap();
+        assert_eq!(
+            robots,
+            "User-agent: *\nAllow: /\nDisallow: /admin/\n\nSitemap: https://refuge.example/sitemap.xml\n"
+        );
+        let theme = dir.path().join("theme");
+        std::fs::create_dir_all(theme.join("templates")).unwrap();
+        std::fs::write(theme.join("templates/robots.txt"), "User-agent: *\nDisallow: /\n").unwrap();
+        let store = Arc::new(refuge_store::SqliteStore::open(&dir.path().join("s.db")).unwrap());
+        let config = SiteConfig {
+            base_url: "https://mirror.example".into(),
+            languages: vec![lang("en")],
+            theme_dir: Some(theme),
+            page_size: 10,
+        };
+        let themed = Site::new(config, store).unwrap();
+        let Outcome::Page(robots) = themed.resolve("/robots.txt").unwrap() else { panic!("robots.txt") };
+        // Templates drop one final newline (minijinja's default).
+        assert_eq!(robots.body, b"User-agent: *\nDisallow: /");
+    }
 }

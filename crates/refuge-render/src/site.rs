@@ -277,8 +277,9 @@ impl Site {
         &self.admin_css_path
     }
 
-    /// Renders a back-office template with `context`.
-    pub fn render_admin(&self, template: &str, context: minijinja::Value) -> Result<String, RenderError> {
+    /// Renders a named template with `context`: the back office's pages,
+    /// and the export's redirect stubs and language choice.
+    pub fn render_named(&self, template: &str, context: minijinja::Value) -> Result<String, RenderError> {
         Ok(self.env.get_template(template)?.render(context)?)
     }
 
@@ -322,7 +323,7 @@ impl Site {
             }
         }
         match path {
-            "/robots.txt" => return Ok(Outcome::Page(self.robots())),
+            "/robots.txt" => return Ok(Outcome::Page(self.robots()?)),
             "/sitemap.xml" => {
                 return Ok(self
                     .sitemap(None)?

@@ -21,6 +21,11 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("message.html", include_str!("../../../templates/message.html")),
     ("search.html", include_str!("../../../templates/search.html")),
     ("feed.xml", include_str!("../../../templates/feed.xml")),
+    ("sitemap.xml", include_str!("../../../templates/sitemap.xml")),
+    ("sitemap_index.xml", include_str!("../../../templates/sitemap_index.xml")),
+    ("robots.txt", include_str!("../../../templates/robots.txt")),
+    ("export/redirect.html", include_str!("../../../templates/export/redirect.html")),
+    ("export/index.html", include_str!("../../../templates/export/index.html")),
     ("appeals.html", include_str!("../../../templates/appeals.html")),
     ("appeal.html", include_str!("../../../templates/appeal.html")),
     ("contact.html", include_str!("../../../templates/contact.html")),
@@ -57,28 +62,13 @@ pub const EMBEDDED: &[(&str, &str)] = &[
 ];
 
 /// Escapes the five characters that matter in HTML text and quoted
-/// attributes (`& < > " '`), and nothing else, so URLs stay readable.
+/// attributes (`& < > " '`) with the one escape function of the project.
 fn html_formatter(out: &mut Output, state: &mut State, value: &Value) -> Result<(), minijinja::Error> {
     let text = match value.as_str() {
         Some(text) if matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe() => text,
         _ => return minijinja::escape_formatter(out, state, value),
     };
-    let mut last = 0;
-    for (i, b) in text.bytes().enumerate() {
-        let entity = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
-        };
-        out.write_str(&text[last..i]).map_err(minijinja::Error::from)?;
-        out.write_str(entity).map_err(minijinja::Error::from)?;
-        last = i + 1;
-    }
-    out.write_str(&text[last..]).map_err(minijinja::Error::from)?;
-    Ok(())
+    refuge_core::markdown::write_escaped(out, text).map_err(minijinja::Error::from)
 }
 
 /// Builds the environment; every template is compiled once here, so a

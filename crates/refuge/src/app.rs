@@ -21,7 +21,8 @@ use crate::config::{self, Config};
 pub const FIRST_ADMIN: &str = "admin@refuge.local";
 
 const THEME_README: &str = "Files here override Refuge's built-in theme.\n\n\
-templates/NAME.html   replaces the built-in template of that name\n\
+templates/NAME        replaces the built-in template of that name\n\
+\x20                     (pages, feed.xml, sitemap.xml, robots.txt, export/*.html)\n\
 locales/LANG.toml     overrides interface strings (and adds languages)\n\
 static/style.css      replaces the style sheet\n\n\
 Restart Refuge after changing them.\n";

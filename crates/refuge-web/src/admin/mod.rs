@@ -280,7 +280,7 @@ impl<'a> Page<'a> {
             notice: self.notice,
             error: self.error,
         };
-        match state.site.render_admin(self.template, minijinja::context! { ..Serde(&chrome), ..Serde(&values) }) {
+        match state.site.render_named(self.template, minijinja::context! { ..Serde(&chrome), ..Serde(&values) }) {
             Ok(html) => (self.status, Html(html)).into_response(),
             Err(e) => {
                 tracing::error!(error = %e, template = self.template, "back-office page failed to render");
