@@ -66,7 +66,7 @@ impl SearchDoc {
             summary: String::new(),
             body: to_plain_text(&entry.answer),
             tags: Vec::new(),
-            url: format!("/{}/faq/#{}", entry.lang, entry.anchor),
+            url: format!("{}#{}", crate::Kind::Page.path(&entry.lang, &crate::Slug::faq()), entry.anchor),
         }
     }
 }

@@ -39,6 +39,16 @@ pub enum SlugError {
 }
 
 impl Slug {
+    /// The page the FAQ entries are shown on (`/{lang}/faq/`).
+    pub fn faq() -> Self {
+        Self("faq".to_owned())
+    }
+
+    /// The page the contact form is shown on (`/{lang}/contact/`).
+    pub fn contact() -> Self {
+        Self("contact".to_owned())
+    }
+
     /// Validates a slug exactly as given.
     pub fn parse(text: &str) -> Result<Self, SlugError> {
         if text.is_empty() || text.len() > 80 {
@@ -95,6 +105,13 @@ impl fmt::Display for Slug {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_named_pages_are_valid_slugs() {
+        assert_eq!(Slug::parse("faq").unwrap(), Slug::faq());
+        assert_eq!(Slug::parse("contact").unwrap(), Slug::contact());
+    }
+
     use super::*;
 
     #[test]

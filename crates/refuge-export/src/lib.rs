@@ -17,8 +17,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
-use refuge_core::{DataDir, Language, MediaStore, PublicContent, RedirectStore};
+use refuge_core::{DataDir, Kind, Language, MediaStore, PublicContent, RedirectStore, Slug};
 use refuge_render::contact::ContactForm;
+use refuge_render::routes::{Live, Route};
 use refuge_render::{Message, Outcome, Site, SiteConfig};
 use refuge_store::SqliteStore;
 
@@ -169,11 +170,11 @@ fn rewrite(all: &[Language], exported: &[Language], base_url: &str, forms_url: S
     let mut absolute = Vec::new();
     for lang in all {
         if exported.contains(lang) {
-            for part in ["search", "subscribe", "unsubscribe"] {
-                dynamic.push(format!("/{lang}/{part}/"));
+            for page in [Live::Search, Live::Subscribe, Live::Unsubscribe] {
+                dynamic.push(page.path(lang));
             }
         } else {
-            dynamic.push(format!("/{lang}/"));
+            dynamic.push(Route::home(lang));
             absolute.push((format!("\"{base_url}/{lang}/"), format!("\"{forms_url}/{lang}/")));
         }
     }
@@ -359,10 +360,16 @@ impl Crawl<'_> {
             "/sitemap.xml".to_owned(),
             self.site.css_path().to_owned(),
         ];
+        let contact = Slug::contact();
         for lang in self.languages {
-            for path in ["", "feed.xml", "news/", "appeals/", "newsletter/", "contact/"] {
-                seeds.push(format!("/{lang}/{path}"));
-            }
+            seeds.extend([
+                Route::home(lang),
+                Route::feed(lang, None),
+                Route::news(lang),
+                Route::appeals(lang),
+                Route::newsletter(lang, None),
+                Kind::Page.path(lang, &contact),
+            ]);
         }
         // Old paths of an imported site become pages that send readers on.
         for (from, _) in self.store.redirects()? {
@@ -384,7 +391,7 @@ impl Crawl<'_> {
         if let Some(lang) = contact_language(path, self.languages)
             && let Some(page) = self.site.contact_page(&lang, &ContactForm::default(), 200)?
         {
-            let contact = refuge_core::Slug::parse("contact").expect("valid slug");
+            let contact = Slug::contact();
             let deps = vec![dep_key(&refuge_render::Dep::Slug(refuge_core::Kind::Page, contact))];
             return Ok(self.html(page.body, deps, None));
         }

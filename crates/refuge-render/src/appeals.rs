@@ -12,7 +12,7 @@ use time::{Date, OffsetDateTime};
 use crate::RenderError;
 use crate::cache::Dep;
 use crate::feeds::{rendered, rfc3339};
-use crate::routes::{AppealFile, AppealFilter};
+use crate::routes::{AppealFile, AppealFilter, Route};
 use crate::site::{FeedLink, Outcome, Rendered, Site};
 
 fn deadline(facts: &AppealFacts) -> Option<Date> {
@@ -120,7 +120,7 @@ impl Site {
                 let n = cards.iter().filter(|c| c.status == s.as_str()).count();
                 (n > 0).then(|| Fact {
                     label: format!("{} ({n})", t.get(&format!("appeal_status_{}", s.as_str()))),
-                    value: format!("/{lang}/appeals/status/{}/", s.as_str()),
+                    value: Route::Appeals { lang: lang.clone(), filter: AppealFilter::Status(*s) }.path(),
                 })
             })
             .collect();
@@ -132,18 +132,14 @@ impl Site {
         if cards.is_empty() && *filter != AppealFilter::All {
             return Ok(Outcome::NotFound(lang.clone()));
         }
-        let path = match filter {
-            AppealFilter::All => format!("/{lang}/appeals/"),
-            AppealFilter::Status(s) => format!("/{lang}/appeals/status/{}/", s.as_str()),
-            AppealFilter::Year(y) => format!("/{lang}/appeals/{y}/"),
-        };
+        let path = Route::Appeals { lang: lang.clone(), filter: filter.clone() }.path();
         let mut chrome = self.chrome(lang, &path, Some(t.get("appeals_title").to_owned()))?;
         let available: Vec<(Language, String)> = if *filter == AppealFilter::All {
-            self.languages().iter().map(|l| (l.clone(), format!("/{l}/appeals/"))).collect()
+            self.languages().iter().map(|l| (l.clone(), Route::appeals(l))).collect()
         } else {
             vec![(lang.clone(), path.clone())]
         };
-        self.set_languages(&mut chrome, lang, &available, |l| format!("/{l}/appeals/"));
+        self.set_languages(&mut chrome, lang, &available, Route::appeals);
         let (open, closed): (Vec<AppealCard>, Vec<AppealCard>) = cards.into_iter().partition(|c| c.open);
         let html = self.env.get_template("appeals.html")?.render(minijinja::context! {
             open => Serde(open),

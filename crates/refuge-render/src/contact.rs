@@ -39,7 +39,7 @@ impl Site {
         form: &ContactForm,
         status: u16,
     ) -> Result<Option<Rendered>, RenderError> {
-        let slug = Slug::parse("contact").expect("valid slug");
+        let slug = Slug::contact();
         let Some(item) = self.store.published_item(Kind::Page, lang, &slug)? else { return Ok(None) };
         let t = self.strings(lang);
         let title = redact(&item.title, false).into_owned();

@@ -12,6 +12,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::RenderError;
 use crate::cache::Dep;
+use crate::routes::Route;
 use crate::site::{Rendered, Site};
 use refuge_core::markdown::escape_html as escape;
 
@@ -66,12 +67,12 @@ impl Site {
                 let Some(name) = names.get(key.as_str()) else { return Ok(None) };
                 (
                     Some(name.clone()),
-                    format!("/{lang}/news/category/{key}/"),
-                    format!("/{lang}/news/category/{key}/feed.xml"),
+                    Route::category(lang, key.as_str()),
+                    Route::feed(lang, Some(key)),
                     Dep::Category(lang.clone(), key.to_string()),
                 )
             }
-            None => (None, format!("/{lang}/"), format!("/{lang}/feed.xml"), Dep::News(lang.clone())),
+            None => (None, Route::home(lang), Route::feed(lang, None), Dep::News(lang.clone())),
         };
         let (refs, _) = self.store.published_news(lang, &filter, 0, FEED_ENTRIES)?;
         let mut entries = Vec::with_capacity(refs.len());
@@ -157,14 +158,14 @@ impl Site {
     fn sitemap_urls(&self) -> Result<Vec<SitemapUrl>, RenderError> {
         let mut urls = Vec::new();
         // Home and news index of each language are translations of each other.
-        for path in ["/", "/news/", "/appeals/"] {
+        for path in [Route::home, Route::news, Route::appeals] {
             for lang in self.languages() {
                 let alternates = self
                     .languages()
                     .iter()
-                    .map(|l| Alternate { lang: l.to_string(), href: self.url(&format!("/{l}{path}")) })
+                    .map(|l| Alternate { lang: l.to_string(), href: self.url(&path(l)) })
                     .collect();
-                urls.push(SitemapUrl { loc: self.url(&format!("/{lang}{path}")), lastmod: None, alternates });
+                urls.push(SitemapUrl { loc: self.url(&path(lang)), lastmod: None, alternates });
             }
         }
         let all = self.store.all_published()?;

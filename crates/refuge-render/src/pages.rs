@@ -8,7 +8,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::cache::Dep;
-use crate::routes::{Scope, encode_segment};
+use crate::routes::{Route, Scope};
 use crate::site::{Outcome, Rendered, Site};
 use minijinja::value::Serde;
 
@@ -119,11 +119,11 @@ impl Site {
     }
 
     pub(crate) fn home(&self, lang: &Language) -> Result<Rendered, RenderError> {
-        let path = format!("/{lang}/");
+        let path = Route::home(lang);
         let mut chrome = self.chrome(lang, &path, None)?;
         let everywhere: Vec<(Language, String)> =
-            self.languages().iter().map(|l| (l.clone(), format!("/{l}/"))).collect();
-        self.set_languages(&mut chrome, lang, &everywhere, |l| format!("/{l}/"));
+            self.languages().iter().map(|l| (l.clone(), Route::home(l))).collect();
+        self.set_languages(&mut chrome, lang, &everywhere, Route::home);
         let intro_md = self.store.setting("home_intro", lang)?.unwrap_or_default();
         chrome.describe(excerpt(&to_plain_text(&intro_md), 160));
         let intro_title = self.store.setting("home_title", lang)?;
@@ -199,12 +199,9 @@ impl Site {
                 available.push((other.clone(), scope.path(&other, 1)));
             }
         }
-        self.set_languages(&mut chrome, lang, &available, |l| format!("/{l}/news/"));
+        self.set_languages(&mut chrome, lang, &available, Route::news);
         if let Scope::Category(key) = scope {
-            chrome.feeds.push(crate::site::FeedLink {
-                title: heading.clone(),
-                href: format!("/{lang}/news/category/{key}/feed.xml"),
-            });
+            chrome.feeds.push(crate::site::FeedLink { title: heading.clone(), href: Route::feed(lang, Some(key)) });
         }
         // The archive (years, categories, tags) heads the first page; later
         // pages of a long listing are reached from it.
@@ -227,11 +224,7 @@ impl Site {
                     .store
                     .tags(lang)?
                     .into_iter()
-                    .map(|(name, count)| Counted {
-                        path: format!("/{lang}/news/tag/{}/", encode_segment(&name)),
-                        name,
-                        count,
-                    })
+                    .map(|(name, count)| Counted { path: Route::tag(lang, &name), name, count })
                     .collect(),
             })
         } else {
@@ -321,7 +314,7 @@ impl Site {
         self.set_languages(&mut chrome, lang, &available, |l| item.kind.path(l, &item.slug));
         chrome.describe(item_description(item));
         let mut deps = vec![Dep::Group(item.group_id), Dep::Slug(item.kind, item.slug.clone())];
-        let faq = if item.kind == Kind::Page && item.slug.as_str() == "faq" {
+        let faq = if item.kind == Kind::Page && item.slug == Slug::faq() {
             deps.push(Dep::Faq(lang.clone()));
             self.store
                 .faq(lang)?
@@ -359,18 +352,9 @@ impl Site {
             date: item.published_at.map(|d| t.date(d)).unwrap_or_default(),
             date_iso: iso_date(item.published_at),
             category: item.category.as_ref().and_then(|key| {
-                names
-                    .get(key)
-                    .map(|name| CategoryLink { name: name.clone(), path: format!("/{lang}/news/category/{key}/") })
+                names.get(key).map(|name| CategoryLink { name: name.clone(), path: Route::category(lang, key) })
             }),
-            tags: item
-                .tags
-                .iter()
-                .map(|tag| CategoryLink {
-                    name: tag.clone(),
-                    path: format!("/{lang}/news/tag/{}/", encode_segment(tag)),
-                })
-                .collect(),
+            tags: item.tags.iter().map(|tag| CategoryLink { name: tag.clone(), path: Route::tag(lang, tag) }).collect(),
             title,
         };
         let html = self.env.get_template(template)?.render(minijinja::context! {

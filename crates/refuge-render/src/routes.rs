@@ -94,8 +94,8 @@ impl Scope {
         match self {
             Scope::All => format!("/{lang}/news/"),
             Scope::Year(y) => format!("/{lang}/news/{y}/"),
-            Scope::Category(c) => format!("/{lang}/news/category/{c}/"),
-            Scope::Tag(t) => format!("/{lang}/news/tag/{}/", encode_segment(t)),
+            Scope::Category(c) => Route::category(lang, c.as_str()),
+            Scope::Tag(t) => Route::tag(lang, t),
         }
     }
 
@@ -137,6 +137,72 @@ impl Route {
             Route::Newsletter { lang, number: None } => format!("/{lang}/newsletter/"),
             Route::Newsletter { lang, number: Some(n) } => format!("/{lang}/newsletter/{n}/"),
         }
+    }
+}
+
+/// Public pages answered live by the web layer (forms and search) rather
+/// than from the page cache; with [`Route::path`], the home of every
+/// public path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Live {
+    Search,
+    Subscribe,
+    SubscribeConfirm,
+    Unsubscribe,
+}
+
+impl Live {
+    /// The path in `lang`.
+    pub fn path(self, lang: &Language) -> String {
+        let part = match self {
+            Live::Search => "search/",
+            Live::Subscribe => "subscribe/",
+            Live::SubscribeConfirm => "subscribe/confirm/",
+            Live::Unsubscribe => "unsubscribe/",
+        };
+        format!("/{lang}/{part}")
+    }
+
+    /// The path in `lang` with a query string (already encoded).
+    pub fn with_query(self, lang: &Language, query: &str) -> String {
+        format!("{}?{query}", self.path(lang))
+    }
+}
+
+impl Route {
+    /// The home page's path in `lang`.
+    pub fn home(lang: &Language) -> String {
+        Route::Home(lang.clone()).path()
+    }
+
+    /// The news list's first page in `lang`.
+    pub fn news(lang: &Language) -> String {
+        Scope::All.path(lang, 1)
+    }
+
+    /// The list of every appeal in `lang`.
+    pub fn appeals(lang: &Language) -> String {
+        Route::Appeals { lang: lang.clone(), filter: AppealFilter::All }.path()
+    }
+
+    /// The newsletter archive in `lang`, or one of its issues.
+    pub fn newsletter(lang: &Language, number: Option<i64>) -> String {
+        Route::Newsletter { lang: lang.clone(), number }.path()
+    }
+
+    /// The first page of a category's news (`key` as items store it).
+    pub fn category(lang: &Language, key: &str) -> String {
+        format!("/{lang}/news/category/{key}/")
+    }
+
+    /// The first page of a tag's news.
+    pub fn tag(lang: &Language, tag: &str) -> String {
+        format!("/{lang}/news/tag/{}/", encode_segment(tag))
+    }
+
+    /// The news feed of `lang`, or of one of its categories.
+    pub fn feed(lang: &Language, category: Option<&Slug>) -> String {
+        Route::Feed { lang: lang.clone(), category: category.cloned() }.path()
     }
 }
 

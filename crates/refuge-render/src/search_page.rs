@@ -9,6 +9,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::RenderError;
+use crate::routes::Live;
 use crate::site::{Rendered, Site};
 
 /// Characters escaped in query-string values.
@@ -42,7 +43,7 @@ impl SearchQuery {
         if self.page > 1 {
             parts.push(format!("page={}", self.page));
         }
-        format!("/{lang}/search/?{}", parts.join("&"))
+        Live::Search.with_query(lang, &parts.join("&"))
     }
 
     fn with(&self, change: impl FnOnce(&mut SearchQuery)) -> SearchQuery {
@@ -104,15 +105,15 @@ impl Site {
         results: Option<&SearchResults>,
     ) -> Result<Rendered, RenderError> {
         let t = self.strings(lang);
-        let path = format!("/{lang}/search/");
+        let path = Live::Search.path(lang);
         let mut chrome = self.chrome(lang, &path, Some(t.get("search_title").to_owned()))?;
         chrome.noindex = !query.q.is_empty();
         let others: Vec<(Language, String)> = self
             .languages()
             .iter()
-            .map(|l| (l.clone(), if query.q.is_empty() { format!("/{l}/search/") } else { query.href(l) }))
+            .map(|l| (l.clone(), if query.q.is_empty() { Live::Search.path(l) } else { query.href(l) }))
             .collect();
-        self.set_languages(&mut chrome, lang, &others, |l| format!("/{l}/search/"));
+        self.set_languages(&mut chrome, lang, &others, |l| Live::Search.path(l));
         if !query.q.is_empty() {
             chrome.alternates.clear();
         }

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::cache::Dep;
 use crate::locale::{Locales, Strings};
-use crate::routes::{self, Parsed, Route};
+use crate::routes::{self, Live, Parsed, Route};
 use crate::{RenderError, templates};
 
 const DEFAULT_CSS: &str = include_str!("../../../static/style.css");
@@ -379,10 +379,10 @@ impl Site {
     pub fn message(&self, lang: &Language, message: Message) -> Result<Rendered, RenderError> {
         let t = self.strings(lang);
         let (title_key, text_key) = message.keys();
-        let mut chrome = self.chrome(lang, &format!("/{lang}/"), None)?;
+        let mut chrome = self.chrome(lang, &Route::home(lang), None)?;
         chrome.title = Some(t.get(title_key).to_owned());
         chrome.noindex = true;
-        chrome.switch = self.other_languages(lang).map(|l| self.link(&l, format!("/{l}/"))).collect();
+        chrome.switch = self.other_languages(lang).map(|l| self.link(&l, Route::home(&l))).collect();
         chrome.alternates.clear();
         let html = self.env.get_template("message.html")?.render(minijinja::context! {
             heading => Serde(t.get(title_key)),
@@ -399,11 +399,11 @@ impl Site {
         let not_found = || Ok(Outcome::NotFound(lang.clone()));
         match number {
             None => {
-                let path = format!("/{lang}/newsletter/");
+                let path = Route::newsletter(lang, None);
                 let mut chrome = self.chrome(lang, &path, Some(t.get("newsletter_title").to_owned()))?;
                 let everywhere: Vec<(Language, String)> =
-                    self.languages().iter().map(|l| (l.clone(), format!("/{l}/newsletter/"))).collect();
-                self.set_languages(&mut chrome, lang, &everywhere, |l| format!("/{l}/newsletter/"));
+                    self.languages().iter().map(|l| (l.clone(), Route::newsletter(l, None))).collect();
+                self.set_languages(&mut chrome, lang, &everywhere, |l| Route::newsletter(l, None));
                 let issues: Vec<_> = self
                     .store
                     .newsletters(Some(lang), true)?
@@ -414,7 +414,7 @@ impl Site {
                             title => refuge_core::markdown::redact(&n.title, false).into_owned(),
                             date => n.sent_at.map(|d| t.date(d)).unwrap_or_default(),
                             date_iso => crate::pages::iso_date(n.sent_at),
-                            path => format!("/{lang}/newsletter/{}/", n.number),
+                            path => Route::newsletter(lang, Some(n.number)),
                         }
                     })
                     .collect();
@@ -429,9 +429,9 @@ impl Site {
                     return not_found();
                 };
                 let title = refuge_core::markdown::redact(&issue.title, false).into_owned();
-                let path = format!("/{lang}/newsletter/{n}/");
+                let path = Route::newsletter(lang, Some(n));
                 let mut chrome = self.chrome(lang, &path, Some(title.clone()))?;
-                self.set_languages(&mut chrome, lang, &[(lang.clone(), path.clone())], |l| format!("/{l}/newsletter/"));
+                self.set_languages(&mut chrome, lang, &[(lang.clone(), path.clone())], |l| Route::newsletter(l, None));
                 chrome.og_type = "article";
                 let html = self.env.get_template("newsletter.html")?.render(minijinja::context! {
                     issue => minijinja::context! {
@@ -458,9 +458,9 @@ impl Site {
         status: u16,
     ) -> Result<Rendered, RenderError> {
         let t = self.strings(lang);
-        let mut chrome = self.chrome(lang, &format!("/{lang}/"), Some(t.get(heading_key).to_owned()))?;
+        let mut chrome = self.chrome(lang, &Route::home(lang), Some(t.get(heading_key).to_owned()))?;
         chrome.noindex = true;
-        chrome.switch = self.other_languages(lang).map(|l| self.link(&l, format!("/{l}/"))).collect();
+        chrome.switch = self.other_languages(lang).map(|l| self.link(&l, Route::home(&l))).collect();
         chrome.alternates.clear();
         let html = self.env.get_template("message.html")?.render(minijinja::context! {
             heading => t.get(heading_key),
@@ -475,7 +475,7 @@ impl Site {
     pub fn unsubscribe_form(&self, lang: &Language, token: &str, topics: &[String]) -> Result<Rendered, RenderError> {
         let t = self.strings(lang);
         let mut chrome =
-            self.chrome(lang, &format!("/{lang}/unsubscribe/"), Some(t.get("unsubscribe_title").to_owned()))?;
+            self.chrome(lang, &Live::Unsubscribe.path(lang), Some(t.get("unsubscribe_title").to_owned()))?;
         chrome.noindex = true;
         chrome.alternates.clear();
         let html = self.env.get_template("unsubscribe.html")?.render(minijinja::context! {
@@ -491,7 +491,7 @@ impl Site {
     pub fn confirm_form(&self, lang: &Language, token: &str) -> Result<Rendered, RenderError> {
         let t = self.strings(lang);
         let mut chrome =
-            self.chrome(lang, &format!("/{lang}/subscribe/confirm/"), Some(t.get("subscribe_title").to_owned()))?;
+            self.chrome(lang, &Live::SubscribeConfirm.path(lang), Some(t.get("subscribe_title").to_owned()))?;
         chrome.noindex = true;
         chrome.alternates.clear();
         let html = self
@@ -537,8 +537,8 @@ impl Site {
         let menu = data.menu.clone();
         let menu = if menu.is_empty() {
             vec![
-                MenuEntry { label: t.get("news_title").into(), path: format!("/{lang}/news/") },
-                MenuEntry { label: t.get("search_title").into(), path: format!("/{lang}/search/") },
+                MenuEntry { label: t.get("news_title").into(), path: Route::news(lang) },
+                MenuEntry { label: t.get("search_title").into(), path: Live::Search.path(lang) },
             ]
         } else {
             menu
@@ -563,7 +563,7 @@ impl Site {
             noindex: false,
             og_type: "website",
             og_image: None,
-            feeds: vec![FeedLink { title: data.site_name.clone(), href: format!("/{lang}/feed.xml") }],
+            feeds: vec![FeedLink { title: data.site_name.clone(), href: Route::feed(lang, None) }],
             og_locale: og_locale(lang),
             og_locale_alternates: self.other_languages(lang).map(|l| og_locale(&l)).collect(),
             t,

@@ -12,6 +12,7 @@ use refuge_core::{Language, MailKind, NewMail, Role, Subscriber};
 
 use crate::AppState;
 use crate::admin::session::random_hex;
+use refuge_render::routes::{Live, Route};
 
 /// The organisation's name in `lang` (Site settings), for mail texts.
 /// A mail goes out even when the setting cannot be read (with the
@@ -58,7 +59,7 @@ fn list_footer(state: &AppState, lang: &Language) -> String {
 
 /// The subscriber's page to change topics or leave.
 pub fn manage_url(state: &AppState, lang: &Language, sub: &Subscriber) -> String {
-    state.site.url(&format!("/{lang}/unsubscribe/?token={}", sub.token))
+    state.site.url(&Live::Unsubscribe.with_query(lang, &format!("token={}", sub.token)))
 }
 
 /// Mails `markdown` (with `heading` above it) to every confirmed
@@ -116,12 +117,12 @@ pub fn newsletter_text(state: &AppState, heading: &str, markdown: &str, archive:
 pub fn confirmation(state: &AppState, lang: &Language, sub: &Subscriber, key: Option<String>) -> bool {
     let t = state.site.strings(lang);
     let site = site_name(state, lang);
-    let link = state.site.url(&format!("/{lang}/subscribe/confirm/?token={}", sub.token));
+    let link = state.site.url(&Live::SubscribeConfirm.with_query(lang, &format!("token={}", sub.token)));
     let body = format!(
         "{}\n\n{link}\n\n{}\n\n-- \n{site}\n{}\n",
         wrap_plain(&t.get("mail_confirm_body").replace("{site}", &site)),
         wrap_plain(t.get("mail_confirm_ignore")),
-        state.site.url(&format!("/{lang}/")),
+        state.site.url(&Route::home(lang)),
     );
     let dedupe = key.unwrap_or_else(|| format!("confirm:{}", random_hex(16)));
     let subject = t.get("mail_confirm_subject").replace("{site}", &site);

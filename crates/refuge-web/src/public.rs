@@ -126,7 +126,7 @@ pub async fn root(State(state): State<AppState>, headers: HeaderMap) -> Response
     let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::FOUND;
     let h = response.headers_mut();
-    if let Ok(location) = HeaderValue::from_str(&format!("/{lang}/")) {
+    if let Ok(location) = HeaderValue::from_str(&refuge_render::routes::Route::home(&lang)) {
         h.insert(header::LOCATION, location);
     }
     h.insert(header::VARY, HeaderValue::from_static("Accept-Language"));

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use refuge_core::Language;
 use refuge_core::search::SearchRequest;
+use refuge_render::routes::Live;
 use refuge_render::search_page::PER_PAGE;
 use refuge_render::{CachedPage, Message, SearchQuery};
 
@@ -58,8 +59,8 @@ pub async fn add_slash(
         return message_response(&state, &lang, Message::NotFound, &headers);
     };
     let target = match raw {
-        Some(q) => format!("/{lang}/search/?{q}"),
-        None => format!("/{lang}/search/"),
+        Some(q) => Live::Search.with_query(&lang, &q),
+        None => Live::Search.path(&lang),
     };
     if target.len() > 2048 {
         return StatusCode::NOT_FOUND.into_response();

@@ -7,6 +7,7 @@ use axum::response::Response;
 use http::StatusCode;
 use refuge_core::{Language, MailKind, Newsletter};
 use refuge_render::Dep;
+use refuge_render::routes::Route;
 use serde::Serialize;
 
 use super::items::lang_name;
@@ -58,7 +59,7 @@ fn preview_text(state: &AppState, draft: &Draft) -> String {
     };
     let heading = t.get("newsletter_issue").replace("{number}", &number.to_string());
     let subject = format!("{heading}: {}", refuge_core::markdown::redact(&draft.title, false));
-    let archive = state.site.url(&format!("/{lang}/newsletter/{number}/"));
+    let archive = state.site.url(&Route::newsletter(&lang, Some(number)));
     crate::outgoing::newsletter_text(state, &subject, &draft.body, &archive)
 }
 
@@ -160,7 +161,7 @@ fn mail_of(state: &AppState, n: &Newsletter) -> (String, String) {
     let t = state.site.strings(&n.lang);
     let number = t.get("newsletter_issue").replace("{number}", &n.number.to_string());
     let subject = format!("{number}: {}", refuge_core::markdown::redact(&n.title, false));
-    let archive = state.site.url(&format!("/{}/newsletter/{}/", n.lang, n.number));
+    let archive = state.site.url(&Route::newsletter(&n.lang, Some(n.number)));
     let body = crate::outgoing::newsletter_text(state, &subject, &n.body, &archive);
     (subject, body)
 }
@@ -212,7 +213,7 @@ fn confirm_send(state: &AppState, admin: &Admin, n: &Newsletter) -> Response {
         .replace("{language}", &lang_name(state, &admin.t, &n.lang))
         .replace("{topic}", &topic);
     let mut details =
-        vec![who, t.get("admin_send_archive").replace("{path}", &format!("/{}/newsletter/{}/", n.lang, n.number))];
+        vec![who, t.get("admin_send_archive").replace("{path}", &Route::newsletter(&n.lang, Some(n.number)))];
     if state.config.smtp.is_none() {
         details.push(t.get("admin_no_mail_server").to_owned());
     }
