@@ -12,6 +12,10 @@ pub enum AppError {
     /// The account's role or languages do not allow it.
     #[error("not allowed for this account")]
     Forbidden,
+    /// Not to one's own account (an admin cannot delete or demote
+    /// themselves).
+    #[error("not to one's own account")]
+    OwnAccount,
     /// Another record already holds this (an address, a slug); the text
     /// names it for the person who typed it.
     #[error("{0}")]
@@ -44,7 +48,7 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::NotFound(_) => 404,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::OwnAccount => 403,
             AppError::Conflict(_) => 409,
             AppError::Invalid(_) => 422,
             AppError::DiskFull(_) => 507,

@@ -4,11 +4,14 @@
 //! here and renders its answer; the command line calls the same ones.
 //!
 //! - [`access`]: who may do what with an item (roles and languages);
+//! - [`accounts`]: accounts and roles, each change ending the account's
+//!   sessions in the same transaction;
 //! - [`editorial`]: saving an item with everything that belongs to it,
 //!   in one transaction;
 //! - [`AppError`]: what went wrong, typed, never raw storage text.
 
 pub mod access;
+pub mod accounts;
 pub mod editorial;
 mod error;
 

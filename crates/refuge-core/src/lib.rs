@@ -37,7 +37,7 @@ pub use mail::{
 };
 pub use slug::Slug;
 pub use store::{
-    AppealStore, AsideStore, AuditLog, ContentStore, ItemSave, MailStore, MediaStore, MessageStore, PublicContent,
-    RedirectStore, RedirectTarget, Store, StoreError, SubscriberStore, UserStore,
+    AccountChange, AppealStore, AsideStore, AuditLog, ContentStore, ItemSave, MailStore, MediaStore, MessageStore,
+    PublicContent, RedirectStore, RedirectTarget, Store, StoreError, SubscriberStore, UserStore,
 };
 pub use user::{Email, PasswordWeakness, Role, Session, User};

@@ -442,4 +442,30 @@ pub trait UserStore: Send + Sync {
     fn delete_other_sessions(&self, user_id: i64, keep_id_hash: &str) -> StoreResult<u64>;
     /// Removes sessions idle since `idle_before` or created before `created_before`.
     fn purge_sessions(&self, idle_before: i64, created_before: i64) -> StoreResult<u64>;
+
+    /// Applies a change that must take effect at once, with the ending of
+    /// the account's sessions where it says so, in one transaction: when
+    /// any part fails, nothing changed. The account as it is afterwards.
+    fn change_account(&self, change: &AccountChange<'_>) -> StoreResult<User>;
+}
+
+/// Changes to an account that take effect at once (see
+/// [`UserStore::change_account`]).
+#[derive(Debug, Clone, Copy)]
+pub enum AccountChange<'a> {
+    /// A new account; a `printed` password (shown on a screen or in a
+    /// terminal) must be replaced at its first sign-in.
+    Create { email: &'a Email, role: Role, languages: &'a [Language], password: &'a str, printed: bool },
+    /// A new role and languages; when the role differs, the account's
+    /// sessions end (it signs in again under the new role).
+    Role { user_id: i64, role: Role, languages: &'a [Language] },
+    /// A new password set for the account (a `printed` one is replaced
+    /// at the next sign-in); its sessions end.
+    ResetPassword { user_id: i64, password: &'a str, printed: bool },
+    /// Two-step sign-in turned off (a lost phone); sessions end.
+    ResetTotp { user_id: i64 },
+    /// The account's owner chose a new password: every other session of
+    /// the account ends (perhaps the reason for the change); the one with
+    /// `keep_session` (its id hash) continues.
+    OwnPassword { user_id: i64, password: &'a str, keep_session: &'a str },
 }

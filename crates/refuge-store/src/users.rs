@@ -10,7 +10,7 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use refuge_core::store::StoreResult;
-use refuge_core::{AuditEntry, AuditLog, Email, Language, Role, Session, StoreError, User, UserStore};
+use refuge_core::{AccountChange, AuditEntry, AuditLog, Email, Language, Role, Session, StoreError, User, UserStore};
 use rusqlite::{OptionalExtension, params};
 
 use crate::db::{SqliteStore, backend, now, parse_ts, ts};
@@ -95,7 +95,7 @@ impl UserStore for SqliteStore {
             None => {
                 // Spend the same time as a real check, so timing does not
                 // tell which addresses have accounts.
-                let _ = hash("Qv7-not-a-real-password-at-all-Lm9", "");
+                hash("Qv7-not-a-real-password-at-all-Lm9", "")?;
                 Ok(None)
             }
         }
@@ -268,6 +268,98 @@ impl UserStore for SqliteStore {
     fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
         self.conn().execute("DELETE FROM sessions WHERE id_hash = ?", [id_hash]).map_err(backend)?;
         Ok(())
+    }
+
+    fn change_account(&self, change: &AccountChange<'_>) -> StoreResult<User> {
+        // Hashing is slow: done before the transaction, which stays short.
+        let (email_for_hash, password) = match change {
+            AccountChange::Create { email, password, .. } => (Some(email.to_string()), Some(*password)),
+            AccountChange::ResetPassword { password, .. } | AccountChange::OwnPassword { password, .. } => {
+                (None, Some(*password))
+            }
+            AccountChange::Role { .. } | AccountChange::ResetTotp { .. } => (None, None),
+        };
+        let target = match change {
+            AccountChange::Create { .. } => None,
+            AccountChange::Role { user_id, .. }
+            | AccountChange::ResetPassword { user_id, .. }
+            | AccountChange::OwnPassword { user_id, .. }
+            | AccountChange::ResetTotp { user_id } => Some(*user_id),
+        };
+        let before = match target {
+            Some(id) => Some(self.user(id)?.ok_or_else(|| StoreError::NotFound(format!("user {id}")))?),
+            None => None,
+        };
+        let hashed = match password {
+            Some(password) => {
+                let email = email_for_hash.or_else(|| before.as_ref().map(|u| u.email.to_string()));
+                Some(hash(password, email.as_deref().unwrap_or_default())?)
+            }
+            None => None,
+        };
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let id = match (change, before) {
+            (AccountChange::Create { email, role, languages, printed, .. }, _) => {
+                tx.execute(
+                    "INSERT INTO users (email, role, languages, password_hash, must_change_password, created_at) \
+                     VALUES (?, ?, ?, ?, ?, ?)",
+                    params![email.as_str(), role.as_str(), join_languages(languages), hashed, printed, ts(now())],
+                )
+                .map_err(|e| match e {
+                    rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                        StoreError::Conflict(format!("an account for {email} already exists"))
+                    }
+                    e => backend(e),
+                })?;
+                tx.last_insert_rowid()
+            }
+            (AccountChange::Role { user_id, role, languages }, Some(_)) => {
+                let was: String =
+                    tx.query_row("SELECT role FROM users WHERE id = ?", [user_id], |r| r.get(0)).map_err(backend)?;
+                tx.execute(
+                    "UPDATE users SET role = ?, languages = ? WHERE id = ?",
+                    params![role.as_str(), join_languages(languages), user_id],
+                )
+                .map_err(backend)?;
+                if was != role.as_str() {
+                    tx.execute("DELETE FROM sessions WHERE user_id = ?", [user_id]).map_err(backend)?;
+                }
+                *user_id
+            }
+            (AccountChange::ResetPassword { user_id, printed, .. }, Some(_)) => {
+                tx.execute(
+                    "UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ?",
+                    params![hashed, printed, user_id],
+                )
+                .map_err(backend)?;
+                tx.execute("DELETE FROM sessions WHERE user_id = ?", [user_id]).map_err(backend)?;
+                *user_id
+            }
+            (AccountChange::OwnPassword { user_id, keep_session, .. }, Some(_)) => {
+                tx.execute(
+                    "UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?",
+                    params![hashed, user_id],
+                )
+                .map_err(backend)?;
+                tx.execute("DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?", params![user_id, keep_session])
+                    .map_err(backend)?;
+                *user_id
+            }
+            (AccountChange::ResetTotp { user_id }, Some(_)) => {
+                tx.execute(
+                    "UPDATE users SET totp_secret = NULL, recovery_codes = '', totp_last_step = NULL WHERE id = ?",
+                    [user_id],
+                )
+                .map_err(backend)?;
+                tx.execute("DELETE FROM sessions WHERE user_id = ?", [user_id]).map_err(backend)?;
+                *user_id
+            }
+            (_, None) => return Err(StoreError::NotFound("user".into())),
+        };
+        tx.commit().map_err(backend)?;
+        drop(conn);
+        self.user(id)?.ok_or_else(|| StoreError::NotFound(format!("user {id}")))
     }
 
     fn delete_sessions_of(&self, user_id: i64) -> StoreResult<u64> {

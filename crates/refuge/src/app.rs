@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use refuge_core::{Email, PublicContent, Role, UserStore};
+use refuge_core::{AccountChange, Email, PublicContent, Role, UserStore};
 use refuge_render::{PageCache, Site};
 use refuge_search::{OpenState, SearchIndex};
 use refuge_store::SqliteStore;
@@ -130,9 +130,17 @@ impl App {
         let first_account = if store.user_count()? == 0 {
             let password = refuge_core::secret::password(20);
             let email = Email::parse(FIRST_ADMIN).map_err(anyhow::Error::msg)?;
-            let user = store.add_user(&email, Role::Admin, &password)?;
             // Printed in a terminal (perhaps a log): replaced at first sign-in.
-            store.require_password_change(user.id, true)?;
+            let languages = [];
+            let printed = true;
+            let create = AccountChange::Create {
+                email: &email,
+                role: Role::Admin,
+                languages: &languages,
+                password: &password,
+                printed,
+            };
+            store.change_account(&create)?;
             Some(FirstAccount { email: FIRST_ADMIN.into(), password })
         } else {
             None

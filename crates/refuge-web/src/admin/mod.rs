@@ -389,6 +389,27 @@ pub fn store_failed(state: &AppState, admin: &Admin, what: &str, e: refuge_core:
     }
 }
 
+/// What to tell the person when a use case refused or failed, in their
+/// language; the detail of a failure goes to the log.
+pub fn explain_app(admin: &Admin, what: &str, e: &refuge_app::AppError) -> String {
+    use refuge_app::AppError;
+    let t = &admin.t;
+    match e {
+        AppError::Conflict(text) | AppError::Invalid(text) => format!("{} {text}", t.get("admin_not_saved")),
+        AppError::NotFound(_) => t.get("admin_gone").to_owned(),
+        AppError::Forbidden => t.get("admin_forbidden").to_owned(),
+        AppError::OwnAccount => t.get("admin_cannot_self").to_owned(),
+        AppError::DiskFull(_) => {
+            tracing::error!(error = %e, what, "the disk is full");
+            t.get("admin_disk_full").to_owned()
+        }
+        AppError::Storage(_) => {
+            tracing::error!(error = %e, what, "back-office storage error");
+            t.get("admin_try_again").to_owned()
+        }
+    }
+}
+
 /// What to tell the person when a store call failed, in their language;
 /// the detail goes to the log. The store's conflict and validation texts
 /// describe what was typed, so they follow a translated lead.

@@ -3,6 +3,7 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use http::StatusCode;
+use refuge_app::{AppError, accounts};
 use refuge_core::{Email, Language, Role};
 use serde::Serialize;
 
@@ -65,29 +66,21 @@ pub async fn users(State(state): State<AppState>, admin: Admin) -> Response {
     users_page(&state, &admin, None, None)
 }
 
+/// The users page with what went wrong, in the admin's language.
+fn refused(state: &AppState, admin: &Admin, e: &AppError) -> Response {
+    users_page(state, admin, None, Some(super::explain_app(admin, "people", e)))
+}
+
 pub async fn add_user(State(state): State<AppState>, admin: Admin, data: FormData) -> Response {
-    let email = match Email::parse(data.get("email")) {
-        Ok(e) => e,
-        Err(e) => return users_page(&state, &admin, None, Some(e)),
-    };
     let role: Role = data.get("role").parse().unwrap_or(Role::Editor);
-    let password = random_hex(10);
-    match state.store.add_user(&email, role, &password) {
-        Ok(user) => {
-            let languages = languages_from(&state, data.get("languages"));
-            if let Err(e) = state.store.set_role(user.id, role, &languages) {
-                // The account exists; only its languages are missing.
-                tracing::error!(error = %e, "a new account's languages could not be saved");
-                return users_page(&state, &admin, None, Some(admin.t.get("admin_try_again").into()));
-            }
-            if let Err(e) = state.store.require_password_change(user.id, true) {
-                tracing::error!(error = %e, "a new account could not be asked to choose its password");
-            }
-            audit(&state, admin.email(), "add account", email.as_str(), role.as_str());
-            let notice = admin.t.get("admin_user_added").replace("{password}", &password);
+    let languages = languages_from(&state, data.get("languages"));
+    let user = &admin.session.user;
+    match accounts::add_account(state.store.as_ref(), user, data.get("email"), role, &languages) {
+        Ok(added) => {
+            let notice = admin.t.get("admin_user_added").replace("{password}", &added.password);
             users_page(&state, &admin, Some(notice), None)
         }
-        Err(e) => users_page(&state, &admin, None, Some(super::explain(&admin, "people", &e))),
+        Err(e) => refused(&state, &admin, &e),
     }
 }
 
@@ -100,40 +93,27 @@ pub async fn set_role(State(state): State<AppState>, admin: Admin, Path(id): Pat
     let Ok(role) = data.get("role").parse::<Role>() else {
         return Ok(users_page(&state, &admin, None, Some(admin.t.get("admin_errors").into())));
     };
-    if user.id == admin.session.user.id && role != Role::Admin {
-        return Ok(users_page(&state, &admin, None, Some(admin.t.get("admin_cannot_self").into())));
-    }
     let languages = languages_from(&state, data.get("languages"));
-    if let Err(e) = state.store.set_role(user.id, role, &languages) {
-        return Ok(users_page(&state, &admin, None, Some(super::explain(&admin, "people", &e))));
+    // A changed role takes effect now: the account's sessions end with it.
+    match accounts::change_role(state.store.as_ref(), &admin.session.user, user.id, role, &languages) {
+        Ok(_) => Ok(users_page(&state, &admin, Some(admin.t.get("admin_saved").into()), None)),
+        Err(e) => Ok(refused(&state, &admin, &e)),
     }
-    // A changed role takes effect now: end the account's sessions.
-    if user.role != role
-        && let Err(e) = state.store.delete_sessions_of(user.id)
-    {
-        tracing::error!(error = %e, "the account's sessions could not be ended after a role change");
-        return Ok(users_page(&state, &admin, None, Some(admin.t.get("admin_sessions_not_ended").into())));
-    }
-    audit(&state, admin.email(), "change role", user.email.as_str(), &format!("{} → {}", user.role, role));
-    Ok(users_page(&state, &admin, Some(admin.t.get("admin_saved").into()), None))
 }
 
 pub async fn reset_password(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Answer {
     let user = target(&state, &admin, &id)?;
-    let password = random_hex(10);
-    if let Err(e) =
-        state.store.set_password(user.id, &password).and_then(|()| state.store.require_password_change(user.id, true))
-    {
-        return Ok(users_page(&state, &admin, None, Some(super::explain(&admin, "people", &e))));
+    match accounts::reset_password(state.store.as_ref(), &admin.session.user, user.id) {
+        Ok(reset) => {
+            let t = &admin.t;
+            let notice = t
+                .get("admin_password_reset")
+                .replace("{email}", user.email.as_str())
+                .replace("{password}", &reset.password);
+            Ok(users_page(&state, &admin, Some(notice), None))
+        }
+        Err(e) => Ok(refused(&state, &admin, &e)),
     }
-    if let Err(e) = state.store.delete_sessions_of(user.id) {
-        tracing::error!(error = %e, "the account's sessions could not be ended after a password reset");
-        return Ok(users_page(&state, &admin, None, Some(admin.t.get("admin_sessions_not_ended").into())));
-    }
-    audit(&state, admin.email(), "reset password", user.email.as_str(), "");
-    let notice =
-        admin.t.get("admin_password_reset").replace("{email}", user.email.as_str()).replace("{password}", &password);
-    Ok(users_page(&state, &admin, Some(notice), None))
 }
 
 pub async fn delete_user(
@@ -144,7 +124,7 @@ pub async fn delete_user(
 ) -> Answer {
     let user = target(&state, &admin, &id)?;
     if user.id == admin.session.user.id {
-        return Ok(users_page(&state, &admin, None, Some(admin.t.get("admin_cannot_self").into())));
+        return Ok(refused(&state, &admin, &AppError::OwnAccount));
     }
     if !super::confirmed(&data) {
         let t = &admin.t;
@@ -162,11 +142,10 @@ pub async fn delete_user(
         }
         .render(&state, &admin, "users"));
     }
-    if let Err(e) = state.store.delete_user(user.id) {
-        return Ok(users_page(&state, &admin, None, Some(super::explain(&admin, "people", &e))));
+    match accounts::delete_account(state.store.as_ref(), &admin.session.user, user.id) {
+        Ok(_) => Ok(users_page(&state, &admin, Some(admin.t.get("admin_deleted").into()), None)),
+        Err(e) => Ok(refused(&state, &admin, &e)),
     }
-    audit(&state, admin.email(), "delete account", user.email.as_str(), "");
-    Ok(users_page(&state, &admin, Some(admin.t.get("admin_deleted").into()), None))
 }
 
 fn account_page(state: &AppState, admin: &Admin, notice: Option<String>, error: Option<String>) -> Response {
@@ -243,19 +222,13 @@ pub async fn change_password(State(state): State<AppState>, admin: Admin, data: 
         };
         return Ok(account_page(&state, &admin, None, Some(admin.t.get(key).into())));
     }
-    if let Err(e) = state.store.set_password(admin.session.user.id, data.get("new1")) {
-        return Ok(account_page(&state, &admin, None, Some(super::explain(&admin, "people", &e))));
-    }
     // Whoever else holds a session of this account (perhaps the reason
-    // for the change) is signed out; this one continues.
-    let ended = match state.store.delete_other_sessions(admin.session.user.id, &admin.id_hash) {
-        Ok(n) => n,
-        Err(e) => {
-            tracing::error!(error = %e, "the account's other sessions could not be ended");
-            return Ok(account_page(&state, &admin, None, Some(admin.t.get("admin_sessions_not_ended").into())));
-        }
-    };
-    audit(&state, admin.email(), "change password", "", &format!("{ended} other sessions ended"));
+    // for the change) is signed out with it; this one continues.
+    if let Err(e) =
+        accounts::change_own_password(state.store.as_ref(), &admin.session.user, data.get("new1"), &admin.id_hash)
+    {
+        return Ok(account_page(&state, &admin, None, Some(super::explain_app(&admin, "people", &e))));
+    }
     Ok(account_page(&state, &admin, Some(admin.t.get("admin_password_changed").into()), None))
 }
 
@@ -337,20 +310,23 @@ pub async fn totp_off(State(state): State<AppState>, admin: Admin, data: FormDat
 /// until it sets two-step sign-in up again.
 pub async fn reset_totp(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Answer {
     let user = target(&state, &admin, &id)?;
-    let done = state.store.set_totp(user.id, None, &[]).and_then(|()| state.store.delete_sessions_of(user.id));
-    if let Err(e) = done {
-        tracing::error!(error = %e, "two-step sign-in could not be reset");
-        return Ok(users_page(&state, &admin, None, Some(admin.t.get("admin_try_again").into())));
+    match accounts::reset_two_step(state.store.as_ref(), &admin.session.user, user.id) {
+        Ok(_) => {
+            let notice = admin.t.get("admin_totp_reset").replace("{email}", user.email.as_str());
+            Ok(users_page(&state, &admin, Some(notice), None))
+        }
+        Err(e) => Ok(refused(&state, &admin, &e)),
     }
-    audit(&state, admin.email(), "two-step sign-in reset", user.email.as_str(), "");
-    let notice = admin.t.get("admin_totp_reset").replace("{email}", user.email.as_str());
-    Ok(users_page(&state, &admin, Some(notice), None))
 }
 
 pub async fn end_sessions(State(state): State<AppState>, admin: Admin) -> Response {
-    let ended = state.store.delete_sessions_of(admin.session.user.id).unwrap_or(0);
+    if let Err(e) = accounts::end_own_sessions(state.store.as_ref(), &admin.session.user) {
+        // Still signed in elsewhere: said, never taken for "none were open".
+        tracing::error!(error = %e, "sessions could not be ended");
+        let error = admin.t.get("admin_sessions_still_open").to_owned();
+        return account_page(&state, &admin, None, Some(error));
+    }
     super::inbox::forget(&state, &admin.id_hash);
-    audit(&state, admin.email(), "sign out everywhere", "", &format!("{ended} sessions"));
     // This session ended too: back to the sign-in page.
     let mut response = see_other("/admin/login");
     response.headers_mut().insert(http::header::SET_COOKIE, super::session::set_cookie(&state, None));

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use refuge_core::{AuditLog, Email, Language, Role, UserStore};
+use refuge_core::{AccountChange, AuditLog, Email, Language, Role, UserStore};
 
 use crate::app::{StartOptions, open_data};
 use crate::cli::DataArg;
@@ -112,13 +112,17 @@ pub fn run(command: UserCommand) -> Result<ExitCode> {
                 .collect::<Result<Vec<_>>>()?;
             let (password, generated) = read_password(args.password_stdin)?;
             let store = store(&args.data)?;
-            let user = store.add_user(&email, role, &password)?;
-            if !languages.is_empty() {
-                store.set_role(user.id, role, &languages)?;
-            }
+            let create = AccountChange::Create {
+                email: &email,
+                role,
+                languages: &languages,
+                password: &password,
+                printed: generated,
+            };
+            let user = store.change_account(&create)?;
+            store.record(ACTOR, "add account", user.email.as_str(), user.role.as_str())?;
             println!("Created {} account {}.", user.role, user.email);
             if generated {
-                store.require_password_change(user.id, true)?;
                 println!("Password (shown only this once): {password}");
                 println!("They choose their own password when they first sign in.");
             }
@@ -127,12 +131,15 @@ pub fn run(command: UserCommand) -> Result<ExitCode> {
             let store = store(&args.data)?;
             let user = find(&store, &args.email)?;
             let (password, generated) = read_password(args.password_stdin)?;
-            store.set_password(user.id, &password)?;
-            let ended = store.delete_sessions_of(user.id)?;
-            store.record(ACTOR, "reset password", user.email.as_str(), &format!("{ended} sessions ended"))?;
-            println!("Password of {} changed; {ended} sessions of it ended.", user.email);
+            // The password and the end of the account's sessions, together.
+            store.change_account(&AccountChange::ResetPassword {
+                user_id: user.id,
+                password: &password,
+                printed: generated,
+            })?;
+            store.record(ACTOR, "reset password", user.email.as_str(), "sessions ended")?;
+            println!("Password of {} changed; its sessions ended.", user.email);
             if generated {
-                store.require_password_change(user.id, true)?;
                 println!("New password (shown only this once): {password}");
                 println!("They choose their own password when they next sign in.");
             }
@@ -144,11 +151,10 @@ pub fn run(command: UserCommand) -> Result<ExitCode> {
                 println!("{} has no two-step sign-in; nothing was changed.", user.email);
                 return Ok(ExitCode::SUCCESS);
             }
-            store.set_totp(user.id, None, &[])?;
-            let ended = store.delete_sessions_of(user.id)?;
-            store.record(ACTOR, "two-step sign-in reset", user.email.as_str(), &format!("{ended} sessions ended"))?;
+            store.change_account(&AccountChange::ResetTotp { user_id: user.id })?;
+            store.record(ACTOR, "two-step sign-in reset", user.email.as_str(), "sessions ended")?;
             println!(
-                "Two-step sign-in is off for {}; {ended} sessions of it ended. It signs in with its password alone \
+                "Two-step sign-in is off for {}; its sessions ended. It signs in with its password alone \
                  until its owner turns two-step sign-in on again under My account.",
                 user.email
             );

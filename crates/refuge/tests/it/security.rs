@@ -319,17 +319,36 @@ async fn an_upload_that_times_out_leaves_no_file_without_a_row() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_no_row_refers_to_are_removed_at_start() {
-    let app = spawn_app().await;
-    let media = app.data_dir.join("media");
-    let orphan = media.join(format!("{}.jpg", "a".repeat(32)));
-    let part = media.join(format!("{}-480.jpg.part", "b".repeat(32)));
-    for path in [&orphan, &part] {
-        std::fs::write(path, b"left by a crash").unwrap();
-        let old = std::time::SystemTime::now() - Duration::from_secs(3600);
-        std::fs::File::options().write(true).open(path).unwrap().set_modified(old).unwrap();
-    }
+    // Files left by a crash (an hour old) and an upload in progress.
+    let leave = |media: &std::path::Path, stem: char| {
+        std::fs::create_dir_all(media).unwrap();
+        let orphan = media.join(format!("{}.jpg", stem.to_string().repeat(32)));
+        let part = media.join(format!("{}-480.jpg.part", stem.to_string().repeat(32)));
+        for path in [&orphan, &part] {
+            std::fs::write(path, b"left by a crash").unwrap();
+            let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+            std::fs::File::options().write(true).open(path).unwrap().set_modified(old).unwrap();
+        }
+        (orphan, part)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let media = data.join("media");
+    let (orphan, part) = leave(&media, 'a');
     let young = media.join(format!("{}.png.part", "c".repeat(32)));
     std::fs::write(&young, b"an upload in progress").unwrap();
+    // The start's housekeeping removes what no row refers to.
+    let app = spawn_in(data, refuge::app::StartOptions { inbox_work_factor: Some(10), ..Default::default() }).await;
+    for _ in 0..200 {
+        if !orphan.exists() && !part.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!orphan.exists() && !part.exists(), "removed at start");
+    assert!(young.exists(), "an upload in progress is kept");
+    // And so does every later sweep, which counts them.
+    let (orphan, part) = leave(&media, 'd');
     assert_eq!(refuge_web::sweep_media(&app.state, Duration::from_secs(15 * 60)).await, 2);
     assert!(!orphan.exists() && !part.exists() && young.exists());
     app.stop().await;

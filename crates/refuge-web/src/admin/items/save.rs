@@ -101,7 +101,7 @@ pub(super) fn save_failed(
         AppError::Invalid(text) => {
             (Errors { title: Some(text), ..Errors::default() }, StatusCode::UNPROCESSABLE_ENTITY)
         }
-        AppError::Forbidden => {
+        AppError::Forbidden | AppError::OwnAccount => {
             return editor(
                 state,
                 admin,

@@ -1,0 +1,232 @@
+//! Accounts and roles, as an admin manages them. Every change that must
+//! take effect at once (a new role, a reset password, two-step sign-in
+//! turned off) ends the account's sessions in the same transaction: if the
+//! sessions cannot be ended, nothing changed and the admin is told.
+
+use refuge_core::{AccountChange, AuditLog, Email, Language, Role, User, UserStore};
+
+use crate::AppError;
+
+/// A new account and the password to give its owner (to be replaced at
+/// the first sign-in).
+#[derive(Debug)]
+pub struct NewAccount {
+    pub user: User,
+    pub password: String,
+}
+
+/// A printed password: long enough, random, and replaced at first use.
+fn printed_password() -> String {
+    refuge_core::secret::random_hex(10)
+}
+
+fn admin_only(actor: &User) -> Result<(), AppError> {
+    if actor.role == Role::Admin { Ok(()) } else { Err(AppError::Forbidden) }
+}
+
+fn not_own(actor: &User, user_id: i64) -> Result<(), AppError> {
+    if actor.id == user_id { Err(AppError::OwnAccount) } else { Ok(()) }
+}
+
+/// The audit line of a change that stands; a missing line is logged.
+fn audit<S: AuditLog + ?Sized>(store: &S, actor: &User, action: &str, subject: &str, detail: &str) {
+    if let Err(e) = store.record(actor.email.as_str(), action, subject, detail) {
+        tracing::error!(error = %e, action, "could not write the audit log");
+    }
+}
+
+/// Adds an account with a printed password.
+pub fn add_account<S>(
+    store: &S,
+    actor: &User,
+    email: &str,
+    role: Role,
+    languages: &[Language],
+) -> Result<NewAccount, AppError>
+where
+    S: UserStore + AuditLog + ?Sized,
+{
+    admin_only(actor)?;
+    let email = Email::parse(email).map_err(AppError::Invalid)?;
+    let password = printed_password();
+    let user = store.change_account(&AccountChange::Create {
+        email: &email,
+        role,
+        languages,
+        password: &password,
+        printed: true,
+    })?;
+    audit(store, actor, "add account", email.as_str(), role.as_str());
+    Ok(NewAccount { user, password })
+}
+
+/// Gives an account a new role (and, for translators, languages); its
+/// sessions end when the role changes. An admin cannot demote themselves
+/// (someone must stay able to manage accounts).
+pub fn change_role<S>(
+    store: &S,
+    actor: &User,
+    user_id: i64,
+    role: Role,
+    languages: &[Language],
+) -> Result<User, AppError>
+where
+    S: UserStore + AuditLog + ?Sized,
+{
+    admin_only(actor)?;
+    if role != Role::Admin {
+        not_own(actor, user_id)?;
+    }
+    let before = store.user(user_id)?.ok_or_else(|| AppError::NotFound(format!("account {user_id}")))?;
+    let after = store.change_account(&AccountChange::Role { user_id, role, languages })?;
+    audit(store, actor, "change role", after.email.as_str(), &format!("{} → {}", before.role, after.role));
+    Ok(after)
+}
+
+/// Gives an account a new printed password; its sessions end.
+pub fn reset_password<S>(store: &S, actor: &User, user_id: i64) -> Result<NewAccount, AppError>
+where
+    S: UserStore + AuditLog + ?Sized,
+{
+    admin_only(actor)?;
+    let password = printed_password();
+    let user = store.change_account(&AccountChange::ResetPassword { user_id, password: &password, printed: true })?;
+    audit(store, actor, "reset password", user.email.as_str(), "");
+    Ok(NewAccount { user, password })
+}
+
+/// Turns off another account's two-step sign-in (a lost phone); its
+/// sessions end, and it signs in with its password alone until it sets
+/// two-step sign-in up again.
+pub fn reset_two_step<S>(store: &S, actor: &User, user_id: i64) -> Result<User, AppError>
+where
+    S: UserStore + AuditLog + ?Sized,
+{
+    admin_only(actor)?;
+    let user = store.change_account(&AccountChange::ResetTotp { user_id })?;
+    audit(store, actor, "two-step sign-in reset", user.email.as_str(), "");
+    Ok(user)
+}
+
+/// The account's owner chose a new password (the current one was checked
+/// by the caller); every other session of the account ends with the
+/// change, `keep_session` (this one) continues.
+pub fn change_own_password<S>(store: &S, actor: &User, password: &str, keep_session: &str) -> Result<(), AppError>
+where
+    S: UserStore + AuditLog + ?Sized,
+{
+    store.change_account(&AccountChange::OwnPassword { user_id: actor.id, password, keep_session })?;
+    audit(store, actor, "change password", "", "other sessions ended");
+    Ok(())
+}
+
+/// Deletes another account and its sessions; its revisions stay.
+pub fn delete_account<S>(store: &S, actor: &User, user_id: i64) -> Result<User, AppError>
+where
+    S: UserStore + AuditLog + ?Sized,
+{
+    admin_only(actor)?;
+    not_own(actor, user_id)?;
+    let user = store.user(user_id)?.ok_or_else(|| AppError::NotFound(format!("account {user_id}")))?;
+    store.delete_user(user_id)?;
+    audit(store, actor, "delete account", user.email.as_str(), "");
+    Ok(user)
+}
+
+/// Signs `actor` out everywhere (this session too); how many sessions
+/// ended. A failure is reported, never taken for "none were open".
+pub fn end_own_sessions<S>(store: &S, actor: &User) -> Result<u64, AppError>
+where
+    S: UserStore + AuditLog + ?Sized,
+{
+    let ended = store.delete_sessions_of(actor.id)?;
+    audit(store, actor, "sign out everywhere", "", &format!("{ended} sessions"));
+    Ok(ended)
+}
+
+#[cfg(test)]
+mod tests {
+    use refuge_store::SqliteStore;
+
+    use super::*;
+
+    fn setup() -> (tempfile::TempDir, SqliteStore, User, User) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("refuge.db")).unwrap();
+        let admin = store.add_user(&Email::parse("ad@example.org").unwrap(), Role::Admin, "a long password").unwrap();
+        let ed = store.add_user(&Email::parse("ed@example.org").unwrap(), Role::Editor, "a long password").unwrap();
+        store.create_session("s1", ed.id, "t", true, 1).unwrap();
+        store.create_session("s2", ed.id, "t", true, 1).unwrap();
+        (dir, store, admin, ed)
+    }
+
+    /// From now on, ending `user_id`'s sessions fails in the database.
+    fn sessions_cannot_end(dir: &tempfile::TempDir) {
+        let side = rusqlite::Connection::open(dir.path().join("refuge.db")).unwrap();
+        side.execute_batch(
+            "CREATE TRIGGER keep_sessions BEFORE DELETE ON sessions BEGIN SELECT RAISE(ABORT, 'injected'); END;",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn changes_that_must_end_sessions_change_nothing_when_they_cannot() {
+        let (dir, store, admin, ed) = setup();
+        sessions_cannot_end(&dir);
+        let ja = [Language::parse("ja").unwrap()];
+        let e = change_role(&store, &admin, ed.id, Role::Translator, &ja).unwrap_err();
+        assert!(matches!(e, AppError::Storage(_)), "{e:?}");
+        assert_eq!(store.user(ed.id).unwrap().unwrap().role, Role::Editor, "the role is as before");
+        assert!(reset_password(&store, &admin, ed.id).is_err());
+        assert!(store.verify_password(&ed.email, "a long password").unwrap().is_some(), "the password is as before");
+        assert!(!store.user(ed.id).unwrap().unwrap().must_change_password);
+        assert!(reset_two_step(&store, &admin, ed.id).is_err());
+        assert!(end_own_sessions(&store, &ed).is_err(), "a failure is said, not counted as zero");
+        assert!(change_own_password(&store, &ed, "another long passphrase", "s1").is_err());
+        assert!(store.verify_password(&ed.email, "a long password").unwrap().is_some(), "the password is as before");
+        assert!(store.session("s1").unwrap().is_some() && store.session("s2").unwrap().is_some());
+    }
+
+    #[test]
+    fn changes_take_effect_at_once() {
+        let (_dir, store, admin, ed) = setup();
+        let same = change_role(&store, &admin, ed.id, Role::Editor, &[]).unwrap();
+        assert_eq!(same.role, Role::Editor);
+        assert!(store.session("s1").unwrap().is_some(), "the same role keeps sessions");
+        let tr = change_role(&store, &admin, ed.id, Role::Translator, &[Language::parse("ja").unwrap()]).unwrap();
+        assert_eq!((tr.role, tr.languages.len()), (Role::Translator, 1));
+        assert!(store.session("s1").unwrap().is_none(), "a new role signs the account out");
+
+        store.create_session("s3", ed.id, "t", true, 1).unwrap();
+        let reset = reset_password(&store, &admin, ed.id).unwrap();
+        assert!(reset.user.must_change_password, "a printed password is replaced at first sign-in");
+        assert!(store.verify_password(&ed.email, &reset.password).unwrap().is_some());
+        assert!(store.session("s3").unwrap().is_none());
+
+        store.create_session("s4", ed.id, "t", true, 1).unwrap();
+        store.create_session("s5", ed.id, "t", true, 1).unwrap();
+        change_own_password(&store, &ed, "another long passphrase", "s4").unwrap();
+        assert!(store.session("s4").unwrap().is_some() && store.session("s5").unwrap().is_none());
+        assert!(!store.user(ed.id).unwrap().unwrap().must_change_password, "a chosen password stays");
+
+        let added = add_account(&store, &admin, "new@example.org", Role::Editor, &[]).unwrap();
+        assert!(added.user.must_change_password);
+        assert!(store.verify_password(&added.user.email, &added.password).unwrap().is_some());
+        let taken = add_account(&store, &admin, "new@example.org", Role::Editor, &[]).unwrap_err();
+        assert!(matches!(taken, AppError::Conflict(_)), "{taken:?}");
+        let bad = add_account(&store, &admin, "not an address", Role::Editor, &[]).unwrap_err();
+        assert!(matches!(bad, AppError::Invalid(_)), "{bad:?}");
+
+        assert!(matches!(change_role(&store, &admin, admin.id, Role::Editor, &[]), Err(AppError::OwnAccount)));
+        assert!(matches!(delete_account(&store, &admin, admin.id), Err(AppError::OwnAccount)));
+        assert!(matches!(change_role(&store, &ed, admin.id, Role::Editor, &[]), Err(AppError::Forbidden)));
+        assert!(matches!(reset_password(&store, &admin, 999), Err(AppError::NotFound(_))));
+        delete_account(&store, &admin, ed.id).unwrap();
+        assert!(store.user(ed.id).unwrap().is_none());
+        let lines = store.audit_entries(0, 50).unwrap().0;
+        let actions: Vec<&str> = lines.iter().map(|l| l.action.as_str()).collect();
+        for action in ["change role", "reset password", "add account", "delete account"] {
+            assert!(actions.contains(&action), "{action} in {actions:?}");
+        }
+    }
+}
