@@ -519,3 +519,36 @@ async fn settings_faq_and_menus_are_edited_and_shown_at_once() {
     assert_eq!(nav, vec!["/en/", "/en/news/", "/ja/about/"]);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn account_changes_that_cannot_end_sessions_change_nothing() {
+    let app = spawn_app().await;
+    let boss = sign_in(&app, "boss@example.org", Role::Admin, &[]).await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let id = app.store.users().unwrap().into_iter().find(|u| u.email.as_str() == "ed@example.org").unwrap().id;
+    // From now on the editor's sessions cannot be ended.
+    let side = rusqlite::Connection::open(app.data_dir.join("refuge.db")).unwrap();
+    side.execute_batch(&format!(
+        "CREATE TRIGGER keep_sessions BEFORE DELETE ON sessions WHEN OLD.user_id = {id} \
+         BEGIN SELECT RAISE(ABORT, 'injected'); END;"
+    ))
+    .unwrap();
+    let said = "nothing was saved";
+    let r = boss.post(&format!("/admin/users/{id}/role"), &[("role", "translator"), ("languages", "ja")]).await;
+    assert!(r.body.contains(said), "the admin is told: {}", r.body);
+    assert_eq!(app.store.user(id).unwrap().unwrap().role, Role::Editor, "the role is as before");
+    let r = boss.post(&format!("/admin/users/{id}/password"), &[]).await;
+    assert!(r.body.contains(said));
+    assert!(!app.store.user(id).unwrap().unwrap().must_change_password, "the password is as before");
+    assert!(app.store.verify_password(&Email::parse("ed@example.org").unwrap(), PASSWORD).unwrap().is_some());
+    let r = ed.post("/admin/account/sessions/end", &[]).await;
+    assert!(r.body.contains("still signed in"), "a failure is said: {}", r.body);
+    assert_eq!(ed.get("/admin/").await.status, 200, "the editor is still an editor, still signed in");
+
+    side.execute_batch("DROP TRIGGER keep_sessions;").unwrap();
+    let r = boss.post(&format!("/admin/users/{id}/role"), &[("role", "translator"), ("languages", "ja")]).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(app.store.user(id).unwrap().unwrap().role, Role::Translator);
+    assert_eq!(ed.get("/admin/").await.status, 303, "a new role signs the account out at once");
+    app.stop().await;
+}
