@@ -87,7 +87,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use refuge_core::{AppealStore, Email, Language, Role, Slug, UserStore};
+    use refuge_core::{AppealReads, Email, Language, Role, Slug, UserStore};
     use refuge_store::SqliteStore;
 
     use super::*;

@@ -37,7 +37,8 @@ pub use mail::{
 };
 pub use slug::Slug;
 pub use store::{
-    AccountChange, AppealStore, AsideStore, AuditLog, ContentStore, ItemSave, MailStore, MediaStore, MessageStore,
-    PublicContent, RedirectStore, RedirectTarget, Store, StoreError, SubscriberStore, UserStore,
+    AccountChange, AppealReads, AppealStore, AsideStore, AuditLog, ContentStore, ItemSave, MailStore, MediaStore,
+    MessageStore, NewsletterReads, PublicContent, PublicStore, RedirectReads, RedirectStore, RedirectTarget, Store,
+    StoreError, SubscriberStore, UserStore,
 };
 pub use user::{Email, PasswordWeakness, Role, Session, User};

@@ -171,26 +171,31 @@ pub trait AuditLog: Send + Sync {
     fn audit_entries(&self, offset: u32, limit: u32) -> StoreResult<(Vec<AuditEntry>, u32)>;
 }
 
-/// Urgent appeals: their facts, addressees and timeline.
-pub trait AppealStore: Send + Sync {
+/// What public pages show of urgent appeals: facts and timelines.
+pub trait AppealReads: Send + Sync {
     fn appeal_facts(&self, item_id: i64) -> StoreResult<AppealFacts>;
-    fn save_appeal_facts(&self, item_id: i64, facts: &AppealFacts) -> StoreResult<()>;
+    /// Whom readers are asked to write to.
     fn addressees(&self, item_id: i64) -> StoreResult<Vec<Addressee>>;
-    fn replace_addressees(&self, item_id: i64, list: &[Addressee]) -> StoreResult<()>;
     /// Timeline, newest first.
     fn appeal_updates(&self, item_id: i64) -> StoreResult<Vec<AppealUpdate>>;
-    fn add_appeal_update(&self, item_id: i64, date: &str, text: &str, source: &str) -> StoreResult<AppealUpdate>;
-    fn delete_appeal_update(&self, id: i64) -> StoreResult<()>;
     /// Recent updates of published appeals in a language, newest first (feeds).
     fn recent_appeal_updates(&self, lang: &Language, limit: u32) -> StoreResult<Vec<(ItemRef, AppealUpdate)>>;
+}
+
+/// Urgent appeals: their facts, addressees and timeline.
+pub trait AppealStore: AppealReads {
+    fn save_appeal_facts(&self, item_id: i64, facts: &AppealFacts) -> StoreResult<()>;
+    fn replace_addressees(&self, item_id: i64, list: &[Addressee]) -> StoreResult<()>;
+    fn add_appeal_update(&self, item_id: i64, date: &str, text: &str, source: &str) -> StoreResult<AppealUpdate>;
+    fn delete_appeal_update(&self, id: i64) -> StoreResult<()>;
 }
 
 /// The contact inbox: sealed messages and their clear metadata.
 pub trait MessageStore: Send + Sync {
     fn add_message(&self, category: &str, lang: &str, sealed: &[u8]) -> StoreResult<i64>;
-    /// Newest first, and the total.
     /// How many messages are not marked handled yet.
     fn unhandled_count(&self) -> StoreResult<u32>;
+    /// Newest first, and the total.
     fn messages(&self, offset: u32, limit: u32) -> StoreResult<(Vec<MessageMeta>, u32)>;
     /// The sealed bytes of a message.
     fn sealed_message(&self, id: i64) -> StoreResult<Option<Vec<u8>>>;
@@ -202,8 +207,15 @@ pub trait MessageStore: Send + Sync {
     fn purge_handled_messages(&self, before: time::OffsetDateTime) -> StoreResult<u64>;
 }
 
+/// Newsletters as the archive and the back office list them.
+pub trait NewsletterReads: Send + Sync {
+    /// Issues of a language (all, or only sent ones), newest first.
+    fn newsletters(&self, lang: Option<&Language>, sent_only: bool) -> StoreResult<Vec<Newsletter>>;
+    fn newsletter_by_number(&self, lang: &Language, number: i64) -> StoreResult<Option<Newsletter>>;
+}
+
 /// The mailing list and the durable outbox.
-pub trait MailStore: Send + Sync {
+pub trait MailStore: NewsletterReads {
     /// Adds (or finds) a subscription awaiting confirmation.
     /// `source` says how it came (`form`, `contact form`); a subscription
     /// left before starts again, unconfirmed, with the new token.
@@ -261,10 +273,7 @@ pub trait MailStore: Send + Sync {
         title: &str,
         body: &str,
     ) -> StoreResult<Newsletter>;
-    /// Issues of a language (all, or only sent ones), newest first.
-    fn newsletters(&self, lang: Option<&Language>, sent_only: bool) -> StoreResult<Vec<Newsletter>>;
     fn newsletter(&self, id: i64) -> StoreResult<Option<Newsletter>>;
-    fn newsletter_by_number(&self, lang: &Language, number: i64) -> StoreResult<Option<Newsletter>>;
     fn mark_newsletter_sent(&self, id: i64) -> StoreResult<()>;
 }
 
@@ -304,6 +313,13 @@ pub trait AsideStore: Send + Sync {
     /// The latest revision of an item (0: none), the version two tabs compare.
     fn latest_revision(&self, item_id: i64) -> StoreResult<i64>;
 }
+
+/// Everything the public site reads (the renderer takes only this):
+/// published content, appeals' facts and timelines, newsletters, and
+/// where old addresses lead. No method here writes.
+pub trait PublicStore: PublicContent + AppealReads + NewsletterReads + RedirectReads {}
+
+impl<T: PublicContent + AppealReads + NewsletterReads + RedirectReads + ?Sized> PublicStore for T {}
 
 /// Everything Refuge stores.
 pub trait Store:
@@ -385,18 +401,22 @@ pub enum RedirectTarget {
     Path(String),
 }
 
-/// Permanent redirects from the paths of an old site.
-pub trait RedirectStore: Send + Sync {
-    /// Makes `from` (a path as requested, like `/2faced.html`) lead to `to`.
-    fn set_redirect(&self, from: &str, to: &RedirectTarget) -> StoreResult<()>;
+/// Where old addresses lead now.
+pub trait RedirectReads: Send + Sync {
     /// Where `from` leads now: the current path of a published item, or a
     /// fixed path.
     fn redirect(&self, from: &str) -> StoreResult<Option<String>>;
+    /// Every redirect that leads somewhere now, by old path.
+    fn redirects(&self) -> StoreResult<Vec<(String, String)>>;
+}
+
+/// Permanent redirects from the paths of an old site.
+pub trait RedirectStore: RedirectReads {
+    /// Makes `from` (a path as requested, like `/2faced.html`) lead to `to`.
+    fn set_redirect(&self, from: &str, to: &RedirectTarget) -> StoreResult<()>;
     /// The item `from` leads to, published or not (imports use it to
     /// update what they imported before).
     fn redirect_item(&self, from: &str) -> StoreResult<Option<i64>>;
-    /// Every redirect that leads somewhere now, by old path.
-    fn redirects(&self) -> StoreResult<Vec<(String, String)>>;
 }
 
 /// Back-office accounts and their sessions.

@@ -78,7 +78,7 @@ impl Site {
         let mut entries = Vec::with_capacity(refs.len());
         let mut updated = None;
         for r in &refs {
-            let Some(item) = self.store.item(r.id)? else { continue };
+            let Some(item) = self.store.published_item(r.kind, &r.lang, &r.slug)? else { continue };
             updated = updated.max(Some(item.updated_at));
             entries.push(Entry {
                 id: self.url(&r.path()),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use minijinja::Environment;
 use minijinja::value::Serde;
-use refuge_core::{Language, MenuEntry, Store};
+use refuge_core::{Language, MenuEntry, PublicStore};
 use serde::Serialize;
 
 use crate::cache::Dep;
@@ -104,7 +104,7 @@ impl Message {
 
 /// The public site.
 pub struct Site {
-    pub(crate) store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn PublicStore>,
     /// Per-language settings and menu, read once until something
     /// site-wide changes (see [`Site::forget_site_data`]).
     site_data: std::sync::RwLock<std::collections::HashMap<Language, Arc<SiteData>>>,
@@ -205,7 +205,7 @@ fn og_locale(lang: &Language) -> String {
 impl Site {
     /// Loads templates, strings and the style sheet (theme overrides
     /// included); fails with the file and line of any broken theme file.
-    pub fn new(config: SiteConfig, store: Arc<dyn Store>) -> Result<Self, RenderError> {
+    pub fn new(config: SiteConfig, store: Arc<dyn PublicStore>) -> Result<Self, RenderError> {
         if config.languages.is_empty() {
             return Err(RenderError::Locale("no languages are configured".into()));
         }

@@ -1,7 +1,7 @@
 //! `AppealStore` over SQLite.
 
 use refuge_core::store::StoreResult;
-use refuge_core::{Addressee, AppealFacts, AppealStore, AppealUpdate, ItemRef, Language, StoreError};
+use refuge_core::{Addressee, AppealFacts, AppealReads, AppealStore, AppealUpdate, ItemRef, Language, StoreError};
 use rusqlite::{OptionalExtension, params};
 
 use crate::content::touch;
@@ -20,7 +20,27 @@ fn update(row: &rusqlite::Row<'_>, offset: usize) -> rusqlite::Result<AppealUpda
     })
 }
 
-impl AppealStore for SqliteStore {
+impl AppealReads for SqliteStore {
+    fn addressees(&self, item_id: i64) -> StoreResult<Vec<Addressee>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT name, institution, address, email, fax FROM appeal_addressees WHERE item_id = ? ORDER BY position",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([item_id], |r| {
+                Ok(Addressee {
+                    name: r.get(0)?,
+                    institution: r.get(1)?,
+                    address: r.get(2)?,
+                    email: r.get(3)?,
+                    fax: r.get(4)?,
+                })
+            })
+            .map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
     fn appeal_facts(&self, item_id: i64) -> StoreResult<AppealFacts> {
         let found = self
             .conn()
@@ -50,42 +70,6 @@ impl AppealStore for SqliteStore {
             .map_err(backend)?;
         Ok(found.unwrap_or_default())
     }
-
-    fn save_appeal_facts(&self, item_id: i64, f: &AppealFacts) -> StoreResult<()> {
-        let conn = self.conn();
-        write_facts(&conn, item_id, f)?;
-        touch(&conn).map_err(backend)
-    }
-
-    fn addressees(&self, item_id: i64) -> StoreResult<Vec<Addressee>> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT name, institution, address, email, fax FROM appeal_addressees WHERE item_id = ? ORDER BY position",
-            )
-            .map_err(backend)?;
-        let rows = stmt
-            .query_map([item_id], |r| {
-                Ok(Addressee {
-                    name: r.get(0)?,
-                    institution: r.get(1)?,
-                    address: r.get(2)?,
-                    email: r.get(3)?,
-                    fax: r.get(4)?,
-                })
-            })
-            .map_err(backend)?;
-        rows.collect::<Result<_, _>>().map_err(backend)
-    }
-
-    fn replace_addressees(&self, item_id: i64, list: &[Addressee]) -> StoreResult<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(backend)?;
-        write_addressees(&tx, item_id, list)?;
-        touch(&tx).map_err(backend)?;
-        tx.commit().map_err(backend)
-    }
-
     fn appeal_updates(&self, item_id: i64) -> StoreResult<Vec<AppealUpdate>> {
         let conn = self.conn();
         let mut stmt = conn
@@ -96,6 +80,36 @@ impl AppealStore for SqliteStore {
             .map_err(backend)?;
         let rows = stmt.query_map([item_id], |r| update(r, 0)).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
+    }
+    fn recent_appeal_updates(&self, lang: &Language, limit: u32) -> StoreResult<Vec<(ItemRef, AppealUpdate)>> {
+        let conn = self.conn();
+        let columns: String = REF_COLUMNS.split(", ").map(|c| format!("i.{c}")).collect::<Vec<_>>().join(", ");
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {columns}, u.id, u.item_id, u.date, u.text, u.source, u.created_at
+                 FROM appeal_updates u JOIN items i ON i.id = u.item_id
+                 WHERE i.status = 'published' AND i.lang = ? ORDER BY u.created_at DESC, u.id DESC LIMIT ?"
+            ))
+            .map_err(backend)?;
+        let rows =
+            stmt.query_map(params![lang.as_str(), limit], |r| Ok((item_ref(r)?, update(r, 10)?))).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+}
+
+impl AppealStore for SqliteStore {
+    fn save_appeal_facts(&self, item_id: i64, f: &AppealFacts) -> StoreResult<()> {
+        let conn = self.conn();
+        write_facts(&conn, item_id, f)?;
+        touch(&conn).map_err(backend)
+    }
+
+    fn replace_addressees(&self, item_id: i64, list: &[Addressee]) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        write_addressees(&tx, item_id, list)?;
+        touch(&tx).map_err(backend)?;
+        tx.commit().map_err(backend)
     }
 
     fn add_appeal_update(&self, item_id: i64, date: &str, text: &str, source: &str) -> StoreResult<AppealUpdate> {
@@ -130,21 +144,6 @@ impl AppealStore for SqliteStore {
             return Err(StoreError::NotFound(format!("update {id}")));
         }
         touch(&conn).map_err(backend)
-    }
-
-    fn recent_appeal_updates(&self, lang: &Language, limit: u32) -> StoreResult<Vec<(ItemRef, AppealUpdate)>> {
-        let conn = self.conn();
-        let columns: String = REF_COLUMNS.split(", ").map(|c| format!("i.{c}")).collect::<Vec<_>>().join(", ");
-        let mut stmt = conn
-            .prepare_cached(&format!(
-                "SELECT {columns}, u.id, u.item_id, u.date, u.text, u.source, u.created_at
-                 FROM appeal_updates u JOIN items i ON i.id = u.item_id
-                 WHERE i.status = 'published' AND i.lang = ? ORDER BY u.created_at DESC, u.id DESC LIMIT ?"
-            ))
-            .map_err(backend)?;
-        let rows =
-            stmt.query_map(params![lang.as_str(), limit], |r| Ok((item_ref(r)?, update(r, 10)?))).map_err(backend)?;
-        rows.collect::<Result<_, _>>().map_err(backend)
     }
 }
 

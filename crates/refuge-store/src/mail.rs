@@ -1,7 +1,9 @@
 //! `MailStore` over SQLite.
 
 use refuge_core::store::StoreResult;
-use refuge_core::{BOUNCING, Language, MailKind, MailStore, NewMail, Newsletter, OutboxMail, StoreError, Subscriber};
+use refuge_core::{
+    BOUNCING, Language, MailKind, MailStore, NewMail, Newsletter, NewsletterReads, OutboxMail, StoreError, Subscriber,
+};
 use rusqlite::{OptionalExtension, params};
 use time::OffsetDateTime;
 
@@ -28,6 +30,30 @@ fn newsletter(r: &rusqlite::Row<'_>) -> rusqlite::Result<Newsletter> {
 const SUBSCRIBER: &str = "id, email, lang, topics, token, confirmed_at IS NOT NULL, bounces";
 
 use crate::subscribers::subscription as subscriber;
+
+impl NewsletterReads for SqliteStore {
+    fn newsletters(&self, lang: Option<&Language>, sent_only: bool) -> StoreResult<Vec<Newsletter>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {NEWSLETTER} FROM newsletters WHERE (?1 IS NULL OR lang = ?1) AND (?2 = 0 OR sent_at IS NOT NULL)
+                 ORDER BY lang, number DESC"
+            ))
+            .map_err(backend)?;
+        let rows = stmt.query_map(params![lang.map(Language::as_str), sent_only], newsletter).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+    fn newsletter_by_number(&self, lang: &Language, number: i64) -> StoreResult<Option<Newsletter>> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {NEWSLETTER} FROM newsletters WHERE lang = ? AND number = ?"),
+                params![lang.as_str(), number],
+                newsletter,
+            )
+            .optional()
+            .map_err(backend)
+    }
+}
 
 impl MailStore for SqliteStore {
     fn subscribe(
@@ -329,32 +355,9 @@ impl MailStore for SqliteStore {
         Ok(saved)
     }
 
-    fn newsletters(&self, lang: Option<&Language>, sent_only: bool) -> StoreResult<Vec<Newsletter>> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(&format!(
-                "SELECT {NEWSLETTER} FROM newsletters WHERE (?1 IS NULL OR lang = ?1) AND (?2 = 0 OR sent_at IS NOT NULL)
-                 ORDER BY lang, number DESC"
-            ))
-            .map_err(backend)?;
-        let rows = stmt.query_map(params![lang.map(Language::as_str), sent_only], newsletter).map_err(backend)?;
-        rows.collect::<Result<_, _>>().map_err(backend)
-    }
-
     fn newsletter(&self, id: i64) -> StoreResult<Option<Newsletter>> {
         self.conn()
             .query_row(&format!("SELECT {NEWSLETTER} FROM newsletters WHERE id = ?"), [id], newsletter)
-            .optional()
-            .map_err(backend)
-    }
-
-    fn newsletter_by_number(&self, lang: &Language, number: i64) -> StoreResult<Option<Newsletter>> {
-        self.conn()
-            .query_row(
-                &format!("SELECT {NEWSLETTER} FROM newsletters WHERE lang = ? AND number = ?"),
-                params![lang.as_str(), number],
-                newsletter,
-            )
             .optional()
             .map_err(backend)
     }

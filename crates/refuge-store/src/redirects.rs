@@ -1,7 +1,7 @@
 //! `RedirectStore` over SQLite.
 
 use refuge_core::store::StoreResult;
-use refuge_core::{Kind, Language, RedirectStore, RedirectTarget, Slug, StoreError};
+use refuge_core::{Kind, Language, RedirectReads, RedirectStore, RedirectTarget, Slug, StoreError};
 use rusqlite::{OptionalExtension, params};
 
 use crate::db::{SqliteStore, backend, now, ts};
@@ -33,6 +33,26 @@ fn target(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<String>> {
 const SELECT: &str = "SELECT r.to_path, i.kind, i.lang, i.slug, r.from_path FROM redirects r
      LEFT JOIN items i ON i.id = r.item_id AND i.status = 'published'";
 
+impl RedirectReads for SqliteStore {
+    fn redirect(&self, from: &str) -> StoreResult<Option<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE r.from_path = ?")).map_err(backend)?;
+        Ok(stmt.query_row([from], target).optional().map_err(backend)?.flatten())
+    }
+    fn redirects(&self) -> StoreResult<Vec<(String, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!("{SELECT} ORDER BY r.from_path")).map_err(backend)?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(4)?, target(r)?))).map_err(backend)?;
+        let mut out = Vec::new();
+        for row in rows {
+            if let (from, Some(to)) = row.map_err(backend)? {
+                out.push((from, to));
+            }
+        }
+        Ok(out)
+    }
+}
+
 impl RedirectStore for SqliteStore {
     fn set_redirect(&self, from: &str, to: &RedirectTarget) -> StoreResult<()> {
         check(from)?;
@@ -53,31 +73,12 @@ impl RedirectStore for SqliteStore {
         Ok(())
     }
 
-    fn redirect(&self, from: &str) -> StoreResult<Option<String>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE r.from_path = ?")).map_err(backend)?;
-        Ok(stmt.query_row([from], target).optional().map_err(backend)?.flatten())
-    }
-
     fn redirect_item(&self, from: &str) -> StoreResult<Option<i64>> {
         self.conn()
             .query_row("SELECT item_id FROM redirects WHERE from_path = ?", [from], |r| r.get(0))
             .optional()
             .map(Option::flatten)
             .map_err(backend)
-    }
-
-    fn redirects(&self) -> StoreResult<Vec<(String, String)>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!("{SELECT} ORDER BY r.from_path")).map_err(backend)?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(4)?, target(r)?))).map_err(backend)?;
-        let mut out = Vec::new();
-        for row in rows {
-            if let (from, Some(to)) = row.map_err(backend)? {
-                out.push((from, to));
-            }
-        }
-        Ok(out)
     }
 }
 

@@ -175,7 +175,7 @@ async fn an_appeal_from_publication_to_closed() {
 /// published the unfinished appeal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn preview_never_writes() {
-    use refuge_core::{ContentStore, Kind, Language, MailStore, PublicContent, Slug};
+    use refuge_core::{ContentStore, Kind, Language, NewsletterReads, PublicContent, Slug};
     let app = spawn_app().await;
     let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
     let en = Language::parse("en").unwrap();

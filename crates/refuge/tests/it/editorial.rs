@@ -2,7 +2,7 @@
 //! published translation waits for review, restoring keeps the status,
 //! two tabs do not overwrite each other, a refused save keeps the text.
 
-use refuge_core::{AppealStore, AsideKind, AsideStore, ContentStore, Kind, Language, PublicContent, Role, Slug};
+use refuge_core::{AppealReads, AsideKind, AsideStore, ContentStore, Kind, Language, PublicContent, Role, Slug};
 
 use crate::admin::{Staff, article_fields, sign_in};
 use crate::helpers::*;
@@ -382,7 +382,7 @@ async fn appeal_deadlines_are_dates() {
     assert!(refused.body.contains("A LETTER BEING WRITTEN"), "what was typed stays");
     let right = edited(&ed, &path, &[("deadline", "2027-01-15")]).await;
     assert_eq!(post_fields(&ed, &path, &right).await.status, 303);
-    assert_eq!(refuge_core::AppealStore::appeal_facts(&*app.store, appeal.id).unwrap().deadline, "2027-01-15");
+    assert_eq!(refuge_core::AppealReads::appeal_facts(&*app.store, appeal.id).unwrap().deadline, "2027-01-15");
     // A scheduled item without a date says what to do.
     let mut fields = crate::admin::article_fields("Later", "b", "scheduled", "");
     fields.retain(|(k, _)| *k != "action");
