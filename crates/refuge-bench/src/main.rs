@@ -13,6 +13,7 @@
 
 mod corpus;
 mod hugo;
+mod words;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -42,6 +42,58 @@ impl SqliteStore {
     }
 }
 
+/// The SQL condition (on `items i`) and its arguments for an admin list's
+/// filter.
+fn admin_condition(filter: &AdminFilter) -> (String, Vec<Value>) {
+    /// A day as the stored timestamps begin (`2026-03-09T`), to compare as text.
+    fn day(d: time::Date) -> String {
+        format!("{:04}-{:02}-{:02}T", d.year(), u8::from(d.month()), d.day())
+    }
+    let mut condition = String::from("1 = 1");
+    let mut args: Vec<Value> = Vec::new();
+    if let Some(kind) = filter.kind {
+        condition.push_str(" AND i.kind = ?");
+        args.push(Value::Text(kind.as_str().into()));
+    }
+    if let Some(lang) = &filter.lang {
+        condition.push_str(" AND i.lang = ?");
+        args.push(Value::Text(lang.to_string()));
+    }
+    if let Some(status) = filter.status {
+        condition.push_str(" AND i.status = ?");
+        args.push(Value::Text(status.as_str().into()));
+    }
+    if filter.outdated_only {
+        condition.push_str(&format!(" AND {OUTDATED_SQL}"));
+    }
+    if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        condition
+            .push_str(" AND (i.title LIKE ? ESCAPE '\\' OR i.summary LIKE ? ESCAPE '\\' OR i.body LIKE ? ESCAPE '\\')");
+        let pattern = format!("%{escaped}%");
+        for _ in 0..3 {
+            args.push(Value::Text(pattern.clone()));
+        }
+    }
+    if let Some(author) = filter.author {
+        condition.push_str(" AND EXISTS (SELECT 1 FROM revisions r WHERE r.item_id = i.id AND r.user_id = ?)");
+        args.push(Value::Integer(author));
+    }
+    if let Some(category) = &filter.category {
+        condition.push_str(" AND i.category = ?");
+        args.push(Value::Text(category.clone()));
+    }
+    if let Some(from) = filter.from {
+        condition.push_str(" AND coalesce(i.published_at, i.updated_at) >= ?");
+        args.push(Value::Text(day(from)));
+    }
+    if let Some(to) = filter.to.and_then(|d| d.next_day()) {
+        condition.push_str(" AND coalesce(i.published_at, i.updated_at) < ?");
+        args.push(Value::Text(day(to)));
+    }
+    (condition, args)
+}
+
 impl ContentStore for SqliteStore {
     fn item_id_by_slug(&self, kind: Kind, lang: &Language, slug: &Slug) -> StoreResult<Option<i64>> {
         self.conn()
@@ -116,53 +168,7 @@ impl ContentStore for SqliteStore {
     }
 
     fn admin_items(&self, filter: &AdminFilter) -> StoreResult<(Vec<AdminRow>, u32)> {
-        /// A day as the stored timestamps begin (`2026-03-09T`), to compare as text.
-        fn day(d: time::Date) -> String {
-            format!("{:04}-{:02}-{:02}T", d.year(), u8::from(d.month()), d.day())
-        }
-        let mut condition = String::from("1 = 1");
-        let mut args: Vec<Value> = Vec::new();
-        if let Some(kind) = filter.kind {
-            condition.push_str(" AND i.kind = ?");
-            args.push(Value::Text(kind.as_str().into()));
-        }
-        if let Some(lang) = &filter.lang {
-            condition.push_str(" AND i.lang = ?");
-            args.push(Value::Text(lang.to_string()));
-        }
-        if let Some(status) = filter.status {
-            condition.push_str(" AND i.status = ?");
-            args.push(Value::Text(status.as_str().into()));
-        }
-        if filter.outdated_only {
-            condition.push_str(&format!(" AND {OUTDATED_SQL}"));
-        }
-        if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            condition.push_str(
-                " AND (i.title LIKE ? ESCAPE '\\' OR i.summary LIKE ? ESCAPE '\\' OR i.body LIKE ? ESCAPE '\\')",
-            );
-            let pattern = format!("%{escaped}%");
-            for _ in 0..3 {
-                args.push(Value::Text(pattern.clone()));
-            }
-        }
-        if let Some(author) = filter.author {
-            condition.push_str(" AND EXISTS (SELECT 1 FROM revisions r WHERE r.item_id = i.id AND r.user_id = ?)");
-            args.push(Value::Integer(author));
-        }
-        if let Some(category) = &filter.category {
-            condition.push_str(" AND i.category = ?");
-            args.push(Value::Text(category.clone()));
-        }
-        if let Some(from) = filter.from {
-            condition.push_str(" AND coalesce(i.published_at, i.updated_at) >= ?");
-            args.push(Value::Text(day(from)));
-        }
-        if let Some(to) = filter.to.and_then(|d| d.next_day()) {
-            condition.push_str(" AND coalesce(i.published_at, i.updated_at) < ?");
-            args.push(Value::Text(day(to)));
-        }
+        let (condition, mut args) = admin_condition(filter);
         let order = match filter.sort {
             AdminSort::Updated => "i.updated_at DESC, i.id DESC",
             AdminSort::Published => "coalesce(i.published_at, '') DESC, i.id DESC",

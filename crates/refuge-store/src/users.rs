@@ -54,6 +54,72 @@ fn join_languages(languages: &[Language]) -> String {
     languages.iter().map(Language::as_str).collect::<Vec<_>>().join(",")
 }
 
+/// Writes an account change inside the caller's transaction (the
+/// password already hashed); the account's id.
+fn apply_change(tx: &rusqlite::Transaction<'_>, change: &AccountChange<'_>, hashed: Option<&str>) -> StoreResult<i64> {
+    let end_sessions = |user_id: i64| -> StoreResult<()> {
+        tx.execute("DELETE FROM sessions WHERE user_id = ?", [user_id]).map_err(backend)?;
+        Ok(())
+    };
+    match change {
+        AccountChange::Create { email, role, languages, printed, .. } => {
+            tx.execute(
+                "INSERT INTO users (email, role, languages, password_hash, must_change_password, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
+                params![email.as_str(), role.as_str(), join_languages(languages), hashed, printed, ts(now())],
+            )
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    StoreError::Conflict(format!("an account for {email} already exists"))
+                }
+                e => backend(e),
+            })?;
+            Ok(tx.last_insert_rowid())
+        }
+        AccountChange::Role { user_id, role, languages } => {
+            let was: String =
+                tx.query_row("SELECT role FROM users WHERE id = ?", [user_id], |r| r.get(0)).map_err(backend)?;
+            tx.execute(
+                "UPDATE users SET role = ?, languages = ? WHERE id = ?",
+                params![role.as_str(), join_languages(languages), user_id],
+            )
+            .map_err(backend)?;
+            if was != role.as_str() {
+                end_sessions(*user_id)?;
+            }
+            Ok(*user_id)
+        }
+        AccountChange::ResetPassword { user_id, printed, .. } => {
+            tx.execute(
+                "UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ?",
+                params![hashed, printed, user_id],
+            )
+            .map_err(backend)?;
+            end_sessions(*user_id)?;
+            Ok(*user_id)
+        }
+        AccountChange::OwnPassword { user_id, keep_session, .. } => {
+            tx.execute(
+                "UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?",
+                params![hashed, user_id],
+            )
+            .map_err(backend)?;
+            tx.execute("DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?", params![user_id, keep_session])
+                .map_err(backend)?;
+            Ok(*user_id)
+        }
+        AccountChange::ResetTotp { user_id } => {
+            tx.execute(
+                "UPDATE users SET totp_secret = NULL, recovery_codes = '', totp_last_step = NULL WHERE id = ?",
+                [user_id],
+            )
+            .map_err(backend)?;
+            end_sessions(*user_id)?;
+            Ok(*user_id)
+        }
+    }
+}
+
 impl UserStore for SqliteStore {
     fn add_user(&self, email: &Email, role: Role, password: &str) -> StoreResult<User> {
         let hashed = hash(password, email.as_str())?;
@@ -272,91 +338,22 @@ impl UserStore for SqliteStore {
 
     fn change_account(&self, change: &AccountChange<'_>) -> StoreResult<User> {
         // Hashing is slow: done before the transaction, which stays short.
-        let (email_for_hash, password) = match change {
-            AccountChange::Create { email, password, .. } => (Some(email.to_string()), Some(*password)),
-            AccountChange::ResetPassword { password, .. } | AccountChange::OwnPassword { password, .. } => {
-                (None, Some(*password))
+        let (email, password, target) = match change {
+            AccountChange::Create { email, password, .. } => (Some(email.to_string()), Some(*password), None),
+            AccountChange::ResetPassword { user_id, password, .. }
+            | AccountChange::OwnPassword { user_id, password, .. } => (None, Some(*password), Some(*user_id)),
+            AccountChange::Role { user_id, .. } | AccountChange::ResetTotp { user_id } => (None, None, Some(*user_id)),
+        };
+        let email = match target {
+            Some(id) => {
+                Some(self.user(id)?.ok_or_else(|| StoreError::NotFound(format!("user {id}")))?.email.to_string())
             }
-            AccountChange::Role { .. } | AccountChange::ResetTotp { .. } => (None, None),
+            None => email,
         };
-        let target = match change {
-            AccountChange::Create { .. } => None,
-            AccountChange::Role { user_id, .. }
-            | AccountChange::ResetPassword { user_id, .. }
-            | AccountChange::OwnPassword { user_id, .. }
-            | AccountChange::ResetTotp { user_id } => Some(*user_id),
-        };
-        let before = match target {
-            Some(id) => Some(self.user(id)?.ok_or_else(|| StoreError::NotFound(format!("user {id}")))?),
-            None => None,
-        };
-        let hashed = match password {
-            Some(password) => {
-                let email = email_for_hash.or_else(|| before.as_ref().map(|u| u.email.to_string()));
-                Some(hash(password, email.as_deref().unwrap_or_default())?)
-            }
-            None => None,
-        };
+        let hashed = password.map(|p| hash(p, email.as_deref().unwrap_or_default())).transpose()?;
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(backend)?;
-        let id = match (change, before) {
-            (AccountChange::Create { email, role, languages, printed, .. }, _) => {
-                tx.execute(
-                    "INSERT INTO users (email, role, languages, password_hash, must_change_password, created_at) \
-                     VALUES (?, ?, ?, ?, ?, ?)",
-                    params![email.as_str(), role.as_str(), join_languages(languages), hashed, printed, ts(now())],
-                )
-                .map_err(|e| match e {
-                    rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-                        StoreError::Conflict(format!("an account for {email} already exists"))
-                    }
-                    e => backend(e),
-                })?;
-                tx.last_insert_rowid()
-            }
-            (AccountChange::Role { user_id, role, languages }, Some(_)) => {
-                let was: String =
-                    tx.query_row("SELECT role FROM users WHERE id = ?", [user_id], |r| r.get(0)).map_err(backend)?;
-                tx.execute(
-                    "UPDATE users SET role = ?, languages = ? WHERE id = ?",
-                    params![role.as_str(), join_languages(languages), user_id],
-                )
-                .map_err(backend)?;
-                if was != role.as_str() {
-                    tx.execute("DELETE FROM sessions WHERE user_id = ?", [user_id]).map_err(backend)?;
-                }
-                *user_id
-            }
-            (AccountChange::ResetPassword { user_id, printed, .. }, Some(_)) => {
-                tx.execute(
-                    "UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ?",
-                    params![hashed, printed, user_id],
-                )
-                .map_err(backend)?;
-                tx.execute("DELETE FROM sessions WHERE user_id = ?", [user_id]).map_err(backend)?;
-                *user_id
-            }
-            (AccountChange::OwnPassword { user_id, keep_session, .. }, Some(_)) => {
-                tx.execute(
-                    "UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?",
-                    params![hashed, user_id],
-                )
-                .map_err(backend)?;
-                tx.execute("DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?", params![user_id, keep_session])
-                    .map_err(backend)?;
-                *user_id
-            }
-            (AccountChange::ResetTotp { user_id }, Some(_)) => {
-                tx.execute(
-                    "UPDATE users SET totp_secret = NULL, recovery_codes = '', totp_last_step = NULL WHERE id = ?",
-                    [user_id],
-                )
-                .map_err(backend)?;
-                tx.execute("DELETE FROM sessions WHERE user_id = ?", [user_id]).map_err(backend)?;
-                *user_id
-            }
-            (_, None) => return Err(StoreError::NotFound("user".into())),
-        };
+        let id = apply_change(&tx, change, hashed.as_deref())?;
         tx.commit().map_err(backend)?;
         drop(conn);
         self.user(id)?.ok_or_else(|| StoreError::NotFound(format!("user {id}")))
