@@ -32,8 +32,8 @@ pub use content::{
 pub use data_dir::DataDir;
 pub use lang::Language;
 pub use mail::{
-    BOUNCING, ImportOutcome, ImportedSubscriber, MailKind, MessageMeta, NewMail, Newsletter, OutboxMail,
-    PRIVATE_MAIL_PREFIX, Subscriber, SubscriberCount, SubscriberRecord, SubscriberState,
+    BOUNCING, ImportOutcome, ImportedSubscriber, MailKind, MessageMeta, NewMail, Newsletter, OutboxMail, Subscriber,
+    SubscriberCount, SubscriberRecord, SubscriberState,
 };
 pub use slug::Slug;
 pub use store::{

@@ -172,6 +172,12 @@ impl MailKind {
         matches!(self, Self::Confirm | Self::Welcome | Self::AppealUpdate | Self::StaffNotice)
     }
 
+    /// Private: a reply to someone who wrote in. The store leaves no copy
+    /// of its text on disk once it is sent.
+    pub fn is_private(self) -> bool {
+        matches!(self, Self::Reply)
+    }
+
     /// Sent to a subscriber, whose permanent failures are counted.
     pub fn to_subscriber(self) -> bool {
         matches!(self, Self::Confirm | Self::Welcome | Self::Newsletter | Self::AppealUpdate)
@@ -194,10 +200,11 @@ pub struct NewMail<'a> {
     pub unsubscribe: &'a str,
 }
 
-/// Outbox mails whose dedupe key starts with this are private (replies
-/// to contact messages): the store leaves no copy of them on disk once
-/// they are sent.
-pub const PRIVATE_MAIL_PREFIX: &str = "reply:";
+/// A dedupe key used once: `purpose:` and 128 random bits (a reply, a
+/// test send, a notice whose row id could be reused).
+pub fn once_key(purpose: &str) -> String {
+    format!("{purpose}:{}", crate::secret::random_hex(16))
+}
 
 /// An e-mail waiting in (or gone through) the outbox.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

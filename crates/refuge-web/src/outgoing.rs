@@ -11,7 +11,7 @@ use refuge_core::mail_text::{to_mail_text, wrap_plain};
 use refuge_core::{Language, MailKind, NewMail, Role, Subscriber};
 
 use crate::AppState;
-use crate::admin::session::random_hex;
+use refuge_core::mail::once_key;
 use refuge_render::routes::{Live, Route};
 
 /// The organisation's name in `lang` (Site settings), for mail texts.
@@ -124,7 +124,7 @@ pub fn confirmation(state: &AppState, lang: &Language, sub: &Subscriber, key: Op
         wrap_plain(t.get("mail_confirm_ignore")),
         state.site.url(&Route::home(lang)),
     );
-    let dedupe = key.unwrap_or_else(|| format!("confirm:{}", random_hex(16)));
+    let dedupe = key.unwrap_or_else(|| once_key("confirm"));
     let subject = t.get("mail_confirm_subject").replace("{site}", &site);
     queue(
         state,
@@ -231,7 +231,7 @@ pub fn staff_notice(state: &AppState) -> usize {
     let body = format!("{}\n\n{}\n", wrap_plain(t.get("mail_new_message_body")), state.site.url("/admin/inbox"));
     // One arrival, one random key: a new message after a delete is never
     // mistaken for the deleted one.
-    let key = format!("contact:{}", random_hex(16));
+    let key = once_key("contact");
     to_staff(state, &key, &lang, &staff_addresses(state), &subject, &body)
 }
 
@@ -284,5 +284,5 @@ pub fn review_request(state: &AppState, item: &refuge_core::Item, who: &str) -> 
         .filter(|u| u.languages.is_empty() || u.languages.contains(lang))
         .map(|u| u.email.to_string())
         .collect();
-    to_staff(state, &format!("review:{}", random_hex(16)), lang, &editors, &subject, &body)
+    to_staff(state, &once_key("review"), lang, &editors, &subject, &body)
 }

@@ -193,7 +193,7 @@ pub async fn reply(State(state): State<AppState>, admin: Admin, Path(id): Path<S
     let subject = strings.get("mail_reply_subject").replace("{site}", &site_name);
     let text = refuge_core::mail_text::wrap_plain(&draft.replace("\r\n", "\n"));
     let body = format!("{text}\n\n-- \n{site_name}\n{}\n", state.site.url(&refuge_render::routes::Route::home(&lang)));
-    let dedupe = format!("{}{}", refuge_core::PRIVATE_MAIL_PREFIX, super::session::random_hex(16));
+    let dedupe = refuge_core::mail::once_key("reply");
     let mail = refuge_core::NewMail {
         dedupe: &dedupe,
         kind: refuge_core::MailKind::Reply,

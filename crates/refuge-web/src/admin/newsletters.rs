@@ -238,7 +238,7 @@ pub async fn test_send(State(state): State<AppState>, admin: Admin, Path(id): Pa
     let n = super::found(&state, &admin, "newsletter", state.store.newsletter(super::number(&state, &admin, &id)?))?;
     let (subject, body) = mail_of(&state, &n);
     let subject = format!("[{}] {subject}", admin.t.get("admin_test"));
-    let dedupe = format!("newsletter-test:{}", super::session::random_hex(16));
+    let dedupe = refuge_core::mail::once_key("newsletter-test");
     let mail = refuge_core::NewMail {
         dedupe: &dedupe,
         kind: MailKind::Other,
