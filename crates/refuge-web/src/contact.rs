@@ -12,8 +12,8 @@ use axum::Extension;
 use axum::extract::{ConnectInfo, FromRequest, Multipart, Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
+use refuge_app::contact::{self, ContactError, Received, Refusal, Submission};
 use refuge_core::Language;
-use refuge_inbox::Message;
 use refuge_render::contact::{CATEGORIES, ContactForm};
 use refuge_render::{CachedPage, Message as Page};
 
@@ -26,10 +26,7 @@ use crate::public::send_page;
 const MIN_SECONDS: i64 = 3;
 /// How long a shown form stays valid.
 const MAX_SECONDS: i64 = 24 * 60 * 60;
-/// The longest message accepted, in characters.
-const MAX_TEXT: usize = 20_000;
-/// The largest attachment accepted.
-pub const MAX_ATTACHMENT: usize = 5 * 1024 * 1024;
+pub use refuge_app::contact::MAX_ATTACHMENT;
 
 fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
@@ -157,83 +154,59 @@ pub async fn submit(
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("600"));
         return response;
     }
-    if let Err((key, status)) = policy(&form, &attachments) {
-        return refuse(&mut form, key, status);
-    }
-    let attachment = attachments.pop();
-    let recipient = match refuge_inbox::recipient(&state.config.data) {
-        Ok(r) => r,
-        Err(e) => {
-            // Never store a message in clear: refuse, and tell the administrator.
-            tracing::error!(error = %e, "a contact message was refused because the inbox has no key; run `refuge inbox keygen`");
-            return refuse(&mut form, "contact_unavailable", StatusCode::SERVICE_UNAVAILABLE);
-        }
-    };
-    let (attachment_name, attachment_bytes) = attachment.map_or((None, Vec::new()), |(n, b)| (Some(n), b));
-    let message = Message {
+    let submission = Submission {
         name: form.name.clone(),
         reply_to: form.reply_to.clone(),
         category: form.category.clone(),
         text: form.text.clone(),
-        lang: lang.to_string(),
+        lang: Some(lang.clone()),
         join_list: form.join_list,
-        attachment_name,
-        attachment: attachment_bytes,
+        attachments: std::mem::take(&mut attachments),
     };
-    let store = state.store.clone();
-    let category = form.category.clone();
-    let lang_code = lang.to_string();
-    let stored = crate::blocking::run(move || {
-        let sealed = refuge_inbox::seal(&recipient, &message).map_err(|e| e.to_string())?;
-        drop(message);
-        store.add_message(&category, &lang_code, &sealed).map_err(|e| e.to_string())
-    })
-    .await
-    .unwrap_or_else(|e| Err(format!("the sealing task failed: {e}")));
-    match stored {
-        Ok(_) => received(&state, &form, &lang, &headers),
+    let (store, data) = (state.store.clone(), state.config.data.clone());
+    let kept = crate::blocking::run(move || contact::submit(store.as_ref(), &data, submission)).await;
+    match kept {
+        Ok(Ok(received)) => thanks(&state, received, &lang, &headers),
+        Ok(Err(ContactError::Refused(why))) => {
+            let (key, status) = refusal(why);
+            refuse(&mut form, key, status)
+        }
+        Ok(Err(e)) => {
+            // Never stored in clear: refused, and the administrator is told
+            // in the log (without a key: run `refuge inbox keygen`).
+            tracing::error!(error = %e, "a contact message could not be kept");
+            refuse(&mut form, "contact_unavailable", StatusCode::SERVICE_UNAVAILABLE)
+        }
         Err(e) => {
-            tracing::error!(error = %e, "a contact message could not be stored");
+            tracing::error!(error = %e, "the sealing task failed");
             refuse(&mut form, "contact_unavailable", StatusCode::SERVICE_UNAVAILABLE)
         }
     }
 }
 
-/// What the site accepts in a message: some text, at most one file,
-/// sizes within limits, few links. The reason's key and status otherwise.
-fn policy(form: &ContactForm, attachments: &[(String, Vec<u8>)]) -> Result<(), (&'static str, StatusCode)> {
-    if form.text.trim().is_empty() {
-        return Err(("contact_empty", StatusCode::UNPROCESSABLE_ENTITY));
+/// The writer's explanation of a refusal, and its status.
+fn refusal(why: Refusal) -> (&'static str, StatusCode) {
+    match why {
+        Refusal::Empty => ("contact_empty", StatusCode::UNPROCESSABLE_ENTITY),
+        Refusal::OneAttachment => ("contact_one_attachment", StatusCode::UNPROCESSABLE_ENTITY),
+        Refusal::TooLarge => ("contact_too_large", StatusCode::PAYLOAD_TOO_LARGE),
+        Refusal::Links => ("contact_links", StatusCode::UNPROCESSABLE_ENTITY),
     }
-    // One file per message: refused with the text kept, never a file
-    // silently dropped.
-    if attachments.len() > 1 {
-        return Err(("contact_one_attachment", StatusCode::UNPROCESSABLE_ENTITY));
-    }
-    if form.text.chars().count() > MAX_TEXT || attachments.iter().any(|(_, b)| b.len() > MAX_ATTACHMENT) {
-        return Err(("contact_too_large", StatusCode::PAYLOAD_TOO_LARGE));
-    }
-    let links = form.text.matches("http://").count()
-        + form.text.matches("https://").count()
-        + form.text.matches("www.").count();
-    if links > 3 {
-        return Err(("contact_links", StatusCode::UNPROCESSABLE_ENTITY));
-    }
-    Ok(())
 }
 
 /// A message is sealed and stored: staff are told, the sender's list
 /// sign-up is asked for, the thanks page is shown.
-fn received(state: &AppState, form: &ContactForm, lang: &Language, headers: &HeaderMap) -> Response {
+fn thanks(state: &AppState, received: Received, lang: &Language, headers: &HeaderMap) -> Response {
     tracing::info!("a contact message was received and sealed");
     // Staff are told that something arrived — never what.
     crate::outgoing::staff_notice(state);
     // The "join the list" tick asks for news by mail, confirmed by the
     // usual link, so a stranger's address cannot be signed up.
-    if form.join_list
-        && let Ok(email) = refuge_core::Email::parse(&form.reply_to)
+    if let Some(email) = received.join_list
+        && let Err(e) = crate::mailing::request(state, &email, lang, &["news".to_owned()], "contact form")
     {
-        crate::mailing::request(state, &email, lang, &["news".to_owned()], "contact form");
+        // The message is kept; only the list sign-up it asked for failed.
+        tracing::error!(error = %e, "could not store the sign-up asked for with a contact message");
     }
     state.wake.mail.notify_one();
     let sent = ContactForm { sent: true, ..ContactForm::default() };
