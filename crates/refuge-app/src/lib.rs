@@ -6,13 +6,18 @@
 //! - [`access`]: who may do what with an item (roles and languages);
 //! - [`accounts`]: accounts and roles, each change ending the account's
 //!   sessions in the same transaction;
+//! - [`contact`]: a contact message checked and kept sealed;
 //! - [`editorial`]: saving an item with everything that belongs to it,
 //!   in one transaction;
+//! - [`subscriptions`]: signing up (double opt-in), confirming, topics,
+//!   leaving;
 //! - [`AppError`]: what went wrong, typed, never raw storage text.
 
 pub mod access;
 pub mod accounts;
+pub mod contact;
 pub mod editorial;
 mod error;
+pub mod subscriptions;
 
 pub use error::AppError;

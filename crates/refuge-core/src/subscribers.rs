@@ -16,6 +16,18 @@ use crate::{Email, ImportOutcome, ImportedSubscriber, Language, SubscriberRecord
 /// Topics a subscription can have.
 pub const TOPICS: [&str; 2] = ["news", "appeals"];
 
+/// The topics among `chosen` (form values), each once, in [`TOPICS`]
+/// order; unknown values are ignored.
+pub fn chosen_topics<'a>(chosen: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let chosen: Vec<&str> = chosen.into_iter().collect();
+    TOPICS.iter().filter(|t| chosen.contains(t)).map(|t| (*t).to_owned()).collect()
+}
+
+/// Every topic (what an empty choice means when signing up).
+pub fn all_topics() -> Vec<String> {
+    TOPICS.iter().map(|t| (*t).to_owned()).collect()
+}
+
 /// One line that was not imported, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Skipped {
@@ -222,6 +234,13 @@ pub fn to_csv(records: &[SubscriberRecord]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chosen_topics_are_known_once_and_in_order() {
+        assert_eq!(chosen_topics(["appeals", "news", "appeals", "spam"]), ["news", "appeals"]);
+        assert!(chosen_topics([]).is_empty());
+        assert_eq!(all_topics(), TOPICS);
+    }
 
     fn langs() -> Vec<Language> {
         vec![Language::parse("en").unwrap(), Language::parse("ja").unwrap()]

@@ -21,6 +21,11 @@ impl FormData {
     pub fn has(&self, name: &str) -> bool {
         self.0.iter().any(|(k, _)| k == name)
     }
+
+    /// Every value of `name` (ticked boxes), in order.
+    pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
 }
 
 impl<S: Send + Sync> FromRequest<S> for FormData {

@@ -8,18 +8,15 @@ use axum::Extension;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
+use refuge_app::AppError;
+use refuge_app::subscriptions::{self, Managed};
+use refuge_core::subscribers::{all_topics, chosen_topics};
 use refuge_core::{Email, Language};
 use refuge_render::{CachedPage, RenderError, Rendered};
 
 use crate::AppState;
 use crate::form::{FormData, pairs};
 use crate::public::send_page;
-
-/// The shortest time between two confirmation mails to one sign-up.
-const CONFIRM_EVERY: time::Duration = time::Duration::hours(1);
-
-/// Topics one can subscribe to.
-pub const TOPICS: [&str; 2] = ["news", "appeals"];
 
 fn page(
     state: &AppState,
@@ -83,13 +80,15 @@ pub async fn subscribe(
             &headers,
         );
     };
-    let mut topics: Vec<String> =
-        form.0.iter().filter(|(k, v)| k == "topic" && TOPICS.contains(&v.as_str())).map(|(_, v)| v.clone()).collect();
-    topics.dedup();
+    let mut topics = chosen_topics(form.values("topic"));
     if topics.is_empty() {
-        topics = TOPICS.iter().map(|t| (*t).to_owned()).collect();
+        topics = all_topics();
     }
-    request(&state, &email, &lang, &topics, "form");
+    if let Err(e) = request(&state, &email, &lang, &topics, "form") {
+        // Never "check your mail" for a mail that will not come.
+        tracing::error!(error = %e, "could not store a subscription");
+        return crate::WebError::Task("the subscription could not be stored".into()).respond(&state, &lang, &headers);
+    }
     // The same answer whether or not the address was already on the list.
     page(&state, &lang, "subscribe_title", "subscribe_check_mail", StatusCode::OK, &headers)
 }
@@ -97,33 +96,17 @@ pub async fn subscribe(
 /// Records a wish to subscribe and, unless the address is already
 /// confirmed, mails the link that confirms it (double opt-in). Used by the
 /// subscribe form and by the contact form's "join the list" tick.
-pub(crate) fn request(state: &AppState, email: &Email, lang: &Language, topics: &[String], source: &str) {
-    let sub = match state.store.subscribe(email.as_str(), lang, topics, &token(), source) {
-        Ok(sub) if !sub.confirmed => sub,
-        Ok(_) => return,
-        Err(e) => {
-            tracing::error!(error = %e, "could not store a subscription");
-            return;
-        }
-    };
-    // Signing up again while unconfirmed sends the link again (it may have
-    // been lost), but at most once an hour, so the form cannot be used to
-    // flood someone's mailbox.
-    match state.store.claim_confirmation(sub.id, CONFIRM_EVERY) {
-        Ok(true) => {}
-        Ok(false) => return,
-        Err(e) => {
-            tracing::error!(error = %e, "could not record a confirmation mail");
-            return;
-        }
+pub(crate) fn request(
+    state: &AppState,
+    email: &Email,
+    lang: &Language,
+    topics: &[String],
+    source: &str,
+) -> Result<(), AppError> {
+    if let Some(sub) = subscriptions::request(state.store.as_ref(), email, lang, topics, source)? {
+        crate::outgoing::confirmation(state, lang, &sub, None);
     }
-    crate::outgoing::confirmation(state, lang, &sub, None);
-}
-
-/// A new subscription secret: 128 random bits in 22 URL-safe characters,
-/// so the links that carry it fit on one line of a mail.
-fn token() -> String {
-    refuge_core::secret::url_token()
+    Ok(())
 }
 
 /// The confirmation link opens a page with a button: link scanners and
@@ -155,7 +138,7 @@ pub async fn confirm(
     headers: HeaderMap,
 ) -> Response {
     let Some(lang) = language(&state, &lang) else { return StatusCode::NOT_FOUND.into_response() };
-    match state.store.confirm_subscription(&token_from(query.as_deref())) {
+    match subscriptions::confirm(state.store.as_ref(), &token_from(query.as_deref())) {
         Ok(Some(sub)) => {
             crate::outgoing::welcome(&state, &lang, &sub);
             page(&state, &lang, "subscribe_title", "subscribe_confirmed", StatusCode::OK, &headers)
@@ -197,23 +180,18 @@ pub async fn unsubscribe(
 ) -> Response {
     let Some(lang) = language(&state, &lang) else { return StatusCode::NOT_FOUND.into_response() };
     let token = token_from(query.as_deref());
-    if form.get("action") == "save" {
-        let mut topics: Vec<String> = TOPICS
-            .iter()
-            .filter(|t| form.0.iter().any(|(k, v)| k == "topic" && v == *t))
-            .map(|t| (*t).to_owned())
-            .collect();
-        topics.dedup();
-        if !topics.is_empty() {
-            return match state.store.set_topics(&token, &topics) {
-                Ok(true) => page(&state, &lang, "manage_title", "manage_saved", StatusCode::OK, &headers),
-                _ => page(&state, &lang, "unsubscribe_title", "subscribe_link_expired", StatusCode::OK, &headers),
-            };
+    // One click and the page's "leave" button end it; its topic choices
+    // change it (no topic left: it ends).
+    let topics = (form.get("action") == "save").then(|| chosen_topics(form.values("topic")));
+    match subscriptions::manage(state.store.as_ref(), &token, topics.as_deref()) {
+        Ok(Managed::TopicsSaved) => page(&state, &lang, "manage_title", "manage_saved", StatusCode::OK, &headers),
+        Ok(Managed::UnknownLink) => {
+            page(&state, &lang, "unsubscribe_title", "subscribe_link_expired", StatusCode::OK, &headers)
+        }
+        Ok(Managed::Left) => page(&state, &lang, "unsubscribe_title", "unsubscribe_done", StatusCode::OK, &headers),
+        Err(e) => {
+            tracing::error!(error = %e, "could not change a subscription");
+            crate::WebError::Task("the subscription could not be changed".into()).respond(&state, &lang, &headers)
         }
     }
-    if let Err(e) = state.store.unsubscribe(&token) {
-        tracing::error!(error = %e, "could not unsubscribe");
-        return crate::WebError::Task("the subscription could not be removed".into()).respond(&state, &lang, &headers);
-    }
-    page(&state, &lang, "unsubscribe_title", "unsubscribe_done", StatusCode::OK, &headers)
 }

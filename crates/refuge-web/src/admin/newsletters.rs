@@ -14,7 +14,7 @@ use super::items::lang_name;
 use super::{Admin, Answer, Page, audit, see_other};
 use crate::AppState;
 use crate::form::FormData;
-use crate::mailing::TOPICS;
+use refuge_core::subscribers::TOPICS;
 
 #[derive(Serialize)]
 struct Row {

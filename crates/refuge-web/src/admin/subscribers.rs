@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::response::Response;
 use http::{HeaderValue, StatusCode, header};
-use refuge_core::subscribers::{ParsedList, TOPICS, import, parse_csv, to_csv};
+use refuge_core::subscribers::{ParsedList, TOPICS, all_topics, chosen_topics, import, parse_csv, to_csv};
 use refuge_core::{Language, SubscriberRecord, SubscriberState};
 use serde::Serialize;
 
@@ -223,11 +223,7 @@ pub async fn topics(State(state): State<AppState>, admin: Admin, Path(id): Path<
         Ok(record) => record,
         Err(response) => return *response,
     };
-    let chosen: Vec<String> = TOPICS
-        .iter()
-        .filter(|t| form.0.iter().any(|(k, v)| k == "topic" && v == *t))
-        .map(|t| (*t).to_owned())
-        .collect();
+    let chosen = chosen_topics(form.values("topic"));
     if chosen.is_empty() {
         let mut page = detail_page(&state, &admin, record, None);
         *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -345,13 +341,9 @@ pub async fn import_upload(State(state): State<AppState>, admin: Admin, mut mult
     let Some(lang) = Language::parse(form.get("lang")).ok().filter(|l| state.site.languages().contains(l)) else {
         return list_page(&state, &admin, "", None, Some(admin.t.get("admin_errors").into()));
     };
-    let mut topics: Vec<String> = TOPICS
-        .iter()
-        .filter(|t| form.0.iter().any(|(k, v)| k == "topic" && v == *t))
-        .map(|t| (*t).to_owned())
-        .collect();
+    let mut topics = chosen_topics(form.values("topic"));
     if topics.is_empty() {
-        topics = TOPICS.iter().map(|t| (*t).to_owned()).collect();
+        topics = all_topics();
     }
     let parsed = parse_csv(text.trim_start_matches('\u{feff}'), &lang, &topics, state.site.languages());
     let source = match form.get("source").trim() {

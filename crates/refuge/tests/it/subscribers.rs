@@ -292,3 +292,29 @@ async fn an_admin_imports_a_list_after_reviewing_it_in_the_back_office() {
     assert!(again.body.contains("no longer waiting"), "a list is imported once");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_sign_up_the_database_cannot_keep_is_never_answered_check_your_mail() {
+    let app = spawn_app().await;
+    let form = app.get("/en/").await.body;
+    assert!(form.contains("/en/subscribe/"), "the home page has the sign-up form");
+    let side = rusqlite::Connection::open(app.data_dir.join("refuge.db")).unwrap();
+    side.execute_batch(
+        "CREATE TRIGGER refuse_sign_ups BEFORE INSERT ON subscribers BEGIN SELECT RAISE(ABORT, 'injected'); END;",
+    )
+    .unwrap();
+    let sign_up = || async {
+        let form = [("email", "reader@example.org"), ("topic", "news")];
+        let r = app.client.post(app.url("/en/subscribe/")).form(&form).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    let (status, body) = sign_up().await;
+    assert_eq!(status, 500, "{body}");
+    assert!(!body.contains("a message with a confirmation link is on its way"), "{body}");
+    assert!(body.contains("Please try again"), "{body}");
+    side.execute_batch("DROP TRIGGER refuse_sign_ups;").unwrap();
+    let (status, body) = sign_up().await;
+    assert_eq!(status, 200);
+    assert!(body.contains("a message with a confirmation link is on its way"));
+    app.stop().await;
+}
