@@ -9,6 +9,7 @@
 //! - [`contact`]: a contact message checked and kept sealed;
 //! - [`editorial`]: saving an item with everything that belongs to it,
 //!   in one transaction;
+//! - [`newsletters`]: an issue sent once, marked sent only when queued;
 //! - [`subscriptions`]: signing up (double opt-in), confirming, topics,
 //!   leaving;
 //! - [`AppError`]: what went wrong, typed, never raw storage text.
@@ -18,6 +19,7 @@ pub mod accounts;
 pub mod contact;
 pub mod editorial;
 mod error;
+pub mod newsletters;
 pub mod subscriptions;
 
 pub use error::AppError;

@@ -8,7 +8,7 @@
 //! after a delete.
 
 use refuge_core::mail_text::{to_mail_text, wrap_plain};
-use refuge_core::{Language, MailKind, NewMail, Role, Subscriber};
+use refuge_core::{Language, MailKind, NewMail, Role, StoreError, Subscriber};
 
 use crate::AppState;
 use refuge_core::mail::once_key;
@@ -64,7 +64,8 @@ pub fn manage_url(state: &AppState, lang: &Language, sub: &Subscriber) -> String
 
 /// Mails `markdown` (with `heading` above it) to every confirmed
 /// subscriber of `lang` and `topic`. `key` names this mailing; each
-/// (mailing, subscription) pair is queued once. Returns how many.
+/// (mailing, subscription) pair is queued once, so after a failure the
+/// same call goes on where it stopped. Returns how many were queued.
 pub fn to_list(
     state: &AppState,
     kind: MailKind,
@@ -73,14 +74,8 @@ pub fn to_list(
     key: &str,
     subject: &str,
     text: &str,
-) -> usize {
-    let subscribers = match state.store.confirmed_subscribers(lang, topic) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "could not read the mailing list");
-            return 0;
-        }
-    };
+) -> Result<usize, StoreError> {
+    let subscribers = state.store.confirmed_subscribers(lang, topic)?;
     // Made once per mailing, not once per subscriber.
     let footer = list_footer(state, lang);
     let mut queued = 0;
@@ -97,11 +92,14 @@ pub fn to_list(
             body: &body,
             unsubscribe: &unsubscribe,
         };
-        if queue(state, &mail) {
+        if state.store.enqueue(&mail)? {
             queued += 1;
         }
     }
-    queued
+    if queued > 0 {
+        state.wake.mail.notify_one();
+    }
+    Ok(queued)
 }
 
 /// The text of a newsletter issue as subscribers get it (also the

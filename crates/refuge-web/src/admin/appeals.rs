@@ -237,7 +237,7 @@ fn load(state: &AppState, admin: &Admin, id: &str) -> Result<Item, Halt> {
 
 /// Mails an update of a published appeal to the language's appeal
 /// subscribers; how many were queued.
-fn mail_update(state: &AppState, item: &Item, update: &refuge_core::AppealUpdate) -> usize {
+fn mail_update(state: &AppState, item: &Item, update: &refuge_core::AppealUpdate) -> Result<usize, StoreError> {
     let t = state.site.strings(&item.lang);
     let title = refuge_core::markdown::redact(&item.title, false).into_owned();
     let base = state.site.config().base_url.clone();
@@ -248,7 +248,7 @@ fn mail_update(state: &AppState, item: &Item, update: &refuge_core::AppealUpdate
     let subject = t.get("mail_appeal_subject").replace("{title}", &title);
     // A random key per update: an update added after another was deleted
     // may get its id, never its mailing.
-    let key = format!("appeal-update:{}", super::session::random_hex(16));
+    let key = refuge_core::mail::once_key("appeal-update");
     crate::outgoing::to_list(state, MailKind::AppealUpdate, &item.lang, "appeals", &key, &subject, &body)
 }
 
@@ -272,12 +272,19 @@ pub async fn add_update(State(state): State<AppState>, admin: Admin, Path(id): P
     state.item_changed(Some(&item), Some(&item));
     // Further information goes to everyone subscribed to appeals in this
     // language, once each.
+    let mut notice = "saved";
     if item.status == refuge_core::Status::Published {
-        let queued = mail_update(&state, &item, &update);
-        tracing::info!(queued, "appeal update mailed to subscribers");
+        match mail_update(&state, &item, &update) {
+            Ok(queued) => tracing::info!(queued, "appeal update mailed to subscribers"),
+            Err(e) => {
+                // The update is published; the editor is told its mail is not on its way.
+                tracing::error!(error = %e, "an appeal update could not be mailed");
+                notice = "saved_not_mailed";
+            }
+        }
     }
     audit(&state, admin.email(), "appeal update", &format!("appeal {} ({})", item.id, item.lang), &update.date);
-    Ok(see_other(&format!("/admin/items/{}?notice=saved", item.id)))
+    Ok(see_other(&format!("/admin/items/{}?notice={notice}", item.id)))
 }
 
 /// Removes a timeline entry of this appeal; a failure says so.

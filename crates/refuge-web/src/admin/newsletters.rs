@@ -176,24 +176,23 @@ pub async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<St
     if !super::confirmed(&form) {
         return Ok(confirm_send(&state, &admin, &n));
     }
-    let (subject, body) = mail_of(&state, &n);
-    // Newsletters are never deleted, so their ids are never handed out again.
-    let key = format!("newsletter:{}", n.id);
-    let queued = crate::outgoing::to_list(&state, MailKind::Newsletter, &n.lang, &n.topic, &key, &subject, &body);
-    if let Err(e) = state.store.mark_newsletter_sent(n.id) {
-        tracing::error!(error = %e, "could not mark a newsletter sent");
+    let mail_list = |n: &Newsletter| {
+        let (subject, body) = mail_of(&state, n);
+        // Newsletters are never deleted, so their ids are never handed out again.
+        let key = format!("newsletter:{}", n.id);
+        crate::outgoing::to_list(&state, MailKind::Newsletter, &n.lang, &n.topic, &key, &subject, &body)
+    };
+    match refuge_app::newsletters::send(state.store.as_ref(), &admin.session.user, n.id, mail_list) {
+        Ok(sent) => {
+            state.invalidate(&[Dep::Newsletters(sent.issue.lang.clone())]);
+            let notice = admin.t.get("admin_newsletter_queued").replace("{count}", &sent.queued.to_string());
+            Ok(page(&state, &admin, draft_of(&sent.issue), false, Some(notice), None))
+        }
+        // Not marked sent: sending again goes on where this one stopped.
+        Err(e) => {
+            Ok(page(&state, &admin, draft_of(&n), false, None, Some(super::explain_app(&admin, "newsletters", &e))))
+        }
     }
-    state.invalidate(&[Dep::Newsletters(n.lang.clone())]);
-    audit(
-        &state,
-        admin.email(),
-        "send newsletter",
-        &format!("{} no. {}", n.lang, n.number),
-        &format!("{queued} recipients"),
-    );
-    let notice = admin.t.get("admin_newsletter_queued").replace("{count}", &queued.to_string());
-    let sent = super::found(&state, &admin, "newsletter", state.store.newsletter(n.id))?;
-    Ok(page(&state, &admin, draft_of(&sent), false, Some(notice), None))
 }
 
 /// Says what sending will do: how many will receive it, that it goes to

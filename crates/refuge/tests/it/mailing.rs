@@ -258,3 +258,35 @@ async fn a_newsletter_reaches_its_language_and_topic_once_each_and_is_archived()
     assert!(issue.body.contains("<strong>140</strong>"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_newsletter_whose_mail_cannot_be_queued_is_not_marked_sent() {
+    let app = spawn_app().await;
+    let en = Language::parse("en").unwrap();
+    for (email, token) in [("one@example.org", "t1"), ("two@example.org", "t2")] {
+        app.store.subscribe(email, &en, &["news".to_owned()], token, "form").unwrap();
+        app.store.confirm_subscription(token).unwrap();
+    }
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let fields = [("lang", "en"), ("topic", "news"), ("title", "Spring"), ("body", "Text."), ("action", "save")];
+    let saved = ed.post("/admin/newsletters", &fields).await;
+    let id = saved.header("location").unwrap().trim_start_matches("/admin/newsletters/").to_owned();
+    // The outbox takes one mail, then fails.
+    let side = rusqlite::Connection::open(app.data_dir.join("refuge.db")).unwrap();
+    side.execute_batch(
+        "CREATE TRIGGER outbox_full BEFORE INSERT ON outbox WHEN (SELECT count(*) FROM outbox WHERE kind = 'newsletter') >= 1 \
+         BEGIN SELECT RAISE(ABORT, 'injected'); END;",
+    )
+    .unwrap();
+    let failed = ed.post(&format!("/admin/newsletters/{id}/send"), &[("confirm", "1")]).await;
+    assert!(failed.body.contains("nothing was saved") || failed.body.contains("try again"), "{}", failed.body);
+    assert_eq!(app.get("/en/newsletter/1/").await.status, 404, "not in the archive: not sent");
+    side.execute_batch("DROP TRIGGER outbox_full;").unwrap();
+    let sent = ed.post(&format!("/admin/newsletters/{id}/send"), &[("confirm", "1")]).await;
+    assert!(sent.body.contains("Queued for 1"), "the second send goes on where the first stopped: {}", sent.body);
+    assert_eq!(app.get("/en/newsletter/1/").await.status, 200);
+    let queued: i64 =
+        side.query_row("SELECT count(*) FROM outbox WHERE kind = 'newsletter'", [], |r| r.get(0)).unwrap();
+    assert_eq!(queued, 2, "each subscriber once");
+    app.stop().await;
+}

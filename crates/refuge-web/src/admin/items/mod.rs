@@ -139,6 +139,7 @@ fn query_map(raw: Option<&str>) -> BTreeMap<String, String> {
 fn notice_text(admin: &Admin, raw: Option<&str>) -> Option<String> {
     let key = match query_map(raw).get("notice").map(String::as_str) {
         Some("saved") => "admin_saved",
+        Some("saved_not_mailed") => "admin_update_mail_failed",
         Some("deleted") => "admin_deleted",
         Some("restored") => "admin_restored",
         Some("submitted") => "admin_submitted_for_review",
