@@ -7,6 +7,7 @@
 
 mod appeals;
 mod asides;
+pub mod backup;
 mod bulk;
 mod content;
 mod db;

@@ -3,10 +3,21 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use refuge::cmd::backup::{backup, restore};
-use refuge_core::MailStore;
+use std::path::Path;
+
+use refuge_core::{DataDir, MailStore};
+use refuge_store::backup::BackupError;
 
 use crate::helpers::*;
+
+fn backup(data: &Path, file: &Path) -> Result<usize, BackupError> {
+    refuge_store::backup::backup(&DataDir::new(data), file, &mut |_, _, _| {})
+}
+
+/// Restores; how many files.
+fn restore(file: &Path, data: &Path, force: bool) -> Result<usize, BackupError> {
+    refuge_store::backup::restore(file, &DataDir::new(data), force, &mut |_, _, _| {}).map(|r| r.files)
+}
 
 /// Every row of every table, as text, table by table.
 fn tables(db: &std::path::Path) -> Vec<(String, Vec<String>)> {
