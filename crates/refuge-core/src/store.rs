@@ -428,9 +428,6 @@ pub trait UserStore: Send + Sync {
     /// Sets a new password.
     fn set_password(&self, user_id: i64, password: &str) -> StoreResult<()>;
     /// Changes the address an account signs in with (and is mailed at).
-    /// Asks (or stops asking) the account to choose its own password at
-    /// its next sign-in; `set_password` stops asking.
-    fn require_password_change(&self, user_id: i64, required: bool) -> StoreResult<()>;
     fn set_email(&self, user_id: i64, email: &Email) -> StoreResult<()>;
     /// The account's time zone (`None`: the site's).
     fn set_time_zone(&self, user_id: i64, zone: Option<&str>) -> StoreResult<()>;
@@ -458,8 +455,6 @@ pub trait UserStore: Send + Sync {
     fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
     /// Signs an account out everywhere; returns how many sessions ended.
     fn delete_sessions_of(&self, user_id: i64) -> StoreResult<u64>;
-    /// Ends every session of an account but the one with `keep_id_hash`.
-    fn delete_other_sessions(&self, user_id: i64, keep_id_hash: &str) -> StoreResult<u64>;
     /// Removes sessions idle since `idle_before` or created before `created_before`.
     fn purge_sessions(&self, idle_before: i64, created_before: i64) -> StoreResult<u64>;
 

@@ -190,13 +190,6 @@ impl UserStore for SqliteStore {
         Ok(())
     }
 
-    fn require_password_change(&self, user_id: i64, required: bool) -> StoreResult<()> {
-        self.conn()
-            .execute("UPDATE users SET must_change_password = ? WHERE id = ?", params![required, user_id])
-            .map_err(backend)?;
-        Ok(())
-    }
-
     fn set_email(&self, user_id: i64, email: &Email) -> StoreResult<()> {
         let n = self
             .conn()
@@ -361,14 +354,6 @@ impl UserStore for SqliteStore {
 
     fn delete_sessions_of(&self, user_id: i64) -> StoreResult<u64> {
         let n = self.conn().execute("DELETE FROM sessions WHERE user_id = ?", [user_id]).map_err(backend)?;
-        Ok(n as u64)
-    }
-
-    fn delete_other_sessions(&self, user_id: i64, keep_id_hash: &str) -> StoreResult<u64> {
-        let n = self
-            .conn()
-            .execute("DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?", params![user_id, keep_id_hash])
-            .map_err(backend)?;
         Ok(n as u64)
     }
 
