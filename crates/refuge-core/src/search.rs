@@ -9,8 +9,8 @@ use crate::{FaqEntry, Item};
 /// entry or appeal.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SearchDoc {
-    /// Unique key, e.g. `item:42` or `faq:7`.
-    pub key: String,
+    /// Which record it comes from.
+    pub key: DocKey,
     /// `news`, `page`, `faq` or `appeal`.
     pub kind: String,
     /// Language code such as `en` or `ja`.
@@ -27,21 +27,49 @@ pub struct SearchDoc {
     pub url: String,
 }
 
+/// The key of a searchable document: the record it comes from. Stored
+/// in the index as text (`item:42`, `faq:7`), read back with [`DocKey::parse`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DocKey {
+    /// A language version of an article, page or appeal.
+    Item(i64),
+    /// A FAQ entry.
+    Faq(i64),
+}
+
+impl DocKey {
+    /// Reads a key as the index stores it.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (kind, id) = text.split_once(':')?;
+        let id = id.parse().ok()?;
+        match kind {
+            "item" => Some(Self::Item(id)),
+            "faq" => Some(Self::Faq(id)),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for DocKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Item(id) => write!(f, "item:{id}"),
+            Self::Faq(id) => write!(f, "faq:{id}"),
+        }
+    }
+}
+
+impl serde::Serialize for DocKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 impl SearchDoc {
-    /// The key of an item's document.
-    pub fn item_key(id: i64) -> String {
-        format!("item:{id}")
-    }
-
-    /// The key of a FAQ entry's document.
-    pub fn faq_key(id: i64) -> String {
-        format!("faq:{id}")
-    }
-
     /// The document for a published item.
     pub fn from_item(item: &Item) -> Self {
         Self {
-            key: Self::item_key(item.id),
+            key: DocKey::Item(item.id),
             kind: item.kind.as_str().to_owned(),
             lang: item.lang.to_string(),
             year: item.year(),
@@ -57,7 +85,7 @@ impl SearchDoc {
     /// The document for a FAQ entry (found on the FAQ page at its anchor).
     pub fn from_faq(entry: &FaqEntry) -> Self {
         Self {
-            key: Self::faq_key(entry.id),
+            key: DocKey::Faq(entry.id),
             kind: "faq".into(),
             lang: entry.lang.to_string(),
             year: None,
@@ -92,7 +120,7 @@ pub struct Segment {
 /// A found document.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Hit {
-    pub key: String,
+    pub key: DocKey,
     pub url: String,
     pub title: String,
     pub lang: String,
@@ -120,4 +148,20 @@ pub struct SearchResults {
     pub facets: Facets,
     /// Matches in any language, ignoring every filter.
     pub total_unfiltered: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DocKey;
+
+    #[test]
+    fn document_keys_read_back_as_written() {
+        for key in [DocKey::Item(42), DocKey::Faq(7)] {
+            assert_eq!(DocKey::parse(&key.to_string()), Some(key));
+        }
+        assert_eq!(DocKey::Item(42).to_string(), "item:42");
+        for bad in ["", "item", "item:", "item:x", "page:3", "faq:-"] {
+            assert_eq!(DocKey::parse(bad), None, "{bad}");
+        }
+    }
 }

@@ -18,7 +18,7 @@ use tantivy::{
 
 use crate::analysis::{ANALYZER, analyzer, is_cjk};
 use crate::query::{ParsedQuery, parse};
-use crate::{Facets, Hit, KINDS, SearchDoc, SearchError, SearchRequest, SearchResults};
+use crate::{DocKey, Facets, Hit, KINDS, SearchDoc, SearchError, SearchRequest, SearchResults};
 
 /// Bumped when the schema changes; an index of another version is rebuilt.
 const SCHEMA_VERSION: &str = "refuge-search-2";
@@ -165,7 +165,7 @@ impl SearchIndex {
     fn document(&self, d: &SearchDoc) -> TantivyDocument {
         let f = self.fields;
         let mut document = doc!(
-            f.key => d.key.clone(),
+            f.key => d.key.to_string(),
             f.kind => kind_code(&d.kind),
             f.lang => pack_lang(&d.lang),
             f.year => d.year.map_or(0, |y| y.max(0) as u64),
@@ -198,11 +198,11 @@ impl SearchIndex {
     /// Removes the documents with `remove` keys and adds `add`, then
     /// commits with `stamp` (the database's change stamp) and makes the
     /// result visible to searches at once.
-    pub fn update(&self, remove: &[String], add: &[SearchDoc], stamp: &str) -> Result<(), SearchError> {
+    pub fn update(&self, remove: &[DocKey], add: &[SearchDoc], stamp: &str) -> Result<(), SearchError> {
         let mut guard = self.writer();
         let writer = guard.as_mut().ok_or(SearchError::Locked)?;
         for key in remove.iter().chain(add.iter().map(|d| &d.key)) {
-            writer.delete_term(Term::from_field_text(self.fields.key, key));
+            writer.delete_term(Term::from_field_text(self.fields.key, &key.to_string()));
         }
         for d in add {
             writer.add_document(self.document(d))?;
@@ -369,8 +369,14 @@ impl SearchIndex {
         for (score, address) in top {
             let d: TantivyDocument = searcher.doc(address)?;
             let text_of = |field| d.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            let Some(key) = d.get_first(f.key).and_then(|v| v.as_str()).and_then(DocKey::parse) else {
+                // Only an index written by another version holds such a key;
+                // `refuge reindex` rebuilds it.
+                tracing::warn!("a search hit with an unknown key was left out");
+                continue;
+            };
             hits.push(Hit {
-                key: text_of(f.key),
+                key,
                 url: text_of(f.url),
                 title: text_of(f.title),
                 lang: unpack_lang(d.get_first(f.lang).and_then(|v| v.as_u64()).unwrap_or_default()),
@@ -547,9 +553,9 @@ impl SegmentCollector for DocAddressSegment {
 mod tests {
     use super::*;
 
-    fn d(key: &str, lang: &str, title: &str, body: &str) -> SearchDoc {
+    fn d(id: i64, lang: &str, title: &str, body: &str) -> SearchDoc {
         SearchDoc {
-            key: key.into(),
+            key: DocKey::Item(id),
             kind: "news".into(),
             lang: lang.into(),
             year: Some(2025),
@@ -558,12 +564,12 @@ mod tests {
             summary: String::new(),
             body: body.into(),
             tags: vec![],
-            url: format!("/{lang}/news/{key}/"),
+            url: format!("/{lang}/news/{id}/"),
         }
     }
 
     fn keys(results: &SearchResults) -> Vec<String> {
-        results.hits.iter().map(|h| h.key.clone()).collect()
+        results.hits.iter().map(|h| h.key.to_string()).collect()
     }
 
     fn search(index: &SearchIndex, q: &str) -> SearchResults {
@@ -579,20 +585,20 @@ mod tests {
             .update(
                 &[],
                 &[
-                    d("a", "en", "Refugees repatriated", "Eleven refugees were repatriated by force."),
-                    d("b", "ja", "強制送還の危機", "11人が強制送還されるおそれがある。"),
-                    d("c", "ja", "送還と強制労働", "送還された人々は強制労働に送られる。"),
+                    d(1, "en", "Refugees repatriated", "Eleven refugees were repatriated by force."),
+                    d(2, "ja", "強制送還の危機", "11人が強制送還されるおそれがある。"),
+                    d(3, "ja", "送還と強制労働", "送還された人々は強制労働に送られる。"),
                 ],
                 "s1",
             )
             .unwrap();
-        assert_eq!(keys(&search(&index, "repatriation")), ["a"]);
-        assert_eq!(keys(&search(&index, "強制送還")), ["b"], "a substring match, not both words anywhere");
+        assert_eq!(keys(&search(&index, "repatriation")), ["item:1"]);
+        assert_eq!(keys(&search(&index, "強制送還")), ["item:2"], "a substring match, not both words anywhere");
         let both = search(&index, "強制 送還");
         assert_eq!(both.total, 2);
         assert_eq!(both.facets.langs, vec![("ja".into(), 2)]);
         assert_eq!(search(&index, "refugees").hits[0].title, "Refugees repatriated");
-        assert_eq!(keys(&search(&index, "送還 -労働")), ["b"]);
+        assert_eq!(keys(&search(&index, "送還 -労働")), ["item:2"]);
         assert_eq!(search(&index, "\"unbalanced").total, 0);
         assert_eq!(search(&index, "").total, 0);
         let ja_only = index
@@ -608,11 +614,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let (index, _) = SearchIndex::open(dir.path()).unwrap();
-            index.update(&[], &[d("a", "en", "First", "old text")], "s1").unwrap();
-            index.update(&[], &[d("a", "en", "First", "new text")], "s2").unwrap();
+            index.update(&[], &[d(1, "en", "First", "old text")], "s1").unwrap();
+            index.update(&[], &[d(1, "en", "First", "new text")], "s2").unwrap();
             assert_eq!(search(&index, "old").total, 0);
             assert_eq!(search(&index, "new").total, 1);
-            index.update(&["a".into()], &[], "s3").unwrap();
+            index.update(&[DocKey::Item(1)], &[], "s3").unwrap();
             assert!(index.is_empty());
         }
         let (index, state) = SearchIndex::open(dir.path()).unwrap();
@@ -625,7 +631,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let (index, _) = SearchIndex::open(dir.path()).unwrap();
-            index.update(&[], &[d("a", "en", "x", "y")], "s").unwrap();
+            index.update(&[], &[d(1, "en", "x", "y")], "s").unwrap();
         }
         std::fs::write(dir.path().join("meta.json"), "{ not json").unwrap();
         let (index, state) = SearchIndex::open(dir.path()).unwrap();

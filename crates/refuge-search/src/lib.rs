@@ -16,7 +16,7 @@ mod snippet;
 mod sync;
 
 pub use index::{MAX_WINDOW, OpenState, SearchIndex};
-pub use refuge_core::search::{Facets, Hit, SearchDoc, SearchRequest, SearchResults, Segment};
+pub use refuge_core::search::{DocKey, Facets, Hit, SearchDoc, SearchRequest, SearchResults, Segment};
 pub use snippet::fill_snippets;
 pub use sync::{faq_changed, item_changed, rebuild_from_store};
 

@@ -40,8 +40,9 @@ fn load() -> (SearchIndex, tempfile::TempDir, Vec<Query>, Vec<Doc>) {
     let docs: Vec<SearchDoc> = corpus
         .doc
         .iter()
-        .map(|d| SearchDoc {
-            key: d.key.clone(),
+        .zip(1..)
+        .map(|(d, n)| SearchDoc {
+            key: crate::DocKey::Item(n),
             kind: "news".into(),
             lang: d.lang.clone(),
             year: Some(2025),
@@ -60,7 +61,9 @@ fn load() -> (SearchIndex, tempfile::TempDir, Vec<Query>, Vec<Doc>) {
 fn top(index: &SearchIndex, text: &str, lang: Option<&str>, n: usize) -> Vec<(String, String)> {
     let request =
         SearchRequest { query: text.into(), lang: lang.map(str::to_owned), limit: n, ..SearchRequest::default() };
-    index.search(&request).unwrap().hits.into_iter().map(|h| (h.key, h.lang)).collect()
+    // The corpus's own key is the last part of the address.
+    let corpus_key = |url: &str| url.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned();
+    index.search(&request).unwrap().hits.into_iter().map(|h| (corpus_key(&h.url), h.lang)).collect()
 }
 
 #[test]

@@ -107,10 +107,8 @@ pub fn fill_snippets(
     store: &dyn refuge_core::ContentStore,
 ) -> Result<(), refuge_core::StoreError> {
     let clauses = clause_tokens(&crate::query::parse(query).required);
-    let id = |key: &str, prefix: &str| key.strip_prefix(prefix).and_then(|n| n.parse::<i64>().ok());
-    let items: Vec<i64> = results.hits.iter().filter_map(|h| id(&h.key, "item:")).collect();
-    let faq: Vec<i64> = results.hits.iter().filter_map(|h| id(&h.key, "faq:")).collect();
-    let texts = store.search_texts(&items, &faq)?;
+    let keys: Vec<refuge_core::search::DocKey> = results.hits.iter().map(|h| h.key).collect();
+    let texts = store.search_texts(&keys)?;
     for hit in &mut results.hits {
         let Some((_, summary, body)) = texts.iter().find(|(k, _, _)| *k == hit.key) else { continue };
         let body = refuge_core::markdown::to_plain_text(body);

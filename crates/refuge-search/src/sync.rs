@@ -1,6 +1,6 @@
 //! Keeping the index in step with the database.
 
-use refuge_core::search::SearchDoc;
+use refuge_core::search::{DocKey, SearchDoc};
 use refuge_core::{ContentStore, Item, Language, Status};
 
 use crate::{SearchError, SearchIndex};
@@ -55,7 +55,7 @@ pub fn item_changed(
     after: Option<&Item>,
 ) -> Result<(), SearchError> {
     let stamp = store.change_stamp()?;
-    let remove: Vec<String> = before.into_iter().chain(after).map(|i| SearchDoc::item_key(i.id)).collect();
+    let remove: Vec<DocKey> = before.into_iter().chain(after).map(|i| DocKey::Item(i.id)).collect();
     let add: Vec<SearchDoc> =
         after.filter(|i| i.status == Status::Published).map(SearchDoc::from_item).into_iter().collect();
     index.update(&remove, &add, &stamp)
@@ -69,7 +69,7 @@ pub fn faq_changed(
     old_ids: &[i64],
 ) -> Result<(), SearchError> {
     let stamp = store.change_stamp()?;
-    let remove: Vec<String> = old_ids.iter().map(|id| SearchDoc::faq_key(*id)).collect();
+    let remove: Vec<DocKey> = old_ids.iter().map(|id| DocKey::Faq(*id)).collect();
     let add: Vec<SearchDoc> = store.faq(lang)?.iter().map(SearchDoc::from_faq).collect();
     index.update(&remove, &add, &stamp)
 }

@@ -2,6 +2,7 @@
 //! menus, settings, and the stamps that tell caches and the search index
 //! something changed.
 
+use refuge_core::search::DocKey;
 use refuge_core::store::StoreResult;
 use refuge_core::{Category, FaqEntry, Item, ItemRef, Kind, Language, MenuEntry, NewsFilter, PublicContent, Slug};
 use rusqlite::types::Value;
@@ -291,12 +292,18 @@ impl PublicContent for SqliteStore {
         Ok(seq.unwrap_or_else(|| "0".into()))
     }
 
-    fn search_texts(&self, item_ids: &[i64], faq_ids: &[i64]) -> StoreResult<Vec<(String, String, String)>> {
+    fn search_texts(&self, keys: &[DocKey]) -> StoreResult<Vec<(DocKey, String, String)>> {
         let conn = self.conn();
-        let mut out = Vec::with_capacity(item_ids.len() + faq_ids.len());
-        for (ids, sql, prefix) in [
-            (item_ids, "SELECT id, summary, body FROM items WHERE id IN", "item"),
-            (faq_ids, "SELECT id, '', answer FROM faq WHERE id IN", "faq"),
+        let mut out = Vec::with_capacity(keys.len());
+        let item_ids: Vec<i64> =
+            keys.iter().filter_map(|k| if let DocKey::Item(id) = k { Some(*id) } else { None }).collect();
+        let faq_ids: Vec<i64> =
+            keys.iter().filter_map(|k| if let DocKey::Faq(id) = k { Some(*id) } else { None }).collect();
+        let item_key: fn(i64) -> DocKey = DocKey::Item;
+        let faq_key: fn(i64) -> DocKey = DocKey::Faq;
+        for (ids, sql, key) in [
+            (item_ids, "SELECT id, summary, body FROM items WHERE id IN", item_key),
+            (faq_ids, "SELECT id, '', answer FROM faq WHERE id IN", faq_key),
         ] {
             if ids.is_empty() {
                 continue;
@@ -304,9 +311,7 @@ impl PublicContent for SqliteStore {
             let marks = vec!["?"; ids.len()].join(",");
             let mut stmt = conn.prepare(&format!("{sql} ({marks})")).map_err(backend)?;
             let rows = stmt
-                .query_map(params_from_iter(ids.iter()), |r| {
-                    Ok((format!("{prefix}:{}", r.get::<_, i64>(0)?), r.get(1)?, r.get(2)?))
-                })
+                .query_map(params_from_iter(ids.iter()), |r| Ok((key(r.get::<_, i64>(0)?), r.get(1)?, r.get(2)?)))
                 .map_err(backend)?;
             for row in rows {
                 out.push(row.map_err(backend)?);
