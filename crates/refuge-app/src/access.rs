@@ -45,3 +45,8 @@ pub fn may_translate_into(user: &User, lang: &Language) -> bool {
 pub fn statuses(user: &User) -> Vec<Status> {
     if can_edit(user) { Status::ALL.to_vec() } else { vec![Status::Draft, Status::Review] }
 }
+
+/// Admins only (accounts, the inbox): anyone else is refused.
+pub fn admin_only(user: &User) -> Result<(), crate::AppError> {
+    if user.role == Role::Admin { Ok(()) } else { Err(crate::AppError::Forbidden) }
+}

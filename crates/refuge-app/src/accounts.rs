@@ -6,6 +6,7 @@
 use refuge_core::{AccountChange, AuditLog, Email, Language, Role, User, UserStore};
 
 use crate::AppError;
+use crate::access::admin_only;
 
 /// A new account and the password to give its owner (to be replaced at
 /// the first sign-in).
@@ -20,19 +21,13 @@ fn printed_password() -> String {
     refuge_core::secret::random_hex(10)
 }
 
-fn admin_only(actor: &User) -> Result<(), AppError> {
-    if actor.role == Role::Admin { Ok(()) } else { Err(AppError::Forbidden) }
-}
-
 fn not_own(actor: &User, user_id: i64) -> Result<(), AppError> {
     if actor.id == user_id { Err(AppError::OwnAccount) } else { Ok(()) }
 }
 
-/// The audit line of a change that stands; a missing line is logged.
+/// The audit line of a change that stands.
 fn audit<S: AuditLog + ?Sized>(store: &S, actor: &User, action: &str, subject: &str, detail: &str) {
-    if let Err(e) = store.record(actor.email.as_str(), action, subject, detail) {
-        tracing::error!(error = %e, action, "could not write the audit log");
-    }
+    crate::audit::record(store, actor.email.as_str(), action, subject, detail);
 }
 
 /// Adds an account with a printed password.

@@ -78,10 +78,7 @@ where
         _ => "change status",
     };
     let subject = format!("{} {} “{}” ({})", after.kind, after.id, after.title, after.lang);
-    // The save stands; a missing audit line is logged, not shown.
-    if let Err(e) = store.record(user.email.as_str(), action, &subject, after.status.as_str()) {
-        tracing::error!(error = %e, action, "could not write the audit log");
-    }
+    crate::audit::record(store, user.email.as_str(), action, &subject, after.status.as_str());
     Ok(Saved { before, after, action })
 }
 

@@ -9,17 +9,24 @@
 //! - [`contact`]: a contact message checked and kept sealed;
 //! - [`editorial`]: saving an item with everything that belongs to it,
 //!   in one transaction;
+//! - [`inbox`]: a message marked handled, deleted, answered;
 //! - [`newsletters`]: an issue sent once, marked sent only when queued;
+//! - [`publishing`]: scheduled items published when their time comes;
 //! - [`subscriptions`]: signing up (double opt-in), confirming, topics,
 //!   leaving;
 //! - [`AppError`]: what went wrong, typed, never raw storage text.
 
 pub mod access;
 pub mod accounts;
+mod audit;
 pub mod contact;
 pub mod editorial;
 mod error;
+pub mod inbox;
+#[cfg(test)]
+mod memory;
 pub mod newsletters;
+pub mod publishing;
 pub mod subscriptions;
 
 pub use error::AppError;

@@ -36,9 +36,7 @@ where
     let queued = mail_list(&issue)?;
     store.mark_newsletter_sent(id)?;
     let subject = format!("{} no. {}", issue.lang, issue.number);
-    if let Err(e) = store.record(actor.email.as_str(), "send newsletter", &subject, &format!("{queued} recipients")) {
-        tracing::error!(error = %e, "could not write the audit log");
-    }
+    crate::audit::record(store, actor.email.as_str(), "send newsletter", &subject, &format!("{queued} recipients"));
     let issue = store.newsletter(id)?.ok_or_else(|| AppError::NotFound(format!("newsletter {id}")))?;
     Ok(Sent { issue, queued })
 }

@@ -32,13 +32,13 @@ pub use content::{
 pub use data_dir::DataDir;
 pub use lang::Language;
 pub use mail::{
-    BOUNCING, ImportOutcome, ImportedSubscriber, MailKind, MessageMeta, NewMail, Newsletter, OutboxMail, Subscriber,
-    SubscriberCount, SubscriberRecord, SubscriberState,
+    BOUNCING, DedupeKey, ImportOutcome, ImportedSubscriber, MailKind, MessageMeta, NewMail, Newsletter, OutboxMail,
+    Purpose, Subscriber, SubscriberCount, SubscriberRecord, SubscriberState,
 };
 pub use slug::Slug;
 pub use store::{
     AccountChange, AppealReads, AppealStore, AsideStore, AuditLog, ContentStore, ItemSave, MailStore, MediaStore,
-    MessageStore, NewsletterReads, PublicContent, PublicStore, RedirectReads, RedirectStore, RedirectTarget, Store,
-    StoreError, SubscriberStore, UserStore,
+    MessageStore, NewsletterReads, Outbox, PublicContent, PublicStore, RedirectReads, RedirectStore, RedirectTarget,
+    Store, StoreError, SubscriberStore, UserStore,
 };
 pub use user::{Email, PasswordWeakness, Role, Session, User};

@@ -188,8 +188,8 @@ impl MailKind {
 #[derive(Clone, Copy, Debug)]
 pub struct NewMail<'a> {
     /// Unique for ever per mail: a second mail with the same key is
-    /// never queued. Never build it from a row id that can be reused.
-    pub dedupe: &'a str,
+    /// never queued.
+    pub dedupe: &'a DedupeKey,
     pub kind: MailKind,
     /// The language of the text (for the list's name), or "".
     pub lang: &'a str,
@@ -200,10 +200,94 @@ pub struct NewMail<'a> {
     pub unsubscribe: &'a str,
 }
 
-/// A dedupe key used once: `purpose:` and 128 random bits (a reply, a
-/// test send, a notice whose row id could be reused).
-pub fn once_key(purpose: &str) -> String {
-    format!("{purpose}:{}", crate::secret::random_hex(16))
+/// What a mail is sent for: the first part of its dedupe key, so two
+/// purposes never share a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// An admin's answer to a contact message.
+    Reply,
+    /// A newsletter issue, to its list.
+    Newsletter,
+    /// A newsletter issue, to an editor as a test.
+    NewsletterTest,
+    /// Further information on an appeal, to the appeals list.
+    AppealUpdate,
+    /// The link that confirms a sign-up made on the form.
+    Confirm,
+    /// The link that confirms an imported sign-up.
+    ConfirmImport,
+    /// The welcome once a sign-up is confirmed.
+    Welcome,
+    /// The staff notice that a contact message arrived.
+    Contact,
+    /// The editors' notice that a change awaits review.
+    Review,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reply => "reply",
+            Self::Newsletter => "newsletter",
+            Self::NewsletterTest => "newsletter-test",
+            Self::AppealUpdate => "appeal-update",
+            Self::Confirm => "confirm",
+            Self::ConfirmImport => "confirm-import",
+            Self::Welcome => "welcome",
+            Self::Contact => "contact",
+            Self::Review => "review",
+        }
+    }
+}
+
+/// The key that keeps a mail from being queued twice (the outbox holds
+/// one mail per key, for ever). Made only here, from a [`Purpose`], so
+/// no key is written by hand and none is built from a row id that can be
+/// handed out again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DedupeKey(String);
+
+impl DedupeKey {
+    /// A key used once: the purpose and 128 random bits (a reply, a test
+    /// send, a notice about a row whose id could be reused).
+    pub fn once(purpose: Purpose) -> Self {
+        Self(format!("{}:{}", purpose.as_str(), crate::secret::random_hex(16)))
+    }
+
+    /// The key of a record that is never deleted, so its id is never
+    /// handed out again (a newsletter issue).
+    pub fn of_lasting(purpose: Purpose, id: i64) -> Self {
+        Self(format!("{}:{id}", purpose.as_str()))
+    }
+
+    /// The key of a subscription's own mail (its welcome, an imported
+    /// sign-up's confirmation): sent once, across restarts. Built from a
+    /// hash of the token, never the address.
+    pub fn of_subscription(purpose: Purpose, sub: &Subscriber) -> Self {
+        Self(format!("{}:{}", purpose.as_str(), subscription_part(sub)))
+    }
+
+    /// The key of this mailing to one subscription: a mailing that stopped
+    /// half way goes on where it stopped.
+    pub fn to_subscription(&self, sub: &Subscriber) -> Self {
+        Self(format!("{}:{}", self.0, subscription_part(sub)))
+    }
+
+    /// The key of this notice to one staff address.
+    pub fn to_address(&self, address: &str) -> Self {
+        Self(format!("{}:{address}", self.0))
+    }
+
+    /// As stored in the outbox.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A subscription's part of a key: a hash of its token (the address
+/// never appears in a key).
+fn subscription_part(sub: &Subscriber) -> String {
+    crate::digest::sha256_hex(sub.token.as_bytes())[..24].to_owned()
 }
 
 /// An e-mail waiting in (or gone through) the outbox.
@@ -236,4 +320,39 @@ pub struct Newsletter {
     pub body: String,
     #[serde(with = "time::serde::rfc3339::option")]
     pub sent_at: Option<OffsetDateTime>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sub(token: &str) -> Subscriber {
+        Subscriber {
+            id: 1,
+            email: "kim@example.org".into(),
+            lang: "ja".into(),
+            topics: vec!["news".into()],
+            token: token.into(),
+            confirmed: true,
+            bounces: 0,
+        }
+    }
+
+    #[test]
+    fn dedupe_keys_never_collide_across_purposes_and_never_show_a_secret() {
+        let once = DedupeKey::once(Purpose::Reply);
+        assert!(once.as_str().starts_with("reply:") && once.as_str().len() == "reply:".len() + 32);
+        assert_ne!(once, DedupeKey::once(Purpose::Reply), "random each time");
+        assert_eq!(DedupeKey::of_lasting(Purpose::Newsletter, 7).as_str(), "newsletter:7");
+        assert_ne!(
+            DedupeKey::of_subscription(Purpose::Welcome, &sub("tok")),
+            DedupeKey::of_subscription(Purpose::ConfirmImport, &sub("tok"))
+        );
+        let mailing = DedupeKey::of_lasting(Purpose::Newsletter, 7);
+        let one = mailing.to_subscription(&sub("secret-token"));
+        assert!(one.as_str().starts_with("newsletter:7:"));
+        assert!(!one.as_str().contains("secret-token") && !one.as_str().contains("kim@"), "{}", one.as_str());
+        assert_eq!(one, mailing.to_subscription(&sub("secret-token")), "the same mailing, the same key");
+        assert_eq!(DedupeKey::once(Purpose::Contact).to_address("a@example.org").as_str().split(':').count(), 3);
+    }
 }

@@ -105,9 +105,10 @@ pub trait PublicContent: Send + Sync {
     /// A stamp that changes with every write to content (the search index
     /// records it, to notice at start that it missed a change).
     fn change_stamp(&self) -> StoreResult<String>;
-    /// Summaries and Markdown bodies of items and FAQ entries, keyed as
-    /// in the search index (`item:ID`, `faq:ID`), for search snippets.
-    fn search_texts(&self, item_ids: &[i64], faq_ids: &[i64]) -> StoreResult<Vec<(String, String, String)>>;
+    /// Summaries and Markdown bodies of the items and FAQ entries that
+    /// `keys` name, for search snippets.
+    fn search_texts(&self, keys: &[crate::search::DocKey])
+    -> StoreResult<Vec<(crate::search::DocKey, String, String)>>;
     /// Published items with their bodies and tags, by ascending id, after
     /// `after_id` (for rebuilding the search index in batches).
     fn published_items(&self, after_id: i64, limit: u32) -> StoreResult<Vec<Item>>;
@@ -214,8 +215,31 @@ pub trait NewsletterReads: Send + Sync {
     fn newsletter_by_number(&self, lang: &Language, number: i64) -> StoreResult<Option<Newsletter>>;
 }
 
-/// The mailing list and the durable outbox.
-pub trait MailStore: NewsletterReads {
+/// The durable outbox: every mail Refuge sends waits here until it is
+/// delivered, so nothing is lost to a crash or a mail server that is down.
+pub trait Outbox: Send + Sync {
+    /// Queues a mail unless one with the same `dedupe` key exists; whether
+    /// it was queued.
+    fn enqueue(&self, mail: &crate::NewMail<'_>) -> StoreResult<bool>;
+    /// The next mail due, marked as being sent (so a crash never sends it twice).
+    fn take_due(&self, now: OffsetDateTime) -> StoreResult<Option<OutboxMail>>;
+    /// Delivered: the body is dropped, and a subscriber's time of last mail kept.
+    fn mark_sent(&self, id: i64) -> StoreResult<()>;
+    /// Back to the queue for another try at `next`.
+    fn mark_retry(&self, id: i64, error: &str, next: OffsetDateTime) -> StoreResult<()>;
+    fn mark_failed(&self, id: i64, error: &str) -> StoreResult<()>;
+    /// After a restart: mails left "sending" may or may not have gone; they
+    /// are marked unknown, never sent again. Returns how many.
+    fn recover_interrupted(&self) -> StoreResult<u64>;
+    /// When the next queued mail is due.
+    fn next_mail_due(&self) -> StoreResult<Option<OffsetDateTime>>;
+    /// Counts by state: pending, sent, failed, unknown.
+    fn outbox_counts(&self) -> StoreResult<[u64; 4]>;
+}
+
+/// The mailing list, its subscribers and newsletters; their mail goes
+/// through the [`Outbox`].
+pub trait MailStore: NewsletterReads + Outbox {
     /// Adds (or finds) a subscription awaiting confirmation.
     /// `source` says how it came (`form`, `contact form`); a subscription
     /// left before starts again, unconfirmed, with the new token.
@@ -246,23 +270,6 @@ pub trait MailStore: NewsletterReads {
     /// Counts a permanent delivery failure to a subscriber's address; the
     /// new count (at `BOUNCING` the address gets no more list mail).
     fn count_bounce(&self, email: &str) -> StoreResult<u32>;
-    /// Queues a mail unless one with the same `dedupe` key exists; whether
-    /// it was queued.
-    fn enqueue(&self, mail: &crate::NewMail<'_>) -> StoreResult<bool>;
-    /// The next mail due, marked as being sent (so a crash never sends it twice).
-    fn take_due(&self, now: OffsetDateTime) -> StoreResult<Option<OutboxMail>>;
-    /// Delivered: the body is dropped, and a subscriber's time of last mail kept.
-    fn mark_sent(&self, id: i64) -> StoreResult<()>;
-    /// Back to the queue for another try at `next`.
-    fn mark_retry(&self, id: i64, error: &str, next: OffsetDateTime) -> StoreResult<()>;
-    fn mark_failed(&self, id: i64, error: &str) -> StoreResult<()>;
-    /// After a restart: mails left "sending" may or may not have gone; they
-    /// are marked unknown, never sent again. Returns how many.
-    fn recover_interrupted(&self) -> StoreResult<u64>;
-    /// When the next queued mail is due.
-    fn next_mail_due(&self) -> StoreResult<Option<OffsetDateTime>>;
-    /// Counts by state: pending, sent, failed, unknown.
-    fn outbox_counts(&self) -> StoreResult<[u64; 4]>;
 
     /// Creates the next issue of a language (or rewrites an unsent one).
     fn save_newsletter(

@@ -1,8 +1,9 @@
-//! `MailStore` over SQLite.
+//! `MailStore` and the `Outbox` over SQLite.
 
 use refuge_core::store::StoreResult;
 use refuge_core::{
-    BOUNCING, Language, MailKind, MailStore, NewMail, Newsletter, NewsletterReads, OutboxMail, StoreError, Subscriber,
+    BOUNCING, Language, MailKind, MailStore, NewMail, Newsletter, NewsletterReads, Outbox, OutboxMail, StoreError,
+    Subscriber,
 };
 use rusqlite::{OptionalExtension, params};
 use time::OffsetDateTime;
@@ -52,6 +53,140 @@ impl NewsletterReads for SqliteStore {
             )
             .optional()
             .map_err(backend)
+    }
+}
+
+impl Outbox for SqliteStore {
+    fn enqueue(&self, mail: &NewMail<'_>) -> StoreResult<bool> {
+        let stamp = ts(now());
+        let n = self
+            .conn()
+            .execute(
+                "INSERT OR IGNORE INTO outbox
+                    (dedupe, kind, lang, uid, recipient, subject, body, unsubscribe, next_attempt, created_at)
+                 VALUES (?, ?, ?, lower(hex(randomblob(16))), ?, ?, ?, ?, ?, ?)",
+                params![
+                    mail.dedupe.as_str(),
+                    mail.kind.as_str(),
+                    mail.lang,
+                    mail.recipient,
+                    mail.subject,
+                    mail.body,
+                    mail.unsubscribe,
+                    stamp,
+                    stamp
+                ],
+            )
+            .map_err(backend)?;
+        Ok(n > 0)
+    }
+    fn take_due(&self, now: OffsetDateTime) -> StoreResult<Option<OutboxMail>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let found = tx
+            .query_row(
+                "SELECT id, recipient, subject, body, unsubscribe, attempts, kind, lang, uid FROM outbox
+                 WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT 1",
+                [ts(now)],
+                |r| {
+                    Ok(OutboxMail {
+                        id: r.get(0)?,
+                        recipient: r.get(1)?,
+                        subject: r.get(2)?,
+                        body: r.get(3)?,
+                        unsubscribe: r.get(4)?,
+                        attempts: r.get(5)?,
+                        kind: MailKind::parse(&r.get::<_, String>(6)?),
+                        lang: r.get(7)?,
+                        uid: r.get(8)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(backend)?;
+        if let Some(mail) = &found {
+            tx.execute("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?", [mail.id])
+                .map_err(backend)?;
+        }
+        tx.commit().map_err(backend)?;
+        Ok(found)
+    }
+    fn mark_sent(&self, id: i64) -> StoreResult<()> {
+        let conn = self.conn();
+        // The text is not needed once delivered; the row stays, so
+        // nothing is sent twice.
+        let sent: Option<(String, String, String)> = conn
+            .query_row(
+                "UPDATE outbox SET state = 'sent', sent_at = ?, body = '' WHERE id = ? RETURNING dedupe, kind, recipient",
+                params![ts(now()), id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(backend)?;
+        // A subscriber reached: when, and its failures in a row start again.
+        if let Some((_, kind, recipient)) = &sent
+            && MailKind::parse(kind).to_subscriber()
+        {
+            conn.execute(
+                "UPDATE subscribers SET last_sent_at = ?, bounces = 0 WHERE email = ?",
+                params![ts(now()), recipient],
+            )
+            .map_err(backend)?;
+        }
+        // A reply to someone who wrote in may be sensitive: fold the WAL
+        // into the database (whose freed bytes are overwritten) so no old
+        // copy of the text remains on disk.
+        if let Some((_, kind, _)) = &sent
+            && MailKind::parse(kind).is_private()
+            && let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        {
+            // Sent all the same; the next checkpoint folds the text in.
+            tracing::warn!(error = %e, "a sent reply's text could not be folded out of the write-ahead log yet");
+        }
+        Ok(())
+    }
+    fn mark_retry(&self, id: i64, error: &str, next: OffsetDateTime) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                "UPDATE outbox SET state = 'pending', last_error = ?, next_attempt = ? WHERE id = ?",
+                params![error, ts(next), id],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+    fn mark_failed(&self, id: i64, error: &str) -> StoreResult<()> {
+        self.conn()
+            .execute("UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?", params![error, id])
+            .map_err(backend)?;
+        Ok(())
+    }
+    fn recover_interrupted(&self) -> StoreResult<u64> {
+        let n = self
+            .conn()
+            .execute(
+                "UPDATE outbox SET state = 'unknown', last_error = 'interrupted while sending' WHERE state = 'sending'",
+                [],
+            )
+            .map_err(backend)?;
+        Ok(n as u64)
+    }
+    fn next_mail_due(&self) -> StoreResult<Option<OffsetDateTime>> {
+        let next: Option<String> = self
+            .conn()
+            .query_row("SELECT min(next_attempt) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))
+            .map_err(backend)?;
+        next.as_deref().map(parse_ts).transpose().map_err(backend)
+    }
+    fn outbox_counts(&self) -> StoreResult<[u64; 4]> {
+        let conn = self.conn();
+        let mut out = [0u64; 4];
+        for (i, state) in ["pending", "sent", "failed", "unknown"].iter().enumerate() {
+            let n: i64 = conn
+                .query_row("SELECT count(*) FROM outbox WHERE state = ?", [state], |r| r.get(0))
+                .map_err(backend)?;
+            out[i] = n.unsigned_abs();
+        }
+        Ok(out)
     }
 }
 
@@ -175,30 +310,6 @@ impl MailStore for SqliteStore {
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
-    fn enqueue(&self, mail: &NewMail<'_>) -> StoreResult<bool> {
-        let stamp = ts(now());
-        let n = self
-            .conn()
-            .execute(
-                "INSERT OR IGNORE INTO outbox
-                    (dedupe, kind, lang, uid, recipient, subject, body, unsubscribe, next_attempt, created_at)
-                 VALUES (?, ?, ?, lower(hex(randomblob(16))), ?, ?, ?, ?, ?, ?)",
-                params![
-                    mail.dedupe,
-                    mail.kind.as_str(),
-                    mail.lang,
-                    mail.recipient,
-                    mail.subject,
-                    mail.body,
-                    mail.unsubscribe,
-                    stamp,
-                    stamp
-                ],
-            )
-            .map_err(backend)?;
-        Ok(n > 0)
-    }
-
     fn count_bounce(&self, email: &str) -> StoreResult<u32> {
         let conn = self.conn();
         conn.execute(
@@ -210,109 +321,6 @@ impl MailStore for SqliteStore {
             .query_row("SELECT max(bounces) FROM subscribers WHERE email = ?", [email], |r| r.get(0))
             .map_err(backend)?;
         Ok(n.unwrap_or(0))
-    }
-
-    fn take_due(&self, now: OffsetDateTime) -> StoreResult<Option<OutboxMail>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(backend)?;
-        let found = tx
-            .query_row(
-                "SELECT id, recipient, subject, body, unsubscribe, attempts, kind, lang, uid FROM outbox
-                 WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT 1",
-                [ts(now)],
-                |r| {
-                    Ok(OutboxMail {
-                        id: r.get(0)?,
-                        recipient: r.get(1)?,
-                        subject: r.get(2)?,
-                        body: r.get(3)?,
-                        unsubscribe: r.get(4)?,
-                        attempts: r.get(5)?,
-                        kind: MailKind::parse(&r.get::<_, String>(6)?),
-                        lang: r.get(7)?,
-                        uid: r.get(8)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(backend)?;
-        if let Some(mail) = &found {
-            tx.execute("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?", [mail.id])
-                .map_err(backend)?;
-        }
-        tx.commit().map_err(backend)?;
-        Ok(found)
-    }
-
-    fn mark_sent(&self, id: i64) -> StoreResult<()> {
-        let conn = self.conn();
-        // The text is not needed once delivered; the row stays, so
-        // nothing is sent twice.
-        let sent: Option<(String, String, String)> = conn
-            .query_row(
-                "UPDATE outbox SET state = 'sent', sent_at = ?, body = '' WHERE id = ? RETURNING dedupe, kind, recipient",
-                params![ts(now()), id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()
-            .map_err(backend)?;
-        // A subscriber reached: when, and its failures in a row start again.
-        if let Some((_, kind, recipient)) = &sent
-            && MailKind::parse(kind).to_subscriber()
-        {
-            conn.execute(
-                "UPDATE subscribers SET last_sent_at = ?, bounces = 0 WHERE email = ?",
-                params![ts(now()), recipient],
-            )
-            .map_err(backend)?;
-        }
-        // A reply to someone who wrote in may be sensitive: fold the WAL
-        // into the database (whose freed bytes are overwritten) so no old
-        // copy of the text remains on disk.
-        if let Some((_, kind, _)) = &sent
-            && MailKind::parse(kind).is_private()
-            && let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-        {
-            // Sent all the same; the next checkpoint folds the text in.
-            tracing::warn!(error = %e, "a sent reply's text could not be folded out of the write-ahead log yet");
-        }
-        Ok(())
-    }
-
-    fn mark_retry(&self, id: i64, error: &str, next: OffsetDateTime) -> StoreResult<()> {
-        self.conn()
-            .execute(
-                "UPDATE outbox SET state = 'pending', last_error = ?, next_attempt = ? WHERE id = ?",
-                params![error, ts(next), id],
-            )
-            .map_err(backend)?;
-        Ok(())
-    }
-
-    fn mark_failed(&self, id: i64, error: &str) -> StoreResult<()> {
-        self.conn()
-            .execute("UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?", params![error, id])
-            .map_err(backend)?;
-        Ok(())
-    }
-
-    fn recover_interrupted(&self) -> StoreResult<u64> {
-        let n = self
-            .conn()
-            .execute(
-                "UPDATE outbox SET state = 'unknown', last_error = 'interrupted while sending' WHERE state = 'sending'",
-                [],
-            )
-            .map_err(backend)?;
-        Ok(n as u64)
-    }
-
-    fn next_mail_due(&self) -> StoreResult<Option<OffsetDateTime>> {
-        let next: Option<String> = self
-            .conn()
-            .query_row("SELECT min(next_attempt) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))
-            .map_err(backend)?;
-        next.as_deref().map(parse_ts).transpose().map_err(backend)
     }
 
     fn save_newsletter(
@@ -371,22 +379,12 @@ impl MailStore for SqliteStore {
             .map_err(backend)?;
         Ok(())
     }
-
-    fn outbox_counts(&self) -> StoreResult<[u64; 4]> {
-        let conn = self.conn();
-        let mut out = [0u64; 4];
-        for (i, state) in ["pending", "sent", "failed", "unknown"].iter().enumerate() {
-            let n: i64 = conn
-                .query_row("SELECT count(*) FROM outbox WHERE state = ?", [state], |r| r.get(0))
-                .map_err(backend)?;
-            out[i] = n.unsigned_abs();
-        }
-        Ok(out)
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use refuge_core::{DedupeKey, Purpose};
+
     use super::*;
 
     #[test]
@@ -395,6 +393,7 @@ mod tests {
         let s = SqliteStore::open(&dir.path().join("m.db")).unwrap();
         let ja = Language::parse("ja").unwrap();
         let sub = s.subscribe("a@example.org", &ja, &["news".into(), "appeals".into()], "tok1", "form").unwrap();
+        let key = DedupeKey::of_lasting(Purpose::Newsletter, 1);
         assert!(!sub.confirmed);
         assert!(s.confirmed_subscribers(&ja, "news").unwrap().is_empty(), "not before confirming");
         assert!(s.confirm_subscription("wrong").unwrap().is_none());
@@ -402,7 +401,7 @@ mod tests {
         assert_eq!(s.confirmed_subscribers(&ja, "appeals").unwrap().len(), 1);
         assert!(s.confirmed_subscribers(&ja, "new").unwrap().is_empty(), "topics match whole words");
         let new = NewMail {
-            dedupe: "k1",
+            dedupe: &key,
             kind: MailKind::Newsletter,
             lang: "ja",
             recipient: "a@example.org",
@@ -442,7 +441,7 @@ mod tests {
         let mut ids = Vec::new();
         for (kind, body) in [(MailKind::Reply, "The safe house is on Kita street"), (MailKind::Other, "A plain notice")]
         {
-            let key = crate::db::now().unix_timestamp().to_string() + kind.as_str();
+            let key = DedupeKey::once(Purpose::Reply);
             let mail = NewMail {
                 dedupe: &key,
                 kind,

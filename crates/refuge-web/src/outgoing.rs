@@ -8,10 +8,9 @@
 //! after a delete.
 
 use refuge_core::mail_text::{to_mail_text, wrap_plain};
-use refuge_core::{Language, MailKind, NewMail, Role, StoreError, Subscriber};
+use refuge_core::{DedupeKey, Language, MailKind, NewMail, Purpose, Role, StoreError, Subscriber};
 
 use crate::AppState;
-use refuge_core::mail::once_key;
 use refuge_render::routes::{Live, Route};
 
 /// The organisation's name in `lang` (Site settings), for mail texts.
@@ -26,11 +25,6 @@ pub fn site_name(state: &AppState, lang: &Language) -> String {
         }
     };
     setting(lang).or_else(|| setting(state.site.default_language())).unwrap_or_else(|| "Refuge".into())
-}
-
-/// A key for one subscription that does not reveal its token.
-pub fn subscription_key(sub: &Subscriber) -> String {
-    refuge_core::digest::sha256_hex(sub.token.as_bytes())[..24].to_owned()
 }
 
 /// Queues `mail`; whether it was queued (`false`: a mail with its key
@@ -71,7 +65,7 @@ pub fn to_list(
     kind: MailKind,
     lang: &Language,
     topic: &str,
-    key: &str,
+    key: &DedupeKey,
     subject: &str,
     text: &str,
 ) -> Result<usize, StoreError> {
@@ -82,7 +76,7 @@ pub fn to_list(
     for sub in subscribers {
         let unsubscribe = manage_url(state, lang, &sub);
         let body = format!("{text}\n\n{footer}\n{unsubscribe}\n");
-        let dedupe = format!("{key}:{}", subscription_key(&sub));
+        let dedupe = key.to_subscription(&sub);
         let mail = NewMail {
             dedupe: &dedupe,
             kind,
@@ -112,7 +106,7 @@ pub fn newsletter_text(state: &AppState, heading: &str, markdown: &str, archive:
 /// The link that confirms a sign-up. `key` makes the mail unique: random
 /// for a sign-up on the form (sent at most once an hour), the
 /// subscription's own for an imported one (sent once, across restarts).
-pub fn confirmation(state: &AppState, lang: &Language, sub: &Subscriber, key: Option<String>) -> bool {
+pub fn confirmation(state: &AppState, lang: &Language, sub: &Subscriber, key: Option<DedupeKey>) -> bool {
     let t = state.site.strings(lang);
     let site = site_name(state, lang);
     let link = state.site.url(&Live::SubscribeConfirm.with_query(lang, &format!("token={}", sub.token)));
@@ -122,7 +116,7 @@ pub fn confirmation(state: &AppState, lang: &Language, sub: &Subscriber, key: Op
         wrap_plain(t.get("mail_confirm_ignore")),
         state.site.url(&Route::home(lang)),
     );
-    let dedupe = key.unwrap_or_else(|| once_key("confirm"));
+    let dedupe = key.unwrap_or_else(|| DedupeKey::once(Purpose::Confirm));
     let subject = t.get("mail_confirm_subject").replace("{site}", &site);
     queue(
         state,
@@ -160,7 +154,7 @@ pub fn welcome(state: &AppState, lang: &Language, sub: &Subscriber) -> bool {
     };
     let unsubscribe = manage_url(state, lang, sub);
     let body = format!("{text}\n\n{}\n{unsubscribe}\n", list_footer(state, lang));
-    let dedupe = format!("welcome:{}", subscription_key(sub));
+    let dedupe = DedupeKey::of_subscription(Purpose::Welcome, sub);
     let subject = t.get("mail_welcome_subject").replace("{site}", &site);
     queue(
         state,
@@ -193,7 +187,7 @@ pub fn imported_confirmations(state: &AppState) -> usize {
         };
         // Queued under the subscription's own key first, then marked: a
         // crash in between queues nothing twice.
-        let key = format!("confirm-import:{}", subscription_key(&sub));
+        let key = DedupeKey::of_subscription(Purpose::ConfirmImport, &sub);
         if confirmation(state, &lang, &sub, Some(key)) {
             queued += 1;
         }
@@ -229,17 +223,24 @@ pub fn staff_notice(state: &AppState) -> usize {
     let body = format!("{}\n\n{}\n", wrap_plain(t.get("mail_new_message_body")), state.site.url("/admin/inbox"));
     // One arrival, one random key: a new message after a delete is never
     // mistaken for the deleted one.
-    let key = once_key("contact");
+    let key = DedupeKey::once(Purpose::Contact);
     to_staff(state, &key, &lang, &staff_addresses(state), &subject, &body)
 }
 
 /// Queues one staff mail to each of `addresses`, keyed `KEY:ADDRESS`
 /// (`key` made random by the caller); how many were queued.
-fn to_staff(state: &AppState, key: &str, lang: &Language, addresses: &[String], subject: &str, body: &str) -> usize {
+fn to_staff(
+    state: &AppState,
+    key: &DedupeKey,
+    lang: &Language,
+    addresses: &[String],
+    subject: &str,
+    body: &str,
+) -> usize {
     addresses
         .iter()
         .filter(|address| {
-            let dedupe = format!("{key}:{address}");
+            let dedupe = key.to_address(address);
             let mail = NewMail {
                 dedupe: &dedupe,
                 kind: MailKind::StaffNotice,
@@ -282,5 +283,5 @@ pub fn review_request(state: &AppState, item: &refuge_core::Item, who: &str) -> 
         .filter(|u| u.languages.is_empty() || u.languages.contains(lang))
         .map(|u| u.email.to_string())
         .collect();
-    to_staff(state, &once_key("review"), lang, &editors, &subject, &body)
+    to_staff(state, &DedupeKey::once(Purpose::Review), lang, &editors, &subject, &body)
 }

@@ -248,7 +248,7 @@ fn mail_update(state: &AppState, item: &Item, update: &refuge_core::AppealUpdate
     let subject = t.get("mail_appeal_subject").replace("{title}", &title);
     // A random key per update: an update added after another was deleted
     // may get its id, never its mailing.
-    let key = refuge_core::mail::once_key("appeal-update");
+    let key = refuge_core::DedupeKey::once(refuge_core::Purpose::AppealUpdate);
     crate::outgoing::to_list(state, MailKind::AppealUpdate, &item.lang, "appeals", &key, &subject, &body)
 }
 

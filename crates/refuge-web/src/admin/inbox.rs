@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use http::{HeaderValue, StatusCode, header};
+use refuge_app::inbox::{self, ReplyRefusal};
 use refuge_inbox::Identity;
 use serde::Serialize;
 
@@ -158,9 +159,6 @@ fn show_message(state: &AppState, admin: &Admin, id: i64, message: refuge_inbox:
         .render(state, &admin.lang, values)
 }
 
-/// Longest reply accepted, in characters.
-const MAX_REPLY: usize = 20_000;
-
 /// Answers a message by e-mail, in the writer's language, through the
 /// outbox; the message is then marked handled. Only the reply is sent —
 /// never the writer's own words — and the outbox forgets its text once
@@ -178,12 +176,15 @@ pub async fn reply(State(state): State<AppState>, admin: Admin, Path(id): Path<S
         status: Some(StatusCode::UNPROCESSABLE_ENTITY),
         ..Reply::default()
     };
-    let Ok(to) = refuge_core::Email::parse(&message.reply_to) else {
-        return show_message(&state, &admin, id, message, fail(draft, "admin_reply_no_address"));
+    let to = match inbox::check_reply(&message.reply_to, &draft) {
+        Ok(to) => to,
+        Err(ReplyRefusal::NoAddress) => {
+            return show_message(&state, &admin, id, message, fail(draft, "admin_reply_no_address"));
+        }
+        Err(ReplyRefusal::Length) => {
+            return show_message(&state, &admin, id, message, fail(draft, "admin_reply_length"));
+        }
     };
-    if draft.is_empty() || draft.chars().count() > MAX_REPLY {
-        return show_message(&state, &admin, id, message, fail(draft, "admin_reply_length"));
-    }
     let lang = refuge_core::Language::parse(&message.lang)
         .ok()
         .filter(|l| state.site.languages().contains(l))
@@ -193,7 +194,7 @@ pub async fn reply(State(state): State<AppState>, admin: Admin, Path(id): Path<S
     let subject = strings.get("mail_reply_subject").replace("{site}", &site_name);
     let text = refuge_core::mail_text::wrap_plain(&draft.replace("\r\n", "\n"));
     let body = format!("{text}\n\n-- \n{site_name}\n{}\n", state.site.url(&refuge_render::routes::Route::home(&lang)));
-    let dedupe = refuge_core::mail::once_key("reply");
+    let dedupe = refuge_core::DedupeKey::once(refuge_core::Purpose::Reply);
     let mail = refuge_core::NewMail {
         dedupe: &dedupe,
         kind: refuge_core::MailKind::Reply,
@@ -203,15 +204,11 @@ pub async fn reply(State(state): State<AppState>, admin: Admin, Path(id): Path<S
         body: &body,
         unsubscribe: "",
     };
-    if state.store.enqueue(&mail).is_err() {
+    if let Err(e) = inbox::queue_reply(state.store.as_ref(), &admin.session.user, id, &mail) {
+        tracing::error!(error = %e, id, "a reply could not be queued");
         return show_message(&state, &admin, id, message, fail(draft, "admin_reply_failed"));
     }
     state.wake.mail.notify_one();
-    if let Err(e) = state.store.set_handled(id, true) {
-        // The reply is queued all the same; the message just stays unhandled.
-        tracing::error!(error = %e, "a replied message could not be marked handled");
-    }
-    audit(&state, admin.email(), "reply to message", &format!("message {id}"), "");
     let queued = if state.config.smtp.is_none() {
         format!("{} {}", t.get("admin_reply_waits"), t.get("admin_no_mail_server"))
     } else {
@@ -275,15 +272,22 @@ fn message_id(state: &AppState, admin: &Admin, id: &str) -> Result<i64, Box<Resp
     id.parse().map_err(|_| Box::new(not_found(state, admin)))
 }
 
+/// The inbox with what went wrong, in the admin's language (a message
+/// gone is 404, a database failure 500, never "done").
+fn refused(state: &AppState, admin: &Admin, e: &refuge_app::AppError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    list(state, admin, None, Some(super::explain_app(admin, "inbox", e)), status)
+}
+
 pub async fn handled(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, form: FormData) -> Response {
     let id = match message_id(&state, &admin, &id) {
         Ok(id) => id,
         Err(response) => return *response,
     };
-    if state.store.set_handled(id, form.get("handled") != "0").is_err() {
-        return not_found(&state, &admin);
+    match inbox::set_handled(state.store.as_ref(), &admin.session.user, id, form.get("handled") != "0") {
+        Ok(()) => see_other("/admin/inbox"),
+        Err(e) => refused(&state, &admin, &e),
     }
-    see_other("/admin/inbox")
 }
 
 pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, form: FormData) -> Response {
@@ -304,11 +308,10 @@ pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<
         }
         .render(&state, &admin, "inbox");
     }
-    if state.store.delete_message(id).is_err() {
-        return not_found(&state, &admin);
+    match inbox::delete(state.store.as_ref(), &admin.session.user, id) {
+        Ok(()) => list(&state, &admin, Some(admin.t.get("admin_deleted").into()), None, StatusCode::OK),
+        Err(e) => refused(&state, &admin, &e),
     }
-    audit(&state, admin.email(), "delete message", &format!("message {id}"), "");
-    list(&state, &admin, Some(admin.t.get("admin_deleted").into()), None, StatusCode::OK)
 }
 
 #[cfg(test)]

@@ -179,7 +179,7 @@ pub async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<St
     let mail_list = |n: &Newsletter| {
         let (subject, body) = mail_of(&state, n);
         // Newsletters are never deleted, so their ids are never handed out again.
-        let key = format!("newsletter:{}", n.id);
+        let key = refuge_core::DedupeKey::of_lasting(refuge_core::Purpose::Newsletter, n.id);
         crate::outgoing::to_list(&state, MailKind::Newsletter, &n.lang, &n.topic, &key, &subject, &body)
     };
     match refuge_app::newsletters::send(state.store.as_ref(), &admin.session.user, n.id, mail_list) {
@@ -237,7 +237,7 @@ pub async fn test_send(State(state): State<AppState>, admin: Admin, Path(id): Pa
     let n = super::found(&state, &admin, "newsletter", state.store.newsletter(super::number(&state, &admin, &id)?))?;
     let (subject, body) = mail_of(&state, &n);
     let subject = format!("[{}] {subject}", admin.t.get("admin_test"));
-    let dedupe = refuge_core::mail::once_key("newsletter-test");
+    let dedupe = refuge_core::DedupeKey::once(refuge_core::Purpose::NewsletterTest);
     let mail = refuge_core::NewMail {
         dedupe: &dedupe,
         kind: MailKind::Other,

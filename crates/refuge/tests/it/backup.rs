@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use std::path::Path;
 
-use refuge_core::{DataDir, MailStore};
+use refuge_core::{DataDir, Outbox};
 use refuge_store::backup::BackupError;
 
 use crate::helpers::*;
@@ -66,7 +66,9 @@ async fn a_backup_taken_during_writes_restores_a_consistent_site() {
         std::thread::spawn(move || {
             let mut i = 0u32;
             while !stop.load(Ordering::Relaxed) || i < 50 {
-                store.enqueue(&crate::mailing::test_mail(&format!("w:{i:06}"), "w@example.org")).unwrap();
+                store
+                    .enqueue(&crate::mailing::test_mail(&crate::mailing::lasting(i64::from(i)), "w@example.org"))
+                    .unwrap();
                 i += 1;
             }
             i

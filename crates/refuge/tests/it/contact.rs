@@ -3,7 +3,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use refuge_core::{MailStore, Role};
+use refuge_core::{MailStore, Outbox, Role};
 use reqwest::multipart::{Form, Part};
 
 use crate::admin::sign_in;

@@ -247,7 +247,7 @@ pub fn unbrotli(bytes: &[u8]) -> String {
 /// How many mails to `recipient` wait in the outbox (taking every mail
 /// off it: for tests without an SMTP server).
 pub fn queued_to(app: &TestApp, recipient: &str) -> usize {
-    use refuge_core::MailStore;
+    use refuge_core::Outbox;
     let far = time::OffsetDateTime::now_utc() + time::Duration::days(1);
     let mut n = 0;
     while let Some(mail) = app.store.take_due(far).unwrap() {

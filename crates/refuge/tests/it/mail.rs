@@ -8,7 +8,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use refuge_core::mail_text::display_width;
-use refuge_core::{AppealReads, AppealStore, Kind, Language, MailStore, MessageStore, PublicContent, Role, Slug};
+use refuge_core::{
+    AppealReads, AppealStore, Kind, Language, MailStore, MessageStore, Outbox, PublicContent, Role, Slug,
+};
 
 use crate::admin::{Staff, sign_in};
 use crate::helpers::*;

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use refuge_core::{ContentStore, Email, Kind, Language, MailStore, MessageStore, PublicContent, Role, Slug, UserStore};
+use refuge_core::{ContentStore, Email, Kind, Language, MessageStore, Outbox, PublicContent, Role, Slug, UserStore};
 
 use crate::admin::PASSWORD;
 use crate::browser::Browser;

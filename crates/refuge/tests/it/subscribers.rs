@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use refuge_core::subscribers::{import, parse_csv};
-use refuge_core::{Language, MailStore, Role, SubscriberState, SubscriberStore, UserStore};
+use refuge_core::{Language, MailStore, Outbox, Role, SubscriberState, SubscriberStore, UserStore};
 
 use crate::admin::sign_in;
 use crate::helpers::*;

@@ -1,0 +1,110 @@
+//! Scheduled publication: items whose time has come are published, each
+//! in its own transaction (the item and its revision), with an audit line
+//! signed by the scheduler. The schedule lives in the database, so it
+//! survives restarts; the caller only decides when to look.
+
+use refuge_core::{AuditLog, ContentStore, Item, Status};
+use time::OffsetDateTime;
+
+use crate::AppError;
+
+/// One item published as scheduled, before and after, for the caller to
+/// tell the cache and the search index.
+#[derive(Debug)]
+pub struct Published {
+    pub before: Item,
+    pub after: Item,
+}
+
+/// What one look at the schedule did.
+#[derive(Debug, Default)]
+pub struct Due {
+    pub published: Vec<Published>,
+    /// Items whose publication failed; they stay scheduled and are tried
+    /// again at the next look.
+    pub failed: Vec<(i64, AppError)>,
+}
+
+/// Who the audit log names for scheduled publication.
+pub const SCHEDULER: &str = "scheduler";
+
+/// Publishes every scheduled item due at `now`. One item's failure does
+/// not stop the others; reading the schedule failing is an error.
+pub fn publish_due<S>(store: &S, now: OffsetDateTime) -> Result<Due, AppError>
+where
+    S: ContentStore + AuditLog + ?Sized,
+{
+    let mut due = Due::default();
+    for item in store.due_scheduled(now)? {
+        // The time the editor chose stays the publication date.
+        let draft = item.redraft(Status::Published, item.published_at);
+        match store.save_item_by(Some(item.id), &draft, None, "published as scheduled") {
+            Ok(after) => {
+                let subject = format!("{} {} “{}” ({})", item.kind, item.id, item.title, item.lang);
+                crate::audit::record(store, SCHEDULER, "publish", &subject, "scheduled");
+                due.published.push(Published { before: item, after });
+            }
+            Err(e) => {
+                tracing::error!(error = %e, id = item.id, "scheduled publication failed; tried again at the next look");
+                due.failed.push((item.id, e.into()));
+            }
+        }
+    }
+    Ok(due)
+}
+
+/// When the next scheduled item is due, if any.
+pub fn next_due<S: ContentStore + ?Sized>(store: &S) -> Result<Option<OffsetDateTime>, AppError> {
+    Ok(store.next_scheduled()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use refuge_core::{ItemDraft, Kind, Language, PublicContent, Slug};
+    use refuge_store::SqliteStore;
+    use time::Duration;
+
+    use super::*;
+
+    fn scheduled(store: &SqliteStore, slug: &str, at: OffsetDateTime) -> Item {
+        let draft = ItemDraft {
+            group_id: None,
+            kind: Kind::News,
+            lang: Language::parse("en").unwrap(),
+            slug: Slug::parse(slug).unwrap(),
+            title: format!("Title {slug}"),
+            summary: String::new(),
+            body: "Body".into(),
+            category: None,
+            tags: Vec::new(),
+            status: Status::Scheduled,
+            published_at: Some(at),
+        };
+        store.save_item(None, &draft).unwrap()
+    }
+
+    #[test]
+    fn due_items_are_published_at_their_own_time_and_others_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("p.db")).unwrap();
+        let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+        let past = scheduled(&store, "past", now - Duration::minutes(5));
+        let future = scheduled(&store, "future", now + Duration::hours(2));
+        assert_eq!(next_due(&store).unwrap(), Some(now - Duration::minutes(5)));
+
+        let due = publish_due(&store, now).unwrap();
+        assert!(due.failed.is_empty());
+        assert_eq!(due.published.len(), 1);
+        let done = &due.published[0];
+        assert_eq!((done.before.id, done.before.status), (past.id, Status::Scheduled));
+        assert_eq!(done.after.status, Status::Published);
+        assert_eq!(done.after.published_at, past.published_at, "published at the time the editor chose");
+        assert_eq!(store.item(future.id).unwrap().unwrap().status, Status::Scheduled);
+        assert_eq!(next_due(&store).unwrap(), future.published_at);
+        let (entries, _) = store.audit_entries(0, 10).unwrap();
+        assert_eq!((entries[0].actor.as_str(), entries[0].action.as_str()), (SCHEDULER, "publish"));
+        assert_eq!(store.all_published().unwrap().len(), 1);
+
+        assert!(publish_due(&store, now).unwrap().published.is_empty(), "nothing twice");
+    }
+}
