@@ -14,6 +14,7 @@
 mod corpus;
 mod hugo;
 mod words;
+mod writes;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -54,9 +55,14 @@ fn main() -> Result<()> {
         }
         Some("touch") => touch(&PathBuf::from(args.get(1).context("touch DATA_DIR")?)),
         Some("admin") => time_admin_lists(&PathBuf::from(args.get(1).context("admin DATA_DIR")?)),
+        Some("writes") => {
+            let dir = PathBuf::from(args.get(1).context("writes DATA_DIR [COUNT] [BASE_URL]")?);
+            let n = args.get(2).map_or(Ok(200), |c| c.parse()).context("COUNT must be a number")?;
+            writes::run(&dir, n, args.get(3).map(String::as_str))
+        }
         _ => bail!(
             "usage: refuge-bench gen DATA_DIR [COUNT] | search DATA_DIR [QUERIES] | query DATA_DIR [QUERIES] \
-             | hugo DATA_DIR HUGO_DIR | touch DATA_DIR | admin DATA_DIR"
+             | hugo DATA_DIR HUGO_DIR | touch DATA_DIR | admin DATA_DIR | writes DATA_DIR [COUNT] [BASE_URL]"
         ),
     }
 }

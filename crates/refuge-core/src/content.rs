@@ -156,6 +156,19 @@ impl Item {
     pub fn year(&self) -> Option<i32> {
         self.published_at.map(|d| d.year())
     }
+
+    /// The facts its pages are chosen by (for the change feed and the cache).
+    pub fn facts(&self) -> crate::ItemFacts {
+        crate::ItemFacts {
+            id: self.id,
+            group_id: self.group_id,
+            kind: self.kind,
+            lang: self.lang.clone(),
+            slug: self.slug.clone(),
+            category: self.category.clone(),
+            year: self.year(),
+        }
+    }
 }
 
 /// What is needed to create or replace one language version of an item.

@@ -9,6 +9,7 @@
 //! It must not know about SQL, HTTP or templates.
 
 pub mod appeal;
+pub mod change;
 pub mod content;
 pub mod data_dir;
 pub mod digest;
@@ -25,6 +26,7 @@ pub mod subscribers;
 pub mod user;
 
 pub use appeal::{Addressee, AppealFacts, AppealUpdate, CaseStatus};
+pub use change::{Change, ChangeFeed, ItemFacts};
 pub use content::{
     AdminFilter, AdminRow, AdminSort, Aside, AsideKind, AuditEntry, Category, FaqEntry, Item, ItemDraft, ItemRef, Kind,
     Media, MenuEntry, NewAside, NewsFilter, Revision, Status,

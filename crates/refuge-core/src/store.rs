@@ -331,6 +331,7 @@ impl<T: PublicContent + AppealReads + NewsletterReads + RedirectReads + ?Sized> 
 /// Everything Refuge stores.
 pub trait Store:
     ContentStore
+    + crate::ChangeFeed
     + AsideStore
     + UserStore
     + AuditLog
@@ -386,6 +387,7 @@ pub trait SubscriberStore: Send + Sync {
 
 impl<
     T: ContentStore
+        + crate::ChangeFeed
         + AsideStore
         + UserStore
         + AuditLog

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
-use refuge_core::{Item, Kind, Language, Slug};
+use refuge_core::{Item, ItemFacts, Kind, Language, Slug};
 
 /// Something a page shows, whose change makes the page stale.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -123,6 +123,16 @@ use refuge_core::digest::fnv1a;
 /// The cache dependencies of an item: invalidate these (for the item as
 /// it was and as it is now) when it changes.
 pub fn deps_of_item(item: &Item) -> Vec<Dep> {
+    let mut deps = deps_of_facts(&item.facts());
+    if item.kind == Kind::News {
+        deps.extend(item.tags.iter().map(|t| Dep::Tag(item.lang.clone(), t.clone())));
+    }
+    deps
+}
+
+/// The pages that show an item with these facts, but for its tag pages
+/// (the change feed names tags apart).
+pub fn deps_of_facts(item: &ItemFacts) -> Vec<Dep> {
     let mut deps = vec![Dep::Group(item.group_id), Dep::Slug(item.kind, item.slug.clone()), Dep::Sitemap];
     if item.kind == Kind::Appeal {
         deps.push(Dep::Appeals(item.lang.clone()));
@@ -130,13 +140,12 @@ pub fn deps_of_item(item: &Item) -> Vec<Dep> {
     }
     if item.kind == Kind::News {
         deps.push(Dep::News(item.lang.clone()));
-        if let Some(year) = item.year() {
+        if let Some(year) = item.year {
             deps.push(Dep::Year(item.lang.clone(), year));
         }
         if let Some(category) = &item.category {
             deps.push(Dep::Category(item.lang.clone(), category.clone()));
         }
-        deps.extend(item.tags.iter().map(|t| Dep::Tag(item.lang.clone(), t.clone())));
     }
     deps
 }

@@ -17,7 +17,7 @@ pub mod search_page;
 mod site;
 mod templates;
 
-pub use cache::{CachedPage, Dep, PageCache, deps_of_item};
+pub use cache::{CachedPage, Dep, PageCache, deps_of_facts, deps_of_item};
 pub use locale::{Locales, Strings};
 pub use search_page::SearchQuery;
 pub use site::{Message, Outcome, Rendered, Site, SiteConfig};

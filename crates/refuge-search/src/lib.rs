@@ -18,7 +18,7 @@ mod sync;
 pub use index::{MAX_WINDOW, OpenState, SearchIndex};
 pub use refuge_core::search::{DocKey, Facets, Hit, SearchDoc, SearchRequest, SearchResults, Segment};
 pub use snippet::fill_snippets;
-pub use sync::{faq_changed, item_changed, rebuild_from_store};
+pub use sync::{faq_changed, item_changed, items_changed, rebuild_from_store};
 
 /// What can go wrong with the index.
 #[derive(Debug, thiserror::Error)]

@@ -61,6 +61,28 @@ pub fn item_changed(
     index.update(&remove, &add, &stamp)
 }
 
+/// Brings the index up to date for items changed elsewhere (the change
+/// feed): each is read as it is now, indexed if published, removed if not
+/// or gone. Returns the items that still exist, for the caller's cache.
+pub fn items_changed(index: &SearchIndex, store: &dyn ContentStore, ids: &[i64]) -> Result<Vec<Item>, SearchError> {
+    let stamp = store.change_stamp()?;
+    let mut found = Vec::with_capacity(ids.len());
+    for batch in ids.chunks(BATCH as usize) {
+        let remove: Vec<DocKey> = batch.iter().map(|id| DocKey::Item(*id)).collect();
+        let mut add = Vec::new();
+        for id in batch {
+            if let Some(item) = store.item(*id)? {
+                if item.status == Status::Published {
+                    add.push(SearchDoc::from_item(&item));
+                }
+                found.push(item);
+            }
+        }
+        index.update(&remove, &add, &stamp)?;
+    }
+    Ok(found)
+}
+
 /// Re-indexes the FAQ of one language after it was replaced.
 pub fn faq_changed(
     index: &SearchIndex,

@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/013_subscribers.sql"),
     include_str!("migrations/014_editorial.sql"),
     include_str!("migrations/015_admin_lists.sql"),
+    include_str!("migrations/016_changes.sql"),
 ];
 
 /// The schema version this build writes.

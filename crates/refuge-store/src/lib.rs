@@ -9,6 +9,7 @@ mod appeals;
 mod asides;
 pub mod backup;
 mod bulk;
+mod changes;
 mod content;
 mod db;
 mod mail;

@@ -10,6 +10,7 @@ pub mod admin;
 mod blocking;
 mod contact;
 mod error;
+mod follow;
 mod form;
 mod headers;
 pub(crate) mod mailing;
@@ -341,6 +342,18 @@ pub async fn serve(
     let store: Arc<dyn refuge_core::MailStore> = state.store.clone();
     let sender = tokio::spawn(refuge_mail::run(store, state.config.smtp.clone(), state.wake.mail.clone()));
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    let start = state.clone();
+    let follower = match blocking::run(move || follow::Cursor::at_end(&start)).await {
+        Ok(Ok(cursor)) => Some(tokio::spawn(follow::run(state.clone(), cursor))),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "cannot follow the change feed: changes made by other processes show after a restart");
+            None
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot follow the change feed: changes made by other processes show after a restart");
+            None
+        }
+    };
     let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
     // Release the index's lock now, whatever requests still finish.
@@ -349,6 +362,9 @@ pub async fn serve(
     scheduler.abort();
     sender.abort();
     housekeeping.abort();
+    if let Some(follower) = &follower {
+        follower.abort();
+    }
     // Both were just aborted: a cancelled join is the expected outcome.
     for task in [scheduler, sender] {
         if let Err(e) = task.await

@@ -87,22 +87,20 @@ fn print_report(report: &[PageReport], dry_run: bool) {
     );
     if !dry_run {
         println!(
-            "A running server shows the new pages in its lists after a restart; the old addresses redirect at once."
+            "A running server shows the new pages, in its lists and its search, within two seconds; the old addresses redirect at once."
         );
     }
 }
 
 /// Brings the search index up to date if no server holds it; otherwise the
-/// server does at its next start.
+/// server does, following the change feed.
 fn reindex(config: &Config) {
     let Ok(store) = SqliteStore::open(&config.data_dir.database()) else { return };
-    match refuge_search::SearchIndex::open(&config.data_dir.search()) {
-        Ok((index, _)) => {
-            if let Err(e) = refuge_search::rebuild_from_store(&index, &store, &config.languages, |_, _| {}) {
-                println!("The search index could not be updated ({e}); run `refuge reindex`.");
-            }
-        }
-        Err(_) => println!("A running server holds the search index: restart it to make the new pages searchable."),
+    // Held by a running server, the index is updated by that server.
+    if let Ok((index, _)) = refuge_search::SearchIndex::open(&config.data_dir.search())
+        && let Err(e) = refuge_search::rebuild_from_store(&index, &store, &config.languages, |_, _| {})
+    {
+        println!("The search index could not be updated ({e}); run `refuge reindex`.");
     }
 }
 

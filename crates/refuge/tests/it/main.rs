@@ -5,6 +5,7 @@ mod admin;
 mod appeals;
 mod backup;
 mod browser;
+mod changes;
 mod contact;
 mod crash;
 mod diskfull;
