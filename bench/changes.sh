@@ -2,8 +2,9 @@
 # Writes and the change feed: COUNT generated articles (default 10,000),
 # then SAVES editor saves made by another process (refuge-bench, its own
 # database connection) while the server runs: the save's latency, and how
-# long until the server's page shows the change (the change feed is read
-# once a second, so about half a second on average, at most about one).
+# long until the server's cached page shows the change (the change feed is
+# read twice a second; each save here follows the last one seen, so the
+# wait is close to the whole half second, not its average).
 # Only ever targets 127.0.0.1. Usage: bench/changes.sh [COUNT] [SAVES]
 source "$(dirname "$0")/lib.sh"
 

@@ -45,7 +45,7 @@ pub enum Change {
 /// Reading the change feed.
 pub trait ChangeFeed: Send + Sync {
     /// A number that moves whenever another connection — another process,
-    /// another server — commits a write. Cheap: checked every second.
+    /// another server — commits a write. Cheap: checked twice a second.
     fn outside_writes(&self) -> StoreResult<u64>;
     /// The id of the latest change, 0 for none.
     fn latest_change(&self) -> StoreResult<i64>;

@@ -3,7 +3,7 @@
 //! reaches this server's page cache and search index within a second or
 //! two, with no restart.
 //!
-//! Every second the task asks the store whether another connection has
+//! Twice a second the task asks the store whether another connection has
 //! committed since the last look (`PRAGMA data_version` on SQLite: a
 //! read of one page header). If not, every new change is this server's
 //! own, already applied where it was made, and the cursor just moves on.
@@ -19,7 +19,7 @@ use refuge_render::{Dep, deps_of_facts, deps_of_item};
 use crate::AppState;
 
 /// How often the feed is looked at.
-const EVERY: Duration = Duration::from_secs(1);
+const EVERY: Duration = Duration::from_millis(500);
 /// Changes read at once.
 const BATCH: u32 = 2_000;
 /// How long changes are kept for a server that is slow to follow.
@@ -114,7 +114,7 @@ fn apply(state: &AppState, changes: impl Iterator<Item = Change>) {
     state.invalidate(&deps);
 }
 
-/// Runs until the process ends: a look every second, and once an hour
+/// Runs until the process ends: a look twice a second, and once an hour
 /// the changes older than a day are trimmed.
 pub async fn run(state: AppState, mut cursor: Cursor) {
     let mut ticks = tokio::time::interval(EVERY);
@@ -124,7 +124,7 @@ pub async fn run(state: AppState, mut cursor: Cursor) {
         let task_state = state.clone();
         let looked = crate::blocking::run(move || {
             let applied = catch_up(&task_state, &mut cursor);
-            if tick % 3600 == 0 {
+            if tick % 7200 == 0 {
                 match task_state.store.trim_changes(time::OffsetDateTime::now_utc() - KEEP) {
                     Ok(n) => tracing::debug!(changes = n, "old changes trimmed from the feed"),
                     Err(e) => tracing::error!(error = %e, "could not trim the change feed"),
@@ -142,9 +142,9 @@ pub async fn run(state: AppState, mut cursor: Cursor) {
             }
             Ok((Err(e), moved)) => {
                 cursor = moved;
-                tracing::error!(error = %e, "could not read the change feed; looking again in a second");
+                tracing::error!(error = %e, "could not read the change feed; looking again shortly");
             }
-            Err(e) => tracing::error!(error = %e, "the change feed task failed; looking again in a second"),
+            Err(e) => tracing::error!(error = %e, "the change feed task failed; looking again shortly"),
         }
     }
 }
