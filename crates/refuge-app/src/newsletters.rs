@@ -54,7 +54,7 @@ mod tests {
         let store = SqliteStore::open(&dir.path().join("refuge.db")).unwrap();
         let ed = store.add_user(&Email::parse("ed@example.org").unwrap(), Role::Editor, "a long password").unwrap();
         let en = Language::parse("en").unwrap();
-        let issue = store.save_newsletter(None, &en, "news", "Spring", "Text").unwrap();
+        let issue = store.save_newsletter(None, &en, refuge_core::subscribers::Topic::News, "Spring", "Text").unwrap();
         let failed = send(&store, &ed, issue.id, |_| Err(StoreError::Backend("injected".into())));
         assert!(matches!(failed, Err(AppError::Storage(_))), "{failed:?}");
         assert!(

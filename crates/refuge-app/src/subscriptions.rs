@@ -86,7 +86,7 @@ mod tests {
         assert_eq!(store.subscriber_by_token(&first.token).unwrap().unwrap().topics, news);
         assert_eq!(manage(&store, "unknown", Some(&news)).unwrap(), Managed::UnknownLink);
         assert_eq!(manage(&store, &first.token, Some(&[])).unwrap(), Managed::Left, "no topic left: left");
-        assert!(store.confirmed_subscribers(&ja, "news").unwrap().is_empty());
+        assert!(store.confirmed_subscribers(&ja, refuge_core::subscribers::Topic::News).unwrap().is_empty());
     }
 
     #[test]

@@ -313,8 +313,8 @@ pub struct Newsletter {
     pub lang: Language,
     /// Numbered per language: 1, 2, 3 …
     pub number: i64,
-    /// `news` or `appeals`: who receives it.
-    pub topic: String,
+    /// Who receives it.
+    pub topic: crate::subscribers::Topic,
     pub title: String,
     /// Markdown.
     pub body: String,

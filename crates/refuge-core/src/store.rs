@@ -266,7 +266,7 @@ pub trait MailStore: NewsletterReads + Outbox {
     /// there was one.
     fn set_topics(&self, token: &str, topics: &[String]) -> StoreResult<bool>;
     /// Confirmed subscribers of `lang` and `topic`, but for bouncing addresses.
-    fn confirmed_subscribers(&self, lang: &Language, topic: &str) -> StoreResult<Vec<Subscriber>>;
+    fn confirmed_subscribers(&self, lang: &Language, topic: crate::subscribers::Topic) -> StoreResult<Vec<Subscriber>>;
     /// Counts a permanent delivery failure to a subscriber's address; the
     /// new count (at `BOUNCING` the address gets no more list mail).
     fn count_bounce(&self, email: &str) -> StoreResult<u32>;
@@ -276,7 +276,7 @@ pub trait MailStore: NewsletterReads + Outbox {
         &self,
         id: Option<i64>,
         lang: &Language,
-        topic: &str,
+        topic: crate::subscribers::Topic,
         title: &str,
         body: &str,
     ) -> StoreResult<Newsletter>;

@@ -13,8 +13,40 @@ use time::OffsetDateTime;
 use crate::store::{StoreResult, SubscriberStore};
 use crate::{Email, ImportOutcome, ImportedSubscriber, Language, SubscriberRecord};
 
-/// Topics a subscription can have.
-pub const TOPICS: [&str; 2] = ["news", "appeals"];
+/// A topic of the mailing list: what a subscriber chose to receive.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Topic {
+    /// News articles and newsletters (the default of a new issue).
+    #[default]
+    News,
+    /// Urgent appeals and their updates.
+    Appeals,
+}
+
+impl Topic {
+    pub const ALL: [Topic; 2] = [Topic::News, Topic::Appeals];
+
+    /// As stored and as forms send it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Topic::News => "news",
+            Topic::Appeals => "appeals",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == text)
+    }
+}
+
+impl serde::Serialize for Topic {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// Topics a subscription can have, as text.
+pub const TOPICS: [&str; 2] = [Topic::News.as_str(), Topic::Appeals.as_str()];
 
 /// The topics among `chosen` (form values), each once, in [`TOPICS`]
 /// order; unknown values are ignored.
@@ -240,6 +272,10 @@ mod tests {
         assert_eq!(chosen_topics(["appeals", "news", "appeals", "spam"]), ["news", "appeals"]);
         assert!(chosen_topics([]).is_empty());
         assert_eq!(all_topics(), TOPICS);
+        for topic in Topic::ALL {
+            assert_eq!(Topic::parse(topic.as_str()), Some(topic));
+        }
+        assert_eq!(Topic::parse("new"), None, "whole words only");
     }
 
     fn langs() -> Vec<Language> {

@@ -1,6 +1,7 @@
 //! `MailStore` and the `Outbox` over SQLite.
 
 use refuge_core::store::StoreResult;
+use refuge_core::subscribers::Topic;
 use refuge_core::{
     BOUNCING, Language, MailKind, MailStore, NewMail, Newsletter, NewsletterReads, Outbox, OutboxMail, StoreError,
     Subscriber,
@@ -15,12 +16,13 @@ const NEWSLETTER: &str = "id, lang, number, topic, title, body, sent_at";
 fn newsletter(r: &rusqlite::Row<'_>) -> rusqlite::Result<Newsletter> {
     let lang: String = r.get(1)?;
     let sent: Option<String> = r.get(6)?;
+    let topic: String = r.get(3)?;
     Ok(Newsletter {
         id: r.get(0)?,
         lang: Language::parse(&lang)
             .map_err(|e| rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e)))?,
         number: r.get(2)?,
-        topic: r.get(3)?,
+        topic: Topic::parse(&topic).ok_or_else(|| crate::rows::conversion(format!("unknown topic {topic:?}")))?,
         title: r.get(4)?,
         body: r.get(5)?,
         sent_at: sent.as_deref().map(parse_ts).transpose()?,
@@ -298,7 +300,7 @@ impl MailStore for SqliteStore {
         Ok(n > 0)
     }
 
-    fn confirmed_subscribers(&self, lang: &Language, topic: &str) -> StoreResult<Vec<Subscriber>> {
+    fn confirmed_subscribers(&self, lang: &Language, topic: Topic) -> StoreResult<Vec<Subscriber>> {
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(&format!(
@@ -306,7 +308,8 @@ impl MailStore for SqliteStore {
                  AND unsubscribed_at IS NULL AND bounces < {BOUNCING} AND (',' || topics || ',') LIKE ? ORDER BY id"
             ))
             .map_err(backend)?;
-        let rows = stmt.query_map(params![lang.as_str(), format!("%,{topic},%")], subscriber).map_err(backend)?;
+        let rows =
+            stmt.query_map(params![lang.as_str(), format!("%,{},%", topic.as_str())], subscriber).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
@@ -327,7 +330,7 @@ impl MailStore for SqliteStore {
         &self,
         id: Option<i64>,
         lang: &Language,
-        topic: &str,
+        topic: Topic,
         title: &str,
         body: &str,
     ) -> StoreResult<Newsletter> {
@@ -341,7 +344,7 @@ impl MailStore for SqliteStore {
                 let n = tx
                     .execute(
                         "UPDATE newsletters SET topic = ?, title = ?, body = ? WHERE id = ? AND sent_at IS NULL",
-                        params![topic, title.trim(), body, id],
+                        params![topic.as_str(), title.trim(), body, id],
                     )
                     .map_err(backend)?;
                 if n == 0 {
@@ -353,7 +356,7 @@ impl MailStore for SqliteStore {
                 tx.execute(
                     "INSERT INTO newsletters (lang, number, topic, title, body, created_at)
                      VALUES (?1, (SELECT COALESCE(max(number), 0) + 1 FROM newsletters WHERE lang = ?1), ?2, ?3, ?4, ?5)",
-                    params![lang.as_str(), topic, title.trim(), body, ts(now())],
+                    params![lang.as_str(), topic.as_str(), title.trim(), body, ts(now())],
                 )
                 .map_err(backend)?;
                 tx.last_insert_rowid()
@@ -395,11 +398,14 @@ mod tests {
         let sub = s.subscribe("a@example.org", &ja, &["news".into(), "appeals".into()], "tok1", "form").unwrap();
         let key = DedupeKey::of_lasting(Purpose::Newsletter, 1);
         assert!(!sub.confirmed);
-        assert!(s.confirmed_subscribers(&ja, "news").unwrap().is_empty(), "not before confirming");
+        assert!(
+            s.confirmed_subscribers(&ja, refuge_core::subscribers::Topic::News).unwrap().is_empty(),
+            "not before confirming"
+        );
         assert!(s.confirm_subscription("wrong").unwrap().is_none());
         assert!(s.confirm_subscription("tok1").unwrap().unwrap().confirmed);
-        assert_eq!(s.confirmed_subscribers(&ja, "appeals").unwrap().len(), 1);
-        assert!(s.confirmed_subscribers(&ja, "new").unwrap().is_empty(), "topics match whole words");
+        assert_eq!(s.confirmed_subscribers(&ja, refuge_core::subscribers::Topic::Appeals).unwrap().len(), 1);
+        assert_eq!(s.confirmed_subscribers(&ja, Topic::News).unwrap().len(), 1);
         let new = NewMail {
             dedupe: &key,
             kind: MailKind::Newsletter,
@@ -422,9 +428,9 @@ mod tests {
         for n in 1..=BOUNCING {
             assert_eq!(s.count_bounce("a@example.org").unwrap(), n);
         }
-        assert!(s.confirmed_subscribers(&ja, "appeals").unwrap().is_empty(), "bouncing");
+        assert!(s.confirmed_subscribers(&ja, refuge_core::subscribers::Topic::Appeals).unwrap().is_empty(), "bouncing");
         assert!(s.unsubscribe("tok1").unwrap());
-        assert!(s.confirmed_subscribers(&ja, "news").unwrap().is_empty());
+        assert!(s.confirmed_subscribers(&ja, refuge_core::subscribers::Topic::News).unwrap().is_empty());
     }
 
     #[test]

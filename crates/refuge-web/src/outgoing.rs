@@ -8,6 +8,7 @@
 //! after a delete.
 
 use refuge_core::mail_text::{to_mail_text, wrap_plain};
+use refuge_core::subscribers::Topic;
 use refuge_core::{DedupeKey, Language, MailKind, NewMail, Purpose, Role, StoreError, Subscriber};
 
 use crate::AppState;
@@ -64,7 +65,7 @@ pub fn to_list(
     state: &AppState,
     kind: MailKind,
     lang: &Language,
-    topic: &str,
+    topic: Topic,
     key: &DedupeKey,
     subject: &str,
     text: &str,

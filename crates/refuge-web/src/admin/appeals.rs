@@ -3,6 +3,7 @@
 
 use axum::extract::{Path, State};
 use http::StatusCode;
+use refuge_core::subscribers::Topic;
 use refuge_core::{Addressee, AppealFacts, CaseStatus, Item, Kind, MailKind, StoreError};
 use serde::Serialize;
 
@@ -215,11 +216,15 @@ fn update_note(state: &AppState, admin: &Admin, item: Option<&Item>) -> String {
     let Some(item) = item.filter(|i| i.status == refuge_core::Status::Published) else {
         return t.get("admin_update_not_mailed").to_owned();
     };
-    let count = state.store.confirmed_subscribers(&item.lang, "appeals").map(|l| l.len()).unwrap_or(0);
-    let mut note = t
-        .get("admin_update_mailed")
-        .replace("{count}", &count.to_string())
-        .replace("{language}", &super::items::lang_name(state, &admin.t, &item.lang));
+    // A count that cannot be read is said so, never shown as nobody.
+    let said = match state.store.confirmed_subscribers(&item.lang, Topic::Appeals) {
+        Ok(list) => t.get("admin_update_mailed").replace("{count}", &list.len().to_string()),
+        Err(e) => {
+            tracing::error!(error = %e, "could not count the subscribers to appeals");
+            t.get("admin_update_mailed_uncounted").to_owned()
+        }
+    };
+    let mut note = said.replace("{language}", &super::items::lang_name(state, &admin.t, &item.lang));
     if state.config.smtp.is_none() {
         note.push(' ');
         note.push_str(t.get("admin_no_mail_server"));
@@ -249,7 +254,7 @@ fn mail_update(state: &AppState, item: &Item, update: &refuge_core::AppealUpdate
     // A random key per update: an update added after another was deleted
     // may get its id, never its mailing.
     let key = refuge_core::DedupeKey::once(refuge_core::Purpose::AppealUpdate);
-    crate::outgoing::to_list(state, MailKind::AppealUpdate, &item.lang, "appeals", &key, &subject, &body)
+    crate::outgoing::to_list(state, MailKind::AppealUpdate, &item.lang, Topic::Appeals, &key, &subject, &body)
 }
 
 /// Publishes a timeline entry ("further information").

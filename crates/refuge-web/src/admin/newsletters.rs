@@ -14,7 +14,7 @@ use super::items::lang_name;
 use super::{Admin, Answer, Page, audit, see_other};
 use crate::AppState;
 use crate::form::FormData;
-use refuge_core::subscribers::TOPICS;
+use refuge_core::subscribers::{TOPICS, Topic};
 
 #[derive(Serialize)]
 struct Row {
@@ -22,7 +22,7 @@ struct Row {
     lang: String,
     number: i64,
     title: String,
-    topic: String,
+    topic: Topic,
     sent: bool,
 }
 
@@ -30,7 +30,7 @@ struct Row {
 struct Draft {
     id: Option<i64>,
     lang: String,
-    topic: String,
+    topic: Topic,
     title: String,
     body: String,
     sent: bool,
@@ -112,7 +112,7 @@ fn draft_of(n: &Newsletter) -> Draft {
     Draft {
         id: Some(n.id),
         lang: n.lang.to_string(),
-        topic: n.topic.clone(),
+        topic: n.topic,
         title: n.title.clone(),
         body: n.body.clone(),
         sent: n.sent_at.is_some(),
@@ -120,7 +120,7 @@ fn draft_of(n: &Newsletter) -> Draft {
 }
 
 pub async fn list(State(state): State<AppState>, admin: Admin) -> Response {
-    let draft = Draft { lang: admin.lang.to_string(), topic: "news".into(), ..Draft::default() };
+    let draft = Draft { lang: admin.lang.to_string(), topic: Topic::News, ..Draft::default() };
     page(&state, &admin, draft, false, None, None)
 }
 
@@ -132,11 +132,11 @@ pub async fn edit(State(state): State<AppState>, admin: Admin, Path(id): Path<St
 /// Saves (or previews) a new issue or an unsent one.
 pub async fn save(State(state): State<AppState>, admin: Admin, form: FormData) -> Response {
     let lang = Language::parse(form.get("lang")).ok().filter(|l| state.site.languages().contains(l));
-    let topic = TOPICS.iter().find(|t| **t == form.get("topic")).copied().unwrap_or("news");
+    let topic = Topic::parse(form.get("topic")).unwrap_or(Topic::News);
     let draft = Draft {
         id: form.get("id").parse().ok(),
         lang: lang.as_ref().map(Language::to_string).unwrap_or_default(),
-        topic: topic.into(),
+        topic,
         title: form.get("title").to_owned(),
         body: form.get("body").replace("\r\n", "\n"),
         sent: false,
@@ -180,7 +180,7 @@ pub async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<St
         let (subject, body) = mail_of(&state, n);
         // Newsletters are never deleted, so their ids are never handed out again.
         let key = refuge_core::DedupeKey::of_lasting(refuge_core::Purpose::Newsletter, n.id);
-        crate::outgoing::to_list(&state, MailKind::Newsletter, &n.lang, &n.topic, &key, &subject, &body)
+        crate::outgoing::to_list(&state, MailKind::Newsletter, &n.lang, n.topic, &key, &subject, &body)
     };
     match refuge_app::newsletters::send(state.store.as_ref(), &admin.session.user, n.id, mail_list) {
         Ok(sent) => {
@@ -199,14 +199,14 @@ pub async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<St
 /// the public archive for good, whether mail can leave at all.
 fn confirm_send(state: &AppState, admin: &Admin, n: &Newsletter) -> Response {
     let t = &admin.t;
-    let count = match state.store.confirmed_subscribers(&n.lang, &n.topic) {
+    let count = match state.store.confirmed_subscribers(&n.lang, n.topic) {
         Ok(list) => list.len(),
         Err(e) => {
             tracing::error!(error = %e, "could not count the subscribers");
             return super::message(state, admin, StatusCode::INTERNAL_SERVER_ERROR, "error_text");
         }
     };
-    let topic = t.get(&format!("subscribe_{}", n.topic)).to_owned();
+    let topic = t.get(&format!("subscribe_{}", n.topic.as_str())).to_owned();
     let who = if count == 0 { t.get("admin_send_nobody") } else { t.get("admin_send_count") }
         .replace("{count}", &count.to_string())
         .replace("{language}", &lang_name(state, &admin.t, &n.lang))

@@ -43,7 +43,15 @@ pub async fn show(State(state): State<AppState>, admin: Admin, Path((id, aside))
             return Ok(super::message(&state, &admin, StatusCode::INTERNAL_SERVER_ERROR, "error_text"));
         }
     };
-    let changed_since = state.store.latest_revision(item.id).map(|r| r != aside.base_revision).unwrap_or(false);
+    // Whether the text changed since the proposal was made decides what the
+    // reviewer is warned of: unknown is a failure, never "unchanged".
+    let changed_since = match state.store.latest_revision(item.id) {
+        Ok(latest) => latest != aside.base_revision,
+        Err(e) => {
+            tracing::error!(error = %e, "could not read the latest revision");
+            return Ok(super::message(&state, &admin, StatusCode::INTERNAL_SERVER_ERROR, "error_text"));
+        }
+    };
     let values = minijinja::context! {
         item_id => item.id,
         aside_id => aside.id,

@@ -73,11 +73,7 @@ fn view(state: &AppState, admin: &Admin, r: SubscriberRecord) -> RecordView {
     }
 }
 
-fn counts(state: &AppState, admin: &Admin) -> Vec<CountRow> {
-    let all = state.store.subscriber_counts().unwrap_or_else(|e| {
-        tracing::error!(error = %e, "could not count the subscribers");
-        Vec::new()
-    });
+fn counts(state: &AppState, admin: &Admin, all: &[refuge_core::SubscriberCount]) -> Vec<CountRow> {
     let mut rows = Vec::new();
     for lang in state.site.languages() {
         for topic in TOPICS {
@@ -97,13 +93,16 @@ fn counts(state: &AppState, admin: &Admin) -> Vec<CountRow> {
 }
 
 fn list_page(state: &AppState, admin: &Admin, query: &str, notice: Option<String>, error: Option<String>) -> Response {
+    // A list or a search the database cannot give is a failure page,
+    // never "nobody".
+    let all = match state.store.subscriber_counts() {
+        Ok(all) => all,
+        Err(e) => return super::store_failed(state, admin, "subscriber counts", e),
+    };
     let found: Vec<RecordView> = if admin.is_admin() && !query.trim().is_empty() {
         match state.store.find_subscribers(query, 100) {
             Ok(list) => list.into_iter().map(|r| view(state, admin, r)).collect(),
-            Err(e) => {
-                tracing::error!(error = %e, "could not search the subscribers");
-                Vec::new()
-            }
+            Err(e) => return super::store_failed(state, admin, "subscriber search", e),
         }
     } else {
         Vec::new()
@@ -113,7 +112,7 @@ fn list_page(state: &AppState, admin: &Admin, query: &str, notice: Option<String
         .map(|s| admin.t.get(&format!("admin_subscriber_{}", s.as_str())).to_owned())
         .collect();
     let values = minijinja::context! {
-        counts => minijinja::value::Serde(counts(state, admin)),
+        counts => minijinja::value::Serde(counts(state, admin, &all)),
         states => states,
         query => query,
         searched => !query.trim().is_empty(),

@@ -148,7 +148,10 @@ async fn the_join_list_tick_asks_for_confirmation_before_subscribing() {
     let extra = [("reply_to", "lee@example.org"), ("join_list", "1")];
     assert_eq!(send(&app, "ja", &token, "Please keep me informed.", &extra, None).await.status, 200);
     let ja = refuge_core::Language::parse("ja").unwrap();
-    assert!(app.store.confirmed_subscribers(&ja, "news").unwrap().is_empty(), "not before confirming");
+    assert!(
+        app.store.confirmed_subscribers(&ja, refuge_core::subscribers::Topic::News).unwrap().is_empty(),
+        "not before confirming"
+    );
 
     // The confirmation mail waits in the outbox (no SMTP server here).
     let far = time::OffsetDateTime::now_utc() + time::Duration::days(1);
@@ -161,7 +164,7 @@ async fn the_join_list_tick_asks_for_confirmation_before_subscribing() {
     let mail = confirm.expect("a confirmation mail to the writer");
     let link = mail.body.split_whitespace().find(|w| w.contains("/ja/subscribe/confirm/?token=")).unwrap();
     crate::mailing::confirm(&app, link).await;
-    let subscribers = app.store.confirmed_subscribers(&ja, "news").unwrap();
+    let subscribers = app.store.confirmed_subscribers(&ja, refuge_core::subscribers::Topic::News).unwrap();
     assert_eq!(subscribers.iter().map(|s| s.email.as_str()).collect::<Vec<_>>(), ["lee@example.org"]);
 
     // Retention (90 days by default) keeps a message handled today.

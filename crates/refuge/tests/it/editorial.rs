@@ -646,6 +646,13 @@ async fn small_things_say_what_they_mean() {
     let note = select(&editor.body, "#update-note").join("");
     assert!(note.contains("Adding an update mails it at once to the 0 confirmed subscribers"), "{note}");
     assert!(note.contains("No mail server is configured"));
+    // A count the database cannot give is said so, never shown as nobody.
+    let side = rusqlite::Connection::open(app.data_dir.join("refuge.db")).unwrap();
+    side.execute_batch("ALTER TABLE subscribers RENAME TO subscribers_away;").unwrap();
+    let editor = boss.get(&format!("/admin/items/{}", appeal.id)).await;
+    let note = select(&editor.body, "#update-note").join("");
+    assert!(note.contains("how many could not be read just now") && !note.contains(" 0 "), "{note}");
+    side.execute_batch("ALTER TABLE subscribers_away RENAME TO subscribers;").unwrap();
     let account = boss.get("/admin/account").await;
     assert!(account.body.contains("<svg role=\"img\""), "a QR code drawn on the server");
     refuge_core::MessageStore::add_message(&*app.store, "help", "en", b"sealed bytes").unwrap();

@@ -349,7 +349,7 @@ async fn no_mail_is_dropped_after_a_delete() {
     confirm(&app, &link_in(&confirm_first.body, "/subscribe/confirm/")).await;
     assert_eq!(queued_to(&app, "first@example.org"), 1, "welcome");
     let en = Language::parse("en").unwrap();
-    let first = app.store.confirmed_subscribers(&en, "appeals").unwrap().remove(0);
+    let first = app.store.confirmed_subscribers(&en, refuge_core::subscribers::Topic::Appeals).unwrap().remove(0);
     // Removed on request: the row is deleted, so SQLite may hand its id out again.
     assert_eq!(refuge_core::SubscriberStore::remove_address(&*app.store, &first.email).unwrap(), 1);
     subscribe(&app, "en", "second@example.org", &["appeals", "news"]).await;
@@ -357,7 +357,7 @@ async fn no_mail_is_dropped_after_a_delete() {
     assert_eq!(confirm_second.recipient, "second@example.org");
     confirm(&app, &link_in(&confirm_second.body, "/subscribe/confirm/")).await;
     assert_eq!(queued_to(&app, "second@example.org"), 1, "welcome to the new sign-up");
-    let second = app.store.confirmed_subscribers(&en, "appeals").unwrap().remove(0);
+    let second = app.store.confirmed_subscribers(&en, refuge_core::subscribers::Topic::Appeals).unwrap().remove(0);
     assert_eq!(second.id, first.id, "the test really reuses the id");
 
     // Appeal update: one is mailed, deleted, a corrected one is mailed.
@@ -424,6 +424,12 @@ async fn dead_addresses_stop_getting_list_mail() {
     let [_, sent, failed, _] = app.store.outbox_counts().unwrap();
     assert_eq!((sent, failed), (4, 3), "three refusals, then no fourth try");
     assert_eq!(app.store.subscriber_by_token("token-of-dead@example.org").unwrap().unwrap().bounces, 3);
-    assert!(app.store.confirmed_subscribers(&en, "appeals").unwrap().iter().all(|s| s.email != "dead@example.org"));
+    assert!(
+        app.store
+            .confirmed_subscribers(&en, refuge_core::subscribers::Topic::Appeals)
+            .unwrap()
+            .iter()
+            .all(|s| s.email != "dead@example.org")
+    );
     app.stop().await;
 }

@@ -89,7 +89,7 @@ async fn double_opt_in_appeal_updates_once_each_and_one_click_unsubscribe() {
         confirm(&app, &link_in(&mail.body(), "/subscribe/confirm/")).await;
     }
     let ja = Language::parse("ja").unwrap();
-    assert_eq!(app.store.confirmed_subscribers(&ja, "appeals").unwrap().len(), 2);
+    assert_eq!(app.store.confirmed_subscribers(&ja, refuge_core::subscribers::Topic::Appeals).unwrap().len(), 2);
 
     // Further information on the Japanese appeal reaches the two confirmed
     // Japanese subscribers, once each.
@@ -142,12 +142,24 @@ async fn double_opt_in_appeal_updates_once_each_and_one_click_unsubscribe() {
     let b_url = b_line.trim_start_matches("List-Unsubscribe: <").trim_end_matches('>').to_owned();
     let manage = app.client.get(&b_url).send().await.unwrap().text().await.unwrap();
     assert_eq!(attrs(&manage, "form[action*=unsubscribe] input[name=topic][checked]", "value"), ["appeals"]);
-    assert!(app.store.confirmed_subscribers(&ja, "news").unwrap().is_empty());
+    assert!(app.store.confirmed_subscribers(&ja, refuge_core::subscribers::Topic::News).unwrap().is_empty());
     let choice = [("action", "save"), ("topic", "news"), ("topic", "appeals")];
     let saved = app.client.post(&b_url).form(&choice).send().await.unwrap();
     assert_eq!(saved.status().as_u16(), 200);
-    assert!(app.store.confirmed_subscribers(&ja, "news").unwrap().iter().any(|s| s.email == "b@example.org"));
-    assert!(app.store.confirmed_subscribers(&ja, "appeals").unwrap().iter().any(|s| s.email == "b@example.org"));
+    assert!(
+        app.store
+            .confirmed_subscribers(&ja, refuge_core::subscribers::Topic::News)
+            .unwrap()
+            .iter()
+            .any(|s| s.email == "b@example.org")
+    );
+    assert!(
+        app.store
+            .confirmed_subscribers(&ja, refuge_core::subscribers::Topic::Appeals)
+            .unwrap()
+            .iter()
+            .any(|s| s.email == "b@example.org")
+    );
     let posted = ed
         .post(
             &format!("/admin/items/{}/updates", appeal.id),

@@ -96,7 +96,10 @@ async fn reconfirmation_mails_go_once_each_even_across_a_restart() {
     };
     run(args).await.unwrap().unwrap();
     let en = Language::parse("en").unwrap();
-    assert!(app.store.confirmed_subscribers(&en, "news").unwrap().is_empty(), "waiting for their confirmation");
+    assert!(
+        app.store.confirmed_subscribers(&en, refuge_core::subscribers::Topic::News).unwrap().is_empty(),
+        "waiting for their confirmation"
+    );
     // The server's own minute task may get there first: either way, each
     // address gets one mail (counted below), and a second pass sends none.
     refuge_web::outgoing::imported_confirmations(&app.state);
@@ -120,7 +123,7 @@ async fn reconfirmation_mails_go_once_each_even_across_a_restart() {
     }
     to.sort();
     assert_eq!(to, ["ann@example.org", "ben@example.org"]);
-    assert_eq!(app.store.confirmed_subscribers(&en, "news").unwrap().len(), 2);
+    assert_eq!(app.store.confirmed_subscribers(&en, refuge_core::subscribers::Topic::News).unwrap().len(), 2);
     app.stop().await;
 }
 
@@ -169,7 +172,7 @@ async fn removal_export_and_who_sees_addresses() {
     // The next newsletter does not reach it, and a later import does not bring it back.
     let again = import(&*app.store, &parsed, "old list", true, &mut token_maker(), &mut |_| {}).unwrap();
     assert_eq!(again.suppressed, 1);
-    assert!(app.store.confirmed_subscribers(&ja, "news").unwrap().is_empty());
+    assert!(app.store.confirmed_subscribers(&ja, refuge_core::subscribers::Topic::News).unwrap().is_empty());
     let (entries, _) = refuge_core::AuditLog::audit_entries(&*app.store, 0, 50).unwrap();
     let removal = entries.iter().find(|e| e.action == "remove subscriber").unwrap();
     assert_eq!(removal.subject, "k***@example.org", "the audit log masks the address");
@@ -316,5 +319,22 @@ async fn a_sign_up_the_database_cannot_keep_is_never_answered_check_your_mail() 
     let (status, body) = sign_up().await;
     assert_eq!(status, 200);
     assert!(body.contains("a message with a confirmation link is on its way"));
+    app.stop().await;
+}
+
+/// The list's counts and its search, when the database cannot give them,
+/// are a failure page — never a list of nobody.
+#[tokio::test]
+async fn an_unreadable_list_is_a_failure_not_an_empty_list() {
+    let app = spawn_app().await;
+    let boss = sign_in(&app, "boss@example.org", Role::Admin, &[]).await;
+    assert_eq!(boss.get("/admin/subscribers?q=example").await.status, 200);
+    let side = rusqlite::Connection::open(app.data_dir.join("refuge.db")).unwrap();
+    side.execute_batch("ALTER TABLE subscribers RENAME TO subscribers_away;").unwrap();
+    let page = boss.get("/admin/subscribers?q=example").await;
+    assert_eq!(page.status, 503, "{}", page.body);
+    assert!(page.body.contains("The database could not be read just now"), "{}", page.body);
+    side.execute_batch("ALTER TABLE subscribers_away RENAME TO subscribers;").unwrap();
+    assert_eq!(boss.get("/admin/subscribers").await.status, 200);
     app.stop().await;
 }
