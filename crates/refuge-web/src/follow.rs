@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Duration;
 
-use refuge_core::{Change, Language, StoreError};
+use refuge_core::{Change, ChangeFeed, Language, StoreError};
 use refuge_render::{Dep, deps_of_facts, deps_of_item};
 
 use crate::AppState;
@@ -36,12 +36,13 @@ pub struct Cursor {
 
 impl Cursor {
     /// Starts at the end of the feed: what came before is in the pages
-    /// and the index this server builds at start.
-    pub fn at_end(state: &AppState) -> Result<Self, StoreError> {
+    /// and the index this server builds at start. Read it before the
+    /// index is checked.
+    pub fn at_end(feed: &dyn ChangeFeed) -> Result<Self, StoreError> {
         // The count first: a commit between the two reads is then seen as
         // outside at the first look, never skipped.
-        let outside = state.store.outside_writes()?;
-        Ok(Self { last: state.store.latest_change()?, outside })
+        let outside = feed.outside_writes()?;
+        Ok(Self { last: feed.latest_change()?, outside })
     }
 }
 

@@ -11,6 +11,7 @@ mod blocking;
 mod contact;
 mod error;
 mod follow;
+pub use follow::Cursor;
 mod form;
 mod headers;
 pub(crate) mod mailing;
@@ -331,10 +332,12 @@ pub async fn sweep_media(state: &AppState, min_age: Duration) -> usize {
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then lets
-/// requests in flight finish.
+/// requests in flight finish. Changes other processes make are followed
+/// from `follow_from` (see [`Cursor::at_end`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
+    follow_from: Cursor,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let search = state.search.clone();
@@ -342,18 +345,7 @@ pub async fn serve(
     let store: Arc<dyn refuge_core::MailStore> = state.store.clone();
     let sender = tokio::spawn(refuge_mail::run(store, state.config.smtp.clone(), state.wake.mail.clone()));
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
-    let start = state.clone();
-    let follower = match blocking::run(move || follow::Cursor::at_end(&start)).await {
-        Ok(Ok(cursor)) => Some(tokio::spawn(follow::run(state.clone(), cursor))),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "cannot follow the change feed: changes made by other processes show after a restart");
-            None
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "cannot follow the change feed: changes made by other processes show after a restart");
-            None
-        }
-    };
+    let follower = tokio::spawn(follow::run(state.clone(), follow_from));
     let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
     // Release the index's lock now, whatever requests still finish.
@@ -362,9 +354,7 @@ pub async fn serve(
     scheduler.abort();
     sender.abort();
     housekeeping.abort();
-    if let Some(follower) = &follower {
-        follower.abort();
-    }
+    follower.abort();
     // Both were just aborted: a cancelled join is the expected outcome.
     for task in [scheduler, sender] {
         if let Err(e) = task.await

@@ -63,6 +63,9 @@ pub struct App {
     pub first_inbox: Option<FirstInbox>,
     /// Whether this start created the database (and the demo, unless `no_demo`).
     pub created: bool,
+    /// Where the server starts following the change feed: read before the
+    /// search index is checked, so nothing written in between is missed.
+    follow_from: refuge_web::Cursor,
 }
 
 /// Opens (creating and filling if new) the data folder's database.
@@ -162,6 +165,7 @@ impl App {
         let addr = listener.local_addr()?;
         let base_url = config.base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
         let site = Site::new(config.site_config(base_url.clone()), store.clone())?;
+        let follow_from = refuge_web::Cursor::at_end(store.as_ref()).context("cannot read the change feed")?;
         let search = Arc::new(open_search(&config, store.as_ref())?);
         let cache = Arc::new(PageCache::new(config.cache_mb.saturating_mul(1024 * 1024)));
         let web = WebConfig {
@@ -190,12 +194,14 @@ impl App {
                 }
             }
         }
-        Ok(Self { listener, addr, base_url, state, store, first_account, first_inbox, created })
+        Ok(Self { listener, addr, base_url, state, store, first_account, first_inbox, created, follow_from })
     }
 
     /// Serves until `shutdown` completes, then finishes requests in flight.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
-        refuge_web::serve(self.listener, self.state, shutdown).await.context("the server stopped with an error")
+        refuge_web::serve(self.listener, self.state, self.follow_from, shutdown)
+            .await
+            .context("the server stopped with an error")
     }
 }
 
