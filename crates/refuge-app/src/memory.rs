@@ -2,7 +2,9 @@
 //! outbox and the audit log, as plain vectors, with a switch that makes
 //! the next write of one kind fail the way a database does. It is the
 //! second implementation of those narrow traits, so the use cases are
-//! checked against the traits, not against SQLite's behaviour.
+//! checked against the traits, not against SQLite's behaviour. The
+//! outbox's sending side (`take_due`, `mark_*`) is not modelled: no use
+//! case sends mail; the mail task does, against the real store.
 
 use std::sync::Mutex;
 

@@ -295,18 +295,16 @@ impl PublicContent for SqliteStore {
     fn search_texts(&self, keys: &[DocKey]) -> StoreResult<Vec<(DocKey, String, String)>> {
         let conn = self.conn();
         let mut out = Vec::with_capacity(keys.len());
-        let item_ids: Vec<i64> =
-            keys.iter().filter_map(|k| if let DocKey::Item(id) = k { Some(*id) } else { None }).collect();
-        let faq_ids: Vec<i64> =
-            keys.iter().filter_map(|k| if let DocKey::Faq(id) = k { Some(*id) } else { None }).collect();
-        let item_key: fn(i64) -> DocKey = DocKey::Item;
-        let faq_key: fn(i64) -> DocKey = DocKey::Faq;
-        for (ids, sql, key) in [
-            (item_ids, "SELECT id, summary, body FROM items WHERE id IN", item_key),
-            (faq_ids, "SELECT id, '', answer FROM faq WHERE id IN", faq_key),
-        ] {
+        let (mut item_ids, mut faq_ids) = (Vec::new(), Vec::new());
+        for key in keys {
+            match *key {
+                DocKey::Item(id) => item_ids.push(id),
+                DocKey::Faq(id) => faq_ids.push(id),
+            }
+        }
+        let mut read = |ids: &[i64], sql: &str, key: fn(i64) -> DocKey| -> StoreResult<()> {
             if ids.is_empty() {
-                continue;
+                return Ok(());
             }
             let marks = vec!["?"; ids.len()].join(",");
             let mut stmt = conn.prepare(&format!("{sql} ({marks})")).map_err(backend)?;
@@ -316,7 +314,10 @@ impl PublicContent for SqliteStore {
             for row in rows {
                 out.push(row.map_err(backend)?);
             }
-        }
+            Ok(())
+        };
+        read(&item_ids, "SELECT id, summary, body FROM items WHERE id IN", DocKey::Item)?;
+        read(&faq_ids, "SELECT id, '', answer FROM faq WHERE id IN", DocKey::Faq)?;
         Ok(out)
     }
 

@@ -47,7 +47,7 @@ impl Cursor {
 }
 
 /// One look at the feed; how many changes were applied.
-pub fn catch_up(state: &AppState, cursor: &mut Cursor) -> Result<usize, StoreError> {
+fn catch_up(state: &AppState, cursor: &mut Cursor) -> Result<usize, StoreError> {
     // The latest id before the count, for the same reason as above.
     let latest = state.store.latest_change()?;
     let outside = state.store.outside_writes()?;
@@ -102,7 +102,8 @@ fn apply(state: &AppState, changes: impl Iterator<Item = Change>) {
         Ok(now) => deps.extend(now.iter().flat_map(deps_of_item)),
         Err(e) => {
             tracing::error!(error = %e, "the search index could not follow a change; `refuge reindex` or a restart rebuilds it");
-            // The pages still follow: whatever shows any language's news.
+            // The pages still follow: without the items as they are now,
+            // every page is dropped.
             deps.push(Dep::Site);
         }
     }

@@ -275,8 +275,7 @@ fn message_id(state: &AppState, admin: &Admin, id: &str) -> Result<i64, Box<Resp
 /// The inbox with what went wrong, in the admin's language (a message
 /// gone is 404, a database failure 500, never "done").
 fn refused(state: &AppState, admin: &Admin, e: &refuge_app::AppError) -> Response {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    list(state, admin, None, Some(super::explain_app(admin, "inbox", e)), status)
+    list(state, admin, None, Some(super::explain_app(admin, "inbox", e)), super::app_status(e))
 }
 
 pub async fn handled(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, form: FormData) -> Response {

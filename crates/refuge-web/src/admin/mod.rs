@@ -389,6 +389,11 @@ pub fn store_failed(state: &AppState, admin: &Admin, what: &str, e: refuge_core:
     }
 }
 
+/// The status that fits a use case's refusal or failure.
+pub fn app_status(e: &refuge_app::AppError) -> StatusCode {
+    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
 /// What to tell the person when a use case refused or failed, in their
 /// language; the detail of a failure goes to the log.
 pub fn explain_app(admin: &Admin, what: &str, e: &refuge_app::AppError) -> String {

@@ -116,12 +116,7 @@ pub async fn decide(
         Ok(saved) => saved.after,
         Err(e) => {
             tracing::error!(error = %e, "a reviewed change could not be published");
-            return Ok(super::message(
-                &state,
-                &admin,
-                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-                "admin_save_failed",
-            ));
+            return Ok(super::message(&state, &admin, super::app_status(&e), "admin_save_failed"));
         }
     };
     state.item_changed(Some(&item), Some(&after));
