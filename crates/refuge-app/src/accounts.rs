@@ -141,13 +141,13 @@ where
 
 #[cfg(test)]
 mod tests {
-    use refuge_store::SqliteStore;
+    use refuge_store::SqlStore;
 
     use super::*;
 
-    fn setup() -> (tempfile::TempDir, SqliteStore, User, User) {
+    fn setup() -> (tempfile::TempDir, SqlStore, User, User) {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("refuge.db")).unwrap();
+        let store = SqlStore::open(&dir.path().join("refuge.db")).unwrap();
         let admin = store.add_user(&Email::parse("ad@example.org").unwrap(), Role::Admin, "a long password").unwrap();
         let ed = store.add_user(&Email::parse("ed@example.org").unwrap(), Role::Editor, "a long password").unwrap();
         store.create_session("s1", ed.id, "t", true, 1).unwrap();

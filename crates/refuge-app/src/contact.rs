@@ -117,7 +117,7 @@ pub fn submit<S: MessageStore + ?Sized>(
 
 #[cfg(test)]
 mod tests {
-    use refuge_store::SqliteStore;
+    use refuge_store::SqlStore;
 
     use super::*;
 
@@ -143,7 +143,7 @@ mod tests {
     fn only_sealed_bytes_are_stored_and_never_without_a_key() {
         let dir = tempfile::tempdir().unwrap();
         let data = DataDir::new(dir.path());
-        let store = SqliteStore::open(&data.database()).unwrap();
+        let store = SqlStore::open(&data.database()).unwrap();
         let secret = "My brother is held at the border post";
         let e = submit(&store, &data, written(secret)).unwrap_err();
         assert!(matches!(e, ContactError::NoKey(_)), "{e:?}");

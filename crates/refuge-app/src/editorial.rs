@@ -85,7 +85,7 @@ where
 #[cfg(test)]
 mod tests {
     use refuge_core::{AppealReads, Email, Language, Role, Slug, UserStore};
-    use refuge_store::SqliteStore;
+    use refuge_store::SqlStore;
 
     use super::*;
 
@@ -123,9 +123,9 @@ mod tests {
         (facts, vec![to])
     }
 
-    fn setup() -> (tempfile::TempDir, SqliteStore, User, User) {
+    fn setup() -> (tempfile::TempDir, SqlStore, User, User) {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("refuge.db")).unwrap();
+        let store = SqlStore::open(&dir.path().join("refuge.db")).unwrap();
         let ed = store.add_user(&Email::parse("ed@example.org").unwrap(), Role::Editor, "a long password").unwrap();
         let tr = store.add_user(&Email::parse("tr@example.org").unwrap(), Role::Translator, "a long password").unwrap();
         store.set_role(tr.id, Role::Translator, &[Language::parse("ja").unwrap()]).unwrap();

@@ -44,14 +44,14 @@ where
 #[cfg(test)]
 mod tests {
     use refuge_core::{Email, Language, UserStore};
-    use refuge_store::SqliteStore;
+    use refuge_store::SqlStore;
 
     use super::*;
 
     #[test]
     fn an_issue_is_marked_sent_only_once_its_mail_is_queued() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("refuge.db")).unwrap();
+        let store = SqlStore::open(&dir.path().join("refuge.db")).unwrap();
         let ed = store.add_user(&Email::parse("ed@example.org").unwrap(), Role::Editor, "a long password").unwrap();
         let en = Language::parse("en").unwrap();
         let issue = store.save_newsletter(None, &en, refuge_core::subscribers::Topic::News, "Spring", "Text").unwrap();

@@ -61,12 +61,12 @@ pub fn next_due<S: ContentStore + ?Sized>(store: &S) -> Result<Option<OffsetDate
 #[cfg(test)]
 mod tests {
     use refuge_core::{ItemDraft, Kind, Language, PublicContent, Slug};
-    use refuge_store::SqliteStore;
+    use refuge_store::SqlStore;
     use time::Duration;
 
     use super::*;
 
-    fn scheduled(store: &SqliteStore, slug: &str, at: OffsetDateTime) -> Item {
+    fn scheduled(store: &SqlStore, slug: &str, at: OffsetDateTime) -> Item {
         let draft = ItemDraft {
             group_id: None,
             kind: Kind::News,
@@ -86,7 +86,7 @@ mod tests {
     #[test]
     fn due_items_are_published_at_their_own_time_and_others_wait() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("p.db")).unwrap();
+        let store = SqlStore::open(&dir.path().join("p.db")).unwrap();
         let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
         let past = scheduled(&store, "past", now - Duration::minutes(5));
         let future = scheduled(&store, "future", now + Duration::hours(2));

@@ -64,14 +64,14 @@ pub fn manage<S: MailStore + ?Sized>(store: &S, token: &str, topics: Option<&[St
 #[cfg(test)]
 mod tests {
     use refuge_core::subscribers::all_topics;
-    use refuge_store::SqliteStore;
+    use refuge_store::SqlStore;
 
     use super::*;
 
     #[test]
     fn double_opt_in_at_most_one_link_an_hour_and_leaving() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("refuge.db")).unwrap();
+        let store = SqlStore::open(&dir.path().join("refuge.db")).unwrap();
         let ja = Language::parse("ja").unwrap();
         let email = Email::parse("reader@example.org").unwrap();
         let first = request(&store, &email, &ja, &all_topics(), "form").unwrap().expect("a link to send");
@@ -92,7 +92,7 @@ mod tests {
     #[test]
     fn a_failing_database_is_said() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("refuge.db")).unwrap();
+        let store = SqlStore::open(&dir.path().join("refuge.db")).unwrap();
         let side = rusqlite::Connection::open(dir.path().join("refuge.db")).unwrap();
         side.execute_batch("DROP TABLE subscribers;").unwrap();
         let email = Email::parse("reader@example.org").unwrap();

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::Result;
 use refuge_core::PublicContent;
-use refuge_store::SqliteStore;
+use refuge_store::SqlStore;
 
 const CONFIG: &str = r#"baseURL = "https://example.org/"
 title = "Bench"
@@ -57,7 +57,7 @@ const LIST: &str = r#"{{ define "main" }}<h1>{{ .Title }}</h1><ul>
 "#;
 
 /// Writes the site to `out`; returns how many articles.
-pub fn write_site(store: &SqliteStore, out: &Path) -> Result<usize> {
+pub fn write_site(store: &SqlStore, out: &Path) -> Result<usize> {
     let _ = std::fs::remove_dir_all(out);
     std::fs::create_dir_all(out.join("layouts/_default"))?;
     std::fs::write(out.join("hugo.toml"), CONFIG)?;

@@ -23,7 +23,7 @@ use anyhow::{Context, Result, bail};
 use refuge_core::search::SearchRequest;
 use refuge_core::{ContentStore, ItemDraft, Kind, Language, PublicContent, Slug, Status};
 use refuge_search::SearchIndex;
-use refuge_store::SqliteStore;
+use refuge_store::SqlStore;
 
 const SEED: u64 = 20_021_126;
 
@@ -49,7 +49,7 @@ fn main() -> Result<()> {
         Some("hugo") => {
             let dir = PathBuf::from(args.get(1).context("hugo DATA_DIR HUGO_DIR")?);
             let out = PathBuf::from(args.get(2).context("hugo DATA_DIR HUGO_DIR")?);
-            let n = hugo::write_site(&SqliteStore::open(&dir.join("refuge.db"))?, &out)?;
+            let n = hugo::write_site(&SqlStore::open(&dir.join("refuge.db"))?, &out)?;
             println!("wrote a Hugo site of {n} articles to {}", out.display());
             Ok(())
         }
@@ -69,7 +69,7 @@ fn main() -> Result<()> {
 
 fn generate(dir: &Path, count: usize) -> Result<()> {
     std::fs::create_dir_all(dir)?;
-    let store = SqliteStore::open(&dir.join("refuge.db"))?;
+    let store = SqlStore::open(&dir.join("refuge.db"))?;
     let started = Instant::now();
     let vocab = corpus::Vocab::new();
     let mut chars = 0usize;
@@ -108,7 +108,7 @@ fn generate(dir: &Path, count: usize) -> Result<()> {
 
 /// Changes the title of the first article, as an editor would.
 fn touch(dir: &Path) -> Result<()> {
-    let store = SqliteStore::open(&dir.join("refuge.db"))?;
+    let store = SqlStore::open(&dir.join("refuge.db"))?;
     let item = store.published_items(0, 1)?.pop().context("the data folder has no articles")?;
     let draft = ItemDraft {
         group_id: Some(item.group_id),
@@ -149,7 +149,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// Builds the index from the database (timed) and reports its size.
 fn build(dir: &Path) -> Result<()> {
-    let store = SqliteStore::open(&dir.join("refuge.db"))?;
+    let store = SqlStore::open(&dir.join("refuge.db"))?;
     let languages = vec![Language::parse("en")?, Language::parse("ja")?];
     let index_dir = dir.join("search");
     let _ = std::fs::remove_dir_all(&index_dir);
@@ -169,7 +169,7 @@ fn build(dir: &Path) -> Result<()> {
 
 /// Times queries against the index already built in `dir`.
 fn time_queries(dir: &Path, n: usize) -> Result<()> {
-    let store = SqliteStore::open(&dir.join("refuge.db"))?;
+    let store = SqlStore::open(&dir.join("refuge.db"))?;
     let (index, _) = SearchIndex::open(&dir.join("search"))?;
     let queries = corpus::queries(&corpus::Vocab::new(), SEED, n);
     let mut paths = String::new();
@@ -235,7 +235,7 @@ fn time_queries(dir: &Path, n: usize) -> Result<()> {
 /// five times; prints the median.
 fn time_admin_lists(dir: &Path) -> Result<()> {
     use refuge_core::{AdminFilter, AdminSort};
-    let store = SqliteStore::open(&dir.join("refuge.db"))?;
+    let store = SqlStore::open(&dir.join("refuge.db"))?;
     let ja = Language::parse("ja")?;
     let cases: Vec<(&str, AdminFilter)> = vec![
         ("first page, newest first", AdminFilter { limit: 50, ..AdminFilter::default() }),

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use refuge_core::{ContentStore, PublicContent};
-use refuge_store::SqliteStore;
+use refuge_store::SqlStore;
 
 use crate::percentile;
 
@@ -28,7 +28,7 @@ fn get(host: &str, path: &str) -> Result<String> {
 }
 
 pub fn run(dir: &Path, count: usize, base: Option<&str>) -> Result<()> {
-    let store = SqliteStore::open(&dir.join("refuge.db"))?;
+    let store = SqlStore::open(&dir.join("refuge.db"))?;
     let items = store.published_items(0, count.min(1000) as u32)?;
     if items.is_empty() {
         bail!("the data folder has no articles: run `refuge-bench gen` first");

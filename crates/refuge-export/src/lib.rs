@@ -21,7 +21,7 @@ use refuge_core::{DataDir, Kind, Language, MediaStore, PublicContent, RedirectRe
 use refuge_render::contact::ContactForm;
 use refuge_render::routes::{Live, Route};
 use refuge_render::{Message, Outcome, Site, SiteConfig};
-use refuge_store::SqliteStore;
+use refuge_store::SqlStore;
 
 pub use error::ExportError;
 use links::{Rewrite, file_of, site_links};
@@ -81,7 +81,7 @@ pub fn export(
     if !data.has_site() {
         return Err(ExportError::NoSite(data.clone()));
     }
-    let store = Arc::new(SqliteStore::open(&data.database())?);
+    let store = Arc::new(SqlStore::open(&data.database())?);
     let base_url = web_address(&options.base_url, "the copy's address")?;
     let forms_url = web_address(&options.forms_url, "the forms' address")?;
     let languages = &options.languages;
@@ -206,7 +206,7 @@ fn setup(
     options: &ExportOptions,
     base_url: &str,
     rewrite: &Rewrite,
-    store: &SqliteStore,
+    store: &SqlStore,
 ) -> Result<String> {
     let program = std::env::current_exe()
         .and_then(std::fs::metadata)
@@ -287,7 +287,7 @@ fn join(languages: &[Language]) -> String {
 /// Rendering one path and finding where it links.
 struct Crawl<'a> {
     site: &'a Site,
-    store: &'a SqliteStore,
+    store: &'a SqlStore,
     languages: &'a [Language],
     base_url: &'a str,
     rewrite: &'a Rewrite,

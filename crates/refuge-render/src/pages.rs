@@ -389,7 +389,7 @@ mod tests {
 
     fn fixture_site() -> (tempfile::TempDir, Site) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(refuge_store::SqliteStore::open(&dir.path().join("s.db")).unwrap());
+        let store = Arc::new(refuge_store::SqlStore::open(&dir.path().join("s.db")).unwrap());
         store.set_setting("site_name", None, "Snapshot Society").unwrap();
         store.save_category(&Slug::parse("reports").unwrap(), &lang("en"), "Reports").unwrap();
         let draft = |l: &str, title: &str, body: &str, group| ItemDraft {
@@ -492,7 +492,7 @@ mod tests {
         let theme = dir.path().join("theme");
         std::fs::create_dir_all(theme.join("templates")).unwrap();
         std::fs::write(theme.join("templates/robots.txt"), "User-agent: *\nDisallow: /\n").unwrap();
-        let store = Arc::new(refuge_store::SqliteStore::open(&dir.path().join("s.db")).unwrap());
+        let store = Arc::new(refuge_store::SqlStore::open(&dir.path().join("s.db")).unwrap());
         let config = SiteConfig {
             base_url: "https://mirror.example".into(),
             languages: vec![lang("en")],

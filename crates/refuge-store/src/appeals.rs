@@ -1,14 +1,14 @@
 //! `AppealStore` over SQLite.
 
+use crate::sql::{DbResult, Handle, Optional, Row, params};
 use refuge_core::store::StoreResult;
 use refuge_core::{Addressee, AppealFacts, AppealReads, AppealStore, AppealUpdate, ItemRef, Language, StoreError};
-use rusqlite::{OptionalExtension, params};
 
 use crate::content::touch;
-use crate::db::{SqliteStore, backend, now, parse_ts, ts};
+use crate::db::{SqlStore, backend, now, parse_ts, ts};
 use crate::rows::{REF_COLUMNS, item_ref};
 
-fn update(row: &rusqlite::Row<'_>, offset: usize) -> rusqlite::Result<AppealUpdate> {
+fn update(row: &Row<'_>, offset: usize) -> DbResult<AppealUpdate> {
     let created: String = row.get(offset + 5)?;
     Ok(AppealUpdate {
         id: row.get(offset)?,
@@ -20,16 +20,16 @@ fn update(row: &rusqlite::Row<'_>, offset: usize) -> rusqlite::Result<AppealUpda
     })
 }
 
-impl AppealReads for SqliteStore {
+impl AppealReads for SqlStore {
     fn addressees(&self, item_id: i64) -> StoreResult<Vec<Addressee>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn
-            .prepare_cached(
+            .prepare(
                 "SELECT name, institution, address, email, fax FROM appeal_addressees WHERE item_id = ? ORDER BY position",
             )
             .map_err(backend)?;
         let rows = stmt
-            .query_map([item_id], |r| {
+            .query_map(params![item_id], |r| {
                 Ok(Addressee {
                     name: r.get(0)?,
                     institution: r.get(1)?,
@@ -43,11 +43,11 @@ impl AppealReads for SqliteStore {
     }
     fn appeal_facts(&self, item_id: i64) -> StoreResult<AppealFacts> {
         let found = self
-            .conn()
+            .conn()?
             .query_row(
                 "SELECT number, people_count, people, names_public, ages, held_where, held_since, risk, case_status,
                     action, letter, deadline FROM appeals WHERE item_id = ?",
-                [item_id],
+                params![item_id],
                 |r| {
                     let status: String = r.get(8)?;
                     Ok(AppealFacts {
@@ -71,21 +71,21 @@ impl AppealReads for SqliteStore {
         Ok(found.unwrap_or_default())
     }
     fn appeal_updates(&self, item_id: i64) -> StoreResult<Vec<AppealUpdate>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn
-            .prepare_cached(
+            .prepare(
                 "SELECT id, item_id, date, text, source, created_at FROM appeal_updates WHERE item_id = ?
                  ORDER BY date DESC, id DESC",
             )
             .map_err(backend)?;
-        let rows = stmt.query_map([item_id], |r| update(r, 0)).map_err(backend)?;
+        let rows = stmt.query_map(params![item_id], |r| update(r, 0)).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
     fn recent_appeal_updates(&self, lang: &Language, limit: u32) -> StoreResult<Vec<(ItemRef, AppealUpdate)>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let columns: String = REF_COLUMNS.split(", ").map(|c| format!("i.{c}")).collect::<Vec<_>>().join(", ");
         let mut stmt = conn
-            .prepare_cached(&format!(
+            .prepare(&format!(
                 "SELECT {columns}, u.id, u.item_id, u.date, u.text, u.source, u.created_at
                  FROM appeal_updates u JOIN items i ON i.id = u.item_id
                  WHERE i.status = 'published' AND i.lang = ? ORDER BY u.created_at DESC, u.id DESC LIMIT ?"
@@ -97,15 +97,15 @@ impl AppealReads for SqliteStore {
     }
 }
 
-impl AppealStore for SqliteStore {
+impl AppealStore for SqlStore {
     fn save_appeal_facts(&self, item_id: i64, f: &AppealFacts) -> StoreResult<()> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         write_facts(&conn, item_id, f)?;
         touch(&conn).map_err(backend)
     }
 
     fn replace_addressees(&self, item_id: i64, list: &[Addressee]) -> StoreResult<()> {
-        let mut conn = self.conn();
+        let conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
         write_addressees(&tx, item_id, list)?;
         touch(&tx).map_err(backend)?;
@@ -121,25 +121,25 @@ impl AppealStore for SqliteStore {
         if !valid_date {
             return Err(StoreError::Invalid("the date must be written YYYY-MM-DD".into()));
         }
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO appeal_updates (item_id, date, text, source, created_at) VALUES (?, ?, ?, ?, ?)",
-            params![item_id, date, text.trim(), source.trim(), ts(now())],
-        )
-        .map_err(backend)?;
-        let id = conn.last_insert_rowid();
+        let conn = self.conn()?;
+        let id = conn
+            .insert(
+                "INSERT INTO appeal_updates (item_id, date, text, source, created_at) VALUES (?, ?, ?, ?, ?)",
+                params![item_id, date, text.trim(), source.trim(), ts(now())],
+            )
+            .map_err(backend)?;
         touch(&conn).map_err(backend)?;
         conn.query_row(
             "SELECT id, item_id, date, text, source, created_at FROM appeal_updates WHERE id = ?",
-            [id],
+            params![id],
             |r| update(r, 0),
         )
         .map_err(backend)
     }
 
     fn delete_appeal_update(&self, id: i64) -> StoreResult<()> {
-        let conn = self.conn();
-        let n = conn.execute("DELETE FROM appeal_updates WHERE id = ?", [id]).map_err(backend)?;
+        let conn = self.conn()?;
+        let n = conn.execute("DELETE FROM appeal_updates WHERE id = ?", params![id]).map_err(backend)?;
         if n == 0 {
             return Err(StoreError::NotFound(format!("update {id}")));
         }
@@ -148,7 +148,7 @@ impl AppealStore for SqliteStore {
 }
 
 /// The facts of an appeal, inside the caller's transaction.
-pub(crate) fn write_facts(conn: &rusqlite::Connection, item_id: i64, f: &AppealFacts) -> StoreResult<()> {
+pub(crate) fn write_facts(conn: &Handle<'_>, item_id: i64, f: &AppealFacts) -> StoreResult<()> {
     conn.execute(
         "INSERT INTO appeals (item_id, number, people_count, people, names_public, ages, held_where, held_since, risk,
             case_status, action, letter, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -178,8 +178,8 @@ pub(crate) fn write_facts(conn: &rusqlite::Connection, item_id: i64, f: &AppealF
 }
 
 /// Replaces an appeal's addressees, inside the caller's transaction.
-pub(crate) fn write_addressees(tx: &rusqlite::Connection, item_id: i64, list: &[Addressee]) -> StoreResult<()> {
-    tx.execute("DELETE FROM appeal_addressees WHERE item_id = ?", [item_id]).map_err(backend)?;
+pub(crate) fn write_addressees(tx: &Handle<'_>, item_id: i64, list: &[Addressee]) -> StoreResult<()> {
+    tx.execute("DELETE FROM appeal_addressees WHERE item_id = ?", params![item_id]).map_err(backend)?;
     for (i, a) in list.iter().enumerate() {
         tx.execute(
             "INSERT INTO appeal_addressees (item_id, position, name, institution, address, email, fax)

@@ -1,12 +1,12 @@
 //! `AsideStore` over SQLite: editor forms set aside (awaiting review,
 //! autosaved, or sent after the session ended).
 
+use crate::sql::{DbResult, Optional, Row, params};
 use refuge_core::store::StoreResult;
 use refuge_core::{Aside, AsideKind, AsideStore, NewAside, StoreError};
-use rusqlite::{OptionalExtension, Row, params};
 use time::OffsetDateTime;
 
-use crate::db::{SqliteStore, backend, now, parse_ts, ts};
+use crate::db::{SqlStore, backend, now, parse_ts, ts};
 
 const COLUMNS: &str = "a.id, a.kind, a.user_id, u.email, a.item_id, a.place, a.base_revision, a.form, a.created_at";
 const FROM: &str = "FROM set_aside a LEFT JOIN users u ON u.id = a.user_id";
@@ -14,7 +14,7 @@ const FROM: &str = "FROM set_aside a LEFT JOIN users u ON u.id = a.user_id";
 /// A set-aside form holds at most this many bytes of fields.
 const MAX_FORM: usize = 4_000_000;
 
-fn aside(row: &Row<'_>) -> rusqlite::Result<Aside> {
+fn aside(row: &Row<'_>) -> DbResult<Aside> {
     let kind: String = row.get(1)?;
     let form: String = row.get(7)?;
     let created: String = row.get(8)?;
@@ -31,28 +31,28 @@ fn aside(row: &Row<'_>) -> rusqlite::Result<Aside> {
     })
 }
 
-impl AsideStore for SqliteStore {
+impl AsideStore for SqlStore {
     fn put_aside(&self, a: &NewAside<'_>) -> StoreResult<i64> {
         let form = serde_json::to_string(a.form).map_err(|e| StoreError::Invalid(e.to_string()))?;
         if form.len() > MAX_FORM {
             return Err(StoreError::Invalid("the form is too large to keep".into()));
         }
-        let conn = self.conn();
-        let tx = conn.unchecked_transaction().map_err(backend)?;
+        let conn = self.conn()?;
+        let tx = conn.transaction().map_err(backend)?;
         if a.kind != AsideKind::Expired {
             tx.execute(
-                "DELETE FROM set_aside WHERE kind = ? AND place = ? AND user_id IS ?",
+                "DELETE FROM set_aside WHERE kind = ? AND place = ? AND user_id IS NOT DISTINCT FROM ?",
                 params![a.kind.as_str(), a.place, a.user_id],
             )
             .map_err(backend)?;
         }
-        tx.execute(
-            "INSERT INTO set_aside (kind, key_hash, user_id, item_id, place, base_revision, form, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            params![a.kind.as_str(), a.key_hash, a.user_id, a.item_id, a.place, a.base_revision, form, ts(now())],
-        )
-        .map_err(backend)?;
-        let id = tx.last_insert_rowid();
+        let id = tx
+            .insert(
+                "INSERT INTO set_aside (kind, key_hash, user_id, item_id, place, base_revision, form, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                params![a.kind.as_str(), a.key_hash, a.user_id, a.item_id, a.place, a.base_revision, form, ts(now())],
+            )
+            .map_err(backend)?;
         // An account keeps at most this many autosaves and kept forms;
         // the oldest go first. Changes awaiting review are never dropped.
         let keep = match a.kind {
@@ -62,8 +62,8 @@ impl AsideStore for SqliteStore {
         };
         if let Some(keep) = keep {
             tx.execute(
-                "DELETE FROM set_aside WHERE kind = ?1 AND user_id IS ?2 AND id NOT IN
-                    (SELECT id FROM set_aside WHERE kind = ?1 AND user_id IS ?2 ORDER BY id DESC LIMIT ?3)",
+                "DELETE FROM set_aside WHERE kind = ?1 AND user_id IS NOT DISTINCT FROM ?2 AND id NOT IN
+                    (SELECT id FROM set_aside WHERE kind = ?1 AND user_id IS NOT DISTINCT FROM ?2 ORDER BY id DESC LIMIT ?3)",
                 params![a.kind.as_str(), a.user_id, keep],
             )
             .map_err(backend)?;
@@ -73,23 +73,23 @@ impl AsideStore for SqliteStore {
     }
 
     fn aside(&self, id: i64) -> StoreResult<Option<Aside>> {
-        self.conn()
-            .query_row(&format!("SELECT {COLUMNS} {FROM} WHERE a.id = ?"), [id], aside)
+        self.conn()?
+            .query_row(&format!("SELECT {COLUMNS} {FROM} WHERE a.id = ?"), params![id], aside)
             .optional()
             .map_err(backend)
     }
 
     fn asides_of_item(&self, item_id: i64, kind: AsideKind) -> StoreResult<Vec<Aside>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn
-            .prepare_cached(&format!("SELECT {COLUMNS} {FROM} WHERE a.item_id = ? AND a.kind = ? ORDER BY a.id DESC"))
+            .prepare(&format!("SELECT {COLUMNS} {FROM} WHERE a.item_id = ? AND a.kind = ? ORDER BY a.id DESC"))
             .map_err(backend)?;
         let rows = stmt.query_map(params![item_id, kind.as_str()], aside).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
     fn own_aside(&self, kind: AsideKind, place: &str, user_id: i64) -> StoreResult<Option<Aside>> {
-        self.conn()
+        self.conn()?
             .query_row(
                 &format!("SELECT {COLUMNS} {FROM} WHERE a.kind = ? AND a.place = ? AND a.user_id = ?"),
                 params![kind.as_str(), place, user_id],
@@ -100,48 +100,51 @@ impl AsideStore for SqliteStore {
     }
 
     fn awaiting_review(&self, limit: u32) -> StoreResult<Vec<Aside>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn
-            .prepare_cached(&format!("SELECT {COLUMNS} {FROM} WHERE a.kind = 'review' ORDER BY a.id DESC LIMIT ?"))
+            .prepare(&format!("SELECT {COLUMNS} {FROM} WHERE a.kind = 'review' ORDER BY a.id DESC LIMIT ?"))
             .map_err(backend)?;
-        let rows = stmt.query_map([limit], aside).map_err(backend)?;
+        let rows = stmt.query_map(params![limit], aside).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
     fn take_expired(&self, key_hash: &str) -> StoreResult<Option<Aside>> {
-        let conn = self.conn();
-        let tx = conn.unchecked_transaction().map_err(backend)?;
+        let conn = self.conn()?;
+        let tx = conn.transaction().map_err(backend)?;
         let found = tx
             .query_row(
                 &format!("SELECT {COLUMNS} {FROM} WHERE a.kind = 'expired' AND a.key_hash = ?"),
-                [key_hash],
+                params![key_hash],
                 aside,
             )
             .optional()
             .map_err(backend)?;
         if let Some(a) = &found {
-            tx.execute("DELETE FROM set_aside WHERE id = ?", [a.id]).map_err(backend)?;
+            tx.execute("DELETE FROM set_aside WHERE id = ?", params![a.id]).map_err(backend)?;
         }
         tx.commit().map_err(backend)?;
         Ok(found)
     }
 
     fn remove_aside(&self, id: i64) -> StoreResult<()> {
-        self.conn().execute("DELETE FROM set_aside WHERE id = ?", [id]).map_err(backend)?;
+        self.conn()?.execute("DELETE FROM set_aside WHERE id = ?", params![id]).map_err(backend)?;
         Ok(())
     }
 
     fn purge_asides(&self, before: OffsetDateTime) -> StoreResult<u64> {
         let n = self
-            .conn()
-            .execute("DELETE FROM set_aside WHERE kind IN ('autosave', 'expired') AND created_at < ?", [ts(before)])
+            .conn()?
+            .execute(
+                "DELETE FROM set_aside WHERE kind IN ('autosave', 'expired') AND created_at < ?",
+                params![ts(before)],
+            )
             .map_err(backend)?;
-        Ok(n as u64)
+        Ok(n)
     }
 
     fn latest_revision(&self, item_id: i64) -> StoreResult<i64> {
-        self.conn()
-            .query_row("SELECT coalesce(max(id), 0) FROM revisions WHERE item_id = ?", [item_id], |r| r.get(0))
+        self.conn()?
+            .query_row("SELECT coalesce(max(id), 0) FROM revisions WHERE item_id = ?", params![item_id], |r| r.get(0))
             .map_err(backend)
     }
 }
@@ -154,65 +157,66 @@ mod tests {
 
     #[test]
     fn set_aside_forms_are_kept_replaced_and_taken_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
-        let user =
-            store.add_user(&Email::parse("tr@example.org").unwrap(), Role::Translator, "a long password").unwrap();
-        let item = store
-            .save_item(
-                None,
-                &ItemDraft {
-                    group_id: None,
-                    kind: Kind::News,
-                    lang: Language::parse("ja").unwrap(),
-                    slug: Slug::parse("x").unwrap(),
-                    title: "題".into(),
-                    summary: String::new(),
-                    body: "本文".into(),
-                    category: None,
-                    tags: Vec::new(),
-                    status: Status::Published,
-                    published_at: Some(now()),
-                },
-            )
-            .unwrap();
-        let latest = store.latest_revision(item.id).unwrap();
-        assert!(latest > 0);
-        let form = vec![("title".to_owned(), "新しい題".to_owned()), ("body".to_owned(), "a\nb".to_owned())];
-        let place = format!("/admin/items/{}", item.id);
-        let new = NewAside {
-            kind: AsideKind::Review,
-            key_hash: None,
-            user_id: Some(user.id),
-            item_id: Some(item.id),
-            place: &place,
-            base_revision: latest,
-            form: &form,
-        };
-        store.put_aside(&new).unwrap();
-        let second = store.put_aside(&new).unwrap();
-        let pending = store.asides_of_item(item.id, AsideKind::Review).unwrap();
-        assert_eq!(pending.len(), 1, "one per author and place");
-        assert_eq!((pending[0].id, &pending[0].form), (second, &form));
-        assert_eq!(pending[0].author.as_deref(), Some("tr@example.org"));
-        assert_eq!(store.awaiting_review(10).unwrap().len(), 1);
-        assert!(store.own_aside(AsideKind::Review, &place, user.id).unwrap().is_some());
+        for db in crate::testing::each_engine() {
+            let store = &db.store;
+            let user =
+                store.add_user(&Email::parse("tr@example.org").unwrap(), Role::Translator, "a long password").unwrap();
+            let item = store
+                .save_item(
+                    None,
+                    &ItemDraft {
+                        group_id: None,
+                        kind: Kind::News,
+                        lang: Language::parse("ja").unwrap(),
+                        slug: Slug::parse("x").unwrap(),
+                        title: "題".into(),
+                        summary: String::new(),
+                        body: "本文".into(),
+                        category: None,
+                        tags: Vec::new(),
+                        status: Status::Published,
+                        published_at: Some(now()),
+                    },
+                )
+                .unwrap();
+            let latest = store.latest_revision(item.id).unwrap();
+            assert!(latest > 0);
+            let form = vec![("title".to_owned(), "新しい題".to_owned()), ("body".to_owned(), "a\nb".to_owned())];
+            let place = format!("/admin/items/{}", item.id);
+            let new = NewAside {
+                kind: AsideKind::Review,
+                key_hash: None,
+                user_id: Some(user.id),
+                item_id: Some(item.id),
+                place: &place,
+                base_revision: latest,
+                form: &form,
+            };
+            store.put_aside(&new).unwrap();
+            let second = store.put_aside(&new).unwrap();
+            let pending = store.asides_of_item(item.id, AsideKind::Review).unwrap();
+            assert_eq!(pending.len(), 1, "one per author and place");
+            assert_eq!((pending[0].id, &pending[0].form), (second, &form));
+            assert_eq!(pending[0].author.as_deref(), Some("tr@example.org"));
+            assert_eq!(store.awaiting_review(10).unwrap().len(), 1);
+            assert!(store.own_aside(AsideKind::Review, &place, user.id).unwrap().is_some());
 
-        let kept = NewAside { kind: AsideKind::Expired, key_hash: Some("k1"), user_id: None, ..new };
-        store.put_aside(&kept).unwrap();
-        assert_eq!(store.take_expired("k1").unwrap().unwrap().form, form);
-        assert!(store.take_expired("k1").unwrap().is_none(), "taken once");
-        // Housekeeping leaves changes awaiting review alone.
-        store.put_aside(&NewAside { kind: AsideKind::Autosave, ..new }).unwrap();
-        assert_eq!(store.purge_asides(now() + time::Duration::minutes(1)).unwrap(), 1);
-        assert_eq!(store.awaiting_review(10).unwrap().len(), 1);
-        // At most 20 kept forms per account: the oldest go.
-        for n in 0..25 {
-            let key = format!("many{n}");
-            store.put_aside(&NewAside { kind: AsideKind::Expired, key_hash: Some(&key), ..new }).unwrap();
+            let kept = NewAside { kind: AsideKind::Expired, key_hash: Some("k1"), user_id: None, ..new };
+            store.put_aside(&kept).unwrap();
+            assert_eq!(store.take_expired("k1").unwrap().unwrap().form, form);
+            assert!(store.take_expired("k1").unwrap().is_none(), "taken once");
+            // Housekeeping leaves changes awaiting review alone.
+            store.put_aside(&NewAside { kind: AsideKind::Autosave, ..new }).unwrap();
+            assert_eq!(store.purge_asides(now() + time::Duration::minutes(1)).unwrap(), 1);
+            assert_eq!(store.awaiting_review(10).unwrap().len(), 1);
+            // At most 20 kept forms per account: the oldest go.
+            for n in 0..25 {
+                let key = format!("many{n}");
+                store.put_aside(&NewAside { kind: AsideKind::Expired, key_hash: Some(&key), ..new }).unwrap();
+            }
+            assert!(store.take_expired("many0").unwrap().is_none() && store.take_expired("many24").unwrap().is_some());
+            store.delete_item(item.id).unwrap();
+            assert!(store.awaiting_review(10).unwrap().is_empty(), "gone with its item");
         }
-        assert!(store.take_expired("many0").unwrap().is_none() && store.take_expired("many24").unwrap().is_some());
-        store.delete_item(item.id).unwrap();
-        assert!(store.awaiting_review(10).unwrap().is_empty(), "gone with its item");
     }
 }

@@ -4,13 +4,13 @@ use refuge_core::ItemDraft;
 use refuge_core::store::StoreResult;
 
 use crate::content::{touch, write_item};
-use crate::db::{SqliteStore, backend};
+use crate::db::{SqlStore, backend};
 
-impl SqliteStore {
+impl SqlStore {
     /// Inserts many new items (each its own translation group) in one
     /// transaction: for imports and generated benchmark corpora.
     pub fn insert_many(&self, drafts: &[ItemDraft]) -> StoreResult<usize> {
-        let mut conn = self.conn();
+        let conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
         for draft in drafts {
             write_item(&tx, None, draft, None, "imported")?;

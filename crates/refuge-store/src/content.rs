@@ -1,35 +1,34 @@
 //! `ContentStore` over SQLite.
 
+use crate::sql::{DbResult, Handle, Optional, Value, list, params};
 use refuge_core::store::StoreResult;
 use refuge_core::{
     AdminFilter, AdminRow, AdminSort, ContentStore, Item, ItemDraft, ItemSave, Kind, Language, MenuEntry,
     PublicContent, Revision, Slug, StoreError,
 };
-use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, params, params_from_iter};
 use time::OffsetDateTime;
 
-use crate::db::{SqliteStore, backend, now, parse_ts, ts};
+use crate::db::{SqlStore, backend, now, parse_ts, ts};
 use crate::rows::{ADMIN_COLUMNS, ITEM_COLUMNS, OUTDATED_SQL, REVISION_COLUMNS, admin_row, item, revision};
 
-pub(crate) fn touch(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+pub(crate) fn touch(conn: &Handle<'_>) -> DbResult<()> {
     conn.execute(
         "INSERT INTO meta (key, value) VALUES ('last_change', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [ts(now())],
+        params![ts(now())],
     )?;
     conn.execute(
         "INSERT INTO meta (key, value) VALUES ('change_seq', '1')
-         ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
-        [],
+         ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT)",
+        params![],
     )?;
     Ok(())
 }
 
-pub(crate) fn unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
+pub(crate) fn unique_violation(e: &crate::sql::DbError) -> bool {
+    e.is_unique_violation()
 }
 
-impl SqliteStore {
+impl SqlStore {
     pub(crate) fn load_tags(&self, items: &mut [Item]) -> StoreResult<()> {
         let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
         let position: std::collections::HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
@@ -77,7 +76,7 @@ fn admin_condition(filter: &AdminFilter) -> (String, Vec<Value>) {
     }
     if let Some(author) = filter.author {
         condition.push_str(" AND EXISTS (SELECT 1 FROM revisions r WHERE r.item_id = i.id AND r.user_id = ?)");
-        args.push(Value::Integer(author));
+        args.push(Value::Int(author));
     }
     if let Some(category) = &filter.category {
         condition.push_str(" AND i.category = ?");
@@ -94,9 +93,9 @@ fn admin_condition(filter: &AdminFilter) -> (String, Vec<Value>) {
     (condition, args)
 }
 
-impl ContentStore for SqliteStore {
+impl ContentStore for SqlStore {
     fn item_id_by_slug(&self, kind: Kind, lang: &Language, slug: &Slug) -> StoreResult<Option<i64>> {
-        self.conn()
+        self.conn()?
             .query_row(
                 "SELECT id FROM items WHERE kind = ? AND lang = ? AND slug = ?",
                 params![kind.as_str(), lang.as_str(), slug.as_str()],
@@ -108,8 +107,8 @@ impl ContentStore for SqliteStore {
 
     fn item(&self, id: i64) -> StoreResult<Option<Item>> {
         let found = self
-            .conn()
-            .query_row(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE id = ?"), [id], item)
+            .conn()?
+            .query_row(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE id = ?"), params![id], item)
             .optional()
             .map_err(backend)?;
         let mut items: Vec<Item> = found.into_iter().collect();
@@ -118,7 +117,7 @@ impl ContentStore for SqliteStore {
     }
 
     fn save_item_with(&self, save: &ItemSave<'_>) -> StoreResult<Item> {
-        let mut conn = self.conn();
+        let conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
         let item_id = write_item(&tx, save.id, save.draft, save.user_id, save.note)?;
         if let Some((facts, addressees)) = save.appeal {
@@ -139,24 +138,24 @@ impl ContentStore for SqliteStore {
     }
 
     fn revisions(&self, item_id: i64) -> StoreResult<Vec<Revision>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn
-            .prepare_cached(&format!(
+            .prepare(&format!(
                 "SELECT {REVISION_COLUMNS} FROM revisions r LEFT JOIN users u ON u.id = r.user_id
                  WHERE r.item_id = ? ORDER BY r.id DESC"
             ))
             .map_err(backend)?;
-        let rows = stmt.query_map([item_id], revision).map_err(backend)?;
+        let rows = stmt.query_map(params![item_id], revision).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
     fn revision(&self, id: i64) -> StoreResult<Option<Revision>> {
-        self.conn()
+        self.conn()?
             .query_row(
                 &format!(
                     "SELECT {REVISION_COLUMNS} FROM revisions r LEFT JOIN users u ON u.id = r.user_id WHERE r.id = ?"
                 ),
-                [id],
+                params![id],
                 revision,
             )
             .optional()
@@ -164,7 +163,7 @@ impl ContentStore for SqliteStore {
     }
 
     fn mark_translated(&self, item_id: i64, source_id: i64) -> StoreResult<()> {
-        write_translated(&self.conn(), item_id, source_id)
+        write_translated(&self.conn()?, item_id, source_id)
     }
 
     fn admin_items(&self, filter: &AdminFilter) -> StoreResult<(Vec<AdminRow>, u32)> {
@@ -174,23 +173,27 @@ impl ContentStore for SqliteStore {
             AdminSort::Published => "coalesce(i.published_at, '') DESC, i.id DESC",
             AdminSort::Title => "i.title COLLATE NOCASE, i.id",
         };
-        let conn = self.conn();
+        let conn = self.conn()?;
+        // Both sort titles ignoring the case of ASCII letters, each with
+        // its own index (`items_title`).
+        let order = match conn.engine() {
+            crate::sql::Engine::Postgres if filter.sort == AdminSort::Title => "lower(i.title), i.id",
+            _ => order,
+        };
         let total: u32 = conn
-            .prepare_cached(&format!("SELECT count(*) FROM items i WHERE {condition}"))
-            .and_then(|mut stmt| stmt.query_row(params_from_iter(args.iter()), |r| r.get(0)))
+            .prepare(&format!("SELECT count(*) FROM items i WHERE {condition}"))
+            .and_then(|mut stmt| stmt.query_row(&args, |r| r.get(0)))
             .map_err(backend)?;
-        args.push(Value::Integer(i64::from(filter.limit.clamp(1, 500))));
-        args.push(Value::Integer(i64::from(filter.offset)));
+        args.push(Value::Int(i64::from(filter.limit.clamp(1, 500))));
+        args.push(Value::Int(i64::from(filter.offset)));
         // The page's ids first (from an index for the usual orders), then
         // their rows: the per-row subqueries run for one page, not for
         // every item before the sort.
         let ids: Vec<i64> = {
             let mut stmt = conn
-                .prepare_cached(&format!(
-                    "SELECT i.id FROM items i WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?"
-                ))
+                .prepare(&format!("SELECT i.id FROM items i WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?"))
                 .map_err(backend)?;
-            let rows = stmt.query_map(params_from_iter(args.iter()), |r| r.get(0)).map_err(backend)?;
+            let rows = stmt.query_map(&args, |r| r.get(0)).map_err(backend)?;
             rows.collect::<Result<_, _>>().map_err(backend)?
         };
         if ids.is_empty() {
@@ -200,38 +203,38 @@ impl ContentStore for SqliteStore {
         let mut stmt = conn
             .prepare(&format!(
                 "SELECT {ADMIN_COLUMNS}, {OUTDATED_SQL},
-                    (SELECT group_concat(j.lang) FROM items j WHERE j.group_id = i.group_id)
+                    (SELECT string_agg(j.lang, ',') FROM items j WHERE j.group_id = i.group_id)
                  FROM items i WHERE i.id IN ({marks})"
             ))
             .map_err(backend)?;
-        let rows = stmt.query_map(params_from_iter(ids.iter()), admin_row).map_err(backend)?;
+        let rows = stmt.query_map(&list(&ids), admin_row).map_err(backend)?;
         let mut found: std::collections::HashMap<i64, AdminRow> =
             rows.map(|r| r.map(|row| (row.id, row))).collect::<Result<_, _>>().map_err(backend)?;
         Ok((ids.iter().filter_map(|id| found.remove(id)).collect(), total))
     }
 
     fn group_items(&self, group_id: i64) -> StoreResult<Vec<AdminRow>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn
-            .prepare_cached(&format!(
+            .prepare(&format!(
                 "SELECT {ADMIN_COLUMNS}, {OUTDATED_SQL},
-                    (SELECT group_concat(j.lang) FROM items j WHERE j.group_id = i.group_id)
+                    (SELECT string_agg(j.lang, ',') FROM items j WHERE j.group_id = i.group_id)
                  FROM items i WHERE i.group_id = ? ORDER BY i.lang"
             ))
             .map_err(backend)?;
-        let rows = stmt.query_map([group_id], admin_row).map_err(backend)?;
+        let rows = stmt.query_map(params![group_id], admin_row).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
     fn due_scheduled(&self, now: OffsetDateTime) -> StoreResult<Vec<Item>> {
         let mut items: Vec<Item> = {
-            let conn = self.conn();
+            let conn = self.conn()?;
             let mut stmt = conn
-                .prepare_cached(&format!(
+                .prepare(&format!(
                     "SELECT {ITEM_COLUMNS} FROM items WHERE status = 'scheduled' AND published_at <= ? ORDER BY published_at"
                 ))
                 .map_err(backend)?;
-            let rows = stmt.query_map([ts(now)], item).map_err(backend)?;
+            let rows = stmt.query_map(params![ts(now)], item).map_err(backend)?;
             rows.collect::<Result<_, _>>().map_err(backend)?
         };
         self.load_tags(&mut items)?;
@@ -240,18 +243,18 @@ impl ContentStore for SqliteStore {
 
     fn next_scheduled(&self) -> StoreResult<Option<OffsetDateTime>> {
         let next: Option<String> = self
-            .conn()
-            .query_row("SELECT min(published_at) FROM items WHERE status = 'scheduled'", [], |r| r.get(0))
+            .conn()?
+            .query_row("SELECT min(published_at) FROM items WHERE status = 'scheduled'", params![], |r| r.get(0))
             .map_err(backend)?;
         next.as_deref().map(parse_ts).transpose().map_err(backend)
     }
 
     fn missing_translations(&self, lang: &Language, limit: u32) -> StoreResult<Vec<AdminRow>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn
-            .prepare_cached(&format!(
+            .prepare(&format!(
                 "SELECT {ADMIN_COLUMNS}, {OUTDATED_SQL},
-                    (SELECT group_concat(j.lang) FROM items j WHERE j.group_id = i.group_id)
+                    (SELECT string_agg(j.lang, ',') FROM items j WHERE j.group_id = i.group_id)
                  FROM items i
                  WHERE i.status = 'published' AND i.lang <> ?1
                    AND NOT EXISTS (SELECT 1 FROM items k WHERE k.group_id = i.group_id AND k.lang = ?1)
@@ -264,15 +267,17 @@ impl ContentStore for SqliteStore {
     }
 
     fn delete_item(&self, id: i64) -> StoreResult<()> {
-        let mut conn = self.conn();
+        let conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
-        let group: Option<i64> =
-            tx.query_row("SELECT group_id FROM items WHERE id = ?", [id], |r| r.get(0)).optional().map_err(backend)?;
+        let group: Option<i64> = tx
+            .query_row("SELECT group_id FROM items WHERE id = ?", params![id], |r| r.get(0))
+            .optional()
+            .map_err(backend)?;
         let group = group.ok_or_else(|| StoreError::NotFound(format!("item {id}")))?;
-        tx.execute("DELETE FROM items WHERE id = ?", [id]).map_err(backend)?;
+        tx.execute("DELETE FROM items WHERE id = ?", params![id]).map_err(backend)?;
         tx.execute(
             "DELETE FROM groups WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM items WHERE group_id = ?1)",
-            [group],
+            params![group],
         )
         .map_err(backend)?;
         touch(&tx).map_err(backend)?;
@@ -284,7 +289,7 @@ impl ContentStore for SqliteStore {
         if name.is_empty() || name.chars().count() > 80 {
             return Err(StoreError::Invalid("a category name must be 1–80 characters".into()));
         }
-        let conn = self.conn();
+        let conn = self.conn()?;
         conn.execute(
             "INSERT INTO categories (key, lang, name) VALUES (?, ?, ?) ON CONFLICT (key, lang) DO UPDATE SET name = excluded.name",
             params![key.as_str(), lang.as_str(), name],
@@ -294,9 +299,9 @@ impl ContentStore for SqliteStore {
     }
 
     fn replace_faq(&self, lang: &Language, entries: &[(Slug, String, String)]) -> StoreResult<()> {
-        let mut conn = self.conn();
+        let conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
-        tx.execute("DELETE FROM faq WHERE lang = ?", [lang.as_str()]).map_err(backend)?;
+        tx.execute("DELETE FROM faq WHERE lang = ?", params![lang.as_str()]).map_err(backend)?;
         for (position, (anchor, question, answer)) in entries.iter().enumerate() {
             tx.execute(
                 "INSERT INTO faq (lang, anchor, position, question, answer) VALUES (?, ?, ?, ?, ?)",
@@ -318,9 +323,9 @@ impl ContentStore for SqliteStore {
         if let Some(bad) = entries.iter().find(|e| !e.path.starts_with('/') || e.path.starts_with("//")) {
             return Err(StoreError::Invalid(format!("menu path `{}` must be a path on this site", bad.path)));
         }
-        let mut conn = self.conn();
+        let conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
-        tx.execute("DELETE FROM menus WHERE lang = ?", [lang.as_str()]).map_err(backend)?;
+        tx.execute("DELETE FROM menus WHERE lang = ?", params![lang.as_str()]).map_err(backend)?;
         for (position, entry) in entries.iter().enumerate() {
             tx.execute(
                 "INSERT INTO menus (lang, position, label, path) VALUES (?, ?, ?, ?)",
@@ -333,7 +338,7 @@ impl ContentStore for SqliteStore {
     }
 
     fn set_setting(&self, key: &str, lang: Option<&Language>, value: &str) -> StoreResult<()> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         conn.execute(
             "INSERT INTO settings (key, lang, value) VALUES (?, ?, ?) ON CONFLICT (key, lang) DO UPDATE SET value = excluded.value",
             params![key, lang.map_or("", Language::as_str), value],
@@ -346,7 +351,7 @@ impl ContentStore for SqliteStore {
 /// Writes an item and its revision inside the caller's transaction.
 // Long on purpose: one transaction's statements (group, item, tags, revision) in order.
 pub(crate) fn write_item(
-    tx: &rusqlite::Connection,
+    tx: &Handle<'_>,
     id: Option<i64>,
     draft: &ItemDraft,
     user_id: Option<i64>,
@@ -356,8 +361,10 @@ pub(crate) fn write_item(
     let stamp = ts(now());
     let group_id = match draft.group_id {
         Some(g) => {
-            let kind: Option<String> =
-                tx.query_row("SELECT kind FROM groups WHERE id = ?", [g], |r| r.get(0)).optional().map_err(backend)?;
+            let kind: Option<String> = tx
+                .query_row("SELECT kind FROM groups WHERE id = ?", params![g], |r| r.get(0))
+                .optional()
+                .map_err(backend)?;
             match kind {
                 Some(k) if k == draft.kind.as_str() => g,
                 Some(_) => {
@@ -366,11 +373,9 @@ pub(crate) fn write_item(
                 None => return Err(StoreError::NotFound(format!("translation group {g}"))),
             }
         }
-        None => {
-            tx.execute("INSERT INTO groups (kind, created_at) VALUES (?, ?)", params![draft.kind.as_str(), stamp])
-                .map_err(backend)?;
-            tx.last_insert_rowid()
-        }
+        None => tx
+            .insert("INSERT INTO groups (kind, created_at) VALUES (?, ?)", params![draft.kind.as_str(), stamp])
+            .map_err(backend)?,
     };
     let values = params![
         group_id,
@@ -387,33 +392,34 @@ pub(crate) fn write_item(
         id,
     ];
     let result = match id {
-        None => tx
-            .execute(
-                "INSERT INTO items (group_id, kind, lang, slug, title, summary, body, category, status, published_at,
-                    updated_at, created_at, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
-                values,
-            )
-            .map(|_| tx.last_insert_rowid()),
+        None => tx.insert(
+            "INSERT INTO items (group_id, kind, lang, slug, title, summary, body, category, status, published_at,
+                updated_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+            &values[..11],
+        ),
         Some(id) => tx
             .execute(
                 "UPDATE items SET group_id = ?1, kind = ?2, lang = ?3, slug = ?4, title = ?5, summary = ?6, body = ?7,
                     category = ?8, status = ?9, published_at = ?10, updated_at = ?11 WHERE id = ?12",
                 values,
             )
-            .and_then(|n| if n == 0 { Err(rusqlite::Error::QueryReturnedNoRows) } else { Ok(id) }),
+            .and_then(|n| if n == 0 { Err(crate::sql::DbError::NoRow) } else { Ok(id) }),
     };
     let item_id = result.map_err(|e| match e {
-        rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound(format!("item {}", id.unwrap_or_default())),
+        crate::sql::DbError::NoRow => StoreError::NotFound(format!("item {}", id.unwrap_or_default())),
         e if unique_violation(&e) => StoreError::Conflict(format!(
             "there is already a {} version of this item, or another {} item uses the slug `{}`",
             draft.lang, draft.lang, draft.slug
         )),
         e => backend(e),
     })?;
-    tx.execute("DELETE FROM item_tags WHERE item_id = ?", [item_id]).map_err(backend)?;
+    tx.execute("DELETE FROM item_tags WHERE item_id = ?", params![item_id]).map_err(backend)?;
     for tag in &draft.tags {
-        tx.execute("INSERT OR IGNORE INTO item_tags (item_id, tag) VALUES (?, ?)", params![item_id, tag.trim()])
-            .map_err(backend)?;
+        tx.execute(
+            "INSERT INTO item_tags (item_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            params![item_id, tag.trim()],
+        )
+        .map_err(backend)?;
     }
     let tags: Vec<&str> = draft.tags.iter().map(|t| t.trim()).collect();
     tx.execute(
@@ -440,7 +446,7 @@ pub(crate) fn write_item(
 
 /// Marks `item_id` as a translation of `source_id`, up to date with the
 /// source's latest revision.
-fn write_translated(conn: &rusqlite::Connection, item_id: i64, source_id: i64) -> StoreResult<()> {
+fn write_translated(conn: &Handle<'_>, item_id: i64, source_id: i64) -> StoreResult<()> {
     let n = conn
         .execute(
             "UPDATE items SET translated_from = ?1,
@@ -456,12 +462,6 @@ mod tests {
     use super::*;
     use refuge_core::{NewsFilter, Status};
     use time::macros::datetime;
-
-    fn store() -> (tempfile::TempDir, SqliteStore) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
-        (dir, store)
-    }
 
     fn lang(code: &str) -> Language {
         Language::parse(code).unwrap()
@@ -485,97 +485,110 @@ mod tests {
 
     #[test]
     fn translations_lists_and_filters() {
-        let (_d, s) = store();
-        let a = s.save_item(None, &news("en", "a", datetime!(2002-07-20 0:00 UTC), Status::Published)).unwrap();
-        let mut ja = news("ja", "a", datetime!(2002-07-21 0:00 UTC), Status::Published);
-        ja.group_id = Some(a.group_id);
-        s.save_item(None, &ja).unwrap();
-        s.save_item(None, &news("en", "b", datetime!(2003-01-01 0:00 UTC), Status::Published)).unwrap();
-        s.save_item(None, &news("en", "hidden", datetime!(2004-01-01 0:00 UTC), Status::Draft)).unwrap();
+        for db in crate::testing::each_engine() {
+            let s = &db.store;
+            let a = s.save_item(None, &news("en", "a", datetime!(2002-07-20 0:00 UTC), Status::Published)).unwrap();
+            let mut ja = news("ja", "a", datetime!(2002-07-21 0:00 UTC), Status::Published);
+            ja.group_id = Some(a.group_id);
+            s.save_item(None, &ja).unwrap();
+            s.save_item(None, &news("en", "b", datetime!(2003-01-01 0:00 UTC), Status::Published)).unwrap();
+            s.save_item(None, &news("en", "hidden", datetime!(2004-01-01 0:00 UTC), Status::Draft)).unwrap();
 
-        let t = s.published_translations(a.group_id).unwrap();
-        assert_eq!(t.iter().map(|r| r.lang.as_str()).collect::<Vec<_>>(), ["en", "ja"]);
+            let t = s.published_translations(a.group_id).unwrap();
+            assert_eq!(t.iter().map(|r| r.lang.as_str()).collect::<Vec<_>>(), ["en", "ja"]);
 
-        let en = lang("en");
-        let (list, total) = s.published_news(&en, &NewsFilter::default(), 0, 10).unwrap();
-        assert_eq!(total, 2, "drafts are never listed");
-        assert_eq!(list[0].slug.as_str(), "b", "newest first");
-        let y2002 = NewsFilter { year: Some(2002), ..Default::default() };
-        assert_eq!(s.published_news(&en, &y2002, 0, 10).unwrap().1, 1);
-        let tagged = NewsFilter { tag: Some("長い".into()), ..Default::default() };
-        assert_eq!(s.published_news(&en, &tagged, 0, 10).unwrap().1, 2);
-        assert_eq!(s.news_years(&en).unwrap(), vec![(2003, 1), (2002, 1)]);
-        assert_eq!(s.tags(&en).unwrap(), vec![("china".into(), 2), ("長い".into(), 2)]);
-        let (page2, _) = s.published_news(&en, &NewsFilter::default(), 1, 1).unwrap();
-        assert_eq!(page2[0].slug.as_str(), "a");
+            let en = lang("en");
+            let (list, total) = s.published_news(&en, &NewsFilter::default(), 0, 10).unwrap();
+            assert_eq!(total, 2, "drafts are never listed");
+            assert_eq!(list[0].slug.as_str(), "b", "newest first");
+            let y2002 = NewsFilter { year: Some(2002), ..Default::default() };
+            assert_eq!(s.published_news(&en, &y2002, 0, 10).unwrap().1, 1);
+            let tagged = NewsFilter { tag: Some("長い".into()), ..Default::default() };
+            assert_eq!(s.published_news(&en, &tagged, 0, 10).unwrap().1, 2);
+            assert_eq!(s.news_years(&en).unwrap(), vec![(2003, 1), (2002, 1)]);
+            assert_eq!(s.tags(&en).unwrap(), vec![("china".into(), 2), ("長い".into(), 2)]);
+            let (page2, _) = s.published_news(&en, &NewsFilter::default(), 1, 1).unwrap();
+            assert_eq!(page2[0].slug.as_str(), "a");
 
-        let got = s.published_item(Kind::News, &en, &Slug::parse("a").unwrap()).unwrap().unwrap();
-        assert_eq!(got.tags, vec!["china".to_string(), "長い".to_string()]);
-        assert!(s.published_item(Kind::News, &en, &Slug::parse("hidden").unwrap()).unwrap().is_none());
+            let got = s.published_item(Kind::News, &en, &Slug::parse("a").unwrap()).unwrap().unwrap();
+            assert_eq!(got.tags, vec!["china".to_string(), "長い".to_string()]);
+            assert!(s.published_item(Kind::News, &en, &Slug::parse("hidden").unwrap()).unwrap().is_none());
+        }
     }
 
     #[test]
     fn conflicts_are_reported() {
-        let (_d, s) = store();
-        let when = datetime!(2002-07-20 0:00 UTC);
-        let a = s.save_item(None, &news("en", "a", when, Status::Published)).unwrap();
-        assert!(matches!(s.save_item(None, &news("en", "a", when, Status::Published)), Err(StoreError::Conflict(_))));
-        let mut again = news("en", "other", when, Status::Published);
-        again.group_id = Some(a.group_id);
-        assert!(matches!(s.save_item(None, &again), Err(StoreError::Conflict(_))));
-        let mut bad = news("en", "x", when, Status::Published);
-        bad.title = String::new();
-        assert!(matches!(s.save_item(None, &bad), Err(StoreError::Invalid(_))));
+        for db in crate::testing::each_engine() {
+            let s = &db.store;
+            let when = datetime!(2002-07-20 0:00 UTC);
+            let a = s.save_item(None, &news("en", "a", when, Status::Published)).unwrap();
+            assert!(matches!(
+                s.save_item(None, &news("en", "a", when, Status::Published)),
+                Err(StoreError::Conflict(_))
+            ));
+            let mut again = news("en", "other", when, Status::Published);
+            again.group_id = Some(a.group_id);
+            assert!(matches!(s.save_item(None, &again), Err(StoreError::Conflict(_))));
+            let mut bad = news("en", "x", when, Status::Published);
+            bad.title = String::new();
+            assert!(matches!(s.save_item(None, &bad), Err(StoreError::Invalid(_))));
+        }
     }
 
     #[test]
     fn update_and_delete() {
-        let (_d, s) = store();
-        let when = datetime!(2002-07-20 0:00 UTC);
-        let a = s.save_item(None, &news("en", "a", when, Status::Published)).unwrap();
-        let mut d = news("en", "a2", when, Status::Published);
-        d.group_id = Some(a.group_id);
-        d.tags = vec!["one".into()];
-        let b = s.save_item(Some(a.id), &d).unwrap();
-        assert_eq!((b.id, b.slug.as_str(), b.tags.clone()), (a.id, "a2", vec!["one".to_string()]));
-        s.delete_item(a.id).unwrap();
-        assert!(s.item(a.id).unwrap().is_none());
-        assert!(matches!(s.delete_item(a.id), Err(StoreError::NotFound(_))));
-        assert!(s.last_change().unwrap().is_some());
-        let stamp = s.change_stamp().unwrap();
-        s.set_setting("x", None, "y").unwrap();
-        assert_ne!(s.change_stamp().unwrap(), stamp, "every write changes the stamp");
+        for db in crate::testing::each_engine() {
+            let s = &db.store;
+            let when = datetime!(2002-07-20 0:00 UTC);
+            let a = s.save_item(None, &news("en", "a", when, Status::Published)).unwrap();
+            let mut d = news("en", "a2", when, Status::Published);
+            d.group_id = Some(a.group_id);
+            d.tags = vec!["one".into()];
+            let b = s.save_item(Some(a.id), &d).unwrap();
+            assert_eq!((b.id, b.slug.as_str(), b.tags.clone()), (a.id, "a2", vec!["one".to_string()]));
+            s.delete_item(a.id).unwrap();
+            assert!(s.item(a.id).unwrap().is_none());
+            assert!(matches!(s.delete_item(a.id), Err(StoreError::NotFound(_))));
+            assert!(s.last_change().unwrap().is_some());
+            let stamp = s.change_stamp().unwrap();
+            s.set_setting("x", None, "y").unwrap();
+            assert_ne!(s.change_stamp().unwrap(), stamp, "every write changes the stamp");
+        }
     }
 
     #[test]
     fn settings_fall_back_to_all_languages() {
-        let (_d, s) = store();
-        s.set_setting("site_name", None, "Refuge").unwrap();
-        s.set_setting("site_name", Some(&lang("ja")), "レフュージ").unwrap();
-        assert_eq!(s.setting("site_name", &lang("ja")).unwrap().unwrap(), "レフュージ");
-        assert_eq!(s.setting("site_name", &lang("en")).unwrap().unwrap(), "Refuge");
-        assert!(s.setting("nothing", &lang("en")).unwrap().is_none());
+        for db in crate::testing::each_engine() {
+            let s = &db.store;
+            s.set_setting("site_name", None, "Refuge").unwrap();
+            s.set_setting("site_name", Some(&lang("ja")), "レフュージ").unwrap();
+            assert_eq!(s.setting("site_name", &lang("ja")).unwrap().unwrap(), "レフュージ");
+            assert_eq!(s.setting("site_name", &lang("en")).unwrap().unwrap(), "Refuge");
+            assert!(s.setting("nothing", &lang("en")).unwrap().is_none());
+        }
     }
 
     #[test]
     fn categories_faq_menus() {
-        let (_d, s) = store();
-        let key = Slug::parse("reports").unwrap();
-        s.save_category(&key, &lang("en"), "Reports").unwrap();
-        s.save_item(None, &news("en", "a", datetime!(2002-07-20 0:00 UTC), Status::Published)).unwrap();
-        assert_eq!(s.categories(&lang("en")).unwrap()[0].count, 1);
-        let q = Slug::parse("who").unwrap();
-        s.replace_faq(&lang("en"), &[(q.clone(), "Who?".into(), "Us.".into())]).unwrap();
-        assert_eq!(s.faq(&lang("en")).unwrap()[0].anchor, q);
-        assert!(matches!(
-            s.replace_faq(&lang("en"), &[(q.clone(), "a".into(), "b".into()), (q, "c".into(), "d".into())]),
-            Err(StoreError::Conflict(_))
-        ));
-        assert_eq!(s.faq(&lang("en")).unwrap().len(), 1, "a failed replace changes nothing");
-        let menu = vec![MenuEntry { label: "About".into(), path: "/en/about/".into() }];
-        s.replace_menu(&lang("en"), &menu).unwrap();
-        assert_eq!(s.menu(&lang("en")).unwrap(), menu);
-        let bad = vec![MenuEntry { label: "x".into(), path: "//evil.example/".into() }];
-        assert!(s.replace_menu(&lang("en"), &bad).is_err());
+        for db in crate::testing::each_engine() {
+            let s = &db.store;
+            let key = Slug::parse("reports").unwrap();
+            s.save_category(&key, &lang("en"), "Reports").unwrap();
+            s.save_item(None, &news("en", "a", datetime!(2002-07-20 0:00 UTC), Status::Published)).unwrap();
+            assert_eq!(s.categories(&lang("en")).unwrap()[0].count, 1);
+            let q = Slug::parse("who").unwrap();
+            s.replace_faq(&lang("en"), &[(q.clone(), "Who?".into(), "Us.".into())]).unwrap();
+            assert_eq!(s.faq(&lang("en")).unwrap()[0].anchor, q);
+            assert!(matches!(
+                s.replace_faq(&lang("en"), &[(q.clone(), "a".into(), "b".into()), (q, "c".into(), "d".into())]),
+                Err(StoreError::Conflict(_))
+            ));
+            assert_eq!(s.faq(&lang("en")).unwrap().len(), 1, "a failed replace changes nothing");
+            let menu = vec![MenuEntry { label: "About".into(), path: "/en/about/".into() }];
+            s.replace_menu(&lang("en"), &menu).unwrap();
+            assert_eq!(s.menu(&lang("en")).unwrap(), menu);
+            let bad = vec![MenuEntry { label: "x".into(), path: "//evil.example/".into() }];
+            assert!(s.replace_menu(&lang("en"), &bad).is_err());
+        }
     }
 }

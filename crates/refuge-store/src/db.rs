@@ -1,12 +1,15 @@
 //! Opening the database and running migrations.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use refuge_core::StoreError;
 use rusqlite::{Connection, OpenFlags};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+
+use crate::pg::PgPool;
+use crate::sql::{DbError, DbResult, Handle};
 
 /// Migrations in order; the schema version is their count.
 const MIGRATIONS: &[&str] = &[
@@ -46,22 +49,69 @@ pub enum OpenError {
     Newer { path: PathBuf, found: i64, supported: i64 },
     #[error("cannot open {path}: {detail}")]
     Io { path: PathBuf, detail: String },
+    #[error(
+        "{url} is not a database address Refuge knows. Use postgres://USER:PASSWORD@HOST:PORT/DATABASE for \
+         PostgreSQL, or sqlite:PATH (or no database_url at all) for the SQLite file in the data folder."
+    )]
+    Url { url: String },
+    #[error(
+        "cannot use the {what}: {detail}. Check that PostgreSQL is running and that database_url names \
+         the right host, port, database, user and password."
+    )]
+    Unreachable { what: String, detail: String },
+    #[error(
+        "the {what} was written by a newer Refuge (schema version {found}; this program knows up to {supported}). \
+         Nothing was changed. Run the newer Refuge on every server."
+    )]
+    NewerServer { what: String, found: i64, supported: i64 },
 }
 
-/// The SQLite store. One connection behind a mutex: pages are rendered
-/// once and served from memory, so the database sees few reads.
-pub struct SqliteStore {
-    conn: Mutex<Connection>,
-    path: PathBuf,
+/// Migrations for PostgreSQL, by the schema version each brings the
+/// database to. A new database starts at the whole schema of version 16;
+/// every later version has a file for each engine.
+const PG_MIGRATIONS: &[(i64, &str)] = &[(16, include_str!("migrations/postgres/016_schema.sql"))];
+
+/// The key of the advisory lock two servers starting at once take, so
+/// only one of them migrates.
+const PG_MIGRATION_LOCK: i64 = 0x5245_4655_4745; // "REFUGE"
+
+/// The store: every storage trait over one SQL database, either the
+/// embedded SQLite file in the data folder or a PostgreSQL server.
+///
+/// SQLite: one connection behind a mutex (pages are rendered once and
+/// served from memory, so the database sees few reads). PostgreSQL: a
+/// small pool of connections (see `pg.rs`).
+pub struct SqlStore {
+    backend: Backend,
 }
 
-impl std::fmt::Debug for SqliteStore {
+enum Backend {
+    Sqlite { conn: Mutex<Connection>, path: PathBuf },
+    Postgres(Box<PgPool>),
+}
+
+impl std::fmt::Debug for SqlStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("path", &self.path).finish()
+        f.debug_struct("SqlStore").field("database", &self.describe()).finish()
     }
 }
 
-impl SqliteStore {
+impl SqlStore {
+    /// Opens the database `url` names: `postgres://…` (or
+    /// `postgresql://…`) is a PostgreSQL server; `sqlite:PATH` or nothing
+    /// is the SQLite file (`default_path` when no path is given).
+    pub fn open_url(url: Option<&str>, default_path: &Path) -> Result<Self, OpenError> {
+        match url.map(str::trim).filter(|u| !u.is_empty()) {
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => Self::connect(u),
+            Some(u) if u.starts_with("sqlite:") => {
+                let path = u.trim_start_matches("sqlite:").trim_start_matches("//");
+                Self::open(if path.is_empty() { default_path } else { Path::new(path) })
+            }
+            Some(u) => Err(OpenError::Url { url: redact(u) }),
+            None => Self::open(default_path),
+        }
+    }
+
     /// Opens (creating if missing) the database at `path` and brings its
     /// schema up to date. A damaged file or one from a newer version is
     /// refused and left untouched.
@@ -69,8 +119,9 @@ impl SqliteStore {
         let io = |e: rusqlite::Error| OpenError::Io { path: path.to_owned(), detail: e.to_string() };
         let damaged = |e: rusqlite::Error| OpenError::Damaged { path: path.to_owned(), detail: e.to_string() };
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(io)?;
+        let mut conn = Connection::open_with_flags(path, flags).map_err(io)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(io)?;
+        conn.set_prepared_statement_cache_capacity(128);
 
         // Reading the schema version is the first thing that touches the
         // file's contents: a non-database fails here, before any write.
@@ -87,42 +138,112 @@ impl SqliteStore {
              PRAGMA secure_delete = ON; PRAGMA cache_size = -32768;",
         )
         .map_err(damaged)?;
-        let mut store = Self { conn: Mutex::new(conn), path: path.to_owned() };
-        store.migrate(found).map_err(|e| OpenError::Damaged { path: path.to_owned(), detail: e.to_string() })?;
+        migrate_sqlite(&mut conn, found)
+            .map_err(|e| OpenError::Damaged { path: path.to_owned(), detail: e.to_string() })?;
+        Ok(Self { backend: Backend::Sqlite { conn: Mutex::new(conn), path: path.to_owned() } })
+    }
+
+    /// Connects to the PostgreSQL database at `url` and brings its schema
+    /// up to date (one server at a time, under an advisory lock).
+    pub fn connect(url: &str) -> Result<Self, OpenError> {
+        let pool = PgPool::new(url).map_err(|e| OpenError::Url { url: format!("{} ({e})", redact(url)) })?;
+        let store = Self { backend: Backend::Postgres(Box::new(pool)) };
+        let unreachable = |e: DbError| OpenError::Unreachable { what: store.describe(), detail: e.to_string() };
+        let conn =
+            store.handle().map_err(|e| OpenError::Unreachable { what: store.describe(), detail: e.to_string() })?;
+        let newer = migrate_postgres(&conn).map_err(unreachable)?;
+        drop(conn);
+        if let Some(found) = newer {
+            return Err(OpenError::NewerServer { what: store.describe(), found, supported: SCHEMA_VERSION });
+        }
         Ok(store)
     }
 
-    fn migrate(&mut self, from: i64) -> rusqlite::Result<()> {
-        let conn = self.conn.get_mut().unwrap_or_else(|p| p.into_inner());
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
-            let version = index as i64 + 1;
-            let tx = conn.transaction()?;
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", version)?;
-            tx.commit()?;
-            tracing::info!(version, "database schema migrated");
+    /// Which database this is, for messages (never a password).
+    pub fn describe(&self) -> String {
+        match &self.backend {
+            Backend::Sqlite { path, .. } => format!("SQLite file {}", path.display()),
+            Backend::Postgres(pool) => format!("PostgreSQL {}", pool.describe()),
         }
-        Ok(())
     }
 
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The SQLite file, when the store is one.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match &self.backend {
+            Backend::Sqlite { path, .. } => Some(path),
+            Backend::Postgres(_) => None,
+        }
     }
 
-    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves the connection usable:
-        // SQLite rolls back any open transaction when it is dropped.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    /// Whether this is a PostgreSQL database.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// A connection to use now.
+    pub(crate) fn handle(&self) -> DbResult<Handle<'_>> {
+        match &self.backend {
+            // A panic while holding the lock leaves the connection usable:
+            // SQLite rolls back any open transaction when it is dropped.
+            Backend::Sqlite { conn, .. } => Ok(Handle::Lite(conn.lock().unwrap_or_else(|p| p.into_inner()))),
+            Backend::Postgres(pool) => Ok(Handle::Pg(pool.get()?)),
+        }
+    }
+
+    /// A connection to use now, or the storage error that says why not.
+    pub(crate) fn conn(&self) -> Result<Handle<'_>, StoreError> {
+        self.handle().map_err(backend)
     }
 }
 
-pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
-    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
-        StoreError::Full(e.to_string())
-    } else {
-        StoreError::Backend(e.to_string())
+fn migrate_sqlite(conn: &mut Connection, from: i64) -> rusqlite::Result<()> {
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+        let version = index as i64 + 1;
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+        tracing::info!(version, "database schema migrated");
     }
+    Ok(())
+}
+
+/// Brings a PostgreSQL database up to date; the version found when it
+/// is newer than this program.
+fn migrate_postgres(conn: &Handle<'_>) -> DbResult<Option<i64>> {
+    let tx = conn.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock(?)", crate::sql::params![PG_MIGRATION_LOCK])?;
+    tx.batch("CREATE TABLE IF NOT EXISTS refuge_schema (version BIGINT NOT NULL)")?;
+    let found: Option<i64> = tx.query_row("SELECT max(version) FROM refuge_schema", &[], |r| r.get(0))?;
+    let found = found.unwrap_or(0);
+    if found > SCHEMA_VERSION {
+        return Ok(Some(found));
+    }
+    for (version, sql) in PG_MIGRATIONS.iter().filter(|(v, _)| *v > found) {
+        tx.batch(sql)?;
+        tx.execute("DELETE FROM refuge_schema", &[])?;
+        tx.execute("INSERT INTO refuge_schema (version) VALUES (?)", crate::sql::params![version])?;
+        tracing::info!(version, "database schema migrated");
+    }
+    tx.commit()?;
+    Ok(None)
+}
+
+/// A database address without its password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            let hidden = if userinfo.contains(':') { ":…" } else { "" };
+            format!("{}{user}{hidden}{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub(crate) fn backend(e: DbError) -> StoreError {
+    if e.is_full() { StoreError::Full(e.to_string()) } else { StoreError::Backend(e.to_string()) }
 }
 
 /// Timestamps are stored as RFC 3339 UTC text with whole seconds, which
@@ -132,9 +253,8 @@ pub(crate) fn ts(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
-pub(crate) fn parse_ts(text: &str) -> rusqlite::Result<OffsetDateTime> {
-    OffsetDateTime::parse(text, &Rfc3339)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+pub(crate) fn parse_ts(text: &str) -> DbResult<OffsetDateTime> {
+    OffsetDateTime::parse(text, &Rfc3339).map_err(|e| crate::sql::conversion(format!("{text:?}: {e}")))
 }
 
 pub(crate) fn now() -> OffsetDateTime {
@@ -161,9 +281,9 @@ mod tests {
     fn creates_and_reopens() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("refuge.db");
-        drop(SqliteStore::open(&path).unwrap());
-        let store = SqliteStore::open(&path).unwrap();
-        let v: i64 = store.conn().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        drop(SqlStore::open(&path).unwrap());
+        let store = SqlStore::open(&path).unwrap();
+        let v: i64 = store.conn().unwrap().query_row("PRAGMA user_version", &[], |r| r.get(0)).unwrap();
         assert_eq!(v, SCHEMA_VERSION);
     }
 
@@ -173,7 +293,7 @@ mod tests {
         let path = dir.path().join("refuge.db");
         let garbage = b"this is not a database, it is a shopping list\n".repeat(200);
         std::fs::write(&path, &garbage).unwrap();
-        let err = SqliteStore::open(&path).unwrap_err();
+        let err = SqlStore::open(&path).unwrap_err();
         assert!(matches!(err, OpenError::Damaged { .. }), "{err}");
         assert!(err.to_string().contains("refuge restore"), "{err}");
         assert_eq!(std::fs::read(&path).unwrap(), garbage);
@@ -188,7 +308,7 @@ mod tests {
             c.pragma_update(None, "user_version", SCHEMA_VERSION + 5).unwrap();
         }
         let before = std::fs::read(&path).unwrap();
-        let err = SqliteStore::open(&path).unwrap_err();
+        let err = SqlStore::open(&path).unwrap_err();
         assert!(matches!(err, OpenError::Newer { found, .. } if found == SCHEMA_VERSION + 5), "{err}");
         assert_eq!(std::fs::read(&path).unwrap(), before);
     }

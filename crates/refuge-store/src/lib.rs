@@ -1,9 +1,11 @@
-//! SQLite storage for Refuge: implements the storage traits of
-//! `refuge-core` over one database file in the data folder.
+//! Storage for Refuge: implements the storage traits of `refuge-core`
+//! once, over either engine: the SQLite file in the data folder (the
+//! default) or a PostgreSQL server shared by several Refuge servers.
 //!
-//! Owns the schema and its versioned migrations, opening (with clear errors
-//! for a damaged or newer database, never overwriting it), and password
-//! hashing. It must not know about HTTP or templates.
+//! Owns the schema and its versioned migrations for both engines, opening
+//! (with clear errors for a damaged or newer database, never overwriting
+//! it), copying between engines, and password hashing. It must not know
+//! about HTTP or templates.
 
 mod appeals;
 mod asides;
@@ -15,11 +17,15 @@ mod db;
 mod mail;
 mod media;
 mod messages;
+mod pg;
 mod public;
 mod redirects;
 mod rows;
+mod sql;
 mod subscribers;
+#[doc(hidden)]
+pub mod testing;
 mod users;
 
-pub use db::{OpenError, SCHEMA_VERSION, SqliteStore, snapshot};
+pub use db::{OpenError, SCHEMA_VERSION, SqlStore, snapshot};
 pub use users::MIN_PASSWORD_CHARS;

@@ -1,14 +1,14 @@
 //! `MediaStore` over SQLite.
 
+use crate::sql::{DbResult, Optional, Row, params};
 use refuge_core::store::StoreResult;
 use refuge_core::{Language, Media, MediaStore, StoreError};
-use rusqlite::{OptionalExtension, params};
 
-use crate::db::{SqliteStore, backend, now, ts};
+use crate::db::{SqlStore, backend, now, ts};
 
 const COLUMNS: &str = "id, kind, name, stored, extension, width, height, bytes, variants, report";
 
-fn media(row: &rusqlite::Row<'_>) -> rusqlite::Result<Media> {
+fn media(row: &Row<'_>) -> DbResult<Media> {
     let variants: String = row.get(8)?;
     Ok(Media {
         id: row.get(0)?,
@@ -18,72 +18,73 @@ fn media(row: &rusqlite::Row<'_>) -> rusqlite::Result<Media> {
         extension: row.get(4)?,
         width: row.get(5)?,
         height: row.get(6)?,
-        bytes: row.get::<_, i64>(7)?.unsigned_abs(),
+        bytes: row.get::<i64>(7)?.unsigned_abs(),
         variants: variants.split(',').filter_map(|w| w.parse().ok()).collect(),
         report: row.get(9)?,
         alt: Vec::new(),
     })
 }
 
-impl SqliteStore {
+impl SqlStore {
     fn with_alt(&self, mut list: Vec<Media>) -> StoreResult<Vec<Media>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt =
-            conn.prepare_cached("SELECT lang, alt FROM media_alt WHERE media_id = ? ORDER BY lang").map_err(backend)?;
+            conn.prepare("SELECT lang, alt FROM media_alt WHERE media_id = ? ORDER BY lang").map_err(backend)?;
         for m in &mut list {
-            let rows = stmt.query_map([m.id], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
+            let rows = stmt.query_map(params![m.id], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
             m.alt = rows.collect::<Result<_, _>>().map_err(backend)?;
         }
         Ok(list)
     }
 
-    fn one_media(&self, condition: &str, value: &dyn rusqlite::ToSql) -> StoreResult<Option<Media>> {
+    fn one_media(&self, condition: &str, value: crate::sql::Value) -> StoreResult<Option<Media>> {
         let found = self
-            .conn()
-            .query_row(&format!("SELECT {COLUMNS} FROM media WHERE {condition}"), [value], media)
+            .conn()?
+            .query_row(&format!("SELECT {COLUMNS} FROM media WHERE {condition}"), params![value], media)
             .optional()
             .map_err(backend)?;
         Ok(self.with_alt(found.into_iter().collect())?.pop())
     }
 }
 
-impl MediaStore for SqliteStore {
+impl MediaStore for SqlStore {
     fn add_media(&self, m: &Media) -> StoreResult<i64> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let variants: Vec<String> = m.variants.iter().map(u32::to_string).collect();
-        conn.execute(
-            "INSERT INTO media (kind, name, stored, extension, width, height, bytes, variants, report, created_at)
+        let id = conn
+            .insert(
+                "INSERT INTO media (kind, name, stored, extension, width, height, bytes, variants, report, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            params![
-                m.kind,
-                m.name,
-                m.stored,
-                m.extension,
-                m.width,
-                m.height,
-                m.bytes as i64,
-                variants.join(","),
-                m.report,
-                ts(now())
-            ],
-        )
-        .map_err(backend)?;
-        Ok(conn.last_insert_rowid())
+                params![
+                    m.kind,
+                    m.name,
+                    m.stored,
+                    m.extension,
+                    m.width,
+                    m.height,
+                    m.bytes as i64,
+                    variants.join(","),
+                    m.report,
+                    ts(now())
+                ],
+            )
+            .map_err(backend)?;
+        Ok(id)
     }
 
     fn media_stored_names(&self) -> StoreResult<Vec<String>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn.prepare("SELECT stored FROM media").map_err(backend)?;
-        let rows = stmt.query_map([], |r| r.get(0)).map_err(backend)?;
+        let rows = stmt.query_map(params![], |r| r.get(0)).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
     fn media_list(&self, offset: u32, limit: u32) -> StoreResult<(Vec<Media>, u32)> {
         let (list, total) = {
-            let conn = self.conn();
-            let total: u32 = conn.query_row("SELECT count(*) FROM media", [], |r| r.get(0)).map_err(backend)?;
+            let conn = self.conn()?;
+            let total: u32 = conn.query_row("SELECT count(*) FROM media", params![], |r| r.get(0)).map_err(backend)?;
             let mut stmt = conn
-                .prepare_cached(&format!("SELECT {COLUMNS} FROM media ORDER BY id DESC LIMIT ? OFFSET ?"))
+                .prepare(&format!("SELECT {COLUMNS} FROM media ORDER BY id DESC LIMIT ? OFFSET ?"))
                 .map_err(backend)?;
             let rows = stmt.query_map(params![limit, offset], media).map_err(backend)?;
             (rows.collect::<Result<Vec<_>, _>>().map_err(backend)?, total)
@@ -92,11 +93,11 @@ impl MediaStore for SqliteStore {
     }
 
     fn media(&self, id: i64) -> StoreResult<Option<Media>> {
-        self.one_media("id = ?", &id)
+        self.one_media("id = ?", crate::sql::Value::Int(id))
     }
 
     fn media_by_stored(&self, stored: &str) -> StoreResult<Option<Media>> {
-        self.one_media("stored = ?", &stored)
+        self.one_media("stored = ?", crate::sql::Value::Text(stored.to_owned()))
     }
 
     fn set_media_alt(&self, id: i64, lang: &Language, alt: &str) -> StoreResult<()> {
@@ -104,7 +105,7 @@ impl MediaStore for SqliteStore {
         if alt.chars().count() > 500 {
             return Err(StoreError::Invalid("alternative text is limited to 500 characters".into()));
         }
-        let conn = self.conn();
+        let conn = self.conn()?;
         if alt.is_empty() {
             conn.execute("DELETE FROM media_alt WHERE media_id = ? AND lang = ?", params![id, lang.as_str()])
                 .map_err(backend)?;
@@ -120,7 +121,7 @@ impl MediaStore for SqliteStore {
     }
 
     fn delete_media(&self, id: i64) -> StoreResult<()> {
-        let n = self.conn().execute("DELETE FROM media WHERE id = ?", [id]).map_err(backend)?;
+        let n = self.conn()?.execute("DELETE FROM media WHERE id = ?", params![id]).map_err(backend)?;
         if n == 0 { Err(StoreError::NotFound(format!("media {id}"))) } else { Ok(()) }
     }
 }
@@ -131,34 +132,35 @@ mod tests {
 
     #[test]
     fn media_records_and_alt_text() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStore::open(&dir.path().join("m.db")).unwrap();
-        let m = Media {
-            id: 0,
-            kind: "image".into(),
-            name: "river.jpg".into(),
-            stored: "abc".into(),
-            extension: "jpg".into(),
-            width: Some(1000),
-            height: Some(500),
-            bytes: 1234,
-            variants: vec![480, 960],
-            report: String::new(),
-            alt: Vec::new(),
-        };
-        let id = s.add_media(&m).unwrap();
-        let ja = Language::parse("ja").unwrap();
-        s.set_media_alt(id, &ja, "凍った川").unwrap();
-        let got = s.media_by_stored("abc").unwrap().unwrap();
-        assert_eq!(
-            (got.variants.clone(), got.alt.clone()),
-            (vec![480, 960], vec![("ja".to_owned(), "凍った川".to_owned())])
-        );
-        assert_eq!(got.variant_path(480), "/media/abc-480.jpg");
-        s.set_media_alt(id, &ja, "  ").unwrap();
-        assert!(s.media(id).unwrap().unwrap().alt.is_empty());
-        assert_eq!(s.media_list(0, 10).unwrap().1, 1);
-        s.delete_media(id).unwrap();
-        assert!(s.media(id).unwrap().is_none());
+        for db in crate::testing::each_engine() {
+            let s = &db.store;
+            let m = Media {
+                id: 0,
+                kind: "image".into(),
+                name: "river.jpg".into(),
+                stored: "abc".into(),
+                extension: "jpg".into(),
+                width: Some(1000),
+                height: Some(500),
+                bytes: 1234,
+                variants: vec![480, 960],
+                report: String::new(),
+                alt: Vec::new(),
+            };
+            let id = s.add_media(&m).unwrap();
+            let ja = Language::parse("ja").unwrap();
+            s.set_media_alt(id, &ja, "凍った川").unwrap();
+            let got = s.media_by_stored("abc").unwrap().unwrap();
+            assert_eq!(
+                (got.variants.clone(), got.alt.clone()),
+                (vec![480, 960], vec![("ja".to_owned(), "凍った川".to_owned())])
+            );
+            assert_eq!(got.variant_path(480), "/media/abc-480.jpg");
+            s.set_media_alt(id, &ja, "  ").unwrap();
+            assert!(s.media(id).unwrap().unwrap().alt.is_empty());
+            assert_eq!(s.media_list(0, 10).unwrap().1, 1);
+            s.delete_media(id).unwrap();
+            assert!(s.media(id).unwrap().is_none());
+        }
     }
 }

@@ -1,32 +1,33 @@
 //! `MessageStore` over SQLite. Deleted messages are overwritten on disk
 //! (`PRAGMA secure_delete`, set when the database is opened).
 
+use crate::sql::{Optional, params};
 use refuge_core::store::StoreResult;
 use refuge_core::{MessageMeta, MessageStore, StoreError};
-use rusqlite::{OptionalExtension, params};
 
-use crate::db::{SqliteStore, backend, now, parse_ts, ts};
+use crate::db::{SqlStore, backend, now, parse_ts, ts};
 
-impl MessageStore for SqliteStore {
+impl MessageStore for SqlStore {
     fn add_message(&self, category: &str, lang: &str, sealed: &[u8]) -> StoreResult<i64> {
-        let conn = self.conn();
-        conn.execute(
+        let conn = self.conn()?;
+        conn.insert(
             "INSERT INTO messages (received_at, size, category, lang, sealed) VALUES (?, ?, ?, ?, ?)",
             params![ts(now()), sealed.len() as i64, category, lang, sealed],
         )
-        .map_err(backend)?;
-        Ok(conn.last_insert_rowid())
+        .map_err(backend)
     }
 
     fn unhandled_count(&self) -> StoreResult<u32> {
-        self.conn().query_row("SELECT count(*) FROM messages WHERE handled = 0", [], |r| r.get(0)).map_err(backend)
+        self.conn()?
+            .query_row("SELECT count(*) FROM messages WHERE handled = 0", params![], |r| r.get(0))
+            .map_err(backend)
     }
 
     fn messages(&self, offset: u32, limit: u32) -> StoreResult<(Vec<MessageMeta>, u32)> {
-        let conn = self.conn();
-        let total: u32 = conn.query_row("SELECT count(*) FROM messages", [], |r| r.get(0)).map_err(backend)?;
+        let conn = self.conn()?;
+        let total: u32 = conn.query_row("SELECT count(*) FROM messages", params![], |r| r.get(0)).map_err(backend)?;
         let mut stmt = conn
-            .prepare_cached(
+            .prepare(
                 "SELECT id, received_at, size, category, lang, handled FROM messages ORDER BY id DESC LIMIT ? OFFSET ?",
             )
             .map_err(backend)?;
@@ -36,7 +37,7 @@ impl MessageStore for SqliteStore {
                 Ok(MessageMeta {
                     id: r.get(0)?,
                     received_at: parse_ts(&at)?,
-                    size: r.get::<_, i64>(2)?.unsigned_abs(),
+                    size: r.get::<i64>(2)?.unsigned_abs(),
                     category: r.get(3)?,
                     lang: r.get(4)?,
                     handled: r.get(5)?,
@@ -47,38 +48,38 @@ impl MessageStore for SqliteStore {
     }
 
     fn sealed_message(&self, id: i64) -> StoreResult<Option<Vec<u8>>> {
-        self.conn()
-            .query_row("SELECT sealed FROM messages WHERE id = ?", [id], |r| r.get(0))
+        self.conn()?
+            .query_row("SELECT sealed FROM messages WHERE id = ?", params![id], |r| r.get(0))
             .optional()
             .map_err(backend)
     }
 
     fn set_handled(&self, id: i64, handled: bool) -> StoreResult<()> {
         let n = self
-            .conn()
+            .conn()?
             .execute("UPDATE messages SET handled = ? WHERE id = ?", params![handled, id])
             .map_err(backend)?;
         if n == 0 { Err(StoreError::NotFound(format!("message {id}"))) } else { Ok(()) }
     }
 
     fn delete_message(&self, id: i64) -> StoreResult<()> {
-        let conn = self.conn();
-        let n = conn.execute("DELETE FROM messages WHERE id = ?", [id]).map_err(backend)?;
+        let conn = self.conn()?;
+        let n = conn.execute("DELETE FROM messages WHERE id = ?", params![id]).map_err(backend)?;
         // Fold the WAL into the database so the overwritten pages are all
         // that remains.
-        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        let _ = conn.fold_deleted();
         if n == 0 { Err(StoreError::NotFound(format!("message {id}"))) } else { Ok(()) }
     }
 
     fn purge_handled_messages(&self, before: time::OffsetDateTime) -> StoreResult<u64> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let n = conn
-            .execute("DELETE FROM messages WHERE handled = 1 AND received_at < ?", [ts(before)])
+            .execute("DELETE FROM messages WHERE handled = 1 AND received_at < ?", params![ts(before)])
             .map_err(backend)?;
         if n > 0 {
-            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            let _ = conn.fold_deleted();
         }
-        Ok(n as u64)
+        Ok(n)
     }
 }
 
@@ -88,17 +89,18 @@ mod tests {
 
     #[test]
     fn only_handled_messages_older_than_the_cutoff_are_purged() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("m.db")).unwrap();
-        let old_handled = store.add_message("help", "en", b"sealed-1").unwrap();
-        let old_open = store.add_message("help", "en", b"sealed-2").unwrap();
-        store.set_handled(old_handled, true).unwrap();
-        // Nothing handled arrived before a cutoff in the past.
-        let past = now() - time::Duration::days(1);
-        assert_eq!(store.purge_handled_messages(past).unwrap(), 0);
-        let later = now() + time::Duration::seconds(5);
-        assert_eq!(store.purge_handled_messages(later).unwrap(), 1);
-        assert!(store.sealed_message(old_handled).unwrap().is_none());
-        assert!(store.sealed_message(old_open).unwrap().is_some(), "unhandled messages are kept");
+        for db in crate::testing::each_engine() {
+            let store = &db.store;
+            let old_handled = store.add_message("help", "en", b"sealed-1").unwrap();
+            let old_open = store.add_message("help", "en", b"sealed-2").unwrap();
+            store.set_handled(old_handled, true).unwrap();
+            // Nothing handled arrived before a cutoff in the past.
+            let past = now() - time::Duration::days(1);
+            assert_eq!(store.purge_handled_messages(past).unwrap(), 0);
+            let later = now() + time::Duration::seconds(5);
+            assert_eq!(store.purge_handled_messages(later).unwrap(), 1);
+            assert!(store.sealed_message(old_handled).unwrap().is_none());
+            assert!(store.sealed_message(old_open).unwrap().is_some(), "unhandled messages are kept");
+        }
     }
 }

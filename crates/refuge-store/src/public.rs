@@ -2,14 +2,13 @@
 //! menus, settings, and the stamps that tell caches and the search index
 //! something changed.
 
+use crate::sql::{Optional, Value, list, params};
 use refuge_core::search::DocKey;
 use refuge_core::store::StoreResult;
 use refuge_core::{Category, FaqEntry, Item, ItemRef, Kind, Language, MenuEntry, NewsFilter, PublicContent, Slug};
-use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, params, params_from_iter};
 use time::OffsetDateTime;
 
-use crate::db::{SqliteStore, backend, parse_ts};
+use crate::db::{SqlStore, backend, parse_ts};
 use crate::rows::{ITEM_COLUMNS, REF_COLUMNS, conversion, item, item_ref};
 
 /// SQL condition and parameters for a news filter (items aliased `i`).
@@ -33,10 +32,10 @@ fn filter_sql(lang: &Language, filter: &NewsFilter) -> (String, Vec<Value>) {
     (sql, args)
 }
 
-impl PublicContent for SqliteStore {
+impl PublicContent for SqlStore {
     fn published_item(&self, kind: Kind, lang: &Language, slug: &Slug) -> StoreResult<Option<Item>> {
         let found = self
-            .conn()
+            .conn()?
             .query_row(
                 &format!(
                     "SELECT {ITEM_COLUMNS} FROM items WHERE kind = ? AND lang = ? AND slug = ? AND status = 'published'"
@@ -52,19 +51,19 @@ impl PublicContent for SqliteStore {
     }
 
     fn item_versions(&self) -> StoreResult<Vec<(i64, String)>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn
-            .prepare_cached(
+            .prepare(
                 "SELECT i.id, i.updated_at || '#' || coalesce((SELECT max(r.id) FROM revisions r WHERE r.item_id = i.id), 0)
                  FROM items i WHERE i.status = 'published'",
             )
             .map_err(backend)?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
+        let rows = stmt.query_map(params![], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
     fn public_fingerprint(&self) -> StoreResult<String> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut hash = refuge_core::digest::Fnv1a::default();
         let mut feed = |bytes: &[u8]| {
             hash.update(bytes);
@@ -84,22 +83,22 @@ impl PublicContent for SqliteStore {
             "redirects",
         ] {
             feed(table.as_bytes());
-            let mut stmt = conn.prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2")).map_err(backend)?;
-            let columns = stmt.column_count();
-            let mut rows = stmt.query([]).map_err(backend)?;
-            while let Some(row) = rows.next().map_err(backend)? {
-                for i in 0..columns {
-                    feed(format!("{:?}", row.get_ref(i).map_err(backend)?).as_bytes());
-                }
+            let rows = conn
+                .query_map(&format!("SELECT * FROM {table} ORDER BY 1, 2"), params![], |row| {
+                    (0..row.len()).map(|i| row.get::<Value>(i)).collect::<Result<Vec<_>, _>>()
+                })
+                .map_err(backend)?;
+            for value in rows.iter().flatten() {
+                feed(format!("{value:?}").as_bytes());
             }
         }
         Ok(format!("{:016x}", hash.finish()))
     }
 
     fn published_by_slug_any_lang(&self, kind: Kind, slug: &Slug) -> StoreResult<Vec<ItemRef>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn
-            .prepare_cached(&format!(
+            .prepare(&format!(
                 "SELECT {REF_COLUMNS} FROM items INDEXED BY items_slug WHERE kind = ? AND slug = ? AND status = 'published'"
             ))
             .map_err(backend)?;
@@ -112,13 +111,13 @@ impl PublicContent for SqliteStore {
     }
 
     fn published_translations(&self, group_id: i64) -> StoreResult<Vec<ItemRef>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn
-            .prepare_cached(&format!(
+            .prepare(&format!(
                 "SELECT {REF_COLUMNS} FROM items WHERE group_id = ? AND status = 'published' ORDER BY lang"
             ))
             .map_err(backend)?;
-        let rows = stmt.query_map([group_id], item_ref).map_err(backend)?;
+        let rows = stmt.query_map(params![group_id], item_ref).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
@@ -130,19 +129,19 @@ impl PublicContent for SqliteStore {
         limit: u32,
     ) -> StoreResult<(Vec<ItemRef>, u32)> {
         let (condition, mut args) = filter_sql(lang, filter);
-        let conn = self.conn();
+        let conn = self.conn()?;
         let total: u32 = conn
-            .prepare_cached(&format!("SELECT count(*) FROM items i WHERE {condition}"))
-            .and_then(|mut stmt| stmt.query_row(params_from_iter(args.iter()), |r| r.get(0)))
+            .prepare(&format!("SELECT count(*) FROM items i WHERE {condition}"))
+            .and_then(|mut stmt| stmt.query_row(&args, |r| r.get(0)))
             .map_err(backend)?;
-        args.push(Value::Integer(i64::from(limit)));
-        args.push(Value::Integer(i64::from(offset)));
+        args.push(Value::Int(i64::from(limit)));
+        args.push(Value::Int(i64::from(offset)));
         let mut stmt = conn
-            .prepare_cached(&format!(
+            .prepare(&format!(
                 "SELECT {REF_COLUMNS} FROM items i WHERE {condition} ORDER BY i.published_at DESC, i.id DESC LIMIT ? OFFSET ?"
             ))
             .map_err(backend)?;
-        let rows = stmt.query_map(params_from_iter(args.iter()), item_ref).map_err(backend)?;
+        let rows = stmt.query_map(&args, item_ref).map_err(backend)?;
         Ok((rows.collect::<Result<_, _>>().map_err(backend)?, total))
     }
 
@@ -150,39 +149,38 @@ impl PublicContent for SqliteStore {
         if item_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let conn = self.conn();
+        let conn = self.conn()?;
         let marks = vec!["?"; item_ids.len()].join(",");
         let mut stmt = conn
             .prepare(&format!("SELECT item_id, tag FROM item_tags WHERE item_id IN ({marks}) ORDER BY item_id, tag"))
             .map_err(backend)?;
-        let rows =
-            stmt.query_map(params_from_iter(item_ids.iter()), |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
+        let rows = stmt.query_map(&list(item_ids), |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
     fn news_years(&self, lang: &Language) -> StoreResult<Vec<(i32, u32)>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn
-            .prepare_cached(
+            .prepare(
                 "SELECT CAST(substr(published_at, 1, 4) AS INTEGER) AS y, count(*) FROM items
                  WHERE kind = 'news' AND status = 'published' AND lang = ? GROUP BY y ORDER BY y DESC",
             )
             .map_err(backend)?;
-        let rows = stmt.query_map([lang.as_str()], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
+        let rows = stmt.query_map(params![lang.as_str()], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
     fn categories(&self, lang: &Language) -> StoreResult<Vec<Category>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn
-            .prepare_cached(
+            .prepare(
                 "SELECT c.key, c.name, (SELECT count(*) FROM items i WHERE i.kind = 'news' AND i.status = 'published'
                     AND i.lang = c.lang AND i.category = c.key)
                  FROM categories c WHERE c.lang = ? ORDER BY c.name",
             )
             .map_err(backend)?;
         let rows = stmt
-            .query_map([lang.as_str()], |r| {
+            .query_map(params![lang.as_str()], |r| {
                 let key: String = r.get(0)?;
                 Ok(Category {
                     key: Slug::parse(&key).map_err(|e| conversion(e.to_string()))?,
@@ -195,21 +193,21 @@ impl PublicContent for SqliteStore {
     }
 
     fn tags(&self, lang: &Language) -> StoreResult<Vec<(String, u32)>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn
-            .prepare_cached(
+            .prepare(
                 "SELECT t.tag, count(*) FROM item_tags t JOIN items i ON i.id = t.item_id
                  WHERE i.kind = 'news' AND i.status = 'published' AND i.lang = ? GROUP BY t.tag ORDER BY t.tag",
             )
             .map_err(backend)?;
-        let rows = stmt.query_map([lang.as_str()], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
+        let rows = stmt.query_map(params![lang.as_str()], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
     fn published_kind(&self, kind: Kind, lang: &Language) -> StoreResult<Vec<ItemRef>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn
-            .prepare_cached(&format!(
+            .prepare(&format!(
                 "SELECT {REF_COLUMNS} FROM items WHERE kind = ? AND lang = ? AND status = 'published'
                  ORDER BY published_at DESC, id DESC"
             ))
@@ -219,25 +217,25 @@ impl PublicContent for SqliteStore {
     }
 
     fn all_published(&self) -> StoreResult<Vec<ItemRef>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn
-            .prepare_cached(&format!(
+            .prepare(&format!(
                 "SELECT {REF_COLUMNS} FROM items WHERE status = 'published' ORDER BY kind, lang, published_at DESC, id"
             ))
             .map_err(backend)?;
-        let rows = stmt.query_map([], item_ref).map_err(backend)?;
+        let rows = stmt.query_map(params![], item_ref).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
     fn faq(&self, lang: &Language) -> StoreResult<Vec<FaqEntry>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn
-            .prepare_cached(
+            .prepare(
                 "SELECT id, lang, anchor, position, question, answer FROM faq WHERE lang = ? ORDER BY position, id",
             )
             .map_err(backend)?;
         let rows = stmt
-            .query_map([lang.as_str()], |r| {
+            .query_map(params![lang.as_str()], |r| {
                 let lang: String = r.get(1)?;
                 let anchor: String = r.get(2)?;
                 Ok(FaqEntry {
@@ -254,17 +252,17 @@ impl PublicContent for SqliteStore {
     }
 
     fn menu(&self, lang: &Language) -> StoreResult<Vec<MenuEntry>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt =
-            conn.prepare_cached("SELECT label, path FROM menus WHERE lang = ? ORDER BY position").map_err(backend)?;
+            conn.prepare("SELECT label, path FROM menus WHERE lang = ? ORDER BY position").map_err(backend)?;
         let rows = stmt
-            .query_map([lang.as_str()], |r| Ok(MenuEntry { label: r.get(0)?, path: r.get(1)? }))
+            .query_map(params![lang.as_str()], |r| Ok(MenuEntry { label: r.get(0)?, path: r.get(1)? }))
             .map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
     fn setting(&self, key: &str, lang: &Language) -> StoreResult<Option<String>> {
-        self.conn()
+        self.conn()?
             .query_row(
                 "SELECT value FROM settings WHERE key = ? AND lang IN (?, '') ORDER BY lang DESC LIMIT 1",
                 params![key, lang.as_str()],
@@ -276,8 +274,8 @@ impl PublicContent for SqliteStore {
 
     fn last_change(&self) -> StoreResult<Option<OffsetDateTime>> {
         let text: Option<String> = self
-            .conn()
-            .query_row("SELECT value FROM meta WHERE key = 'last_change'", [], |r| r.get(0))
+            .conn()?
+            .query_row("SELECT value FROM meta WHERE key = 'last_change'", params![], |r| r.get(0))
             .optional()
             .map_err(backend)?;
         text.as_deref().map(parse_ts).transpose().map_err(backend)
@@ -285,15 +283,15 @@ impl PublicContent for SqliteStore {
 
     fn change_stamp(&self) -> StoreResult<String> {
         let seq: Option<String> = self
-            .conn()
-            .query_row("SELECT value FROM meta WHERE key = 'change_seq'", [], |r| r.get(0))
+            .conn()?
+            .query_row("SELECT value FROM meta WHERE key = 'change_seq'", params![], |r| r.get(0))
             .optional()
             .map_err(backend)?;
         Ok(seq.unwrap_or_else(|| "0".into()))
     }
 
     fn search_texts(&self, keys: &[DocKey]) -> StoreResult<Vec<(DocKey, String, String)>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut out = Vec::with_capacity(keys.len());
         let (mut item_ids, mut faq_ids) = (Vec::new(), Vec::new());
         for key in keys {
@@ -308,9 +306,8 @@ impl PublicContent for SqliteStore {
             }
             let marks = vec!["?"; ids.len()].join(",");
             let mut stmt = conn.prepare(&format!("{sql} ({marks})")).map_err(backend)?;
-            let rows = stmt
-                .query_map(params_from_iter(ids.iter()), |r| Ok((key(r.get::<_, i64>(0)?), r.get(1)?, r.get(2)?)))
-                .map_err(backend)?;
+            let rows =
+                stmt.query_map(&list(ids), |r| Ok((key(r.get::<i64>(0)?), r.get(1)?, r.get(2)?))).map_err(backend)?;
             for row in rows {
                 out.push(row.map_err(backend)?);
             }
@@ -323,9 +320,9 @@ impl PublicContent for SqliteStore {
 
     fn published_items(&self, after_id: i64, limit: u32) -> StoreResult<Vec<Item>> {
         let mut items: Vec<Item> = {
-            let conn = self.conn();
+            let conn = self.conn()?;
             let mut stmt = conn
-                .prepare_cached(&format!(
+                .prepare(&format!(
                     "SELECT {ITEM_COLUMNS} FROM items WHERE status = 'published' AND id > ? ORDER BY id LIMIT ?"
                 ))
                 .map_err(backend)?;

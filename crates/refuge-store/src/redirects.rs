@@ -1,10 +1,10 @@
 //! `RedirectStore` over SQLite.
 
+use crate::sql::{DbResult, Optional, Row, params};
 use refuge_core::store::StoreResult;
 use refuge_core::{Kind, Language, RedirectReads, RedirectStore, RedirectTarget, Slug, StoreError};
-use rusqlite::{OptionalExtension, params};
 
-use crate::db::{SqliteStore, backend, now, ts};
+use crate::db::{SqlStore, backend, now, ts};
 
 /// Old paths longer than this are refused.
 const MAX_PATH: usize = 1024;
@@ -17,7 +17,7 @@ fn check(path: &str) -> StoreResult<()> {
 }
 
 /// The current path of a published item from its row, or the fixed path.
-fn target(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<String>> {
+fn target(row: &Row<'_>) -> DbResult<Option<String>> {
     let fixed: Option<String> = row.get(0)?;
     if fixed.is_some() {
         return Ok(fixed);
@@ -33,16 +33,16 @@ fn target(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<String>> {
 const SELECT: &str = "SELECT r.to_path, i.kind, i.lang, i.slug, r.from_path FROM redirects r
      LEFT JOIN items i ON i.id = r.item_id AND i.status = 'published'";
 
-impl RedirectReads for SqliteStore {
+impl RedirectReads for SqlStore {
     fn redirect(&self, from: &str) -> StoreResult<Option<String>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE r.from_path = ?")).map_err(backend)?;
-        Ok(stmt.query_row([from], target).optional().map_err(backend)?.flatten())
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(&format!("{SELECT} WHERE r.from_path = ?")).map_err(backend)?;
+        Ok(stmt.query_row(params![from], target).optional().map_err(backend)?.flatten())
     }
     fn redirects(&self) -> StoreResult<Vec<(String, String)>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!("{SELECT} ORDER BY r.from_path")).map_err(backend)?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(4)?, target(r)?))).map_err(backend)?;
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(&format!("{SELECT} ORDER BY r.from_path")).map_err(backend)?;
+        let rows = stmt.query_map(params![], |r| Ok((r.get::<String>(4)?, target(r)?))).map_err(backend)?;
         let mut out = Vec::new();
         for row in rows {
             if let (from, Some(to)) = row.map_err(backend)? {
@@ -53,7 +53,7 @@ impl RedirectReads for SqliteStore {
     }
 }
 
-impl RedirectStore for SqliteStore {
+impl RedirectStore for SqlStore {
     fn set_redirect(&self, from: &str, to: &RedirectTarget) -> StoreResult<()> {
         check(from)?;
         let (item, path) = match to {
@@ -63,7 +63,7 @@ impl RedirectStore for SqliteStore {
                 (None, Some(p.as_str()))
             }
         };
-        self.conn()
+        self.conn()?
             .execute(
                 "INSERT INTO redirects (from_path, item_id, to_path, created_at) VALUES (?, ?, ?, ?)
                  ON CONFLICT (from_path) DO UPDATE SET item_id = excluded.item_id, to_path = excluded.to_path",
@@ -74,8 +74,8 @@ impl RedirectStore for SqliteStore {
     }
 
     fn redirect_item(&self, from: &str) -> StoreResult<Option<i64>> {
-        self.conn()
-            .query_row("SELECT item_id FROM redirects WHERE from_path = ?", [from], |r| r.get(0))
+        self.conn()?
+            .query_row("SELECT item_id FROM redirects WHERE from_path = ?", params![from], |r| r.get(0))
             .optional()
             .map(Option::flatten)
             .map_err(backend)
@@ -90,36 +90,37 @@ mod tests {
 
     #[test]
     fn redirects_follow_items_and_fixed_paths() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
-        let draft = ItemDraft {
-            group_id: None,
-            kind: Kind::News,
-            lang: Language::parse("en").unwrap(),
-            slug: Slug::parse("two-faces").unwrap(),
-            title: "Two faces".into(),
-            summary: String::new(),
-            body: "Text".into(),
-            category: None,
-            tags: Vec::new(),
-            status: Status::Draft,
-            published_at: None,
-        };
-        let item = store.save_item(None, &draft).unwrap();
-        store.set_redirect("/2faced.html", &RedirectTarget::Item(item.id)).unwrap();
-        store.set_redirect("/img/a.jpg", &RedirectTarget::Path("/media/x.jpg".into())).unwrap();
-        // A draft is nowhere yet.
-        assert_eq!(store.redirect("/2faced.html").unwrap(), None);
-        assert_eq!(store.redirect_item("/2faced.html").unwrap(), Some(item.id));
-        let published = ItemDraft { status: Status::Published, published_at: Some(now()), ..draft.clone() };
-        store.save_item(Some(item.id), &published).unwrap();
-        assert_eq!(store.redirect("/2faced.html").unwrap().as_deref(), Some("/en/news/two-faces/"));
-        // A new slug keeps the old address working.
-        let renamed = ItemDraft { slug: Slug::parse("both-faces").unwrap(), ..published };
-        store.save_item(Some(item.id), &renamed).unwrap();
-        assert_eq!(store.redirect("/2faced.html").unwrap().as_deref(), Some("/en/news/both-faces/"));
-        assert_eq!(store.redirects().unwrap().len(), 2);
-        assert!(store.set_redirect("no-slash", &RedirectTarget::Item(item.id)).is_err());
-        assert_eq!(store.redirect("/unknown.html").unwrap(), None);
+        for db in crate::testing::each_engine() {
+            let store = &db.store;
+            let draft = ItemDraft {
+                group_id: None,
+                kind: Kind::News,
+                lang: Language::parse("en").unwrap(),
+                slug: Slug::parse("two-faces").unwrap(),
+                title: "Two faces".into(),
+                summary: String::new(),
+                body: "Text".into(),
+                category: None,
+                tags: Vec::new(),
+                status: Status::Draft,
+                published_at: None,
+            };
+            let item = store.save_item(None, &draft).unwrap();
+            store.set_redirect("/2faced.html", &RedirectTarget::Item(item.id)).unwrap();
+            store.set_redirect("/img/a.jpg", &RedirectTarget::Path("/media/x.jpg".into())).unwrap();
+            // A draft is nowhere yet.
+            assert_eq!(store.redirect("/2faced.html").unwrap(), None);
+            assert_eq!(store.redirect_item("/2faced.html").unwrap(), Some(item.id));
+            let published = ItemDraft { status: Status::Published, published_at: Some(now()), ..draft.clone() };
+            store.save_item(Some(item.id), &published).unwrap();
+            assert_eq!(store.redirect("/2faced.html").unwrap().as_deref(), Some("/en/news/two-faces/"));
+            // A new slug keeps the old address working.
+            let renamed = ItemDraft { slug: Slug::parse("both-faces").unwrap(), ..published };
+            store.save_item(Some(item.id), &renamed).unwrap();
+            assert_eq!(store.redirect("/2faced.html").unwrap().as_deref(), Some("/en/news/both-faces/"));
+            assert_eq!(store.redirects().unwrap().len(), 2);
+            assert!(store.set_redirect("no-slash", &RedirectTarget::Item(item.id)).is_err());
+            assert_eq!(store.redirect("/unknown.html").unwrap(), None);
+        }
     }
 }

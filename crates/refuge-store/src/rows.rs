@@ -1,7 +1,7 @@
 //! Column lists and row mapping for items, revisions and back-office rows.
 
+use crate::sql::{DbResult, Row};
 use refuge_core::{AdminRow, Item, ItemRef, Language, Revision, Slug};
-use rusqlite::Row;
 
 use crate::db::parse_ts;
 
@@ -15,11 +15,11 @@ pub(crate) const REVISION_COLUMNS: &str = "r.id, r.item_id, u.email, r.created_a
 pub(crate) const OUTDATED_SQL: &str = "(i.translated_from IS NOT NULL AND COALESCE((SELECT max(r.id) FROM revisions r \
      WHERE r.item_id = i.translated_from), 0) > COALESCE(i.source_revision, 0))";
 
-pub(crate) fn conversion(e: String) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+pub(crate) fn conversion(e: String) -> crate::sql::DbError {
+    crate::sql::conversion(e)
 }
 
-pub(crate) fn item_ref(row: &Row<'_>) -> rusqlite::Result<ItemRef> {
+pub(crate) fn item_ref(row: &Row<'_>) -> DbResult<ItemRef> {
     let kind: String = row.get(2)?;
     let lang: String = row.get(3)?;
     let slug: String = row.get(4)?;
@@ -39,7 +39,7 @@ pub(crate) fn item_ref(row: &Row<'_>) -> rusqlite::Result<ItemRef> {
     })
 }
 
-pub(crate) fn item(row: &Row<'_>) -> rusqlite::Result<Item> {
+pub(crate) fn item(row: &Row<'_>) -> DbResult<Item> {
     let r = item_ref(row)?;
     let status: String = row.get(11)?;
     Ok(Item {
@@ -61,7 +61,7 @@ pub(crate) fn item(row: &Row<'_>) -> rusqlite::Result<Item> {
     })
 }
 
-pub(crate) fn revision(row: &Row<'_>) -> rusqlite::Result<Revision> {
+pub(crate) fn revision(row: &Row<'_>) -> DbResult<Revision> {
     let created: String = row.get(3)?;
     let tags: String = row.get(9)?;
     let status: String = row.get(10)?;
@@ -83,7 +83,7 @@ pub(crate) fn revision(row: &Row<'_>) -> rusqlite::Result<Revision> {
     })
 }
 
-pub(crate) fn admin_row(row: &Row<'_>) -> rusqlite::Result<AdminRow> {
+pub(crate) fn admin_row(row: &Row<'_>) -> DbResult<AdminRow> {
     let kind: String = row.get(2)?;
     let lang: String = row.get(3)?;
     let slug: String = row.get(4)?;

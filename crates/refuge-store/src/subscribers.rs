@@ -1,15 +1,15 @@
 //! `SubscriberStore` over SQLite: counts, search, removal with a
 //! suppression list of salted hashes, import, export and housekeeping.
 
+use crate::sql::{DbResult, Handle, Optional, Row, params};
 use refuge_core::store::StoreResult;
 use refuge_core::{
     BOUNCING, ImportOutcome, ImportedSubscriber, Language, StoreError, Subscriber, SubscriberCount, SubscriberRecord,
     SubscriberState, SubscriberStore,
 };
-use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
-use crate::db::{SqliteStore, backend, now, parse_ts, ts};
+use crate::db::{SqlStore, backend, now, parse_ts, ts};
 
 /// The state of a row, in SQL.
 const STATE: &str = "CASE WHEN unsubscribed_at IS NOT NULL THEN 'unsubscribed'
@@ -20,11 +20,11 @@ fn columns() -> String {
     format!("id, email, lang, topics, ({STATE}), source, created_at, confirmed_at, last_sent_at, bounces")
 }
 
-fn record(r: &rusqlite::Row<'_>) -> rusqlite::Result<SubscriberRecord> {
+fn record(r: &Row<'_>) -> DbResult<SubscriberRecord> {
     let topics: String = r.get(3)?;
     let state: String = r.get(4)?;
-    let time = |i: usize| -> rusqlite::Result<Option<OffsetDateTime>> {
-        r.get::<_, Option<String>>(i)?.as_deref().map(parse_ts).transpose()
+    let time = |i: usize| -> DbResult<Option<OffsetDateTime>> {
+        r.get::<Option<String>>(i)?.as_deref().map(parse_ts).transpose()
     };
     Ok(SubscriberRecord {
         id: r.get(0)?,
@@ -41,7 +41,7 @@ fn record(r: &rusqlite::Row<'_>) -> rusqlite::Result<SubscriberRecord> {
 }
 
 /// A `Subscriber` from `id, email, lang, topics, token, confirmed, bounces`.
-pub(crate) fn subscription(r: &rusqlite::Row<'_>) -> rusqlite::Result<Subscriber> {
+pub(crate) fn subscription(r: &Row<'_>) -> DbResult<Subscriber> {
     let topics: String = r.get(3)?;
     Ok(Subscriber {
         id: r.get(0)?,
@@ -55,8 +55,8 @@ pub(crate) fn subscription(r: &rusqlite::Row<'_>) -> rusqlite::Result<Subscriber
 }
 
 /// The site's salt for the suppression list.
-fn salt(conn: &Connection) -> StoreResult<String> {
-    conn.query_row("SELECT value FROM settings WHERE key = 'suppression_salt' AND lang = ''", [], |r| r.get(0))
+fn salt(conn: &Handle<'_>) -> StoreResult<String> {
+    conn.query_row("SELECT value FROM settings WHERE key = 'suppression_salt' AND lang = ''", params![], |r| r.get(0))
         .optional()
         .map_err(backend)?
         .ok_or_else(|| StoreError::Backend("the suppression list has no salt".into()))
@@ -67,21 +67,21 @@ fn hash_with(salt: &str, email: &str) -> String {
 }
 
 /// The salted hash an address is kept as on the suppression list.
-fn address_hash(conn: &Connection, email: &str) -> StoreResult<String> {
+fn address_hash(conn: &Handle<'_>, email: &str) -> StoreResult<String> {
     Ok(hash_with(&salt(conn)?, email))
 }
 
 /// Puts `email` on the suppression list (as a salted hash).
-pub(crate) fn suppress(conn: &Connection, email: &str) -> StoreResult<()> {
+pub(crate) fn suppress(conn: &Handle<'_>, email: &str) -> StoreResult<()> {
     let hash = address_hash(conn, email)?;
-    conn.execute("INSERT OR IGNORE INTO suppressed (hash, at) VALUES (?, ?)", params![hash, ts(now())])
+    conn.execute("INSERT INTO suppressed (hash, at) VALUES (?, ?) ON CONFLICT DO NOTHING", params![hash, ts(now())])
         .map_err(backend)?;
     Ok(())
 }
 
-fn suppressed(conn: &Connection, email: &str) -> StoreResult<bool> {
+fn suppressed(conn: &Handle<'_>, email: &str) -> StoreResult<bool> {
     let hash = address_hash(conn, email)?;
-    conn.query_row("SELECT 1 FROM suppressed WHERE hash = ?", [hash], |_| Ok(()))
+    conn.query_row("SELECT 1 FROM suppressed WHERE hash = ?", params![hash], |_| Ok(()))
         .optional()
         .map(|found| found.is_some())
         .map_err(backend)
@@ -91,15 +91,15 @@ fn like_escape(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
-impl SubscriberStore for SqliteStore {
+impl SubscriberStore for SqlStore {
     fn subscriber_counts(&self) -> StoreResult<Vec<SubscriberCount>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn
             .prepare(&format!("SELECT lang, topics, ({STATE}), count(*) FROM subscribers GROUP BY 1, 2, 3"))
             .map_err(backend)?;
         let rows = stmt
-            .query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
+            .query_map(params![], |r| {
+                Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<String>(2)?, r.get::<i64>(3)?))
             })
             .map_err(backend)?;
         let mut counts: Vec<SubscriberCount> = Vec::new();
@@ -121,7 +121,7 @@ impl SubscriberStore for SqliteStore {
     }
 
     fn find_subscribers(&self, query: &str, limit: u32) -> StoreResult<Vec<SubscriberRecord>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn
             .prepare(&format!(
                 "SELECT {} FROM subscribers WHERE email LIKE ? ESCAPE '\\' ORDER BY email, lang LIMIT ?",
@@ -134,8 +134,8 @@ impl SubscriberStore for SqliteStore {
     }
 
     fn subscriber_record(&self, id: i64) -> StoreResult<Option<SubscriberRecord>> {
-        self.conn()
-            .query_row(&format!("SELECT {} FROM subscribers WHERE id = ?", columns()), [id], record)
+        self.conn()?
+            .query_row(&format!("SELECT {} FROM subscribers WHERE id = ?", columns()), params![id], record)
             .optional()
             .map_err(backend)
     }
@@ -146,12 +146,12 @@ impl SubscriberStore for SqliteStore {
         topic: Option<&str>,
         state: Option<SubscriberState>,
     ) -> StoreResult<Vec<SubscriberRecord>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn
             .prepare(&format!(
                 "SELECT {} FROM subscribers
-                 WHERE (?1 IS NULL OR lang = ?1) AND (?2 IS NULL OR (',' || topics || ',') LIKE '%,' || ?2 || ',%')
-                   AND (?3 IS NULL OR ({STATE}) = ?3)
+                 WHERE (CAST(?1 AS TEXT) IS NULL OR lang = ?1) AND (CAST(?2 AS TEXT) IS NULL OR (',' || topics || ',') LIKE '%,' || ?2 || ',%')
+                   AND (CAST(?3 AS TEXT) IS NULL OR ({STATE}) = ?3)
                  ORDER BY email, lang",
                 columns()
             ))
@@ -163,17 +163,17 @@ impl SubscriberStore for SqliteStore {
     }
 
     fn remove_address(&self, email: &str) -> StoreResult<u64> {
-        let mut conn = self.conn();
+        let conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
-        let n = tx.execute("DELETE FROM subscribers WHERE email = ?", [email.trim()]).map_err(backend)?;
+        let n = tx.execute("DELETE FROM subscribers WHERE email = ?", params![email.trim()]).map_err(backend)?;
         suppress(&tx, email)?;
         tx.commit().map_err(backend)?;
-        Ok(n as u64)
+        Ok(n)
     }
 
     fn set_subscriber_topics(&self, id: i64, topics: &[String]) -> StoreResult<bool> {
         let n = self
-            .conn()
+            .conn()?
             .execute("UPDATE subscribers SET topics = ? WHERE id = ?", params![topics.join(","), id])
             .map_err(backend)?;
         Ok(n > 0)
@@ -187,26 +187,24 @@ impl SubscriberStore for SqliteStore {
         confirmed: bool,
         token: &mut dyn FnMut() -> String,
     ) -> StoreResult<Vec<(ImportOutcome, Option<Subscriber>)>> {
-        let mut conn = self.conn();
+        let conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
         let salt = salt(&tx)?;
         let source = format!("import: {source}");
         let mut out = Vec::with_capacity(entries.len());
         {
-            let mut is_suppressed = tx.prepare_cached("SELECT 1 FROM suppressed WHERE hash = ?").map_err(backend)?;
+            let mut is_suppressed = tx.prepare("SELECT 1 FROM suppressed WHERE hash = ?").map_err(backend)?;
             let mut find = tx
-                .prepare_cached(
-                    "SELECT id, topics, confirmed_at IS NOT NULL FROM subscribers WHERE email = ? AND lang = ?",
-                )
+                .prepare("SELECT id, topics, confirmed_at IS NOT NULL FROM subscribers WHERE email = ? AND lang = ?")
                 .map_err(backend)?;
             let mut insert = tx
-                .prepare_cached(
+                .prepare(
                     "INSERT INTO subscribers (email, lang, topics, token, created_at, confirmed_at, source)
-                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 )
                 .map_err(backend)?;
             let mut update = tx
-                .prepare_cached(
+                .prepare(
                     "UPDATE subscribers SET topics = ?,
                         confirmed_at = CASE WHEN ? THEN ? ELSE confirmed_at END,
                         source = CASE WHEN ? THEN ? ELSE source END
@@ -214,14 +212,14 @@ impl SubscriberStore for SqliteStore {
                 )
                 .map_err(backend)?;
             let mut select = tx
-                .prepare_cached(
+                .prepare(
                     "SELECT id, email, lang, topics, token, confirmed_at IS NOT NULL, bounces FROM subscribers WHERE id = ?",
                 )
                 .map_err(backend)?;
             let stamp = ts(now());
             for entry in entries {
                 let hash = hash_with(&salt, &entry.email);
-                if is_suppressed.query_row([hash], |_| Ok(())).optional().map_err(backend)?.is_some() {
+                if is_suppressed.query_row(params![hash], |_| Ok(())).optional().map_err(backend)?.is_some() {
                     out.push((ImportOutcome::Suppressed, None));
                     continue;
                 }
@@ -233,18 +231,21 @@ impl SubscriberStore for SqliteStore {
                     None => {
                         let joined = entry.joined_at.map_or_else(|| stamp.clone(), ts);
                         let confirmed_at = confirmed.then(|| stamp.clone());
-                        insert
-                            .execute(params![
-                                entry.email,
-                                entry.lang.as_str(),
-                                entry.topics.join(","),
-                                token(),
-                                joined,
-                                confirmed_at,
-                                source
-                            ])
+                        let id = insert
+                            .query_row(
+                                params![
+                                    entry.email,
+                                    entry.lang.as_str(),
+                                    entry.topics.join(","),
+                                    token(),
+                                    joined,
+                                    confirmed_at,
+                                    source
+                                ],
+                                |r| r.get(0),
+                            )
                             .map_err(backend)?;
-                        (ImportOutcome::Added, tx.last_insert_rowid())
+                        (ImportOutcome::Added, id)
                     }
                     Some((id, topics, was_confirmed)) => {
                         let mut all: Vec<String> =
@@ -266,7 +267,7 @@ impl SubscriberStore for SqliteStore {
                         }
                     }
                 };
-                let sub = select.query_row([id], subscription).optional().map_err(backend)?;
+                let sub = select.query_row(params![id], subscription).optional().map_err(backend)?;
                 out.push((outcome, sub));
             }
         }
@@ -275,7 +276,7 @@ impl SubscriberStore for SqliteStore {
     }
 
     fn awaiting_first_confirmation(&self, limit: u32) -> StoreResult<Vec<Subscriber>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt = conn
             .prepare(
                 "SELECT id, email, lang, topics, token, 0, bounces FROM subscribers
@@ -283,16 +284,16 @@ impl SubscriberStore for SqliteStore {
                    AND confirm_sent_at IS NULL ORDER BY id LIMIT ?",
             )
             .map_err(backend)?;
-        let rows = stmt.query_map([limit], subscription).map_err(backend)?;
+        let rows = stmt.query_map(params![limit], subscription).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
     fn waiting_subscription(&self, id: i64) -> StoreResult<Option<Subscriber>> {
-        self.conn()
+        self.conn()?
             .query_row(
                 "SELECT id, email, lang, topics, token, 0, bounces FROM subscribers
                  WHERE id = ? AND confirmed_at IS NULL AND unsubscribed_at IS NULL",
-                [id],
+                params![id],
                 subscription,
             )
             .optional()
@@ -300,11 +301,11 @@ impl SubscriberStore for SqliteStore {
     }
 
     fn is_suppressed(&self, email: &str) -> StoreResult<bool> {
-        suppressed(&self.conn(), email)
+        suppressed(&self.conn()?, email)
     }
 
     fn purge_subscribers(&self, at: OffsetDateTime) -> StoreResult<u64> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let n = conn
             .execute(
                 "DELETE FROM subscribers
@@ -315,7 +316,7 @@ impl SubscriberStore for SqliteStore {
                 params![ts(at - time::Duration::days(7)), ts(at - time::Duration::days(30))],
             )
             .map_err(backend)?;
-        Ok(n as u64)
+        Ok(n)
     }
 }
 
@@ -338,50 +339,53 @@ mod tests {
 
     #[test]
     fn import_remove_suppress_and_purge() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStore::open(&dir.path().join("s.db")).unwrap();
-        let a = entry("a@example.org", "ja", &["news"]);
-        let one = |e: &ImportedSubscriber, t: &str| {
-            let t = t.to_owned();
-            s.import_subscribers(std::slice::from_ref(e), "old list", true, &mut || t.clone()).unwrap()[0].0
-        };
-        assert_eq!(one(&a, "t1"), ImportOutcome::Added);
-        assert_eq!(one(&a, "t2"), ImportOutcome::Unchanged);
-        let both = entry("A@example.org", "ja", &["news", "appeals"]);
-        assert_eq!(one(&both, "t3"), ImportOutcome::Updated, "any case");
-        let found = s.find_subscribers("EXAMPLE", 10).unwrap();
-        assert_eq!(found.len(), 1);
-        assert_eq!((found[0].state, found[0].source.as_str()), (SubscriberState::Confirmed, "import: old list"));
-        assert_eq!(found[0].topics, ["news", "appeals"]);
-        let counts = s.subscriber_counts().unwrap();
-        assert_eq!(counts.iter().map(|c| c.count).sum::<u64>(), 2, "{counts:?}");
+        for db in crate::testing::each_engine() {
+            let s = &db.store;
+            let a = entry("a@example.org", "ja", &["news"]);
+            let one = |e: &ImportedSubscriber, t: &str| {
+                let t = t.to_owned();
+                s.import_subscribers(std::slice::from_ref(e), "old list", true, &mut || t.clone()).unwrap()[0].0
+            };
+            assert_eq!(one(&a, "t1"), ImportOutcome::Added);
+            assert_eq!(one(&a, "t2"), ImportOutcome::Unchanged);
+            let both = entry("A@example.org", "ja", &["news", "appeals"]);
+            assert_eq!(one(&both, "t3"), ImportOutcome::Updated, "any case");
+            let found = s.find_subscribers("EXAMPLE", 10).unwrap();
+            assert_eq!(found.len(), 1);
+            assert_eq!((found[0].state, found[0].source.as_str()), (SubscriberState::Confirmed, "import: old list"));
+            assert_eq!(found[0].topics, ["news", "appeals"]);
+            let counts = s.subscriber_counts().unwrap();
+            assert_eq!(counts.iter().map(|c| c.count).sum::<u64>(), 2, "{counts:?}");
 
-        assert_eq!(s.remove_address("a@example.org").unwrap(), 1);
-        assert!(s.is_suppressed("A@Example.org").unwrap());
-        assert_eq!(one(&a, "t4"), ImportOutcome::Suppressed);
-        assert!(s.find_subscribers("a@", 10).unwrap().is_empty());
-        let stored: Vec<String> = s
-            .conn()
-            .prepare("SELECT hash FROM suppressed")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        assert!(stored.iter().all(|h| h.len() == 64 && !h.contains("example")), "hashes only");
+            assert_eq!(s.remove_address("a@example.org").unwrap(), 1);
+            assert!(s.is_suppressed("A@Example.org").unwrap());
+            assert_eq!(one(&a, "t4"), ImportOutcome::Suppressed);
+            assert!(s.find_subscribers("a@", 10).unwrap().is_empty());
+            let stored: Vec<String> = s
+                .conn()
+                .unwrap()
+                .prepare("SELECT hash FROM suppressed")
+                .unwrap()
+                .query_map(params![], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            assert!(stored.iter().all(|h| h.len() == 64 && !h.contains("example")), "hashes only");
 
-        // Unsubscribing keeps the row 30 days, suppressed; then it goes.
-        let b = s.subscribe("b@example.org", &Language::parse("en").unwrap(), &["news".into()], "tb", "form").unwrap();
-        s.confirm_subscription(&b.token).unwrap().unwrap();
-        assert!(s.unsubscribe("tb").unwrap());
-        let rows = s.export_subscribers(None, None, Some(SubscriberState::Unsubscribed)).unwrap();
-        assert_eq!(rows.len(), 1);
-        assert_eq!(s.purge_subscribers(now()).unwrap(), 0);
-        assert_eq!(s.purge_subscribers(now() + time::Duration::days(31)).unwrap(), 1);
-        assert!(s.is_suppressed("b@example.org").unwrap());
-        // The person may sign up again by themselves.
-        let again =
-            s.subscribe("b@example.org", &Language::parse("en").unwrap(), &["news".into()], "tb2", "form").unwrap();
-        assert!(!again.confirmed);
+            // Unsubscribing keeps the row 30 days, suppressed; then it goes.
+            let b =
+                s.subscribe("b@example.org", &Language::parse("en").unwrap(), &["news".into()], "tb", "form").unwrap();
+            s.confirm_subscription(&b.token).unwrap().unwrap();
+            assert!(s.unsubscribe("tb").unwrap());
+            let rows = s.export_subscribers(None, None, Some(SubscriberState::Unsubscribed)).unwrap();
+            assert_eq!(rows.len(), 1);
+            assert_eq!(s.purge_subscribers(now()).unwrap(), 0);
+            assert_eq!(s.purge_subscribers(now() + time::Duration::days(31)).unwrap(), 1);
+            assert!(s.is_suppressed("b@example.org").unwrap());
+            // The person may sign up again by themselves.
+            let again =
+                s.subscribe("b@example.org", &Language::parse("en").unwrap(), &["news".into()], "tb2", "form").unwrap();
+            assert!(!again.confirmed);
+        }
     }
 }

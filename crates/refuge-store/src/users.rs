@@ -6,14 +6,14 @@
 //! old hashes verifiable. Session ids are stored only as hashes, so the
 //! database alone does not let anyone sign in.
 
+use crate::sql::{DbResult, Handle, Optional, Row, params};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use refuge_core::store::StoreResult;
 use refuge_core::{AccountChange, AuditEntry, AuditLog, Email, Language, Role, Session, StoreError, User, UserStore};
-use rusqlite::{OptionalExtension, params};
 
-use crate::db::{SqliteStore, backend, now, parse_ts, ts};
+use crate::db::{SqlStore, backend, now, parse_ts, ts};
 
 pub use refuge_core::user::MIN_PASSWORD_CHARS;
 
@@ -34,11 +34,11 @@ fn verify(password: &str, stored: &str) -> bool {
 const USER_COLUMNS: &str =
     "u.id, u.email, u.role, u.languages, u.totp_secret IS NOT NULL, u.must_change_password, u.time_zone";
 
-fn user(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+fn user(row: &Row<'_>) -> DbResult<User> {
     let email: String = row.get(1)?;
     let role: String = row.get(2)?;
     let languages: String = row.get(3)?;
-    let bad = |e: String| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into());
+    let bad = crate::sql::conversion;
     Ok(User {
         id: row.get(0)?,
         email: Email::parse(&email).map_err(bad)?,
@@ -56,29 +56,25 @@ fn join_languages(languages: &[Language]) -> String {
 
 /// Writes an account change inside the caller's transaction (the
 /// password already hashed); the account's id.
-fn apply_change(tx: &rusqlite::Transaction<'_>, change: &AccountChange<'_>, hashed: Option<&str>) -> StoreResult<i64> {
+fn apply_change(tx: &Handle<'_>, change: &AccountChange<'_>, hashed: Option<&str>) -> StoreResult<i64> {
     let end_sessions = |user_id: i64| -> StoreResult<()> {
-        tx.execute("DELETE FROM sessions WHERE user_id = ?", [user_id]).map_err(backend)?;
+        tx.execute("DELETE FROM sessions WHERE user_id = ?", params![user_id]).map_err(backend)?;
         Ok(())
     };
     match change {
-        AccountChange::Create { email, role, languages, printed, .. } => {
-            tx.execute(
+        AccountChange::Create { email, role, languages, printed, .. } => tx
+            .insert(
                 "INSERT INTO users (email, role, languages, password_hash, must_change_password, created_at) \
                  VALUES (?, ?, ?, ?, ?, ?)",
                 params![email.as_str(), role.as_str(), join_languages(languages), hashed, printed, ts(now())],
             )
             .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-                    StoreError::Conflict(format!("an account for {email} already exists"))
-                }
+                e if e.is_constraint() => StoreError::Conflict(format!("an account for {email} already exists")),
                 e => backend(e),
-            })?;
-            Ok(tx.last_insert_rowid())
-        }
+            }),
         AccountChange::Role { user_id, role, languages } => {
             let was: String =
-                tx.query_row("SELECT role FROM users WHERE id = ?", [user_id], |r| r.get(0)).map_err(backend)?;
+                tx.query_row("SELECT role FROM users WHERE id = ?", params![user_id], |r| r.get(0)).map_err(backend)?;
             tx.execute(
                 "UPDATE users SET role = ?, languages = ? WHERE id = ?",
                 params![role.as_str(), join_languages(languages), user_id],
@@ -111,7 +107,7 @@ fn apply_change(tx: &rusqlite::Transaction<'_>, change: &AccountChange<'_>, hash
         AccountChange::ResetTotp { user_id } => {
             tx.execute(
                 "UPDATE users SET totp_secret = NULL, recovery_codes = '', totp_last_step = NULL WHERE id = ?",
-                [user_id],
+                params![user_id],
             )
             .map_err(backend)?;
             end_sessions(*user_id)?;
@@ -120,22 +116,21 @@ fn apply_change(tx: &rusqlite::Transaction<'_>, change: &AccountChange<'_>, hash
     }
 }
 
-impl UserStore for SqliteStore {
+impl UserStore for SqlStore {
     fn add_user(&self, email: &Email, role: Role, password: &str) -> StoreResult<User> {
         let hashed = hash(password, email.as_str())?;
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO users (email, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
-            params![email.as_str(), role.as_str(), hashed, ts(now())],
-        )
-        .map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-                StoreError::Conflict(format!("an account for {email} already exists"))
-            }
-            e => backend(e),
-        })?;
+        let conn = self.conn()?;
+        let id = conn
+            .insert(
+                "INSERT INTO users (email, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                params![email.as_str(), role.as_str(), hashed, ts(now())],
+            )
+            .map_err(|e| match e {
+                e if e.is_constraint() => StoreError::Conflict(format!("an account for {email} already exists")),
+                e => backend(e),
+            })?;
         Ok(User {
-            id: conn.last_insert_rowid(),
+            id,
             email: email.clone(),
             role,
             languages: Vec::new(),
@@ -147,11 +142,11 @@ impl UserStore for SqliteStore {
 
     fn verify_password(&self, email: &Email, password: &str) -> StoreResult<Option<User>> {
         let found = self
-            .conn()
+            .conn()?
             .query_row(
                 &format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = ?"),
-                [email.as_str()],
-                |r| Ok((user(r)?, r.get::<_, String>(7)?)),
+                params![email.as_str()],
+                |r| Ok((user(r)?, r.get::<String>(7)?)),
             )
             .optional()
             .map_err(backend)?;
@@ -169,14 +164,14 @@ impl UserStore for SqliteStore {
 
     fn set_password(&self, user_id: i64, password: &str) -> StoreResult<()> {
         let email: Option<String> = self
-            .conn()
-            .query_row("SELECT email FROM users WHERE id = ?", [user_id], |r| r.get(0))
+            .conn()?
+            .query_row("SELECT email FROM users WHERE id = ?", params![user_id], |r| r.get(0))
             .optional()
             .map_err(backend)?;
         let Some(email) = email else { return Err(StoreError::NotFound(format!("user {user_id}"))) };
         let hashed = hash(password, &email)?;
         let n = self
-            .conn()
+            .conn()?
             .execute(
                 "UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?",
                 params![hashed, user_id],
@@ -186,46 +181,44 @@ impl UserStore for SqliteStore {
     }
 
     fn set_time_zone(&self, user_id: i64, zone: Option<&str>) -> StoreResult<()> {
-        self.conn().execute("UPDATE users SET time_zone = ? WHERE id = ?", params![zone, user_id]).map_err(backend)?;
+        self.conn()?.execute("UPDATE users SET time_zone = ? WHERE id = ?", params![zone, user_id]).map_err(backend)?;
         Ok(())
     }
 
     fn set_email(&self, user_id: i64, email: &Email) -> StoreResult<()> {
         let n = self
-            .conn()
+            .conn()?
             .execute("UPDATE users SET email = ? WHERE id = ?", params![email.as_str(), user_id])
             .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-                    StoreError::Conflict(format!("another account already uses {email}"))
-                }
+                e if e.is_constraint() => StoreError::Conflict(format!("another account already uses {email}")),
                 e => backend(e),
             })?;
         if n == 0 { Err(StoreError::NotFound(format!("user {user_id}"))) } else { Ok(()) }
     }
 
     fn users(&self) -> StoreResult<Vec<User>> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let mut stmt =
             conn.prepare(&format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.email")).map_err(backend)?;
-        let rows = stmt.query_map([], user).map_err(backend)?;
+        let rows = stmt.query_map(params![], user).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
     fn user_count(&self) -> StoreResult<u64> {
-        let n: i64 = self.conn().query_row("SELECT count(*) FROM users", [], |r| r.get(0)).map_err(backend)?;
+        let n: i64 = self.conn()?.query_row("SELECT count(*) FROM users", params![], |r| r.get(0)).map_err(backend)?;
         Ok(n.unsigned_abs())
     }
 
     fn user(&self, id: i64) -> StoreResult<Option<User>> {
-        self.conn()
-            .query_row(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?"), [id], user)
+        self.conn()?
+            .query_row(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?"), params![id], user)
             .optional()
             .map_err(backend)
     }
 
     fn set_role(&self, user_id: i64, role: Role, languages: &[Language]) -> StoreResult<()> {
         let n = self
-            .conn()
+            .conn()?
             .execute(
                 "UPDATE users SET role = ?, languages = ? WHERE id = ?",
                 params![role.as_str(), join_languages(languages), user_id],
@@ -235,12 +228,12 @@ impl UserStore for SqliteStore {
     }
 
     fn delete_user(&self, user_id: i64) -> StoreResult<()> {
-        let n = self.conn().execute("DELETE FROM users WHERE id = ?", [user_id]).map_err(backend)?;
+        let n = self.conn()?.execute("DELETE FROM users WHERE id = ?", params![user_id]).map_err(backend)?;
         if n == 0 { Err(StoreError::NotFound(format!("user {user_id}"))) } else { Ok(()) }
     }
 
     fn set_totp(&self, user_id: i64, secret: Option<&str>, recovery_hashes: &[String]) -> StoreResult<()> {
-        self.conn()
+        self.conn()?
             .execute(
                 "UPDATE users SET totp_secret = ?, recovery_codes = ?, totp_last_step = NULL WHERE id = ?",
                 params![secret, recovery_hashes.join(","), user_id],
@@ -250,8 +243,8 @@ impl UserStore for SqliteStore {
     }
 
     fn totp_secret(&self, user_id: i64) -> StoreResult<Option<String>> {
-        self.conn()
-            .query_row("SELECT totp_secret FROM users WHERE id = ?", [user_id], |r| r.get(0))
+        self.conn()?
+            .query_row("SELECT totp_secret FROM users WHERE id = ?", params![user_id], |r| r.get(0))
             .optional()
             .map(Option::flatten)
             .map_err(backend)
@@ -259,7 +252,7 @@ impl UserStore for SqliteStore {
 
     fn use_totp_step(&self, user_id: i64, step: i64) -> StoreResult<bool> {
         let n = self
-            .conn()
+            .conn()?
             .execute(
                 "UPDATE users SET totp_last_step = ?1 WHERE id = ?2 AND (totp_last_step IS NULL OR totp_last_step < ?1)",
                 params![step, user_id],
@@ -269,10 +262,11 @@ impl UserStore for SqliteStore {
     }
 
     fn use_recovery_code(&self, user_id: i64, code_hash: &str) -> StoreResult<bool> {
-        let mut conn = self.conn();
+        let conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
-        let codes: String =
-            tx.query_row("SELECT recovery_codes FROM users WHERE id = ?", [user_id], |r| r.get(0)).map_err(backend)?;
+        let codes: String = tx
+            .query_row("SELECT recovery_codes FROM users WHERE id = ?", params![user_id], |r| r.get(0))
+            .map_err(backend)?;
         let mut list: Vec<&str> = codes.split(',').filter(|c| !c.is_empty()).collect();
         let Some(pos) = list.iter().position(|c| *c == code_hash) else { return Ok(false) };
         list.remove(pos);
@@ -283,7 +277,7 @@ impl UserStore for SqliteStore {
     }
 
     fn create_session(&self, id_hash: &str, user_id: i64, csrf: &str, verified: bool, now: i64) -> StoreResult<()> {
-        self.conn()
+        self.conn()?
             .execute(
                 "INSERT INTO sessions (id_hash, user_id, csrf, verified, created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?)",
                 params![id_hash, user_id, csrf, verified, now, now],
@@ -293,13 +287,13 @@ impl UserStore for SqliteStore {
     }
 
     fn session(&self, id_hash: &str) -> StoreResult<Option<Session>> {
-        self.conn()
+        self.conn()?
             .query_row(
                 &format!(
                     "SELECT {USER_COLUMNS}, s.csrf, s.created_at, s.last_seen, s.verified
                      FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?"
                 ),
-                [id_hash],
+                params![id_hash],
                 |r| {
                     Ok(Session {
                         user: user(r)?,
@@ -315,7 +309,7 @@ impl UserStore for SqliteStore {
     }
 
     fn touch_session(&self, id_hash: &str, now: i64, verified: bool) -> StoreResult<()> {
-        self.conn()
+        self.conn()?
             .execute(
                 "UPDATE sessions SET last_seen = ?, verified = ? WHERE id_hash = ?",
                 params![now, verified, id_hash],
@@ -325,7 +319,7 @@ impl UserStore for SqliteStore {
     }
 
     fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
-        self.conn().execute("DELETE FROM sessions WHERE id_hash = ?", [id_hash]).map_err(backend)?;
+        self.conn()?.execute("DELETE FROM sessions WHERE id_hash = ?", params![id_hash]).map_err(backend)?;
         Ok(())
     }
 
@@ -344,7 +338,7 @@ impl UserStore for SqliteStore {
             None => email,
         };
         let hashed = password.map(|p| hash(p, email.as_deref().unwrap_or_default())).transpose()?;
-        let mut conn = self.conn();
+        let conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
         let id = apply_change(&tx, change, hashed.as_deref())?;
         tx.commit().map_err(backend)?;
@@ -353,22 +347,22 @@ impl UserStore for SqliteStore {
     }
 
     fn delete_sessions_of(&self, user_id: i64) -> StoreResult<u64> {
-        let n = self.conn().execute("DELETE FROM sessions WHERE user_id = ?", [user_id]).map_err(backend)?;
-        Ok(n as u64)
+        let n = self.conn()?.execute("DELETE FROM sessions WHERE user_id = ?", params![user_id]).map_err(backend)?;
+        Ok(n)
     }
 
     fn purge_sessions(&self, idle_before: i64, created_before: i64) -> StoreResult<u64> {
         let n = self
-            .conn()
+            .conn()?
             .execute("DELETE FROM sessions WHERE last_seen < ? OR created_at < ?", params![idle_before, created_before])
             .map_err(backend)?;
-        Ok(n as u64)
+        Ok(n)
     }
 }
 
-impl AuditLog for SqliteStore {
+impl AuditLog for SqlStore {
     fn record(&self, actor: &str, action: &str, subject: &str, detail: &str) -> StoreResult<()> {
-        self.conn()
+        self.conn()?
             .execute(
                 "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
                 params![ts(now()), actor, action, subject, detail],
@@ -378,8 +372,8 @@ impl AuditLog for SqliteStore {
     }
 
     fn audit_entries(&self, offset: u32, limit: u32) -> StoreResult<(Vec<AuditEntry>, u32)> {
-        let conn = self.conn();
-        let total: u32 = conn.query_row("SELECT count(*) FROM audit", [], |r| r.get(0)).map_err(backend)?;
+        let conn = self.conn()?;
+        let total: u32 = conn.query_row("SELECT count(*) FROM audit", params![], |r| r.get(0)).map_err(backend)?;
         let mut stmt = conn
             .prepare("SELECT id, at, actor, action, subject, detail FROM audit ORDER BY id DESC LIMIT ? OFFSET ?")
             .map_err(backend)?;
@@ -404,62 +398,63 @@ impl AuditLog for SqliteStore {
 mod tests {
     use super::*;
 
-    fn store() -> (tempfile::TempDir, SqliteStore) {
-        let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStore::open(&dir.path().join("t.db")).unwrap();
-        (dir, s)
-    }
-
     #[test]
     fn add_verify_and_change_passwords() {
-        let (_d, s) = store();
-        let email = Email::parse("ed@example.org").unwrap();
-        assert!(matches!(s.add_user(&email, Role::Editor, "short"), Err(StoreError::Invalid(_))));
-        let u = s.add_user(&email, Role::Editor, "correct horse battery").unwrap();
-        assert!(matches!(s.add_user(&email, Role::Admin, "correct horse battery"), Err(StoreError::Conflict(_))));
-        let upper = Email::parse("ED@example.org").unwrap();
-        assert_eq!(s.verify_password(&upper, "correct horse battery").unwrap(), Some(u.clone()));
-        assert_eq!(s.verify_password(&email, "wrong password!!").unwrap(), None);
-        s.set_password(u.id, "another long password").unwrap();
-        assert_eq!(s.verify_password(&email, "correct horse battery").unwrap(), None);
-        assert!(s.verify_password(&email, "another long password").unwrap().is_some());
-        let stored: String = s.conn().query_row("SELECT password_hash FROM users", [], |r| r.get(0)).unwrap();
-        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
-        assert_eq!(s.user_count().unwrap(), 1);
+        for db in crate::testing::each_engine() {
+            let s = &db.store;
+            let email = Email::parse("ed@example.org").unwrap();
+            assert!(matches!(s.add_user(&email, Role::Editor, "short"), Err(StoreError::Invalid(_))));
+            let u = s.add_user(&email, Role::Editor, "correct horse battery").unwrap();
+            assert!(matches!(s.add_user(&email, Role::Admin, "correct horse battery"), Err(StoreError::Conflict(_))));
+            let upper = Email::parse("ED@example.org").unwrap();
+            assert_eq!(s.verify_password(&upper, "correct horse battery").unwrap(), Some(u.clone()));
+            assert_eq!(s.verify_password(&email, "wrong password!!").unwrap(), None);
+            s.set_password(u.id, "another long password").unwrap();
+            assert_eq!(s.verify_password(&email, "correct horse battery").unwrap(), None);
+            assert!(s.verify_password(&email, "another long password").unwrap().is_some());
+            let stored: String =
+                s.conn().unwrap().query_row("SELECT password_hash FROM users", params![], |r| r.get(0)).unwrap();
+            assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+            assert_eq!(s.user_count().unwrap(), 1);
+        }
     }
 
     #[test]
     fn roles_sessions_and_recovery_codes() {
-        let (_d, s) = store();
-        let u = s.add_user(&Email::parse("tr@example.org").unwrap(), Role::Editor, "a long password here").unwrap();
-        s.set_role(u.id, Role::Translator, &[Language::parse("ja").unwrap()]).unwrap();
-        let again = s.user(u.id).unwrap().unwrap();
-        assert_eq!((again.role, again.languages.len(), again.totp), (Role::Translator, 1, false));
-        s.create_session("h1", u.id, "tok", true, 100).unwrap();
-        s.create_session("h2", u.id, "tok2", false, 100).unwrap();
-        let session = s.session("h1").unwrap().unwrap();
-        assert_eq!((session.csrf.as_str(), session.verified, session.user.id), ("tok", true, u.id));
-        s.touch_session("h2", 200, true).unwrap();
-        assert!(s.session("h2").unwrap().unwrap().verified);
-        assert_eq!(s.purge_sessions(150, 0).unwrap(), 1, "h1 idle since 100");
-        assert_eq!(s.delete_sessions_of(u.id).unwrap(), 1);
-        assert!(s.session("h2").unwrap().is_none());
-        s.set_totp(u.id, Some("SECRET"), &["a".into(), "b".into()]).unwrap();
-        assert!(s.user(u.id).unwrap().unwrap().totp);
-        assert!(s.use_recovery_code(u.id, "a").unwrap());
-        assert!(!s.use_recovery_code(u.id, "a").unwrap(), "each code works once");
-        assert!(s.use_recovery_code(u.id, "b").unwrap());
-        s.delete_user(u.id).unwrap();
-        assert!(s.user(u.id).unwrap().is_none());
+        for db in crate::testing::each_engine() {
+            let s = &db.store;
+            let u = s.add_user(&Email::parse("tr@example.org").unwrap(), Role::Editor, "a long password here").unwrap();
+            s.set_role(u.id, Role::Translator, &[Language::parse("ja").unwrap()]).unwrap();
+            let again = s.user(u.id).unwrap().unwrap();
+            assert_eq!((again.role, again.languages.len(), again.totp), (Role::Translator, 1, false));
+            s.create_session("h1", u.id, "tok", true, 100).unwrap();
+            s.create_session("h2", u.id, "tok2", false, 100).unwrap();
+            let session = s.session("h1").unwrap().unwrap();
+            assert_eq!((session.csrf.as_str(), session.verified, session.user.id), ("tok", true, u.id));
+            s.touch_session("h2", 200, true).unwrap();
+            assert!(s.session("h2").unwrap().unwrap().verified);
+            assert_eq!(s.purge_sessions(150, 0).unwrap(), 1, "h1 idle since 100");
+            assert_eq!(s.delete_sessions_of(u.id).unwrap(), 1);
+            assert!(s.session("h2").unwrap().is_none());
+            s.set_totp(u.id, Some("SECRET"), &["a".into(), "b".into()]).unwrap();
+            assert!(s.user(u.id).unwrap().unwrap().totp);
+            assert!(s.use_recovery_code(u.id, "a").unwrap());
+            assert!(!s.use_recovery_code(u.id, "a").unwrap(), "each code works once");
+            assert!(s.use_recovery_code(u.id, "b").unwrap());
+            s.delete_user(u.id).unwrap();
+            assert!(s.user(u.id).unwrap().is_none());
+        }
     }
 
     #[test]
     fn audit_log_is_newest_first() {
-        let (_d, s) = store();
-        s.record("ed@example.org", "sign-in", "", "").unwrap();
-        s.record("ed@example.org", "publish", "item 4", "").unwrap();
-        let (entries, total) = s.audit_entries(0, 10).unwrap();
-        assert_eq!(total, 2);
-        assert_eq!(entries[0].action, "publish");
+        for db in crate::testing::each_engine() {
+            let s = &db.store;
+            s.record("ed@example.org", "sign-in", "", "").unwrap();
+            s.record("ed@example.org", "publish", "item 4", "").unwrap();
+            let (entries, total) = s.audit_entries(0, 10).unwrap();
+            assert_eq!(total, 2);
+            assert_eq!(entries[0].action, "publish");
+        }
     }
 }

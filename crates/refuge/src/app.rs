@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use refuge_core::{AccountChange, Email, PublicContent, Role, UserStore};
 use refuge_render::{PageCache, Site};
 use refuge_search::{OpenState, SearchIndex};
-use refuge_store::SqliteStore;
+use refuge_store::SqlStore;
 use refuge_web::{AppState, SecurityConfig, WebConfig};
 use tokio::net::TcpListener;
 
@@ -56,7 +56,7 @@ pub struct App {
     pub addr: SocketAddr,
     pub base_url: String,
     pub state: AppState,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<SqlStore>,
     /// Set when this start created the first account.
     pub first_account: Option<FirstAccount>,
     /// Set when this start created the inbox key pair.
@@ -69,7 +69,7 @@ pub struct App {
 }
 
 /// Opens (creating and filling if new) the data folder's database.
-pub fn open_data(config: &Config, options: &StartOptions) -> Result<(Arc<SqliteStore>, bool)> {
+pub fn open_data(config: &Config, options: &StartOptions) -> Result<(Arc<SqlStore>, bool)> {
     let dir = &config.data_dir;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data folder {}", dir.display()))?;
     for sub in [dir.theme(), dir.media()] {
@@ -85,7 +85,7 @@ pub fn open_data(config: &Config, options: &StartOptions) -> Result<(Arc<SqliteS
     }
     let db_path = dir.database();
     let created = !db_path.exists();
-    let store = Arc::new(SqliteStore::open(&db_path)?);
+    let store = Arc::new(SqlStore::open(&db_path)?);
     if created && !options.no_demo {
         if let Err(e) = crate::demo::fill(store.as_ref(), &config.languages) {
             drop(store);
@@ -101,7 +101,7 @@ pub fn open_data(config: &Config, options: &StartOptions) -> Result<(Arc<SqliteS
 
 /// Opens the search index, rebuilding it when it is missing, damaged, or
 /// behind the database (say, after a crash between the two writes).
-pub fn open_search(config: &Config, store: &SqliteStore) -> Result<SearchIndex> {
+pub fn open_search(config: &Config, store: &SqlStore) -> Result<SearchIndex> {
     let (index, state) = SearchIndex::open(&config.data_dir.search())?;
     let current = store.change_stamp()?;
     let reason = match state {

@@ -257,7 +257,7 @@ mod tests {
     #[test]
     fn demo_meets_the_brief() {
         let dir = tempfile::tempdir().unwrap();
-        let store = refuge_store::SqliteStore::open(&dir.path().join("d.db")).unwrap();
+        let store = refuge_store::SqlStore::open(&dir.path().join("d.db")).unwrap();
         let langs = vec![Language::parse("en").unwrap(), Language::parse("ja").unwrap()];
         fill(&store, &langs).unwrap();
         let all = store.all_published().unwrap();
@@ -282,7 +282,7 @@ mod tests {
     #[test]
     fn only_configured_languages_are_filled() {
         let dir = tempfile::tempdir().unwrap();
-        let store = refuge_store::SqliteStore::open(&dir.path().join("d.db")).unwrap();
+        let store = refuge_store::SqlStore::open(&dir.path().join("d.db")).unwrap();
         fill(&store, &[Language::parse("en").unwrap()]).unwrap();
         assert!(store.all_published().unwrap().iter().all(|i| i.lang.as_str() == "en"));
     }

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use refuge_core::Language;
 use refuge_import::site::{ImportError, ImportOptions, Outcome, PageReport, Stage, import_site};
-use refuge_store::SqliteStore;
+use refuge_store::SqlStore;
 
 use crate::cli::DataArg;
 use crate::cmd::reindex::progress;
@@ -95,7 +95,7 @@ fn print_report(report: &[PageReport], dry_run: bool) {
 /// Brings the search index up to date if no server holds it; otherwise the
 /// server does, following the change feed.
 fn reindex(config: &Config) {
-    let Ok(store) = SqliteStore::open(&config.data_dir.database()) else { return };
+    let Ok(store) = SqlStore::open(&config.data_dir.database()) else { return };
     // Held by a running server, the index is updated by that server.
     if let Ok((index, _)) = refuge_search::SearchIndex::open(&config.data_dir.search())
         && let Err(e) = refuge_search::rebuild_from_store(&index, &store, &config.languages, |_, _| {})
@@ -116,7 +116,7 @@ pub fn import_html(config: &Config, args: &ImportHtmlArgs) -> Result<Vec<PageRep
             config.data_dir.display()
         );
     }
-    let store = SqliteStore::open(&config.data_dir.database())?;
+    let store = SqlStore::open(&config.data_dir.database())?;
     let options =
         ImportOptions { src: args.src.clone(), lang, old_prefix: args.old_prefix.clone(), dry_run: args.dry_run };
     let mut reading = progress("reading");

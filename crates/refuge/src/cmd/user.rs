@@ -86,7 +86,7 @@ fn read_password(from_stdin: bool) -> Result<(String, bool)> {
 /// How the audit log names changes made from the command line.
 const ACTOR: &str = "command line";
 
-fn find(store: &refuge_store::SqliteStore, email: &str) -> Result<refuge_core::User> {
+fn find(store: &refuge_store::SqlStore, email: &str) -> Result<refuge_core::User> {
     let email = Email::parse(email).map_err(anyhow::Error::msg)?;
     store
         .users()?
@@ -95,7 +95,7 @@ fn find(store: &refuge_store::SqliteStore, email: &str) -> Result<refuge_core::U
         .with_context(|| format!("there is no account {email}; `refuge user list` shows them"))
 }
 
-fn store(data: &DataArg) -> Result<std::sync::Arc<refuge_store::SqliteStore>> {
+fn store(data: &DataArg) -> Result<std::sync::Arc<refuge_store::SqlStore>> {
     let config = Config::load(&data.data)?;
     Ok(open_data(&config, &StartOptions { no_demo: true, ..StartOptions::default() })?.0)
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use refuge_core::{ContentStore, Kind, Language, PublicContent, Slug};
-use refuge_store::SqliteStore;
+use refuge_store::SqlStore;
 
 use crate::helpers::*;
 
@@ -72,7 +72,7 @@ async fn another_connections_edit_and_delete_reach_pages_tags_and_search() {
     assert!(app.get(&search).await.body.contains(&item.path()));
 
     // Another connection (another process or server) retitles and retags it.
-    let other = SqliteStore::open(&refuge_core::DataDir::new(&app.data_dir).database()).unwrap();
+    let other = SqlStore::open(&refuge_core::DataDir::new(&app.data_dir).database()).unwrap();
     let mut draft = item.redraft(item.status, item.published_at);
     draft.title = "Two women are safe in Seoul".into();
     draft.tags = vec!["arrivals".into()];

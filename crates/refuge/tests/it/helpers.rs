@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use refuge::app::{App, FirstAccount, StartOptions};
 use refuge::config::Config;
-use refuge_store::SqliteStore;
+use refuge_store::SqlStore;
 use refuge_web::AppState;
 use reqwest::header::HeaderMap;
 
@@ -21,7 +21,7 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub state: AppState,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<SqlStore>,
     pub first_account: Option<FirstAccount>,
     pub first_inbox: Option<refuge::app::FirstInbox>,
     pub data_dir: PathBuf,

@@ -1,0 +1,638 @@
+//! One way to talk SQL to either backend: the embedded SQLite file or a
+//! PostgreSQL server. Every storage method is written once against
+//! [`Handle`]; the differences between the two engines stay here.
+//!
+//! - Queries are written with `?` or `?N` placeholders (SQLite's); for
+//!   PostgreSQL they become `$N`, and `LIKE` becomes `ILIKE` (SQLite's
+//!   `LIKE` ignores the case of ASCII letters; PostgreSQL's does not).
+//! - Parameters are [`Value`]s. PostgreSQL is strict about types, so a
+//!   value is written as whatever type the server expects for that
+//!   place (an integer as `int4` or `int8`, a flag as `boolean`).
+//! - Rows are read through [`Row::get`] into Rust types the same way from
+//!   both engines.
+//! - A transaction is `BEGIN IMMEDIATE` on SQLite (so two processes never
+//!   deadlock on an upgrade from reading to writing) and `BEGIN` on
+//!   PostgreSQL; dropped without `commit`, it rolls back.
+
+use std::sync::MutexGuard;
+
+use bytes::BytesMut;
+use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
+
+use crate::pg::Pooled;
+
+/// Why a statement failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum DbError {
+    #[error("{0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{}", pg_message(.0))]
+    Pg(#[from] tokio_postgres::Error),
+    /// A value that does not fit the Rust type asked for.
+    #[error("unexpected value in column {column}: {detail}")]
+    Conversion { column: usize, detail: String },
+    /// `query_row` found no row.
+    #[error("no row")]
+    NoRow,
+    #[error("cannot reach the database: {0}")]
+    Connect(String),
+}
+
+/// PostgreSQL's own message (with its detail), which the bare `Display`
+/// of the client's error leaves out.
+fn pg_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => match db.detail() {
+            Some(detail) => format!("{} ({detail})", db.message()),
+            None => db.message().to_owned(),
+        },
+        None => e.to_string(),
+    }
+}
+
+pub(crate) type DbResult<T> = Result<T, DbError>;
+
+impl DbError {
+    /// A unique or primary-key constraint refused the write.
+    pub(crate) fn is_unique_violation(&self) -> bool {
+        match self {
+            DbError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
+                f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            }
+            DbError::Pg(e) => e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION),
+            _ => false,
+        }
+    }
+    /// Any constraint (unique, check, foreign key, not null) refused it.
+    pub(crate) fn is_constraint(&self) -> bool {
+        match self {
+            DbError::Sqlite(e) => e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation),
+            DbError::Pg(e) => e.code().is_some_and(|c| c.code().starts_with("23")),
+            _ => false,
+        }
+    }
+    /// The disk (or a size limit) is full.
+    pub(crate) fn is_full(&self) -> bool {
+        match self {
+            DbError::Sqlite(e) => e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull),
+            DbError::Pg(e) => e.code().is_some_and(|c| {
+                c == &tokio_postgres::error::SqlState::DISK_FULL
+                    || c == &tokio_postgres::error::SqlState::INSUFFICIENT_RESOURCES
+            }),
+            _ => false,
+        }
+    }
+}
+
+/// `.optional()` on a single-row query: no row is `None`, not an error.
+pub(crate) trait Optional<T> {
+    fn optional(self) -> DbResult<Option<T>>;
+}
+
+impl<T> Optional<T> for DbResult<T> {
+    fn optional(self) -> DbResult<Option<T>> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(DbError::NoRow) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Value {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+/// Turns a Rust value into a parameter (see [`params!`](crate::params)).
+pub(crate) trait ToValue {
+    fn to_value(&self) -> Value;
+}
+
+macro_rules! int_to_value {
+    ($($t:ty),*) => {$(
+        impl ToValue for $t {
+            fn to_value(&self) -> Value {
+                Value::Int(i64::try_from(*self).unwrap_or(i64::MAX))
+            }
+        }
+    )*};
+}
+int_to_value!(i64, i32, u32, u64, usize, u16, u8, i16);
+
+impl ToValue for bool {
+    fn to_value(&self) -> Value {
+        Value::Int(i64::from(*self))
+    }
+}
+impl ToValue for f64 {
+    fn to_value(&self) -> Value {
+        Value::Real(*self)
+    }
+}
+impl ToValue for str {
+    fn to_value(&self) -> Value {
+        Value::Text(self.to_owned())
+    }
+}
+impl ToValue for String {
+    fn to_value(&self) -> Value {
+        Value::Text(self.clone())
+    }
+}
+impl ToValue for [u8] {
+    fn to_value(&self) -> Value {
+        Value::Blob(self.to_vec())
+    }
+}
+impl ToValue for Vec<u8> {
+    fn to_value(&self) -> Value {
+        Value::Blob(self.clone())
+    }
+}
+impl ToValue for Value {
+    fn to_value(&self) -> Value {
+        self.clone()
+    }
+}
+impl<T: ToValue + ?Sized> ToValue for &T {
+    fn to_value(&self) -> Value {
+        (**self).to_value()
+    }
+}
+impl<T: ToValue> ToValue for Option<T> {
+    fn to_value(&self) -> Value {
+        self.as_ref().map_or(Value::Null, ToValue::to_value)
+    }
+}
+
+/// A list of parameters (for `IN (?, ?, …)`).
+pub(crate) fn list<T: ToValue>(items: &[T]) -> Vec<Value> {
+    items.iter().map(ToValue::to_value).collect()
+}
+
+/// Parameters for a statement: `params![a, b]`.
+macro_rules! params {
+    () => { &[] as &[crate::sql::Value] };
+    ($($x:expr),+ $(,)?) => { &[$(crate::sql::ToValue::to_value(&$x)),+] as &[crate::sql::Value] };
+}
+pub(crate) use params;
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self {
+            Value::Null => ValueRef::Null,
+            Value::Int(i) => ValueRef::Integer(*i),
+            Value::Real(f) => ValueRef::Real(*f),
+            Value::Text(s) => ValueRef::Text(s.as_bytes()),
+            Value::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+fn wrong_type(value: &Value, ty: &Type) -> Box<dyn std::error::Error + Sync + Send> {
+    format!("cannot pass {value:?} where PostgreSQL expects {ty}").into()
+}
+
+impl ToSql for Value {
+    /// Written as the type the server expects for this parameter.
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(i) => match *ty {
+                Type::INT8 => i.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
+                Type::BOOL => (*i != 0).to_sql(ty, out),
+                Type::FLOAT8 => (*i as f64).to_sql(ty, out),
+                Type::TEXT | Type::VARCHAR => i.to_string().as_str().to_sql(ty, out),
+                _ => Err(wrong_type(self, ty)),
+            },
+            Value::Real(f) => match *ty {
+                Type::FLOAT8 => f.to_sql(ty, out),
+                Type::FLOAT4 => (*f as f32).to_sql(ty, out),
+                _ => Err(wrong_type(self, ty)),
+            },
+            Value::Text(s) => match *ty {
+                Type::BYTEA => s.as_bytes().to_sql(ty, out),
+                Type::INT8 => s.parse::<i64>()?.to_sql(ty, out),
+                Type::INT4 => s.parse::<i32>()?.to_sql(ty, out),
+                // text, varchar, name, unknown, and extension types such
+                // as citext, whose binary form is the text itself.
+                _ => {
+                    out.extend_from_slice(s.as_bytes());
+                    Ok(IsNull::No)
+                }
+            },
+            Value::Blob(b) => match *ty {
+                Type::BYTEA => b.as_slice().to_sql(ty, out),
+                _ => Err(wrong_type(self, ty)),
+            },
+        }
+    }
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+    to_sql_checked!();
+}
+
+/// A column's value as read, borrowed from the row.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ValueRef<'a> {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(&'a str),
+    Blob(&'a [u8]),
+}
+
+impl<'a> FromSql<'a> for ValueRef<'a> {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(match *ty {
+            Type::INT8 => ValueRef::Int(i64::from_sql(ty, raw)?),
+            Type::INT4 => ValueRef::Int(i32::from_sql(ty, raw)?.into()),
+            Type::INT2 => ValueRef::Int(i16::from_sql(ty, raw)?.into()),
+            Type::OID => ValueRef::Int(u32::from_sql(ty, raw)?.into()),
+            Type::BOOL => ValueRef::Int(bool::from_sql(ty, raw)?.into()),
+            Type::FLOAT8 => ValueRef::Real(f64::from_sql(ty, raw)?),
+            Type::FLOAT4 => ValueRef::Real(f32::from_sql(ty, raw)?.into()),
+            Type::BYTEA => ValueRef::Blob(raw),
+            Type::NUMERIC => return Err("a NUMERIC column: cast it to BIGINT in the query".into()),
+            _ => ValueRef::Text(std::str::from_utf8(raw)?),
+        })
+    }
+    fn from_sql_null(_: &Type) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(ValueRef::Null)
+    }
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+/// A Rust type a column can be read into.
+pub(crate) trait FromValue: Sized {
+    fn from_value(v: ValueRef<'_>) -> Result<Self, String>;
+}
+
+fn unexpected<T>(v: ValueRef<'_>, wanted: &str) -> Result<T, String> {
+    Err(format!("{v:?} is not {wanted}"))
+}
+
+macro_rules! int_from_value {
+    ($($t:ty),*) => {$(
+        impl FromValue for $t {
+            fn from_value(v: ValueRef<'_>) -> Result<Self, String> {
+                match v {
+                    ValueRef::Int(i) => <$t>::try_from(i).map_err(|e| e.to_string()),
+                    other => unexpected(other, stringify!($t)),
+                }
+            }
+        }
+    )*};
+}
+int_from_value!(i64, i32, u32, u64, usize, u16, i16);
+
+impl FromValue for bool {
+    fn from_value(v: ValueRef<'_>) -> Result<Self, String> {
+        match v {
+            ValueRef::Int(i) => Ok(i != 0),
+            other => unexpected(other, "a flag"),
+        }
+    }
+}
+impl FromValue for f64 {
+    fn from_value(v: ValueRef<'_>) -> Result<Self, String> {
+        match v {
+            ValueRef::Real(f) => Ok(f),
+            ValueRef::Int(i) => Ok(i as f64),
+            other => unexpected(other, "a number"),
+        }
+    }
+}
+impl FromValue for String {
+    fn from_value(v: ValueRef<'_>) -> Result<Self, String> {
+        match v {
+            ValueRef::Text(s) => Ok(s.to_owned()),
+            other => unexpected(other, "text"),
+        }
+    }
+}
+impl FromValue for Vec<u8> {
+    fn from_value(v: ValueRef<'_>) -> Result<Self, String> {
+        match v {
+            ValueRef::Blob(b) => Ok(b.to_vec()),
+            ValueRef::Text(s) => Ok(s.as_bytes().to_vec()),
+            other => unexpected(other, "bytes"),
+        }
+    }
+}
+impl FromValue for Value {
+    fn from_value(v: ValueRef<'_>) -> Result<Self, String> {
+        Ok(match v {
+            ValueRef::Null => Value::Null,
+            ValueRef::Int(i) => Value::Int(i),
+            ValueRef::Real(f) => Value::Real(f),
+            ValueRef::Text(s) => Value::Text(s.to_owned()),
+            ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+        })
+    }
+}
+impl<T: FromValue> FromValue for Option<T> {
+    fn from_value(v: ValueRef<'_>) -> Result<Self, String> {
+        match v {
+            ValueRef::Null => Ok(None),
+            other => T::from_value(other).map(Some),
+        }
+    }
+}
+
+/// One row of a result, from either engine.
+pub(crate) enum Row<'a> {
+    Lite(&'a rusqlite::Row<'a>),
+    Pg(&'a tokio_postgres::Row),
+}
+
+impl Row<'_> {
+    /// Column `i` as `T`.
+    pub(crate) fn get<T: FromValue>(&self, i: usize) -> DbResult<T> {
+        let conversion = |detail: String| DbError::Conversion { column: i, detail };
+        match self {
+            Row::Lite(r) => {
+                let v = match r.get_ref(i)? {
+                    rusqlite::types::ValueRef::Null => ValueRef::Null,
+                    rusqlite::types::ValueRef::Integer(n) => ValueRef::Int(n),
+                    rusqlite::types::ValueRef::Real(f) => ValueRef::Real(f),
+                    rusqlite::types::ValueRef::Text(t) => {
+                        ValueRef::Text(std::str::from_utf8(t).map_err(|e| conversion(e.to_string()))?)
+                    }
+                    rusqlite::types::ValueRef::Blob(b) => ValueRef::Blob(b),
+                };
+                T::from_value(v).map_err(conversion)
+            }
+            Row::Pg(r) => {
+                let v: ValueRef<'_> = r.try_get(i)?;
+                T::from_value(v).map_err(conversion)
+            }
+        }
+    }
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Row::Lite(r) => r.as_ref().column_count(),
+            Row::Pg(r) => r.len(),
+        }
+    }
+}
+
+/// A conversion failure raised while mapping a row.
+pub(crate) fn conversion(detail: impl Into<String>) -> DbError {
+    DbError::Conversion { column: 0, detail: detail.into() }
+}
+
+/// Rewrites SQLite-flavoured SQL for PostgreSQL: `?`/`?N` become `$N`
+/// and `LIKE` becomes `ILIKE`, outside quoted text.
+pub(crate) fn to_postgres(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut next = 0u32;
+    let mut chars = sql.char_indices().peekable();
+    let mut quote: Option<char> = None;
+    while let Some((at, c)) = chars.next() {
+        if let Some(q) = quote {
+            out.push(c);
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            '?' => {
+                let mut digits = String::new();
+                while let Some((_, d)) = chars.peek().copied().filter(|(_, d)| d.is_ascii_digit()) {
+                    digits.push(d);
+                    chars.next();
+                }
+                if digits.is_empty() {
+                    next += 1;
+                    out.push_str(&format!("${next}"));
+                } else {
+                    out.push('$');
+                    out.push_str(&digits);
+                }
+            }
+            'L' if sql[at..].starts_with("LIKE ") && sql[..at].ends_with(' ') && !sql[..at].ends_with("I ") => {
+                out.push_str("ILIKE");
+                chars.next();
+                chars.next();
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Which engine a handle talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection while it is in use: the SQLite connection (behind the
+/// store's mutex) or one taken from the PostgreSQL pool.
+pub(crate) enum Handle<'a> {
+    Lite(MutexGuard<'a, rusqlite::Connection>),
+    Pg(Pooled<'a>),
+}
+
+impl<'c> Handle<'c> {
+    pub(crate) fn engine(&self) -> Engine {
+        match self {
+            Handle::Lite(_) => Engine::Sqlite,
+            Handle::Pg(_) => Engine::Postgres,
+        }
+    }
+
+    /// SQLite: folds the write-ahead log into the database, whose freed
+    /// pages are overwritten (`secure_delete`), so no old copy of deleted
+    /// text stays on disk. PostgreSQL has no such thing: old row versions
+    /// stay in its files until vacuumed, and in its WAL, replicas and
+    /// backups (the README's privacy section says so).
+    pub(crate) fn fold_deleted(&self) -> DbResult<()> {
+        match self {
+            Handle::Lite(c) => Ok(c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?),
+            Handle::Pg(_) => Ok(()),
+        }
+    }
+
+    /// Runs one statement; how many rows it changed.
+    pub(crate) fn execute(&self, sql: &str, params: &[Value]) -> DbResult<u64> {
+        match self {
+            Handle::Lite(c) => {
+                let mut stmt = c.prepare_cached(sql)?;
+                Ok(stmt.execute(rusqlite::params_from_iter(params.iter()))? as u64)
+            }
+            Handle::Pg(p) => {
+                let stmt = p.conn().statement(sql)?;
+                let refs = pg_params(params);
+                Ok(p.conn().block_on(p.conn().client.execute(&stmt, &refs))?)
+            }
+        }
+    }
+
+    /// Runs statements separated by `;`, without parameters.
+    pub(crate) fn batch(&self, sql: &str) -> DbResult<()> {
+        match self {
+            Handle::Lite(c) => Ok(c.execute_batch(sql)?),
+            Handle::Pg(p) => Ok(p.conn().block_on(p.conn().client.batch_execute(sql))?),
+        }
+    }
+
+    /// The first row, mapped; [`DbError::NoRow`] when there is none (see
+    /// [`Optional::optional`]).
+    pub(crate) fn query_row<T>(
+        &self,
+        sql: &str,
+        params: &[Value],
+        f: impl FnOnce(&Row<'_>) -> DbResult<T>,
+    ) -> DbResult<T> {
+        match self {
+            Handle::Lite(c) => {
+                let mut stmt = c.prepare_cached(sql)?;
+                let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+                let first = match rows.next()? {
+                    Some(row) => f(&Row::Lite(row))?,
+                    None => return Err(DbError::NoRow),
+                };
+                // Run the statement to its end: a write with `RETURNING`
+                // commits (and may fail, say on a full disk) only there.
+                while rows.next()?.is_some() {}
+                Ok(first)
+            }
+            Handle::Pg(p) => {
+                let conn = p.conn();
+                let stmt = conn.statement(sql)?;
+                let refs = pg_params(params);
+                let rows = conn.block_on(conn.client.query(&stmt, &refs))?;
+                match rows.first() {
+                    Some(row) => f(&Row::Pg(row)),
+                    None => Err(DbError::NoRow),
+                }
+            }
+        }
+    }
+
+    /// Every row, mapped.
+    pub(crate) fn query_map<T>(
+        &self,
+        sql: &str,
+        params: &[Value],
+        mut f: impl FnMut(&Row<'_>) -> DbResult<T>,
+    ) -> DbResult<Vec<T>> {
+        match self {
+            Handle::Lite(c) => {
+                let mut stmt = c.prepare_cached(sql)?;
+                let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+                let mut out = Vec::new();
+                while let Some(row) = rows.next()? {
+                    out.push(f(&Row::Lite(row))?);
+                }
+                Ok(out)
+            }
+            Handle::Pg(p) => {
+                let conn = p.conn();
+                let stmt = conn.statement(sql)?;
+                let refs = pg_params(params);
+                let rows = conn.block_on(conn.client.query(&stmt, &refs))?;
+                rows.iter().map(|r| f(&Row::Pg(r))).collect()
+            }
+        }
+    }
+
+    /// Runs an `INSERT` and returns the new row's `id`.
+    pub(crate) fn insert(&self, sql: &str, params: &[Value]) -> DbResult<i64> {
+        self.query_row(&format!("{sql} RETURNING id"), params, |r| r.get(0))
+    }
+
+    /// A statement to run once or several times.
+    pub(crate) fn prepare(&self, sql: &str) -> DbResult<Stmt<'_, 'c>> {
+        Ok(Stmt { handle: self, sql: sql.to_owned() })
+    }
+
+    /// Starts a transaction; it rolls back unless committed.
+    pub(crate) fn transaction(&self) -> DbResult<Tx<'_, 'c>> {
+        self.batch(match self.engine() {
+            Engine::Sqlite => "BEGIN IMMEDIATE",
+            Engine::Postgres => "BEGIN",
+        })?;
+        Ok(Tx { handle: self, done: false })
+    }
+}
+
+/// A statement (see [`Handle::prepare`]); both engines keep it prepared
+/// on the connection between uses.
+pub(crate) struct Stmt<'s, 'c> {
+    handle: &'s Handle<'c>,
+    sql: String,
+}
+
+impl Stmt<'_, '_> {
+    /// Every row, mapped, to be collected.
+    pub(crate) fn query_map<T>(
+        &mut self,
+        params: &[Value],
+        mut f: impl FnMut(&Row<'_>) -> DbResult<T>,
+    ) -> DbResult<std::vec::IntoIter<DbResult<T>>> {
+        Ok(self.handle.query_map(&self.sql, params, |r| Ok(f(r)))?.into_iter())
+    }
+    pub(crate) fn query_row<T>(&mut self, params: &[Value], f: impl FnOnce(&Row<'_>) -> DbResult<T>) -> DbResult<T> {
+        self.handle.query_row(&self.sql, params, f)
+    }
+    pub(crate) fn execute(&mut self, params: &[Value]) -> DbResult<u64> {
+        self.handle.execute(&self.sql, params)
+    }
+}
+
+fn pg_params(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
+}
+
+/// An open transaction; derefs to its connection.
+pub(crate) struct Tx<'t, 'c> {
+    handle: &'t Handle<'c>,
+    done: bool,
+}
+
+impl Tx<'_, '_> {
+    pub(crate) fn commit(mut self) -> DbResult<()> {
+        self.done = true;
+        self.handle.batch("COMMIT")
+    }
+}
+
+impl<'c> std::ops::Deref for Tx<'_, 'c> {
+    type Target = Handle<'c>;
+    fn deref(&self) -> &Handle<'c> {
+        self.handle
+    }
+}
+
+impl Drop for Tx<'_, '_> {
+    fn drop(&mut self) {
+        if !self.done
+            && let Err(e) = self.handle.batch("ROLLBACK")
+        {
+            tracing::warn!(error = %e, "a transaction could not be rolled back");
+        }
+    }
+}
