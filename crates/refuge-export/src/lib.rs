@@ -71,17 +71,20 @@ pub struct Report {
 }
 
 /// Exports the site in `data` (rendered with `site`, whose `base_url` the
-/// options replace) as `options` say. `progress` hears (done, known so far).
+/// options replace) as `options` say, reading the database `database_url`
+/// names (`None`: the data folder's SQLite file). `progress` hears (done,
+/// known so far).
 pub fn export(
     data: &DataDir,
+    database_url: Option<&str>,
     mut site: SiteConfig,
     options: &ExportOptions,
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<Report> {
-    if !data.has_site() {
+    if database_url.is_none() && !data.has_site() {
         return Err(ExportError::NoSite(data.clone()));
     }
-    let store = Arc::new(SqlStore::open(&data.database())?);
+    let store = Arc::new(SqlStore::open_url(database_url, &data.database())?);
     let base_url = web_address(&options.base_url, "the copy's address")?;
     let forms_url = web_address(&options.forms_url, "the forms' address")?;
     let languages = &options.languages;
@@ -581,7 +584,7 @@ mod tests {
             languages: site.languages.clone(),
             precompress: false,
         };
-        let e = export(&data, site, &options, &mut |_, _| {}).unwrap_err();
+        let e = export(&data, None, site, &options, &mut |_, _| {}).unwrap_err();
         assert!(matches!(e, ExportError::NoSite(_)));
         assert!(e.to_string().contains("refuge serve --data"), "{e}");
         assert!(!options.out.exists(), "nothing is written");

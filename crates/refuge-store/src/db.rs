@@ -83,6 +83,8 @@ const PG_MIGRATION_LOCK: i64 = 0x5245_4655_4745; // "REFUGE"
 /// small pool of connections (see `pg.rs`).
 pub struct SqlStore {
     backend: Backend,
+    /// Whether this opening created the schema (a new database).
+    created: bool,
 }
 
 enum Backend {
@@ -140,22 +142,23 @@ impl SqlStore {
         .map_err(damaged)?;
         migrate_sqlite(&mut conn, found)
             .map_err(|e| OpenError::Damaged { path: path.to_owned(), detail: e.to_string() })?;
-        Ok(Self { backend: Backend::Sqlite { conn: Mutex::new(conn), path: path.to_owned() } })
+        Ok(Self { backend: Backend::Sqlite { conn: Mutex::new(conn), path: path.to_owned() }, created: found == 0 })
     }
 
     /// Connects to the PostgreSQL database at `url` and brings its schema
     /// up to date (one server at a time, under an advisory lock).
     pub fn connect(url: &str) -> Result<Self, OpenError> {
         let pool = PgPool::new(url).map_err(|e| OpenError::Url { url: format!("{} ({e})", redact(url)) })?;
-        let store = Self { backend: Backend::Postgres(Box::new(pool)) };
+        let mut store = Self { backend: Backend::Postgres(Box::new(pool)), created: false };
         let unreachable = |e: DbError| OpenError::Unreachable { what: store.describe(), detail: e.to_string() };
         let conn =
             store.handle().map_err(|e| OpenError::Unreachable { what: store.describe(), detail: e.to_string() })?;
-        let newer = migrate_postgres(&conn).map_err(unreachable)?;
+        let found = migrate_postgres(&conn).map_err(unreachable)?;
         drop(conn);
-        if let Some(found) = newer {
+        if found > SCHEMA_VERSION {
             return Err(OpenError::NewerServer { what: store.describe(), found, supported: SCHEMA_VERSION });
         }
+        store.created = found == 0;
         Ok(store)
     }
 
@@ -173,6 +176,12 @@ impl SqlStore {
             Backend::Sqlite { path, .. } => Some(path),
             Backend::Postgres(_) => None,
         }
+    }
+
+    /// Whether this opening created the database's schema: a new, empty
+    /// database.
+    pub fn created(&self) -> bool {
+        self.created
     }
 
     /// Whether this is a PostgreSQL database.
@@ -208,16 +217,16 @@ fn migrate_sqlite(conn: &mut Connection, from: i64) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Brings a PostgreSQL database up to date; the version found when it
-/// is newer than this program.
-fn migrate_postgres(conn: &Handle<'_>) -> DbResult<Option<i64>> {
+/// Brings a PostgreSQL database up to date (unless it is newer than this
+/// program); the version found.
+fn migrate_postgres(conn: &Handle<'_>) -> DbResult<i64> {
     let tx = conn.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock(?)", crate::sql::params![PG_MIGRATION_LOCK])?;
     tx.batch("CREATE TABLE IF NOT EXISTS refuge_schema (version BIGINT NOT NULL)")?;
     let found: Option<i64> = tx.query_row("SELECT max(version) FROM refuge_schema", &[], |r| r.get(0))?;
     let found = found.unwrap_or(0);
     if found > SCHEMA_VERSION {
-        return Ok(Some(found));
+        return Ok(found);
     }
     for (version, sql) in PG_MIGRATIONS.iter().filter(|(v, _)| *v > found) {
         tx.batch(sql)?;
@@ -226,7 +235,7 @@ fn migrate_postgres(conn: &Handle<'_>) -> DbResult<Option<i64>> {
         tracing::info!(version, "database schema migrated");
     }
     tx.commit()?;
-    Ok(None)
+    Ok(found)
 }
 
 /// A database address without its password.

@@ -85,10 +85,18 @@ impl Outbox for SqlStore {
     fn take_due(&self, now: OffsetDateTime) -> StoreResult<Option<OutboxMail>> {
         let conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
+        // Several servers may share a PostgreSQL database: each takes a
+        // row no other is taking (and SQLite has one writer at a time).
+        let lock = match tx.engine() {
+            crate::sql::Engine::Postgres => " FOR UPDATE SKIP LOCKED",
+            crate::sql::Engine::Sqlite => "",
+        };
         let found = tx
             .query_row(
-                "SELECT id, recipient, subject, body, unsubscribe, attempts, kind, lang, uid FROM outbox
-                 WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT 1",
+                &format!(
+                    "SELECT id, recipient, subject, body, unsubscribe, attempts, kind, lang, uid FROM outbox
+                     WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT 1{lock}"
+                ),
                 params![ts(now)],
                 |r| {
                     Ok(OutboxMail {
@@ -107,8 +115,15 @@ impl Outbox for SqlStore {
             .optional()
             .map_err(backend)?;
         if let Some(mail) = &found {
-            tx.execute("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?", params![mail.id])
+            let taken = tx
+                .execute(
+                    "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ? AND state = 'pending'",
+                    params![mail.id],
+                )
                 .map_err(backend)?;
+            if taken == 0 {
+                return Ok(None);
+            }
         }
         tx.commit().map_err(backend)?;
         Ok(found)

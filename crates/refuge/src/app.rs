@@ -84,9 +84,11 @@ pub fn open_data(config: &Config, options: &StartOptions) -> Result<(Arc<SqlStor
         std::fs::write(&settings, config::TEMPLATE).with_context(|| format!("cannot write {}", settings.display()))?;
     }
     let db_path = dir.database();
-    let created = !db_path.exists();
-    let store = Arc::new(SqlStore::open(&db_path)?);
-    if created && !options.no_demo {
+    let store = Arc::new(config.open_store()?);
+    let created = store.created();
+    // The demo fills a new SQLite file, for trying Refuge; a new
+    // PostgreSQL database is a real site's, and starts empty.
+    if created && !options.no_demo && !store.is_postgres() {
         if let Err(e) = crate::demo::fill(store.as_ref(), &config.languages) {
             drop(store);
             remove_database(&db_path);
@@ -143,8 +145,13 @@ impl App {
                 password: &password,
                 printed,
             };
-            store.change_account(&create)?;
-            Some(FirstAccount { email: FIRST_ADMIN.into(), password })
+            match store.change_account(&create) {
+                Ok(_) => Some(FirstAccount { email: FIRST_ADMIN.into(), password }),
+                // Another server sharing the database made it a moment
+                // ago, and printed its password.
+                Err(refuge_core::StoreError::Conflict(_)) => None,
+                Err(e) => return Err(e.into()),
+            }
         } else {
             None
         };

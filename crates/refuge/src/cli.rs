@@ -76,6 +76,27 @@ pub struct DataArg {
     /// The data folder: database, settings (refuge.toml), theme and media.
     #[arg(long, env = "REFUGE_DATA", default_value = "refuge-data", value_name = "DIR")]
     pub data: PathBuf,
+    /// The database, over `database_url` in refuge.toml and
+    /// REFUGE_DATABASE_URL: postgres://USER:PASSWORD@HOST:PORT/DATABASE
+    /// for PostgreSQL; without it, the SQLite file in the data folder.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+impl DataArg {
+    /// The data folder alone (the database its settings name).
+    pub fn new(data: PathBuf) -> Self {
+        Self { data, database_url: None }
+    }
+
+    /// The settings of this data folder, with `--database-url` over them.
+    pub fn config(&self) -> anyhow::Result<crate::config::Config> {
+        let mut config = crate::config::Config::load(&self.data)?;
+        if let Some(url) = &self.database_url {
+            config.database_url = Some(url.clone());
+        }
+        Ok(config)
+    }
 }
 
 fn init_logging() {

@@ -19,6 +19,11 @@ pub const TEMPLATE: &str = r#"# Refuge settings. Every key is optional; the valu
 # Address and port to listen on.
 # addr = "127.0.0.1:8080"
 
+# The database. Absent (or "sqlite:"): the SQLite file refuge.db in this
+# folder. "postgres://USER:PASSWORD@HOST:PORT/DATABASE": a PostgreSQL 15+
+# database, which several Refuge servers can share (see the README).
+# database_url = "postgres://refuge:secret@127.0.0.1:5432/refuge"
+
 # The public address of the site, used in canonical links, feeds and the
 # sitemap. Defaults to http://<addr>.
 # base_url = "https://example.org"
@@ -101,6 +106,7 @@ pub struct SmtpFile {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     addr: Option<String>,
+    database_url: Option<String>,
     base_url: Option<String>,
     languages: Option<Vec<Language>>,
     page_size: Option<u32>,
@@ -122,6 +128,8 @@ struct FileConfig {
 pub struct Config {
     pub data_dir: DataDir,
     pub addr: String,
+    /// `None`: the SQLite file in the data folder.
+    pub database_url: Option<String>,
     /// `None`: derived from the address actually bound.
     pub base_url: Option<String>,
     pub languages: Vec<Language>,
@@ -196,6 +204,12 @@ impl Config {
         }))
     }
 
+    /// Opens the database the settings name (creating and migrating it as
+    /// needed).
+    pub fn open_store(&self) -> Result<refuge_store::SqlStore> {
+        Ok(refuge_store::SqlStore::open_url(self.database_url.as_deref(), &self.data_dir.database())?)
+    }
+
     /// What the renderer needs, for pages addressed under `base_url`.
     pub fn site_config(&self, base_url: String) -> refuge_render::SiteConfig {
         refuge_render::SiteConfig {
@@ -211,6 +225,7 @@ impl Config {
         Self {
             data_dir: DataDir::from(data_dir),
             addr: "127.0.0.1:8080".into(),
+            database_url: None,
             base_url: None,
             languages: vec![Language::parse("en").expect("valid"), Language::parse("ja").expect("valid")],
             page_size: 10,
@@ -246,6 +261,7 @@ impl Config {
     fn apply(&mut self, f: FileConfig) {
         let FileConfig {
             addr,
+            database_url,
             base_url,
             languages,
             page_size,
@@ -262,6 +278,7 @@ impl Config {
             smtp,
         } = f;
         self.addr = addr.unwrap_or(std::mem::take(&mut self.addr));
+        self.database_url = database_url.or(self.database_url.take());
         self.base_url = base_url.or(self.base_url.take());
         self.languages = languages.unwrap_or(std::mem::take(&mut self.languages));
         self.page_size = page_size.unwrap_or(self.page_size);
@@ -361,6 +378,7 @@ fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<FileConfig> {
         .transpose()?;
     Ok(FileConfig {
         addr: get("REFUGE_ADDR"),
+        database_url: get("REFUGE_DATABASE_URL"),
         base_url: get("REFUGE_BASE_URL"),
         languages,
         page_size: number("REFUGE_PAGE_SIZE")?.map(|n| n.min(u64::from(u32::MAX)) as u32),

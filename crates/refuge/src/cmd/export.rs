@@ -55,7 +55,7 @@ impl ExportArgs {
 }
 
 pub fn run(args: ExportArgs) -> Result<ExitCode> {
-    let config = Config::load(&args.data.data)?;
+    let config = args.data.config()?;
     let started = Instant::now();
     let options = args.options(&config)?;
     let report = export(&config, &options)?;
@@ -81,5 +81,5 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
 pub fn export(config: &Config, options: &ExportOptions) -> Result<Report> {
     let mut bar = progress("exporting");
     let site = config.site_config(options.base_url.clone());
-    Ok(refuge_export::export(&config.data_dir, site, options, &mut bar)?)
+    Ok(refuge_export::export(&config.data_dir, config.database_url.as_deref(), site, options, &mut bar)?)
 }

@@ -9,7 +9,6 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use crate::cli::DataArg;
-use crate::config::Config;
 
 #[derive(Debug, Args)]
 pub struct HealthcheckArgs {
@@ -26,7 +25,7 @@ pub struct HealthcheckArgs {
 pub fn run(args: HealthcheckArgs) -> Result<ExitCode> {
     let addr = match args.addr {
         Some(a) => a,
-        None => Config::load(&args.data.data)?.addr,
+        None => args.data.config()?.addr,
     };
     let timeout = Duration::from_secs(args.timeout.max(1));
     match check(&addr, timeout) {

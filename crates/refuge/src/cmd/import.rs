@@ -8,7 +8,6 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use refuge_core::Language;
 use refuge_import::site::{ImportError, ImportOptions, Outcome, PageReport, Stage, import_site};
-use refuge_store::SqlStore;
 
 use crate::cli::DataArg;
 use crate::cmd::reindex::progress;
@@ -51,7 +50,7 @@ pub struct ImportHtmlArgs {
 
 pub fn run(command: ImportCommand) -> Result<ExitCode> {
     let ImportCommand::Html(args) = command;
-    let config = Config::load(&args.data.data)?;
+    let config = args.data.config()?;
     let report = import_html(&config, &args)?;
     print_report(&report, args.dry_run);
     if !args.dry_run {
@@ -95,7 +94,7 @@ fn print_report(report: &[PageReport], dry_run: bool) {
 /// Brings the search index up to date if no server holds it; otherwise the
 /// server does, following the change feed.
 fn reindex(config: &Config) {
-    let Ok(store) = SqlStore::open(&config.data_dir.database()) else { return };
+    let Ok(store) = config.open_store() else { return };
     // Held by a running server, the index is updated by that server.
     if let Ok((index, _)) = refuge_search::SearchIndex::open(&config.data_dir.search())
         && let Err(e) = refuge_search::rebuild_from_store(&index, &store, &config.languages, |_, _| {})
@@ -110,13 +109,13 @@ pub fn import_html(config: &Config, args: &ImportHtmlArgs) -> Result<Vec<PageRep
         .ok()
         .filter(|l| config.languages.contains(l))
         .with_context(|| format!("--lang {}: the site's languages are {}", args.lang, names(&config.languages)))?;
-    if !config.data_dir.has_site() {
+    if config.database_url.is_none() && !config.data_dir.has_site() {
         bail!(
             "there is no site in {}: start one with `refuge serve` first, or name it with --data",
             config.data_dir.display()
         );
     }
-    let store = SqlStore::open(&config.data_dir.database())?;
+    let store = config.open_store()?;
     let options =
         ImportOptions { src: args.src.clone(), lang, old_prefix: args.old_prefix.clone(), dry_run: args.dry_run };
     let mut reading = progress("reading");

@@ -9,7 +9,6 @@ use refuge_core::MessageStore;
 
 use crate::app::{StartOptions, open_data};
 use crate::cli::DataArg;
-use crate::config::Config;
 
 #[derive(Debug, Subcommand)]
 pub enum InboxCommand {
@@ -50,7 +49,7 @@ pub struct ReadArgs {
 pub fn run(command: InboxCommand) -> Result<ExitCode> {
     match command {
         InboxCommand::Keygen(args) => {
-            let config = Config::load(&args.data.data)?;
+            let config = args.data.config()?;
             if refuge_inbox::has_key(&config.data_dir) && !args.force {
                 bail!(
                     "the inbox already has a key; add --force to replace it (messages sealed to the old key then need the old key)"
@@ -70,7 +69,7 @@ pub fn run(command: InboxCommand) -> Result<ExitCode> {
             }
         }
         InboxCommand::Read(args) => {
-            let config = Config::load(&args.data.data)?;
+            let config = args.data.config()?;
             let identity =
                 refuge_inbox::identity_from_file(&args.identity).context("cannot read the private key file")?;
             let (store, _) = open_data(&config, &StartOptions { no_demo: true, ..StartOptions::default() })?;

@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 
 use crate::cli::DataArg;
-use crate::config::{Config, host_of};
+use crate::config::host_of;
 
 /// The file the key is written to, in the data folder.
 pub const DKIM_FILE: &str = "dkim.pem";
@@ -44,7 +44,7 @@ pub struct DkimArgs {
 pub fn run(command: MailCommand) -> Result<ExitCode> {
     match command {
         MailCommand::DkimKeygen(args) => {
-            let config = Config::load(&args.data.data)?;
+            let config = args.data.config()?;
             let path = config.data_dir.join(DKIM_FILE);
             if path.exists() && !args.force {
                 bail!("{} exists already; add --force to replace it", path.display());

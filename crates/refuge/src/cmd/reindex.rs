@@ -11,7 +11,6 @@ use refuge_search::SearchIndex;
 
 use crate::app::{StartOptions, open_data};
 use crate::cli::DataArg;
-use crate::config::Config;
 
 #[derive(Debug, Args)]
 pub struct ReindexArgs {
@@ -50,7 +49,7 @@ pub fn progress(what: &'static str) -> impl FnMut(u64, u64) {
 }
 
 pub fn run(args: ReindexArgs) -> Result<ExitCode> {
-    let config = Config::load(&args.data.data)?;
+    let config = args.data.config()?;
     let (store, _) = open_data(&config, &StartOptions { no_demo: true, ..StartOptions::default() })?;
     let (index, _) = SearchIndex::open(&config.data_dir.search())?;
     let started = Instant::now();

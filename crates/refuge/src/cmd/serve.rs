@@ -8,7 +8,6 @@ use clap::Args;
 
 use crate::app::{App, StartOptions, shutdown_signal};
 use crate::cli::DataArg;
-use crate::config::Config;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -23,7 +22,7 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
-    let mut config = Config::load(&args.data.data)?;
+    let mut config = args.data.config()?;
     if let Some(addr) = args.addr {
         config.addr = addr;
     }

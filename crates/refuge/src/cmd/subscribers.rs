@@ -79,7 +79,7 @@ fn token() -> String {
 pub fn run(command: SubscribersCommand) -> Result<ExitCode> {
     match command {
         SubscribersCommand::Import(args) => {
-            let config = Config::load(&args.data.data)?;
+            let config = args.data.config()?;
             let lang = Language::parse(&args.lang).map_err(anyhow::Error::from)?;
             if !config.languages.contains(&lang) {
                 bail!("`{lang}` is not a language of this site ({})", langs(&config));
@@ -131,7 +131,7 @@ pub fn run(command: SubscribersCommand) -> Result<ExitCode> {
             println!("{}{}", if args.dry_run { "(dry run) " } else { "" }, report.summary());
         }
         SubscribersCommand::Export(args) => {
-            let config = Config::load(&args.data.data)?;
+            let config = args.data.config()?;
             let lang = args.lang.as_deref().map(Language::parse).transpose().map_err(anyhow::Error::from)?;
             if let Some(topic) = &args.topic
                 && !TOPICS.contains(&topic.as_str())

@@ -9,7 +9,6 @@ use refuge_core::{AccountChange, AuditLog, Email, Language, Role, UserStore};
 
 use crate::app::{StartOptions, open_data};
 use crate::cli::DataArg;
-use crate::config::Config;
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -96,7 +95,7 @@ fn find(store: &refuge_store::SqlStore, email: &str) -> Result<refuge_core::User
 }
 
 fn store(data: &DataArg) -> Result<std::sync::Arc<refuge_store::SqlStore>> {
-    let config = Config::load(&data.data)?;
+    let config = data.config()?;
     Ok(open_data(&config, &StartOptions { no_demo: true, ..StartOptions::default() })?.0)
 }
 

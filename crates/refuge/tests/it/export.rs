@@ -25,7 +25,7 @@ fn args(app: &TestApp, out: &Path) -> ExportOptions {
 
 fn run(app: &TestApp, options: &ExportOptions) -> Result<Report, refuge_export::ExportError> {
     let config = Config::load(&app.data_dir).unwrap();
-    refuge_export::export(&config.data_dir, config.site_config(options.base_url.clone()), options, &mut |_, _| {})
+    refuge_export::export(&config.data_dir, None, config.site_config(options.base_url.clone()), options, &mut |_, _| {})
 }
 
 /// Python's `http.server` serving `dir` on a free port of 127.0.0.1.

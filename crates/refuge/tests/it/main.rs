@@ -18,6 +18,7 @@ mod mail;
 mod mailing;
 mod media;
 mod payloads;
+mod postgres;
 mod public_site;
 mod quality;
 mod reader;

@@ -213,7 +213,7 @@ async fn two_step_sign_in_works_once_per_code_and_can_be_reset() {
 
     // And from the command line.
     app.store.set_totp(ed_id, Some(&secret), &[]).unwrap();
-    let data = DataArg { data: app.data_dir.clone() };
+    let data = DataArg::new(app.data_dir.clone());
     let email = "ed@example.org".to_owned();
     tokio::task::spawn_blocking(move || refuge::cmd::user::run(UserCommand::Reset2fa(Reset2faArgs { email, data })))
         .await
@@ -251,7 +251,7 @@ async fn a_new_password_ends_every_other_session() {
     assert!(wrong.body.contains("current password is not right"), "says which password is wrong");
 
     // `refuge user passwd` ends them all.
-    let data = DataArg { data: app.data_dir.clone() };
+    let data = DataArg::new(app.data_dir.clone());
     let args = PasswdArgs { email: "ed@example.org".into(), password_stdin: false, data };
     tokio::task::spawn_blocking(move || refuge::cmd::user::run(UserCommand::Passwd(args))).await.unwrap().unwrap();
     assert_eq!(a.get("/admin/").await.status, 303, "session A ended too");

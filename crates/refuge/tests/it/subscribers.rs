@@ -87,7 +87,7 @@ async fn reconfirmation_mails_go_once_each_even_across_a_restart() {
         source: "paper list".into(),
         reconfirm: true,
         dry_run: false,
-        data: refuge::cli::DataArg { data: data.clone() },
+        data: refuge::cli::DataArg::new(data.clone()),
     };
     let run = |args| {
         tokio::task::spawn_blocking(move || {

@@ -1,0 +1,116 @@
+//! Several servers on one PostgreSQL database behave as one site: what is
+//! written through one — or by an import run beside them — is on every
+//! other's pages, lists, feeds and search within 2 s.
+//!
+//! The tests start their own PostgreSQL server (see
+//! `refuge_store::testing`); without PostgreSQL installed they are
+//! skipped with a note, unless `CI` is set.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use refuge_core::{ContentStore, Kind, Language, PublicContent, Role, Slug};
+
+use crate::admin::{article_fields, sign_in};
+use crate::helpers::*;
+
+/// Asks `app` for `path` until `ready` holds, for at most 2 s; how long
+/// it took.
+async fn within_two_seconds(app: &TestApp, path: &str, ready: impl Fn(&str) -> bool) -> Duration {
+    let started = Instant::now();
+    loop {
+        let page = app.get(path).await;
+        if ready(&page.body) {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < Duration::from_secs(2), "{path} on {} did not follow within 2 s", app.base);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A new PostgreSQL database holding the demo site, and its address.
+fn demo_database() -> Option<String> {
+    let db = refuge_store::testing::postgres_db()?;
+    let languages = [Language::parse("en").unwrap(), Language::parse("ja").unwrap()];
+    refuge::demo::fill(&db.store, &languages).unwrap();
+    Some(db.url.clone())
+}
+
+async fn server_on(url: &str) -> TestApp {
+    let url = url.to_owned();
+    spawn_with(move |config| config.database_url = Some(url)).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_article_published_on_one_server_is_on_the_other_within_two_seconds() {
+    let Some(url) = demo_database() else { return };
+    let a = server_on(&url).await;
+    let b = server_on(&url).await;
+    assert!(a.store.is_postgres() && b.store.is_postgres());
+    // B has read (and cached) its pages before the article exists.
+    for path in ["/en/", "/en/news/", "/en/feed.xml", "/en/search/?q=lanternfish"] {
+        assert!(!b.get(path).await.body.contains("Lanternfish"), "{path}");
+    }
+
+    let ed = sign_in(&a, "ed@example.org", Role::Editor, &[]).await;
+    let saved = ed
+        .post(
+            "/admin/items/new?kind=news&lang=en",
+            &article_fields(
+                "Lanternfish boats seen off the coast",
+                "Fishermen saw lanternfish boats.",
+                "published",
+                "",
+            ),
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let en = Language::parse("en").unwrap();
+    let slug = Slug::parse("lanternfish-boats-seen-off-the-coast").unwrap();
+    let item = b.store.published_item(Kind::News, &en, &slug).unwrap().expect("in the shared database at once");
+
+    let page = within_two_seconds(&b, &item.path(), |body| body.contains("Fishermen saw lanternfish boats.")).await;
+    within_two_seconds(&b, "/en/news/", |body| body.contains("Lanternfish boats seen")).await;
+    within_two_seconds(&b, "/en/", |body| body.contains("Lanternfish boats seen")).await;
+    within_two_seconds(&b, "/en/feed.xml", |body| body.contains("Lanternfish boats seen")).await;
+    let found = within_two_seconds(&b, "/en/search/?q=lanternfish", |body| body.contains(&item.path())).await;
+    println!("published on A: on B's page after {page:?}, in B's search after {found:?}");
+
+    // And back: a retitle written through B's connection reaches A.
+    let mut draft = item.redraft(item.status, item.published_at);
+    draft.title = "Lanternfish boats counted".into();
+    b.store.save_item(Some(item.id), &draft).unwrap();
+    within_two_seconds(&a, &item.path(), |body| body.contains("Lanternfish boats counted")).await;
+    within_two_seconds(&a, "/en/news/", |body| body.contains("Lanternfish boats counted")).await;
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_into_the_shared_database_shows_on_both_servers() {
+    let Some(url) = demo_database() else { return };
+    let a = server_on(&url).await;
+    let b = server_on(&url).await;
+    for app in [&a, &b] {
+        assert!(!app.get("/sitemap.xml").await.body.contains("/en/news/2faced/"));
+        assert!(!app.get("/en/search/?q=river").await.body.contains("/en/news/2faced/"));
+    }
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/legacy-site/en");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_refuge"))
+        .args(["import", "html"])
+        .arg(&fixture)
+        .args(["--lang", "en", "--data"])
+        .arg(&a.data_dir)
+        .args(["--database-url", &url])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    for app in [&a, &b] {
+        within_two_seconds(app, "/sitemap.xml", |body| body.contains("/en/news/2faced/")).await;
+        within_two_seconds(app, "/en/news/2002/", |body| body.contains("Two faces")).await;
+        within_two_seconds(app, "/en/search/?q=river", |body| body.contains("/en/news/2faced/")).await;
+    }
+    a.stop().await;
+    b.stop().await;
+}
