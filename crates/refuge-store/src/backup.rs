@@ -114,9 +114,18 @@ fn sources(data: &DataDir, snapshot: PathBuf) -> Result<Vec<(String, PathBuf)>> 
 }
 
 /// Writes the archive of `data` to `file`; how many files it holds. Safe
-/// while a server runs. `progress` hears (stage, done, total).
-pub fn backup(data: &DataDir, file: &Path, progress: &mut dyn FnMut(&'static str, u64, u64)) -> Result<usize> {
-    if !data.has_site() {
+/// while a server runs. `database` is the site's PostgreSQL database, if
+/// it has one: the archive then holds a SQLite copy of it (checked table
+/// by table), so every backup restores onto either engine. `progress`
+/// hears (stage, done, total).
+pub fn backup(
+    data: &DataDir,
+    database: Option<&crate::SqlStore>,
+    file: &Path,
+    progress: &mut dyn FnMut(&'static str, u64, u64),
+) -> Result<usize> {
+    let database = database.filter(|d| d.is_postgres());
+    if database.is_none() && !data.has_site() {
         return Err(BackupError::NoSite(data.to_path_buf()));
     }
     if file.exists() {
@@ -128,7 +137,14 @@ pub fn backup(data: &DataDir, file: &Path, progress: &mut dyn FnMut(&'static str
         .tempdir_in(beside)
         .map_err(files("create a temporary folder in", beside))?;
     let snapshot = work.path().join(DataDir::DATABASE);
-    crate::snapshot(&data.database(), &snapshot)?;
+    match database {
+        Some(postgres) => {
+            let copy = crate::SqlStore::open(&snapshot)?;
+            crate::copy::copy(postgres, &copy, &mut |_, _, _| {})
+                .map_err(|e| BackupError::Damaged(format!("the copy of the PostgreSQL database: {e}")))?;
+        }
+        None => crate::snapshot(&data.database(), &snapshot)?,
+    }
     let sources = sources(data, snapshot)?;
 
     // Read each file once: checksum it, then write it; the manifest goes

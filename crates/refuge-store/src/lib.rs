@@ -13,6 +13,7 @@ pub mod backup;
 mod bulk;
 mod changes;
 mod content;
+pub mod copy;
 mod db;
 mod mail;
 mod media;

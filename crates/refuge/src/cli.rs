@@ -35,6 +35,9 @@ pub enum Command {
     /// The mailing list: import an existing list from CSV, export it.
     #[command(subcommand)]
     Subscribers(cmd::subscribers::SubscribersCommand),
+    /// The database: copy a site between SQLite and PostgreSQL.
+    #[command(subcommand)]
+    Db(cmd::db::DbCommand),
     /// Outgoing mail: a DKIM key so receivers trust it.
     #[command(subcommand)]
     Mail(cmd::mail::MailCommand),
@@ -117,6 +120,7 @@ pub fn run() -> ExitCode {
         Command::Reindex(args) => cmd::reindex::run(args),
         Command::Inbox(command) => cmd::inbox::run(command),
         Command::Mail(command) => cmd::mail::run(command),
+        Command::Db(command) => cmd::db::run(command),
         Command::Subscribers(command) => cmd::subscribers::run(command),
         Command::Backup(args) => cmd::backup::run_backup(args),
         Command::Restore(args) => cmd::backup::run_restore(args),

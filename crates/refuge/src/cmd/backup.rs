@@ -50,7 +50,13 @@ fn bars() -> impl FnMut(&'static str, u64, u64) {
 }
 
 pub fn run_backup(args: BackupArgs) -> Result<ExitCode> {
-    let n = refuge_store::backup::backup(&DataDir::new(&args.data.data), &args.file, &mut bars())?;
+    let config = args.data.config()?;
+    // A PostgreSQL site's archive holds a SQLite copy of its database.
+    let database = match config.database_url {
+        Some(_) => Some(config.open_store()?),
+        None => None,
+    };
+    let n = refuge_store::backup::backup(&DataDir::new(&args.data.data), database.as_ref(), &args.file, &mut bars())?;
     println!("Backed up {n} files to {}.", args.file.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -62,5 +68,26 @@ pub fn run_restore(args: RestoreArgs) -> Result<ExitCode> {
         eprintln!("What was in {data} is now in {}.", aside.display());
     }
     println!("Restored {} files into {data}. The search index is rebuilt when the server starts.", restored.files);
+    // On a PostgreSQL site (database_url in the restored refuge.toml, the
+    // environment or --database-url) the database goes there.
+    let config = args.data.config()?;
+    if let Some(url) = config.database_url.as_deref().filter(|u| u.starts_with("postgres")) {
+        let restored_db = refuge_store::SqlStore::open(&data.database())?;
+        let postgres = refuge_store::SqlStore::open_url(Some(url), &data.database())?;
+        let checks = refuge_store::copy::copy(&restored_db, &postgres, &mut |_, _, _| {}).map_err(|e| {
+            anyhow::anyhow!(
+                "{e}. The archive is restored in {data}, with its database in {}",
+                data.database().display()
+            )
+        })?;
+        drop(restored_db);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = data.database().into_os_string();
+            path.push(suffix);
+            let _ = std::fs::remove_file(path);
+        }
+        let rows: u64 = checks.iter().map(|c| c.rows).sum();
+        println!("Its database ({rows} rows) is now in the {}, checked table by table.", postgres.describe());
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod backup;
+pub mod db;
 pub mod export;
 pub mod healthcheck;
 pub mod import;

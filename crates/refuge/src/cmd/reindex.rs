@@ -19,7 +19,8 @@ pub struct ReindexArgs {
 }
 
 /// A progress bar on a terminal; a log line every few seconds otherwise.
-pub fn progress(what: &'static str) -> impl FnMut(u64, u64) {
+pub fn progress(what: impl Into<String>) -> impl FnMut(u64, u64) {
+    let what: String = what.into();
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(0);
         bar.set_style(
@@ -27,7 +28,7 @@ pub fn progress(what: &'static str) -> impl FnMut(u64, u64) {
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
-        bar.set_message(what);
+        bar.set_message(what.clone());
         bar
     });
     let mut last = Instant::now();

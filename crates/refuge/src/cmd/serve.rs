@@ -35,9 +35,10 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     runtime.block_on(async move {
         let app = App::build(config.clone(), StartOptions { no_demo: args.no_demo, ..StartOptions::default() }).await?;
         let mut banner = format!(
-            "\n  Refuge is running: {}/\n  Data folder:       {}\n  Back office:       {}/admin/\n",
+            "\n  Refuge is running: {}/\n  Data folder:       {}\n  Database:          {}\n  Back office:       {}/admin/\n",
             app.base_url,
             config.data_dir.display(),
+            app.store.describe(),
             app.base_url
         );
         if let Some(first) = &app.first_account {

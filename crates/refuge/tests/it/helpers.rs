@@ -72,6 +72,14 @@ pub async fn spawn_in(data_dir: PathBuf, options: StartOptions) -> TestApp {
     start(Config::defaults(&data_dir), options).await
 }
 
+/// Starts the application on a data folder and the database `url`
+/// names (`None`: the folder's SQLite file).
+pub async fn spawn_on(data_dir: PathBuf, url: Option<&str>) -> TestApp {
+    let mut config = Config::defaults(&data_dir);
+    config.database_url = url.map(str::to_owned);
+    start(config, StartOptions { inbox_work_factor: Some(10), ..StartOptions::default() }).await
+}
+
 /// Starts the demo site for a test that holds `TIMING` for writing.
 pub async fn spawn_alone() -> TestApp {
     let dir = tempfile::tempdir().unwrap();

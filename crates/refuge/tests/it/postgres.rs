@@ -114,3 +114,100 @@ async fn an_import_into_the_shared_database_shows_on_both_servers() {
     a.stop().await;
     b.stop().await;
 }
+
+/// Runs the `refuge` program; what it said. Fails the test if it failed.
+fn refuge(args: &[&std::ffi::OsStr]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_refuge")).args(args).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "refuge {args:?}: {said}");
+    said
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_of_a_postgresql_site_restores_and_serves_on_either_engine() {
+    let Some(url) = demo_database() else { return };
+    let a = server_on(&url).await;
+    let en = Language::parse("en").unwrap();
+    let demo = a.store.published_kind(Kind::News, &en).unwrap().remove(0);
+    let item = a.store.item(demo.id).unwrap().unwrap();
+    let mut draft = item.redraft(item.status, item.published_at);
+    draft.title = "Written just before the backup".into();
+    a.store.save_item(Some(item.id), &draft).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("site.tar");
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let said = refuge(&[
+        &os("backup"),
+        archive.as_os_str(),
+        &os("--data"),
+        a.data_dir.as_os_str(),
+        &os("--database-url"),
+        &os(&url),
+    ]);
+    assert!(said.contains("Backed up"), "{said}");
+    a.stop().await;
+
+    // Onto another, empty PostgreSQL database.
+    let other = refuge_store::testing::postgres_db().unwrap();
+    let onto_postgres = dir.path().join("restored-pg");
+    let said = refuge(&[
+        &os("restore"),
+        archive.as_os_str(),
+        &os("--data"),
+        onto_postgres.as_os_str(),
+        &os("--database-url"),
+        &os(&other.url),
+    ]);
+    assert!(said.contains("checked table by table"), "{said}");
+    assert!(!onto_postgres.join("refuge.db").exists(), "the database went to PostgreSQL, not beside it");
+    let restored = spawn_on(onto_postgres, Some(&other.url)).await;
+    assert!(restored.get(&item.path()).await.body.contains("Written just before the backup"));
+    assert!(restored.get("/en/search/?q=backup").await.body.contains(&item.path()));
+    restored.stop().await;
+
+    // Or onto the SQLite file of a data folder.
+    let onto_sqlite = dir.path().join("restored-sqlite");
+    refuge(&[&os("restore"), archive.as_os_str(), &os("--data"), onto_sqlite.as_os_str()]);
+    let restored = spawn_on(onto_sqlite, None).await;
+    assert!(!restored.store.is_postgres());
+    assert!(restored.get(&item.path()).await.body.contains("Written just before the backup"));
+    restored.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn db_copy_moves_a_site_to_postgresql_and_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    spawn_on(data.clone(), None).await.stop().await;
+    let Some(target) = refuge_store::testing::postgres_db() else { return };
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let said = refuge(&[&os("db"), &os("copy"), &os(&target.url), &os("--data"), data.as_os_str()]);
+    assert!(said.contains("the copy is identical"), "{said}");
+    assert!(said.contains("items") && said.contains("same"), "a line per table: {said}");
+
+    // Again into the same database: refused, it holds a site now.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_refuge"))
+        .args([os("db"), os("copy"), os(&target.url), os("--data"), data.clone().into_os_string()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already holds a site"));
+
+    // And back into a new SQLite file: every table as it was.
+    let back = dir.path().join("back.db");
+    let back_url = format!("sqlite:{}", back.display());
+    let said = refuge(&[
+        &os("db"),
+        &os("copy"),
+        &os(&back_url),
+        &os("--data"),
+        data.as_os_str(),
+        &os("--database-url"),
+        &os(&target.url),
+    ]);
+    assert!(said.contains("the copy is identical"), "{said}");
+    let original = refuge_store::SqlStore::open(&data.join("refuge.db")).unwrap();
+    let returned = refuge_store::SqlStore::open(&back).unwrap();
+    assert_eq!(refuge_store::copy::checks(&original).unwrap(), refuge_store::copy::checks(&returned).unwrap());
+}
