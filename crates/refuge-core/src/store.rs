@@ -328,9 +328,17 @@ pub trait PublicStore: PublicContent + AppealReads + NewsletterReads + RedirectR
 
 impl<T: PublicContent + AppealReads + NewsletterReads + RedirectReads + ?Sized> PublicStore for T {}
 
+/// Secrets every server sharing the database must agree on, made once.
+pub trait SiteSecrets: Send + Sync {
+    /// The secret called `name`: 32 random bytes as hex, made at the first
+    /// call and the same for every server on this database afterwards.
+    fn shared_secret(&self, name: &str) -> StoreResult<String>;
+}
+
 /// Everything Refuge stores.
 pub trait Store:
     ContentStore
+    + SiteSecrets
     + crate::ChangeFeed
     + AsideStore
     + UserStore
@@ -387,6 +395,7 @@ pub trait SubscriberStore: Send + Sync {
 
 impl<
     T: ContentStore
+        + SiteSecrets
         + crate::ChangeFeed
         + AsideStore
         + UserStore

@@ -22,6 +22,7 @@ mod pg;
 mod public;
 mod redirects;
 mod rows;
+mod secrets;
 mod sql;
 mod subscribers;
 #[doc(hidden)]

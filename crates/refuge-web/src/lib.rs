@@ -59,6 +59,10 @@ pub struct WebConfig {
     /// How long handled contact messages are kept; `None`: until deleted
     /// by hand.
     pub message_retention: Option<Duration>,
+    /// Signs the forms shown before a session exists (sign-in, contact,
+    /// sign-up). Servers sharing a database share it, so a form shown by
+    /// one is accepted by another; `None`: a new key at each start.
+    pub form_key: Option<[u8; 32]>,
 }
 
 impl Default for WebConfig {
@@ -75,6 +79,7 @@ impl Default for WebConfig {
             smtp: None,
             notify: Vec::new(),
             welcome_mail: true,
+            form_key: None,
         }
     }
 }
@@ -146,7 +151,7 @@ impl AppState {
             subscribe: ratelimit::RateLimiter::new(2, 5),
         };
         let memory = AdminMemory {
-            form_key: refuge_core::secret::random_bytes::<32>(),
+            form_key: config.form_key.unwrap_or_else(refuge_core::secret::random_bytes::<32>),
             unlocked: std::sync::Mutex::default(),
             pending_imports: std::sync::Mutex::default(),
         };

@@ -120,6 +120,20 @@ pub fn open_search(config: &Config, store: &SqlStore) -> Result<SearchIndex> {
     Ok(index)
 }
 
+/// The key that signs forms shown before a session exists, the same on
+/// every server sharing the database.
+fn form_key(store: &SqlStore) -> Result<[u8; 32]> {
+    let hex = refuge_core::SiteSecrets::shared_secret(store, "form")?;
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = hex
+            .get(2 * i..2 * i + 2)
+            .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+            .context("the stored form key is damaged")?;
+    }
+    Ok(key)
+}
+
 fn remove_database(db_path: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let mut p = db_path.as_os_str().to_owned();
@@ -187,6 +201,7 @@ impl App {
             welcome_mail: config.welcome_mail,
             message_retention: (config.message_retention_days > 0)
                 .then(|| std::time::Duration::from_secs(u64::from(config.message_retention_days) * 86_400)),
+            form_key: Some(form_key(store.as_ref())?),
             ..WebConfig::default()
         };
         let state = AppState::new(Arc::new(site), cache, search, store.clone(), web);

@@ -9,9 +9,9 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use refuge_core::{ContentStore, Kind, Language, PublicContent, Role, Slug};
+use refuge_core::{ContentStore, Kind, Language, PublicContent, Role, Slug, UserStore};
 
-use crate::admin::{article_fields, sign_in};
+use crate::admin::{article_fields, jar_client, sign_in};
 use crate::helpers::*;
 
 /// Asks `app` for `path` until `ready` holds, for at most 2 s; how long
@@ -210,4 +210,31 @@ async fn db_copy_moves_a_site_to_postgresql_and_back() {
     let original = refuge_store::SqlStore::open(&data.join("refuge.db")).unwrap();
     let returned = refuge_store::SqlStore::open(&back).unwrap();
     assert_eq!(refuge_store::copy::checks(&original).unwrap(), refuge_store::copy::checks(&returned).unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_shown_by_one_server_is_accepted_by_the_other() {
+    let Some(url) = demo_database() else { return };
+    let a = server_on(&url).await;
+    let b = server_on(&url).await;
+    a.store
+        .add_user(&refuge_core::Email::parse("ed@example.org").unwrap(), Role::Editor, crate::admin::PASSWORD)
+        .unwrap();
+    // The load balancer sends the sign-in page from A and the sign-in to B.
+    let client = jar_client();
+    let form = client.get(a.url("/admin/login")).send().await.unwrap().text().await.unwrap();
+    let token = attrs(&form, "input[name=token]", "value").remove(0);
+    let signed_in = client
+        .post(b.url("/admin/login"))
+        .header("origin", &b.base)
+        .form(&[("token", token.as_str()), ("email", "ed@example.org"), ("password", crate::admin::PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status().as_u16(), 303, "{}", signed_in.text().await.unwrap());
+    // And the session it made is good on A too: sessions live in the database.
+    let dashboard = client.get(a.url("/admin/")).send().await.unwrap();
+    assert_eq!(dashboard.status().as_u16(), 200);
+    a.stop().await;
+    b.stop().await;
 }
