@@ -48,3 +48,27 @@ wrk_summary() {
     /Socket errors/ { gsub(",", ""); sock = $4 + $6 + $8 + $10 }
     END { printf "%s %s %s\n", rps, p99, bad + sock }'
 }
+
+# start_postgres DIR PORT: a throw-away PostgreSQL server in DIR on
+# 127.0.0.1:PORT (as the postgres user when run as root, since initdb
+# refuses root); prints its address for database "refuge". Stop it with
+# stop_postgres DIR.
+start_postgres() {
+  local dir=$1 port=$2 bin as=()
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  [ -n "$bin" ] || { need initdb postgresql; bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1); }
+  mkdir -p "$dir"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$dir"; as=(runuser -u postgres --); fi
+  "${as[@]}" "$bin/initdb" -D "$dir/data" -A trust -U refuge -E UTF8 --locale=C --no-sync >/dev/null
+  "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1" start >/dev/null
+  "$bin/psql" -q -h 127.0.0.1 -p "$port" -U refuge -d postgres -c "CREATE DATABASE refuge" >/dev/null
+  echo "postgres://refuge@127.0.0.1:$port/refuge"
+}
+
+stop_postgres() { # stop_postgres DIR
+  local bin as=()
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  [ "$(id -u)" = 0 ] && as=(runuser -u postgres --)
+  [ -d "$1/data" ] && "${as[@]}" "$bin/pg_ctl" -D "$1/data" -m fast -w stop >/dev/null 2>&1 || true
+}

@@ -4,7 +4,8 @@
 //! prints the save's p50/p99; with BASE_URL (a server running on the same
 //! data folder) it also waits after each save until that server's page
 //! shows the new title (having asked for it once before the save, so
-//! it is cached), and prints how long that took.
+//! it is cached), and prints how long that took. REFUGE_DATABASE_URL
+//! names a PostgreSQL database to write to instead of the folder's file.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -28,7 +29,10 @@ fn get(host: &str, path: &str) -> Result<String> {
 }
 
 pub fn run(dir: &Path, count: usize, base: Option<&str>) -> Result<()> {
-    let store = SqlStore::open(&dir.join("refuge.db"))?;
+    // The database the server uses: REFUGE_DATABASE_URL, else the data
+    // folder's SQLite file.
+    let url = std::env::var("REFUGE_DATABASE_URL").ok();
+    let store = SqlStore::open_url(url.as_deref(), &dir.join("refuge.db"))?;
     let items = store.published_items(0, count.min(1000) as u32)?;
     if items.is_empty() {
         bail!("the data folder has no articles: run `refuge-bench gen` first");

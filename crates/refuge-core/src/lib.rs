@@ -41,6 +41,6 @@ pub use slug::Slug;
 pub use store::{
     AccountChange, AppealReads, AppealStore, AsideStore, AuditLog, ContentStore, ItemSave, MailStore, MediaStore,
     MessageStore, NewsletterReads, Outbox, PublicContent, PublicStore, RedirectReads, RedirectStore, RedirectTarget,
-    SiteSecrets, Store, StoreError, SubscriberStore, UserStore,
+    SignInThrottle, SiteSecrets, Store, StoreError, SubscriberStore, UserStore,
 };
 pub use user::{Email, PasswordWeakness, Role, Session, User};

@@ -335,10 +335,27 @@ pub trait SiteSecrets: Send + Sync {
     fn shared_secret(&self, name: &str) -> StoreResult<String>;
 }
 
+/// Failed sign-ins, counted in the database so every server sharing it
+/// counts the same. Keys are opaque (the web layer hashes them); times are
+/// Unix seconds.
+pub trait SignInThrottle: Send + Sync {
+    /// Seconds still to wait at `now` for the most locked of `keys`, if any.
+    fn sign_in_wait(&self, keys: &[String], now: i64) -> StoreResult<Option<u64>>;
+    /// Counts a failure for each key; past `free` failures a key is locked
+    /// for 2^(failures − free) seconds, at most `max`.
+    fn sign_in_failed(&self, keys: &[String], now: i64, free: u32, max: u64) -> StoreResult<()>;
+    /// Forgets the failures of `keys` (a sign-in succeeded).
+    fn sign_in_succeeded(&self, keys: &[String]) -> StoreResult<()>;
+    /// Housekeeping: forgets failures last counted before `before` and no
+    /// longer locking; how many.
+    fn purge_sign_in_failures(&self, before: i64) -> StoreResult<u64>;
+}
+
 /// Everything Refuge stores.
 pub trait Store:
     ContentStore
     + SiteSecrets
+    + SignInThrottle
     + crate::ChangeFeed
     + AsideStore
     + UserStore
@@ -396,6 +413,7 @@ pub trait SubscriberStore: Send + Sync {
 impl<
     T: ContentStore
         + SiteSecrets
+        + SignInThrottle
         + crate::ChangeFeed
         + AsideStore
         + UserStore

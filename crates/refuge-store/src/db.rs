@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/014_editorial.sql"),
     include_str!("migrations/015_admin_lists.sql"),
     include_str!("migrations/016_changes.sql"),
+    include_str!("migrations/017_sign_in.sql"),
 ];
 
 /// The schema version this build writes.
@@ -69,7 +70,10 @@ pub enum OpenError {
 /// Migrations for PostgreSQL, by the schema version each brings the
 /// database to. A new database starts at the whole schema of version 16;
 /// every later version has a file for each engine.
-const PG_MIGRATIONS: &[(i64, &str)] = &[(16, include_str!("migrations/postgres/016_schema.sql"))];
+const PG_MIGRATIONS: &[(i64, &str)] = &[
+    (16, include_str!("migrations/postgres/016_schema.sql")),
+    (17, include_str!("migrations/postgres/017_sign_in.sql")),
+];
 
 /// The key of the advisory lock two servers starting at once take, so
 /// only one of them migrates.

@@ -27,6 +27,7 @@ mod sql;
 mod subscribers;
 #[doc(hidden)]
 pub mod testing;
+mod throttle;
 mod users;
 
 pub use db::{OpenError, SCHEMA_VERSION, SqlStore, snapshot};

@@ -142,16 +142,17 @@ impl AppState {
         config: WebConfig,
     ) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let form_key = config.form_key.unwrap_or_else(refuge_core::secret::random_bytes::<32>);
         let limits = Limits {
             search: ratelimit::RateLimiter::new(config.search_per_minute, 20),
             search_slots: Arc::new(tokio::sync::Semaphore::new(cores)),
             image_slots: Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1))),
-            login: admin::auth::LoginGuard::default(),
+            login: admin::auth::LoginGuard::new(store.clone(), form_key),
             contact: ratelimit::RateLimiter::new(1, 5),
             subscribe: ratelimit::RateLimiter::new(2, 5),
         };
         let memory = AdminMemory {
-            form_key: config.form_key.unwrap_or_else(refuge_core::secret::random_bytes::<32>),
+            form_key,
             unlocked: std::sync::Mutex::default(),
             pending_imports: std::sync::Mutex::default(),
         };
@@ -283,6 +284,7 @@ async fn purge_sessions_and_kept_forms(state: &AppState) {
         let sessions = store
             .purge_sessions(now - IDLE_SECONDS - KEEP_EXPIRED_SECONDS, now - ABSOLUTE_SECONDS - KEEP_EXPIRED_SECONDS)?;
         let forms = store.purge_asides(time::OffsetDateTime::now_utc() - time::Duration::days(30))?;
+        store.purge_sign_in_failures(now - 86_400)?;
         Ok::<_, refuge_core::StoreError>((sessions, forms))
     })
     .await;

@@ -2,16 +2,15 @@
 //! has one; per-account and per-client back-off after failures; generic
 //! messages that do not tell whether an account exists.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Extension;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode, header};
-use refuge_core::{Email, Session};
+use refuge_core::{Email, Session, Store};
 
 use super::session::{self, COOKIE, random_hex};
 use super::{Page, audit, same_origin, see_other, totp};
@@ -25,44 +24,48 @@ const MAX_LOCK: Duration = Duration::from_secs(15 * 60);
 /// How long a sign-in form stays valid.
 const FORM_SECONDS: i64 = 2 * 60 * 60;
 
-/// Failed sign-ins per account name and per client, in memory.
-#[derive(Default)]
+/// Failed sign-ins per account name and per client, counted in the
+/// database (every server sharing it counts the same). Keys are stored
+/// as keyed hashes: no address or account name is written there.
 pub struct LoginGuard {
-    failures: Mutex<HashMap<String, (u32, Option<Instant>)>>,
+    store: Arc<dyn Store>,
+    key: [u8; 32],
 }
 
 impl LoginGuard {
-    /// Seconds left to wait for any of `keys`, if locked.
-    pub fn locked(&self, keys: &[String]) -> Option<u64> {
-        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        keys.iter()
-            .filter_map(|k| map.get(k).and_then(|(_, until)| *until))
-            .filter(|until| *until > now)
-            .map(|until| (until - now).as_secs() + 1)
-            .max()
+    pub fn new(store: Arc<dyn Store>, key: [u8; 32]) -> Self {
+        Self { store, key }
     }
 
-    pub fn failed(&self, keys: &[String]) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 100_000 {
-            let now = Instant::now();
-            map.retain(|_, (_, until)| until.is_some_and(|u| u > now));
-        }
-        for key in keys {
-            let entry = map.entry(key.clone()).or_insert((0, None));
-            entry.0 += 1;
-            if entry.0 > FREE_FAILURES {
-                let wait = Duration::from_secs(2u64.saturating_pow((entry.0 - FREE_FAILURES).min(20))).min(MAX_LOCK);
-                entry.1 = Some(Instant::now() + wait);
+    fn hashed(&self, keys: &[String]) -> Vec<String> {
+        keys.iter()
+            .map(|k| refuge_core::digest::hmac_sha256_hex(&self.key, format!("sign-in:{k}").as_bytes()))
+            .collect()
+    }
+
+    /// Seconds left to wait for any of `keys`, if locked. When the count
+    /// cannot be read, the sign-in waits a minute: the database is needed
+    /// to check the password anyway.
+    pub fn locked(&self, keys: &[String]) -> Option<u64> {
+        match self.store.sign_in_wait(&self.hashed(keys), session::now()) {
+            Ok(wait) => wait,
+            Err(e) => {
+                tracing::error!(error = %e, "could not read the count of failed sign-ins");
+                Some(60)
             }
         }
     }
 
+    pub fn failed(&self, keys: &[String]) {
+        let max = MAX_LOCK.as_secs();
+        if let Err(e) = self.store.sign_in_failed(&self.hashed(keys), session::now(), FREE_FAILURES, max) {
+            tracing::error!(error = %e, "could not count a failed sign-in");
+        }
+    }
+
     pub fn succeeded(&self, keys: &[String]) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for key in keys {
-            map.remove(key);
+        if let Err(e) = self.store.sign_in_succeeded(&self.hashed(keys)) {
+            tracing::error!(error = %e, "could not clear the count of failed sign-ins");
         }
     }
 }
@@ -382,20 +385,6 @@ mod tests {
         assert!(!token_ok(b"other key", &t, 1000));
         assert!(!token_ok(&key, "1000.00", 1000));
         assert!(!token_ok(&key, "", 1000));
-    }
-
-    #[test]
-    fn back_off_grows_and_resets() {
-        let guard = LoginGuard::default();
-        let keys = vec!["account:a".to_owned()];
-        for _ in 0..FREE_FAILURES {
-            guard.failed(&keys);
-        }
-        assert!(guard.locked(&keys).is_none());
-        guard.failed(&keys);
-        assert!(guard.locked(&keys).is_some());
-        guard.succeeded(&keys);
-        assert!(guard.locked(&keys).is_none());
     }
 
     #[test]

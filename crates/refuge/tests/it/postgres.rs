@@ -238,3 +238,26 @@ async fn a_form_shown_by_one_server_is_accepted_by_the_other() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_sign_ins_are_counted_across_servers() {
+    let Some(url) = demo_database() else { return };
+    let a = server_on(&url).await;
+    let b = server_on(&url).await;
+    a.store
+        .add_user(&refuge_core::Email::parse("ed@example.org").unwrap(), Role::Editor, crate::admin::PASSWORD)
+        .unwrap();
+    // An attacker spreads guesses over both servers: five wrong passwords
+    // lock the account on both, as five on one server would.
+    for n in 0..5 {
+        let server = if n % 2 == 0 { &a } else { &b };
+        let r = crate::admin::login(&jar_client(), server, "ed@example.org", "a wrong guess here").await;
+        assert_eq!(r.status().as_u16(), 401, "guess {n}");
+    }
+    for server in [&a, &b] {
+        let r = crate::admin::login(&jar_client(), server, "ed@example.org", crate::admin::PASSWORD).await;
+        assert_eq!(r.status().as_u16(), 429, "locked on {}, even with the right password", server.base);
+    }
+    a.stop().await;
+    b.stop().await;
+}
