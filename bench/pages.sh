@@ -4,7 +4,10 @@
 # Builds release, starts refuge on a fresh demo data folder, measures an
 # article page with wrk (64 connections, 10 s), saves the page's HTML,
 # serves it with nginx (one worker, access log off) and measures the same.
-# Only ever targets 127.0.0.1. Usage: bench/pages.sh [SECONDS]
+# DB=postgres serves the same demo site from PostgreSQL (a throw-away
+# server started here; the demo is moved there with `refuge db copy`):
+# cached pages should not care.
+# Only ever targets 127.0.0.1. Usage: [DB=postgres] bench/pages.sh [SECONDS]
 source "$(dirname "$0")/lib.sh"
 
 DURATION=${1:-10}
@@ -20,19 +23,31 @@ build_release
 
 WORK=$(mktemp -d)
 chmod 755 "$WORK"
+DB=${DB:-sqlite}
 cleanup() {
   [ -n "${REFUGE_PID:-}" ] && kill "$REFUGE_PID" 2>/dev/null || true
+  [ "$DB" = postgres ] && stop_postgres "$WORK/pg"
   [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
+if [ "$DB" = postgres ]; then
+  # The demo site is made on SQLite, then moved.
+  "$BIN" serve --data "$WORK/demo" --addr 127.0.0.1:$REFUGE_PORT >"$WORK/demo.log" 2>&1 &
+  REFUGE_PID=$!
+  wait_healthy 127.0.0.1:$REFUGE_PORT
+  kill "$REFUGE_PID"; wait "$REFUGE_PID" 2>/dev/null || true
+  URL=$(start_postgres "$WORK/pg" 18183)
+  "$BIN" db copy "$URL" --data "$WORK/demo" | tail -1
+  export REFUGE_DATABASE_URL=$URL
+fi
 "$BIN" serve --data "$WORK/data" --addr 127.0.0.1:$REFUGE_PORT >"$WORK/refuge.log" 2>&1 &
 REFUGE_PID=$!
 wait_healthy 127.0.0.1:$REFUGE_PORT
 curl -fsS "http://127.0.0.1:$REFUGE_PORT$PAGE" -o "$WORK/page.html"
 BYTES=$(wc -c <"$WORK/page.html")
-echo "page: $PAGE ($BYTES bytes uncompressed)"
+echo "page: $PAGE ($BYTES bytes uncompressed), database: $DB"
 echo "rss at start: $(rss_mb $REFUGE_PID) MB"
 
 echo "refuge: wrk -t2 -c$CONNS -d${DURATION}s ..."

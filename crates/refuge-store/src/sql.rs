@@ -226,6 +226,13 @@ impl ToSql for Value {
                 Type::INT4 => s.parse::<i32>()?.to_sql(ty, out),
                 // text, varchar, name, unknown, and extension types such
                 // as citext, whose binary form is the text itself.
+                // PostgreSQL's text cannot hold NUL (SQLite's can): a NUL
+                // becomes U+FFFD, so a lookup of a path with one (`/%00/`)
+                // finds nothing instead of failing.
+                _ if s.contains('\0') => {
+                    out.extend_from_slice(s.replace('\0', "\u{FFFD}").as_bytes());
+                    Ok(IsNull::No)
+                }
                 _ => {
                     out.extend_from_slice(s.as_bytes());
                     Ok(IsNull::No)
@@ -395,9 +402,22 @@ pub(crate) fn conversion(detail: impl Into<String>) -> DbError {
     DbError::Conversion { column: 0, detail: detail.into() }
 }
 
-/// Rewrites SQLite-flavoured SQL for PostgreSQL: `?`/`?N` become `$N`
-/// and `LIKE` becomes `ILIKE`, outside quoted text.
+/// Rewrites SQLite-flavoured SQL for PostgreSQL: `?`/`?N` become `$N`,
+/// `LIKE` becomes `ILIKE`, outside quoted text, and SQLite's index hints
+/// (`INDEXED BY name`) are left out (PostgreSQL's planner has none).
 pub(crate) fn to_postgres(sql: &str) -> String {
+    let rewritten = placeholders_and_like(sql);
+    match rewritten.find(" INDEXED BY ") {
+        None => rewritten,
+        Some(at) => {
+            let rest = &rewritten[at + " INDEXED BY ".len()..];
+            let name_end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+            to_postgres(&format!("{}{}", &rewritten[..at], &rest[name_end..]))
+        }
+    }
+}
+
+fn placeholders_and_like(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
     let mut next = 0u32;
     let mut chars = sql.char_indices().peekable();
@@ -634,5 +654,23 @@ impl Drop for Tx<'_, '_> {
         {
             tracing::warn!(error = %e, "a transaction could not be rolled back");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_sql_is_rewritten_for_postgres() {
+        assert_eq!(
+            to_postgres("SELECT a FROM t INDEXED BY t_slug WHERE a = ? AND b LIKE ? AND c = '?' AND d = ?"),
+            "SELECT a FROM t WHERE a = $1 AND b ILIKE $2 AND c = '?' AND d = $3"
+        );
+        assert_eq!(
+            to_postgres("WHERE (?1 IS NULL OR lang = ?1) AND n = ?2"),
+            "WHERE ($1 IS NULL OR lang = $1) AND n = $2"
+        );
+        assert_eq!(to_postgres("x ILIKE ? AND y NOT LIKE ?"), "x ILIKE $1 AND y NOT ILIKE $2");
     }
 }

@@ -55,6 +55,9 @@ fn copy(args: &CopyArgs) -> Result<ExitCode> {
     }
     let to = SqlStore::open_url(Some(target), &config.data_dir.database())
         .with_context(|| "cannot open the target database".to_string())?;
+    if from.describe() == to.describe() {
+        anyhow::bail!("the source and the target are the same database ({}): nothing was copied", from.describe());
+    }
     println!("Copying the {} into the {}.", from.describe(), to.describe());
     let mut bars: std::collections::HashMap<String, Box<dyn FnMut(u64, u64)>> = Default::default();
     let checks = refuge_store::copy::copy(&from, &to, &mut |table, done, total| {

@@ -104,6 +104,20 @@ async fn start_with(
 ) -> TestApp {
     let data_dir = config.data_dir.to_path_buf();
     config.addr = "127.0.0.1:0".into();
+    // REFUGE_TEST_DATABASE=postgres runs a new site's tests on a fresh
+    // PostgreSQL database holding the demo site (a way to look for
+    // queries one engine refuses; tests that read the SQLite file itself
+    // fail then, as they should).
+    if std::env::var("REFUGE_TEST_DATABASE").is_ok_and(|v| v == "postgres")
+        && config.database_url.is_none()
+        && !data_dir.join("refuge.db").exists()
+        && let Some(db) = refuge_store::testing::postgres_db()
+    {
+        if !options.no_demo {
+            refuge::demo::fill(&db.store, &config.languages).expect("the demo fills PostgreSQL");
+        }
+        config.database_url = Some(db.url.clone());
+    }
     let app = App::build(config, options).await.expect("app builds");
     let base = format!("http://{}", app.addr);
     let state = app.state.clone();
