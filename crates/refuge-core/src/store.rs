@@ -228,8 +228,9 @@ pub trait Outbox: Send + Sync {
     /// Back to the queue for another try at `next`.
     fn mark_retry(&self, id: i64, error: &str, next: OffsetDateTime) -> StoreResult<()>;
     fn mark_failed(&self, id: i64, error: &str) -> StoreResult<()>;
-    /// After a restart: mails left "sending" may or may not have gone; they
-    /// are marked unknown, never sent again. Returns how many.
+    /// After a restart: mails this server left "sending" (or any server
+    /// left past its lease) may or may not have gone; they are marked
+    /// unknown, never sent again. Returns how many.
     fn recover_interrupted(&self) -> StoreResult<u64>;
     /// When the next queued mail is due.
     fn next_mail_due(&self) -> StoreResult<Option<OffsetDateTime>>;

@@ -266,7 +266,18 @@ pub async fn run(store: Arc<dyn MailStore>, config: Option<SmtpConfig>, wake: Ar
         return;
     };
     let pause = Duration::from_millis(60_000 / u64::from(config.per_minute.max(1)));
+    let mut recovered = std::time::Instant::now();
     loop {
+        // A server sharing the outbox that stopped mid-send and never came
+        // back: once its hold has run out, its mail is marked unknown here.
+        if recovered.elapsed() > Duration::from_secs(600) {
+            recovered = std::time::Instant::now();
+            match store.recover_interrupted() {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(mails = n, "mails another server left mid-send are marked unknown"),
+                Err(e) => tracing::error!(error = %e, "could not check the outbox"),
+            }
+        }
         let due = match store.take_due(OffsetDateTime::now_utc()) {
             Ok(due) => due,
             Err(e) => {

@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/015_admin_lists.sql"),
     include_str!("migrations/016_changes.sql"),
     include_str!("migrations/017_sign_in.sql"),
+    include_str!("migrations/018_outbox_lease.sql"),
 ];
 
 /// The schema version this build writes.
@@ -73,6 +74,7 @@ pub enum OpenError {
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (16, include_str!("migrations/postgres/016_schema.sql")),
     (17, include_str!("migrations/postgres/017_sign_in.sql")),
+    (18, include_str!("migrations/postgres/018_outbox_lease.sql")),
 ];
 
 /// The key of the advisory lock two servers starting at once take, so
@@ -89,6 +91,8 @@ pub struct SqlStore {
     backend: Backend,
     /// Whether this opening created the schema (a new database).
     created: bool,
+    /// This server's name in the outbox (see `set_server_id`).
+    server_id: std::sync::OnceLock<String>,
 }
 
 enum Backend {
@@ -146,14 +150,19 @@ impl SqlStore {
         .map_err(damaged)?;
         migrate_sqlite(&mut conn, found)
             .map_err(|e| OpenError::Damaged { path: path.to_owned(), detail: e.to_string() })?;
-        Ok(Self { backend: Backend::Sqlite { conn: Mutex::new(conn), path: path.to_owned() }, created: found == 0 })
+        Ok(Self {
+            backend: Backend::Sqlite { conn: Mutex::new(conn), path: path.to_owned() },
+            created: found == 0,
+            server_id: Default::default(),
+        })
     }
 
     /// Connects to the PostgreSQL database at `url` and brings its schema
     /// up to date (one server at a time, under an advisory lock).
     pub fn connect(url: &str) -> Result<Self, OpenError> {
         let pool = PgPool::new(url).map_err(|e| OpenError::Url { url: format!("{} ({e})", redact(url)) })?;
-        let mut store = Self { backend: Backend::Postgres(Box::new(pool)), created: false };
+        let mut store =
+            Self { backend: Backend::Postgres(Box::new(pool)), created: false, server_id: Default::default() };
         let unreachable = |e: DbError| OpenError::Unreachable { what: store.describe(), detail: e.to_string() };
         let conn =
             store.handle().map_err(|e| OpenError::Unreachable { what: store.describe(), detail: e.to_string() })?;
@@ -186,6 +195,21 @@ impl SqlStore {
     /// database.
     pub fn created(&self) -> bool {
         self.created
+    }
+
+    /// Names this server in the outbox: a mail it is sending carries the
+    /// name, and after a restart it recovers only its own. Give the same
+    /// name at every start (the server keeps it in its data folder); set
+    /// once, before any mail is taken. Unset, a name is made for this
+    /// process.
+    pub fn set_server_id(&self, id: &str) {
+        if self.server_id.set(id.to_owned()).is_err() {
+            tracing::warn!("the server's outbox name was already set");
+        }
+    }
+
+    pub(crate) fn server_id(&self) -> &str {
+        self.server_id.get_or_init(|| refuge_core::secret::random_hex(8))
     }
 
     /// Whether this is a PostgreSQL database.

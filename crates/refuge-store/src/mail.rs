@@ -13,6 +13,10 @@ use crate::db::{SqlStore, backend, now, parse_ts, ts};
 
 const NEWSLETTER: &str = "id, lang, number, topic, title, body, sent_at";
 
+/// How long a server holds a mail it takes: far longer than one delivery
+/// takes, so a live server's mail is never called interrupted.
+const LEASE: time::Duration = time::Duration::minutes(15);
+
 fn newsletter(r: &Row<'_>) -> DbResult<Newsletter> {
     let lang: String = r.get(1)?;
     let sent: Option<String> = r.get(6)?;
@@ -117,8 +121,9 @@ impl Outbox for SqlStore {
         if let Some(mail) = &found {
             let taken = tx
                 .execute(
-                    "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ? AND state = 'pending'",
-                    params![mail.id],
+                    "UPDATE outbox SET state = 'sending', attempts = attempts + 1, owner = ?, lease_until = ?
+                     WHERE id = ? AND state = 'pending'",
+                    params![self.server_id(), ts(now + LEASE), mail.id],
                 )
                 .map_err(backend)?;
             if taken == 0 {
@@ -181,8 +186,9 @@ impl Outbox for SqlStore {
         let n = self
             .conn()?
             .execute(
-                "UPDATE outbox SET state = 'unknown', last_error = 'interrupted while sending' WHERE state = 'sending'",
-                params![],
+                "UPDATE outbox SET state = 'unknown', last_error = 'interrupted while sending'
+                 WHERE state = 'sending' AND (owner = ? OR owner = '' OR lease_until IS NULL OR lease_until < ?)",
+                params![self.server_id(), ts(now())],
             )
             .map_err(backend)?;
         Ok(n)
@@ -448,6 +454,49 @@ mod tests {
             );
             assert!(s.unsubscribe("tok1").unwrap());
             assert!(s.confirmed_subscribers(&ja, refuge_core::subscribers::Topic::News).unwrap().is_empty());
+        }
+    }
+
+    #[test]
+    fn a_server_recovers_only_its_own_mail_or_mail_past_its_lease() {
+        for db in crate::testing::each_engine() {
+            let (a, b) = (&db.store, db.reopen());
+            a.set_server_id("server-a");
+            b.set_server_id("server-b");
+            let queue = || {
+                let key = DedupeKey::once(Purpose::Reply);
+                let mail = NewMail {
+                    dedupe: &key,
+                    kind: MailKind::Reply,
+                    lang: "en",
+                    recipient: "r@example.org",
+                    subject: "Re",
+                    body: "Text",
+                    unsubscribe: "",
+                };
+                assert!(a.enqueue(&mail).unwrap());
+            };
+            queue();
+            queue();
+            let taken_by_a = a.take_due(now()).unwrap().unwrap();
+            // B takes the other one; never the one A holds.
+            let taken_by_b = b.take_due(now()).unwrap().unwrap();
+            assert_ne!(taken_by_a.id, taken_by_b.id);
+            assert!(b.take_due(now()).unwrap().is_none());
+            // B restarts: A's mail, still sending within its lease, is A's.
+            assert_eq!(b.recover_interrupted().unwrap(), 1, "only B's own");
+            assert_eq!(a.outbox_counts().unwrap(), [0, 0, 0, 1]);
+            a.mark_sent(taken_by_a.id).unwrap();
+            assert_eq!(a.outbox_counts().unwrap(), [0, 1, 0, 1]);
+            // A mail whose server never came back: past the lease, anyone's.
+            queue();
+            let abandoned = a.take_due(now()).unwrap().unwrap();
+            a.conn()
+                .unwrap()
+                .execute("UPDATE outbox SET lease_until = ? WHERE id = ?", params![ts(now() - LEASE), abandoned.id])
+                .unwrap();
+            assert_eq!(b.recover_interrupted().unwrap(), 1, "the lease ran out");
+            assert_eq!(a.outbox_counts().unwrap(), [0, 1, 0, 2]);
         }
     }
 

@@ -120,6 +120,20 @@ pub fn open_search(config: &Config, store: &SqlStore) -> Result<SearchIndex> {
     Ok(index)
 }
 
+/// This server's name in a shared outbox: made once and kept in its data
+/// folder, so after a restart it knows the mails it was sending.
+fn server_id(data: &refuge_core::DataDir) -> Result<String> {
+    let path = data.join("server-id");
+    match std::fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => Ok(id.trim().to_owned()),
+        _ => {
+            let id = refuge_core::secret::random_hex(8);
+            std::fs::write(&path, format!("{id}\n")).with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(id)
+        }
+    }
+}
+
 /// The key that signs forms shown before a session exists, the same on
 /// every server sharing the database.
 fn form_key(store: &SqlStore) -> Result<[u8; 32]> {
@@ -146,6 +160,7 @@ impl App {
     /// Prepares everything and binds the listening socket.
     pub async fn build(config: Config, options: StartOptions) -> Result<Self> {
         let (store, created) = open_data(&config, &options)?;
+        store.set_server_id(&server_id(&config.data_dir)?);
         let first_account = if store.user_count()? == 0 {
             let password = refuge_core::secret::password(20);
             let email = Email::parse(FIRST_ADMIN).map_err(anyhow::Error::msg)?;
