@@ -67,6 +67,7 @@ where
         appeal,
         translated_from,
         resolves_aside: save.resolves_review,
+        only_if: None,
     })?;
     let action = match (before.as_ref().map(|b| b.status), after.status) {
         (None, _) if save.translation_of.is_some() => "translate",

@@ -3,7 +3,7 @@
 //! signed by the scheduler. The schedule lives in the database, so it
 //! survives restarts; the caller only decides when to look.
 
-use refuge_core::{AuditLog, ContentStore, Item, Status};
+use refuge_core::{AuditLog, ContentStore, Item, ItemSave, Status, StoreError};
 use time::OffsetDateTime;
 
 use crate::AppError;
@@ -28,6 +28,9 @@ pub struct Due {
 /// Who the audit log names for scheduled publication.
 pub const SCHEDULER: &str = "scheduler";
 
+/// The note in the item's history.
+const NOTE: &str = "published as scheduled";
+
 /// Publishes every scheduled item due at `now`. One item's failure does
 /// not stop the others; reading the schedule failing is an error.
 pub fn publish_due<S>(store: &S, now: OffsetDateTime) -> Result<Due, AppError>
@@ -38,11 +41,17 @@ where
     for item in store.due_scheduled(now)? {
         // The time the editor chose stays the publication date.
         let draft = item.redraft(Status::Published, item.published_at);
-        match store.save_item_by(Some(item.id), &draft, None, "published as scheduled") {
+        // Only if still scheduled: another server sharing the database
+        // may have published it a moment ago.
+        let save = ItemSave { only_if: Some(Status::Scheduled), ..ItemSave::item(Some(item.id), &draft, None, NOTE) };
+        match store.save_item_with(&save) {
             Ok(after) => {
                 let subject = format!("{} {} “{}” ({})", item.kind, item.id, item.title, item.lang);
                 crate::audit::record(store, SCHEDULER, "publish", &subject, "scheduled");
                 due.published.push(Published { before: item, after });
+            }
+            Err(StoreError::Conflict(_)) => {
+                tracing::debug!(id = item.id, "a scheduled item was published meanwhile, elsewhere");
             }
             Err(e) => {
                 tracing::error!(error = %e, id = item.id, "scheduled publication failed; tried again at the next look");
@@ -106,5 +115,27 @@ mod tests {
         assert_eq!(store.all_published().unwrap().len(), 1);
 
         assert!(publish_due(&store, now).unwrap().published.is_empty(), "nothing twice");
+    }
+
+    #[test]
+    fn two_servers_looking_at_once_publish_each_item_once() {
+        for db in refuge_store::testing::each_engine() {
+            let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+            let items: Vec<Item> =
+                (0..20).map(|n| scheduled(&db.store, &format!("due-{n}"), now - Duration::minutes(1))).collect();
+            let (a, b) = (db.reopen(), db.reopen());
+            let (by_a, by_b) = std::thread::scope(|s| {
+                let one = s.spawn(|| publish_due(&a, now).unwrap());
+                let other = s.spawn(|| publish_due(&b, now).unwrap());
+                (one.join().unwrap(), other.join().unwrap())
+            });
+            assert!(by_a.failed.is_empty() && by_b.failed.is_empty());
+            assert_eq!(by_a.published.len() + by_b.published.len(), 20, "each once, by one of them");
+            for item in &items {
+                assert_eq!(db.store.revisions(item.id).unwrap().len(), 2, "scheduled, then published once");
+            }
+            let (entries, _) = db.store.audit_entries(0, 100).unwrap();
+            assert_eq!(entries.iter().filter(|e| e.action == "publish").count(), 20);
+        }
     }
 }

@@ -45,12 +45,17 @@ pub struct ItemSave<'a> {
     pub translated_from: Option<i64>,
     /// A change awaiting review (a `set_aside` row) this save resolves.
     pub resolves_aside: Option<i64>,
+    /// Saves only if the stored item still has this status, checked in
+    /// the write itself; otherwise nothing is written and the answer is
+    /// `Conflict`. The scheduler publishes an item once this way, however
+    /// many servers look at the same moment.
+    pub only_if: Option<crate::Status>,
 }
 
 impl<'a> ItemSave<'a> {
     /// Only the item (no appeal facts, no translation mark).
     pub fn item(id: Option<i64>, draft: &'a ItemDraft, user_id: Option<i64>, note: &'a str) -> Self {
-        Self { id, draft, user_id, note, appeal: None, translated_from: None, resolves_aside: None }
+        Self { id, draft, user_id, note, appeal: None, translated_from: None, resolves_aside: None, only_if: None }
     }
 }
 

@@ -13,7 +13,7 @@ impl SqlStore {
         let conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
         for draft in drafts {
-            write_item(&tx, None, draft, None, "imported")?;
+            write_item(&tx, None, draft, None, "imported", None)?;
         }
         touch(&tx).map_err(backend)?;
         tx.commit().map_err(backend)?;

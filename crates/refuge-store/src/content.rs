@@ -119,7 +119,7 @@ impl ContentStore for SqlStore {
     fn save_item_with(&self, save: &ItemSave<'_>) -> StoreResult<Item> {
         let conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
-        let item_id = write_item(&tx, save.id, save.draft, save.user_id, save.note)?;
+        let item_id = write_item(&tx, save.id, save.draft, save.user_id, save.note, save.only_if)?;
         if let Some((facts, addressees)) = save.appeal {
             crate::appeals::write_facts(&tx, item_id, facts)?;
             crate::appeals::write_addressees(&tx, item_id, addressees)?;
@@ -356,6 +356,7 @@ pub(crate) fn write_item(
     draft: &ItemDraft,
     user_id: Option<i64>,
     note: &str,
+    only_if: Option<refuge_core::Status>,
 ) -> StoreResult<i64> {
     draft.validate().map_err(StoreError::Invalid)?;
     let stamp = ts(now());
@@ -390,6 +391,7 @@ pub(crate) fn write_item(
         draft.published_at.map(ts),
         stamp,
         id,
+        only_if.map(|s| s.as_str()),
     ];
     let result = match id {
         None => tx.insert(
@@ -400,11 +402,21 @@ pub(crate) fn write_item(
         Some(id) => tx
             .execute(
                 "UPDATE items SET group_id = ?1, kind = ?2, lang = ?3, slug = ?4, title = ?5, summary = ?6, body = ?7,
-                    category = ?8, status = ?9, published_at = ?10, updated_at = ?11 WHERE id = ?12",
+                    category = ?8, status = ?9, published_at = ?10, updated_at = ?11
+                 WHERE id = ?12 AND (CAST(?13 AS TEXT) IS NULL OR status = ?13)",
                 values,
             )
             .and_then(|n| if n == 0 { Err(crate::sql::DbError::NoRow) } else { Ok(id) }),
     };
+    if let (Err(crate::sql::DbError::NoRow), Some(id), Some(status)) = (&result, id, only_if) {
+        let exists = tx.query_row("SELECT 1 FROM items WHERE id = ?", params![id], |_| Ok(())).optional();
+        if matches!(exists, Ok(Some(()))) {
+            return Err(StoreError::Conflict(format!(
+                "item {id} is no longer {}: it changed meanwhile",
+                status.as_str()
+            )));
+        }
+    }
     let item_id = result.map_err(|e| match e {
         crate::sql::DbError::NoRow => StoreError::NotFound(format!("item {}", id.unwrap_or_default())),
         e if unique_violation(&e) => StoreError::Conflict(format!(
