@@ -10,6 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use refuge_core::{Outbox, PublicContent};
+
 use crate::helpers::*;
 use crate::smtp::SmtpSink;
 
@@ -24,7 +26,17 @@ struct Server {
 impl Server {
     /// Starts `refuge serve`; on the first start, also the admin password.
     async fn start(data: &Path, port: u16) -> (Self, Option<String>) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_refuge"))
+        Self::start_on(data, port, None).await
+    }
+
+    /// Starts `refuge serve` on the database `url` names (`None`: the data
+    /// folder's SQLite file).
+    async fn start_on(data: &Path, port: u16, url: Option<&str>) -> (Self, Option<String>) {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_refuge"));
+        if let Some(url) = url {
+            command.env("REFUGE_DATABASE_URL", url);
+        }
+        let mut child = command
             .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--data"])
             .arg(data)
             .env("REFUGE_SEARCH_PER_MINUTE", "0")
@@ -294,4 +306,130 @@ async fn sigkill_at_random_moments_loses_no_acknowledged_write() {
     let stored: i64 =
         conn.query_row("SELECT count(*) FROM items WHERE title LIKE 'Crash test %'", [], |r| r.get(0)).unwrap();
     assert!(stored as usize >= titles.len(), "{stored} stored, {} acknowledged", titles.len());
+}
+
+/// `refuge.toml` sending mail to the sink.
+fn smtp_settings(port: u16) -> String {
+    format!(
+        "[smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\nfrom = \"News <news@example.org>\"\n\
+         per_minute = 60000\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_servers_on_postgresql_one_killed_ten_times_lose_nothing_and_mail_once() {
+    let _alone = TIMING.write().await;
+    let Some(db) = refuge_store::testing::postgres_db() else { return };
+    let url = db.url.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let sink = SmtpSink::start().await;
+    let (data_a, data_b) = (dir.path().join("a"), dir.path().join("b"));
+    for data in [&data_a, &data_b] {
+        std::fs::create_dir_all(data).unwrap();
+        std::fs::write(data.join("refuge.toml"), smtp_settings(sink.port)).unwrap();
+    }
+    let free_port = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (port_a, port_b) = (free_port(), free_port());
+    // The first server on the new database prints the admin password.
+    let (mut a, password) = Server::start_on(&data_a, port_a, Some(&url)).await;
+    let printed = password.expect("the first start prints the admin password");
+    let (b, none) = Server::start_on(&data_b, port_b, Some(&url)).await;
+    assert!(none.is_none(), "the second server makes no second admin");
+    let password = "crash test quiet river lantern".to_owned();
+    {
+        let (client, csrf) = editor(&a.base, &printed).await.expect("the first sign-in works");
+        let changed = client
+            .post(format!("{}/admin/account/password", a.base))
+            .header("origin", &a.base)
+            .form(&[("csrf", csrf.as_str()), ("current", printed.as_str()), ("new1", &password), ("new2", &password)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(changed.status().as_u16(), 200, "the printed password is replaced");
+    }
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let subscribed = Arc::new(Mutex::new(Vec::new()));
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for round in 0..10 {
+        // Half the editors and readers on each server; A is killed.
+        let mut tasks: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                let base = if c % 2 == 0 { a.base.clone() } else { b.base.clone() };
+                tokio::spawn(publish(base, password.clone(), c, round, acknowledged.clone()))
+            })
+            .collect();
+        tasks.push(tokio::spawn(subscribe(a.base.clone(), round * 2, subscribed.clone())));
+        tasks.push(tokio::spawn(subscribe(b.base.clone(), round * 2 + 1, subscribed.clone())));
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        tokio::time::sleep(Duration::from_millis(300 + seed % 700)).await;
+        a.kill9();
+        // B's clients go on until the round ends.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        a = Server::start_on(&data_a, port_a, Some(&url)).await.0;
+        for task in tasks {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+    let titles = acknowledged.lock().unwrap().clone();
+    assert!(titles.len() > 50, "only {} writes were acknowledged", titles.len());
+
+    // Every acknowledged article is in the database once, and both
+    // servers find the last ones.
+    let en = refuge_core::Language::parse("en").unwrap();
+    let mut stored: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for item in db.store.published_kind(refuge_core::Kind::News, &en).unwrap() {
+        *stored.entry(item.title).or_default() += 1;
+    }
+    for title in &titles {
+        assert_eq!(stored.get(title), Some(&1), "{title} was acknowledged but is not stored exactly once");
+    }
+    let client = client();
+    for title in titles.iter().rev().take(5) {
+        let token = title.rsplit(' ').next().unwrap();
+        for base in [&a.base, &b.base] {
+            let mut found = false;
+            for _ in 0..40 {
+                let body =
+                    client.get(format!("{base}/en/search/?q={token}")).send().await.unwrap().text().await.unwrap();
+                if body.contains(title.as_str()) {
+                    found = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            assert!(found, "{base} does not find {title}");
+        }
+    }
+
+    // The outbox drains; nobody got a mail twice; every sign-up without
+    // its confirmation is accounted for by an `unknown` row.
+    for _ in 0..600 {
+        if db.store.outbox_counts().unwrap()[0] == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let counts_after = db.store.outbox_counts().unwrap();
+    a.kill9();
+    drop(b);
+    assert_eq!(counts_after[0], 0, "pending mail left: {counts_after:?}");
+    let mut to: Vec<String> = sink.received().iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    let delivered = to.len();
+    to.dedup();
+    assert_eq!(to.len(), delivered, "a mail went out twice: {counts_after:?}");
+    let subscribed = subscribed.lock().unwrap().clone();
+    let unknown = counts_after[3] as usize;
+    let missing: Vec<_> = subscribed.iter().filter(|e| !to.contains(e)).collect();
+    assert!(missing.len() <= unknown, "confirmations lost: {missing:?}; outbox {counts_after:?}");
+    eprintln!(
+        "10 kills of one of two servers: {} writes and {} sign-ups acknowledged, {delivered} mails delivered once \
+         each, {unknown} cut short by a kill",
+        titles.len(),
+        subscribed.len(),
+    );
 }
