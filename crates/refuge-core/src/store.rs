@@ -357,9 +357,17 @@ pub trait SignInThrottle: Send + Sync {
     fn purge_sign_in_failures(&self, before: i64) -> StoreResult<u64>;
 }
 
+/// Work one server at a time does for all that share the database.
+pub trait Leases: Send + Sync {
+    /// Whether this server holds the lease `name` for the next `seconds`:
+    /// taken when free or ended, renewed when already its own.
+    fn take_lease(&self, name: &str, seconds: i64) -> StoreResult<bool>;
+}
+
 /// Everything Refuge stores.
 pub trait Store:
     ContentStore
+    + Leases
     + SiteSecrets
     + SignInThrottle
     + crate::ChangeFeed
@@ -418,6 +426,7 @@ pub trait SubscriberStore: Send + Sync {
 
 impl<
     T: ContentStore
+        + Leases
         + SiteSecrets
         + SignInThrottle
         + crate::ChangeFeed

@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/016_changes.sql"),
     include_str!("migrations/017_sign_in.sql"),
     include_str!("migrations/018_outbox_lease.sql"),
+    include_str!("migrations/019_leases.sql"),
 ];
 
 /// The schema version this build writes.
@@ -75,6 +76,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (16, include_str!("migrations/postgres/016_schema.sql")),
     (17, include_str!("migrations/postgres/017_sign_in.sql")),
     (18, include_str!("migrations/postgres/018_outbox_lease.sql")),
+    (19, include_str!("migrations/postgres/019_leases.sql")),
 ];
 
 /// The key of the advisory lock two servers starting at once take, so

@@ -123,10 +123,12 @@ pub async fn run(state: AppState, mut cursor: Cursor) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     for tick in 0u64.. {
         ticks.tick().await;
+        // Trimming is housekeeping: one server at a time does it.
+        let trim = tick % 7200 == 0 && crate::holds_housekeeping(&state).await;
         let task_state = state.clone();
         let looked = crate::blocking::run(move || {
             let applied = catch_up(&task_state, &mut cursor);
-            if tick % 7200 == 0 {
+            if trim {
                 match task_state.store.trim_changes(time::OffsetDateTime::now_utc() - KEEP) {
                     Ok(n) => tracing::debug!(changes = n, "old changes trimmed from the feed"),
                     Err(e) => tracing::error!(error = %e, "could not trim the change feed"),

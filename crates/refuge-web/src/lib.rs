@@ -252,7 +252,7 @@ async fn housekeeping(state: AppState) {
         {
             tracing::info!(mails = n, "confirmations queued for imported sign-ups");
         }
-        if minute % 60 != 0 {
+        if minute % 60 != 0 || !holds_housekeeping(&state).await {
             continue;
         }
         sweep_media(&state, Duration::from_secs(15 * 60)).await;
@@ -271,6 +271,30 @@ async fn housekeeping(state: AppState) {
         {
             tracing::info!(messages = n, "handled contact messages past their retention were deleted");
         }
+    }
+}
+
+/// The lease under which one server of those sharing a database does the
+/// hourly housekeeping for all (renewed each hour by its holder, taken
+/// over by another within the hour after the holder stops).
+pub(crate) const HOUSEKEEPING: &str = "housekeeping";
+const HOUSEKEEPING_SECONDS: i64 = 65 * 60;
+
+/// Whether this server does the housekeeping this hour.
+pub(crate) async fn holds_housekeeping(state: &AppState) -> bool {
+    let store = state.store.clone();
+    match crate::blocking::run(move || store.take_lease(HOUSEKEEPING, HOUSEKEEPING_SECONDS)).await {
+        Ok(Ok(held)) => {
+            if !held {
+                tracing::debug!("another server sharing the database does the housekeeping this hour");
+            }
+            held
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "could not take the housekeeping lease; housekeeping waits an hour");
+            false
+        }
+        Err(_) => false,
     }
 }
 
