@@ -10,7 +10,9 @@ use crate::SqlStore;
 use crate::sql::{DbError, Engine, Handle, Value, params};
 
 /// Every table, parents before children, with the columns that order
-/// its rows.
+/// its rows. Left out on purpose: what belongs to the running servers and
+/// not to the site — `leases` (who does the housekeeping) and
+/// `sign_in_failures` (a back-off that ends within minutes).
 const TABLES: &[(&str, &str)] = &[
     ("meta", "key"),
     ("settings", "key, lang"),

@@ -82,13 +82,18 @@ async fn a_backup_taken_during_writes_restores_a_consistent_site() {
     assert!(backup(&app.data_dir, &archive).is_err(), "never overwrites an archive");
 
     // Restore into a new folder and compare: every table equal, except
-    // that the outbox holds a prefix of the rows written meanwhile.
+    // that the outbox holds a prefix of the rows written meanwhile, and
+    // the running server's lease on its housekeeping (taken at start, in
+    // the background) may be newer than the copy.
     let restored = dir.path().join("restored");
     assert_eq!(restore(&archive, &restored, false).unwrap(), files);
     let live = tables(&app.data_dir.join("refuge.db"));
     let back = tables(&restored.join("refuge.db"));
     assert_eq!(live.iter().map(|t| &t.0).collect::<Vec<_>>(), back.iter().map(|t| &t.0).collect::<Vec<_>>());
     for ((table, live_rows), (_, back_rows)) in live.iter().zip(&back) {
+        if table == "leases" {
+            continue;
+        }
         if table == "outbox" {
             assert!(back_rows.len() <= live_rows.len() && live_rows.starts_with(back_rows), "outbox is a prefix");
             assert!(live_rows.len() as u32 >= written);
