@@ -39,8 +39,8 @@ pub use mail::{
 };
 pub use slug::Slug;
 pub use store::{
-    AccountChange, AppealReads, AppealStore, AsideStore, AuditLog, ContentStore, ItemSave, Leases, MailStore,
-    MediaStore, MessageStore, NewsletterReads, Outbox, PublicContent, PublicStore, RedirectReads, RedirectStore,
-    RedirectTarget, SignInThrottle, SiteSecrets, Store, StoreError, SubscriberStore, UserStore,
+    AccountChange, AppealReads, AppealStore, AsideStore, AuditLog, ClientLimits, ContentStore, ItemSave, Leases,
+    MailStore, MediaStore, MessageStore, NewsletterReads, Outbox, PublicContent, PublicStore, RedirectReads,
+    RedirectStore, RedirectTarget, SignInThrottle, SiteSecrets, Store, StoreError, SubscriberStore, UserStore,
 };
 pub use user::{Email, PasswordWeakness, Role, Session, User};

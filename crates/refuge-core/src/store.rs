@@ -364,9 +364,21 @@ pub trait Leases: Send + Sync {
     fn take_lease(&self, name: &str, seconds: i64) -> StoreResult<bool>;
 }
 
+/// Per-client limits counted in the database, so servers sharing it
+/// count together. Keys are opaque (the web layer hashes them); times are
+/// Unix seconds.
+pub trait ClientLimits: Send + Sync {
+    /// Takes one token from bucket `key`, which holds at most `burst` and
+    /// refills at `per_second`; whether there was one.
+    fn take_token(&self, key: &str, burst: f64, per_second: f64, now: f64) -> StoreResult<bool>;
+    /// Housekeeping: forgets buckets last used before `before`; how many.
+    fn purge_tokens(&self, before: f64) -> StoreResult<u64>;
+}
+
 /// Everything Refuge stores.
 pub trait Store:
     ContentStore
+    + ClientLimits
     + Leases
     + SiteSecrets
     + SignInThrottle
@@ -426,6 +438,7 @@ pub trait SubscriberStore: Send + Sync {
 
 impl<
     T: ContentStore
+        + ClientLimits
         + Leases
         + SiteSecrets
         + SignInThrottle

@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/017_sign_in.sql"),
     include_str!("migrations/018_outbox_lease.sql"),
     include_str!("migrations/019_leases.sql"),
+    include_str!("migrations/020_rate_buckets.sql"),
 ];
 
 /// The schema version this build writes.
@@ -77,6 +78,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (17, include_str!("migrations/postgres/017_sign_in.sql")),
     (18, include_str!("migrations/postgres/018_outbox_lease.sql")),
     (19, include_str!("migrations/postgres/019_leases.sql")),
+    (20, include_str!("migrations/postgres/020_rate_buckets.sql")),
 ];
 
 /// The key of the advisory lock two servers starting at once take, so

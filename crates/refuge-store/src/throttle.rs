@@ -1,9 +1,10 @@
-//! `SignInThrottle`: failed sign-ins in `sign_in_failures` (migration 017).
+//! `SignInThrottle`: failed sign-ins in `sign_in_failures` (migration
+//! 017); `ClientLimits`: token buckets in `rate_buckets` (migration 020).
 
-use refuge_core::store::{SignInThrottle, StoreResult};
+use refuge_core::store::{ClientLimits, SignInThrottle, StoreResult};
 
 use crate::db::{SqlStore, backend};
-use crate::sql::{list, params};
+use crate::sql::{Optional, list, params};
 
 impl SignInThrottle for SqlStore {
     fn sign_in_wait(&self, keys: &[String], now: i64) -> StoreResult<Option<u64>> {
@@ -70,6 +71,42 @@ impl SignInThrottle for SqlStore {
     }
 }
 
+impl ClientLimits for SqlStore {
+    fn take_token(&self, key: &str, burst: f64, per_second: f64, now: f64) -> StoreResult<bool> {
+        // One statement refills and takes, so two servers taking at once
+        // both count; with no token left the row is left as it was.
+        // (Numbers as DOUBLE PRECISION: PostgreSQL would read `?2 - 1` as
+        // whole numbers.)
+        const REFILLED: &str = "(CASE WHEN rate_buckets.tokens + (CAST(?4 AS DOUBLE PRECISION) - rate_buckets.at)
+                       * CAST(?3 AS DOUBLE PRECISION) < CAST(?2 AS DOUBLE PRECISION)
+                   THEN rate_buckets.tokens + (CAST(?4 AS DOUBLE PRECISION) - rate_buckets.at)
+                       * CAST(?3 AS DOUBLE PRECISION)
+                   ELSE CAST(?2 AS DOUBLE PRECISION) END)";
+        let taken = self
+            .conn()?
+            .query_row(
+                &format!(
+                    "INSERT INTO rate_buckets (key, tokens, at)
+                     VALUES (?1, CAST(?2 AS DOUBLE PRECISION) - 1, CAST(?4 AS DOUBLE PRECISION))
+                     ON CONFLICT (key) DO UPDATE SET tokens = {REFILLED} - 1, at = CAST(?4 AS DOUBLE PRECISION)
+                     WHERE {REFILLED} >= 1
+                     RETURNING tokens"
+                ),
+                params![key, burst, per_second, now],
+                |r| r.get::<f64>(0),
+            )
+            .optional()
+            .map_err(backend)?;
+        Ok(taken.is_some())
+    }
+
+    fn purge_tokens(&self, before: f64) -> StoreResult<u64> {
+        self.conn()?
+            .execute("DELETE FROM rate_buckets WHERE at < CAST(? AS DOUBLE PRECISION)", params![before])
+            .map_err(backend)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +135,23 @@ mod tests {
             assert_eq!(other.sign_in_wait(&keys, 1002).unwrap(), None);
             s.sign_in_failed(&keys, 2000, 4, 900).unwrap();
             assert_eq!(s.purge_sign_in_failures(3000).unwrap(), 2);
+        }
+    }
+
+    #[test]
+    fn a_bucket_is_shared_by_every_connection() {
+        for db in crate::testing::each_engine() {
+            let (a, b) = (&db.store, db.reopen());
+            // A burst of three, one a minute, taken through two servers.
+            let take = |s: &SqlStore, now: f64| s.take_token("client:x", 3.0, 1.0 / 60.0, now).unwrap();
+            assert!(take(a, 1000.0));
+            assert!(take(&b, 1000.0));
+            assert!(take(a, 1000.0));
+            assert!(!take(&b, 1000.0), "the burst is spent, whichever server is asked");
+            assert!(!take(a, 1030.0), "half a token after 30 s");
+            assert!(take(&b, 1060.0), "one after a minute");
+            assert!(a.take_token("client:y", 3.0, 1.0 / 60.0, 1060.0).unwrap(), "each client its own");
+            assert_eq!(a.purge_tokens(1061.0).unwrap(), 2);
         }
     }
 }

@@ -148,8 +148,8 @@ impl AppState {
             search_slots: Arc::new(tokio::sync::Semaphore::new(cores)),
             image_slots: Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1))),
             login: admin::auth::LoginGuard::new(store.clone(), form_key),
-            contact: ratelimit::RateLimiter::new(1, 5),
-            subscribe: ratelimit::RateLimiter::new(2, 5),
+            contact: ratelimit::RateLimiter::shared(store.clone(), form_key, "contact", 1, 5),
+            subscribe: ratelimit::RateLimiter::shared(store.clone(), form_key, "subscribe", 2, 5),
         };
         let memory = AdminMemory {
             form_key,
@@ -309,6 +309,7 @@ async fn purge_sessions_and_kept_forms(state: &AppState) {
             .purge_sessions(now - IDLE_SECONDS - KEEP_EXPIRED_SECONDS, now - ABSOLUTE_SECONDS - KEEP_EXPIRED_SECONDS)?;
         let forms = store.purge_asides(time::OffsetDateTime::now_utc() - time::Duration::days(30))?;
         store.purge_sign_in_failures(now - 86_400)?;
+        store.purge_tokens((now - 86_400) as f64)?;
         Ok::<_, refuge_core::StoreError>((sessions, forms))
     })
     .await;

@@ -1,16 +1,29 @@
-//! Per-client token buckets, in memory. Addresses are only map keys:
-//! never logged, and forgotten once their bucket is full again.
+//! Per-client token buckets: in memory (search, asked often and cheap),
+//! or in the database for the public forms, so that servers sharing it
+//! count together. Addresses are only keys: never logged, kept in the
+//! database only as keyed hashes, and forgotten once their bucket is full
+//! again (in memory) or after a day (in the database).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
+
+use refuge_core::Store;
 
 /// Allows `burst` requests at once and `per_minute` on average.
 pub struct RateLimiter {
     buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
     burst: f64,
     per_second: f64,
+    shared: Option<Shared>,
+}
+
+/// Buckets kept in the database.
+struct Shared {
+    store: Arc<dyn Store>,
+    key: [u8; 32],
+    name: &'static str,
 }
 
 impl RateLimiter {
@@ -20,7 +33,14 @@ impl RateLimiter {
             buckets: Mutex::new(HashMap::new()),
             burst: f64::from(burst.max(1)),
             per_second: f64::from(per_minute) / 60.0,
+            shared: None,
         }
+    }
+
+    /// Buckets in the database, as `name`, under addresses hashed with
+    /// `key` (the same on every server). Call only off the async workers.
+    pub fn shared(store: Arc<dyn Store>, key: [u8; 32], name: &'static str, per_minute: u32, burst: u32) -> Self {
+        Self { shared: Some(Shared { store, key, name }), ..Self::new(per_minute, burst) }
     }
 
     /// Takes one token for `client`; `false` when it has none left.
@@ -28,6 +48,26 @@ impl RateLimiter {
         if self.per_second <= 0.0 {
             return true;
         }
+        // This server's own count first: a client flooding it is turned
+        // away here, without a write to the database for each request.
+        if !self.allow_here(client) {
+            return false;
+        }
+        if let Some(shared) = &self.shared {
+            let key = refuge_core::digest::hmac_sha256_hex(&shared.key, format!("{}:{client}", shared.name).as_bytes());
+            let now = time::OffsetDateTime::now_utc();
+            let seconds = now.unix_timestamp() as f64 + f64::from(now.millisecond()) / 1000.0;
+            match shared.store.take_token(&key, self.burst, self.per_second, seconds) {
+                Ok(allowed) => return allowed,
+                // Still limited: by this server alone until the database answers.
+                Err(e) => tracing::error!(error = %e, "could not read a client's limit; counted here alone"),
+            }
+        }
+        true
+    }
+
+    /// The bucket in this server's memory.
+    fn allow_here(&self, client: IpAddr) -> bool {
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if buckets.len() > 50_000 {

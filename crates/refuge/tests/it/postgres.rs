@@ -261,3 +261,30 @@ async fn failed_sign_ins_are_counted_across_servers() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clients_sign_ups_are_limited_across_servers() {
+    let Some(url) = demo_database() else { return };
+    let a = server_on(&url).await;
+    let b = server_on(&url).await;
+    let client = client();
+    let sign_up = |server: &TestApp, n: u32| {
+        let (url, base) = (server.url("/en/subscribe/"), server.base.clone());
+        let client = client.clone();
+        async move {
+            let email = format!("reader-{n}@example.org");
+            let form = [("email", email.as_str()), ("topic", "news")];
+            client.post(url).header("origin", base).form(&form).send().await.unwrap().status().as_u16()
+        }
+    };
+    // A burst of five from one address, spread over both servers...
+    for n in 0..5 {
+        let server = if n % 2 == 0 { &a } else { &b };
+        assert_eq!(sign_up(server, n).await, 200, "sign-up {n}");
+    }
+    // ...and the sixth is refused by either, as by one server alone.
+    assert_eq!(sign_up(&a, 5).await, 429);
+    assert_eq!(sign_up(&b, 6).await, 429);
+    a.stop().await;
+    b.stop().await;
+}
