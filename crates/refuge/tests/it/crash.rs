@@ -134,6 +134,22 @@ async fn editor(base: &str, password: &str) -> Option<(reqwest::Client, String)>
     Some((client, csrf))
 }
 
+/// Replaces the admin's printed password (as the first sign-in must);
+/// the new one.
+async fn replace_printed(base: &str, printed: &str) -> String {
+    let password = "crash test quiet river lantern".to_owned();
+    let (client, csrf) = editor(base, printed).await.expect("the first sign-in works");
+    let changed = client
+        .post(format!("{base}/admin/account/password"))
+        .header("origin", base)
+        .form(&[("csrf", csrf.as_str()), ("current", printed), ("new1", &password), ("new2", &password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status().as_u16(), 200, "the printed password is replaced");
+    password
+}
+
 /// Publishes articles until the server goes away; the titles it
 /// acknowledged.
 async fn publish(base: String, password: String, client_no: u64, round: u64, acknowledged: Arc<Mutex<Vec<String>>>) {
@@ -170,9 +186,13 @@ async fn publish(base: String, password: String, client_no: u64, round: u64, ack
 }
 
 /// Subscribes new addresses until the server goes away or limits this
-/// client; the addresses it acknowledged.
+/// client (a new one each round); the addresses it acknowledged.
 async fn subscribe(base: String, round: u64, acknowledged: Arc<Mutex<Vec<String>>>) {
-    let client = client();
+    // A reader of its own each round (its own loopback address): the
+    // per-client limit is kept in the database, across restarts.
+    let reader = std::net::IpAddr::from([127, 0, 0, 2 + (round % 250) as u8]);
+    let client =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).local_address(reader).build().unwrap();
     for n in 0.. {
         let email = format!("reader-{round}-{n}@example.org");
         let sent = client
@@ -221,19 +241,7 @@ async fn sigkill_at_random_moments_loses_no_acknowledged_write() {
     let (mut server, password) = Server::start(&data, port).await;
     let subscribed = Arc::new(Mutex::new(Vec::new()));
     let printed = password.expect("the first start prints the admin password");
-    // A printed password is replaced at the first sign-in.
-    let password = "crash test quiet river lantern".to_owned();
-    {
-        let (client, csrf) = editor(&server.base, &printed).await.expect("the first sign-in works");
-        let changed = client
-            .post(format!("{}/admin/account/password", server.base))
-            .header("origin", &server.base)
-            .form(&[("csrf", csrf.as_str()), ("current", printed.as_str()), ("new1", &password), ("new2", &password)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(changed.status().as_u16(), 200, "the printed password is replaced");
-    }
+    let password = replace_printed(&server.base, &printed).await;
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
     for round in 0..ROUNDS {
@@ -335,18 +343,7 @@ async fn two_servers_on_postgresql_one_killed_ten_times_lose_nothing_and_mail_on
     let printed = password.expect("the first start prints the admin password");
     let (b, none) = Server::start_on(&data_b, port_b, Some(&url)).await;
     assert!(none.is_none(), "the second server makes no second admin");
-    let password = "crash test quiet river lantern".to_owned();
-    {
-        let (client, csrf) = editor(&a.base, &printed).await.expect("the first sign-in works");
-        let changed = client
-            .post(format!("{}/admin/account/password", a.base))
-            .header("origin", &a.base)
-            .form(&[("csrf", csrf.as_str()), ("current", printed.as_str()), ("new1", &password), ("new2", &password)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(changed.status().as_u16(), 200, "the printed password is replaced");
-    }
+    let password = replace_printed(&a.base, &printed).await;
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let subscribed = Arc::new(Mutex::new(Vec::new()));
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;

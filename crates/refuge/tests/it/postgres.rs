@@ -36,6 +36,18 @@ fn demo_database() -> Option<String> {
     Some(db.url.clone())
 }
 
+/// Two servers on one new PostgreSQL database holding the demo site.
+async fn two_servers() -> Option<(TestApp, TestApp)> {
+    let url = demo_database()?;
+    Some((server_on(&url).await, server_on(&url).await))
+}
+
+/// An editor account, with the tests' password, made through `app`.
+fn add_editor(app: &TestApp) {
+    let email = refuge_core::Email::parse("ed@example.org").unwrap();
+    app.store.add_user(&email, Role::Editor, crate::admin::PASSWORD).unwrap();
+}
+
 async fn server_on(url: &str) -> TestApp {
     let url = url.to_owned();
     spawn_with(move |config| config.database_url = Some(url)).await
@@ -43,9 +55,7 @@ async fn server_on(url: &str) -> TestApp {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_article_published_on_one_server_is_on_the_other_within_two_seconds() {
-    let Some(url) = demo_database() else { return };
-    let a = server_on(&url).await;
-    let b = server_on(&url).await;
+    let Some((a, b)) = two_servers().await else { return };
     assert!(a.store.is_postgres() && b.store.is_postgres());
     // B has read (and cached) its pages before the article exists.
     for path in ["/en/", "/en/news/", "/en/feed.xml", "/en/search/?q=lanternfish"] {
@@ -214,12 +224,8 @@ async fn db_copy_moves_a_site_to_postgresql_and_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_form_shown_by_one_server_is_accepted_by_the_other() {
-    let Some(url) = demo_database() else { return };
-    let a = server_on(&url).await;
-    let b = server_on(&url).await;
-    a.store
-        .add_user(&refuge_core::Email::parse("ed@example.org").unwrap(), Role::Editor, crate::admin::PASSWORD)
-        .unwrap();
+    let Some((a, b)) = two_servers().await else { return };
+    add_editor(&a);
     // The load balancer sends the sign-in page from A and the sign-in to B.
     let client = jar_client();
     let form = client.get(a.url("/admin/login")).send().await.unwrap().text().await.unwrap();
@@ -241,12 +247,8 @@ async fn a_form_shown_by_one_server_is_accepted_by_the_other() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_sign_ins_are_counted_across_servers() {
-    let Some(url) = demo_database() else { return };
-    let a = server_on(&url).await;
-    let b = server_on(&url).await;
-    a.store
-        .add_user(&refuge_core::Email::parse("ed@example.org").unwrap(), Role::Editor, crate::admin::PASSWORD)
-        .unwrap();
+    let Some((a, b)) = two_servers().await else { return };
+    add_editor(&a);
     // An attacker spreads guesses over both servers: five wrong passwords
     // lock the account on both, as five on one server would.
     for n in 0..5 {
@@ -264,9 +266,7 @@ async fn failed_sign_ins_are_counted_across_servers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clients_sign_ups_are_limited_across_servers() {
-    let Some(url) = demo_database() else { return };
-    let a = server_on(&url).await;
-    let b = server_on(&url).await;
+    let Some((a, b)) = two_servers().await else { return };
     let client = client();
     let sign_up = |server: &TestApp, n: u32| {
         let (url, base) = (server.url("/en/subscribe/"), server.base.clone());
