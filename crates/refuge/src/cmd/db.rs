@@ -18,8 +18,9 @@ pub enum DbCommand {
     /// to move a site to PostgreSQL, or `sqlite:PATH` (a new file) to
     /// move it back. The target must hold no site yet. Every table is
     /// compared afterwards (row counts and a checksum); only then is the
-    /// copy called done. The source is never changed. Stop the servers
-    /// first, or copy again after a last change.
+    /// copy called done. The source is never changed, and is read as it
+    /// was at one moment: stop the servers first, so nothing written after
+    /// that moment is left behind.
     Copy(CopyArgs),
 }
 
