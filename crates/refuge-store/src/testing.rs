@@ -19,6 +19,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub struct TestPostgres {
     port: u16,
     next: AtomicU32,
+    /// Connections to its `postgres` database, which makes the others.
+    admin: crate::pg::PgPool,
 }
 
 static SERVER: OnceLock<Option<TestPostgres>> = OnceLock::new();
@@ -42,8 +44,7 @@ impl TestPostgres {
     /// The address of a new, empty database.
     pub fn fresh_database(&self) -> String {
         let name = format!("t{}_{}", std::process::id(), self.next.fetch_add(1, Ordering::Relaxed));
-        let admin = crate::pg::PgPool::new(&self.url("postgres")).expect("the test server's address");
-        let conn = admin.get().expect("the test server answers");
+        let conn = self.admin.get().expect("the test server answers");
         futures_executor::block_on(conn.conn().client.batch_execute(&format!("CREATE DATABASE {name}")))
             .expect("a test database is created");
         drop(conn);
@@ -141,7 +142,9 @@ fn start() -> Result<TestPostgres, String> {
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("the watchdog: {e}"))?;
-    Ok(TestPostgres { port, next: AtomicU32::new(0) })
+    let admin =
+        crate::pg::PgPool::new(&format!("postgres://refuge@127.0.0.1:{port}/postgres")).map_err(|e| e.to_string())?;
+    Ok(TestPostgres { port, next: AtomicU32::new(0), admin })
 }
 
 /// A fresh store for a test, and its address (to open it a second time,

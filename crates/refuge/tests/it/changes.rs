@@ -3,26 +3,11 @@
 //! running server's pages, lists and search within 2 s, with no restart.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use refuge_core::{ContentStore, Kind, Language, PublicContent, Slug};
 use refuge_store::SqlStore;
 
 use crate::helpers::*;
-
-/// Asks for `path` until `ready` holds for its body, for at most 2 s;
-/// how long it took.
-async fn within_two_seconds(app: &TestApp, path: &str, ready: impl Fn(&str) -> bool) -> Duration {
-    let started = Instant::now();
-    loop {
-        let page = app.get(path).await;
-        if ready(&page.body) {
-            return started.elapsed();
-        }
-        assert!(started.elapsed() < Duration::from_secs(2), "{path} did not follow the change within 2 s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 fn search_path(lang: &str, word: &str) -> String {
     format!("/{lang}/search/?q={word}")

@@ -314,3 +314,21 @@ pub fn form_fields(html: &str, css: &str) -> Vec<(String, String)> {
     }
     out
 }
+
+/// Asks `app` for `path` until `ready` holds for its body, for at most
+/// 2 s (what a change made elsewhere may take to show); how long it took.
+pub async fn within_two_seconds(app: &TestApp, path: &str, ready: impl Fn(&str) -> bool) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    loop {
+        let page = app.get(path).await;
+        if ready(&page.body) {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{path} on {} did not follow the change within 2 s",
+            app.base
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

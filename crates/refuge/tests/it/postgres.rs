@@ -7,26 +7,11 @@
 //! skipped with a note, unless `CI` is set.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use refuge_core::{ContentStore, Kind, Language, PublicContent, Role, Slug, UserStore};
 
 use crate::admin::{article_fields, jar_client, sign_in};
 use crate::helpers::*;
-
-/// Asks `app` for `path` until `ready` holds, for at most 2 s; how long
-/// it took.
-async fn within_two_seconds(app: &TestApp, path: &str, ready: impl Fn(&str) -> bool) -> Duration {
-    let started = Instant::now();
-    loop {
-        let page = app.get(path).await;
-        if ready(&page.body) {
-            return started.elapsed();
-        }
-        assert!(started.elapsed() < Duration::from_secs(2), "{path} on {} did not follow within 2 s", app.base);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 /// A new PostgreSQL database holding the demo site, and its address.
 fn demo_database() -> Option<String> {
