@@ -72,3 +72,56 @@ stop_postgres() { # stop_postgres DIR
   [ "$(id -u)" = 0 ] && as=(runuser -u postgres --)
   [ -d "$1/data" ] && "${as[@]}" "$bin/pg_ctl" -D "$1/data" -m fast -w stop >/dev/null 2>&1 || true
 }
+
+# start_garage DIR: a single-node Garage (S3-compatible) on 127.0.0.1 with a
+# key and a bucket `bench` served as a website. Sets GARAGE_PID,
+# GARAGE_ENDPOINT (S3), GARAGE_WEB (website endpoint, Host: bench.web.garage.localhost),
+# and exports AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. Installs Garage
+# with cargo when missing (about 10 minutes once).
+start_garage() {
+  local dir=$1 g
+  g=$(command -v garage || echo "${CARGO_HOME:-$HOME/.cargo}/bin/garage")
+  if [ ! -x "$g" ]; then
+    echo "installing garage with cargo (once) ..." >&2
+    cargo install garage --version 2.5.0 --locked --no-default-features --features bundled-libs,lmdb --quiet
+  fi
+  mkdir -p "$dir"
+  cat >"$dir/garage.toml" <<TOML
+metadata_dir = "$dir/meta"
+data_dir = "$dir/data"
+db_engine = "lmdb"
+replication_factor = 1
+rpc_bind_addr = "127.0.0.1:39901"
+rpc_public_addr = "127.0.0.1:39901"
+rpc_secret = "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+
+[s3_api]
+s3_region = "garage"
+api_bind_addr = "127.0.0.1:39900"
+root_domain = ".s3.garage.localhost"
+
+[s3_web]
+bind_addr = "127.0.0.1:39902"
+root_domain = ".web.garage.localhost"
+index = "index.html"
+TOML
+  "$g" -c "$dir/garage.toml" server >"$dir/log" 2>&1 &
+  GARAGE_PID=$!
+  local node=""
+  for _ in $(seq 100); do
+    node=$("$g" -c "$dir/garage.toml" node id -q 2>/dev/null | cut -d@ -f1) && [ -n "$node" ] && break
+    sleep 0.2
+  done
+  [ -n "$node" ] || { cat "$dir/log" >&2; return 1; }
+  local cli=("$g" -c "$dir/garage.toml")
+  "${cli[@]}" layout assign -z dc1 -c 10G "$node" >/dev/null
+  "${cli[@]}" layout apply --version 1 >/dev/null
+  export AWS_ACCESS_KEY_ID=GK00112233445566778899aabb
+  export AWS_SECRET_ACCESS_KEY=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+  "${cli[@]}" key import --yes -n bench "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" >/dev/null
+  "${cli[@]}" bucket create bench >/dev/null
+  "${cli[@]}" bucket allow --read --write --owner bench --key bench >/dev/null
+  "${cli[@]}" bucket website --allow bench >/dev/null
+  GARAGE_ENDPOINT=http://127.0.0.1:39900
+  GARAGE_WEB=http://127.0.0.1:39902
+}

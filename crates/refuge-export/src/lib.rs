@@ -53,6 +53,9 @@ pub struct ExportOptions {
     pub languages: Vec<Language>,
     /// Also write .gz and .br files beside pages, feeds and the style sheet.
     pub precompress: bool,
+    /// Links to folders name their `index.html`, for hosts that do not add
+    /// it (a bucket's plain address).
+    pub index_links: bool,
 }
 
 /// What an export did.
@@ -92,7 +95,8 @@ pub fn export(
         let asked = join(languages);
         return Err(ExportError::UnknownLanguage { asked, site: join(&site.languages) });
     }
-    let rewrite = rewrite(&site.languages, languages, &base_url, forms_url);
+    let mut rewrite = rewrite(&site.languages, languages, &base_url, forms_url);
+    rewrite.index_links = options.index_links;
     let setup = setup(&site, options, &base_url, &rewrite, store.as_ref())?;
     site.base_url = base_url.clone();
     let renderer = Site::new(site, store.clone())?;
@@ -181,7 +185,7 @@ fn rewrite(all: &[Language], exported: &[Language], base_url: &str, forms_url: S
             absolute.push((format!("\"{base_url}/{lang}/"), format!("\"{forms_url}/{lang}/")));
         }
     }
-    Rewrite { forms_url, dynamic, prefix: base_path(base_url), absolute }
+    Rewrite { forms_url, dynamic, prefix: base_path(base_url), absolute, index_links: false }
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -221,15 +225,17 @@ fn setup(
     }
     theme.sort();
     Ok(format!(
-        "{} {program} | theme {} | {base_url} {} {} {} {} | site {} {} | data {}",
+        "{} {program} | theme {} | {base_url} {} {} {} {} {} | site {} {} {:?} | data {}",
         env!("CARGO_PKG_VERSION"),
         theme.join(","),
         rewrite.forms_url,
         rewrite.prefix,
         join(&options.languages),
         options.precompress,
+        options.index_links,
         join(&site.languages),
         site.page_size,
+        site.addresses,
         store.public_fingerprint()?
     ))
 }
@@ -372,8 +378,10 @@ impl Crawl<'_> {
                 Route::appeals(lang),
                 Route::newsletter(lang, None),
                 Kind::Page.path(lang, &contact),
+                Route::Mirrors(lang.clone()).path(),
             ]);
         }
+        seeds.push("/mirrors.json".to_owned());
         // Old paths of an imported site become pages that send readers on.
         for (from, _) in self.store.redirects()? {
             seeds.push(from.split('/').map(refuge_render::routes::encode_segment).collect::<Vec<_>>().join("/"));
@@ -405,13 +413,15 @@ impl Crawl<'_> {
                 if page.content_type.starts_with("text/html") {
                     Ok(self.html(page.body, deps, page.valid_until))
                 } else {
-                    let found = if page.content_type.contains("xml") {
-                        site_links(&String::from_utf8_lossy(&page.body), self.base_url)
+                    let (found, bytes) = if page.content_type.contains("xml") {
+                        let text = String::from_utf8_lossy(&page.body);
+                        let found = site_links(&text, self.base_url);
+                        (found, self.rewrite.apply_xml(&text, self.base_url).into_bytes())
                     } else {
-                        Vec::new()
+                        (Vec::new(), page.body)
                     };
                     let meta = PageMeta { deps, until: page.valid_until, media: Vec::new() };
-                    Ok((Some(Body::Bytes { bytes: page.body, compressible: true }), found, meta))
+                    Ok((Some(Body::Bytes { bytes, compressible: true }), found, meta))
                 }
             }
             Outcome::Page(_) | Outcome::NotFound(_) => Ok((None, Vec::new(), PageMeta::default())),
@@ -442,7 +452,7 @@ impl Crawl<'_> {
     fn redirect_stub(&self, to: &str) -> Result<Body> {
         let context = minijinja::context! {
             to,
-            local => format!("{}{to}", self.rewrite.prefix),
+            local => self.rewrite.local(to),
             canonical => format!("{}{to}", self.base_url),
         };
         let html = self.site.render_named("export/redirect.html", context)?;
@@ -462,6 +472,7 @@ impl Crawl<'_> {
         let context = minijinja::context! {
             first => first.as_str(),
             prefix => &self.rewrite.prefix,
+            index => if self.rewrite.index_links { "index.html" } else { "" },
             site_name => self.store.setting("site_name", first)?.unwrap_or_default(),
             css => self.site.css_path(),
             languages,
@@ -576,6 +587,7 @@ mod tests {
             languages: vec![Language::parse("en").unwrap()],
             theme_dir: None,
             page_size: 10,
+            addresses: Default::default(),
         };
         let options = ExportOptions {
             out: dir.path().join("out"),
@@ -583,6 +595,7 @@ mod tests {
             forms_url: "https://x.org".into(),
             languages: site.languages.clone(),
             precompress: false,
+            index_links: false,
         };
         let e = export(&data, None, site, &options, &mut |_, _| {}).unwrap_err();
         assert!(matches!(e, ExportError::NoSite(_)));

@@ -55,6 +55,9 @@ pub struct Rewrite {
     /// Absolute addresses replaced as they are (hreflang alternates of a
     /// language left out of the copy go to the running site).
     pub absolute: Vec<(String, String)>,
+    /// Links to folders name their `index.html` (for hosts that do not
+    /// add it, such as a bucket's plain address).
+    pub index_links: bool,
 }
 
 impl Rewrite {
@@ -99,8 +102,49 @@ impl Rewrite {
         if form || self.dynamic.iter().any(|d| value.starts_with(d.as_str())) {
             format!("{}{value}", self.forms_url)
         } else {
-            format!("{}{value}", self.prefix)
+            self.local(value)
         }
+    }
+
+    /// A root-relative path of the site as the copy links to it.
+    pub fn local(&self, path: &str) -> String {
+        format!("{}{}", self.prefix, self.index(path))
+    }
+
+    /// `path` with `index.html` after a final slash, when asked for.
+    fn index<'a>(&self, path: &'a str) -> std::borrow::Cow<'a, str> {
+        if !self.index_links {
+            return path.into();
+        }
+        let (before, fragment) = path.split_once('#').map_or((path, None), |(b, f)| (b, Some(f)));
+        if !before.ends_with('/') || before.contains('?') {
+            return path.into();
+        }
+        match fragment {
+            Some(f) => format!("{before}index.html#{f}").into(),
+            None => format!("{before}index.html").into(),
+        }
+    }
+
+    /// Applies `index_links` to the copy's own absolute links in a feed
+    /// (`href="BASE/…/"`); identifiers (`<id>`) stay as they are.
+    pub fn apply_xml(&self, xml: &str, base_url: &str) -> String {
+        if !self.index_links {
+            return xml.to_owned();
+        }
+        let open = format!("href=\"{base_url}/");
+        let mut out = String::with_capacity(xml.len() + 256);
+        let mut rest = xml;
+        while let Some(at) = rest.find(&open) {
+            let start = at + open.len() - 1;
+            out.push_str(&rest[..start]);
+            rest = &rest[start..];
+            let end = rest.find('"').unwrap_or(rest.len());
+            out.push_str(&self.index(&rest[..end]));
+            rest = &rest[end..];
+        }
+        out.push_str(rest);
+        out
     }
 }
 
@@ -149,6 +193,7 @@ mod tests {
             dynamic: vec!["/en/search/".into()],
             prefix: "/mirror".into(),
             absolute: vec![("\"https://x.org/ja/".into(), "\"https://main.org/ja/".into())],
+            index_links: false,
         };
         let html = r#"<a href="/en/search/">s</a><form action="/en/contact/"><a href="/en/news/">n</a>
             <img src="/media/a.jpg" srcset="/media/a-480.jpg 480w, /media/a-960.jpg 960w"><a href="https://o.org/">o</a><link href="https://x.org/ja/">"#;
@@ -156,6 +201,27 @@ mod tests {
             rewrite.apply(html),
             r#"<a href="https://main.org/en/search/">s</a><form action="https://main.org/en/contact/"><a href="/mirror/en/news/">n</a>
             <img src="/mirror/media/a.jpg" srcset="/mirror/media/a-480.jpg 480w, /mirror/media/a-960.jpg 960w"><a href="https://o.org/">o</a><link href="https://main.org/ja/">"#
+        );
+    }
+
+    #[test]
+    fn index_links_name_the_file_a_bucket_holds() {
+        let rewrite = Rewrite {
+            forms_url: "https://main.org".into(),
+            dynamic: vec!["/en/search/".into()],
+            prefix: "/site".into(),
+            absolute: Vec::new(),
+            index_links: true,
+        };
+        let html = r#"<a href="/en/news/">n</a><a href="/en/faq/#q1">f</a><a href="/en/feed.xml">x</a><a href="/en/search/">s</a><img src="/media/a.jpg">"#;
+        assert_eq!(
+            rewrite.apply(html),
+            r#"<a href="/site/en/news/index.html">n</a><a href="/site/en/faq/index.html#q1">f</a><a href="/site/en/feed.xml">x</a><a href="https://main.org/en/search/">s</a><img src="/site/media/a.jpg">"#
+        );
+        let xml = r#"<id>https://b.org/site/en/a/</id><link href="https://b.org/site/en/a/"/><link href="https://o.org/x/"/>"#;
+        assert_eq!(
+            rewrite.apply_xml(xml, "https://b.org/site"),
+            r#"<id>https://b.org/site/en/a/</id><link href="https://b.org/site/en/a/index.html"/><link href="https://o.org/x/"/>"#
         );
     }
 

@@ -11,6 +11,7 @@ mod cache;
 pub mod contact;
 mod feeds;
 mod locale;
+mod mirrors;
 mod pages;
 pub mod routes;
 pub mod search_page;
@@ -20,7 +21,7 @@ mod templates;
 pub use cache::{CachedPage, Dep, PageCache, deps_of_facts, deps_of_item};
 pub use locale::{Locales, Strings};
 pub use search_page::SearchQuery;
-pub use site::{Message, Outcome, Rendered, Site, SiteConfig};
+pub use site::{Addresses, Message, MirrorAddress, Outcome, Rendered, Site, SiteConfig};
 
 /// Why a page could not be rendered.
 #[derive(Debug, thiserror::Error)]

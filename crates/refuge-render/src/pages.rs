@@ -124,6 +124,7 @@ impl Site {
         let everywhere: Vec<(Language, String)> =
             self.languages().iter().map(|l| (l.clone(), Route::home(l))).collect();
         self.set_languages(&mut chrome, lang, &everywhere, Route::home);
+        self.say_copy_made(&mut chrome, lang);
         let intro_md = self.store.setting("home_intro", lang)?.unwrap_or_default();
         chrome.describe(excerpt(&to_plain_text(&intro_md), 160));
         let intro_title = self.store.setting("home_title", lang)?;
@@ -413,6 +414,7 @@ mod tests {
             languages: vec![lang("en"), lang("ja")],
             theme_dir: None,
             page_size: 10,
+            addresses: Default::default(),
         };
         (dir, Site::new(config, store).unwrap())
     }
@@ -498,6 +500,7 @@ mod tests {
             languages: vec![lang("en")],
             theme_dir: Some(theme),
             page_size: 10,
+            addresses: Default::default(),
         };
         let themed = Site::new(config, store).unwrap();
         let Outcome::Page(robots) = themed.resolve("/robots.txt").unwrap() else { panic!("robots.txt") };

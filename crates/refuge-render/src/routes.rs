@@ -57,6 +57,8 @@ pub enum Route {
         lang: Language,
         number: Option<i64>,
     },
+    /// The site's other addresses (mirrors, onion).
+    Mirrors(Language),
 }
 
 /// Which appeals a list shows.
@@ -115,7 +117,8 @@ impl Route {
             | Route::Feed { lang, .. }
             | Route::Appeals { lang, .. }
             | Route::AppealFile { lang, .. }
-            | Route::Newsletter { lang, .. } => lang,
+            | Route::Newsletter { lang, .. }
+            | Route::Mirrors(lang) => lang,
         }
     }
 
@@ -136,6 +139,7 @@ impl Route {
             Route::AppealFile { lang, slug, file: AppealFile::Feed } => format!("/{lang}/appeals/{slug}/feed.xml"),
             Route::Newsletter { lang, number: None } => format!("/{lang}/newsletter/"),
             Route::Newsletter { lang, number: Some(n) } => format!("/{lang}/newsletter/{n}/"),
+            Route::Mirrors(lang) => format!("/{lang}/mirrors/"),
         }
     }
 }
@@ -262,6 +266,7 @@ pub fn parse(path: &str, languages: &[Language]) -> Parsed {
         ["feed.xml"] => Route::Feed { lang: lang.clone(), category: None },
         ["appeals"] => Route::Appeals { lang: lang.clone(), filter: AppealFilter::All },
         ["newsletter"] => Route::Newsletter { lang: lang.clone(), number: None },
+        ["mirrors"] => Route::Mirrors(lang.clone()),
         ["newsletter", n] => match page_number(n) {
             Some(n) => Route::Newsletter { lang: lang.clone(), number: Some(i64::from(n)) },
             None => return not_found(),

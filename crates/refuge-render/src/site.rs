@@ -32,6 +32,41 @@ pub struct SiteConfig {
     pub theme_dir: Option<PathBuf>,
     /// News items per listing page.
     pub page_size: u32,
+    /// The site's other addresses (mirrors, onion), named in every page's
+    /// footer, on `/{lang}/mirrors/` and in `/mirrors.json`.
+    pub addresses: Addresses,
+}
+
+/// Where else readers find the site.
+#[derive(Clone, Debug, Default)]
+pub struct Addresses {
+    /// The main site's address (its `base_url`); a copy names it among
+    /// the others.
+    pub main: String,
+    pub mirrors: Vec<MirrorAddress>,
+    /// The onion service's address, e.g. `http://….onion`.
+    pub onion: Option<String>,
+    /// On a static copy: the day it was made (said on its home pages and
+    /// its list of addresses).
+    pub copy_made: Option<time::Date>,
+}
+
+/// One mirror as readers see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MirrorAddress {
+    /// Where the copy is served (its base URL, without trailing slash).
+    pub url: String,
+    /// Where its search and forms go (the main site unless set).
+    pub forms_url: Option<String>,
+    /// Served from a bucket's plain address, where `/` is not `/index.html`.
+    pub index_links: bool,
+}
+
+impl MirrorAddress {
+    /// The address to give readers: the copy's home.
+    pub fn link(&self) -> String {
+        if self.index_links { format!("{}/index.html", self.url) } else { format!("{}/", self.url) }
+    }
 }
 
 /// A page ready to cache or write.
@@ -178,6 +213,10 @@ pub(crate) struct Chrome {
     pub og_image: Option<String>,
     /// Feeds announced in the page head.
     pub feeds: Vec<FeedLink>,
+    /// The site's other addresses, named in the footer.
+    other_addresses: Vec<crate::mirrors::AddressLink>,
+    /// On a static copy's home pages: "This copy was made on …".
+    copy_made: Option<String>,
     og_locale: String,
     og_locale_alternates: Vec<String>,
 }
@@ -324,6 +363,7 @@ impl Site {
         }
         match path {
             "/robots.txt" => return Ok(Outcome::Page(self.robots()?)),
+            "/mirrors.json" => return Ok(Outcome::Page(self.mirrors_json()?)),
             "/sitemap.xml" => {
                 return Ok(self
                     .sitemap(None)?
@@ -372,6 +412,7 @@ impl Site {
             Route::Appeals { lang, filter } => self.appeals_list(lang, filter),
             Route::AppealFile { lang, slug, file } => self.appeal_file(lang, slug, *file),
             Route::Newsletter { lang, number } => self.newsletter_page(lang, *number),
+            Route::Mirrors(lang) => self.mirrors_page(lang).map(Outcome::Page),
         }
     }
 
@@ -564,10 +605,21 @@ impl Site {
             og_type: "website",
             og_image: None,
             feeds: vec![FeedLink { title: data.site_name.clone(), href: Route::feed(lang, None) }],
+            other_addresses: self.config.addresses.others(&self.config.base_url),
+            copy_made: None,
             og_locale: og_locale(lang),
             og_locale_alternates: self.other_languages(lang).map(|l| og_locale(&l)).collect(),
             t,
         })
+    }
+
+    /// On a static copy, says in `chrome` when it was made.
+    pub(crate) fn say_copy_made(&self, chrome: &mut Chrome, lang: &Language) {
+        if let Some(day) = self.config.addresses.copy_made {
+            let at = time::OffsetDateTime::new_utc(day, time::Time::MIDNIGHT);
+            chrome.copy_made =
+                Some(self.strings(lang).get("copy_made").replace("{date}", &self.strings(lang).date(at)));
+        }
     }
 
     /// Fills the language switcher and `hreflang` alternates from the

@@ -68,6 +68,18 @@ pub enum Command {
     /// only what changed, and the folder is replaced only once the new copy
     /// is complete. Safe while the server runs.
     Export(cmd::export::ExportArgs),
+    /// Keep copies of the public site in S3-compatible buckets (AWS S3,
+    /// Cloudflare R2, Backblaze B2, Garage…), for readers who cannot reach
+    /// the main address.
+    ///
+    /// Renders the static export (kept in the data folder's publish/) and
+    /// sends only what changed since the last publish, which a manifest in
+    /// the bucket records; pages are sent after what they link to, and
+    /// pages no longer on the site are removed last. An interrupted publish
+    /// is simply run again. Credentials: AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY, or a mirror's `credentials` file. Safe while
+    /// the server runs.
+    Publish(cmd::publish::PublishArgs),
     /// Bring content in from elsewhere: `refuge import html SRC_DIR --lang LANG`.
     #[command(subcommand)]
     Import(cmd::import::ImportCommand),
@@ -125,6 +137,7 @@ pub fn run() -> ExitCode {
         Command::Backup(args) => cmd::backup::run_backup(args),
         Command::Restore(args) => cmd::backup::run_restore(args),
         Command::Export(args) => cmd::export::run(args),
+        Command::Publish(args) => cmd::publish::run(args),
         Command::Import(command) => cmd::import::run(command),
     };
     match result {

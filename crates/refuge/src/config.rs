@@ -56,8 +56,25 @@ pub const TEMPLATE: &str = r#"# Refuge settings. Every key is optional; the valu
 # Send Strict-Transport-Security (only when served over HTTPS).
 # hsts = false
 
-# Advertise an onion mirror with the Onion-Location header.
+# Advertise an onion mirror with the Onion-Location header (every page's
+# footer and /{lang}/mirrors/ name it too).
 # onion_location = "http://example….onion"
+
+# Mirrors: copies of the public site elsewhere, for readers who cannot
+# reach this address. Every page's footer, /{lang}/mirrors/ and
+# /mirrors.json list them. `refuge publish` keeps those with a bucket up
+# to date (see the README); one [[mirrors]] table per copy.
+# [[mirrors]]
+# url = "https://refuge-mirror.s3.eu-central-1.amazonaws.com/site"  # where readers find it
+# bucket = "s3://refuge-mirror/site"   # where `refuge publish` puts it
+# endpoint = "https://s3.example.net"  # hosts other than AWS S3
+# region = "eu-central-1"
+# credentials = "/etc/refuge/mirror-key"  # aws_access_key_id = … / aws_secret_access_key = …
+#                                          # (default: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)
+# forms_url = "https://example.org"    # where its search and forms go (default: base_url)
+# index_links = true                   # links name index.html (a bucket's plain address needs it)
+# gzip = false                         # store text gzip-compressed (hosts that serve it as stored)
+# name = "aws"                         # for `refuge publish aws` (default: the url's host)
 
 # Outgoing e-mail (confirmations, newsletters, appeal updates, staff
 # notices). Without it, e-mails wait in the outbox.
@@ -102,6 +119,35 @@ pub struct SmtpFile {
     pub dkim_domain: Option<String>,
 }
 
+/// One `[[mirrors]]` table: a copy of the public site elsewhere.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MirrorFile {
+    /// For `refuge publish NAME` (default: the url's host).
+    pub name: Option<String>,
+    /// Where readers find the copy.
+    pub url: String,
+    /// Where `refuge publish` puts it: `s3://BUCKET/PREFIX`.
+    pub bucket: Option<String>,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    /// A file with the access key (default: the AWS_* variables).
+    pub credentials: Option<std::path::PathBuf>,
+    /// Where the copy's search and forms go (default: the main site).
+    pub forms_url: Option<String>,
+    #[serde(default)]
+    pub index_links: bool,
+    #[serde(default)]
+    pub gzip: bool,
+}
+
+impl MirrorFile {
+    /// The name `refuge publish` knows it by.
+    pub fn name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| host_of(&self.url))
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
@@ -121,6 +167,7 @@ struct FileConfig {
     notify: Option<Vec<String>>,
     welcome_mail: Option<bool>,
     smtp: Option<SmtpFile>,
+    mirrors: Option<Vec<MirrorFile>>,
 }
 
 /// The settings in force.
@@ -149,6 +196,8 @@ pub struct Config {
     /// Whether a confirmed sign-up gets a welcome mail.
     pub welcome_mail: bool,
     pub smtp: Option<SmtpFile>,
+    /// Copies of the public site elsewhere (`[[mirrors]]`).
+    pub mirrors: Vec<MirrorFile>,
 }
 
 impl Config {
@@ -212,12 +261,32 @@ impl Config {
 
     /// What the renderer needs, for pages addressed under `base_url`.
     pub fn site_config(&self, base_url: String) -> refuge_render::SiteConfig {
+        let addresses = refuge_render::Addresses {
+            main: self.base_url.as_deref().unwrap_or(&base_url).trim_end_matches('/').to_owned(),
+            mirrors: self
+                .mirrors
+                .iter()
+                .map(|m| refuge_render::MirrorAddress {
+                    url: m.url.trim_end_matches('/').to_owned(),
+                    forms_url: m.forms_url.as_deref().map(|f| f.trim_end_matches('/').to_owned()),
+                    index_links: m.index_links,
+                })
+                .collect(),
+            onion: self.onion_location.clone(),
+            copy_made: None,
+        };
         refuge_render::SiteConfig {
             base_url,
             languages: self.languages.clone(),
             theme_dir: Some(self.data_dir.theme()),
             page_size: self.page_size,
+            addresses,
         }
+    }
+
+    /// The main site's address: `base_url`, or `http://ADDR`.
+    pub fn main_url(&self) -> String {
+        self.base_url.clone().unwrap_or_else(|| format!("http://{}", self.addr)).trim_end_matches('/').to_owned()
     }
 
     /// Defaults for a data folder, before the file and environment.
@@ -240,6 +309,7 @@ impl Config {
             notify: Vec::new(),
             welcome_mail: true,
             smtp: None,
+            mirrors: Vec::new(),
         }
     }
 
@@ -276,6 +346,7 @@ impl Config {
             notify,
             welcome_mail,
             smtp,
+            mirrors,
         } = f;
         self.addr = addr.unwrap_or(std::mem::take(&mut self.addr));
         self.database_url = database_url.or(self.database_url.take());
@@ -293,6 +364,7 @@ impl Config {
         self.notify = notify.unwrap_or(std::mem::take(&mut self.notify));
         self.welcome_mail = welcome_mail.unwrap_or(self.welcome_mail);
         self.smtp = smtp.or(self.smtp.take());
+        self.mirrors = mirrors.unwrap_or(std::mem::take(&mut self.mirrors));
     }
 
     fn validate(&mut self) -> Result<()> {
@@ -328,6 +400,25 @@ impl Config {
         }
         if !(1..=100).contains(&self.page_size) {
             bail!("`page_size` must be between 1 and 100");
+        }
+        let mut names = Vec::new();
+        for (i, mirror) in self.mirrors.iter().enumerate() {
+            let n = i + 1;
+            refuge_export::web_address(&mirror.url, "url")
+                .map_err(|e| anyhow::anyhow!("[[mirrors]] number {n}: {e}"))?;
+            if let Some(forms) = &mirror.forms_url {
+                refuge_export::web_address(forms, "forms_url")
+                    .map_err(|e| anyhow::anyhow!("[[mirrors]] number {n}: {e}"))?;
+            }
+            if let Some(bucket) = &mirror.bucket {
+                refuge_bucket::Target::parse(bucket)
+                    .map_err(|e| anyhow::anyhow!("[[mirrors]] number {n}: bucket: {e}"))?;
+            }
+            let name = mirror.name();
+            if names.contains(&name) {
+                bail!("[[mirrors]] number {n}: another mirror is also named `{name}`; give each a `name`");
+            }
+            names.push(name);
         }
         if let Some(url) = &mut self.base_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -394,6 +485,7 @@ fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<FileConfig> {
             .map(|v| v.split(',').map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()).collect()),
         welcome_mail: flag("REFUGE_WELCOME_MAIL", get("REFUGE_WELCOME_MAIL"))?,
         smtp: None,
+        mirrors: None,
     })
 }
 

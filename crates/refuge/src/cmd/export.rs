@@ -36,6 +36,10 @@ pub struct ExportArgs {
     /// (nginx gzip_static/brotli_static).
     #[arg(long)]
     pub precompress: bool,
+    /// Links to folders name their index.html (/en/news/index.html), for
+    /// hosts that do not add it themselves, such as a bucket's plain address.
+    #[arg(long)]
+    pub index_links: bool,
     #[command(flatten)]
     pub data: DataArg,
 }
@@ -43,13 +47,14 @@ pub struct ExportArgs {
 impl ExportArgs {
     /// The export's options, checked, with the site's defaults filled in.
     pub fn options(&self, config: &Config) -> Result<ExportOptions> {
-        let main_url = config.base_url.clone().unwrap_or_else(|| format!("http://{}", config.addr));
+        let main_url = config.main_url();
         Ok(ExportOptions {
             out: self.out.clone(),
             base_url: web_address(self.base_url.as_deref().unwrap_or(&main_url), "--base-url")?,
             forms_url: web_address(self.forms_url.as_deref().unwrap_or(&main_url), "--forms-url")?,
             languages: choose_languages(&config.languages, &self.lang).map_err(|e| anyhow::anyhow!("--lang: {e}"))?,
             precompress: self.precompress,
+            index_links: self.index_links,
         })
     }
 }
@@ -80,6 +85,8 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
 /// Exports the site of `config` as `options` say, with a progress bar.
 pub fn export(config: &Config, options: &ExportOptions) -> Result<Report> {
     let mut bar = progress("exporting");
-    let site = config.site_config(options.base_url.clone());
+    let mut site = config.site_config(options.base_url.clone());
+    site.addresses.main = config.main_url();
+    site.addresses.copy_made = Some(time::OffsetDateTime::now_utc().date());
     Ok(refuge_export::export(&config.data_dir, config.database_url.as_deref(), site, options, &mut bar)?)
 }

@@ -7,6 +7,7 @@ pub mod healthcheck;
 pub mod import;
 pub mod inbox;
 pub mod mail;
+pub mod publish;
 pub mod reindex;
 pub mod serve;
 pub mod subscribers;

@@ -17,6 +17,7 @@ pub struct Staff {
 }
 
 pub fn jar_client() -> reqwest::Client {
+    refuge_bucket::install_tls_provider();
     reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 

@@ -77,7 +77,7 @@ impl Browser {
             .spawn()
             .expect("chromedriver starts");
         let base = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::new();
+        let http = client();
         let started = Instant::now();
         while http.get(format!("{base}/status")).send().await.is_err() {
             assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not start");

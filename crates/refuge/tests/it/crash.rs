@@ -70,7 +70,7 @@ impl Server {
         // Generous: the first start makes the inbox key (scrypt), and CI
         // runs every test at once.
         for _ in 0..1200 {
-            if reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status() == 200) {
+            if client().get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
                 return (Self { child, base }, password);
             }
             if let Ok(Some(status)) = child.try_wait() {
@@ -191,8 +191,14 @@ async fn subscribe(base: String, round: u64, acknowledged: Arc<Mutex<Vec<String>
     // A reader of its own each round (its own loopback address): the
     // per-client limit is kept in the database, across restarts.
     let reader = std::net::IpAddr::from([127, 0, 0, 2 + (round % 250) as u8]);
-    let client =
-        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).local_address(reader).build().unwrap();
+    let client = {
+        refuge_bucket::install_tls_provider();
+        reqwest::Client::builder()
+    }
+    .redirect(reqwest::redirect::Policy::none())
+    .local_address(reader)
+    .build()
+    .unwrap();
     for n in 0.. {
         let email = format!("reader-{round}-{n}@example.org");
         let sent = client

@@ -212,6 +212,7 @@ async fn work_survives_an_expired_session() {
     let app = spawn_app().await;
     app.store.add_user(&Email::parse("ed@example.org").unwrap(), Role::Editor, crate::admin::PASSWORD).unwrap();
     let jar = Arc::new(reqwest::cookie::Jar::default());
+    refuge_bucket::install_tls_provider();
     let client = reqwest::Client::builder()
         .cookie_provider(jar.clone())
         .redirect(reqwest::redirect::Policy::none())

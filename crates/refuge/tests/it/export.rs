@@ -20,6 +20,7 @@ fn args(app: &TestApp, out: &Path) -> ExportOptions {
         forms_url: FORMS.into(),
         languages: vec![Language::parse("en").unwrap(), Language::parse("ja").unwrap()],
         precompress: false,
+        index_links: false,
     }
 }
 
@@ -46,7 +47,7 @@ impl StaticServer {
             .expect("python3 runs (it is needed for this test)");
         let base = format!("http://127.0.0.1:{port}");
         for _ in 0..100 {
-            if reqwest::get(format!("{base}/")).await.is_ok() {
+            if client().get(format!("{base}/")).send().await.is_ok() {
                 return Self { child, base };
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

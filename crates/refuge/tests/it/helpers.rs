@@ -45,6 +45,7 @@ impl Page {
 }
 
 pub fn client() -> reqwest::Client {
+    refuge_bucket::install_tls_provider();
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 

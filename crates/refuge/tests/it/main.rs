@@ -20,6 +20,7 @@ mod media;
 mod payloads;
 mod postgres;
 mod public_site;
+mod publish;
 mod quality;
 mod reader;
 mod robustness;
