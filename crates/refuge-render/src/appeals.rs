@@ -58,6 +58,9 @@ struct UpdateView {
     source: String,
 }
 
+/// An appeal's facts, addressees and timeline, ready to show.
+type AppealParts = (Vec<Fact>, Vec<AddresseeView>, Vec<UpdateView>);
+
 #[derive(Serialize)]
 struct AddresseeView {
     name: String,
@@ -176,6 +179,41 @@ impl Site {
         chrome.og_type = "article";
         chrome.describe(redact(&item.summary, names).into_owned());
         chrome.feeds.push(FeedLink { title: title.clone(), href: format!("{}feed.xml", item.path()) });
+        let (facts_list, addressees, updates) = self.appeal_parts(item, &facts)?;
+        let html = self.env.get_template("appeal.html")?.render(minijinja::context! {
+            item => minijinja::context! {
+                title => title,
+                date => item.published_at.map(|d| t.date(d)).unwrap_or_default(),
+            },
+            status => status.as_str(),
+            status_label => t.get(&format!("appeal_status_{}", status.as_str())),
+            open => open,
+            facts => Serde(facts_list),
+            body_html => to_safe_html_names(&item.body, names),
+            action_html => to_safe_html_names(&facts.action, names),
+            letter => redact(&facts.letter, names).into_owned(),
+            letter_href => format!("{}letter.txt", item.path()),
+            file_href => format!("{}appeal.html", item.path()),
+            addressees => Serde(addressees),
+            updates => Serde(updates),
+            translations => Serde(self.translation_views_public(&translations, lang)),
+            ..Serde(&chrome),
+        })?;
+        page.body = html.into_bytes();
+        page.deps.push(Dep::Appeals(lang.clone()));
+        page.valid_until = if open { deadline_end(&facts) } else { None };
+        Ok(page)
+    }
+
+    /// An appeal's facts, addressees and timeline, as its page and its
+    /// single file show them (names redacted unless public).
+    fn appeal_parts(
+        &self,
+        item: &Item,
+        facts: &AppealFacts,
+    ) -> Result<AppealParts, RenderError> {
+        let t = self.strings(&item.lang);
+        let names = facts.names_public;
         let fact =
             |key: &str, value: String| Fact { label: t.get(key).into(), value: redact(&value, names).into_owned() };
         let facts_list: Vec<Fact> = [
@@ -214,28 +252,7 @@ impl Site {
                 fax: a.fax,
             })
             .collect();
-        let html = self.env.get_template("appeal.html")?.render(minijinja::context! {
-            item => minijinja::context! {
-                title => title,
-                date => item.published_at.map(|d| t.date(d)).unwrap_or_default(),
-            },
-            status => status.as_str(),
-            status_label => t.get(&format!("appeal_status_{}", status.as_str())),
-            open => open,
-            facts => Serde(facts_list),
-            body_html => to_safe_html_names(&item.body, names),
-            action_html => to_safe_html_names(&facts.action, names),
-            letter => redact(&facts.letter, names).into_owned(),
-            letter_href => format!("{}letter.txt", item.path()),
-            addressees => Serde(addressees),
-            updates => Serde(updates),
-            translations => Serde(self.translation_views_public(&translations, lang)),
-            ..Serde(&chrome),
-        })?;
-        page.body = html.into_bytes();
-        page.deps.push(Dep::Appeals(lang.clone()));
-        page.valid_until = if open { deadline_end(&facts) } else { None };
-        Ok(page)
+        Ok((facts_list, addressees, updates))
     }
 
     /// `letter.txt` and `feed.xml` of an appeal.
@@ -253,6 +270,12 @@ impl Site {
                 let mut page =
                     rendered("text/plain; charset=utf-8", redact(&facts.letter, facts.names_public).into_owned(), deps);
                 page.attachment = Some(format!("letter-{slug}.txt"));
+                Ok(Outcome::Page(page))
+            }
+            AppealFile::Standalone => {
+                let mut page = self.appeal_standalone(&item, &facts)?;
+                page.deps = deps;
+                page.attachment = Some(format!("appeal-{slug}.html"));
                 Ok(Outcome::Page(page))
             }
             AppealFile::Feed => {
@@ -292,8 +315,92 @@ impl Site {
     }
 }
 
+/// The single file's style: inline, allowed by its hash in the file's own
+/// Content-Security-Policy, so the file shows the same wherever it is opened.
+const STANDALONE_CSS: &str = "body{font:1.05rem/1.55 system-ui,sans-serif;max-width:42rem;margin:1.5rem auto;\
+padding:0 1rem;color:#1a1a1a;background:#fff}h1{font-size:1.6rem;line-height:1.25}\
+.status{font-weight:700;text-transform:uppercase;letter-spacing:.04em;color:#8a1c1c}\
+.meta{color:#555;font-size:.9rem}dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}\
+dt{font-weight:700}dd{margin:0}pre{white-space:pre-wrap;font:inherit;border-left:4px solid #8a1c1c;\
+padding:.5rem 1rem;background:#f6f3ee}.addressees li{margin-bottom:.6rem;break-inside:avoid}\
+footer{border-top:1px solid #ccc;margin-top:2rem;color:#555;font-size:.9rem}\
+@media print{body{margin:0;max-width:none}}";
+
+impl Site {
+    /// `appeal.html`: the whole appeal as one file to pass on by a
+    /// messaging app or a USB stick — inline style, no script, no image,
+    /// nothing fetched from anywhere (its own policy says so), the sample
+    /// letter included, and where it came from.
+    fn appeal_standalone(&self, item: &Item, facts: &AppealFacts) -> Result<Rendered, RenderError> {
+        let lang = &item.lang;
+        let t = self.strings(lang);
+        let names = facts.names_public;
+        let open = is_open(facts, OffsetDateTime::now_utc());
+        let status = facts.status.unwrap_or(CaseStatus::AtRisk);
+        let (facts_list, addressees, updates) = self.appeal_parts(item, facts)?;
+        let base = &self.config.base_url;
+        let updates: Vec<UpdateView> =
+            updates.into_iter().map(|u| UpdateView { html: self_contained(&u.html, base), ..u }).collect();
+        let latest = self.store.appeal_updates(item.id)?.iter().map(|u| u.created_at).max();
+        let updated = latest.unwrap_or(item.updated_at).max(item.updated_at);
+        let addresses: Vec<String> = self.config.addresses.others(base).into_iter().map(|a| a.href).collect();
+        let html = self.env.get_template("appeal_file.html")?.render(minijinja::context! {
+            lang => lang.as_str(),
+            t => Serde(&*t),
+            site_name => self.store.setting("site_name", lang)?.unwrap_or_default(),
+            title => redact(&item.title, names).into_owned(),
+            date => item.published_at.map(|d| t.date(d)).unwrap_or_default(),
+            status_label => t.get(&format!("appeal_status_{}", status.as_str())),
+            open => open,
+            facts => Serde(facts_list),
+            body_html => self_contained(&to_safe_html_names(&item.body, names), base),
+            action_html => self_contained(&to_safe_html_names(&facts.action, names), base),
+            letter => redact(&facts.letter, names).into_owned(),
+            addressees => Serde(addressees),
+            updates => Serde(updates),
+            page_url => self.url(&item.path()),
+            addresses => addresses,
+            made => t.get("appeal_file_updated").replace("{date}", &t.date(updated)),
+            style => STANDALONE_CSS,
+            style_hash => refuge_core::digest::csp_hash(STANDALONE_CSS.as_bytes()),
+        })?;
+        let mut page = rendered("text/html; charset=utf-8", html, Vec::new());
+        page.valid_until = if open { deadline_end(facts) } else { None };
+        Ok(page)
+    }
+}
+
+/// Sanitised HTML made to stand alone: images become their description in
+/// brackets (a file passed on fetches nothing), and the site's own links
+/// become absolute under `base`.
+fn self_contained(html: &str, base: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find("<img") {
+        out.push_str(&rest[..at]);
+        let end = rest[at..].find('>').map_or(rest.len(), |e| at + e + 1);
+        let tag = &rest[at..end];
+        let alt = tag.split_once(" alt=\"").and_then(|(_, a)| a.split_once('"')).map_or("", |(a, _)| a);
+        if !alt.is_empty() {
+            out.push_str(&format!("<span>[{alt}]</span>"));
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out.replace("href=\"/", &format!("href=\"{base}/"))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_file_passed_on_fetches_nothing() {
+        let html = r#"<p>See <a href="/en/news/x/">this</a> <img src="/media/a.jpg" alt="A &quot;photo&quot;"><img src="/media/b.jpg" alt=""></p>"#;
+        assert_eq!(
+            super::self_contained(html, "https://example.org"),
+            r#"<p>See <a href="https://example.org/en/news/x/">this</a> <span>[A &quot;photo&quot;]</span></p>"#
+        );
+    }
+
     use super::*;
     use time::macros::datetime;
 

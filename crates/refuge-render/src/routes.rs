@@ -74,6 +74,8 @@ pub enum AppealFilter {
 pub enum AppealFile {
     Letter,
     Feed,
+    /// The whole appeal as one self-contained HTML file.
+    Standalone,
 }
 
 /// What a request path means.
@@ -137,6 +139,9 @@ impl Route {
             Route::Appeals { lang, filter: AppealFilter::Year(y) } => format!("/{lang}/appeals/{y}/"),
             Route::AppealFile { lang, slug, file: AppealFile::Letter } => format!("/{lang}/appeals/{slug}/letter.txt"),
             Route::AppealFile { lang, slug, file: AppealFile::Feed } => format!("/{lang}/appeals/{slug}/feed.xml"),
+            Route::AppealFile { lang, slug, file: AppealFile::Standalone } => {
+                format!("/{lang}/appeals/{slug}/appeal.html")
+            }
             Route::Newsletter { lang, number: None } => format!("/{lang}/newsletter/"),
             Route::Newsletter { lang, number: Some(n) } => format!("/{lang}/newsletter/{n}/"),
             Route::Mirrors(lang) => format!("/{lang}/mirrors/"),
@@ -282,11 +287,15 @@ pub fn parse(path: &str, languages: &[Language]) -> Parsed {
             Ok(slug) => Route::Item { lang: lang.clone(), kind: Kind::Appeal, slug },
             Err(_) => return not_found(),
         },
-        ["appeals", slug, file @ ("letter.txt" | "feed.xml")] => match Slug::parse(slug) {
+        ["appeals", slug, file @ ("letter.txt" | "feed.xml" | "appeal.html")] => match Slug::parse(slug) {
             Ok(slug) => Route::AppealFile {
                 lang: lang.clone(),
                 slug,
-                file: if *file == "letter.txt" { AppealFile::Letter } else { AppealFile::Feed },
+                file: match *file {
+                    "letter.txt" => AppealFile::Letter,
+                    "feed.xml" => AppealFile::Feed,
+                    _ => AppealFile::Standalone,
+                },
             },
             Err(_) => return not_found(),
         },

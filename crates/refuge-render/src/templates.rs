@@ -16,6 +16,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("article.html", include_str!("../../../templates/article.html")),
     ("page.html", include_str!("../../../templates/page.html")),
     ("mirrors.html", include_str!("../../../templates/mirrors.html")),
+    ("appeal_file.html", include_str!("../../../templates/appeal_file.html")),
     ("news_list.html", include_str!("../../../templates/news_list.html")),
     ("_news_list.html", include_str!("../../../templates/_news_list.html")),
     ("translation_missing.html", include_str!("../../../templates/translation_missing.html")),

@@ -53,6 +53,7 @@ async fn full_names_never_reach_the_public() {
         "/sitemap.xml",
         "/en/appeals/kwon-appeal/feed.xml",
         "/en/appeals/kwon-appeal/letter.txt",
+        "/en/appeals/kwon-appeal/appeal.html",
         "/en/appeals/eleven-held-at-the-border/feed.xml",
         "/en/appeals/eleven-held-at-the-border/letter.txt",
         "/en/search/?q=Kwon&lang=all",

@@ -347,6 +347,47 @@ async fn an_editor_writes_and_publishes_in_the_browser() {
     app.stop().await;
 }
 
+/// An appeal's single file, opened from disk as someone who was sent it
+/// would: its style applies (its own policy allows it by hash), nothing is
+/// fetched from any host, and the sample letter and addressees are there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_appeal_passed_on_as_one_file_opens_with_no_request_anywhere() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = spawn_app().await;
+    let page = app.get("/en/appeals/eleven-held-at-the-border/").await;
+    let link = attrs(&page.body, "p.pass-on a", "href");
+    assert_eq!(link, ["/en/appeals/eleven-held-at-the-border/appeal.html"], "the appeal page offers the file");
+    let (status, headers, bytes) = app.get_bytes(&link[0], &[]).await;
+    assert_eq!(status, 200);
+    let disposition = headers.get("content-disposition").unwrap().to_str().unwrap();
+    assert!(disposition.contains("attachment") && disposition.contains("appeal-eleven-held-at-the-border.html"));
+    let html = String::from_utf8(bytes).unwrap();
+    let letter = app.get("/en/appeals/eleven-held-at-the-border/letter.txt").await.body;
+    let first_line = letter.lines().find(|l| !l.trim().is_empty()).unwrap();
+    assert!(
+        html.contains(&first_line.replace('\'', "&#x27;")) || html.contains(first_line),
+        "the letter is in the file"
+    );
+    for forbidden in ["<script", "<img", "<link", "src=", "url("] {
+        assert!(!html.contains(forbidden), "the file holds {forbidden}");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("appeal-eleven-held-at-the-border.html");
+    std::fs::write(&file, &html).unwrap();
+    browser.forget_logs().await;
+    browser.go(&format!("file://{}", file.display())).await;
+    browser.assert_clean("file://", "the appeal's single file").await;
+    let styled = browser.run_script("return getComputedStyle(document.querySelector('pre')).borderLeftStyle").await;
+    assert_eq!(styled, Value::String("solid".into()), "the inline style applies");
+    let text = browser.run_script("return document.body.innerText").await;
+    let text = text.as_str().unwrap();
+    assert!(text.contains("Write to") || text.contains("write to"), "{text}");
+    browser.screenshot("appeal-single-file").await;
+    browser.close().await;
+    app.stop().await;
+}
+
 /// Serves `html` to every request on 127.0.0.1, with no CSP.
 async fn serve_once(html: &'static str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

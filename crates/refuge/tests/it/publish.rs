@@ -1,6 +1,7 @@
-//! `refuge publish`: the demo site in a real S3-compatible bucket (Garage,
-//! started by `refuge_bucket::testing`), read back through the host's
-//! website endpoint as readers would.
+//! Object storage, against a real S3-compatible server (Garage, started
+//! by `refuge_bucket::testing`): `refuge publish` puts the demo site in a
+//! bucket, read back through the host's website endpoint as readers would;
+//! `refuge backup s3://…` and `refuge restore s3://…` round-trip the site.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::Path;
@@ -335,4 +336,71 @@ async fn a_bucket_without_index_documents_and_gzip_objects() {
         .unwrap();
     assert!(!failed.status.success());
     assert!(String::from_utf8_lossy(&failed.stderr).contains("AWS_ACCESS_KEY_ID"));
+}
+
+#[tokio::test]
+async fn a_backup_kept_in_a_bucket_restores_the_site() {
+    let Some(garage) = garage() else { return };
+    let bucket = garage.bucket();
+    let app = spawn_app().await;
+    let en = Language::parse("en").unwrap();
+    let slug = Slug::parse("why-we-hide-names").unwrap();
+    let item = app.store.published_item(Kind::News, &en, &slug).unwrap().unwrap();
+    let draft = ItemDraft {
+        group_id: Some(item.group_id),
+        kind: item.kind,
+        lang: item.lang.clone(),
+        slug: item.slug.clone(),
+        title: "Kept off the machine".into(),
+        summary: item.summary.clone(),
+        body: item.body.clone(),
+        category: item.category.clone(),
+        tags: item.tags.clone(),
+        status: item.status,
+        published_at: item.published_at,
+    };
+    app.store.save_item(Some(item.id), &draft).unwrap();
+    let url = format!("{}/backups/site.tar", bucket.target);
+    let reach = ["--endpoint", bucket.endpoint.as_str(), "--region", refuge_bucket::testing::REGION];
+    let out = refuge(garage, &app.data_dir, &[&["backup", url.as_str()][..], &reach[..]].concat());
+    assert!(out.contains("Backed up") && out.contains("SHA-256"), "{out}");
+
+    // The same name again is refused: an archive is never replaced.
+    let again = Command::new(env!("CARGO_BIN_EXE_refuge"))
+        .args([&["backup", url.as_str()][..], &reach[..]].concat())
+        .arg("--data")
+        .arg(&app.data_dir)
+        .envs(garage.env())
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds"));
+
+    // Restored into an empty folder, the site serves the last edit.
+    let dir = tempfile::tempdir().unwrap();
+    let restored = dir.path().join("restored");
+    let out = refuge(garage, &restored, &[&["restore", url.as_str()][..], &reach[..]].concat());
+    assert!(out.contains("Restored"), "{out}");
+    let server = spawn_in(restored, refuge::app::StartOptions::default()).await;
+    let page = server.get("/en/news/why-we-hide-names/").await;
+    assert!(page.body.contains("Kept off the machine"), "the restored site has the edit");
+    server.stop().await;
+
+    // An archive that comes back different from what was sent restores
+    // nothing, and says so.
+    let store = refuge_bucket::Bucket::open(&bucket.target, &bucket.credentials).unwrap();
+    let wrong = format!("{}  site.tar\n", "0".repeat(64));
+    let headers = refuge_bucket::Headers { content_type: "text/plain".into(), ..Default::default() };
+    store.put("backups/site.tar.sha256", wrong.into_bytes().into(), &headers).await.unwrap();
+    let elsewhere = dir.path().join("second");
+    let failed = Command::new(env!("CARGO_BIN_EXE_refuge"))
+        .args([&["restore", url.as_str()][..], &reach[..]].concat())
+        .arg("--data")
+        .arg(&elsewhere)
+        .envs(garage.env())
+        .output()
+        .unwrap();
+    assert!(!failed.status.success());
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("came back damaged"));
+    assert!(!elsewhere.join("refuge.db").exists(), "nothing was restored");
 }
