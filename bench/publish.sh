@@ -29,7 +29,7 @@ publish() { # publish LABEL
   end=$(date +%s.%N)
   printf "%-36s %7.2f s   " "$1" "$(echo "$end - $start" | bc -l)"
   # "Published N files to … in T s: U uploaded (B), K unchanged, D removed."
-  sed -n 's/^Published \([0-9]*\) files to [^:]*: \(.*\)$/\1 objects in the copy; \2/p' "$WORK/out"
+  sed -n 's/^Published \([0-9]*\) files to .* in [0-9.]* s: \(.*\)$/\1 objects in the copy; \2/p' "$WORK/out"
 }
 
 echo

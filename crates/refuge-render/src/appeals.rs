@@ -207,11 +207,7 @@ impl Site {
 
     /// An appeal's facts, addressees and timeline, as its page and its
     /// single file show them (names redacted unless public).
-    fn appeal_parts(
-        &self,
-        item: &Item,
-        facts: &AppealFacts,
-    ) -> Result<AppealParts, RenderError> {
+    fn appeal_parts(&self, item: &Item, facts: &AppealFacts) -> Result<AppealParts, RenderError> {
         let t = self.strings(&item.lang);
         let names = facts.names_public;
         let fact =

@@ -20,6 +20,7 @@ mod templates;
 
 pub use cache::{CachedPage, Dep, PageCache, deps_of_facts, deps_of_item};
 pub use locale::{Locales, Strings};
+pub use mirrors::AddressLink;
 pub use search_page::SearchQuery;
 pub use site::{Addresses, Message, MirrorAddress, Outcome, Rendered, Site, SiteConfig};
 

@@ -12,7 +12,7 @@ use crate::site::{Addresses, Rendered, Site};
 
 /// One address as a page shows it.
 #[derive(Clone, Debug, Serialize)]
-pub(crate) struct AddressLink {
+pub struct AddressLink {
     pub href: String,
     /// What readers see: the host and path, or "onion address (Tor)".
     pub label: String,
@@ -22,7 +22,7 @@ pub(crate) struct AddressLink {
 impl Addresses {
     /// Every address of the site but `here` (the one this page is served
     /// from): the main site, the mirrors, the onion address.
-    pub(crate) fn others(&self, here: &str) -> Vec<AddressLink> {
+    pub fn others(&self, here: &str) -> Vec<AddressLink> {
         let mut out = Vec::new();
         let plain = |url: &str, href: String| AddressLink { label: label(url), href, onion: false };
         if !self.main.is_empty() && self.main != here {

@@ -2,7 +2,7 @@
 //! sent once to the confirmed subscribers of a language and topic through
 //! the outbox, then archived on the public site.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use http::StatusCode;
 use refuge_core::{Language, MailKind, Newsletter};
@@ -98,6 +98,8 @@ fn page(
         draft => minijinja::value::Serde(&draft),
         languages => minijinja::value::Serde(languages),
         topics => minijinja::value::Serde(TOPICS),
+        // The site's other addresses, to write to the list when they change.
+        has_addresses => !state.site.config().addresses.others(&state.site.config().base_url).is_empty(),
         outbox => minijinja::context! { pending => pending, sent => sent, failed => failed, unknown => unknown },
     };
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
@@ -119,9 +121,44 @@ fn draft_of(n: &Newsletter) -> Draft {
     }
 }
 
-pub async fn list(State(state): State<AppState>, admin: Admin) -> Response {
-    let draft = Draft { lang: admin.lang.to_string(), topic: Topic::News, ..Draft::default() };
-    page(&state, &admin, draft, false, None, None)
+pub async fn list(State(state): State<AppState>, admin: Admin, RawQuery(raw): RawQuery) -> Response {
+    let asked = crate::form::pairs(raw.as_deref().unwrap_or_default(), 4)
+        .into_iter()
+        .find(|(k, _)| k == "addresses")
+        .and_then(|(_, v)| Language::parse(&v).ok())
+        .filter(|l| state.site.languages().contains(l));
+    let preview = asked.is_some();
+    let draft = match asked {
+        // "Our new addresses": a draft in that language listing every
+        // address of the site, to check, preview and send as any issue.
+        Some(lang) => addresses_draft(&state, &lang),
+        None => Draft { lang: admin.lang.to_string(), topic: Topic::News, ..Draft::default() },
+    };
+    page(&state, &admin, draft, preview, None, None)
+}
+
+/// An issue telling the list where the site can be read: the main site,
+/// each mirror and the onion address, in the readers' language.
+fn addresses_draft(state: &AppState, lang: &Language) -> Draft {
+    let t = state.site.strings(lang);
+    let config = state.site.config();
+    let addresses = &config.addresses;
+    let main = if addresses.main.is_empty() { config.base_url.clone() } else { addresses.main.clone() };
+    let mut body = format!("{}\n\n- <{main}/> — {}\n", t.get("mirrors_mail_intro"), t.get("mirrors_main"));
+    for mirror in &addresses.mirrors {
+        body.push_str(&format!("- <{}> — {}\n", mirror.link(), t.get("mirrors_copy")));
+    }
+    if let Some(onion) = &addresses.onion {
+        body.push_str(&format!("- <{}/> — {}\n", onion.trim_end_matches('/'), t.get("mirrors_onion")));
+    }
+    body.push_str(&format!("\n{}\n", t.get("mirrors_keep")));
+    Draft {
+        lang: lang.to_string(),
+        topic: Topic::News,
+        title: t.get("mirrors_title").to_owned(),
+        body,
+        ..Draft::default()
+    }
 }
 
 pub async fn edit(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Answer {

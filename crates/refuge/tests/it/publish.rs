@@ -9,7 +9,7 @@ use std::process::Command;
 
 use refuge::config::MirrorFile;
 use refuge_bucket::testing::{TestBucket, TestGarage, garage};
-use refuge_core::{ContentStore, ItemDraft, Kind, Language, PublicContent, Slug};
+use refuge_core::{ContentStore, ItemDraft, Kind, Language, MailStore, PublicContent, Slug};
 
 use crate::helpers::*;
 
@@ -403,4 +403,56 @@ async fn a_backup_kept_in_a_bucket_restores_the_site() {
     assert!(!failed.status.success());
     assert!(String::from_utf8_lossy(&failed.stderr).contains("came back damaged"));
     assert!(!elsewhere.join("refuge.db").exists(), "nothing was restored");
+}
+
+/// When the addresses change, the list is told: the back office drafts the
+/// issue in the readers' language with every address, and it goes out as
+/// any newsletter does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mailing_list_is_told_the_sites_new_addresses() {
+    let sink = crate::smtp::SmtpSink::start().await;
+    let new_mirror = "https://copy-two.example.net/site";
+    let app = spawn_with(|config| {
+        config.smtp = Some(crate::mailing::smtp(sink.port));
+        config.onion_location = Some("http://lighthousexyz.onion".into());
+        config.mirrors = vec![MirrorFile {
+            name: None,
+            url: new_mirror.into(),
+            bucket: None,
+            endpoint: None,
+            region: None,
+            credentials: None,
+            forms_url: None,
+            index_links: true,
+            gzip: false,
+        }];
+    })
+    .await;
+    let ja = Language::parse("ja").unwrap();
+    app.store.subscribe("reader@example.org", &ja, &["news".to_owned()], "tok", "form").unwrap();
+    app.store.confirm_subscription("tok").unwrap();
+    let ed = crate::admin::sign_in(&app, "ed@example.org", refuge_core::Role::Editor, &[]).await;
+    let list = ed.get("/admin/newsletters").await;
+    assert!(list.body.contains("/admin/newsletters?addresses=ja"), "the back office offers it");
+    let draft = ed.get("/admin/newsletters?addresses=ja").await;
+    let fields = form_fields(&draft.body, "form.stack");
+    let get = |name: &str| fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    assert_eq!(get("lang"), "ja");
+    let body = get("body");
+    assert!(body.contains(&format!("<{new_mirror}/index.html>")), "{body}");
+    assert!(body.contains("lighthousexyz.onion") && body.contains("遮断"), "in Japanese, with every address: {body}");
+    let saved = ed
+        .post(
+            "/admin/newsletters",
+            &[("lang", "ja"), ("topic", "news"), ("title", &get("title")), ("body", &body), ("action", "save")],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    let id = saved.header("location").unwrap().trim_start_matches("/admin/newsletters/").to_owned();
+    let sent = ed.post(&format!("/admin/newsletters/{id}/send"), &[("confirm", "1")]).await;
+    assert!(sent.status == 200, "{}", sent.body);
+    sink.wait_for(1).await;
+    let mail = sink.received()[0].body();
+    assert!(mail.contains(&format!("{new_mirror}/index.html")), "{mail}");
+    app.stop().await;
 }
