@@ -193,16 +193,18 @@ fn start() -> Result<TestGarage, String> {
         .map_err(|e| format!("the watchdog: {e}"))?;
     let server = TestGarage { program, config, s3_port, web_port, next: AtomicU32::new(0) };
     let started = Instant::now();
-    let node = loop {
-        match server.cli(&["node", "id", "-q"]) {
-            Ok(id) => break id.trim().split('@').next().unwrap_or_default().to_owned(),
+    // `status` asks the running server (`node id` only reads its key file).
+    loop {
+        match server.cli(&["status"]) {
+            Ok(_) => break,
             Err(e) if started.elapsed() > Duration::from_secs(20) => {
                 let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
                 return Err(format!("garage did not start: {e}\n{log}"));
             }
             Err(_) => std::thread::sleep(Duration::from_millis(100)),
         }
-    };
+    }
+    let node = server.cli(&["node", "id", "-q"])?.trim().split('@').next().unwrap_or_default().to_owned();
     server.cli(&["layout", "assign", "-z", "dc1", "-c", "1G", &node])?;
     server.cli(&["layout", "apply", "--version", "1"])?;
     server.cli(&["key", "import", "--yes", "-n", "refuge", KEY_ID, SECRET])?;

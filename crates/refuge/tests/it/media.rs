@@ -8,8 +8,8 @@ use reqwest::multipart::{Form, Part};
 use crate::admin::{Staff, sign_in};
 use crate::helpers::*;
 
-const GPS_JPEG: &[u8] = include_bytes!("../fixtures/gps-tagged.jpg");
-const PDF: &[u8] = include_bytes!("../fixtures/report-with-author.pdf");
+pub const GPS_JPEG: &[u8] = include_bytes!("../fixtures/gps-tagged.jpg");
+pub const PDF: &[u8] = include_bytes!("../fixtures/report-with-author.pdf");
 
 pub async fn upload(staff: &Staff, name: &str, bytes: &[u8], alt_en: &str, alt_ja: &str) -> Page {
     let form = Form::new()

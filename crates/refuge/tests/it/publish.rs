@@ -114,7 +114,13 @@ async fn crawl(bucket: &TestBucket) -> BTreeMap<String, (reqwest::header::Header
         let text = String::from_utf8_lossy(&body).into_owned();
         let html = headers.get("content-type").is_some_and(|t| t.to_str().unwrap().starts_with("text/html"));
         if html || path.ends_with(".xml") {
-            for link in links(&text).into_iter().chain(attrs(&text, "img", "src")) {
+            let srcset: Vec<String> = attrs(&text, "img", "srcset")
+                .iter()
+                .flat_map(|set| {
+                    set.split(',').filter_map(|c| c.split_whitespace().next().map(str::to_owned)).collect::<Vec<_>>()
+                })
+                .collect();
+            for link in links(&text).into_iter().chain(attrs(&text, "img", "src")).chain(srcset) {
                 let link = link.strip_prefix(&bucket.web_url).map(str::to_owned).unwrap_or(link);
                 if !link.starts_with('/') || link.starts_with("//") {
                     continue;
@@ -173,6 +179,32 @@ async fn the_demo_site_in_a_bucket_is_the_site_and_stays_current() {
     assert_eq!(json["mirrors"][1]["url"], format!("{other}/"));
     assert_eq!(json["onion"], "http://lighthousexyz.onion/");
 
+    // A photo (its metadata removed on upload) and a PDF in an article,
+    // so the copy carries media too.
+    let ed = crate::admin::sign_in(&app, "ed@example.org", refuge_core::Role::Editor, &[]).await;
+    let photo = crate::media::upload(&ed, "river.jpg", crate::media::GPS_JPEG, "A river", "川").await;
+    let photo =
+        attrs(&photo.body, "section.media-item a", "href").into_iter().find(|h| h.starts_with("/media/")).unwrap();
+    let pdf = crate::media::upload(&ed, "report.pdf", crate::media::PDF, "The report", "報告書").await;
+    let pdf = attrs(&pdf.body, "section.media-item a", "href").into_iter().find(|h| h.ends_with(".pdf")).unwrap();
+    let en = Language::parse("en").unwrap();
+    let with_media =
+        app.store.published_item(Kind::News, &en, &Slug::parse("winter-relief-2025").unwrap()).unwrap().unwrap();
+    let illustrated = ItemDraft {
+        group_id: Some(with_media.group_id),
+        kind: with_media.kind,
+        lang: with_media.lang.clone(),
+        slug: with_media.slug.clone(),
+        title: with_media.title.clone(),
+        summary: with_media.summary.clone(),
+        body: format!("{}\n\n![A river]({photo})\n\n[The report]({pdf})\n", with_media.body),
+        category: with_media.category.clone(),
+        tags: with_media.tags.clone(),
+        status: with_media.status,
+        published_at: with_media.published_at,
+    };
+    app.store.save_item(Some(with_media.id), &illustrated).unwrap();
+
     // `refuge publish` with no target publishes every mirror with a bucket.
     let first = counts(&refuge(garage, &app.data_dir, &["publish"]));
     assert!(first.0 > 50 && first.1 == first.0, "{first:?}");
@@ -205,6 +237,19 @@ async fn the_demo_site_in_a_bucket_is_the_site_and_stays_current() {
             assert!(cache.contains("immutable"), "{path}: {cache}");
         }
     }
+    // The media, as the server sends them (metadata already gone).
+    let stem = |p: &str| p.trim_start_matches("/media/").split(['-', '.']).next().unwrap().to_owned();
+    let media: Vec<&String> = pages.keys().filter(|p| p.starts_with("/media/")).collect();
+    for wanted in [&photo, &pdf] {
+        assert!(media.iter().any(|p| stem(p) == stem(wanted)), "{wanted} is not in the bucket: {media:?}");
+    }
+    for path in &media {
+        let (_, body) = &pages[path.as_str()];
+        let (status, _, served) = app.get_bytes(path, &[]).await;
+        assert_eq!(status, 200);
+        assert!(*body == served, "{path} differs from what the server sends");
+        assert!(!body.windows(3).any(|w| w == b"GPS"), "{path}: no GPS in the copy");
+    }
     // Every exported page was reached by following links (no orphan
     // objects), but for the files a crawl does not link to.
     let reached: BTreeSet<String> = pages.keys().map(|p| file_of(p)).collect();
@@ -235,7 +280,6 @@ async fn the_demo_site_in_a_bucket_is_the_site_and_stays_current() {
 
     // One article retitled: its page, the lists and feeds showing it, and
     // nothing else.
-    let en = Language::parse("en").unwrap();
     let slug = Slug::parse("why-we-hide-names").unwrap();
     let item = app.store.published_item(Kind::News, &en, &slug).unwrap().unwrap();
     let before: BTreeMap<String, Vec<u8>> = pages.iter().map(|(p, (_, b))| (p.clone(), b.clone())).collect();
@@ -278,6 +322,10 @@ async fn the_demo_site_in_a_bucket_is_the_site_and_stays_current() {
     assert!(fourth.3 >= 1, "{fourth:?}");
     let (status, _, _) = web_get(&bucket, "/en/news/winter-relief-2025/", &[]).await;
     assert_eq!(status, 404, "a deleted article disappears from the mirror");
+    for path in &media {
+        let (status, _, _) = web_get(&bucket, path, &[]).await;
+        assert_eq!(status, 404, "{path}: its media went with it");
+    }
     for (path, (_, body)) in crawl(&bucket).await {
         assert!(!String::from_utf8_lossy(&body).contains("/en/news/winter-relief-2025/"), "{path} still links to it");
     }
