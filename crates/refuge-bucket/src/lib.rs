@@ -7,6 +7,7 @@
 //! S3 requests without the checksums some S3-compatible hosts refuse. Its
 //! calls are async; the commands that use them run a runtime of their own.
 
+pub mod media;
 pub mod publish;
 pub mod testing;
 
@@ -241,6 +242,27 @@ impl Bucket {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(self.error("remove", name, e)),
         }
+    }
+
+    /// Every object under the prefix: its name (without the prefix) and
+    /// how long ago it was written.
+    pub async fn list(&self) -> Result<Vec<(String, std::time::Duration)>> {
+        use futures_util::StreamExt;
+        let prefix = (!self.target.prefix.is_empty()).then(|| Key::from_iter(self.target.prefix.split('/')));
+        let mut stream = self.store.list(prefix.as_ref());
+        let now = std::time::SystemTime::now();
+        let mut out = Vec::new();
+        while let Some(meta) = stream.next().await {
+            let meta = meta.map_err(|e| self.error("list", "", e))?;
+            let full = meta.location.as_ref();
+            let name = match self.target.prefix.as_str() {
+                "" => full,
+                p => full.strip_prefix(p).and_then(|r| r.strip_prefix('/')).unwrap_or(full),
+            };
+            let written = std::time::SystemTime::from(meta.last_modified);
+            out.push((name.to_owned(), now.duration_since(written).unwrap_or_default()));
+        }
+        Ok(out)
     }
 
     /// Uploads the file at `path` as `name` in parts (an archive may be

@@ -18,6 +18,7 @@ pub mod lang;
 pub mod mail;
 pub mod mail_text;
 pub mod markdown;
+pub mod media_files;
 pub mod search;
 pub mod secret;
 pub mod slug;
@@ -37,6 +38,7 @@ pub use mail::{
     BOUNCING, DedupeKey, ImportOutcome, ImportedSubscriber, MailKind, MessageMeta, NewMail, Newsletter, OutboxMail,
     Purpose, Subscriber, SubscriberCount, SubscriberRecord, SubscriberState,
 };
+pub use media_files::{MediaFileError, MediaFiles, MediaFolder};
 pub use slug::Slug;
 pub use store::{
     AccountChange, AppealReads, AppealStore, AsideStore, AuditLog, ClientLimits, ContentStore, ItemSave, Leases,

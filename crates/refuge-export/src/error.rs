@@ -37,6 +37,8 @@ pub enum ExportError {
     Open(#[from] refuge_store::OpenError),
     #[error("the site's database cannot be read")]
     Store(#[from] StoreError),
+    #[error("cannot read the media file {name}: {detail}")]
+    Media { name: String, detail: String },
     #[error("the export's manifest cannot be written")]
     Manifest(#[from] serde_json::Error),
 }

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
-use refuge_core::{DataDir, Kind, Language, MediaStore, PublicContent, RedirectReads, Slug};
+use refuge_core::{DataDir, Kind, Language, MediaFiles, MediaStore, PublicContent, RedirectReads, Slug};
 use refuge_render::contact::ContactForm;
 use refuge_render::routes::{Live, Route};
 use refuge_render::{Message, Outcome, Site, SiteConfig};
@@ -56,6 +56,9 @@ pub struct ExportOptions {
     /// Links to folders name their `index.html`, for hosts that do not add
     /// it (a bucket's plain address).
     pub index_links: bool,
+    /// Where the media library's files are (`None`: the data folder's
+    /// `media/`).
+    pub media: Option<Arc<dyn MediaFiles>>,
 }
 
 /// What an export did.
@@ -107,7 +110,10 @@ pub fn export(
         languages,
         base_url: &base_url,
         rewrite: &rewrite,
-        media_dir: data.media(),
+        media: match &options.media {
+            Some(files) => files.clone(),
+            None => Arc::new(refuge_core::MediaFolder(data.media())),
+        },
     };
     // With the manifest of the previous copy, only what a change can have
     // touched is rendered again (see manifest.rs).
@@ -300,7 +306,7 @@ struct Crawl<'a> {
     languages: &'a [Language],
     base_url: &'a str,
     rewrite: &'a Rewrite,
-    media_dir: PathBuf,
+    media: Arc<dyn MediaFiles>,
 }
 
 impl Crawl<'_> {
@@ -397,7 +403,8 @@ impl Crawl<'_> {
     /// The file for `path` (if any) and the paths it links to.
     fn page(&self, path: &str) -> Result<(Option<Body>, Vec<String>, PageMeta)> {
         if let Some(name) = path.strip_prefix("/media/") {
-            return Ok((self.media(name)?.map(Body::Copy), Vec::new(), PageMeta::default()));
+            let body = self.media(name)?.map(|bytes| Body::Bytes { bytes, compressible: false });
+            return Ok((body, Vec::new(), PageMeta::default()));
         }
         if let Some(lang) = contact_language(path, self.languages)
             && let Some(page) = self.site.contact_page(&lang, &ContactForm::default(), 200)?
@@ -438,13 +445,15 @@ impl Crawl<'_> {
     }
 
     /// A media file the site knows, by its served name.
-    fn media(&self, name: &str) -> Result<Option<PathBuf>> {
+    fn media(&self, name: &str) -> Result<Option<Vec<u8>>> {
         let stored = name.split(['-', '.']).next().unwrap_or_default();
         if stored.len() != 32 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
             return Ok(None);
         }
-        let path = self.media_dir.join(name);
-        Ok((self.store.media_by_stored(stored)?.is_some() && path.is_file()).then_some(path))
+        if self.store.media_by_stored(stored)?.is_none() {
+            return Ok(None);
+        }
+        self.media.get(name).map_err(|e| ExportError::Media { name: name.to_owned(), detail: e.to_string() })
     }
 
     /// A page that sends readers on to `to` without a server: a meta
@@ -596,6 +605,7 @@ mod tests {
             languages: site.languages.clone(),
             precompress: false,
             index_links: false,
+            media: None,
         };
         let e = export(&data, None, site, &options, &mut |_, _| {}).unwrap_err();
         assert!(matches!(e, ExportError::NoSite(_)));

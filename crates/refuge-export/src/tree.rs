@@ -22,12 +22,7 @@ type Result<T> = std::result::Result<T, ExportError>;
 
 /// One file of the copy.
 pub enum Body {
-    Bytes {
-        bytes: Vec<u8>,
-        compressible: bool,
-    },
-    /// A media file, copied from the data folder.
-    Copy(PathBuf),
+    Bytes { bytes: Vec<u8>, compressible: bool },
 }
 
 /// What happened to one file.
@@ -96,19 +91,6 @@ impl Tree {
         }
         let old = self.out.join(file);
         match body {
-            Body::Copy(source) => {
-                // Media files never change under their name; the size
-                // tells a broken earlier copy.
-                let same = self.update
-                    && old.metadata().ok().zip(source.metadata().ok()).is_some_and(|(a, b)| a.len() == b.len());
-                if same {
-                    return Ok(Put::Unchanged);
-                }
-                let target = self.stage_path(file)?;
-                std::fs::copy(&source, &target).map_err(file_error("copy a media file to", &target))?;
-                lock(&self.staged).push(file.to_owned());
-                Ok(Put::Written)
-            }
             Body::Bytes { bytes, compressible } => {
                 let compress = self.precompress && compressible;
                 let same = self.update && std::fs::read(&old).is_ok_and(|previous| previous == bytes);

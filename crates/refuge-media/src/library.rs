@@ -1,9 +1,13 @@
-//! The media folder: cleaned uploads written under random names, with
-//! their resized variants. Nothing of the original upload is kept.
+//! The media library's files: cleaned uploads written under random names,
+//! with their resized variants, in a [`MediaFiles`] store (the data
+//! folder's `media/`, [`MediaFolder`], or a bucket). Nothing of the
+//! original upload is kept.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::time::Duration;
 
-use refuge_core::Media;
+pub use refuge_core::media_files::MediaFolder;
+use refuge_core::{Media, MediaFileError, MediaFiles};
 
 use crate::{FileType, MediaError};
 
@@ -12,80 +16,90 @@ fn random_stem() -> String {
     refuge_core::secret::random_hex(16)
 }
 
-/// The file of a stored upload, or of one of its variants.
-pub fn file_path(dir: &Path, stored: &str, width: Option<u32>, extension: &str) -> PathBuf {
+/// The name of a stored upload's file, or of one of its variants.
+pub fn file_name(stored: &str, width: Option<u32>, extension: &str) -> String {
     match width {
-        Some(w) => dir.join(format!("{stored}-{w}.{extension}")),
-        None => dir.join(format!("{stored}.{extension}")),
+        Some(w) => format!("{stored}-{w}.{extension}"),
+        None => format!("{stored}.{extension}"),
     }
 }
 
-/// Cleaned files written under temporary names (`….part`), waiting for
-/// their database row. `commit` gives them their real names; dropped
-/// without a commit, they are removed. So an upload that fails or is
-/// abandoned half-way leaves nothing in the media folder.
-#[derive(Debug)]
-pub struct Staged {
+/// The names of every file of a stored upload.
+pub fn file_names(m: &Media) -> Vec<String> {
+    std::iter::once(file_name(&m.stored, None, &m.extension))
+        .chain(m.variants.iter().map(|w| file_name(&m.stored, Some(*w), &m.extension)))
+        .collect()
+}
+
+impl From<MediaFileError> for MediaError {
+    fn from(e: MediaFileError) -> Self {
+        match e {
+            MediaFileError::Full => MediaError::DiskFull,
+            MediaFileError::Failed(text) => MediaError::Write(text),
+        }
+    }
+}
+
+/// An upload's cleaned files, written and waiting for their database row.
+/// Dropped without [`Staged::commit`], they are removed, so an upload that
+/// fails or is abandoned half-way leaves nothing in the library (and a
+/// crash in between leaves files no row names, which the sweep removes).
+pub struct Staged<'a> {
     pub media: Media,
-    /// (temporary, final) paths.
-    files: Vec<(PathBuf, PathBuf)>,
+    files: &'a dyn MediaFiles,
+    names: Vec<String>,
     committed: bool,
 }
 
-impl Staged {
-    /// Renames the files to their real names, once the row is committed.
-    /// On failure nothing of this upload is left in the folder.
+impl std::fmt::Debug for Staged<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Staged").field("media", &self.media).field("names", &self.names).finish()
+    }
+}
+
+impl Staged<'_> {
+    /// Keeps the files, once the row is committed.
     pub fn commit(mut self) -> Result<Media, MediaError> {
-        for (i, (tmp, path)) in self.files.iter().enumerate() {
-            if let Err(e) = std::fs::rename(tmp, path) {
-                for (_, done) in &self.files[..i] {
-                    let _ = std::fs::remove_file(done);
-                }
-                return Err(MediaError::write(e));
-            }
-        }
         self.committed = true;
         Ok(self.media.clone())
     }
 }
 
-impl Drop for Staged {
+impl Drop for Staged<'_> {
     fn drop(&mut self) {
         if !self.committed {
-            for (tmp, _) in &self.files {
-                let _ = std::fs::remove_file(tmp);
+            for name in &self.names {
+                if let Err(e) = self.files.remove(name) {
+                    tracing::warn!(name, error = %e, "an abandoned upload's file stays until the sweep");
+                }
             }
         }
     }
 }
 
-fn part_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".part");
-    PathBuf::from(name)
-}
-
-/// Cleans the upload and writes its files under temporary names; nothing
-/// of the original is kept. Record the returned `media`, then `commit`.
-pub fn stage_files(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<Staged, MediaError> {
+/// Cleans the upload and writes its files; nothing of the original is
+/// kept. Record the returned `media`, then `commit`.
+pub fn stage_files<'a>(
+    files: &'a dyn MediaFiles,
+    file_name_given: &str,
+    bytes: &[u8],
+) -> Result<Staged<'a>, MediaError> {
     let kind = FileType::sniff(bytes).ok_or(MediaError::UnknownType)?;
     let stored = random_stem();
-    std::fs::create_dir_all(dir).map_err(MediaError::write)?;
-    let mut staged = Staged { media: Media::default(), files: Vec::new(), committed: false };
-    let mut write = |path: PathBuf, data: &[u8]| -> Result<(), MediaError> {
-        let tmp = part_path(&path);
-        // Registered first, so a half-written file is removed too.
-        staged.files.push((tmp.clone(), path));
-        std::fs::write(&tmp, data).map_err(MediaError::write)
+    let mut staged = Staged { media: Media::default(), files, names: Vec::new(), committed: false };
+    let mut write = |name: String, data: &[u8]| -> Result<(), MediaError> {
+        // Registered first, so a half-sent file is removed too.
+        staged.names.push(name.clone());
+        files.put(&name, data).map_err(MediaError::from)
     };
     let media = match kind {
         FileType::Pdf => {
             let out = crate::scrub_pdf(bytes)?;
-            write(file_path(dir, &stored, None, "pdf"), &out.bytes)?;
+            write(file_name(&stored, None, "pdf"), &out.bytes)?;
             Media {
                 id: 0,
                 kind: "pdf".into(),
-                name: safe_name(file_name, "pdf"),
+                name: safe_name(file_name_given, "pdf"),
                 stored,
                 extension: "pdf".into(),
                 width: None,
@@ -104,12 +118,12 @@ pub fn stage_files(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<Staged, 
             let out = crate::process_image(bytes)?;
             let mut variants = Vec::new();
             for (i, (width, data)) in out.files.iter().enumerate() {
-                let path = if i == 0 {
-                    file_path(dir, &stored, None, out.extension)
+                let name = if i == 0 {
+                    file_name(&stored, None, out.extension)
                 } else {
-                    file_path(dir, &stored, Some(*width), out.extension)
+                    file_name(&stored, Some(*width), out.extension)
                 };
-                write(path, data)?;
+                write(name, data)?;
                 if i > 0 {
                     variants.push(*width);
                 }
@@ -117,7 +131,7 @@ pub fn stage_files(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<Staged, 
             Media {
                 id: 0,
                 kind: "image".into(),
-                name: safe_name(file_name, out.extension),
+                name: safe_name(file_name_given, out.extension),
                 stored,
                 extension: out.extension.into(),
                 width: Some(out.width),
@@ -133,33 +147,22 @@ pub fn stage_files(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<Staged, 
     Ok(staged)
 }
 
-/// Removes from the media folder what no database row refers to: files
-/// left by an upload interrupted by a crash, and temporary `.part`
-/// files. `known` holds the stored names (random stems) of every row;
-/// files younger than `min_age` are left alone (an upload may be between
-/// writing its files and recording them). Returns how many were removed.
+/// Removes from the library what no database row refers to: files left
+/// by an upload interrupted by a crash, and temporary `.part` files.
+/// `known` holds the stored names (random stems) of every row; files
+/// younger than `min_age` are left alone (an upload may be between writing
+/// its files and recording them). Returns how many were removed.
 pub fn sweep(
-    dir: &Path,
+    files: &dyn MediaFiles,
     known: &std::collections::HashSet<String>,
-    min_age: std::time::Duration,
-) -> std::io::Result<usize> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(e),
-    };
+    min_age: Duration,
+) -> Result<usize, MediaFileError> {
     let mut removed = 0;
-    for entry in entries {
-        let entry = entry?;
-        if !entry.file_type()?.is_file() {
-            continue;
-        }
-        let name = entry.file_name().to_string_lossy().into_owned();
+    for (name, age) in files.list()? {
         let stem = name.split(['.', '-']).next().unwrap_or_default();
         let ours = stem.len() == 32 && stem.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        let old_enough = entry.metadata()?.modified()?.elapsed().is_ok_and(|age| age >= min_age);
-        if ours && old_enough && (name.ends_with(".part") || !known.contains(stem)) {
-            std::fs::remove_file(entry.path())?;
+        if ours && age >= min_age && (name.ends_with(".part") || !known.contains(stem)) {
+            files.remove(&name)?;
             removed += 1;
         }
     }
@@ -167,11 +170,17 @@ pub fn sweep(
 }
 
 /// Removes the files of a stored upload.
-pub fn remove_files(dir: &Path, m: &Media) {
-    let _ = std::fs::remove_file(file_path(dir, &m.stored, None, &m.extension));
-    for w in &m.variants {
-        let _ = std::fs::remove_file(file_path(dir, &m.stored, Some(*w), &m.extension));
+pub fn remove_files(files: &dyn MediaFiles, m: &Media) {
+    for name in file_names(m) {
+        if let Err(e) = files.remove(&name) {
+            tracing::warn!(name, error = %e, "a deleted upload's file stays until the sweep");
+        }
     }
+}
+
+/// The media folder of a data folder, as a [`MediaFiles`] store.
+pub fn folder(dir: &Path) -> MediaFolder {
+    MediaFolder(dir.to_owned())
 }
 
 /// A download name made from the uploaded one: ASCII letters, digits,
@@ -196,8 +205,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn staged_files_appear_only_on_commit_and_leave_nothing_otherwise() {
+    fn an_upload_not_committed_leaves_nothing_and_orphans_are_swept() {
         let dir = tempfile::tempdir().unwrap();
+        let files = MediaFolder(dir.path().to_owned());
         let jpeg = crate::testing::tagged_jpeg(1000, 500, 1);
         let listing = || {
             let mut names: Vec<String> =
@@ -205,24 +215,32 @@ mod tests {
             names.sort();
             names
         };
-        let staged = stage_files(dir.path(), "a.jpg", &jpeg).unwrap();
-        assert!(listing().iter().all(|n| n.ends_with(".part")), "{:?}", listing());
+        let staged = stage_files(&files, "a.jpg", &jpeg).unwrap();
+        assert!(!listing().is_empty());
         drop(staged);
         assert!(listing().is_empty(), "abandoned: removed");
 
-        let media = stage_files(dir.path(), "a.jpg", &jpeg).unwrap().commit().unwrap();
+        let media = stage_files(&files, "a.jpg", &jpeg).unwrap().commit().unwrap();
         assert_eq!(listing().len(), 1 + media.variants.len());
-        assert!(listing().iter().all(|n| n.starts_with(&media.stored) && n.ends_with(".jpg")));
+        assert_eq!(listing(), {
+            let mut n = file_names(&media);
+            n.sort();
+            n
+        });
+        assert!(files.get(&file_names(&media)[0]).unwrap().is_some());
+        assert!(files.get("../etc/passwd").is_err(), "names stay in the folder");
 
         // A crash between writing and recording: swept at the next start.
-        let orphan = stage_files(dir.path(), "b.jpg", &jpeg).unwrap().commit().unwrap();
+        let orphan = stage_files(&files, "b.jpg", &jpeg).unwrap().commit().unwrap();
         std::fs::write(dir.path().join(format!("{}.jpg.part", "f".repeat(32))), b"half").unwrap();
         std::fs::write(dir.path().join("README.txt"), b"not ours").unwrap();
         let known = std::collections::HashSet::from([media.stored.clone()]);
-        let hour = std::time::Duration::from_secs(3600);
-        assert_eq!(sweep(dir.path(), &known, hour).unwrap(), 0, "too young: maybe an upload in progress");
-        assert_eq!(sweep(dir.path(), &known, std::time::Duration::ZERO).unwrap(), 1 + orphan.variants.len() + 1);
+        let hour = Duration::from_secs(3600);
+        assert_eq!(sweep(&files, &known, hour).unwrap(), 0, "too young: maybe an upload in progress");
+        assert_eq!(sweep(&files, &known, Duration::ZERO).unwrap(), 1 + orphan.variants.len() + 1);
         assert!(listing().iter().all(|n| n.starts_with(&media.stored) || n == "README.txt"), "{:?}", listing());
+        remove_files(&files, &media);
+        assert_eq!(listing(), ["README.txt"]);
     }
 
     #[test]

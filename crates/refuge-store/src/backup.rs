@@ -46,6 +46,8 @@ pub enum BackupError {
         #[source]
         source: std::io::Error,
     },
+    #[error("the media files cannot be fetched for the archive: {0}")]
+    Media(String),
     #[error("the archive cannot be read or written")]
     Archive(#[from] std::io::Error),
     #[error(transparent)]
@@ -95,10 +97,15 @@ fn files_under(base: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// What the backup will hold: its name in the archive and where to read it.
-fn sources(data: &DataDir, snapshot: PathBuf) -> Result<Vec<(String, PathBuf)>> {
+/// What the backup will hold: its name in the archive and where to read
+/// it. `media`: a folder holding the media files fetched from elsewhere (a
+/// bucket), read instead of the data folder's.
+fn sources(data: &DataDir, snapshot: PathBuf, media: Option<&Path>) -> Result<Vec<(String, PathBuf)>> {
     let mut paths = Vec::new();
     for folder in FOLDERS {
+        if folder == "media" && media.is_some() {
+            continue;
+        }
         files_under(data, &data.join(folder), &mut paths)?;
     }
     // Uploads still being written (`….part`) are not part of the site yet.
@@ -110,17 +117,25 @@ fn sources(data: &DataDir, snapshot: PathBuf) -> Result<Vec<(String, PathBuf)>> 
     }
     let mut sources: Vec<(String, PathBuf)> = vec![(DataDir::DATABASE.into(), snapshot)];
     sources.extend(paths.into_iter().map(|p| (p.to_string_lossy().replace('\\', "/"), data.join(&p))));
+    if let Some(dir) = media {
+        let mut fetched = Vec::new();
+        files_under(Path::new(dir), dir, &mut fetched)?;
+        sources.extend(fetched.into_iter().map(|p| (format!("media/{}", p.to_string_lossy()), dir.join(&p))));
+    }
     Ok(sources)
 }
 
 /// Writes the archive of `data` to `file`; how many files it holds. Safe
 /// while a server runs. `database` is the site's PostgreSQL database, if
 /// it has one: the archive then holds a SQLite copy of it (checked table
-/// by table), so every backup restores onto either engine. `progress`
+/// by table), so every backup restores onto either engine. `media` is
+/// where the media library's files are when not in the data folder (a
+/// bucket): they are fetched into the archive's `media/`. `progress`
 /// hears (stage, done, total).
 pub fn backup(
     data: &DataDir,
     database: Option<&crate::SqlStore>,
+    media: Option<&dyn refuge_core::MediaFiles>,
     file: &Path,
     progress: &mut dyn FnMut(&'static str, u64, u64),
 ) -> Result<usize> {
@@ -145,7 +160,30 @@ pub fn backup(
         }
         None => crate::snapshot(&data.database(), &snapshot)?,
     }
-    let sources = sources(data, snapshot)?;
+    let fetched = match media {
+        Some(store) => {
+            let dir = work.path().join("media");
+            std::fs::create_dir_all(&dir).map_err(files("create", &dir))?;
+            let names: Vec<String> = store
+                .list()
+                .map_err(|e| BackupError::Media(e.to_string()))?
+                .into_iter()
+                .map(|(name, _)| name)
+                .filter(|name| !name.ends_with(".part") && !name.contains(['/', '\\']) && !name.starts_with('.'))
+                .collect();
+            for (i, name) in names.iter().enumerate() {
+                // Gone since the listing (deleted meanwhile): not part of the site.
+                if let Some(bytes) = store.get(name).map_err(|e| BackupError::Media(e.to_string()))? {
+                    let path = dir.join(name);
+                    std::fs::write(&path, bytes).map_err(files("write", &path))?;
+                }
+                progress("fetching media", i as u64 + 1, names.len() as u64);
+            }
+            Some(dir)
+        }
+        None => None,
+    };
+    let sources = sources(data, snapshot, fetched.as_deref())?;
 
     // Read each file once: checksum it, then write it; the manifest goes
     // first, so it is written from the checksums gathered in a first pass.

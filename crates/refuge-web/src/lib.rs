@@ -48,8 +48,12 @@ pub struct WebConfig {
     pub request_timeout: Duration,
     /// Searches per minute one client may make (0: no limit).
     pub search_per_minute: u32,
-    /// The data folder: media files, the inbox keys.
+    /// The data folder: the inbox keys (and media files, unless `media`
+    /// says otherwise).
     pub data: refuge_core::DataDir,
+    /// Where the media library's files are: the data folder's `media/`, or
+    /// a bucket (`media_url`).
+    pub media: Arc<dyn refuge_core::MediaFiles>,
     /// Outgoing e-mail; `None` keeps mail waiting in the outbox.
     pub smtp: Option<refuge_mail::SmtpConfig>,
     /// Who is told that a contact message arrived; empty: every admin.
@@ -75,6 +79,7 @@ impl Default for WebConfig {
             request_timeout: Duration::from_secs(30),
             search_per_minute: 60,
             data: refuge_core::DataDir::new("."),
+            media: Arc::new(refuge_media::library::MediaFolder("media".into())),
             message_retention: Some(Duration::from_secs(90 * 86_400)),
             smtp: None,
             notify: Vec::new(),
@@ -340,10 +345,10 @@ pub async fn purge_expired_messages(state: &AppState) -> Option<u64> {
 /// abandoned upload) once older than `min_age`; returns how many.
 pub async fn sweep_media(state: &AppState, min_age: Duration) -> usize {
     let store = state.store.clone();
-    let dir = state.config.data.media();
+    let files = state.config.media.clone();
     let swept = crate::blocking::run(move || {
         let known = store.media_stored_names().map_err(|e| e.to_string())?.into_iter().collect();
-        refuge_media::library::sweep(&dir, &known, min_age).map_err(|e| e.to_string())
+        refuge_media::library::sweep(files.as_ref(), &known, min_age).map_err(|e| e.to_string())
     })
     .await;
     match swept {

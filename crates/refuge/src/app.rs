@@ -211,6 +211,7 @@ impl App {
             search_per_minute: config.search_per_minute,
             request_timeout: std::time::Duration::from_secs(u64::from(config.request_timeout_seconds)),
             data: config.data_dir.clone(),
+            media: config.media_files()?,
             smtp: config.smtp_config(&base_url)?,
             notify: config.notify.clone(),
             welcome_mail: config.welcome_mail,

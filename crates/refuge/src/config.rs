@@ -24,6 +24,15 @@ pub const TEMPLATE: &str = r#"# Refuge settings. Every key is optional; the valu
 # database, which several Refuge servers can share (see the README).
 # database_url = "postgres://refuge:secret@127.0.0.1:5432/refuge"
 
+# Where the media library's files are kept. Absent: media/ in this folder.
+# "s3://BUCKET/PREFIX": an S3-compatible bucket (several servers on one
+# database share it); readers still fetch /media/… from Refuge. Credentials
+# from media_credentials, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+# media_url = "s3://refuge-media/site"
+# media_endpoint = "https://s3.example.net"   # hosts other than AWS S3
+# media_region = "eu-central-1"
+# media_credentials = "/etc/refuge/media-key"
+
 # The public address of the site, used in canonical links, feeds and the
 # sitemap. Defaults to http://<addr>.
 # base_url = "https://example.org"
@@ -168,6 +177,10 @@ struct FileConfig {
     welcome_mail: Option<bool>,
     smtp: Option<SmtpFile>,
     mirrors: Option<Vec<MirrorFile>>,
+    media_url: Option<String>,
+    media_endpoint: Option<String>,
+    media_region: Option<String>,
+    media_credentials: Option<std::path::PathBuf>,
 }
 
 /// The settings in force.
@@ -198,6 +211,11 @@ pub struct Config {
     pub smtp: Option<SmtpFile>,
     /// Copies of the public site elsewhere (`[[mirrors]]`).
     pub mirrors: Vec<MirrorFile>,
+    /// `None`: media files in the data folder; `s3://…`: in a bucket.
+    pub media_url: Option<String>,
+    pub media_endpoint: Option<String>,
+    pub media_region: Option<String>,
+    pub media_credentials: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -284,6 +302,27 @@ impl Config {
         }
     }
 
+    /// Where the media library's files are: the bucket `media_url` names,
+    /// or the data folder's `media/`.
+    pub fn media_files(&self) -> Result<std::sync::Arc<dyn refuge_core::MediaFiles>> {
+        let Some(url) = self.media_url.as_deref().filter(|u| !u.is_empty()) else {
+            return Ok(std::sync::Arc::new(refuge_media::library::MediaFolder(self.data_dir.media())));
+        };
+        let mut target = refuge_bucket::Target::parse(url)?;
+        target.endpoint = self.media_endpoint.clone();
+        target.region = self.media_region.clone();
+        let credentials = match &self.media_credentials {
+            Some(path) => {
+                let path = if path.is_absolute() { path.clone() } else { self.data_dir.join(path) };
+                refuge_bucket::Credentials::from_file(&path)?
+            }
+            None => refuge_bucket::Credentials::from_env()
+                .ok_or_else(|| refuge_bucket::BucketError::NoCredentials(target.to_string()))?,
+        };
+        let bucket = refuge_bucket::Bucket::open(&target, &credentials)?;
+        Ok(std::sync::Arc::new(refuge_bucket::media::BucketMedia::new(bucket)?))
+    }
+
     /// The main site's address: `base_url`, or `http://ADDR`.
     pub fn main_url(&self) -> String {
         self.base_url.clone().unwrap_or_else(|| format!("http://{}", self.addr)).trim_end_matches('/').to_owned()
@@ -310,6 +349,10 @@ impl Config {
             welcome_mail: true,
             smtp: None,
             mirrors: Vec::new(),
+            media_url: None,
+            media_endpoint: None,
+            media_region: None,
+            media_credentials: None,
         }
     }
 
@@ -347,6 +390,10 @@ impl Config {
             welcome_mail,
             smtp,
             mirrors,
+            media_url,
+            media_endpoint,
+            media_region,
+            media_credentials,
         } = f;
         self.addr = addr.unwrap_or(std::mem::take(&mut self.addr));
         self.database_url = database_url.or(self.database_url.take());
@@ -365,6 +412,10 @@ impl Config {
         self.welcome_mail = welcome_mail.unwrap_or(self.welcome_mail);
         self.smtp = smtp.or(self.smtp.take());
         self.mirrors = mirrors.unwrap_or(std::mem::take(&mut self.mirrors));
+        self.media_url = media_url.or(self.media_url.take());
+        self.media_endpoint = media_endpoint.or(self.media_endpoint.take());
+        self.media_region = media_region.or(self.media_region.take());
+        self.media_credentials = media_credentials.or(self.media_credentials.take());
     }
 
     fn validate(&mut self) -> Result<()> {
@@ -400,6 +451,9 @@ impl Config {
         }
         if !(1..=100).contains(&self.page_size) {
             bail!("`page_size` must be between 1 and 100");
+        }
+        if let Some(url) = self.media_url.as_deref().filter(|u| !u.is_empty()) {
+            refuge_bucket::Target::parse(url).map_err(|e| anyhow::anyhow!("`media_url`: {e}"))?;
         }
         let mut names = Vec::new();
         for (i, mirror) in self.mirrors.iter().enumerate() {
@@ -486,6 +540,10 @@ fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<FileConfig> {
         welcome_mail: flag("REFUGE_WELCOME_MAIL", get("REFUGE_WELCOME_MAIL"))?,
         smtp: None,
         mirrors: None,
+        media_url: get("REFUGE_MEDIA_URL"),
+        media_endpoint: get("REFUGE_MEDIA_ENDPOINT"),
+        media_region: get("REFUGE_MEDIA_REGION"),
+        media_credentials: get("REFUGE_MEDIA_CREDENTIALS").map(Into::into),
     })
 }
 

@@ -9,7 +9,7 @@
 mod paths;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use refuge_core::{
     ContentStore, ItemDraft, Kind, Language, MediaStore, RedirectStore, RedirectTarget, Slug, Status, StoreError,
@@ -108,11 +108,11 @@ struct OldPage {
     modified: Option<OffsetDateTime>,
 }
 
-/// Imports `options.src` into `store` (its media files into `media_dir`);
+/// Imports `options.src` into `store` (its media files into `media`);
 /// the report, page by page. `progress` hears (stage, done, total).
 pub fn import_site<S>(
     store: &S,
-    media_dir: &Path,
+    media: &dyn refuge_core::MediaFiles,
     options: &ImportOptions,
     progress: &mut dyn FnMut(Stage, u64, u64),
 ) -> Result<Vec<PageReport>>
@@ -123,7 +123,7 @@ where
     if !(prefix.is_empty() || prefix.starts_with('/')) || prefix.contains(['?', '#']) {
         return Err(ImportError::BadPrefix(options.old_prefix.clone()));
     }
-    let run = Run { store, options, prefix, media_dir };
+    let run = Run { store, options, prefix, media };
     let mut pages = run.read_pages(progress)?;
     let targets = run.addresses(&mut pages)?;
     let images = run.images(&mut pages)?;
@@ -160,7 +160,7 @@ struct Run<'a, S: ?Sized> {
     options: &'a ImportOptions,
     /// The old prefix without its trailing slash (empty for the root).
     prefix: &'a str,
-    media_dir: &'a Path,
+    media: &'a dyn refuge_core::MediaFiles,
 }
 
 /// Old path → (the item imported from it before, its slug).
@@ -287,7 +287,7 @@ where
     /// One image into the media library: its new address, or why the file
     /// was refused (a warning, not a stop).
     fn image(&self, old: &str, bytes: &[u8], alt: String) -> Result<std::result::Result<String, String>> {
-        let staged = match refuge_media::library::stage_files(self.media_dir, old, bytes) {
+        let staged = match refuge_media::library::stage_files(self.media, old, bytes) {
             Ok(staged) => staged,
             Err(e) => return Ok(Err(e.to_string())),
         };

@@ -236,12 +236,13 @@ pub async fn upload(State(state): State<AppState>, admin: Admin, mut multipart: 
     // the request times out meanwhile: either the upload is in the
     // library with its files, or nothing of it is left.
     let store = state.store.clone();
-    let dir = state.config.data.media();
+    let files = state.config.media.clone();
     let alts: Vec<(Language, String)> =
         state.site.languages().iter().map(|l| (l.clone(), form.get(&format!("alt_{l}")).to_owned())).collect();
     let processed = crate::blocking::run(move || {
         let _permit = permit;
-        let staged = refuge_media::library::stage_files(&dir, &file_name, &bytes).map_err(UploadError::Media)?;
+        let staged =
+            refuge_media::library::stage_files(files.as_ref(), &file_name, &bytes).map_err(UploadError::Media)?;
         drop(bytes);
         let id = store.add_media(&staged.media).map_err(UploadError::Store)?;
         let saved = alts.iter().try_for_each(|(lang, alt)| store.set_media_alt(id, lang, alt));
@@ -339,7 +340,11 @@ pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<
     if let Err(e) = state.store.delete_media(media.id) {
         return Ok(refused(&state, &admin, &e));
     }
-    remove_files(&state.config.data.media(), &media);
+    let files = state.config.media.clone();
+    let removed = media.clone();
+    if let Err(e) = crate::blocking::run(move || remove_files(files.as_ref(), &removed)).await {
+        tracing::warn!(error = %e, "a deleted upload's files stay until the sweep");
+    }
     audit(&state, admin.email(), "delete upload", &media.name, "");
     Ok(library(&state, &admin, Some(admin.t.get("admin_deleted").into()), None, StatusCode::OK))
 }
@@ -378,7 +383,21 @@ pub async fn serve(State(state): State<AppState>, Path(file): Path<String>, head
             return crate::WebError::Task(e.to_string()).respond(&state, &lang, &headers);
         }
     };
-    let Ok(bytes) = tokio::fs::read(state.config.data.media().join(&file)).await else { return not_found() };
+    let files = state.config.media.clone();
+    let name = file.clone();
+    let bytes = match crate::blocking::run(move || files.get(&name)).await {
+        Ok(Ok(Some(bytes))) => bytes,
+        Ok(Ok(None)) => return not_found(),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "a media file could not be read");
+            let lang = crate::public::language_for(&state, "/", &headers);
+            return crate::WebError::Task(e.to_string()).respond(&state, &lang, &headers);
+        }
+        Err(e) => {
+            let lang = crate::public::language_for(&state, "/", &headers);
+            return crate::WebError::Task(e.to_string()).respond(&state, &lang, &headers);
+        }
+    };
     let mut response = Response::new(Body::from(bytes));
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

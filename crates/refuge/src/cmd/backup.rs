@@ -106,8 +106,13 @@ pub fn run_backup(args: BackupArgs) -> Result<ExitCode> {
         None => None,
     };
     let data = DataDir::new(&args.data.data);
+    // Media kept in a bucket (media_url) are fetched into the archive.
+    let media = match config.media_url {
+        Some(_) => Some(config.media_files()?),
+        None => None,
+    };
     let Some((bucket, key)) = args.bucket.object(&args.file)? else {
-        let n = refuge_store::backup::backup(&data, database.as_ref(), &args.file, &mut bars())?;
+        let n = refuge_store::backup::backup(&data, database.as_ref(), media.as_deref(), &args.file, &mut bars())?;
         println!("Backed up {n} files to {}.", args.file.display());
         return Ok(ExitCode::SUCCESS);
     };
@@ -121,7 +126,7 @@ pub fn run_backup(args: BackupArgs) -> Result<ExitCode> {
     let parent = data.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_owned();
     let staging = tempfile::Builder::new().prefix(".refuge-backup-").tempdir_in(&parent)?;
     let local = staging.path().join("archive.tar");
-    let n = refuge_store::backup::backup(&data, database.as_ref(), &local, &mut bars())?;
+    let n = refuge_store::backup::backup(&data, database.as_ref(), media.as_deref(), &local, &mut bars())?;
     let sum = sha256_of(&local)?;
     let total = std::fs::metadata(&local)?.len();
     let mut bar = progress("uploading");
@@ -221,6 +226,22 @@ pub fn run_restore(args: RestoreArgs) -> Result<ExitCode> {
         }
         let rows: u64 = checks.iter().map(|c| c.rows).sum();
         println!("Its database ({rows} rows) is now in the {}, checked table by table.", postgres.describe());
+    }
+    // Media kept in a bucket: the archive's copies go back there (those the
+    // bucket lacks), and the data folder keeps none.
+    if config.media_url.is_some() {
+        let files = config.media_files()?;
+        let local = refuge_core::MediaFolder(data.media());
+        let mut sent = 0;
+        for (name, _) in refuge_core::MediaFiles::list(&local)? {
+            if files.get(&name)?.is_none() {
+                let bytes = refuge_core::MediaFiles::get(&local, &name)?.unwrap_or_default();
+                files.put(&name, &bytes)?;
+                sent += 1;
+            }
+            refuge_core::MediaFiles::remove(&local, &name)?;
+        }
+        println!("Media are kept in {}: {sent} files the archive had and it lacked were sent there.", files.describe());
     }
     Ok(ExitCode::SUCCESS)
 }

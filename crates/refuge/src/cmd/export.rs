@@ -55,6 +55,7 @@ impl ExportArgs {
             languages: choose_languages(&config.languages, &self.lang).map_err(|e| anyhow::anyhow!("--lang: {e}"))?,
             precompress: self.precompress,
             index_links: self.index_links,
+            media: Some(config.media_files()?),
         })
     }
 }

@@ -124,7 +124,8 @@ pub fn import_html(config: &Config, args: &ImportHtmlArgs) -> Result<Vec<PageRep
         Stage::Reading => reading(done, total),
         Stage::Importing => importing(done, total),
     };
-    let report = import_site(&store, &config.data_dir.media(), &options, &mut bar).map_err(|e| match e {
+    let media = config.media_files()?;
+    let report = import_site(&store, media.as_ref(), &options, &mut bar).map_err(|e| match e {
         ImportError::BadPrefix(_) => anyhow::anyhow!("--old-prefix {}: give a path like /japanese", args.old_prefix),
         e => e.into(),
     })?;

@@ -90,6 +90,7 @@ pub fn run(args: PublishArgs) -> Result<ExitCode> {
             languages: choose_languages(&config.languages, &args.lang).map_err(|e| anyhow::anyhow!("--lang: {e}"))?,
             precompress: false,
             index_links: plan.index_links,
+            media: Some(config.media_files()?),
         };
         let mut site = config.site_config(options.base_url.clone());
         site.addresses.main = config.main_url();

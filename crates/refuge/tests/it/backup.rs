@@ -11,7 +11,7 @@ use refuge_store::backup::BackupError;
 use crate::helpers::*;
 
 fn backup(data: &Path, file: &Path) -> Result<usize, BackupError> {
-    refuge_store::backup::backup(&DataDir::new(data), None, file, &mut |_, _, _| {})
+    refuge_store::backup::backup(&DataDir::new(data), None, None, file, &mut |_, _, _| {})
 }
 
 /// Restores; how many files.

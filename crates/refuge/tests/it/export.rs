@@ -21,6 +21,7 @@ fn args(app: &TestApp, out: &Path) -> ExportOptions {
         languages: vec![Language::parse("en").unwrap(), Language::parse("ja").unwrap()],
         precompress: false,
         index_links: false,
+        media: None,
     }
 }
 

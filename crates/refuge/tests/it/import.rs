@@ -16,7 +16,7 @@ fn fixture(lang: &str) -> PathBuf {
 fn import(app: &TestApp, lang: &str, prefix: &str, dry_run: bool) -> Vec<PageReport> {
     let options =
         ImportOptions { src: fixture(lang), lang: Language::parse(lang).unwrap(), old_prefix: prefix.into(), dry_run };
-    let media = DataDir::new(&app.data_dir).media();
+    let media = refuge_core::MediaFolder(DataDir::new(&app.data_dir).media());
     import_site(app.store.as_ref(), &media, &options, &mut |_, _, _| {}).unwrap()
 }
 

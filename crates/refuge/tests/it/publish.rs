@@ -504,3 +504,93 @@ async fn the_mailing_list_is_told_the_sites_new_addresses() {
     assert!(mail.contains(&format!("{new_mirror}/index.html")), "{mail}");
     app.stop().await;
 }
+
+/// `media_url`: the media library in a bucket. Uploads are cleaned and
+/// stored there (nothing in the data folder), served by Refuge, exported,
+/// backed up and restored, and deleted from the bucket with their upload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_media_library_can_live_in_a_bucket() {
+    let Some(garage) = garage() else { return };
+    let bucket = garage.bucket();
+    let keys = tempfile::tempdir().unwrap();
+    let key_file = keys.path().join("media-key");
+    let [(_, id), (_, secret)] = garage.env();
+    std::fs::write(&key_file, format!("aws_access_key_id = {id}\naws_secret_access_key = {secret}\n")).unwrap();
+    let media_url = format!("{}/media", bucket.target);
+    let settings = format!(
+        "media_url = \"{media_url}\"\nmedia_endpoint = \"{}\"\nmedia_region = \"{}\"\nmedia_credentials = \"{}\"\n",
+        bucket.endpoint,
+        refuge_bucket::testing::REGION,
+        key_file.display()
+    );
+    let app = spawn_with(|config| {
+        config.media_url = Some(media_url.clone());
+        config.media_endpoint = Some(bucket.endpoint.clone());
+        config.media_region = Some(refuge_bucket::testing::REGION.into());
+        config.media_credentials = Some(key_file.clone());
+        std::fs::create_dir_all(&config.data_dir).unwrap();
+        std::fs::write(config.data_dir.join("refuge.toml"), &settings).unwrap();
+    })
+    .await;
+    let ed = crate::admin::sign_in(&app, "ed@example.org", refuge_core::Role::Editor, &[]).await;
+    let page = crate::media::upload(&ed, "river.jpg", crate::media::GPS_JPEG, "A river", "川").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let link =
+        attrs(&page.body, "section.media-item a", "href").into_iter().find(|h| h.starts_with("/media/")).unwrap();
+    let name = link.trim_start_matches("/media/").to_owned();
+    let (status, headers, served) = app.get_bytes(&link, &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "image/jpeg");
+    assert!(!served.windows(3).any(|w| w == b"GPS"), "cleaned before it was stored");
+    let store = refuge_bucket::Bucket::open(&bucket.target, &bucket.credentials).unwrap();
+    let object = store.get(&format!("media/{name}")).await.unwrap().expect("the file is in the bucket");
+    assert!(object == served, "served from the bucket");
+    let local = std::fs::read_dir(app.data_dir.join("media")).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(local, 0, "nothing in the data folder");
+
+    // An export carries it, read from the bucket.
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy");
+    let with_photo = format!("![A river]({link})");
+    let en = Language::parse("en").unwrap();
+    let item = app.store.published_item(Kind::News, &en, &Slug::parse("why-we-hide-names").unwrap()).unwrap().unwrap();
+    let draft = ItemDraft {
+        group_id: Some(item.group_id),
+        kind: item.kind,
+        lang: item.lang.clone(),
+        slug: item.slug.clone(),
+        title: item.title.clone(),
+        summary: item.summary.clone(),
+        body: format!("{}\n\n{with_photo}\n", item.body),
+        category: item.category.clone(),
+        tags: item.tags.clone(),
+        status: item.status,
+        published_at: item.published_at,
+    };
+    app.store.save_item(Some(item.id), &draft).unwrap();
+    refuge(garage, &app.data_dir, &["export", copy.to_str().unwrap()]);
+    assert!(std::fs::read(copy.join("media").join(&name)).unwrap() == served, "exported from the bucket");
+
+    // A backup holds it; restored after the bucket lost it, it goes back.
+    let archive = dir.path().join("site.tar");
+    refuge(garage, &app.data_dir, &["backup", archive.to_str().unwrap()]);
+    let stem = name.split(['-', '.']).next().unwrap().to_owned();
+    let media = refuge_core::MediaStore::media_by_stored(app.store.as_ref(), &stem).unwrap().unwrap();
+    for file in refuge_media::library::file_names(&media) {
+        store.delete(&format!("media/{file}")).await.unwrap();
+    }
+    let restored = dir.path().join("restored");
+    let out = refuge(garage, &restored, &["restore", archive.to_str().unwrap()]);
+    assert!(out.contains("were sent there"), "{out}");
+    assert!(store.get(&format!("media/{name}")).await.unwrap().is_some(), "back in the bucket");
+
+    // Deleting the upload deletes its files from the bucket.
+    let deleted = ed.post(&format!("/admin/media/{}/delete", media.id), &[("confirm", "1")]).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    for file in refuge_media::library::file_names(&media) {
+        assert!(store.get(&format!("media/{file}")).await.unwrap().is_none(), "{file} is gone");
+    }
+    let (status, _, _) = app.get_bytes(&link, &[]).await;
+    assert_eq!(status, 404);
+    app.stop().await;
+}
