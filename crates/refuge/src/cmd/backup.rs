@@ -26,18 +26,20 @@ pub struct BackupArgs {
     pub data: DataArg,
 }
 
-/// How to reach a bucket, for FILE given as s3://BUCKET/KEY.
+/// How to reach an S3-compatible host (backups and publishing).
 #[derive(Debug, Clone, Args)]
 pub struct BucketArgs {
-    /// The host's S3 address, for hosts other than AWS S3.
+    /// The host's S3 address, for hosts other than AWS S3 (Cloudflare R2,
+    /// Backblaze B2, DigitalOcean Spaces, Garage…), e.g.
+    /// https://ACCOUNT.r2.cloudflarestorage.com.
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
-    /// The region the host expects (default us-east-1).
+    /// The region the host expects (default us-east-1; R2 takes "auto").
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
-    /// A file with the access key (aws_access_key_id = …,
-    /// aws_secret_access_key = …). Default: AWS_ACCESS_KEY_ID and
-    /// AWS_SECRET_ACCESS_KEY.
+    /// A file with the access key (aws_access_key_id = … and
+    /// aws_secret_access_key = …, as in ~/.aws/credentials). Default: a
+    /// mirror's `credentials`, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
     #[arg(long, value_name = "FILE")]
     pub credentials: Option<PathBuf>,
 }

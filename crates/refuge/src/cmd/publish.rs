@@ -11,6 +11,7 @@ use refuge_bucket::{Bucket, Credentials, PublishOptions, Target};
 use refuge_export::{ExportOptions, choose_languages, web_address};
 
 use crate::cli::DataArg;
+use crate::cmd::backup::BucketArgs;
 use crate::cmd::reindex::progress;
 use crate::config::{Config, MirrorFile};
 
@@ -20,14 +21,6 @@ pub struct PublishArgs {
     /// table in refuge.toml. Default: every mirror there with a `bucket`.
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
-    /// The host's S3 address, for hosts other than AWS S3 (Cloudflare R2,
-    /// Backblaze B2, DigitalOcean Spaces, Garage…), e.g.
-    /// https://ACCOUNT.r2.cloudflarestorage.com.
-    #[arg(long, value_name = "URL")]
-    pub endpoint: Option<String>,
-    /// The region the host expects (default us-east-1; R2 takes "auto").
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
     /// Where readers will find the copy (canonical links, feeds and the
     /// sitemap use it). Default: the mirror's url, or for an s3:// target
     /// the bucket's own address (ENDPOINT/BUCKET/PREFIX, or
@@ -47,17 +40,14 @@ pub struct PublishArgs {
     /// Content-Encoding: gzip (for hosts that serve objects as stored).
     #[arg(long)]
     pub gzip: bool,
-    /// A file with the access key (aws_access_key_id = … and
-    /// aws_secret_access_key = …). Default: the mirror's `credentials`, or
-    /// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
-    #[arg(long, value_name = "FILE")]
-    pub credentials: Option<PathBuf>,
     /// Publish only these languages (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "LANG")]
     pub lang: Vec<String>,
     /// Uploads at once.
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub jobs: usize,
+    #[command(flatten)]
+    pub bucket: BucketArgs,
     #[command(flatten)]
     pub data: DataArg,
 }
@@ -164,9 +154,10 @@ fn plans(args: &PublishArgs, config: &Config) -> Result<Vec<Plan>> {
 
 fn plan_for_mirror(args: &PublishArgs, config: &Config, mirror: &MirrorFile) -> Result<Plan> {
     let mut target = Target::parse(mirror.bucket.as_deref().unwrap_or_default())?;
-    target.endpoint = args.endpoint.clone().or_else(|| mirror.endpoint.clone());
-    target.region = args.region.clone().or_else(|| mirror.region.clone());
-    let credentials = credentials(args.credentials.as_deref().or(mirror.credentials.as_deref()), config, &target)?;
+    target.endpoint = args.bucket.endpoint.clone().or_else(|| mirror.endpoint.clone());
+    target.region = args.bucket.region.clone().or_else(|| mirror.region.clone());
+    let credentials =
+        credentials(args.bucket.credentials.as_deref().or(mirror.credentials.as_deref()), config, &target)?;
     Ok(Plan {
         base_url: web_address(args.base_url.as_deref().unwrap_or(&mirror.url), "--base-url")?,
         forms_url: web_address(
@@ -182,8 +173,8 @@ fn plan_for_mirror(args: &PublishArgs, config: &Config, mirror: &MirrorFile) -> 
 
 fn plan_for_url(args: &PublishArgs, config: &Config, url: &str) -> Result<Plan> {
     let mut target = Target::parse(url)?;
-    target.endpoint = args.endpoint.clone();
-    target.region = args.region.clone();
+    target.endpoint = args.bucket.endpoint.clone();
+    target.region = args.bucket.region.clone();
     // Without --base-url, readers reach the copy at the bucket's plain
     // address, which does not add index.html.
     let (base_url, index_links) = match &args.base_url {
@@ -195,7 +186,7 @@ fn plan_for_url(args: &PublishArgs, config: &Config, url: &str) -> Result<Plan> 
         forms_url: web_address(args.forms_url.as_deref().unwrap_or(&config.main_url()), "--forms-url")?,
         index_links,
         gzip: args.gzip,
-        credentials: credentials(args.credentials.as_deref(), config, &target)?,
+        credentials: credentials(args.bucket.credentials.as_deref(), config, &target)?,
         target,
     })
 }

@@ -49,6 +49,24 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
+/// A draft that saves `item` as it is; change what a test needs with
+/// `ItemDraft { title: …, ..draft_of(&item) }`.
+pub fn draft_of(item: &refuge_core::Item) -> refuge_core::ItemDraft {
+    refuge_core::ItemDraft {
+        group_id: Some(item.group_id),
+        kind: item.kind,
+        lang: item.lang.clone(),
+        slug: item.slug.clone(),
+        title: item.title.clone(),
+        summary: item.summary.clone(),
+        body: item.body.clone(),
+        category: item.category.clone(),
+        tags: item.tags.clone(),
+        status: item.status,
+        published_at: item.published_at,
+    }
+}
+
 /// Starts the demo site in a fresh temporary data folder.
 pub async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().unwrap();

@@ -191,17 +191,8 @@ async fn the_demo_site_in_a_bucket_is_the_site_and_stays_current() {
     let with_media =
         app.store.published_item(Kind::News, &en, &Slug::parse("winter-relief-2025").unwrap()).unwrap().unwrap();
     let illustrated = ItemDraft {
-        group_id: Some(with_media.group_id),
-        kind: with_media.kind,
-        lang: with_media.lang.clone(),
-        slug: with_media.slug.clone(),
-        title: with_media.title.clone(),
-        summary: with_media.summary.clone(),
         body: format!("{}\n\n![A river]({photo})\n\n[The report]({pdf})\n", with_media.body),
-        category: with_media.category.clone(),
-        tags: with_media.tags.clone(),
-        status: with_media.status,
-        published_at: with_media.published_at,
+        ..draft_of(&with_media)
     };
     app.store.save_item(Some(with_media.id), &illustrated).unwrap();
 
@@ -283,19 +274,7 @@ async fn the_demo_site_in_a_bucket_is_the_site_and_stays_current() {
     let slug = Slug::parse("why-we-hide-names").unwrap();
     let item = app.store.published_item(Kind::News, &en, &slug).unwrap().unwrap();
     let before: BTreeMap<String, Vec<u8>> = pages.iter().map(|(p, (_, b))| (p.clone(), b.clone())).collect();
-    let draft = ItemDraft {
-        group_id: Some(item.group_id),
-        kind: item.kind,
-        lang: item.lang.clone(),
-        slug: item.slug.clone(),
-        title: "Why we still hide names".into(),
-        summary: item.summary.clone(),
-        body: item.body.clone(),
-        category: item.category.clone(),
-        tags: item.tags.clone(),
-        status: item.status,
-        published_at: item.published_at,
-    };
+    let draft = ItemDraft { title: "Why we still hide names".into(), ..draft_of(&item) };
     app.store.save_item(Some(item.id), &draft).unwrap();
     let third = counts(&refuge(garage, &app.data_dir, &["publish", "garage"]));
     assert!(third.1 > 0 && third.1 < 25 && third.3 == 0, "{third:?}");
@@ -394,19 +373,7 @@ async fn a_backup_kept_in_a_bucket_restores_the_site() {
     let en = Language::parse("en").unwrap();
     let slug = Slug::parse("why-we-hide-names").unwrap();
     let item = app.store.published_item(Kind::News, &en, &slug).unwrap().unwrap();
-    let draft = ItemDraft {
-        group_id: Some(item.group_id),
-        kind: item.kind,
-        lang: item.lang.clone(),
-        slug: item.slug.clone(),
-        title: "Kept off the machine".into(),
-        summary: item.summary.clone(),
-        body: item.body.clone(),
-        category: item.category.clone(),
-        tags: item.tags.clone(),
-        status: item.status,
-        published_at: item.published_at,
-    };
+    let draft = ItemDraft { title: "Kept off the machine".into(), ..draft_of(&item) };
     app.store.save_item(Some(item.id), &draft).unwrap();
     let url = format!("{}/backups/site.tar", bucket.target);
     let reach = ["--endpoint", bucket.endpoint.as_str(), "--region", refuge_bucket::testing::REGION];
@@ -554,19 +521,7 @@ async fn the_media_library_can_live_in_a_bucket() {
     let with_photo = format!("![A river]({link})");
     let en = Language::parse("en").unwrap();
     let item = app.store.published_item(Kind::News, &en, &Slug::parse("why-we-hide-names").unwrap()).unwrap().unwrap();
-    let draft = ItemDraft {
-        group_id: Some(item.group_id),
-        kind: item.kind,
-        lang: item.lang.clone(),
-        slug: item.slug.clone(),
-        title: item.title.clone(),
-        summary: item.summary.clone(),
-        body: format!("{}\n\n{with_photo}\n", item.body),
-        category: item.category.clone(),
-        tags: item.tags.clone(),
-        status: item.status,
-        published_at: item.published_at,
-    };
+    let draft = ItemDraft { body: format!("{}\n\n{with_photo}\n", item.body), ..draft_of(&item) };
     app.store.save_item(Some(item.id), &draft).unwrap();
     refuge(garage, &app.data_dir, &["export", copy.to_str().unwrap()]);
     assert!(std::fs::read(copy.join("media").join(&name)).unwrap() == served, "exported from the bucket");
