@@ -20,9 +20,9 @@ mod templates;
 
 pub use cache::{CachedPage, Dep, PageCache, deps_of_facts, deps_of_item};
 pub use locale::{Locales, Strings};
-pub use mirrors::AddressLink;
+pub use mirrors::{AddressLink, Addresses, MirrorAddress};
 pub use search_page::SearchQuery;
-pub use site::{Addresses, Message, MirrorAddress, Outcome, Rendered, Site, SiteConfig};
+pub use site::{Message, Outcome, Rendered, Site, SiteConfig};
 
 /// Why a page could not be rendered.
 #[derive(Debug, thiserror::Error)]

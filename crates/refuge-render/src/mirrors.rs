@@ -8,7 +8,39 @@ use serde::Serialize;
 use crate::RenderError;
 use crate::cache::Dep;
 use crate::routes::Route;
-use crate::site::{Addresses, Rendered, Site};
+use crate::site::{Rendered, Site};
+
+/// Where else readers find the site.
+#[derive(Clone, Debug, Default)]
+pub struct Addresses {
+    /// The main site's address (its `base_url`); a copy names it among
+    /// the others.
+    pub main: String,
+    pub mirrors: Vec<MirrorAddress>,
+    /// The onion service's address, e.g. `http://….onion`.
+    pub onion: Option<String>,
+    /// On a static copy: the day it was made (said on its home pages and
+    /// its list of addresses).
+    pub copy_made: Option<time::Date>,
+}
+
+/// One mirror as readers see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MirrorAddress {
+    /// Where the copy is served (its base URL, without trailing slash).
+    pub url: String,
+    /// Where its search and forms go (the main site unless set).
+    pub forms_url: Option<String>,
+    /// Served from a bucket's plain address, where `/` is not `/index.html`.
+    pub index_links: bool,
+}
+
+impl MirrorAddress {
+    /// The address to give readers: the copy's home.
+    pub fn link(&self) -> String {
+        if self.index_links { format!("{}/index.html", self.url) } else { format!("{}/", self.url) }
+    }
+}
 
 /// One address as a page shows it.
 #[derive(Clone, Debug, Serialize)]
@@ -123,8 +155,6 @@ impl Site {
 
 #[cfg(test)]
 mod tests {
-    use crate::site::MirrorAddress;
-
     use super::*;
 
     #[test]

@@ -34,39 +34,7 @@ pub struct SiteConfig {
     pub page_size: u32,
     /// The site's other addresses (mirrors, onion), named in every page's
     /// footer, on `/{lang}/mirrors/` and in `/mirrors.json`.
-    pub addresses: Addresses,
-}
-
-/// Where else readers find the site.
-#[derive(Clone, Debug, Default)]
-pub struct Addresses {
-    /// The main site's address (its `base_url`); a copy names it among
-    /// the others.
-    pub main: String,
-    pub mirrors: Vec<MirrorAddress>,
-    /// The onion service's address, e.g. `http://….onion`.
-    pub onion: Option<String>,
-    /// On a static copy: the day it was made (said on its home pages and
-    /// its list of addresses).
-    pub copy_made: Option<time::Date>,
-}
-
-/// One mirror as readers see it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MirrorAddress {
-    /// Where the copy is served (its base URL, without trailing slash).
-    pub url: String,
-    /// Where its search and forms go (the main site unless set).
-    pub forms_url: Option<String>,
-    /// Served from a bucket's plain address, where `/` is not `/index.html`.
-    pub index_links: bool,
-}
-
-impl MirrorAddress {
-    /// The address to give readers: the copy's home.
-    pub fn link(&self) -> String {
-        if self.index_links { format!("{}/index.html", self.url) } else { format!("{}/", self.url) }
-    }
+    pub addresses: crate::mirrors::Addresses,
 }
 
 /// A page ready to cache or write.
@@ -153,6 +121,8 @@ pub struct Site {
     admin_js: Vec<u8>,
     admin_js_path: String,
     favicon: Vec<u8>,
+    /// The site's other addresses, as every page's footer names them.
+    other_addresses: Vec<crate::mirrors::AddressLink>,
 }
 
 fn fingerprint(bytes: &[u8]) -> u32 {
@@ -269,6 +239,7 @@ impl Site {
         let admin_js = ADMIN_JS.as_bytes().to_vec();
         let admin_js_path = format!("/static/admin.{:08x}.js", fingerprint(&admin_js));
         let favicon = theme_file("static/favicon.ico", DEFAULT_FAVICON)?;
+        let other_addresses = config.addresses.others(&config.base_url);
         Ok(Self {
             store,
             site_data: std::sync::RwLock::default(),
@@ -282,6 +253,7 @@ impl Site {
             admin_js,
             admin_js_path,
             favicon,
+            other_addresses,
         })
     }
 
@@ -605,7 +577,7 @@ impl Site {
             og_type: "website",
             og_image: None,
             feeds: vec![FeedLink { title: data.site_name.clone(), href: Route::feed(lang, None) }],
-            other_addresses: self.config.addresses.others(&self.config.base_url),
+            other_addresses: self.other_addresses.clone(),
             copy_made: None,
             og_locale: og_locale(lang),
             og_locale_alternates: self.other_languages(lang).map(|l| og_locale(&l)).collect(),

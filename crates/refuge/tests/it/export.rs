@@ -181,19 +181,7 @@ async fn the_static_copy_is_the_site_and_updates_incrementally() {
     assert_eq!((second.files, second.written, second.removed), (first.files, 0, 0), "{second:?}");
 
     // One article changed: only the pages showing it are written.
-    let draft = ItemDraft {
-        group_id: Some(item.group_id),
-        kind: item.kind,
-        lang: item.lang.clone(),
-        slug: item.slug.clone(),
-        title: "Why we still hide names".into(),
-        summary: item.summary.clone(),
-        body: item.body.clone(),
-        category: item.category.clone(),
-        tags: item.tags.clone(),
-        status: item.status,
-        published_at: item.published_at,
-    };
+    let draft = ItemDraft { title: "Why we still hide names".into(), ..draft_of(&item) };
     app.store.save_item(Some(item.id), &draft).unwrap();
     let third = run(&app, &args(&app, &out)).unwrap();
     assert!(third.written > 0 && third.written < 30, "{third:?}");
@@ -209,19 +197,7 @@ async fn the_static_copy_is_the_site_and_updates_incrementally() {
     let retagged =
         ItemDraft { tags: vec!["brand-new-tag".into()], category: Some("statements".into()), ..draft.clone() };
     app.store.save_item(Some(item.id), &retagged).unwrap();
-    let taken_down = ItemDraft {
-        group_id: Some(other.group_id),
-        kind: other.kind,
-        lang: other.lang.clone(),
-        slug: other.slug.clone(),
-        title: other.title.clone(),
-        summary: other.summary.clone(),
-        body: other.body.clone(),
-        category: other.category.clone(),
-        tags: other.tags.clone(),
-        status: refuge_core::Status::Draft,
-        published_at: other.published_at,
-    };
+    let taken_down = ItemDraft { status: refuge_core::Status::Draft, ..draft_of(&other) };
     app.store.save_item(Some(other.id), &taken_down).unwrap();
     let fourth = run(&app, &args(&app, &out)).unwrap();
     assert!(fourth.removed > 0, "{fourth:?}");
