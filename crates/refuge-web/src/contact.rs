@@ -5,11 +5,9 @@
 //! the page says what to do and keeps what they wrote. Accepted messages
 //! are sealed to the organisation's key before they are stored.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::Extension;
-use axum::extract::{ConnectInfo, FromRequest, Multipart, Path, Request, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use refuge_app::contact::{self, ContactError, Received, Refusal, Submission};
@@ -105,7 +103,7 @@ async fn read(request: Request, state: &AppState) -> Result<(FormData, Vec<(Stri
 pub async fn submit(
     State(state): State<AppState>,
     Path(lang): Path<String>,
-    info: Option<Extension<ConnectInfo<SocketAddr>>>,
+    info: refuge_edge::ClientAddr,
     headers: HeaderMap,
     request: Request,
 ) -> Response {
@@ -148,7 +146,7 @@ pub async fn submit(
         form.text.clear();
         return refuse(&mut form, "contact_rejected", StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let client = info.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.0.ip());
+    let client = info.0;
     if !state.limits.contact.allow(client) {
         let mut response = refuse(&mut form, "contact_too_many", StatusCode::TOO_MANY_REQUESTS);
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("600"));

@@ -1,10 +1,9 @@
 //! Security headers on every response, and optional request logging.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use http::HeaderValue;
@@ -80,7 +79,7 @@ pub async fn log_request(State(config): State<Arc<WebConfig>>, request: Request,
     let path = request.uri().path().to_owned();
     let client = config
         .log_client_ip
-        .then(|| request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()))
+        .then(|| request.extensions().get::<refuge_edge::ClientAddr>().map(|c| c.0.to_string()))
         .flatten();
     let response = next.run(request).await;
     let ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -103,7 +103,13 @@ pub struct AppState {
     pub(crate) memory: Arc<AdminMemory>,
     /// The background tasks a change wakes.
     pub wake: Wakers,
+    /// Every rendering of the site (the main one, and the onion
+    /// address's): a change drops the pages of each.
+    views: Arc<std::sync::Mutex<Vec<View>>>,
 }
+
+/// One rendering of the site and its page cache.
+type View = (Arc<Site>, Arc<PageCache>);
 
 /// Rate limits and the slots of costly work.
 pub(crate) struct Limits {
@@ -161,6 +167,7 @@ impl AppState {
             unlocked: std::sync::Mutex::default(),
             pending_imports: std::sync::Mutex::default(),
         };
+        let views = Arc::new(std::sync::Mutex::new(vec![(site.clone(), cache.clone())]));
         Self {
             site,
             cache,
@@ -170,7 +177,17 @@ impl AppState {
             limits: Arc::new(limits),
             memory: Arc::new(memory),
             wake: Wakers::default(),
+            views,
         }
+    }
+
+    /// The same site under another address (the onion service's): its
+    /// own rendering and page cache, with `security` headers, sharing
+    /// everything else. A change anywhere drops the pages of both.
+    pub fn another_view(&self, site: Arc<Site>, cache: Arc<PageCache>, security: SecurityConfig) -> Self {
+        self.views.lock().unwrap_or_else(|e| e.into_inner()).push((site.clone(), cache.clone()));
+        let config = WebConfig { security, ..(*self.config).clone() };
+        Self { site, cache, config: Arc::new(config), ..self.clone() }
     }
 
     /// Everything that follows a change to one item: cached pages that
@@ -186,11 +203,14 @@ impl AppState {
 
     /// Drops cached pages that show something that changed.
     pub fn invalidate(&self, deps: &[Dep]) {
-        if deps.contains(&Dep::Site) {
-            self.site.forget_site_data();
+        let views = self.views.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        for (site, cache) in views {
+            if deps.contains(&Dep::Site) {
+                site.forget_site_data();
+            }
+            let n = cache.invalidate(deps);
+            tracing::debug!(pages = n, "cache invalidated");
         }
-        let n = self.cache.invalidate(deps);
-        tracing::debug!(pages = n, "cache invalidated");
     }
 }
 
@@ -368,37 +388,44 @@ pub async fn sweep_media(state: &AppState, min_age: Duration) -> usize {
     }
 }
 
-/// Serves `state` on `listener` until `shutdown` completes, then lets
-/// requests in flight finish. Changes other processes make are followed
-/// from `follow_from` (see [`Cursor::at_end`]).
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    follow_from: Cursor,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let search = state.search.clone();
-    let scheduler = tokio::spawn(admin::scheduler::run(state.clone()));
+/// The background tasks of a running server: scheduled publication, the
+/// outbox, housekeeping and following other servers' changes.
+pub struct Background {
+    search: Arc<SearchIndex>,
+    scheduler: tokio::task::JoinHandle<()>,
+    sender: tokio::task::JoinHandle<()>,
+    others: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Starts the background tasks of `state`. Changes other processes make
+/// are followed from `follow_from` (see [`Cursor::at_end`]).
+pub fn start_background(state: &AppState, follow_from: Cursor) -> Background {
     let store: Arc<dyn refuge_core::MailStore> = state.store.clone();
-    let sender = tokio::spawn(refuge_mail::run(store, state.config.smtp.clone(), state.wake.mail.clone()));
-    let housekeeping = tokio::spawn(housekeeping(state.clone()));
-    let follower = tokio::spawn(follow::run(state.clone(), follow_from));
-    let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
-    // Release the index's lock now, whatever requests still finish.
-    search.close();
-    // Stop the scheduler too, so nothing holds the database or the index.
-    scheduler.abort();
-    sender.abort();
-    housekeeping.abort();
-    follower.abort();
-    // Both were just aborted: a cancelled join is the expected outcome.
-    for task in [scheduler, sender] {
-        if let Err(e) = task.await
-            && !e.is_cancelled()
-        {
-            tracing::error!(error = %e, "a background task failed while stopping");
+    Background {
+        search: state.search.clone(),
+        scheduler: tokio::spawn(admin::scheduler::run(state.clone())),
+        sender: tokio::spawn(refuge_mail::run(store, state.config.smtp.clone(), state.wake.mail.clone())),
+        others: vec![tokio::spawn(housekeeping(state.clone())), tokio::spawn(follow::run(state.clone(), follow_from))],
+    }
+}
+
+impl Background {
+    /// Stops every task and releases the search index's lock, so nothing
+    /// holds the database or the index any more.
+    pub async fn stop(self) {
+        self.search.close();
+        self.scheduler.abort();
+        self.sender.abort();
+        for task in &self.others {
+            task.abort();
+        }
+        // They were just aborted: a cancelled join is the expected outcome.
+        for task in [self.scheduler, self.sender] {
+            if let Err(e) = task.await
+                && !e.is_cancelled()
+            {
+                tracing::error!(error = %e, "a background task failed while stopping");
+            }
         }
     }
-    served
 }

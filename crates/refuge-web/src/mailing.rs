@@ -2,10 +2,7 @@
 //! confirmation links, one-click unsubscribe (RFC 8058). No tracking pixels,
 //! no rewritten links: the mails are plain text.
 
-use std::net::SocketAddr;
-
-use axum::Extension;
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use refuge_app::AppError;
@@ -58,12 +55,12 @@ fn token_from(query: Option<&str>) -> String {
 pub async fn subscribe(
     State(state): State<AppState>,
     Path(lang): Path<String>,
-    info: Option<Extension<ConnectInfo<SocketAddr>>>,
+    info: refuge_edge::ClientAddr,
     headers: HeaderMap,
     form: FormData,
 ) -> Response {
     let Some(lang) = language(&state, &lang) else { return StatusCode::NOT_FOUND.into_response() };
-    let client = info.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.0.ip());
+    let client = info.0;
     if !state.limits.subscribe.allow(client) {
         return page(&state, &lang, "too_many_title", "too_many_text", StatusCode::TOO_MANY_REQUESTS, &headers);
     }

@@ -1,10 +1,9 @@
 //! `/{lang}/search/`: ranked, filtered, highlighted, server-rendered.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 use std::time::Duration;
 
-use axum::Extension;
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use refuge_core::Language;
@@ -41,8 +40,8 @@ pub(crate) fn read_query(raw: Option<&str>, page_lang: &Language, languages: &[L
     query
 }
 
-fn client(info: Option<Extension<ConnectInfo<SocketAddr>>>) -> IpAddr {
-    info.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.0.ip())
+fn client(info: refuge_edge::ClientAddr) -> IpAddr {
+    info.0
 }
 
 /// `/{lang}/search` without the slash. The target is built from the
@@ -72,7 +71,7 @@ pub async fn page(
     State(state): State<AppState>,
     Path(lang): Path<String>,
     RawQuery(raw): RawQuery,
-    info: Option<Extension<ConnectInfo<SocketAddr>>>,
+    info: refuge_edge::ClientAddr,
     headers: HeaderMap,
 ) -> Response {
     let Some(lang) = Language::parse(&lang).ok().filter(|l| state.site.languages().contains(l)) else {

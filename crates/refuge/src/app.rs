@@ -50,10 +50,17 @@ pub struct FirstInbox {
     pub passphrase: String,
 }
 
-/// A built application, bound to its address but not yet serving.
+/// A built application, bound to its addresses but not yet serving.
 pub struct App {
-    listener: TcpListener,
+    listeners: Vec<(refuge_edge::Listener, refuge_edge::Service)>,
+    edge: Arc<refuge_edge::Edge>,
+    certificates: Option<Certificates>,
+    /// The main address: HTTPS when `[tls]` is set, else plain HTTP.
     pub addr: SocketAddr,
+    /// The plain-HTTP address beside HTTPS (ACME checks and redirects).
+    pub http_addr: Option<SocketAddr>,
+    /// The onion service's Unix socket.
+    pub onion_socket: Option<std::path::PathBuf>,
     pub base_url: String,
     pub state: AppState,
     pub store: Arc<SqlStore>,
@@ -68,6 +75,64 @@ pub struct App {
     follow_from: refuge_web::Cursor,
 }
 
+/// Where the HTTPS certificate comes from, kept current in the background.
+enum Certificates {
+    Acme(Arc<refuge_edge::acme::Acme>),
+    Files(refuge_edge::tls::CertFiles, Arc<refuge_edge::tls::CertStore>),
+}
+
+/// Sets up HTTPS: the certificate store (filled from the files, or from
+/// the ACME cache when it holds a current certificate) and the listener
+/// for plain HTTP beside it.
+async fn tls_setup(
+    config: &Config,
+    tls: &config::TlsFile,
+    https_port: u16,
+    base_url: &str,
+) -> Result<(Certificates, refuge_edge::TlsAcceptor, TcpListener, refuge_edge::Service)> {
+    use refuge_edge::tls::{CertFiles, CertStore};
+    let store = CertStore::new();
+    let in_data = |p: &std::path::Path| if p.is_absolute() { p.to_owned() } else { config.data_dir.join(p) };
+    let (certificates, challenges) = match (&tls.cert_file, &tls.key_file) {
+        (Some(cert), Some(key)) => {
+            let files = CertFiles { cert: in_data(cert), key: in_data(key) };
+            let not_after = files.load(&store).context("cannot use the certificate named in [tls]")?;
+            tracing::info!(valid_until = %refuge_edge::when(not_after), "certificate loaded from its files");
+            (Certificates::Files(files, store.clone()), None)
+        }
+        _ => {
+            let settings = refuge_edge::acme::AcmeSettings {
+                domains: tls.domains.clone(),
+                contact: tls.contact.clone(),
+                directory: tls.acme_directory.clone().unwrap_or_else(|| refuge_edge::acme::LETS_ENCRYPT.to_owned()),
+                cache: in_data(tls.cache.as_deref().unwrap_or(std::path::Path::new("acme"))),
+                ca_root: tls.ca_root.as_deref().map(in_data),
+                renew_days: tls.renew_days.unwrap_or(30),
+            };
+            let acme = refuge_edge::acme::Acme::new(settings, store.clone());
+            if !acme.load_cached() {
+                tracing::info!(domains = %tls.domains.join(", "), "no certificate yet: asking the ACME CA for one");
+            }
+            let challenges = acme.challenges();
+            (Certificates::Acme(acme), Some(challenges))
+        }
+    };
+    let acceptor = refuge_edge::TlsAcceptor::from(refuge_edge::tls::server_config(store)?);
+    let http_addr = config.http_addr();
+    let plain = TcpListener::bind(&http_addr).await.with_context(|| {
+        format!(
+            "cannot listen on {http_addr} for plain HTTP beside HTTPS: is another program using it, or is port 80 \
+             not allowed to this user? Choose another with `http_addr` in refuge.toml"
+        )
+    })?;
+    let mut domains = tls.domains.clone();
+    if domains.is_empty() {
+        domains.push(config::host_of(base_url));
+    }
+    let router = refuge_edge::acme::redirect_router(challenges, domains, https_port);
+    Ok((certificates, acceptor, plain, refuge_edge::Service { router, via: refuge_edge::Via::Http, tls: None }))
+}
+
 /// Opens (creating and filling if new) the data folder's database.
 pub fn open_data(config: &Config, options: &StartOptions) -> Result<(Arc<SqlStore>, bool)> {
     let dir = &config.data_dir;
@@ -80,7 +145,9 @@ pub fn open_data(config: &Config, options: &StartOptions) -> Result<(Arc<SqlStor
         std::fs::write(&readme, THEME_README).with_context(|| format!("cannot write {}", readme.display()))?;
     }
     let settings = dir.config_file();
-    if !settings.exists() {
+    // A new data folder gets the settings file with every option shown,
+    // unless the settings live elsewhere (--config).
+    if config.config_file == settings && !settings.exists() {
         std::fs::write(&settings, config::TEMPLATE).with_context(|| format!("cannot write {}", settings.display()))?;
     }
     let db_path = dir.database();
@@ -200,12 +267,22 @@ impl App {
         })?;
         let addr = listener.local_addr()?;
         let base_url = config.base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+        let mut listeners = Vec::new();
+        let (certificates, acceptor, http_addr) = match &config.tls {
+            Some(tls) => {
+                let (certificates, acceptor, plain, service) = tls_setup(&config, tls, addr.port(), &base_url).await?;
+                let http_addr = plain.local_addr()?;
+                listeners.push((refuge_edge::Listener::Tcp(plain), service));
+                (Some(certificates), Some(acceptor), Some(http_addr))
+            }
+            None => (None, None, None),
+        };
         let site = Site::new(config.site_config(base_url.clone()), store.clone())?;
         let follow_from = refuge_web::Cursor::at_end(store.as_ref()).context("cannot read the change feed")?;
         let search = Arc::new(open_search(&config, store.as_ref())?);
         let cache = Arc::new(PageCache::new(config.cache_mb.saturating_mul(1024 * 1024)));
         let web = WebConfig {
-            security: SecurityConfig { hsts: config.hsts, onion_location: config.onion_location.clone() },
+            security: SecurityConfig { hsts: config.hsts(), onion_location: config.onion_address.clone() },
             log_requests: config.log_requests,
             log_client_ip: config.log_client_ip,
             search_per_minute: config.search_per_minute,
@@ -221,6 +298,38 @@ impl App {
             ..WebConfig::default()
         };
         let state = AppState::new(Arc::new(site), cache, search, store.clone(), web);
+        let via = if acceptor.is_some() { refuge_edge::Via::Https } else { refuge_edge::Via::Http };
+        let main = refuge_edge::Service { router: refuge_web::router(state.clone()), via, tls: acceptor };
+        listeners.insert(0, (refuge_edge::Listener::Tcp(listener), main));
+        if let Some(path) = &config.onion_socket {
+            let socket = refuge_edge::Listener::unix(path).with_context(|| {
+                format!("cannot listen on the onion socket {}: check that its folder is writable", path.display())
+            })?;
+            // Pages served to Tor use the onion address in their links,
+            // without HSTS or a pointer to the onion address itself.
+            let security = SecurityConfig { hsts: false, onion_location: None };
+            let onion = match &config.onion_address {
+                Some(onion) => {
+                    let site = Site::new(config.site_config(onion.clone()), store.clone())?;
+                    let cache = Arc::new(PageCache::new(config.cache_mb.saturating_mul(1024 * 1024) / 4));
+                    state.another_view(Arc::new(site), cache, security)
+                }
+                None => {
+                    tracing::warn!(
+                        "onion_socket is set without onion_address: pages served to Tor link to {base_url}; \
+                         set onion_address to the name in Tor's hostname file"
+                    );
+                    state.another_view(state.site.clone(), state.cache.clone(), security)
+                }
+            };
+            let service =
+                refuge_edge::Service { router: refuge_web::router(onion), via: refuge_edge::Via::Onion, tls: None };
+            listeners.push((socket, service));
+        }
+        let edge = refuge_edge::Edge::new(
+            config.edge_limits(),
+            refuge_edge::TrustedProxies::new(config.trusted_proxies.clone()),
+        );
         if state.config.smtp.is_some() {
             for address in refuge_web::outgoing::staff_addresses(&state) {
                 if address.ends_with(".local") || address.ends_with(".invalid") {
@@ -232,14 +341,52 @@ impl App {
                 }
             }
         }
-        Ok(Self { listener, addr, base_url, state, store, first_account, first_inbox, created, follow_from })
+        Ok(Self {
+            listeners,
+            edge,
+            certificates,
+            addr,
+            http_addr,
+            onion_socket: config.onion_socket.clone(),
+            base_url,
+            state,
+            store,
+            first_account,
+            first_inbox,
+            created,
+            follow_from,
+        })
     }
 
-    /// Serves until `shutdown` completes, then finishes requests in flight.
+    /// Serves until `shutdown` completes, then lets requests in flight
+    /// finish (for as long as a request may take).
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
-        refuge_web::serve(self.listener, self.state, self.follow_from, shutdown)
-            .await
-            .context("the server stopped with an error")
+        let background = refuge_web::start_background(&self.state, self.follow_from);
+        let certificates = self.certificates.map(|c| match c {
+            Certificates::Acme(acme) => tokio::spawn(acme.run()),
+            Certificates::Files(files, store) => tokio::spawn(files.watch(store, std::time::Duration::from_secs(5))),
+        });
+        let mut servers = tokio::task::JoinSet::new();
+        for (listener, service) in self.listeners {
+            servers.spawn(refuge_edge::serve(self.edge.clone(), listener, service));
+        }
+        let failed = tokio::select! {
+            () = shutdown => None,
+            Some(done) = servers.join_next() => Some(done),
+        };
+        let grace = self.state.config.request_timeout + std::time::Duration::from_secs(1);
+        self.edge.shutdown(grace).await;
+        while servers.join_next().await.is_some() {}
+        if let Some(task) = certificates {
+            task.abort();
+        }
+        background.stop().await;
+        match failed {
+            None => Ok(()),
+            Some(Ok(Ok(()))) => Ok(()),
+            Some(Ok(Err(e))) => Err(anyhow::Error::new(e).context("a listener stopped with an error")),
+            Some(Err(e)) => Err(anyhow::Error::new(e).context("a listener failed")),
+        }
     }
 }
 

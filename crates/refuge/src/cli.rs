@@ -96,17 +96,21 @@ pub struct DataArg {
     /// for PostgreSQL; without it, the SQLite file in the data folder.
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
+    /// The settings file, instead of the data folder's refuge.toml (the
+    /// Debian package keeps it in /etc/refuge/refuge.toml).
+    #[arg(long = "config", env = "REFUGE_CONFIG", value_name = "FILE")]
+    pub config_file: Option<PathBuf>,
 }
 
 impl DataArg {
     /// The data folder alone (the database its settings name).
     pub fn new(data: PathBuf) -> Self {
-        Self { data, database_url: None }
+        Self { data, database_url: None, config_file: None }
     }
 
     /// The settings of this data folder, with `--database-url` over them.
     pub fn config(&self) -> anyhow::Result<crate::config::Config> {
-        let mut config = crate::config::Config::load(&self.data)?;
+        let mut config = crate::config::Config::load_with(&self.data, self.config_file.as_deref())?;
         if let Some(url) = &self.database_url {
             config.database_url = Some(url.clone());
         }

@@ -62,12 +62,56 @@ pub const TEMPLATE: &str = r#"# Refuge settings. Every key is optional; the valu
 # after they arrived (0: kept until deleted by hand).
 # message_retention_days = 90
 
-# Send Strict-Transport-Security (only when served over HTTPS).
+# Send Strict-Transport-Security (only over HTTPS). On by default when
+# Refuge serves HTTPS itself ([tls] below); set it when a proxy in front
+# serves HTTPS for Refuge.
 # hsts = false
 
-# Advertise an onion mirror with the Onion-Location header (every page's
-# footer and /{lang}/mirrors/ name it too).
-# onion_location = "http://example….onion"
+# An onion service (Tor). Refuge listens on this Unix socket for Tor's
+# `HiddenServicePort 80 unix:/run/refuge/onion.sock` (see the README).
+# Pages served there use onion_address in their links; the other pages
+# point to it with the Onion-Location header, and every page's footer and
+# /{lang}/mirrors/ name it.
+# onion_socket = "/run/refuge/onion.sock"
+# onion_address = "http://example….onion"
+
+# Limits every connection is held to. A request's head (and a TLS
+# handshake) must arrive within header_timeout_seconds; a connection where
+# nothing moves for idle_timeout_seconds is closed; connections beyond the
+# caps are closed at once (per client: by address, not counting trusted
+# proxies or the onion socket).
+# header_timeout_seconds = 10
+# idle_timeout_seconds = 60
+# max_connections = 8192
+# max_connections_per_client = 128
+
+# Proxies in front of Refuge (a CDN, an anti-DDoS service such as Deflect
+# or Cloudflare, a load balancer): only for requests from these networks
+# is the client address read from Forwarded / X-Forwarded-For (it is used
+# for rate limits and connection caps, never logged unless asked).
+# trusted_proxies = ["203.0.113.0/24", "2001:db8::/32"]
+
+# HTTP/2 without TLS (prior knowledge), for a proxy in front that speaks
+# it. HTTP/2 over TLS is always offered.
+# h2c = false
+
+# HTTPS served by Refuge itself. With `domains`, certificates come from an
+# ACME CA (Let's Encrypt by default) and are renewed in the background:
+# the domains must point to this server, and http_addr (port 80) must be
+# reachable for the CA's check. Or name certificate files that something
+# else keeps current (read again when they change). With [tls], `addr`
+# serves HTTPS (say "[::]:443") and http_addr answers plain HTTP: the CA's
+# checks, and a redirect to HTTPS for everything else.
+# http_addr = "[::]:80"
+# [tls]
+# domains = ["example.org", "www.example.org"]
+# contact = "webmaster@example.org"
+# acme_directory = "https://acme-v02.api.letsencrypt.org/directory"
+# cache = "acme"                      # in the data folder
+# renew_days = 30
+# ca_root = "/etc/refuge/ca.pem"      # trust this root for a private ACME CA
+# cert_file = "/etc/refuge/tls/fullchain.pem"   # instead of ACME
+# key_file = "/etc/refuge/tls/privkey.pem"
 
 # Mirrors: copies of the public site elsewhere, for readers who cannot
 # reach this address. Every page's footer, /{lang}/mirrors/ and
@@ -150,6 +194,21 @@ pub struct MirrorFile {
     pub gzip: bool,
 }
 
+/// `[tls]`: HTTPS served by Refuge itself.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFile {
+    #[serde(default)]
+    pub domains: Vec<String>,
+    pub contact: Option<String>,
+    pub acme_directory: Option<String>,
+    pub cache: Option<std::path::PathBuf>,
+    pub renew_days: Option<u32>,
+    pub ca_root: Option<std::path::PathBuf>,
+    pub cert_file: Option<std::path::PathBuf>,
+    pub key_file: Option<std::path::PathBuf>,
+}
+
 impl MirrorFile {
     /// The name `refuge publish` knows it by.
     pub fn name(&self) -> String {
@@ -170,6 +229,16 @@ struct FileConfig {
     log_client_ip: Option<bool>,
     hsts: Option<bool>,
     onion_location: Option<String>,
+    onion_address: Option<String>,
+    onion_socket: Option<std::path::PathBuf>,
+    http_addr: Option<String>,
+    tls: Option<TlsFile>,
+    header_timeout_seconds: Option<u32>,
+    idle_timeout_seconds: Option<u32>,
+    max_connections: Option<usize>,
+    max_connections_per_client: Option<usize>,
+    trusted_proxies: Option<Vec<String>>,
+    h2c: Option<bool>,
     search_per_minute: Option<u32>,
     request_timeout_seconds: Option<u32>,
     message_retention_days: Option<u32>,
@@ -187,6 +256,8 @@ struct FileConfig {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub data_dir: DataDir,
+    /// The settings file read: the data folder's refuge.toml, or `--config`.
+    pub config_file: std::path::PathBuf,
     pub addr: String,
     /// `None`: the SQLite file in the data folder.
     pub database_url: Option<String>,
@@ -197,8 +268,22 @@ pub struct Config {
     pub cache_mb: usize,
     pub log_requests: bool,
     pub log_client_ip: bool,
-    pub hsts: bool,
-    pub onion_location: Option<String>,
+    /// `None`: on when Refuge serves HTTPS itself.
+    pub hsts: Option<bool>,
+    /// The onion service's address (`onion_address`, formerly
+    /// `onion_location`), e.g. `http://abc….onion`.
+    pub onion_address: Option<String>,
+    /// The Unix socket Tor forwards the onion service to.
+    pub onion_socket: Option<std::path::PathBuf>,
+    /// Plain HTTP beside HTTPS: ACME checks and the redirect.
+    pub http_addr: Option<String>,
+    pub tls: Option<TlsFile>,
+    pub header_timeout_seconds: u32,
+    pub idle_timeout_seconds: u32,
+    pub max_connections: usize,
+    pub max_connections_per_client: usize,
+    pub trusted_proxies: Vec<refuge_edge::Cidr>,
+    pub h2c: bool,
     pub search_per_minute: u32,
     /// The longest a request may take, in seconds.
     pub request_timeout_seconds: u32,
@@ -290,7 +375,7 @@ impl Config {
                     index_links: m.index_links,
                 })
                 .collect(),
-            onion: self.onion_location.clone(),
+            onion: self.onion_address.clone(),
             copy_made: None,
         };
         refuge_render::SiteConfig {
@@ -323,6 +408,31 @@ impl Config {
         Ok(std::sync::Arc::new(refuge_bucket::media::BucketMedia::new(bucket)?))
     }
 
+    /// Whether to send Strict-Transport-Security.
+    pub fn hsts(&self) -> bool {
+        self.hsts.unwrap_or(self.tls.is_some())
+    }
+
+    /// The limits every connection is held to.
+    pub fn edge_limits(&self) -> refuge_edge::Limits {
+        refuge_edge::Limits {
+            header_timeout: std::time::Duration::from_secs(u64::from(self.header_timeout_seconds)),
+            idle_timeout: std::time::Duration::from_secs(u64::from(self.idle_timeout_seconds)),
+            max_connections: self.max_connections,
+            max_per_client: self.max_connections_per_client,
+            h2c: self.h2c,
+        }
+    }
+
+    /// The plain-HTTP address beside HTTPS: `http_addr`, or port 80 on
+    /// the host of `addr`.
+    pub fn http_addr(&self) -> String {
+        self.http_addr.clone().unwrap_or_else(|| {
+            let host = self.addr.rsplit_once(':').map_or(self.addr.as_str(), |(h, _)| h);
+            format!("{host}:80")
+        })
+    }
+
     /// The main site's address: `base_url`, or `http://ADDR`.
     pub fn main_url(&self) -> String {
         self.base_url.clone().unwrap_or_else(|| format!("http://{}", self.addr)).trim_end_matches('/').to_owned()
@@ -332,6 +442,7 @@ impl Config {
     pub fn defaults(data_dir: &Path) -> Self {
         Self {
             data_dir: DataDir::from(data_dir),
+            config_file: DataDir::from(data_dir).config_file(),
             addr: "127.0.0.1:8080".into(),
             database_url: None,
             base_url: None,
@@ -340,8 +451,17 @@ impl Config {
             cache_mb: 256,
             log_requests: false,
             log_client_ip: false,
-            hsts: false,
-            onion_location: None,
+            hsts: None,
+            onion_address: None,
+            onion_socket: None,
+            http_addr: None,
+            tls: None,
+            header_timeout_seconds: 10,
+            idle_timeout_seconds: 60,
+            max_connections: 8192,
+            max_connections_per_client: 128,
+            trusted_proxies: Vec::new(),
+            h2c: false,
             search_per_minute: 60,
             request_timeout_seconds: 30,
             message_retention_days: 90,
@@ -358,20 +478,32 @@ impl Config {
 
     /// Reads `refuge.toml` (if present) and the environment over the defaults.
     pub fn load(data_dir: &Path) -> Result<Self> {
+        Self::load_with(data_dir, None)
+    }
+
+    /// Like [`Config::load`], with the settings read from `file` instead
+    /// of the data folder's refuge.toml (it must exist).
+    pub fn load_with(data_dir: &Path, file: Option<&Path>) -> Result<Self> {
         let mut config = Self::defaults(data_dir);
-        let path = config.data_dir.config_file();
+        if let Some(file) = file {
+            if !file.is_file() {
+                bail!("the settings file {} does not exist (given with --config or REFUGE_CONFIG)", file.display());
+            }
+            config.config_file = file.to_owned();
+        }
+        let path = config.config_file.clone();
         if path.is_file() {
             let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
             let file: FileConfig =
                 toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim()))?;
-            config.apply(file);
+            config.apply(file)?;
         }
-        config.apply(from_env(|k| std::env::var(k).ok())?);
+        config.apply(from_env(|k| std::env::var(k).ok())?)?;
         config.validate()?;
         Ok(config)
     }
 
-    fn apply(&mut self, f: FileConfig) {
+    fn apply(&mut self, f: FileConfig) -> Result<()> {
         let FileConfig {
             addr,
             database_url,
@@ -383,6 +515,16 @@ impl Config {
             log_client_ip,
             hsts,
             onion_location,
+            onion_address,
+            onion_socket,
+            http_addr,
+            tls,
+            header_timeout_seconds,
+            idle_timeout_seconds,
+            max_connections,
+            max_connections_per_client,
+            trusted_proxies,
+            h2c,
             search_per_minute,
             request_timeout_seconds,
             message_retention_days,
@@ -403,8 +545,22 @@ impl Config {
         self.cache_mb = cache_mb.unwrap_or(self.cache_mb);
         self.log_requests = log_requests.unwrap_or(self.log_requests);
         self.log_client_ip = log_client_ip.unwrap_or(self.log_client_ip);
-        self.hsts = hsts.unwrap_or(self.hsts);
-        self.onion_location = onion_location.or(self.onion_location.take());
+        self.hsts = hsts.or(self.hsts);
+        self.onion_address = onion_address.or(onion_location).or(self.onion_address.take());
+        self.onion_socket = onion_socket.or(self.onion_socket.take());
+        self.http_addr = http_addr.or(self.http_addr.take());
+        self.tls = tls.or(self.tls.take());
+        self.header_timeout_seconds = header_timeout_seconds.unwrap_or(self.header_timeout_seconds);
+        self.idle_timeout_seconds = idle_timeout_seconds.unwrap_or(self.idle_timeout_seconds);
+        self.max_connections = max_connections.unwrap_or(self.max_connections);
+        self.max_connections_per_client = max_connections_per_client.unwrap_or(self.max_connections_per_client);
+        if let Some(list) = trusted_proxies {
+            self.trusted_proxies = list
+                .iter()
+                .map(|n| n.parse().map_err(|e: String| anyhow::anyhow!("`trusted_proxies`: {e}")))
+                .collect::<Result<_>>()?;
+        }
+        self.h2c = h2c.unwrap_or(self.h2c);
         self.search_per_minute = search_per_minute.unwrap_or(self.search_per_minute);
         self.request_timeout_seconds = request_timeout_seconds.unwrap_or(self.request_timeout_seconds);
         self.message_retention_days = message_retention_days.unwrap_or(self.message_retention_days);
@@ -416,6 +572,7 @@ impl Config {
         self.media_endpoint = media_endpoint.or(self.media_endpoint.take());
         self.media_region = media_region.or(self.media_region.take());
         self.media_credentials = media_credentials.or(self.media_credentials.take());
+        Ok(())
     }
 
     fn validate(&mut self) -> Result<()> {
@@ -473,6 +630,70 @@ impl Config {
                 bail!("[[mirrors]] number {n}: another mirror is also named `{name}`; give each a `name`");
             }
             names.push(name);
+        }
+        if !(1..=600).contains(&self.header_timeout_seconds) {
+            bail!("`header_timeout_seconds` must be between 1 and 600");
+        }
+        if !(1..=86_400).contains(&self.idle_timeout_seconds) {
+            bail!("`idle_timeout_seconds` must be between 1 and 86400");
+        }
+        if self.max_connections == 0 || self.max_connections_per_client == 0 {
+            bail!("`max_connections` and `max_connections_per_client` must be at least 1");
+        }
+        if let Some(onion) = &mut self.onion_address {
+            if !onion.contains("://") {
+                onion.insert_str(0, "http://");
+            }
+            while onion.ends_with('/') {
+                onion.pop();
+            }
+            if !host_of(onion).ends_with(".onion") {
+                bail!("`onion_address` must be an address ending in .onion, like http://abc…xyz.onion (got `{onion}`)");
+            }
+        }
+        if let Some(tls) = &mut self.tls {
+            for domain in &mut tls.domains {
+                *domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+                let valid = !domain.is_empty()
+                    && domain.len() <= 253
+                    && domain.contains('.')
+                    && domain.split('.').all(|label| {
+                        !label.is_empty()
+                            && label.len() <= 63
+                            && !label.starts_with('-')
+                            && !label.ends_with('-')
+                            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    });
+                if !valid {
+                    bail!(
+                        "[tls] domains: `{domain}` is not a domain name like example.org (no https://, port or wildcard)"
+                    );
+                }
+            }
+            match (&tls.cert_file, &tls.key_file) {
+                (Some(_), Some(_)) => {}
+                (None, None) if !tls.domains.is_empty() => {}
+                (None, None) => {
+                    bail!("[tls] needs `domains` (for certificates from Let's Encrypt) or `cert_file` and `key_file`")
+                }
+                _ => bail!("[tls] needs both `cert_file` and `key_file`"),
+            }
+            if let Some(contact) = &tls.contact {
+                refuge_core::Email::parse(contact).map_err(|e| {
+                    anyhow::anyhow!("[tls] contact: {e}; write a bare address, e.g. \"webmaster@example.org\"")
+                })?;
+            }
+            if self.base_url.is_none()
+                && let Some(first) = tls.domains.first()
+            {
+                let port = self.addr.rsplit_once(':').map(|(_, p)| p).filter(|p| *p != "443");
+                self.base_url = Some(match port {
+                    Some(p) => format!("https://{first}:{p}"),
+                    None => format!("https://{first}"),
+                });
+            }
+        } else if self.http_addr.is_some() {
+            bail!("`http_addr` is for the plain-HTTP listener beside HTTPS: add a [tls] table, or remove it");
         }
         if let Some(url) = &mut self.base_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -532,6 +753,17 @@ fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<FileConfig> {
         log_client_ip: flag("REFUGE_LOG_CLIENT_IP", get("REFUGE_LOG_CLIENT_IP"))?,
         hsts: flag("REFUGE_HSTS", get("REFUGE_HSTS"))?,
         onion_location: get("REFUGE_ONION_LOCATION"),
+        onion_address: get("REFUGE_ONION_ADDRESS"),
+        onion_socket: get("REFUGE_ONION_SOCKET").map(Into::into),
+        http_addr: get("REFUGE_HTTP_ADDR"),
+        tls: None,
+        header_timeout_seconds: number("REFUGE_HEADER_TIMEOUT_SECONDS")?.map(|n| n.min(u64::from(u32::MAX)) as u32),
+        idle_timeout_seconds: number("REFUGE_IDLE_TIMEOUT_SECONDS")?.map(|n| n.min(u64::from(u32::MAX)) as u32),
+        max_connections: number("REFUGE_MAX_CONNECTIONS")?.map(|n| n as usize),
+        max_connections_per_client: number("REFUGE_MAX_CONNECTIONS_PER_CLIENT")?.map(|n| n as usize),
+        trusted_proxies: get("REFUGE_TRUSTED_PROXIES")
+            .map(|v| v.split(',').map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()).collect()),
+        h2c: flag("REFUGE_H2C", get("REFUGE_H2C"))?,
         search_per_minute: number("REFUGE_SEARCH_PER_MINUTE")?.map(|n| n.min(u64::from(u32::MAX)) as u32),
         request_timeout_seconds: number("REFUGE_REQUEST_TIMEOUT_SECONDS")?.map(|n| n.min(u64::from(u32::MAX)) as u32),
         message_retention_days: number("REFUGE_MESSAGE_RETENTION_DAYS")?.map(|n| n.min(u64::from(u32::MAX)) as u32),
@@ -581,7 +813,7 @@ mod tests {
             _ => None,
         };
         let mut c = Config::defaults(Path::new("x"));
-        c.apply(from_env(env).unwrap());
+        c.apply(from_env(env).unwrap()).unwrap();
         c.validate().unwrap();
         assert!(c.log_requests);
         assert_eq!(c.languages.len(), 3);

@@ -2,12 +2,10 @@
 //! has one; per-account and per-client back-off after failures; generic
 //! messages that do not tell whether an account exists.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Extension;
-use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode, header};
 use refuge_core::{Email, Session, Store};
@@ -86,8 +84,8 @@ pub fn token_ok(key: &[u8], token: &str, now: i64) -> bool {
     (0..=FORM_SECONDS).contains(&(now - time)) && session::same(mac, &mac_hex(key, time))
 }
 
-fn client(info: Option<Extension<ConnectInfo<SocketAddr>>>) -> String {
-    info.map_or_else(|| "client:unknown".into(), |c| format!("client:{}", c.0.0.ip()))
+fn client(info: refuge_edge::ClientAddr) -> String {
+    format!("client:{}", info.0)
 }
 
 /// Only back-office paths may be returned to after signing in: a plain
@@ -177,7 +175,7 @@ fn start_session(state: &AppState, headers: &HeaderMap, user_id: i64, verified: 
 
 pub async fn login(
     State(state): State<AppState>,
-    info: Option<Extension<ConnectInfo<SocketAddr>>>,
+    info: refuge_edge::ClientAddr,
     headers: HeaderMap,
     form: FormData,
 ) -> Response {
@@ -292,7 +290,7 @@ pub async fn code_form(State(state): State<AppState>, RawQuery(query): RawQuery,
 
 pub async fn code(
     State(state): State<AppState>,
-    info: Option<Extension<ConnectInfo<SocketAddr>>>,
+    info: refuge_edge::ClientAddr,
     headers: HeaderMap,
     form: FormData,
 ) -> Response {

@@ -19,6 +19,10 @@ pub static TIMING: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 /// A running application and a client for it.
 pub struct TestApp {
     pub base: String,
+    /// The main address (HTTPS when the test set up [tls]).
+    pub addr: std::net::SocketAddr,
+    /// The plain-HTTP address beside HTTPS.
+    pub http_addr: Option<std::net::SocketAddr>,
     pub client: reqwest::Client,
     pub state: AppState,
     pub store: Arc<SqlStore>,
@@ -139,6 +143,7 @@ async fn start_with(
     }
     let app = App::build(config, options).await.expect("app builds");
     let base = format!("http://{}", app.addr);
+    let (addr, http_addr) = (app.addr, app.http_addr);
     let state = app.state.clone();
     let store = app.store.clone();
     let first_account = app.first_account.clone();
@@ -149,6 +154,8 @@ async fn start_with(
     }));
     TestApp {
         base,
+        addr,
+        http_addr,
         client: client(),
         state,
         store,

@@ -155,7 +155,7 @@ async fn the_demo_site_in_a_bucket_is_the_site_and_stays_current() {
         second.url = other.into();
         second.bucket = None;
         config.mirrors = vec![mirror(&bucket), second];
-        config.onion_location = Some("http://lighthousexyz.onion".into());
+        config.onion_address = Some("http://lighthousexyz.onion".into());
         // The command-line runs read the same settings from refuge.toml.
         let file = format!(
             "onion_location = \"http://lighthousexyz.onion\"\n\n{}\n[[mirrors]]\nname = \"elsewhere\"\nurl = \"{other}\"\n",
@@ -429,7 +429,7 @@ async fn the_mailing_list_is_told_the_sites_new_addresses() {
     let new_mirror = "https://copy-two.example.net/site";
     let app = spawn_with(|config| {
         config.smtp = Some(crate::mailing::smtp(sink.port));
-        config.onion_location = Some("http://lighthousexyz.onion".into());
+        config.onion_address = Some("http://lighthousexyz.onion".into());
         config.mirrors = vec![MirrorFile {
             name: None,
             url: new_mirror.into(),
