@@ -3,7 +3,8 @@
 #
 # Builds release, starts refuge on a fresh demo data folder, measures an
 # article page with wrk (64 connections, 10 s), saves the page's HTML,
-# serves it with nginx (one worker, access log off) and measures the same.
+# serves it with nginx (one worker, or NGINX_WORKERS; access log off) and
+# measures the same.
 # DB=postgres serves the same demo site from PostgreSQL (a throw-away
 # server started here; the demo is moved there with `refuge db copy`):
 # cached pages should not care.
@@ -67,12 +68,15 @@ mkdir -p "$WORK/www${PAGE}"
 cp "$WORK/page.html" "$WORK/www${PAGE}index.html"
 chmod -R a+rX "$WORK/www"
 cat >"$WORK/nginx.conf" <<CONF
-worker_processes 1;
+worker_processes ${NGINX_WORKERS:-1};
 pid $WORK/nginx.pid;
 error_log $WORK/nginx-error.log;
 events { worker_connections 1024; }
 http {
   access_log off;
+  # Refuge keeps a connection for any number of requests; so does nginx
+  # here (its default, 1000, closes HTTP/2 connections under h2load).
+  keepalive_requests 1000000;
   default_type text/html;
   client_body_temp_path $WORK/tmp;
   proxy_temp_path $WORK/tmp;
@@ -90,7 +94,7 @@ http {
     ssl_certificate_key $WORK/tls/key.pem;
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_session_cache shared:SSL:10m;
-    root $WORK/www;
+    root $WORK/www-tls;
     index index.html;
   }
 }
@@ -136,9 +140,14 @@ CONF
 "$BIN" serve --data "$WORK/data" >"$WORK/refuge-tls.log" 2>&1 &
 REFUGE_PID=$!
 for _ in $(seq 100); do curl -kfsS -o /dev/null "https://127.0.0.1:$REFUGE_TLS_PORT/healthz" 2>/dev/null && break; sleep 0.2; done
+# The page names its own address, so nginx gets the HTTPS page's bytes.
+curl -kfsS "https://127.0.0.1:$REFUGE_TLS_PORT$PAGE" -o "$WORK/page-tls.html"
+mkdir -p "$WORK/www-tls${PAGE}"
+cp "$WORK/page-tls.html" "$WORK/www-tls${PAGE}index.html"
+chmod -R a+rX "$WORK/www-tls"
 for port in $REFUGE_TLS_PORT $NGINX_TLS_PORT; do
   curl -kfsS --http2 "https://127.0.0.1:$port$PAGE" -o "$WORK/tls-$port.html"
-  cmp -s "$WORK/page.html" "$WORK/tls-$port.html" || { echo "port $port serves other bytes over TLS" >&2; exit 1; }
+  cmp -s "$WORK/page-tls.html" "$WORK/tls-$port.html" || { echo "port $port serves other bytes over TLS" >&2; exit 1; }
 done
 echo
 echo "HTTPS, same certificate (ECDSA P-256), same bytes:"

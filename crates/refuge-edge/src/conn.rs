@@ -3,17 +3,16 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tower::ServiceExt;
 
@@ -26,34 +25,59 @@ pub enum Proto {
     Http2,
 }
 
-/// When bytes last moved and how many requests are being answered.
+/// What a connection did since the last look: set cheaply on every read,
+/// write and request (no clock, no timer), read by the connection's
+/// watchdog a few times per deadline.
 struct Activity {
-    started: Instant,
-    /// Milliseconds after `started` of the last byte read or written.
-    last_byte: AtomicU64,
-    /// Milliseconds after `started` of the last request's end (or start).
-    last_request: AtomicU64,
-    requests: AtomicU64,
+    /// A byte was read or written since the last look.
+    moved: AtomicBool,
+    /// A request started or ended since the last look.
+    asked: AtomicBool,
+    /// Requests whose response is not yet written out (their body is
+    /// dropped by hyper once sent).
     in_flight: AtomicUsize,
 }
 
 impl Activity {
     fn new() -> Self {
-        Self {
-            started: Instant::now(),
-            last_byte: AtomicU64::new(0),
-            last_request: AtomicU64::new(0),
-            requests: AtomicU64::new(0),
-            in_flight: AtomicUsize::new(0),
-        }
+        Self { moved: AtomicBool::new(false), asked: AtomicBool::new(false), in_flight: AtomicUsize::new(0) }
+    }
+}
+
+/// Ends a request's count when its response body is dropped: written
+/// whole, or abandoned with the connection.
+struct Answered(Arc<Activity>);
+
+impl Drop for Answered {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.0.asked.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A response body that counts as in flight until it is dropped.
+pub(crate) struct Counted {
+    inner: axum::body::Body,
+    _answered: Answered,
+}
+
+impl http_body::Body for Counted {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
     }
 
-    fn now(&self) -> u64 {
-        self.started.elapsed().as_millis() as u64
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
     }
 
-    fn since(&self, mark: &AtomicU64) -> Duration {
-        Duration::from_millis(self.now().saturating_sub(mark.load(Ordering::Relaxed)))
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 
@@ -65,20 +89,21 @@ pub(crate) struct Handler {
     /// The client when it does not depend on the request (the onion
     /// socket, or a peer that is not a trusted proxy).
     client: IpAddr,
-    peer: Option<SocketAddr>,
     proxies: Option<TrustedProxies>,
     activity: Arc<Activity>,
 }
 
 impl Handler {
-    pub(crate) fn new(router: Router, via: Via, client: IpAddr, peer: Option<SocketAddr>, edge: &Edge) -> Self {
-        let proxies = (peer.is_some() && edge.proxies.trusts(client)).then(|| edge.proxies.clone());
-        Self { router, via, client, peer, proxies, activity: Arc::new(Activity::new()) }
+    /// `client` is the peer's address (`tcp`) or one made up for the
+    /// onion socket's connection.
+    pub(crate) fn new(router: Router, via: Via, client: IpAddr, tcp: bool, edge: &Edge) -> Self {
+        let proxies = (tcp && edge.proxies.trusts(client)).then(|| edge.proxies.clone());
+        Self { router, via, client, proxies, activity: Arc::new(Activity::new()) }
     }
 }
 
 impl hyper::service::Service<http::Request<Incoming>> for Handler {
-    type Response = axum::response::Response;
+    type Response = http::Response<Counted>;
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
 
@@ -91,19 +116,13 @@ impl hyper::service::Service<http::Request<Incoming>> for Handler {
         let extensions = request.extensions_mut();
         extensions.insert(ClientAddr(client));
         extensions.insert(self.via);
-        if let Some(peer) = self.peer {
-            extensions.insert(ConnectInfo(peer));
-        }
-        let activity = self.activity.clone();
-        activity.requests.fetch_add(1, Ordering::Relaxed);
-        activity.in_flight.fetch_add(1, Ordering::AcqRel);
-        activity.last_request.store(activity.now(), Ordering::Relaxed);
+        self.activity.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.activity.asked.store(true, Ordering::Relaxed);
+        let answered = Answered(self.activity.clone());
         let answer = self.router.clone().oneshot(request);
         Box::pin(async move {
-            let response = answer.await;
-            activity.last_request.store(activity.now(), Ordering::Relaxed);
-            activity.in_flight.fetch_sub(1, Ordering::AcqRel);
-            response
+            let response = answer.await?;
+            Ok(response.map(|inner| Counted { inner, _answered: answered }))
         })
     }
 }
@@ -119,7 +138,7 @@ impl<I: AsyncRead + Unpin> AsyncRead for Tracked<I> {
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
-            self.activity.last_byte.store(self.activity.now(), Ordering::Relaxed);
+            self.activity.moved.store(true, Ordering::Relaxed);
         }
         polled
     }
@@ -129,7 +148,7 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Tracked<I> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
         let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
-            self.activity.last_byte.store(self.activity.now(), Ordering::Relaxed);
+            self.activity.moved.store(true, Ordering::Relaxed);
         }
         polled
     }
@@ -141,7 +160,7 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Tracked<I> {
     ) -> Poll<std::io::Result<usize>> {
         let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
-            self.activity.last_byte.store(self.activity.now(), Ordering::Relaxed);
+            self.activity.moved.store(true, Ordering::Relaxed);
         }
         polled
     }
@@ -197,17 +216,17 @@ where
 {
     let activity = handler.activity.clone();
     let io = TokioIo::new(Tracked { inner: io, activity: activity.clone() });
-    let limits = edge.limits.clone();
     match proto {
         Proto::Http1 => {
+            // The head deadline is the watchdog's (below), not hyper's:
+            // hyper's arms a timer for every request.
             let mut builder = hyper::server::conn::http1::Builder::new();
-            builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).max_buf_size(64 * 1024);
+            builder.max_buf_size(64 * 1024);
             drive(&edge, builder.serve_connection(io, handler), proto, &activity).await;
         }
         Proto::Http2 => {
             let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
             builder
-                .timer(TokioTimer::new())
                 .max_concurrent_streams(100)
                 .max_header_list_size(64 * 1024)
                 .max_pending_accept_reset_streams(50)
@@ -225,6 +244,16 @@ async fn drive<C: Graceful>(edge: &Edge, connection: C, proto: Proto, activity: 
     let step = (limits.header_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + step, step);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // When bytes last moved, and when the connection last started or
+    // finished a request (its start counts as one).
+    let (mut last_byte, mut last_request) = (Instant::now(), Instant::now());
+    // Waiting for a request this long closes the connection: HTTP/1.1
+    // waits for a head (a new connection's, or the next on a kept-alive
+    // one); HTTP/2 may sit without requests until the idle deadline.
+    let wait_for_request = match proto {
+        Proto::Http1 => limits.header_timeout,
+        Proto::Http2 => limits.idle_timeout,
+    };
     // Once asked to close, a connection gets this long to finish.
     let mut closing: Option<Instant> = None;
     let close_grace = limits.header_timeout.max(Duration::from_secs(5));
@@ -246,31 +275,29 @@ async fn drive<C: Graceful>(edge: &Edge, connection: C, proto: Proto, activity: 
                     closing = Some(Instant::now());
                 }
             }
-            _ = tick.tick() => {
+            now = tick.tick() => {
+                let now = now.into_std();
                 if let Some(since) = closing {
-                    if since.elapsed() > close_grace {
+                    if now.duration_since(since) > close_grace {
                         return;
                     }
                     continue;
                 }
-                let in_flight = activity.in_flight.load(Ordering::Acquire);
-                let silent = activity.since(&activity.last_byte) > limits.idle_timeout;
-                // HTTP/1.1's head deadline is hyper's; HTTP/2 gets the same
-                // from here: a first request within the deadline, and no
-                // connection kept without requests past the idle deadline.
-                let no_first_request = proto == Proto::Http2
-                    && activity.requests.load(Ordering::Relaxed) == 0
-                    && activity.started.elapsed() > limits.header_timeout;
-                let unused = proto == Proto::Http2
-                    && in_flight == 0
-                    && activity.since(&activity.last_request) > limits.idle_timeout;
-                if silent || no_first_request {
-                    // Nothing to finish gently: close now.
-                    return;
+                if activity.moved.swap(false, Ordering::Relaxed) {
+                    last_byte = now;
                 }
-                if unused {
-                    connection.as_mut().close_gracefully();
-                    closing = Some(Instant::now());
+                if activity.asked.swap(false, Ordering::Relaxed) {
+                    last_request = now;
+                }
+                let waiting = activity.in_flight.load(Ordering::Acquire) == 0;
+                // Nothing moved either way (a client that stopped reading
+                // or sending a body), or no request came in time (a head
+                // sent slowly, or a kept-alive connection left unused):
+                // nothing to finish, so close now.
+                if now.duration_since(last_byte) > limits.idle_timeout
+                    || (waiting && now.duration_since(last_request) > wait_for_request)
+                {
+                    return;
                 }
             }
         }

@@ -283,7 +283,7 @@ pub async fn serve(edge: Arc<Edge>, listener: Listener, service: Service) -> std
                     Ok((stream, _)) => {
                         let Some(admitted) = edge.admit(None) else { continue };
                         let client = edge.onion_client();
-                        let handler = conn::Handler::new(service.router.clone(), service.via, client, None, &edge);
+                        let handler = conn::Handler::new(service.router.clone(), service.via, client, false, &edge);
                         tokio::spawn(conn::run(edge.clone(), admitted, stream, Proto::Http1, handler));
                     }
                     Err(e) => accept_error(e).await,
@@ -303,7 +303,7 @@ fn tcp_connection(edge: &Arc<Edge>, stream: TcpStream, peer: SocketAddr, service
     let capped = (!edge.proxies.trusts(ip)).then_some(ip);
     let Some(admitted) = edge.admit(capped) else { return };
     let _ = stream.set_nodelay(true);
-    let handler = conn::Handler::new(service.router.clone(), service.via, ip, Some(peer), edge);
+    let handler = conn::Handler::new(service.router.clone(), service.via, ip, true, edge);
     let edge = edge.clone();
     let tls = service.tls.clone();
     tokio::spawn(async move {

@@ -100,7 +100,12 @@ fn files_under(base: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 /// What the backup will hold: its name in the archive and where to read
 /// it. `media`: a folder holding the media files fetched from elsewhere (a
 /// bucket), read instead of the data folder's.
-fn sources(data: &DataDir, snapshot: PathBuf, media: Option<&Path>) -> Result<Vec<(String, PathBuf)>> {
+fn sources(
+    data: &DataDir,
+    snapshot: PathBuf,
+    media: Option<&Path>,
+    settings: Option<&Path>,
+) -> Result<Vec<(String, PathBuf)>> {
     let mut paths = Vec::new();
     for folder in FOLDERS {
         if folder == "media" && media.is_some() {
@@ -110,13 +115,19 @@ fn sources(data: &DataDir, snapshot: PathBuf, media: Option<&Path>) -> Result<Ve
     }
     // Uploads still being written (`….part`) are not part of the site yet.
     paths.retain(|p| p.extension().is_none_or(|e| e != "part"));
+    // Settings kept outside the data folder (--config) go in as the
+    // folder's refuge.toml, so a restored folder has them.
+    let settings = settings.filter(|s| *s != data.config_file() && s.is_file());
     for name in FILES {
-        if data.join(name).is_file() {
+        if data.join(name).is_file() && !(name == DataDir::CONFIG_FILE && settings.is_some()) {
             paths.push(PathBuf::from(name));
         }
     }
     let mut sources: Vec<(String, PathBuf)> = vec![(DataDir::DATABASE.into(), snapshot)];
     sources.extend(paths.into_iter().map(|p| (p.to_string_lossy().replace('\\', "/"), data.join(&p))));
+    if let Some(settings) = settings {
+        sources.push((DataDir::CONFIG_FILE.into(), settings.to_owned()));
+    }
     if let Some(dir) = media {
         let mut fetched = Vec::new();
         files_under(Path::new(dir), dir, &mut fetched)?;
@@ -130,12 +141,15 @@ fn sources(data: &DataDir, snapshot: PathBuf, media: Option<&Path>) -> Result<Ve
 /// it has one: the archive then holds a SQLite copy of it (checked table
 /// by table), so every backup restores onto either engine. `media` is
 /// where the media library's files are when not in the data folder (a
-/// bucket): they are fetched into the archive's `media/`. `progress`
-/// hears (stage, done, total).
+/// bucket): they are fetched into the archive's `media/`. `settings` is
+/// the settings file when it is not the data folder's (`--config`): it is
+/// stored as the archive's `refuge.toml`. `progress` hears (stage, done,
+/// total).
 pub fn backup(
     data: &DataDir,
     database: Option<&crate::SqlStore>,
     media: Option<&dyn refuge_core::MediaFiles>,
+    settings: Option<&Path>,
     file: &Path,
     progress: &mut dyn FnMut(&'static str, u64, u64),
 ) -> Result<usize> {
@@ -183,7 +197,7 @@ pub fn backup(
         }
         None => None,
     };
-    let sources = sources(data, snapshot, fetched.as_deref())?;
+    let sources = sources(data, snapshot, fetched.as_deref(), settings)?;
 
     // Read each file once: checksum it, then write it; the manifest goes
     // first, so it is written from the checksums gathered in a first pass.

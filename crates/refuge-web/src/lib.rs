@@ -214,6 +214,12 @@ impl AppState {
     }
 }
 
+/// `/healthz` alone (for the plain-HTTP listener beside HTTPS, so that
+/// `refuge healthcheck` needs no TLS).
+pub fn health_router(state: AppState) -> Router {
+    Router::new().route("/healthz", get(public::healthz)).with_state(state)
+}
+
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();

@@ -89,7 +89,7 @@ async fn tls_setup(
     tls: &config::TlsFile,
     https_port: u16,
     base_url: &str,
-) -> Result<(Certificates, refuge_edge::TlsAcceptor, TcpListener, refuge_edge::Service)> {
+) -> Result<(Certificates, refuge_edge::TlsAcceptor, TcpListener, axum::Router)> {
     use refuge_edge::tls::{CertFiles, CertStore};
     let store = CertStore::new();
     let in_data = |p: &std::path::Path| if p.is_absolute() { p.to_owned() } else { config.data_dir.join(p) };
@@ -130,7 +130,7 @@ async fn tls_setup(
         domains.push(config::host_of(base_url));
     }
     let router = refuge_edge::acme::redirect_router(challenges, domains, https_port);
-    Ok((certificates, acceptor, plain, refuge_edge::Service { router, via: refuge_edge::Via::Http, tls: None }))
+    Ok((certificates, acceptor, plain, router))
 }
 
 /// Opens (creating and filling if new) the data folder's database.
@@ -266,14 +266,12 @@ impl App {
             )
         })?;
         let addr = listener.local_addr()?;
-        let base_url = config.base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
-        let mut listeners = Vec::new();
-        let (certificates, acceptor, http_addr) = match &config.tls {
+        let scheme = if config.tls.is_some() { "https" } else { "http" };
+        let base_url = config.base_url.clone().unwrap_or_else(|| format!("{scheme}://{addr}"));
+        let (certificates, acceptor, plain) = match &config.tls {
             Some(tls) => {
-                let (certificates, acceptor, plain, service) = tls_setup(&config, tls, addr.port(), &base_url).await?;
-                let http_addr = plain.local_addr()?;
-                listeners.push((refuge_edge::Listener::Tcp(plain), service));
-                (Some(certificates), Some(acceptor), Some(http_addr))
+                let (certificates, acceptor, plain, redirect) = tls_setup(&config, tls, addr.port(), &base_url).await?;
+                (Some(certificates), Some(acceptor), Some((plain, redirect)))
             }
             None => (None, None, None),
         };
@@ -300,7 +298,16 @@ impl App {
         let state = AppState::new(Arc::new(site), cache, search, store.clone(), web);
         let via = if acceptor.is_some() { refuge_edge::Via::Https } else { refuge_edge::Via::Http };
         let main = refuge_edge::Service { router: refuge_web::router(state.clone()), via, tls: acceptor };
-        listeners.insert(0, (refuge_edge::Listener::Tcp(listener), main));
+        let mut listeners = vec![(refuge_edge::Listener::Tcp(listener), main)];
+        let mut http_addr = None;
+        if let Some((plain, redirect)) = plain {
+            http_addr = Some(plain.local_addr()?);
+            let router = redirect.merge(refuge_web::health_router(state.clone()));
+            listeners.push((
+                refuge_edge::Listener::Tcp(plain),
+                refuge_edge::Service { router, via: refuge_edge::Via::Http, tls: None },
+            ));
+        }
         if let Some(path) = &config.onion_socket {
             let socket = refuge_edge::Listener::unix(path).with_context(|| {
                 format!("cannot listen on the onion socket {}: check that its folder is writable", path.display())

@@ -114,7 +114,14 @@ pub fn run_backup(args: BackupArgs) -> Result<ExitCode> {
         None => None,
     };
     let Some((bucket, key)) = args.bucket.object(&args.file)? else {
-        let n = refuge_store::backup::backup(&data, database.as_ref(), media.as_deref(), &args.file, &mut bars())?;
+        let n = refuge_store::backup::backup(
+            &data,
+            database.as_ref(),
+            media.as_deref(),
+            Some(&config.config_file),
+            &args.file,
+            &mut bars(),
+        )?;
         println!("Backed up {n} files to {}.", args.file.display());
         return Ok(ExitCode::SUCCESS);
     };
@@ -128,7 +135,14 @@ pub fn run_backup(args: BackupArgs) -> Result<ExitCode> {
     let parent = data.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_owned();
     let staging = tempfile::Builder::new().prefix(".refuge-backup-").tempdir_in(&parent)?;
     let local = staging.path().join("archive.tar");
-    let n = refuge_store::backup::backup(&data, database.as_ref(), media.as_deref(), &local, &mut bars())?;
+    let n = refuge_store::backup::backup(
+        &data,
+        database.as_ref(),
+        media.as_deref(),
+        Some(&config.config_file),
+        &local,
+        &mut bars(),
+    )?;
     let sum = sha256_of(&local)?;
     let total = std::fs::metadata(&local)?.len();
     let mut bar = progress("uploading");

@@ -14,7 +14,8 @@ use crate::cli::DataArg;
 pub struct HealthcheckArgs {
     #[command(flatten)]
     pub data: DataArg,
-    /// Address of the running server [default: `addr` from the data folder's settings].
+    /// Address of the running server [default: `addr` from the settings,
+    /// or `http_addr` when Refuge serves HTTPS itself].
     #[arg(long, env = "REFUGE_ADDR", value_name = "HOST:PORT")]
     pub addr: Option<String>,
     /// Seconds to wait for an answer.
@@ -25,7 +26,12 @@ pub struct HealthcheckArgs {
 pub fn run(args: HealthcheckArgs) -> Result<ExitCode> {
     let addr = match args.addr {
         Some(a) => a,
-        None => args.data.config()?.addr,
+        None => {
+            let config = args.data.config()?;
+            // With [tls], `addr` speaks TLS; the plain-HTTP listener
+            // answers /healthz from the same process.
+            if config.tls.is_some() { config.http_addr() } else { config.addr }
+        }
     };
     let timeout = Duration::from_secs(args.timeout.max(1));
     match check(&addr, timeout) {

@@ -13,7 +13,9 @@ use crate::cli::DataArg;
 pub struct ServeArgs {
     #[command(flatten)]
     pub data: DataArg,
-    /// Address and port to listen on [default: 127.0.0.1:8080, or `addr` in refuge.toml].
+    /// Address and port to listen on [default: 127.0.0.1:8080, or `addr` in
+    /// refuge.toml]. With a [tls] table in refuge.toml this address serves
+    /// HTTPS (and `http_addr`, port 80 by default, plain HTTP).
     #[arg(long, env = "REFUGE_ADDR", value_name = "HOST:PORT")]
     pub addr: Option<String>,
     /// Start a new data folder empty instead of with the demo site.
@@ -41,6 +43,15 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             app.store.describe(),
             app.base_url
         );
+        if let Some(plain) = app.http_addr {
+            banner.push_str(&format!(
+                "  Plain HTTP:        http://{plain}/ (redirects to HTTPS, answers the CA's checks)\n"
+            ));
+        }
+        if let Some(socket) = &app.onion_socket {
+            let onion = config.onion_address.as_deref().unwrap_or("set onion_address in refuge.toml");
+            banner.push_str(&format!("  Onion service:     {} on {}\n", onion, socket.display()));
+        }
         if let Some(first) = &app.first_account {
             banner.push_str(&format!(
                 "\n  An admin account was created. Its password is shown only this once:\n      e-mail:   {}\n      \

@@ -11,7 +11,7 @@ use refuge_store::backup::BackupError;
 use crate::helpers::*;
 
 fn backup(data: &Path, file: &Path) -> Result<usize, BackupError> {
-    refuge_store::backup::backup(&DataDir::new(data), None, None, file, &mut |_, _, _| {})
+    refuge_store::backup::backup(&DataDir::new(data), None, None, None, file, &mut |_, _, _| {})
 }
 
 /// Restores; how many files.
@@ -166,4 +166,35 @@ async fn a_damaged_archive_restores_nothing() {
     let err = restore(&bad, &target, false).unwrap_err().to_string();
     assert!(err.contains("checksum"), "{err}");
     assert!(!target.exists(), "nothing restored");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_kept_outside_the_data_folder_are_backed_up_as_its_refuge_toml() {
+    // The Debian package keeps them in /etc/refuge/refuge.toml (--config).
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = dir.path().join("etc-refuge.toml");
+    std::fs::write(&settings, "page_size = 7\n").unwrap();
+    let archive = dir.path().join("site.tar");
+    let (data, out, file) = (app.data_dir.clone(), archive.clone(), settings.clone());
+    tokio::task::spawn_blocking(move || {
+        refuge_store::backup::backup(&DataDir::new(&data), None, None, Some(&file), &out, &mut |_, _, _| {})
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let mut found = Vec::new();
+    for entry in tar::Archive::new(std::fs::File::open(&archive).unwrap()).entries().unwrap() {
+        let mut entry = entry.unwrap();
+        if entry.path().unwrap().to_string_lossy() == "refuge.toml" {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut entry, &mut text).unwrap();
+            found.push(text);
+        }
+    }
+    assert_eq!(found, vec!["page_size = 7\n".to_owned()], "the settings in force, once");
+    let restored = dir.path().join("restored");
+    restore(&archive, &restored, false).unwrap();
+    assert_eq!(std::fs::read_to_string(restored.join("refuge.toml")).unwrap(), "page_size = 7\n");
+    app.stop().await;
 }

@@ -268,6 +268,34 @@ async fn forwarded_addresses_count_only_from_trusted_proxies() {
     app.stop().await;
 }
 
+/// `curl` over plain HTTP with HTTP/2 by prior knowledge: the status line,
+/// or `None` when the server did not speak it.
+async fn h2c(url: String) -> Option<String> {
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("curl")
+            .args(["-sS", "--max-time", "5", "--http2-prior-knowledge", "-o", "/dev/null", "-D", "-"])
+            .arg(url)
+            .output()
+            .expect("curl runs")
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    (output.status.success() && !text.is_empty()).then(|| text.lines().next().unwrap_or_default().trim().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_without_tls_only_when_asked() {
+    let app = spawn_app().await;
+    assert_eq!(h2c(app.url("/en/")).await, None, "h2c is off by default");
+    assert_eq!(app.get("/en/").await.status, 200, "HTTP/1.1 still works after the refused attempt");
+    app.stop().await;
+    let app = spawn_with(|c| c.h2c = true).await;
+    assert_eq!(h2c(app.url("/en/")).await.as_deref(), Some("HTTP/2 200"));
+    assert_eq!(app.get("/en/").await.status, 200, "HTTP/1.1 beside it");
+    app.stop().await;
+}
+
 fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
@@ -332,6 +360,9 @@ async fn https_from_certificate_files_with_http2_a_redirect_and_a_reload_that_ke
     assert_eq!(moved.header("location"), Some(format!("https://refuge.test:{port}/en/news/?page=2").as_str()));
     let moved = request(&mut stream, "evil.example", "/x").await;
     assert_eq!(moved.header("location"), Some(format!("https://refuge.test:{port}/x").as_str()));
+    // … except /healthz, for `refuge healthcheck` (which needs no TLS).
+    let health = request(&mut stream, "refuge.test", "/healthz").await;
+    assert_eq!((health.status, health.body.as_str()), (200, "ok\n"));
 
     // A kept-alive connection made with the first certificate …
     let (mut old, first_leaf) = tls_connect(https, "refuge.test", &[ca.pem()]).await.unwrap();
