@@ -123,6 +123,14 @@ impl Browser {
         self.try_call(method, path, body).await.unwrap_or_else(|e| panic!("WebDriver {path}: {e}"))
     }
 
+    /// The page printed to PDF by the browser (A4, as a reader's printer
+    /// would, without backgrounds).
+    pub async fn print_pdf(&self) -> Vec<u8> {
+        let body = json!({ "background": false, "page": { "width": 21.0, "height": 29.7 } });
+        let value = self.call(reqwest::Method::POST, "/print", Some(body)).await;
+        base64_decode(value.as_str().expect("a PDF in base64"))
+    }
+
     /// The text of an open alert, confirm or prompt dialog (dismissed).
     pub async fn dialog(&self) -> Option<String> {
         let text = self.try_call(reqwest::Method::GET, "/alert/text", None).await.ok()?;
@@ -422,4 +430,62 @@ async fn the_browser_checks_catch_script_that_runs() {
     let requests = browser.requests().await;
     assert!(requests.iter().any(|u| u.contains("192.0.2.1")), "the foreign request is seen: {requests:?}");
     browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_appeal_prints_as_the_facts_the_action_and_the_letter_without_the_site_around_it() {
+    let Some(browser) = Browser::start().await else { return };
+    if !Path::new("/usr/bin/pdftotext").exists() {
+        assert!(std::env::var_os("CI").is_none(), "CI must install poppler-utils (pdftotext)");
+        eprintln!("skipping the print test: pdftotext is not installed (apt-get install poppler-utils)");
+        return;
+    }
+    let app = spawn_app().await;
+    let path = "/en/appeals/eleven-held-at-the-border/";
+    let page = app.get(path).await;
+    let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let doc = scraper::Html::parse_document(&page.body);
+    let texts = |css: &str| -> Vec<String> {
+        doc.select(&scraper::Selector::parse(css).unwrap()).map(|e| words(&e.text().collect::<String>())).collect()
+    };
+    let addressees = texts(".addressees li strong");
+    assert!(!addressees.is_empty(), "the demo appeal names addressees");
+    browser.go(&app.url(path)).await;
+    let pdf = browser.print_pdf().await;
+    assert!(pdf.starts_with(b"%PDF"), "not a PDF");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("appeal.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    std::fs::copy(&file, shots_dir().join("appeal-printed.pdf")).unwrap();
+    let out = Command::new("/usr/bin/pdftotext").arg("-layout").arg(&file).arg("-").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // What the reader needs on paper …
+    let letter = app.get(&format!("{path}letter.txt")).await.body;
+    for line in letter.lines().map(str::trim).filter(|l| l.len() > 20).take(3) {
+        let words = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(&words), "the printed page lacks the letter's line `{line}`");
+    }
+    for name in &addressees {
+        assert!(flat.contains(name.as_str()), "the printed page lacks the addressee {name}");
+    }
+    for heading in texts(".facts dt").iter().chain(&texts("#action-title")) {
+        assert!(flat.contains(heading.as_str()), "the printed page lacks `{heading}`");
+    }
+    // … and nothing of the site around it: navigation, search, forms, footer.
+    let nav = texts(".main-nav a").join(" ");
+    assert!(!nav.is_empty() && !flat.contains(&nav), "the navigation was printed: `{nav}`");
+    for line in texts(".site-footer p").into_iter().filter(|t| t.len() > 15) {
+        assert!(!flat.contains(&line), "the footer was printed: `{line}`");
+    }
+    for absent in texts("form button").into_iter().chain(["Skip to".to_owned()]) {
+        assert!(!flat.contains(&absent), "`{absent}` was printed");
+    }
+    // Links print with their address.
+    if let Some(href) = attrs(&page.body, "main .body a[href^='http']", "href").first() {
+        assert!(flat.contains(href.as_str()), "a link printed without its address {href}");
+    }
+    browser.close().await;
+    app.stop().await;
 }
