@@ -330,19 +330,47 @@ where
             .is_some_and(|b| b.starts_with('#') && crate::convert::plain(b.trim_start_matches('#')) == title);
         let body =
             body_blocks.iter().skip(usize::from(skip_first)).map(|b| b.as_str()).collect::<Vec<_>>().join("\n\n");
-        let (date, date_source) = match crate::dates::in_text(&body) {
-            Some(d) => (Some(d), "the text"),
-            None => match crate::dates::in_name(&page.old_path) {
-                Some(d) => (Some(d), "the file name"),
-                None => (page.modified.map(|m| m.date()), "the file's time"),
-            },
+        // An old page is no newer than its file, and never in the future.
+        let now = OffsetDateTime::now_utc();
+        let latest = page.modified.filter(|m| *m < now).unwrap_or(now);
+        // The title first ("Current Background - July 2002"), then the text.
+        let found = crate::dates::find_in_text(&title)
+            .or_else(|| crate::dates::find_in_text(&body))
+            .map(|f| (f, "the text"))
+            .or_else(|| crate::dates::find_in_name(&page.old_path).map(|f| (f, "the file name")));
+        let shown = |f: &crate::dates::Found| match f.precision {
+            crate::dates::Precision::Day => f.date.to_string(),
+            crate::dates::Precision::Month => format!("{}-{:02}", f.date.year(), u8::from(f.date.month())),
         };
-        let published_at = date.map_or_else(OffsetDateTime::now_utc, |d| d.midnight().assume_utc());
+        let mut note = None;
+        let (published_at, date, date_source) = match found {
+            Some((f, source)) if f.date <= latest.date() => {
+                let source = match (f.precision, source) {
+                    (crate::dates::Precision::Month, "the text") => "the text (the month only)",
+                    (crate::dates::Precision::Month, _) => "the file name (the month only)",
+                    _ => source,
+                };
+                (f.date.midnight().assume_utc(), shown(&f), source)
+            }
+            Some((f, source)) => {
+                warnings.push(format!(
+                    "{source} gives {}, after the file's time: dated by the file's time instead; check it",
+                    shown(&f)
+                ));
+                note = Some("the date it gives is after the file's time: check the date");
+                (latest, latest.date().to_string(), "the file's time")
+            }
+            None => {
+                warnings.push("no date in the text or the file name: dated by the file's time; check it".into());
+                note = Some("no date found: dated by the file's time, check it");
+                (latest, latest.date().to_string(), "the file's time")
+            }
+        };
         let mut line = PageReport {
             old_path: page.old_path.clone(),
             new_path: Kind::News.path(lang, slug),
             title: title.clone(),
-            date: published_at.date().to_string(),
+            date,
             date_source,
             encoding: page.encoding.clone(),
             outcome: Outcome::New,
@@ -369,13 +397,15 @@ where
             status: Status::Published,
             published_at: Some(published_at),
         };
-        line.outcome = self.save(&page.old_path, *existing, draft)?;
+        line.outcome = self.save(&page.old_path, *existing, draft, note)?;
         Ok(line)
     }
 
     /// Saves a page's article: updated if it was imported before and
     /// changed since, new otherwise (with redirects from its old paths).
-    fn save(&self, old_path: &str, existing: Option<i64>, draft: ItemDraft) -> Result<Outcome> {
+    /// `note` goes into the item's history (a date to check).
+    fn save(&self, old_path: &str, existing: Option<i64>, draft: ItemDraft, note: Option<&str>) -> Result<Outcome> {
+        let note = note.map(|n| format!("; {n}")).unwrap_or_default();
         let dry_run = self.options.dry_run;
         if let Some(item) = existing.map(|id| self.store.item(id)).transpose()?.flatten() {
             let same = item.title == draft.title
@@ -384,14 +414,19 @@ where
                 && item.status == Status::Published;
             if !same && !dry_run {
                 let draft = ItemDraft { group_id: Some(item.group_id), tags: item.tags.clone(), ..draft };
-                self.store.save_item_by(Some(item.id), &draft, None, &format!("imported again from {old_path}"))?;
+                self.store.save_item_by(
+                    Some(item.id),
+                    &draft,
+                    None,
+                    &format!("imported again from {old_path}{note}"),
+                )?;
             }
             return Ok(if same { Outcome::Unchanged } else { Outcome::Updated });
         }
         if !dry_run {
             let item = self
                 .store
-                .save_item_by(None, &draft, None, &format!("imported from {old_path}"))
+                .save_item_by(None, &draft, None, &format!("imported from {old_path}{note}"))
                 .map_err(|source| ImportError::Save { old_path: old_path.to_owned(), source })?;
             self.store.set_redirect(old_path, &RedirectTarget::Item(item.id))?;
             if let Some(dir) = old_path.strip_suffix("index.html").or_else(|| old_path.strip_suffix("index.htm")) {

@@ -126,3 +126,67 @@ async fn a_legacy_site_is_imported_with_redirects_and_exact_japanese() {
     assert_eq!(app.store.all_published().unwrap().len(), count, "refusals change nothing");
     app.stop().await;
 }
+
+/// Writes an old page and sets its file's time (`touch -d`).
+fn old_page(dir: &std::path::Path, name: &str, html: &str, file_time: &str) {
+    let path = dir.join(name);
+    std::fs::write(&path, html).unwrap();
+    let done = std::process::Command::new("touch").args(["-d", file_time]).arg(&path).status().unwrap();
+    assert!(done.success());
+}
+
+#[tokio::test]
+async fn an_old_archive_is_dated_by_its_months_and_never_on_the_day_of_the_import() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let page = |title: &str, text: &str| {
+        format!("<html><head><title>{title}</title></head><body><h1>{title}</h1><p>{text}</p></body></html>")
+    };
+    old_page(
+        dir.path(),
+        "background.html",
+        &page("Current Background - July 2002", "Forty people were returned across the river this month."),
+        "2002-08-03",
+    );
+    old_page(dir.path(), "bg-2002-09.html", &page("Background", "The camps were moved again."), "2002-10-01");
+    old_page(dir.path(), "notes.html", &page("Notes from the office", "Volunteers met on Saturday."), "2003-01-05");
+    old_page(dir.path(), "plans.html", &page("Plans", "The shelter opens on July 20, 2031."), "2004-02-02");
+    let options = ImportOptions {
+        src: dir.path().to_owned(),
+        lang: Language::parse("en").unwrap(),
+        old_prefix: "/".into(),
+        dry_run: false,
+    };
+    let media = refuge_core::MediaFolder(DataDir::new(&app.data_dir).media());
+    let report = import_site(app.store.as_ref(), &media, &options, &mut |_, _, _| {}).unwrap();
+    let line = |old: &str| report.iter().find(|p| p.old_path == old).unwrap().clone();
+
+    let july = line("/background.html");
+    assert_eq!((july.date.as_str(), july.date_source), ("2002-07", "the text (the month only)"));
+    let september = line("/bg-2002-09.html");
+    assert_eq!((september.date.as_str(), september.date_source), ("2002-09", "the file name (the month only)"));
+    // No date anywhere: the file's time, said in the report and kept in
+    // the item's history for an editor to check.
+    let undated = line("/notes.html");
+    assert_eq!((undated.date.as_str(), undated.date_source), ("2003-01-05", "the file's time"));
+    assert!(undated.warnings.iter().any(|w| w.contains("no date")), "{:?}", undated.warnings);
+    // A date after the file's own time is not believed.
+    let future = line("/plans.html");
+    assert_eq!((future.date.as_str(), future.date_source), ("2004-02-02", "the file's time"));
+    assert!(future.warnings.iter().any(|w| w.contains("after the file's time")), "{:?}", future.warnings);
+
+    // None of them is news of today: the newest article stays on top.
+    let news = app.get("/en/news/").await;
+    let first = attrs(&news.body, ".news-list article > :first-child a", "href");
+    assert!(!first.is_empty());
+    for old in [&july, &september, &undated, &future] {
+        assert_ne!(first[0], old.new_path, "an old page is the newest item");
+    }
+    let en = Language::parse("en").unwrap();
+    let slug = Slug::parse(undated.new_path.trim_end_matches('/').rsplit('/').next().unwrap()).unwrap();
+    let item = app.store.published_item(Kind::News, &en, &slug).unwrap().unwrap();
+    assert_eq!(item.published_at.unwrap().year(), 2003);
+    let history = refuge_core::ContentStore::revisions(app.store.as_ref(), item.id).unwrap();
+    assert!(history.iter().any(|r| r.note.contains("check it")), "the history says the date needs a look");
+    app.stop().await;
+}
