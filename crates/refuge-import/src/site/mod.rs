@@ -31,6 +31,9 @@ pub struct ImportOptions {
     pub old_prefix: String,
     /// Report what would happen without changing anything.
     pub dry_run: bool,
+    /// When an old address already leads somewhere (a page of another
+    /// import), point it at the new page instead of keeping it.
+    pub replace_redirects: bool,
 }
 
 /// What happened to one page.
@@ -220,7 +223,18 @@ where
                      if the two folders were at different paths of the old site)",
                     page.old_path, item.lang
                 ));
-                existing = None;
+                // This language's page from the same file, imported before
+                // while the address stayed with the other: updated, not
+                // made twice.
+                existing = Slug::parse(&slug_from(&page.old_path[self.prefix.len()..]))
+                    .ok()
+                    .map(|slug| self.store.item_id_by_slug(Kind::News, lang, &slug))
+                    .transpose()?
+                    .flatten()
+                    .map(|id| self.store.item(id))
+                    .transpose()?
+                    .flatten()
+                    .filter(|item| item.tags.iter().any(|t| t == "imported"));
             }
             let slug = match existing.as_ref() {
                 Some(item) => item.slug.clone(),
@@ -397,14 +411,21 @@ where
             status: Status::Published,
             published_at: Some(published_at),
         };
-        line.outcome = self.save(&page.old_path, *existing, draft, note)?;
+        line.outcome = self.save(&page.old_path, *existing, draft, note, &mut line.warnings)?;
         Ok(line)
     }
 
     /// Saves a page's article: updated if it was imported before and
     /// changed since, new otherwise (with redirects from its old paths).
     /// `note` goes into the item's history (a date to check).
-    fn save(&self, old_path: &str, existing: Option<i64>, draft: ItemDraft, note: Option<&str>) -> Result<Outcome> {
+    fn save(
+        &self,
+        old_path: &str,
+        existing: Option<i64>,
+        draft: ItemDraft,
+        note: Option<&str>,
+        warnings: &mut Vec<String>,
+    ) -> Result<Outcome> {
         let note = note.map(|n| format!("; {n}")).unwrap_or_default();
         let dry_run = self.options.dry_run;
         if let Some(item) = existing.map(|id| self.store.item(id)).transpose()?.flatten() {
@@ -421,6 +442,15 @@ where
                     &format!("imported again from {old_path}{note}"),
                 )?;
             }
+            // Its old address stayed with another import's page: kept,
+            // or moved here when told to.
+            if self.store.redirect_item(old_path)? != Some(item.id) {
+                match self.store.redirect(old_path)? {
+                    Some(now) if dry_run => warnings.push(self.claimed(old_path, &now)),
+                    _ if dry_run => {}
+                    _ => self.redirect(old_path, item.id, warnings)?,
+                }
+            }
             return Ok(if same { Outcome::Unchanged } else { Outcome::Updated });
         }
         if !dry_run {
@@ -428,11 +458,37 @@ where
                 .store
                 .save_item_by(None, &draft, None, &format!("imported from {old_path}{note}"))
                 .map_err(|source| ImportError::Save { old_path: old_path.to_owned(), source })?;
-            self.store.set_redirect(old_path, &RedirectTarget::Item(item.id))?;
+            self.redirect(old_path, item.id, warnings)?;
             if let Some(dir) = old_path.strip_suffix("index.html").or_else(|| old_path.strip_suffix("index.htm")) {
-                self.store.set_redirect(dir, &RedirectTarget::Item(item.id))?;
+                self.redirect(dir, item.id, warnings)?;
             }
+        } else if let Some(now) = self.store.redirect(old_path)? {
+            warnings.push(self.claimed(old_path, &now));
         }
         Ok(Outcome::New)
+    }
+
+    /// Points `old` at the item, unless another import's page has it
+    /// (kept, and said, without `replace_redirects`).
+    fn redirect(&self, old: &str, item_id: i64, warnings: &mut Vec<String>) -> Result<()> {
+        if let Some(now) = self.store.redirect(old)? {
+            warnings.push(self.claimed(old, &now));
+            if !self.options.replace_redirects {
+                return Ok(());
+            }
+        }
+        self.store.set_redirect(old, &RedirectTarget::Item(item_id))?;
+        Ok(())
+    }
+
+    fn claimed(&self, old: &str, now: &str) -> String {
+        if self.options.replace_redirects {
+            format!("the old address {old} led to {now}; it now leads here (--replace-redirects)")
+        } else {
+            format!(
+                "the old address {old} already leads to {now} (an earlier import); it is kept: \
+                 --replace-redirects points it here"
+            )
+        }
     }
 }

@@ -44,6 +44,11 @@ pub struct ImportHtmlArgs {
     /// Show the report without changing anything.
     #[arg(long)]
     pub dry_run: bool,
+    /// When an old address already leads to a page of an earlier import
+    /// (two folders claiming the same path), point it at this import's
+    /// page instead of keeping the earlier one (the report names each).
+    #[arg(long)]
+    pub replace_redirects: bool,
     #[command(flatten)]
     pub data: DataArg,
 }
@@ -116,8 +121,13 @@ pub fn import_html(config: &Config, args: &ImportHtmlArgs) -> Result<Vec<PageRep
         );
     }
     let store = config.open_store()?;
-    let options =
-        ImportOptions { src: args.src.clone(), lang, old_prefix: args.old_prefix.clone(), dry_run: args.dry_run };
+    let options = ImportOptions {
+        src: args.src.clone(),
+        lang,
+        old_prefix: args.old_prefix.clone(),
+        dry_run: args.dry_run,
+        replace_redirects: args.replace_redirects,
+    };
     let mut reading = progress("reading");
     let mut importing = progress("importing");
     let mut bar = |stage, done, total| match stage {

@@ -14,8 +14,13 @@ fn fixture(lang: &str) -> PathBuf {
 
 /// Imports the fixture site in `lang` into the running app's data folder.
 fn import(app: &TestApp, lang: &str, prefix: &str, dry_run: bool) -> Vec<PageReport> {
-    let options =
-        ImportOptions { src: fixture(lang), lang: Language::parse(lang).unwrap(), old_prefix: prefix.into(), dry_run };
+    let options = ImportOptions {
+        src: fixture(lang),
+        lang: Language::parse(lang).unwrap(),
+        old_prefix: prefix.into(),
+        dry_run,
+        replace_redirects: false,
+    };
     let media = refuge_core::MediaFolder(DataDir::new(&app.data_dir).media());
     import_site(app.store.as_ref(), &media, &options, &mut |_, _, _| {}).unwrap()
 }
@@ -156,6 +161,7 @@ async fn an_old_archive_is_dated_by_its_months_and_never_on_the_day_of_the_impor
         lang: Language::parse("en").unwrap(),
         old_prefix: "/".into(),
         dry_run: false,
+        replace_redirects: false,
     };
     let media = refuge_core::MediaFolder(DataDir::new(&app.data_dir).media());
     let report = import_site(app.store.as_ref(), &media, &options, &mut |_, _, _| {}).unwrap();
@@ -188,5 +194,52 @@ async fn an_old_archive_is_dated_by_its_months_and_never_on_the_day_of_the_impor
     assert_eq!(item.published_at.unwrap().year(), 2003);
     let history = refuge_core::ContentStore::revisions(app.store.as_ref(), item.id).unwrap();
     assert!(history.iter().any(|r| r.note.contains("check it")), "the history says the date needs a look");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_old_address_claimed_by_two_imports_keeps_the_first_unless_told() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (en, ja) = (dir.path().join("en"), dir.path().join("ja"));
+    std::fs::create_dir_all(&en).unwrap();
+    std::fs::create_dir_all(&ja).unwrap();
+    let page = |title: &str| {
+        format!("<html><head><title>{title}</title></head><body><p>{title}, 2002年7月20日.</p></body></html>")
+    };
+    std::fs::write(en.join("about.html"), page("About the network")).unwrap();
+    std::fs::write(ja.join("about.html"), page("ネットワークについて")).unwrap();
+    let run = |src: &std::path::Path, lang: &str, replace_redirects: bool| {
+        let options = ImportOptions {
+            src: src.to_owned(),
+            lang: Language::parse(lang).unwrap(),
+            old_prefix: "/".into(),
+            dry_run: false,
+            replace_redirects,
+        };
+        let media = refuge_core::MediaFolder(DataDir::new(&app.data_dir).media());
+        import_site(app.store.as_ref(), &media, &options, &mut |_, _, _| {}).unwrap()
+    };
+    let first = run(&en, "en", false);
+    let english = first[0].new_path.clone();
+    // The Japanese folder was served at the same paths (no --old-prefix):
+    // the address stays with the English page, and the report says so.
+    let second = run(&ja, "ja", false);
+    let japanese = second[0].new_path.clone();
+    assert_eq!(second[0].outcome, Outcome::New);
+    assert!(
+        second[0].warnings.iter().any(|w| w.contains("already leads to") && w.contains("--replace-redirects")),
+        "{:?}",
+        second[0].warnings
+    );
+    assert_eq!(app.get("/about.html").await.header("location"), Some(english.as_str()));
+    // Importing it again updates that page rather than making another.
+    let again = run(&ja, "ja", false);
+    assert_eq!((again[0].outcome, again[0].new_path.as_str()), (Outcome::Unchanged, japanese.as_str()));
+    // Told to, the address moves to the new page.
+    let replaced = run(&ja, "ja", true);
+    assert_eq!(replaced[0].new_path, japanese);
+    assert!(replaced[0].warnings.iter().any(|w| w.contains("now leads here")), "{:?}", replaced[0].warnings);
+    assert_eq!(app.get("/about.html").await.header("location"), Some(japanese.as_str()));
     app.stop().await;
 }
