@@ -6,7 +6,10 @@
 //! their old path), so nothing is duplicated. `refuge import html` runs
 //! it; the steps are [`import_site`]'s phases, in order.
 
+mod pairs;
 mod paths;
+
+pub use pairs::parse_pairs;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -34,6 +37,9 @@ pub struct ImportOptions {
     /// When an old address already leads somewhere (a page of another
     /// import), point it at the new page instead of keeping it.
     pub replace_redirects: bool,
+    /// Pairs of old addresses that are translations of each other (from
+    /// `--pairs FILE`), besides the pages that link to their translation.
+    pub pairs: Vec<(String, String)>,
 }
 
 /// What happened to one page.
@@ -154,6 +160,8 @@ where
         report.push(run.page(page, &c, &body, &targets[&page.old_path], &affixes)?);
         progress(Stage::Importing, i as u64 + 1, total);
     }
+    let pages: Vec<(String, String)> = pages.into_iter().map(|p| (p.old_path, p.html)).collect();
+    pairs::pair_all(store, &options.lang, &pages, &mut report, &options.pairs, options.dry_run)?;
     Ok(report)
 }
 

@@ -19,13 +19,17 @@ pub enum ImportCommand {
     /// encodings such as Shift_JIS, EUC-JP, ISO-2022-JP and Latin-1).
     ///
     /// Every .html/.htm file becomes a published article in LANG: its
-    /// title (without the site name), its date (from the text, else the
-    /// file name, else the file's time), and its body as Markdown, with
+    /// title (without the site name), its date (from the title or the
+    /// text, else the file name, else the file's time, and never later
+    /// than the file's time; "July 2002" or "2002年7月" count as the
+    /// month), and its body as Markdown, with
     /// navigation and footers that repeat across pages removed. Images
     /// are cleaned of metadata into the media library. Links between the
     /// old pages point to the new addresses, and each old address
     /// redirects (301) to its new one. Running it again updates the pages
-    /// it imported before. A report lists every page.
+    /// it imported before. Pages that link to their translation (a link
+    /// named "English", "日本語"…) to a page imported before in another
+    /// language become its translation. A report lists every page.
     Html(ImportHtmlArgs),
 }
 
@@ -49,6 +53,13 @@ pub struct ImportHtmlArgs {
     /// page instead of keeping the earlier one (the report names each).
     #[arg(long)]
     pub replace_redirects: bool,
+    /// A file of old addresses that are translations of each other, one
+    /// pair a line: `/about.html /ja/about.html` (`#` starts a comment).
+    /// Pages that link to their translation by the language's name
+    /// ("日本語", "English"…) are paired without it, once the other
+    /// language has been imported.
+    #[arg(long, value_name = "FILE")]
+    pub pairs: Option<PathBuf>,
     #[command(flatten)]
     pub data: DataArg,
 }
@@ -120,6 +131,13 @@ pub fn import_html(config: &Config, args: &ImportHtmlArgs) -> Result<Vec<PageRep
             config.data_dir.display()
         );
     }
+    let pairs = match &args.pairs {
+        Some(file) => {
+            let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+            refuge_import::site::parse_pairs(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
+        }
+        None => Vec::new(),
+    };
     let store = config.open_store()?;
     let options = ImportOptions {
         src: args.src.clone(),
@@ -127,6 +145,7 @@ pub fn import_html(config: &Config, args: &ImportHtmlArgs) -> Result<Vec<PageRep
         old_prefix: args.old_prefix.clone(),
         dry_run: args.dry_run,
         replace_redirects: args.replace_redirects,
+        pairs,
     };
     let mut reading = progress("reading");
     let mut importing = progress("importing");

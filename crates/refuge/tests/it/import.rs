@@ -20,6 +20,7 @@ fn import(app: &TestApp, lang: &str, prefix: &str, dry_run: bool) -> Vec<PageRep
         old_prefix: prefix.into(),
         dry_run,
         replace_redirects: false,
+        pairs: Vec::new(),
     };
     let media = refuge_core::MediaFolder(DataDir::new(&app.data_dir).media());
     import_site(app.store.as_ref(), &media, &options, &mut |_, _, _| {}).unwrap()
@@ -162,6 +163,7 @@ async fn an_old_archive_is_dated_by_its_months_and_never_on_the_day_of_the_impor
         old_prefix: "/".into(),
         dry_run: false,
         replace_redirects: false,
+        pairs: Vec::new(),
     };
     let media = refuge_core::MediaFolder(DataDir::new(&app.data_dir).media());
     let report = import_site(app.store.as_ref(), &media, &options, &mut |_, _, _| {}).unwrap();
@@ -216,6 +218,7 @@ async fn an_old_address_claimed_by_two_imports_keeps_the_first_unless_told() {
             old_prefix: "/".into(),
             dry_run: false,
             replace_redirects,
+            pairs: Vec::new(),
         };
         let media = refuge_core::MediaFolder(DataDir::new(&app.data_dir).media());
         import_site(app.store.as_ref(), &media, &options, &mut |_, _, _| {}).unwrap()
@@ -241,5 +244,72 @@ async fn an_old_address_claimed_by_two_imports_keeps_the_first_unless_told() {
     assert_eq!(replaced[0].new_path, japanese);
     assert!(replaced[0].warnings.iter().any(|w| w.contains("now leads here")), "{:?}", replaced[0].warnings);
     assert_eq!(app.get("/about.html").await.header("location"), Some(japanese.as_str()));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn translations_are_paired_by_their_links_and_by_a_list() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (en, ja) = (dir.path().join("en"), dir.path().join("ja"));
+    std::fs::create_dir_all(&en).unwrap();
+    std::fs::create_dir_all(&ja).unwrap();
+    let page = |title: &str, links: &str| {
+        format!(
+            "<html><head><title>{title}</title></head><body><p>{links}</p><h1>{title}</h1>\
+             <p>{title}: 2002年7月20日 / July 20, 2002.</p></body></html>"
+        )
+    };
+    std::fs::write(ja.join("index.html"), page("ホーム", "")).unwrap();
+    std::fs::write(ja.join("about.html"), page("私たちについて", "")).unwrap();
+    std::fs::write(ja.join("news.html"), page("ニュース", "")).unwrap();
+    // Every English page links to the Japanese home in its navigation
+    // ("Japanese"); the about page also links to its own translation.
+    let nav = r#"<a href="index.html">Home</a> <a href="../ja/index.html">Japanese</a>"#;
+    std::fs::write(en.join("index.html"), page("Home", nav)).unwrap();
+    std::fs::write(
+        en.join("about.html"),
+        page("About us", &format!(r#"{nav} <a href="../ja/about.html">[日本語]</a>"#)),
+    )
+    .unwrap();
+    std::fs::write(en.join("news.html"), page("News", nav)).unwrap();
+    let run = |src: &std::path::Path, lang: &str, prefix: &str, pairs: Vec<(String, String)>| {
+        let options = ImportOptions {
+            src: src.to_owned(),
+            lang: Language::parse(lang).unwrap(),
+            old_prefix: prefix.into(),
+            dry_run: false,
+            replace_redirects: false,
+            pairs,
+        };
+        let media = refuge_core::MediaFolder(DataDir::new(&app.data_dir).media());
+        import_site(app.store.as_ref(), &media, &options, &mut |_, _, _| {}).unwrap()
+    };
+    let japanese = run(&ja, "ja", "/ja", Vec::new());
+    let listed =
+        refuge_import::site::parse_pairs("# what the links do not show\n/en/news.html /ja/news.html\n").unwrap();
+    let english = run(&en, "en", "/en", listed);
+    let path_of =
+        |report: &[PageReport], old: &str| report.iter().find(|p| p.old_path == old).unwrap().new_path.clone();
+    let translations = |html: &str| attrs(html, "p.translations a", "href");
+
+    // Its own translation's link pairs the about page.
+    let about = app.get(&path_of(&english, "/en/about.html")).await;
+    assert_eq!(translations(&about.body), [path_of(&japanese, "/ja/about.html")]);
+    let line = english.iter().find(|p| p.old_path == "/en/about.html").unwrap();
+    assert!(line.warnings.iter().any(|w| w.contains("paired with")), "{:?}", line.warnings);
+    // A link every page has is navigation: the home pages are not paired
+    // by it (three pages link there).
+    let home = app.get(&path_of(&english, "/en/index.html")).await;
+    assert!(translations(&home.body).is_empty(), "navigation paired the home pages");
+    // The list pairs what the links do not show.
+    let news = app.get(&path_of(&english, "/en/news.html")).await;
+    assert_eq!(translations(&news.body), [path_of(&japanese, "/ja/news.html")]);
+    // And the other way round.
+    let ja_about = app.get(&path_of(&japanese, "/ja/about.html")).await;
+    assert_eq!(translations(&ja_about.body), [path_of(&english, "/en/about.html")]);
+    // Importing again changes nothing and pairs nothing twice.
+    let again = run(&en, "en", "/en", Vec::new());
+    assert!(again.iter().all(|p| p.outcome == Outcome::Unchanged), "{again:?}");
     app.stop().await;
 }
