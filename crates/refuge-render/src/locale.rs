@@ -1,8 +1,10 @@
 //! Interface strings per language, and date formatting.
 //!
-//! English and Japanese are embedded; a theme may override any string in
-//! `theme/locales/{lang}.toml` and add languages. A configured language
-//! without strings of its own falls back to English, with a warning.
+//! English, Japanese, Korean and Simplified Chinese (`zh`) are embedded;
+//! the back office's strings exist in English and Japanese. A theme may
+//! override any string in `theme/locales/{lang}.toml` and add languages. A
+//! configured language without public strings of its own falls back to
+//! English, with a warning.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -13,22 +15,30 @@ use time::OffsetDateTime;
 
 use crate::RenderError;
 
-/// Public strings and back-office strings, per language.
-const EMBEDDED: &[(&str, &str, &str)] = &[
-    ("en", include_str!("../../../locales/en.toml"), include_str!("../../../locales/admin.en.toml")),
-    ("ja", include_str!("../../../locales/ja.toml"), include_str!("../../../locales/admin.ja.toml")),
+/// Public strings and back-office strings (when there are), per language.
+const EMBEDDED: &[(&str, &str, Option<&str>)] = &[
+    ("en", include_str!("../../../locales/en.toml"), Some(include_str!("../../../locales/admin.en.toml"))),
+    ("ja", include_str!("../../../locales/ja.toml"), Some(include_str!("../../../locales/admin.ja.toml"))),
+    ("ko", include_str!("../../../locales/ko.toml"), None),
+    ("zh", include_str!("../../../locales/zh.toml"), None),
 ];
 
-fn embedded(code: &str) -> Result<Option<BTreeMap<String, String>>, RenderError> {
+/// Strings by key.
+type Table = BTreeMap<String, String>;
+
+/// A language's embedded strings, and whether the back office's are among them.
+fn embedded(code: &str) -> Result<Option<(Table, bool)>, RenderError> {
     let Some((_, public, admin)) = EMBEDDED.iter().find(|(c, _, _)| *c == code) else { return Ok(None) };
     let mut strings = parse(public, &format!("locales/{code}.toml"))?;
-    strings.extend(parse(admin, &format!("locales/admin.{code}.toml"))?);
-    Ok(Some(strings))
+    if let Some(admin) = admin {
+        strings.extend(parse(admin, &format!("locales/admin.{code}.toml"))?);
+    }
+    Ok(Some((strings, admin.is_some())))
 }
 
 /// The strings of one language.
 #[derive(Debug, Clone)]
-pub struct Strings(Arc<BTreeMap<String, String>>);
+pub struct Strings(Arc<BTreeMap<String, String>>, bool);
 
 /// Templates look strings up one by one (`t.key`) from this object,
 /// rather than receiving a copy of every string with each page.
@@ -58,6 +68,12 @@ impl serde::Serialize for Strings {
 }
 
 impl Strings {
+    /// Whether the back office has strings of its own in this language
+    /// (else it is shown in another of the site's).
+    pub fn has_back_office(&self) -> bool {
+        self.1
+    }
+
     /// The string for `key` (the key itself if missing, which a test forbids).
     pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
         self.0.get(key).map_or(key, String::as_str)
@@ -86,10 +102,13 @@ pub struct Locales {
 impl Locales {
     /// Loads strings for `languages`, with overrides from `theme_dir/locales/`.
     pub fn load(languages: &[Language], theme_dir: Option<&Path>) -> Result<Self, RenderError> {
-        let english = embedded("en")?.unwrap_or_default();
+        let (english, _) = embedded("en")?.unwrap_or_default();
+        let public =
+            EMBEDDED.first().map(|(code, text, _)| parse(text, &format!("locales/{code}.toml"))).transpose()?;
+        let public = public.unwrap_or_default();
         let mut by_lang = HashMap::new();
         for lang in languages {
-            let mut strings = embedded(lang.as_str())?.unwrap_or_default();
+            let (mut strings, back_office) = embedded(lang.as_str())?.unwrap_or_default();
             if let Some(dir) = theme_dir {
                 let path = dir.join("locales").join(format!("{lang}.toml"));
                 if path.is_file() {
@@ -98,18 +117,20 @@ impl Locales {
                     strings.extend(parse(&text, &path.display().to_string())?);
                 }
             }
-            let missing: Vec<&String> = english.keys().filter(|k| !strings.contains_key(*k)).collect();
+            // Only the public strings are expected in every language: the
+            // back office's come from English where a language has none.
+            let missing: Vec<&String> = public.keys().filter(|k| !strings.contains_key(*k)).collect();
             if !missing.is_empty() {
                 tracing::warn!(
                     %lang,
                     missing = missing.len(),
                     "interface strings missing for this language; English is used for them (add theme/locales/{lang}.toml)"
                 );
-                for key in missing.into_iter().cloned().collect::<Vec<_>>() {
-                    strings.insert(key.clone(), english[&key].clone());
-                }
             }
-            by_lang.insert(lang.clone(), Arc::new(Strings(Arc::new(strings))));
+            for (key, value) in &english {
+                strings.entry(key.clone()).or_insert_with(|| value.clone());
+            }
+            by_lang.insert(lang.clone(), Arc::new(Strings(Arc::new(strings), back_office)));
         }
         Ok(Self { by_lang })
     }
@@ -118,7 +139,7 @@ impl Locales {
     pub fn get(&self, lang: &Language) -> Arc<Strings> {
         self.by_lang.get(lang).cloned().unwrap_or_else(|| {
             // Only configured languages reach rendering; keep going anyway.
-            self.by_lang.values().next().cloned().unwrap_or_else(|| Arc::new(Strings(Arc::new(BTreeMap::new()))))
+            self.by_lang.values().next().cloned().unwrap_or_else(|| Arc::new(Strings(Arc::new(BTreeMap::new()), false)))
         })
     }
 }
@@ -133,21 +154,49 @@ mod tests {
     }
 
     #[test]
-    fn english_and_japanese_have_the_same_keys() {
-        let en = embedded("en").unwrap().unwrap();
-        let ja = embedded("ja").unwrap().unwrap();
+    fn every_embedded_language_has_every_key() {
+        let (en, _) = embedded("en").unwrap().unwrap();
+        let (ja, _) = embedded("ja").unwrap().unwrap();
         let en_keys: Vec<_> = en.keys().collect();
         let ja_keys: Vec<_> = ja.keys().collect();
         assert_eq!(en_keys, ja_keys);
         assert!(ja.values().all(|v| !v.trim().is_empty()));
+        // Korean and Chinese: every public key, none other, none empty,
+        // and the same {placeholders} as English.
+        let public = parse(EMBEDDED[0].1, "en").unwrap();
+        for code in ["ko", "zh"] {
+            let (strings, back_office) = embedded(code).unwrap().unwrap();
+            assert!(!back_office);
+            assert_eq!(strings.keys().collect::<Vec<_>>(), public.keys().collect::<Vec<_>>(), "{code}");
+            for (key, value) in &strings {
+                assert!(!value.trim().is_empty(), "{code}: {key} is empty");
+                let holes = |t: &str| {
+                    let mut v: Vec<String> =
+                        t.split('{').skip(1).filter_map(|p| p.split_once('}')).map(|(h, _)| h.to_owned()).collect();
+                    v.sort();
+                    v
+                };
+                assert_eq!(holes(value), holes(&public[key]), "{code}: {key} has other placeholders");
+            }
+        }
     }
 
     #[test]
     fn dates_per_language() {
-        let locales = Locales::load(&[lang("en"), lang("ja")], None).unwrap();
+        let all = [lang("en"), lang("ja"), lang("ko"), lang("zh")];
+        let locales = Locales::load(&all, None).unwrap();
         let d = datetime!(2002-07-20 12:00 UTC);
         assert_eq!(locales.get(&lang("en")).date(d), "20 July 2002");
         assert_eq!(locales.get(&lang("ja")).date(d), "2002年7月20日");
+        assert_eq!(locales.get(&lang("ko")).date(d), "2002년 7월 20일");
+        assert_eq!(locales.get(&lang("zh")).date(d), "2002年7月20日");
+        // The back office stays in English and Japanese; Korean and Chinese
+        // pages still have every back-office key (in English).
+        assert!(locales.get(&lang("ja")).has_back_office() && !locales.get(&lang("ko")).has_back_office());
+        let en = locales.get(&lang("en"));
+        let ko = locales.get(&lang("ko"));
+        assert_eq!(ko.get("search_button"), "검색");
+        assert!(en.0.keys().all(|k| ko.0.contains_key(k)));
     }
 
     #[test]
@@ -155,11 +204,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("locales")).unwrap();
         std::fs::write(dir.path().join("locales/en.toml"), "search_button = \"Find\"\n").unwrap();
-        std::fs::write(dir.path().join("locales/ko.toml"), "language_name = \"한국어\"\n").unwrap();
-        let locales = Locales::load(&[lang("en"), lang("ko")], Some(dir.path())).unwrap();
+        std::fs::write(dir.path().join("locales/ko.toml"), "search_button = \"찾기\"\n").unwrap();
+        std::fs::write(dir.path().join("locales/eo.toml"), "language_name = \"Esperanto\"\n").unwrap();
+        let locales = Locales::load(&[lang("en"), lang("ko"), lang("eo")], Some(dir.path())).unwrap();
         assert_eq!(locales.get(&lang("en")).get("search_button"), "Find");
-        assert_eq!(locales.get(&lang("ko")).get("language_name"), "한국어");
-        assert_eq!(locales.get(&lang("ko")).get("search_title"), "Search", "falls back to English");
+        assert_eq!(locales.get(&lang("ko")).get("search_button"), "찾기", "a theme overrides a built-in language");
+        assert_eq!(locales.get(&lang("ko")).get("search_title"), "검색");
+        assert_eq!(locales.get(&lang("eo")).get("language_name"), "Esperanto");
+        assert_eq!(locales.get(&lang("eo")).get("search_title"), "Search", "falls back to English");
         std::fs::write(dir.path().join("locales/en.toml"), "search_button = [").unwrap();
         let err = Locales::load(&[lang("en")], Some(dir.path())).unwrap_err();
         assert!(err.to_string().contains("en.toml"), "{err}");

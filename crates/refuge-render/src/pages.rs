@@ -127,7 +127,12 @@ impl Site {
         self.say_copy_made(&mut chrome, lang);
         let intro_md = self.store.setting("home_intro", lang)?.unwrap_or_default();
         chrome.describe(excerpt(&to_plain_text(&intro_md), 160));
-        let intro_title = self.store.setting("home_title", lang)?;
+        // Without a title of its own (a language just turned on), the
+        // home page is headed by the site's name.
+        let intro_title = match self.store.setting("home_title", lang)?.filter(|t| !t.trim().is_empty()) {
+            Some(title) => title,
+            None => self.site_name(lang)?,
+        };
         let (latest, _) = self.store.published_news(lang, &NewsFilter::default(), 0, 5)?;
         let (featured, valid_until) = self.featured(lang)?;
         let html = self.env.get_template("home.html")?.render(minijinja::context! {

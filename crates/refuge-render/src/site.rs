@@ -530,14 +530,31 @@ impl Site {
         self.site_data.write().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
+    /// The site's name in `lang` (the default language's when it has none).
+    pub(crate) fn site_name(&self, lang: &Language) -> Result<String, RenderError> {
+        Ok(self.site_data(lang)?.site_name.clone())
+    }
+
     fn site_data(&self, lang: &Language) -> Result<Arc<SiteData>, RenderError> {
         if let Some(data) = self.site_data.read().unwrap_or_else(|p| p.into_inner()).get(lang) {
             return Ok(data.clone());
         }
+        // A language just turned on has no settings of its own yet: the
+        // default language's name and address stand in until it has.
+        let setting = |key: &str| -> Result<Option<String>, RenderError> {
+            let own = self.store.setting(key, lang)?.filter(|v| !v.trim().is_empty());
+            match own {
+                Some(v) => Ok(Some(v)),
+                None if lang != self.default_language() => {
+                    Ok(self.store.setting(key, self.default_language())?.filter(|v| !v.trim().is_empty()))
+                }
+                None => Ok(None),
+            }
+        };
         let data = Arc::new(SiteData {
-            site_name: self.store.setting("site_name", lang)?.unwrap_or_else(|| "Refuge".into()),
+            site_name: setting("site_name")?.unwrap_or_else(|| "Refuge".into()),
             tagline: self.store.setting("tagline", lang)?,
-            org_address: self.store.setting("org_address", lang)?,
+            org_address: setting("org_address")?,
             menu: self.store.menu(lang)?,
         });
         self.site_data.write().unwrap_or_else(|p| p.into_inner()).insert(lang.clone(), data.clone());

@@ -52,9 +52,15 @@ pub fn set_cookie(state: &AppState, id: Option<&str>) -> HeaderValue {
     HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("refuge_session=; Max-Age=0"))
 }
 
-/// The back-office language: the reader's preference among the site's.
+/// The back-office language: the reader's preference among the site's
+/// languages that have back-office strings (English and Japanese); a
+/// Korean or Chinese translator's browser gets the first of those.
 pub fn ui_language(state: &AppState, headers: &HeaderMap) -> Language {
-    crate::public::language_for(state, "/admin/", headers)
+    let lang = crate::public::language_for(state, "/admin/", headers);
+    if state.site.strings(&lang).has_back_office() {
+        return lang;
+    }
+    state.site.languages().iter().find(|l| state.site.strings(l).has_back_office()).cloned().unwrap_or(lang)
 }
 
 /// The site's time zone (Site settings), UTC when none is set.

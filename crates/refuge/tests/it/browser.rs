@@ -489,3 +489,28 @@ async fn an_appeal_prints_as_the_facts_the_action_and_the_letter_without_the_sit
     browser.close().await;
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn korean_and_chinese_pages_render_in_their_own_script() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = spawn_with(|c| c.languages = all_languages()).await;
+    for (lang, word) in [("ko", "긴급 호소"), ("zh", "紧急呼吁")] {
+        for (page, path) in [("home", format!("/{lang}/")), ("appeals", format!("/{lang}/appeals/"))] {
+            browser.go(&app.url(&path)).await;
+            browser.assert_clean(&app.base, &path).await;
+            let text = browser.run_script("return document.body.innerText").await;
+            assert!(text.as_str().unwrap_or_default().contains(word), "{path} shows {word}");
+            // The page's language reaches the browser (fonts, screen readers).
+            let declared = browser.run_script("return document.documentElement.lang").await;
+            assert_eq!(declared.as_str(), Some(lang));
+            browser.screenshot(&format!("{lang}-{page}")).await;
+        }
+    }
+    // An appeal not yet translated: the page says so, in the reader's language.
+    browser.go(&app.url("/ko/appeals/eleven-held-at-the-border/")).await;
+    let text = browser.run_script("return document.body.innerText").await;
+    assert!(text.as_str().unwrap_or_default().contains("한국어로 번역되지 않았습니다"), "{text}");
+    browser.screenshot("ko-appeal-not-translated").await;
+    browser.close().await;
+    app.stop().await;
+}

@@ -103,10 +103,16 @@ pub async fn spawn_on(data_dir: PathBuf, url: Option<&str>) -> TestApp {
     start(config, StartOptions { inbox_work_factor: Some(10), ..StartOptions::default() }).await
 }
 
+/// Every built-in language: English, Japanese, Korean, Simplified Chinese.
+pub fn all_languages() -> Vec<refuge_core::Language> {
+    ["en", "ja", "ko", "zh"].iter().map(|l| refuge_core::Language::parse(l).unwrap()).collect()
+}
+
 /// Starts the demo site for a test that holds `TIMING` for writing.
-pub async fn spawn_alone() -> TestApp {
+pub async fn spawn_alone(change: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config::defaults(&dir.path().join("data"));
+    let mut config = Config::defaults(&dir.path().join("data"));
+    change(&mut config);
     let mut app =
         start_with(config, StartOptions { inbox_work_factor: Some(10), ..StartOptions::default() }, None).await;
     app._dir = Some(dir);

@@ -15,6 +15,7 @@ mod export;
 mod feeds;
 mod helpers;
 mod import;
+mod languages;
 mod mail;
 mod mailing;
 mod media;

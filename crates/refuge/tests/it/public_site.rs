@@ -260,11 +260,11 @@ async fn css_is_fingerprinted_and_immutable() {
 /// is at most 30 KB compressed, and no page carries or loads JavaScript.
 #[tokio::test]
 async fn every_public_page_is_light() {
-    let app = spawn_app().await;
+    let app = spawn_with(|c| c.languages = all_languages()).await;
     let css_path = app.state.site.css_path().to_owned();
     let (_, _, css_gz) = app.get_bytes(&css_path, &[("accept-encoding", "gzip")]).await;
     let mut heaviest = (0, String::new());
-    for (path, page) in app.crawl(400).await {
+    for (path, page) in app.crawl(600).await {
         if !page.header("content-type").unwrap_or_default().starts_with("text/html") {
             assert!(!page.header("content-type").unwrap_or_default().contains("javascript"), "{path} is a script");
             continue;
