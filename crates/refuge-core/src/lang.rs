@@ -13,6 +13,28 @@ pub struct Language(String);
 #[error("`{0}` is not a language code (expected something like `en`, `ja` or `zh-hant`)")]
 pub struct LanguageError(pub String);
 
+/// [`Language::tag`] for a code given as text (templates use it as the
+/// `tag` filter); text that is not a code comes back as it was.
+pub fn bcp47(code: &str) -> String {
+    if code == "zh" {
+        return "zh-Hans".into();
+    }
+    let mut parts = code.split('-');
+    let mut out = parts.next().unwrap_or_default().to_ascii_lowercase();
+    for sub in parts {
+        out.push('-');
+        match sub.len() {
+            4 if sub.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                out.push_str(&sub[..1].to_ascii_uppercase());
+                out.push_str(&sub[1..].to_ascii_lowercase());
+            }
+            2 => out.push_str(&sub.to_ascii_uppercase()),
+            _ => out.push_str(sub),
+        }
+    }
+    out
+}
+
 impl Language {
     /// Parses and normalises a language code.
     pub fn parse(text: &str) -> Result<Self, LanguageError> {
@@ -32,6 +54,14 @@ impl Language {
     /// The code as text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The code as a BCP 47 tag for `lang` and `hreflang` attributes:
+    /// `zh` (Refuge's Simplified Chinese, at `/zh/`) is `zh-Hans`; a
+    /// script subtag is title case (`zh-Hant`), a region upper case
+    /// (`pt-BR`).
+    pub fn tag(&self) -> String {
+        bcp47(&self.0)
     }
 
     /// The primary subtag (`zh` for `zh-hant`).
@@ -85,6 +115,17 @@ pub fn negotiate<'a>(header: &str, available: &'a [Language]) -> Option<&'a Lang
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags_for_attributes() {
+        let tag = |c: &str| Language::parse(c).unwrap().tag();
+        assert_eq!(tag("en"), "en");
+        assert_eq!(tag("ko"), "ko");
+        assert_eq!(tag("zh"), "zh-Hans");
+        assert_eq!(tag("zh-hant"), "zh-Hant");
+        assert_eq!(tag("pt-br"), "pt-BR");
+        assert_eq!(bcp47("x-default"), "x-default");
+    }
 
     fn langs() -> Vec<Language> {
         vec![Language::parse("en").unwrap(), Language::parse("ja").unwrap()]

@@ -628,8 +628,7 @@ impl Site {
                 self.link(&l, href)
             })
             .collect();
-        chrome.alternates =
-            available.iter().map(|(l, p)| Alternate { hreflang: l.to_string(), href: self.url(p) }).collect();
+        chrome.alternates = available.iter().map(|(l, p)| Alternate { hreflang: l.tag(), href: self.url(p) }).collect();
         let default = available.iter().find(|(l, _)| l == self.default_language()).or_else(|| available.first());
         if let Some((_, p)) = default {
             chrome.alternates.push(Alternate { hreflang: "x-default".into(), href: self.url(p) });

@@ -85,6 +85,8 @@ pub fn environment(theme_dir: Option<&Path>) -> Result<Environment<'static>, Ren
         .map_err(|e| RenderError::Template(e.to_string()))?;
     env.set_syntax(syntax);
     env.set_formatter(html_formatter);
+    // `{{ lang|tag }}`: a language code as a BCP 47 tag (`zh` → `zh-Hans`).
+    env.add_filter("tag", |code: String| refuge_core::lang::bcp47(&code));
     let theme: Option<PathBuf> = theme_dir.map(|d| d.join("templates"));
     for (name, embedded) in EMBEDDED {
         let override_path = theme.as_ref().map(|d| d.join(name)).filter(|p| p.is_file());
