@@ -113,19 +113,7 @@ where
         ));
     }
     if !dry_run {
-        let draft = ItemDraft {
-            group_id: Some(other.group_id),
-            kind: item.kind,
-            lang: item.lang.clone(),
-            slug: item.slug.clone(),
-            title: item.title.clone(),
-            summary: item.summary.clone(),
-            body: item.body.clone(),
-            category: item.category.clone(),
-            tags: item.tags.clone(),
-            status: item.status,
-            published_at: item.published_at,
-        };
+        let draft = ItemDraft { group_id: Some(other.group_id), ..item.redraft(item.status, item.published_at) };
         store
             .save_item_by(Some(item.id), &draft, None, &format!("paired on import with {} ({why})", other.path()))
             .map_err(|source| ImportError::Save { old_path: item.path(), source })?;
