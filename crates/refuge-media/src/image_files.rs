@@ -70,8 +70,68 @@ fn check_header(decoder: &impl ImageDecoder) -> Result<(), MediaError> {
     Ok(())
 }
 
-/// Decodes `bytes` (JPEG, PNG or WebP), applies its orientation, and
-/// returns fresh files without any metadata.
+/// A decoded upload, upright and at most [`FULL`] pixels on its longest
+/// side, held in memory only: what the editor reviews before anything is
+/// written. Its metadata is already gone (only pixels were kept).
+pub struct Prepared {
+    image: DynamicImage,
+    png: bool,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Prepared({} × {}, png: {})", self.image.width(), self.image.height(), self.png)
+    }
+}
+
+impl Prepared {
+    pub fn width(&self) -> u32 {
+        self.image.width()
+    }
+
+    pub fn height(&self) -> u32 {
+        self.image.height()
+    }
+
+    /// The faces the detector finds, largest margin included.
+    pub fn faces(&self) -> Vec<crate::Area> {
+        crate::faces::find_faces(&self.image)
+    }
+
+    /// Fills `areas` with solid colour: done before any file is encoded,
+    /// so no variant holds what was under them.
+    pub fn cover(&mut self, areas: &[crate::Area]) {
+        crate::faces::cover(&mut self.image, areas);
+    }
+
+    /// A JPEG at most `side` pixels on its longest side, for review in
+    /// the back office (not stored).
+    pub fn preview(&self, side: u32) -> Result<Vec<u8>, MediaError> {
+        let small = if self.image.width().max(self.image.height()) > side {
+            self.image.resize(side, side, image::imageops::FilterType::Triangle)
+        } else {
+            self.image.clone()
+        };
+        encode(&small, false)
+    }
+
+    /// The files to publish: the full size, then the smaller variants.
+    pub fn encode(&self) -> Result<ImageOutput, MediaError> {
+        let (image, png) = (&self.image, self.png);
+        let (width, height) = (image.width(), image.height());
+        let mut files = vec![(width, encode(image, png)?)];
+        for w in VARIANTS {
+            if w < width {
+                let smaller = image.resize(w, u32::MAX, image::imageops::FilterType::Lanczos3);
+                files.push((w, encode(&smaller, png)?));
+            }
+        }
+        Ok(ImageOutput { extension: if png { "png" } else { "jpg" }, width, height, files })
+    }
+}
+
+/// Decodes `bytes` (JPEG, PNG or WebP) and applies its orientation,
+/// keeping nothing but the pixels.
 ///
 /// Memory: the header is checked first (`MAX_SIDE`, `MAX_PIXELS`,
 /// `MAX_DECODED_BYTES`), the decoder runs with the same allocation limit,
@@ -79,7 +139,7 @@ fn check_header(decoder: &impl ImageDecoder) -> Result<(), MediaError> {
 /// most one and a half times the kept size, in its own depth, before
 /// anything else is allocated; rotation, 8-bit conversion and the
 /// Lanczos resize work on that smaller copy.
-pub fn process_image(bytes: &[u8]) -> Result<ImageOutput, MediaError> {
+pub fn prepare_image(bytes: &[u8]) -> Result<Prepared, MediaError> {
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
@@ -107,15 +167,13 @@ pub fn process_image(bytes: &[u8]) -> Result<ImageOutput, MediaError> {
     if image.width().max(image.height()) > FULL {
         image = image.resize(FULL, FULL, image::imageops::FilterType::Lanczos3);
     }
-    let (width, height) = (image.width(), image.height());
-    let mut files = vec![(width, encode(&image, png)?)];
-    for w in VARIANTS {
-        if w < width {
-            let smaller = image.resize(w, u32::MAX, image::imageops::FilterType::Lanczos3);
-            files.push((w, encode(&smaller, png)?));
-        }
-    }
-    Ok(ImageOutput { extension: if png { "png" } else { "jpg" }, width, height, files })
+    Ok(Prepared { image, png })
+}
+
+/// Decodes `bytes` (JPEG, PNG or WebP), applies its orientation, and
+/// returns fresh files without any metadata (nothing covered).
+pub fn process_image(bytes: &[u8]) -> Result<ImageOutput, MediaError> {
+    prepare_image(bytes)?.encode()
 }
 
 #[cfg(test)]

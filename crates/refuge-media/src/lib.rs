@@ -10,16 +10,23 @@
 //! dates…), XMP packets, scripts, actions and attached files, and what was
 //! removed is reported; a PDF that cannot be rebuilt is refused.
 //!
+//! Faces: a photo is decoded into a [`Prepared`] image held in memory,
+//! faces are proposed ([`find_faces`], SeetaFace's frontal model embedded
+//! in the binary), and the areas the editor chooses are filled with solid
+//! colour before any file is encoded.
+//!
 //! Knows nothing of the database or HTTP; `library` writes cleaned files
 //! into the media folder.
 
+mod faces;
 mod image_files;
 pub mod library;
 mod pdf;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use image_files::{ImageOutput, MAX_DECODED_BYTES, MAX_PIXELS, MAX_SIDE, process_image};
+pub use faces::{Area, FILL, cover, find_faces};
+pub use image_files::{ImageOutput, MAX_DECODED_BYTES, MAX_PIXELS, MAX_SIDE, Prepared, prepare_image, process_image};
 pub use pdf::{PdfOutput, scrub_pdf};
 
 /// The largest upload accepted, in bytes.

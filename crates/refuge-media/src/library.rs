@@ -115,35 +115,62 @@ pub fn stage_files<'a>(
             }
         }
         FileType::Jpeg | FileType::Png | FileType::Webp => {
-            let out = crate::process_image(bytes)?;
-            let mut variants = Vec::new();
-            for (i, (width, data)) in out.files.iter().enumerate() {
-                let name = if i == 0 {
-                    file_name(&stored, None, out.extension)
-                } else {
-                    file_name(&stored, Some(*width), out.extension)
-                };
-                write(name, data)?;
-                if i > 0 {
-                    variants.push(*width);
-                }
+            let prepared = crate::prepare_image(bytes)?;
+            let mut report = String::from(METADATA_REMOVED);
+            match prepared.faces().len() {
+                0 => {}
+                1 => report.push_str("; 1 possible face, not covered: check the photo"),
+                n => report.push_str(&format!("; {n} possible faces, not covered: check the photo")),
             }
-            Media {
-                id: 0,
-                kind: "image".into(),
-                name: safe_name(file_name_given, out.extension),
-                stored,
-                extension: out.extension.into(),
-                width: Some(out.width),
-                height: Some(out.height),
-                bytes: out.files.first().map_or(0, |f| f.1.len() as u64),
-                variants,
-                report: "metadata removed (EXIF, XMP, IPTC, GPS, comments)".into(),
-                alt: Vec::new(),
-            }
+            drop(staged);
+            return stage_image(files, file_name_given, &prepared, report);
         }
     };
     staged.media = media;
+    Ok(staged)
+}
+
+/// What the report of every image says.
+pub const METADATA_REMOVED: &str = "metadata removed (EXIF, XMP, IPTC, GPS, comments)";
+
+/// Writes the files of an image already decoded (and covered where the
+/// editor chose); `report` is kept with it.
+pub fn stage_image<'a>(
+    files: &'a dyn MediaFiles,
+    file_name_given: &str,
+    prepared: &crate::Prepared,
+    report: String,
+) -> Result<Staged<'a>, MediaError> {
+    let stored = random_stem();
+    let out = prepared.encode()?;
+    let mut staged = Staged { media: Media::default(), files, names: Vec::new(), committed: false };
+    let mut variants = Vec::new();
+    for (i, (width, data)) in out.files.iter().enumerate() {
+        let name = if i == 0 {
+            file_name(&stored, None, out.extension)
+        } else {
+            file_name(&stored, Some(*width), out.extension)
+        };
+        // Registered first, so a half-sent file is removed too.
+        staged.names.push(name.clone());
+        files.put(&name, data)?;
+        if i > 0 {
+            variants.push(*width);
+        }
+    }
+    staged.media = Media {
+        id: 0,
+        kind: "image".into(),
+        name: safe_name(file_name_given, out.extension),
+        stored,
+        extension: out.extension.into(),
+        width: Some(out.width),
+        height: Some(out.height),
+        bytes: out.files.first().map_or(0, |f| f.1.len() as u64),
+        variants,
+        report,
+        alt: Vec::new(),
+    };
     Ok(staged)
 }
 
