@@ -73,6 +73,7 @@ fn check_header(decoder: &impl ImageDecoder) -> Result<(), MediaError> {
 /// A decoded upload, upright and at most [`FULL`] pixels on its longest
 /// side, held in memory only: what the editor reviews before anything is
 /// written. Its metadata is already gone (only pixels were kept).
+#[derive(Clone)]
 pub struct Prepared {
     image: DynamicImage,
     png: bool,
@@ -104,15 +105,11 @@ impl Prepared {
         crate::faces::cover(&mut self.image, areas);
     }
 
-    /// A JPEG at most `side` pixels on its longest side, for review in
-    /// the back office (not stored).
-    pub fn preview(&self, side: u32) -> Result<Vec<u8>, MediaError> {
-        let small = if self.image.width().max(self.image.height()) > side {
-            self.image.resize(side, side, image::imageops::FilterType::Triangle)
-        } else {
-            self.image.clone()
-        };
-        encode(&small, false)
+    /// The photo as the editor reviews it (see [`crate::faces::review_image`]),
+    /// as a JPEG (not stored).
+    pub fn review(&self, side: u32, grid: u32, areas: &[(crate::Area, bool)]) -> Result<Vec<u8>, MediaError> {
+        let marked = crate::faces::review_image(&self.image, side, grid, areas);
+        encode(&DynamicImage::ImageRgb8(marked), false)
     }
 
     /// The files to publish: the full size, then the smaller variants.

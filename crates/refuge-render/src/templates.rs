@@ -51,6 +51,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("admin/subscribers.html", include_str!("../../../templates/admin/subscribers.html")),
     ("admin/subscriber.html", include_str!("../../../templates/admin/subscriber.html")),
     ("admin/subscribers_import.html", include_str!("../../../templates/admin/subscribers_import.html")),
+    ("admin/media_faces.html", include_str!("../../../templates/admin/media_faces.html")),
     ("admin/account.html", include_str!("../../../templates/admin/account.html")),
     ("admin/audit.html", include_str!("../../../templates/admin/audit.html")),
     ("admin/media.html", include_str!("../../../templates/admin/media.html")),

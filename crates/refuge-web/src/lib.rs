@@ -133,6 +133,9 @@ pub(crate) struct AdminMemory {
     /// Uploaded lists shown for review before they are imported, by a
     /// random key, bound to the account, for 30 minutes.
     pub(crate) pending_imports: std::sync::Mutex<std::collections::HashMap<String, admin::PendingImport>>,
+    /// Uploaded photos waiting for the editor to choose what to cover, by
+    /// a random key, bound to the account, for 30 minutes.
+    pub(crate) pending_photos: std::sync::Mutex<std::collections::HashMap<String, admin::PendingPhoto>>,
 }
 
 /// Wakes background tasks when there is work for them.
@@ -166,6 +169,7 @@ impl AppState {
             form_key,
             unlocked: std::sync::Mutex::default(),
             pending_imports: std::sync::Mutex::default(),
+            pending_photos: std::sync::Mutex::default(),
         };
         let views = Arc::new(std::sync::Mutex::new(vec![(site.clone(), cache.clone())]));
         Self {

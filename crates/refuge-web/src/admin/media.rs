@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use refuge_core::{Language, Media};
 use refuge_media::library::remove_files;
-use refuge_media::{MAX_UPLOAD, MediaError};
+use refuge_media::{FileType, MAX_UPLOAD, MediaError};
 use serde::Serialize;
 
 use super::{Admin, Answer, Page, audit};
@@ -90,7 +90,7 @@ pub fn markdown_for(m: &Media, alt: &str) -> String {
 /// Uploads shown on one page of the library.
 const PER_PAGE: usize = 30;
 
-fn library(
+pub(super) fn library(
     state: &AppState,
     admin: &Admin,
     notice: Option<String>,
@@ -178,7 +178,7 @@ pub async fn list(
 const IMAGE_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Why an upload was not kept.
-enum UploadError {
+pub(super) enum UploadError {
     Media(MediaError),
     Store(refuge_core::StoreError),
 }
@@ -232,45 +232,104 @@ pub async fn upload(State(state): State<AppState>, admin: Admin, mut multipart: 
             return response;
         }
     };
+    let alts: Vec<(Language, String)> =
+        state.site.languages().iter().map(|l| (l.clone(), form.get(&format!("alt_{l}")).to_owned())).collect();
+    // A photo is decoded and its faces looked for, then held in memory
+    // for the editor to choose what to cover: nothing is written yet.
+    if matches!(FileType::sniff(&bytes), Some(FileType::Jpeg | FileType::Png | FileType::Webp)) {
+        let prepared = crate::blocking::run(move || {
+            let _permit = permit;
+            let prepared = refuge_media::prepare_image(&bytes)?;
+            let faces = prepared.faces();
+            Ok::<_, MediaError>((prepared, faces))
+        })
+        .await;
+        return match prepared {
+            Ok(Ok((prepared, faces))) => {
+                let key = super::photos::hold(&state, &admin, prepared, faces, file_name, alts);
+                axum::response::Redirect::to(&format!("/admin/media/review/{key}")).into_response()
+            }
+            Ok(Err(e)) => upload_failed(&state, &admin, UploadError::Media(e)),
+            Err(e) => {
+                tracing::error!(error = %e, "an upload task failed");
+                let text = admin.t.get("admin_try_again").to_owned();
+                library(&state, &admin, None, Some(text), StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        };
+    }
     // Cleaning, recording and renaming run to the end together, even if
     // the request times out meanwhile: either the upload is in the
     // library with its files, or nothing of it is left.
     let store = state.store.clone();
     let files = state.config.media.clone();
-    let alts: Vec<(Language, String)> =
-        state.site.languages().iter().map(|l| (l.clone(), form.get(&format!("alt_{l}")).to_owned())).collect();
     let processed = crate::blocking::run(move || {
         let _permit = permit;
         let staged =
             refuge_media::library::stage_files(files.as_ref(), &file_name, &bytes).map_err(UploadError::Media)?;
         drop(bytes);
-        let id = store.add_media(&staged.media).map_err(UploadError::Store)?;
-        let saved = alts.iter().try_for_each(|(lang, alt)| store.set_media_alt(id, lang, alt));
-        let committed = saved.map_err(UploadError::Store).and_then(|()| staged.commit().map_err(UploadError::Media));
-        match committed {
-            Ok(mut media) => {
-                media.id = id;
-                Ok(media)
-            }
-            Err(e) => {
-                if let Err(undo) = store.delete_media(id) {
-                    tracing::error!(error = %undo, "a failed upload's row could not be removed");
-                }
-                Err(e)
-            }
-        }
+        keep(store.as_ref(), staged, &alts)
     })
     .await;
+    uploaded(&state, &admin, processed)
+}
+
+/// Records a staged upload with its descriptions, then keeps its files;
+/// if anything fails, nothing of it is left.
+pub(super) fn keep(
+    store: &dyn refuge_core::Store,
+    staged: refuge_media::library::Staged<'_>,
+    alts: &[(Language, String)],
+) -> Result<Media, UploadError> {
+    let id = store.add_media(&staged.media).map_err(UploadError::Store)?;
+    let saved = alts.iter().try_for_each(|(lang, alt)| store.set_media_alt(id, lang, alt));
+    let committed = saved.map_err(UploadError::Store).and_then(|()| staged.commit().map_err(UploadError::Media));
+    match committed {
+        Ok(mut media) => {
+            media.id = id;
+            Ok(media)
+        }
+        Err(e) => {
+            if let Err(undo) = store.delete_media(id) {
+                tracing::error!(error = %undo, "a failed upload's row could not be removed");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The library after an upload: saying what was kept and cleaned, or why
+/// nothing was.
+pub(super) fn uploaded(
+    state: &AppState,
+    admin: &Admin,
+    processed: Result<Result<Media, UploadError>, crate::blocking::Failed>,
+) -> Response {
     let media = match processed {
         Ok(Ok(media)) => media,
-        Ok(Err(UploadError::Media(MediaError::DiskFull))) => {
+        Ok(Err(e)) => return upload_failed(state, admin, e),
+        Err(e) => {
+            tracing::error!(error = %e, "an upload task failed");
+            let text = admin.t.get("admin_try_again").to_owned();
+            return library(state, admin, None, Some(text), StatusCode::INTERNAL_SERVER_ERROR);
+        }
+    };
+    audit(state, admin.email(), "upload", &media.name, &media.report);
+    let mut notice = admin.t.get("admin_uploaded").to_owned();
+    if !media.report.is_empty() {
+        notice = format!("{notice} {}", media.report);
+    }
+    library(state, admin, Some(notice), None, StatusCode::OK)
+}
+
+/// The library, saying why an upload was not kept.
+pub(super) fn upload_failed(state: &AppState, admin: &Admin, e: UploadError) -> Response {
+    match e {
+        UploadError::Media(MediaError::DiskFull) => {
             let text = admin.t.get("admin_disk_full").to_owned();
-            return library(&state, &admin, None, Some(text), StatusCode::INSUFFICIENT_STORAGE);
+            library(state, admin, None, Some(text), StatusCode::INSUFFICIENT_STORAGE)
         }
-        Ok(Err(UploadError::Media(e))) => {
-            return library(&state, &admin, None, Some(e.to_string()), StatusCode::UNPROCESSABLE_ENTITY);
-        }
-        Ok(Err(UploadError::Store(e))) => {
+        UploadError::Media(e) => library(state, admin, None, Some(e.to_string()), StatusCode::UNPROCESSABLE_ENTITY),
+        UploadError::Store(e) => {
             tracing::error!(error = %e, "an upload could not be recorded");
             let key = if matches!(e, refuge_core::StoreError::Full(_)) { "admin_disk_full" } else { "admin_try_again" };
             let status = if key == "admin_disk_full" {
@@ -278,20 +337,9 @@ pub async fn upload(State(state): State<AppState>, admin: Admin, mut multipart: 
             } else {
                 StatusCode::SERVICE_UNAVAILABLE
             };
-            return library(&state, &admin, None, Some(admin.t.get(key).to_owned()), status);
+            library(state, admin, None, Some(admin.t.get(key).to_owned()), status)
         }
-        Err(e) => {
-            tracing::error!(error = %e, "an upload task failed");
-            let text = admin.t.get("admin_try_again").to_owned();
-            return library(&state, &admin, None, Some(text), StatusCode::INTERNAL_SERVER_ERROR);
-        }
-    };
-    audit(&state, admin.email(), "upload", &media.name, &media.report);
-    let mut notice = admin.t.get("admin_uploaded").to_owned();
-    if !media.report.is_empty() {
-        notice = format!("{notice} {}", media.report);
     }
-    library(&state, &admin, Some(notice), None, StatusCode::OK)
 }
 
 fn load(state: &AppState, admin: &Admin, id: &str) -> Result<Media, super::Halt> {

@@ -18,6 +18,7 @@ mod kept;
 mod media;
 mod newsletters;
 mod people;
+mod photos;
 mod review;
 pub mod scheduler;
 pub mod session;
@@ -36,6 +37,7 @@ use refuge_core::Role;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+pub use photos::PendingPhoto;
 pub use session::Admin;
 pub use subscribers::PendingImport;
 
@@ -88,6 +90,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .get("/admin/audit", people::audit_log)
         .get("/admin/media", media::list)
         .post_limited("/admin/media", upload_limit, media::upload)
+        .get("/admin/media/review/{key}", photos::show)
+        .get("/admin/media/review/{key}/photo.jpg", photos::photo)
+        .post("/admin/media/review/{key}", photos::act)
         .post("/admin/media/{id}", media::update)
         .post("/admin/media/{id}/delete", media::delete)
         .get("/admin/settings", site::settings)

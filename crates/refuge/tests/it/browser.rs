@@ -355,6 +355,48 @@ async fn an_editor_writes_and_publishes_in_the_browser() {
     app.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_editor_covers_faces_before_a_photo_is_saved() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = spawn_app().await;
+    app.store.add_user(&Email::parse("ed@example.org").unwrap(), Role::Editor, "a long enough password").unwrap();
+    browser.go(&app.url("/admin/login")).await;
+    browser.type_into("#email", "ed@example.org").await;
+    browser.type_into("#password", "a long enough password").await;
+    browser.click("form button[type=submit]").await;
+    browser.wait_for("the dashboard", |url, _| url.ends_with("/admin/")).await;
+
+    let photo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/faces/astronaut.jpg");
+    browser.go(&app.url("/admin/media")).await;
+    browser.type_into("#file", &photo.display().to_string()).await;
+    browser.type_into("#alt-new-en", "An astronaut in her suit").await;
+    browser.click("form[enctype] button[type=submit]").await;
+    browser.wait_for("the review", |url, _| url.contains("/admin/media/review/")).await;
+    browser.assert_clean(&app.base, "/admin/media/review/").await;
+    let shown =
+        browser.run_script("let i = document.getElementById('face-photo'); return i.complete && i.naturalWidth").await;
+    assert_eq!(shown.as_u64(), Some(512), "the photo for review is shown");
+    browser.screenshot("faces-review").await;
+    // The flag, added by its coordinates.
+    for (field, value) in [("#area-x", "0"), ("#area-y", "0"), ("#area-width", "90"), ("#area-height", "200")] {
+        browser.type_into(field, value).await;
+    }
+    browser.click("button[value=add]").await;
+    browser.wait_for("the added area", |_, s| s.contains("Area 2 (added by you")).await;
+    browser.screenshot("faces-review-added").await;
+    browser.click("button[value=save]").await;
+    browser.wait_for("the library", |_, s| s.contains("2 areas covered")).await;
+    let full = browser.run_script("return document.querySelector('section.media-item a').getAttribute('href')").await;
+    let full = full.as_str().unwrap().to_owned();
+    browser.go(&app.url(&full)).await;
+    browser.screenshot("faces-redacted").await;
+    let (_, _, bytes) = app.get_bytes(&full, &[]).await;
+    let saved = image::load_from_memory(&bytes).unwrap().to_rgb8();
+    assert!(saved.get_pixel(220, 115).0.iter().all(|c| *c < 12), "her face is covered");
+    browser.close().await;
+    app.stop().await;
+}
+
 /// An appeal's single file, opened from disk as someone who was sent it
 /// would: its style applies (its own policy allows it by hash), nothing is
 /// fetched from any host, and the sample letter and addressees are there.

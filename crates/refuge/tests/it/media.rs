@@ -11,7 +11,8 @@ use crate::helpers::*;
 pub const GPS_JPEG: &[u8] = include_bytes!("../fixtures/gps-tagged.jpg");
 pub const PDF: &[u8] = include_bytes!("../fixtures/report-with-author.pdf");
 
-pub async fn upload(staff: &Staff, name: &str, bytes: &[u8], alt_en: &str, alt_ja: &str) -> Page {
+/// Sends the upload form; a photo's answer is the way to its review.
+pub async fn send_upload(staff: &Staff, name: &str, bytes: &[u8], alt_en: &str, alt_ja: &str) -> Page {
     let form = Form::new()
         .text("csrf", staff.csrf.clone())
         .text("alt_en", alt_en.to_owned())
@@ -28,6 +29,24 @@ pub async fn upload(staff: &Staff, name: &str, bytes: &[u8], alt_en: &str, alt_j
     let status = r.status().as_u16();
     let headers = r.headers().clone();
     Page { status, headers, body: r.text().await.unwrap() }
+}
+
+/// Uploads a file; a photo is saved as its review proposes (found faces
+/// covered). The answer is the library's page, or the refusal.
+pub async fn upload(staff: &Staff, name: &str, bytes: &[u8], alt_en: &str, alt_ja: &str) -> Page {
+    let sent = send_upload(staff, name, bytes, alt_en, alt_ja).await;
+    let Some(review) = review_of(&sent) else { return sent };
+    let page = staff.get(&review).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let ticked = attrs(&page.body, "input[type=checkbox][checked]", "name");
+    let mut fields: Vec<(&str, &str)> = ticked.iter().map(|name| (name.as_str(), "1")).collect();
+    fields.push(("action", "save"));
+    staff.post(&review, &fields).await
+}
+
+/// The review page a photo's upload leads to.
+pub fn review_of(sent: &Page) -> Option<String> {
+    (sent.status == 303).then(|| sent.headers["location"].to_str().unwrap().to_owned())
 }
 
 #[test]
@@ -114,4 +133,152 @@ async fn pdfs_lose_their_author() {
     assert!(!bytes.windows(5).any(|w| w == b"/Info"));
     assert!(lopdf::Document::load_mem(&bytes).is_ok(), "a valid PDF, rebuilt");
     app.stop().await;
+}
+
+pub const ASTRONAUT: &[u8] = include_bytes!("../fixtures/faces/astronaut.jpg");
+
+/// Every file anywhere under `dir` that is a JPEG, PNG or WebP image.
+fn images_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(images_under(&path));
+        } else {
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            if bytes.starts_with(&[0xFF, 0xD8, 0xFF])
+                || bytes.starts_with(b"\x89PNG")
+                || bytes.get(8..12) == Some(b"WEBP")
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// The darkest and brightest channel values inside `area` of `image`,
+/// less a `margin` at its edges (where resizing and JPEG blocks blend
+/// it with its surroundings).
+fn inside(image: &image::RgbImage, area: (f64, f64, f64, f64), margin: u32) -> (u8, u8, f64) {
+    let (x0, y0) = (area.0.ceil() as u32 + margin, area.1.ceil() as u32 + margin);
+    let (x1, y1) = ((area.0 + area.2).floor() as u32 - margin, (area.1 + area.3).floor() as u32 - margin);
+    let (mut low, mut high, mut sum, mut n) = (255u8, 0u8, 0f64, 0f64);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            for c in image.get_pixel(x, y).0 {
+                low = low.min(c);
+                high = high.max(c);
+                sum += f64::from(c);
+                n += 1.0;
+            }
+        }
+    }
+    (low, high, sum / n)
+}
+
+#[tokio::test]
+async fn faces_are_covered_solid_before_any_file_is_made() {
+    let app = spawn_app().await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let other = sign_in(&app, "other@example.org", Role::Editor, &[]).await;
+    let tr = sign_in(&app, "tr@example.org", Role::Translator, &["ja"]).await;
+
+    // The upload leads to its review; nothing is written yet.
+    let sent = send_upload(&ed, "collins.jpg", ASTRONAUT, "An astronaut in her suit", "宇宙服の飛行士").await;
+    let review = review_of(&sent).unwrap_or_else(|| panic!("{}: {}", sent.status, sent.body));
+    assert!(review.starts_with("/admin/media/review/"), "{review}");
+    let page = ed.get(&review).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Areas proposed by the face detector: 1"), "{}", page.body);
+    assert_eq!(attrs(&page.body, "input[type=checkbox][checked]", "name"), ["cover_1"], "found faces are ticked");
+    let (status, headers, shown) = {
+        let r = ed.client.get(format!("{}{review}/photo.jpg", ed.base)).send().await.unwrap();
+        (r.status().as_u16(), r.headers().clone(), r.bytes().await.unwrap())
+    };
+    assert_eq!(status, 200);
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(image::load_from_memory(&shown).unwrap().width(), 512);
+    assert!(images_under(&app.data_dir).is_empty(), "nothing written: {:?}", images_under(&app.data_dir));
+    // Bound to the account that uploaded it; translators may not review.
+    assert_eq!(other.get(&review).await.status, 404);
+    assert_eq!(other.post(&review, &[("action", "save")]).await.status, 404);
+    assert_eq!(tr.get(&review).await.status, 403);
+    assert_eq!(tr.get(&format!("{review}/photo.jpg")).await.status, 403);
+
+    // An area outside the photo is refused and says why; two are added.
+    let bad = ed.post(&review, &[("cover_1", "1"), ("x", "500"), ("y", "0"), ("width", "40"), ("height", "40")]).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("must lie inside the photo"), "{}", bad.body);
+    let flag = [("cover_1", "1"), ("action", "add"), ("x", "0"), ("y", "0"), ("width", "90"), ("height", "200")];
+    let page = ed.post(&review, &flag).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let helmet = [("cover_1", "1"), ("cover_2", "1"), ("x", "320"), ("y", "360"), ("width", "150"), ("height", "120")];
+    let page = ed.post(&review, &helmet).await;
+    assert!(page.body.contains("Area 3 (added by you, 320, 360 · 150 × 120 pixels)"), "{}", page.body);
+    assert_eq!(attrs(&page.body, "input[type=checkbox][checked]", "name"), ["cover_1", "cover_2", "cover_3"]);
+
+    // Saved with the face and the flag covered; the helmet is unticked.
+    let face = regex_area(&page.body, 1);
+    let saved = ed.post(&review, &[("cover_1", "1"), ("cover_2", "1"), ("action", "save")]).await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert!(saved.body.contains("2 areas covered"), "{}", saved.body);
+    assert_eq!(ed.get(&review).await.status, 404, "forgotten once saved");
+
+    let original = image::load_from_memory(ASTRONAUT).unwrap().to_rgb8();
+    let files = attrs(&saved.body, "section.media-item a", "href");
+    let full = files.iter().find(|h| h.starts_with("/media/")).unwrap().clone();
+    let stored = full.trim_start_matches("/media/").trim_end_matches(".jpg").to_owned();
+    let mut served = vec![full.clone()];
+    for entry in std::fs::read_dir(app.data_dir.join("media")).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        assert!(name.starts_with(&stored), "{name}");
+        if name != format!("{stored}.jpg") {
+            served.push(format!("/media/{name}"));
+        }
+    }
+    assert!(served.len() >= 2, "the full size and its variants: {served:?}");
+    let flag_area = (0.0, 0.0, 90.0, 200.0);
+    let helmet_area = (320.0, 360.0, 150.0, 120.0);
+    for path in &served {
+        let (status, _, bytes) = app.get_bytes(path, &[]).await;
+        assert_eq!(status, 200, "{path}");
+        let decoded = image::load_from_memory(&bytes).unwrap().to_rgb8();
+        let s = f64::from(decoded.width()) / 512.0;
+        let scaled = |a: (f64, f64, f64, f64)| (a.0 * s, a.1 * s, a.2 * s, a.3 * s);
+        let margin = 2 + (3.0 / s).ceil() as u32;
+        for (name, area) in [("face", face), ("flag", flag_area)] {
+            let (_, high, _) = inside(&decoded, scaled(area), margin);
+            assert!(high <= 12, "{path}: the {name} is not solid black (brightest channel {high})");
+            let (_, _, mean) = inside(&original, area, margin);
+            assert!(mean > 60.0, "the fixture's {name} is not dark already ({mean})");
+        }
+        // The unticked area keeps its pixels.
+        let (_, _, kept) = inside(&decoded, scaled(helmet_area), margin);
+        let (_, _, was) = inside(&original, helmet_area, margin);
+        assert!((kept - was).abs() < 12.0, "{path}: the helmet changed ({was} → {kept})");
+    }
+    assert!(images_under(&app.data_dir).iter().all(|p| p.starts_with(app.data_dir.join("media"))));
+
+    // Cancelled: forgotten, nothing written.
+    let before = images_under(&app.data_dir).len();
+    let sent = send_upload(&ed, "man.jpg", include_bytes!("../fixtures/faces/camera.jpg"), "A cameraman", "").await;
+    let review = review_of(&sent).unwrap();
+    assert!(ed.get(&review).await.body.contains("Areas proposed by the face detector: 1"));
+    let cancelled = ed.post(&review, &[("action", "cancel")]).await;
+    assert!(cancelled.body.contains("nothing of it was saved"), "{}", cancelled.body);
+    assert_eq!(ed.get(&review).await.status, 404);
+    assert_eq!(images_under(&app.data_dir).len(), before);
+    app.stop().await;
+}
+
+/// The position of area `n` as the review page states it.
+fn regex_area(body: &str, n: usize) -> (f64, f64, f64, f64) {
+    let label = format!("Area {n} (");
+    let start = body.find(&label).unwrap_or_else(|| panic!("no {label} in {body}"));
+    let text = &body[start..];
+    let text = &text[text.find(", ").unwrap() + 2..text.find(" pixels").unwrap()];
+    let numbers: Vec<f64> =
+        text.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
+    (numbers[0], numbers[1], numbers[2], numbers[3])
 }

@@ -220,7 +220,14 @@ async fn injection_lists_find_no_500_and_no_script() {
             .await
             .unwrap();
         let status = r.status().as_u16();
+        let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
         check("upload name", p, status, &r.text().await.unwrap());
+        // A photo waits for its review, which shows the name, then is saved.
+        let review = location.unwrap_or_else(|| panic!("upload {p:?} answered {status} without its review"));
+        let page = ed.get(&review).await;
+        check("photo review", p, page.status, &page.body);
+        let saved = ed.post(&review, &[("action", "save")]).await;
+        check("saved photo", p, saved.status, &saved.body);
     }
     app.stop().await;
 }

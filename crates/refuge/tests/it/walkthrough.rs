@@ -255,6 +255,10 @@ async fn the_editors_day_in_the_browser() {
     browser.type_into("#file", &photo.path().display().to_string()).await;
     browser.type_into("#alt-new-en", "Two people at the river").await;
     browser.click("form[enctype] button[type=submit]").await;
+    browser.wait_for("the photo's review", |_, s| s.contains("Cover faces before saving")).await;
+    violations.extend(axe_here(&browser, "photo review").await);
+    browser.screenshot("walk-media-review-1280").await;
+    browser.click("button[value=save]").await;
     browser.wait_for("the upload", |_, s| s.contains("to translate")).await;
     browser.screenshot("walk-media-uploaded-1280").await;
 
