@@ -70,3 +70,42 @@
     });
   });
 })();
+
+// Covering faces: an area drawn on the photo with the mouse or a finger
+// fills in its four numbers; the editor then adds it (the form works
+// without this, by typing them).
+(function () {
+  "use strict";
+  var photo = document.getElementById("face-photo");
+  if (!photo) { return; }
+  var help = document.getElementById("draw-help");
+  if (help) { help.hidden = false; }
+  photo.classList.add("drawing");
+  var start = null;
+  function at(event) {
+    var box = photo.getBoundingClientRect();
+    var scale = Number(photo.getAttribute("data-width")) / box.width;
+    var x = Math.round((event.clientX - box.left) * scale);
+    var y = Math.round((event.clientY - box.top) * scale);
+    var w = Number(photo.getAttribute("data-width"));
+    var h = Number(photo.getAttribute("data-height"));
+    return { x: Math.max(0, Math.min(w, x)), y: Math.max(0, Math.min(h, y)) };
+  }
+  photo.addEventListener("pointerdown", function (event) {
+    event.preventDefault();
+    start = at(event);
+    try { photo.setPointerCapture(event.pointerId); } catch (e) { /* the pointer is gone already */ }
+  });
+  photo.addEventListener("pointerup", function (event) {
+    if (!start) { return; }
+    var end = at(event);
+    var values = {
+      "area-x": Math.min(start.x, end.x), "area-y": Math.min(start.y, end.y),
+      "area-width": Math.abs(end.x - start.x), "area-height": Math.abs(end.y - start.y)
+    };
+    start = null;
+    if (values["area-width"] < 4 || values["area-height"] < 4) { return; }
+    Object.keys(values).forEach(function (id) { document.getElementById(id).value = values[id]; });
+    document.querySelector("button[value=add]").focus();
+  });
+}());

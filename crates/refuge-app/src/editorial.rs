@@ -68,6 +68,12 @@ where
         translated_from,
         resolves_aside: save.resolves_review,
         only_if: None,
+        // An item dated by its month only is dated by its day once the
+        // editor gives it another date.
+        month_only: before
+            .as_ref()
+            .filter(|b| b.month_only && b.published_at != save.draft.published_at)
+            .map(|_| false),
     })?;
     let action = match (before.as_ref().map(|b| b.status), after.status) {
         (None, _) if save.translation_of.is_some() => "translate",

@@ -126,6 +126,10 @@ pub struct Item {
     pub translated_from: Option<i64>,
     /// The source's revision this translation was last brought up to date with.
     pub source_revision: Option<i64>,
+    /// Dated by its month only (an old archive's "July 2002"): the date is
+    /// the 1st, and pages show the month alone.
+    #[serde(default)]
+    pub month_only: bool,
 }
 
 impl Item {
@@ -229,6 +233,9 @@ pub struct ItemRef {
     pub published_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// Dated by its month only (see [`Item::month_only`]).
+    #[serde(default)]
+    pub month_only: bool,
 }
 
 impl ItemRef {

@@ -50,12 +50,25 @@ pub struct ItemSave<'a> {
     /// `Conflict`. The scheduler publishes an item once this way, however
     /// many servers look at the same moment.
     pub only_if: Option<crate::Status>,
+    /// Dated by its month only (`Some(true)`), by its day (`Some(false)`),
+    /// or as it was (`None`).
+    pub month_only: Option<bool>,
 }
 
 impl<'a> ItemSave<'a> {
     /// Only the item (no appeal facts, no translation mark).
     pub fn item(id: Option<i64>, draft: &'a ItemDraft, user_id: Option<i64>, note: &'a str) -> Self {
-        Self { id, draft, user_id, note, appeal: None, translated_from: None, resolves_aside: None, only_if: None }
+        Self {
+            id,
+            draft,
+            user_id,
+            note,
+            appeal: None,
+            translated_from: None,
+            resolves_aside: None,
+            only_if: None,
+            month_only: None,
+        }
     }
 }
 

@@ -46,6 +46,8 @@ impl From<MediaFileError> for MediaError {
 /// crash in between leaves files no row names, which the sweep removes).
 pub struct Staged<'a> {
     pub media: Media,
+    /// Possible faces found in a photo and not covered (imports).
+    pub faces: usize,
     files: &'a dyn MediaFiles,
     names: Vec<String>,
     committed: bool,
@@ -86,7 +88,7 @@ pub fn stage_files<'a>(
 ) -> Result<Staged<'a>, MediaError> {
     let kind = FileType::sniff(bytes).ok_or(MediaError::UnknownType)?;
     let stored = random_stem();
-    let mut staged = Staged { media: Media::default(), files, names: Vec::new(), committed: false };
+    let mut staged = Staged { media: Media::default(), faces: 0, files, names: Vec::new(), committed: false };
     let mut write = |name: String, data: &[u8]| -> Result<(), MediaError> {
         // Registered first, so a half-sent file is removed too.
         staged.names.push(name.clone());
@@ -116,14 +118,17 @@ pub fn stage_files<'a>(
         }
         FileType::Jpeg | FileType::Png | FileType::Webp => {
             let prepared = crate::prepare_image(bytes)?;
+            let faces = prepared.faces().len();
             let mut report = String::from(METADATA_REMOVED);
-            match prepared.faces().len() {
+            match faces {
                 0 => {}
                 1 => report.push_str("; 1 possible face, not covered: check the photo"),
                 n => report.push_str(&format!("; {n} possible faces, not covered: check the photo")),
             }
             drop(staged);
-            return stage_image(files, file_name_given, &prepared, report);
+            let mut staged = stage_image(files, file_name_given, &prepared, report)?;
+            staged.faces = faces;
+            return Ok(staged);
         }
     };
     staged.media = media;
@@ -143,7 +148,7 @@ pub fn stage_image<'a>(
 ) -> Result<Staged<'a>, MediaError> {
     let stored = random_stem();
     let out = prepared.encode()?;
-    let mut staged = Staged { media: Media::default(), files, names: Vec::new(), committed: false };
+    let mut staged = Staged { media: Media::default(), faces: 0, files, names: Vec::new(), committed: false };
     let mut variants = Vec::new();
     for (i, (width, data)) in out.files.iter().enumerate() {
         let name = if i == 0 {
@@ -268,6 +273,25 @@ mod tests {
         assert!(listing().iter().all(|n| n.starts_with(&media.stored) || n == "README.txt"), "{:?}", listing());
         remove_files(&files, &media);
         assert_eq!(listing(), ["README.txt"]);
+    }
+
+    #[test]
+    fn photos_staged_without_review_say_how_many_faces_they_show() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = MediaFolder(dir.path().to_owned());
+        let photo = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../refuge/tests/fixtures/faces/astronaut.jpg"),
+        )
+        .unwrap();
+        let staged = stage_files(&files, "collins.jpg", &photo).unwrap();
+        assert_eq!(staged.faces, 1);
+        assert!(
+            staged.media.report.ends_with("1 possible face, not covered: check the photo"),
+            "{}",
+            staged.media.report
+        );
+        let river = stage_files(&files, "river.jpg", &crate::testing::tagged_jpeg(300, 200, 1)).unwrap();
+        assert_eq!((river.faces, river.media.report.as_str()), (0, METADATA_REMOVED));
     }
 
     #[test]

@@ -83,8 +83,8 @@ impl Site {
             status_label: t.get(&format!("appeal_status_{}", status.as_str())).into(),
             open: is_open(facts, now),
             deadline: facts.deadline.clone(),
-            date: r.published_at.map(|d| t.date(d)).unwrap_or_default(),
-            date_iso: crate::pages::iso_date(r.published_at),
+            date: r.published_at.map(|d| t.item_date(d, r.month_only)).unwrap_or_default(),
+            date_iso: crate::pages::item_iso_date(r.published_at, r.month_only),
         }
     }
 
@@ -183,7 +183,7 @@ impl Site {
         let html = self.env.get_template("appeal.html")?.render(minijinja::context! {
             item => minijinja::context! {
                 title => title,
-                date => item.published_at.map(|d| t.date(d)).unwrap_or_default(),
+                date => item.published_at.map(|d| t.item_date(d, item.month_only)).unwrap_or_default(),
             },
             status => status.as_str(),
             status_label => t.get(&format!("appeal_status_{}", status.as_str())),
@@ -286,6 +286,7 @@ impl Site {
                     category: None,
                     published_at: item.published_at,
                     updated_at: item.updated_at,
+                    month_only: item.month_only,
                 };
                 let updates = self.store.appeal_updates(item.id)?;
                 let updated =
@@ -345,7 +346,7 @@ impl Site {
             t => Serde(&*t),
             site_name => self.store.setting("site_name", lang)?.unwrap_or_default(),
             title => redact(&item.title, names).into_owned(),
-            date => item.published_at.map(|d| t.date(d)).unwrap_or_default(),
+            date => item.published_at.map(|d| t.item_date(d, item.month_only)).unwrap_or_default(),
             status_label => t.get(&format!("appeal_status_{}", status.as_str())),
             open => open,
             facts => Serde(facts_list),

@@ -79,6 +79,16 @@ impl Strings {
         self.0.get(key).map_or(key, String::as_str)
     }
 
+    /// An item's date: its day, or its month alone when the item is dated
+    /// by its month only (`July 2002`, `2002年7月`).
+    pub fn item_date(&self, date: OffsetDateTime, month_only: bool) -> String {
+        if !month_only {
+            return self.date(date);
+        }
+        let month = self.get(&format!("month_{}", u8::from(date.month()))).to_owned();
+        self.get("month_format").replace("{month}", &month).replace("{year}", &date.year().to_string())
+    }
+
     /// A date in this language's style, e.g. `20 July 2002` or `2002年7月20日`.
     pub fn date(&self, date: OffsetDateTime) -> String {
         let month = self.get(&format!("month_{}", u8::from(date.month()))).to_owned();
@@ -190,6 +200,11 @@ mod tests {
         assert_eq!(locales.get(&lang("ja")).date(d), "2002年7月20日");
         assert_eq!(locales.get(&lang("ko")).date(d), "2002년 7월 20일");
         assert_eq!(locales.get(&lang("zh")).date(d), "2002年7月20日");
+        let month = [("en", "July 2002"), ("ja", "2002年7月"), ("ko", "2002년 7월"), ("zh", "2002年7月")];
+        for (code, shown) in month {
+            assert_eq!(locales.get(&lang(code)).item_date(d, true), shown);
+        }
+        assert_eq!(locales.get(&lang("en")).item_date(d, false), "20 July 2002");
         // The back office stays in English and Japanese; Korean and Chinese
         // pages still have every back-office key (in English).
         assert!(locales.get(&lang("ja")).has_back_office() && !locales.get(&lang("ko")).has_back_office());

@@ -86,6 +86,15 @@ pub(crate) fn iso_date(d: Option<OffsetDateTime>) -> String {
     d.map(|d| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())).unwrap_or_default()
 }
 
+/// An item's date for `<time datetime>`: its day, or its month alone
+/// (`2002-07`, a valid month string) when it is dated by its month only.
+pub(crate) fn item_iso_date(d: Option<OffsetDateTime>, month_only: bool) -> String {
+    match d {
+        Some(d) if month_only => format!("{:04}-{:02}", d.year(), u8::from(d.month())),
+        _ => iso_date(d),
+    }
+}
+
 /// Page numbers to show: first, last, and two either side of the current.
 fn page_links(scope: &Scope, lang: &Language, page: u32, pages: u32) -> Vec<PageLink> {
     (1..=pages)
@@ -108,8 +117,8 @@ impl Site {
                 path: i.path(),
                 title: redact(&i.title, false).into_owned(),
                 summary: redact(&i.summary, false).into_owned(),
-                date: i.published_at.map(|d| t.date(d)).unwrap_or_default(),
-                date_iso: iso_date(i.published_at),
+                date: i.published_at.map(|d| t.item_date(d, i.month_only)).unwrap_or_default(),
+                date_iso: item_iso_date(i.published_at, i.month_only),
                 category: i.category.as_ref().map(|key| CategoryLink {
                     name: names.get(key).cloned().unwrap_or_else(|| key.clone()),
                     path: Scope::Category(Slug::parse(key).unwrap_or_else(|_| i.slug.clone())).path(lang, 1),
@@ -355,8 +364,8 @@ impl Site {
             }
         };
         let view = ItemView {
-            date: item.published_at.map(|d| t.date(d)).unwrap_or_default(),
-            date_iso: iso_date(item.published_at),
+            date: item.published_at.map(|d| t.item_date(d, item.month_only)).unwrap_or_default(),
+            date_iso: item_iso_date(item.published_at, item.month_only),
             category: item.category.as_ref().and_then(|key| {
                 names.get(key).map(|name| CategoryLink { name: name.clone(), path: Route::category(lang, key) })
             }),

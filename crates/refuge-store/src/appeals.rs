@@ -92,7 +92,7 @@ impl AppealReads for SqlStore {
             ))
             .map_err(backend)?;
         let rows =
-            stmt.query_map(params![lang.as_str(), limit], |r| Ok((item_ref(r)?, update(r, 10)?))).map_err(backend)?;
+            stmt.query_map(params![lang.as_str(), limit], |r| Ok((item_ref(r)?, update(r, 11)?))).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 }

@@ -127,6 +127,10 @@ impl ContentStore for SqlStore {
         if let Some(source) = save.translated_from {
             write_translated(&tx, item_id, source)?;
         }
+        if let Some(month_only) = save.month_only {
+            tx.execute("UPDATE items SET month_only = ? WHERE id = ?", params![i64::from(month_only), item_id])
+                .map_err(backend)?;
+        }
         if let Some(aside) = save.resolves_aside {
             tx.execute("DELETE FROM set_aside WHERE id = ? AND item_id = ?", params![aside, item_id])
                 .map_err(backend)?;

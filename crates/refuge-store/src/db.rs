@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/018_outbox_lease.sql"),
     include_str!("migrations/019_leases.sql"),
     include_str!("migrations/020_rate_buckets.sql"),
+    include_str!("migrations/021_month_dates.sql"),
 ];
 
 /// The schema version this build writes.
@@ -79,6 +80,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (18, include_str!("migrations/postgres/018_outbox_lease.sql")),
     (19, include_str!("migrations/postgres/019_leases.sql")),
     (20, include_str!("migrations/postgres/020_rate_buckets.sql")),
+    (21, include_str!("migrations/postgres/021_month_dates.sql")),
 ];
 
 /// The key of the advisory lock two servers starting at once take, so

@@ -6,9 +6,9 @@ use refuge_core::{AdminRow, Item, ItemRef, Language, Revision, Slug};
 use crate::db::parse_ts;
 
 pub(crate) const REF_COLUMNS: &str =
-    "id, group_id, kind, lang, slug, title, summary, category, published_at, updated_at";
+    "id, group_id, kind, lang, slug, title, summary, category, published_at, updated_at, month_only";
 pub(crate) const ITEM_COLUMNS: &str = "id, group_id, kind, lang, slug, title, summary, category, published_at, updated_at, body, status, \
-     translated_from, source_revision";
+     translated_from, source_revision, month_only";
 pub(crate) const REVISION_COLUMNS: &str = "r.id, r.item_id, u.email, r.created_at, r.title, r.slug, r.summary, r.body, r.category, \
      r.tags, r.status, r.published_at, r.note";
 /// Whether the row `i` is a translation whose source has a newer revision.
@@ -19,7 +19,15 @@ pub(crate) fn conversion(e: String) -> crate::sql::DbError {
     crate::sql::conversion(e)
 }
 
+/// A row of [`REF_COLUMNS`].
 pub(crate) fn item_ref(row: &Row<'_>) -> DbResult<ItemRef> {
+    item_ref_with(row, 10)
+}
+
+/// The columns an item and its reference share, `month_only` being at
+/// `month_at`.
+fn item_ref_with(row: &Row<'_>, month_at: usize) -> DbResult<ItemRef> {
+    let month_only: i64 = row.get(month_at)?;
     let kind: String = row.get(2)?;
     let lang: String = row.get(3)?;
     let slug: String = row.get(4)?;
@@ -36,11 +44,12 @@ pub(crate) fn item_ref(row: &Row<'_>) -> DbResult<ItemRef> {
         category: row.get(7)?,
         published_at: published.as_deref().map(parse_ts).transpose()?,
         updated_at: parse_ts(&updated)?,
+        month_only: month_only != 0,
     })
 }
 
 pub(crate) fn item(row: &Row<'_>) -> DbResult<Item> {
-    let r = item_ref(row)?;
+    let r = item_ref_with(row, 14)?;
     let status: String = row.get(11)?;
     Ok(Item {
         id: r.id,
@@ -58,6 +67,7 @@ pub(crate) fn item(row: &Row<'_>) -> DbResult<Item> {
         updated_at: r.updated_at,
         translated_from: row.get(12)?,
         source_revision: row.get(13)?,
+        month_only: r.month_only,
     })
 }
 

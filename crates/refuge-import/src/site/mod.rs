@@ -15,7 +15,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use refuge_core::{
-    ContentStore, ItemDraft, Kind, Language, MediaStore, RedirectStore, RedirectTarget, Slug, Status, StoreError,
+    ContentStore, ItemDraft, ItemSave, Kind, Language, MediaStore, RedirectStore, RedirectTarget, Slug, Status,
+    StoreError,
 };
 use time::OffsetDateTime;
 
@@ -296,7 +297,13 @@ where
                     continue;
                 }
                 match self.image(&old, &bytes, alt)? {
-                    Ok(url) => {
+                    Ok((url, faces)) => {
+                        if faces > 0 {
+                            page.warnings.push(format!(
+                                "image {src} shows {faces} possible face(s), not covered (it was public before): \
+                                 check it in the media library, and upload a covered copy if needed"
+                            ));
+                        }
                         images.insert(old, url);
                     }
                     Err(e) => page.warnings.push(format!("image {src} was not imported: {e}")),
@@ -308,11 +315,13 @@ where
 
     /// One image into the media library: its new address, or why the file
     /// was refused (a warning, not a stop).
-    fn image(&self, old: &str, bytes: &[u8], alt: String) -> Result<std::result::Result<String, String>> {
+    /// With the address, the number of possible faces found in it.
+    fn image(&self, old: &str, bytes: &[u8], alt: String) -> Result<std::result::Result<(String, usize), String>> {
         let staged = match refuge_media::library::stage_files(self.media, old, bytes) {
             Ok(staged) => staged,
             Err(e) => return Ok(Err(e.to_string())),
         };
+        let faces = staged.faces;
         let id = self.store.add_media(&staged.media)?;
         let mut media = match staged.commit() {
             Ok(media) => media,
@@ -326,7 +335,7 @@ where
         self.store.set_media_alt(media.id, &self.options.lang, &alt)?;
         let url = format!("/media/{}.{}", media.stored, media.extension);
         self.store.set_redirect(old, &RedirectTarget::Path(url.clone()))?;
-        Ok(Ok(url))
+        Ok(Ok((url, faces)))
     }
 
     /// One page, saved (unless a dry run), and its line of the report.
@@ -365,6 +374,8 @@ where
             crate::dates::Precision::Month => format!("{}-{:02}", f.date.year(), u8::from(f.date.month())),
         };
         let mut note = None;
+        let month_only =
+            matches!(found, Some((f, _)) if f.precision == crate::dates::Precision::Month && f.date <= latest.date());
         let (published_at, date, date_source) = match found {
             Some((f, source)) if f.date <= latest.date() => {
                 let source = match (f.precision, source) {
@@ -419,18 +430,19 @@ where
             status: Status::Published,
             published_at: Some(published_at),
         };
-        line.outcome = self.save(&page.old_path, *existing, draft, note, &mut line.warnings)?;
+        line.outcome = self.save(&page.old_path, *existing, (draft, month_only), note, &mut line.warnings)?;
         Ok(line)
     }
 
     /// Saves a page's article: updated if it was imported before and
     /// changed since, new otherwise (with redirects from its old paths).
-    /// `note` goes into the item's history (a date to check).
+    /// `note` goes into the item's history (a date to check); `month_only`
+    /// says the date is known to its month only.
     fn save(
         &self,
         old_path: &str,
         existing: Option<i64>,
-        draft: ItemDraft,
+        (draft, month_only): (ItemDraft, bool),
         note: Option<&str>,
         warnings: &mut Vec<String>,
     ) -> Result<Outcome> {
@@ -440,15 +452,14 @@ where
             let same = item.title == draft.title
                 && item.body == draft.body
                 && item.published_at.map(|d| d.date()) == draft.published_at.map(|d| d.date())
+                && item.month_only == month_only
                 && item.status == Status::Published;
             if !same && !dry_run {
                 let draft = ItemDraft { group_id: Some(item.group_id), tags: item.tags.clone(), ..draft };
-                self.store.save_item_by(
-                    Some(item.id),
-                    &draft,
-                    None,
-                    &format!("imported again from {old_path}{note}"),
-                )?;
+                let note = format!("imported again from {old_path}{note}");
+                let save =
+                    ItemSave { month_only: Some(month_only), ..ItemSave::item(Some(item.id), &draft, None, &note) };
+                self.store.save_item_with(&save)?;
             }
             // Its old address stayed with another import's page: kept,
             // or moved here when told to.
@@ -462,9 +473,11 @@ where
             return Ok(if same { Outcome::Unchanged } else { Outcome::Updated });
         }
         if !dry_run {
+            let note = format!("imported from {old_path}{note}");
+            let save = ItemSave { month_only: Some(month_only), ..ItemSave::item(None, &draft, None, &note) };
             let item = self
                 .store
-                .save_item_by(None, &draft, None, &format!("imported from {old_path}{note}"))
+                .save_item_with(&save)
                 .map_err(|source| ImportError::Save { old_path: old_path.to_owned(), source })?;
             self.redirect(old_path, item.id, warnings)?;
             if let Some(dir) = old_path.strip_suffix("index.html").or_else(|| old_path.strip_suffix("index.htm")) {

@@ -377,10 +377,18 @@ async fn an_editor_covers_faces_before_a_photo_is_saved() {
         browser.run_script("let i = document.getElementById('face-photo'); return i.complete && i.naturalWidth").await;
     assert_eq!(shown.as_u64(), Some(512), "the photo for review is shown");
     browser.screenshot("faces-review").await;
-    // The flag, added by its coordinates.
-    for (field, value) in [("#area-x", "0"), ("#area-y", "0"), ("#area-width", "90"), ("#area-height", "200")] {
-        browser.type_into(field, value).await;
-    }
+    // The flag, drawn on the photo (the script fills in the four numbers).
+    let drawn = browser
+        .run_script(
+            "let i = document.getElementById('face-photo'); let b = i.getBoundingClientRect(); \
+             let s = b.width / 512; \
+             let at = (t, x, y) => i.dispatchEvent(new PointerEvent(t, {bubbles: true, pointerId: 1, \
+               clientX: b.left + x * s, clientY: b.top + y * s})); \
+             at('pointerdown', 0, 0); at('pointerup', 90, 200); \
+             return ['area-x', 'area-y', 'area-width', 'area-height'].map(id => document.getElementById(id).value).join(' ')",
+        )
+        .await;
+    assert_eq!(drawn.as_str(), Some("0 0 90 200"), "the drawn area's numbers");
     browser.click("button[value=add]").await;
     browser.wait_for("the added area", |_, s| s.contains("Area 2 (added by you")).await;
     browser.screenshot("faces-review-added").await;

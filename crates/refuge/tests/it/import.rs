@@ -196,6 +196,40 @@ async fn an_old_archive_is_dated_by_its_months_and_never_on_the_day_of_the_impor
     assert_eq!(item.published_at.unwrap().year(), 2003);
     let history = refuge_core::ContentStore::revisions(app.store.as_ref(), item.id).unwrap();
     assert!(history.iter().any(|r| r.note.contains("check it")), "the history says the date needs a look");
+
+    // A month is shown as a month, not as its first day, on the page and
+    // in lists; a day stays a day.
+    let page = app.get(&july.new_path).await.body;
+    assert_eq!(texts(&page, "article time"), ["July 2002"], "{page}");
+    assert_eq!(attrs(&page, "article time", "datetime"), ["2002-07"]);
+    let page = app.get(&undated.new_path).await.body;
+    assert_eq!(texts(&page, "article time"), ["5 January 2003"]);
+    let year = app.get("/en/news/2002/").await.body;
+    assert!(year.contains(">September 2002</time>") && !year.contains("1 September 2002"), "{year}");
+    // Imported again unchanged: still a month. An editor who sets a day
+    // makes it a day.
+    let again = import_site(app.store.as_ref(), &media, &options, &mut |_, _, _| {}).unwrap();
+    assert!(again.iter().all(|p| p.outcome == Outcome::Unchanged), "{again:?}");
+    assert_eq!(texts(&app.get(&july.new_path).await.body, "article time"), ["July 2002"]);
+    let slug = Slug::parse(july.new_path.trim_end_matches('/').rsplit('/').next().unwrap()).unwrap();
+    let item = app.store.published_item(Kind::News, &en, &slug).unwrap().unwrap();
+    assert!(item.month_only);
+    let ed = crate::admin::sign_in(&app, "ed@example.org", refuge_core::Role::Editor, &[]).await;
+    let edit = format!("/admin/items/{}", item.id);
+    let form = ed.get(&edit).await.body;
+    let mut fields: Vec<(String, String)> =
+        form_fields(&form, "form.editor").into_iter().filter(|(k, _)| k != "csrf").collect();
+    for (name, value) in fields.iter_mut() {
+        if name == "published_at" {
+            assert!(value.starts_with("2002-07-01T"), "the month's first day, in the editor: {value}");
+            *value = "2002-07-14T09:00".into();
+        }
+    }
+    fields.push(("intent".into(), "save".into()));
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let saved = ed.post(&edit, &fields).await;
+    assert!(saved.status == 303 || saved.status == 200, "{}: {}", saved.status, saved.body);
+    assert_eq!(texts(&app.get(&july.new_path).await.body, "article time"), ["14 July 2002"]);
     app.stop().await;
 }
 
@@ -312,4 +346,11 @@ async fn translations_are_paired_by_their_links_and_by_a_list() {
     let again = run(&en, "en", "/en", Vec::new());
     assert!(again.iter().all(|p| p.outcome == Outcome::Unchanged), "{again:?}");
     app.stop().await;
+}
+
+/// The text of every element matching `css`.
+fn texts(html: &str, css: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse(css).unwrap();
+    doc.select(&selector).map(|e| e.text().collect::<String>().trim().to_owned()).collect()
 }
