@@ -96,7 +96,7 @@ upload() { # upload FILE: prints "STATUS SECONDS"; a photo's review (303) is sav
   if [ "$status" = 303 ] && [ -n "$review" ]; then
     # Every proposed area ticked, as the review page proposes them.
     local ticks
-    ticks=$(curl -s -b "$JAR" "$review" | grep -o 'name="cover_[0-9]*"' | sed 's/name="//; s/"$/=1/' | paste -sd'&' -)
+    ticks=$(curl -s -b "$JAR" "$review" | grep -o 'name="cover_[0-9]*"' | sed 's/name="//; s/"$/=1/' | paste -sd'&' - || true)
     answer=$(curl -s -b "$JAR" -o /dev/null -w '%{http_code} %{time_total}' -H "Origin: $BASE" --max-time 300 \
       --data "csrf=$CSRF&action=save${ticks:+&$ticks}" "$review")
     read -r status saved <<<"$answer"

@@ -175,7 +175,7 @@ pub async fn list(
 
 /// How long an upload waits for its turn to decode before the uploader
 /// is asked to try again.
-const IMAGE_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+pub(super) const IMAGE_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Why an upload was not kept.
 pub(super) enum UploadError {

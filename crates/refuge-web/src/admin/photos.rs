@@ -228,8 +228,17 @@ pub async fn act(State(state): State<AppState>, admin: Admin, Path(key): Path<St
     if action == "save" { save(&state, &admin, &key).await } else { review_page(&state, &admin, &key, None) }
 }
 
-/// Covers the ticked areas, then makes and stores the files.
+/// Covers the ticked areas, then makes and stores the files (in turn
+/// with the other uploads' decoding: each needs a few hundred megabytes).
 async fn save(state: &AppState, admin: &Admin, key: &str) -> Response {
+    let slots = state.limits.image_slots.clone();
+    let Ok(Ok(permit)) = tokio::time::timeout(super::media::IMAGE_WAIT, slots.acquire_owned()).await else {
+        let text = admin.t.get("admin_upload_busy").to_owned();
+        let mut response = review_page(state, admin, key, Some(text));
+        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        return response;
+    };
     let taken = {
         let mut pending = state.memory.pending_photos.lock().unwrap_or_else(|p| p.into_inner());
         let ours = pending.get(key).is_some_and(|p| p.user == admin.session.user.id && p.at.elapsed() < WAIT);
@@ -239,6 +248,7 @@ async fn save(state: &AppState, admin: &Admin, key: &str) -> Response {
     let store = state.store.clone();
     let files = state.config.media.clone();
     let processed = crate::blocking::run(move || {
+        let _permit = permit;
         let chosen: Vec<Area> = photo.areas.iter().filter(|a| a.cover).map(|a| a.area).collect();
         let mut prepared = Arc::try_unwrap(photo.prepared).unwrap_or_else(|shared| (*shared).clone());
         prepared.cover(&chosen);

@@ -71,6 +71,13 @@ async fn the_nu_html_checker_finds_no_error() {
         assert_eq!(page.status, 200, "{path}");
         pages.push((path.to_string(), page.body));
     }
+    // A photo's review, with a face found and an area added.
+    let sent = crate::media::send_upload(&admin, "collins.jpg", crate::media::ASTRONAUT, "An astronaut", "").await;
+    let review = crate::media::review_of(&sent).expect("a photo goes to its review");
+    let add = [("cover_1", "1"), ("action", "add"), ("x", "0"), ("y", "0"), ("width", "90"), ("height", "200")];
+    let page = admin.post(&review, &add).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    pages.push((review, page.body));
     let dir = tempfile::tempdir().unwrap();
     for (n, (_, body)) in pages.iter().enumerate() {
         std::fs::write(dir.path().join(format!("{n}.html")), body).unwrap();
