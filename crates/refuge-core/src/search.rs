@@ -18,6 +18,8 @@ pub struct SearchDoc {
     pub year: Option<i32>,
     /// Publication time, Unix seconds.
     pub date: Option<i64>,
+    /// The date is known to its month only (see [`Item::month_only`]).
+    pub month_only: bool,
     pub title: String,
     pub summary: String,
     /// Plain text, without markup.
@@ -74,6 +76,7 @@ impl SearchDoc {
             lang: item.lang.to_string(),
             year: item.year(),
             date: item.published_at.map(|d| d.unix_timestamp()),
+            month_only: item.month_only,
             title: redact(&item.title, false).into_owned(),
             summary: redact(&item.summary, false).into_owned(),
             body: to_plain_text(&item.body),
@@ -90,6 +93,7 @@ impl SearchDoc {
             lang: entry.lang.to_string(),
             year: None,
             date: None,
+            month_only: false,
             title: entry.question.clone(),
             summary: String::new(),
             body: to_plain_text(&entry.answer),
@@ -126,6 +130,8 @@ pub struct Hit {
     pub lang: String,
     pub kind: String,
     pub date: Option<i64>,
+    /// The date is known to its month only.
+    pub month_only: bool,
     pub score: f32,
     pub snippet: Vec<Segment>,
 }

@@ -99,6 +99,21 @@ impl Strings {
     }
 }
 
+/// Sorts `items` by their names as readers of `lang` expect them (CLDR
+/// collation: Japanese kana in gojūon order and kanji by JIS order, which
+/// follows their readings; Chinese by pinyin; Korean in dictionary order;
+/// accents after plain letters). A language without rules of its own gets
+/// the root collation.
+pub fn sort_names<T>(lang: &Language, items: &mut [T], name: impl Fn(&T) -> &str) {
+    let collator = icu_locale_core::Locale::try_from_str(&lang.tag())
+        .ok()
+        .and_then(|locale| icu_collator::Collator::try_new((&locale).into(), Default::default()).ok());
+    match collator {
+        Some(c) => items.sort_by(|a, b| c.compare(name(a), name(b)).then_with(|| name(a).cmp(name(b)))),
+        None => items.sort_by(|a, b| name(a).cmp(name(b))),
+    }
+}
+
 fn parse(text: &str, origin: &str) -> Result<BTreeMap<String, String>, RenderError> {
     toml::from_str(text).map_err(|e| RenderError::Locale(format!("{origin}: {e}")))
 }
@@ -161,6 +176,27 @@ mod tests {
 
     fn lang(code: &str) -> Language {
         Language::parse(code).unwrap()
+    }
+
+    #[test]
+    fn names_sort_by_each_languages_rules() {
+        let sorted = |code: &str, names: &[&'static str]| {
+            let mut v = names.to_vec();
+            sort_names(&lang(code), &mut v, |s| s);
+            v
+        };
+        // English: case and accents do not scatter the list.
+        assert_eq!(sorted("en", &["zebra", "Émigré", "apple", "Border"]), ["apple", "Border", "Émigré", "zebra"]);
+        // Chinese by pinyin: 北京 (běi), 难民 (nàn), 中国 (zhōng), not by code point.
+        assert_eq!(sorted("zh", &["中国", "难民", "北京"]), ["北京", "难民", "中国"]);
+        // Korean dictionary order: 가 나 다 … 하.
+        assert_eq!(sorted("ko", &["탈북", "난민", "국경", "인권"]), ["국경", "난민", "인권", "탈북"]);
+        // Japanese: kana in gojūon order, hiragana and katakana together,
+        // before kanji.
+        assert_eq!(
+            sorted("ja", &["ニュース", "あいさつ", "難民", "かぞく"]),
+            ["あいさつ", "かぞく", "ニュース", "難民"]
+        );
     }
 
     #[test]

@@ -95,6 +95,12 @@ pub(crate) fn item_iso_date(d: Option<OffsetDateTime>, month_only: bool) -> Stri
     }
 }
 
+/// Names in the order readers of `lang` expect.
+fn by_name(lang: &Language, mut list: Vec<Counted>) -> Vec<Counted> {
+    crate::locale::sort_names(lang, &mut list, |c| c.name.as_str());
+    list
+}
+
 /// Page numbers to show: first, last, and two either side of the current.
 fn page_links(scope: &Scope, lang: &Language, page: u32, pages: u32) -> Vec<PageLink> {
     (1..=pages)
@@ -228,19 +234,23 @@ impl Site {
                     .into_iter()
                     .map(|(year, count)| YearLink { year, path: Scope::Year(year).path(lang, 1), count })
                     .collect(),
-                categories: self
-                    .store
-                    .categories(lang)?
-                    .into_iter()
-                    .filter(|c| c.count > 0)
-                    .map(|c| Counted { path: Scope::Category(c.key).path(lang, 1), name: c.name, count: c.count })
-                    .collect(),
-                tags: self
-                    .store
-                    .tags(lang)?
-                    .into_iter()
-                    .map(|(name, count)| Counted { path: Route::tag(lang, &name), name, count })
-                    .collect(),
+                categories: by_name(
+                    lang,
+                    self.store
+                        .categories(lang)?
+                        .into_iter()
+                        .filter(|c| c.count > 0)
+                        .map(|c| Counted { path: Scope::Category(c.key).path(lang, 1), name: c.name, count: c.count })
+                        .collect(),
+                ),
+                tags: by_name(
+                    lang,
+                    self.store
+                        .tags(lang)?
+                        .into_iter()
+                        .map(|(name, count)| Counted { path: Route::tag(lang, &name), name, count })
+                        .collect(),
+                ),
             })
         } else {
             None

@@ -130,8 +130,8 @@ impl Site {
                 lang: h.lang.clone(),
                 lang_name: self.language_name(&h.lang),
                 kind: kind_label(&h.kind),
-                date: date(h.date).map(|d| t.date(d)),
-                date_iso: date(h.date).map(|d| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())),
+                date: date(h.date).map(|d| t.item_date(d, h.month_only)),
+                date_iso: date(h.date).map(|d| crate::pages::item_iso_date(Some(d), h.month_only)),
                 snippet: h.snippet.clone(),
             })
             .collect();

@@ -21,7 +21,7 @@ use crate::query::{ParsedQuery, parse};
 use crate::{DocKey, Facets, Hit, KINDS, SearchDoc, SearchError, SearchRequest, SearchResults};
 
 /// Bumped when the schema changes; an index of another version is rebuilt.
-const SCHEMA_VERSION: &str = "refuge-search-2";
+const SCHEMA_VERSION: &str = "refuge-search-3";
 /// Most results a reader can page to.
 pub const MAX_WINDOW: usize = 500;
 
@@ -32,6 +32,7 @@ struct Fields {
     lang: Field,
     year: Field,
     date: Field,
+    month_only: Field,
     title: Field,
     summary: Field,
     body: Field,
@@ -54,6 +55,7 @@ fn schema() -> (Schema, Fields) {
         lang: b.add_u64_field("lang", INDEXED | FAST | STORED),
         year: b.add_u64_field("year", INDEXED | FAST | STORED),
         date: b.add_i64_field("date", STORED),
+        month_only: b.add_u64_field("month_only", STORED),
         title: b.add_text_field("title", text(true)),
         summary: b.add_text_field("summary", text(true)),
         // Bodies are not stored: snippets are cut from the database's text,
@@ -176,6 +178,9 @@ impl SearchIndex {
         );
         if let Some(date) = d.date {
             document.add_i64(f.date, date);
+        }
+        if d.month_only {
+            document.add_u64(f.month_only, 1);
         }
         for tag in &d.tags {
             document.add_text(f.tags, tag);
@@ -382,6 +387,7 @@ impl SearchIndex {
                 lang: unpack_lang(d.get_first(f.lang).and_then(|v| v.as_u64()).unwrap_or_default()),
                 kind: kind_name(d.get_first(f.kind).and_then(|v| v.as_u64()).unwrap_or(99)),
                 date: d.get_first(f.date).and_then(|v| v.as_i64()),
+                month_only: d.get_first(f.month_only).and_then(|v| v.as_u64()) == Some(1),
                 score,
                 snippet: Vec::new(),
             });

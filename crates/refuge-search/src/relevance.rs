@@ -48,6 +48,7 @@ fn load() -> (SearchIndex, tempfile::TempDir, Vec<Query>, Vec<Doc>) {
             lang: d.lang.clone(),
             year: Some(2025),
             date: None,
+            month_only: false,
             title: d.title.clone(),
             summary: String::new(),
             body: d.body.clone(),

@@ -9,6 +9,7 @@ fn d(id: i64, lang: &str, title: &str, body: &str) -> SearchDoc {
         lang: lang.into(),
         year: Some(2025),
         date: Some(1_700_000_000),
+        month_only: false,
         title: title.into(),
         summary: String::new(),
         body: body.into(),

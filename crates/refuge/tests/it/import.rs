@@ -206,6 +206,20 @@ async fn an_old_archive_is_dated_by_its_months_and_never_on_the_day_of_the_impor
     assert_eq!(texts(&page, "article time"), ["5 January 2003"]);
     let year = app.get("/en/news/2002/").await.body;
     assert!(year.contains(">September 2002</time>") && !year.contains("1 September 2002"), "{year}");
+    // And in search results. (A server follows `refuge import html`, run
+    // beside it, through the change feed; an import made in this process
+    // is its own change, so the index is told here.)
+    let ids: Vec<i64> = [&july, &september]
+        .iter()
+        .map(|l| {
+            let slug = Slug::parse(l.new_path.trim_end_matches('/').rsplit('/').next().unwrap()).unwrap();
+            app.store.published_item(Kind::News, &en, &slug).unwrap().unwrap().id
+        })
+        .collect();
+    refuge_search::items_changed(&app.state.search, app.store.as_ref(), &ids).unwrap();
+    let found = app.get("/en/search/?q=forty+returned+river").await.body;
+    assert!(found.contains(&july.new_path), "{found}");
+    assert!(found.contains(">July 2002</time>") && !found.contains("1 July 2002"), "{found}");
     // Imported again unchanged: still a month. An editor who sets a day
     // makes it a day.
     let again = import_site(app.store.as_ref(), &media, &options, &mut |_, _, _| {}).unwrap();
