@@ -190,7 +190,7 @@ impl Site {
                     code: code.clone(),
                     label: t
                         .get("search_other_language")
-                        .replace("{count}", &n.to_string())
+                        .replace("{count}", &crate::templates::grouped(*n as i64, t.get("digit_group")))
                         .replace("{language}", &self.language_name(code)),
                     href: query.with(|q| q.lang = Language::parse(code).ok()).href(lang),
                 })

@@ -88,6 +88,9 @@ pub fn environment(theme_dir: Option<&Path>) -> Result<Environment<'static>, Ren
     env.set_formatter(html_formatter);
     // `{{ lang|tag }}`: a language code as a BCP 47 tag (`zh` → `zh-Hans`).
     env.add_filter("tag", |code: String| refuge_core::lang::bcp47(&code));
+    // `{{ count|grouped(t.digit_group) }}`: 12345 → `12,345` (the language's
+    // separator between groups of three digits).
+    env.add_filter("grouped", |n: i64, separator: String| grouped(n, &separator));
     let theme: Option<PathBuf> = theme_dir.map(|d| d.join("templates"));
     for (name, embedded) in EMBEDDED {
         let override_path = theme.as_ref().map(|d| d.join(name)).filter(|p| p.is_file());
@@ -105,9 +108,35 @@ pub fn environment(theme_dir: Option<&Path>) -> Result<Environment<'static>, Ren
     Ok(env)
 }
 
+/// `n` with `separator` between groups of three digits.
+pub fn grouped(n: i64, separator: &str) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * separator.len() + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push_str(separator);
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_grouped_by_three_digits() {
+        assert_eq!(grouped(0, ","), "0");
+        assert_eq!(grouped(999, ","), "999");
+        assert_eq!(grouped(1000, ","), "1,000");
+        assert_eq!(grouped(123_456_789, ","), "123,456,789");
+        assert_eq!(grouped(-12_345, "."), "-12.345");
+        assert_eq!(grouped(1_000_000, "\u{202f}"), "1\u{202f}000\u{202f}000");
+    }
 
     #[test]
     fn embedded_templates_compile() {
