@@ -106,6 +106,12 @@
     start = null;
     if (values["area-width"] < 4 || values["area-height"] < 4) { return; }
     Object.keys(values).forEach(function (id) { document.getElementById(id).value = values[id]; });
+    var status = document.getElementById("draw-status");
+    if (status) {
+      status.textContent = status.getAttribute("data-drawn")
+        .replace("{x}", values["area-x"]).replace("{y}", values["area-y"])
+        .replace("{width}", values["area-width"]).replace("{height}", values["area-height"]);
+    }
     document.querySelector("button[value=add]").focus();
   });
 }());

@@ -19,7 +19,7 @@ mod site;
 mod templates;
 
 pub use cache::{CachedPage, Dep, PageCache, deps_of_facts, deps_of_item};
-pub use locale::{Locales, Strings};
+pub use locale::{Locales, Strings, sort_names};
 pub use mirrors::{AddressLink, Addresses, MirrorAddress};
 pub use search_page::SearchQuery;
 pub use site::{Message, Outcome, Rendered, Site, SiteConfig};

@@ -389,6 +389,8 @@ async fn an_editor_covers_faces_before_a_photo_is_saved() {
         )
         .await;
     assert_eq!(drawn.as_str(), Some("0 0 90 200"), "the drawn area's numbers");
+    let said = browser.run_script("return document.getElementById('draw-status').textContent").await;
+    assert_eq!(said.as_str(), Some("Area drawn: 0, 0 · 90 × 200 pixels. Press “Add an area” to add it."));
     browser.click("button[value=add]").await;
     browser.wait_for("the added area", |_, s| s.contains("Area 2 (added by you")).await;
     browser.screenshot("faces-review-added").await;

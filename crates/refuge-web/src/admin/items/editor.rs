@@ -144,11 +144,12 @@ pub(super) fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown
     };
     let Translations { versions, translate_links, diff, source_changes, source, show_mark_current } =
         translations(state, admin, ctx, &mut reads);
-    let categories: Vec<Choice> = reads
+    let mut categories: Vec<Choice> = reads
         .or_empty("categories", state.store.categories(&ctx.lang))
         .into_iter()
         .map(|c| Choice { value: c.key.to_string(), label: c.name })
         .collect();
+    refuge_render::sort_names(&ctx.lang, &mut categories, |c| c.label.as_str());
     let has_errors = errors.any();
     let appeal = (ctx.kind == Kind::Appeal).then(|| {
         crate::admin::appeals::editor_values(

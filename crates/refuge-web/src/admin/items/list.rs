@@ -72,13 +72,14 @@ pub async fn list(State(state): State<AppState>, admin: Admin, RawQuery(raw): Ra
         .map(|u| Choice { value: u.id.to_string(), label: u.email.to_string() })
         .collect();
     let category_lang = filter.lang.clone().unwrap_or_else(|| admin.lang.clone());
-    let categories: Vec<Choice> = state
+    let mut categories: Vec<Choice> = state
         .store
         .categories(&category_lang)
         .unwrap_or_default()
         .into_iter()
         .map(|c| Choice { value: c.key.to_string(), label: c.name })
         .collect();
+    refuge_render::sort_names(&category_lang, &mut categories, |c| c.label.as_str());
     let sorts: Vec<Choice> =
         [refuge_core::AdminSort::Updated, refuge_core::AdminSort::Published, refuge_core::AdminSort::Title]
             .into_iter()
