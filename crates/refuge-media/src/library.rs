@@ -86,52 +86,42 @@ pub fn stage_files<'a>(
     file_name_given: &str,
     bytes: &[u8],
 ) -> Result<Staged<'a>, MediaError> {
-    let kind = FileType::sniff(bytes).ok_or(MediaError::UnknownType)?;
+    if FileType::sniff(bytes).ok_or(MediaError::UnknownType)? != FileType::Pdf {
+        let prepared = crate::prepare_image(bytes)?;
+        let faces = prepared.faces().len();
+        let mut report = String::from(METADATA_REMOVED);
+        match faces {
+            0 => {}
+            1 => report.push_str("; 1 possible face, not covered: check the photo"),
+            n => report.push_str(&format!("; {n} possible faces, not covered: check the photo")),
+        }
+        let mut staged = stage_image(files, file_name_given, &prepared, report)?;
+        staged.faces = faces;
+        return Ok(staged);
+    }
+    let out = crate::scrub_pdf(bytes)?;
     let stored = random_stem();
-    let mut staged = Staged { media: Media::default(), faces: 0, files, names: Vec::new(), committed: false };
-    let mut write = |name: String, data: &[u8]| -> Result<(), MediaError> {
-        // Registered first, so a half-sent file is removed too.
-        staged.names.push(name.clone());
-        files.put(&name, data).map_err(MediaError::from)
+    let name = file_name(&stored, None, "pdf");
+    // Registered first, so a half-sent file is removed too.
+    let mut staged = Staged { media: Media::default(), faces: 0, files, names: vec![name.clone()], committed: false };
+    files.put(&name, &out.bytes)?;
+    staged.media = Media {
+        id: 0,
+        kind: "pdf".into(),
+        name: safe_name(file_name_given, "pdf"),
+        stored,
+        extension: "pdf".into(),
+        width: None,
+        height: None,
+        bytes: out.bytes.len() as u64,
+        variants: Vec::new(),
+        report: if out.report.is_empty() {
+            "no metadata found; the file was rebuilt".into()
+        } else {
+            out.report.join("; ")
+        },
+        alt: Vec::new(),
     };
-    let media = match kind {
-        FileType::Pdf => {
-            let out = crate::scrub_pdf(bytes)?;
-            write(file_name(&stored, None, "pdf"), &out.bytes)?;
-            Media {
-                id: 0,
-                kind: "pdf".into(),
-                name: safe_name(file_name_given, "pdf"),
-                stored,
-                extension: "pdf".into(),
-                width: None,
-                height: None,
-                bytes: out.bytes.len() as u64,
-                variants: Vec::new(),
-                report: if out.report.is_empty() {
-                    "no metadata found; the file was rebuilt".into()
-                } else {
-                    out.report.join("; ")
-                },
-                alt: Vec::new(),
-            }
-        }
-        FileType::Jpeg | FileType::Png | FileType::Webp => {
-            let prepared = crate::prepare_image(bytes)?;
-            let faces = prepared.faces().len();
-            let mut report = String::from(METADATA_REMOVED);
-            match faces {
-                0 => {}
-                1 => report.push_str("; 1 possible face, not covered: check the photo"),
-                n => report.push_str(&format!("; {n} possible faces, not covered: check the photo")),
-            }
-            drop(staged);
-            let mut staged = stage_image(files, file_name_given, &prepared, report)?;
-            staged.faces = faces;
-            return Ok(staged);
-        }
-    };
-    staged.media = media;
     Ok(staged)
 }
 

@@ -95,6 +95,13 @@ fn with_pending<T>(state: &AppState, admin: &Admin, key: &str, f: impl FnOnce(&m
     pending.get_mut(key).filter(|p| p.user == admin.session.user.id && p.at.elapsed() < WAIT).map(f)
 }
 
+/// Takes the photo waiting under `key` for this account out of memory.
+fn take(state: &AppState, admin: &Admin, key: &str) -> Option<PendingPhoto> {
+    let mut pending = state.memory.pending_photos.lock().unwrap_or_else(|p| p.into_inner());
+    let ours = pending.get(key).is_some_and(|p| p.user == admin.session.user.id && p.at.elapsed() < WAIT);
+    if ours { pending.remove(key) } else { None }
+}
+
 fn expired(state: &AppState, admin: &Admin) -> Response {
     let text = admin.t.get("admin_faces_expired").to_owned();
     library(state, admin, None, Some(text), StatusCode::NOT_FOUND)
@@ -165,17 +172,13 @@ pub async fn photo(State(state): State<AppState>, admin: Admin, Path(key): Path<
         return StatusCode::NOT_FOUND.into_response();
     };
     let made = crate::blocking::run(move || prepared.review(REVIEW_SIDE, grid_step(&prepared), &areas)).await;
-    match made {
-        Ok(Ok(bytes)) => {
+    match made.map_err(|e| e.to_string()).and_then(|made| made.map_err(|e| e.to_string())) {
+        Ok(bytes) => {
             let mut response = Response::new(Body::from(bytes));
             let h = response.headers_mut();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
-        }
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "a photo for review could not be made");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
         Err(e) => {
             tracing::error!(error = %e, "a photo for review could not be made");
@@ -200,11 +203,7 @@ fn area_from(form: &FormData, width: u32, height: u32) -> Option<Area> {
 pub async fn act(State(state): State<AppState>, admin: Admin, Path(key): Path<String>, form: FormData) -> Response {
     let action = form.get("action").to_owned();
     if action == "cancel" {
-        let mut pending = state.memory.pending_photos.lock().unwrap_or_else(|p| p.into_inner());
-        if pending.get(&key).is_some_and(|p| p.user == admin.session.user.id) {
-            pending.remove(&key);
-        }
-        drop(pending);
+        take(&state, &admin, &key);
         return library(&state, &admin, Some(admin.t.get("admin_faces_cancelled").into()), None, StatusCode::OK);
     }
     // The ticks as sent (an unticked box sends nothing).
@@ -239,12 +238,7 @@ async fn save(state: &AppState, admin: &Admin, key: &str) -> Response {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
         return response;
     };
-    let taken = {
-        let mut pending = state.memory.pending_photos.lock().unwrap_or_else(|p| p.into_inner());
-        let ours = pending.get(key).is_some_and(|p| p.user == admin.session.user.id && p.at.elapsed() < WAIT);
-        if ours { pending.remove(key) } else { None }
-    };
-    let Some(photo) = taken else { return expired(state, admin) };
+    let Some(photo) = take(state, admin, key) else { return expired(state, admin) };
     let store = state.store.clone();
     let files = state.config.media.clone();
     let processed = crate::blocking::run(move || {
