@@ -2,7 +2,10 @@
 //! facts and addressees, the translation mark and a resolved review are
 //! written in one store transaction, all or nothing; then the audit log.
 
-use refuge_core::{Addressee, AppealFacts, AuditLog, ContentStore, Item, ItemDraft, ItemSave, Kind, Status, User};
+use refuge_core::{
+    Addressee, AppealFacts, AppealReads, AuditLog, ContentStore, Item, ItemDraft, ItemSave, Kind, NameReads, Status,
+    User,
+};
 
 use crate::AppError;
 use crate::access::{Access, access, can_edit, may_translate_into, statuses};
@@ -37,9 +40,13 @@ pub struct Saved {
 }
 
 /// Saves an item with everything that belongs to it, in one transaction.
-pub fn save_item<S>(store: &S, user: &User, save: SaveItem) -> Result<Saved, AppError>
+/// Its redaction markup must be written exactly; an item going public
+/// passes the name guard ([`crate::release::check_item`]). Only editors
+/// decide whether an appeal's names are public: a translator's save keeps
+/// the appeal's choice.
+pub fn save_item<S>(store: &S, user: &User, mut save: SaveItem) -> Result<Saved, AppError>
 where
-    S: ContentStore + AuditLog + ?Sized,
+    S: ContentStore + AppealReads + NameReads + AuditLog + ?Sized,
 {
     let before = match save.id {
         Some(id) => Some(store.item(id)?.ok_or_else(|| AppError::NotFound(format!("item {id}")))?),
@@ -55,6 +62,19 @@ where
     }
     if save.appeal.is_some() && save.draft.kind != Kind::Appeal {
         return Err(AppError::Invalid("only an appeal has appeal facts".into()));
+    }
+    if !can_edit(user)
+        && let Some((facts, _)) = save.appeal.as_mut()
+    {
+        facts.names_public = match save.id.or(save.translation_of) {
+            Some(id) => store.appeal_facts(id)?.names_public,
+            None => false,
+        };
+    }
+    let appeal = save.appeal.as_ref().map(|(facts, list)| (facts, list.as_slice()));
+    crate::release::check_markup(&crate::release::item_fields(&save.draft, appeal))?;
+    if matches!(save.draft.status, Status::Published | Status::Scheduled) {
+        crate::release::check_item(store, save.id, &save.draft, appeal)?;
     }
     let translated_from =
         save.translation_of.or_else(|| before.as_ref().and_then(|b| b.translated_from).filter(|_| save.marks_current));

@@ -23,6 +23,14 @@ pub enum AppError {
     /// What was sent cannot be stored as it is; the text says why.
     #[error("{0}")]
     Invalid(String),
+    /// Redaction markup that is almost right in a field (it would print
+    /// the name): refused, nothing written.
+    #[error("{field}: {error}")]
+    Markup { field: &'static str, error: refuge_core::redaction::MarkupError },
+    /// What would be made public shows a protected name (or its given
+    /// name) in a field: refused, nothing written or sent.
+    #[error("{field} would show “{part}”, part of a name hidden with [[name:…]] on this site")]
+    Leak { field: &'static str, part: String },
     /// The disk is full: nothing was written.
     #[error("the disk is full: {0}")]
     DiskFull(String),
@@ -50,7 +58,7 @@ impl AppError {
             AppError::NotFound(_) => 404,
             AppError::Forbidden | AppError::OwnAccount => 403,
             AppError::Conflict(_) => 409,
-            AppError::Invalid(_) => 422,
+            AppError::Invalid(_) | AppError::Markup { .. } | AppError::Leak { .. } => 422,
             AppError::DiskFull(_) => 507,
             AppError::Storage(_) => 500,
         }

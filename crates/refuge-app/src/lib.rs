@@ -12,6 +12,8 @@
 //! - [`inbox`]: a message marked handled, deleted, answered;
 //! - [`newsletters`]: an issue sent once, marked sent only when queued;
 //! - [`publishing`]: scheduled items published when their time comes;
+//! - [`release`]: the one guard on every way out (markup written exactly,
+//!   no protected name in anything made public);
 //! - [`subscriptions`]: signing up (double opt-in), confirming, topics,
 //!   leaving;
 //! - [`AppError`]: what went wrong, typed, never raw storage text.
@@ -27,6 +29,7 @@ pub mod inbox;
 mod memory;
 pub mod newsletters;
 pub mod publishing;
+pub mod release;
 pub mod subscriptions;
 
 pub use error::AppError;

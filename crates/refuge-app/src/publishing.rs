@@ -3,7 +3,7 @@
 //! signed by the scheduler. The schedule lives in the database, so it
 //! survives restarts; the caller only decides when to look.
 
-use refuge_core::{AuditLog, ContentStore, Item, ItemSave, Status, StoreError};
+use refuge_core::{AppealReads, AuditLog, ContentStore, Item, ItemSave, NameReads, Status, StoreError};
 use time::OffsetDateTime;
 
 use crate::AppError;
@@ -23,6 +23,8 @@ pub struct Due {
     /// Items whose publication failed; they stay scheduled and are tried
     /// again at the next look.
     pub failed: Vec<(i64, AppError)>,
+    /// Items that would have shown a protected name, now drafts again.
+    pub refused: Vec<Published>,
 }
 
 /// Who the audit log names for scheduled publication.
@@ -32,15 +34,33 @@ pub const SCHEDULER: &str = "scheduler";
 const NOTE: &str = "published as scheduled";
 
 /// Publishes every scheduled item due at `now`. One item's failure does
-/// not stop the others; reading the schedule failing is an error.
+/// not stop the others; reading the schedule failing is an error. An
+/// item that would show a protected name (a name marked elsewhere since
+/// it was scheduled) goes back to draft, with the reason in its history.
 pub fn publish_due<S>(store: &S, now: OffsetDateTime) -> Result<Due, AppError>
 where
-    S: ContentStore + AuditLog + ?Sized,
+    S: ContentStore + AppealReads + NameReads + AuditLog + ?Sized,
 {
     let mut due = Due::default();
     for item in store.due_scheduled(now)? {
         // The time the editor chose stays the publication date.
         let draft = item.redraft(Status::Published, item.published_at);
+        if let Err(refused) = crate::release::check_item(store, Some(item.id), &draft, None) {
+            let back = item.redraft(Status::Draft, item.published_at);
+            let note = format!("not published as scheduled: {refused}");
+            let save =
+                ItemSave { only_if: Some(Status::Scheduled), ..ItemSave::item(Some(item.id), &back, None, &note) };
+            match store.save_item_with(&save) {
+                Ok(after) => {
+                    let subject = format!("{} {} ({})", item.kind, item.id, item.lang);
+                    crate::audit::record(store, SCHEDULER, "publish refused", &subject, "a protected name");
+                    tracing::error!(id = item.id, "a scheduled item was not published: it would show a protected name");
+                    due.refused.push(Published { before: item, after });
+                }
+                Err(e) => due.failed.push((item.id, e.into())),
+            }
+            continue;
+        }
         // Only if still scheduled: another server sharing the database
         // may have published it a moment ago.
         let save = ItemSave { only_if: Some(Status::Scheduled), ..ItemSave::item(Some(item.id), &draft, None, NOTE) };

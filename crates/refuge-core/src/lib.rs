@@ -19,6 +19,7 @@ pub mod mail;
 pub mod mail_text;
 pub mod markdown;
 pub mod media_files;
+pub mod redaction;
 pub mod search;
 pub mod secret;
 pub mod slug;
@@ -42,7 +43,7 @@ pub use media_files::{MediaFileError, MediaFiles, MediaFolder};
 pub use slug::Slug;
 pub use store::{
     AccountChange, AppealReads, AppealStore, AsideStore, AuditLog, ClientLimits, ContentStore, ItemSave, Leases,
-    MailStore, MediaStore, MessageStore, NewsletterReads, Outbox, PublicContent, PublicStore, RedirectReads,
+    MailStore, MediaStore, MessageStore, NameReads, NewsletterReads, Outbox, PublicContent, PublicStore, RedirectReads,
     RedirectStore, RedirectTarget, SignInThrottle, SiteSecrets, Store, StoreError, SubscriberStore, UserStore,
 };
 pub use user::{Email, PasswordWeakness, Role, Session, User};

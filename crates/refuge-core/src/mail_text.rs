@@ -13,7 +13,7 @@ use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
 use textwrap::core::Word;
 use textwrap::{Options, WordSeparator, WrapAlgorithm};
 
-use crate::markdown::redact;
+use crate::redaction::Redaction;
 
 /// The widest a wrapped line may be, in display columns.
 pub const WIDTH: usize = 72;
@@ -311,8 +311,8 @@ impl Renderer<'_> {
 
 /// Renders Markdown as the plain text of an e-mail; relative links are
 /// made absolute under `base_url`.
-pub fn to_mail_text(markdown: &str, base_url: &str) -> String {
-    let markdown = redact(markdown, false);
+pub fn to_mail_text(markdown: &str, base_url: &str, redaction: Redaction<'_>) -> String {
+    let markdown = redaction.cow(markdown);
     let mut renderer = Renderer {
         base_url,
         stack: Vec::new(),
@@ -337,6 +337,7 @@ mod tests {
     use super::*;
 
     const BASE: &str = "https://example.org";
+    const EN: Redaction<'static> = Redaction { lang: "en", names_public: false };
 
     fn widest(text: &str) -> usize {
         text.lines().map(display_width).max().unwrap_or(0)
@@ -348,12 +349,13 @@ mod tests {
             "Read [our annual report](/en/about/) and [the appeal](https://example.net/a). \
              Again: [the report](/en/about/). Write to <mailto:help@example.org>.",
             BASE,
+            EN,
         );
         assert!(text.contains("our annual report [1]"), "{text}");
         assert!(text.contains("the appeal [2]"));
         assert!(text.contains("the report [1]"), "one number per address");
         assert!(text.contains("help@example.org"));
-        let ja = to_mail_text("[年次報告](/ja/about/)をお読みください。", BASE);
+        let ja = to_mail_text("[年次報告](/ja/about/)をお読みください。", BASE, EN);
         assert!(ja.starts_with("年次報告[1]を"), "{ja}");
         assert!(text.ends_with("[1] https://example.org/en/about/\n[2] https://example.net/a"), "{text}");
     }
@@ -361,11 +363,11 @@ mod tests {
     #[test]
     fn structure_is_kept() {
         let md = "# Title\n\nIntro line one\nand two.  \nAfter a hard break.\n\n- first\n- second\n\n1. one\n2. two\n\n> A quote\n> — Source\n\n    code line\n";
-        let text = to_mail_text(md, BASE);
+        let text = to_mail_text(md, BASE, EN);
         assert!(text.contains("After a hard break.\n\n- first"), "a blank line before a list: {text}");
         assert!(text.contains("- second\n\n1. one"), "and between lists: {text}");
         assert!(text.contains("> A quote\n> — Source"), "the source on its own line: {text}");
-        let text = to_mail_text(md, BASE);
+        let text = to_mail_text(md, BASE, EN);
         assert!(text.starts_with("Title\n====="), "{text}");
         assert!(text.contains("Intro line one and two.\nAfter a hard break."), "{text}");
         assert!(text.contains("- first\n- second"), "{text}");
@@ -377,34 +379,34 @@ mod tests {
     #[test]
     fn long_paragraphs_wrap_at_72_columns_in_every_script() {
         let english = "The eleven people detained near the border last month are at risk of forced return. ".repeat(12);
-        let text = to_mail_text(&english, BASE);
+        let text = to_mail_text(&english, BASE, EN);
         assert!(widest(&text) <= WIDTH, "{text}");
         assert!(text.lines().count() > 10);
         // Japanese has no spaces: it breaks between characters.
         let japanese = "先月国境付近で拘束された十一人は、強制送還の危険にさらされています。".repeat(20);
-        let text = to_mail_text(&japanese, BASE);
+        let text = to_mail_text(&japanese, BASE, EN);
         assert!(widest(&text) <= WIDTH, "{text}");
         assert!(text.lines().count() > 15, "{text}");
         assert!(text.lines().all(|l| display_width(l) >= WIDTH - 2 || l == text.lines().last().unwrap()));
         // A list item's continuation lines are indented under its text.
-        let text = to_mail_text(&format!("- {english}\n"), BASE);
+        let text = to_mail_text(&format!("- {english}\n"), BASE, EN);
         assert!(text.lines().skip(1).all(|l| l.starts_with("  ")), "{text}");
         assert!(widest(&text) <= WIDTH);
         // Quotes keep their marker on every line.
-        let text = to_mail_text(&format!("> {japanese}\n"), BASE);
+        let text = to_mail_text(&format!("> {japanese}\n"), BASE, EN);
         assert!(text.lines().all(|l| l.starts_with("> ")), "{text}");
     }
 
     #[test]
     fn addresses_are_never_broken() {
         let url = format!("https://example.org/{}", "a".repeat(100));
-        let text = to_mail_text(&format!("See {url} for more."), BASE);
+        let text = to_mail_text(&format!("See {url} for more."), BASE, EN);
         assert!(text.lines().any(|l| l.contains(&url)), "{text}");
     }
 
     #[test]
     fn redaction_applies() {
-        let text = to_mail_text("[[name:Kim Minji]] was held in [[year:2003]].", BASE);
+        let text = to_mail_text("[[name:Kim Minji]] was held in [[year:2003]].", BASE, EN);
         assert!(text.contains("K. M.") && text.contains("200X") && !text.contains("Minji"), "{text}");
     }
 }

@@ -10,88 +10,22 @@
 //! * Images from other hosts are never embedded (a reader's browser would
 //!   contact that host): they become plain links to the image.
 
-use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd};
 
+use crate::redaction::Redaction;
+
 pub(crate) fn options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH
 }
 
-/// Initials for a name: `Kim Minji` → `K. M.`, `金敏智` → `金○○`.
-fn initials(name: &str) -> String {
-    let parts: Vec<&str> = name.split_whitespace().collect();
-    match parts.as_slice() {
-        [] => "○○".into(),
-        [one] if one.chars().next().is_some_and(|c| !c.is_ascii()) && one.chars().count() > 1 => {
-            format!("{}○○", one.chars().next().unwrap_or('○'))
-        }
-        many => many
-            .iter()
-            .filter_map(|p| p.chars().next())
-            .map(|c| format!("{}.", c.to_uppercase()))
-            .collect::<Vec<_>>()
-            .join(" "),
-    }
-}
-
-/// Applies the redaction markup for public display:
-///
-/// * `[[name:Kim Minji]]` shows initials (`K. M.`), or the full name when
-///   `names_public` is set for the appeal it belongs to;
-/// * `[[year:2003]]` shows `200X`.
-///
-/// The full text stays in the back office only. Other `[[…]]` is left as is.
-pub fn redact(text: &str, names_public: bool) -> Cow<'_, str> {
-    if !text.contains("[[") {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("[[") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("]]").filter(|e| *e <= 200) else {
-            out.push_str("[[");
-            rest = after;
-            continue;
-        };
-        let inner = &after[..end];
-        match inner.split_once(':') {
-            Some(("name", name)) if names_public => out.push_str(name.trim()),
-            Some(("name", name)) => out.push_str(&initials(name)),
-            Some(("year", year)) => {
-                let year = year.trim();
-                match year.char_indices().last() {
-                    Some((i, _)) if year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit()) => {
-                        out.push_str(&year[..i]);
-                        out.push('X');
-                    }
-                    _ => out.push_str("XXXX"),
-                }
-            }
-            _ => {
-                out.push_str("[[");
-                out.push_str(inner);
-                out.push_str("]]");
-            }
-        }
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    Cow::Owned(out)
-}
-
-/// Renders Markdown to sanitised HTML, with names redacted.
-pub fn to_safe_html(markdown: &str) -> String {
-    to_safe_html_names(markdown, false)
-}
-
-/// Renders Markdown to sanitised HTML; `names_public` keeps full names.
-pub fn to_safe_html_names(markdown: &str, names_public: bool) -> String {
-    let markdown = redact(markdown, names_public);
+/// Renders Markdown to sanitised HTML, with the redaction markup
+/// applied first (see [`crate::redaction`]): a mark inside link text,
+/// image alternative text or code is redacted like any other.
+pub fn to_safe_html(markdown: &str, redaction: Redaction<'_>) -> String {
+    let markdown = redaction.cow(markdown);
     let events = rewrite_images(Parser::new_ext(&markdown, options()));
     let events = quotes_with_sources(events);
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
@@ -127,9 +61,9 @@ pub fn images_without_alt(markdown: &str) -> Vec<String> {
 
 /// The text of a Markdown document without markup, for summaries and
 /// search; paragraphs are separated by blank lines.
-pub fn to_plain_text(markdown: &str) -> String {
+pub fn to_plain_text(markdown: &str, redaction: Redaction<'_>) -> String {
     let mut out = String::with_capacity(markdown.len());
-    let markdown = redact(markdown, false);
+    let markdown = redaction.cow(markdown);
     for event in Parser::new_ext(&markdown, options()) {
         match event {
             Event::Text(t) | Event::Code(t) => out.push_str(&t),
@@ -329,6 +263,8 @@ pub fn write_escaped(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::Re
 mod tests {
     use super::*;
 
+    const EN: Redaction<'static> = Redaction { lang: "en", names_public: false };
+
     #[test]
     fn escapes_markup_and_quotes() {
         assert_eq!(
@@ -339,7 +275,8 @@ mod tests {
 
     #[test]
     fn renders_commonmark_tables_and_footnotes() {
-        let html = to_safe_html("# Title\n\nSome *text*.[^1]\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[^1]: A note.\n");
+        let html =
+            to_safe_html("# Title\n\nSome *text*.[^1]\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[^1]: A note.\n", EN);
         assert!(html.contains("<h1>Title</h1>"), "{html}");
         assert!(html.contains("<em>text</em>"));
         assert!(html.contains("<table>") && html.contains("<td>1</td>"));
@@ -350,7 +287,7 @@ mod tests {
     #[test]
     fn quote_with_source_becomes_figure() {
         let md = "> \"Beijing, July 20 - Refugees are held.\"\n>\n> — Wire service, 20 July\n";
-        let html = to_safe_html(md);
+        let html = to_safe_html(md, EN);
         assert!(html.starts_with("<figure class=\"quote\">\n<blockquote>"), "{html}");
         assert!(html.contains("<figcaption>Wire service, 20 July</figcaption></figure>"), "{html}");
         assert!(!html.contains("— Wire"));
@@ -358,21 +295,21 @@ mod tests {
 
     #[test]
     fn source_on_last_line_of_single_paragraph() {
-        let html = to_safe_html("> Words of the report.\n> ― 共同通信\n");
+        let html = to_safe_html("> Words of the report.\n> ― 共同通信\n", EN);
         assert!(html.contains("<blockquote>\n<p>Words of the report.</p>\n</blockquote>"), "{html}");
         assert!(html.contains("<figcaption>共同通信</figcaption>"), "{html}");
     }
 
     #[test]
     fn plain_quote_stays_plain() {
-        let html = to_safe_html("> Just a quote - with a hyphen.\n");
+        let html = to_safe_html("> Just a quote - with a hyphen.\n", EN);
         assert!(html.starts_with("<blockquote>"), "{html}");
         assert!(!html.contains("figure"));
     }
 
     #[test]
     fn nested_quotes_do_not_break() {
-        let html = to_safe_html("> outer\n>\n> > inner\n> > — inner source\n>\n> — outer source\n");
+        let html = to_safe_html("> outer\n>\n> > inner\n> > — inner source\n>\n> — outer source\n", EN);
         assert!(html.contains("<figcaption>outer source</figcaption>"), "{html}");
     }
 
@@ -398,7 +335,7 @@ mod tests {
             "<style>body{}</style>",
         ];
         for attack in attacks {
-            let html = to_safe_html(attack).to_ascii_lowercase();
+            let html = to_safe_html(attack, EN).to_ascii_lowercase();
             for bad in [
                 "<script",
                 "onerror",
@@ -427,33 +364,32 @@ mod tests {
 
     #[test]
     fn external_images_become_links() {
-        let html = to_safe_html("![a photo](https://other.example/p.jpg) ![local](/media/x.jpg)");
+        let html = to_safe_html("![a photo](https://other.example/p.jpg) ![local](/media/x.jpg)", EN);
         assert!(
             html.contains("<a href=\"https://other.example/p.jpg\" rel=\"noopener noreferrer\">a photo</a>"),
             "{html}"
         );
         assert!(html.contains("<img src=\"/media/x.jpg\" alt=\"local\">"), "{html}");
-        let raw = to_safe_html("<img src=\"https://other.example/t.gif\" alt=\"t\">");
+        let raw = to_safe_html("<img src=\"https://other.example/t.gif\" alt=\"t\">", EN);
         assert!(!raw.contains("other.example"), "{raw}");
-        let proto = to_safe_html("<img src=\"//other.example/t.gif\">");
+        let proto = to_safe_html("<img src=\"//other.example/t.gif\">", EN);
         assert!(!proto.contains("other.example"), "{proto}");
     }
 
     #[test]
     fn redaction_markup() {
-        assert_eq!(redact("Mr [[name:Kim Minji]] was held in [[year:2003]].", false), "Mr K. M. was held in 200X.");
-        assert_eq!(redact("[[name:Kim Minji]]", true), "Kim Minji");
-        assert_eq!(redact("[[name:金敏智]]さん", false), "金○○さん");
-        assert_eq!(redact("[[other]] and [[ unclosed", false), "[[other]] and [[ unclosed");
-        assert_eq!(redact("[[year:20x3]]", false), "XXXX");
-        let html = to_safe_html("Held: **[[name:Park Jisoo]]** since [[year:2004]].");
+        let html = to_safe_html("Held: **[[name:Park Jisoo]]** since [[year:2004]].", EN);
         assert!(html.contains("<strong>P. J.</strong>") && html.contains("200X") && !html.contains("Park"), "{html}");
-        assert!(!to_plain_text("[[name:Park Jisoo]]").contains("Park"));
+        assert!(!to_plain_text("[[name:Park Jisoo]]", EN).contains("Park"));
+        let alt = to_safe_html("![Photo of [[name:Park Jisoo]]](/media/a.jpg) [[[name:Park Jisoo]]](/x)", EN);
+        assert!(alt.contains("alt=\"Photo of P. J.\"") && alt.contains(">P. J.</a>") && !alt.contains("Park"), "{alt}");
+        let public = Redaction { lang: "en", names_public: true };
+        assert!(to_safe_html("[[name:Park Jisoo]]", public).contains("Park Jisoo"));
     }
 
     #[test]
     fn plain_text_and_excerpts() {
-        let text = to_plain_text("# Head\n\nA *b* `c`.\n\n- one\n- two\n");
+        let text = to_plain_text("# Head\n\nA *b* `c`.\n\n- one\n- two\n", EN);
         assert_eq!(text, "Head\n\nA b c.\n\none\n\ntwo");
         assert_eq!(excerpt("one two three four", 100), "one two three four");
         assert_eq!(excerpt("one two three four", 12), "one two…");

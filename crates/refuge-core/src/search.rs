@@ -2,7 +2,8 @@
 //! asked, and what comes back. The index itself lives in `refuge-search`;
 //! these types keep the renderer independent of it.
 
-use crate::markdown::{redact, to_plain_text};
+use crate::markdown::to_plain_text;
+use crate::redaction::Redaction;
 use crate::{FaqEntry, Item};
 
 /// One searchable document: a language version of an article, page, FAQ
@@ -70,6 +71,9 @@ impl serde::Serialize for DocKey {
 impl SearchDoc {
     /// The document for a published item.
     pub fn from_item(item: &Item) -> Self {
+        // Search never shows full names, not even of appeals whose names
+        // are public: its snippets are cut from any item.
+        let hidden = Redaction::hidden(item.lang.as_str());
         Self {
             key: DocKey::Item(item.id),
             kind: item.kind.as_str().to_owned(),
@@ -77,9 +81,9 @@ impl SearchDoc {
             year: item.year(),
             date: item.published_at.map(|d| d.unix_timestamp()),
             month_only: item.month_only,
-            title: redact(&item.title, false).into_owned(),
-            summary: redact(&item.summary, false).into_owned(),
-            body: to_plain_text(&item.body),
+            title: hidden.apply(&item.title).into_string(),
+            summary: hidden.apply(&item.summary).into_string(),
+            body: to_plain_text(&item.body, hidden),
             tags: item.tags.clone(),
             url: item.path(),
         }
@@ -87,6 +91,7 @@ impl SearchDoc {
 
     /// The document for a FAQ entry (found on the FAQ page at its anchor).
     pub fn from_faq(entry: &FaqEntry) -> Self {
+        let hidden = Redaction::hidden(entry.lang.as_str());
         Self {
             key: DocKey::Faq(entry.id),
             kind: "faq".into(),
@@ -94,9 +99,9 @@ impl SearchDoc {
             year: None,
             date: None,
             month_only: false,
-            title: entry.question.clone(),
+            title: hidden.apply(&entry.question).into_string(),
             summary: String::new(),
-            body: to_plain_text(&entry.answer),
+            body: to_plain_text(&entry.answer, hidden),
             tags: Vec::new(),
             url: format!("{}#{}", crate::Kind::Page.path(&entry.lang, &crate::Slug::faq()), entry.anchor),
         }

@@ -340,12 +340,31 @@ pub trait AsideStore: Send + Sync {
     fn latest_revision(&self, item_id: i64) -> StoreResult<i64>;
 }
 
-/// Everything the public site reads (the renderer takes only this):
-/// published content, appeals' facts and timelines, newsletters, and
-/// where old addresses lead. No method here writes.
-pub trait PublicStore: PublicContent + AppealReads + NewsletterReads + RedirectReads {}
+/// The names marked `[[name:…]]` anywhere on the site, ever: the list
+/// the name guard searches every page, address, feed, file and mail for
+/// before it leaves. The store records them itself whenever it writes
+/// text that may hold them (items and their revisions, appeals and their
+/// timelines, media texts, newsletters, FAQ, menus, categories, settings),
+/// and never forgets one. Readers never see the list.
+pub trait NameReads: Send + Sync {
+    /// Every name marked anywhere, with where (`item:42`…) and whether
+    /// it may be shown in full there.
+    fn marked_names(&self) -> StoreResult<Vec<crate::redaction::MarkedName>>;
 
-impl<T: PublicContent + AppealReads + NewsletterReads + RedirectReads + ?Sized> PublicStore for T {}
+    /// Every name marked anywhere, but those marked only in appeals whose
+    /// names are public.
+    fn protected_names(&self) -> StoreResult<Vec<String>> {
+        Ok(crate::redaction::protected(&self.marked_names()?, |_| false))
+    }
+}
+
+/// Everything the public site reads (the renderer takes only this):
+/// published content, appeals' facts and timelines, newsletters, where
+/// old addresses lead, and the names its guard must never let out. No
+/// method here writes.
+pub trait PublicStore: PublicContent + AppealReads + NewsletterReads + RedirectReads + NameReads {}
+
+impl<T: PublicContent + AppealReads + NewsletterReads + RedirectReads + NameReads + ?Sized> PublicStore for T {}
 
 /// Secrets every server sharing the database must agree on, made once.
 pub trait SiteSecrets: Send + Sync {
@@ -405,6 +424,7 @@ pub trait Store:
     + MailStore
     + SubscriberStore
     + RedirectStore
+    + NameReads
 {
 }
 
@@ -464,7 +484,8 @@ impl<
         + MessageStore
         + MailStore
         + SubscriberStore
-        + RedirectStore,
+        + RedirectStore
+        + NameReads,
 > Store for T
 {
 }

@@ -4,7 +4,8 @@
 //! only valid until that deadline.
 
 use minijinja::value::Serde;
-use refuge_core::markdown::{redact, to_safe_html_names};
+use refuge_core::markdown::to_safe_html;
+use refuge_core::redaction::Redaction;
 use refuge_core::{AppealFacts, CaseStatus, Item, ItemRef, Kind, Language, Slug};
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
@@ -76,8 +77,8 @@ impl Site {
         let status = facts.status.unwrap_or(CaseStatus::AtRisk);
         AppealCard {
             path: r.path(),
-            title: redact(&r.title, false).into_owned(),
-            summary: redact(&r.summary, false).into_owned(),
+            title: Redaction::hidden(r.lang.as_str()).apply(&r.title).into_string(),
+            summary: Redaction::hidden(r.lang.as_str()).apply(&r.summary).into_string(),
             number: facts.number.clone(),
             status: status.as_str(),
             status_label: t.get(&format!("appeal_status_{}", status.as_str())).into(),
@@ -163,11 +164,11 @@ impl Site {
         let lang = &item.lang;
         let t = self.strings(lang);
         let facts = self.store.appeal_facts(item.id)?;
-        let names = facts.names_public;
+        let shown = Redaction { lang: lang.as_str(), names_public: facts.names_public };
         let now = OffsetDateTime::now_utc();
         let open = is_open(&facts, now);
         let status = facts.status.unwrap_or(CaseStatus::AtRisk);
-        let title = redact(&item.title, names).into_owned();
+        let title = shown.apply(&item.title).into_string();
         let mut chrome = self.chrome(lang, &item.path(), Some(title.clone()))?;
         let translations = self.store.published_translations(item.group_id)?;
         let available: Vec<(Language, String)> = translations
@@ -177,7 +178,7 @@ impl Site {
             .collect();
         self.set_languages(&mut chrome, lang, &available, |l| Kind::Appeal.path(l, &item.slug));
         chrome.og_type = "article";
-        chrome.describe(redact(&item.summary, names).into_owned());
+        chrome.describe(shown.apply(&item.summary).into_string());
         chrome.feeds.push(FeedLink { title: title.clone(), href: format!("{}feed.xml", item.path()) });
         let (facts_list, addressees, updates) = self.appeal_parts(item, &facts)?;
         let html = self.env.get_template("appeal.html")?.render(minijinja::context! {
@@ -189,9 +190,9 @@ impl Site {
             status_label => t.get(&format!("appeal_status_{}", status.as_str())),
             open => open,
             facts => Serde(facts_list),
-            body_html => to_safe_html_names(&item.body, names),
-            action_html => to_safe_html_names(&facts.action, names),
-            letter => redact(&facts.letter, names).into_owned(),
+            body_html => to_safe_html(&item.body, shown),
+            action_html => to_safe_html(&facts.action, shown),
+            letter => shown.apply(&facts.letter).into_string(),
             letter_href => format!("{}letter.txt", item.path()),
             file_href => format!("{}appeal.html", item.path()),
             addressees => Serde(addressees),
@@ -209,9 +210,9 @@ impl Site {
     /// single file show them (names redacted unless public).
     fn appeal_parts(&self, item: &Item, facts: &AppealFacts) -> Result<AppealParts, RenderError> {
         let t = self.strings(&item.lang);
-        let names = facts.names_public;
+        let shown = Redaction { lang: item.lang.as_str(), names_public: facts.names_public };
         let fact =
-            |key: &str, value: String| Fact { label: t.get(key).into(), value: redact(&value, names).into_owned() };
+            |key: &str, value: String| Fact { label: t.get(key).into(), value: shown.apply(&value).into_string() };
         let facts_list: Vec<Fact> = [
             fact("appeal_number", facts.number.clone()),
             fact("appeal_people_count", facts.people_count.map(|n| n.to_string()).unwrap_or_default()),
@@ -232,8 +233,8 @@ impl Site {
             .map(|u| UpdateView {
                 id: u.id,
                 date: u.date.clone(),
-                html: to_safe_html_names(&u.text, names),
-                source: redact(&u.source, names).into_owned(),
+                html: to_safe_html(&u.text, shown),
+                source: shown.apply(&u.source).into_string(),
             })
             .collect();
         let addressees: Vec<AddresseeView> = self
@@ -263,8 +264,8 @@ impl Site {
                 if facts.letter.trim().is_empty() {
                     return Ok(Outcome::NotFound(lang.clone()));
                 }
-                let mut page =
-                    rendered("text/plain; charset=utf-8", redact(&facts.letter, facts.names_public).into_owned(), deps);
+                let shown = Redaction { lang: lang.as_str(), names_public: facts.names_public };
+                let mut page = rendered("text/plain; charset=utf-8", shown.apply(&facts.letter).into_string(), deps);
                 page.attachment = Some(format!("letter-{slug}.txt"));
                 Ok(Outcome::Page(page))
             }
@@ -300,8 +301,9 @@ impl Site {
                     base => self.config.base_url.clone(),
                     feed_url => self.url(&feed_path),
                     html_url => self.url(&item.path()),
-                    title => format!("{site_name}: {}", redact(&item.title, false)),
-                    subtitle => Some(redact(&item.summary, false).into_owned()).filter(|s| !s.is_empty()),
+                    title => format!("{site_name}: {}", Redaction::hidden(lang.as_str()).cow(&item.title)),
+                    subtitle => Some(Redaction::hidden(lang.as_str()).apply(&item.summary).into_string())
+                        .filter(|s| !s.is_empty()),
                     updated => rfc3339(updated),
                     site_name => site_name,
                     entries => Serde(entries),
@@ -331,7 +333,7 @@ impl Site {
     fn appeal_standalone(&self, item: &Item, facts: &AppealFacts) -> Result<Rendered, RenderError> {
         let lang = &item.lang;
         let t = self.strings(lang);
-        let names = facts.names_public;
+        let shown = Redaction { lang: lang.as_str(), names_public: facts.names_public };
         let open = is_open(facts, OffsetDateTime::now_utc());
         let status = facts.status.unwrap_or(CaseStatus::AtRisk);
         let (facts_list, addressees, updates) = self.appeal_parts(item, facts)?;
@@ -345,14 +347,14 @@ impl Site {
             lang => lang.as_str(),
             t => Serde(&*t),
             site_name => self.store.setting("site_name", lang)?.unwrap_or_default(),
-            title => redact(&item.title, names).into_owned(),
+            title => shown.apply(&item.title).into_string(),
             date => item.published_at.map(|d| t.item_date(d, item.month_only)).unwrap_or_default(),
             status_label => t.get(&format!("appeal_status_{}", status.as_str())),
             open => open,
             facts => Serde(facts_list),
-            body_html => self_contained(&to_safe_html_names(&item.body, names), base),
-            action_html => self_contained(&to_safe_html_names(&facts.action, names), base),
-            letter => redact(&facts.letter, names).into_owned(),
+            body_html => self_contained(&to_safe_html(&item.body, shown), base),
+            action_html => self_contained(&to_safe_html(&facts.action, shown), base),
+            letter => shown.apply(&facts.letter).into_string(),
             addressees => Serde(addressees),
             updates => Serde(updates),
             page_url => self.url(&item.path()),

@@ -2,7 +2,8 @@
 //! (its token carries the time it was shown, for the spam defence).
 
 use minijinja::value::Serde;
-use refuge_core::markdown::{redact, to_safe_html};
+use refuge_core::markdown::to_safe_html;
+use refuge_core::redaction::Redaction;
 use refuge_core::{Kind, Language, Slug};
 use serde::Serialize;
 
@@ -42,7 +43,7 @@ impl Site {
         let slug = Slug::contact();
         let Some(item) = self.store.published_item(Kind::Page, lang, &slug)? else { return Ok(None) };
         let t = self.strings(lang);
-        let title = redact(&item.title, false).into_owned();
+        let title = Redaction::hidden(item.lang.as_str()).apply(&item.title).into_string();
         let mut chrome = self.chrome(lang, &item.path(), Some(title.clone()))?;
         let translations = self.store.published_translations(item.group_id)?;
         let available: Vec<(Language, String)> = translations
@@ -60,9 +61,17 @@ impl Site {
         if form.category.is_empty() {
             form.category = "help".into();
         }
+        // What the reader typed is shown back to them and not checked
+        // (it would tell which names are protected); the page's own text is.
+        let body_html = to_safe_html(&item.body, Redaction::hidden(item.lang.as_str()));
+        let guard = self.name_guard()?;
+        if [title.as_str(), body_html.as_str()].iter().any(|s| guard.find_in_page("text/html", s.as_bytes()).is_some())
+        {
+            return Err(RenderError::Withheld { path: item.path() });
+        }
         let html = self.env.get_template("contact.html")?.render(minijinja::context! {
             item => minijinja::context! { title => title },
-            body_html => to_safe_html(&item.body),
+            body_html => body_html,
             translations => Serde(self.translation_views_public(&translations, lang)),
             form => minijinja::context! { categories => Serde(categories), ..Serde(&form) },
             ..Serde(&chrome),

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use minijinja::value::Serde;
-use refuge_core::markdown::{redact, to_safe_html};
+use refuge_core::markdown::to_safe_html;
+use refuge_core::redaction::Redaction;
 use refuge_core::{ItemRef, Language, NewsFilter, Slug};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -80,14 +81,15 @@ impl Site {
         for r in &refs {
             let Some(item) = self.store.published_item(r.kind, &r.lang, &r.slug)? else { continue };
             updated = updated.max(Some(item.updated_at));
+            let hidden = Redaction::hidden(item.lang.as_str());
             entries.push(Entry {
                 id: self.url(&r.path()),
-                title: redact(&item.title, false).into_owned(),
+                title: hidden.apply(&item.title).into_string(),
                 url: self.url(&r.path()),
                 published: rfc3339(item.published_at.unwrap_or(item.updated_at)),
                 updated: rfc3339(item.updated_at),
-                summary: redact(&item.summary, false).into_owned(),
-                content: to_safe_html(&item.body),
+                summary: hidden.apply(&item.summary).into_string(),
+                content: to_safe_html(&item.body, hidden),
                 categories: item
                     .category
                     .iter()
@@ -134,15 +136,16 @@ impl Site {
     ) -> Entry {
         let t = self.strings(&appeal.lang);
         let url = format!("{}#update-{}", self.url(&appeal.path()), update.id);
-        let mut content = refuge_core::markdown::to_safe_html_names(&update.text, names_public);
+        let shown = Redaction { lang: appeal.lang.as_str(), names_public };
+        let mut content = to_safe_html(&update.text, shown);
         if !update.source.is_empty() {
-            content.push_str(&format!("<p>— {}</p>", escape(&redact(&update.source, names_public))));
+            content.push_str(&format!("<p>— {}</p>", escape(&shown.cow(&update.source))));
         }
         Entry {
             id: url.clone(),
             title: format!(
                 "{}: {}",
-                redact(&appeal.title, false),
+                Redaction::hidden(appeal.lang.as_str()).cow(&appeal.title),
                 t.get("appeal_update_title").replace("{date}", &update.date)
             ),
             url,

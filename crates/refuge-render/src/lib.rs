@@ -35,6 +35,14 @@ pub enum RenderError {
     Locale(String),
     #[error("theme file {path}: {detail}")]
     Theme { path: String, detail: String },
+    /// The page would show a protected name (see `refuge_core::redaction`):
+    /// it is not sent, exported or published. `path` has every segment
+    /// that holds a name replaced by `…`; the name itself is never logged.
+    #[error(
+        "{path} was withheld: it would show a name marked [[name:…]] elsewhere on the site. \
+         Open the item in the back office and save it: the save names the field"
+    )]
+    Withheld { path: String },
 }
 
 impl From<minijinja::Error> for RenderError {

@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 
-use refuge_core::markdown::{excerpt, redact, to_plain_text, to_safe_html};
+use refuge_core::markdown::{excerpt, to_plain_text, to_safe_html};
+use refuge_core::redaction::Redaction;
 use refuge_core::{Item, ItemRef, Kind, Language, NewsFilter, Slug};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -121,8 +122,8 @@ impl Site {
             .iter()
             .map(|i| ListEntry {
                 path: i.path(),
-                title: redact(&i.title, false).into_owned(),
-                summary: redact(&i.summary, false).into_owned(),
+                title: Redaction::hidden(i.lang.as_str()).apply(&i.title).into_string(),
+                summary: Redaction::hidden(i.lang.as_str()).apply(&i.summary).into_string(),
                 date: i.published_at.map(|d| t.item_date(d, i.month_only)).unwrap_or_default(),
                 date_iso: item_iso_date(i.published_at, i.month_only),
                 category: i.category.as_ref().map(|key| CategoryLink {
@@ -141,18 +142,19 @@ impl Site {
         self.set_languages(&mut chrome, lang, &everywhere, Route::home);
         self.say_copy_made(&mut chrome, lang);
         let intro_md = self.store.setting("home_intro", lang)?.unwrap_or_default();
-        chrome.describe(excerpt(&to_plain_text(&intro_md), 160));
+        let hidden = Redaction::hidden(lang.as_str());
+        chrome.describe(excerpt(&to_plain_text(&intro_md, hidden), 160));
         // Without a title of its own (a language just turned on), the
         // home page is headed by the site's name.
         let intro_title = match self.store.setting("home_title", lang)?.filter(|t| !t.trim().is_empty()) {
-            Some(title) => title,
+            Some(title) => hidden.apply(&title).into_string(),
             None => self.site_name(lang)?,
         };
         let (latest, _) = self.store.published_news(lang, &NewsFilter::default(), 0, 5)?;
         let (featured, valid_until) = self.featured(lang)?;
         let html = self.env.get_template("home.html")?.render(minijinja::context! {
             intro_title => Serde(intro_title),
-            intro_html => Serde(to_safe_html(&intro_md)),
+            intro_html => Serde(to_safe_html(&intro_md, hidden)),
             items => Serde(self.list_entries(lang, &latest)?),
             featured => Serde(featured),
             ..Serde(&chrome),
@@ -319,7 +321,7 @@ impl Site {
                 lang: t.lang.clone(),
                 name: self.strings(&t.lang).get("language_name").to_owned(),
                 path: t.path(),
-                title: redact(&t.title, false).into_owned(),
+                title: Redaction::hidden(t.lang.as_str()).apply(&t.title).into_string(),
             })
             .collect()
     }
@@ -328,7 +330,8 @@ impl Site {
         let lang = &item.lang;
         let t = self.strings(lang);
         let path = item.path();
-        let title = redact(&item.title, false).into_owned();
+        let hidden = Redaction::hidden(lang.as_str());
+        let title = hidden.apply(&item.title).into_string();
         let mut chrome = self.chrome(lang, &path, Some(title.clone()))?;
         let translations = self.store.published_translations(item.group_id)?;
         let available: Vec<(Language, String)> = translations
@@ -346,15 +349,15 @@ impl Site {
                 .into_iter()
                 .map(|e| FaqView {
                     anchor: e.anchor.to_string(),
-                    question: e.question,
-                    answer_html: to_safe_html(&e.answer),
+                    question: hidden.apply(&e.question).into_string(),
+                    answer_html: to_safe_html(&e.answer, hidden),
                 })
                 .collect()
         } else {
             Vec::new()
         };
         let names = self.category_names(lang)?;
-        let body_html = to_safe_html(&item.body);
+        let body_html = to_safe_html(&item.body, hidden);
         // The first image of this site in the text, for link previews.
         chrome.og_image = body_html
             .split("<img src=\"")
@@ -394,9 +397,14 @@ impl Site {
 }
 
 /// What search engines and link previews show of an item: its summary, or
-/// the start of its text.
+/// the start of its text, names hidden.
 pub(crate) fn item_description(item: &Item) -> String {
-    if item.summary.is_empty() { excerpt(&to_plain_text(&item.body), 160) } else { item.summary.clone() }
+    let hidden = Redaction::hidden(item.lang.as_str());
+    if item.summary.is_empty() {
+        excerpt(&to_plain_text(&item.body, hidden), 160)
+    } else {
+        hidden.apply(&item.summary).into_string()
+    }
 }
 
 #[cfg(test)]

@@ -111,11 +111,12 @@ pub fn fill_snippets(
     let texts = store.search_texts(&keys)?;
     for hit in &mut results.hits {
         let Some((_, summary, body)) = texts.iter().find(|(k, _, _)| *k == hit.key) else { continue };
-        let body = refuge_core::markdown::to_plain_text(body);
+        let hidden = refuge_core::redaction::Redaction::hidden(&hit.lang);
+        let body = refuge_core::markdown::to_plain_text(body, hidden);
         hit.snippet = snippet(&body, &clauses, 180);
         if !hit.snippet.iter().any(|s| s.hit) && !summary.trim().is_empty() {
             // Summaries are shown as written, but never with a full name.
-            hit.snippet = snippet(&refuge_core::markdown::redact(summary, false), &clauses, 180);
+            hit.snippet = snippet(&hidden.cow(summary), &clauses, 180);
         }
     }
     Ok(())

@@ -100,8 +100,11 @@ impl AppealReads for SqlStore {
 impl AppealStore for SqlStore {
     fn save_appeal_facts(&self, item_id: i64, f: &AppealFacts) -> StoreResult<()> {
         let conn = self.conn()?;
-        write_facts(&conn, item_id, f)?;
-        touch(&conn).map_err(backend)
+        let tx = conn.transaction().map_err(backend)?;
+        write_facts(&tx, item_id, f)?;
+        crate::names::record_item(&tx, item_id).map_err(backend)?;
+        touch(&tx).map_err(backend)?;
+        tx.commit().map_err(backend)
     }
 
     fn replace_addressees(&self, item_id: i64, list: &[Addressee]) -> StoreResult<()> {
@@ -122,13 +125,16 @@ impl AppealStore for SqlStore {
             return Err(StoreError::Invalid("the date must be written YYYY-MM-DD".into()));
         }
         let conn = self.conn()?;
-        let id = conn
+        let tx = conn.transaction().map_err(backend)?;
+        let id = tx
             .insert(
                 "INSERT INTO appeal_updates (item_id, date, text, source, created_at) VALUES (?, ?, ?, ?, ?)",
                 params![item_id, date, text.trim(), source.trim(), ts(now())],
             )
             .map_err(backend)?;
-        touch(&conn).map_err(backend)?;
+        crate::names::record_item(&tx, item_id).map_err(backend)?;
+        touch(&tx).map_err(backend)?;
+        tx.commit().map_err(backend)?;
         conn.query_row(
             "SELECT id, item_id, date, text, source, created_at FROM appeal_updates WHERE id = ?",
             params![id],
@@ -172,6 +178,19 @@ pub(crate) fn write_facts(conn: &Handle<'_>, item_id: i64, f: &AppealFacts) -> S
             f.letter,
             f.deadline.trim(),
         ],
+    )
+    .map_err(backend)?;
+    // Whether names may be shown in full is the whole appeal's choice:
+    // every language version follows, and so do the names recorded.
+    let group = "SELECT id FROM items WHERE group_id = (SELECT group_id FROM items WHERE id = ?2)";
+    conn.execute(
+        &format!("UPDATE appeals SET names_public = ?1 WHERE item_id IN ({group})"),
+        params![f.names_public, item_id],
+    )
+    .map_err(backend)?;
+    conn.execute(
+        &format!("UPDATE protected_names SET public = ?1 WHERE source IN (SELECT 'item:' || id FROM ({group}) g)"),
+        params![i64::from(f.names_public), item_id],
     )
     .map_err(backend)?;
     Ok(())

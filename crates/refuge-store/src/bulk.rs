@@ -13,7 +13,8 @@ impl SqlStore {
         let conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
         for draft in drafts {
-            write_item(&tx, None, draft, None, "imported", None)?;
+            let id = write_item(&tx, None, draft, None, "imported", None)?;
+            crate::names::record_item(&tx, id).map_err(backend)?;
         }
         touch(&tx).map_err(backend)?;
         tx.commit().map_err(backend)?;

@@ -135,6 +135,7 @@ impl ContentStore for SqlStore {
             tx.execute("DELETE FROM set_aside WHERE id = ? AND item_id = ?", params![aside, item_id])
                 .map_err(backend)?;
         }
+        crate::names::record_item(&tx, item_id).map_err(backend)?;
         touch(&tx).map_err(backend)?;
         tx.commit().map_err(backend)?;
         drop(conn);
@@ -299,6 +300,7 @@ impl ContentStore for SqlStore {
             params![key.as_str(), lang.as_str(), name],
         )
         .map_err(backend)?;
+        crate::names::record(&conn, &format!("category:{key}"), &[name], false).map_err(backend)?;
         touch(&conn).map_err(backend)
     }
 
@@ -318,6 +320,8 @@ impl ContentStore for SqlStore {
                     backend(e)
                 }
             })?;
+            crate::names::record(&tx, &format!("faq:{}:{anchor}", lang.as_str()), &[question, answer], false)
+                .map_err(backend)?;
         }
         touch(&tx).map_err(backend)?;
         tx.commit().map_err(backend)
@@ -336,6 +340,7 @@ impl ContentStore for SqlStore {
                 params![lang.as_str(), position as i64, entry.label.trim(), entry.path],
             )
             .map_err(backend)?;
+            crate::names::record(&tx, &format!("menu:{}", lang.as_str()), &[&entry.label], false).map_err(backend)?;
         }
         touch(&tx).map_err(backend)?;
         tx.commit().map_err(backend)
@@ -348,6 +353,7 @@ impl ContentStore for SqlStore {
             params![key, lang.map_or("", Language::as_str), value],
         )
         .map_err(backend)?;
+        crate::names::record(&conn, &format!("setting:{key}"), &[value], false).map_err(backend)?;
         touch(&conn).map_err(backend)
     }
 }

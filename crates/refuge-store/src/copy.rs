@@ -39,6 +39,7 @@ const TABLES: &[(&str, &str)] = &[
     ("outbox", "id"),
     ("newsletters", "id"),
     ("changes", "id"),
+    ("protected_names", "name, source"),
 ];
 
 /// Rows read at once.

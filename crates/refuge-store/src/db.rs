@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/019_leases.sql"),
     include_str!("migrations/020_rate_buckets.sql"),
     include_str!("migrations/021_month_dates.sql"),
+    include_str!("migrations/022_protected_names.sql"),
 ];
 
 /// The schema version this build writes.
@@ -81,6 +82,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (19, include_str!("migrations/postgres/019_leases.sql")),
     (20, include_str!("migrations/postgres/020_rate_buckets.sql")),
     (21, include_str!("migrations/postgres/021_month_dates.sql")),
+    (22, include_str!("migrations/postgres/022_protected_names.sql")),
 ];
 
 /// The key of the advisory lock two servers starting at once take, so
@@ -156,11 +158,16 @@ impl SqlStore {
         .map_err(damaged)?;
         migrate_sqlite(&mut conn, found)
             .map_err(|e| OpenError::Damaged { path: path.to_owned(), detail: e.to_string() })?;
-        Ok(Self {
+        let store = Self {
             backend: Backend::Sqlite { conn: Mutex::new(conn), path: path.to_owned() },
             created: found == 0,
             server_id: Default::default(),
-        })
+        };
+        store
+            .handle()
+            .and_then(|conn| crate::names::record_everything_once(&conn))
+            .map_err(|e| OpenError::Io { path: path.to_owned(), detail: e.to_string() })?;
+        Ok(store)
     }
 
     /// Connects to the PostgreSQL database at `url` and brings its schema
@@ -173,6 +180,9 @@ impl SqlStore {
         let conn =
             store.handle().map_err(|e| OpenError::Unreachable { what: store.describe(), detail: e.to_string() })?;
         let found = migrate_postgres(&conn).map_err(unreachable)?;
+        if found <= SCHEMA_VERSION {
+            crate::names::record_everything_once(&conn).map_err(unreachable)?;
+        }
         drop(conn);
         if found > SCHEMA_VERSION {
             return Err(OpenError::NewerServer { what: store.describe(), found, supported: SCHEMA_VERSION });

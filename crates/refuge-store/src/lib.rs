@@ -18,6 +18,7 @@ mod db;
 mod mail;
 mod media;
 mod messages;
+mod names;
 mod pg;
 mod public;
 mod redirects;

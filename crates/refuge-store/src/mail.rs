@@ -385,6 +385,7 @@ impl MailStore for SqlStore {
         let saved = tx
             .query_row(&format!("SELECT {NEWSLETTER} FROM newsletters WHERE id = ?"), params![id], newsletter)
             .map_err(backend)?;
+        crate::names::record(&tx, &format!("newsletter:{id}"), &[title, body], false).map_err(backend)?;
         tx.commit().map_err(backend)?;
         Ok(saved)
     }

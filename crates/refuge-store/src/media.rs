@@ -116,6 +116,7 @@ impl MediaStore for SqlStore {
                 params![id, lang.as_str(), alt],
             )
             .map_err(backend)?;
+            crate::names::record(&conn, &format!("media:{id}"), &[alt], false).map_err(backend)?;
         }
         Ok(())
     }

@@ -212,6 +212,8 @@ impl AppState {
             if deps.contains(&Dep::Site) {
                 site.forget_site_data();
             }
+            // Any change may bring a name: the guard is built again.
+            site.forget_names();
             let n = cache.invalidate(deps);
             tracing::debug!(pages = n, "cache invalidated");
         }

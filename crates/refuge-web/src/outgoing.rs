@@ -8,6 +8,7 @@
 //! after a delete.
 
 use refuge_core::mail_text::{to_mail_text, wrap_plain};
+use refuge_core::redaction::Redaction;
 use refuge_core::subscribers::Topic;
 use refuge_core::{DedupeKey, Language, MailKind, NewMail, Purpose, Role, StoreError, Subscriber};
 
@@ -70,6 +71,12 @@ pub fn to_list(
     subject: &str,
     text: &str,
 ) -> Result<usize, StoreError> {
+    // The last check before list mail leaves: no protected name in it.
+    let guard = state.site.name_guard().map_err(|e| StoreError::Backend(e.to_string()))?;
+    if guard.find_in_text(subject).is_some() || guard.find_in_text(text).is_some() {
+        tracing::error!(kind = kind.as_str(), "list mail was not sent: it would show a protected name");
+        return Err(StoreError::Invalid("the mail would show a name hidden with [[name:…]]".into()));
+    }
     let subscribers = state.store.confirmed_subscribers(lang, topic)?;
     // Made once per mailing, not once per subscriber.
     let footer = list_footer(state, lang);
@@ -99,9 +106,10 @@ pub fn to_list(
 
 /// The text of a newsletter issue as subscribers get it (also the
 /// back office's preview).
-pub fn newsletter_text(state: &AppState, heading: &str, markdown: &str, archive: &str) -> String {
+pub fn newsletter_text(state: &AppState, lang: &Language, heading: &str, markdown: &str, archive: &str) -> String {
     let base = state.site.config().base_url.clone();
-    format!("{}\n\n{}\n\n{archive}", wrap_plain(heading), to_mail_text(markdown, &base))
+    let text = to_mail_text(markdown, &base, Redaction::hidden(lang.as_str()));
+    format!("{}\n\n{text}\n\n{archive}", wrap_plain(heading))
 }
 
 /// The link that confirms a sign-up. `key` makes the mail unique: random
@@ -150,7 +158,7 @@ pub fn welcome(state: &AppState, lang: &Language, sub: &Subscriber) -> bool {
         }
     };
     let text = match custom {
-        Some(markdown) => to_mail_text(&markdown, &state.site.config().base_url),
+        Some(markdown) => to_mail_text(&markdown, &state.site.config().base_url, Redaction::hidden(lang.as_str())),
         None => wrap_plain(&t.get("mail_welcome_body").replace("{site}", &site)),
     };
     let unsubscribe = manage_url(state, lang, sub);
@@ -270,7 +278,7 @@ pub fn review_request(state: &AppState, item: &refuge_core::Item, who: &str) -> 
     let lang = &item.lang;
     let t = state.site.strings(lang);
     let site = site_name(state, lang);
-    let title = refuge_core::markdown::redact(&item.title, false).into_owned();
+    let title = Redaction::hidden(lang.as_str()).apply(&item.title).into_string();
     let subject = t.get("mail_review_subject").replace("{site}", &site).replace("{title}", &title);
     let language = t.get("language_name");
     let body = format!(

@@ -3,6 +3,7 @@
 
 use axum::extract::{Path, State};
 use http::StatusCode;
+use refuge_app::release::Field as Shown;
 use refuge_core::subscribers::Topic;
 use refuge_core::{Addressee, AppealFacts, CaseStatus, Item, Kind, MailKind, StoreError};
 use serde::Serialize;
@@ -244,9 +245,11 @@ fn load(state: &AppState, admin: &Admin, id: &str) -> Result<Item, Halt> {
 /// subscribers; how many were queued.
 fn mail_update(state: &AppState, item: &Item, update: &refuge_core::AppealUpdate) -> Result<usize, StoreError> {
     let t = state.site.strings(&item.lang);
-    let title = refuge_core::markdown::redact(&item.title, false).into_owned();
+    let facts = state.store.appeal_facts(item.id)?;
+    let shown = refuge_core::redaction::Redaction { lang: item.lang.as_str(), names_public: facts.names_public };
+    let title = refuge_core::redaction::Redaction::hidden(item.lang.as_str()).apply(&item.title).into_string();
     let base = state.site.config().base_url.clone();
-    let text = refuge_core::mail_text::to_mail_text(&update.text, &base);
+    let text = refuge_core::mail_text::to_mail_text(&update.text, &base, shown);
     let url = state.site.url(&format!("{}#update-{}", item.path(), update.id));
     let heading = refuge_core::mail_text::wrap_plain(&title);
     let body = format!("{heading}\n{}\n\n{text}\n\n{url}", update.date);
@@ -264,6 +267,16 @@ pub async fn add_update(State(state): State<AppState>, admin: Admin, Path(id): P
         return Ok(forbidden(&state, &admin));
     }
     let date = data.get("date").trim();
+    let facts = read(&state, &admin, "appeal facts", state.store.appeal_facts(item.id))?;
+    let fields = [(Shown::Timeline, data.get("text")), (Shown::TimelineSource, data.get("source"))];
+    let own = format!("item:{}", item.id);
+    let lang = item.lang.as_str();
+    if let Err(e) = refuge_app::release::check_texts(&*state.store, lang, |s| s == own, &fields, facts.names_public) {
+        let text = super::explain_app(&admin, "appeal update", &e);
+        let kept = format!("{}\n\n{}", data.get("text"), data.get("source"));
+        let back = format!("/admin/items/{}", item.id);
+        return Ok(super::message_kept(&state, &admin, StatusCode::UNPROCESSABLE_ENTITY, &text, kept.trim(), &back));
+    }
     let update = match state.store.add_appeal_update(item.id, date, data.get("text"), data.get("source")) {
         Ok(update) => update,
         Err(StoreError::Invalid(_)) => {

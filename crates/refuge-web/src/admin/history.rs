@@ -145,6 +145,13 @@ pub async fn restore(State(state): State<AppState>, admin: Admin, Path((id, rev)
         published_at: item.published_at,
     };
     let note = format!("restored revision #{}", revision.id);
+    if matches!(draft.status, refuge_core::Status::Published | refuge_core::Status::Scheduled)
+        && let Err(e) = refuge_app::release::check_item(&*state.store, Some(item.id), &draft, None)
+    {
+        let text = super::explain_app(&admin, "restore", &e);
+        let back = format!("/admin/items/{}/history", item.id);
+        return Ok(super::message_kept(&state, &admin, http::StatusCode::UNPROCESSABLE_ENTITY, &text, "", &back));
+    }
     Ok(match state.store.save_item_by(Some(item.id), &draft, Some(admin.session.user.id), &note) {
         Ok(after) => {
             state.item_changed(Some(&item), Some(&after));

@@ -404,7 +404,11 @@ pub fn app_status(e: &refuge_app::AppError) -> StatusCode {
 pub fn explain_app(admin: &Admin, what: &str, e: &refuge_app::AppError) -> String {
     use refuge_app::AppError;
     let t = &admin.t;
+    if let Some(text) = release_problem(admin, e) {
+        return text;
+    }
     match e {
+        AppError::Markup { .. } | AppError::Leak { .. } => t.get("admin_not_saved").to_owned(),
         AppError::Conflict(text) | AppError::Invalid(text) => format!("{} {text}", t.get("admin_not_saved")),
         AppError::NotFound(_) => t.get("admin_gone").to_owned(),
         AppError::Forbidden => t.get("admin_forbidden").to_owned(),
@@ -417,6 +421,25 @@ pub fn explain_app(admin: &Admin, what: &str, e: &refuge_app::AppError) -> Strin
             tracing::error!(error = %e, what, "back-office storage error");
             t.get("admin_try_again").to_owned()
         }
+    }
+}
+
+/// What the name guard refused, in the person's language: the field, the
+/// text as typed and what to do (`None` for any other error).
+pub fn release_problem(admin: &Admin, e: &refuge_app::AppError) -> Option<String> {
+    use refuge_app::AppError;
+    let t = &admin.t;
+    let field = |key: &str| t.get(&format!("admin_field_{key}")).to_owned();
+    match e {
+        AppError::Markup { field: f, error } => Some(
+            t.get("admin_markup_problem")
+                .replace("{field}", &field(f))
+                .replace("{problem}", &t.get(&format!("admin_{}", error.key())).replace("{quote}", error.quote())),
+        ),
+        AppError::Leak { field: f, part } => {
+            Some(t.get("admin_name_leak").replace("{field}", &field(f)).replace("{part}", part))
+        }
+        _ => None,
     }
 }
 
@@ -475,6 +498,21 @@ pub fn message(state: &AppState, admin: &Admin, status: StatusCode, key: &str) -
         &admin.lang,
         minijinja::context! { text => text },
     )
+}
+
+/// A message already in the person's language, with what they typed
+/// shown below it (so a refused form loses nothing) and a way back.
+pub fn message_kept(
+    state: &AppState,
+    admin: &Admin,
+    status: StatusCode,
+    text: &str,
+    kept: &str,
+    back: &str,
+) -> Response {
+    Page::new(admin, "admin/message.html", "", admin.t.get("admin_not_saved").trim_end_matches([':', '：']).to_owned())
+        .status(status)
+        .render(state, &admin.lang, minijinja::context! { text => text, kept => kept, back => back })
 }
 
 pub fn forbidden(state: &AppState, admin: &Admin) -> Response {

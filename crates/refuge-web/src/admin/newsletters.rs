@@ -5,6 +5,8 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use http::StatusCode;
+use refuge_app::release::Field;
+use refuge_core::redaction::Redaction;
 use refuge_core::{Language, MailKind, Newsletter};
 use refuge_render::Dep;
 use refuge_render::routes::Route;
@@ -58,9 +60,9 @@ fn preview_text(state: &AppState, draft: &Draft) -> String {
         },
     };
     let heading = t.get("newsletter_issue").replace("{number}", &number.to_string());
-    let subject = format!("{heading}: {}", refuge_core::markdown::redact(&draft.title, false));
+    let subject = format!("{heading}: {}", Redaction::hidden(lang.as_str()).cow(&draft.title));
     let archive = state.site.url(&Route::newsletter(&lang, Some(number)));
-    crate::outgoing::newsletter_text(state, &subject, &draft.body, &archive)
+    crate::outgoing::newsletter_text(state, &lang, &subject, &draft.body, &archive)
 }
 
 fn page(
@@ -184,6 +186,10 @@ pub async fn save(State(state): State<AppState>, admin: Admin, form: FormData) -
     if super::intent(&form) == "preview" {
         return page(&state, &admin, draft, true, None, None);
     }
+    let fields = [(Field::Subject, draft.title.as_str()), (Field::Body, draft.body.as_str())];
+    if let Err(e) = refuge_app::release::check_markup(&fields) {
+        return page(&state, &admin, draft, false, None, Some(super::explain_app(&admin, "newsletters", &e)));
+    }
     match state.store.save_newsletter(draft.id, &lang, topic, &draft.title, &draft.body) {
         Ok(n) => {
             audit(&state, admin.email(), "save newsletter", &format!("{} no. {}", n.lang, n.number), "");
@@ -197,10 +203,18 @@ pub async fn save(State(state): State<AppState>, admin: Admin, form: FormData) -
 fn mail_of(state: &AppState, n: &Newsletter) -> (String, String) {
     let t = state.site.strings(&n.lang);
     let number = t.get("newsletter_issue").replace("{number}", &n.number.to_string());
-    let subject = format!("{number}: {}", refuge_core::markdown::redact(&n.title, false));
+    let subject = format!("{number}: {}", Redaction::hidden(n.lang.as_str()).cow(&n.title));
     let archive = state.site.url(&Route::newsletter(&n.lang, Some(n.number)));
-    let body = crate::outgoing::newsletter_text(state, &subject, &n.body, &archive);
+    let body = crate::outgoing::newsletter_text(state, &n.lang, &subject, &n.body, &archive);
     (subject, body)
+}
+
+/// The name guard for an issue about to be mailed (or test-mailed) and
+/// put in the public archive.
+fn guard(state: &AppState, n: &Newsletter) -> Result<(), refuge_app::AppError> {
+    let own = format!("newsletter:{}", n.id);
+    let fields = [(Field::Subject, n.title.as_str()), (Field::Body, n.body.as_str())];
+    refuge_app::release::check_texts(&*state.store, n.lang.as_str(), |s| s == own, &fields, false)
 }
 
 /// Sends an issue: one mail per confirmed subscriber, never twice.
@@ -209,6 +223,16 @@ pub async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<St
     if n.sent_at.is_some() {
         let text = admin.t.get("admin_newsletter_sent").to_owned();
         return Ok(page(&state, &admin, draft_of(&n), false, Some(text), None));
+    }
+    if let Err(e) = guard(&state, &n) {
+        return Ok(page(
+            &state,
+            &admin,
+            draft_of(&n),
+            false,
+            None,
+            Some(super::explain_app(&admin, "newsletters", &e)),
+        ));
     }
     if !super::confirmed(&form) {
         return Ok(confirm_send(&state, &admin, &n));
@@ -272,6 +296,9 @@ fn confirm_send(state: &AppState, admin: &Admin, n: &Newsletter) -> Response {
 /// Sends the issue to the signed-in editor only, marked as a test.
 pub async fn test_send(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Answer {
     let n = super::found(&state, &admin, "newsletter", state.store.newsletter(super::number(&state, &admin, &id)?))?;
+    if let Err(e) = guard(&state, &n) {
+        return Ok(page(&state, &admin, draft_of(&n), true, None, Some(super::explain_app(&admin, "newsletters", &e))));
+    }
     let (subject, body) = mail_of(&state, &n);
     let subject = format!("[{}] {subject}", admin.t.get("admin_test"));
     let dedupe = refuge_core::DedupeKey::once(refuge_core::Purpose::NewsletterTest);

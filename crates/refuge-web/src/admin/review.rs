@@ -6,6 +6,7 @@
 use axum::extract::{Path, State};
 use http::StatusCode;
 use refuge_core::markdown::to_safe_html;
+use refuge_core::redaction::Redaction;
 use refuge_core::{Aside, AsideKind, Item, Kind};
 
 use super::editor_form::{draft_from, form_from};
@@ -63,7 +64,7 @@ pub async fn show(State(state): State<AppState>, admin: Admin, Path((id, aside))
         diff => minijinja::value::Serde(line_diff(t, &published, &form_text(&form))),
         form_lang => item.lang.to_string(),
         preview_title => form.title.clone(),
-        preview_html => to_safe_html(&form.body),
+        preview_html => to_safe_html(&form.body, Redaction::hidden(item.lang.as_str())),
     };
     let title = format!("{}: {}", t.get("admin_review"), item.title);
     Ok(Page::new(&admin, "admin/review.html", item.kind.as_str(), title).render(&state, &admin.lang, values))

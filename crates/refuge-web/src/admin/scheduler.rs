@@ -14,7 +14,7 @@ use crate::AppState;
 fn publish_due(state: &AppState) {
     match publishing::publish_due(state.store.as_ref(), OffsetDateTime::now_utc()) {
         Ok(due) => {
-            for done in &due.published {
+            for done in due.published.iter().chain(&due.refused) {
                 state.item_changed(Some(&done.before), Some(&done.after));
             }
         }

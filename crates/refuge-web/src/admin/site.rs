@@ -3,6 +3,7 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use http::StatusCode;
+use refuge_app::release::{Field, check_texts};
 use refuge_core::{Language, MenuEntry, Slug};
 use refuge_render::Dep;
 use serde::Serialize;
@@ -110,6 +111,19 @@ pub async fn save_settings(State(state): State<AppState>, admin: Admin, form: Fo
         }
     }
     for lang in state.site.languages() {
+        let typed: Vec<(Field, String)> = SETTINGS
+            .iter()
+            .map(|key| format!("{key}_{lang}"))
+            .filter(|name| form.has(name))
+            .map(|name| (Field::Setting, form.get(&name).to_owned()))
+            .collect();
+        let fields: Vec<(Field, &str)> = typed.iter().map(|(f, t)| (*f, t.as_str())).collect();
+        let own = |s: &str| SETTINGS.iter().any(|k| s == format!("setting:{k}"));
+        if let Err(e) = check_texts(&*state.store, lang.as_str(), own, &fields, false) {
+            return settings_page(&state, &admin, None, Some(super::explain_app(&admin, "settings", &e)));
+        }
+    }
+    for lang in state.site.languages() {
         for key in SETTINGS {
             let name = format!("{key}_{lang}");
             if form.has(&name) {
@@ -198,9 +212,18 @@ pub async fn save_faq(
         .collect();
     let mut entries = Vec::new();
     for row in &typed {
-        let anchor = if row.anchor.is_empty() { Slug::suggest(&row.question) } else { Slug::parse(&row.anchor).ok() };
+        let question = refuge_core::redaction::Redaction::hidden(lang.as_str()).apply(&row.question);
+        let anchor =
+            if row.anchor.is_empty() { Slug::suggest(question.as_str()) } else { Slug::parse(&row.anchor).ok() };
         let Some(anchor) = anchor.or_else(|| Slug::parse(&format!("q{}", entries.len() + 1)).ok()) else { continue };
         entries.push((anchor, row.question.clone(), row.answer.clone()));
+    }
+    let fields: Vec<(Field, &str)> =
+        entries.iter().flat_map(|(_, q, a)| [(Field::Question, q.as_str()), (Field::Answer, a.as_str())]).collect();
+    let own = format!("faq:{}:", lang.as_str());
+    let checked = check_texts(&*state.store, lang.as_str(), |s| s.starts_with(&own), &fields, false);
+    if let Err(e) = checked {
+        return faq_page(&state, &admin, &lang, typed, None, Some(super::explain_app(&admin, "faq", &e)));
     }
     let old_ids: Vec<i64> = match state.store.faq(&lang) {
         Ok(old) => old.iter().map(|e| e.id).collect(),
@@ -264,6 +287,13 @@ pub async fn save_menu(
         .filter(|r| !r[0].trim().is_empty() && !r[1].trim().is_empty())
         .map(|r| MenuEntry { label: r[0].trim().to_owned(), path: r[1].trim().to_owned() })
         .collect();
+    // Labels are shown as written: no mark, and no protected name.
+    let fields: Vec<(Field, &str)> =
+        entries.iter().flat_map(|e| [(Field::Label, e.label.as_str()), (Field::Tags, e.path.as_str())]).collect();
+    let own = format!("menu:{}", lang.as_str());
+    if let Err(e) = check_texts(&*state.store, lang.as_str(), |s| s == own, &fields, false) {
+        return menu_page(&state, &admin, &lang, entries, None, Some(super::explain_app(&admin, "menu", &e)));
+    }
     if let Err(e) = state.store.replace_menu(&lang, &entries) {
         return menu_page(&state, &admin, &lang, entries, None, Some(super::explain(&admin, "site", &e)));
     }

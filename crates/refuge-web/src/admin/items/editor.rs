@@ -214,7 +214,7 @@ pub(super) fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown
             lang_name: lang_name(state, &admin.t, &s.lang),
             title: s.title.clone(),
             summary: s.summary.clone(),
-            body_html: to_safe_html(&s.body),
+            body_html: to_safe_html(&s.body, Redaction::hidden(s.lang.as_str())),
         })),
         action => ctx.action.clone(),
         hidden => minijinja::value::Serde(&ctx.hidden),
@@ -227,7 +227,7 @@ pub(super) fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown
         statuses => minijinja::value::Serde(status_choices(admin)),
         choose_status => ctx.access == Access::Save,
         show_mark_current => show_mark_current,
-        preview_html => preview.then(|| to_safe_html(&form.body)),
+        preview_html => preview.then(|| to_safe_html(&form.body, Redaction::hidden(ctx.lang.as_str()))),
         can_delete => admin.can_edit(),
     };
     let section = ctx.kind.as_str();

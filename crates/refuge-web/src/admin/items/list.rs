@@ -173,14 +173,21 @@ pub async fn bulk(State(state): State<AppState>, admin: Admin, data: FormData) -
                 .replace("{count}", &items.len().to_string()),
             links: items
                 .iter()
-                .map(|i| crate::admin::LinkTo {
-                    href: format!("/admin/items/{}", i.id),
-                    text: format!(
-                        "{} ({}, {})",
-                        i.title,
-                        lang_name(&state, t, &i.lang),
-                        t.get(&format!("admin_status_{}", i.status.as_str()))
-                    ),
+                .map(|i| {
+                    // Publishing an appeal whose names are public shows them in full: say so.
+                    let full = action == Bulk::Publish
+                        && i.kind == Kind::Appeal
+                        && state.store.appeal_facts(i.id).is_ok_and(|f| f.names_public);
+                    crate::admin::LinkTo {
+                        href: format!("/admin/items/{}", i.id),
+                        text: format!(
+                            "{} ({}, {}){}",
+                            i.title,
+                            lang_name(&state, t, &i.lang),
+                            t.get(&format!("admin_status_{}", i.status.as_str())),
+                            if full { format!(" — {}", t.get("admin_shows_full_names")) } else { String::new() }
+                        ),
+                    }
                 })
                 .collect(),
             action: "/admin/items/bulk".into(),
@@ -193,6 +200,7 @@ pub async fn bulk(State(state): State<AppState>, admin: Admin, data: FormData) -
     }
     let mut done = 0;
     let mut failed = 0;
+    let mut refused: Vec<String> = Vec::new();
     for item in &items {
         let result = match action {
             Bulk::Delete => state.store.delete_item(item.id).map(|()| None),
@@ -207,6 +215,12 @@ pub async fn bulk(State(state): State<AppState>, admin: Admin, data: FormData) -
                     item.published_at
                 };
                 let draft = item.redraft(status, published_at);
+                if action == Bulk::Publish
+                    && let Err(e) = refuge_app::release::check_item(&*state.store, Some(item.id), &draft, None)
+                {
+                    refused.push(format!("{}: {}", item.title, crate::admin::explain_app(&admin, "bulk", &e)));
+                    continue;
+                }
                 state.store.save_item_by(Some(item.id), &draft, Some(admin.session.user.id), action.as_str()).map(Some)
             }
         };
@@ -223,8 +237,18 @@ pub async fn bulk(State(state): State<AppState>, admin: Admin, data: FormData) -
             }
         }
     }
-    let text = t.get("admin_bulk_done").replace("{done}", &done.to_string()).replace("{failed}", &failed.to_string());
-    let values = minijinja::context! { text => text.clone() };
-    let status = if failed > 0 { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::OK };
+    let text = t
+        .get("admin_bulk_done")
+        .replace("{done}", &done.to_string())
+        .replace("{failed}", &(failed + refused.len()).to_string());
+    let text = std::iter::once(text).chain(refused.iter().cloned()).collect::<Vec<_>>().join(" — ");
+    let values = minijinja::context! { text => text.clone(), back => back };
+    let status = if failed > 0 {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else if !refused.is_empty() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     Ok(Page::new(&admin, "admin/message.html", "news", text).status(status).render(&state, &admin.lang, values))
 }

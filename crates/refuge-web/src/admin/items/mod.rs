@@ -6,6 +6,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use http::{HeaderMap, StatusCode};
 use refuge_core::markdown::to_safe_html;
+use refuge_core::redaction::Redaction;
 use refuge_core::{AdminFilter, AdminRow, AsideKind, Item, Kind, Language, Role, Status, StoreError};
 use serde::Serialize;
 

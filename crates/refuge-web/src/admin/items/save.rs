@@ -96,6 +96,20 @@ pub(super) fn save_failed(
     e: AppError,
 ) -> Response {
     let t = &admin.t;
+    if let Some(text) = crate::admin::release_problem(admin, &e) {
+        let field = match &e {
+            AppError::Markup { field, .. } | AppError::Leak { field, .. } => *field,
+            _ => "",
+        };
+        let errors = match field {
+            "title" => Errors { title: Some(text), ..Errors::default() },
+            "address" => Errors { slug: Some(text), ..Errors::default() },
+            "body" | "image_text" => Errors { body: Some(text), ..Errors::default() },
+            "tags" => Errors { tags: Some(text), ..Errors::default() },
+            _ => Errors { form: Some(text), ..Errors::default() },
+        };
+        return editor(state, admin, ctx, Shown::failed(form, errors, StatusCode::UNPROCESSABLE_ENTITY));
+    }
     let (errors, status) = match e {
         AppError::Conflict(text) => (Errors { slug: Some(text), ..Errors::default() }, StatusCode::CONFLICT),
         AppError::Invalid(text) => {
@@ -110,6 +124,10 @@ pub(super) fn save_failed(
             );
         }
         AppError::NotFound(_) => return not_found(state, admin),
+        AppError::Markup { .. } | AppError::Leak { .. } => (
+            Errors { form: Some(t.get("admin_not_saved").to_owned()), ..Errors::default() },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         AppError::DiskFull(detail) => {
             tracing::error!(detail, "an item could not be saved: the disk is full");
             (
