@@ -155,9 +155,13 @@ pub fn identifying_parts(name: &str) -> Vec<Part> {
         many => {
             add(name, fold_text(name));
             let last = many.len() - 1;
+            // Names in kana joined by a middle dot are foreign names, given
+            // name first (マリア・イワノワ); with a space, Japanese (スズキ タロウ).
+            let foreign_kana =
+                name.chars().filter(|c| c.is_alphabetic()).all(is_kana) && name.contains(['・', '･', '·']);
             let family = if is_family(many[0]) {
                 0
-            } else if is_family(many[last]) || !cjk || name.chars().filter(|c| c.is_alphabetic()).all(is_kana) {
+            } else if is_family(many[last]) || !cjk || foreign_kana {
                 last
             } else {
                 0
@@ -207,6 +211,8 @@ mod tests {
         assert_eq!(folded("山田・花子"), ["山田花子", "花子"]);
         assert_eq!(folded("大谷翔平"), ["大谷翔平", "谷翔平", "翔平"]);
         assert_eq!(folded("マリア・イワノワ"), ["まりあいわのわ", "まりあ"]);
+        assert_eq!(folded("スズキ タロウ"), ["すずきたろう", "たろう"]);
+        assert_eq!(folded("ﾀｶﾊｼ ﾐｻｷ"), ["たかはしみさき", "みさき"]);
         assert!(folded("李").is_empty() && folded("김").is_empty());
     }
 }

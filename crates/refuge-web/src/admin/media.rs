@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
+use refuge_app::release::Field as ReleaseField;
 use refuge_core::{Language, Media};
 use refuge_media::library::remove_files;
 use refuge_media::{FileType, MAX_UPLOAD, MediaError};
@@ -74,15 +75,26 @@ fn view(state: &AppState, admin: &Admin, m: &Media) -> refuge_core::store::Store
 }
 
 /// The Markdown that shows an upload in a text: an image (at most 960
-/// pixels wide) with `alt`, or a link to a PDF named `alt`.
+/// pixels wide) with `alt`, or a link to a PDF named `alt` (or "PDF":
+/// the file's original name never reaches readers). Square brackets in
+/// `alt` are dropped, but for its redaction marks, which are kept whole.
 pub fn markdown_for(m: &Media, alt: &str) -> String {
-    let alt = alt.replace(['[', ']'], "");
+    use refuge_core::redaction::{Piece, pieces};
+    let alt: String = pieces(alt)
+        .into_iter()
+        .map(|piece| match piece {
+            Piece::Text(text) => text.replace(['[', ']'], ""),
+            Piece::Name { name, label: None } => format!("[[name:{name}]]"),
+            Piece::Name { name, label: Some(label) } => format!("[[name:{name}|{label}]]"),
+            Piece::Year(year) => format!("[[year:{year}]]"),
+        })
+        .collect();
     if m.kind == "image" {
         let path =
             m.variants.iter().copied().filter(|w| *w <= 960).max().map_or_else(|| m.path(), |w| m.variant_path(w));
         format!("![{alt}]({path})")
     } else {
-        let name = if alt.is_empty() { m.name.clone() } else { alt };
+        let name = if alt.is_empty() { "PDF".to_owned() } else { alt };
         format!("[{name}]({})", m.path())
     }
 }
@@ -234,6 +246,12 @@ pub async fn upload(State(state): State<AppState>, admin: Admin, mut multipart: 
     };
     let alts: Vec<(Language, String)> =
         state.site.languages().iter().map(|l| (l.clone(), form.get(&format!("alt_{l}")).to_owned())).collect();
+    // An image's text goes into pages as written: its marks must be exact.
+    let fields: Vec<(ReleaseField, &str)> = alts.iter().map(|(_, a)| (ReleaseField::ImageText, a.as_str())).collect();
+    if let Err(e) = refuge_app::release::check_markup(&fields) {
+        let text = super::explain_app(&admin, "upload", &e);
+        return library(&state, &admin, None, Some(text), StatusCode::UNPROCESSABLE_ENTITY);
+    }
     // A photo is decoded and its faces looked for, then held in memory
     // for the editor to choose what to cover: nothing is written yet.
     if matches!(FileType::sniff(&bytes), Some(FileType::Jpeg | FileType::Png | FileType::Webp)) {
@@ -355,6 +373,12 @@ pub async fn update(State(state): State<AppState>, admin: Admin, Path(id): Path<
         let text = admin.t.get("admin_alt_one_required").to_owned();
         return Ok(library(&state, &admin, None, Some(text), StatusCode::UNPROCESSABLE_ENTITY));
     }
+    let fields: Vec<(ReleaseField, &str)> =
+        state.site.languages().iter().map(|l| (ReleaseField::ImageText, form.get(&format!("alt_{l}")))).collect();
+    if let Err(e) = refuge_app::release::check_markup(&fields) {
+        let text = super::explain_app(&admin, "image text", &e);
+        return Ok(library(&state, &admin, None, Some(text), StatusCode::UNPROCESSABLE_ENTITY));
+    }
     for lang in state.site.languages() {
         let text = form.get(&format!("alt_{lang}")).trim();
         if let Err(e) = state.store.set_media_alt(media.id, lang, text) {
@@ -419,8 +443,8 @@ pub async fn serve(State(state): State<AppState>, Path(file): Path<String>, head
     // The record (off the async workers); a failed read is "try again".
     let store = state.store.clone();
     let stored = stored.to_owned();
-    let media = match crate::blocking::run(move || store.media_by_stored(&stored)).await {
-        Ok(Ok(Some(media))) => media,
+    match crate::blocking::run(move || store.media_by_stored(&stored)).await {
+        Ok(Ok(Some(_))) => {}
         Ok(Ok(None)) => return not_found(),
         Ok(Err(e)) => {
             let lang = crate::public::language_for(&state, "/", &headers);
@@ -430,7 +454,7 @@ pub async fn serve(State(state): State<AppState>, Path(file): Path<String>, head
             let lang = crate::public::language_for(&state, "/", &headers);
             return crate::WebError::Task(e.to_string()).respond(&state, &lang, &headers);
         }
-    };
+    }
     let files = state.config.media.clone();
     let name = file.clone();
     let bytes = match crate::blocking::run(move || files.get(&name)).await {
@@ -450,8 +474,10 @@ pub async fn serve(State(state): State<AppState>, Path(file): Path<String>, head
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    // Downloaded under the file's own random name: the name it was
+    // uploaded under (a person's name, a place, a date) never leaves.
     let disposition = if extension == "pdf" { "attachment" } else { "inline" };
-    if let Ok(value) = HeaderValue::from_str(&format!("{disposition}; filename=\"{}\"", media.name)) {
+    if let Ok(value) = HeaderValue::from_str(&format!("{disposition}; filename=\"{file}\"")) {
         h.insert(header::CONTENT_DISPOSITION, value);
     }
     response.into_response()

@@ -16,6 +16,7 @@ mod feeds;
 mod helpers;
 mod import;
 mod languages;
+mod leaks;
 mod mail;
 mod mailing;
 mod media;
