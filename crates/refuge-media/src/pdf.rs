@@ -10,6 +10,14 @@
 //! cross-reference section: objects only an old revision referenced are
 //! gone too. The result is parsed again and checked; a file that cannot
 //! be rebuilt, or is still encrypted, is refused, never published.
+//!
+//! What is kept is what draws the pages, by an allow-list: the catalogue
+//! keeps its page tree only (no form fields, page labels, named
+//! destinations, outlines, structure tree, custom keys), each page its
+//! boxes, resources and contents only (no annotations: their authors and
+//! texts name people), every content stream is written again from its
+//! operations (its `%` comments gone), and every JPEG inside loses its
+//! EXIF, XMP and comment segments, as an uploaded photo does.
 
 use lopdf::{Dictionary, Document, Object};
 
@@ -44,6 +52,27 @@ const SAFE_ACTIONS: [&[u8]; 3] = [b"GoTo", b"URI", b"Named"];
 /// Annotations removed whole: they hold files, sound or media.
 const DROPPED_ANNOTATIONS: [&[u8]; 5] = [b"FileAttachment", b"Sound", b"Movie", b"Screen", b"RichMedia"];
 
+/// Keys a catalogue keeps: its page tree, and its language.
+const CATALOG_KEYS: [&[u8]; 3] = [b"Type", b"Pages", b"Lang"];
+
+/// Keys a page, or a node of the page tree, keeps: what draws it.
+const PAGE_KEYS: [&[u8]; 14] = [
+    b"Type",
+    b"Parent",
+    b"Kids",
+    b"Count",
+    b"Resources",
+    b"MediaBox",
+    b"CropBox",
+    b"BleedBox",
+    b"TrimBox",
+    b"ArtBox",
+    b"Contents",
+    b"Rotate",
+    b"Group",
+    b"UserUnit",
+];
+
 /// What cleaning found, for the report.
 #[derive(Default)]
 struct Found {
@@ -53,6 +82,11 @@ struct Found {
     actions: bool,
     files: bool,
     other: bool,
+    /// Catalogue and page keys outside the allow-list (annotations, form
+    /// fields, page labels, destinations, outlines, custom keys).
+    document: Vec<String>,
+    comments: bool,
+    image_metadata: bool,
 }
 
 fn is_action(dict: &Dictionary) -> bool {
@@ -146,6 +180,15 @@ fn still_carries(doc: &Document) -> Option<&'static str> {
     if doc.trailer.has(b"Encrypt") {
         return Some("encryption");
     }
+    let catalog = doc.catalog().ok()?;
+    if catalog.iter().any(|(k, _)| !CATALOG_KEYS.contains(&k.as_slice())) {
+        return Some("document data");
+    }
+    for (_, page) in doc.get_pages() {
+        if doc.get_dictionary(page).is_ok_and(|d| d.iter().any(|(k, _)| !PAGE_KEYS.contains(&k.as_slice()))) {
+            return Some("annotations or page data");
+        }
+    }
     fn dict_has(dict: &Dictionary) -> Option<&'static str> {
         if let Some(key) = DROPPED_KEYS.iter().find(|k| dict.has(k)) {
             return Some(if *key == b"Metadata" { "XMP metadata" } else { "active content" });
@@ -170,6 +213,138 @@ fn still_carries(doc: &Document) -> Option<&'static str> {
         }
     }
     doc.objects.values().find_map(object_has)
+}
+
+/// Keeps of `dict` only the keys in `allowed`; the others' names go to `removed`.
+fn retain_keys(dict: &mut Dictionary, allowed: &[&[u8]], removed: &mut Vec<String>) {
+    let extra: Vec<Vec<u8>> =
+        dict.iter().map(|(k, _)| k.clone()).filter(|k| !allowed.contains(&k.as_slice())).collect();
+    for key in extra {
+        dict.remove(&key);
+        removed.push(String::from_utf8_lossy(&key).into_owned());
+    }
+}
+
+/// A JPEG without its EXIF, XMP, other application and comment segments
+/// (APP1–APP13, APP15, COM); JFIF (APP0) and Adobe's colour transform
+/// (APP14), which the picture needs, stay. `None`: not a JPEG it can read.
+fn strip_jpeg(data: &[u8]) -> Option<(Vec<u8>, bool)> {
+    if !data.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    let mut out = vec![0xFF, 0xD8];
+    let mut at = 2;
+    let mut stripped = false;
+    loop {
+        let marker = *data.get(at + 1)?;
+        if data[at] != 0xFF {
+            return None;
+        }
+        if marker == 0xD8 || (0xD0..=0xD7).contains(&marker) || marker == 0x01 || marker == 0xFF {
+            out.push(0xFF);
+            if marker != 0xFF {
+                out.push(marker);
+            }
+            at += if marker == 0xFF { 1 } else { 2 };
+            continue;
+        }
+        let length = usize::from(u16::from_be_bytes([*data.get(at + 2)?, *data.get(at + 3)?]));
+        let end = at.checked_add(2 + length)?;
+        let segment = data.get(at..end)?;
+        let metadata = matches!(marker, 0xE1..=0xED | 0xEF | 0xFE);
+        if metadata {
+            stripped = true;
+        } else {
+            out.extend_from_slice(segment);
+        }
+        at = end;
+        if marker == 0xDA {
+            // Start of scan: the picture's data follows to the end.
+            out.extend_from_slice(&data[at..]);
+            return Some((out, stripped));
+        }
+    }
+}
+
+/// Keeps what draws the pages (see the module's notes).
+fn keep_what_draws(doc: &mut Document, found: &mut Found) -> Result<(), MediaError> {
+    let root = doc
+        .trailer
+        .get(b"Root")
+        .and_then(Object::as_reference)
+        .map_err(|_| refuse("its catalogue is not an object"))?;
+    let pages = {
+        let catalog = doc.get_dictionary_mut(root).map_err(|_| refuse("it has no document catalogue"))?;
+        retain_keys(catalog, &CATALOG_KEYS, &mut found.document);
+        catalog.get(b"Pages").and_then(Object::as_reference).map_err(|_| refuse("it has no page tree"))?
+    };
+    // The page tree, node by node.
+    let mut nodes = vec![pages];
+    let mut seen = std::collections::BTreeSet::new();
+    let mut leaves = Vec::new();
+    while let Some(id) = nodes.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        let node = doc.get_dictionary_mut(id).map_err(|_| refuse("its page tree is broken"))?;
+        retain_keys(node, &PAGE_KEYS, &mut found.document);
+        match node.get(b"Kids").and_then(Object::as_array) {
+            Ok(kids) => nodes.extend(kids.iter().filter_map(|k| k.as_reference().ok())),
+            Err(_) => leaves.push(id),
+        }
+    }
+    // Every page's contents, and every form (a drawing reused on pages),
+    // written again from its operations: comments do not survive.
+    let mut drawings: Vec<lopdf::ObjectId> = Vec::new();
+    for page in &leaves {
+        if let Ok(dict) = doc.get_dictionary(*page) {
+            match dict.get(b"Contents") {
+                Ok(Object::Reference(id)) => drawings.push(*id),
+                Ok(Object::Array(parts)) => drawings.extend(parts.iter().filter_map(|p| p.as_reference().ok())),
+                _ => {}
+            }
+        }
+    }
+    for (id, object) in &doc.objects {
+        if let Object::Stream(s) = object
+            && s.dict.get(b"Subtype").and_then(Object::as_name).is_ok_and(|n| n == b"Form")
+        {
+            drawings.push(*id);
+        }
+    }
+    for id in drawings {
+        let Ok(Object::Stream(stream)) = doc.get_object_mut(id) else { continue };
+        let plain = stream.decompressed_content().unwrap_or_else(|_| stream.content.clone());
+        let content =
+            lopdf::content::Content::decode(&plain).map_err(|_| refuse("a page's drawing could not be read"))?;
+        let written = content.encode().map_err(|_| refuse("a page's drawing could not be written again"))?;
+        found.comments |= plain.contains(&b'%');
+        stream.dict.remove(b"Filter");
+        stream.dict.remove(b"DecodeParms");
+        stream.set_plain_content(written);
+        if stream.compress().is_err() {
+            // Left uncompressed: larger, as clean.
+        }
+    }
+    // Photos inside lose their metadata.
+    for object in doc.objects.values_mut() {
+        let Object::Stream(stream) = object else { continue };
+        let jpeg = match stream.dict.get(b"Filter") {
+            Ok(Object::Name(n)) => n == b"DCTDecode",
+            Ok(Object::Array(f)) => f.len() == 1 && f[0].as_name().is_ok_and(|n| n == b"DCTDecode"),
+            _ => false,
+        };
+        if !jpeg {
+            continue;
+        }
+        let (clean, stripped) =
+            strip_jpeg(&stream.content).ok_or_else(|| refuse("a picture inside could not be read"))?;
+        if stripped {
+            found.image_metadata = true;
+            stream.set_content(clean);
+        }
+    }
+    Ok(())
 }
 
 fn refuse(why: impl std::fmt::Display) -> MediaError {
@@ -235,6 +410,7 @@ pub fn scrub_pdf(input: &[u8]) -> Result<PdfOutput, MediaError> {
     for object in doc.objects.values_mut() {
         clean_object(object, &mut found);
     }
+    keep_what_draws(&mut doc, &mut found)?;
     // Objects nothing refers to any more (the old /Info and its values,
     // object streams, earlier revisions) are dropped, the rest renumbered.
     doc.prune_objects();
@@ -266,6 +442,18 @@ pub fn scrub_pdf(input: &[u8]) -> Result<PdfOutput, MediaError> {
     }
     if found.other {
         report.push("application data and dates: removed".into());
+    }
+    if !found.document.is_empty() {
+        found.document.sort();
+        found.document.dedup();
+        report
+            .push(format!("annotations, form fields and other document data ({}): removed", found.document.join(", ")));
+    }
+    if found.comments {
+        report.push("comments in page contents: removed".into());
+    }
+    if found.image_metadata {
+        report.push("metadata inside images: removed".into());
     }
     Ok(PdfOutput { bytes, report })
 }
@@ -379,6 +567,92 @@ mod tests {
         let out = scrub_pdf(&packed).unwrap();
         assert!(!all_text(&out.bytes).contains("Hidden"));
         assert!(out.report.iter().any(|r| r.contains("Author")));
+    }
+
+    /// A PDF built here that names someone everywhere a PDF can hide a
+    /// name besides its metadata: an annotation's author and text, a
+    /// form field's value, a custom catalogue key, page labels, a named
+    /// destination, an outline, a comment in the page's drawing, and a
+    /// photo inside with EXIF (GPS) and a comment.
+    fn names_everywhere() -> Vec<u8> {
+        use lopdf::{Stream, dictionary};
+        let mut doc = Document::with_version("1.7");
+        let pages = doc.new_object_id();
+        let photo = crate::testing::tagged_jpeg(16, 16, 1);
+        let image = doc.add_object(Stream::new(
+            dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => 16, "Height" => 16,
+            "ColorSpace" => "DeviceRGB", "BitsPerComponent" => 8, "Filter" => "DCTDecode" },
+            photo,
+        ));
+        let drawing = b"% drawn for Park Ji-hoon
+q 16 0 0 16 72 600 cm /Im1 Do Q
+BT /F1 18 Tf 72 720 Td (Annual report) Tj ET
+% end Park
+";
+        let contents = doc.add_object(Stream::new(dictionary! {}, drawing.to_vec()));
+        let annot = doc.add_object(dictionary! { "Type" => "Annot", "Subtype" => "Text", "Rect" => vec![0.into(), 0.into(), 9.into(), 9.into()],
+            "T" => Object::string_literal("Park Ji-hoon"), "Contents" => Object::string_literal("Ji-hoon's statement") });
+        let field = doc.add_object(dictionary! { "FT" => "Tx", "T" => Object::string_literal("name"), "V" => Object::string_literal("Park Ji-hoon"),
+            "Subtype" => "Widget", "Rect" => vec![0.into(), 0.into(), 9.into(), 9.into()] });
+        let page = doc.add_object(dictionary! { "Type" => "Page", "Parent" => pages,
+            "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()], "Contents" => contents,
+            "Resources" => dictionary! { "Font" => dictionary! { "F1" => dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" } },
+                "XObject" => dictionary! { "Im1" => image } },
+            "Annots" => vec![annot.into(), field.into()], "StructParents" => 0,
+            "X-Witness" => Object::string_literal("Park Ji-hoon") });
+        doc.objects.insert(
+            pages,
+            Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }),
+        );
+        let outline = doc.add_object(dictionary! { "Title" => Object::string_literal("Testimony of Park Ji-hoon") });
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages,
+            "AcroForm" => dictionary! { "Fields" => vec![field.into()] },
+            "PageLabels" => dictionary! { "Nums" => vec![0.into(), dictionary! { "P" => Object::string_literal("Park-") }.into()] },
+            "Names" => dictionary! { "Dests" => dictionary! { "Names" => vec![Object::string_literal("JihoonPage"), vec![page.into(), "Fit".into()].into()] } },
+            "Outlines" => dictionary! { "First" => outline, "Last" => outline, "Count" => 1 },
+            "X-Case-Owner" => Object::string_literal("Park Ji-hoon") });
+        doc.trailer.set("Root", catalog);
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes).unwrap();
+        bytes
+    }
+
+    #[test]
+    fn only_what_draws_the_pages_is_kept() {
+        let pdf = names_everywhere();
+        assert!(all_text(&pdf).contains("Park Ji-hoon") && all_text(&pdf).contains("GPS"), "the fixture names him");
+        let out = scrub_pdf(&pdf).unwrap();
+        let text = all_text(&out.bytes);
+        for needle in [
+            "Park",
+            "Ji-hoon",
+            "Jihoon",
+            "GPS",
+            "Exif",
+            "xmpmeta",
+            "safe house",
+            "Annot",
+            "AcroForm",
+            "PageLabels",
+            "Dests",
+            "Outlines",
+            "X-",
+        ] {
+            assert!(!text.contains(needle), "{needle} left in\n{text}");
+        }
+        assert!(text.contains("Annual report") && text.contains("/Im1 Do"), "the page is still drawn: {text}");
+        let doc = Document::load_mem(&out.bytes).unwrap();
+        let image = doc.objects.values().find_map(|o| match o {
+            Object::Stream(s) if s.dict.get(b"Subtype").and_then(Object::as_name).is_ok_and(|n| n == b"Image") => {
+                Some(s.content.clone())
+            }
+            _ => None,
+        });
+        let image = image.expect("the photo is kept");
+        assert!(image::load_from_memory(&image).is_ok(), "and still a picture");
+        for expected in ["annotations", "comments", "metadata inside images"] {
+            assert!(out.report.iter().any(|r| r.contains(expected)), "{expected}: {:?}", out.report);
+        }
     }
 
     #[test]
