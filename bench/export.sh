@@ -4,14 +4,18 @@
 # by Debian's `hugo` from the same articles with simple templates, in the
 # same run. Prints wall time and peak memory of each, then a second
 # (incremental) export after one article changed.
-# Usage: bench/export.sh [COUNT]
+# Usage: [REFUGE_BIN=… REFUGE_BENCH=…] bench/export.sh [COUNT]
 source "$(dirname "$0")/lib.sh"
 
 COUNT=${1:-10000}
 
 need hugo hugo
-build_release -p refuge-bench
-BENCH="$ROOT/target/release/refuge-bench"
+# REFUGE_BENCH names the refuge-bench of the same build as REFUGE_BIN
+# (a corpus written by a newer build is refused by an older refuge).
+if [ -n "${REFUGE_BENCH:-}" ]; then BENCH=$REFUGE_BENCH; else
+  build_release -p refuge-bench
+  BENCH="$ROOT/target/release/refuge-bench"
+fi
 
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

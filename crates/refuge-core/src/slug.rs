@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::redaction::PublicText;
+
 /// Words that cannot be slugs because they name routes of their own.
 pub const RESERVED: &[&str] = &[
     "news",
@@ -67,10 +69,16 @@ impl Slug {
         Ok(Self(text.to_owned()))
     }
 
-    /// Makes a slug from a title: ASCII letters and digits kept, everything
-    /// else folded into hyphens. Returns `None` when nothing usable remains
-    /// (for example a title written only in Japanese).
-    pub fn suggest(title: &str) -> Option<Self> {
+    /// Makes a slug from a title as readers see it (a [`PublicText`]: a
+    /// name marked in the title never reaches the address): ASCII letters
+    /// and digits kept, everything else folded into hyphens. Returns `None`
+    /// when nothing usable remains (for example a title written only in
+    /// Japanese).
+    pub fn suggest(title: &PublicText) -> Option<Self> {
+        Self::from_text(title.as_str())
+    }
+
+    fn from_text(title: &str) -> Option<Self> {
         let mut out = String::new();
         for c in title.chars() {
             let c = c.to_ascii_lowercase();
@@ -134,10 +142,19 @@ mod tests {
 
     #[test]
     fn suggests_from_titles() {
-        assert_eq!(Slug::suggest("China's Two-Faced Policy").unwrap().as_str(), "china-s-two-faced-policy");
-        assert_eq!(Slug::suggest("  Report: July 2002!  ").unwrap().as_str(), "report-july-2002");
-        assert_eq!(Slug::suggest("2002").unwrap().as_str(), "2002-1");
-        assert!(Slug::suggest("北朝鮮難民").is_none());
+        assert_eq!(Slug::from_text("China's Two-Faced Policy").unwrap().as_str(), "china-s-two-faced-policy");
+        assert_eq!(Slug::from_text("  Report: July 2002!  ").unwrap().as_str(), "report-july-2002");
+        assert_eq!(Slug::from_text("2002").unwrap().as_str(), "2002-1");
+        assert!(Slug::from_text("北朝鮮難民").is_none());
+    }
+
+    #[test]
+    fn titles_make_addresses_without_the_names_they_mark() {
+        let title =
+            crate::redaction::Redaction::hidden("en").apply("Urgent: [[name:Park Ji-hoon]] faces forced return");
+        assert_eq!(Slug::suggest(&title).unwrap().as_str(), "urgent-p-j-faces-forced-return");
+        let korean = crate::redaction::Redaction::hidden("en").apply("[[name:김민지]] detained");
+        assert_eq!(Slug::suggest(&korean).unwrap().as_str(), "name-withheld-detained");
     }
 
     #[test]
@@ -145,7 +162,7 @@ mod tests {
         let samples = ["", "---", "a", "News", "x".repeat(300).as_str(), "Ünïcödé títle", "page", "日本 2024 report"]
             .map(str::to_owned);
         for s in samples {
-            if let Some(slug) = Slug::suggest(&s) {
+            if let Some(slug) = Slug::from_text(&s) {
                 assert!(Slug::parse(slug.as_str()).is_ok(), "{s:?} gave {slug}");
             }
         }

@@ -8,7 +8,7 @@
 //! after a delete.
 
 use refuge_core::mail_text::{to_mail_text, wrap_plain};
-use refuge_core::redaction::Redaction;
+use refuge_core::redaction::{PublicText, Redaction};
 use refuge_core::subscribers::Topic;
 use refuge_core::{DedupeKey, Language, MailKind, NewMail, Purpose, Role, StoreError, Subscriber};
 
@@ -68,9 +68,10 @@ pub fn to_list(
     lang: &Language,
     topic: Topic,
     key: &DedupeKey,
-    subject: &str,
-    text: &str,
+    subject: &PublicText,
+    text: &PublicText,
 ) -> Result<usize, StoreError> {
+    let (subject, text) = (subject.as_str(), text.as_str());
     // The last check before list mail leaves: no protected name in it.
     let guard = state.site.name_guard().map_err(|e| StoreError::Backend(e.to_string()))?;
     if guard.find_in_text(subject).is_some() || guard.find_in_text(text).is_some() {

@@ -257,6 +257,8 @@ fn mail_update(state: &AppState, item: &Item, update: &refuge_core::AppealUpdate
     // A random key per update: an update added after another was deleted
     // may get its id, never its mailing.
     let key = refuge_core::DedupeKey::once(refuge_core::Purpose::AppealUpdate);
+    // Every piece is public already; the mail is made public text as a whole.
+    let (subject, body) = (shown.apply(&subject), shown.apply(&body));
     crate::outgoing::to_list(state, MailKind::AppealUpdate, &item.lang, Topic::Appeals, &key, &subject, &body)
 }
 

@@ -129,7 +129,7 @@ pub fn draft_from(
         // Made from the title as readers see it: a name marked in the
         // title never reaches the address.
         let public_title = refuge_core::redaction::Redaction::hidden(lang.as_str()).apply(title);
-        Slug::suggest(public_title.as_str()).or_else(|| fallback_slug.cloned()).or_else(|| {
+        Slug::suggest(&public_title).or_else(|| fallback_slug.cloned()).or_else(|| {
             let now = OffsetDateTime::now_utc();
             Slug::parse(&format!(
                 "{}-{:04}{:02}{:02}-{:02}{:02}",

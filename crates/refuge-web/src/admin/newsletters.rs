@@ -6,7 +6,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use http::StatusCode;
 use refuge_app::release::Field;
-use refuge_core::redaction::Redaction;
+use refuge_core::redaction::{PublicText, Redaction};
 use refuge_core::{Language, MailKind, Newsletter};
 use refuge_render::Dep;
 use refuge_render::routes::Route;
@@ -200,13 +200,14 @@ pub async fn save(State(state): State<AppState>, admin: Admin, form: FormData) -
 }
 
 /// The subject and text of an issue, as subscribers get them.
-fn mail_of(state: &AppState, n: &Newsletter) -> (String, String) {
+fn mail_of(state: &AppState, n: &Newsletter) -> (PublicText, PublicText) {
     let t = state.site.strings(&n.lang);
     let number = t.get("newsletter_issue").replace("{number}", &n.number.to_string());
     let subject = format!("{number}: {}", Redaction::hidden(n.lang.as_str()).cow(&n.title));
     let archive = state.site.url(&Route::newsletter(&n.lang, Some(n.number)));
     let body = crate::outgoing::newsletter_text(state, &n.lang, &subject, &n.body, &archive);
-    (subject, body)
+    let hidden = Redaction::hidden(n.lang.as_str());
+    (hidden.apply(&subject), hidden.apply(&body))
 }
 
 /// The name guard for an issue about to be mailed (or test-mailed) and
@@ -308,7 +309,7 @@ pub async fn test_send(State(state): State<AppState>, admin: Admin, Path(id): Pa
         lang: n.lang.as_str(),
         recipient: admin.email(),
         subject: &subject,
-        body: &body,
+        body: body.as_str(),
         unsubscribe: "",
     };
     let t = &admin.t;

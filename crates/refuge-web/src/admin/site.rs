@@ -213,8 +213,7 @@ pub async fn save_faq(
     let mut entries = Vec::new();
     for row in &typed {
         let question = refuge_core::redaction::Redaction::hidden(lang.as_str()).apply(&row.question);
-        let anchor =
-            if row.anchor.is_empty() { Slug::suggest(question.as_str()) } else { Slug::parse(&row.anchor).ok() };
+        let anchor = if row.anchor.is_empty() { Slug::suggest(&question) } else { Slug::parse(&row.anchor).ok() };
         let Some(anchor) = anchor.or_else(|| Slug::parse(&format!("q{}", entries.len() + 1)).ok()) else { continue };
         entries.push((anchor, row.question.clone(), row.answer.clone()));
     }

@@ -498,3 +498,40 @@ async fn malformed_markup_is_refused_and_the_text_kept() {
     assert!(select(&page.body, ".error, .field-error").join(" ").contains("Ji-hoon"), "the part found is named");
     app.stop().await;
 }
+
+/// The preview of an appeal is what readers will see — its title, facts,
+/// letter and future address with the names hidden — and, for the
+/// editor, which names are hidden and how they show.
+#[tokio::test]
+async fn the_preview_shows_what_readers_will() {
+    let app = spawn_app().await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let fields = [
+        ("title", "Urgent: [[name:Park Ji-hoon]] faces forced return"),
+        ("slug", ""),
+        ("summary", ""),
+        ("body", "Held with [[name:김민지]]."),
+        ("status", "draft"),
+        ("published_at", ""),
+        ("people", "[[name:Park Ji-hoon]]"),
+        ("held_where", "A camp near [[name:Choi Yu-na]]'s town"),
+        ("letter", "Dear Minister, free [[name:Park Ji-hoon]]."),
+        ("what_to_do", "Write today."),
+        ("addr_name", "The Minister"),
+        ("note", ""),
+        ("intent", "preview"),
+    ];
+    let page = ed.post("/admin/items/new?kind=appeal&lang=en", &fields).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let shown = select(&page.body, "section.preview article").join("");
+    assert!(shown.contains("Urgent: P. J. faces forced return"), "{shown}");
+    assert!(shown.contains("C. Y.") && shown.contains("(name withheld)") && shown.contains("free P. J."), "{shown}");
+    assert!(shown.contains("The Minister"), "the addressees");
+    assert!(!shown.contains("Ji-hoon") && !shown.contains("민지") && !shown.contains("[[name"), "{shown}");
+    let address = select(&page.body, ".preview-address").join("");
+    assert!(address.contains("/en/appeals/urgent-p-j-faces-forced-return/"), "{address}");
+    let hidden = select(&page.body, ".hidden-names li").join("\n");
+    assert!(hidden.contains("Park Ji-hoon → P. J.") && hidden.contains("김민지 → (name withheld)"), "{hidden}");
+    assert!(app.store.all_published().unwrap().iter().all(|r| !r.title.contains("Ji-hoon")), "nothing written");
+    app.stop().await;
+}

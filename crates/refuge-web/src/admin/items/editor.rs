@@ -228,6 +228,7 @@ pub(super) fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown
         choose_status => ctx.access == Access::Save,
         show_mark_current => show_mark_current,
         preview_html => preview.then(|| to_safe_html(&form.body, Redaction::hidden(ctx.lang.as_str()))),
+        preview => preview.then(|| minijinja::value::Serde(super::preview::preview(state, ctx, form))),
         can_delete => admin.can_edit(),
     };
     let section = ctx.kind.as_str();

@@ -22,6 +22,7 @@ use crate::form::{FormData, pairs};
 
 mod editor;
 mod list;
+mod preview;
 mod save;
 
 use editor::*;
