@@ -135,7 +135,26 @@ pub fn article(vocab: &Vocab, seed: u64, i: usize) -> Article {
     } else {
         (japanese(&mut rng, &vocab.ja, title_words.min(5)), japanese(&mut rng, &vocab.ja, body_words))
     };
+    // One article in twenty names someone hidden with [[name:…]], as this
+    // site's reports do: the name guard then searches every page for
+    // every one of those names.
+    let body = if i.is_multiple_of(20) { format!("{} {body}", hidden_name(i / 20, lang)) } else { body };
     Article { lang, slug: format!("article-{i}"), title: title.trim_end_matches(['.', '。']).to_owned(), body, year }
+}
+
+/// The `n`-th name of the corpus, marked: in Latin letters for English
+/// articles, in Hangul for Japanese ones (so none is a word of the text).
+fn hidden_name(n: usize, lang: &str) -> String {
+    const FAMILY: [&str; 8] = ["Kim", "Ri", "Pak", "Choe", "Jong", "Kang", "Han", "O"];
+    const SYLLABLES: [&str; 10] = ["chol", "hyok", "ryong", "gyu", "jae", "sook", "hwa", "ung", "chun", "myong"];
+    const HANGUL: [char; 10] = ['철', '혁', '룡', '규', '재', '숙', '화', '웅', '춘', '명'];
+    let (a, b, c) = (n % 10, (n / 10) % 10, (n / 100) % 10);
+    if lang == "en" {
+        let given = format!("{}{}-{}", SYLLABLES[a][..1].to_uppercase(), &SYLLABLES[a][1..], SYLLABLES[b]);
+        format!("[[name:{} {given}{}]]", FAMILY[c % 8], if c >= 8 { "a" } else { "" })
+    } else {
+        format!("[[name:김{}{}{}]]", HANGUL[a], HANGUL[b], HANGUL[c])
+    }
 }
 
 /// Mixed queries drawn like real ones: content words (not the most

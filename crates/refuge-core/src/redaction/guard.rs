@@ -10,14 +10,19 @@
 //! `administration`), which may be written apart or together (`Ji-hoon`,
 //! `Ji hoon`, `Jihoon`) as long as each piece has two letters or more.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use unicode_normalization::UnicodeNormalization;
 
 use super::names::{Part, identifying_parts, is_cjk};
 
-/// Combining accents (dropped from Latin, Greek and Cyrillic letters).
+/// Combining accents (dropped from Latin, Greek and Cyrillic letters),
+/// and characters that show nothing (soft hyphen, zero-width spaces and
+/// joiners, word joiner, byte-order mark): neither is a separator, so
+/// `Ji\u{200B}hoon` is `Jihoon`.
 fn is_accent(c: char) -> bool {
-    matches!(c as u32, 0x300..=0x36F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+    matches!(c as u32,
+        0x300..=0x36F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F
+        | 0xAD | 0x200B..=0x200F | 0x2060..=0x2064 | 0xFEFF)
 }
 
 /// Appends the folded form of `c` to `out` (nothing for a separator).
@@ -26,6 +31,16 @@ fn fold_char(c: char, out: &mut String) {
         if c.is_ascii_alphanumeric() {
             out.push(c.to_ascii_lowercase());
         }
+        return;
+    }
+    // Han, Hangul syllables and hiragana are their own folded form: the
+    // common case of CJK text, without the normalisation tables.
+    if matches!(c as u32, 0x4E00..=0x9FFF | 0xAC00..=0xD7A3 | 0x3041..=0x3096) {
+        out.push(c);
+        return;
+    }
+    if let k @ 0x30A1..=0x30F6 = c as u32 {
+        out.push(char::from_u32(k - 0x60).unwrap_or(c));
         return;
     }
     if is_accent(c) {
@@ -157,7 +172,11 @@ impl NameGuard {
         }
         if !guard.parts.is_empty() {
             let patterns: Vec<&str> = guard.parts.iter().map(|(_, p)| p.folded.as_str()).collect();
-            guard.matcher = AhoCorasick::builder().match_kind(MatchKind::Standard).build(patterns).ok();
+            guard.matcher = AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(patterns)
+                .ok();
             guard.broken = guard.matcher.is_none();
         }
         guard
@@ -194,12 +213,21 @@ impl NameGuard {
         if self.matcher.is_none() && !self.broken {
             return None;
         }
-        let markup = content_type.contains("html") || content_type.contains("xml");
-        if markup {
-            self.find_in_text(&visible(body))
-        } else {
-            self.find_in_text(&decode_entities(&String::from_utf8_lossy(body)))
+        if self.broken {
+            return self.find_in_text("");
         }
+        let matcher = self.matcher.as_ref()?;
+        let markup = content_type.contains("html") || content_type.contains("xml");
+        let text = if markup {
+            visible(body)
+        } else {
+            let mut text = String::new();
+            push_decoded(&String::from_utf8_lossy(body), &mut text);
+            text
+        };
+        // `visible` and `push_decoded` add the decoded form of whatever is
+        // percent-encoded: one search reads both.
+        self.search(matcher, &text)
     }
 
     fn search(&self, matcher: &AhoCorasick, text: &str) -> Option<Found> {
@@ -356,6 +384,7 @@ mod tests {
         {
             assert!(guard.find_in_text(leak).is_some(), "{leak}");
         }
+        assert!(guard.find_in_text("J\u{200B}i-hoo\u{AD}n").is_some(), "invisible characters change nothing");
         for fine in ["Park", "Mr Park said", "jihoonism", "Ji", "a hoon", "J-i-hoon"] {
             assert!(guard.find_in_text(fine).is_none(), "{fine}");
         }

@@ -127,13 +127,14 @@ pub fn import_site<S>(
     progress: &mut dyn FnMut(Stage, u64, u64),
 ) -> Result<Vec<PageReport>>
 where
-    S: ContentStore + MediaStore + RedirectStore + ?Sized,
+    S: ContentStore + MediaStore + RedirectStore + refuge_core::NameReads + ?Sized,
 {
     let prefix = options.old_prefix.trim().trim_end_matches('/');
     if !(prefix.is_empty() || prefix.starts_with('/')) || prefix.contains(['?', '#']) {
         return Err(ImportError::BadPrefix(options.old_prefix.clone()));
     }
-    let run = Run { store, options, prefix, media };
+    let names = refuge_core::redaction::NameGuard::new(store.protected_names()?);
+    let run = Run { store, options, prefix, media, names };
     let mut pages = run.read_pages(progress)?;
     let targets = run.addresses(&mut pages)?;
     let images = run.images(&mut pages)?;
@@ -173,6 +174,9 @@ struct Run<'a, S: ?Sized> {
     /// The old prefix without its trailing slash (empty for the root).
     prefix: &'a str,
     media: &'a dyn refuge_core::MediaFiles,
+    /// Names marked elsewhere on the site: a page that shows one is
+    /// imported as a draft, never published.
+    names: refuge_core::redaction::NameGuard,
 }
 
 /// Old path → (the item imported from it before, its slug).
@@ -180,7 +184,7 @@ type Targets = HashMap<String, (Option<i64>, Slug)>;
 
 impl<S> Run<'_, S>
 where
-    S: ContentStore + MediaStore + RedirectStore + ?Sized,
+    S: ContentStore + MediaStore + RedirectStore + refuge_core::NameReads + ?Sized,
 {
     /// Pass 1: every page, read, for titles, dates and what repeats.
     fn read_pages(&self, progress: &mut dyn FnMut(Stage, u64, u64)) -> Result<Vec<OldPage>> {
@@ -429,6 +433,24 @@ where
             tags: vec!["imported".into()],
             status: Status::Published,
             published_at: Some(published_at),
+        };
+        let address = Kind::News.path(lang, slug);
+        let shown =
+            refuge_core::markdown::to_safe_html(&draft.body, refuge_core::redaction::Redaction::hidden(lang.as_str()));
+        let found = [address.as_str(), draft.title.as_str()]
+            .iter()
+            .find_map(|t| self.names.find_in_text(t))
+            .or_else(|| self.names.find_in_page("text/html", shown.as_bytes()));
+        let draft = match found {
+            Some(found) => {
+                line.warnings.push(format!(
+                    "kept as a draft: it shows “{}”, part of a name hidden with [[name:…]] on this site; \
+                     mark or remove it in the back office, then publish",
+                    found.part
+                ));
+                ItemDraft { status: Status::Draft, ..draft }
+            }
+            None => draft,
         };
         line.outcome = self.save(&page.old_path, *existing, (draft, month_only), note, &mut line.warnings)?;
         Ok(line)

@@ -53,6 +53,14 @@ pub async fn show(State(state): State<AppState>, admin: Admin, Path((id, aside))
             return Ok(super::message(&state, &admin, StatusCode::INTERNAL_SERVER_ERROR, "error_text"));
         }
     };
+    let names_public = item.kind == Kind::Appeal
+        && match state.store.appeal_facts(item.id) {
+            Ok(facts) => facts.names_public,
+            Err(e) => {
+                tracing::error!(error = %e, "could not read whether the appeal's names are public");
+                false
+            }
+        };
     let values = minijinja::context! {
         item_id => item.id,
         aside_id => aside.id,
@@ -63,8 +71,10 @@ pub async fn show(State(state): State<AppState>, admin: Admin, Path((id, aside))
         changed_since => changed_since,
         diff => minijinja::value::Serde(line_diff(t, &published, &form_text(&form))),
         form_lang => item.lang.to_string(),
-        preview_title => form.title.clone(),
-        preview_html => to_safe_html(&form.body, Redaction::hidden(item.lang.as_str())),
+        preview_title => Redaction { lang: item.lang.as_str(), names_public }.apply(&form.title).into_string(),
+        preview_html => to_safe_html(&form.body, Redaction { lang: item.lang.as_str(), names_public }),
+        // Publishing this change shows the appeal's names in full: say so.
+        names_public => names_public,
     };
     let title = format!("{}: {}", t.get("admin_review"), item.title);
     Ok(Page::new(&admin, "admin/review.html", item.kind.as_str(), title).render(&state, &admin.lang, values))

@@ -368,3 +368,36 @@ fn texts(html: &str, css: &str) -> Vec<String> {
     let selector = scraper::Selector::parse(css).unwrap();
     doc.select(&selector).map(|e| e.text().collect::<String>().trim().to_owned()).collect()
 }
+
+/// An old page that writes out a name the site hides elsewhere is
+/// imported as a draft, never published, and the report says why.
+#[tokio::test]
+async fn an_old_page_showing_a_protected_name_is_kept_as_a_draft() {
+    let app = spawn_app().await;
+    let draft = refuge_core::ItemDraft {
+        group_id: None,
+        kind: Kind::News,
+        lang: Language::parse("en").unwrap(),
+        slug: Slug::parse("case-notes").unwrap(),
+        title: "Case notes".into(),
+        summary: String::new(),
+        // "Families" is this person's given name: the old page writes it.
+        body: "About [[name:Families Park]].".into(),
+        category: None,
+        tags: Vec::new(),
+        status: refuge_core::Status::Draft,
+        published_at: None,
+    };
+    refuge_core::ContentStore::save_item(app.store.as_ref(), None, &draft).unwrap();
+    let report = import(&app, "en", "/", false);
+    let held = report.iter().find(|r| r.old_path == "/2faced.html").unwrap();
+    assert!(
+        held.warnings.iter().any(|w| w.contains("kept as a draft") && w.contains("Families")),
+        "{:?}",
+        held.warnings
+    );
+    assert_eq!(app.get(&held.new_path).await.status, 404, "not published");
+    let other = report.iter().find(|r| r.old_path == "/news/20021105.html").unwrap();
+    assert_eq!(app.get(&other.new_path).await.status, 200, "the other pages are");
+    app.stop().await;
+}

@@ -395,6 +395,25 @@ async fn no_name_reaches_a_public_byte() {
     refuge_export::export(&config.data_dir, None, config.site_config(app.base.clone()), &options, &mut |_, _| {})
         .expect("the export succeeds: nothing in it shows a name");
     collect_files(&out.path().join("site"), &out.path().join("site"), &mut public);
+    // The same copy in a bucket of the test Garage, read back through its
+    // website endpoint with the headers the host sends.
+    if let Some(garage) = refuge_bucket::testing::garage() {
+        let target = garage.bucket();
+        let bucket = refuge_bucket::Bucket::open(&target.target, &target.credentials).unwrap();
+        let options = refuge_bucket::PublishOptions::default();
+        refuge_bucket::publish(&bucket, &out.path().join("site"), &options, &|_, _| {}).await.unwrap();
+        let home = format!("{}/en/index.html", target.web);
+        let response = client().get(&home).header("Host", &target.web_host).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200, "the bucket serves the copy");
+        for (name, _) in bucket.list().await.unwrap() {
+            let response =
+                client().get(format!("{}/{name}", target.web)).header("Host", &target.web_host).send().await.unwrap();
+            let headers: Vec<String> =
+                response.headers().iter().map(|(k, v)| format!("{k}: {}", v.to_str().unwrap_or(""))).collect();
+            public.push((format!("bucket object {name}"), format!("{name}\n{}", headers.join("\n"))));
+            public.push((format!("bucket object {name} (body)"), response.text().await.unwrap_or_default()));
+        }
+    }
     // Every mail.
     let started = std::time::Instant::now();
     while app.store.outbox_counts().unwrap()[0] > 0 && started.elapsed() < std::time::Duration::from_secs(30) {
