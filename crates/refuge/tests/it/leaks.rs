@@ -550,6 +550,7 @@ async fn the_preview_shows_what_readers_will() {
     let address = select(&page.body, ".preview-address").join("");
     assert!(address.contains("/en/appeals/urgent-p-j-faces-forced-return/"), "{address}");
     let hidden = select(&page.body, ".hidden-names li").join("\n");
+    let hidden: String = scraper::Html::parse_fragment(&hidden).root_element().text().collect();
     assert!(hidden.contains("Park Ji-hoon → P. J.") && hidden.contains("김민지 → (name withheld)"), "{hidden}");
     assert!(app.store.all_published().unwrap().iter().all(|r| !r.title.contains("Ji-hoon")), "nothing written");
     app.stop().await;
