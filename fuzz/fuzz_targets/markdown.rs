@@ -3,7 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use refuge_core::markdown::{excerpt, redact, to_plain_text, to_safe_html, to_safe_html_names};
+use refuge_core::markdown::{excerpt, to_plain_text, to_safe_html};
+use refuge_core::redaction::{NameGuard, Redaction, check, names_in};
 
 /// The tags of sanitised HTML (where text `<` is always `&lt;`), each as
 /// its name and attributes.
@@ -64,7 +65,9 @@ fn tags(html: &str) -> Vec<(String, Vec<(String, String)>)> {
 }
 
 fuzz_target!(|text: &str| {
-    for html in [to_safe_html(text), to_safe_html_names(text, false)] {
+    let hidden = Redaction::hidden("en");
+    let shown = Redaction { lang: "ja", names_public: true };
+    for html in [to_safe_html(text, hidden), to_safe_html(text, shown)] {
         for (name, attrs) in tags(&html) {
             let name = name.trim_start_matches('/');
             assert!(
@@ -81,8 +84,17 @@ fuzz_target!(|text: &str| {
             }
         }
     }
-    let _ = to_plain_text(text);
+    let _ = to_plain_text(text, hidden);
     let _ = excerpt(text, 160);
-    let public = redact(text, false);
-    let _ = public;
+    // The redaction parser, its check and the name guard never panic,
+    // whatever is typed; and a text that passes the check shows none of
+    // its marks' brackets once redacted.
+    let public = hidden.apply(text);
+    let names = names_in(text);
+    if check(text).is_ok() && !names.is_empty() {
+        assert!(!public.as_str().contains("[[name:"), "a mark survived: {text:?} → {public}");
+    }
+    let guard = NameGuard::new(&names);
+    let _ = guard.find_in_text(text);
+    let _ = guard.find_in_page("text/html", public.as_str().as_bytes());
 });
