@@ -20,6 +20,15 @@ fn deadline(facts: &AppealFacts) -> Option<Date> {
     Date::parse(facts.deadline.trim(), time::macros::format_description!("[year]-[month]-[day]")).ok()
 }
 
+/// A day stored as `YYYY-MM-DD`, as the reader's language writes it
+/// (`15 January 2027`, `2027年1月15日`); anything else as it is.
+fn written_day(t: &crate::Strings, iso: &str) -> String {
+    match Date::parse(iso.trim(), time::macros::format_description!("[year]-[month]-[day]")) {
+        Ok(day) => t.date(day.midnight().assume_utc()),
+        Err(_) => iso.to_owned(),
+    }
+}
+
 /// The first second after the deadline day.
 fn deadline_end(facts: &AppealFacts) -> Option<i64> {
     deadline(facts).and_then(|d| d.next_day()).map(|d| d.midnight().assume_utc().unix_timestamp())
@@ -54,7 +63,10 @@ struct Fact {
 #[derive(Serialize)]
 struct UpdateView {
     id: i64,
+    /// As the reader's language writes it (`20 November 2026`).
     date: String,
+    /// `YYYY-MM-DD`, for `<time datetime>`.
+    date_iso: String,
     html: String,
     source: String,
 }
@@ -83,7 +95,7 @@ impl Site {
             status: status.as_str(),
             status_label: t.get(&format!("appeal_status_{}", status.as_str())).into(),
             open: is_open(facts, now),
-            deadline: facts.deadline.clone(),
+            deadline: written_day(&t, &facts.deadline),
             date: r.published_at.map(|d| t.item_date(d, r.month_only)).unwrap_or_default(),
             date_iso: crate::pages::item_iso_date(r.published_at, r.month_only),
         }
@@ -221,7 +233,7 @@ impl Site {
             fact("appeal_held_where", facts.held_where.clone()),
             fact("appeal_held_since", facts.held_since.clone()),
             fact("appeal_risk", facts.risk.clone()),
-            fact("appeal_deadline", facts.deadline.clone()),
+            fact("appeal_deadline", written_day(&t, &facts.deadline)),
         ]
         .into_iter()
         .filter(|f| !f.value.trim().is_empty())
@@ -232,7 +244,8 @@ impl Site {
             .into_iter()
             .map(|u| UpdateView {
                 id: u.id,
-                date: u.date.clone(),
+                date: written_day(&t, &u.date),
+                date_iso: u.date.clone(),
                 html: to_safe_html(&u.text, shown),
                 source: shown.apply(&u.source).into_string(),
             })

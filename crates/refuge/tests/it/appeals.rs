@@ -237,3 +237,51 @@ async fn preview_never_writes() {
     assert!(app.store.newsletters(None, false).unwrap().is_empty());
     app.stop().await;
 }
+
+/// The deadline and the timeline's dates are written in the reader's
+/// language (they were shown as 2099-01-15 beside dates written out).
+#[tokio::test]
+async fn appeal_dates_are_written_in_the_readers_language() {
+    let app = spawn_app().await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    for (lang, deadline_shown, update_shown) in
+        [("en", "15 January 2099", "20 November 2026"), ("ja", "2099年1月15日", "2026年11月20日")]
+    {
+        let fields = [
+            ("title", "Held at the border"),
+            ("slug", &*format!("held-{lang}")),
+            ("summary", ""),
+            ("body", "Text."),
+            ("status", "published"),
+            ("published_at", ""),
+            ("deadline", "2099-01-15"),
+            ("case_status", "detained"),
+            ("note", ""),
+            ("action", "save"),
+        ];
+        let created = ed.post(&format!("/admin/items/new?kind=appeal&lang={lang}"), &fields).await;
+        assert_eq!(created.status, 303, "{}", created.body);
+        let id = created
+            .header("location")
+            .unwrap()
+            .trim_start_matches("/admin/items/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+        let update = ed
+            .post(&format!("/admin/items/{id}/updates"), &[("date", "2026-11-20"), ("text", "Moved."), ("source", "")])
+            .await;
+        assert_eq!(update.status, 303);
+        for path in [format!("/{lang}/appeals/held-{lang}/"), format!("/{lang}/appeals/held-{lang}/appeal.html")] {
+            let page = app.get(&path).await;
+            assert_eq!(page.status, 200, "{path}");
+            let text: String = scraper::Html::parse_document(&page.body).root_element().text().collect();
+            assert!(text.contains(deadline_shown) && text.contains(update_shown), "{path}: {text}");
+            assert!(!text.contains("2099-01-15") && !text.contains("2026-11-20"), "{path}: no ISO date shown");
+        }
+        let list = app.get(&format!("/{lang}/appeals/")).await.body;
+        assert!(list.contains(deadline_shown), "the appeals list too");
+    }
+    app.stop().await;
+}
