@@ -336,7 +336,7 @@ padding:0 1rem;color:#1a1a1a;background:#fff}h1{font-size:1.6rem;line-height:1.2
 dt{font-weight:700}dd{margin:0}pre{white-space:pre-wrap;font:inherit;border-left:4px solid #8a1c1c;\
 padding:.5rem 1rem;background:#f6f3ee}.addressees li{margin-bottom:.6rem;break-inside:avoid}\
 footer{border-top:1px solid #ccc;margin-top:2rem;color:#555;font-size:.9rem}\
-@media print{body{margin:0;max-width:none}}";
+@media print{body{margin:0;max-width:none}pre{break-inside:avoid}}";
 
 impl Site {
     /// `appeal.html`: the whole appeal as one file to pass on by a

@@ -566,3 +566,60 @@ async fn korean_and_chinese_pages_render_in_their_own_script() {
     browser.close().await;
     app.stop().await;
 }
+
+/// Printed, the sample letter is never split across pages, wherever the
+/// text before it ends ("Yours sincerely," was left alone on page 2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_printed_letter_stays_on_one_page() {
+    let Some(browser) = Browser::start().await else { return };
+    if !Path::new("/usr/bin/pdftotext").exists() {
+        assert!(std::env::var_os("CI").is_none(), "CI must install poppler-utils (pdftotext)");
+        return;
+    }
+    let app = spawn_app().await;
+    let ed = crate::admin::sign_in(&app, "ed@example.org", refuge_core::Role::Editor, &[]).await;
+    let letter = "Dear Minister,\n\nWe write about the people held at the border.\n\nPlease do not send them back.\n\n\
+                  Let a lawyer and their families see them.\n\nWe ask for an answer within a month.\n\n\
+                  Yours sincerely,\n\nThe undersigned";
+    let dir = tempfile::tempdir().unwrap();
+    // Texts of growing length before the letter: one of them ends where
+    // the letter would straddle two pages.
+    for n in 0..10 {
+        let body: String = (0..(n * 4)).map(|i| format!("Paragraph {i} of the report on the case.\n\n")).collect();
+        let slug = format!("print-{n}");
+        let fields = [
+            ("title", "Held at the border"),
+            ("slug", slug.as_str()),
+            ("summary", ""),
+            ("body", body.as_str()),
+            ("status", "published"),
+            ("published_at", ""),
+            ("case_status", "detained"),
+            ("letter", letter),
+            ("addr_name", "The Minister"),
+            ("note", ""),
+            ("action", "save"),
+        ];
+        assert_eq!(ed.post("/admin/items/new?kind=appeal&lang=en", &fields).await.status, 303);
+        browser.go(&app.url(&format!("/en/appeals/{slug}/"))).await;
+        let file = dir.path().join(format!("{slug}.pdf"));
+        std::fs::write(&file, browser.print_pdf().await).unwrap();
+        let page_of = |needle: &str| -> Vec<usize> {
+            (1..=20)
+                .filter(|p| {
+                    let out = Command::new("/usr/bin/pdftotext")
+                        .args(["-f", &p.to_string(), "-l", &p.to_string()])
+                        .arg(&file)
+                        .arg("-")
+                        .output()
+                        .unwrap();
+                    out.status.success() && String::from_utf8_lossy(&out.stdout).contains(needle)
+                })
+                .collect()
+        };
+        let (first, last) = (page_of("Dear Minister,"), page_of("Yours sincerely,"));
+        assert!(!first.is_empty() && first == last, "{slug}: the letter starts on {first:?} and ends on {last:?}");
+    }
+    browser.close().await;
+    app.stop().await;
+}
