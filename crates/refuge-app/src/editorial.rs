@@ -72,9 +72,11 @@ where
         };
     }
     let appeal = save.appeal.as_ref().map(|(facts, list)| (facts, list.as_slice()));
-    crate::release::check_markup(&crate::release::item_fields(&save.draft, appeal))?;
+    // Markup is checked on every save; what goes public, against every name too.
     if matches!(save.draft.status, Status::Published | Status::Scheduled) {
         crate::release::check_item(store, save.id, &save.draft, appeal)?;
+    } else {
+        crate::release::check_markup(&crate::release::item_fields(&save.draft, appeal))?;
     }
     let translated_from =
         save.translation_of.or_else(|| before.as_ref().and_then(|b| b.translated_from).filter(|_| save.marks_current));

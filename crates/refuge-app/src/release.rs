@@ -45,7 +45,11 @@ pub enum Field {
     Subject,
     Question,
     Answer,
+    /// Shown as written, never redacted: a menu label, the site's name,
+    /// tagline or postal address.
     Label,
+    /// A setting in Markdown, redacted where shown (the home page's title
+    /// and introduction, the welcome mail).
     Setting,
 }
 
@@ -110,12 +114,13 @@ pub fn item_fields<'a>(
 }
 
 /// Refuses markup that is almost right (`[[Name:…]]`, `[[ name:…]]`, a
-/// full-width colon, an unclosed mark): it would print the name. Tags
-/// are part of addresses and may hold no mark at all.
+/// full-width colon, an unclosed mark): it would print the name. Fields
+/// shown as written — addresses, tags (part of addresses), menu labels,
+/// the site's name, tagline and postal address — may hold no mark at all.
 pub fn check_markup(fields: &[(Field, &str)]) -> Result<(), AppError> {
     for (field, text) in fields {
         redaction::check(text).map_err(|error| AppError::Markup { field: field.key(), error })?;
-        if *field == Field::Tags && text.contains("[[") {
+        if matches!(field, Field::Tags | Field::Label | Field::Address) && text.contains("[[") {
             let error = redaction::MarkupError::Malformed { quote: (*text).to_owned() };
             return Err(AppError::Markup { field: field.key(), error });
         }
@@ -124,7 +129,9 @@ pub fn check_markup(fields: &[(Field, &str)]) -> Result<(), AppError> {
 }
 
 /// What an item would show readers, field by field: its address, and
-/// each text as its pages, feeds and files show it.
+/// each field of [`item_fields`] as its pages, feeds and files show it
+/// (Markdown rendered), the title also as lists show it (names hidden),
+/// and the appeal's timeline.
 pub fn item_public_texts(
     draft: &ItemDraft,
     appeal: Option<(&AppealFacts, &[Addressee])>,
@@ -132,38 +139,18 @@ pub fn item_public_texts(
 ) -> Vec<(Field, String)> {
     let lang = draft.lang.as_str();
     let shown = Redaction { lang, names_public: appeal.is_some_and(|(f, _)| f.names_public) };
-    let hidden = Redaction::hidden(lang);
+    let public = |field: Field, text: &str| match field {
+        Field::Body | Field::Action | Field::Timeline => to_safe_html(text, shown),
+        _ => shown.apply(text).into_string(),
+    };
     let mut texts = vec![
         (Field::Address, draft.kind.path(&draft.lang, &draft.slug)),
-        (Field::Title, shown.apply(&draft.title).into_string()),
-        (Field::Title, hidden.apply(&draft.title).into_string()),
-        (Field::Summary, shown.apply(&draft.summary).into_string()),
-        (Field::Body, to_safe_html(&draft.body, shown)),
+        (Field::Title, Redaction::hidden(lang).apply(&draft.title).into_string()),
     ];
-    texts.extend(draft.tags.iter().map(|t| (Field::Tags, t.clone())));
-    if let Some((facts, addressees)) = appeal {
-        for (field, text) in [
-            (Field::Number, &facts.number),
-            (Field::People, &facts.people),
-            (Field::Ages, &facts.ages),
-            (Field::HeldWhere, &facts.held_where),
-            (Field::HeldSince, &facts.held_since),
-            (Field::Risk, &facts.risk),
-            (Field::Letter, &facts.letter),
-            (Field::Deadline, &facts.deadline),
-        ] {
-            texts.push((field, shown.apply(text).into_string()));
-        }
-        texts.push((Field::Action, to_safe_html(&facts.action, shown)));
-        for a in addressees {
-            for text in [&a.name, &a.institution, &a.address, &a.email, &a.fax] {
-                texts.push((Field::Addressees, shown.apply(text).into_string()));
-            }
-        }
-    }
+    texts.extend(item_fields(draft, appeal).into_iter().map(|(field, text)| (field, public(field, text))));
     for u in updates {
-        texts.push((Field::Timeline, to_safe_html(&u.text, shown)));
-        texts.push((Field::TimelineSource, shown.apply(&u.source).into_string()));
+        texts.push((Field::Timeline, public(Field::Timeline, &u.text)));
+        texts.push((Field::TimelineSource, public(Field::TimelineSource, &u.source)));
     }
     texts
 }
@@ -249,14 +236,14 @@ pub fn check_texts<S: NameReads + ?Sized>(
 }
 
 /// Refuses a release any of whose public texts holds a protected name,
-/// naming the field and the part found (the editor wrote it).
+/// naming the field and the part found (the editor wrote it). Each text
+/// is read as text and, if it may be HTML, as a page (attributes and
+/// entities too): a `<` in a plain letter must not hide what follows.
 pub fn check_public(guard: &NameGuard, texts: &[(Field, String)]) -> Result<(), AppError> {
     for (field, text) in texts {
-        let found = if text.contains('<') {
-            guard.find_in_page("text/html", text.as_bytes())
-        } else {
-            guard.find_in_text(text)
-        };
+        let found = guard
+            .find_in_text(text)
+            .or_else(|| text.contains('<').then(|| guard.find_in_page("text/html", text.as_bytes())).flatten());
         if let Some(found) = found {
             return Err(AppError::Leak { field: field.key(), part: found.part });
         }

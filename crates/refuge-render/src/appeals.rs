@@ -17,16 +17,18 @@ use crate::routes::{AppealFile, AppealFilter, Route};
 use crate::site::{FeedLink, Outcome, Rendered, Site};
 
 fn deadline(facts: &AppealFacts) -> Option<Date> {
-    Date::parse(facts.deadline.trim(), time::macros::format_description!("[year]-[month]-[day]")).ok()
+    day(&facts.deadline)
+}
+
+/// A day stored as `YYYY-MM-DD`.
+fn day(iso: &str) -> Option<Date> {
+    Date::parse(iso.trim(), time::macros::format_description!("[year]-[month]-[day]")).ok()
 }
 
 /// A day stored as `YYYY-MM-DD`, as the reader's language writes it
 /// (`15 January 2027`, `2027年1月15日`); anything else as it is.
 fn written_day(t: &crate::Strings, iso: &str) -> String {
-    match Date::parse(iso.trim(), time::macros::format_description!("[year]-[month]-[day]")) {
-        Ok(day) => t.date(day.midnight().assume_utc()),
-        Err(_) => iso.to_owned(),
-    }
+    day(iso).map_or_else(|| iso.to_owned(), |d| t.date(d.midnight().assume_utc()))
 }
 
 /// The first second after the deadline day.

@@ -65,8 +65,7 @@ impl Site {
         // (it would tell which names are protected); the page's own text is.
         let body_html = to_safe_html(&item.body, Redaction::hidden(item.lang.as_str()));
         let guard = self.name_guard()?;
-        if [title.as_str(), body_html.as_str()].iter().any(|s| guard.find_in_page("text/html", s.as_bytes()).is_some())
-        {
+        if guard.find_in_text(&title).is_some() || guard.find_in_page("text/html", body_html.as_bytes()).is_some() {
             return Err(RenderError::Withheld { path: item.path() });
         }
         let html = self.env.get_template("contact.html")?.render(minijinja::context! {

@@ -10,6 +10,7 @@ mod appeals;
 mod cache;
 pub mod contact;
 mod feeds;
+mod guard;
 mod locale;
 mod mirrors;
 mod pages;

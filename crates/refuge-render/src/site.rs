@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use minijinja::Environment;
 use minijinja::value::Serde;
-use refuge_core::redaction::{NameGuard, Redaction};
+use refuge_core::redaction::Redaction;
 use refuge_core::{Language, MenuEntry, PublicStore};
 use serde::Serialize;
 
@@ -124,10 +124,8 @@ pub struct Site {
     favicon: Vec<u8>,
     /// The site's other addresses, as every page's footer names them.
     other_addresses: Vec<crate::mirrors::AddressLink>,
-    /// The name guard every page passes before it leaves, built from the
-    /// store's list of protected names until something changes (see
-    /// [`Site::forget_site_data`]).
-    names: std::sync::RwLock<Option<Arc<NameGuard>>>,
+    /// The name guard every page passes before it leaves (see `guard.rs`).
+    pub(crate) names: crate::guard::Names,
 }
 
 fn fingerprint(bytes: &[u8]) -> u32 {
@@ -259,7 +257,7 @@ impl Site {
             admin_js_path,
             favicon,
             other_addresses,
-            names: std::sync::RwLock::default(),
+            names: crate::guard::Names::default(),
         })
     }
 
@@ -317,43 +315,9 @@ impl Site {
         Ok(())
     }
 
-    /// The name guard, built from the store's protected names.
-    pub fn name_guard(&self) -> Result<Arc<NameGuard>, RenderError> {
-        if let Some(guard) = self.names.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
-            return Ok(guard.clone());
-        }
-        let guard = Arc::new(NameGuard::new(self.store.protected_names()?));
-        *self.names.write().unwrap_or_else(|p| p.into_inner()) = Some(guard.clone());
-        Ok(guard)
-    }
-
-    /// Refuses a page that would show a protected name: its body (text,
-    /// attributes, addresses), its download name.
-    pub fn guard_page(&self, path: &str, page: &Rendered) -> Result<(), RenderError> {
-        let guard = self.name_guard()?;
-        let leaks = guard.find_in_page(page.content_type, &page.body).is_some()
-            || page.attachment.as_deref().is_some_and(|a| guard.find_in_text(a).is_some());
-        if leaks { Err(withheld(&guard, path)) } else { Ok(()) }
-    }
-
-    /// Renders whatever lives at `path`, refusing (`Withheld`) a page or
-    /// a redirect that would show a protected name.
-    pub fn resolve(&self, path: &str) -> Result<Outcome, RenderError> {
-        let outcome = self.resolve_unguarded(path)?;
-        match &outcome {
-            Outcome::Page(page) => self.guard_page(path, page)?,
-            Outcome::Redirect(to) => {
-                let guard = self.name_guard()?;
-                if guard.find_in_text(to).is_some() {
-                    return Err(withheld(&guard, to));
-                }
-            }
-            Outcome::NotFound(_) => {}
-        }
-        Ok(outcome)
-    }
-
-    fn resolve_unguarded(&self, path: &str) -> Result<Outcome, RenderError> {
+    /// Renders whatever lives at `path`, unchecked: `Site::resolve` (in
+    /// `guard.rs`) checks what it gives.
+    pub(crate) fn resolve_unguarded(&self, path: &str) -> Result<Outcome, RenderError> {
         // Fingerprinted style sheets are immutable; the favicon's address is fixed.
         let css = "text/css; charset=utf-8";
         for (asset_path, bytes, content_type, immutable) in [
@@ -571,12 +535,6 @@ impl Site {
         self.site_data.write().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
-    /// Forgets the name guard, after content changed (it may have brought
-    /// a new name); the next page builds it again.
-    pub fn forget_names(&self) {
-        *self.names.write().unwrap_or_else(|p| p.into_inner()) = None;
-    }
-
     /// The site's name in `lang` (the default language's when it has none).
     pub(crate) fn site_name(&self, lang: &Language) -> Result<String, RenderError> {
         Ok(self.site_data(lang)?.site_name.clone())
@@ -681,12 +639,4 @@ impl Site {
             chrome.alternates.push(Alternate { hreflang: "x-default".into(), href: self.url(p) });
         }
     }
-}
-
-/// The error for a page withheld at `path`, with every segment of the
-/// path that holds a name replaced by `…` (the log must not hold it).
-fn withheld(guard: &NameGuard, path: &str) -> RenderError {
-    let shown: Vec<&str> =
-        path.split('/').map(|segment| if guard.find_in_text(segment).is_some() { "…" } else { segment }).collect();
-    RenderError::Withheld { path: shown.join("/") }
 }

@@ -19,6 +19,7 @@ mod media;
 mod newsletters;
 mod people;
 mod photos;
+mod refusal;
 mod review;
 pub mod scheduler;
 pub mod session;
@@ -26,6 +27,8 @@ mod site;
 mod subscribers;
 pub mod totp;
 pub mod zone;
+
+pub use refusal::release_problem;
 
 use axum::Router;
 use axum::handler::Handler;
@@ -421,25 +424,6 @@ pub fn explain_app(admin: &Admin, what: &str, e: &refuge_app::AppError) -> Strin
             tracing::error!(error = %e, what, "back-office storage error");
             t.get("admin_try_again").to_owned()
         }
-    }
-}
-
-/// What the name guard refused, in the person's language: the field, the
-/// text as typed and what to do (`None` for any other error).
-pub fn release_problem(admin: &Admin, e: &refuge_app::AppError) -> Option<String> {
-    use refuge_app::AppError;
-    let t = &admin.t;
-    let field = |key: &str| t.get(&format!("admin_field_{key}")).to_owned();
-    match e {
-        AppError::Markup { field: f, error } => Some(
-            t.get("admin_markup_problem")
-                .replace("{field}", &field(f))
-                .replace("{problem}", &t.get(&format!("admin_{}", error.key())).replace("{quote}", error.quote())),
-        ),
-        AppError::Leak { field: f, part } => {
-            Some(t.get("admin_name_leak").replace("{field}", &field(f)).replace("{part}", part))
-        }
-        _ => None,
     }
 }
 

@@ -113,12 +113,15 @@ pub async fn save_settings(State(state): State<AppState>, admin: Admin, form: Fo
     for lang in state.site.languages() {
         let typed: Vec<(Field, String)> = SETTINGS
             .iter()
-            .map(|key| format!("{key}_{lang}"))
-            .filter(|name| form.has(name))
-            .map(|name| (Field::Setting, form.get(&name).to_owned()))
+            .map(|key| (key, format!("{key}_{lang}")))
+            .filter(|(_, name)| form.has(name))
+            .map(|(key, name)| {
+                let shown_as_written = matches!(*key, "site_name" | "tagline" | "org_address");
+                (if shown_as_written { Field::Label } else { Field::Setting }, form.get(&name).to_owned())
+            })
             .collect();
         let fields: Vec<(Field, &str)> = typed.iter().map(|(f, t)| (*f, t.as_str())).collect();
-        let own = |s: &str| SETTINGS.iter().any(|k| s == format!("setting:{k}"));
+        let own = |s: &str| s.strip_prefix("setting:").is_some_and(|k| SETTINGS.contains(&k));
         if let Err(e) = check_texts(&*state.store, lang.as_str(), own, &fields, false) {
             return settings_page(&state, &admin, None, Some(super::explain_app(&admin, "settings", &e)));
         }
@@ -288,7 +291,7 @@ pub async fn save_menu(
         .collect();
     // Labels are shown as written: no mark, and no protected name.
     let fields: Vec<(Field, &str)> =
-        entries.iter().flat_map(|e| [(Field::Label, e.label.as_str()), (Field::Tags, e.path.as_str())]).collect();
+        entries.iter().flat_map(|e| [(Field::Label, e.label.as_str()), (Field::Address, e.path.as_str())]).collect();
     let own = format!("menu:{}", lang.as_str());
     if let Err(e) = check_texts(&*state.store, lang.as_str(), |s| s == own, &fields, false) {
         return menu_page(&state, &admin, &lang, entries, None, Some(super::explain_app(&admin, "menu", &e)));

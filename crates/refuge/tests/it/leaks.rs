@@ -513,6 +513,14 @@ async fn malformed_markup_is_refused_and_the_text_kept() {
         assert!(kept.iter().any(|(k, v)| k == field && v == &typed), "{typo}: the text is kept in the form");
         assert_eq!(app.store.all_published().unwrap().len(), before, "{typo}: nothing was published");
     }
+    // Fields shown as written (the tagline on every page, a menu label)
+    // take no mark at all: shown raw, it would print the name.
+    let boss = sign_in(&app, "boss@example.org", Role::Admin, &[]).await;
+    let page = boss.post("/admin/settings", &[("tagline_en", "For [[name:Park Ji-hoon]]")]).await;
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(!app.get("/en/").await.body.contains("Ji-hoon"));
+    let page = boss.post("/admin/menus/en", &[("label", "[[name:Park Ji-hoon]]"), ("path", "/en/about/")]).await;
+    assert_eq!(page.status, 422, "{}", page.body);
     // Inside link text and image text, a mark is a mark.
     let body = "[[[name:Park Ji-hoon]]](/en/about/) ![Photo of [[name:Park Ji-hoon]]](/media/x.jpg)";
     let fields = crate::admin::article_fields("Free them", body, "published", "");
