@@ -9,9 +9,11 @@
 //! at the end. Addresses are never broken, even when longer than a line.
 //! Redaction markup is applied first, as everywhere public.
 
+use icu_segmenter::options::{LineBreakOptions, LineBreakStrictness, LineBreakWordOption};
+use icu_segmenter::{LineSegmenter, LineSegmenterBorrowed};
 use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
 use textwrap::core::Word;
-use textwrap::{Options, WordSeparator, WrapAlgorithm};
+use textwrap::{Options, WordSeparator, WordSplitter, WrapAlgorithm};
 
 use crate::redaction::Redaction;
 
@@ -25,33 +27,175 @@ pub fn display_width(text: &str) -> usize {
 
 /// Where the next web or mail address in `text` starts.
 fn next_address(text: &str) -> Option<usize> {
-    ["https://", "http://", "mailto:"].iter().filter_map(|p| text.find(p)).min()
+    ["https://", "http://", "mailto:", "www."]
+        .iter()
+        .filter_map(|p| text.match_indices(p).find(|(i, _)| starts_word(text, *i)).map(|(i, _)| i))
+        .min()
 }
 
-/// Splits a line into words by the Unicode line-breaking rules, except
-/// that an address is one word: it may stand alone on a line, never break.
-fn words(line: &str) -> Box<dyn Iterator<Item = Word<'_>> + '_> {
+/// Whether an address found at `at` starts there (`www.` inside
+/// `https://www.` or a word does not).
+fn starts_word(text: &str, at: usize) -> bool {
+    text[..at].chars().next_back().is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '/' || c == '.'))
+}
+
+/// How a language's text may be broken between lines.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Breaking {
+    /// Korean: at spaces only, as Korean is written (keep-all).
+    Spaces,
+    /// Japanese and Chinese: between characters, with the strict rules
+    /// (never before closing punctuation, small kana or the long vowel mark).
+    Characters,
+    /// Everything else: the Unicode rules.
+    Unicode,
+}
+
+impl Breaking {
+    fn of(lang: &str) -> Self {
+        match lang.split(['-', '_']).next().unwrap_or(lang) {
+            "ko" => Breaking::Spaces,
+            "ja" | "zh" => Breaking::Characters,
+            _ => Breaking::Unicode,
+        }
+    }
+
+    fn separator(self) -> WordSeparator {
+        match self {
+            Breaking::Spaces => WordSeparator::Custom(words_korean),
+            Breaking::Characters => WordSeparator::Custom(words_cjk),
+            Breaking::Unicode => WordSeparator::Custom(words_unicode),
+        }
+    }
+}
+
+thread_local! {
+    static UNICODE: LineSegmenterBorrowed<'static> = LineSegmenter::new_for_non_complex_scripts(options(None));
+    static KEEP_ALL: LineSegmenterBorrowed<'static> =
+        LineSegmenter::new_for_non_complex_scripts(options(Some(LineBreakWordOption::KeepAll)));
+}
+
+fn options(word: Option<LineBreakWordOption>) -> LineBreakOptions<'static> {
+    let mut options = LineBreakOptions::default();
+    options.strictness = Some(LineBreakStrictness::Strict);
+    options.word_option = word;
+    options
+}
+
+fn words_unicode(line: &str) -> Box<dyn Iterator<Item = Word<'_>> + '_> {
+    words(line, Breaking::Unicode)
+}
+
+fn words_korean(line: &str) -> Box<dyn Iterator<Item = Word<'_>> + '_> {
+    words(line, Breaking::Spaces)
+}
+
+fn words_cjk(line: &str) -> Box<dyn Iterator<Item = Word<'_>> + '_> {
+    words(line, Breaking::Characters)
+}
+
+/// Letters and digits of Latin script, and the Han, kana and Hangul
+/// characters beside which they are not set apart ("2026年", "200X年").
+fn ascii_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+}
+
+fn east_asian(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x11FF | 0x3040..=0x30FF | 0x3130..=0x318F | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x3FFFF)
+}
+
+/// Characters a line never ends with.
+fn opens(c: char) -> bool {
+    "（「『【〔〈《‘“([{".contains(c)
+}
+
+/// Characters a line never starts with: closing punctuation, small kana,
+/// the long vowel mark.
+fn closes(c: char) -> bool {
+    "、。，．・：；？！）」』】〕〉》’”)]}.,;:!?ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶー".contains(c)
+}
+
+/// Where a line of text (no address in it) may break, by `breaking`.
+fn break_points(text: &str, breaking: Breaking) -> Vec<usize> {
+    let segment = |s: &LineSegmenterBorrowed<'static>| s.segment_str(text).collect::<Vec<usize>>();
+    let points = match breaking {
+        Breaking::Spaces => KEEP_ALL.with(segment),
+        Breaking::Characters | Breaking::Unicode => UNICODE.with(segment),
+    };
+    points
+        .into_iter()
+        .filter(|&i| i > 0 && i < text.len())
+        .filter(|&i| {
+            let before = text[..i].chars().next_back();
+            let after = text[i..].chars().next();
+            match (before, after) {
+                // A hyphenated word stays whole (as textwrap does).
+                (Some('-' | '\u{AD}'), _) => false,
+                // A number or Latin word stays with the character it
+                // counts or names: "2026年", "UA 3/2026号".
+                (Some(b), Some(a))
+                    if (ascii_word_char(b) && east_asian(a)) || (east_asian(b) && ascii_word_char(a)) =>
+                {
+                    false
+                }
+                _ => true,
+            }
+        })
+        .collect()
+}
+
+/// Splits a line into words by `breaking`, except that an address is one
+/// word: it may stand alone on a line, never break.
+fn words(line: &str, breaking: Breaking) -> Box<dyn Iterator<Item = Word<'_>> + '_> {
     let mut words: Vec<Word<'_>> = Vec::new();
     let mut rest = line;
-    while let Some(start) = next_address(rest) {
-        let (before, from) = rest.split_at(start);
-        words.extend(WordSeparator::UnicodeBreakProperties.find_words(before));
-        let end = from.find(char::is_whitespace).unwrap_or(from.len());
-        let with_space = end + from[end..].len() - from[end..].trim_start_matches(' ').len();
-        words.push(Word::from(&from[..with_space]));
-        rest = &from[with_space..];
+    loop {
+        let (mut text, mut address) = match next_address(rest) {
+            Some(start) => rest.split_at(start),
+            None => (rest, ""),
+        };
+        // Opening brackets stay on the address's line ("（https://…").
+        if !address.is_empty() {
+            let opened = text.trim_end_matches(opens).len();
+            (text, address) = (&text[..opened], &rest[opened..]);
+        }
+        let mut from = 0;
+        for point in break_points(text, breaking) {
+            words.push(Word::from(&text[from..point]));
+            from = point;
+        }
+        if from < text.len() {
+            words.push(Word::from(&text[from..]));
+        }
+        if address.is_empty() {
+            break;
+        }
+        // An address ends at a space or at the first character a mail
+        // client would not take as part of it (Japanese text after it).
+        let url = address.find(|c: char| !opens(c)).unwrap_or(0);
+        let mut end =
+            url + address[url..].find(|c: char| c.is_whitespace() || !c.is_ascii()).unwrap_or(address.len() - url);
+        // Closing punctuation after it never starts the next line.
+        end += address[end..].len() - address[end..].trim_start_matches(closes).len();
+        let with_space = end + address[end..].len() - address[end..].trim_start_matches(' ').len();
+        words.push(Word::from(&address[..with_space]));
+        rest = &address[with_space..];
     }
-    words.extend(WordSeparator::UnicodeBreakProperties.find_words(rest));
     Box::new(words.into_iter())
 }
 
-/// Wraps `text` at `width` columns with `first` before its first line and
-/// `rest` before the others; `\n` in the text are kept as line breaks.
-pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
+/// Wraps `text` in `lang` at `width` columns with `first` before its first
+/// line and `rest` before the others; `\n` in the text are kept as line breaks.
+pub fn wrap(text: &str, lang: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
     let options = Options::new(width)
         .initial_indent(first)
         .subsequent_indent(rest)
-        .word_separator(WordSeparator::Custom(words))
+        .word_separator(Breaking::of(lang).separator())
+        // textwrap's default also splits words at hyphens, cutting
+        // addresses in two: words break only where `words` says.
+        .word_splitter(WordSplitter::NoHyphenation)
         .wrap_algorithm(WrapAlgorithm::FirstFit)
         .break_words(false);
     let mut lines = Vec::new();
@@ -67,10 +211,10 @@ pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
     lines
 }
 
-/// Wraps every paragraph of a plain text (paragraphs are separated by
-/// blank lines; single line breaks are kept).
-pub fn wrap_plain(text: &str) -> String {
-    wrap(text, WIDTH, "", "").join("\n")
+/// Wraps every paragraph of a plain text in `lang` (paragraphs are
+/// separated by blank lines; single line breaks are kept).
+pub fn wrap_plain(text: &str, lang: &str) -> String {
+    wrap(text, lang, WIDTH, "", "").join("\n")
 }
 
 enum Container {
@@ -87,6 +231,8 @@ enum Container {
 
 struct Renderer<'a> {
     base_url: &'a str,
+    /// The text's language, for where lines may break.
+    lang: &'a str,
     stack: Vec<Container>,
     /// (text, joined to the block before without a blank line).
     blocks: Vec<(String, bool)>,
@@ -156,7 +302,7 @@ impl Renderer<'_> {
             return;
         }
         let (first, rest) = self.prefixes();
-        let mut lines = wrap(text, WIDTH, &first, &rest);
+        let mut lines = wrap(text, self.lang, WIDTH, &first, &rest);
         if let Some(level) = self.heading {
             let underline = if level <= HeadingLevel::H2 { '=' } else { '-' };
             let width = lines.iter().map(|l| display_width(l) - display_width(&rest)).max().unwrap_or(0).min(WIDTH);
@@ -315,6 +461,7 @@ pub fn to_mail_text(markdown: &str, base_url: &str, redaction: Redaction<'_>) ->
     let markdown = redaction.cow(markdown);
     let mut renderer = Renderer {
         base_url,
+        lang: redaction.lang,
         stack: Vec::new(),
         blocks: Vec::new(),
         last_in_item: false,
@@ -402,6 +549,88 @@ mod tests {
         let url = format!("https://example.org/{}", "a".repeat(100));
         let text = to_mail_text(&format!("See {url} for more."), BASE, EN);
         assert!(text.lines().any(|l| l.contains(&url)), "{text}");
+    }
+
+    /// The lines of a wrapped paragraph of `lang`, checked: each within
+    /// the width unless it holds an address alone, every address whole.
+    fn wrapped(text: &str, lang: &str, urls: &[&str]) -> Vec<String> {
+        let out = to_mail_text(text, BASE, Redaction { lang, names_public: false });
+        let lines: Vec<String> = out.lines().map(str::to_owned).collect();
+        for url in urls {
+            let start = &url[..20];
+            let holding: Vec<&String> = lines.iter().filter(|l| l.contains(start)).collect();
+            assert_eq!(holding.len(), text.matches(url).count(), "{lang}: {url} once a line:\n{out}");
+            for line in holding {
+                assert!(line.contains(url), "{lang}: {url} whole:\n{out}");
+                if display_width(url) > WIDTH {
+                    assert_eq!(
+                        line.trim().trim_end_matches(closes),
+                        *url,
+                        "{lang}: a long address stands alone:\n{out}"
+                    );
+                }
+            }
+        }
+        for line in &lines {
+            assert!(display_width(line) <= WIDTH || urls.iter().any(|u| line.contains(u)), "{lang}: {line}");
+        }
+        assert!(lines.len() > 3, "{lang}: wrapped:\n{out}");
+        lines
+    }
+
+    #[test]
+    fn korean_breaks_at_spaces_japanese_and_chinese_between_characters_addresses_never() {
+        let long =
+            "https://example.org/ko/appeals/eleven-held-at-the-border-must-not-be-sent-back/letter-to-the-minister/";
+        let short = "https://example.net/a-b";
+        // Korean: lines end only where the text had a space.
+        let korean = format!(
+            "변호사들은 지난달 국경 부근에서 구금된 열한 명의 석방을 신청했습니다. 자세한 내용은 {long} 에서 볼 수 있습니다. \
+             이들은 언제든지 강제 송환될 위험에 처해 있으며 {short} 여러분의 편지가 큰 힘이 됩니다. "
+        )
+        .repeat(3);
+        let lines = wrapped(&korean, "ko", &[long, short]);
+        let words: Vec<&str> = korean.split_whitespace().collect();
+        let got: Vec<&str> = lines.iter().flat_map(|l| l.split_whitespace()).collect();
+        assert_eq!(got, words, "no Korean word is cut");
+        // Japanese and Chinese: between characters, but never before
+        // closing punctuation or a small kana, and never inside "200X年".
+        for (lang, text) in [
+            (
+                "ja",
+                format!(
+                    "私たちは法務大臣に手紙を送りました。200X年に拘束された十一人は、今も収容されています（詳しくは{long}をご覧ください）。ショッピングセンターでの署名活動も続けます。"
+                ),
+            ),
+            (
+                "zh",
+                format!(
+                    "我们已经给部长写了信。二〇二六年被拘押的十一人仍被关押在边境城市（详情请见{long}）。请您继续写信，每一封信都很重要。"
+                ),
+            ),
+        ] {
+            let text = text.repeat(4);
+            let lines = wrapped(&text, lang, &[long]);
+            assert_eq!(lines.concat(), text, "{lang}: only line breaks added");
+            for pair in lines.windows(2) {
+                let first = pair[1].chars().next().unwrap();
+                assert!(!closes(first), "{lang}: a line starts with {first}: {pair:?}");
+                assert!(!opens(pair[0].chars().next_back().unwrap()), "{lang}: a line ends opening: {pair:?}");
+                let last = pair[0].chars().next_back().unwrap();
+                assert!(
+                    !(last.is_ascii_alphanumeric() && east_asian(first)),
+                    "{lang}: a number is parted from its counter: {pair:?}"
+                );
+            }
+        }
+        // The same in a list and a quote, and a bare www. address.
+        let www = "www.example.org/a-very-long-path-with-hyphens-that-mail-clients-would-cut-in-two/index.html";
+        let text = to_mail_text(
+            &format!("- 詳しくは {www} をご覧ください。\n"),
+            BASE,
+            Redaction { lang: "ja", names_public: false },
+        );
+        assert!(text.lines().any(|l| l.trim() == www), "{text}");
     }
 
     #[test]

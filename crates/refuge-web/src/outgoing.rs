@@ -50,7 +50,7 @@ pub fn queue(state: &AppState, mail: &NewMail<'_>) -> bool {
 /// address to change or stop it, which follows it.
 fn list_footer(state: &AppState, lang: &Language) -> String {
     let t = state.site.strings(lang);
-    format!("-- \n{}\n{}", site_name(state, lang), wrap_plain(t.get("mail_unsubscribe_line")))
+    format!("-- \n{}\n{}", site_name(state, lang), wrap_plain(t.get("mail_unsubscribe_line"), lang.as_str()))
 }
 
 /// The subscriber's page to change topics or leave.
@@ -110,7 +110,7 @@ pub fn to_list(
 pub fn newsletter_text(state: &AppState, lang: &Language, heading: &str, markdown: &str, archive: &str) -> String {
     let base = state.site.config().base_url.clone();
     let text = to_mail_text(markdown, &base, Redaction::hidden(lang.as_str()));
-    format!("{}\n\n{text}\n\n{archive}", wrap_plain(heading))
+    format!("{}\n\n{text}\n\n{archive}", wrap_plain(heading, lang.as_str()))
 }
 
 /// The link that confirms a sign-up. `key` makes the mail unique: random
@@ -122,8 +122,8 @@ pub fn confirmation(state: &AppState, lang: &Language, sub: &Subscriber, key: Op
     let link = state.site.url(&Live::SubscribeConfirm.with_query(lang, &format!("token={}", sub.token)));
     let body = format!(
         "{}\n\n{link}\n\n{}\n\n-- \n{site}\n{}\n",
-        wrap_plain(&t.get("mail_confirm_body").replace("{site}", &site)),
-        wrap_plain(t.get("mail_confirm_ignore")),
+        wrap_plain(&t.get("mail_confirm_body").replace("{site}", &site), lang.as_str()),
+        wrap_plain(t.get("mail_confirm_ignore"), lang.as_str()),
         state.site.url(&Route::home(lang)),
     );
     let dedupe = key.unwrap_or_else(|| DedupeKey::once(Purpose::Confirm));
@@ -160,7 +160,7 @@ pub fn welcome(state: &AppState, lang: &Language, sub: &Subscriber) -> bool {
     };
     let text = match custom {
         Some(markdown) => to_mail_text(&markdown, &state.site.config().base_url, Redaction::hidden(lang.as_str())),
-        None => wrap_plain(&t.get("mail_welcome_body").replace("{site}", &site)),
+        None => wrap_plain(&t.get("mail_welcome_body").replace("{site}", &site), lang.as_str()),
     };
     let unsubscribe = manage_url(state, lang, sub);
     let body = format!("{text}\n\n{}\n{unsubscribe}\n", list_footer(state, lang));
@@ -230,7 +230,11 @@ pub fn staff_notice(state: &AppState) -> usize {
     let t = state.site.strings(&lang);
     let site = site_name(state, &lang);
     let subject = t.get("mail_new_message_subject").replace("{site}", &site);
-    let body = format!("{}\n\n{}\n", wrap_plain(t.get("mail_new_message_body")), state.site.url("/admin/inbox"));
+    let body = format!(
+        "{}\n\n{}\n",
+        wrap_plain(t.get("mail_new_message_body"), lang.as_str()),
+        state.site.url("/admin/inbox")
+    );
     // One arrival, one random key: a new message after a delete is never
     // mistaken for the deleted one.
     let key = DedupeKey::once(Purpose::Contact);
@@ -284,7 +288,7 @@ pub fn review_request(state: &AppState, item: &refuge_core::Item, who: &str) -> 
     let language = t.get("language_name");
     let body = format!(
         "{}\n\n{}\n",
-        wrap_plain(&t.get("mail_review_body").replace("{who}", who).replace("{language}", language)),
+        wrap_plain(&t.get("mail_review_body").replace("{who}", who).replace("{language}", language), lang.as_str()),
         state.site.url(&format!("/admin/items/{}", item.id))
     );
     let editors: Vec<String> = users

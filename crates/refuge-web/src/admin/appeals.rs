@@ -251,7 +251,7 @@ fn mail_update(state: &AppState, item: &Item, update: &refuge_core::AppealUpdate
     let base = state.site.config().base_url.clone();
     let text = refuge_core::mail_text::to_mail_text(&update.text, &base, shown);
     let url = state.site.url(&format!("{}#update-{}", item.path(), update.id));
-    let heading = refuge_core::mail_text::wrap_plain(&title);
+    let heading = refuge_core::mail_text::wrap_plain(&title, item.lang.as_str());
     let body = format!("{heading}\n{}\n\n{text}\n\n{url}", update.date);
     let subject = t.get("mail_appeal_subject").replace("{title}", &title);
     // A random key per update: an update added after another was deleted

@@ -192,7 +192,7 @@ pub async fn reply(State(state): State<AppState>, admin: Admin, Path(id): Path<S
     let strings = state.site.strings(&lang);
     let site_name = crate::outgoing::site_name(&state, &lang);
     let subject = strings.get("mail_reply_subject").replace("{site}", &site_name);
-    let text = refuge_core::mail_text::wrap_plain(&draft.replace("\r\n", "\n"));
+    let text = refuge_core::mail_text::wrap_plain(&draft.replace("\r\n", "\n"), lang.as_str());
     let body = format!("{text}\n\n-- \n{site_name}\n{}\n", state.site.url(&refuge_render::routes::Route::home(&lang)));
     let dedupe = refuge_core::DedupeKey::once(refuge_core::Purpose::Reply);
     let mail = refuge_core::NewMail {
