@@ -89,3 +89,113 @@ pub struct AppealUpdate {
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
+
+/// The text fields of an appeal's facts that a translator translates
+/// (numbers, the status and the deadline are data, shown in each language).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FactField {
+    People,
+    Ages,
+    HeldWhere,
+    HeldSince,
+    Risk,
+    Action,
+    Letter,
+}
+
+impl FactField {
+    pub const ALL: [FactField; 7] =
+        [Self::People, Self::Ages, Self::HeldWhere, Self::HeldSince, Self::Risk, Self::Action, Self::Letter];
+
+    /// The field's name in forms (`what_to_do` for the action).
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::People => "people",
+            Self::Ages => "ages",
+            Self::HeldWhere => "held_where",
+            Self::HeldSince => "held_since",
+            Self::Risk => "risk",
+            Self::Action => "what_to_do",
+            Self::Letter => "letter",
+        }
+    }
+
+    pub fn of(self, facts: &AppealFacts) -> &str {
+        match self {
+            Self::People => &facts.people,
+            Self::Ages => &facts.ages,
+            Self::HeldWhere => &facts.held_where,
+            Self::HeldSince => &facts.held_since,
+            Self::Risk => &facts.risk,
+            Self::Action => &facts.action,
+            Self::Letter => &facts.letter,
+        }
+    }
+}
+
+/// Whether a text has words in it (a letter of any script), so that it
+/// reads differently in each language; "27, 32" or "2026-01-14" do not.
+pub fn has_words(text: &str) -> bool {
+    text.chars().any(char::is_alphabetic)
+}
+
+/// The fields of a translation still as they are in its source: the same
+/// words, copied when the translation was started and not translated since.
+pub fn untranslated(own: &AppealFacts, source: &AppealFacts) -> Vec<FactField> {
+    FactField::ALL
+        .into_iter()
+        .filter(|f| {
+            let (mine, theirs) = (f.of(own).trim(), f.of(source).trim());
+            !mine.is_empty() && mine == theirs && has_words(mine)
+        })
+        .collect()
+}
+
+/// An addressee's institution still as in the source's addressee at the
+/// same place (its postal address stays as the post expects it).
+pub fn untranslated_addressees(own: &[Addressee], source: &[Addressee]) -> Vec<usize> {
+    own.iter()
+        .zip(source)
+        .enumerate()
+        .filter(|(_, (a, b))| {
+            let (mine, theirs) = (a.institution.trim(), b.institution.trim());
+            !mine.is_empty() && mine == theirs && has_words(mine)
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copied_words_are_untranslated_and_data_is_not() {
+        let source = AppealFacts {
+            people: "Eleven people".into(),
+            ages: "32 and 27".into(),
+            held_where: "Tumen".into(),
+            held_since: "2026-01-14".into(),
+            risk: "Forced return".into(),
+            action: "Write to the Minister.".into(),
+            letter: String::new(),
+            ..AppealFacts::default()
+        };
+        let own = AppealFacts {
+            people: "十一人".into(),
+            ages: "32 and 27".into(),
+            held_where: "Tumen".into(),
+            held_since: "2026-01-14".into(),
+            risk: " Forced return ".into(),
+            action: "大臣に手紙を".into(),
+            ..AppealFacts::default()
+        };
+        assert_eq!(
+            untranslated(&own, &source),
+            vec![FactField::Ages, FactField::HeldWhere, FactField::Risk],
+            "a date is data, an empty field is not shown"
+        );
+        let a = |institution: &str| Addressee { institution: institution.into(), ..Addressee::default() };
+        assert_eq!(untranslated_addressees(&[a("法務大臣"), a("Ministry")], &[a("Minister"), a("Ministry")]), vec![1]);
+    }
+}

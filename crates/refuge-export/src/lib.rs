@@ -406,11 +406,13 @@ impl Crawl<'_> {
             let body = self.media(name)?.map(|bytes| Body::Bytes { bytes, compressible: false });
             return Ok((body, Vec::new(), PageMeta::default()));
         }
-        if let Some(lang) = contact_language(path, self.languages)
-            && let Some(page) = self.site.contact_page(&lang, &ContactForm::default(), 200)?
-        {
+        if let Some(lang) = contact_language(path, self.languages) {
+            let page = self.site.contact_page(&lang, &ContactForm::default(), 200)?;
             let contact = Slug::contact();
-            let deps = vec![dep_key(&refuge_render::Dep::Slug(refuge_core::Kind::Page, contact))];
+            let deps = vec![
+                dep_key(&refuge_render::Dep::Slug(refuge_core::Kind::Page, contact)),
+                dep_key(&refuge_render::Dep::Site),
+            ];
             return Ok(self.html(page.body, deps, None));
         }
         let render = |source| ExportError::Render { path: path.to_owned(), source };

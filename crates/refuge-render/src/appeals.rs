@@ -4,6 +4,7 @@
 //! only valid until that deadline.
 
 use minijinja::value::Serde;
+use refuge_core::appeal::FactField;
 use refuge_core::markdown::to_safe_html;
 use refuge_core::redaction::Redaction;
 use refuge_core::{AppealFacts, CaseStatus, Item, ItemRef, Kind, Language, Slug};
@@ -45,6 +46,9 @@ pub fn is_open(facts: &AppealFacts, now: OffsetDateTime) -> bool {
 #[derive(Serialize)]
 pub(crate) struct AppealCard {
     pub path: String,
+    /// The appeal's language tag and name when it is not the page's.
+    pub lang_tag: Option<String>,
+    pub lang_name: Option<String>,
     pub title: String,
     pub summary: String,
     pub number: String,
@@ -60,6 +64,10 @@ pub(crate) struct AppealCard {
 struct Fact {
     label: String,
     value: String,
+    /// The source's language tag when the value is still the source's
+    /// words (shown marked "not yet translated", never as a silent mix).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    untranslated: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -74,12 +82,21 @@ struct UpdateView {
 }
 
 /// An appeal's facts, addressees and timeline, ready to show.
-type AppealParts = (Vec<Fact>, Vec<AddresseeView>, Vec<UpdateView>);
+struct AppealParts {
+    facts: Vec<Fact>,
+    addressees: Vec<AddresseeView>,
+    updates: Vec<UpdateView>,
+    /// The source's language tag for the action and the letter when they
+    /// are still the source's words.
+    action_untranslated: Option<String>,
+    letter_untranslated: Option<String>,
+}
 
 #[derive(Serialize)]
 struct AddresseeView {
     name: String,
     institution: String,
+    institution_untranslated: Option<String>,
     address: String,
     email: String,
     fax: String,
@@ -91,6 +108,8 @@ impl Site {
         let status = facts.status.unwrap_or(CaseStatus::AtRisk);
         AppealCard {
             path: r.path(),
+            lang_tag: (r.lang != *lang).then(|| r.lang.tag()),
+            lang_name: (r.lang != *lang).then(|| self.strings(&r.lang).get("language_name").to_owned()),
             title: Redaction::hidden(r.lang.as_str()).apply(&r.title).into_string(),
             summary: Redaction::hidden(r.lang.as_str()).apply(&r.summary).into_string(),
             number: facts.number.clone(),
@@ -104,19 +123,29 @@ impl Site {
     }
 
     /// Published appeals of a language with their facts, open ones first,
-    /// and when the earliest open one closes.
+    /// and when the earliest open one closes. An appeal not (yet) in `lang`
+    /// is shown in another language, marked as such: a reader must learn
+    /// of every appeal, translated or not.
     fn appeal_cards(&self, lang: &Language) -> Result<(Vec<AppealCard>, Option<i64>), RenderError> {
         let now = OffsetDateTime::now_utc();
         let mut cards = Vec::new();
         let mut valid_until: Option<i64> = None;
-        for r in self.store.published_kind(Kind::Appeal, lang)? {
-            let facts = self.store.appeal_facts(r.id)?;
-            if is_open(&facts, now)
-                && let Some(end) = deadline_end(&facts)
-            {
-                valid_until = Some(valid_until.map_or(end, |v| v.min(end)));
+        let mut seen = std::collections::HashSet::new();
+        let mut languages = vec![lang.clone()];
+        languages.extend(self.fallback_languages(lang));
+        for source in &languages {
+            for r in self.store.published_kind(Kind::Appeal, source)? {
+                if !seen.insert(r.group_id) {
+                    continue;
+                }
+                let facts = self.store.appeal_facts(r.id)?;
+                if is_open(&facts, now)
+                    && let Some(end) = deadline_end(&facts)
+                {
+                    valid_until = Some(valid_until.map_or(end, |v| v.min(end)));
+                }
+                cards.push((r.published_at, self.card(lang, &r, &facts, now)));
             }
-            cards.push((r.published_at, self.card(lang, &r, &facts, now)));
         }
         cards.sort_by(|a, b| b.1.open.cmp(&a.1.open).then(b.0.cmp(&a.0)));
         Ok((cards.into_iter().map(|(_, c)| c).collect(), valid_until))
@@ -139,6 +168,7 @@ impl Site {
                 (n > 0).then(|| Fact {
                     label: format!("{} ({n})", t.get(&format!("appeal_status_{}", s.as_str()))),
                     value: Route::Appeals { lang: lang.clone(), filter: AppealFilter::Status(*s) }.path(),
+                    untranslated: None,
                 })
             })
             .collect();
@@ -166,7 +196,8 @@ impl Site {
             filtered => *filter != AppealFilter::All,
             ..Serde(&chrome),
         })?;
-        let mut page = Rendered::html(200, html, vec![Dep::Appeals(lang.clone())]);
+        let deps = self.languages().iter().map(|l| Dep::Appeals(l.clone())).collect();
+        let mut page = Rendered::html(200, html, deps);
         page.valid_until = valid_until;
         Ok(Outcome::Page(page))
     }
@@ -194,7 +225,7 @@ impl Site {
         chrome.og_type = "article";
         chrome.describe(shown.apply(&item.summary).into_string());
         chrome.feeds.push(FeedLink { title: title.clone(), href: format!("{}feed.xml", item.path()) });
-        let (facts_list, addressees, updates) = self.appeal_parts(item, &facts)?;
+        let parts = self.appeal_parts(item, &facts)?;
         let html = self.env.get_template("appeal.html")?.render(minijinja::context! {
             item => minijinja::context! {
                 title => title,
@@ -203,14 +234,16 @@ impl Site {
             status => status.as_str(),
             status_label => t.get(&format!("appeal_status_{}", status.as_str())),
             open => open,
-            facts => Serde(facts_list),
+            facts => Serde(parts.facts),
             body_html => to_safe_html(&item.body, shown),
             action_html => to_safe_html(&facts.action, shown),
+            action_untranslated => parts.action_untranslated,
             letter => shown.apply(&facts.letter).into_string(),
+            letter_untranslated => parts.letter_untranslated,
             letter_href => format!("{}letter.txt", item.path()),
             file_href => format!("{}appeal.html", item.path()),
-            addressees => Serde(addressees),
-            updates => Serde(updates),
+            addressees => Serde(parts.addressees),
+            updates => Serde(parts.updates),
             translations => Serde(self.translation_views_public(&translations, lang)),
             ..Serde(&chrome),
         })?;
@@ -225,17 +258,40 @@ impl Site {
     fn appeal_parts(&self, item: &Item, facts: &AppealFacts) -> Result<AppealParts, RenderError> {
         let t = self.strings(&item.lang);
         let shown = Redaction { lang: item.lang.as_str(), names_public: facts.names_public };
-        let fact =
-            |key: &str, value: String| Fact { label: t.get(key).into(), value: shown.apply(&value).into_string() };
+        // A translation's fields still as in its source are marked, with
+        // the source's language.
+        let source = match item.translated_from {
+            Some(id) if id != item.id => {
+                let lang = self.store.published_translations(item.group_id)?.into_iter().find(|r| r.id == id);
+                Some((self.store.appeal_facts(id)?, self.store.addressees(id)?, lang.map(|r| r.lang.tag())))
+            }
+            _ => None,
+        };
+        let untranslated: Vec<FactField> =
+            source.as_ref().map(|(theirs, _, _)| refuge_core::appeal::untranslated(facts, theirs)).unwrap_or_default();
+        let mark = |field: FactField| {
+            untranslated.contains(&field).then(|| source.as_ref().and_then(|(_, _, l)| l.clone()).unwrap_or_default())
+        };
+        let fact = |key: &str, value: String, field: Option<FactField>| Fact {
+            label: t.get(key).into(),
+            value: shown.apply(&value).into_string(),
+            untranslated: field.and_then(mark),
+        };
+        // A day written as data (`2026-01-14`) is shown as the reader's
+        // language writes days; anything else as written.
+        let held_since = match day(facts.held_since.trim()) {
+            Some(_) => written_day(&t, facts.held_since.trim()),
+            None => facts.held_since.clone(),
+        };
         let facts_list: Vec<Fact> = [
-            fact("appeal_number", facts.number.clone()),
-            fact("appeal_people_count", facts.people_count.map(|n| n.to_string()).unwrap_or_default()),
-            fact("appeal_people", facts.people.clone()),
-            fact("appeal_ages", facts.ages.clone()),
-            fact("appeal_held_where", facts.held_where.clone()),
-            fact("appeal_held_since", facts.held_since.clone()),
-            fact("appeal_risk", facts.risk.clone()),
-            fact("appeal_deadline", written_day(&t, &facts.deadline)),
+            fact("appeal_number", facts.number.clone(), None),
+            fact("appeal_people_count", facts.people_count.map(|n| n.to_string()).unwrap_or_default(), None),
+            fact("appeal_people", facts.people.clone(), Some(FactField::People)),
+            fact("appeal_ages", facts.ages.clone(), Some(FactField::Ages)),
+            fact("appeal_held_where", facts.held_where.clone(), Some(FactField::HeldWhere)),
+            fact("appeal_held_since", held_since, Some(FactField::HeldSince)),
+            fact("appeal_risk", facts.risk.clone(), Some(FactField::Risk)),
+            fact("appeal_deadline", written_day(&t, &facts.deadline), None),
         ]
         .into_iter()
         .filter(|f| !f.value.trim().is_empty())
@@ -252,19 +308,31 @@ impl Site {
                 source: shown.apply(&u.source).into_string(),
             })
             .collect();
-        let addressees: Vec<AddresseeView> = self
-            .store
-            .addressees(item.id)?
+        let own = self.store.addressees(item.id)?;
+        let copied = source
+            .as_ref()
+            .map(|(_, theirs, _)| refuge_core::appeal::untranslated_addressees(&own, theirs))
+            .unwrap_or_default();
+        let source_lang = source.as_ref().and_then(|(_, _, l)| l.clone()).unwrap_or_default();
+        let addressees: Vec<AddresseeView> = own
             .into_iter()
-            .map(|a| AddresseeView {
+            .enumerate()
+            .map(|(i, a)| AddresseeView {
                 name: a.name,
                 institution: a.institution,
+                institution_untranslated: copied.contains(&i).then(|| source_lang.clone()),
                 address: a.address,
                 email: a.email,
                 fax: a.fax,
             })
             .collect();
-        Ok((facts_list, addressees, updates))
+        Ok(AppealParts {
+            facts: facts_list,
+            addressees,
+            updates,
+            action_untranslated: mark(FactField::Action),
+            letter_untranslated: mark(FactField::Letter),
+        })
     }
 
     /// `letter.txt` and `feed.xml` of an appeal.
@@ -351,10 +419,10 @@ impl Site {
         let shown = Redaction { lang: lang.as_str(), names_public: facts.names_public };
         let open = is_open(facts, OffsetDateTime::now_utc());
         let status = facts.status.unwrap_or(CaseStatus::AtRisk);
-        let (facts_list, addressees, updates) = self.appeal_parts(item, facts)?;
+        let parts = self.appeal_parts(item, facts)?;
         let base = &self.config.base_url;
         let updates: Vec<UpdateView> =
-            updates.into_iter().map(|u| UpdateView { html: self_contained(&u.html, base), ..u }).collect();
+            parts.updates.into_iter().map(|u| UpdateView { html: self_contained(&u.html, base), ..u }).collect();
         let latest = self.store.appeal_updates(item.id)?.iter().map(|u| u.created_at).max();
         let updated = latest.unwrap_or(item.updated_at).max(item.updated_at);
         let addresses: Vec<String> = self.config.addresses.others(base).into_iter().map(|a| a.href).collect();
@@ -366,11 +434,13 @@ impl Site {
             date => item.published_at.map(|d| t.item_date(d, item.month_only)).unwrap_or_default(),
             status_label => t.get(&format!("appeal_status_{}", status.as_str())),
             open => open,
-            facts => Serde(facts_list),
+            facts => Serde(parts.facts),
             body_html => self_contained(&to_safe_html(&item.body, shown), base),
             action_html => self_contained(&to_safe_html(&facts.action, shown), base),
+            action_untranslated => parts.action_untranslated,
             letter => shown.apply(&facts.letter).into_string(),
-            addressees => Serde(addressees),
+            letter_untranslated => parts.letter_untranslated,
+            addressees => Serde(parts.addressees),
             updates => Serde(updates),
             page_url => self.url(&item.path()),
             addresses => addresses,

@@ -33,26 +33,33 @@ pub struct ContactForm {
 }
 
 impl Site {
-    /// `/{lang}/contact/` with the form; `None` when there is no contact page.
-    pub fn contact_page(
-        &self,
-        lang: &Language,
-        form: &ContactForm,
-        status: u16,
-    ) -> Result<Option<Rendered>, RenderError> {
+    /// `/{lang}/contact/` with the form. The form is the site's own and
+    /// exists in every enabled language: a contact page written by the
+    /// editors (slug `contact`) gives it its title and introduction; without
+    /// one in `lang`, the interface's own words and the postal address do.
+    pub fn contact_page(&self, lang: &Language, form: &ContactForm, status: u16) -> Result<Rendered, RenderError> {
         let slug = Slug::contact();
-        let Some(item) = self.store.published_item(Kind::Page, lang, &slug)? else { return Ok(None) };
         let t = self.strings(lang);
-        let title = Redaction::hidden(item.lang.as_str()).apply(&item.title).into_string();
-        let mut chrome = self.chrome(lang, &item.path(), Some(title.clone()))?;
-        let translations = self.store.published_translations(item.group_id)?;
-        let available: Vec<(Language, String)> = translations
-            .iter()
-            .filter(|t| self.languages().contains(&t.lang))
-            .map(|t| (t.lang.clone(), t.path()))
-            .collect();
-        self.set_languages(&mut chrome, lang, &available, |l| Kind::Page.path(l, &slug));
-        chrome.describe(crate::pages::item_description(&item));
+        let path = Kind::Page.path(lang, &slug);
+        let item = self.store.published_item(Kind::Page, lang, &slug)?;
+        let (title, body_html, translations) = match &item {
+            Some(item) => {
+                let hidden = Redaction::hidden(item.lang.as_str());
+                let translations = self.store.published_translations(item.group_id)?;
+                (hidden.apply(&item.title).into_string(), to_safe_html(&item.body, hidden), translations)
+            }
+            None => (t.get("contact_title").to_owned(), String::new(), Vec::new()),
+        };
+        let mut chrome = self.chrome(lang, &path, Some(title.clone()))?;
+        // Every language has the form, so the switcher and alternates name
+        // the form in each.
+        let everywhere: Vec<(Language, String)> =
+            self.languages().iter().map(|l| (l.clone(), Kind::Page.path(l, &slug))).collect();
+        self.set_languages(&mut chrome, lang, &everywhere, |l| Kind::Page.path(l, &slug));
+        match &item {
+            Some(item) => chrome.describe(crate::pages::item_description(item)),
+            None => chrome.describe(t.get("contact_intro").to_owned()),
+        }
         let categories: Vec<Choice> = CATEGORIES
             .iter()
             .map(|c| Choice { value: c, label: t.get(&format!("contact_category_{c}")).into() })
@@ -63,18 +70,18 @@ impl Site {
         }
         // What the reader typed is shown back to them and not checked
         // (it would tell which names are protected); the page's own text is.
-        let body_html = to_safe_html(&item.body, Redaction::hidden(item.lang.as_str()));
         let guard = self.name_guard()?;
         if guard.find_in_text(&title).is_some() || guard.find_in_page("text/html", body_html.as_bytes()).is_some() {
-            return Err(RenderError::Withheld { path: item.path() });
+            return Err(RenderError::Withheld { path });
         }
         let html = self.env.get_template("contact.html")?.render(minijinja::context! {
             item => minijinja::context! { title => title },
             body_html => body_html,
+            own_words => item.is_none(),
             translations => Serde(self.translation_views_public(&translations, lang)),
             form => minijinja::context! { categories => Serde(categories), ..Serde(&form) },
             ..Serde(&chrome),
         })?;
-        Ok(Some(Rendered::html(status, html, Vec::new())))
+        Ok(Rendered::html(status, html, Vec::new()))
     }
 }

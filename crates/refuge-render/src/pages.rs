@@ -19,11 +19,17 @@ use crate::RenderError;
 struct CategoryLink {
     name: String,
     path: String,
+    /// Set when the name is in another language than the page's.
+    lang: Option<String>,
 }
 
 #[derive(Serialize)]
 struct ListEntry {
     path: String,
+    /// The item's language tag and name when it is not the page's language
+    /// (shown from another language because this one has too little).
+    lang_tag: Option<String>,
+    lang_name: Option<String>,
     title: String,
     summary: String,
     date: String,
@@ -122,16 +128,61 @@ impl Site {
             .iter()
             .map(|i| ListEntry {
                 path: i.path(),
+                lang_tag: (i.lang != *lang).then(|| i.lang.tag()),
+                lang_name: (i.lang != *lang).then(|| self.strings(&i.lang).get("language_name").to_owned()),
                 title: Redaction::hidden(i.lang.as_str()).apply(&i.title).into_string(),
                 summary: Redaction::hidden(i.lang.as_str()).apply(&i.summary).into_string(),
                 date: i.published_at.map(|d| t.item_date(d, i.month_only)).unwrap_or_default(),
                 date_iso: item_iso_date(i.published_at, i.month_only),
-                category: i.category.as_ref().map(|key| CategoryLink {
-                    name: names.get(key).cloned().unwrap_or_else(|| key.clone()),
-                    path: Scope::Category(Slug::parse(key).unwrap_or_else(|_| i.slug.clone())).path(lang, 1),
+                category: i.category.as_ref().and_then(|key| {
+                    let scope = Scope::Category(Slug::parse(key).ok()?);
+                    // A category named in the page's language is listed
+                    // there; else (an item from another language) in the item's.
+                    match names.get(key) {
+                        Some(name) => Some(CategoryLink { name: name.clone(), path: scope.path(lang, 1), lang: None }),
+                        None => {
+                            let theirs = self.category_names(&i.lang).ok()?;
+                            Some(CategoryLink {
+                                name: theirs.get(key)?.clone(),
+                                path: scope.path(&i.lang, 1),
+                                lang: Some(i.lang.tag()),
+                            })
+                        }
+                    }
                 }),
             })
             .collect())
+    }
+
+    /// Other languages in the order a reader of `lang` is offered them:
+    /// the site's default language first, then the rest as configured.
+    pub(crate) fn fallback_languages(&self, lang: &Language) -> Vec<Language> {
+        let mut order: Vec<Language> = self.other_languages(lang).collect();
+        order.sort_by_key(|l| l != self.default_language());
+        order
+    }
+
+    /// Up to `wanted` of the newest news items of other languages whose
+    /// translation group has no version among `own`: what a language with
+    /// little news shows besides its own, each in one language only.
+    fn news_elsewhere(&self, lang: &Language, own: &[ItemRef], wanted: usize) -> Result<Vec<ItemRef>, RenderError> {
+        let mut seen: std::collections::HashSet<i64> = own.iter().map(|i| i.group_id).collect();
+        let mut found = Vec::new();
+        if wanted == 0 {
+            return Ok(found);
+        }
+        for other in self.fallback_languages(lang) {
+            let (items, _) =
+                self.store.published_news(&other, &NewsFilter::default(), 0, wanted as u32 + own.len() as u32)?;
+            for i in items {
+                if seen.insert(i.group_id) {
+                    found.push(i);
+                }
+            }
+        }
+        found.sort_by_key(|i| std::cmp::Reverse(i.published_at));
+        found.truncate(wanted);
+        Ok(found)
     }
 
     pub(crate) fn home(&self, lang: &Language) -> Result<Rendered, RenderError> {
@@ -141,25 +192,46 @@ impl Site {
             self.languages().iter().map(|l| (l.clone(), Route::home(l))).collect();
         self.set_languages(&mut chrome, lang, &everywhere, Route::home);
         self.say_copy_made(&mut chrome, lang);
-        let intro_md = self.store.setting("home_intro", lang)?.unwrap_or_default();
-        let hidden = Redaction::hidden(lang.as_str());
+        // A language without an introduction of its own shows the first
+        // other language's that has one, marked with its language.
+        let mut intro_lang = lang.clone();
+        let mut intro_md = self.store.setting("home_intro", lang)?.filter(|t| !t.trim().is_empty());
+        if intro_md.is_none() {
+            for other in self.fallback_languages(lang) {
+                if let Some(text) = self.store.setting("home_intro", &other)?.filter(|t| !t.trim().is_empty()) {
+                    intro_md = Some(text);
+                    intro_lang = other;
+                    break;
+                }
+            }
+        }
+        let intro_md = intro_md.unwrap_or_default();
+        let hidden = Redaction::hidden(intro_lang.as_str());
         chrome.describe(excerpt(&to_plain_text(&intro_md, hidden), 160));
         // Without a title of its own (a language just turned on), the
         // home page is headed by the site's name.
         let intro_title = match self.store.setting("home_title", lang)?.filter(|t| !t.trim().is_empty()) {
-            Some(title) => hidden.apply(&title).into_string(),
+            Some(title) => Redaction::hidden(lang.as_str()).apply(&title).into_string(),
             None => self.site_name(lang)?,
         };
-        let (latest, _) = self.store.published_news(lang, &NewsFilter::default(), 0, 5)?;
+        let (mut latest, _) = self.store.published_news(lang, &NewsFilter::default(), 0, 5)?;
+        let more = self.news_elsewhere(lang, &latest, 5 - latest.len().min(5))?;
+        latest.extend(more);
         let (featured, valid_until) = self.featured(lang)?;
         let html = self.env.get_template("home.html")?.render(minijinja::context! {
             intro_title => Serde(intro_title),
             intro_html => Serde(to_safe_html(&intro_md, hidden)),
+            intro_lang => Serde((intro_lang != *lang).then(|| intro_lang.tag())),
+            intro_lang_name => Serde((intro_lang != *lang).then(|| self.strings(&intro_lang).get("language_name").to_owned())),
             items => Serde(self.list_entries(lang, &latest)?),
             featured => Serde(featured),
             ..Serde(&chrome),
         })?;
-        let mut page = Rendered::html(200, html, vec![Dep::News(lang.clone()), Dep::Appeals(lang.clone())]);
+        // What other languages have may show here: it depends on them all.
+        let mut deps: Vec<Dep> = self.languages().iter().map(|l| Dep::News(l.clone())).collect();
+        deps.extend(self.languages().iter().map(|l| Dep::Appeals(l.clone())));
+        deps.push(Dep::Site);
+        let mut page = Rendered::html(200, html, deps);
         page.valid_until = valid_until;
         Ok(page)
     }
@@ -257,8 +329,17 @@ impl Site {
         } else {
             None
         };
+        // A language with less than a page of news shows the newest of
+        // the others below its own, under a heading of their own.
+        let elsewhere = if *scope == Scope::All && page == 1 && (total as usize) < size as usize {
+            deps.extend(self.other_languages(lang).map(Dep::News));
+            self.news_elsewhere(lang, &items, size as usize - total as usize)?
+        } else {
+            Vec::new()
+        };
         let html = self.env.get_template("news_list.html")?.render(minijinja::context! {
             heading => Serde(heading),
+            elsewhere => Serde(self.list_entries(lang, &elsewhere)?),
             intro => Serde(if *scope == Scope::All { Some(t.get("news_intro")) } else { None }),
             items => Serde(self.list_entries(lang, &items)?),
             page => Serde(page),
@@ -380,9 +461,17 @@ impl Site {
             date: item.published_at.map(|d| t.item_date(d, item.month_only)).unwrap_or_default(),
             date_iso: item_iso_date(item.published_at, item.month_only),
             category: item.category.as_ref().and_then(|key| {
-                names.get(key).map(|name| CategoryLink { name: name.clone(), path: Route::category(lang, key) })
+                names.get(key).map(|name| CategoryLink {
+                    name: name.clone(),
+                    path: Route::category(lang, key),
+                    lang: None,
+                })
             }),
-            tags: item.tags.iter().map(|tag| CategoryLink { name: tag.clone(), path: Route::tag(lang, tag) }).collect(),
+            tags: item
+                .tags
+                .iter()
+                .map(|tag| CategoryLink { name: tag.clone(), path: Route::tag(lang, tag), lang: None })
+                .collect(),
             title,
         };
         let html = self.env.get_template(template)?.render(minijinja::context! {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use minijinja::Environment;
 use minijinja::value::Serde;
 use refuge_core::redaction::Redaction;
-use refuge_core::{Language, MenuEntry, PublicStore};
+use refuge_core::{Kind, Language, MenuEntry, PublicStore, Slug};
 use serde::Serialize;
 
 use crate::cache::Dep;
@@ -405,6 +405,7 @@ impl Site {
         let html = self.env.get_template("message.html")?.render(minijinja::context! {
             heading => Serde(t.get(title_key)),
             text => Serde(t.get(text_key)),
+            show_contact => matches!(message, Message::NotFound),
             ..Serde(&chrome),
         })?;
         Ok(Rendered::html(message.status(), html, vec![Dep::Site]))
@@ -573,6 +574,8 @@ impl Site {
         let menu = if menu.is_empty() {
             vec![
                 MenuEntry { label: t.get("news_title").into(), path: Route::news(lang) },
+                MenuEntry { label: t.get("appeals_title").into(), path: Route::appeals(lang) },
+                MenuEntry { label: t.get("contact_title").into(), path: Kind::Page.path(lang, &Slug::contact()) },
                 MenuEntry { label: t.get("search_title").into(), path: Live::Search.path(lang) },
             ]
         } else {

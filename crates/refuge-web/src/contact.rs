@@ -52,13 +52,12 @@ fn language(state: &AppState, lang: &str) -> Option<Language> {
 
 fn render(state: &AppState, lang: &Language, form: &ContactForm, status: StatusCode, headers: &HeaderMap) -> Response {
     match state.site.contact_page(lang, form, status.as_u16()) {
-        Ok(Some(page)) => {
+        Ok(page) => {
             let page = CachedPage::dynamic(page.status, page.content_type, page.body, false, false);
             let mut response = send_page(&page, headers);
             response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }
-        Ok(None) => message_response(state, lang, Page::NotFound, headers),
         Err(e) => crate::WebError::Render(e).respond(state, lang, headers),
     }
 }

@@ -81,7 +81,7 @@ fn value(facts: &AppealFacts, name: &str) -> String {
     }
 }
 
-fn label_key(name: &str) -> &'static str {
+pub(crate) fn label_key(name: &str) -> &'static str {
     match name {
         "number" => "appeal_number",
         "people_count" => "appeal_people_count",

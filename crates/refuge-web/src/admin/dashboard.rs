@@ -1,7 +1,7 @@
 //! The first page after signing in: what needs doing.
 
 use axum::extract::{RawQuery, State};
-use refuge_core::{AdminFilter, Status};
+use refuge_core::{AdminFilter, Kind, Status};
 use serde::Serialize;
 
 use super::items::{lang_name, row_view};
@@ -21,6 +21,51 @@ struct MissingRow {
     title: String,
     lang_name: String,
     translate_href: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Untranslated {
+    id: i64,
+    title: String,
+    lang_name: String,
+    /// The fields still in the source's words, named.
+    fields: String,
+}
+
+/// Appeal translations (in the languages this account works in) with
+/// facts still in their source's words; none is left unsaid on the page.
+fn untranslated_appeals(state: &AppState, admin: &Admin) -> Result<Vec<Untranslated>, super::Halt> {
+    let t = &admin.t;
+    let mut rows = Vec::new();
+    for lang in state.site.languages().iter().filter(|l| admin.can_edit() || admin.session.user.languages.contains(l)) {
+        let filter =
+            AdminFilter { kind: Some(Kind::Appeal), lang: Some(lang.clone()), limit: 200, ..AdminFilter::default() };
+        let (appeals, _) = read(state, admin, "appeals", state.store.admin_items(&filter))?;
+        for row in appeals {
+            let Some(item) = read(state, admin, "appeal", state.store.item(row.id))? else { continue };
+            let Some(source) = item.translated_from.filter(|s| *s != item.id) else { continue };
+            let own = read(state, admin, "appeal facts", state.store.appeal_facts(item.id))?;
+            let theirs = read(state, admin, "appeal facts", state.store.appeal_facts(source))?;
+            let mut fields: Vec<String> = refuge_core::appeal::untranslated(&own, &theirs)
+                .into_iter()
+                .map(|f| t.get(super::appeals::label_key(f.key())).to_owned())
+                .collect();
+            let own_to = read(state, admin, "addressees", state.store.addressees(item.id))?;
+            let their_to = read(state, admin, "addressees", state.store.addressees(source))?;
+            if !refuge_core::appeal::untranslated_addressees(&own_to, &their_to).is_empty() {
+                fields.push(t.get("admin_addressees").to_owned());
+            }
+            if !fields.is_empty() {
+                rows.push(Untranslated {
+                    id: item.id,
+                    title: item.title,
+                    lang_name: lang_name(state, t, &item.lang),
+                    fields: fields.join(t.get("admin_list_separator")),
+                });
+            }
+        }
+    }
+    Ok(rows)
 }
 
 #[derive(Serialize)]
@@ -91,7 +136,9 @@ pub async fn show(State(state): State<AppState>, admin: Admin, RawQuery(_raw): R
             });
         }
     }
+    let untranslated = untranslated_appeals(&state, &admin)?;
     let values = minijinja::context! {
+        untranslated => minijinja::value::Serde(untranslated),
         waiting_messages => waiting_messages,
         reviews => minijinja::value::Serde(reviews),
         counts => minijinja::value::Serde(counts),

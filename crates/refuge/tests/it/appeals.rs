@@ -285,3 +285,104 @@ async fn appeal_dates_are_written_in_the_readers_language() {
     }
     app.stop().await;
 }
+
+/// A Japanese translation started from the English appeal keeps the
+/// English words the translator has not translated yet: the public page
+/// marks each such field (its language, "not yet translated") instead of
+/// a silent mix, writes dates as Japanese does, and the dashboard lists it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_translated_appeal_marks_what_is_not_yet_translated() {
+    let app = spawn_app().await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let tr = sign_in(&app, "tr@example.org", Role::Translator, &["ja"]).await;
+    let english: Vec<(&str, &str)> = vec![
+        ("title", "Two people held in a port city"),
+        ("slug", "two-held"),
+        ("summary", "Held since January."),
+        ("body", "They were arrested in January."),
+        ("status", "published"),
+        ("published_at", ""),
+        ("number", "UA 11/2026"),
+        ("people_count", "2"),
+        ("ages", "32 and 27"),
+        ("held_where", "Port city detention centre"),
+        ("held_since", "2026-01-14"),
+        ("case_status", "detained"),
+        ("deadline", "2099-01-15"),
+        ("what_to_do", "Write to the governor."),
+        ("letter", "Dear Governor, please release them."),
+        ("addr_name", "Governor Example"),
+        ("addr_institution", "Office of the Governor"),
+        ("addr_email", "governor@example.org"),
+        ("note", ""),
+        ("action", "save"),
+    ];
+    let created = ed.post("/admin/items/new?kind=appeal&lang=en", &english).await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let source_id: i64 = created
+        .header("location")
+        .unwrap()
+        .trim_start_matches("/admin/items/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    // The translator's form comes filled with the English facts; they
+    // translate the title, the text and what to do, and nothing else yet.
+    let form = tr.get(&format!("/admin/items/{source_id}/translate/ja")).await;
+    assert_eq!(form.status, 200);
+    let mut fields: Vec<(String, String)> =
+        form_fields(&form.body, "form.editor").into_iter().filter(|(k, _)| k != "csrf").collect();
+    let set =
+        |fields: &mut Vec<(String, String)>, key: &str, value: &str| match fields.iter_mut().find(|(k, _)| k == key) {
+            Some(f) => f.1 = value.into(),
+            None => fields.push((key.into(), value.into())),
+        };
+    assert!(fields.iter().any(|(k, v)| k == "ages" && v == "32 and 27"), "pre-filled: {fields:?}");
+    set(&mut fields, "title", "港町で二人が拘束");
+    set(&mut fields, "summary", "1月から拘束されています。");
+    set(&mut fields, "body", "二人は1月に逮捕されました。");
+    set(&mut fields, "what_to_do", "知事に手紙を書いてください。");
+    set(&mut fields, "status", "review");
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let sent = tr.post(&format!("/admin/items/{source_id}/translate/ja"), &refs).await;
+    assert_eq!(sent.status, 303, "{}", select(&sent.body, ".error").join(""));
+    let ja_id =
+        sent.header("location").unwrap().trim_start_matches("/admin/items/").split('?').next().unwrap().to_owned();
+
+    // Listed on the dashboard as missing its translation.
+    let dashboard = ed.get("/admin/").await;
+    let listed = select(&dashboard.body, "section.untranslated li");
+    assert!(listed.iter().any(|l| l.contains(&format!("/admin/items/{ja_id}"))), "{listed:?}");
+
+    // The editor publishes it as it is.
+    let page = ed.get(&format!("/admin/items/{ja_id}")).await;
+    let mut fields: Vec<(String, String)> =
+        form_fields(&page.body, "form.editor").into_iter().filter(|(k, _)| k != "csrf").collect();
+    set(&mut fields, "status", "published");
+    fields.push(("intent".into(), "save".into()));
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(ed.post(&format!("/admin/items/{ja_id}"), &refs).await.status, 303);
+
+    let ja = app.get("/ja/appeals/two-held/").await;
+    assert_eq!(ja.status, 200);
+    let marked: Vec<String> = select(&ja.body, "dd span[lang=en]");
+    for english in ["32 and 27", "Port city detention centre"] {
+        assert!(marked.iter().any(|m| m.contains(english)), "{english} marked as English: {marked:?}");
+    }
+    assert_eq!(select(&ja.body, "dd small.untranslated").len(), 2, "only the untranslated facts");
+    assert!(ja.body.contains("2026年1月14日") && !ja.body.contains(">2026-01-14<"), "the day is data");
+    assert_eq!(select(&ja.body, "pre.letter[lang=en]").len(), 1, "the letter is marked");
+    assert!(select(&ja.body, ".addressees span[lang=en]").iter().any(|s| s.contains("Office of the Governor")));
+    assert!(ja.body.contains("知事に手紙を書いてください。"));
+    assert!(select(&ja.body, "section.action div[lang=en]").is_empty(), "what to do is translated");
+    // The single file says the same.
+    let file = app.get("/ja/appeals/two-held/appeal.html").await;
+    assert!(file.body.contains("（未翻訳）") && file.body.contains("lang=\"en\""));
+    // The English page has nothing marked.
+    let en = app.get("/en/appeals/two-held/").await;
+    assert!(select(&en.body, ".untranslated").is_empty());
+    app.stop().await;
+}

@@ -546,7 +546,7 @@ async fn an_appeal_prints_as_the_facts_the_action_and_the_letter_without_the_sit
 async fn korean_and_chinese_pages_render_in_their_own_script() {
     let Some(browser) = Browser::start().await else { return };
     let app = spawn_with(|c| c.languages = all_languages()).await;
-    for (lang, word) in [("ko", "긴급 호소"), ("zh", "紧急呼吁")] {
+    for (lang, word) in [("ko", "긴급 행동"), ("zh", "紧急呼吁")] {
         for (page, path) in [("home", format!("/{lang}/")), ("appeals", format!("/{lang}/appeals/"))] {
             browser.go(&app.url(&path)).await;
             browser.assert_clean(&app.base, &path).await;

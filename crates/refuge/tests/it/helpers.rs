@@ -90,6 +90,17 @@ pub async fn spawn_with(change: impl FnOnce(&mut Config)) -> TestApp {
     app
 }
 
+/// Starts a new site without the demo content (as an organisation starts
+/// its own), with settings changed by `change`.
+pub async fn spawn_empty(change: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::defaults(&dir.path().join("data"));
+    change(&mut config);
+    let mut app = start(config, StartOptions { no_demo: true, inbox_work_factor: Some(10) }).await;
+    app._dir = Some(dir);
+    app
+}
+
 /// Starts the application on an existing (or new) data folder.
 pub async fn spawn_in(data_dir: PathBuf, options: StartOptions) -> TestApp {
     start(Config::defaults(&data_dir), options).await

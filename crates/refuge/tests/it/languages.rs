@@ -54,7 +54,7 @@ async fn korean_and_chinese_readers_get_their_own_language_from_one_line_of_sett
     let en = app.get("/en/news/").await;
     let article = attrs(&en.body, ".news-list article a", "href").into_iter().next().unwrap();
     let korean = app.get(&article.replacen("/en/", "/ko/", 1)).await;
-    assert!(korean.body.contains("한국어로 볼 수 없는 페이지"), "the not-translated page in Korean");
+    assert!(korean.body.contains("한국어판이 없는 페이지"), "the not-translated page in Korean");
 
     // A sign-up in Chinese gets its confirmation in Chinese.
     let r = app
@@ -82,5 +82,119 @@ async fn korean_and_chinese_readers_get_their_own_language_from_one_line_of_sett
         login.body.contains("<html lang=\"en\"") || login.body.contains("<html lang=\"ja\""),
         "back office language"
     );
+    app.stop().await;
+}
+
+/// What every language of a site has before anyone writes a page: the
+/// pages the site itself provides.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_site_without_content_has_its_own_pages_in_every_language() {
+    let app = spawn_empty(|c| c.languages = four()).await;
+    for lang in ["en", "ja", "ko", "zh"] {
+        for path in ["/", "/contact/", "/search/", "/appeals/", "/news/", "/mirrors/", "/newsletter/"] {
+            let page = app.get(&format!("/{lang}{path}")).await;
+            assert_eq!(page.status, 200, "/{lang}{path}");
+        }
+        // The contact form is there, with the interface's own words.
+        let contact = app.get(&format!("/{lang}/contact/")).await;
+        assert_eq!(attrs(&contact.body, "form[action$='/contact/'] input[name=token]", "value").len(), 1, "{lang}");
+        assert_eq!(select(&contact.body, "h1").len(), 1, "{lang}: a heading");
+        // The menu of a language without one names the site's own pages.
+        let nav = attrs(&contact.body, "nav.main-nav a", "href");
+        for own in ["/news/", "/appeals/", "/contact/", "/search/"] {
+            assert!(nav.contains(&format!("/{lang}{own}")), "{lang}: {own} in {nav:?}");
+        }
+        // A page that does not exist points to the form.
+        let missing = app.get(&format!("/{lang}/no-such-page/")).await;
+        assert_eq!(missing.status, 404);
+        assert!(attrs(&missing.body, "main a", "href").contains(&format!("/{lang}/contact/")), "{lang}: 404");
+    }
+    app.stop().await;
+}
+
+/// The most important page for someone in danger, in Korean and Chinese:
+/// a message with a file is sealed, and the inbox opens both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn korean_and_chinese_writers_reach_the_inbox_on_a_site_without_content() {
+    use refuge_core::Role;
+    use reqwest::multipart::{Form, Part};
+    let app = spawn_empty(|c| c.languages = four()).await;
+    let mut tokens = Vec::new();
+    for lang in ["ko", "zh"] {
+        let page = app.get(&format!("/{lang}/contact/")).await;
+        tokens.push((lang, attrs(&page.body, "input[name=token]", "value").remove(0)));
+    }
+    // The form refuses a message sent faster than a person types.
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    for (lang, token) in &tokens {
+        let text = if *lang == "ko" {
+            "제 동생이 구금되어 있습니다 KO-MARK"
+        } else {
+            "我的弟弟被拘押了 ZH-MARK"
+        };
+        let form = Form::new()
+            .text("token", token.clone())
+            .text("text", text)
+            .text("category", "help")
+            .part("attachment", Part::bytes(format!("%PDF-1.4 {lang}-FILE").into_bytes()).file_name("scan.pdf"));
+        let r = app.client.post(app.url(&format!("/{lang}/contact/"))).multipart(form).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{lang}");
+        let body = r.text().await.unwrap();
+        assert_eq!(select(&body, "p.notice").len(), 1, "{lang}: thanked, {}", select(&body, "p.error").join(""));
+    }
+    let boss = crate::admin::sign_in(&app, "boss@example.org", Role::Admin, &[]).await;
+    let passphrase = app.first_inbox.clone().expect("a new inbox").passphrase;
+    assert_eq!(boss.post("/admin/inbox/unlock", &[("passphrase", &passphrase)]).await.status, 200);
+    let (list, _) = refuge_core::MessageStore::messages(&*app.store, 0, 10).unwrap();
+    assert_eq!(list.len(), 2);
+    for message in list {
+        let page = boss.get(&format!("/admin/inbox/{}", message.id)).await;
+        let (mark, file) =
+            if page.body.contains("KO-MARK") { ("구금되어", "ko-FILE") } else { ("被拘押", "zh-FILE") };
+        assert!(page.body.contains(mark), "the text opens whole");
+        let r = boss.client.get(app.url(&format!("/admin/inbox/{}/attachment", message.id))).send().await.unwrap();
+        assert!(String::from_utf8_lossy(&r.bytes().await.unwrap()).contains(file), "the file opens");
+    }
+    app.stop().await;
+}
+
+/// A language with little of its own shows what the others have, marked
+/// with its language; open appeals first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_language_with_little_shows_the_others_marked() {
+    let app = spawn_with(|c| c.languages = four()).await;
+    for lang in ["ko", "zh"] {
+        let home = app.get(&format!("/{lang}/")).await;
+        // The demo's open appeal is English and Japanese only.
+        let featured = select(&home.body, "section.featured h2");
+        assert_eq!(featured.len(), 1, "{lang}: an open appeal on the home page");
+        assert!(featured[0].contains("lang=\"en\""), "{lang}: marked as English: {}", featured[0]);
+        assert!(!select(&home.body, "section.featured .badge span[lang=en]").is_empty(), "{lang}: a visible label");
+        // Five news items, each from another language, each labelled.
+        let news = select(&home.body, "ol.news-list > li");
+        assert_eq!(news.len(), 5, "{lang}: the home page is not empty");
+        for entry in &news {
+            assert_eq!(select(entry, ".badge-lang").len(), 1, "{lang}: labelled: {entry}");
+            assert_eq!(select(entry, "h3[lang]").len(), 1, "{lang}: its title's language: {entry}");
+        }
+        // The introduction stands in from English, marked.
+        assert_eq!(select(&home.body, "section.intro div[lang=en]").len(), 1, "{lang}: the introduction");
+        // Every link on the page answers.
+        for link in links(&home.body) {
+            if let Some(path) = local_path(&app.base, &link) {
+                let status = app.get(&path).await.status;
+                assert!(status == 200, "{lang}: {path} answers {status}");
+            }
+        }
+        let appeals = app.get(&format!("/{lang}/appeals/")).await;
+        let open = select(&appeals.body, "ol.appeals:not(.closed) > li");
+        assert!(!open.is_empty(), "{lang}: the open appeal is listed");
+        assert!(select(&open[0], "h3[lang]").len() == 1 && open[0].contains("badge-lang"), "{lang}: marked");
+        let list = app.get(&format!("/{lang}/news/")).await;
+        assert!(!select(&list.body, "#elsewhere-title").is_empty(), "{lang}: other languages' news on the list");
+    }
+    // English, which has it all, shows only its own.
+    let home = app.get("/en/").await;
+    assert!(select(&home.body, ".badge-lang").is_empty(), "nothing marked on a language with enough");
     app.stop().await;
 }
