@@ -242,7 +242,9 @@ impl SearchIndex {
             writer.wait_merging_threads()?;
             Ok::<u64, SearchError>(n)
         })();
-        *guard = Some(small_writer(&self.index)?);
+        // The bulk writer's lock may be released a moment after it is
+        // dropped (its threads end on their own): wait for it, as at start.
+        *guard = Some(writer_when_free(&self.index)?);
         result
     }
 
@@ -396,11 +398,11 @@ impl SearchIndex {
     }
 }
 
-/// The day-to-day writer, waiting up to three seconds for the folder's
+/// The day-to-day writer, waiting up to ten seconds for the folder's
 /// lock: a server restarted at once may find it still held for a moment
 /// by the process (or child process) that is going away.
 fn writer_when_free(index: &Index) -> Result<IndexWriter, SearchError> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         match small_writer(index) {
             Err(SearchError::Locked) if std::time::Instant::now() < deadline => {

@@ -558,8 +558,8 @@ async fn korean_and_chinese_pages_render_in_their_own_script() {
             browser.screenshot(&format!("{lang}-{page}")).await;
         }
     }
-    // An appeal not yet translated: the page says so, in the reader's language.
-    browser.go(&app.url("/ko/appeals/eleven-held-at-the-border/")).await;
+    // A page not yet translated says so, in the reader's language.
+    browser.go(&app.url("/ko/news/annual-report-2025/")).await;
     let text = browser.run_script("return document.body.innerText").await;
     assert!(text.as_str().unwrap_or_default().contains("한국어로 번역되지 않았습니다"), "{text}");
     browser.screenshot("ko-appeal-not-translated").await;
