@@ -94,12 +94,8 @@ fn words_cjk(line: &str) -> Box<dyn Iterator<Item = Word<'_>> + '_> {
     words(line, Breaking::Characters)
 }
 
-/// Letters and digits of Latin script, and the Han, kana and Hangul
-/// characters beside which they are not set apart ("2026年", "200X年").
-fn ascii_word_char(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-}
-
+/// Han, kana and Hangul: beside them a number or a Latin word is not set
+/// apart ("2026年", "200X年").
 fn east_asian(c: char) -> bool {
     matches!(c as u32,
         0x1100..=0x11FF | 0x3040..=0x30FF | 0x3130..=0x318F | 0x3400..=0x4DBF
@@ -136,7 +132,7 @@ fn break_points(text: &str, breaking: Breaking) -> Vec<usize> {
                 // A number or Latin word stays with the character it
                 // counts or names: "2026年", "UA 3/2026号".
                 (Some(b), Some(a))
-                    if (ascii_word_char(b) && east_asian(a)) || (east_asian(b) && ascii_word_char(a)) =>
+                    if (b.is_ascii_alphanumeric() && east_asian(a)) || (east_asian(b) && a.is_ascii_alphanumeric()) =>
                 {
                     false
                 }

@@ -106,10 +106,11 @@ impl Site {
     fn card(&self, lang: &Language, r: &ItemRef, facts: &AppealFacts, now: OffsetDateTime) -> AppealCard {
         let t = self.strings(lang);
         let status = facts.status.unwrap_or(CaseStatus::AtRisk);
+        let (lang_tag, lang_name) = self.language_mark(lang, &r.lang);
         AppealCard {
             path: r.path(),
-            lang_tag: (r.lang != *lang).then(|| r.lang.tag()),
-            lang_name: (r.lang != *lang).then(|| self.strings(&r.lang).get("language_name").to_owned()),
+            lang_tag,
+            lang_name,
             title: Redaction::hidden(r.lang.as_str()).apply(&r.title).into_string(),
             summary: Redaction::hidden(r.lang.as_str()).apply(&r.summary).into_string(),
             number: facts.number.clone(),
@@ -277,19 +278,13 @@ impl Site {
             value: shown.apply(&value).into_string(),
             untranslated: field.and_then(mark),
         };
-        // A day written as data (`2026-01-14`) is shown as the reader's
-        // language writes days; anything else as written.
-        let held_since = match day(facts.held_since.trim()) {
-            Some(_) => written_day(&t, facts.held_since.trim()),
-            None => facts.held_since.clone(),
-        };
         let facts_list: Vec<Fact> = [
             fact("appeal_number", facts.number.clone(), None),
             fact("appeal_people_count", facts.people_count.map(|n| n.to_string()).unwrap_or_default(), None),
             fact("appeal_people", facts.people.clone(), Some(FactField::People)),
             fact("appeal_ages", facts.ages.clone(), Some(FactField::Ages)),
             fact("appeal_held_where", facts.held_where.clone(), Some(FactField::HeldWhere)),
-            fact("appeal_held_since", held_since, Some(FactField::HeldSince)),
+            fact("appeal_held_since", written_day(&t, &facts.held_since), Some(FactField::HeldSince)),
             fact("appeal_risk", facts.risk.clone(), Some(FactField::Risk)),
             fact("appeal_deadline", written_day(&t, &facts.deadline), None),
         ]

@@ -68,20 +68,33 @@ impl Site {
         if form.category.is_empty() {
             form.category = "help".into();
         }
-        // What the reader typed is shown back to them and not checked
-        // (it would tell which names are protected); the page's own text is.
-        let guard = self.name_guard()?;
-        if guard.find_in_text(&title).is_some() || guard.find_in_page("text/html", body_html.as_bytes()).is_some() {
+        let template = self.env.get_template("contact.html")?;
+        let translations = self.translation_views_public(&translations, lang);
+        let render = |form: &ContactForm| {
+            template.render(minijinja::context! {
+                item => minijinja::context! { title => &title },
+                body_html => &body_html,
+                own_words => item.is_none(),
+                translations => Serde(&translations),
+                form => minijinja::context! { categories => Serde(&categories), ..Serde(form) },
+                ..Serde(&chrome),
+            })
+        };
+        let html = render(&form)?;
+        // The whole page is checked, as every other page is, but for what
+        // the reader typed, shown back to them only (checking it would tell
+        // which names are protected): a form sent back is checked blank.
+        let typed = !(form.name.is_empty() && form.reply_to.is_empty() && form.text.is_empty());
+        let blank;
+        let checked = if typed {
+            blank = render(&ContactForm { token: form.token.clone(), ..ContactForm::default() })?;
+            &blank
+        } else {
+            &html
+        };
+        if self.name_guard()?.find_in_page("text/html", checked.as_bytes()).is_some() {
             return Err(RenderError::Withheld { path });
         }
-        let html = self.env.get_template("contact.html")?.render(minijinja::context! {
-            item => minijinja::context! { title => title },
-            body_html => body_html,
-            own_words => item.is_none(),
-            translations => Serde(self.translation_views_public(&translations, lang)),
-            form => minijinja::context! { categories => Serde(categories), ..Serde(&form) },
-            ..Serde(&chrome),
-        })?;
         Ok(Rendered::html(status, html, Vec::new()))
     }
 }

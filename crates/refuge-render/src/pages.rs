@@ -126,32 +126,46 @@ impl Site {
         let names = self.category_names(lang)?;
         Ok(items
             .iter()
-            .map(|i| ListEntry {
-                path: i.path(),
-                lang_tag: (i.lang != *lang).then(|| i.lang.tag()),
-                lang_name: (i.lang != *lang).then(|| self.strings(&i.lang).get("language_name").to_owned()),
-                title: Redaction::hidden(i.lang.as_str()).apply(&i.title).into_string(),
-                summary: Redaction::hidden(i.lang.as_str()).apply(&i.summary).into_string(),
-                date: i.published_at.map(|d| t.item_date(d, i.month_only)).unwrap_or_default(),
-                date_iso: item_iso_date(i.published_at, i.month_only),
-                category: i.category.as_ref().and_then(|key| {
-                    let scope = Scope::Category(Slug::parse(key).ok()?);
-                    // A category named in the page's language is listed
-                    // there; else (an item from another language) in the item's.
-                    match names.get(key) {
-                        Some(name) => Some(CategoryLink { name: name.clone(), path: scope.path(lang, 1), lang: None }),
-                        None => {
-                            let theirs = self.category_names(&i.lang).ok()?;
-                            Some(CategoryLink {
-                                name: theirs.get(key)?.clone(),
-                                path: scope.path(&i.lang, 1),
-                                lang: Some(i.lang.tag()),
-                            })
+            .map(|i| {
+                let (lang_tag, lang_name) = self.language_mark(lang, &i.lang);
+                ListEntry {
+                    path: i.path(),
+                    lang_tag,
+                    lang_name,
+                    title: Redaction::hidden(i.lang.as_str()).apply(&i.title).into_string(),
+                    summary: Redaction::hidden(i.lang.as_str()).apply(&i.summary).into_string(),
+                    date: i.published_at.map(|d| t.item_date(d, i.month_only)).unwrap_or_default(),
+                    date_iso: item_iso_date(i.published_at, i.month_only),
+                    category: i.category.as_ref().and_then(|key| {
+                        let scope = Scope::Category(Slug::parse(key).ok()?);
+                        // A category named in the page's language is listed
+                        // there; else (an item from another language) in the item's.
+                        match names.get(key) {
+                            Some(name) => {
+                                Some(CategoryLink { name: name.clone(), path: scope.path(lang, 1), lang: None })
+                            }
+                            None => {
+                                let theirs = self.category_names(&i.lang).ok()?;
+                                Some(CategoryLink {
+                                    name: theirs.get(key)?.clone(),
+                                    path: scope.path(&i.lang, 1),
+                                    lang: Some(i.lang.tag()),
+                                })
+                            }
                         }
-                    }
-                }),
+                    }),
+                }
             })
             .collect())
+    }
+
+    /// How something in `other` is marked on a page in `page`: its
+    /// language tag and its language's own name (`None` when the same).
+    pub(crate) fn language_mark(&self, page: &Language, other: &Language) -> (Option<String>, Option<String>) {
+        if page == other {
+            return (None, None);
+        }
+        (Some(other.tag()), Some(self.strings(other).get("language_name").to_owned()))
     }
 
     /// Other languages in the order a reader of `lang` is offered them:
@@ -218,11 +232,12 @@ impl Site {
         let more = self.news_elsewhere(lang, &latest, 5 - latest.len().min(5))?;
         latest.extend(more);
         let (featured, valid_until) = self.featured(lang)?;
+        let (intro_tag, intro_lang_name) = self.language_mark(lang, &intro_lang);
         let html = self.env.get_template("home.html")?.render(minijinja::context! {
             intro_title => Serde(intro_title),
             intro_html => Serde(to_safe_html(&intro_md, hidden)),
-            intro_lang => Serde((intro_lang != *lang).then(|| intro_lang.tag())),
-            intro_lang_name => Serde((intro_lang != *lang).then(|| self.strings(&intro_lang).get("language_name").to_owned())),
+            intro_lang => Serde(intro_tag),
+            intro_lang_name => Serde(intro_lang_name),
             items => Serde(self.list_entries(lang, &latest)?),
             featured => Serde(featured),
             ..Serde(&chrome),
