@@ -88,6 +88,26 @@ pub struct AppealUpdate {
     pub source: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// The entry of another language version this one translates; `None`
+    /// for an original.
+    pub translates: Option<i64>,
+    /// A translator's entry for a published version, waiting for an
+    /// editor: never shown, fed or mailed until approved.
+    pub pending: bool,
+}
+
+/// A timeline entry to add.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NewUpdate<'a> {
+    /// `YYYY-MM-DD`; a translation takes its original's.
+    pub date: &'a str,
+    /// Markdown.
+    pub text: &'a str,
+    pub source: &'a str,
+    /// The entry of another version this one translates.
+    pub translates: Option<i64>,
+    /// Kept for an editor's approval.
+    pub pending: bool,
 }
 
 /// The text fields of an appeal's facts that a translator translates

@@ -27,7 +27,7 @@ pub mod store;
 pub mod subscribers;
 pub mod user;
 
-pub use appeal::{Addressee, AppealFacts, AppealUpdate, CaseStatus};
+pub use appeal::{Addressee, AppealFacts, AppealUpdate, CaseStatus, NewUpdate};
 pub use change::{Change, ChangeFeed, ItemFacts};
 pub use content::{
     AdminFilter, AdminRow, AdminSort, Aside, AsideKind, AuditEntry, Category, FaqEntry, Item, ItemDraft, ItemRef, Kind,

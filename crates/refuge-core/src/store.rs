@@ -6,8 +6,8 @@ use time::OffsetDateTime;
 
 use crate::{
     Addressee, AdminFilter, AdminRow, AppealFacts, AppealUpdate, AuditEntry, Category, Email, FaqEntry, Item,
-    ItemDraft, ItemRef, Kind, Language, Media, MenuEntry, MessageMeta, NewsFilter, Newsletter, OutboxMail, Revision,
-    Role, Session, Slug, Subscriber, User,
+    ItemDraft, ItemRef, Kind, Language, Media, MenuEntry, MessageMeta, NewUpdate, NewsFilter, Newsletter, OutboxMail,
+    Revision, Role, Session, Slug, Subscriber, User,
 };
 
 /// Why a storage operation failed.
@@ -195,7 +195,7 @@ pub trait AppealReads: Send + Sync {
     fn appeal_facts(&self, item_id: i64) -> StoreResult<AppealFacts>;
     /// Whom readers are asked to write to.
     fn addressees(&self, item_id: i64) -> StoreResult<Vec<Addressee>>;
-    /// Timeline, newest first.
+    /// Timeline, newest first: the public entries only.
     fn appeal_updates(&self, item_id: i64) -> StoreResult<Vec<AppealUpdate>>;
     /// Recent updates of published appeals in a language, newest first (feeds).
     fn recent_appeal_updates(&self, lang: &Language, limit: u32) -> StoreResult<Vec<(ItemRef, AppealUpdate)>>;
@@ -205,8 +205,24 @@ pub trait AppealReads: Send + Sync {
 pub trait AppealStore: AppealReads {
     fn save_appeal_facts(&self, item_id: i64, facts: &AppealFacts) -> StoreResult<()>;
     fn replace_addressees(&self, item_id: i64, list: &[Addressee]) -> StoreResult<()>;
-    fn add_appeal_update(&self, item_id: i64, date: &str, text: &str, source: &str) -> StoreResult<AppealUpdate>;
+    /// Adds a timeline entry; with `translates`, the translation of another
+    /// language version's entry (taking its date; one per version).
+    fn add_appeal_update(&self, item_id: i64, update: &NewUpdate<'_>) -> StoreResult<AppealUpdate>;
+    /// Timeline, newest first, with the entries waiting for approval (the
+    /// back office's view).
+    fn all_appeal_updates(&self, item_id: i64) -> StoreResult<Vec<AppealUpdate>>;
+    /// Approves a pending entry: from now on it is public.
+    fn approve_appeal_update(&self, id: i64) -> StoreResult<AppealUpdate>;
     fn delete_appeal_update(&self, id: i64) -> StoreResult<()>;
+    /// Original entries (not translations) added in `[after, before)`,
+    /// oldest first: those whose wait for translations may be over.
+    fn original_updates_between(&self, after: OffsetDateTime, before: OffsetDateTime)
+    -> StoreResult<Vec<AppealUpdate>>;
+    /// Records that a language's subscribers are told of an original entry;
+    /// false when they were already (by this server or another).
+    fn claim_update_mailing(&self, update_id: i64, lang: &Language) -> StoreResult<bool>;
+    /// Undoes a claim whose mail could not be queued, so it is tried again.
+    fn release_update_mailing(&self, update_id: i64, lang: &Language) -> StoreResult<()>;
 }
 
 /// The contact inbox: sealed messages and their clear metadata.

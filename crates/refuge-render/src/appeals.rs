@@ -7,7 +7,7 @@ use minijinja::value::Serde;
 use refuge_core::appeal::FactField;
 use refuge_core::markdown::to_safe_html;
 use refuge_core::redaction::Redaction;
-use refuge_core::{AppealFacts, CaseStatus, Item, ItemRef, Kind, Language, Slug};
+use refuge_core::{AppealFacts, AppealUpdate, CaseStatus, Item, ItemRef, Kind, Language, Slug};
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
 
@@ -24,12 +24,6 @@ fn deadline(facts: &AppealFacts) -> Option<Date> {
 /// A day stored as `YYYY-MM-DD`.
 fn day(iso: &str) -> Option<Date> {
     Date::parse(iso.trim(), time::macros::format_description!("[year]-[month]-[day]")).ok()
-}
-
-/// A day stored as `YYYY-MM-DD`, as the reader's language writes it
-/// (`15 January 2027`, `2027年1月15日`); anything else as it is.
-fn written_day(t: &crate::Strings, iso: &str) -> String {
-    day(iso).map_or_else(|| iso.to_owned(), |d| t.date(d.midnight().assume_utc()))
 }
 
 /// The first second after the deadline day.
@@ -79,6 +73,10 @@ struct UpdateView {
     date_iso: String,
     html: String,
     source: String,
+    /// The language tag of an entry of another version not yet translated
+    /// into the page's language (shown marked, in its own language).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    untranslated: Option<String>,
 }
 
 /// An appeal's facts, addressees and timeline, ready to show.
@@ -117,7 +115,7 @@ impl Site {
             status: status.as_str(),
             status_label: t.get(&format!("appeal_status_{}", status.as_str())).into(),
             open: is_open(facts, now),
-            deadline: written_day(&t, &facts.deadline),
+            deadline: t.day(&facts.deadline),
             date: r.published_at.map(|d| t.item_date(d, r.month_only)).unwrap_or_default(),
             date_iso: crate::pages::item_iso_date(r.published_at, r.month_only),
         }
@@ -284,23 +282,29 @@ impl Site {
             fact("appeal_people", facts.people.clone(), Some(FactField::People)),
             fact("appeal_ages", facts.ages.clone(), Some(FactField::Ages)),
             fact("appeal_held_where", facts.held_where.clone(), Some(FactField::HeldWhere)),
-            fact("appeal_held_since", written_day(&t, &facts.held_since), Some(FactField::HeldSince)),
+            fact("appeal_held_since", t.day(&facts.held_since), Some(FactField::HeldSince)),
             fact("appeal_risk", facts.risk.clone(), Some(FactField::Risk)),
-            fact("appeal_deadline", written_day(&t, &facts.deadline), None),
+            fact("appeal_deadline", t.day(&facts.deadline), None),
         ]
         .into_iter()
         .filter(|f| !f.value.trim().is_empty())
         .collect();
         let updates: Vec<UpdateView> = self
-            .store
-            .appeal_updates(item.id)?
+            .timeline(item)?
             .into_iter()
-            .map(|u| UpdateView {
-                id: u.id,
-                date: written_day(&t, &u.date),
-                date_iso: u.date.clone(),
-                html: to_safe_html(&u.text, shown),
-                source: shown.apply(&u.source).into_string(),
+            .map(|(u, written_in)| {
+                let shown = Redaction {
+                    lang: written_in.as_ref().unwrap_or(&item.lang).as_str(),
+                    names_public: facts.names_public,
+                };
+                UpdateView {
+                    id: u.id,
+                    date: t.day(&u.date),
+                    date_iso: u.date.clone(),
+                    html: to_safe_html(&u.text, shown),
+                    source: shown.apply(&u.source).into_string(),
+                    untranslated: written_in.map(|l| l.tag()),
+                }
             })
             .collect();
         let own = self.store.addressees(item.id)?;
@@ -328,6 +332,29 @@ impl Site {
             action_untranslated: mark(FactField::Action),
             letter_untranslated: mark(FactField::Letter),
         })
+    }
+
+    /// An appeal's timeline as its readers in `item`'s language see it,
+    /// newest first: its own entries, and the original entries of its other
+    /// published versions that it has no translation of yet, with their
+    /// language. A draft's entries are never shown.
+    fn timeline(&self, item: &Item) -> Result<Vec<(AppealUpdate, Option<Language>)>, RenderError> {
+        // Entries waiting for an editor's approval are not public.
+        let own: Vec<AppealUpdate> = self.store.appeal_updates(item.id)?.into_iter().filter(|u| !u.pending).collect();
+        let translated: std::collections::HashSet<i64> = own.iter().filter_map(|u| u.translates).collect();
+        let mut entries: Vec<(AppealUpdate, Option<Language>)> = own.into_iter().map(|u| (u, None)).collect();
+        for other in self.store.published_translations(item.group_id)? {
+            if other.id == item.id || !self.languages().contains(&other.lang) {
+                continue;
+            }
+            for u in self.store.appeal_updates(other.id)? {
+                if u.translates.is_none() && !u.pending && !translated.contains(&u.id) {
+                    entries.push((u, Some(other.lang.clone())));
+                }
+            }
+        }
+        entries.sort_by(|(a, _), (b, _)| b.date.cmp(&a.date).then(b.created_at.cmp(&a.created_at)));
+        Ok(entries)
     }
 
     /// `letter.txt` and `feed.xml` of an appeal.

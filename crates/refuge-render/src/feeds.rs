@@ -146,7 +146,7 @@ impl Site {
             title: format!(
                 "{}: {}",
                 Redaction::hidden(appeal.lang.as_str()).cow(&appeal.title),
-                t.get("appeal_update_title").replace("{date}", &update.date)
+                t.get("appeal_update_title").replace("{date}", &t.day(&update.date))
             ),
             url,
             published: rfc3339(update.created_at),

@@ -89,6 +89,13 @@ impl Strings {
         self.get("month_format").replace("{month}", &month).replace("{year}", &date.year().to_string())
     }
 
+    /// A day stored as `YYYY-MM-DD`, as this language writes it
+    /// (`15 January 2027`, `2027年1月15日`); anything else as it is.
+    pub fn day(&self, iso: &str) -> String {
+        time::Date::parse(iso.trim(), time::macros::format_description!("[year]-[month]-[day]"))
+            .map_or_else(|_| iso.to_owned(), |d| self.date(d.midnight().assume_utc()))
+    }
+
     /// A date in this language's style, e.g. `20 July 2002` or `2002年7月20日`.
     pub fn date(&self, date: OffsetDateTime) -> String {
         let month = self.get(&format!("month_{}", u8::from(date.month()))).to_owned();

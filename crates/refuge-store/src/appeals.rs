@@ -2,7 +2,10 @@
 
 use crate::sql::{DbResult, Handle, Optional, Row, params};
 use refuge_core::store::StoreResult;
-use refuge_core::{Addressee, AppealFacts, AppealReads, AppealStore, AppealUpdate, ItemRef, Language, StoreError};
+use refuge_core::{
+    Addressee, AppealFacts, AppealReads, AppealStore, AppealUpdate, ItemRef, Language, NewUpdate, StoreError,
+};
+use time::OffsetDateTime;
 
 use crate::content::touch;
 use crate::db::{SqlStore, backend, now, parse_ts, ts};
@@ -17,8 +20,12 @@ fn update(row: &Row<'_>, offset: usize) -> DbResult<AppealUpdate> {
         text: row.get(offset + 3)?,
         source: row.get(offset + 4)?,
         created_at: parse_ts(&created)?,
+        translates: row.get(offset + 6)?,
+        pending: row.get(offset + 7)?,
     })
 }
+
+const UPDATE_COLUMNS: &str = "id, item_id, date, text, source, created_at, translates, pending";
 
 impl AppealReads for SqlStore {
     fn addressees(&self, item_id: i64) -> StoreResult<Vec<Addressee>> {
@@ -71,24 +78,16 @@ impl AppealReads for SqlStore {
         Ok(found.unwrap_or_default())
     }
     fn appeal_updates(&self, item_id: i64) -> StoreResult<Vec<AppealUpdate>> {
-        let conn = self.conn()?;
-        let mut stmt = conn
-            .prepare(
-                "SELECT id, item_id, date, text, source, created_at FROM appeal_updates WHERE item_id = ?
-                 ORDER BY date DESC, id DESC",
-            )
-            .map_err(backend)?;
-        let rows = stmt.query_map(params![item_id], |r| update(r, 0)).map_err(backend)?;
-        rows.collect::<Result<_, _>>().map_err(backend)
+        timeline(&self.conn()?, item_id, false)
     }
     fn recent_appeal_updates(&self, lang: &Language, limit: u32) -> StoreResult<Vec<(ItemRef, AppealUpdate)>> {
         let conn = self.conn()?;
         let columns: String = REF_COLUMNS.split(", ").map(|c| format!("i.{c}")).collect::<Vec<_>>().join(", ");
         let mut stmt = conn
             .prepare(&format!(
-                "SELECT {columns}, u.id, u.item_id, u.date, u.text, u.source, u.created_at
+                "SELECT {columns}, u.id, u.item_id, u.date, u.text, u.source, u.created_at, u.translates, u.pending
                  FROM appeal_updates u JOIN items i ON i.id = u.item_id
-                 WHERE i.status = 'published' AND i.lang = ? ORDER BY u.created_at DESC, u.id DESC LIMIT ?"
+                 WHERE i.status = 'published' AND u.pending = 0 AND i.lang = ? ORDER BY u.created_at DESC, u.id DESC LIMIT ?"
             ))
             .map_err(backend)?;
         let rows =
@@ -115,42 +114,153 @@ impl AppealStore for SqlStore {
         tx.commit().map_err(backend)
     }
 
-    fn add_appeal_update(&self, item_id: i64, date: &str, text: &str, source: &str) -> StoreResult<AppealUpdate> {
+    fn add_appeal_update(&self, item_id: i64, new: &NewUpdate<'_>) -> StoreResult<AppealUpdate> {
+        let NewUpdate { date, text, source, translates, pending } = *new;
         if text.trim().is_empty() {
             return Err(StoreError::Invalid("an update needs some text".into()));
         }
+        let conn = self.conn()?;
+        let tx = conn.transaction().map_err(backend)?;
+        // A translation takes its original's date, and must be of another
+        // version of the same appeal.
+        let date = match translates {
+            None => date.to_owned(),
+            Some(original) => tx
+                .query_row(
+                    "SELECT u.date FROM appeal_updates u JOIN items o ON o.id = u.item_id
+                     JOIN items t ON t.group_id = o.group_id
+                     WHERE u.id = ? AND t.id = ? AND o.id <> t.id AND u.translates IS NULL",
+                    params![original, item_id],
+                    |r| r.get::<String>(0),
+                )
+                .optional()
+                .map_err(backend)?
+                .ok_or_else(|| StoreError::Invalid(format!("update {original} is not of another version")))?,
+        };
         let valid_date = date.len() == 10
-            && time::Date::parse(date, time::macros::format_description!("[year]-[month]-[day]")).is_ok();
+            && time::Date::parse(&date, time::macros::format_description!("[year]-[month]-[day]")).is_ok();
         if !valid_date {
             return Err(StoreError::Invalid("the date must be written YYYY-MM-DD".into()));
         }
-        let conn = self.conn()?;
-        let tx = conn.transaction().map_err(backend)?;
+        if let Some(original) = translates {
+            let taken: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM appeal_updates WHERE item_id = ? AND translates = ?",
+                    params![item_id, original],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            if taken.is_some() {
+                return Err(StoreError::Conflict(format!("update {original} is translated already")));
+            }
+        }
         let id = tx
             .insert(
-                "INSERT INTO appeal_updates (item_id, date, text, source, created_at) VALUES (?, ?, ?, ?, ?)",
-                params![item_id, date, text.trim(), source.trim(), ts(now())],
+                "INSERT INTO appeal_updates (item_id, date, text, source, created_at, translates, pending)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                params![item_id, date.as_str(), text.trim(), source.trim(), ts(now()), translates, pending],
             )
             .map_err(backend)?;
         crate::names::record_item(&tx, item_id).map_err(backend)?;
         touch(&tx).map_err(backend)?;
         tx.commit().map_err(backend)?;
-        conn.query_row(
-            "SELECT id, item_id, date, text, source, created_at FROM appeal_updates WHERE id = ?",
-            params![id],
-            |r| update(r, 0),
-        )
+        conn.query_row(&format!("SELECT {UPDATE_COLUMNS} FROM appeal_updates WHERE id = ?"), params![id], |r| {
+            update(r, 0)
+        })
         .map_err(backend)
     }
 
     fn delete_appeal_update(&self, id: i64) -> StoreResult<()> {
         let conn = self.conn()?;
-        let n = conn.execute("DELETE FROM appeal_updates WHERE id = ?", params![id]).map_err(backend)?;
+        let tx = conn.transaction().map_err(backend)?;
+        // Its translations go with it (first, before the original's
+        // deletion would make them originals): one entry, in several
+        // languages.
+        tx.execute("DELETE FROM appeal_updates WHERE translates = ?", params![id]).map_err(backend)?;
+        let n = tx.execute("DELETE FROM appeal_updates WHERE id = ?", params![id]).map_err(backend)?;
         if n == 0 {
             return Err(StoreError::NotFound(format!("update {id}")));
         }
-        touch(&conn).map_err(backend)
+        touch(&tx).map_err(backend)?;
+        tx.commit().map_err(backend)
     }
+
+    fn all_appeal_updates(&self, item_id: i64) -> StoreResult<Vec<AppealUpdate>> {
+        timeline(&self.conn()?, item_id, true)
+    }
+
+    fn approve_appeal_update(&self, id: i64) -> StoreResult<AppealUpdate> {
+        let conn = self.conn()?;
+        let tx = conn.transaction().map_err(backend)?;
+        let n = tx
+            .execute("UPDATE appeal_updates SET pending = 0 WHERE id = ? AND pending = 1", params![id])
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("pending update {id}")));
+        }
+        touch(&tx).map_err(backend)?;
+        let approved = tx
+            .query_row(&format!("SELECT {UPDATE_COLUMNS} FROM appeal_updates WHERE id = ?"), params![id], |r| {
+                update(r, 0)
+            })
+            .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+        Ok(approved)
+    }
+
+    fn original_updates_between(
+        &self,
+        after: OffsetDateTime,
+        before: OffsetDateTime,
+    ) -> StoreResult<Vec<AppealUpdate>> {
+        let conn = self.conn()?;
+        let rows = conn
+            .query_map(
+                &format!(
+                    "SELECT {UPDATE_COLUMNS} FROM appeal_updates WHERE translates IS NULL AND pending = 0
+                     AND created_at >= ? AND created_at < ? ORDER BY created_at, id"
+                ),
+                params![ts(after), ts(before)],
+                |r| update(r, 0),
+            )
+            .map_err(backend)?;
+        Ok(rows)
+    }
+
+    fn claim_update_mailing(&self, update_id: i64, lang: &Language) -> StoreResult<bool> {
+        let conn = self.conn()?;
+        let n = conn
+            .execute(
+                "INSERT INTO appeal_update_mailings (update_id, lang, mailed_at) VALUES (?, ?, ?)
+                 ON CONFLICT (update_id, lang) DO NOTHING",
+                params![update_id, lang.as_str(), ts(now())],
+            )
+            .map_err(backend)?;
+        Ok(n == 1)
+    }
+
+    fn release_update_mailing(&self, update_id: i64, lang: &Language) -> StoreResult<()> {
+        let conn = self.conn()?;
+        conn.execute(
+            "DELETE FROM appeal_update_mailings WHERE update_id = ? AND lang = ?",
+            params![update_id, lang.as_str()],
+        )
+        .map_err(backend)?;
+        Ok(())
+    }
+}
+
+/// An appeal version's timeline, newest first; entries waiting for
+/// approval only when asked for.
+fn timeline(conn: &Handle<'_>, item_id: i64, with_pending: bool) -> StoreResult<Vec<AppealUpdate>> {
+    let pending = if with_pending { "" } else { " AND pending = 0" };
+    conn.query_map(
+        &format!("SELECT {UPDATE_COLUMNS} FROM appeal_updates WHERE item_id = ?{pending} ORDER BY date DESC, id DESC"),
+        params![item_id],
+        |r| update(r, 0),
+    )
+    .map_err(backend)
 }
 
 /// The facts of an appeal, inside the caller's transaction.
@@ -216,4 +326,70 @@ pub(crate) fn write_addressees(tx: &Handle<'_>, item_id: i64, list: &[Addressee]
         .map_err(backend)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use refuge_core::{ContentStore, ItemDraft, Slug, Status};
+
+    fn version(store: &SqlStore, group: Option<i64>, lang: &str) -> refuge_core::Item {
+        let draft = ItemDraft {
+            group_id: group,
+            kind: refuge_core::Kind::Appeal,
+            lang: Language::parse(lang).unwrap(),
+            slug: Slug::parse("held").unwrap(),
+            title: "Held".into(),
+            summary: String::new(),
+            body: String::new(),
+            category: None,
+            tags: Vec::new(),
+            status: Status::Published,
+            published_at: Some(OffsetDateTime::now_utc()),
+        };
+        store.save_item(None, &draft).unwrap()
+    }
+
+    fn new<'a>(date: &'a str, text: &'a str, translates: Option<i64>) -> NewUpdate<'a> {
+        NewUpdate { date, text, translates, ..NewUpdate::default() }
+    }
+
+    #[test]
+    fn a_timeline_entry_is_translated_once_per_version_and_goes_with_its_translations() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqlStore::open(&dir.path().join("t.db")).unwrap();
+        let en = version(&store, None, "en");
+        let ja = version(&store, Some(en.group_id), "ja");
+        let other = version(&store, None, "ko");
+        let original = store.add_appeal_update(en.id, &new("2026-12-01", "Moved to a camp.", None)).unwrap();
+        // A translation takes its original's date, whatever was typed.
+        let translation =
+            store.add_appeal_update(ja.id, &new("2030-01-01", "収容所に移された。", Some(original.id))).unwrap();
+        assert_eq!((translation.date.as_str(), translation.translates), ("2026-12-01", Some(original.id)));
+        // A second translation into the same version is refused.
+        assert!(matches!(
+            store.add_appeal_update(ja.id, &new("", "二つ目", Some(original.id))),
+            Err(StoreError::Conflict(_))
+        ));
+        // Neither an entry of its own version, nor of another appeal, nor
+        // a translation can be translated.
+        for (item, of) in [(en.id, original.id), (other.id, original.id), (en.id, translation.id)] {
+            assert!(
+                matches!(store.add_appeal_update(item, &new("", "x", Some(of))), Err(StoreError::Invalid(_))),
+                "{item} translating {of}"
+            );
+        }
+        // Each language is told once.
+        let ja_lang = Language::parse("ja").unwrap();
+        assert!(store.claim_update_mailing(original.id, &ja_lang).unwrap());
+        assert!(!store.claim_update_mailing(original.id, &ja_lang).unwrap());
+        store.release_update_mailing(original.id, &ja_lang).unwrap();
+        assert!(store.claim_update_mailing(original.id, &ja_lang).unwrap());
+        let now = OffsetDateTime::now_utc();
+        let waiting = store.original_updates_between(now - time::Duration::hours(1), now + time::Duration::hours(1));
+        assert_eq!(waiting.unwrap().iter().map(|u| u.id).collect::<Vec<_>>(), [original.id]);
+        // Deleted, the entry takes its translations with it.
+        store.delete_appeal_update(original.id).unwrap();
+        assert!(store.appeal_updates(ja.id).unwrap().is_empty());
+    }
 }

@@ -28,6 +28,7 @@ const TABLES: &[(&str, &str)] = &[
     ("appeals", "item_id"),
     ("appeal_addressees", "id"),
     ("appeal_updates", "id"),
+    ("appeal_update_mailings", "update_id, lang"),
     ("media", "id"),
     ("media_alt", "media_id, lang"),
     ("redirects", "from_path"),

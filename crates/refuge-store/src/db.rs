@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/020_rate_buckets.sql"),
     include_str!("migrations/021_month_dates.sql"),
     include_str!("migrations/022_protected_names.sql"),
+    include_str!("migrations/023_timeline_translations.sql"),
 ];
 
 /// The schema version this build writes.
@@ -83,6 +84,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (20, include_str!("migrations/postgres/020_rate_buckets.sql")),
     (21, include_str!("migrations/postgres/021_month_dates.sql")),
     (22, include_str!("migrations/postgres/022_protected_names.sql")),
+    (23, include_str!("migrations/postgres/023_timeline_translations.sql")),
 ];
 
 /// The key of the advisory lock two servers starting at once take, so

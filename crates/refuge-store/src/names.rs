@@ -149,7 +149,12 @@ mod tests {
         // Taken out of the text, the name stays protected.
         store.save_item(Some(item.id), &draft("free", "Nothing.")).unwrap();
         assert_eq!(store.protected_names().unwrap().len(), 3);
-        store.add_appeal_update(item.id, "2026-12-01", "[[name:李明华]] moved", "").unwrap();
+        store
+            .add_appeal_update(
+                item.id,
+                &refuge_core::NewUpdate { date: "2026-12-01", text: "[[name:李明华]] moved", ..Default::default() },
+            )
+            .unwrap();
         store.set_setting("tagline", None, "For [[name:Sato Hanako]]").unwrap();
         let names = store.protected_names().unwrap();
         assert!(names.contains(&"李明华".to_owned()) && names.contains(&"Sato Hanako".to_owned()), "{names:?}");

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 use refuge_core::{
-    Addressee, AppealFacts, AppealStore, ContentStore, ItemDraft, Kind, Language, MenuEntry, Slug, Status,
+    Addressee, AppealFacts, AppealStore, ContentStore, ItemDraft, Kind, Language, MenuEntry, NewUpdate, Slug, Status,
 };
 use serde::Deserialize;
 use time::{Date, OffsetDateTime, Time, UtcOffset};
@@ -138,6 +138,9 @@ fn add_appeal<S: ContentStore + AppealStore + ?Sized>(store: &S, languages: &[La
     let demo: DemoAppeal = toml::from_str(APPEAL).context("demo appeal does not parse")?;
     let slug = Slug::parse(&demo.slug).map_err(|e| anyhow::anyhow!("demo appeal slug: {e}"))?;
     let mut group = None;
+    // The first version's timeline is the original; the others translate it.
+    let mut originals: Vec<i64> = Vec::new();
+    let mut source = None;
     for (code, v) in &demo.versions {
         let lang = Language::parse(code)?;
         if !languages.contains(&lang) {
@@ -160,6 +163,12 @@ fn add_appeal<S: ContentStore + AppealStore + ?Sized>(store: &S, languages: &[La
                 published_at: Some(published(&demo.date)?),
             },
         )?;
+        // The first version is the source the others were translated from
+        // (so a translator may work on theirs).
+        match source {
+            Some(source) => store.mark_translated(item.id, source)?,
+            None => source = Some(item.id),
+        }
         group = Some(item.group_id);
         store.save_appeal_facts(
             item.id,
@@ -193,10 +202,17 @@ fn add_appeal<S: ContentStore + AppealStore + ?Sized>(store: &S, languages: &[La
             })
             .collect();
         store.replace_addressees(item.id, &addressees)?;
-        for u in demo.update.iter().rev() {
+        let first = originals.is_empty();
+        for (n, u) in demo.update.iter().rev().enumerate() {
             let text = u.get(code.as_str()).cloned().unwrap_or_default();
             let source = u.get(&format!("source_{code}")).cloned().unwrap_or_default();
-            store.add_appeal_update(item.id, u.get("date").map_or("", String::as_str), &text, &source)?;
+            let date = u.get("date").map_or("", String::as_str);
+            let translates = originals.get(n).copied();
+            let new = NewUpdate { date, text: &text, source: &source, translates, pending: false };
+            let added = store.add_appeal_update(item.id, &new)?;
+            if first {
+                originals.push(added.id);
+            }
         }
     }
     Ok(())

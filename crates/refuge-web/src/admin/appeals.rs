@@ -3,13 +3,15 @@
 
 use axum::extract::{Path, State};
 use http::StatusCode;
+use refuge_app::access::Access;
 use refuge_app::release::Field as Shown;
 use refuge_core::subscribers::Topic;
-use refuge_core::{Addressee, AppealFacts, CaseStatus, Item, Kind, MailKind, StoreError};
+use refuge_core::{
+    Addressee, AppealFacts, AppealUpdate, CaseStatus, Item, Kind, Language, MailKind, NewUpdate, StoreError,
+};
 use serde::Serialize;
 
 use super::editor_form::FormView;
-use super::items::may_edit;
 use super::{Admin, Answer, Halt, audit, forbidden, found, not_found, number, read, see_other, store_failed};
 use crate::AppState;
 use crate::form::FormData;
@@ -50,6 +52,19 @@ struct UpdateRow {
     date: String,
     text: String,
     source: String,
+    /// A translator's entry waiting for an editor's approval.
+    pending: bool,
+}
+
+/// An entry of another language version this one has no translation of.
+#[derive(Serialize)]
+struct ToTranslate {
+    id: i64,
+    date: String,
+    lang: String,
+    lang_name: String,
+    text: String,
+    source: String,
 }
 
 /// What the editor shows of an appeal.
@@ -61,6 +76,7 @@ pub struct AppealEditor {
     names_public: bool,
     addressees: Vec<Addressee>,
     updates: Vec<UpdateRow>,
+    to_translate: Vec<ToTranslate>,
     today: String,
     /// What adding an update will do (mail the appeal's subscribers?).
     update_note: String,
@@ -201,10 +217,24 @@ pub fn editor_values(
         addressees,
         updates: item
             .filter(|_| existing)
-            .map(|i| reads.or_empty("appeal updates", state.store.appeal_updates(i.id)))
+            .map(|i| reads.or_empty("appeal updates", state.store.all_appeal_updates(i.id)))
             .unwrap_or_default()
             .into_iter()
-            .map(|u| UpdateRow { id: u.id, date: u.date, text: u.text, source: u.source })
+            .map(|u| UpdateRow { id: u.id, date: u.date, text: u.text, source: u.source, pending: u.pending })
+            .collect(),
+        to_translate: item
+            .filter(|_| existing)
+            .map(|i| reads.or_empty("appeal updates", timeline_to_translate(state, i)))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(lang, u)| ToTranslate {
+                id: u.id,
+                date: u.date,
+                lang: lang.tag(),
+                lang_name: super::items::lang_name(state, t, &lang),
+                text: u.text,
+                source: u.source,
+            })
             .collect(),
         today: format!("{:04}-{:02}-{:02}", now.year(), u8::from(now.month()), now.day()),
         update_note: update_note(state, admin, item.filter(|_| existing)),
@@ -241,33 +271,143 @@ fn load(state: &AppState, admin: &Admin, id: &str) -> Result<Item, Halt> {
     if item.kind == Kind::Appeal { Ok(item) } else { Err(not_found(state, admin).into()) }
 }
 
-/// Mails an update of a published appeal to the language's appeal
-/// subscribers; how many were queued.
-fn mail_update(state: &AppState, item: &Item, update: &refuge_core::AppealUpdate) -> Result<usize, StoreError> {
-    let t = state.site.strings(&item.lang);
-    let facts = state.store.appeal_facts(item.id)?;
-    let shown = refuge_core::redaction::Redaction { lang: item.lang.as_str(), names_public: facts.names_public };
-    let title = refuge_core::redaction::Redaction::hidden(item.lang.as_str()).apply(&item.title).into_string();
+/// The original timeline entries of an appeal's other language versions
+/// (drafts included) that `item` has no translation of yet, newest first,
+/// with each one's language.
+pub(crate) fn timeline_to_translate(
+    state: &AppState,
+    item: &Item,
+) -> Result<Vec<(Language, AppealUpdate)>, StoreError> {
+    let done: std::collections::HashSet<i64> =
+        state.store.all_appeal_updates(item.id)?.iter().filter_map(|u| u.translates).collect();
+    let mut found = Vec::new();
+    for other in state.store.group_items(item.group_id)? {
+        if other.id == item.id {
+            continue;
+        }
+        for u in state.store.all_appeal_updates(other.id)? {
+            if u.translates.is_none() && !u.pending && !done.contains(&u.id) {
+                found.push((other.lang.clone(), u));
+            }
+        }
+    }
+    found.sort_by(|(_, a), (_, b)| b.date.cmp(&a.date).then(b.created_at.cmp(&a.created_at)));
+    Ok(found)
+}
+
+/// Mails a timeline entry to the appeal subscribers of `version`'s
+/// language (a published version of the appeal), once: `original` is the
+/// entry whose telling is claimed for that language, `update` the words
+/// sent, written in `written_in` (said in the mail when it is not the
+/// subscribers' language). How many were queued; none when they were told
+/// already.
+fn mail_update(
+    state: &AppState,
+    version: &Item,
+    original: i64,
+    update: &AppealUpdate,
+    written_in: &Language,
+) -> Result<usize, StoreError> {
+    let lang = &version.lang;
+    if !state.store.claim_update_mailing(original, lang)? {
+        return Ok(0);
+    }
+    let queued = queue_update_mail(state, version, update, written_in);
+    if queued.is_err() {
+        // Told nobody: the claim goes, so the next try may tell them.
+        if let Err(e) = state.store.release_update_mailing(original, lang) {
+            tracing::error!(error = %e, "could not release an appeal update's mailing");
+        }
+    }
+    queued
+}
+
+fn queue_update_mail(
+    state: &AppState,
+    version: &Item,
+    update: &AppealUpdate,
+    written_in: &Language,
+) -> Result<usize, StoreError> {
+    use refuge_core::redaction::Redaction;
+    let lang = &version.lang;
+    let t = state.site.strings(lang);
+    let facts = state.store.appeal_facts(version.id)?;
+    let shown = Redaction { lang: lang.as_str(), names_public: facts.names_public };
+    let words = Redaction { lang: written_in.as_str(), names_public: facts.names_public };
+    let title = Redaction::hidden(lang.as_str()).apply(&version.title).into_string();
     let base = state.site.config().base_url.clone();
-    let text = refuge_core::mail_text::to_mail_text(&update.text, &base, shown);
-    let url = state.site.url(&format!("{}#update-{}", item.path(), update.id));
-    let heading = refuge_core::mail_text::wrap_plain(&title, item.lang.as_str());
-    let body = format!("{heading}\n{}\n\n{text}\n\n{url}", update.date);
+    let text = refuge_core::mail_text::to_mail_text(&update.text, &base, words);
+    let url = state.site.url(&format!("{}#update-{}", version.path(), update.id));
+    let heading = refuge_core::mail_text::wrap_plain(&title, lang.as_str());
+    let note = if written_in == lang {
+        String::new()
+    } else {
+        let name = state.site.strings(written_in).get("language_name").to_owned();
+        let said = t.get("mail_update_untranslated").replace("{language}", &name);
+        format!("{}\n\n", refuge_core::mail_text::wrap_plain(&said, lang.as_str()))
+    };
+    let body = format!("{heading}\n{}\n\n{note}{text}\n\n{url}", t.day(&update.date));
     let subject = t.get("mail_appeal_subject").replace("{title}", &title);
-    // A random key per update: an update added after another was deleted
+    // A random key per mailing: an update added after another was deleted
     // may get its id, never its mailing.
     let key = refuge_core::DedupeKey::once(refuge_core::Purpose::AppealUpdate);
     // Every piece is public already; the mail is made public text as a whole.
     let (subject, body) = (shown.apply(&subject), shown.apply(&body));
-    crate::outgoing::to_list(state, MailKind::AppealUpdate, &item.lang, Topic::Appeals, &key, &subject, &body)
+    crate::outgoing::to_list(state, MailKind::AppealUpdate, lang, Topic::Appeals, &key, &subject, &body)
+}
+
+/// How long a timeline entry waits for its translations before the
+/// subscribers of the other languages are mailed its original words
+/// (Site settings; 48 hours unless set).
+pub(crate) fn translation_wait(state: &AppState) -> time::Duration {
+    let set = state.store.setting(TRANSLATION_WAIT, state.site.default_language()).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "could not read the wait for translations; taking 48 hours");
+        None
+    });
+    time::Duration::hours(set.and_then(|v| v.trim().parse::<i64>().ok()).unwrap_or(48).clamp(0, 720))
+}
+
+/// The setting's key.
+pub(crate) const TRANSLATION_WAIT: &str = "translation_wait_hours";
+
+/// Mails the timeline entries whose wait for translations is over, in
+/// their own words, to the subscribers of each published language version
+/// that has no translation of them (entries of the last week only, so an
+/// appeal translated much later does not mail old news). How many mails
+/// were queued.
+pub(crate) fn mail_untranslated_updates(state: &AppState, now: time::OffsetDateTime) -> Result<usize, StoreError> {
+    let before = now - translation_wait(state);
+    let mut queued = 0;
+    for original in state.store.original_updates_between(before - time::Duration::days(7), before)? {
+        let Some(item) = state.store.item(original.item_id)? else { continue };
+        if item.status != refuge_core::Status::Published {
+            continue;
+        }
+        for version in state.store.published_translations(item.group_id)? {
+            if version.lang == item.lang || !state.site.languages().contains(&version.lang) {
+                continue;
+            }
+            if state.store.appeal_updates(version.id)?.iter().any(|u| u.translates == Some(original.id)) {
+                continue;
+            }
+            let Some(full) = state.store.item(version.id)? else { continue };
+            queued += mail_update(state, &full, original.id, &original, &item.lang)?;
+        }
+    }
+    Ok(queued)
 }
 
 /// Publishes a timeline entry ("further information").
 pub async fn add_update(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, data: FormData) -> Answer {
     let item = load(&state, &admin, &id)?;
-    if !may_edit(&admin, &item) {
-        return Ok(forbidden(&state, &admin));
-    }
+    // A translator translates the entries of other versions into their
+    // version: directly on a draft, for an editor's approval once it is
+    // published. Adding news of the case is an editor's work.
+    let pending = match refuge_app::access::access(&admin.session.user, &item) {
+        Access::Save if admin.can_edit() || data.has("translates") => false,
+        Access::Propose if data.has("translates") => true,
+        _ => return Ok(forbidden(&state, &admin)),
+    };
     let date = data.get("date").trim();
     let facts = read(&state, &admin, "appeal facts", state.store.appeal_facts(item.id))?;
     let fields = [(Shown::Timeline, data.get("text")), (Shown::TimelineSource, data.get("source"))];
@@ -279,8 +419,28 @@ pub async fn add_update(State(state): State<AppState>, admin: Admin, Path(id): P
         let back = format!("/admin/items/{}", item.id);
         return Ok(super::message_kept(&state, &admin, StatusCode::UNPROCESSABLE_ENTITY, &text, kept.trim(), &back));
     }
-    let update = match state.store.add_appeal_update(item.id, date, data.get("text"), data.get("source")) {
+    // A translation of another version's entry names it; only one still
+    // waiting for this version's translation is taken.
+    let translates = match data.get("translates").trim() {
+        "" => None,
+        typed => {
+            let waiting = read(&state, &admin, "appeal updates", timeline_to_translate(&state, &item))?;
+            match typed.parse::<i64>().ok().filter(|id| waiting.iter().any(|(_, u)| u.id == *id)) {
+                Some(id) => Some(id),
+                None => {
+                    let key = "admin_update_translated_already";
+                    return Ok(super::message(&state, &admin, StatusCode::CONFLICT, key));
+                }
+            }
+        }
+    };
+    let new = NewUpdate { date, text: data.get("text"), source: data.get("source"), translates, pending };
+    let added = state.store.add_appeal_update(item.id, &new);
+    let update = match added {
         Ok(update) => update,
+        Err(StoreError::Conflict(_)) => {
+            return Ok(super::message(&state, &admin, StatusCode::CONFLICT, "admin_update_translated_already"));
+        }
         Err(StoreError::Invalid(_)) => {
             // The two things the form can get wrong, said in the editor's language.
             let key =
@@ -293,8 +453,13 @@ pub async fn add_update(State(state): State<AppState>, admin: Admin, Path(id): P
     // Further information goes to everyone subscribed to appeals in this
     // language, once each.
     let mut notice = "saved";
-    if item.status == refuge_core::Status::Published {
-        match mail_update(&state, &item, &update) {
+    if pending {
+        // Nothing public, nothing mailed, until an editor approves it.
+        notice = "submitted";
+    } else if item.status == refuge_core::Status::Published {
+        // The subscribers of this language are told once of an entry: by
+        // its translation when it comes before the wait is over.
+        match mail_update(&state, &item, update.translates.unwrap_or(update.id), &update, &item.lang) {
             Ok(queued) => tracing::info!(queued, "appeal update mailed to subscribers"),
             Err(e) => {
                 // The update is published; the editor is told its mail is not on its way.
@@ -307,6 +472,43 @@ pub async fn add_update(State(state): State<AppState>, admin: Admin, Path(id): P
     Ok(see_other(&format!("/admin/items/{}?notice={notice}", item.id)))
 }
 
+/// Approves a translator's pending timeline entry: public from now on,
+/// and mailed as any translation is.
+pub async fn approve_update(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((id, update)): Path<(String, String)>,
+) -> Answer {
+    let item = load(&state, &admin, &id)?;
+    let update = number(&state, &admin, &update)?;
+    let updates = read(&state, &admin, "appeal updates", state.store.all_appeal_updates(item.id))?;
+    if !updates.iter().any(|u| u.id == update && u.pending) {
+        return Ok(not_found(&state, &admin));
+    }
+    let approved = match state.store.approve_appeal_update(update) {
+        Ok(approved) => approved,
+        Err(StoreError::NotFound(_)) => return Ok(not_found(&state, &admin)),
+        Err(e) => return Err(store_failed(&state, &admin, "approving an appeal update", e).into()),
+    };
+    state.item_changed(Some(&item), Some(&item));
+    let mut notice = "saved";
+    if item.status == refuge_core::Status::Published {
+        let original = approved.translates.unwrap_or(approved.id);
+        if let Err(e) = mail_update(&state, &item, original, &approved, &item.lang) {
+            tracing::error!(error = %e, "an approved appeal update could not be mailed");
+            notice = "saved_not_mailed";
+        }
+    }
+    audit(
+        &state,
+        admin.email(),
+        "approve appeal update",
+        &format!("appeal {} ({})", item.id, item.lang),
+        &approved.date,
+    );
+    Ok(see_other(&format!("/admin/items/{}?notice={notice}", item.id)))
+}
+
 /// Removes a timeline entry of this appeal; a failure says so.
 pub async fn delete_update(
     State(state): State<AppState>,
@@ -315,7 +517,7 @@ pub async fn delete_update(
 ) -> Answer {
     let item = load(&state, &admin, &id)?;
     let update = number(&state, &admin, &update)?;
-    let updates = read(&state, &admin, "appeal updates", state.store.appeal_updates(item.id))?;
+    let updates = read(&state, &admin, "appeal updates", state.store.all_appeal_updates(item.id))?;
     if !updates.iter().any(|u| u.id == update) {
         return Ok(not_found(&state, &admin));
     }

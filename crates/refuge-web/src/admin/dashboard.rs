@@ -43,17 +43,32 @@ fn untranslated_appeals(state: &AppState, admin: &Admin) -> Result<Vec<Untransla
         let (appeals, _) = read(state, admin, "appeals", state.store.admin_items(&filter))?;
         for row in appeals {
             let Some(item) = read(state, admin, "appeal", state.store.item(row.id))? else { continue };
-            let Some(source) = item.translated_from.filter(|s| *s != item.id) else { continue };
-            let own = read(state, admin, "appeal facts", state.store.appeal_facts(item.id))?;
-            let theirs = read(state, admin, "appeal facts", state.store.appeal_facts(source))?;
-            let mut fields: Vec<String> = refuge_core::appeal::untranslated(&own, &theirs)
-                .into_iter()
-                .map(|f| t.get(super::appeals::label_key(f.key())).to_owned())
-                .collect();
-            let own_to = read(state, admin, "addressees", state.store.addressees(item.id))?;
-            let their_to = read(state, admin, "addressees", state.store.addressees(source))?;
-            if !refuge_core::appeal::untranslated_addressees(&own_to, &their_to).is_empty() {
-                fields.push(t.get("admin_addressees").to_owned());
+            let mut fields: Vec<String> = Vec::new();
+            if let Some(source) = item.translated_from.filter(|s| *s != item.id) {
+                let own = read(state, admin, "appeal facts", state.store.appeal_facts(item.id))?;
+                let theirs = read(state, admin, "appeal facts", state.store.appeal_facts(source))?;
+                fields.extend(
+                    refuge_core::appeal::untranslated(&own, &theirs)
+                        .into_iter()
+                        .map(|f| t.get(super::appeals::label_key(f.key())).to_owned()),
+                );
+                let own_to = read(state, admin, "addressees", state.store.addressees(item.id))?;
+                let their_to = read(state, admin, "addressees", state.store.addressees(source))?;
+                if !refuge_core::appeal::untranslated_addressees(&own_to, &their_to).is_empty() {
+                    fields.push(t.get("admin_addressees").to_owned());
+                }
+            }
+            // Timeline entries of the other versions still to translate.
+            let waiting = read(state, admin, "appeal updates", super::appeals::timeline_to_translate(state, &item))?;
+            if !waiting.is_empty() {
+                fields.push(t.get("admin_timeline_untranslated").replace("{count}", &waiting.len().to_string()));
+            }
+            if admin.can_edit() {
+                let own = read(state, admin, "appeal updates", state.store.all_appeal_updates(item.id))?;
+                let pending = own.iter().filter(|u| u.pending).count();
+                if pending > 0 {
+                    fields.push(t.get("admin_timeline_pending_count").replace("{count}", &pending.to_string()));
+                }
             }
             if !fields.is_empty() {
                 rows.push(Untranslated {

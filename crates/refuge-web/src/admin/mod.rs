@@ -76,6 +76,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .get("/admin/items/{id}/review/{aside}", review::show)
         .post("/admin/items/{id}/review/{aside}", review::decide)
         .post("/admin/items/{id}/updates", appeals::add_update)
+        .post("/admin/items/{id}/updates/{update}/approve", appeals::approve_update)
         .post("/admin/items/{id}/updates/{update}/delete", appeals::delete_update)
         .get("/admin/users", people::users)
         .post("/admin/users", people::add_user)

@@ -1,5 +1,6 @@
 //! Scheduled publication, the web side: a background task runs the
-//! `publishing` use case, then tells the cache and the search index. It
+//! `publishing` use case, then tells the cache and the search index, and
+//! mails the appeal timeline entries whose wait for translations is over. It
 //! sleeps until the next item is due (at most a minute) or until an
 //! editor schedules something.
 
@@ -19,6 +20,12 @@ fn publish_due(state: &AppState) {
             }
         }
         Err(e) => tracing::error!(error = %e, "could not read the scheduled items; looking again at the next wake-up"),
+    }
+    // Timeline entries whose wait for translations is over.
+    match super::appeals::mail_untranslated_updates(state, OffsetDateTime::now_utc()) {
+        Ok(0) => {}
+        Ok(queued) => tracing::info!(queued, "untranslated appeal updates mailed in their original language"),
+        Err(e) => tracing::error!(error = %e, "could not mail untranslated appeal updates; trying at the next wake-up"),
     }
 }
 

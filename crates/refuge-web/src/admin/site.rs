@@ -73,6 +73,7 @@ fn settings_page(state: &AppState, admin: &Admin, notice: Option<String>, error:
         .collect();
     let zone =
         reads.or_empty("settings", state.store.setting("time_zone", state.site.default_language())).unwrap_or_default();
+    let wait = super::appeals::translation_wait(state).whole_hours();
     if reads.failed {
         // Saving a form with missing values would erase them.
         return super::message(state, admin, StatusCode::SERVICE_UNAVAILABLE, "admin_store_failed");
@@ -81,6 +82,7 @@ fn settings_page(state: &AppState, admin: &Admin, notice: Option<String>, error:
         languages => minijinja::value::Serde(languages),
         time_zone => zone,
         zones => super::zone::Zone::names(),
+        translation_wait => wait,
     };
     let status = if error.is_some() { http::StatusCode::UNPROCESSABLE_ENTITY } else { http::StatusCode::OK };
     Page::new(admin, "admin/settings.html", "settings", admin.t.get("admin_settings").into())
@@ -95,6 +97,13 @@ pub async fn settings(State(state): State<AppState>, admin: Admin) -> Response {
 }
 
 pub async fn save_settings(State(state): State<AppState>, admin: Admin, form: FormData) -> Response {
+    if form.has("translation_wait_hours") {
+        let typed = form.get("translation_wait_hours").trim();
+        if typed.parse::<u16>().ok().filter(|h| *h <= 720).is_none() {
+            let text = admin.t.get("admin_translation_wait_invalid").to_owned();
+            return settings_page(&state, &admin, None, Some(text));
+        }
+    }
     if form.has("time_zone") {
         let typed = form.get("time_zone").trim();
         match super::zone::Zone::parse(typed) {
@@ -125,6 +134,13 @@ pub async fn save_settings(State(state): State<AppState>, admin: Admin, form: Fo
         if let Err(e) = check_texts(&*state.store, lang.as_str(), own, &fields, false) {
             return settings_page(&state, &admin, None, Some(super::explain_app(&admin, "settings", &e)));
         }
+    }
+    if let Some(hours) = form.has("translation_wait_hours").then(|| form.get("translation_wait_hours").trim()) {
+        if let Err(e) = state.store.set_setting(super::appeals::TRANSLATION_WAIT, None, hours) {
+            tracing::error!(error = %e, "could not save the wait for translations");
+        }
+        // A shorter wait may have ended some already.
+        state.wake.scheduler.notify_one();
     }
     for lang in state.site.languages() {
         for key in SETTINGS {

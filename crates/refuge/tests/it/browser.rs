@@ -277,6 +277,13 @@ impl Browser {
         self.call(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({ "text": text }))).await;
     }
 
+    /// Chooses a file for a file input (its path on this machine).
+    pub async fn choose_file(&self, css: &str, path: &std::path::Path) {
+        let id = self.find(css).await;
+        let text = path.to_str().expect("a path in UTF-8");
+        self.call(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({ "text": text }))).await;
+    }
+
     /// Waits (up to 10 s) until the page's source or address satisfies
     /// `done`; a click that submits a form returns before the next page
     /// has loaded.

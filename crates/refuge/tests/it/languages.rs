@@ -228,3 +228,60 @@ async fn a_language_with_little_shows_the_others_marked() {
     }
     app.stop().await;
 }
+
+/// A Korean and a Chinese reader, on a phone (390 px) and a desktop
+/// (1280 px), in a real browser: the home page features the open appeal
+/// in their language, nothing is wider than the screen, the appeal page is
+/// theirs, and the contact form takes a message with a file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn korean_and_chinese_readers_on_a_phone_and_a_desktop() {
+    let Some(browser) = crate::browser::Browser::start().await else { return };
+    let app = spawn_with(|c| c.languages = four()).await;
+    let origin = app.base.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scan.pdf");
+    std::fs::write(&file, b"%PDF-1.4 a scan").unwrap();
+    for (lang, width) in [("ko", 390), ("zh", 390), ("ko", 1280), ("zh", 1280)] {
+        let tag = Language::parse(lang).unwrap().tag();
+        browser.resize(width, 900).await;
+        browser.go(&app.url(&format!("/{lang}/"))).await;
+        let home = browser.source().await;
+        assert!(home.contains(&format!("<html lang=\"{tag}\"")), "{}", &home[..home.len().min(300)]);
+        let featured = select(&home, "section.featured h2 a");
+        assert_eq!(featured.len(), 1, "{lang}: the open appeal is featured");
+        assert!(select(&home, "section.featured h2[lang]").is_empty(), "{lang}: in the reader's language");
+        let wide = browser.run_script("return document.documentElement.scrollWidth;").await;
+        assert!(wide.as_u64().unwrap() <= u64::from(width), "{lang} at {width} px: {wide} px wide");
+        browser.screenshot(&format!("reader-{lang}-home-{width}")).await;
+        browser.assert_clean(&origin, &format!("/{lang}/ at {width} px")).await;
+
+        browser.click("section.featured h2 a").await;
+        let appeal = browser.wait_for("the appeal", |url, _| url.contains(&format!("/{lang}/appeals/"))).await;
+        assert!(!select(&appeal, "section.timeline li").is_empty(), "{lang}: the timeline");
+        assert!(select(&appeal, "section.timeline .untranslated").is_empty(), "{lang}: translated whole");
+        let wide = browser.run_script("return document.documentElement.scrollWidth;").await;
+        assert!(wide.as_u64().unwrap() <= u64::from(width), "{lang} appeal at {width} px: {wide} px wide");
+        // Korean lines break at the spaces between words, not inside them.
+        let breaking = browser.run_script("return getComputedStyle(document.querySelector('main')).wordBreak;").await;
+        assert_eq!(breaking.as_str().unwrap(), if lang == "ko" { "keep-all" } else { "normal" }, "{lang}");
+        browser.screenshot(&format!("reader-{lang}-appeal-{width}")).await;
+        browser.assert_clean(&origin, &format!("{lang} appeal at {width} px")).await;
+
+        let before = refuge_core::MessageStore::messages(&*app.store, 0, 100).unwrap().1;
+        browser.go(&app.url(&format!("/{lang}/contact/"))).await;
+        let text =
+            if lang == "ko" { "제 동생이 구금되어 있습니다." } else { "我的弟弟被拘押了。" };
+        browser.type_into("#contact-text", text).await;
+        browser.choose_file("#contact-file", &file).await;
+        // The form wants a human pause.
+        tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
+        browser.click(".contact-form button[type=submit]").await;
+        let sent = browser.wait_for("the sent notice", |_, source| source.contains("class=\"notice\"")).await;
+        assert!(sent.contains(&format!("<html lang=\"{tag}\"")));
+        browser.screenshot(&format!("reader-{lang}-contact-sent-{width}")).await;
+        browser.assert_clean(&origin, &format!("{lang} contact at {width} px")).await;
+        assert_eq!(refuge_core::MessageStore::messages(&*app.store, 0, 100).unwrap().1, before + 1);
+    }
+    browser.close().await;
+    app.stop().await;
+}

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use refuge::config::SmtpFile;
-use refuge_core::{Language, MailStore, Outbox, Role};
+use refuge_core::{AppealReads, AppealStore, Language, MailStore, Outbox, Role};
 
 use crate::admin::sign_in;
 use crate::helpers::*;
@@ -305,5 +305,143 @@ async fn a_newsletter_whose_mail_cannot_be_queued_is_not_marked_sent() {
     let queued: i64 =
         side.query_row("SELECT count(*) FROM outbox WHERE kind = 'newsletter'", [], |r| r.get(0)).unwrap();
     assert_eq!(queued, 2, "each subscriber once");
+    app.stop().await;
+}
+
+/// An English timeline entry of a four-language appeal: shown at once on
+/// the other pages, marked as not yet translated; a Japanese translator
+/// finds it on the dashboard and in the editor, and their translation
+/// replaces it on the Japanese page and is what Japanese subscribers get;
+/// Korean subscribers, with no translation, get the English words with a
+/// note in Korean once the site's wait is over. Each person gets one mail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timeline_entry_reaches_every_language_once_translated_or_after_the_wait() {
+    let sink = SmtpSink::start().await;
+    let app = spawn_with(|c| {
+        c.languages = all_languages();
+        c.smtp = Some(smtp(sink.port));
+        c.welcome_mail = false;
+    })
+    .await;
+    for (lang, email) in [("en", "en@example.org"), ("ja", "ja@example.org"), ("ko", "ko@example.org")] {
+        let r = app
+            .client
+            .post(app.url(&format!("/{lang}/subscribe/")))
+            .form(&[("email", email), ("topic", "appeals")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+    }
+    for mail in sink.wait_for(3).await {
+        confirm(&app, &link_in(&mail.body(), "/subscribe/confirm/")).await;
+    }
+    let version = |lang: &str| {
+        refuge_core::PublicContent::published_item(
+            &*app.store,
+            refuge_core::Kind::Appeal,
+            &Language::parse(lang).unwrap(),
+            &refuge_core::Slug::parse("eleven-held-at-the-border").unwrap(),
+        )
+        .unwrap()
+        .unwrap()
+    };
+    let (en, ja) = (version("en"), version("ja"));
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let posted = ed
+        .post(
+            &format!("/admin/items/{}/updates", en.id),
+            &[("date", "2026-11-25"), ("text", "Lawyers were allowed to visit."), ("source", "")],
+        )
+        .await;
+    assert_eq!(posted.status, 303, "{}", posted.body);
+    let mails = sink.wait_for(4).await;
+    assert_eq!(mails.len(), 4);
+    assert_eq!(mails[3].to, ["en@example.org"]);
+    let entry = app.store.appeal_updates(en.id).unwrap()[0].clone();
+
+    // On the Japanese and Korean pages at once, in English, marked.
+    for lang in ["ja", "ko"] {
+        let page = app.get(&format!("/{lang}/appeals/eleven-held-at-the-border/")).await;
+        let marked = select(&page.body, &format!("li#update-{} div[lang=en]", entry.id));
+        assert!(marked.iter().any(|m| m.contains("Lawyers were allowed")), "{lang}: {marked:?}");
+        assert_eq!(select(&page.body, &format!("li#update-{} small.untranslated", entry.id)).len(), 1);
+    }
+
+    // The Japanese translator is asked for it, and translates it.
+    let tr = sign_in(&app, "tr@example.org", Role::Translator, &["ja"]).await;
+    let dashboard = tr.get("/admin/").await;
+    let listed = select(&dashboard.body, "section.untranslated li");
+    assert!(
+        listed.iter().any(|l| l.contains(&format!("/admin/items/{}", ja.id)) && l.contains("1 timeline entr")),
+        "{listed:?}"
+    );
+    let editor = tr.get(&format!("/admin/items/{}", ja.id)).await;
+    let form = format!("form#translate-{}", entry.id);
+    assert_eq!(attrs(&editor.body, &format!("{form} input[name=translates]"), "value"), [entry.id.to_string()]);
+    let translated = tr
+        .post(
+            &format!("/admin/items/{}/updates", ja.id),
+            &[("translates", &entry.id.to_string()), ("text", "弁護士の面会が認められました。"), ("source", "")],
+        )
+        .await;
+    assert_eq!(translated.status, 303, "{}", translated.body);
+    // A second translation of the same entry is refused, and says why.
+    let again = tr
+        .post(
+            &format!("/admin/items/{}/updates", ja.id),
+            &[("translates", &entry.id.to_string()), ("text", "二度目"), ("source", "")],
+        )
+        .await;
+    assert_eq!(again.status, 409);
+    // A translator adds no news of their own.
+    let own = tr
+        .post(
+            &format!("/admin/items/{}/updates", ja.id),
+            &[("date", "2026-11-26"), ("text", "独自の記録"), ("source", "")],
+        )
+        .await;
+    assert_eq!(own.status, 403);
+    // The version is published: the translation waits for an editor,
+    // unseen and unmailed.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got = sink.received();
+    assert_eq!(got.len(), 4, "{:?}", got.last().map(|m| (m.to.clone(), m.body())));
+    let page = app.get("/ja/appeals/eleven-held-at-the-border/").await;
+    assert!(!page.body.contains("弁護士の面会が認められました。") && page.body.contains("Lawyers were allowed"));
+    let dashboard = ed.get("/admin/").await;
+    assert!(dashboard.body.contains("1 timeline translations to approve"), "the editor is asked");
+    let pending = app.store.all_appeal_updates(ja.id).unwrap().into_iter().find(|u| u.pending).unwrap();
+    let editor = ed.get(&format!("/admin/items/{}", ja.id)).await;
+    let approve = format!("/admin/items/{}/updates/{}/approve", ja.id, pending.id);
+    assert_eq!(attrs(&editor.body, &format!("li#entry-{} form", pending.id), "action")[0], approve);
+    assert_eq!(tr.post(&approve, &[]).await.status, 403, "a translator cannot approve");
+    assert_eq!(ed.post(&approve, &[]).await.status, 303);
+    let mails = sink.wait_for(5).await;
+    assert_eq!(mails.len(), 5);
+    assert_eq!(mails[4].to, ["ja@example.org"]);
+    let body = mails[4].body();
+    assert!(body.contains("弁護士の面会が認められました。") && body.contains("2026年11月25日"), "{body}");
+    assert!(!body.contains("Lawyers") && !body.contains("2026-11-25"), "{body}");
+    let page = app.get("/ja/appeals/eleven-held-at-the-border/").await;
+    assert!(page.body.contains("弁護士の面会が認められました。") && !page.body.contains("Lawyers were allowed"));
+    let dashboard = tr.get("/admin/").await;
+    assert!(!dashboard.body.contains("1 timeline entr"), "translated, no longer asked for");
+
+    // Nobody has translated it into Korean: when the admin shortens the
+    // wait to nothing, Korean subscribers get the English, said so in Korean.
+    let boss = sign_in(&app, "boss@example.org", Role::Admin, &[]).await;
+    let refused = boss.post("/admin/settings", &[("translation_wait_hours", "a week")]).await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(boss.post("/admin/settings", &[("translation_wait_hours", "0")]).await.status, 200);
+    let mails = sink.wait_for(6).await;
+    assert_eq!(mails.len(), 6, "one mail to the Korean subscriber");
+    assert_eq!(mails[5].to, ["ko@example.org"]);
+    let body = mails[5].body();
+    assert!(body.contains("Lawyers were allowed to visit.") && body.contains("원문(English)"), "{body}");
+    assert!(body.contains("2026년 11월 25일"), "{body}");
+    // Nobody is told twice, whatever the scheduler does next.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(sink.received().len(), 6);
     app.stop().await;
 }

@@ -30,11 +30,14 @@ fn stated_need(method: &str, path: &str) -> Need {
     } else if editors.iter().any(|p| path.starts_with(p))
         || path == "/admin/items/{id}/delete"
         || path.contains("/review/")
-        || path.contains("/updates")
+        || path.contains("/updates/")
         || (method == "POST" && path == "/admin/media")
     {
         Need::Editor
     } else {
+        // Translators too: adding a timeline entry (the handler lets a
+        // translator add only the translation of another version's entry,
+        // into their own version).
         Need::Staff
     }
 }

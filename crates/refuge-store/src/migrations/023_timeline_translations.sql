@@ -1,0 +1,46 @@
+-- A timeline entry can be the translation of another language's entry of
+-- the same appeal (`translates`); an entry without it is an original,
+-- shown marked as not yet translated in the appeal's other languages until
+-- a translator adds theirs. Deleting an entry deletes its translations
+-- (the store does); deleting a whole language version keeps the others'
+-- entries, which become originals.
+ALTER TABLE appeal_updates ADD COLUMN translates INTEGER REFERENCES appeal_updates(id) ON DELETE SET NULL;
+-- One translation per language version: a second would be shown twice.
+-- A translator's entry for a published version waits for an editor
+-- (1): kept from the public, the feeds and the mail until approved.
+ALTER TABLE appeal_updates ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+CREATE UNIQUE INDEX appeal_updates_translates ON appeal_updates (item_id, translates);
+
+-- Which languages' subscribers were told of an original entry, once each:
+-- in their own language when its translation came first, otherwise in the
+-- original's language after the site's wait for translations.
+CREATE TABLE appeal_update_mailings (
+    update_id INTEGER NOT NULL REFERENCES appeal_updates(id) ON DELETE CASCADE,
+    lang TEXT NOT NULL,
+    mailed_at TEXT NOT NULL,
+    PRIMARY KEY (update_id, lang)
+);
+
+-- Entries written before this version: in a translated version, the one
+-- entry of a day that its source version also has exactly one entry of
+-- is taken for that entry's translation (the source being the version
+-- it was translated from, else the group's first); chains are followed
+-- to the original. Every language version is counted as told already.
+UPDATE appeal_updates SET translates = (
+    SELECT s.id FROM appeal_updates s JOIN items t ON t.id = appeal_updates.item_id
+    WHERE s.item_id = COALESCE(t.translated_from, (SELECT MIN(g.id) FROM items g WHERE g.group_id = t.group_id))
+      AND s.item_id <> t.id AND s.date = appeal_updates.date)
+WHERE (SELECT COUNT(*) FROM appeal_updates s JOIN items t ON t.id = appeal_updates.item_id
+       WHERE s.item_id = COALESCE(t.translated_from, (SELECT MIN(g.id) FROM items g WHERE g.group_id = t.group_id))
+         AND s.item_id <> t.id AND s.date = appeal_updates.date) = 1
+  AND (SELECT COUNT(*) FROM appeal_updates o WHERE o.item_id = appeal_updates.item_id
+       AND o.date = appeal_updates.date) = 1;
+UPDATE appeal_updates SET translates = (SELECT p.translates FROM appeal_updates p WHERE p.id = appeal_updates.translates)
+WHERE translates IN (SELECT id FROM appeal_updates WHERE translates IS NOT NULL);
+UPDATE appeal_updates SET translates = (SELECT p.translates FROM appeal_updates p WHERE p.id = appeal_updates.translates)
+WHERE translates IN (SELECT id FROM appeal_updates WHERE translates IS NOT NULL);
+INSERT INTO appeal_update_mailings (update_id, lang, mailed_at)
+SELECT DISTINCT u.id, v.lang, u.created_at FROM appeal_updates u JOIN items i ON i.id = u.item_id
+JOIN items v ON v.group_id = i.group_id
+WHERE u.translates IS NULL
+ON CONFLICT DO NOTHING;

@@ -1,0 +1,34 @@
+-- See the SQLite migration of the same number.
+ALTER TABLE appeal_updates ADD COLUMN translates BIGINT REFERENCES appeal_updates(id) ON DELETE SET NULL;
+-- One translation per language version: a second would be shown twice.
+-- A translator's entry for a published version waits for an editor
+-- (1): kept from the public, the feeds and the mail until approved.
+ALTER TABLE appeal_updates ADD COLUMN pending BIGINT NOT NULL DEFAULT 0;
+CREATE UNIQUE INDEX appeal_updates_translates ON appeal_updates (item_id, translates);
+
+CREATE TABLE appeal_update_mailings (
+    update_id BIGINT NOT NULL REFERENCES appeal_updates(id) ON DELETE CASCADE,
+    lang TEXT NOT NULL,
+    mailed_at TEXT NOT NULL,
+    PRIMARY KEY (update_id, lang)
+);
+
+-- Existing entries paired as in the SQLite migration.
+UPDATE appeal_updates SET translates = (
+    SELECT s.id FROM appeal_updates s JOIN items t ON t.id = appeal_updates.item_id
+    WHERE s.item_id = COALESCE(t.translated_from, (SELECT MIN(g.id) FROM items g WHERE g.group_id = t.group_id))
+      AND s.item_id <> t.id AND s.date = appeal_updates.date)
+WHERE (SELECT COUNT(*) FROM appeal_updates s JOIN items t ON t.id = appeal_updates.item_id
+       WHERE s.item_id = COALESCE(t.translated_from, (SELECT MIN(g.id) FROM items g WHERE g.group_id = t.group_id))
+         AND s.item_id <> t.id AND s.date = appeal_updates.date) = 1
+  AND (SELECT COUNT(*) FROM appeal_updates o WHERE o.item_id = appeal_updates.item_id
+       AND o.date = appeal_updates.date) = 1;
+UPDATE appeal_updates SET translates = (SELECT p.translates FROM appeal_updates p WHERE p.id = appeal_updates.translates)
+WHERE translates IN (SELECT id FROM appeal_updates WHERE translates IS NOT NULL);
+UPDATE appeal_updates SET translates = (SELECT p.translates FROM appeal_updates p WHERE p.id = appeal_updates.translates)
+WHERE translates IN (SELECT id FROM appeal_updates WHERE translates IS NOT NULL);
+INSERT INTO appeal_update_mailings (update_id, lang, mailed_at)
+SELECT DISTINCT u.id, v.lang, u.created_at FROM appeal_updates u JOIN items i ON i.id = u.item_id
+JOIN items v ON v.group_id = i.group_id
+WHERE u.translates IS NULL
+ON CONFLICT DO NOTHING;
