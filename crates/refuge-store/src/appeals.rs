@@ -355,7 +355,7 @@ mod tests {
     }
 
     #[test]
-    fn a_timeline_entry_is_translated_once_per_version_and_goes_with_its_translations() {
+    fn a_timeline_entry_is_translated_once_per_version() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqlStore::open(&dir.path().join("t.db")).unwrap();
         let en = version(&store, None, "en");
@@ -388,6 +388,60 @@ mod tests {
         let now = OffsetDateTime::now_utc();
         let waiting = store.original_updates_between(now - time::Duration::hours(1), now + time::Duration::hours(1));
         assert_eq!(waiting.unwrap().iter().map(|u| u.id).collect::<Vec<_>>(), [original.id]);
+        // A whole language version deleted keeps the others' entries.
+        let kept = store.add_appeal_update(ja.id, &new("2026-12-02", "移送。", None)).unwrap();
+        store.delete_item(en.id).unwrap();
+        assert_eq!(store.appeal_updates(ja.id).unwrap().iter().filter(|u| u.id == kept.id).count(), 1);
+        assert!(store.appeal_updates(ja.id).unwrap().iter().all(|u| u.translates.is_none()));
+    }
+
+    /// Entries written before timelines were translatable: in a translated
+    /// version, the one entry of a day its source also has one entry of
+    /// becomes that entry's translation, and nobody is mailed old news.
+    #[test]
+    fn the_upgrade_pairs_existing_entries_by_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqlStore::open(&dir.path().join("t.db")).unwrap();
+        let en = version(&store, None, "en");
+        let ja = version(&store, Some(en.group_id), "ja");
+        let ko = version(&store, Some(en.group_id), "ko");
+        store.mark_translated(ja.id, en.id).unwrap();
+        store.mark_translated(ko.id, ja.id).unwrap();
+        let add = |item: i64, date: &str, text: &str| store.add_appeal_update(item, &new(date, text, None)).unwrap().id;
+        let en_1 = add(en.id, "2026-11-01", "Arrested.");
+        let en_2 = add(en.id, "2026-11-05", "Moved.");
+        let ja_1 = add(ja.id, "2026-11-01", "逮捕。");
+        let ja_own = add(ja.id, "2026-11-09", "日本語だけの記録。");
+        let ko_1 = add(ko.id, "2026-11-01", "체포.");
+        // Two Korean entries of one day: neither is guessed.
+        let ko_2a = add(ko.id, "2026-11-05", "이송.");
+        let ko_2b = add(ko.id, "2026-11-05", "이송 2.");
+        let migration = include_str!("migrations/023_timeline_translations.sql");
+        let upgrade = migration.split("-- Entries written before this version").nth(1).unwrap();
+        let sql = format!("-- {upgrade}");
+        store.conn().unwrap().batch(&sql).unwrap();
+        let translates = |item: i64| -> Vec<(i64, Option<i64>)> {
+            let mut rows: Vec<_> = store.appeal_updates(item).unwrap().iter().map(|u| (u.id, u.translates)).collect();
+            rows.sort_unstable();
+            rows
+        };
+        assert_eq!(translates(en.id), [(en_1, None), (en_2, None)]);
+        assert_eq!(translates(ja.id), [(ja_1, Some(en_1)), (ja_own, None)]);
+        // Korean was translated from Japanese: followed to the original.
+        assert_eq!(translates(ko.id), [(ko_1, Some(en_1)), (ko_2a, None), (ko_2b, None)]);
+        for lang in ["en", "ja", "ko"] {
+            assert!(!store.claim_update_mailing(en_2, &Language::parse(lang).unwrap()).unwrap(), "{lang} told");
+        }
+    }
+
+    #[test]
+    fn deleting_an_entry_deletes_its_translations() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqlStore::open(&dir.path().join("t.db")).unwrap();
+        let en = version(&store, None, "en");
+        let ja = version(&store, Some(en.group_id), "ja");
+        let original = store.add_appeal_update(en.id, &new("2026-12-01", "Moved to a camp.", None)).unwrap();
+        store.add_appeal_update(ja.id, &new("", "収容所に移された。", Some(original.id))).unwrap();
         // Deleted, the entry takes its translations with it.
         store.delete_appeal_update(original.id).unwrap();
         assert!(store.appeal_updates(ja.id).unwrap().is_empty());
