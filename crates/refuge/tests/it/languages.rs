@@ -70,6 +70,28 @@ async fn korean_and_chinese_readers_get_their_own_language_from_one_line_of_sett
     assert_eq!(subjects.len(), 1);
     assert!(subjects[0].contains("请确认您的订阅"), "{subjects:?}");
 
+    // An admin without a word of Korean or Chinese keeps the site's name,
+    // postal address and menu in those languages from Site settings.
+    let boss = crate::admin::sign_in(&app, "boss@example.org", refuge_core::Role::Admin, &[]).await;
+    let settings = boss.get("/admin/settings").await;
+    for field in ["site_name_ko", "org_address_ko", "site_name_zh", "org_address_zh"] {
+        assert_eq!(select(&settings.body, &format!("[name={field}]")).len(), 1, "{field} on the settings page");
+    }
+    let saved = boss
+        .post(
+            "/admin/settings",
+            &[("site_name_ko", "등대 네트워크 서울"), ("org_address_zh", "东京都新宿区 1-2-3"), ("site_name_zh", "灯塔网络")],
+        )
+        .await;
+    assert_eq!(saved.status, 200);
+    assert!(select(&app.get("/ko/").await.body, ".site-name a").concat().contains("등대 네트워크 서울"));
+    assert!(app.get("/zh/contact/").await.body.contains("东京都新宿区 1-2-3"), "the address on the form's page");
+    let menu = boss.post("/admin/menus/ko", &[("label", "긴급 행동"), ("path", "/ko/appeals/")]).await;
+    assert!(menu.status < 400, "{}", menu.status);
+    let home = app.get("/ko/").await;
+    assert!(links(&home.body).iter().any(|l| l == "/ko/appeals/"), "the Korean menu");
+    assert!(home.body.contains("긴급 행동"));
+
     // The back office stays in English or Japanese for a Korean browser.
     let login = app.get_with("/admin/login", &[("accept-language", "ko-KR,ko;q=0.9")]).await;
     assert!(
