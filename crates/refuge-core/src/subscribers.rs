@@ -141,7 +141,7 @@ pub fn parse_csv(text: &str, lang: &Language, topics: &[String], languages: &[La
                 continue;
             }
         };
-        let cell = |n: Option<usize>| n.and_then(|n| record.get(n)).unwrap_or_default();
+        let cell = |n: Option<usize>| n.and_then(|n| record.get(n)).map(from_cell).unwrap_or_default();
         if i == 0 && !cell(Some(0)).contains('@') {
             // A header row: find the columns by name.
             let find =
@@ -230,7 +230,27 @@ pub fn import(
     Ok(report)
 }
 
+/// What a spreadsheet would run as a formula when a cell starts with it.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell as written to CSV: one a spreadsheet would take for a formula
+/// (`=1+2@x.test`, `@SUM(…)`, `-cmd`…) gets a leading `'`, which shows
+/// it as text and which [`from_cell`] takes off again.
+pub fn to_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(FORMULA_STARTS) { format!("'{text}").into() } else { text.into() }
+}
+
+/// A cell as read from CSV: the `'` that [`to_cell`] put before a
+/// formula's first character taken off.
+pub fn from_cell(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => text,
+    }
+}
+
 /// Writes subscriptions as CSV with a header row; it imports back as is.
+/// No cell starts as a formula would (see [`to_cell`]).
 pub fn to_csv(records: &[SubscriberRecord]) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let date = |t: Option<OffsetDateTime>| {
@@ -248,17 +268,18 @@ pub fn to_csv(records: &[SubscriberRecord]) -> String {
         "bounces",
     ]);
     for r in records {
-        let _ = writer.write_record([
-            r.email.as_str(),
-            r.lang.as_str(),
-            &r.topics.join(" "),
-            &date(Some(r.joined_at)),
-            r.state.as_str(),
-            r.source.as_str(),
-            &date(r.confirmed_at),
-            &date(r.last_sent_at),
-            &r.bounces.to_string(),
-        ]);
+        let cells = [
+            r.email.clone(),
+            r.lang.clone(),
+            r.topics.join(" "),
+            date(Some(r.joined_at)),
+            r.state.as_str().to_owned(),
+            r.source.clone(),
+            date(r.confirmed_at),
+            date(r.last_sent_at),
+            r.bounces.to_string(),
+        ];
+        let _ = writer.write_record(cells.iter().map(|c| to_cell(c).into_owned()));
     }
     String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
 }
@@ -276,6 +297,41 @@ mod tests {
             assert_eq!(Topic::parse(topic.as_str()), Some(topic));
         }
         assert_eq!(Topic::parse("new"), None, "whole words only");
+    }
+
+    /// A spreadsheet opening the export runs nothing: every cell that
+    /// would start a formula starts with `'`, and the file imports back
+    /// with the addresses as they were.
+    #[test]
+    fn no_cell_of_an_export_is_a_formula_and_it_imports_back() {
+        let evil = ["=1+2@x.test", "=cmd|'/C'!A0@x.test", "+1@x.test", "-2@x.test"];
+        let records: Vec<SubscriberRecord> = evil
+            .iter()
+            .enumerate()
+            .map(|(i, email)| SubscriberRecord {
+                id: i as i64,
+                email: (*email).into(),
+                lang: "en".into(),
+                topics: vec!["news".into()],
+                state: crate::SubscriberState::Confirmed,
+                source: "=HYPERLINK(\"http://x.test\")".into(),
+                joined_at: OffsetDateTime::UNIX_EPOCH,
+                confirmed_at: None,
+                last_sent_at: None,
+                bounces: 0,
+            })
+            .collect();
+        let text = to_csv(&records);
+        let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+        for record in reader.records() {
+            for cell in record.unwrap().iter() {
+                assert!(!cell.starts_with(FORMULA_STARTS), "a formula: {cell} in {text}");
+            }
+        }
+        let back = parse_csv(&text, &Language::parse("en").unwrap(), &[], &langs());
+        let emails: Vec<&str> = back.rows.iter().map(|(_, r)| r.email.as_str()).collect();
+        assert_eq!(emails, evil, "{:?}", back.skipped);
+        assert_eq!(from_cell("'plain"), "'plain", "a quote before anything else stays");
     }
 
     fn langs() -> Vec<Language> {
