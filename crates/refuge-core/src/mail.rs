@@ -72,7 +72,8 @@ pub struct SubscriberRecord {
     pub lang: String,
     pub topics: Vec<String>,
     pub state: SubscriberState,
-    /// How it joined: `form`, `contact form`, or `import: SOURCE`.
+    /// How it joined: `form` (the sign-up form, or the tick with a contact
+    /// message: the same on purpose), or `import: SOURCE`.
     pub source: String,
     #[serde(with = "time::serde::rfc3339")]
     pub joined_at: OffsetDateTime,

@@ -276,7 +276,7 @@ pub trait Outbox: Send + Sync {
 /// through the [`Outbox`].
 pub trait MailStore: NewsletterReads + Outbox {
     /// Adds (or finds) a subscription awaiting confirmation.
-    /// `source` says how it came (`form`, `contact form`); a subscription
+    /// `source` says how it came (`form`, `import: …`); a subscription
     /// left before starts again, unconfirmed, with the new token.
     fn subscribe(
         &self,

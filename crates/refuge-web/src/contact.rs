@@ -198,16 +198,38 @@ fn thanks(state: &AppState, received: Received, lang: &Language, headers: &Heade
     // Staff are told that something arrived — never what.
     crate::outgoing::staff_notice(state);
     // The "join the list" tick asks for news by mail, confirmed by the
-    // usual link, so a stranger's address cannot be signed up.
-    if let Some(email) = received.join_list
-        && let Err(e) = crate::mailing::request(state, &email, lang, &["news".to_owned()], "contact form")
-    {
-        // The message is kept; only the list sign-up it asked for failed.
-        tracing::error!(error = %e, "could not store the sign-up asked for with a contact message");
+    // usual link, so a stranger's address cannot be signed up. It is made
+    // later, at a random moment, as any sign-up: nothing in the database
+    // (its source, its times) links it to the message.
+    if let Some(email) = received.join_list {
+        let (state, lang) = (state.clone(), lang.clone());
+        let delay = join_list_delay(state.config.join_list_delay);
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let signed_up = crate::blocking::run(move || {
+                crate::mailing::request(&state, &email, &lang, &["news".to_owned()], "form")?;
+                state.wake.mail.notify_one();
+                Ok::<_, refuge_app::AppError>(())
+            })
+            .await;
+            if let Err(e) = signed_up.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
+                // The message is kept, and says they asked.
+                tracing::error!(error = %e, "could not store the sign-up asked for with a contact message");
+            }
+        });
     }
     state.wake.mail.notify_one();
     let sent = ContactForm { sent: true, ..ContactForm::default() };
     render(state, lang, &sent, StatusCode::OK, headers)
+}
+
+/// When a contact-form writer's list sign-up is made: a random moment
+/// between a quarter of `longest` and `longest` from now.
+fn join_list_delay(longest: Duration) -> Duration {
+    let least = longest / 4;
+    let spread = (longest - least).as_millis() as u64;
+    let random = u64::from_le_bytes(refuge_core::secret::random_bytes::<8>());
+    least + Duration::from_millis(random.checked_rem(spread).unwrap_or(0))
 }
 
 /// How long after which an unlocked inbox locks itself again.

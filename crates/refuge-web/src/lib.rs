@@ -60,6 +60,9 @@ pub struct WebConfig {
     pub notify: Vec<String>,
     /// Whether a confirmed sign-up gets a welcome mail.
     pub welcome_mail: bool,
+    /// The longest a contact-form writer's list sign-up waits before it is
+    /// made (at a random moment from a quarter of it); zero: at once.
+    pub join_list_delay: Duration,
     /// How long handled contact messages are kept; `None`: until deleted
     /// by hand.
     pub message_retention: Option<Duration>,
@@ -84,6 +87,7 @@ impl Default for WebConfig {
             smtp: None,
             notify: Vec::new(),
             welcome_mail: true,
+            join_list_delay: Duration::from_secs(120 * 60),
             form_key: None,
         }
     }

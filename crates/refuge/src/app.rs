@@ -290,6 +290,7 @@ impl App {
             smtp: config.smtp_config(&base_url)?,
             notify: config.notify.clone(),
             welcome_mail: config.welcome_mail,
+            join_list_delay: std::time::Duration::from_secs(u64::from(config.join_list_delay_minutes) * 60),
             message_retention: (config.message_retention_days > 0)
                 .then(|| std::time::Duration::from_secs(u64::from(config.message_retention_days) * 86_400)),
             form_key: Some(form_key(store.as_ref())?),

@@ -152,6 +152,13 @@ pub const TEMPLATE: &str = r#"# Refuge settings. Every key is optional; the valu
 # Send a welcome mail once a sign-up is confirmed (its text is under
 # Site settings, per language).
 # welcome_mail = true
+
+# A contact-form writer who ticks "send me the news" is signed up (asked
+# to confirm) at a random moment between a quarter of this and this many
+# minutes later, so no time in the database links the sign-up to the
+# message (0: at once). A restart meanwhile drops the sign-up; the message
+# still says they asked.
+# join_list_delay_minutes = 120
 "#;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -244,6 +251,7 @@ struct FileConfig {
     message_retention_days: Option<u32>,
     notify: Option<Vec<String>>,
     welcome_mail: Option<bool>,
+    join_list_delay_minutes: Option<u32>,
     smtp: Option<SmtpFile>,
     mirrors: Option<Vec<MirrorFile>>,
     media_url: Option<String>,
@@ -293,6 +301,8 @@ pub struct Config {
     pub notify: Vec<String>,
     /// Whether a confirmed sign-up gets a welcome mail.
     pub welcome_mail: bool,
+    /// The longest a contact-form sign-up waits before it is made.
+    pub join_list_delay_minutes: u32,
     pub smtp: Option<SmtpFile>,
     /// Copies of the public site elsewhere (`[[mirrors]]`).
     pub mirrors: Vec<MirrorFile>,
@@ -467,6 +477,7 @@ impl Config {
             message_retention_days: 90,
             notify: Vec::new(),
             welcome_mail: true,
+            join_list_delay_minutes: 120,
             smtp: None,
             mirrors: Vec::new(),
             media_url: None,
@@ -530,6 +541,7 @@ impl Config {
             message_retention_days,
             notify,
             welcome_mail,
+            join_list_delay_minutes,
             smtp,
             mirrors,
             media_url,
@@ -566,6 +578,7 @@ impl Config {
         self.message_retention_days = message_retention_days.unwrap_or(self.message_retention_days);
         self.notify = notify.unwrap_or(std::mem::take(&mut self.notify));
         self.welcome_mail = welcome_mail.unwrap_or(self.welcome_mail);
+        self.join_list_delay_minutes = join_list_delay_minutes.unwrap_or(self.join_list_delay_minutes);
         self.smtp = smtp.or(self.smtp.take());
         self.mirrors = mirrors.unwrap_or(std::mem::take(&mut self.mirrors));
         self.media_url = media_url.or(self.media_url.take());
@@ -770,6 +783,7 @@ fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<FileConfig> {
         notify: get("REFUGE_NOTIFY")
             .map(|v| v.split(',').map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()).collect()),
         welcome_mail: flag("REFUGE_WELCOME_MAIL", get("REFUGE_WELCOME_MAIL"))?,
+        join_list_delay_minutes: number("REFUGE_JOIN_LIST_DELAY_MINUTES")?.map(|n| n.min(u64::from(u32::MAX)) as u32),
         smtp: None,
         mirrors: None,
         media_url: get("REFUGE_MEDIA_URL"),

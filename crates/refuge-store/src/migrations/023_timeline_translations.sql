@@ -44,3 +44,7 @@ SELECT DISTINCT u.id, v.lang, u.created_at FROM appeal_updates u JOIN items i ON
 JOIN items v ON v.group_id = i.group_id
 WHERE u.translates IS NULL
 ON CONFLICT DO NOTHING;
+
+-- Sign-ups made with a contact message said so; they are sign-ups like
+-- any other now (nothing links a subscriber to a message).
+UPDATE subscribers SET source = 'form' WHERE source = 'contact form';

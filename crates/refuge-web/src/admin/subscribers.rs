@@ -63,7 +63,6 @@ fn view(state: &AppState, admin: &Admin, r: SubscriberRecord) -> RecordView {
         state_label: admin.t.get(&format!("admin_subscriber_{}", r.state.as_str())).to_owned(),
         source: match r.source.as_str() {
             "form" => admin.t.get("admin_subscriber_source_form").to_owned(),
-            "contact form" => admin.t.get("admin_subscriber_source_contact").to_owned(),
             other => other.to_owned(),
         },
         joined: admin.zone.show(r.joined_at),

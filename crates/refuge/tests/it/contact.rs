@@ -142,11 +142,34 @@ async fn messages_are_sealed_and_read_only_after_unlocking() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_join_list_tick_asks_for_confirmation_before_subscribing() {
+    // By default the sign-up is made later, at a random moment: right
+    // after the message there is none, nor any mail to the writer.
     let app = spawn_app().await;
     let token = form_token(&app, "ja").await;
     tokio::time::sleep(Duration::from_millis(3100)).await;
     let extra = [("reply_to", "lee@example.org"), ("join_list", "1")];
     assert_eq!(send(&app, "ja", &token, "Please keep me informed.", &extra, None).await.status, 200);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let records = refuge_core::SubscriberStore::find_subscribers(&*app.store, "lee@", 10).unwrap();
+    assert!(records.iter().all(|r| r.email != "lee@example.org"), "no sign-up at the message's time");
+    app.stop().await;
+
+    let app = spawn_with(|c| c.join_list_delay_minutes = 0).await;
+    let token = form_token(&app, "ja").await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    assert_eq!(send(&app, "ja", &token, "Please keep me informed.", &extra, None).await.status, 200);
+    // Made like any sign-up: nothing in it says it came with a message.
+    let made = async {
+        loop {
+            let records = refuge_core::SubscriberStore::find_subscribers(&*app.store, "lee@", 10).unwrap();
+            if let Some(r) = records.into_iter().find(|r| r.email == "lee@example.org") {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let record = tokio::time::timeout(Duration::from_secs(10), made).await.expect("the sign-up is made");
+    assert_eq!(record.source, "form");
     let ja = refuge_core::Language::parse("ja").unwrap();
     assert!(
         app.store.confirmed_subscribers(&ja, refuge_core::subscribers::Topic::News).unwrap().is_empty(),

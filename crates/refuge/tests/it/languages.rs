@@ -80,7 +80,11 @@ async fn korean_and_chinese_readers_get_their_own_language_from_one_line_of_sett
     let saved = boss
         .post(
             "/admin/settings",
-            &[("site_name_ko", "등대 네트워크 서울"), ("org_address_zh", "东京都新宿区 1-2-3"), ("site_name_zh", "灯塔网络")],
+            &[
+                ("site_name_ko", "등대 네트워크 서울"),
+                ("org_address_zh", "东京都新宿区 1-2-3"),
+                ("site_name_zh", "灯塔网络"),
+            ],
         )
         .await;
     assert_eq!(saved.status, 200);
