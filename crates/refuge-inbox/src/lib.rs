@@ -189,6 +189,34 @@ pub fn identity_from_file(path: &Path) -> Result<x25519::Identity, InboxError> {
     x25519::Identity::from_str(line).map_err(|e| InboxError::BadKey { path: path.to_owned(), detail: e.to_string() })
 }
 
+/// What starts a text sealed by [`seal_text`].
+pub const SEALED_TEXT: &str = "age-sealed:";
+
+/// Seals a text to the public key, as text (the prefix, then the age file
+/// in hex): what must wait somewhere in clear columns, such as a reply to
+/// someone who wrote in, waiting in the outbox.
+pub fn seal_text(recipient: &x25519::Recipient, text: &str) -> Result<String, InboxError> {
+    let sealed = age::encrypt(recipient, text.as_bytes()).map_err(|e| InboxError::Undecryptable(e.to_string()))?;
+    let mut out = String::with_capacity(SEALED_TEXT.len() + 2 * sealed.len());
+    out.push_str(SEALED_TEXT);
+    for b in sealed {
+        out.push_str(&format!("{b:02x}"));
+    }
+    Ok(out)
+}
+
+/// Opens a text sealed by [`seal_text`].
+pub fn open_text(identity: &x25519::Identity, sealed: &str) -> Result<String, InboxError> {
+    let hex = sealed.strip_prefix(SEALED_TEXT).ok_or_else(|| InboxError::Undecryptable("not sealed".into()))?;
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| hex.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(|| InboxError::Undecryptable("damaged".into()))?;
+    let plain = age::decrypt(identity, &bytes).map_err(|e| InboxError::Undecryptable(e.to_string()))?;
+    String::from_utf8(plain).map_err(|e| InboxError::Undecryptable(e.to_string()))
+}
+
 /// Opens a sealed message.
 pub fn open(identity: &x25519::Identity, sealed: &[u8]) -> Result<Message, InboxError> {
     let plain = age::decrypt(identity, sealed).map_err(|e| InboxError::Undecryptable(e.to_string()))?;
@@ -210,6 +238,16 @@ mod tests {
             attachment_name: Some("photo.jpg".into()),
             attachment: vec![0xFF, 0xD8, 1, 2, 3],
         }
+    }
+
+    #[test]
+    fn a_sealed_text_opens_only_with_the_key() {
+        let identity = x25519::Identity::generate();
+        let sealed = seal_text(&identity.to_public(), "to: kim@example.org\nMARKER 月曜に").unwrap();
+        assert!(sealed.starts_with(SEALED_TEXT) && !sealed.contains("MARKER") && !sealed.contains("kim@"));
+        assert_eq!(open_text(&identity, &sealed).unwrap(), "to: kim@example.org\nMARKER 月曜に");
+        assert!(open_text(&x25519::Identity::generate(), &sealed).is_err());
+        assert!(open_text(&identity, "plain").is_err());
     }
 
     #[test]

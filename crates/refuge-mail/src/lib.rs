@@ -251,8 +251,21 @@ fn backoff(attempts: u32) -> time::Duration {
 /// Tries at most this many times before giving up.
 const MAX_ATTEMPTS: u32 = 8;
 
+/// Opens a mail taken from the outbox before it is sent: the mail as it
+/// is when nothing of it is sealed, opened when its key is at hand, `None`
+/// while it is not (the mail waits).
+pub type Unseal = Arc<dyn Fn(OutboxMail) -> Option<OutboxMail> + Send + Sync>;
+
+/// How long a sealed mail waits for its key before it is looked at again.
+const SEALED_WAIT: time::Duration = time::Duration::minutes(5);
+
 /// Runs until the process ends. `wake` is notified when mail is queued.
-pub async fn run(store: Arc<dyn MailStore>, config: Option<SmtpConfig>, wake: Arc<tokio::sync::Notify>) {
+pub async fn run(
+    store: Arc<dyn MailStore>,
+    config: Option<SmtpConfig>,
+    wake: Arc<tokio::sync::Notify>,
+    unseal: Unseal,
+) {
     match store.recover_interrupted() {
         Ok(0) => {}
         Ok(n) => tracing::warn!(
@@ -295,6 +308,15 @@ pub async fn run(store: Arc<dyn MailStore>, config: Option<SmtpConfig>, wake: Ar
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_millis(wait)) => {},
                 () = wake.notified() => {},
+            }
+            continue;
+        };
+        let id = mail.id;
+        let Some(mail) = unseal(mail) else {
+            // Sealed to the inbox key, which no admin has unlocked here.
+            let why = "waiting for an admin to unlock the inbox";
+            if let Err(e) = store.mark_retry(id, why, OffsetDateTime::now_utc() + SEALED_WAIT) {
+                tracing::error!(error = %e, id, "could not record an e-mail's state");
             }
             continue;
         };

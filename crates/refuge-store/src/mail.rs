@@ -135,11 +135,13 @@ impl Outbox for SqlStore {
     }
     fn mark_sent(&self, id: i64) -> StoreResult<()> {
         let conn = self.conn()?;
-        // The text is not needed once delivered; the row stays, so
-        // nothing is sent twice.
+        // The text is not needed once delivered; the row stays (its key,
+        // kind, language and times: what the counts need), so nothing is
+        // sent twice.
         let sent: Option<(String, String, String)> = conn
             .query_row(
-                "UPDATE outbox SET state = 'sent', sent_at = ?, body = '' WHERE id = ? RETURNING dedupe, kind, recipient",
+                "UPDATE outbox SET state = 'sent', sent_at = ?, subject = '', body = '' WHERE id = ?
+                 RETURNING dedupe, kind, recipient",
                 params![ts(now()), id],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
@@ -178,7 +180,10 @@ impl Outbox for SqlStore {
     }
     fn mark_failed(&self, id: i64, error: &str) -> StoreResult<()> {
         self.conn()?
-            .execute("UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?", params![error, id])
+            .execute(
+                "UPDATE outbox SET state = 'failed', last_error = ?, subject = '', body = '' WHERE id = ?",
+                params![error, id],
+            )
             .map_err(backend)?;
         Ok(())
     }
@@ -186,7 +191,7 @@ impl Outbox for SqlStore {
         let n = self
             .conn()?
             .execute(
-                "UPDATE outbox SET state = 'unknown', last_error = 'interrupted while sending'
+                "UPDATE outbox SET state = 'unknown', last_error = 'interrupted while sending', subject = '', body = ''
                  WHERE state = 'sending' AND (owner = ? OR owner = '' OR lease_until IS NULL OR lease_until < ?)",
                 params![self.server_id(), ts(now())],
             )
@@ -455,6 +460,52 @@ mod tests {
             );
             assert!(s.unsubscribe("tok1").unwrap());
             assert!(s.confirmed_subscribers(&ja, refuge_core::subscribers::Topic::News).unwrap().is_empty());
+        }
+    }
+
+    /// Sent, given up or interrupted: the outbox keeps no mail's text,
+    /// whatever its kind (the key stays, so nothing is sent twice).
+    #[test]
+    fn mail_done_with_keeps_no_text() {
+        for db in crate::testing::each_engine() {
+            let s = &db.store;
+            let keys: Vec<DedupeKey> = (1..=3).map(|n| DedupeKey::of_lasting(Purpose::Newsletter, n)).collect();
+            for key in &keys {
+                let new = NewMail {
+                    dedupe: key,
+                    kind: MailKind::Newsletter,
+                    lang: "en",
+                    recipient: "a@example.org",
+                    subject: "SUBJECT-MARK",
+                    body: "BODY-MARK",
+                    unsubscribe: "",
+                };
+                assert!(s.enqueue(&new).unwrap());
+            }
+            let first = s.take_due(now()).unwrap().unwrap();
+            s.mark_sent(first.id).unwrap();
+            let second = s.take_due(now()).unwrap().unwrap();
+            s.mark_failed(second.id, "550 no such user").unwrap();
+            let _third = s.take_due(now()).unwrap().unwrap();
+            assert_eq!(s.recover_interrupted().unwrap(), 1);
+            let conn = s.conn().unwrap();
+            let kept: Vec<(String, String)> =
+                conn.query_map("SELECT subject, body FROM outbox", params![], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+            assert_eq!(kept.len(), 3);
+            assert!(kept.iter().all(|(subject, body)| subject.is_empty() && body.is_empty()), "{kept:?}");
+            drop(conn);
+            for key in &keys {
+                let again = NewMail {
+                    dedupe: key,
+                    kind: MailKind::Newsletter,
+                    lang: "en",
+                    recipient: "a@example.org",
+                    subject: "x",
+                    body: "x",
+                    unsubscribe: "",
+                };
+                assert!(!s.enqueue(&again).unwrap(), "never twice");
+            }
         }
     }
 

@@ -420,7 +420,11 @@ pub fn start_background(state: &AppState, follow_from: Cursor) -> Background {
     Background {
         search: state.search.clone(),
         scheduler: tokio::spawn(admin::scheduler::run(state.clone())),
-        sender: tokio::spawn(refuge_mail::run(store, state.config.smtp.clone(), state.wake.mail.clone())),
+        sender: tokio::spawn({
+            let opener = state.clone();
+            let unseal: refuge_mail::Unseal = Arc::new(move |mail| admin::inbox::unseal(&opener, mail));
+            refuge_mail::run(store, state.config.smtp.clone(), state.wake.mail.clone(), unseal)
+        }),
         others: vec![tokio::spawn(housekeeping(state.clone())), tokio::spawn(follow::run(state.clone(), follow_from))],
     }
 }

@@ -35,6 +35,29 @@ fn key(state: &AppState, admin: &Admin) -> Option<Identity> {
     unlocked.get(&admin.id_hash).map(|(identity, _)| identity.clone())
 }
 
+/// A mail taken from the outbox as the sender must send it: a reply
+/// sealed to the inbox key is opened with a key an admin of this server
+/// has unlocked (`None` while none is); anything else as it is.
+pub(crate) fn unseal(state: &AppState, mail: refuge_core::OutboxMail) -> Option<refuge_core::OutboxMail> {
+    if !mail.body.starts_with(refuge_inbox::SEALED_TEXT) {
+        return Some(mail);
+    }
+    let keys: Vec<Identity> = {
+        let mut unlocked = state.memory.unlocked.lock().unwrap_or_else(|p| p.into_inner());
+        unlocked.retain(|_, (_, at)| at.elapsed() < UNLOCK_FOR);
+        unlocked.values().map(|(identity, _)| identity.clone()).collect()
+    };
+    let text = keys.iter().find_map(|key| refuge_inbox::open_text(key, &mail.body).ok())?;
+    let mut parts = text.splitn(3, '\n');
+    let (recipient, subject, body) = (parts.next()?, parts.next()?, parts.next()?);
+    Some(refuge_core::OutboxMail {
+        recipient: recipient.to_owned(),
+        subject: subject.to_owned(),
+        body: body.to_owned(),
+        ..mail
+    })
+}
+
 /// Drops the unlocked key of a session (sign-out).
 pub fn forget(state: &AppState, id_hash: &str) {
     state.memory.unlocked.lock().unwrap_or_else(|p| p.into_inner()).remove(id_hash);
@@ -176,6 +199,10 @@ pub async fn reply(State(state): State<AppState>, admin: Admin, Path(id): Path<S
         status: Some(StatusCode::UNPROCESSABLE_ENTITY),
         ..Reply::default()
     };
+    // Without a mail server a reply would only wait, in the outbox.
+    if state.config.smtp.is_none() {
+        return show_message(&state, &admin, id, message, fail(draft, "admin_reply_no_mail_server"));
+    }
     let to = match inbox::check_reply(&message.reply_to, &draft) {
         Ok(to) => to,
         Err(ReplyRefusal::NoAddress) => {
@@ -194,14 +221,26 @@ pub async fn reply(State(state): State<AppState>, admin: Admin, Path(id): Path<S
     let subject = strings.get("mail_reply_subject").replace("{site}", &site_name);
     let text = refuge_core::mail_text::wrap_plain(&draft.replace("\r\n", "\n"), lang.as_str());
     let body = format!("{text}\n\n-- \n{site_name}\n{}\n", state.site.url(&refuge_render::routes::Route::home(&lang)));
+    // While it waits in the outbox, the reply (its address too) is sealed
+    // to the inbox key like the message it answers; the sender opens it
+    // with a key an admin has unlocked.
+    let sealed = refuge_inbox::recipient(&state.config.data)
+        .and_then(|key| refuge_inbox::seal_text(&key, &format!("{}\n{subject}\n{body}", to.as_str())));
+    let sealed = match sealed {
+        Ok(sealed) => sealed,
+        Err(e) => {
+            tracing::error!(error = %e, id, "a reply could not be sealed");
+            return show_message(&state, &admin, id, message, fail(draft, "admin_reply_failed"));
+        }
+    };
     let dedupe = refuge_core::DedupeKey::once(refuge_core::Purpose::Reply);
     let mail = refuge_core::NewMail {
         dedupe: &dedupe,
         kind: refuge_core::MailKind::Reply,
         lang: lang.as_str(),
-        recipient: to.as_str(),
-        subject: &subject,
-        body: &body,
+        recipient: "",
+        subject: "",
+        body: &sealed,
         unsubscribe: "",
     };
     if let Err(e) = inbox::queue_reply(state.store.as_ref(), &admin.session.user, id, &mail) {
@@ -209,12 +248,7 @@ pub async fn reply(State(state): State<AppState>, admin: Admin, Path(id): Path<S
         return show_message(&state, &admin, id, message, fail(draft, "admin_reply_failed"));
     }
     state.wake.mail.notify_one();
-    let queued = if state.config.smtp.is_none() {
-        format!("{} {}", t.get("admin_reply_waits"), t.get("admin_no_mail_server"))
-    } else {
-        t.get("admin_reply_queued").to_owned()
-    };
-    let done = Reply { notice: Some(queued), ..Reply::default() };
+    let done = Reply { notice: Some(t.get("admin_reply_queued").to_owned()), ..Reply::default() };
     show_message(&state, &admin, id, message, done)
 }
 

@@ -12,7 +12,7 @@ mod dashboard;
 mod editor_form;
 pub mod guard;
 mod history;
-mod inbox;
+pub(crate) mod inbox;
 mod items;
 mod kept;
 mod media;

@@ -58,7 +58,9 @@ fn contains(bytes: &[u8], needle: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_are_sealed_and_read_only_after_unlocking() {
-    let app = spawn_app().await;
+    // A mail server that cannot be reached: the reply waits in the outbox.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let app = spawn_with(|c| c.smtp = Some(crate::mailing::smtp(closed))).await;
     let token = form_token(&app, "ja").await;
     tokio::time::sleep(Duration::from_millis(3100)).await;
     let attachment = b"%PDF-1.4 attachment ATTACH-MARKER-9e1".to_vec();
@@ -108,20 +110,14 @@ async fn messages_are_sealed_and_read_only_after_unlocking() {
     assert_eq!(boss.post(&path, &[("text", "  ")]).await.status, 422, "an empty reply is refused");
     let replied = boss.post(&path, &[("text", "We will call you on Monday.")]).await;
     assert_eq!(replied.status, 200);
-    let far = time::OffsetDateTime::now_utc() + time::Duration::days(1);
-    let mut reply = None;
-    while let Some(mail) = app.store.take_due(far).unwrap() {
-        if mail.recipient == "kim@example.org" {
-            reply = Some(mail);
-        }
-    }
-    let reply = reply.expect("the reply is in the outbox");
-    assert!(reply.subject.contains("お問い合わせ"), "{}", reply.subject);
-    assert!(reply.body.contains("We will call you on Monday.") && !reply.body.contains("MARKER"));
-    app.store.mark_sent(reply.id).unwrap();
     assert!(refuge_core::MessageStore::messages(&*app.store, 0, 10).unwrap().0[0].handled);
+    // While it waits (the mail server is away), the reply is sealed like
+    // the message: no file holds its words or the writer's address.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     for (path, bytes) in files(&app.data_dir) {
-        assert!(!contains(&bytes, "call you on Monday"), "{} keeps the delivered reply", path.display());
+        for needle in ["call you on Monday", "kim@example.org"] {
+            assert!(!contains(&bytes, needle), "{} holds the waiting reply's {needle}", path.display());
+        }
     }
 
     // Another admin's session is still locked.
@@ -137,6 +133,30 @@ async fn messages_are_sealed_and_read_only_after_unlocking() {
     let (entries, _) = refuge_core::AuditLog::audit_entries(&*app.store, 0, 50).unwrap();
     assert!(entries.iter().any(|e| e.action == "unlock inbox"));
     assert!(entries.iter().all(|e| !e.detail.contains("MARKER") && !e.subject.contains("MARKER")));
+    app.stop().await;
+}
+
+/// Without a mail server a reply could only wait in the outbox: it is
+/// refused, nothing is queued, and what the admin wrote is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_without_a_mail_server_is_refused_with_the_text_kept() {
+    let app = spawn_app().await;
+    let token = form_token(&app, "en").await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    assert_eq!(send(&app, "en", &token, MARKER, &[("reply_to", "kim@example.org")], None).await.status, 200);
+    let boss = sign_in(&app, "boss@example.org", Role::Admin, &[]).await;
+    let passphrase = app.first_inbox.clone().unwrap().passphrase;
+    assert_eq!(boss.post("/admin/inbox/unlock", &[("passphrase", &passphrase)]).await.status, 200);
+    let id = refuge_core::MessageStore::messages(&*app.store, 0, 10).unwrap().0[0].id;
+    let refused = boss.post(&format!("/admin/inbox/{id}/reply"), &[("text", "We will call you on Monday.")]).await;
+    assert_eq!(refused.status, 422);
+    assert!(select(&refused.body, "textarea").concat().contains("We will call you on Monday."), "the text is kept");
+    assert!(select(&refused.body, ".error").concat().contains("No mail server"));
+    let far = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    while let Some(mail) = app.store.take_due(far).unwrap() {
+        assert_ne!(mail.kind, refuge_core::MailKind::Reply, "nothing queued");
+    }
+    assert!(!refuge_core::MessageStore::messages(&*app.store, 0, 10).unwrap().0[0].handled);
     app.stop().await;
 }
 

@@ -36,3 +36,7 @@ ON CONFLICT DO NOTHING;
 -- Sign-ups made with a contact message said so; they are sign-ups like
 -- any other now (nothing links a subscriber to a message).
 UPDATE subscribers SET source = 'form' WHERE source = 'contact form';
+
+-- Mail sent or given up keeps no text (its key, kind, language and times
+-- stay for the counts, and so nothing is sent twice).
+UPDATE outbox SET subject = '', body = '' WHERE state IN ('sent', 'failed', 'unknown');
