@@ -226,6 +226,13 @@ impl AppState {
 
 /// `/healthz` alone (for the plain-HTTP listener beside HTTPS, so that
 /// `refuge healthcheck` needs no TLS).
+/// Where a first start that had no terminal to show them wrote the first
+/// admin password and the inbox passphrase (readable by the owner only);
+/// the dashboard reminds admins to delete it while it exists.
+pub fn first_secrets_path(data: &std::path::Path) -> std::path::PathBuf {
+    data.join("first-start-secrets.txt")
+}
+
 pub fn health_router(state: AppState) -> Router {
     Router::new().route("/healthz", get(public::healthz)).with_state(state)
 }

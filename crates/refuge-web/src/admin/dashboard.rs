@@ -160,6 +160,11 @@ pub async fn show(State(state): State<AppState>, admin: Admin, RawQuery(_raw): R
         outdated => minijinja::value::Serde(outdated.iter().map(|r| row_view(&state, &admin, r)).collect::<Vec<_>>()),
         missing => minijinja::value::Serde(missing),
         can_edit => admin.can_edit(),
+        secrets_file => admin
+            .is_admin()
+            .then(|| crate::first_secrets_path(&state.config.data))
+            .filter(|p| p.exists())
+            .map(|p| p.display().to_string()),
     };
     Ok(Page::new(&admin, "admin/dashboard.html", "dashboard", t.get("admin_dashboard").into()).render(
         &state,

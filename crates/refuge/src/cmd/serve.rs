@@ -1,6 +1,6 @@
 //! `refuge serve`
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -21,6 +21,20 @@ pub struct ServeArgs {
     /// Start a new data folder empty instead of with the demo site.
     #[arg(long)]
     pub no_demo: bool,
+}
+
+/// Writes the first start's secrets to `path`, readable and writable by
+/// this account only (created so, never widened afterwards).
+fn write_secrets(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
@@ -52,8 +66,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             let onion = config.onion_address.as_deref().unwrap_or("set onion_address in refuge.toml");
             banner.push_str(&format!("  Onion service:     {} on {}\n", onion, socket.display()));
         }
+        let mut secrets = String::new();
         if let Some(first) = &app.first_account {
-            banner.push_str(&format!(
+            secrets.push_str(&format!(
                 "\n  An admin account was created. Its password is shown only this once:\n      e-mail:   {}\n      \
                  password: {}\n  Sign in and change it, or set one with:\n      refuge user passwd {} --password-stdin --data {}\n",
                 first.email,
@@ -63,12 +78,45 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             ));
         }
         if let Some(inbox) = &app.first_inbox {
-            banner.push_str(&format!(
+            secrets.push_str(&format!(
                 "\n  The contact inbox is encrypted. Its passphrase, shown only this once:\n      {}\n  Keep it safe: \
                  without it no message can be read. (`refuge inbox keygen --help`\n  explains how to keep the private \
                  key off the server instead.)\n",
                 inbox.passphrase
             ));
+        }
+        if !secrets.is_empty() {
+            // A terminal shows them to the person starting Refuge; anything
+            // else (a journal, a log file) would keep them on the server's
+            // disk beside the inbox key: they go to a file only this account
+            // can read, named here and on the dashboard until deleted.
+            if std::io::stdout().is_terminal() {
+                banner.push_str(&secrets);
+            } else {
+                let path = refuge_web::first_secrets_path(&config.data_dir);
+                match write_secrets(&path, &secrets) {
+                    Ok(()) => {
+                        tracing::warn!(
+                            file = %path.display(),
+                            "the first admin password and the inbox passphrase were written to this file \
+                             (readable only by this account): read them, keep them somewhere safe, then delete it"
+                        );
+                        banner.push_str(&format!(
+                            "\n  The first admin password and the inbox passphrase are in\n      {}\n  (readable \
+                             only by this account). Read them, keep them safe, then delete that file.\n",
+                            path.display()
+                        ));
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, file = %path.display(), "could not write the first secrets");
+                        anyhow::bail!(
+                            "could not write the first admin password and inbox passphrase to {}: {e}. \
+                             Start Refuge once in a terminal, or make the data folder writable",
+                            path.display()
+                        );
+                    }
+                }
+            }
         }
         banner.push_str("\n  Press Ctrl-C to stop.\n\n");
         // A closed or full stdout (a supervisor that does not read it) must

@@ -65,7 +65,12 @@ impl Server {
                 let _ = tx.send(None);
             }
         });
-        let password = rx.await.unwrap_or(None);
+        // Without a terminal the first password goes to a file only the
+        // owner can read.
+        let password = rx.await.unwrap_or(None).or_else(|| {
+            let secrets = std::fs::read_to_string(refuge_web::first_secrets_path(data)).ok()?;
+            secrets.lines().find_map(|l| l.trim().strip_prefix("password:")).map(|p| p.trim().to_owned())
+        });
         let base = format!("http://127.0.0.1:{port}");
         // Generous: the first start makes the inbox key (scrypt), and CI
         // runs every test at once.

@@ -97,6 +97,74 @@ fn refuge() -> Command {
     Command::new(env!("CARGO_BIN_EXE_refuge"))
 }
 
+/// Under a supervisor (no terminal), the first start's password and inbox
+/// passphrase never reach standard output or the log, which a journal
+/// keeps on the same disk as the inbox key: they go to a file only the
+/// owner can read, which the log names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_secrets_go_to_a_private_file_when_there_is_no_terminal() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let log = dir.path().join("stderr.log");
+    let mut child = refuge()
+        .args(["serve", "--no-demo", "--addr", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(&data)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let banner = tokio::task::spawn_blocking(move || {
+        let mut text = String::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            text.push_str(&line);
+            text.push('\n');
+            if line.contains("Press Ctrl-C") {
+                break;
+            }
+        }
+        text
+    })
+    .await
+    .unwrap();
+    let file = refuge_web::first_secrets_path(&data);
+    let secrets = std::fs::read_to_string(&file).expect("the secrets' file");
+    let _ = child.kill();
+    let _ = child.wait();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    let password = secrets.lines().find_map(|l| l.trim().strip_prefix("password:")).unwrap().trim().to_owned();
+    let lines: Vec<&str> = secrets.lines().collect();
+    let at = lines.iter().position(|l| l.contains("passphrase, shown only this once")).unwrap();
+    let passphrase = lines[at + 1].trim().to_owned();
+    assert!(password.len() >= 12 && passphrase.len() >= 12, "{secrets}");
+    let logged = std::fs::read_to_string(&log).unwrap();
+    for (what, text) in [("standard output", &banner), ("the log", &logged)] {
+        assert!(!text.contains(&password) && !text.contains(&passphrase), "a secret in {what}: {text}");
+        assert!(text.contains("first-start-secrets.txt"), "{what} names the file: {text}");
+    }
+}
+
+/// While that file exists, the dashboard tells admins (and only them) to
+/// keep the secrets elsewhere and delete it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_reminds_admins_to_delete_the_secrets_file() {
+    let app = spawn_app().await;
+    let file = refuge_web::first_secrets_path(&app.data_dir);
+    std::fs::write(&file, "password: x\n").unwrap();
+    let boss = crate::admin::sign_in(&app, "boss@example.org", refuge_core::Role::Admin, &[]).await;
+    let editor = crate::admin::sign_in(&app, "ed@example.org", refuge_core::Role::Editor, &[]).await;
+    let shown = select(&boss.get("/admin/").await.body, "#secrets-file").concat();
+    assert!(shown.contains("first-start-secrets.txt"), "{shown}");
+    assert!(select(&editor.get("/admin/").await.body, "#secrets-file").is_empty(), "admins only");
+    std::fs::remove_file(&file).unwrap();
+    assert!(select(&boss.get("/admin/").await.body, "#secrets-file").is_empty(), "gone with the file");
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_add_and_healthcheck_from_the_command_line() {
     let app = spawn_app().await;
