@@ -11,7 +11,7 @@ use refuge_media::library::remove_files;
 use refuge_media::{FileType, MAX_UPLOAD, MediaError};
 use serde::Serialize;
 
-use super::{Admin, Answer, Page, audit};
+use super::{Admin, Answer, Page, audit, forbidden};
 use crate::AppState;
 use crate::form::FormData;
 
@@ -22,6 +22,14 @@ struct AltView {
     text: String,
     /// The Markdown to paste into an item of this language.
     markdown: String,
+    /// Whether this account may change it here (see [`may_set_alt`]).
+    editable: bool,
+}
+
+/// Alternative text goes online at once: editors change any; a translator
+/// only gives one still missing, in a language of theirs.
+fn may_set_alt(admin: &Admin, lang: &Language, current: &str) -> bool {
+    admin.can_edit() || (admin.session.user.languages.contains(lang) && current.trim().is_empty())
 }
 
 #[derive(Serialize)]
@@ -67,6 +75,7 @@ fn view(state: &AppState, admin: &Admin, m: &Media) -> refuge_core::store::Store
                 lang_name: super::items::lang_name(state, &admin.t, l),
                 text: alt_in(l),
                 markdown: markdown_in(l),
+                editable: may_set_alt(admin, l, &alt_in(l)),
             })
             .collect(),
         thumb_alt,
@@ -151,6 +160,7 @@ fn library_page(
             lang_name: super::items::lang_name(state, &admin.t, l),
             text: String::new(),
             markdown: String::new(),
+            editable: true,
         })
         .collect();
     let views = match list.iter().map(|m| view(state, admin, m)).collect::<Result<Vec<_>, _>>() {
@@ -366,10 +376,26 @@ fn load(state: &AppState, admin: &Admin, id: &str) -> Result<Media, super::Halt>
 
 pub async fn update(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, form: FormData) -> Answer {
     let media = load(&state, &admin, &id)?;
-    // Anyone who works on content may improve alternative text; one
-    // language at least keeps some, as at upload (an empty one is "to
-    // translate").
-    if state.site.languages().iter().all(|l| form.get(&format!("alt_{l}")).trim().is_empty()) {
+    let current = |l: &Language| {
+        media.alt.iter().find(|(code, _)| code == l.as_str()).map(|(_, a)| a.trim().to_owned()).unwrap_or_default()
+    };
+    // Each language sent and changed must be this account's to change;
+    // one not sent stays as it is.
+    let changed: Vec<&Language> = state
+        .site
+        .languages()
+        .iter()
+        .filter(|l| form.has(&format!("alt_{l}")) && form.get(&format!("alt_{l}")).trim() != current(l))
+        .collect();
+    if changed.iter().any(|l| !may_set_alt(&admin, l, &current(l))) {
+        return Ok(forbidden(&state, &admin));
+    }
+    let typed = |l: &Language| {
+        if changed.contains(&l) { form.get(&format!("alt_{l}")).trim().to_owned() } else { current(l) }
+    };
+    // One language at least keeps some, as at upload (an empty one is
+    // "to translate").
+    if state.site.languages().iter().all(|l| typed(l).is_empty()) {
         let text = admin.t.get("admin_alt_one_required").to_owned();
         return Ok(library(&state, &admin, None, Some(text), StatusCode::UNPROCESSABLE_ENTITY));
     }
@@ -379,9 +405,8 @@ pub async fn update(State(state): State<AppState>, admin: Admin, Path(id): Path<
         let text = super::explain_app(&admin, "image text", &e);
         return Ok(library(&state, &admin, None, Some(text), StatusCode::UNPROCESSABLE_ENTITY));
     }
-    for lang in state.site.languages() {
-        let text = form.get(&format!("alt_{lang}")).trim();
-        if let Err(e) = state.store.set_media_alt(media.id, lang, text) {
+    for lang in &changed {
+        if let Err(e) = state.store.set_media_alt(media.id, lang, &typed(lang)) {
             return Ok(refused(&state, &admin, &e));
         }
     }

@@ -2,7 +2,7 @@
 
 use std::io::Cursor;
 
-use refuge_core::Role;
+use refuge_core::{MediaStore, Role};
 use reqwest::multipart::{Form, Part};
 
 use crate::admin::{Staff, sign_in};
@@ -116,6 +116,38 @@ async fn lying_files_missing_alt_text_and_translators_are_refused() {
     assert_eq!(upload(&tr, "river.jpg", GPS_JPEG, "A river", "川").await.status, 403);
     assert_eq!(app.get("/media/../refuge.db").await.status, 404);
     assert_eq!(app.get("/media/0123456789abcdef0123456789abcdef.jpg").await.status, 404);
+    app.stop().await;
+}
+
+/// Alternative text goes online at once: a Japanese translator gives a
+/// missing Japanese text, and changes nothing else — no other language,
+/// no text already there.
+#[tokio::test]
+async fn a_translator_gives_missing_text_in_their_language_only() {
+    let app = spawn_app().await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    assert_eq!(upload(&ed, "report.pdf", PDF, "The annual report", "").await.status, 200);
+    let (list, _) = app.store.media_list(0, 10).unwrap();
+    let id = list.iter().find(|m| m.kind == "pdf").unwrap().id;
+    let alt = |lang: &str| {
+        let media = app.store.media(id).unwrap().unwrap();
+        media.alt.iter().find(|(l, _)| l == lang).map(|(_, a)| a.clone()).unwrap_or_default()
+    };
+    let tr = sign_in(&app, "tr@example.org", Role::Translator, &["ja"]).await;
+    let path = format!("/admin/media/{id}");
+    let library = tr.get("/admin/media").await;
+    assert_eq!(attrs(&library.body, &format!("#alt-{id}-en"), "readonly").len(), 1, "English is read-only");
+    assert_eq!(tr.post(&path, &[("alt_en", "Changed by a translator")]).await.status, 403);
+    assert_eq!(alt("en"), "The annual report");
+    // The form sends every language: the English one unchanged passes.
+    let given = tr.post(&path, &[("alt_en", "The annual report"), ("alt_ja", "年次報告書")]).await;
+    assert_eq!(given.status, 200, "{}", given.body);
+    assert_eq!(alt("ja"), "年次報告書");
+    assert_eq!(tr.post(&path, &[("alt_en", "The annual report"), ("alt_ja", "書き換え")]).await.status, 403);
+    assert_eq!(alt("ja"), "年次報告書", "a text already there is an editor's to change");
+    // An editor changes any.
+    assert_eq!(ed.post(&path, &[("alt_en", "Annual report 2025"), ("alt_ja", "年次報告書 2025")]).await.status, 200);
+    assert_eq!((alt("en"), alt("ja")), ("Annual report 2025".to_owned(), "年次報告書 2025".to_owned()));
     app.stop().await;
 }
 
