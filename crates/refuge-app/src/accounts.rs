@@ -115,6 +115,32 @@ where
     Ok(())
 }
 
+/// The account's owner turned two-step sign-in on (the code and the
+/// password were checked by the caller): every other session of the
+/// account ends with it, as they were opened without the second step;
+/// `keep_session` (this one) continues.
+pub fn enable_two_step<S>(
+    store: &S,
+    actor: &User,
+    secret: &str,
+    recovery_hashes: &[String],
+    step: i64,
+    keep_session: &str,
+) -> Result<(), AppError>
+where
+    S: UserStore + AuditLog + ?Sized,
+{
+    store.change_account(&AccountChange::EnableTotp {
+        user_id: actor.id,
+        secret,
+        recovery_hashes,
+        step,
+        keep_session,
+    })?;
+    audit(store, actor, "two-step sign-in on", "", "other sessions ended");
+    Ok(())
+}
+
 /// Deletes another account and its sessions; its revisions stay.
 pub fn delete_account<S>(store: &S, actor: &User, user_id: i64) -> Result<User, AppError>
 where

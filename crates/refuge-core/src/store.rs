@@ -597,4 +597,9 @@ pub enum AccountChange<'a> {
     /// the account ends (perhaps the reason for the change); the one with
     /// `keep_session` (its id hash) continues.
     OwnPassword { user_id: i64, password: &'a str, keep_session: &'a str },
+    /// The account's owner turned two-step sign-in on (`secret`, the
+    /// hashes of its recovery codes, the code's time step just used):
+    /// every other session ends, as signed in without it; the one with
+    /// `keep_session` continues.
+    EnableTotp { user_id: i64, secret: &'a str, recovery_hashes: &'a [String], step: i64, keep_session: &'a str },
 }

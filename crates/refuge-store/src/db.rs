@@ -285,16 +285,34 @@ fn migrate_postgres(conn: &Handle<'_>) -> DbResult<i64> {
 }
 
 /// A database address without its password.
+/// A database address as errors show it: never its password, however
+/// malformed (`user:secret@…` with or without `//`, several `@`, the
+/// `password=…` form).
 fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let mut shown = match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let userinfo = &url[scheme + 3..at];
             let user = userinfo.split(':').next().unwrap_or("");
             let hidden = if userinfo.contains(':') { ":…" } else { "" };
             format!("{}{user}{hidden}{}", &url[..scheme + 3], &url[at..])
         }
+        // No `//`: whatever follows the first colon up to the last `@`
+        // may be a password.
+        (None, Some(at)) => match url[..at].find(':') {
+            Some(colon) => format!("{}:…{}", &url[..colon], &url[at..]),
+            None => url.to_owned(),
+        },
         _ => url.to_owned(),
+    };
+    // The key=value form.
+    let mut from = 0;
+    while let Some(found) = shown[from..].to_ascii_lowercase().find("password=") {
+        let value = from + found + "password=".len();
+        let end = shown[value..].find(char::is_whitespace).map_or(shown.len(), |n| value + n);
+        shown.replace_range(value..end, "…");
+        from = value + "…".len();
     }
+    shown
 }
 
 pub(crate) fn backend(e: DbError) -> StoreError {
@@ -331,6 +349,27 @@ pub fn snapshot(db_path: &Path, out: &Path) -> Result<(), OpenError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_error_shows_a_database_password() {
+        for url in [
+            "postgres://refuge:s3cret@db.example.org/refuge",
+            "postgres://refuge:s3cret@with@at@db.example.org/refuge",
+            "postgres:/refuge:s3cret@db.example.org/refuge",
+            "postgres:refuge:s3cret@db.example.org",
+            "refuge:s3cret@db.example.org",
+            "host=db.example.org user=refuge password=s3cret dbname=refuge",
+            "host=db password=s3cret password=s3cret",
+        ] {
+            let shown = redact(url);
+            assert!(!shown.contains("s3cret"), "{url} shown as {shown}");
+        }
+        assert_eq!(redact("postgres://refuge@db/refuge"), "postgres://refuge@db/refuge", "nothing to hide");
+        let at = std::path::Path::new("unused.db");
+        let err =
+            SqlStore::open_url(Some("postgres:/refuge:s3cret@127.0.0.1:1/refuge"), at).err().map(|e| e.to_string());
+        assert!(err.is_some_and(|e| !e.contains("s3cret")));
+    }
 
     #[test]
     fn creates_and_reopens() {

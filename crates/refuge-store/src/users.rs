@@ -104,6 +104,16 @@ fn apply_change(tx: &Handle<'_>, change: &AccountChange<'_>, hashed: Option<&str
                 .map_err(backend)?;
             Ok(*user_id)
         }
+        AccountChange::EnableTotp { user_id, secret, recovery_hashes, step, keep_session } => {
+            tx.execute(
+                "UPDATE users SET totp_secret = ?, recovery_codes = ?, totp_last_step = ? WHERE id = ?",
+                params![*secret, recovery_hashes.join(","), *step, user_id],
+            )
+            .map_err(backend)?;
+            tx.execute("DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?", params![user_id, keep_session])
+                .map_err(backend)?;
+            Ok(*user_id)
+        }
         AccountChange::ResetTotp { user_id } => {
             tx.execute(
                 "UPDATE users SET totp_secret = NULL, recovery_codes = '', totp_last_step = NULL WHERE id = ?",
@@ -329,7 +339,9 @@ impl UserStore for SqlStore {
             AccountChange::Create { email, password, .. } => (Some(email.to_string()), Some(*password), None),
             AccountChange::ResetPassword { user_id, password, .. }
             | AccountChange::OwnPassword { user_id, password, .. } => (None, Some(*password), Some(*user_id)),
-            AccountChange::Role { user_id, .. } | AccountChange::ResetTotp { user_id } => (None, None, Some(*user_id)),
+            AccountChange::Role { user_id, .. }
+            | AccountChange::ResetTotp { user_id }
+            | AccountChange::EnableTotp { user_id, .. } => (None, None, Some(*user_id)),
         };
         let email = match target {
             Some(id) => {

@@ -273,10 +273,13 @@ pub async fn upload(State(state): State<AppState>, admin: Admin, mut multipart: 
         })
         .await;
         return match prepared {
-            Ok(Ok((prepared, faces))) => {
-                let key = super::photos::hold(&state, &admin, prepared, faces, file_name, alts);
-                axum::response::Redirect::to(&format!("/admin/media/review/{key}")).into_response()
-            }
+            Ok(Ok((prepared, faces))) => match super::photos::hold(&state, &admin, prepared, faces, file_name, alts) {
+                Some(key) => axum::response::Redirect::to(&format!("/admin/media/review/{key}")).into_response(),
+                None => {
+                    let text = admin.t.get("admin_photos_busy").to_owned();
+                    library(&state, &admin, None, Some(text), StatusCode::SERVICE_UNAVAILABLE)
+                }
+            },
             Ok(Err(e)) => upload_failed(&state, &admin, UploadError::Media(e)),
             Err(e) => {
                 tracing::error!(error = %e, "an upload task failed");

@@ -276,16 +276,12 @@ pub async fn totp_on(State(state): State<AppState>, admin: Admin, data: FormData
     };
     let codes: Vec<String> = (0..10).map(|_| random_hex(5)).collect();
     let hashes: Vec<String> = codes.iter().map(|c| super::session::hash(c)).collect();
-    let user = admin.session.user.id;
-    let saved = state
-        .store
-        .set_totp(user, Some(&secret), &hashes)
-        .and_then(|()| state.store.use_totp_step(user, i64::try_from(step).unwrap_or(i64::MAX)));
-    if let Err(e) = saved {
+    let step = i64::try_from(step).unwrap_or(i64::MAX);
+    let user = &admin.session.user;
+    if let Err(e) = accounts::enable_two_step(state.store.as_ref(), user, &secret, &hashes, step, &admin.id_hash) {
         tracing::error!(error = %e, "two-step sign-in could not be turned on");
         return Ok(account_page_with(&state, &admin, None, Some(admin.t.get("admin_try_again").into()), Some(&secret)));
     }
-    audit(&state, admin.email(), "two-step sign-in on", "", "");
     let notice = admin.t.get("admin_totp_enabled").replace("{codes}", &codes.join(" "));
     let mut refreshed = admin;
     refreshed.session.user.totp = true;

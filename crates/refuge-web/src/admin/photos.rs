@@ -41,15 +41,19 @@ struct Proposed {
 
 /// How long a photo waits for the editor's choice.
 const WAIT: Duration = Duration::from_secs(30 * 60);
+/// Photos waiting at once for one account: its own oldest gives way
+/// (another account's uploads never evict an editor's photo).
+const MOST_PER_ACCOUNT: usize = 4;
 /// Photos waiting at once, for everyone (each holds up to 23 MB of
-/// pixels); the oldest gives way.
-const MOST_WAITING: usize = 8;
+/// pixels): beyond, a new one is refused until one is saved or expires.
+const MOST_WAITING: usize = 24;
 /// Areas on one photo.
 const MOST_AREAS: usize = 60;
 /// The longest side of the photo as reviewed.
 const REVIEW_SIDE: u32 = 1200;
 
-/// Keeps a decoded photo for review; returns its key.
+/// Keeps a decoded photo for review; returns its key, or `None` when
+/// the server holds as many photos for review as it may.
 pub fn hold(
     state: &AppState,
     admin: &Admin,
@@ -57,13 +61,18 @@ pub fn hold(
     faces: Vec<Area>,
     file_name: String,
     alts: Vec<(Language, String)>,
-) -> String {
+) -> Option<String> {
     let key = super::session::random_hex(16);
+    let user = admin.session.user.id;
     let mut pending = state.memory.pending_photos.lock().unwrap_or_else(|p| p.into_inner());
     pending.retain(|_, p| p.at.elapsed() < WAIT);
-    while pending.len() >= MOST_WAITING {
-        let Some(oldest) = pending.iter().min_by_key(|(_, p)| p.at).map(|(k, _)| k.clone()) else { break };
+    while pending.values().filter(|p| p.user == user).count() >= MOST_PER_ACCOUNT {
+        let oldest = pending.iter().filter(|(_, p)| p.user == user).min_by_key(|(_, p)| p.at).map(|(k, _)| k.clone());
+        let Some(oldest) = oldest else { break };
         pending.remove(&oldest);
+    }
+    if pending.len() >= MOST_WAITING {
+        return None;
     }
     let areas = faces.into_iter().map(|area| Proposed { area, cover: true, found: true }).collect();
     pending.insert(
@@ -77,7 +86,7 @@ pub fn hold(
             at: Instant::now(),
         },
     );
-    key
+    Some(key)
 }
 
 /// The grid's step on the review image: about ten lines across.

@@ -151,6 +151,25 @@ async fn a_translator_gives_missing_text_in_their_language_only() {
     app.stop().await;
 }
 
+/// A photo waiting for its editor's review is theirs: another account's
+/// uploads never push it out; an account's own oldest gives way.
+#[tokio::test]
+async fn another_accounts_uploads_never_evict_a_photo_waiting_for_review() {
+    let app = spawn_app().await;
+    let a = sign_in(&app, "a@example.org", Role::Editor, &[]).await;
+    let b = sign_in(&app, "b@example.org", Role::Editor, &[]).await;
+    let mine = review_of(&send_upload(&a, "river.jpg", GPS_JPEG, "A river", "").await).expect("a review");
+    let mut theirs = Vec::new();
+    for n in 0..10 {
+        let sent = send_upload(&b, &format!("river-{n}.jpg"), GPS_JPEG, "A river", "").await;
+        theirs.push(review_of(&sent).expect("a review"));
+    }
+    assert_eq!(a.get(&mine).await.status, 200, "still waiting for its editor");
+    assert_eq!(b.get(&theirs[9]).await.status, 200);
+    assert_eq!(b.get(&theirs[0]).await.status, 404, "the account's own oldest gave way");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn pdfs_lose_their_author() {
     let app = spawn_app().await;

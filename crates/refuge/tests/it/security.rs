@@ -180,10 +180,20 @@ async fn two_step_sign_in_works_once_per_code_and_can_be_reset() {
         std::slice::from_ref(&secret),
         "same secret shown again"
     );
+    // Another session of the account, opened with the password alone
+    // (perhaps by whoever made the owner turn two-step sign-in on).
+    let elsewhere = jar_client();
+    let opened = crate::admin::login(&elsewhere, &app, "ed@example.org", PASSWORD).await;
+    assert_eq!(opened.status().as_u16(), 303);
+    assert_eq!(elsewhere.get(app.url("/admin/")).send().await.unwrap().status().as_u16(), 200);
     let used = code_at(&secret, now());
     let on = ed.post("/admin/account/totp/on", &[("secret", &secret), ("current", PASSWORD), ("code", &used)]).await;
     assert_eq!(on.status, 200, "{}", on.body);
     assert!(app.store.totp_secret(1).is_ok());
+    // It ends with the change; this one goes on.
+    let after = elsewhere.get(app.url("/admin/")).send().await.unwrap();
+    assert_eq!(after.status().as_u16(), 303, "the other session ended");
+    assert_eq!(ed.get("/admin/account").await.status, 200, "this session goes on");
 
     // The setup code cannot be used to sign in; the next step's can, once.
     let client = jar_client();
