@@ -233,13 +233,24 @@ pub fn message(config: &SmtpConfig, mail: &OutboxMail) -> Result<Message, String
     Ok(message)
 }
 
+/// The longest one mail's exchange with the server may take, from the
+/// connection to the server's answer to the text (lettre's own timeout
+/// covers the connection only): a server that hangs delays the queue by
+/// this much, once, and its mail is tried again later.
+const SEND_DEADLINE: Duration = Duration::from_secs(120);
+
 async fn deliver(config: &SmtpConfig, mail: &OutboxMail) -> Result<(), Failure> {
+    deliver_within(config, mail, SEND_DEADLINE).await
+}
+
+async fn deliver_within(config: &SmtpConfig, mail: &OutboxMail, deadline: Duration) -> Result<(), Failure> {
     let message = message(config, mail).map_err(Failure::Permanent)?;
     let transport = transport(config).map_err(Failure::Temporary)?;
-    match transport.send(message).await {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_permanent() => Err(Failure::Permanent(e.to_string())),
-        Err(e) => Err(Failure::Temporary(e.to_string())),
+    match tokio::time::timeout(deadline, transport.send(message)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) if e.is_permanent() => Err(Failure::Permanent(e.to_string())),
+        Ok(Err(e)) => Err(Failure::Temporary(e.to_string())),
+        Err(_) => Err(Failure::Temporary(format!("the mail server did not answer within {} s", deadline.as_secs()))),
     }
 }
 
@@ -355,6 +366,49 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A server that accepts the connection and never answers (or stops
+    /// answering after DATA) holds a mail no longer than the deadline.
+    #[tokio::test]
+    async fn a_hung_server_holds_a_mail_no_longer_than_the_deadline() {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        for hang_at_data in [false, true] {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let server = tokio::spawn(async move {
+                let (socket, _) = listener.accept().await.unwrap();
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                if !hang_at_data {
+                    // Silent after the connection: not even a greeting.
+                    std::future::pending::<()>().await;
+                }
+                write.write_all(b"220 hello\r\n").await.unwrap();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let answer: &[u8] = match line.get(..4).unwrap_or_default().to_ascii_uppercase().as_str() {
+                        "EHLO" => b"250 ok\r\n",
+                        "DATA" => b"354 go on\r\n",
+                        _ if line == "." => {
+                            std::future::pending::<()>().await;
+                            b""
+                        }
+                        "MAIL" | "RCPT" => b"250 ok\r\n",
+                        _ => continue,
+                    };
+                    write.write_all(answer).await.unwrap();
+                }
+            });
+            let mut config = config();
+            config.port = port;
+            config.host = "127.0.0.1".into();
+            config.domain = "example.org".into();
+            let started = std::time::Instant::now();
+            let outcome = deliver_within(&config, &mail(MailKind::Other, ""), Duration::from_secs(2)).await;
+            assert!(matches!(outcome, Err(Failure::Temporary(_))), "tried again later");
+            assert!(started.elapsed() < Duration::from_secs(5), "held {:?}", started.elapsed());
+            server.abort();
+        }
+    }
 
     #[test]
     fn backoff_grows_and_is_bounded() {

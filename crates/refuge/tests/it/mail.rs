@@ -198,6 +198,12 @@ async fn every_kind_of_mail_arrives_as_mail_clients_expect() {
                 assert!(h("From").unwrap().ends_with("<help@example.org>"), "{:?}", h("From"));
                 assert!(h("Reply-To").unwrap().ends_with("<help@example.org>"), "{:?}", h("Reply-To"));
                 assert!(!automatic && h("List-Id").is_none());
+                // A reply that does not name the mail it answers must not
+                // look like one (spam filters count a fake "Re:").
+                let subject = h("Subject").unwrap();
+                assert!(h("In-Reply-To").is_some() || !subject.starts_with("Re:"), "{subject}");
+                let encoded = mail.data.to_ascii_lowercase();
+                assert!(!encoded.contains("?b?umu6") && !encoded.contains("?q?re:"), "no encoded Re: either");
             }
             other => panic!("unexpected mail {other}: {}", mail.data),
         }
