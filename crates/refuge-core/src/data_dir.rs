@@ -19,6 +19,8 @@ impl DataDir {
     pub const CONFIG_FILE: &'static str = "refuge.toml";
     /// The database's name inside the folder.
     pub const DATABASE: &'static str = "refuge.db";
+    /// The DKIM private key's usual name inside the folder.
+    pub const DKIM_KEY: &'static str = "dkim.pem";
 
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self(path.into())
@@ -112,4 +114,40 @@ mod tests {
         assert_eq!(dir.to_string(), "/srv/refuge");
         assert!(!dir.has_site());
     }
+}
+
+/// Creates `dir` and any missing parents; every folder made is readable by
+/// this account only (0700). An existing folder keeps its mode.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Makes `path` readable and writable by this account only (0600 for a
+/// file, 0700 for a folder).
+pub fn make_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = if path.is_dir() { 0o700 } else { 0o600 };
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    let _ = path;
+    Ok(())
+}
+
+/// Writes `bytes` to `path`, readable and writable by this account only.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    make_private(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }

@@ -20,7 +20,7 @@ const FORMAT: &str = "refuge-backup-1";
 /// Folders and files of the data folder that are backed up (the search
 /// index is not: a restore rebuilds it).
 const FOLDERS: [&str; 3] = ["media", "theme", "inbox"];
-const FILES: [&str; 1] = [DataDir::CONFIG_FILE];
+const FILES: [&str; 2] = [DataDir::CONFIG_FILE, DataDir::DKIM_KEY];
 
 /// Why a backup or a restore stopped; nothing was replaced.
 #[derive(Debug, thiserror::Error)]
@@ -213,7 +213,14 @@ pub fn backup(
     let manifest = Manifest { format: FORMAT.into(), created, files: entries };
 
     let partial = work.path().join("archive.tar");
-    let mut tar = tar::Builder::new(BufWriter::new(File::create(&partial).map_err(files("create", &partial))?));
+    // The archive holds the database and the keys: this account's only.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let archive = options.open(&partial).map_err(files("create", &partial))?;
+    refuge_core::data_dir::make_private(&partial).map_err(files("protect", &partial))?;
+    let mut tar = tar::Builder::new(BufWriter::new(archive));
     let manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| BackupError::Damaged(e.to_string()))?;
     append(&mut tar, MANIFEST, &manifest_bytes)?;
     for (i, ((name, path), entry)) in sources.iter().zip(&manifest.files).enumerate() {
@@ -293,6 +300,7 @@ pub fn restore(
         }
     }
     let staged = staging.keep();
+    refuge_core::data_dir::make_private(&staged).map_err(files("protect", &staged))?;
     std::fs::rename(&staged, data).map_err(files("move the restored files to", data))?;
     Ok(Restored { files: manifest.files.len(), moved_aside })
 }
@@ -322,9 +330,10 @@ fn unpack(file: &Path, into: &Path, progress: &mut dyn FnMut(&'static str, u64, 
         }
         let target = into.join(safe_path(&name)?);
         if let Some(dir) = target.parent() {
-            std::fs::create_dir_all(dir).map_err(files("create", dir))?;
+            refuge_core::data_dir::create_private_dir(dir).map_err(files("create", dir))?;
         }
-        std::fs::write(&target, &bytes).map_err(files("write", &target))?;
+        // Every file as `refuge backup` stored it: this account's only.
+        refuge_core::data_dir::write_private(&target, &bytes).map_err(files("write", &target))?;
         written.insert(name, sha256_hex(&bytes));
     }
     let manifest = manifest

@@ -140,6 +140,10 @@ impl SqlStore {
         let damaged = |e: rusqlite::Error| OpenError::Damaged { path: path.to_owned(), detail: e.to_string() };
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags).map_err(io)?;
+        // The database is this account's only (0600), before its
+        // write-ahead log and shared-memory files are made (SQLite gives
+        // them the database's mode).
+        private(path);
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(io)?;
         conn.set_prepared_statement_cache_capacity(128);
 
@@ -158,6 +162,11 @@ impl SqlStore {
              PRAGMA secure_delete = ON; PRAGMA cache_size = -32768;",
         )
         .map_err(damaged)?;
+        for side in ["-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(side);
+            private(Path::new(&name));
+        }
         migrate_sqlite(&mut conn, found)
             .map_err(|e| OpenError::Damaged { path: path.to_owned(), detail: e.to_string() })?;
         let store = Self {
@@ -248,6 +257,16 @@ impl SqlStore {
     /// A connection to use now, or the storage error that says why not.
     pub(crate) fn conn(&self) -> Result<Handle<'_>, StoreError> {
         self.handle().map_err(backend)
+    }
+}
+
+/// Makes a database file this account's only, when it exists; a file
+/// this account cannot change keeps its mode (said in the log).
+fn private(path: &Path) {
+    if path.exists()
+        && let Err(e) = refuge_core::data_dir::make_private(path)
+    {
+        tracing::warn!(error = %e, file = %path.display(), "could not make the database file private (0600)");
     }
 }
 

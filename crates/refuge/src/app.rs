@@ -133,10 +133,32 @@ async fn tls_setup(
     Ok((certificates, acceptor, plain, router))
 }
 
+/// Says so in the log when others may read the data folder.
+fn warn_if_open(dir: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(dir)
+            && meta.permissions().mode() & 0o007 != 0
+        {
+            tracing::warn!(
+                folder = %dir.display(),
+                "other accounts on this machine may read the data folder (it holds the database and keys); \
+                 run `chmod 700` on it"
+            );
+        }
+    }
+    let _ = dir;
+}
+
 /// Opens (creating and filling if new) the data folder's database.
 pub fn open_data(config: &Config, options: &StartOptions) -> Result<(Arc<SqlStore>, bool)> {
     let dir = &config.data_dir;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+    // A new data folder is this account's only (0700): it holds the
+    // database, the inbox key and the mail key.
+    refuge_core::data_dir::create_private_dir(dir)
+        .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+    warn_if_open(dir);
     for sub in [dir.theme(), dir.media()] {
         std::fs::create_dir_all(&sub).with_context(|| format!("cannot create {}", sub.display()))?;
     }

@@ -66,7 +66,7 @@ pub fn run(command: MailCommand) -> Result<ExitCode> {
             }
             eprintln!("making a 2048-bit RSA key ...");
             let (pem, record) = refuge_mail::dkim_keygen().map_err(anyhow::Error::msg)?;
-            std::fs::create_dir_all(&config.data_dir)?;
+            refuge_core::data_dir::create_private_dir(&config.data_dir)?;
             write_private(&path, &pem).with_context(|| format!("cannot write {}", path.display()))?;
             println!("The private key is in {} (keep it secret; backups include it).", path.display());
             println!();

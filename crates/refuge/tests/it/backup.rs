@@ -136,6 +136,34 @@ async fn a_backup_taken_during_writes_restores_a_consistent_site() {
     assert!(restored.join("refuge.db").is_file());
 }
 
+/// The data folder, its database and keys, a backup archive and what a
+/// restore writes are this account's only; the DKIM key goes into the
+/// backup and comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_backups_and_restores_are_private_and_keep_the_mail_key() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let app = spawn_app().await;
+    let data = app.data_dir.clone();
+    assert_eq!(mode(&data), 0o700, "the data folder");
+    for file in ["refuge.db", "refuge.db-wal", "inbox/identity.age"] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+    std::fs::write(data.join("dkim.pem"), "-----BEGIN PRIVATE KEY-----\nKEY\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("site.tar");
+    backup(&data, &archive).unwrap();
+    assert_eq!(mode(&archive), 0o600, "the archive");
+    app.stop().await;
+    let restored = dir.path().join("restored");
+    restore(&archive, &restored, false).unwrap();
+    assert_eq!(mode(&restored), 0o700, "the restored folder");
+    for file in ["refuge.db", "inbox/identity.age", "dkim.pem", "refuge.toml"] {
+        assert_eq!(mode(&restored.join(file)), 0o600, "restored {file}");
+    }
+    assert!(std::fs::read_to_string(restored.join("dkim.pem")).unwrap().contains("KEY"), "the mail key came back");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_damaged_archive_restores_nothing() {
     let app = spawn_app().await;
