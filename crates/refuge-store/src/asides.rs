@@ -13,6 +13,11 @@ const FROM: &str = "FROM set_aside a LEFT JOIN users u ON u.id = a.user_id";
 
 /// A set-aside form holds at most this many bytes of fields.
 const MAX_FORM: usize = 4_000_000;
+/// Autosaves one account keeps (the oldest go first).
+const AUTOSAVES_KEPT: i64 = 20;
+/// Characters of autosaved forms one account keeps, all together (the
+/// oldest go first; the newest always stays).
+pub const AUTOSAVE_BUDGET: usize = 8_000_000;
 
 fn aside(row: &Row<'_>) -> DbResult<Aside> {
     let kind: String = row.get(1)?;
@@ -57,7 +62,7 @@ impl AsideStore for SqlStore {
         // the oldest go first. Changes awaiting review are never dropped.
         let keep = match a.kind {
             AsideKind::Review => None,
-            AsideKind::Autosave => Some(50),
+            AsideKind::Autosave => Some(AUTOSAVES_KEPT),
             AsideKind::Expired => Some(20),
         };
         if let Some(keep) = keep {
@@ -65,6 +70,17 @@ impl AsideStore for SqlStore {
                 "DELETE FROM set_aside WHERE kind = ?1 AND user_id IS NOT DISTINCT FROM ?2 AND id NOT IN
                     (SELECT id FROM set_aside WHERE kind = ?1 AND user_id IS NOT DISTINCT FROM ?2 ORDER BY id DESC LIMIT ?3)",
                 params![a.kind.as_str(), a.user_id, keep],
+            )
+            .map_err(backend)?;
+        }
+        // And autosaves at most this many characters in all: whatever
+        // an account sends, it holds a bounded part of the disk.
+        if a.kind == AsideKind::Autosave {
+            tx.execute(
+                "DELETE FROM set_aside WHERE id IN (SELECT id FROM (SELECT id, SUM(length(form)) OVER
+                    (ORDER BY id DESC) AS running FROM set_aside WHERE kind = 'autosave'
+                    AND user_id IS NOT DISTINCT FROM ?1) kept WHERE running > ?2)",
+                params![a.user_id, AUTOSAVE_BUDGET as i64],
             )
             .map_err(backend)?;
         }
@@ -217,6 +233,36 @@ mod tests {
             assert!(store.take_expired("many0").unwrap().is_none() && store.take_expired("many24").unwrap().is_some());
             store.delete_item(item.id).unwrap();
             assert!(store.awaiting_review(10).unwrap().is_empty(), "gone with its item");
+
+            // Autosaves with a new place each time hold a bounded part of
+            // the disk: at most 20, at most the budget in all.
+            let big = vec![("body".to_owned(), "x".repeat(900_000))];
+            for n in 0..30 {
+                let place = format!("/admin/items/new?kind=news&n={n}");
+                let save = NewAside {
+                    kind: AsideKind::Autosave,
+                    key_hash: None,
+                    user_id: Some(user.id),
+                    item_id: None,
+                    place: &place,
+                    base_revision: 0,
+                    form: &big,
+                };
+                store.put_aside(&save).unwrap();
+            }
+            let conn = store.conn().unwrap();
+            let (count, chars): (i64, i64) = conn
+                .query_row(
+                    "SELECT COUNT(*), COALESCE(SUM(length(form)), 0) FROM set_aside WHERE kind = 'autosave'",
+                    params![],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            assert!(count <= 20 && chars as usize <= AUTOSAVE_BUDGET, "{count} autosaves, {chars} characters");
+            drop(conn);
+            assert!(
+                store.own_aside(AsideKind::Autosave, "/admin/items/new?kind=news&n=29", user.id).unwrap().is_some()
+            );
         }
     }
 }

@@ -16,6 +16,9 @@ fn editor_place(place: &str) -> bool {
     place.starts_with("/admin/items/") && crate::redirect::is_local_path(place) && place.len() < 300
 }
 
+/// The most one autosave may hold (the editor's text and fields).
+const MOST_AUTOSAVED: usize = 1_000_000;
+
 pub async fn save(State(state): State<AppState>, admin: Admin, data: FormData) -> Response {
     let place = data.get("place").to_owned();
     if !editor_place(&place) {
@@ -27,7 +30,16 @@ pub async fn save(State(state): State<AppState>, admin: Admin, data: FormData) -
         .filter(|(k, _)| !matches!(k.as_str(), "csrf" | "intent" | "action" | "place" | "insert_media"))
         .cloned()
         .collect();
+    if fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() > MOST_AUTOSAVED {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    // A form the editor really shows: a new item's, or an existing item's
+    // (its editor or a translation of it); any other place is refused.
     let item_id = item_of(&state, &place);
+    let new_item = place.starts_with("/admin/items/new?") || place == "/admin/items/new";
+    if item_id.is_none() && !new_item {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
     let aside = NewAside {
         kind: AsideKind::Autosave,
         key_hash: None,

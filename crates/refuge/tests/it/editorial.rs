@@ -594,8 +594,15 @@ async fn autosaved_drafts_come_back_and_images_are_inserted() {
     assert_eq!(post_fields(&ed, &path, &save).await.status, 303);
     assert!(app.store.item(id).unwrap().unwrap().body.contains("TYPED BUT NEVER SAVED"));
     assert!(attrs(&ed.get(&path).await.body, "section.autosaved a", "href").is_empty(), "forgotten once saved");
-    // Autosave only takes editor forms.
+    // Autosave only takes editor forms: a new item's or an existing one's.
     assert_eq!(ed.post("/admin/autosave", &[("place", "https://evil.example/"), ("body", "x")]).await.status, 400);
+    for place in ["/admin/items/999999", "/admin/items/anything-else", "/admin/items/x1"] {
+        assert_eq!(ed.post("/admin/autosave", &[("place", place), ("body", "x")]).await.status, 400, "{place}");
+    }
+    // And no more than a megabyte at once.
+    let huge = "x".repeat(1_000_100);
+    let refused = ed.post("/admin/autosave", &[("place", "/admin/items/new?kind=news&lang=en"), ("body", &huge)]).await;
+    assert_eq!(refused.status, 413);
 
     // Insert without the script: the Markdown at the end, a preview, no save.
     let media = Media {
