@@ -3,7 +3,7 @@
 //! by the web layer, which knows the site's words; what to send and when
 //! is decided here.
 
-use refuge_core::{Email, Language, MailStore, Subscriber};
+use refuge_core::{Confirmation, Email, Language, MailStore, Subscriber, SubscriptionRequest};
 
 use crate::AppError;
 
@@ -15,20 +15,21 @@ pub const CONFIRM_EVERY: time::Duration = time::Duration::hours(1);
 /// link to now, if any: none when the address is already confirmed, or
 /// when a link went to it less than [`CONFIRM_EVERY`] ago (signing up
 /// again while unconfirmed sends the link again, since it may have been
-/// lost). `source` says how it came (`form`, `contact form`).
+/// lost). `source` says how it came (`form`, `import: …`). The sign-up,
+/// the claim of its link and the mail `confirmation` makes are stored in
+/// one transaction.
 pub fn request<S: MailStore + ?Sized>(
     store: &S,
     email: &Email,
     lang: &Language,
     topics: &[String],
     source: &str,
+    confirmation: &dyn Fn(&Subscriber) -> Confirmation,
 ) -> Result<Option<Subscriber>, AppError> {
     let token = refuge_core::secret::url_token();
-    let sub = store.subscribe(email.as_str(), lang, topics, &token, source)?;
-    if sub.confirmed || !store.claim_confirmation(sub.id, CONFIRM_EVERY)? {
-        return Ok(None);
-    }
-    Ok(Some(sub))
+    let request =
+        SubscriptionRequest { email: email.as_str(), lang, topics, token: &token, source, every: CONFIRM_EVERY };
+    Ok(store.request_subscription(&request, confirmation)?)
 }
 
 /// Confirms the subscription of a link's token; `None` when the link is
@@ -68,19 +69,50 @@ mod tests {
 
     use super::*;
 
+    fn mail(sub: &Subscriber) -> Confirmation {
+        Confirmation {
+            dedupe: refuge_core::DedupeKey::once(refuge_core::Purpose::Confirm),
+            subject: "Confirm".into(),
+            body: format!("token={}", sub.token),
+        }
+    }
+
+    /// The sign-up, its claim and its mail are one: when the mail cannot
+    /// be queued, nothing is claimed, and the next try sends it at once.
+    #[test]
+    fn a_sign_up_whose_mail_cannot_be_queued_leaves_no_claim() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqlStore::open(&dir.path().join("refuge.db")).unwrap();
+        let side = rusqlite::Connection::open(dir.path().join("refuge.db")).unwrap();
+        side.execute_batch(
+            "CREATE TRIGGER no_mail BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+        )
+        .unwrap();
+        let email = Email::parse("reader@example.org").unwrap();
+        let ja = Language::parse("ja").unwrap();
+        assert!(request(&store, &email, &ja, &all_topics(), "form", &mail).is_err());
+        side.execute_batch("DROP TRIGGER no_mail;").unwrap();
+        let again = request(&store, &email, &ja, &all_topics(), "form", &mail).unwrap();
+        assert!(again.is_some(), "no claim was left by the failed try: the link goes now, not in an hour");
+    }
+
     #[test]
     fn double_opt_in_at_most_one_link_an_hour_and_leaving() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqlStore::open(&dir.path().join("refuge.db")).unwrap();
         let ja = Language::parse("ja").unwrap();
         let email = Email::parse("reader@example.org").unwrap();
-        let first = request(&store, &email, &ja, &all_topics(), "form").unwrap().expect("a link to send");
+        let first = request(&store, &email, &ja, &all_topics(), "form", &mail).unwrap().expect("a link to send");
         assert!(!first.confirmed);
-        assert!(request(&store, &email, &ja, &all_topics(), "form").unwrap().is_none(), "not twice in an hour");
+        // The confirmation was queued with the claim, carrying the token.
+        let far = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+        let queued = refuge_core::Outbox::take_due(&store, far).unwrap().expect("the confirmation mail");
+        assert!(queued.body.contains(&first.token) && queued.recipient == "reader@example.org");
+        assert!(request(&store, &email, &ja, &all_topics(), "form", &mail).unwrap().is_none(), "not twice in an hour");
         assert!(confirm(&store, "not-a-token").unwrap().is_none());
         let confirmed = confirm(&store, &first.token).unwrap().unwrap();
         assert!(confirmed.confirmed);
-        assert!(request(&store, &email, &ja, &all_topics(), "form").unwrap().is_none(), "already confirmed");
+        assert!(request(&store, &email, &ja, &all_topics(), "form", &mail).unwrap().is_none(), "already confirmed");
         let news = vec!["news".to_owned()];
         assert_eq!(manage(&store, &first.token, Some(&news)).unwrap(), Managed::TopicsSaved);
         assert_eq!(store.subscriber_by_token(&first.token).unwrap().unwrap().topics, news);
@@ -97,7 +129,7 @@ mod tests {
         side.execute_batch("DROP TABLE subscribers;").unwrap();
         let email = Email::parse("reader@example.org").unwrap();
         let lang = Language::parse("en").unwrap();
-        assert!(matches!(request(&store, &email, &lang, &all_topics(), "form"), Err(AppError::Storage(_))));
+        assert!(matches!(request(&store, &email, &lang, &all_topics(), "form", &mail), Err(AppError::Storage(_))));
         assert!(matches!(manage(&store, "token", None), Err(AppError::Storage(_))), "never taken for 'left'");
     }
 }

@@ -36,8 +36,8 @@ pub use content::{
 pub use data_dir::DataDir;
 pub use lang::Language;
 pub use mail::{
-    BOUNCING, DedupeKey, ImportOutcome, ImportedSubscriber, MailKind, MessageMeta, NewMail, Newsletter, OutboxMail,
-    Purpose, Subscriber, SubscriberCount, SubscriberRecord, SubscriberState,
+    BOUNCING, Confirmation, DedupeKey, ImportOutcome, ImportedSubscriber, MailKind, MessageMeta, NewMail, Newsletter,
+    OutboxMail, Purpose, Subscriber, SubscriberCount, SubscriberRecord, SubscriberState, SubscriptionRequest,
 };
 pub use media_files::{MediaFileError, MediaFiles, MediaFolder};
 pub use slug::Slug;

@@ -185,6 +185,28 @@ impl MailKind {
     }
 }
 
+/// A sign-up to make (see [`crate::MailStore::request_subscription`]).
+#[derive(Clone, Copy, Debug)]
+pub struct SubscriptionRequest<'a> {
+    pub email: &'a str,
+    pub lang: &'a crate::Language,
+    pub topics: &'a [String],
+    /// The token of a new subscription (an existing one keeps its own).
+    pub token: &'a str,
+    pub source: &'a str,
+    /// At most one confirmation mail in this long.
+    pub every: time::Duration,
+}
+
+/// A confirmation mail, made for a subscription (its link carries the
+/// subscription's token).
+#[derive(Clone, Debug)]
+pub struct Confirmation {
+    pub dedupe: DedupeKey,
+    pub subject: String,
+    pub body: String,
+}
+
 /// A mail to put in the outbox.
 #[derive(Clone, Copy, Debug)]
 pub struct NewMail<'a> {

@@ -290,6 +290,18 @@ pub trait MailStore: NewsletterReads + Outbox {
     /// sign-up now (none was in the last `every`); if so, the time is
     /// recorded, so two requests at once send one mail.
     fn claim_confirmation(&self, subscriber_id: i64, every: time::Duration) -> StoreResult<bool>;
+    /// A sign-up in one transaction: the subscription (as
+    /// [`MailStore::subscribe`]), the claim of its confirmation (as
+    /// [`MailStore::claim_confirmation`]) and the confirmation mail made
+    /// by `confirmation` — all of them or none, so a crash never leaves a
+    /// claimed confirmation without its mail. The subscription when its
+    /// confirmation was queued. `confirmation` runs inside the
+    /// transaction: it must not use the store.
+    fn request_subscription(
+        &self,
+        request: &crate::SubscriptionRequest<'_>,
+        confirmation: &dyn Fn(&Subscriber) -> crate::Confirmation,
+    ) -> StoreResult<Option<Subscriber>>;
     /// Confirms the subscription with this token if it is at most 7 days old.
     fn confirm_subscription(&self, token: &str) -> StoreResult<Option<Subscriber>>;
     fn subscriber_by_token(&self, token: &str) -> StoreResult<Option<Subscriber>>;

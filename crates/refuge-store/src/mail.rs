@@ -1,11 +1,11 @@
 //! `MailStore` and the `Outbox` over SQLite.
 
-use crate::sql::{DbResult, Optional, Row, params};
+use crate::sql::{DbResult, Handle, Optional, Row, params};
 use refuge_core::store::StoreResult;
 use refuge_core::subscribers::Topic;
 use refuge_core::{
-    BOUNCING, Language, MailKind, MailStore, NewMail, Newsletter, NewsletterReads, Outbox, OutboxMail, StoreError,
-    Subscriber,
+    BOUNCING, Confirmation, Language, MailKind, MailStore, NewMail, Newsletter, NewsletterReads, Outbox, OutboxMail,
+    StoreError, Subscriber, SubscriptionRequest,
 };
 use time::OffsetDateTime;
 
@@ -61,30 +61,82 @@ impl NewsletterReads for SqlStore {
     }
 }
 
+/// Puts a mail in the outbox inside the caller's transaction; false when
+/// its key was used already.
+fn enqueue_in(conn: &Handle<'_>, mail: &NewMail<'_>) -> StoreResult<bool> {
+    let stamp = ts(now());
+    let n = conn
+        .execute(
+            "INSERT INTO outbox
+                (dedupe, kind, lang, uid, recipient, subject, body, unsubscribe, next_attempt, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            params![
+                mail.dedupe.as_str(),
+                mail.kind.as_str(),
+                mail.lang,
+                refuge_core::secret::random_hex(16),
+                mail.recipient,
+                mail.subject,
+                mail.body,
+                mail.unsubscribe,
+                stamp,
+                stamp
+            ],
+        )
+        .map_err(backend)?;
+    Ok(n > 0)
+}
+
+/// Adds (or finds) a subscription awaiting confirmation, inside the
+/// caller's transaction. A subscription that was left starts again from
+/// the beginning: new token, unconfirmed. (Every expression reads the old
+/// row.)
+fn subscribe_in(
+    conn: &Handle<'_>,
+    email: &str,
+    lang: &Language,
+    topics: &[String],
+    token: &str,
+    source: &str,
+) -> StoreResult<Subscriber> {
+    conn.execute(
+        "INSERT INTO subscribers AS s (email, lang, topics, token, created_at, source) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (email, lang) DO UPDATE SET topics = excluded.topics,
+            token = CASE WHEN s.unsubscribed_at IS NOT NULL THEN excluded.token ELSE s.token END,
+            confirmed_at = CASE WHEN s.unsubscribed_at IS NOT NULL THEN NULL ELSE s.confirmed_at END,
+            confirm_sent_at = CASE WHEN s.unsubscribed_at IS NOT NULL THEN NULL ELSE s.confirm_sent_at END,
+            source = CASE WHEN s.unsubscribed_at IS NOT NULL THEN excluded.source ELSE s.source END,
+            bounces = CASE WHEN s.unsubscribed_at IS NOT NULL THEN 0 ELSE s.bounces END,
+            created_at = CASE WHEN s.confirmed_at IS NULL OR s.unsubscribed_at IS NOT NULL
+                              THEN excluded.created_at ELSE s.created_at END,
+            unsubscribed_at = NULL",
+        params![email.trim(), lang.as_str(), topics.join(","), token, ts(now()), source],
+    )
+    .map_err(backend)?;
+    conn.query_row(
+        &format!("SELECT {SUBSCRIBER} FROM subscribers WHERE email = ? AND lang = ?"),
+        params![email.trim(), lang.as_str()],
+        subscriber,
+    )
+    .map_err(backend)
+}
+
+/// Claims the sending of a confirmation, inside the caller's transaction:
+/// false when one went out in the last `every` (or it is confirmed).
+fn claim_in(conn: &Handle<'_>, subscriber_id: i64, every: time::Duration) -> StoreResult<bool> {
+    let n = conn
+        .execute(
+            "UPDATE subscribers SET confirm_sent_at = ?1
+             WHERE id = ?2 AND confirmed_at IS NULL AND (confirm_sent_at IS NULL OR confirm_sent_at <= ?3)",
+            params![ts(now()), subscriber_id, ts(now() - every)],
+        )
+        .map_err(backend)?;
+    Ok(n == 1)
+}
+
 impl Outbox for SqlStore {
     fn enqueue(&self, mail: &NewMail<'_>) -> StoreResult<bool> {
-        let stamp = ts(now());
-        let n = self
-            .conn()?
-            .execute(
-                "INSERT INTO outbox
-                    (dedupe, kind, lang, uid, recipient, subject, body, unsubscribe, next_attempt, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                params![
-                    mail.dedupe.as_str(),
-                    mail.kind.as_str(),
-                    mail.lang,
-                    refuge_core::secret::random_hex(16),
-                    mail.recipient,
-                    mail.subject,
-                    mail.body,
-                    mail.unsubscribe,
-                    stamp,
-                    stamp
-                ],
-            )
-            .map_err(backend)?;
-        Ok(n > 0)
+        enqueue_in(&self.conn()?, mail)
     }
     fn take_due(&self, now: OffsetDateTime) -> StoreResult<Option<OutboxMail>> {
         let conn = self.conn()?;
@@ -227,41 +279,39 @@ impl MailStore for SqlStore {
         token: &str,
         source: &str,
     ) -> StoreResult<Subscriber> {
-        let conn = self.conn()?;
-        // A subscription that was left starts again from the beginning:
-        // new token, unconfirmed. (Every expression reads the old row.)
-        conn.execute(
-            "INSERT INTO subscribers AS s (email, lang, topics, token, created_at, source) VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT (email, lang) DO UPDATE SET topics = excluded.topics,
-                token = CASE WHEN s.unsubscribed_at IS NOT NULL THEN excluded.token ELSE s.token END,
-                confirmed_at = CASE WHEN s.unsubscribed_at IS NOT NULL THEN NULL ELSE s.confirmed_at END,
-                confirm_sent_at = CASE WHEN s.unsubscribed_at IS NOT NULL THEN NULL ELSE s.confirm_sent_at END,
-                source = CASE WHEN s.unsubscribed_at IS NOT NULL THEN excluded.source ELSE s.source END,
-                bounces = CASE WHEN s.unsubscribed_at IS NOT NULL THEN 0 ELSE s.bounces END,
-                created_at = CASE WHEN s.confirmed_at IS NULL OR s.unsubscribed_at IS NOT NULL
-                                  THEN excluded.created_at ELSE s.created_at END,
-                unsubscribed_at = NULL",
-            params![email.trim(), lang.as_str(), topics.join(","), token, ts(now()), source],
-        )
-        .map_err(backend)?;
-        conn.query_row(
-            &format!("SELECT {SUBSCRIBER} FROM subscribers WHERE email = ? AND lang = ?"),
-            params![email.trim(), lang.as_str()],
-            subscriber,
-        )
-        .map_err(backend)
+        subscribe_in(&self.conn()?, email, lang, topics, token, source)
     }
 
     fn claim_confirmation(&self, subscriber_id: i64, every: time::Duration) -> StoreResult<bool> {
-        let n = self
-            .conn()?
-            .execute(
-                "UPDATE subscribers SET confirm_sent_at = ?1
-                 WHERE id = ?2 AND confirmed_at IS NULL AND (confirm_sent_at IS NULL OR confirm_sent_at <= ?3)",
-                params![ts(now()), subscriber_id, ts(now() - every)],
-            )
-            .map_err(backend)?;
-        Ok(n == 1)
+        claim_in(&self.conn()?, subscriber_id, every)
+    }
+
+    fn request_subscription(
+        &self,
+        request: &SubscriptionRequest<'_>,
+        confirmation: &dyn Fn(&Subscriber) -> Confirmation,
+    ) -> StoreResult<Option<Subscriber>> {
+        let conn = self.conn()?;
+        let tx = conn.transaction().map_err(backend)?;
+        let r = request;
+        let sub = subscribe_in(&tx, r.email, r.lang, r.topics, r.token, r.source)?;
+        if sub.confirmed || !claim_in(&tx, sub.id, r.every)? {
+            tx.commit().map_err(backend)?;
+            return Ok(None);
+        }
+        let mail = confirmation(&sub);
+        let queued = NewMail {
+            dedupe: &mail.dedupe,
+            kind: MailKind::Confirm,
+            lang: r.lang.as_str(),
+            recipient: &sub.email,
+            subject: &mail.subject,
+            body: &mail.body,
+            unsubscribe: "",
+        };
+        enqueue_in(&tx, &queued)?;
+        tx.commit().map_err(backend)?;
+        Ok(Some(sub))
     }
 
     fn confirm_subscription(&self, token: &str) -> StoreResult<Option<Subscriber>> {

@@ -100,8 +100,10 @@ pub(crate) fn request(
     topics: &[String],
     source: &str,
 ) -> Result<(), AppError> {
-    if let Some(sub) = subscriptions::request(state.store.as_ref(), email, lang, topics, source)? {
-        crate::outgoing::confirmation(state, lang, &sub, None);
+    let text = crate::outgoing::ConfirmationText::new(state, lang);
+    let mail = |sub: &refuge_core::Subscriber| text.mail(sub, None);
+    if subscriptions::request(state.store.as_ref(), email, lang, topics, source, &mail)?.is_some() {
+        state.wake.mail.notify_one();
     }
     Ok(())
 }

@@ -117,29 +117,54 @@ pub fn newsletter_text(state: &AppState, lang: &Language, heading: &str, markdow
 /// for a sign-up on the form (sent at most once an hour), the
 /// subscription's own for an imported one (sent once, across restarts).
 pub fn confirmation(state: &AppState, lang: &Language, sub: &Subscriber, key: Option<DedupeKey>) -> bool {
-    let t = state.site.strings(lang);
-    let site = site_name(state, lang);
-    let link = state.site.url(&Live::SubscribeConfirm.with_query(lang, &format!("token={}", sub.token)));
-    let body = format!(
-        "{}\n\n{link}\n\n{}\n\n-- \n{site}\n{}\n",
-        wrap_plain(&t.get("mail_confirm_body").replace("{site}", &site), lang.as_str()),
-        wrap_plain(t.get("mail_confirm_ignore"), lang.as_str()),
-        state.site.url(&Route::home(lang)),
-    );
-    let dedupe = key.unwrap_or_else(|| DedupeKey::once(Purpose::Confirm));
-    let subject = t.get("mail_confirm_subject").replace("{site}", &site);
+    let mail = ConfirmationText::new(state, lang).mail(sub, key);
     queue(
         state,
         &NewMail {
-            dedupe: &dedupe,
+            dedupe: &mail.dedupe,
             kind: MailKind::Confirm,
             lang: lang.as_str(),
             recipient: &sub.email,
-            subject: &subject,
-            body: &body,
+            subject: &mail.subject,
+            body: &mail.body,
             unsubscribe: "",
         },
     )
+}
+
+/// A confirmation mail's words in a language, read before the sign-up's
+/// transaction (which then only adds the subscription's link: the store
+/// is not read again while it is held).
+pub struct ConfirmationText {
+    subject: String,
+    intro: String,
+    ignore: String,
+    home: String,
+    site: String,
+    link_base: String,
+}
+
+impl ConfirmationText {
+    pub fn new(state: &AppState, lang: &Language) -> Self {
+        let t = state.site.strings(lang);
+        let site = site_name(state, lang);
+        Self {
+            subject: t.get("mail_confirm_subject").replace("{site}", &site),
+            intro: wrap_plain(&t.get("mail_confirm_body").replace("{site}", &site), lang.as_str()),
+            ignore: wrap_plain(t.get("mail_confirm_ignore"), lang.as_str()),
+            home: state.site.url(&Route::home(lang)),
+            link_base: state.site.url(&Live::SubscribeConfirm.with_query(lang, "token=")),
+            site,
+        }
+    }
+
+    /// The mail for `sub`, with its link.
+    pub fn mail(&self, sub: &Subscriber, key: Option<DedupeKey>) -> refuge_core::Confirmation {
+        let Self { subject, intro, ignore, home, site, link_base } = self;
+        let body = format!("{intro}\n\n{link_base}{}\n\n{ignore}\n\n-- \n{site}\n{home}\n", sub.token);
+        let dedupe = key.unwrap_or_else(|| DedupeKey::once(Purpose::Confirm));
+        refuge_core::Confirmation { dedupe, subject: subject.clone(), body }
+    }
 }
 
 /// The welcome after confirming: the Site settings text of `lang`, or
