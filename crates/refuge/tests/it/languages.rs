@@ -308,6 +308,73 @@ async fn korean_and_chinese_readers_on_a_phone_and_a_desktop() {
         browser.assert_clean(&origin, &format!("{lang} contact at {width} px")).await;
         assert_eq!(refuge_core::MessageStore::messages(&*app.store, 0, 100).unwrap().1, before + 1);
     }
+
+    // An entry added to the English appeal reaches the Korean and Japanese
+    // pages at once, in English, marked as not yet translated.
+    let ed = crate::admin::sign_in(&app, "ed@example.org", refuge_core::Role::Editor, &[]).await;
+    let en = refuge_core::PublicContent::published_item(
+        &*app.store,
+        refuge_core::Kind::Appeal,
+        &Language::parse("en").unwrap(),
+        &refuge_core::Slug::parse("eleven-held-at-the-border").unwrap(),
+    )
+    .unwrap()
+    .unwrap();
+    let text = "Lawyers were allowed to visit two of them today.";
+    let fields = [("date", "2026-11-25"), ("text", text), ("source", "")];
+    let posted = ed.post(&format!("/admin/items/{}/updates", en.id), &fields).await;
+    assert_eq!(posted.status, 303);
+    browser.resize(390, 900).await;
+    for lang in ["ko", "ja"] {
+        // (A query of its own: the browser keeps the page it saw for five minutes.)
+        browser.go(&app.url(&format!("/{lang}/appeals/eleven-held-at-the-border/?after-entry#timeline-title"))).await;
+        let page = browser.source().await;
+        let marked = select(&page, "section.timeline li div[lang=en]");
+        assert!(marked.iter().any(|m| m.contains(text)), "{lang}: {marked:?}");
+        assert!(!select(&page, "section.timeline li small.untranslated").is_empty(), "{lang}: marked");
+        let wide = browser.run_script("return document.documentElement.scrollWidth;").await;
+        assert!(wide.as_u64().unwrap() <= 390, "{lang}: {wide} px wide");
+        browser.screenshot(&format!("reader-{lang}-appeal-untranslated-entry-390")).await;
+        browser.assert_clean(&origin, &format!("{lang} appeal with an untranslated entry")).await;
+    }
     browser.close().await;
+    app.stop().await;
+}
+
+/// Dates on public pages are written as each language writes them: an
+/// ISO date (`2026-11-25`) is only ever in a `datetime` attribute, never
+/// in what readers see (feeds excluded, as machines read them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_pages_write_dates_in_the_readers_language() {
+    fn iso_date_in(text: &str) -> Option<&str> {
+        let bytes = text.as_bytes();
+        (0..bytes.len().saturating_sub(9)).find_map(|i| {
+            let w = &bytes[i..i + 10];
+            let shape =
+                w.iter().enumerate().all(|(n, b)| if n == 4 || n == 7 { *b == b'-' } else { b.is_ascii_digit() });
+            let alone = (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
+                && bytes.get(i + 10).is_none_or(|b| !b.is_ascii_alphanumeric());
+            (shape && alone).then(|| &text[i..i + 10])
+        })
+    }
+    let app = spawn_with(|c| c.languages = four()).await;
+    let mut seen = 0;
+    for (path, page) in app.crawl(400).await {
+        if page.status != 200 || !page.header("content-type").unwrap_or_default().starts_with("text/html") {
+            continue;
+        }
+        let doc = scraper::Html::parse_document(&page.body);
+        let main = scraper::Selector::parse("body").unwrap();
+        let code = scraper::Selector::parse("code, pre").unwrap();
+        let quoted: String = doc.select(&code).flat_map(|e| e.text()).collect();
+        for body in doc.select(&main) {
+            let text: String = body.text().collect::<Vec<_>>().join(" ");
+            if let Some(date) = iso_date_in(&text).filter(|d| !quoted.contains(d)) {
+                panic!("{path} shows {date} as it is stored");
+            }
+        }
+        seen += 1;
+    }
+    assert!(seen > 60, "only {seen} pages");
     app.stop().await;
 }
