@@ -433,6 +433,11 @@ pub trait ClientLimits: Send + Sync {
     fn take_token(&self, key: &str, burst: f64, per_second: f64, now: f64) -> StoreResult<bool>;
     /// Housekeeping: forgets buckets last used before `before`; how many.
     fn purge_tokens(&self, before: f64) -> StoreResult<u64>;
+    /// Spends a one-time key (a form's token, hashed) kept until `until`;
+    /// false when it was spent already (on any server).
+    fn spend_once(&self, key: &str, until: i64) -> StoreResult<bool>;
+    /// Housekeeping: forgets spent keys whose time ran out before `now`.
+    fn purge_spent(&self, now: i64) -> StoreResult<u64>;
 }
 
 /// Everything Refuge stores.

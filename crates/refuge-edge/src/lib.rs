@@ -201,8 +201,31 @@ impl Edge {
 
     fn onion_client(&self) -> IpAddr {
         let n = self.onion_next.fetch_add(1, Ordering::Relaxed);
-        IpAddr::V6(Ipv6Addr::from((0xfd00_u128 << 112) | u128::from(n)))
+        IpAddr::V6(Ipv6Addr::from(ONION_PREFIX | u128::from(n)))
     }
+}
+
+/// The addresses made up for the onion socket's connections (one each,
+/// within `fd00::/64`): every onion reader shares [`client_key`]'s one key.
+const ONION_PREFIX: u128 = 0xfd00_u128 << 112;
+
+/// The key a client's limits are kept under: an IPv4 address as it is; an
+/// IPv6 address by its /64, which one subscriber or machine usually holds
+/// whole (so a client cannot take a new address for each request); every
+/// onion reader under one key (see [`is_onion`]).
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX)))
+        }
+        other => other,
+    }
+}
+
+/// Whether `ip` is a reader on the onion socket (or the key all of them
+/// share), whose limits are one shared budget.
+pub fn is_onion(ip: IpAddr) -> bool {
+    matches!(client_key(ip), IpAddr::V6(v6) if u128::from(v6) == ONION_PREFIX)
 }
 
 /// A counted connection; uncounted when dropped.
@@ -300,7 +323,8 @@ pub async fn serve(edge: Arc<Edge>, listener: Listener, service: Service) -> std
 
 fn tcp_connection(edge: &Arc<Edge>, stream: TcpStream, peer: SocketAddr, service: &Service) {
     let ip = proxy::canonical_ip(peer.ip());
-    let capped = (!edge.proxies.trusts(ip)).then_some(ip);
+    // Connections are capped per client key (an IPv6 /64).
+    let capped = (!edge.proxies.trusts(ip)).then_some(client_key(ip));
     let Some(admitted) = edge.admit(capped) else { return };
     let _ = stream.set_nodelay(true);
     let handler = conn::Handler::new(service.router.clone(), service.via, ip, true, edge);

@@ -100,6 +100,21 @@ impl ClientLimits for SqlStore {
         Ok(taken.is_some())
     }
 
+    fn spend_once(&self, key: &str, until: i64) -> StoreResult<bool> {
+        let n = self
+            .conn()?
+            .execute(
+                "INSERT INTO spent_form_tokens (hash, until) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING",
+                params![key, until],
+            )
+            .map_err(backend)?;
+        Ok(n == 1)
+    }
+
+    fn purge_spent(&self, now: i64) -> StoreResult<u64> {
+        self.conn()?.execute("DELETE FROM spent_form_tokens WHERE until < ?", params![now]).map_err(backend)
+    }
+
     fn purge_tokens(&self, before: f64) -> StoreResult<u64> {
         self.conn()?
             .execute("DELETE FROM rate_buckets WHERE at < CAST(? AS DOUBLE PRECISION)", params![before])

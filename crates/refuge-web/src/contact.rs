@@ -30,20 +30,24 @@ fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-fn mac(key: &[u8], time: i64) -> String {
-    refuge_core::digest::hmac_sha256_hex(key, format!("contact-form:{time}").as_bytes())
+fn mac(key: &[u8], time: i64, nonce: &str) -> String {
+    refuge_core::digest::hmac_sha256_hex(key, format!("contact-form:{time}:{nonce}").as_bytes())
 }
 
+/// A shown form's token: when it was shown, a random part (so every form
+/// shown is a different one, spent once), and their signature.
 fn token(key: &[u8]) -> String {
     let t = now();
-    format!("{t}.{}", mac(key, t))
+    let nonce = refuge_core::secret::random_hex(8);
+    format!("{t}.{nonce}.{}", mac(key, t, &nonce))
 }
 
 /// The age in seconds of a genuine token.
 fn token_age(key: &[u8], token: &str) -> Option<i64> {
-    let (time, given) = token.split_once('.')?;
+    let mut parts = token.splitn(3, '.');
+    let (time, nonce, given) = (parts.next()?, parts.next()?, parts.next()?);
     let time: i64 = time.parse().ok()?;
-    crate::admin::session::same(given, &mac(key, time)).then(|| now() - time)
+    crate::admin::session::same(given, &mac(key, time, nonce)).then(|| now() - time)
 }
 
 fn language(state: &AppState, lang: &str) -> Option<Language> {
@@ -160,6 +164,28 @@ pub async fn submit(
         join_list: form.join_list,
         attachments: std::mem::take(&mut attachments),
     };
+    if let Err(why) = contact::check(&submission) {
+        let (key, status) = refusal(why);
+        return refuse(&mut form, key, status);
+    }
+    // Each shown form sends one message (on any server): a token sent
+    // again is answered as an expired one, with the text kept and a new
+    // form. Spent once the message is known to be acceptable, so a reader
+    // told to shorten it sends the same form again.
+    let spent = refuge_core::digest::hmac_sha256_hex(&state.memory.form_key[..], data.get("token").as_bytes());
+    let (store, until) = (state.store.clone(), now() + MAX_SECONDS);
+    match crate::blocking::run(move || store.spend_once(&spent, until)).await {
+        Ok(Ok(true)) => {}
+        Ok(Ok(false)) => return refuse(&mut form, "contact_expired", StatusCode::UNPROCESSABLE_ENTITY),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "could not spend a contact form's token");
+            return refuse(&mut form, "contact_unavailable", StatusCode::SERVICE_UNAVAILABLE);
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the token task failed");
+            return refuse(&mut form, "contact_unavailable", StatusCode::SERVICE_UNAVAILABLE);
+        }
+    }
     let (store, data) = (state.store.clone(), state.config.data.clone());
     let kept = crate::blocking::run(move || contact::submit(store.as_ref(), &data, submission)).await;
     match kept {

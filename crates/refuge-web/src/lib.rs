@@ -358,6 +358,7 @@ async fn purge_sessions_and_kept_forms(state: &AppState) {
         let forms = store.purge_asides(time::OffsetDateTime::now_utc() - time::Duration::days(30))?;
         store.purge_sign_in_failures(now - 86_400)?;
         store.purge_tokens((now - 86_400) as f64)?;
+        store.purge_spent(now)?;
         Ok::<_, refuge_core::StoreError>((sessions, forms))
     })
     .await;

@@ -136,6 +136,24 @@ async fn messages_are_sealed_and_read_only_after_unlocking() {
     app.stop().await;
 }
 
+/// Each shown form sends one message: the same token sent again (from
+/// another address, a proxy or the onion socket) is answered as an
+/// expired form, with the text kept and a new token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_sends_one_message() {
+    let app = spawn_app().await;
+    let token = form_token(&app, "en").await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    assert_eq!(send(&app, "en", &token, "The first message.", &[], None).await.status, 200);
+    let again = send(&app, "en", &token, "The same form again.", &[], None).await;
+    assert_eq!(again.status, 422);
+    assert!(select(&again.body, "textarea").concat().contains("The same form again."), "the text is kept");
+    let fresh = attrs(&again.body, "input[name=token]", "value").remove(0);
+    assert_ne!(fresh, token, "a new form to send it with");
+    assert_eq!(refuge_core::MessageStore::messages(&*app.store, 0, 10).unwrap().1, 1);
+    app.stop().await;
+}
+
 /// Without a mail server a reply could only wait in the outbox: it is
 /// refused, nothing is queued, and what the admin wrote is kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -279,10 +297,16 @@ async fn spam_defences_turn_robots_away_and_keep_what_people_wrote() {
     assert!(refused.body.contains("post or e-mail") && refused.body.contains("no key"));
     assert!(refuge_core::MessageStore::messages(&*app.store, 0, 10).unwrap().0.is_empty());
     std::fs::write(&key_file, key).unwrap();
-    // A genuine message goes through; then the per-client limit.
+    // A genuine message goes through, each from a form of its own (a
+    // form sends one message); then the per-client limit.
+    let mut tokens = Vec::new();
+    for _ in 0..8 {
+        tokens.push(form_token(&app, "en").await);
+    }
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     let mut statuses = Vec::new();
-    for i in 0..8 {
-        statuses.push(send(&app, "en", &token, &format!("genuine message {i}"), &[], None).await.status);
+    for (i, token) in tokens.iter().enumerate() {
+        statuses.push(send(&app, "en", token, &format!("genuine message {i}"), &[], None).await.status);
     }
     assert!(statuses.contains(&200) && statuses.contains(&429), "{statuses:?}");
     // The limit came after the defences above had already taken tokens:

@@ -487,6 +487,30 @@ async fn a_certificate_from_an_acme_ca_and_its_renewal_without_dropping_connecti
     app.stop().await;
 }
 
+/// Every onion reader is one client to the limits: a new connection for
+/// each request (what each reader through Tor looks like) does not make a
+/// new budget, while readers on the ordinary address keep theirs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn onion_readers_share_one_budget_however_many_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("onion.sock");
+    let app = spawn_with(|c| c.onion_socket = Some(socket.clone())).await;
+    let mut limited = None;
+    for n in 0..1000 {
+        let mut stream = tokio::net::UnixStream::connect(&socket).await.expect("the socket is there");
+        let page = request(&mut stream, "example.onion", &format!("/en/search/?q=refugees{n}")).await;
+        if page.status == 429 {
+            limited = Some(n);
+            break;
+        }
+        assert_eq!(page.status, 200);
+    }
+    let limited = limited.expect("a thousand searches over a thousand connections are limited");
+    assert!(limited >= 100, "onion readers share more than one client's budget: limited after {limited}");
+    assert_eq!(app.get("/en/search/?q=refugees").await.status, 200, "the ordinary address keeps its own");
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_onion_service_gets_pages_that_name_the_onion_address() {
     let dir = tempfile::tempdir().unwrap();

@@ -40,3 +40,10 @@ UPDATE subscribers SET source = 'form' WHERE source = 'contact form';
 -- Mail sent or given up keeps no text (its key, kind, language and times
 -- stay for the counts, and so nothing is sent twice).
 UPDATE outbox SET subject = '', body = '' WHERE state IN ('sent', 'failed', 'unknown');
+
+-- Contact forms taken already (a keyed hash of the form's token) until the
+-- token would have expired anyway: each shown form sends one message.
+CREATE TABLE spent_form_tokens (
+    hash TEXT PRIMARY KEY,
+    until BIGINT NOT NULL
+);
