@@ -85,7 +85,55 @@ pub fn token_ok(key: &[u8], token: &str, now: i64) -> bool {
 }
 
 fn client(info: refuge_edge::ClientAddr) -> String {
-    format!("client:{}", info.0)
+    format!("client:{}", refuge_edge::client_key(info.0))
+}
+
+/// The cookie a browser gets when an account signs in on it, so that
+/// failures elsewhere never lock the account's owner out there.
+const KNOWN: &str = "refuge_known";
+
+/// The known-device mark of an account (its e-mail address, lowercased),
+/// signed with the form key: nothing in it names the account.
+fn known_mark(state: &AppState, account: &str) -> String {
+    refuge_core::digest::hmac_sha256_hex(&state.memory.form_key[..], format!("known-device:{account}").as_bytes())
+}
+
+/// Whether this browser signed in to `account` before.
+fn known_device(state: &AppState, headers: &HeaderMap, account: &str) -> bool {
+    session::cookie_value(headers, KNOWN).is_some_and(|v| session::same(&v, &known_mark(state, account)))
+}
+
+/// The cookie that marks this browser as one `account` signs in on (a
+/// year, sent only to the sign-in form).
+fn known_cookie(state: &AppState, account: &str) -> Option<http::HeaderValue> {
+    let secure = if state.site.config().base_url.starts_with("https://") { "; Secure" } else { "" };
+    let mark = known_mark(state, account);
+    http::HeaderValue::from_str(&format!(
+        "{KNOWN}={mark}; Path=/admin/login; HttpOnly; SameSite=Strict; Max-Age=31536000{secure}"
+    ))
+    .ok()
+}
+
+/// The keys failed sign-ins are counted under, and those that may refuse
+/// this one. Counted: the client (an IPv6 /64), the client with the
+/// account, and the account. A browser the account signed in on before
+/// is refused only by its own failures with that account, so nobody
+/// elsewhere can lock the owner out; any other is also refused while the
+/// client or the account is locked, so guessing stays slow from one
+/// address and from many.
+fn sign_in_keys(state: &AppState, headers: &HeaderMap, info: refuge_edge::ClientAddr, typed: &str) -> SignInKeys {
+    let account = typed.to_lowercase();
+    let client = client(info);
+    let pair = format!("{client}|account:{account}");
+    let counted = vec![client.clone(), pair.clone(), format!("account:{account}")];
+    let checked = if known_device(state, headers, &account) { vec![pair] } else { counted.clone() };
+    SignInKeys { counted, checked, account }
+}
+
+struct SignInKeys {
+    counted: Vec<String>,
+    checked: Vec<String>,
+    account: String,
 }
 
 /// Only back-office paths may be returned to after signing in: a plain
@@ -193,8 +241,8 @@ pub async fn login(
             StatusCode::FORBIDDEN,
         );
     }
-    let keys = vec![client(info), format!("account:{}", typed.to_lowercase())];
-    if let Some(seconds) = state.limits.login.locked(&keys) {
+    let keys = sign_in_keys(&state, &headers, info, &typed);
+    if let Some(seconds) = state.limits.login.locked(&keys.checked) {
         let minutes = seconds.div_ceil(60).to_string();
         let text = t.get("admin_locked").replace("{minutes}", &minutes);
         return login_page(&state, &headers, &next, &typed, Some(text), StatusCode::TOO_MANY_REQUESTS);
@@ -214,7 +262,7 @@ pub async fn login(
     .await;
     match checked {
         Ok(Ok(Some(user))) => {
-            state.limits.login.succeeded(&keys);
+            state.limits.login.succeeded(&keys.counted);
             audit(
                 &state,
                 user.email.as_str(),
@@ -222,14 +270,18 @@ pub async fn login(
                 "",
                 if user.totp { "password accepted; code asked" } else { "" },
             );
-            if user.totp {
+            let mut response = if user.totp {
                 start_session(&state, &headers, user.id, false, &format!("/admin/login/code?next={}", percent(&next)))
             } else {
                 start_session(&state, &headers, user.id, true, &next)
+            };
+            if let Some(cookie) = known_cookie(&state, &keys.account) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
             }
+            response
         }
         Ok(Ok(None)) => {
-            state.limits.login.failed(&keys);
+            state.limits.login.failed(&keys.counted);
             audit(
                 &state,
                 &typed.chars().take(100).collect::<String>(),

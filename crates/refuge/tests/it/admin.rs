@@ -158,6 +158,43 @@ async fn repeated_failures_lock_the_account_for_a_while() {
     app.stop().await;
 }
 
+/// Nobody can lock a staff member out: failures from another address lock
+/// that address, and the account for browsers it never signed in on, but
+/// the owner's own browser signs in with the right password.
+#[tokio::test]
+async fn failures_elsewhere_never_lock_the_owner_out() {
+    let app = spawn_app().await;
+    app.store.add_user(&Email::parse("ed@example.org").unwrap(), Role::Editor, PASSWORD).unwrap();
+    let from = |last: u8| {
+        refuge_bucket::install_tls_provider();
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(std::net::IpAddr::from([127, 0, 0, last]))
+            .build()
+            .unwrap()
+    };
+    let owner = from(1);
+    assert_eq!(login(&owner, &app, "ed@example.org", PASSWORD).await.status().as_u16(), 303);
+    let attacker = from(2);
+    for _ in 0..8 {
+        let r = login(&attacker, &app, "ed@example.org", "guessing wrong").await;
+        assert!(matches!(r.status().as_u16(), 401 | 429));
+    }
+    assert_eq!(login(&attacker, &app, "ed@example.org", PASSWORD).await.status().as_u16(), 429, "guessing stops");
+    let stranger = from(3);
+    let r = login(&stranger, &app, "ed@example.org", PASSWORD).await;
+    assert_eq!(r.status().as_u16(), 429, "a browser the account never used waits too");
+    // (Signed in already, the owner's browser gets no form: the form is
+    // taken from another; it is bound to no session.)
+    let form = stranger.get(app.url("/admin/login")).send().await.unwrap().text().await.unwrap();
+    let token = attrs(&form, "input[name=token]", "value").remove(0);
+    let fields = [("token", token.as_str()), ("email", "ed@example.org"), ("password", PASSWORD), ("next", "/admin/")];
+    let r = owner.post(app.url("/admin/login")).header("origin", &app.base).form(&fields).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 303, "the owner's own browser is not locked out");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn forged_and_cross_site_forms_are_refused() {
     let app = spawn_app().await;
