@@ -53,7 +53,13 @@ fn the_debian_package_holds_a_hardened_service_and_its_settings_as_a_conffile() 
     assert!(fields.contains("Package: refuge") && fields.contains("adduser"), "{fields}");
     assert_eq!(std::fs::read_to_string(control.join("conffiles")).unwrap().trim(), "/etc/refuge/refuge.toml");
     let postinst = std::fs::read_to_string(control.join("postinst")).unwrap();
-    assert!(postinst.contains("adduser --system") && postinst.contains("deb-systemd-helper"), "{postinst}");
+    assert!(postinst.contains("adduser --system") && postinst.contains("systemctl enable --now refuge"), "{postinst}");
+    // Not enabled before it is configured (it would restart for ever):
+    // enabled again on an upgrade only where it was enabled (inside the
+    // `debian-installed` check), never on a first installation.
+    assert_eq!(postinst.matches("deb-systemd-helper enable").count(), 1, "{postinst}");
+    assert!(postinst.contains("debian-installed refuge.service"), "{postinst}");
+    assert!(!postinst.contains("new installations run enable"), "{postinst}");
 
     // Contents.
     let root = dir.path().join("root");
@@ -74,6 +80,8 @@ fn the_debian_package_holds_a_hardened_service_and_its_settings_as_a_conffile() 
         "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
         "AmbientCapabilities=CAP_NET_BIND_SERVICE",
         "StateDirectory=refuge",
+        "StateDirectoryMode=0700",
+        "StartLimitBurst=5",
         "ExecStart=/usr/bin/refuge serve --no-demo --data /var/lib/refuge --config /etc/refuge/refuge.toml",
     ] {
         assert!(unit.lines().any(|l| l == line), "the unit lacks `{line}`");
