@@ -44,6 +44,8 @@ pub struct Converted {
     pub blocks: Vec<String>,
     /// The page is a frameset: its content lives in other files.
     pub frameset: bool,
+    /// Markup nested deeper than [`MOST_NESTED`] was read as text.
+    pub flattened: bool,
     /// Links and images as written, for the caller to find files.
     pub links: Vec<String>,
     pub images: Vec<(String, String)>,
@@ -56,10 +58,110 @@ impl Converted {
     }
 }
 
-/// Converts a page.
+/// Elements the HTML parser closes by itself when the next one starts
+/// (old pages rarely close them): they add no depth.
+const SELF_CLOSING: [&str; 30] = [
+    "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "tbody", "thead", "tfoot", "colgroup", "rb", "rt",
+    "rp", "br", "img", "hr", "input", "meta", "link", "area", "base", "col", "embed", "param", "source", "track",
+    "wbr",
+];
+
+/// How deep elements may nest before their markup is dropped (the
+/// parser's work grows with the square of the depth; no real page comes
+/// near).
+pub const MOST_NESTED: usize = 2_000;
+
+/// `html` with the tags nested deeper than `limit` left out (their text
+/// kept), or `None` when nothing nests that deep. Linear: one pass to
+/// measure, one to copy.
+pub fn limit_nesting(html: &str, limit: usize) -> Option<String> {
+    // Each tag: its start and end in `html`, and +1 (opens), -1 (closes) or 0.
+    let bytes = html.as_bytes();
+    let mut tags: Vec<(usize, usize, i8)> = Vec::new();
+    let mut at = 0;
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    while let Some(lt) = html[at..].find('<').map(|i| at + i) {
+        let rest = &html[lt..];
+        if rest.starts_with("<!--") {
+            at = rest.find("-->").map_or(html.len(), |i| lt + i + 3);
+            continue;
+        }
+        let Some(gt) = rest.find('>').map(|i| lt + i + 1) else { break };
+        let closing = bytes.get(lt + 1) == Some(&b'/');
+        let start = lt + 1 + usize::from(closing);
+        let name: String =
+            html[start..gt].chars().take_while(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
+        let step = if name.is_empty() || SELF_CLOSING.contains(&name.as_str()) || html[..gt].ends_with("/>") {
+            0
+        } else if closing {
+            -1
+        } else {
+            1
+        };
+        match step {
+            1 => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            -1 => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        tags.push((lt, gt, step));
+        // The text of a script or style is not markup.
+        at = if step == 1 && matches!(name.as_str(), "script" | "style") {
+            let end = format!("</{name}");
+            html.as_bytes()[gt..]
+                .windows(end.len())
+                .position(|w| w.eq_ignore_ascii_case(end.as_bytes()))
+                .map_or(html.len(), |i| gt + i)
+        } else {
+            gt
+        };
+    }
+    if deepest <= limit {
+        return None;
+    }
+    let mut out = String::with_capacity(html.len());
+    let (mut copied, mut depth) = (0, 0usize);
+    for (lt, gt, step) in tags {
+        let keep = match step {
+            1 => {
+                depth += 1;
+                depth <= limit
+            }
+            -1 => {
+                depth = depth.saturating_sub(1);
+                depth < limit
+            }
+            _ => depth < limit,
+        };
+        out.push_str(&html[copied..lt]);
+        if keep {
+            out.push_str(&html[lt..gt]);
+        } else {
+            out.push(' ');
+        }
+        copied = gt;
+    }
+    out.push_str(&html[copied..]);
+    Some(out)
+}
+
+/// Parses an old page, its markup nested deeper than [`MOST_NESTED`]
+/// read as text (then `true`). Every reading of an old page goes through
+/// here.
+pub fn parse(html: &str) -> (Html, bool) {
+    match limit_nesting(html, MOST_NESTED) {
+        Some(limited) => (Html::parse_document(&limited), true),
+        None => (Html::parse_document(html), false),
+    }
+}
+
+/// Converts a page. Markup nested deeper than [`MOST_NESTED`] is read as
+/// text (`flattened` says so).
 pub fn convert(html: &str, resolver: &dyn Resolver) -> Converted {
-    let doc = Html::parse_document(html);
-    let mut out = Converted::default();
+    let (doc, flattened) = parse(html);
+    let mut out = Converted { flattened, ..Converted::default() };
     let root = doc.root_element();
     let mut c = Conv { resolver, blocks: Vec::new(), inline: String::new(), out: &mut out };
     c.walk(root);
@@ -501,6 +603,36 @@ pub fn plain(markdown: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// 80,000 nested elements (400 KB) took 29 s to read: the parser's
+    /// work grows with the square of the depth. Beyond the limit the
+    /// markup is dropped, the text kept, in one pass.
+    #[test]
+    fn deep_nesting_is_read_in_linear_time_with_its_text() {
+        let n = 80_000;
+        let html = format!(
+            "<html><body><p>Before</p>{}DEEP TEXT{}<p>After</p></body></html>",
+            "<div>".repeat(n),
+            "</div>".repeat(n)
+        );
+        let started = std::time::Instant::now();
+        let page = convert(&html, &KeepAbsolute);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "took {:?}", started.elapsed());
+        assert!(page.flattened);
+        let text = page.text();
+        assert!(text.contains("Before") && text.contains("DEEP TEXT") && text.contains("After"), "{text}");
+        // What real old pages do, never flattened: thousands of unclosed
+        // paragraphs and list items, scripts holding tags, comments.
+        let old = format!(
+            "<html><body>{}<script>var s = '{}';</script><!-- {} --><ul>{}</ul></body></html>",
+            "<p>para".repeat(3_000),
+            "<div>".repeat(3_000),
+            "<div>".repeat(3_000),
+            "<li>item".repeat(3_000)
+        );
+        assert!(limit_nesting(&old, MOST_NESTED).is_none());
+        assert!(!convert(&old, &KeepAbsolute).flattened);
+    }
 
     struct Map;
     impl Resolver for Map {

@@ -134,7 +134,7 @@ where
         return Err(ImportError::BadPrefix(options.old_prefix.clone()));
     }
     let names = refuge_core::redaction::NameGuard::new(store.protected_names()?);
-    let run = Run { store, options, prefix, media, names };
+    let run = Run { store, options, prefix, media, names, refused: Default::default() };
     let mut pages = run.read_pages(progress)?;
     let targets = run.addresses(&mut pages)?;
     let images = run.images(&mut pages)?;
@@ -164,6 +164,18 @@ where
     }
     let pages: Vec<(String, String)> = pages.into_iter().map(|p| (p.old_path, p.html)).collect();
     pairs::pair_all(store, &options.lang, &pages, &mut report, &options.pairs, options.dry_run)?;
+    for old_path in run.refused.take() {
+        report.push(PageReport {
+            old_path,
+            new_path: String::new(),
+            title: String::new(),
+            date: String::new(),
+            date_source: "",
+            encoding: String::new(),
+            outcome: Outcome::Skipped,
+            warnings: vec!["a link to a file out of the old site's folder (or to a folder): not read".into()],
+        });
+    }
     Ok(report)
 }
 
@@ -177,6 +189,9 @@ struct Run<'a, S: ?Sized> {
     /// Names marked elsewhere on the site: a page that shows one is
     /// imported as a draft, never published.
     names: refuge_core::redaction::NameGuard,
+    /// Old paths of links that were not followed (out of the folder, or
+    /// to a folder), for the report.
+    refused: std::cell::RefCell<Vec<String>>,
 }
 
 /// Old path → (the item imported from it before, its slug).
@@ -192,8 +207,10 @@ where
         if !src.is_dir() {
             return Err(ImportError::NotAFolder(src.clone()));
         }
-        let mut files = Vec::new();
-        collect(src, src, &mut files).map_err(|source| ImportError::Read { path: src.clone(), source })?;
+        let (mut files, mut refused) = (Vec::new(), Vec::new());
+        collect(src, src, &mut files, &mut refused)
+            .map_err(|source| ImportError::Read { path: src.clone(), source })?;
+        self.refused.borrow_mut().extend(refused);
         if files.is_empty() {
             return Err(ImportError::NoPages(src.clone()));
         }
@@ -206,11 +223,18 @@ where
             if decoded.had_errors {
                 warnings.push(format!("some bytes are not valid {}; they show as �", decoded.encoding));
             }
+            let first = convert(&decoded.text, &KeepAbsolute);
+            if first.flattened {
+                warnings.push(format!(
+                    "elements nested more than {} deep: the text inside is kept without its markup",
+                    crate::convert::MOST_NESTED
+                ));
+            }
             pages.push(OldPage {
                 old_path: format!("{}{old_path}", self.prefix),
                 encoding: format!("{} ({:?})", decoded.encoding, decoded.source).to_lowercase(),
                 warnings,
-                first: convert(&decoded.text, &KeepAbsolute),
+                first,
                 html: decoded.text,
                 modified: std::fs::metadata(file).and_then(|m| m.modified()).ok().map(OffsetDateTime::from),
             });
@@ -291,6 +315,14 @@ where
                     continue;
                 }
                 let file = self.options.src.join(old.trim_start_matches('/'));
+                if !paths::inside(&self.options.src, &file) {
+                    if file.exists() {
+                        page.warnings.push(format!("image {src} is a link out of the old site's folder; not read"));
+                    } else {
+                        page.warnings.push(format!("image {src} is missing; left out"));
+                    }
+                    continue;
+                }
                 let Ok(bytes) = std::fs::read(&file) else {
                     page.warnings.push(format!("image {src} is missing; left out"));
                     continue;

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use refuge_core::{ContentStore, Item, ItemDraft, Kind, Language, RedirectStore, Slug};
-use scraper::{Html, Selector};
+use scraper::Selector;
 
 use super::paths::resolve;
 use super::{ImportError, PageReport};
@@ -42,7 +42,7 @@ const LANGUAGE_NAMES: &[&str] = &[
 /// Old paths `html` (the page at old path `from`) links to with a
 /// language's name as the link's text (or its image's alternative text).
 pub(super) fn translation_links(html: &str, from: &str) -> Vec<String> {
-    let doc = Html::parse_document(html);
+    let (doc, _) = crate::convert::parse(html);
     let links = Selector::parse("a[href]").expect("a valid selector");
     let images = Selector::parse("img[alt]").expect("a valid selector");
     let mut out = Vec::new();

@@ -8,12 +8,36 @@ use std::path::{Path, PathBuf};
 use crate::Resolver;
 use crate::convert::absolute;
 
+/// Whether `file` is inside the folder `root` once links are followed
+/// (a link to `/etc/passwd` or `../../secret` is not).
+pub(super) fn inside(root: &Path, file: &Path) -> bool {
+    match (root.canonicalize(), file.canonicalize()) {
+        (Ok(root), Ok(file)) => file.starts_with(root),
+        _ => false,
+    }
+}
+
 /// Every .html/.htm file under `dir`, with its old path (`/a/b.html`).
-pub(super) fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> std::io::Result<()> {
+/// Links are not followed out of `root` (their old paths go to
+/// `refused`), nor into folders (which could loop).
+pub(super) fn collect(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<(String, PathBuf)>,
+    refused: &mut Vec<String>,
+) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect(root, &path, out)?;
+        let entry = entry?;
+        let path = entry.path();
+        let kind = entry.file_type()?;
+        if kind.is_symlink() && !(path.is_file() && inside(root, &path)) {
+            if let Ok(rel) = path.strip_prefix(root) {
+                refused.push(format!("/{}", rel.to_string_lossy().replace('\\', "/")));
+            }
+            continue;
+        }
+        if kind.is_dir() {
+            collect(root, &path, out, refused)?;
         } else if path
             .extension()
             .and_then(|e| e.to_str())

@@ -401,3 +401,57 @@ async fn an_old_page_showing_a_protected_name_is_kept_as_a_draft() {
     assert_eq!(app.get(&other.new_path).await.status, 200, "the other pages are");
     app.stop().await;
 }
+
+/// An old site's folder may hold links: none is followed out of it (a
+/// link to a private file would publish it), none into a folder (a link
+/// to `/` never ends); each is named in the report. A page nested 80,000
+/// deep is read at once, its text kept.
+#[tokio::test]
+async fn links_out_of_the_old_site_are_not_followed_and_deep_pages_are_read_at_once() {
+    let app = spawn_app().await;
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("private.html"), "<html><body><p>PRIVATE NOTES</p></body></html>").unwrap();
+    std::fs::write(outside.path().join("photo.jpg"), crate::media::GPS_JPEG).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path();
+    old_page(
+        src,
+        "index.html",
+        "<html><body><h1>Home</h1><p>Welcome.</p><img src=\"photo.jpg\" alt=\"A photo\"></body></html>",
+        "2003-01-01",
+    );
+    let n = 80_000;
+    let deep = format!("<html><body><h1>Deep</h1>{}DEEP TEXT{}</body></html>", "<div>".repeat(n), "</div>".repeat(n));
+    old_page(src, "deep.html", &deep, "2003-01-02");
+    std::os::unix::fs::symlink(outside.path().join("private.html"), src.join("notes.html")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("photo.jpg"), src.join("photo.jpg")).unwrap();
+    std::os::unix::fs::symlink("/", src.join("everything")).unwrap();
+    let options = ImportOptions {
+        src: src.to_owned(),
+        lang: Language::parse("en").unwrap(),
+        old_prefix: "/".into(),
+        dry_run: false,
+        replace_redirects: false,
+        pairs: Vec::new(),
+    };
+    let media = refuge_core::MediaFolder(DataDir::new(&app.data_dir).media());
+    let started = std::time::Instant::now();
+    let report = import_site(app.store.as_ref(), &media, &options, &mut |_, _, _| {}).unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "took {:?}", started.elapsed());
+    for refused in ["/notes.html", "/everything"] {
+        let line = report.iter().find(|p| p.old_path == refused).unwrap_or_else(|| panic!("{refused}: {report:?}"));
+        assert_eq!(line.outcome, Outcome::Skipped);
+        assert!(line.warnings[0].contains("out of the old site's folder"), "{:?}", line.warnings);
+    }
+    let home = report.iter().find(|p| p.old_path == "/index.html").unwrap();
+    assert!(home.warnings.iter().any(|w| w.contains("photo.jpg is a link out of")), "{:?}", home.warnings);
+    assert!(refuge_core::MediaStore::media_list(&*app.store, 0, 10).unwrap().0.is_empty(), "no image read");
+    let deep = report.iter().find(|p| p.old_path == "/deep.html").unwrap();
+    assert!(deep.warnings.iter().any(|w| w.contains("nested more than")), "{:?}", deep.warnings);
+    let page = app.get(&deep.new_path).await;
+    assert!(page.body.contains("DEEP TEXT"));
+    for path in ["/en/", "/en/news/", "/en/search/?q=PRIVATE"] {
+        assert!(!app.get(path).await.body.contains("PRIVATE NOTES"), "{path}");
+    }
+    app.stop().await;
+}
