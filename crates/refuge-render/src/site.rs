@@ -476,6 +476,18 @@ impl Site {
         text_key: &str,
         status: u16,
     ) -> Result<Rendered, RenderError> {
+        let text = self.strings(lang).get(text_key).to_owned();
+        self.notice_page_text(lang, heading_key, &text, status)
+    }
+
+    /// A notice page with its text as given (in `lang` already).
+    pub fn notice_page_text(
+        &self,
+        lang: &Language,
+        heading_key: &str,
+        text: &str,
+        status: u16,
+    ) -> Result<Rendered, RenderError> {
         let t = self.strings(lang);
         let mut chrome = self.chrome(lang, &Route::home(lang), Some(t.get(heading_key).to_owned()))?;
         chrome.noindex = true;
@@ -483,7 +495,7 @@ impl Site {
         chrome.alternates.clear();
         let html = self.env.get_template("message.html")?.render(minijinja::context! {
             heading => t.get(heading_key),
-            text => t.get(text_key),
+            text => text,
             ..Serde(&chrome),
         })?;
         Ok(Rendered::html(status, html, Vec::new()))

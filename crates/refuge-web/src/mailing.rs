@@ -26,6 +26,17 @@ fn page(
     private_page(state, lang, state.site.notice_page(lang, heading, text, status.as_u16()), headers)
 }
 
+fn page_text(
+    state: &AppState,
+    lang: &Language,
+    heading: &str,
+    text: &str,
+    status: StatusCode,
+    headers: &HeaderMap,
+) -> Response {
+    private_page(state, lang, state.site.notice_page_text(lang, heading, text, status.as_u16()), headers)
+}
+
 /// Sends a page rendered for this request only. These pages may carry a
 /// subscriber's secret: no cache ever stores them.
 fn private_page(
@@ -179,10 +190,31 @@ pub async fn unsubscribe(
 ) -> Response {
     let Some(lang) = language(&state, &lang) else { return StatusCode::NOT_FOUND.into_response() };
     let token = token_from(query.as_deref());
-    // One click and the page's "leave" button end it; its topic choices
+    // The list a mail's one-click link names (news, appeals) is left
+    // alone; the page's "leave" button ends everything; its topic choices
     // change it (no topic left: it ends).
-    let topics = (form.get("action") == "save").then(|| chosen_topics(form.values("topic")));
+    let list = pairs(query.as_deref().unwrap_or_default(), 5)
+        .into_iter()
+        .find(|(k, _)| k == "list")
+        .and_then(|(_, v)| refuge_core::subscribers::Topic::parse(&v));
+    let topics = if form.get("action") == "save" {
+        Some(chosen_topics(form.values("topic")))
+    } else if let Some(list) = list {
+        match state.store.subscriber_by_token(&token) {
+            Ok(Some(sub)) => Some(sub.topics.into_iter().filter(|t| t != list.as_str()).collect()),
+            Ok(None) => None,
+            Err(e) => return crate::WebError::Store(e).respond(&state, &lang, &headers),
+        }
+    } else {
+        None
+    };
     match subscriptions::manage(state.store.as_ref(), &token, topics.as_deref()) {
+        Ok(Managed::TopicsSaved) if list.is_some() && form.get("action") != "save" => {
+            let t = state.site.strings(&lang);
+            let name = t.get(&format!("subscribe_{}", list.map(|l| l.as_str()).unwrap_or_default())).to_owned();
+            let text = t.get("unsubscribe_list_done").replace("{list}", &name);
+            page_text(&state, &lang, "unsubscribe_title", &text, StatusCode::OK, &headers)
+        }
         Ok(Managed::TopicsSaved) => page(&state, &lang, "manage_title", "manage_saved", StatusCode::OK, &headers),
         Ok(Managed::UnknownLink) => {
             page(&state, &lang, "unsubscribe_title", "subscribe_link_expired", StatusCode::OK, &headers)

@@ -83,8 +83,10 @@ pub fn to_list(
     let footer = list_footer(state, lang);
     let mut queued = 0;
     for sub in subscribers {
-        let unsubscribe = manage_url(state, lang, &sub);
-        let body = format!("{text}\n\n{footer}\n{unsubscribe}\n");
+        let manage = manage_url(state, lang, &sub);
+        let body = format!("{text}\n\n{footer}\n{manage}\n");
+        // One click leaves this list only (news, or urgent appeals).
+        let unsubscribe = format!("{manage}&list={}", topic.as_str());
         let dedupe = key.to_subscription(&sub);
         let mail = NewMail {
             dedupe: &dedupe,

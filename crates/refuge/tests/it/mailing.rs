@@ -174,6 +174,59 @@ async fn double_opt_in_appeal_updates_once_each_and_one_click_unsubscribe() {
     app.stop().await;
 }
 
+/// A one-click unsubscribe from an appeal update leaves the urgent
+/// appeals only: the news still come, and the page says which list was
+/// left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_click_leaves_the_list_of_that_mail_only() {
+    let sink = SmtpSink::start().await;
+    let app = spawn_with(|c| {
+        c.smtp = Some(smtp(sink.port));
+        c.welcome_mail = false;
+    })
+    .await;
+    let r = app
+        .client
+        .post(app.url("/en/subscribe/"))
+        .form(&[("email", "both@example.org"), ("topic", "news"), ("topic", "appeals")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    confirm(&app, &link_in(&sink.wait_for(1).await[0].body(), "/subscribe/confirm/")).await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let en = Language::parse("en").unwrap();
+    let appeal = refuge_core::PublicContent::published_item(
+        &*app.store,
+        refuge_core::Kind::Appeal,
+        &en,
+        &refuge_core::Slug::parse("eleven-held-at-the-border").unwrap(),
+    )
+    .unwrap()
+    .unwrap();
+    let fields = [("date", "2026-11-25"), ("text", "Visits were allowed."), ("source", "")];
+    assert_eq!(ed.post(&format!("/admin/items/{}/updates", appeal.id), &fields).await.status, 303);
+    let mails = sink.wait_for(2).await;
+    let line = mails[1].data.lines().find(|l| l.starts_with("List-Unsubscribe: <")).unwrap().to_owned();
+    let url = line.trim_start_matches("List-Unsubscribe: <").trim_end_matches('>').to_owned();
+    assert!(url.contains("list=appeals"), "{url}");
+    let r = app
+        .client
+        .post(&url)
+        .body("List-Unsubscribe=One-Click")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.text().await.unwrap().contains("Urgent appeals"), "the page names the list left");
+    let topic = refuge_core::subscribers::Topic::Appeals;
+    assert!(app.store.confirmed_subscribers(&en, topic).unwrap().is_empty(), "no more appeals");
+    let news = app.store.confirmed_subscribers(&en, refuge_core::subscribers::Topic::News).unwrap();
+    assert_eq!(news.len(), 1, "the news still come");
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_outbox_resumes_after_a_restart_without_sending_twice() {
     let sink = SmtpSink::start().await;
