@@ -15,10 +15,10 @@
 //! to a subscriber are counted, so a dead address is left out after three.
 
 use std::sync::Arc;
+
+mod dkim;
 use std::time::Duration;
 
-use lettre::message::dkim::{DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm};
-use lettre::message::dkim::{DkimSigningKey, dkim_sign};
 use lettre::message::header::{ContentType, HeaderName, HeaderValue, MIME_VERSION_1_0};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::extension::ClientId;
@@ -45,7 +45,7 @@ pub enum Security {
 pub struct Dkim {
     pub selector: String,
     pub domain: String,
-    key_pem: Arc<str>,
+    key: Arc<rsa::RsaPrivateKey>,
 }
 
 impl std::fmt::Debug for Dkim {
@@ -57,9 +57,8 @@ impl std::fmt::Debug for Dkim {
 impl Dkim {
     /// Checks the key now, so a bad key is reported at start, not per mail.
     pub fn new(selector: &str, domain: &str, key_pem: &str) -> Result<Self, String> {
-        DkimSigningKey::new(key_pem, DkimSigningAlgorithm::Rsa)
-            .map_err(|e| format!("the DKIM key is not an RSA private key in PKCS#1 PEM form ({e:?})"))?;
-        Ok(Self { selector: selector.to_owned(), domain: domain.to_owned(), key_pem: key_pem.into() })
+        let key = dkim::read_key(key_pem).map_err(|e| format!("the DKIM key: {e}"))?;
+        Ok(Self { selector: selector.to_owned(), domain: domain.to_owned(), key: Arc::new(key) })
     }
 }
 
@@ -156,21 +155,15 @@ fn raw(name: &'static str, value: String) -> HeaderValue {
     HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
 }
 
-/// The headers DKIM covers, when present.
-const SIGNED: [&str; 12] = [
-    "From",
-    "To",
-    "Subject",
-    "Date",
-    "Message-ID",
-    "MIME-Version",
-    "Content-Type",
-    "Reply-To",
-    "List-Id",
-    "List-Unsubscribe",
-    "List-Unsubscribe-Post",
-    "Auto-Submitted",
-];
+/// A header whose value (one long word, such as `<URL>`) goes on a line
+/// of its own when the line would pass 78 columns.
+fn folded(name: &'static str, value: String) -> HeaderValue {
+    if name.len() + 2 + value.len() <= 78 {
+        return raw(name, value);
+    }
+    let encoded = format!("\r\n {value}");
+    HeaderValue::dangerous_new_pre_encoded(HeaderName::new_from_ascii_str(name), value, encoded)
+}
 
 /// The message for an outbox row, with the headers its kind calls for.
 pub fn message(config: &SmtpConfig, mail: &OutboxMail) -> Result<Message, String> {
@@ -206,7 +199,7 @@ pub fn message(config: &SmtpConfig, mail: &OutboxMail) -> Result<Message, String
     if !mail.unsubscribe.is_empty() {
         // RFC 2369 and RFC 8058: one-click unsubscribe.
         builder = builder
-            .raw_header(raw("List-Unsubscribe", format!("<{}>", mail.unsubscribe)))
+            .raw_header(folded("List-Unsubscribe", format!("<{}>", mail.unsubscribe)))
             .raw_header(raw("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".into()));
     }
     if mail.kind.is_automatic() {
@@ -216,21 +209,22 @@ pub fn message(config: &SmtpConfig, mail: &OutboxMail) -> Result<Message, String
     } else if mail.kind.is_list() {
         builder = builder.raw_header(raw("X-Auto-Response-Suppress", "OOF, AutoReply".into()));
     }
-    let mut message = builder.body(mail.body.clone()).map_err(|e| e.to_string())?;
-    if let Some(dkim) = &config.dkim {
-        let key = DkimSigningKey::new(&dkim.key_pem, DkimSigningAlgorithm::Rsa)
-            .map_err(|e| format!("the DKIM key: {e:?}"))?;
-        let present: Vec<HeaderName> = SIGNED
-            .iter()
-            .filter(|name| message.headers().get_raw(name).is_some())
-            .map(|name| HeaderName::new_from_ascii_str(name))
-            .collect();
-        let canonicalization =
-            DkimCanonicalization { header: DkimCanonicalizationType::Relaxed, body: DkimCanonicalizationType::Relaxed };
-        let config = DkimConfig::new(dkim.selector.clone(), dkim.domain.clone(), key, present, canonicalization);
-        dkim_sign(&mut message, &config);
-    }
-    Ok(message)
+    builder.body(mail.body.clone()).map_err(|e| e.to_string())
+}
+
+/// The bytes sent for an outbox row: the message, signed with DKIM when
+/// a key is configured.
+pub fn signed(config: &SmtpConfig, mail: &OutboxMail) -> Result<(lettre::address::Envelope, Vec<u8>), String> {
+    let message = message(config, mail)?;
+    let raw = message.formatted();
+    let bytes = match &config.dkim {
+        Some(dkim) => {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            dkim::sign(&raw, &dkim.key, &dkim.domain, &dkim.selector, now)?
+        }
+        None => raw,
+    };
+    Ok((message.envelope().clone(), bytes))
 }
 
 /// The longest one mail's exchange with the server may take, from the
@@ -244,9 +238,9 @@ async fn deliver(config: &SmtpConfig, mail: &OutboxMail) -> Result<(), Failure> 
 }
 
 async fn deliver_within(config: &SmtpConfig, mail: &OutboxMail, deadline: Duration) -> Result<(), Failure> {
-    let message = message(config, mail).map_err(Failure::Permanent)?;
+    let (envelope, bytes) = signed(config, mail).map_err(Failure::Permanent)?;
     let transport = transport(config).map_err(Failure::Temporary)?;
-    match tokio::time::timeout(deadline, transport.send(message)).await {
+    match tokio::time::timeout(deadline, transport.send_raw(&envelope, &bytes)).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) if e.is_permanent() => Err(Failure::Permanent(e.to_string())),
         Ok(Err(e)) => Err(Failure::Temporary(e.to_string())),

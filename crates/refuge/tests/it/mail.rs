@@ -168,6 +168,16 @@ async fn every_kind_of_mail_arrives_as_mail_clients_expect() {
         );
         assert!(h("Content-Type").unwrap().starts_with("text/plain; charset=utf-8"), "{kind}");
         assert!(h("Date").is_some() && h("DKIM-Signature").is_some(), "{kind}");
+        // Every header line folded within 78 columns, the signature's too;
+        // From and Subject over-signed (a second one breaks the signature).
+        let head = mail.data.split("\n\n").next().unwrap_or_default();
+        for line in head.lines().map(|l| l.trim_end_matches('\r')) {
+            // (A word longer than a line, an address, stands alone on its line.)
+            let lone_word = line.starts_with([' ', '\t']) && !line.trim().contains(char::is_whitespace);
+            assert!(line.len() <= 78 || lone_word, "{kind}: a header line of {}: {line}", line.len());
+        }
+        let signed: String = h("DKIM-Signature").unwrap().chars().filter(|c| !c.is_whitespace()).collect();
+        assert!(signed.contains("h=from:from:") && signed.contains(":subject:subject:"), "{kind}: {signed}");
         assert!(mail.helo.contains("127.0.0.1"), "{kind}: the greeting names the site, not the machine: {}", mail.helo);
         let body = mail.body();
         for line in body.lines() {
@@ -183,11 +193,13 @@ async fn every_kind_of_mail_arrives_as_mail_clients_expect() {
             "welcome" => assert!(automatic && h("List-Unsubscribe").is_some(), "welcome"),
             "newsletter" | "appeal-update" => {
                 assert!(h("List-Id").unwrap().contains(&format!("<{kind}.")), "{kind}: {:?}", h("List-Id"));
-                assert!(h("List-Unsubscribe").unwrap().starts_with(&format!("<http://127.0.0.1:{port}/")));
+                assert!(h("List-Unsubscribe").unwrap().trim().starts_with(&format!("<http://127.0.0.1:{port}/")));
                 assert_eq!(h("List-Unsubscribe-Post").as_deref(), Some("List-Unsubscribe=One-Click"));
                 assert_eq!(h("Precedence").as_deref(), Some("bulk"));
                 assert_eq!(automatic, kind == "appeal-update", "{kind}");
-                let signed = h("DKIM-Signature").unwrap().replace(' ', "").to_ascii_lowercase();
+                let signed: String =
+                    h("DKIM-Signature").unwrap().chars().filter(|c| !c.is_whitespace()).collect::<String>();
+                let signed = signed.to_ascii_lowercase();
                 assert!(signed.contains("list-unsubscribe:list-unsubscribe-post"), "{signed}");
             }
             "staff-notice" => {
@@ -228,6 +240,13 @@ async fn every_kind_of_mail_arrives_as_mail_clients_expect() {
         eprintln!("SpamAssassin: {:?}", scores.iter().map(|s| s.0).collect::<Vec<_>>());
         let verified = dkim_verify(&mails, &record);
         assert!(verified.iter().all(|ok| *ok), "DKIM: {verified:?}");
+        // A second From or Subject added on the way breaks the signature.
+        for added in ["From: Someone Else <evil@example.net>", "Subject: Something else"] {
+            let tampered: Vec<Received> =
+                mails.iter().map(|m| Received { data: format!("{added}\n{}", m.data), ..m.clone() }).collect();
+            let verified = dkim_verify(&tampered, &record);
+            assert!(verified.iter().all(|ok| !*ok), "{added}: {verified:?}");
+        }
     }
     app.stop().await;
 }
