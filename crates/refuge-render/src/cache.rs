@@ -180,6 +180,10 @@ struct Inner {
     pages: HashMap<Arc<str>, Arc<CachedPage>>,
     by_dep: HashMap<Dep, HashSet<Arc<str>>>,
     bytes: usize,
+    /// Pages dropped since they were last made (invalidated), kept to be
+    /// sent while they cannot be made again (the database is away).
+    last_good: HashMap<Arc<str>, Arc<CachedPage>>,
+    last_good_bytes: usize,
 }
 
 /// Pages by path. Cheap to read from many threads.
@@ -204,6 +208,14 @@ impl PageCache {
         }
     }
 
+    /// The page last made for `key`, current or not (invalidated, or past
+    /// its `valid_until`): what is sent while a page cannot be made again.
+    /// The caller checks it against the names protected now.
+    pub fn last_good(&self, key: &str) -> Option<Arc<CachedPage>> {
+        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        inner.pages.get(key).or_else(|| inner.last_good.get(key)).cloned()
+    }
+
     /// Call before rendering; pass the result to [`PageCache::insert`].
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
@@ -220,6 +232,9 @@ impl PageCache {
             Self::shrink(&mut inner, self.max_bytes / 2);
         }
         let key: Arc<str> = Arc::from(key);
+        if let Some(old) = inner.last_good.remove(&key) {
+            inner.last_good_bytes -= old.weight();
+        }
         inner.bytes += page.weight();
         if let Some(old) = inner.pages.insert(key.clone(), page) {
             inner.bytes -= old.weight();
@@ -255,6 +270,16 @@ impl PageCache {
                 if let Some(old) = inner.pages.remove(&key) {
                     inner.bytes -= old.weight();
                     removed += 1;
+                    // Kept, within a quarter of the cache's size, for
+                    // when it cannot be made again.
+                    if inner.last_good_bytes + old.weight() > self.max_bytes / 4 {
+                        inner.last_good.clear();
+                        inner.last_good_bytes = 0;
+                    }
+                    inner.last_good_bytes += old.weight();
+                    if let Some(before) = inner.last_good.insert(key, old) {
+                        inner.last_good_bytes -= before.weight();
+                    }
                 }
             }
         }
@@ -331,6 +356,19 @@ mod tests {
             Arc::new(CachedPage::new(200, "text/html", b"open".to_vec(), false).with(Some(now_unix() + 3600), None));
         cache.insert("/en/appeals/y/", valid, &[], g);
         assert!(cache.get("/en/appeals/y/").is_some());
+    }
+
+    #[test]
+    fn the_last_page_made_is_kept_until_a_new_one_is() {
+        let cache = PageCache::new(1 << 20);
+        let g = cache.generation();
+        cache.insert("/en/", page("home"), &[Dep::News(en())], g);
+        cache.invalidate(&[Dep::News(en())]);
+        assert!(cache.get("/en/").is_none(), "made again when asked");
+        assert_eq!(cache.last_good("/en/").unwrap().identity.as_ref(), b"home", "kept for when it cannot be");
+        let g = cache.generation();
+        cache.insert("/en/", page("new home"), &[Dep::News(en())], g);
+        assert_eq!(cache.last_good("/en/").unwrap().identity.as_ref(), b"new home");
     }
 
     #[test]

@@ -54,6 +54,14 @@ impl Site {
         if leaks { Err(withheld(&guard, path)) } else { Ok(()) }
     }
 
+    /// Whether a page made before may be sent now: none of the names
+    /// protected now is in it. False when the names cannot be read.
+    pub fn still_safe(&self, page: &crate::CachedPage) -> bool {
+        let Ok(guard) = self.name_guard() else { return false };
+        guard.find_in_page(page.content_type, &page.identity).is_none()
+            && page.attachment.as_deref().is_none_or(|a| guard.find_in_text(a).is_none())
+    }
+
     /// Renders whatever lives at `path`, refusing (`Withheld`) a page or
     /// a redirect that would show a protected name.
     pub fn resolve(&self, path: &str) -> Result<Outcome, RenderError> {

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use refuge_core::Language;
 use refuge_core::lang::negotiate;
-use refuge_render::{CachedPage, Message, Outcome};
+use refuge_render::{CachedPage, Message, Outcome, RenderError};
 
 use crate::AppState;
 use crate::error::{WebError, message_response};
@@ -141,8 +141,8 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
         Ok(Ok(())) => (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")], "ok\n").into_response(),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, [(header::CACHE_CONTROL, "no-store")], "database unavailable\n")
-                .into_response()
+            let said = "degraded: the database does not answer; readers get the pages last made\n";
+            (StatusCode::SERVICE_UNAVAILABLE, [(header::CACHE_CONTROL, "no-store")], said).into_response()
         }
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
@@ -192,6 +192,28 @@ pub async fn page(State(state): State<AppState>, method: Method, uri: Uri, heade
         Ok(Ok(Resolved::NotFound(lang))) => {
             let lang = if state.site.language_of(path).is_some() { lang } else { preferred(&state, &headers) };
             message_response(&state, &lang, Message::NotFound, &headers)
+        }
+        Ok(Err(RenderError::Store(e))) => {
+            // The database is away: the page last made, if it shows no
+            // name protected now (checked again; when the names cannot be
+            // read, nothing old is sent).
+            let site = state.site.clone();
+            let kept = state.cache.last_good(path);
+            let safe = match kept.clone() {
+                Some(page) => crate::blocking::run(move || site.still_safe(&page)).await.unwrap_or(false),
+                None => false,
+            };
+            match kept.filter(|_| safe) {
+                Some(page) => {
+                    tracing::warn!(error = %e, "the database is away: a page is sent as it was last made");
+                    send_page(&page, &headers)
+                }
+                None => WebError::Render(RenderError::Store(e)).respond(
+                    &state,
+                    &language_for(&state, path, &headers),
+                    &headers,
+                ),
+            }
         }
         Ok(Err(e)) => WebError::Render(e).respond(&state, &language_for(&state, path, &headers), &headers),
         Err(e) => WebError::Task(e.to_string()).respond(&state, &language_for(&state, path, &headers), &headers),

@@ -205,3 +205,45 @@ fn help_explains_the_commands() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("--no-demo") && text.contains("REFUGE_DATA") && text.contains("--addr"), "{text}");
 }
+
+/// While the database is away, readers get each page as it was last made
+/// (a list, the home page), never an error, unless it shows a name
+/// protected since: then nothing old is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_last_made_are_sent_while_the_database_is_away() {
+    use refuge_core::{ContentStore, Kind, Language, PublicContent, Slug};
+    let app = spawn_app().await;
+    let en = Language::parse("en").unwrap();
+    let item = app.store.published_item(Kind::News, &en, &Slug::parse("winter-relief-2025").unwrap()).unwrap().unwrap();
+    // A name written in full, then protected by an editor.
+    let named = refuge_core::ItemDraft { title: "Winter relief with Ryu Sun-ok".into(), ..draft_of(&item) };
+    let shown = app.store.save_item(Some(item.id), &named).unwrap();
+    app.state.item_changed(Some(&item), Some(&shown));
+    let home = app.get("/en/").await;
+    let news = app.get("/en/news/").await;
+    assert!(news.body.contains("Ryu Sun-ok"));
+    let protected =
+        refuge_core::ItemDraft { title: "Winter relief with [[name:Ryu Sun-ok]]".into(), ..draft_of(&item) };
+    let hidden = app.store.save_item(Some(item.id), &protected).unwrap();
+    app.state.item_changed(Some(&shown), Some(&hidden));
+    // The home page is made again (with the name hidden); the news list is not.
+    let home_again = app.get("/en/").await;
+    assert!(!home_again.body.contains("Ryu Sun-ok"));
+    // Then every page is dropped (as a change elsewhere would), and the
+    // database goes away.
+    app.state.invalidate(&[refuge_render::Dep::Site]);
+    let side = rusqlite::Connection::open(app.data_dir.join("refuge.db")).unwrap();
+    side.execute_batch("ALTER TABLE items RENAME TO items_away;").unwrap();
+    let kept = app.get("/en/").await;
+    assert_eq!(kept.status, 200, "the home page as last made");
+    assert_eq!(kept.body, home_again.body);
+    assert!(home.status == 200);
+    let list = app.get("/en/news/").await;
+    assert_ne!(list.status, 200, "the list last made shows a name protected since: not sent");
+    assert!(!list.body.contains("Ryu Sun-ok"));
+    let never = app.get("/en/about/").await;
+    assert!(never.status >= 500, "a page never made cannot be sent: {}", never.status);
+    side.execute_batch("ALTER TABLE items_away RENAME TO items;").unwrap();
+    assert_eq!(app.get("/en/about/").await.status, 200, "back with the database");
+    app.stop().await;
+}
