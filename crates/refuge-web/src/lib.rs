@@ -34,6 +34,17 @@ use tower_http::timeout::TimeoutLayer;
 pub use error::WebError;
 pub use headers::SecurityConfig;
 
+/// What readers' HTTPS needs, checked by `/healthz`: `None` when it
+/// works (a current certificate), else what is wrong.
+#[derive(Clone)]
+pub struct HttpsCheck(pub Arc<dyn Fn() -> Option<String> + Send + Sync>);
+
+impl std::fmt::Debug for HttpsCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HttpsCheck")
+    }
+}
+
 /// What the web layer needs at run time.
 #[derive(Clone, Debug)]
 pub struct WebConfig {
@@ -60,6 +71,8 @@ pub struct WebConfig {
     pub notify: Vec<String>,
     /// Whether a confirmed sign-up gets a welcome mail.
     pub welcome_mail: bool,
+    /// With HTTPS served here, whether it has a current certificate.
+    pub https: Option<HttpsCheck>,
     /// The longest a contact-form writer's list sign-up waits before it is
     /// made (at a random moment from a quarter of it); zero: at once.
     pub join_list_delay: Duration,
@@ -87,6 +100,7 @@ impl Default for WebConfig {
             smtp: None,
             notify: Vec::new(),
             welcome_mail: true,
+            https: None,
             join_list_delay: Duration::from_secs(120 * 60),
             form_key: None,
         }

@@ -134,8 +134,15 @@ pub async fn root(State(state): State<AppState>, headers: HeaderMap) -> Response
     response
 }
 
-/// `/healthz`: 200 when the database answers.
+/// `/healthz`: 200 when the database answers and, with HTTPS served
+/// here, a current certificate is loaded.
 pub async fn healthz(State(state): State<AppState>) -> Response {
+    // Readers over HTTPS need a current certificate: without one (the CA
+    // not reached yet, a certificate expired) every handshake fails.
+    if let Some(problem) = state.config.https.as_ref().and_then(|check| (check.0)()) {
+        let said = format!("unhealthy: HTTPS has no certificate readers can use: {problem}\n");
+        return (StatusCode::SERVICE_UNAVAILABLE, [(header::CACHE_CONTROL, "no-store")], said).into_response();
+    }
     let site = state.site.clone();
     match crate::blocking::run(move || site.health()).await {
         Ok(Ok(())) => (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")], "ok\n").into_response(),

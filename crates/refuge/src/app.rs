@@ -81,6 +81,19 @@ enum Certificates {
     Files(refuge_edge::tls::CertFiles, Arc<refuge_edge::tls::CertStore>),
 }
 
+/// What `/healthz` asks of HTTPS: a certificate loaded and current.
+fn https_check(store: Arc<refuge_edge::tls::CertStore>) -> refuge_web::HttpsCheck {
+    refuge_web::HttpsCheck(Arc::new(move || {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        match store.validity() {
+            None => Some("none yet (is the ACME CA reachable, and do the domains point here?)".into()),
+            Some((_, until)) if until <= now => Some(format!("it expired on {}", refuge_edge::when(until))),
+            Some((from, _)) if from > now => Some(format!("it is valid only from {}", refuge_edge::when(from))),
+            Some(_) => None,
+        }
+    }))
+}
+
 /// Sets up HTTPS: the certificate store (filled from the files, or from
 /// the ACME cache when it holds a current certificate) and the listener
 /// for plain HTTP beside it.
@@ -89,7 +102,7 @@ async fn tls_setup(
     tls: &config::TlsFile,
     https_port: u16,
     base_url: &str,
-) -> Result<(Certificates, refuge_edge::TlsAcceptor, TcpListener, axum::Router)> {
+) -> Result<(Certificates, refuge_edge::TlsAcceptor, TcpListener, axum::Router, Arc<refuge_edge::tls::CertStore>)> {
     use refuge_edge::tls::{CertFiles, CertStore};
     let store = CertStore::new();
     let in_data = |p: &std::path::Path| if p.is_absolute() { p.to_owned() } else { config.data_dir.join(p) };
@@ -117,7 +130,7 @@ async fn tls_setup(
             (Certificates::Acme(acme), Some(challenges))
         }
     };
-    let acceptor = refuge_edge::TlsAcceptor::from(refuge_edge::tls::server_config(store)?);
+    let acceptor = refuge_edge::TlsAcceptor::from(refuge_edge::tls::server_config(store.clone())?);
     let http_addr = config.http_addr();
     let plain = TcpListener::bind(&http_addr).await.with_context(|| {
         format!(
@@ -130,7 +143,7 @@ async fn tls_setup(
         domains.push(config::host_of(base_url));
     }
     let router = refuge_edge::acme::redirect_router(challenges, domains, https_port);
-    Ok((certificates, acceptor, plain, router))
+    Ok((certificates, acceptor, plain, router, store))
 }
 
 /// Says so in the log when others may read the data folder.
@@ -290,12 +303,13 @@ impl App {
         let addr = listener.local_addr()?;
         let scheme = if config.tls.is_some() { "https" } else { "http" };
         let base_url = config.base_url.clone().unwrap_or_else(|| format!("{scheme}://{addr}"));
-        let (certificates, acceptor, plain) = match &config.tls {
+        let (certificates, acceptor, plain, https) = match &config.tls {
             Some(tls) => {
-                let (certificates, acceptor, plain, redirect) = tls_setup(&config, tls, addr.port(), &base_url).await?;
-                (Some(certificates), Some(acceptor), Some((plain, redirect)))
+                let (certificates, acceptor, plain, redirect, store) =
+                    tls_setup(&config, tls, addr.port(), &base_url).await?;
+                (Some(certificates), Some(acceptor), Some((plain, redirect)), Some(https_check(store)))
             }
-            None => (None, None, None),
+            None => (None, None, None, None),
         };
         let site = Site::new(config.site_config(base_url.clone()), store.clone())?;
         let follow_from = refuge_web::Cursor::at_end(store.as_ref()).context("cannot read the change feed")?;
@@ -316,6 +330,7 @@ impl App {
             message_retention: (config.message_retention_days > 0)
                 .then(|| std::time::Duration::from_secs(u64::from(config.message_retention_days) * 86_400)),
             form_key: Some(form_key(store.as_ref())?),
+            https,
             ..WebConfig::default()
         };
         let state = AppState::new(Arc::new(site), cache, search, store.clone(), web);

@@ -5,10 +5,10 @@
 -- (the store does); deleting a whole language version keeps the others'
 -- entries, which become originals.
 ALTER TABLE appeal_updates ADD COLUMN translates INTEGER REFERENCES appeal_updates(id) ON DELETE SET NULL;
--- One translation per language version: a second would be shown twice.
 -- A translator's entry for a published version waits for an editor
 -- (1): kept from the public, the feeds and the mail until approved.
 ALTER TABLE appeal_updates ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+-- One translation per language version: a second would be shown twice.
 CREATE UNIQUE INDEX appeal_updates_translates ON appeal_updates (item_id, translates);
 
 -- Which languages' subscribers were told of an original entry, once each:

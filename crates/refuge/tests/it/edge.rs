@@ -487,6 +487,40 @@ async fn a_certificate_from_an_acme_ca_and_its_renewal_without_dropping_connecti
     app.stop().await;
 }
 
+/// Health is what readers get: while HTTPS has no certificate (the CA
+/// cannot be reached at the first start), every handshake fails, and
+/// `/healthz` and `refuge healthcheck` say so instead of "healthy".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_says_unhealthy_while_https_has_no_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let http_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let data = dir.path().join("data");
+    let app = spawn_with(|c| {
+        c.data_dir = data.as_path().into();
+        c.tls = Some(refuge::config::TlsFile {
+            domains: vec!["refuge.test".into()],
+            contact: Some("webmaster@refuge.test".into()),
+            acme_directory: Some("https://127.0.0.1:9/dir".into()),
+            ..Default::default()
+        });
+        c.http_addr = Some(format!("127.0.0.1:{http_port}"));
+        c.base_url = Some("https://refuge.test".into());
+    })
+    .await;
+    let plain = app.http_addr.expect("a plain-HTTP listener");
+    let mut stream = tokio::net::TcpStream::connect(plain).await.unwrap();
+    let health = request(&mut stream, "refuge.test", "/healthz").await;
+    assert_eq!(health.status, 503, "{}", health.body);
+    assert!(health.body.contains("HTTPS has no certificate"), "{}", health.body);
+    let checked = std::process::Command::new(env!("CARGO_BIN_EXE_refuge"))
+        .args(["healthcheck", "--addr", &plain.to_string()])
+        .output()
+        .unwrap();
+    assert!(!checked.status.success(), "{}", String::from_utf8_lossy(&checked.stdout));
+    assert!(String::from_utf8_lossy(&checked.stderr).contains("unhealthy"));
+    app.stop().await;
+}
+
 /// Every onion reader is one client to the limits: a new connection for
 /// each request (what each reader through Tor looks like) does not make a
 /// new budget, while readers on the ordinary address keep theirs.

@@ -1,9 +1,9 @@
 -- See the SQLite migration of the same number.
 ALTER TABLE appeal_updates ADD COLUMN translates BIGINT REFERENCES appeal_updates(id) ON DELETE SET NULL;
--- One translation per language version: a second would be shown twice.
 -- A translator's entry for a published version waits for an editor
 -- (1): kept from the public, the feeds and the mail until approved.
 ALTER TABLE appeal_updates ADD COLUMN pending BIGINT NOT NULL DEFAULT 0;
+-- One translation per language version: a second would be shown twice.
 CREATE UNIQUE INDEX appeal_updates_translates ON appeal_updates (item_id, translates);
 
 CREATE TABLE appeal_update_mailings (
