@@ -127,7 +127,7 @@ pub async fn publish(
                     // Recorded as it goes too (a tier may be thousands of
                     // files): a publish killed mid-tier, run again, sends
                     // only what it had not sent.
-                    if report.uploaded % RECORD_EVERY == 0 || recorded.elapsed() > RECORD_AFTER {
+                    if report.uploaded.is_multiple_of(RECORD_EVERY) || recorded.elapsed() > RECORD_AFTER {
                         write_manifest(bucket, &remote).await?;
                         recorded = std::time::Instant::now();
                     }
