@@ -98,24 +98,6 @@ impl From<PathBuf> for DataDir {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_layout_is_named_once() {
-        let dir = DataDir::new("/srv/refuge");
-        assert_eq!(dir.database(), Path::new("/srv/refuge/refuge.db"));
-        assert_eq!(dir.media(), Path::new("/srv/refuge/media"));
-        assert_eq!(dir.search(), Path::new("/srv/refuge/search"));
-        assert_eq!(dir.inbox(), Path::new("/srv/refuge/inbox"));
-        assert_eq!(dir.theme(), Path::new("/srv/refuge/theme"));
-        assert_eq!(dir.config_file(), Path::new("/srv/refuge/refuge.toml"));
-        assert_eq!(dir.to_string(), "/srv/refuge");
-        assert!(!dir.has_site());
-    }
-}
-
 /// Creates `dir` and any missing parents; every folder made is readable by
 /// this account only (0700). An existing folder keeps its mode.
 pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
@@ -151,3 +133,22 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.write_all(bytes)?;
     file.sync_all()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_layout_is_named_once() {
+        let dir = DataDir::new("/srv/refuge");
+        assert_eq!(dir.database(), Path::new("/srv/refuge/refuge.db"));
+        assert_eq!(dir.media(), Path::new("/srv/refuge/media"));
+        assert_eq!(dir.search(), Path::new("/srv/refuge/search"));
+        assert_eq!(dir.inbox(), Path::new("/srv/refuge/inbox"));
+        assert_eq!(dir.theme(), Path::new("/srv/refuge/theme"));
+        assert_eq!(dir.config_file(), Path::new("/srv/refuge/refuge.toml"));
+        assert_eq!(dir.to_string(), "/srv/refuge");
+        assert!(!dir.has_site());
+    }
+}
+

@@ -362,9 +362,9 @@ mod tests {
     }
 
     fn translated_once_per_version(store: &SqlStore) {
-        let en = version(&store, None, "en");
-        let ja = version(&store, Some(en.group_id), "ja");
-        let other = version(&store, None, "ko");
+        let en = version(store, None, "en");
+        let ja = version(store, Some(en.group_id), "ja");
+        let other = version(store, None, "ko");
         let original = store.add_appeal_update(en.id, &new("2026-12-01", "Moved to a camp.", None)).unwrap();
         // A translation takes its original's date, whatever was typed.
         let translation =
