@@ -151,4 +151,3 @@ mod tests {
         assert!(!dir.has_site());
     }
 }
-
