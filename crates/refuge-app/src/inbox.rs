@@ -77,15 +77,19 @@ where
 }
 
 /// Deletes message `id` for good (its sealed bytes are overwritten by the
-/// store).
-pub fn delete<S>(store: &S, actor: &User, id: i64) -> Result<(), AppError>
+/// store); whether an old copy stays on disk for a while.
+pub fn delete<S>(store: &S, actor: &User, id: i64) -> Result<refuge_core::Erasure, AppError>
 where
     S: MessageStore + AuditLog + ?Sized,
 {
     admin_only(actor)?;
-    store.delete_message(id)?;
-    crate::audit::record(store, actor.email.as_str(), "delete message", &format!("message {id}"), "");
-    Ok(())
+    let erased = store.delete_message(id)?;
+    let detail = match erased {
+        refuge_core::Erasure::Complete => "",
+        refuge_core::Erasure::Pending => "an old copy stays in the write-ahead log until the next fold",
+    };
+    crate::audit::record(store, actor.email.as_str(), "delete message", &format!("message {id}"), detail);
+    Ok(erased)
 }
 
 #[cfg(test)]

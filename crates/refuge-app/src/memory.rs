@@ -104,12 +104,16 @@ impl MessageStore for Memory {
         Ok(())
     }
 
-    fn delete_message(&self, id: i64) -> StoreResult<()> {
+    fn delete_message(&self, id: i64) -> StoreResult<refuge_core::Erasure> {
         self.failing(Fail::Delete)?;
         let mut inner = self.inner();
         let before = inner.messages.len();
         inner.messages.retain(|(m, _)| m.id != id);
-        if inner.messages.len() == before { Err(StoreError::NotFound(format!("message {id}"))) } else { Ok(()) }
+        if inner.messages.len() == before {
+            Err(StoreError::NotFound(format!("message {id}")))
+        } else {
+            Ok(refuge_core::Erasure::Complete)
+        }
     }
 
     fn purge_handled_messages(&self, before: OffsetDateTime) -> StoreResult<u64> {

@@ -235,11 +235,28 @@ pub trait MessageStore: Send + Sync {
     /// The sealed bytes of a message.
     fn sealed_message(&self, id: i64) -> StoreResult<Option<Vec<u8>>>;
     fn set_handled(&self, id: i64, handled: bool) -> StoreResult<()>;
-    /// Deletes for real: the bytes are overwritten (secure_delete).
-    fn delete_message(&self, id: i64) -> StoreResult<()>;
+    /// Deletes for real: the bytes are overwritten (secure_delete) and the
+    /// write-ahead log folded in; what is left of it on disk.
+    fn delete_message(&self, id: i64) -> StoreResult<Erasure>;
     /// Deletes for real every message marked handled that arrived before
     /// `before`; how many.
     fn purge_handled_messages(&self, before: time::OffsetDateTime) -> StoreResult<u64>;
+    /// Folds the write-ahead log in when a deletion could not (a reader
+    /// held it); whether nothing deleted is left in it now.
+    fn fold_if_pending(&self) -> StoreResult<bool> {
+        Ok(true)
+    }
+}
+
+/// What a deletion left on disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Erasure {
+    /// Nothing: the rows are overwritten and no old copy stays.
+    Complete,
+    /// The rows are gone, but an old copy of them stays in the database's
+    /// write-ahead log until it can be folded in (a reader, such as a
+    /// backup, held it); housekeeping folds it then.
+    Pending,
 }
 
 /// Newsletters as the archive and the back office list them.

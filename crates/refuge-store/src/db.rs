@@ -103,6 +103,8 @@ pub struct SqlStore {
     created: bool,
     /// This server's name in the outbox (see `set_server_id`).
     server_id: std::sync::OnceLock<String>,
+    /// A deletion's write-ahead log could not be folded in yet.
+    pub(crate) fold_pending: std::sync::atomic::AtomicBool,
 }
 
 enum Backend {
@@ -173,6 +175,7 @@ impl SqlStore {
             backend: Backend::Sqlite { conn: Mutex::new(conn), path: path.to_owned() },
             created: found == 0,
             server_id: Default::default(),
+            fold_pending: Default::default(),
         };
         store
             .handle()
@@ -185,8 +188,12 @@ impl SqlStore {
     /// up to date (one server at a time, under an advisory lock).
     pub fn connect(url: &str) -> Result<Self, OpenError> {
         let pool = PgPool::new(url).map_err(|e| OpenError::Url { url: format!("{} ({e})", redact(url)) })?;
-        let mut store =
-            Self { backend: Backend::Postgres(Box::new(pool)), created: false, server_id: Default::default() };
+        let mut store = Self {
+            backend: Backend::Postgres(Box::new(pool)),
+            created: false,
+            server_id: Default::default(),
+            fold_pending: Default::default(),
+        };
         let unreachable = |e: DbError| OpenError::Unreachable { what: store.describe(), detail: e.to_string() };
         let conn =
             store.handle().map_err(|e| OpenError::Unreachable { what: store.describe(), detail: e.to_string() })?;

@@ -214,10 +214,10 @@ impl Outbox for SqlStore {
         // copy of the text remains on disk.
         if let Some((_, kind, _)) = &sent
             && MailKind::parse(kind).is_private()
-            && let Err(e) = conn.fold_deleted()
         {
-            // Sent all the same; the next checkpoint folds the text in.
-            tracing::warn!(error = %e, "a sent reply's text could not be folded out of the write-ahead log yet");
+            // Sent all the same; when the fold cannot happen now, the next
+            // housekeeping folds the text in.
+            crate::messages::fold(self, &conn);
         }
         Ok(())
     }

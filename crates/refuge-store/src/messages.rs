@@ -1,9 +1,11 @@
 //! `MessageStore` over SQLite. Deleted messages are overwritten on disk
 //! (`PRAGMA secure_delete`, set when the database is opened).
 
-use crate::sql::{Optional, params};
+use std::sync::atomic::Ordering;
+
+use crate::sql::{Handle, Optional, params};
 use refuge_core::store::StoreResult;
-use refuge_core::{MessageMeta, MessageStore, StoreError};
+use refuge_core::{Erasure, MessageMeta, MessageStore, StoreError};
 
 use crate::db::{SqlStore, backend, now, parse_ts, ts};
 
@@ -62,13 +64,15 @@ impl MessageStore for SqlStore {
         if n == 0 { Err(StoreError::NotFound(format!("message {id}"))) } else { Ok(()) }
     }
 
-    fn delete_message(&self, id: i64) -> StoreResult<()> {
+    fn delete_message(&self, id: i64) -> StoreResult<Erasure> {
         let conn = self.conn()?;
         let n = conn.execute("DELETE FROM messages WHERE id = ?", params![id]).map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("message {id}")));
+        }
         // Fold the WAL into the database so the overwritten pages are all
         // that remains.
-        let _ = conn.fold_deleted();
-        if n == 0 { Err(StoreError::NotFound(format!("message {id}"))) } else { Ok(()) }
+        Ok(fold(self, &conn))
     }
 
     fn purge_handled_messages(&self, before: time::OffsetDateTime) -> StoreResult<u64> {
@@ -77,9 +81,41 @@ impl MessageStore for SqlStore {
             .execute("DELETE FROM messages WHERE handled = 1 AND received_at < ?", params![ts(before)])
             .map_err(backend)?;
         if n > 0 {
-            let _ = conn.fold_deleted();
+            fold(self, &conn);
         }
         Ok(n)
+    }
+
+    fn fold_if_pending(&self) -> StoreResult<bool> {
+        if !self.fold_pending.load(Ordering::Acquire) {
+            return Ok(true);
+        }
+        let conn = self.conn()?;
+        Ok(fold(self, &conn) == Erasure::Complete)
+    }
+}
+
+/// Folds the write-ahead log in after deleting what must leave no copy;
+/// what is left. When it cannot (a reader, such as a backup, holds the
+/// log; or the database failed) it says so in the log, and the store
+/// folds again at the next [`MessageStore::fold_if_pending`].
+pub(crate) fn fold(store: &SqlStore, conn: &Handle<'_>) -> Erasure {
+    let done = match conn.fold_deleted() {
+        Ok(done) => done,
+        Err(e) => {
+            tracing::error!(error = %e, "the write-ahead log could not be folded in");
+            false
+        }
+    };
+    store.fold_pending.store(!done, Ordering::Release);
+    if done {
+        Erasure::Complete
+    } else {
+        tracing::warn!(
+            "deleted data stays in the write-ahead log until it can be folded in (a reader holds it); housekeeping \
+             folds it again"
+        );
+        Erasure::Pending
     }
 }
 
@@ -102,5 +138,33 @@ mod tests {
             assert!(store.sealed_message(old_handled).unwrap().is_none());
             assert!(store.sealed_message(old_open).unwrap().is_some(), "unhandled messages are kept");
         }
+    }
+
+    fn holds(path: &std::path::Path, needle: &[u8]) -> bool {
+        std::fs::read(path).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+    }
+
+    /// A reader holding the write-ahead log (a backup) keeps a deleted
+    /// message's old pages in it: the deletion says so (it said nothing,
+    /// its fold's result dropped), and the next fold removes them.
+    #[test]
+    fn a_fold_a_reader_blocks_is_reported_and_done_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.db");
+        let store = SqlStore::open(&path).unwrap();
+        let wal = dir.path().join("m.db-wal");
+        let marker = b"SEALED-MARKER-5f1e";
+        let id = store.add_message("help", "en", marker).unwrap();
+        // A backup reading from before the deletion.
+        let reader = rusqlite::Connection::open(&path).unwrap();
+        reader.execute_batch("BEGIN; SELECT count(*) FROM messages;").unwrap();
+        assert_eq!(store.delete_message(id).unwrap(), Erasure::Pending);
+        assert!(holds(&wal, marker), "the old copy is still in the log");
+        assert!(!store.fold_if_pending().unwrap(), "still held");
+        reader.execute_batch("COMMIT;").unwrap();
+        assert!(store.fold_if_pending().unwrap());
+        assert!(!holds(&wal, marker) && !holds(&path, marker), "no copy left");
+        let other = store.add_message("help", "en", b"sealed-2").unwrap();
+        assert_eq!(store.delete_message(other).unwrap(), Erasure::Complete);
     }
 }

@@ -314,6 +314,12 @@ async fn housekeeping(state: AppState) {
         {
             tracing::info!(mails = n, "confirmations queued for imported sign-ups");
         }
+        // A deletion's old copy that could not be folded in yet (a reader
+        // held the write-ahead log): tried again every minute.
+        let store = state.store.clone();
+        if let Ok(Err(e)) = crate::blocking::run(move || store.fold_if_pending()).await {
+            tracing::error!(error = %e, "could not fold the write-ahead log in");
+        }
         if minute % 60 != 0 || !holds_housekeeping(&state).await {
             continue;
         }

@@ -243,10 +243,15 @@ impl<'c> Handle<'c> {
     /// text stays on disk. PostgreSQL has no such thing: old row versions
     /// stay in its files until vacuumed, and in its WAL, replicas and
     /// backups (the README's privacy section says so).
-    pub(crate) fn fold_deleted(&self) -> DbResult<()> {
+    /// Whether the fold completed: false when a reader held the log (the
+    /// checkpoint reports itself blocked), so old pages may remain in it.
+    pub(crate) fn fold_deleted(&self) -> DbResult<bool> {
         match self {
-            Handle::Lite(c) => Ok(c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?),
-            Handle::Pg(_) => Ok(()),
+            Handle::Lite(c) => {
+                let busy: i64 = c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+                Ok(busy == 0)
+            }
+            Handle::Pg(_) => Ok(true),
         }
     }
 

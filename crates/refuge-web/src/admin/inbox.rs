@@ -342,7 +342,12 @@ pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<
         .render(&state, &admin, "inbox");
     }
     match inbox::delete(state.store.as_ref(), &admin.session.user, id) {
-        Ok(()) => list(&state, &admin, Some(admin.t.get("admin_deleted").into()), None, StatusCode::OK),
+        Ok(refuge_core::Erasure::Complete) => {
+            list(&state, &admin, Some(admin.t.get("admin_deleted").into()), None, StatusCode::OK)
+        }
+        Ok(refuge_core::Erasure::Pending) => {
+            list(&state, &admin, Some(admin.t.get("admin_deleted_copy_pending").into()), None, StatusCode::OK)
+        }
         Err(e) => refused(&state, &admin, &e),
     }
 }
