@@ -214,7 +214,8 @@ pub trait AppealStore: AppealReads {
     /// Approves a pending entry: from now on it is public.
     fn approve_appeal_update(&self, id: i64) -> StoreResult<AppealUpdate>;
     fn delete_appeal_update(&self, id: i64) -> StoreResult<()>;
-    /// Original entries (not translations) added in `[after, before)`,
+    /// Original entries (not translations) added in `[after, before]` (times
+    /// are kept to the second: one added this very second counts),
     /// oldest first: those whose wait for translations may be over.
     fn original_updates_between(&self, after: OffsetDateTime, before: OffsetDateTime)
     -> StoreResult<Vec<AppealUpdate>>;

@@ -219,7 +219,7 @@ impl AppealStore for SqlStore {
             .query_map(
                 &format!(
                     "SELECT {UPDATE_COLUMNS} FROM appeal_updates WHERE translates IS NULL AND pending = 0
-                     AND created_at >= ? AND created_at < ? ORDER BY created_at, id"
+                     AND created_at >= ? AND created_at <= ? ORDER BY created_at, id"
                 ),
                 params![ts(after), ts(before)],
                 |r| update(r, 0),
@@ -390,6 +390,9 @@ mod tests {
         store.release_update_mailing(original.id, &ja_lang).unwrap();
         assert!(store.claim_update_mailing(original.id, &ja_lang).unwrap());
         let now = OffsetDateTime::now_utc();
+        // With no wait at all, an entry of this very second is due.
+        let due = store.original_updates_between(now - time::Duration::hours(1), now).unwrap();
+        assert!(due.iter().any(|u| u.id == original.id), "due at once: {due:?}");
         let waiting = store.original_updates_between(now - time::Duration::hours(1), now + time::Duration::hours(1));
         assert_eq!(waiting.unwrap().iter().map(|u| u.id).collect::<Vec<_>>(), [original.id]);
         // A whole language version deleted keeps the others' entries.
