@@ -467,20 +467,8 @@ impl Site {
         }
     }
 
-    /// A plain page with a heading and a text from the interface strings
-    /// (subscription confirmations and the like).
-    pub fn notice_page(
-        &self,
-        lang: &Language,
-        heading_key: &str,
-        text_key: &str,
-        status: u16,
-    ) -> Result<Rendered, RenderError> {
-        let text = self.strings(lang).get(text_key).to_owned();
-        self.notice_page_text(lang, heading_key, &text, status)
-    }
-
-    /// A notice page with its text as given (in `lang` already).
+    /// A plain page with a heading from the interface strings and a text
+    /// as given, in `lang` (subscription confirmations and the like).
     pub fn notice_page_text(
         &self,
         lang: &Language,

@@ -15,17 +15,20 @@ use crate::AppState;
 use crate::form::{FormData, pairs};
 use crate::public::send_page;
 
+/// A notice page whose text is the string `text_key`.
 fn page(
     state: &AppState,
     lang: &Language,
     heading: &str,
-    text: &str,
+    text_key: &str,
     status: StatusCode,
     headers: &HeaderMap,
 ) -> Response {
-    private_page(state, lang, state.site.notice_page(lang, heading, text, status.as_u16()), headers)
+    let text = state.site.strings(lang).get(text_key).to_owned();
+    page_text(state, lang, heading, &text, status, headers)
 }
 
+/// A notice page with its text as given.
 fn page_text(
     state: &AppState,
     lang: &Language,

@@ -397,6 +397,27 @@ pub(crate) fn mail_untranslated_updates(state: &AppState, now: time::OffsetDateT
     Ok(queued)
 }
 
+/// Mails a public entry of a published appeal to the appeal subscribers
+/// of its language, who are told once of an entry: by its translation when
+/// it comes before the wait is over. The editor's notice: saved, or saved
+/// but not mailed.
+fn tell_subscribers(state: &AppState, item: &Item, update: &AppealUpdate) -> &'static str {
+    if item.status != refuge_core::Status::Published {
+        return "saved";
+    }
+    match mail_update(state, item, update.translates.unwrap_or(update.id), update, &item.lang) {
+        Ok(queued) => {
+            tracing::info!(queued, "appeal update mailed to subscribers");
+            "saved"
+        }
+        Err(e) => {
+            // The update is published; the editor is told its mail is not on its way.
+            tracing::error!(error = %e, "an appeal update could not be mailed");
+            "saved_not_mailed"
+        }
+    }
+}
+
 /// Publishes a timeline entry ("further information").
 pub async fn add_update(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, data: FormData) -> Answer {
     let item = load(&state, &admin, &id)?;
@@ -452,22 +473,8 @@ pub async fn add_update(State(state): State<AppState>, admin: Admin, Path(id): P
     state.item_changed(Some(&item), Some(&item));
     // Further information goes to everyone subscribed to appeals in this
     // language, once each.
-    let mut notice = "saved";
-    if pending {
-        // Nothing public, nothing mailed, until an editor approves it.
-        notice = "submitted";
-    } else if item.status == refuge_core::Status::Published {
-        // The subscribers of this language are told once of an entry: by
-        // its translation when it comes before the wait is over.
-        match mail_update(&state, &item, update.translates.unwrap_or(update.id), &update, &item.lang) {
-            Ok(queued) => tracing::info!(queued, "appeal update mailed to subscribers"),
-            Err(e) => {
-                // The update is published; the editor is told its mail is not on its way.
-                tracing::error!(error = %e, "an appeal update could not be mailed");
-                notice = "saved_not_mailed";
-            }
-        }
-    }
+    // Nothing public, nothing mailed, until an editor approves it.
+    let notice = if pending { "submitted" } else { tell_subscribers(&state, &item, &update) };
     audit(&state, admin.email(), "appeal update", &format!("appeal {} ({})", item.id, item.lang), &update.date);
     Ok(see_other(&format!("/admin/items/{}?notice={notice}", item.id)))
 }
@@ -491,14 +498,7 @@ pub async fn approve_update(
         Err(e) => return Err(store_failed(&state, &admin, "approving an appeal update", e).into()),
     };
     state.item_changed(Some(&item), Some(&item));
-    let mut notice = "saved";
-    if item.status == refuge_core::Status::Published {
-        let original = approved.translates.unwrap_or(approved.id);
-        if let Err(e) = mail_update(&state, &item, original, &approved, &item.lang) {
-            tracing::error!(error = %e, "an approved appeal update could not be mailed");
-            notice = "saved_not_mailed";
-        }
-    }
+    let notice = tell_subscribers(&state, &item, &approved);
     audit(
         &state,
         admin.email(),
