@@ -27,6 +27,10 @@ pub struct SaveItem {
     pub marks_current: bool,
     /// A change awaiting review that this save takes over.
     pub resolves_review: Option<i64>,
+    /// The revision the editor's form was made from: the write refuses
+    /// with [`AppError::Stale`] if the item was saved since (`None`: no
+    /// check, a form from before revisions were sent).
+    pub base_revision: Option<i64>,
 }
 
 /// What a save did, for the caller to tell the cache, the search index,
@@ -90,6 +94,7 @@ where
         translated_from,
         resolves_aside: save.resolves_review,
         only_if: None,
+        base_revision: save.base_revision,
         // An item dated by its month only is dated by its day once the
         // editor gives it another date.
         month_only: before
@@ -113,7 +118,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use refuge_core::{AppealReads, Email, Language, Role, Slug, UserStore};
+    use refuge_core::{AppealReads, AsideStore, Email, Language, Role, Slug, UserStore};
     use refuge_store::SqlStore;
 
     use super::*;
@@ -143,6 +148,7 @@ mod tests {
             translation_of: None,
             marks_current: false,
             resolves_review: None,
+            base_revision: None,
         }
     }
 
@@ -226,5 +232,47 @@ mod tests {
         other.translation_of = Some(source.id);
         other.draft.group_id = Some(source.group_id);
         assert!(matches!(save_item(&store, &tr, other), Err(AppError::Forbidden)), "only their languages");
+    }
+
+    #[test]
+    fn two_saves_from_one_revision_never_both_land_on_either_engine() {
+        for db in refuge_store::testing::each_engine() {
+            let ed =
+                db.store.add_user(&Email::parse("ed@example.org").unwrap(), Role::Editor, "a long password").unwrap();
+            let first = save_item(&db.store, &ed, save(draft(Kind::News, "en", "r", "Report", Status::Draft), None))
+                .unwrap()
+                .after;
+            let base = db.store.latest_revision(first.id).unwrap();
+            // Two tabs, two connections, one revision to start from.
+            let (a, b) = (db.reopen(), db.reopen());
+            let start = std::sync::Barrier::new(2);
+            let tab = |store: &refuge_store::SqlStore, title: &str| {
+                let mut change = save(draft(Kind::News, "en", "r", title, Status::Draft), None);
+                change.id = Some(first.id);
+                change.draft.group_id = Some(first.group_id);
+                change.base_revision = Some(base);
+                start.wait();
+                save_item(store, &ed, change)
+            };
+            let (one, other) = std::thread::scope(|s| {
+                let one = s.spawn(|| tab(&a, "Mine"));
+                let other = s.spawn(|| tab(&b, "Theirs"));
+                (one.join().unwrap(), other.join().unwrap())
+            });
+            let (won, lost) = match (one, other) {
+                (Ok(won), Err(lost)) | (Err(lost), Ok(won)) => (won, lost),
+                (one, other) => panic!("exactly one save lands: {one:?} / {other:?}"),
+            };
+            let latest = db.store.latest_revision(first.id).unwrap();
+            assert!(matches!(lost, AppError::Stale { latest: l } if l == latest), "{lost:?}");
+            assert_eq!(db.store.item(first.id).unwrap().unwrap().title, won.after.title, "the winner's text stays");
+            assert_eq!(db.store.revisions(first.id).unwrap().len(), 2, "no revision of the refused save");
+            // With the winner's revision as its base, the other tab's save goes through.
+            let mut again = save(draft(Kind::News, "en", "r", "Mine, merged", Status::Draft), None);
+            again.id = Some(first.id);
+            again.draft.group_id = Some(first.group_id);
+            again.base_revision = Some(latest);
+            assert_eq!(save_item(&db.store, &ed, again).unwrap().after.title, "Mine, merged");
+        }
     }
 }

@@ -20,6 +20,10 @@ pub enum AppError {
     /// names it for the person who typed it.
     #[error("{0}")]
     Conflict(String),
+    /// The item was saved by someone else since the revision the change
+    /// was made from (`latest`): nothing was written.
+    #[error("the item was saved meanwhile (revision {latest})")]
+    Stale { latest: i64 },
     /// What was sent cannot be stored as it is; the text says why.
     #[error("{0}")]
     Invalid(String),
@@ -31,6 +35,10 @@ pub enum AppError {
     /// name) in a field: refused, nothing written or sent.
     #[error("{field} would show “{part}”, part of a name hidden with [[name:…]] on this site")]
     Leak { field: &'static str, part: String },
+    /// Images in the text (named by their address) say nothing of what
+    /// they show: an item cannot go online so, by any path.
+    #[error("images without alternative text: {}", images.join(", "))]
+    MissingAlt { images: Vec<String> },
     /// The disk is full: nothing was written.
     #[error("the disk is full: {0}")]
     DiskFull(String),
@@ -47,18 +55,36 @@ impl From<StoreError> for AppError {
             StoreError::Invalid(text) => AppError::Invalid(text),
             StoreError::Full(detail) => AppError::DiskFull(detail),
             StoreError::Backend(detail) => AppError::Storage(detail),
+            StoreError::Stale { latest } => AppError::Stale { latest },
         }
     }
 }
 
 impl AppError {
+    /// Why, in a few words that never quote what was typed (for the audit
+    /// log and the server log: a refusal's detail may hold part of a name).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            AppError::NotFound(_) => "not found",
+            AppError::Forbidden | AppError::OwnAccount => "not allowed",
+            AppError::Conflict(_) => "conflict",
+            AppError::Stale { .. } => "saved meanwhile",
+            AppError::Invalid(_) => "invalid",
+            AppError::Markup { .. } => "malformed redaction markup",
+            AppError::Leak { .. } => "a protected name",
+            AppError::MissingAlt { .. } => "an image without alternative text",
+            AppError::DiskFull(_) => "disk full",
+            AppError::Storage(_) => "storage failed",
+        }
+    }
+
     /// The HTTP status that fits (the web layer's default mapping).
     pub fn status(&self) -> u16 {
         match self {
             AppError::NotFound(_) => 404,
             AppError::Forbidden | AppError::OwnAccount => 403,
-            AppError::Conflict(_) => 409,
-            AppError::Invalid(_) | AppError::Markup { .. } | AppError::Leak { .. } => 422,
+            AppError::Conflict(_) | AppError::Stale { .. } => 409,
+            AppError::Invalid(_) | AppError::Markup { .. } | AppError::Leak { .. } | AppError::MissingAlt { .. } => 422,
             AppError::DiskFull(_) => 507,
             AppError::Storage(_) => 500,
         }

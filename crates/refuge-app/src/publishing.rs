@@ -53,8 +53,9 @@ where
             match store.save_item_with(&save) {
                 Ok(after) => {
                     let subject = format!("{} {} ({})", item.kind, item.id, item.lang);
-                    crate::audit::record(store, SCHEDULER, "publish refused", &subject, "a protected name");
-                    tracing::error!(id = item.id, "a scheduled item was not published: it would show a protected name");
+                    let why = refused.reason();
+                    crate::audit::record(store, SCHEDULER, "publish refused", &subject, why);
+                    tracing::error!(id = item.id, why, "a scheduled item was not published");
                     due.refused.push(Published { before: item, after });
                 }
                 Err(e) => due.failed.push((item.id, e.into())),

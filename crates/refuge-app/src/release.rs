@@ -177,8 +177,9 @@ pub fn guard_for<S: NameReads + ?Sized>(
 }
 
 /// Checks an item about to be public (saved as published or scheduled,
-/// published by the scheduler or in bulk, restored while online): its
-/// markup, then every public text against every protected name. `id` is
+/// published by the scheduler or in bulk, a reviewed change published,
+/// restored while online): its markup, every image's alternative text,
+/// then every public text against every protected name. `id` is
 /// the stored item (`None`: new); `appeal` the facts and addressees as
 /// they will be stored (`None`: as stored now, for an appeal).
 pub fn check_item<S>(
@@ -197,6 +198,11 @@ where
     let appeal = appeal.or(stored.as_ref().map(|(f, a)| (f, a.as_slice())));
     let fields = item_fields(draft, appeal);
     check_markup(&fields)?;
+    // Online, every image says what it shows, in the item's language.
+    let images = refuge_core::markdown::images_without_alt(&draft.body);
+    if !images.is_empty() {
+        return Err(AppError::MissingAlt { images });
+    }
     let updates = match id {
         Some(id) if draft.kind == Kind::Appeal => store.appeal_updates(id)?,
         _ => Vec::new(),

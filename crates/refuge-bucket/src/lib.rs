@@ -9,6 +9,8 @@
 
 pub mod media;
 pub mod publish;
+/// A throw-away Garage for tests: for tests only, never in the release binary.
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 use std::fmt;

@@ -25,6 +25,10 @@ pub enum StoreError {
     /// written, and the caller should say so rather than "try again".
     #[error("the disk is full: {0}")]
     Full(String),
+    /// Someone saved the item since the revision the change was made
+    /// from (`latest` is theirs): nothing was written.
+    #[error("the item was saved meanwhile (revision {latest})")]
+    Stale { latest: i64 },
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -50,6 +54,11 @@ pub struct ItemSave<'a> {
     /// `Conflict`. The scheduler publishes an item once this way, however
     /// many servers look at the same moment.
     pub only_if: Option<crate::Status>,
+    /// Saves only if the item's latest revision is still this one (the
+    /// revision the editor's form was made from), checked in the write
+    /// itself with the item's row locked; otherwise nothing is written and
+    /// the answer is `Stale`. Two saves from one revision cannot both pass.
+    pub base_revision: Option<i64>,
     /// Dated by its month only (`Some(true)`), by its day (`Some(false)`),
     /// or as it was (`None`).
     pub month_only: Option<bool>,
@@ -67,6 +76,7 @@ impl<'a> ItemSave<'a> {
             translated_from: None,
             resolves_aside: None,
             only_if: None,
+            base_revision: None,
             month_only: None,
         }
     }

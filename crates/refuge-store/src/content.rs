@@ -119,6 +119,9 @@ impl ContentStore for SqlStore {
     fn save_item_with(&self, save: &ItemSave<'_>) -> StoreResult<Item> {
         let conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
+        if let (Some(id), Some(base)) = (save.id, save.base_revision) {
+            check_base(&tx, id, base)?;
+        }
         let item_id = write_item(&tx, save.id, save.draft, save.user_id, save.note, save.only_if)?;
         if let Some((facts, addressees)) = save.appeal {
             crate::appeals::write_facts(&tx, item_id, facts)?;
@@ -356,6 +359,25 @@ impl ContentStore for SqlStore {
         crate::names::record(&conn, &format!("setting:{key}"), &[value], false).map_err(backend)?;
         touch(&conn).map_err(backend)
     }
+}
+
+/// Refuses a save made from another revision than the item's latest: the
+/// item's row is locked first (PostgreSQL; SQLite has one writer), so a
+/// second save from the same revision waits for the first, then sees its
+/// revision and is refused.
+fn check_base(tx: &Handle<'_>, id: i64, base: i64) -> StoreResult<()> {
+    let lock = match tx.engine() {
+        crate::sql::Engine::Postgres => " FOR UPDATE",
+        crate::sql::Engine::Sqlite => "",
+    };
+    tx.query_row(&format!("SELECT id FROM items WHERE id = ?{lock}"), params![id], |r| r.get::<i64>(0))
+        .optional()
+        .map_err(backend)?
+        .ok_or_else(|| StoreError::NotFound(format!("item {id}")))?;
+    let latest: i64 = tx
+        .query_row("SELECT coalesce(max(id), 0) FROM revisions WHERE item_id = ?", params![id], |r| r.get(0))
+        .map_err(backend)?;
+    if latest == base { Ok(()) } else { Err(StoreError::Stale { latest }) }
 }
 
 /// Writes an item and its revision inside the caller's transaction.

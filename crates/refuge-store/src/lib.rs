@@ -26,7 +26,9 @@ mod rows;
 mod secrets;
 mod sql;
 mod subscribers;
-#[doc(hidden)]
+/// Throw-away databases for tests (a PostgreSQL server of their own):
+/// for tests only, never in the release binary.
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod throttle;
 mod users;

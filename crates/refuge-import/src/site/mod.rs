@@ -473,12 +473,24 @@ where
             .iter()
             .find_map(|t| self.names.find_in_text(t))
             .or_else(|| self.names.find_in_page("text/html", shown.as_bytes()));
+        // The rules for going online, as for every other way out: no
+        // protected name, and every image says what it shows.
+        let images = refuge_core::markdown::images_without_alt(&draft.body);
         let draft = match found {
             Some(found) => {
                 line.warnings.push(format!(
                     "kept as a draft: it shows “{}”, part of a name hidden with [[name:…]] on this site; \
                      mark or remove it in the back office, then publish",
                     found.part
+                ));
+                ItemDraft { status: Status::Draft, ..draft }
+            }
+            None if !images.is_empty() => {
+                line.warnings.push(format!(
+                    "kept as a draft: {} image(s) with no alternative text ({}); describe each in the \
+                     back office, then publish",
+                    images.len(),
+                    images.join(", ")
                 ));
                 ItemDraft { status: Status::Draft, ..draft }
             }

@@ -516,6 +516,7 @@ pub async fn serve(State(state): State<AppState>, Path(file): Path<String>, head
 fn refused(state: &AppState, admin: &Admin, e: &refuge_core::StoreError) -> Response {
     let status = match e {
         refuge_core::StoreError::Invalid(_) | refuge_core::StoreError::Conflict(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        refuge_core::StoreError::Stale { .. } => StatusCode::CONFLICT,
         refuge_core::StoreError::NotFound(_) => StatusCode::NOT_FOUND,
         refuge_core::StoreError::Full(_) => StatusCode::INSUFFICIENT_STORAGE,
         refuge_core::StoreError::Backend(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -412,7 +412,10 @@ pub fn explain_app(admin: &Admin, what: &str, e: &refuge_app::AppError) -> Strin
         return text;
     }
     match e {
-        AppError::Markup { .. } | AppError::Leak { .. } => t.get("admin_not_saved").to_owned(),
+        AppError::Markup { .. } | AppError::Leak { .. } | AppError::MissingAlt { .. } => {
+            t.get("admin_not_saved").to_owned()
+        }
+        AppError::Stale { .. } => t.get("admin_changed_meanwhile").to_owned(),
         AppError::Conflict(text) | AppError::Invalid(text) => format!("{} {text}", t.get("admin_not_saved")),
         AppError::NotFound(_) => t.get("admin_gone").to_owned(),
         AppError::Forbidden => t.get("admin_forbidden").to_owned(),
@@ -437,6 +440,7 @@ pub fn explain(admin: &Admin, what: &str, e: &refuge_core::StoreError) -> String
     match e {
         StoreError::Conflict(text) | StoreError::Invalid(text) => format!("{} {text}", t.get("admin_not_saved")),
         StoreError::NotFound(_) => t.get("admin_gone").to_owned(),
+        StoreError::Stale { .. } => t.get("admin_changed_meanwhile").to_owned(),
         StoreError::Full(_) => {
             tracing::error!(error = %e, what, "the disk is full");
             t.get("admin_disk_full").to_owned()

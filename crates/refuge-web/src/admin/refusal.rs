@@ -18,6 +18,9 @@ pub fn release_problem(admin: &Admin, e: &refuge_app::AppError) -> Option<String
         AppError::Leak { field: f, part } => {
             Some(t.get("admin_name_leak").replace("{field}", &field(f)).replace("{part}", part))
         }
+        AppError::MissingAlt { images } => {
+            Some(t.get("admin_image_without_alt").replace("{images}", &images.join(", ")))
+        }
         _ => None,
     }
 }

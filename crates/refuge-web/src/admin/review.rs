@@ -117,6 +117,7 @@ pub async fn decide(
         translation_of: None,
         marks_current: form.mark_current,
         resolves_review: Some(aside.id),
+        base_revision: None,
     };
     let store = state.store.clone();
     let user = admin.session.user.clone();
@@ -126,8 +127,12 @@ pub async fn decide(
     let after = match saved {
         Ok(saved) => saved.after,
         Err(e) => {
-            tracing::error!(error = %e, "a reviewed change could not be published");
-            return Ok(super::message(&state, &admin, super::app_status(&e), "admin_save_failed"));
+            // Refused (an image without its text, a name) or failed: the
+            // change stays waiting, and the page says why.
+            tracing::warn!(error = %e, "a reviewed change was not published");
+            let text = super::explain_app(&admin, "review", &e);
+            let back = format!("/admin/items/{}?review={}", item.id, aside.id);
+            return Ok(super::message_kept(&state, &admin, super::app_status(&e), &text, "", &back));
         }
     };
     state.item_changed(Some(&item), Some(&after));

@@ -2,7 +2,9 @@
 //! published translation waits for review, restoring keeps the status,
 //! two tabs do not overwrite each other, a refused save keeps the text.
 
-use refuge_core::{AppealReads, AsideKind, AsideStore, ContentStore, Kind, Language, PublicContent, Role, Slug};
+use refuge_core::{
+    AppealReads, AsideKind, AsideStore, ContentStore, Kind, Language, PublicContent, Role, Slug, Status,
+};
 
 use crate::admin::{Staff, article_fields, sign_in};
 use crate::helpers::*;
@@ -479,6 +481,92 @@ async fn alternative_text_is_asked_where_it_is_used() {
     assert!(select(&found.body, ".used-by a").iter().any(|a| a.contains("川辺にて")), "{}", found.body);
     let none = ed.get("/admin/media?q=nothing-like-this").await;
     assert!(select(&none.body, ".media-item").is_empty());
+    app.stop().await;
+}
+
+/// An image without alternative text keeps an item off the site by every
+/// path, not only the editor's save: bulk publish, publishing a reviewed
+/// change, restoring a revision, and the scheduler each refuse it, say
+/// why, and leave what was online as it was. (Only the save checked.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_without_alternative_text_goes_online_by_no_path() {
+    let app = spawn_app().await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let tr = sign_in(&app, "tr@example.org", Role::Translator, &["ja"]).await;
+    let bare = "Before the river.\n\n![](/media/river.jpg)\n";
+    let described = "Before the river.\n\n![Two people at the river](/media/river.jpg)\n";
+    let status = |id: i64| app.store.item(id).unwrap().unwrap().status;
+
+    // Bulk publish: refused, listed, still a draft.
+    let created = ed.post("/admin/items/new?kind=news&lang=en", &article_fields("Bare image", bare, "draft", "")).await;
+    assert_eq!(created.status, 303, "a draft may wait for its text: {}", created.body);
+    let draft = item_id(created.header("location").unwrap());
+    let bulk = ed
+        .post("/admin/items/bulk", &[("ids", &draft.to_string()), ("bulk_action", "publish"), ("confirm", "1")])
+        .await;
+    assert_eq!(bulk.status, 422, "{}", bulk.body);
+    assert!(bulk.body.contains("Bare image") && bulk.body.contains("no alternative text"), "{}", bulk.body);
+    assert_eq!(status(draft), Status::Draft);
+
+    // Restore: a published item's first revision had no text for its image.
+    let publish = edited(&ed, &format!("/admin/items/{draft}"), &[("status", "published"), ("body", described)]).await;
+    assert_eq!(post_fields(&ed, &format!("/admin/items/{draft}"), &publish).await.status, 303);
+    let first = app.store.revisions(draft).unwrap().last().unwrap().id;
+    let restore = ed.post(&format!("/admin/items/{draft}/restore/{first}"), &[]).await;
+    assert_eq!(restore.status, 422, "{}", restore.body);
+    assert!(restore.body.contains("no alternative text"), "{}", restore.body);
+    assert!(app.store.item(draft).unwrap().unwrap().body.contains("Two people"), "the online text stays");
+
+    // A reviewed change: a translator's change to a published translation
+    // drops the image's text; the editor's Publish is refused, the change waits.
+    let mut fields = article_fields("川辺にて", "川辺で。\n\n![川辺の二人](/media/river.jpg)\n", "review", "");
+    fields.retain(|(k, _)| *k != "action");
+    let translated = tr.post(&format!("/admin/items/{draft}/translate/ja"), &fields).await;
+    assert_eq!(translated.status, 303, "{}", translated.body);
+    let ja = item_id(translated.header("location").unwrap());
+    let publish = edited(&ed, &format!("/admin/items/{ja}"), &[("status", "published")]).await;
+    assert_eq!(post_fields(&ed, &format!("/admin/items/{ja}"), &publish).await.status, 303);
+    let change = edited(&tr, &format!("/admin/items/{ja}"), &[("body", "川辺で。\n\n![](/media/river.jpg)\n")]).await;
+    assert_eq!(post_fields(&tr, &format!("/admin/items/{ja}"), &change).await.status, 303);
+    let review = attrs(&ed.get(&format!("/admin/items/{ja}")).await.body, "section.reviews a", "href");
+    assert_eq!(review.len(), 1, "one change awaiting review");
+    let refused = ed.post(&review[0], &[("intent", "publish")]).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("no alternative text"), "{}", refused.body);
+    assert!(app.store.item(ja).unwrap().unwrap().body.contains("川辺の二人"), "the published text stays");
+    assert_eq!(app.store.asides_of_item(ja, AsideKind::Review).unwrap().len(), 1, "the change still waits");
+
+    // The scheduler: an item scheduled without the text (written before the
+    // rule, or by another path) goes back to draft with the reason in its history.
+    let past = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    let scheduled = app
+        .store
+        .save_item(
+            None,
+            &refuge_core::ItemDraft {
+                group_id: None,
+                kind: Kind::News,
+                lang: Language::parse("en").unwrap(),
+                slug: Slug::parse("scheduled-bare-image").unwrap(),
+                title: "Scheduled bare image".into(),
+                summary: String::new(),
+                body: bare.into(),
+                category: None,
+                tags: Vec::new(),
+                status: Status::Scheduled,
+                published_at: Some(past),
+            },
+        )
+        .unwrap();
+    app.state.wake.scheduler.notify_one();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while status(scheduled.id) == Status::Scheduled && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status(scheduled.id), Status::Draft, "not published");
+    let why = &app.store.revisions(scheduled.id).unwrap()[0].note;
+    assert!(why.contains("alternative text"), "{why}");
+    assert_eq!(app.get("/en/news/scheduled-bare-image/").await.status, 404);
     app.stop().await;
 }
 

@@ -402,6 +402,45 @@ async fn an_old_page_showing_a_protected_name_is_kept_as_a_draft() {
     app.stop().await;
 }
 
+/// An old page whose image says nothing of what it shows is imported as
+/// a draft with the reason, like every other way online; a page whose
+/// images are described is published. (Imports published them.)
+#[tokio::test]
+async fn an_old_page_with_an_undescribed_image_is_kept_as_a_draft() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path();
+    std::fs::write(src.join("photo.jpg"), crate::media::GPS_JPEG).unwrap();
+    old_page(
+        src,
+        "bare.html",
+        "<html><body><h1>Bare</h1><p>Text.</p><img src=\"photo.jpg\"></body></html>",
+        "2003-01-01",
+    );
+    let described = "<html><body><h1>Described</h1><p>Text.</p><img src=\"photo.jpg\" alt=\"A photo\"></body></html>";
+    old_page(src, "described.html", described, "2003-01-02");
+    let options = ImportOptions {
+        src: src.to_owned(),
+        lang: Language::parse("en").unwrap(),
+        old_prefix: "/".into(),
+        dry_run: false,
+        replace_redirects: false,
+        pairs: Vec::new(),
+    };
+    let media = refuge_core::MediaFolder(DataDir::new(&app.data_dir).media());
+    let report = import_site(app.store.as_ref(), &media, &options, &mut |_, _, _| {}).unwrap();
+    let line = |old: &str| report.iter().find(|p| p.old_path == old).unwrap().clone();
+    let bare = line("/bare.html");
+    assert!(
+        bare.warnings.iter().any(|w| w.contains("kept as a draft") && w.contains("no alternative text")),
+        "{:?}",
+        bare.warnings
+    );
+    assert_eq!(app.get(&bare.new_path).await.status, 404, "not published");
+    assert_eq!(app.get(&line("/described.html").new_path).await.status, 200);
+    app.stop().await;
+}
+
 /// An old site's folder may hold links: none is followed out of it (a
 /// link to a private file would publish it), none into a folder (a link
 /// to `/` never ends); each is named in the report. A page nested 80,000

@@ -23,11 +23,6 @@ pub(super) async fn save(
         if ctx.kind == Kind::Appeal {
             crate::admin::appeals::check(admin, data, &mut errors);
         }
-        // Online, every image says what it shows, in the item's language.
-        let missing = refuge_core::markdown::images_without_alt(&draft.body);
-        if matches!(draft.status, Status::Published | Status::Scheduled) && !missing.is_empty() {
-            errors.body = Some(admin.t.get("admin_image_without_alt").replace("{images}", &missing.join(", ")));
-        }
         if errors.any() { Err(Box::new(errors)) } else { Ok(draft) }
     });
     let draft = match checked {
@@ -39,25 +34,6 @@ pub(super) async fn save(
     if crate::admin::intent(data) == "preview" {
         return editor(state, admin, ctx, Shown { preview: true, ..Shown::plain(&form) });
     }
-    let found = match &ctx.item {
-        Some(item) => conflict(state, admin, item, &form),
-        None => Ok(None),
-    };
-    let found = match found {
-        Ok(found) => found,
-        Err(e) => return save_failed(state, admin, ctx, &form, e.into()),
-    };
-    if let Some(conflict) = found {
-        let mut form = form.clone();
-        form.base_revision = conflict.1;
-        let text = conflict.0.text.clone();
-        return editor(
-            state,
-            admin,
-            ctx,
-            Shown { conflict: Some(conflict.0), ..Shown::refused(&form, &text, StatusCode::CONFLICT) },
-        );
-    }
     let request = SaveItem {
         id: ctx.item.as_ref().map(|i| i.id),
         draft,
@@ -66,6 +42,8 @@ pub(super) async fn save(
         translation_of: translation_of.map(|s| s.id),
         marks_current: form.mark_current,
         resolves_review: data.get("review").parse().ok(),
+        // The two-tab check is the write's own (`Stale`), not a read before it.
+        base_revision: (ctx.item.is_some() && form.base_revision != 0).then_some(form.base_revision),
     };
     let store = state.store.clone();
     let user = admin.session.user.clone();
@@ -96,9 +74,26 @@ pub(super) fn save_failed(
     e: AppError,
 ) -> Response {
     let t = &admin.t;
+    if let AppError::Stale { latest } = e {
+        return match conflict(state, admin, latest, form) {
+            Ok((view, latest)) => {
+                let mut form = form.clone();
+                form.base_revision = latest;
+                let text = view.text.clone();
+                editor(
+                    state,
+                    admin,
+                    ctx,
+                    Shown { conflict: Some(view), ..Shown::refused(&form, &text, StatusCode::CONFLICT) },
+                )
+            }
+            Err(e) => save_failed(state, admin, ctx, form, e.into()),
+        };
+    }
     if let Some(text) = crate::admin::release_problem(admin, &e) {
         let field = match &e {
             AppError::Markup { field, .. } | AppError::Leak { field, .. } => *field,
+            AppError::MissingAlt { .. } => "body",
             _ => "",
         };
         let errors = match field {
@@ -124,7 +119,7 @@ pub(super) fn save_failed(
             );
         }
         AppError::NotFound(_) => return not_found(state, admin),
-        AppError::Markup { .. } | AppError::Leak { .. } => (
+        AppError::Markup { .. } | AppError::Leak { .. } | AppError::MissingAlt { .. } | AppError::Stale { .. } => (
             Errors { form: Some(t.get("admin_not_saved").to_owned()), ..Errors::default() },
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
@@ -145,25 +140,17 @@ pub(super) fn save_failed(
     editor(state, admin, ctx, Shown::failed(form, errors, status))
 }
 
-/// Whether the item was saved by someone else since `form` was opened:
-/// what to say and the difference between their text and this one, and
-/// the latest revision (with which a second save goes through).
-/// A failed read is an error: saving without the check could overwrite
-/// someone's work.
+/// The item was saved by someone else (revision `latest`) since `form`
+/// was opened, and the write refused: what to say and the difference
+/// between their text and this one, and the revision with which a second
+/// save goes through.
 pub(super) fn conflict(
     state: &AppState,
     admin: &Admin,
-    item: &Item,
+    latest: i64,
     form: &FormView,
-) -> Result<Option<(ConflictView, i64)>, StoreError> {
-    if form.base_revision == 0 {
-        return Ok(None); // a form from before versions were sent
-    }
-    let latest = state.store.latest_revision(item.id)?;
-    if latest == form.base_revision {
-        return Ok(None);
-    }
-    let Some(theirs) = state.store.revision(latest)? else { return Ok(None) };
+) -> Result<(ConflictView, i64), StoreError> {
+    let theirs = state.store.revision(latest)?.ok_or_else(|| StoreError::NotFound(format!("revision {latest}")))?;
     let mine = crate::admin::history::form_text(form);
     let t = &admin.t;
     let text = t
@@ -171,7 +158,7 @@ pub(super) fn conflict(
         .replace("{who}", theirs.author.as_deref().unwrap_or(t.get("admin_system")))
         .replace("{when}", &admin.zone.show(theirs.created_at));
     let diff = crate::admin::history::line_diff(t, &crate::admin::history::revision_text(&theirs), &mine);
-    Ok(Some((ConflictView { text, diff }, latest)))
+    Ok((ConflictView { text, diff }, latest))
 }
 
 /// A translator's change to a published item: checked like a save, then
