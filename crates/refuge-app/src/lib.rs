@@ -10,6 +10,8 @@
 //! - [`editorial`]: saving an item with everything that belongs to it,
 //!   in one transaction;
 //! - [`inbox`]: a message marked handled, deleted, answered;
+//! - [`items`]: restoring a revision, deleting, bulk publish, unpublish
+//!   and delete, through the same publication check as a save;
 //! - [`newsletters`]: an issue sent once, marked sent only when queued;
 //! - [`publishing`]: scheduled items published when their time comes;
 //! - [`release`]: the one guard on every way out (markup written exactly,
@@ -25,6 +27,7 @@ pub mod contact;
 pub mod editorial;
 mod error;
 pub mod inbox;
+pub mod items;
 #[cfg(test)]
 mod memory;
 pub mod newsletters;

@@ -3,12 +3,12 @@
 //! item's status and publication date).
 
 use axum::extract::{Path, RawQuery, State};
-use refuge_core::{ItemDraft, Revision, Slug};
+use refuge_core::Revision;
 use serde::Serialize;
 use similar::{ChangeTag, TextDiff};
 
 use super::items::may_edit;
-use super::{Admin, Answer, Page, audit, forbidden, iso, not_found, see_other};
+use super::{Admin, Answer, Page, iso, see_other};
 use crate::AppState;
 use crate::form::pairs;
 
@@ -120,47 +120,14 @@ pub async fn list(
 }
 
 pub async fn restore(State(state): State<AppState>, admin: Admin, Path((id, rev)): Path<(String, String)>) -> Answer {
-    let item = super::found(&state, &admin, "item", state.store.item(super::number(&state, &admin, &id)?))?;
-    let revision =
-        super::found(&state, &admin, "revision", state.store.revision(super::number(&state, &admin, &rev)?))?;
-    if revision.item_id != item.id {
-        return Ok(not_found(&state, &admin));
-    }
-    if !may_edit(&admin, &item) {
-        return Ok(forbidden(&state, &admin));
-    }
-    let draft = ItemDraft {
-        group_id: Some(item.group_id),
-        kind: item.kind,
-        lang: item.lang.clone(),
-        slug: Slug::parse(&revision.slug).unwrap_or_else(|_| item.slug.clone()),
-        title: revision.title.clone(),
-        summary: revision.summary.clone(),
-        body: revision.body.clone(),
-        category: revision.category.clone(),
-        tags: revision.tags.clone(),
-        // The content only: whether the item is online, and since when,
-        // changes only when someone says so.
-        status: item.status,
-        published_at: item.published_at,
-    };
-    let note = format!("restored revision #{}", revision.id);
-    if matches!(draft.status, refuge_core::Status::Published | refuge_core::Status::Scheduled)
-        && let Err(e) = refuge_app::release::check_item(&*state.store, Some(item.id), &draft, None)
-    {
-        let text = super::explain_app(&admin, "restore", &e);
-        let back = format!("/admin/items/{}/history", item.id);
-        return Ok(super::message_kept(&state, &admin, http::StatusCode::UNPROCESSABLE_ENTITY, &text, "", &back));
-    }
-    Ok(match state.store.save_item_by(Some(item.id), &draft, Some(admin.session.user.id), &note) {
-        Ok(after) => {
-            state.item_changed(Some(&item), Some(&after));
-            audit(&state, admin.email(), "restore", &format!("{} {} ({})", item.kind, item.id, item.lang), &note);
-            see_other(&format!("/admin/items/{}?notice=restored", item.id))
+    let id = super::number(&state, &admin, &id)?;
+    let rev = super::number(&state, &admin, &rev)?;
+    let (store, user) = (state.store.clone(), admin.session.user.clone());
+    Ok(match super::run_case(move || refuge_app::items::restore(&*store, &user, id, rev)).await {
+        Ok(saved) => {
+            state.item_changed(saved.before.as_ref(), Some(&saved.after));
+            see_other(&format!("/admin/items/{id}?notice=restored"))
         }
-        Err(e) => {
-            tracing::error!(error = %e, "restore failed");
-            super::message(&state, &admin, http::StatusCode::CONFLICT, "admin_errors")
-        }
+        Err(e) => super::app_failed(&state, &admin, "restore", &e, &format!("/admin/items/{id}/history")),
     })
 }

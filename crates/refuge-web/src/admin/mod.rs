@@ -504,6 +504,26 @@ pub fn message_kept(
         .render(state, &admin.lang, minijinja::context! { text => text, kept => kept, back => back })
 }
 
+/// The page for a use case that refused or failed: not found, not
+/// allowed, or the reason with a way back to `back`.
+pub fn app_failed(state: &AppState, admin: &Admin, what: &str, e: &refuge_app::AppError, back: &str) -> Response {
+    use refuge_app::AppError;
+    match e {
+        AppError::NotFound(_) => not_found(state, admin),
+        AppError::Forbidden => forbidden(state, admin),
+        _ => message_kept(state, admin, app_status(e), &explain_app(admin, what, e), "", back),
+    }
+}
+
+/// Runs a use case off the async threads (it waits on the database).
+pub async fn run_case<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, refuge_app::AppError> + Send + 'static,
+) -> Result<T, refuge_app::AppError> {
+    crate::blocking::run(f)
+        .await
+        .unwrap_or_else(|e| Err(refuge_app::AppError::Storage(format!("the task failed: {e}"))))
+}
+
 pub fn forbidden(state: &AppState, admin: &Admin) -> Response {
     message(state, admin, StatusCode::FORBIDDEN, "admin_forbidden")
 }

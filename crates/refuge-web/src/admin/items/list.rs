@@ -1,6 +1,7 @@
 //! The list of items: filters, sorting, pages, and bulk actions.
 
 use super::*;
+use refuge_app::items::Bulk;
 
 /// What the list shows, read from its address.
 pub(super) struct ListQuery {
@@ -119,33 +120,6 @@ pub async fn list(State(state): State<AppState>, admin: Admin, RawQuery(raw): Ra
     ))
 }
 
-/// What a bulk action does to one item.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Bulk {
-    Publish,
-    Unpublish,
-    Delete,
-}
-
-impl Bulk {
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "publish" => Some(Self::Publish),
-            "unpublish" => Some(Self::Unpublish),
-            "delete" => Some(Self::Delete),
-            _ => None,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Publish => "publish",
-            Self::Unpublish => "unpublish",
-            Self::Delete => "delete",
-        }
-    }
-}
-
 /// Publishes, unpublishes or deletes the ticked items, after one
 /// confirmation page that lists them.
 pub async fn bulk(State(state): State<AppState>, admin: Admin, data: FormData) -> Answer {
@@ -198,45 +172,21 @@ pub async fn bulk(State(state): State<AppState>, admin: Admin, data: FormData) -
         }
         .render(&state, &admin, "news"));
     }
-    let mut done = 0;
-    let mut failed = 0;
-    let mut refused: Vec<String> = Vec::new();
-    for item in &items {
-        let result = match action {
-            Bulk::Delete => state.store.delete_item(item.id).map(|()| None),
-            Bulk::Publish | Bulk::Unpublish => {
-                let status = if action == Bulk::Publish { Status::Published } else { Status::Draft };
-                if item.status == status {
-                    continue;
-                }
-                let published_at = if action == Bulk::Publish {
-                    item.published_at.or(Some(time::OffsetDateTime::now_utc()))
-                } else {
-                    item.published_at
-                };
-                let draft = item.redraft(status, published_at);
-                if action == Bulk::Publish
-                    && let Err(e) = refuge_app::release::check_item(&*state.store, Some(item.id), &draft, None)
-                {
-                    refused.push(format!("{}: {}", item.title, crate::admin::explain_app(&admin, "bulk", &e)));
-                    continue;
-                }
-                state.store.save_item_by(Some(item.id), &draft, Some(admin.session.user.id), action.as_str()).map(Some)
-            }
-        };
-        match result {
-            Ok(after) => {
-                state.item_changed(Some(item), after.as_ref());
-                let subject = format!("{} {} “{}” ({})", item.kind, item.id, item.title, item.lang);
-                audit(&state, admin.email(), action.as_str(), &subject, "bulk");
-                done += 1;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, id = item.id, "a bulk change failed");
-                failed += 1;
-            }
-        }
+    let (store, user) = (state.store.clone(), admin.session.user.clone());
+    let done = match crate::admin::run_case(move || refuge_app::items::bulk(&*store, &user, items, action)).await {
+        Ok(done) => done,
+        Err(e) => return Ok(crate::admin::app_failed(&state, &admin, "bulk", &e, &back)),
+    };
+    for (before, after) in &done.changed {
+        state.item_changed(Some(before), after.as_ref());
     }
+    let refused: Vec<String> = done
+        .refused
+        .iter()
+        .map(|(item, e)| format!("{}: {}", item.title, crate::admin::explain_app(&admin, "bulk", e)))
+        .collect();
+    let failed = done.failed.len();
+    let done = done.changed.len();
     let text = t
         .get("admin_bulk_done")
         .replace("{done}", &done.to_string())

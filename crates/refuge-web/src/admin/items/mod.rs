@@ -413,13 +413,15 @@ pub async fn delete_form(State(state): State<AppState>, admin: Admin, Path(id): 
 }
 
 pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Answer {
-    let item = load(&state, &admin, &id)?;
-    if let Err(e) = state.store.delete_item(item.id) {
-        return Err(crate::admin::store_failed(&state, &admin, "deleting an item", e).into());
-    }
-    state.item_changed(Some(&item), None);
-    audit(&state, admin.email(), "delete", &format!("{} {} “{}” ({})", item.kind, item.id, item.title, item.lang), "");
-    Ok(see_other(&format!("/admin/items?kind={}&notice=deleted", item.kind)))
+    let id = crate::admin::number(&state, &admin, &id)?;
+    let (store, user) = (state.store.clone(), admin.session.user.clone());
+    Ok(match crate::admin::run_case(move || refuge_app::items::delete(&*store, &user, id)).await {
+        Ok(item) => {
+            state.item_changed(Some(&item), None);
+            see_other(&format!("/admin/items?kind={}&notice=deleted", item.kind))
+        }
+        Err(e) => crate::admin::app_failed(&state, &admin, "delete", &e, &format!("/admin/items/{id}")),
+    })
 }
 
 /// Shows a kept form (sent after the session ended) in its editor, when
