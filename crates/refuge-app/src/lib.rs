@@ -16,6 +16,7 @@
 //! - [`publishing`]: scheduled items published when their time comes;
 //! - [`release`]: the one guard on every way out (markup written exactly,
 //!   no protected name in anything made public);
+//! - [`site`]: settings, the FAQ and the menus, checked like anything public;
 //! - [`subscriptions`]: signing up (double opt-in), confirming, topics,
 //!   leaving;
 //! - [`AppError`]: what went wrong, typed, never raw storage text.
@@ -33,6 +34,7 @@ mod memory;
 pub mod newsletters;
 pub mod publishing;
 pub mod release;
+pub mod site;
 pub mod subscriptions;
 
 pub use error::AppError;

@@ -190,7 +190,11 @@ pub trait ContentStore: PublicContent {
     /// Replaces the navigation of a language.
     fn replace_menu(&self, lang: &Language, entries: &[MenuEntry]) -> StoreResult<()>;
     /// Sets a site setting (`lang` `None` for all languages).
-    fn set_setting(&self, key: &str, lang: Option<&Language>, value: &str) -> StoreResult<()>;
+    fn set_setting(&self, key: &str, lang: Option<&Language>, value: &str) -> StoreResult<()> {
+        self.set_settings(&[(key, lang, value)])
+    }
+    /// Sets several site settings in one transaction: all or none.
+    fn set_settings(&self, values: &[(&str, Option<&Language>, &str)]) -> StoreResult<()>;
 }
 
 /// The audit log: who did what, when. Never message contents or passwords.

@@ -349,15 +349,20 @@ impl ContentStore for SqlStore {
         tx.commit().map_err(backend)
     }
 
-    fn set_setting(&self, key: &str, lang: Option<&Language>, value: &str) -> StoreResult<()> {
+    fn set_settings(&self, values: &[(&str, Option<&Language>, &str)]) -> StoreResult<()> {
         let conn = self.conn()?;
-        conn.execute(
-            "INSERT INTO settings (key, lang, value) VALUES (?, ?, ?) ON CONFLICT (key, lang) DO UPDATE SET value = excluded.value",
-            params![key, lang.map_or("", Language::as_str), value],
-        )
-        .map_err(backend)?;
-        crate::names::record(&conn, &format!("setting:{key}"), &[value], false).map_err(backend)?;
-        touch(&conn).map_err(backend)
+        let tx = conn.transaction().map_err(backend)?;
+        for (key, lang, value) in values {
+            tx.execute(
+                "INSERT INTO settings (key, lang, value) VALUES (?, ?, ?) ON CONFLICT (key, lang) DO UPDATE SET value = excluded.value",
+                params![*key, lang.map_or("", Language::as_str), *value],
+            )
+            .map_err(backend)?;
+            // Every name ever marked stays recorded.
+            crate::names::record(&tx, &format!("setting:{key}"), &[value], false).map_err(backend)?;
+        }
+        touch(&tx).map_err(backend)?;
+        tx.commit().map_err(backend)
     }
 }
 

@@ -368,7 +368,7 @@ pub(crate) fn translation_wait(state: &AppState) -> time::Duration {
 }
 
 /// The setting's key.
-pub(crate) const TRANSLATION_WAIT: &str = "translation_wait_hours";
+pub(crate) use refuge_app::site::TRANSLATION_WAIT;
 
 /// Mails the timeline entries whose wait for translations is over, in
 /// their own words, to the subscribers of each published language version

@@ -3,13 +3,12 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use http::StatusCode;
-use refuge_app::release::{Field, check_texts};
-use refuge_core::{Language, MenuEntry, Slug};
+use refuge_core::{Language, MenuEntry};
 use refuge_render::Dep;
 use serde::Serialize;
 
 use super::items::lang_name;
-use super::{Admin, Page, audit, not_found};
+use super::{Admin, Page, not_found};
 use crate::AppState;
 use crate::form::FormData;
 
@@ -97,21 +96,21 @@ pub async fn settings(State(state): State<AppState>, admin: Admin) -> Response {
 }
 
 pub async fn save_settings(State(state): State<AppState>, admin: Admin, form: FormData) -> Response {
+    let mut change = refuge_app::site::Settings::default();
     if form.has("translation_wait_hours") {
         let typed = form.get("translation_wait_hours").trim();
-        if typed.parse::<u16>().ok().filter(|h| *h <= 720).is_none() {
-            let text = admin.t.get("admin_translation_wait_invalid").to_owned();
-            return settings_page(&state, &admin, None, Some(text));
+        match typed.parse::<u16>().ok().filter(|h| *h <= 720) {
+            Some(hours) => change.translation_wait_hours = Some(hours),
+            None => {
+                let text = admin.t.get("admin_translation_wait_invalid").to_owned();
+                return settings_page(&state, &admin, None, Some(text));
+            }
         }
     }
     if form.has("time_zone") {
         let typed = form.get("time_zone").trim();
         match super::zone::Zone::parse(typed) {
-            Some(zone) => {
-                if let Err(e) = state.store.set_setting("time_zone", None, zone.name()) {
-                    tracing::error!(error = %e, "could not save the time zone");
-                }
-            }
+            Some(zone) => change.time_zone = Some(zone.name().to_owned()),
             None if typed.is_empty() => {}
             None => {
                 let text = admin.t.get("admin_zone_unknown").replace("{zone}", typed);
@@ -120,41 +119,23 @@ pub async fn save_settings(State(state): State<AppState>, admin: Admin, form: Fo
         }
     }
     for lang in state.site.languages() {
-        let typed: Vec<(Field, String)> = SETTINGS
-            .iter()
-            .map(|key| (key, format!("{key}_{lang}")))
-            .filter(|(_, name)| form.has(name))
-            .map(|(key, name)| {
-                let shown_as_written = matches!(*key, "site_name" | "tagline" | "org_address");
-                (if shown_as_written { Field::Label } else { Field::Setting }, form.get(&name).to_owned())
-            })
-            .collect();
-        let fields: Vec<(Field, &str)> = typed.iter().map(|(f, t)| (*f, t.as_str())).collect();
-        let own = |s: &str| s.strip_prefix("setting:").is_some_and(|k| SETTINGS.contains(&k));
-        if let Err(e) = check_texts(&*state.store, lang.as_str(), own, &fields, false) {
-            return settings_page(&state, &admin, None, Some(super::explain_app(&admin, "settings", &e)));
-        }
-    }
-    if let Some(hours) = form.has("translation_wait_hours").then(|| form.get("translation_wait_hours").trim()) {
-        if let Err(e) = state.store.set_setting(super::appeals::TRANSLATION_WAIT, None, hours) {
-            tracing::error!(error = %e, "could not save the wait for translations");
-        }
-        // A shorter wait may have ended some already.
-        state.wake.scheduler.notify_one();
-    }
-    for lang in state.site.languages() {
         for key in SETTINGS {
             let name = format!("{key}_{lang}");
             if form.has(&name) {
-                let value = form.get(&name).replace("\r\n", "\n");
-                if let Err(e) = state.store.set_setting(key, Some(lang), value.trim()) {
-                    tracing::error!(error = %e, "could not save a setting");
-                }
+                change.texts.push((key, lang.clone(), form.get(&name).replace("\r\n", "\n")));
             }
         }
     }
+    let (store, user) = (state.store.clone(), admin.session.user.clone());
+    let wait_changed = change.translation_wait_hours.is_some();
+    if let Err(e) = super::run_case(move || refuge_app::site::save_settings(&*store, &user, &change)).await {
+        return settings_page(&state, &admin, None, Some(super::explain_app(&admin, "settings", &e)));
+    }
+    if wait_changed {
+        // A shorter wait may have ended some already.
+        state.wake.scheduler.notify_one();
+    }
     state.invalidate(&[Dep::Site]);
-    audit(&state, admin.email(), "change settings", "", "");
     settings_page(&state, &admin, Some(admin.t.get("admin_saved").into()), None)
 }
 
@@ -229,32 +210,18 @@ pub async fn save_faq(
             answer: r[2].replace("\r\n", "\n"),
         })
         .collect();
-    let mut entries = Vec::new();
-    for row in &typed {
-        let question = refuge_core::redaction::Redaction::hidden(lang.as_str()).apply(&row.question);
-        let anchor = if row.anchor.is_empty() { Slug::suggest(&question) } else { Slug::parse(&row.anchor).ok() };
-        let Some(anchor) = anchor.or_else(|| Slug::parse(&format!("q{}", entries.len() + 1)).ok()) else { continue };
-        entries.push((anchor, row.question.clone(), row.answer.clone()));
-    }
-    let fields: Vec<(Field, &str)> =
-        entries.iter().flat_map(|(_, q, a)| [(Field::Question, q.as_str()), (Field::Answer, a.as_str())]).collect();
-    let own = format!("faq:{}:", lang.as_str());
-    let checked = check_texts(&*state.store, lang.as_str(), |s| s.starts_with(&own), &fields, false);
-    if let Err(e) = checked {
-        return faq_page(&state, &admin, &lang, typed, None, Some(super::explain_app(&admin, "faq", &e)));
-    }
-    let old_ids: Vec<i64> = match state.store.faq(&lang) {
-        Ok(old) => old.iter().map(|e| e.id).collect(),
-        Err(e) => return faq_page(&state, &admin, &lang, typed, None, Some(super::explain(&admin, "faq", &e))),
+    let rows: Vec<(String, String, String)> =
+        typed.iter().map(|r| (r.anchor.clone(), r.question.clone(), r.answer.clone())).collect();
+    let entries = refuge_app::site::faq_entries(&lang, &rows);
+    let (store, user, l) = (state.store.clone(), admin.session.user.clone(), lang.clone());
+    let old_ids = match super::run_case(move || refuge_app::site::save_faq(&*store, &user, &l, &rows)).await {
+        Ok(old_ids) => old_ids,
+        Err(e) => return faq_page(&state, &admin, &lang, typed, None, Some(super::explain_app(&admin, "faq", &e))),
     };
-    if let Err(e) = state.store.replace_faq(&lang, &entries) {
-        return faq_page(&state, &admin, &lang, typed, None, Some(super::explain(&admin, "site", &e)));
-    }
     state.invalidate(&[Dep::Faq(lang.clone())]);
     if let Err(e) = refuge_search::faq_changed(&state.search, &*state.store, &lang, &old_ids) {
         tracing::error!(error = %e, "search index update failed");
     }
-    audit(&state, admin.email(), "edit FAQ", lang.as_str(), &format!("{} entries", entries.len()));
     let saved: Vec<FaqRow> =
         entries.into_iter().map(|(a, q, ans)| FaqRow { anchor: a.to_string(), question: q, answer: ans }).collect();
     faq_page(&state, &admin, &lang, saved, Some(admin.t.get("admin_saved").into()), None)
@@ -305,17 +272,10 @@ pub async fn save_menu(
         .filter(|r| !r[0].trim().is_empty() && !r[1].trim().is_empty())
         .map(|r| MenuEntry { label: r[0].trim().to_owned(), path: r[1].trim().to_owned() })
         .collect();
-    // Labels are shown as written: no mark, and no protected name.
-    let fields: Vec<(Field, &str)> =
-        entries.iter().flat_map(|e| [(Field::Label, e.label.as_str()), (Field::Address, e.path.as_str())]).collect();
-    let own = format!("menu:{}", lang.as_str());
-    if let Err(e) = check_texts(&*state.store, lang.as_str(), |s| s == own, &fields, false) {
+    let (store, user, l, e) = (state.store.clone(), admin.session.user.clone(), lang.clone(), entries.clone());
+    if let Err(e) = super::run_case(move || refuge_app::site::save_menu(&*store, &user, &l, &e)).await {
         return menu_page(&state, &admin, &lang, entries, None, Some(super::explain_app(&admin, "menu", &e)));
     }
-    if let Err(e) = state.store.replace_menu(&lang, &entries) {
-        return menu_page(&state, &admin, &lang, entries, None, Some(super::explain(&admin, "site", &e)));
-    }
     state.invalidate(&[Dep::Site]);
-    audit(&state, admin.email(), "edit menu", lang.as_str(), &format!("{} links", entries.len()));
     menu_page(&state, &admin, &lang, entries, Some(admin.t.get("admin_saved").into()), None)
 }
