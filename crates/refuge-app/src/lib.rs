@@ -6,6 +6,8 @@
 //! - [`access`]: who may do what with an item (roles and languages);
 //! - [`accounts`]: accounts and roles, each change ending the account's
 //!   sessions in the same transaction;
+//! - [`appeals`]: an appeal's timeline — entries, translations of other
+//!   versions' entries, approval, deletion;
 //! - [`contact`]: a contact message checked and kept sealed;
 //! - [`editorial`]: saving an item with everything that belongs to it,
 //!   in one transaction;
@@ -23,6 +25,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod appeals;
 mod audit;
 pub mod contact;
 pub mod editorial;

@@ -3,16 +3,12 @@
 
 use axum::extract::{Path, State};
 use http::StatusCode;
-use refuge_app::access::Access;
-use refuge_app::release::Field as Shown;
 use refuge_core::subscribers::Topic;
-use refuge_core::{
-    Addressee, AppealFacts, AppealUpdate, CaseStatus, Item, Kind, Language, MailKind, NewUpdate, StoreError,
-};
+use refuge_core::{Addressee, AppealFacts, AppealUpdate, CaseStatus, Item, Language, MailKind, StoreError};
 use serde::Serialize;
 
 use super::editor_form::FormView;
-use super::{Admin, Answer, Halt, audit, forbidden, found, not_found, number, read, see_other, store_failed};
+use super::{Admin, Answer, number, see_other};
 use crate::AppState;
 use crate::form::FormData;
 
@@ -263,36 +259,13 @@ fn update_note(state: &AppState, admin: &Admin, item: Option<&Item>) -> String {
     note
 }
 
-/// The appeal at this address (404 for anything else; 503 when the
-/// database failed).
-fn load(state: &AppState, admin: &Admin, id: &str) -> Result<Item, Halt> {
-    let id = number(state, admin, id)?;
-    let item = found(state, admin, "appeal", state.store.item(id))?;
-    if item.kind == Kind::Appeal { Ok(item) } else { Err(not_found(state, admin).into()) }
-}
-
 /// The original timeline entries of an appeal's other language versions
-/// (drafts included) that `item` has no translation of yet, newest first,
-/// with each one's language.
+/// that `item` has no translation of yet (see the use case).
 pub(crate) fn timeline_to_translate(
     state: &AppState,
     item: &Item,
 ) -> Result<Vec<(Language, AppealUpdate)>, StoreError> {
-    let done: std::collections::HashSet<i64> =
-        state.store.all_appeal_updates(item.id)?.iter().filter_map(|u| u.translates).collect();
-    let mut found = Vec::new();
-    for other in state.store.group_items(item.group_id)? {
-        if other.id == item.id {
-            continue;
-        }
-        for u in state.store.all_appeal_updates(other.id)? {
-            if u.translates.is_none() && !u.pending && !done.contains(&u.id) {
-                found.push((other.lang.clone(), u));
-            }
-        }
-    }
-    found.sort_by(|(_, a), (_, b)| b.date.cmp(&a.date).then(b.created_at.cmp(&a.created_at)));
-    Ok(found)
+    refuge_app::appeals::to_translate(&*state.store, item)
 }
 
 /// Mails a timeline entry to the appeal subscribers of `version`'s
@@ -420,63 +393,56 @@ fn tell_subscribers(state: &AppState, item: &Item, update: &AppealUpdate) -> &'s
 
 /// Publishes a timeline entry ("further information").
 pub async fn add_update(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, data: FormData) -> Answer {
-    let item = load(&state, &admin, &id)?;
-    // A translator translates the entries of other versions into their
-    // version: directly on a draft, for an editor's approval once it is
-    // published. Adding news of the case is an editor's work.
-    let pending = match refuge_app::access::access(&admin.session.user, &item) {
-        Access::Save if admin.can_edit() || data.has("translates") => false,
-        Access::Propose if data.has("translates") => true,
-        _ => return Ok(forbidden(&state, &admin)),
-    };
-    let date = data.get("date").trim();
-    let facts = read(&state, &admin, "appeal facts", state.store.appeal_facts(item.id))?;
-    let fields = [(Shown::Timeline, data.get("text")), (Shown::TimelineSource, data.get("source"))];
-    let own = format!("item:{}", item.id);
-    let lang = item.lang.as_str();
-    if let Err(e) = refuge_app::release::check_texts(&*state.store, lang, |s| s == own, &fields, facts.names_public) {
-        let text = super::explain_app(&admin, "appeal update", &e);
-        let kept = format!("{}\n\n{}", data.get("text"), data.get("source"));
-        let back = format!("/admin/items/{}", item.id);
-        return Ok(super::message_kept(&state, &admin, StatusCode::UNPROCESSABLE_ENTITY, &text, kept.trim(), &back));
-    }
-    // A translation of another version's entry names it; only one still
-    // waiting for this version's translation is taken.
+    use refuge_app::appeals::{EntryProblem, NewEntry, add_entry};
+    let id = number(&state, &admin, &id)?;
     let translates = match data.get("translates").trim() {
         "" => None,
-        typed => {
-            let waiting = read(&state, &admin, "appeal updates", timeline_to_translate(&state, &item))?;
-            match typed.parse::<i64>().ok().filter(|id| waiting.iter().any(|(_, u)| u.id == *id)) {
-                Some(id) => Some(id),
-                None => {
-                    let key = "admin_update_translated_already";
-                    return Ok(super::message(&state, &admin, StatusCode::CONFLICT, key));
-                }
+        typed => match typed.parse::<i64>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                return Ok(super::message(&state, &admin, StatusCode::CONFLICT, "admin_update_translated_already"));
             }
-        }
+        },
     };
-    let new = NewUpdate { date, text: data.get("text"), source: data.get("source"), translates, pending };
-    let added = state.store.add_appeal_update(item.id, &new);
-    let update = match added {
-        Ok(update) => update,
-        Err(StoreError::Conflict(_)) => {
-            return Ok(super::message(&state, &admin, StatusCode::CONFLICT, "admin_update_translated_already"));
-        }
-        Err(StoreError::Invalid(_)) => {
-            // The two things the form can get wrong, said in the editor's language.
-            let key =
-                if data.get("text").trim().is_empty() { "admin_update_needs_text" } else { "admin_update_bad_date" };
-            return Ok(super::message(&state, &admin, StatusCode::UNPROCESSABLE_ENTITY, key));
-        }
-        Err(e) => return Err(store_failed(&state, &admin, "appeal update", e).into()),
+    let entry = NewEntry {
+        date: data.get("date").to_owned(),
+        text: data.get("text").to_owned(),
+        source: data.get("source").to_owned(),
+        translates,
     };
-    state.item_changed(Some(&item), Some(&item));
+    let (store, user) = (state.store.clone(), admin.session.user.clone());
+    let added = match super::run_case(move || add_entry(&*store, &user, id, &entry)).await {
+        Ok(Ok(added)) => added,
+        Ok(Err(problem)) => {
+            // What the form can get wrong, said in the editor's language.
+            let (status, key) = match problem {
+                EntryProblem::TranslatedAlready => (StatusCode::CONFLICT, "admin_update_translated_already"),
+                EntryProblem::NeedsText => (StatusCode::UNPROCESSABLE_ENTITY, "admin_update_needs_text"),
+                EntryProblem::BadDate => (StatusCode::UNPROCESSABLE_ENTITY, "admin_update_bad_date"),
+            };
+            return Ok(super::message(&state, &admin, status, key));
+        }
+        Err(e @ (refuge_app::AppError::Markup { .. } | refuge_app::AppError::Leak { .. })) => {
+            let text = super::explain_app(&admin, "appeal update", &e);
+            let kept = format!("{}\n\n{}", data.get("text"), data.get("source"));
+            let back = format!("/admin/items/{id}");
+            return Ok(super::message_kept(
+                &state,
+                &admin,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &text,
+                kept.trim(),
+                &back,
+            ));
+        }
+        Err(e) => return Ok(super::app_failed(&state, &admin, "appeal update", &e, &format!("/admin/items/{id}"))),
+    };
+    state.item_changed(Some(&added.item), Some(&added.item));
     // Further information goes to everyone subscribed to appeals in this
-    // language, once each.
-    // Nothing public, nothing mailed, until an editor approves it.
-    let notice = if pending { "submitted" } else { tell_subscribers(&state, &item, &update) };
-    audit(&state, admin.email(), "appeal update", &format!("appeal {} ({})", item.id, item.lang), &update.date);
-    Ok(see_other(&format!("/admin/items/{}?notice={notice}", item.id)))
+    // language, once each; nothing public, nothing mailed, until an
+    // editor approves a translator's entry.
+    let notice = if added.public { tell_subscribers(&state, &added.item, &added.update) } else { "submitted" };
+    Ok(see_other(&format!("/admin/items/{id}?notice={notice}")))
 }
 
 /// Approves a translator's pending timeline entry: public from now on,
@@ -486,27 +452,17 @@ pub async fn approve_update(
     admin: Admin,
     Path((id, update)): Path<(String, String)>,
 ) -> Answer {
-    let item = load(&state, &admin, &id)?;
+    let id = number(&state, &admin, &id)?;
     let update = number(&state, &admin, &update)?;
-    let updates = read(&state, &admin, "appeal updates", state.store.all_appeal_updates(item.id))?;
-    if !updates.iter().any(|u| u.id == update && u.pending) {
-        return Ok(not_found(&state, &admin));
-    }
-    let approved = match state.store.approve_appeal_update(update) {
-        Ok(approved) => approved,
-        Err(StoreError::NotFound(_)) => return Ok(not_found(&state, &admin)),
-        Err(e) => return Err(store_failed(&state, &admin, "approving an appeal update", e).into()),
-    };
+    let (store, user) = (state.store.clone(), admin.session.user.clone());
+    let (item, approved) =
+        match super::run_case(move || refuge_app::appeals::approve_entry(&*store, &user, id, update)).await {
+            Ok(done) => done,
+            Err(e) => return Ok(super::app_failed(&state, &admin, "approving an appeal update", &e, "/admin/")),
+        };
     state.item_changed(Some(&item), Some(&item));
     let notice = tell_subscribers(&state, &item, &approved);
-    audit(
-        &state,
-        admin.email(),
-        "approve appeal update",
-        &format!("appeal {} ({})", item.id, item.lang),
-        &approved.date,
-    );
-    Ok(see_other(&format!("/admin/items/{}?notice={notice}", item.id)))
+    Ok(see_other(&format!("/admin/items/{id}?notice={notice}")))
 }
 
 /// Removes a timeline entry of this appeal; a failure says so.
@@ -515,16 +471,13 @@ pub async fn delete_update(
     admin: Admin,
     Path((id, update)): Path<(String, String)>,
 ) -> Answer {
-    let item = load(&state, &admin, &id)?;
+    let id = number(&state, &admin, &id)?;
     let update = number(&state, &admin, &update)?;
-    let updates = read(&state, &admin, "appeal updates", state.store.all_appeal_updates(item.id))?;
-    if !updates.iter().any(|u| u.id == update) {
-        return Ok(not_found(&state, &admin));
-    }
-    if let Err(e) = state.store.delete_appeal_update(update) {
-        return Err(store_failed(&state, &admin, "deleting an appeal update", e).into());
-    }
+    let (store, user) = (state.store.clone(), admin.session.user.clone());
+    let item = match super::run_case(move || refuge_app::appeals::delete_entry(&*store, &user, id, update)).await {
+        Ok(item) => item,
+        Err(e) => return Ok(super::app_failed(&state, &admin, "deleting an appeal update", &e, "/admin/")),
+    };
     state.item_changed(Some(&item), Some(&item));
-    audit(&state, admin.email(), "delete appeal update", &format!("appeal {} ({})", item.id, item.lang), "");
-    Ok(see_other(&format!("/admin/items/{}?notice=saved", item.id)))
+    Ok(see_other(&format!("/admin/items/{id}?notice=saved")))
 }
