@@ -141,6 +141,38 @@ where
     Ok(())
 }
 
+/// The account's owner gives a new address (the password was checked by
+/// the caller); another account's address is refused.
+pub fn change_own_email<S>(store: &S, actor: &User, email: &Email) -> Result<(), AppError>
+where
+    S: UserStore + AuditLog + ?Sized,
+{
+    store.set_email(actor.id, email)?;
+    audit(store, actor, "change e-mail address", email.as_str(), "");
+    Ok(())
+}
+
+/// The account's owner turns two-step sign-in off (the password was
+/// checked by the caller).
+pub fn disable_two_step<S>(store: &S, actor: &User) -> Result<(), AppError>
+where
+    S: UserStore + AuditLog + ?Sized,
+{
+    store.set_totp(actor.id, None, &[])?;
+    audit(store, actor, "two-step sign-in off", "", "");
+    Ok(())
+}
+
+/// The account's own time zone (`None`: the site's), by a name the
+/// caller checked.
+pub fn change_own_zone<S>(store: &S, actor: &User, zone: Option<&str>) -> Result<(), AppError>
+where
+    S: UserStore + ?Sized,
+{
+    store.set_time_zone(actor.id, zone)?;
+    Ok(())
+}
+
 /// Deletes another account and its sessions; its revisions stay.
 pub fn delete_account<S>(store: &S, actor: &User, user_id: i64) -> Result<User, AppError>
 where

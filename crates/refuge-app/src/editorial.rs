@@ -3,8 +3,8 @@
 //! written in one store transaction, all or nothing; then the audit log.
 
 use refuge_core::{
-    Addressee, AppealFacts, AppealReads, AuditLog, ContentStore, Item, ItemDraft, ItemSave, Kind, NameReads, Status,
-    User,
+    Addressee, AppealFacts, AppealReads, AsideKind, AsideStore, AuditLog, ContentStore, Item, ItemDraft, ItemSave,
+    Kind, NameReads, NewAside, Status, User,
 };
 
 use crate::AppError;
@@ -116,9 +116,60 @@ where
     Ok(Saved { before, after, action })
 }
 
+/// A translator's change to a published translation, kept aside (the
+/// form as sent) for an editor's review while the published text stays
+/// online. Only a translator whose access is [`Access::Propose`].
+pub fn propose<S>(
+    store: &S,
+    user: &User,
+    item_id: i64,
+    base_revision: i64,
+    form: &[(String, String)],
+) -> Result<Item, AppError>
+where
+    S: ContentStore + AsideStore + AuditLog + ?Sized,
+{
+    let item = store.item(item_id)?.ok_or_else(|| AppError::NotFound(format!("item {item_id}")))?;
+    if access(user, &item) != Access::Propose {
+        return Err(AppError::Forbidden);
+    }
+    let place = format!("/admin/items/{}", item.id);
+    store.put_aside(&NewAside {
+        kind: AsideKind::Review,
+        key_hash: None,
+        user_id: Some(user.id),
+        item_id: Some(item.id),
+        place: &place,
+        base_revision,
+        form,
+    })?;
+    let subject = format!("{} {} “{}” ({})", item.kind, item.id, item.title, item.lang);
+    crate::audit::record(store, user.email.as_str(), "propose", &subject, "awaits review");
+    Ok(item)
+}
+
+/// Discards a change awaiting review of `item_id` (editors).
+pub fn discard_review<S>(store: &S, user: &User, item_id: i64, aside_id: i64) -> Result<Item, AppError>
+where
+    S: ContentStore + AsideStore + AuditLog + ?Sized,
+{
+    if !can_edit(user) {
+        return Err(AppError::Forbidden);
+    }
+    let item = store.item(item_id)?.ok_or_else(|| AppError::NotFound(format!("item {item_id}")))?;
+    let aside = store
+        .aside(aside_id)?
+        .filter(|a| a.kind == AsideKind::Review && a.item_id == Some(item.id))
+        .ok_or_else(|| AppError::NotFound(format!("change {aside_id} of item {item_id}")))?;
+    store.remove_aside(aside.id)?;
+    let subject = format!("{} {} “{}” ({})", item.kind, item.id, item.title, item.lang);
+    crate::audit::record(store, user.email.as_str(), "discard change", &subject, aside.author.as_deref().unwrap_or(""));
+    Ok(item)
+}
+
 #[cfg(test)]
 mod tests {
-    use refuge_core::{AppealReads, AsideStore, Email, Language, Role, Slug, UserStore};
+    use refuge_core::{AppealReads, Email, Language, Role, Slug, UserStore};
     use refuge_store::SqlStore;
 
     use super::*;

@@ -3,7 +3,10 @@
 //! The mails' words are the web layer's (it knows the site's strings);
 //! when to send and what counts as sent is decided here.
 
-use refuge_core::{AuditLog, MailStore, Newsletter, Role, StoreError, User};
+use refuge_core::subscribers::Topic;
+use refuge_core::{AuditLog, Language, MailStore, Newsletter, Role, StoreError, User};
+
+use crate::release::Field;
 
 use crate::AppError;
 
@@ -15,6 +18,31 @@ pub struct Sent {
     /// Mails queued by this send (fewer than the list when an earlier,
     /// interrupted send queued some).
     pub queued: usize,
+}
+
+/// Saves an issue not yet sent (new when `id` is `None`), its markup
+/// written exactly (editors and admins). It goes public when sent, and is
+/// checked against every protected name then.
+pub fn save<S>(
+    store: &S,
+    actor: &User,
+    id: Option<i64>,
+    lang: &Language,
+    topic: Topic,
+    title: &str,
+    body: &str,
+) -> Result<Newsletter, AppError>
+where
+    S: MailStore + AuditLog + ?Sized,
+{
+    if !matches!(actor.role, Role::Admin | Role::Editor) {
+        return Err(AppError::Forbidden);
+    }
+    crate::release::check_markup(&[(Field::Subject, title), (Field::Body, body)])?;
+    let issue = store.save_newsletter(id, lang, topic, title, body)?;
+    let subject = format!("{} no. {}", issue.lang, issue.number);
+    crate::audit::record(store, actor.email.as_str(), "save newsletter", &subject, "");
+    Ok(issue)
 }
 
 /// Sends issue `id`: `mail_list` queues its mail for every subscriber (once

@@ -186,16 +186,13 @@ pub async fn save(State(state): State<AppState>, admin: Admin, form: FormData) -
     if super::intent(&form) == "preview" {
         return page(&state, &admin, draft, true, None, None);
     }
-    let fields = [(Field::Subject, draft.title.as_str()), (Field::Body, draft.body.as_str())];
-    if let Err(e) = refuge_app::release::check_markup(&fields) {
-        return page(&state, &admin, draft, false, None, Some(super::explain_app(&admin, "newsletters", &e)));
-    }
-    match state.store.save_newsletter(draft.id, &lang, topic, &draft.title, &draft.body) {
-        Ok(n) => {
-            audit(&state, admin.email(), "save newsletter", &format!("{} no. {}", n.lang, n.number), "");
-            see_other(&format!("/admin/newsletters/{}", n.id))
-        }
-        Err(e) => page(&state, &admin, draft, false, None, Some(super::explain(&admin, "newsletters", &e))),
+    let (store, user) = (state.store.clone(), admin.session.user.clone());
+    let (id, title, body) = (draft.id, draft.title.clone(), draft.body.clone());
+    let saved =
+        super::run_case(move || refuge_app::newsletters::save(&*store, &user, id, &lang, topic, &title, &body)).await;
+    match saved {
+        Ok(n) => see_other(&format!("/admin/newsletters/{}", n.id)),
+        Err(e) => page(&state, &admin, draft, false, None, Some(super::explain_app(&admin, "newsletters", &e))),
     }
 }
 

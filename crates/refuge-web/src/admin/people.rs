@@ -8,7 +8,7 @@ use refuge_core::{Email, Language, Role};
 use serde::Serialize;
 
 use super::session::random_hex;
-use super::{Admin, Answer, Page, audit, iso, role_label, see_other, totp};
+use super::{Admin, Answer, Page, iso, role_label, see_other, totp};
 use crate::AppState;
 use crate::form::{FormData, pairs};
 
@@ -242,17 +242,13 @@ pub async fn change_email(State(state): State<AppState>, admin: Admin, data: For
         Ok(e) => e,
         Err(e) => return Ok(account_page(&state, &admin, None, Some(e))),
     };
-    if let Err(e) = state.store.set_email(admin.session.user.id, &email) {
+    if let Err(e) = accounts::change_own_email(state.store.as_ref(), &admin.session.user, &email) {
         let text = match e {
-            refuge_core::StoreError::Conflict(text) => text,
-            other => {
-                tracing::error!(error = %other, "could not change an account's address");
-                admin.t.get("admin_try_again").into()
-            }
+            refuge_app::AppError::Conflict(text) => text,
+            other => super::explain_app(&admin, "people", &other),
         };
         return Ok(account_page(&state, &admin, None, Some(text)));
     }
-    audit(&state, admin.email(), "change e-mail address", email.as_str(), "");
     let mut refreshed = admin;
     refreshed.session.user.email = email;
     Ok(account_page(&state, &refreshed, Some(refreshed.t.get("admin_saved").into()), None))
@@ -292,10 +288,9 @@ pub async fn totp_off(State(state): State<AppState>, admin: Admin, data: FormDat
     if !password_ok(&state, &admin, data.get("current"))? {
         return Ok(account_page(&state, &admin, None, Some(admin.t.get("admin_wrong_current_password").into())));
     }
-    if let Err(e) = state.store.set_totp(admin.session.user.id, None, &[]) {
-        return Ok(account_page(&state, &admin, None, Some(super::explain(&admin, "people", &e))));
+    if let Err(e) = accounts::disable_two_step(state.store.as_ref(), &admin.session.user) {
+        return Ok(account_page(&state, &admin, None, Some(super::explain_app(&admin, "people", &e))));
     }
-    audit(&state, admin.email(), "two-step sign-in off", "", "");
     let mut refreshed = admin;
     refreshed.session.user.totp = false;
     Ok(account_page(&state, &refreshed, Some(refreshed.t.get("admin_saved").into()), None))
@@ -397,9 +392,8 @@ pub async fn change_zone(State(state): State<AppState>, admin: Admin, data: Form
             return account_page(&state, &admin, None, Some(text));
         }
     };
-    if let Err(e) = state.store.set_time_zone(admin.session.user.id, zone.as_deref()) {
-        tracing::error!(error = %e, "could not save an account's time zone");
-        return account_page(&state, &admin, None, Some(admin.t.get("admin_try_again").into()));
+    if let Err(e) = accounts::change_own_zone(state.store.as_ref(), &admin.session.user, zone.as_deref()) {
+        return account_page(&state, &admin, None, Some(super::explain_app(&admin, "people", &e)));
     }
     super::see_other("/admin/account?notice=saved")
 }

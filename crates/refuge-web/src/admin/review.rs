@@ -90,12 +90,14 @@ pub async fn decide(
     let who = aside.author.clone().unwrap_or_default();
     let subject = format!("{} {} “{}” ({})", item.kind, item.id, item.title, item.lang);
     if super::intent(&data) == "discard" {
-        if let Err(e) = state.store.remove_aside(aside.id) {
-            tracing::error!(error = %e, "a change awaiting review could not be discarded");
-            return Ok(super::message(&state, &admin, StatusCode::INTERNAL_SERVER_ERROR, "error_text"));
-        }
-        audit(&state, admin.email(), "discard change", &subject, &who);
-        return Ok(see_other(&format!("/admin/items/{}?notice=discarded", item.id)));
+        let (store, user, id) = (state.store.clone(), admin.session.user.clone(), item.id);
+        let back = format!("/admin/items/{id}?review={}", aside.id);
+        return Ok(
+            match super::run_case(move || refuge_app::editorial::discard_review(&*store, &user, id, aside.id)).await {
+                Ok(_) => see_other(&format!("/admin/items/{id}?notice=discarded")),
+                Err(e) => super::app_failed(&state, &admin, "discarding a change", &e, &back),
+            },
+        );
     }
     // Publish: the proposed text, with the item's own status and date.
     let proposed = FormData(aside.form.clone());

@@ -15,7 +15,7 @@ use refuge_app::AppError;
 use refuge_app::editorial::{SaveItem, Saved, save_item};
 
 use super::guard::Genuine;
-use super::{Admin, Page, audit, forbidden, iso, not_found, rejected, see_other};
+use super::{Admin, Page, forbidden, iso, not_found, rejected, see_other};
 use super::{Answer, Halt};
 use crate::AppState;
 use crate::form::{FormData, pairs};

@@ -191,24 +191,12 @@ pub(super) async fn propose(
     }
     let fields: Vec<(String, String)> =
         data.0.iter().filter(|(k, _)| !matches!(k.as_str(), "csrf" | "intent" | "action")).cloned().collect();
-    let place = format!("/admin/items/{}", item.id);
-    let aside = refuge_core::NewAside {
-        kind: AsideKind::Review,
-        key_hash: None,
-        user_id: Some(admin.session.user.id),
-        item_id: Some(item.id),
-        place: &place,
-        base_revision: form.base_revision,
-        form: &fields,
-    };
-    if let Err(e) = state.store.put_aside(&aside) {
-        tracing::error!(error = %e, "a change for review could not be kept");
-        let text = admin.t.get("admin_save_failed");
-        return editor(state, admin, ctx, Shown::refused(&form, text, StatusCode::INTERNAL_SERVER_ERROR));
+    let (store, user, id, base) = (state.store.clone(), admin.session.user.clone(), item.id, form.base_revision);
+    let kept = crate::admin::run_case(move || refuge_app::editorial::propose(&*store, &user, id, base, &fields)).await;
+    if let Err(e) = kept {
+        return save_failed(state, admin, ctx, &form, e);
     }
-    let subject = format!("{} {} “{}” ({})", item.kind, item.id, item.title, item.lang);
     crate::admin::autosave::forget(state, admin, &ctx.action);
-    audit(state, admin.email(), "propose", &subject, "awaits review");
     crate::outgoing::review_request(state, item, admin.email());
     see_other(&format!("/admin/items/{}?notice=submitted", item.id))
 }
