@@ -14,6 +14,8 @@
 //! - [`inbox`]: a message marked handled, deleted, answered;
 //! - [`items`]: restoring a revision, deleting, bulk publish, unpublish
 //!   and delete, through the same publication check as a save;
+//! - [`media`]: an upload's record and texts (one write), who may describe
+//!   it, its deletion;
 //! - [`newsletters`]: an issue sent once, marked sent only when queued;
 //! - [`publishing`]: scheduled items published when their time comes;
 //! - [`release`]: the one guard on every way out (markup written exactly,
@@ -32,6 +34,7 @@ pub mod editorial;
 mod error;
 pub mod inbox;
 pub mod items;
+pub mod media;
 #[cfg(test)]
 mod memory;
 pub mod newsletters;

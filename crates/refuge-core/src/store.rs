@@ -365,14 +365,19 @@ pub trait MailStore: NewsletterReads + Outbox {
 
 /// The media library's records (the files live in the data folder).
 pub trait MediaStore: Send + Sync {
-    /// Records a new upload (its `id` and `alt` are ignored); returns its id.
+    /// Records a new upload with its alternative texts (`alt`), in one
+    /// transaction (its `id` is ignored); returns its id.
     fn add_media(&self, media: &Media) -> StoreResult<i64>;
     /// Newest first, and the total count.
     fn media_list(&self, offset: u32, limit: u32) -> StoreResult<(Vec<Media>, u32)>;
     fn media(&self, id: i64) -> StoreResult<Option<Media>>;
     fn media_by_stored(&self, stored: &str) -> StoreResult<Option<Media>>;
     /// Sets (or, with empty text, removes) the alternative text in a language.
-    fn set_media_alt(&self, id: i64, lang: &Language, alt: &str) -> StoreResult<()>;
+    fn set_media_alt(&self, id: i64, lang: &Language, alt: &str) -> StoreResult<()> {
+        self.set_media_alts(id, &[(lang.clone(), alt.to_owned())])
+    }
+    /// Sets several languages' alternative texts in one transaction.
+    fn set_media_alts(&self, id: i64, alts: &[(Language, String)]) -> StoreResult<()>;
     fn delete_media(&self, id: i64) -> StoreResult<()>;
     /// The stored names (random file stems) of every upload.
     fn media_stored_names(&self) -> StoreResult<Vec<String>>;

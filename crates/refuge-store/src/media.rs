@@ -1,6 +1,6 @@
 //! `MediaStore` over SQLite.
 
-use crate::sql::{DbResult, Optional, Row, params};
+use crate::sql::{DbResult, Handle, Optional, Row, params};
 use refuge_core::store::StoreResult;
 use refuge_core::{Language, Media, MediaStore, StoreError};
 
@@ -50,8 +50,9 @@ impl SqlStore {
 impl MediaStore for SqlStore {
     fn add_media(&self, m: &Media) -> StoreResult<i64> {
         let conn = self.conn()?;
+        let tx = conn.transaction().map_err(backend)?;
         let variants: Vec<String> = m.variants.iter().map(u32::to_string).collect();
-        let id = conn
+        let id = tx
             .insert(
                 "INSERT INTO media (kind, name, stored, extension, width, height, bytes, variants, report, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -69,6 +70,10 @@ impl MediaStore for SqlStore {
                 ],
             )
             .map_err(backend)?;
+        for (lang, alt) in &m.alt {
+            write_alt(&tx, id, lang, alt)?;
+        }
+        tx.commit().map_err(backend)?;
         Ok(id)
     }
 
@@ -100,31 +105,40 @@ impl MediaStore for SqlStore {
         self.one_media("stored = ?", crate::sql::Value::Text(stored.to_owned()))
     }
 
-    fn set_media_alt(&self, id: i64, lang: &Language, alt: &str) -> StoreResult<()> {
-        let alt = alt.trim();
-        if alt.chars().count() > 500 {
-            return Err(StoreError::Invalid("alternative text is limited to 500 characters".into()));
-        }
+    fn set_media_alts(&self, id: i64, alts: &[(Language, String)]) -> StoreResult<()> {
         let conn = self.conn()?;
-        if alt.is_empty() {
-            conn.execute("DELETE FROM media_alt WHERE media_id = ? AND lang = ?", params![id, lang.as_str()])
-                .map_err(backend)?;
-        } else {
-            conn.execute(
-                "INSERT INTO media_alt (media_id, lang, alt) VALUES (?, ?, ?)
-                 ON CONFLICT (media_id, lang) DO UPDATE SET alt = excluded.alt",
-                params![id, lang.as_str(), alt],
-            )
-            .map_err(backend)?;
-            crate::names::record(&conn, &format!("media:{id}"), &[alt], false).map_err(backend)?;
+        let tx = conn.transaction().map_err(backend)?;
+        for (lang, alt) in alts {
+            write_alt(&tx, id, lang.as_str(), alt)?;
         }
-        Ok(())
+        tx.commit().map_err(backend)
     }
 
     fn delete_media(&self, id: i64) -> StoreResult<()> {
         let n = self.conn()?.execute("DELETE FROM media WHERE id = ?", params![id]).map_err(backend)?;
         if n == 0 { Err(StoreError::NotFound(format!("media {id}"))) } else { Ok(()) }
     }
+}
+
+/// Sets (or, empty, removes) one language's alternative text of an
+/// upload, recording the names it marks.
+fn write_alt(tx: &Handle<'_>, id: i64, lang: &str, alt: &str) -> StoreResult<()> {
+    let alt = alt.trim();
+    if alt.chars().count() > 500 {
+        return Err(StoreError::Invalid("alternative text is limited to 500 characters".into()));
+    }
+    if alt.is_empty() {
+        tx.execute("DELETE FROM media_alt WHERE media_id = ? AND lang = ?", params![id, lang]).map_err(backend)?;
+    } else {
+        tx.execute(
+            "INSERT INTO media_alt (media_id, lang, alt) VALUES (?, ?, ?)
+             ON CONFLICT (media_id, lang) DO UPDATE SET alt = excluded.alt",
+            params![id, lang, alt],
+        )
+        .map_err(backend)?;
+        crate::names::record(tx, &format!("media:{id}"), &[alt], false).map_err(backend)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

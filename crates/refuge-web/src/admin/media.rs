@@ -11,7 +11,7 @@ use refuge_media::library::remove_files;
 use refuge_media::{FileType, MAX_UPLOAD, MediaError};
 use serde::Serialize;
 
-use super::{Admin, Answer, Page, audit, forbidden};
+use super::{Admin, Answer, Page, forbidden};
 use crate::AppState;
 use crate::form::FormData;
 
@@ -29,7 +29,7 @@ struct AltView {
 /// Alternative text goes online at once: editors change any; a translator
 /// only gives one still missing, in a language of theirs.
 fn may_set_alt(admin: &Admin, lang: &Language, current: &str) -> bool {
-    admin.can_edit() || (admin.session.user.languages.contains(lang) && current.trim().is_empty())
+    refuge_app::media::may_set_alt(&admin.session.user, lang, current)
 }
 
 #[derive(Serialize)]
@@ -202,7 +202,7 @@ pub(super) const IMAGE_WAIT: std::time::Duration = std::time::Duration::from_sec
 /// Why an upload was not kept.
 pub(super) enum UploadError {
     Media(MediaError),
-    Store(refuge_core::StoreError),
+    Record(refuge_app::AppError),
 }
 
 /// Reads the upload form; errors are messages for the uploader.
@@ -291,39 +291,39 @@ pub async fn upload(State(state): State<AppState>, admin: Admin, mut multipart: 
     // Cleaning, recording and renaming run to the end together, even if
     // the request times out meanwhile: either the upload is in the
     // library with its files, or nothing of it is left.
-    let store = state.store.clone();
+    let (store, user) = (state.store.clone(), admin.session.user.clone());
     let files = state.config.media.clone();
     let processed = crate::blocking::run(move || {
         let _permit = permit;
         let staged =
             refuge_media::library::stage_files(files.as_ref(), &file_name, &bytes).map_err(UploadError::Media)?;
         drop(bytes);
-        keep(store.as_ref(), staged, &alts)
+        keep(store.as_ref(), &user, staged, &alts)
     })
     .await;
     uploaded(&state, &admin, processed)
 }
 
-/// Records a staged upload with its descriptions, then keeps its files;
-/// if anything fails, nothing of it is left.
+/// Records a staged upload with its descriptions (one write), then keeps
+/// its files; if anything fails, nothing of it is left.
 pub(super) fn keep(
     store: &dyn refuge_core::Store,
-    staged: refuge_media::library::Staged<'_>,
+    user: &refuge_core::User,
+    mut staged: refuge_media::library::Staged<'_>,
     alts: &[(Language, String)],
 ) -> Result<Media, UploadError> {
-    let id = store.add_media(&staged.media).map_err(UploadError::Store)?;
-    let saved = alts.iter().try_for_each(|(lang, alt)| store.set_media_alt(id, lang, alt));
-    let committed = saved.map_err(UploadError::Store).and_then(|()| staged.commit().map_err(UploadError::Media));
-    match committed {
+    staged.media.alt = alts.iter().map(|(l, a)| (l.to_string(), a.clone())).collect();
+    let id = refuge_app::media::record_upload(store, user, &staged.media).map_err(UploadError::Record)?;
+    match staged.commit() {
         Ok(mut media) => {
             media.id = id;
             Ok(media)
         }
         Err(e) => {
-            if let Err(undo) = store.delete_media(id) {
+            if let Err(undo) = refuge_app::media::undo_upload(store, id) {
                 tracing::error!(error = %undo, "a failed upload's row could not be removed");
             }
-            Err(e)
+            Err(UploadError::Media(e))
         }
     }
 }
@@ -344,7 +344,6 @@ pub(super) fn uploaded(
             return library(state, admin, None, Some(text), StatusCode::INTERNAL_SERVER_ERROR);
         }
     };
-    audit(state, admin.email(), "upload", &media.name, &media.report);
     let mut notice = admin.t.get("admin_uploaded").to_owned();
     if !media.report.is_empty() {
         notice = format!("{notice} {}", media.report);
@@ -360,15 +359,18 @@ pub(super) fn upload_failed(state: &AppState, admin: &Admin, e: UploadError) -> 
             library(state, admin, None, Some(text), StatusCode::INSUFFICIENT_STORAGE)
         }
         UploadError::Media(e) => library(state, admin, None, Some(e.to_string()), StatusCode::UNPROCESSABLE_ENTITY),
-        UploadError::Store(e) => {
+        UploadError::Record(refuge_app::AppError::Storage(e)) => {
             tracing::error!(error = %e, "an upload could not be recorded");
-            let key = if matches!(e, refuge_core::StoreError::Full(_)) { "admin_disk_full" } else { "admin_try_again" };
-            let status = if key == "admin_disk_full" {
-                StatusCode::INSUFFICIENT_STORAGE
-            } else {
-                StatusCode::SERVICE_UNAVAILABLE
-            };
-            library(state, admin, None, Some(admin.t.get(key).to_owned()), status)
+            library(
+                state,
+                admin,
+                None,
+                Some(admin.t.get("admin_try_again").to_owned()),
+                StatusCode::SERVICE_UNAVAILABLE,
+            )
+        }
+        UploadError::Record(e) => {
+            library(state, admin, None, Some(super::explain_app(admin, "upload", &e)), super::app_status(&e))
         }
     }
 }
@@ -390,30 +392,20 @@ pub async fn update(State(state): State<AppState>, admin: Admin, Path(id): Path<
         .iter()
         .filter(|l| form.has(&format!("alt_{l}")) && form.get(&format!("alt_{l}")).trim() != current(l))
         .collect();
-    if changed.iter().any(|l| !may_set_alt(&admin, l, &current(l))) {
-        return Ok(forbidden(&state, &admin));
-    }
-    let typed = |l: &Language| {
-        if changed.contains(&l) { form.get(&format!("alt_{l}")).trim().to_owned() } else { current(l) }
-    };
-    // One language at least keeps some, as at upload (an empty one is
-    // "to translate").
-    if state.site.languages().iter().all(|l| typed(l).is_empty()) {
-        let text = admin.t.get("admin_alt_one_required").to_owned();
-        return Ok(library(&state, &admin, None, Some(text), StatusCode::UNPROCESSABLE_ENTITY));
-    }
-    let fields: Vec<(ReleaseField, &str)> =
-        state.site.languages().iter().map(|l| (ReleaseField::ImageText, form.get(&format!("alt_{l}")))).collect();
-    if let Err(e) = refuge_app::release::check_markup(&fields) {
-        let text = super::explain_app(&admin, "image text", &e);
-        return Ok(library(&state, &admin, None, Some(text), StatusCode::UNPROCESSABLE_ENTITY));
-    }
-    for lang in &changed {
-        if let Err(e) = state.store.set_media_alt(media.id, lang, &typed(lang)) {
-            return Ok(refused(&state, &admin, &e));
+    let typed: Vec<(Language, String)> =
+        changed.iter().map(|l| ((*l).clone(), form.get(&format!("alt_{l}")).trim().to_owned())).collect();
+    let (store, user, id) = (state.store.clone(), admin.session.user.clone(), media.id);
+    Ok(match super::run_case(move || refuge_app::media::set_texts(&*store, &user, id, &typed)).await {
+        Ok(_) => library(&state, &admin, Some(admin.t.get("admin_saved").into()), None, StatusCode::OK),
+        Err(refuge_app::AppError::Forbidden) => forbidden(&state, &admin),
+        Err(refuge_app::AppError::Invalid(_)) => {
+            let text = admin.t.get("admin_alt_one_required").to_owned();
+            library(&state, &admin, None, Some(text), StatusCode::UNPROCESSABLE_ENTITY)
         }
-    }
-    Ok(library(&state, &admin, Some(admin.t.get("admin_saved").into()), None, StatusCode::OK))
+        Err(e) => {
+            library(&state, &admin, None, Some(super::explain_app(&admin, "image text", &e)), super::app_status(&e))
+        }
+    })
 }
 
 pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, form: FormData) -> Answer {
@@ -437,15 +429,15 @@ pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<
         }
         .render(&state, &admin, "media"));
     }
-    if let Err(e) = state.store.delete_media(media.id) {
-        return Ok(refused(&state, &admin, &e));
-    }
+    let (store, user, id) = (state.store.clone(), admin.session.user.clone(), media.id);
+    let removed = match super::run_case(move || refuge_app::media::delete(&*store, &user, id)).await {
+        Ok(removed) => removed,
+        Err(e) => return Ok(super::app_failed(&state, &admin, "deleting an upload", &e, "/admin/media")),
+    };
     let files = state.config.media.clone();
-    let removed = media.clone();
     if let Err(e) = crate::blocking::run(move || remove_files(files.as_ref(), &removed)).await {
         tracing::warn!(error = %e, "a deleted upload's files stay until the sweep");
     }
-    audit(&state, admin.email(), "delete upload", &media.name, "");
     Ok(library(&state, &admin, Some(admin.t.get("admin_deleted").into()), None, StatusCode::OK))
 }
 
@@ -509,19 +501,6 @@ pub async fn serve(State(state): State<AppState>, Path(file): Path<String>, head
         h.insert(header::CONTENT_DISPOSITION, value);
     }
     response.into_response()
-}
-
-/// The library again, saying in the editor's language why a change to
-/// an upload was not made.
-fn refused(state: &AppState, admin: &Admin, e: &refuge_core::StoreError) -> Response {
-    let status = match e {
-        refuge_core::StoreError::Invalid(_) | refuge_core::StoreError::Conflict(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        refuge_core::StoreError::Stale { .. } => StatusCode::CONFLICT,
-        refuge_core::StoreError::NotFound(_) => StatusCode::NOT_FOUND,
-        refuge_core::StoreError::Full(_) => StatusCode::INSUFFICIENT_STORAGE,
-        refuge_core::StoreError::Backend(_) => StatusCode::SERVICE_UNAVAILABLE,
-    };
-    library(state, admin, None, Some(super::explain(admin, "media", e)), status)
 }
 
 /// The items whose text refers to a file of this upload, as links.

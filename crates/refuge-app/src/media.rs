@@ -1,0 +1,125 @@
+//! The media library's records: an upload kept with its alternative
+//! texts (one transaction), its texts changed by role, its deletion. The
+//! files themselves are the media crate's (cleaned, staged, committed
+//! once the record stands); the caller tells the files.
+
+use refuge_core::{AuditLog, Language, Media, MediaStore, NameReads, User};
+
+use crate::AppError;
+use crate::access::can_edit;
+use crate::release::{Field, check_markup};
+
+/// Whether `user` may give `lang`'s alternative text where it is now
+/// `current`: editors any; a translator a missing one in their own
+/// languages (a text already there is an editor's to change).
+pub fn may_set_alt(user: &User, lang: &Language, current: &str) -> bool {
+    can_edit(user) || (user.languages.contains(lang) && current.trim().is_empty())
+}
+
+/// Records a cleaned upload and its texts (`media.alt`) in one write
+/// (editors). Its files are committed after; if they cannot be,
+/// [`undo_upload`] takes the record back.
+pub fn record_upload<S>(store: &S, user: &User, media: &Media) -> Result<i64, AppError>
+where
+    S: MediaStore + AuditLog + ?Sized,
+{
+    if !can_edit(user) {
+        return Err(AppError::Forbidden);
+    }
+    let fields: Vec<(Field, &str)> = media.alt.iter().map(|(_, a)| (Field::ImageText, a.as_str())).collect();
+    check_markup(&fields)?;
+    let id = store.add_media(media)?;
+    crate::audit::record(store, user.email.as_str(), "upload", &media.name, &media.report);
+    Ok(id)
+}
+
+/// Takes back the record of an upload whose files could not be kept.
+pub fn undo_upload<S: MediaStore + ?Sized>(store: &S, id: i64) -> Result<(), AppError> {
+    store.delete_media(id)?;
+    Ok(())
+}
+
+/// Changes an upload's alternative texts: `changed` are the languages
+/// typed differently from what is stored, each of which must be this
+/// account's to change; one language at least keeps a text. Public at
+/// once wherever the image is shown, so the markup is checked.
+pub fn set_texts<S>(store: &S, user: &User, id: i64, changed: &[(Language, String)]) -> Result<Media, AppError>
+where
+    S: MediaStore + NameReads + AuditLog + ?Sized,
+{
+    let media = store.media(id)?.ok_or_else(|| AppError::NotFound(format!("upload {id}")))?;
+    let current = |l: &Language| {
+        media.alt.iter().find(|(code, _)| code == l.as_str()).map(|(_, a)| a.trim().to_owned()).unwrap_or_default()
+    };
+    if changed.iter().any(|(l, _)| !may_set_alt(user, l, &current(l))) {
+        return Err(AppError::Forbidden);
+    }
+    let kept_elsewhere =
+        media.alt.iter().any(|(code, a)| !a.trim().is_empty() && !changed.iter().any(|(l, _)| l.as_str() == code));
+    if !kept_elsewhere && changed.iter().all(|(_, a)| a.trim().is_empty()) {
+        return Err(AppError::Invalid("one language at least describes the image".into()));
+    }
+    let fields: Vec<(Field, &str)> = changed.iter().map(|(_, a)| (Field::ImageText, a.as_str())).collect();
+    check_markup(&fields)?;
+    store.set_media_alts(id, changed)?;
+    let langs: Vec<&str> = changed.iter().map(|(l, _)| l.as_str()).collect();
+    crate::audit::record(store, user.email.as_str(), "describe upload", &media.name, &langs.join(", "));
+    store.media(id)?.ok_or_else(|| AppError::NotFound(format!("upload {id}")))
+}
+
+/// Deletes an upload's record (editors); the caller removes its files.
+pub fn delete<S>(store: &S, user: &User, id: i64) -> Result<Media, AppError>
+where
+    S: MediaStore + AuditLog + ?Sized,
+{
+    if !can_edit(user) {
+        return Err(AppError::Forbidden);
+    }
+    let media = store.media(id)?.ok_or_else(|| AppError::NotFound(format!("upload {id}")))?;
+    store.delete_media(id)?;
+    crate::audit::record(store, user.email.as_str(), "delete upload", &media.name, "");
+    Ok(media)
+}
+
+#[cfg(test)]
+mod tests {
+    use refuge_core::{Email, Role, UserStore};
+
+    use super::*;
+
+    #[test]
+    fn an_upload_is_kept_with_its_texts_and_described_by_role() {
+        let db = refuge_store::testing::sqlite();
+        let s = &db.store;
+        let ed = s.add_user(&Email::parse("e@example.org").unwrap(), Role::Editor, "a long password").unwrap();
+        let tr = s.add_user(&Email::parse("t@example.org").unwrap(), Role::Translator, "a long password").unwrap();
+        s.set_role(tr.id, Role::Translator, &[Language::parse("ja").unwrap()]).unwrap();
+        let tr = s.user(tr.id).unwrap().unwrap();
+        let (en, ja) = (Language::parse("en").unwrap(), Language::parse("ja").unwrap());
+        let mut media = Media {
+            kind: "image".into(),
+            name: "river".into(),
+            stored: "abc123".into(),
+            extension: "jpg".into(),
+            alt: vec![("en".into(), "A river".into())],
+            ..Media::default()
+        };
+        assert!(matches!(record_upload(s, &tr, &media), Err(AppError::Forbidden)));
+        // A text over the limit: nothing of the upload is kept.
+        media.alt.push(("ja".into(), "川".repeat(501)));
+        assert!(record_upload(s, &ed, &media).is_err());
+        assert_eq!(s.media_list(0, 10).unwrap().1, 0, "no record without its texts");
+        media.alt.pop();
+        let id = record_upload(s, &ed, &media).unwrap();
+        assert_eq!(s.media(id).unwrap().unwrap().alt, vec![("en".to_owned(), "A river".to_owned())]);
+        // The translator gives the missing Japanese text, not the English one.
+        assert!(matches!(set_texts(s, &tr, id, &[(en.clone(), "Changed".into())]), Err(AppError::Forbidden)));
+        set_texts(s, &tr, id, &[(ja.clone(), "川".into())]).unwrap();
+        assert!(matches!(set_texts(s, &tr, id, &[(ja.clone(), "別の川".into())]), Err(AppError::Forbidden)));
+        let none = [(en, String::new()), (ja, String::new())];
+        assert!(matches!(set_texts(s, &ed, id, &none), Err(AppError::Invalid(_))), "one text stays");
+        assert!(matches!(delete(s, &tr, id), Err(AppError::Forbidden)));
+        delete(s, &ed, id).unwrap();
+        assert!(s.media(id).unwrap().is_none());
+    }
+}
