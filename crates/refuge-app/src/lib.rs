@@ -20,6 +20,8 @@
 //! - [`publishing`]: scheduled items published when their time comes;
 //! - [`release`]: the one guard on every way out (markup written exactly,
 //!   no protected name in anything made public);
+//! - [`sessions`]: signing in (password, second step), sessions started,
+//!   kept alive and ended, failed sign-ins counted;
 //! - [`site`]: settings, the FAQ and the menus, checked like anything public;
 //! - [`subscriptions`]: signing up (double opt-in), confirming, topics,
 //!   leaving;
@@ -40,7 +42,9 @@ mod memory;
 pub mod newsletters;
 pub mod publishing;
 pub mod release;
+pub mod sessions;
 pub mod site;
 pub mod subscriptions;
+pub mod totp;
 
 pub use error::AppError;

@@ -173,7 +173,7 @@ pub async fn submit(
     // form. Spent once the message is known to be acceptable, so a reader
     // told to shorten it sends the same form again.
     let spent = refuge_core::digest::hmac_sha256_hex(&state.memory.form_key[..], data.get("token").as_bytes());
-    let (store, until) = (state.store.clone(), now() + MAX_SECONDS);
+    let (store, until) = (state.limits.once.clone(), now() + MAX_SECONDS);
     match crate::blocking::run(move || store.spend_once(&spent, until)).await {
         Ok(Ok(true)) => {}
         Ok(Ok(false)) => return refuse(&mut form, "contact_expired", StatusCode::UNPROCESSABLE_ENTITY),

@@ -139,6 +139,8 @@ pub(crate) struct Limits {
     pub(crate) login: admin::auth::LoginGuard,
     pub(crate) contact: ratelimit::RateLimiter,
     pub(crate) subscribe: ratelimit::RateLimiter,
+    /// Tokens spent once (a contact form sends one message), on any server.
+    pub(crate) once: Arc<dyn refuge_core::ClientLimits>,
 }
 
 /// The back office's memory: never written to disk, gone at a restart.
@@ -179,9 +181,22 @@ impl AppState {
             search: ratelimit::RateLimiter::new(config.search_per_minute, 20),
             search_slots: Arc::new(tokio::sync::Semaphore::new(cores)),
             image_slots: Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1))),
-            login: admin::auth::LoginGuard::new(store.clone(), form_key),
-            contact: ratelimit::RateLimiter::shared(store.clone(), form_key, "contact", 1, 5),
-            subscribe: ratelimit::RateLimiter::shared(store.clone(), form_key, "subscribe", 2, 5),
+            login: admin::auth::LoginGuard::new(store.clone() as Arc<dyn refuge_core::SignInThrottle>, form_key),
+            contact: ratelimit::RateLimiter::shared(
+                store.clone() as Arc<dyn refuge_core::ClientLimits>,
+                form_key,
+                "contact",
+                1,
+                5,
+            ),
+            subscribe: ratelimit::RateLimiter::shared(
+                store.clone() as Arc<dyn refuge_core::ClientLimits>,
+                form_key,
+                "subscribe",
+                2,
+                5,
+            ),
+            once: store.clone() as Arc<dyn refuge_core::ClientLimits>,
         };
         let memory = AdminMemory {
             form_key,

@@ -9,8 +9,6 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use refuge_core::Store;
-
 /// How many clients' worth of budget all onion readers share.
 pub const ONION_SHARE: f64 = 20.0;
 
@@ -24,7 +22,7 @@ pub struct RateLimiter {
 
 /// Buckets kept in the database.
 struct Shared {
-    store: Arc<dyn Store>,
+    store: Arc<dyn refuge_core::ClientLimits>,
     key: [u8; 32],
     name: &'static str,
 }
@@ -42,7 +40,13 @@ impl RateLimiter {
 
     /// Buckets in the database, as `name`, under addresses hashed with
     /// `key` (the same on every server). Call only off the async workers.
-    pub fn shared(store: Arc<dyn Store>, key: [u8; 32], name: &'static str, per_minute: u32, burst: u32) -> Self {
+    pub fn shared(
+        store: Arc<dyn refuge_core::ClientLimits>,
+        key: [u8; 32],
+        name: &'static str,
+        per_minute: u32,
+        burst: u32,
+    ) -> Self {
         Self { shared: Some(Shared { store, key, name }), ..Self::new(per_minute, burst) }
     }
 

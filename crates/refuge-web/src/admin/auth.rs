@@ -8,10 +8,10 @@ use std::time::Duration;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode, header};
-use refuge_core::{Email, Session, Store};
+use refuge_core::{Email, Session};
 
 use super::session::{self, COOKIE, random_hex};
-use super::{Page, audit, same_origin, see_other, totp};
+use super::{Page, audit, same_origin, see_other};
 use crate::form::{FormData, pairs};
 use crate::{AppState, redirect};
 
@@ -26,12 +26,12 @@ const FORM_SECONDS: i64 = 2 * 60 * 60;
 /// database (every server sharing it counts the same). Keys are stored
 /// as keyed hashes: no address or account name is written there.
 pub struct LoginGuard {
-    store: Arc<dyn Store>,
+    store: Arc<dyn refuge_core::SignInThrottle>,
     key: [u8; 32],
 }
 
 impl LoginGuard {
-    pub fn new(store: Arc<dyn Store>, key: [u8; 32]) -> Self {
+    pub fn new(store: Arc<dyn refuge_core::SignInThrottle>, key: [u8; 32]) -> Self {
         Self { store, key }
     }
 
@@ -199,20 +199,25 @@ pub async fn login_form(State(state): State<AppState>, RawQuery(query): RawQuery
 /// Ends a session; a failure is logged (the session then lasts until its
 /// idle or absolute expiry, and the browser's cookie is cleared anyway).
 fn end_session(state: &AppState, id_hash: &str) {
-    if let Err(e) = state.store.delete_session(id_hash) {
-        tracing::error!(error = %e, "a session could not be ended; it expires by itself");
-    }
+    refuge_app::sessions::end(&*state.store, id_hash);
 }
 
 /// Starts a new session (a fresh id, whatever cookie came in) and
 /// answers with a redirect that sets it.
 fn start_session(state: &AppState, headers: &HeaderMap, user_id: i64, verified: bool, to: &str) -> Response {
-    if let Some(old) = session::cookie_value(headers, COOKIE) {
-        end_session(state, &session::hash(&old));
-    }
+    let old = session::cookie_value(headers, COOKIE).map(|old| session::hash(&old));
     let id = random_hex(32);
     let csrf = random_hex(32);
-    if let Err(e) = state.store.create_session(&session::hash(&id), user_id, &csrf, verified, session::now()) {
+    let started = refuge_app::sessions::start(
+        &*state.store,
+        old.as_deref(),
+        &session::hash(&id),
+        user_id,
+        &csrf,
+        verified,
+        session::now(),
+    );
+    if let Err(e) = started {
         tracing::error!(error = %e, "could not store a session");
         return (StatusCode::SERVICE_UNAVAILABLE, "Please try again in a moment.").into_response();
     }
@@ -250,16 +255,8 @@ pub async fn login(
     let email = Email::parse(&typed).ok();
     let password = form.get("password").to_owned();
     let store = state.store.clone();
-    let checked = crate::blocking::run(move || match email {
-        Some(email) => store.verify_password(&email, &password),
-        None => {
-            // Same work as a real check; its answer is meaningless (no
-            // such account), only the time it takes matters.
-            let dummy = Email::parse("nobody@invalid.invalid").expect("valid");
-            store.verify_password(&dummy, &password).map(|_| None)
-        }
-    })
-    .await;
+    let checked =
+        crate::blocking::run(move || refuge_app::sessions::check_password(&*store, email.as_ref(), &password)).await;
     match checked {
         Ok(Ok(Some(user))) => {
             state.limits.login.succeeded(&keys.counted);
@@ -362,15 +359,10 @@ pub async fn code(
     let store = state.store.clone();
     // A code is accepted once: its time step is recorded, and an older or
     // equal step is refused (someone who saw it cannot use it again).
-    let checked = crate::blocking::run(move || -> Result<(bool, bool), refuge_core::StoreError> {
-        if let Some(secret) = store.totp_secret(user)?
-            && let Some(step) = totp::matching_step(&secret, &code, session::now().unsigned_abs())
-        {
-            return Ok((store.use_totp_step(user, i64::try_from(step).unwrap_or(i64::MAX))?, false));
-        }
-        let recovery = code.len() >= 10
-            && store.use_recovery_code(user, &session::hash(&code.to_ascii_lowercase().replace('-', "")))?;
-        Ok((false, recovery))
+    let checked = crate::blocking::run(move || {
+        use refuge_app::sessions::{SecondStep, second_step};
+        let passed = second_step(&*store, user, &code, session::now().unsigned_abs(), session::hash)?;
+        Ok::<_, refuge_app::AppError>((passed == SecondStep::App, passed == SecondStep::Recovery))
     })
     .await;
     let (by_app, by_recovery) = match checked {

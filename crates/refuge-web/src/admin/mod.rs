@@ -25,7 +25,7 @@ pub mod scheduler;
 pub mod session;
 mod site;
 mod subscribers;
-pub mod totp;
+pub use refuge_app::totp;
 pub mod zone;
 
 pub use refusal::release_problem;

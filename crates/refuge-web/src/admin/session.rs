@@ -143,20 +143,10 @@ pub fn lookup(state: &AppState, headers: &HeaderMap) -> Result<Option<(Session, 
         return Ok(None);
     }
     let id_hash = hash(&id);
-    let Some(session) = state.store.session(&id_hash)? else { return Ok(None) };
     let t = now();
-    if expired(&session, t) {
-        // Refused; the row stays until housekeeping deletes it a day
-        // later, so that a form sent meanwhile is kept for its author.
-        return Ok(None);
-    }
-    // A failure only means the session ends at its earlier idle time.
-    if t - session.last_seen > 60
-        && let Err(e) = state.store.touch_session(&id_hash, t, session.verified)
-    {
-        tracing::error!(error = %e, "a session's last use could not be recorded");
-    }
-    Ok(Some((session, id_hash)))
+    let session = refuge_app::sessions::look_up(&*state.store, &id_hash, t, |s| expired(s, t))
+        .map_err(|e| refuge_core::StoreError::Backend(e.to_string()))?;
+    Ok(session.map(|s| (s, id_hash)))
 }
 
 /// The account of a request, for the guard in front of every
