@@ -9,11 +9,15 @@
 //! - [`appeals`]: an appeal's timeline — entries, translations of other
 //!   versions' entries, approval, deletion;
 //! - [`contact`]: a contact message checked and kept sealed;
+//! - [`drafts`]: autosaves, and forms sent after their session ended, kept
+//!   for their author;
 //! - [`editorial`]: saving an item with everything that belongs to it,
 //!   in one transaction;
 //! - [`inbox`]: a message marked handled, deleted, answered;
 //! - [`items`]: restoring a revision, deleting, bulk publish, unpublish
 //!   and delete, through the same publication check as a save;
+//! - [`list`]: the mailing list as admins manage it (remove, topics, links
+//!   sent again);
 //! - [`media`]: an upload's record and texts (one write), who may describe
 //!   it, its deletion;
 //! - [`newsletters`]: an issue sent once, marked sent only when queued;
@@ -32,10 +36,12 @@ pub mod accounts;
 pub mod appeals;
 mod audit;
 pub mod contact;
+pub mod drafts;
 pub mod editorial;
 mod error;
 pub mod inbox;
 pub mod items;
+pub mod list;
 pub mod media;
 #[cfg(test)]
 mod memory;

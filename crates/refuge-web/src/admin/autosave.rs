@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
-use refuge_core::{Aside, AsideKind, NewAside};
+use refuge_core::{Aside, AsideKind};
 
 use super::{Admin, see_other};
 use crate::AppState;
@@ -40,16 +40,8 @@ pub async fn save(State(state): State<AppState>, admin: Admin, data: FormData) -
     if item_id.is_none() && !new_item {
         return StatusCode::BAD_REQUEST.into_response();
     }
-    let aside = NewAside {
-        kind: AsideKind::Autosave,
-        key_hash: None,
-        user_id: Some(admin.session.user.id),
-        item_id,
-        place: &place,
-        base_revision: data.get("base_revision").parse().unwrap_or(0),
-        form: &fields,
-    };
-    match state.store.put_aside(&aside) {
+    let base = data.get("base_revision").parse().unwrap_or(0);
+    match refuge_app::drafts::autosave(&*state.store, &admin.session.user, &place, item_id, base, &fields) {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => {
             tracing::error!(error = %e, "an autosave could not be kept");
@@ -86,11 +78,7 @@ pub fn pending(state: &AppState, admin: &Admin, place: &str, saved_at: Option<ti
 /// Forgets the account's autosave for a form (after a save, or when the
 /// editor declines it).
 pub fn forget(state: &AppState, admin: &Admin, place: &str) {
-    if let Ok(Some(aside)) = state.store.own_aside(AsideKind::Autosave, place, admin.session.user.id)
-        && let Err(e) = state.store.remove_aside(aside.id)
-    {
-        tracing::error!(error = %e, "an autosave could not be removed");
-    }
+    refuge_app::drafts::forget_autosave(&*state.store, &admin.session.user, place);
 }
 
 pub async fn discard(State(state): State<AppState>, admin: Admin, data: FormData) -> Response {

@@ -11,7 +11,6 @@ use axum::extract::{Path, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use http::{Method, StatusCode, header};
-use refuge_core::{AsideKind, NewAside};
 use serde::Serialize;
 
 use super::session::{self, random_hex};
@@ -66,22 +65,15 @@ pub async fn keep_expired_forms(State(state): State<AppState>, request: Request,
     let key_hash = session::hash(&key);
     let item_id = path.strip_prefix("/admin/items/").and_then(|rest| rest.split('/').next()?.parse::<i64>().ok());
     let base_revision = fields.iter().find(|(k, _)| k == "base_revision").and_then(|(_, v)| v.parse().ok());
-    let aside = NewAside {
-        kind: AsideKind::Expired,
-        key_hash: Some(&key_hash),
-        user_id: Some(owner),
-        item_id: item_id.filter(|id| match state.store.item(*id) {
-            Ok(item) => item.is_some(),
-            Err(e) => {
-                tracing::error!(error = %e, "a kept form could not look its item up; kept without it");
-                false
-            }
-        }),
-        place: &place,
-        base_revision: base_revision.unwrap_or(0),
-        form: &fields,
-    };
-    match state.store.put_aside(&aside) {
+    let item_id = item_id.filter(|id| match state.store.item(*id) {
+        Ok(item) => item.is_some(),
+        Err(e) => {
+            tracing::error!(error = %e, "a kept form could not look its item up; kept without it");
+            false
+        }
+    });
+    let base = base_revision.unwrap_or(0);
+    match refuge_app::drafts::keep_sent_form(&*state.store, owner, &key_hash, &place, item_id, base, &fields) {
         Ok(_) => see_other(&format!("/admin/login?next={}", percent(&format!("/admin/resume/{key}")))),
         Err(e) => {
             tracing::error!(error = %e, "a form sent after the session ended could not be kept");
@@ -103,30 +95,15 @@ struct Field {
 /// The way back to a kept form, once signed in again.
 pub async fn resume(State(state): State<AppState>, admin: Admin, Path(key): Path<String>) -> Response {
     let key_hash = session::hash(&key);
-    let aside = match state.store.take_expired(&key_hash) {
+    let aside = match refuge_app::drafts::take_sent_form(&*state.store, &admin.session.user, &key_hash) {
         Ok(Some(aside)) => aside,
         Ok(None) => return super::message(&state, &admin, StatusCode::NOT_FOUND, "admin_kept_gone"),
+        Err(refuge_app::AppError::Forbidden) => return super::forbidden(&state, &admin),
         Err(e) => {
             tracing::error!(error = %e, "could not read a kept form");
             return super::message(&state, &admin, StatusCode::INTERNAL_SERVER_ERROR, "error_text");
         }
     };
-    if aside.user_id.is_some_and(|owner| owner != admin.session.user.id) {
-        // Another account's form: put it back for its author.
-        let back = NewAside {
-            kind: AsideKind::Expired,
-            key_hash: Some(&key_hash),
-            user_id: aside.user_id,
-            item_id: aside.item_id,
-            place: &aside.place,
-            base_revision: aside.base_revision,
-            form: &aside.form,
-        };
-        if let Err(e) = state.store.put_aside(&back) {
-            tracing::error!(error = %e, "a kept form could not be put back");
-        }
-        return super::forbidden(&state, &admin);
-    }
     let data = FormData(aside.form.clone());
     if let Some(response) = super::items::resume(&state, &admin, &aside.place, &data) {
         return response;

@@ -20,14 +20,6 @@ use super::{Admin, Page, audit, not_found};
 use crate::AppState;
 use crate::form::{FormData, pairs};
 
-/// `kim@example.org` → `k***@example.org`, for the audit log.
-pub fn masked(email: &str) -> String {
-    match email.split_once('@') {
-        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
-        None => "***".into(),
-    }
-}
-
 #[derive(Serialize)]
 struct CountRow {
     lang: String,
@@ -203,9 +195,8 @@ pub async fn remove(State(state): State<AppState>, admin: Admin, Path(id): Path<
         Ok(record) => record,
         Err(response) => return *response,
     };
-    match state.store.remove_address(&record.email) {
-        Ok(n) => {
-            audit(&state, admin.email(), "remove subscriber", &masked(&record.email), &format!("{n} subscriptions"));
+    match refuge_app::list::remove_address(&*state.store, &admin.session.user, &record.email) {
+        Ok(_) => {
             let notice = admin.t.get("admin_subscriber_removed").replace("{email}", &record.email);
             list_page(&state, &admin, "", Some(notice), None)
         }
@@ -227,11 +218,10 @@ pub async fn topics(State(state): State<AppState>, admin: Admin, Path(id): Path<
         *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return page;
     }
-    if let Err(e) = state.store.set_subscriber_topics(record.id, &chosen) {
-        tracing::error!(error = %e, "could not change a subscriber's topics");
-        return list_page(&state, &admin, "", None, Some(admin.t.get("admin_try_again").into()));
+    if let Err(e) = refuge_app::list::set_topics(&*state.store, &admin.session.user, record.id, &record.email, &chosen)
+    {
+        return list_page(&state, &admin, "", None, Some(super::explain_app(&admin, "subscribers", &e)));
     }
-    audit(&state, admin.email(), "change subscriber topics", &masked(&record.email), &chosen.join(", "));
     let record = match state.store.subscriber_record(record.id) {
         Ok(Some(record)) => record,
         Ok(None) => return not_found(&state, &admin),
@@ -254,10 +244,10 @@ pub async fn confirm_again(State(state): State<AppState>, admin: Admin, Path(id)
     };
     crate::outgoing::confirmation(&state, &lang, &sub, None);
     // Recorded as sent now, so the form's once-an-hour rule counts it.
-    if let Err(e) = state.store.claim_confirmation(sub.id, time::Duration::ZERO) {
+    if let Err(e) = refuge_app::list::confirmation_sent_again(&*state.store, &admin.session.user, sub.id, &record.email)
+    {
         tracing::error!(error = %e, "could not record a confirmation mail");
     }
-    audit(&state, admin.email(), "resend confirmation", &masked(&record.email), "");
     detail_page(&state, &admin, record, Some(admin.t.get("admin_subscriber_confirmation_sent").into()))
 }
 
