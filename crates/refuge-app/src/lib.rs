@@ -13,6 +13,8 @@
 //!   for their author;
 //! - [`editorial`]: saving an item with everything that belongs to it,
 //!   in one transaction;
+//! - [`housekeeping`]: what is kept no longer than it should be, and the
+//!   lease under which one server does it;
 //! - [`inbox`]: a message marked handled, deleted, answered;
 //! - [`items`]: restoring a revision, deleting, bulk publish, unpublish
 //!   and delete, through the same publication check as a save;
@@ -39,6 +41,7 @@ pub mod contact;
 pub mod drafts;
 pub mod editorial;
 mod error;
+pub mod housekeeping;
 pub mod inbox;
 pub mod items;
 pub mod list;

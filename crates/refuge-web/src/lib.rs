@@ -332,7 +332,7 @@ async fn housekeeping(state: AppState) {
         // A deletion's old copy that could not be folded in yet (a reader
         // held the write-ahead log): tried again every minute.
         let store = state.store.clone();
-        if let Ok(Err(e)) = crate::blocking::run(move || store.fold_if_pending()).await {
+        if let Ok(Err(e)) = crate::blocking::run(move || refuge_app::housekeeping::fold_pending(&*store)).await {
             tracing::error!(error = %e, "could not fold the write-ahead log in");
         }
         if minute % 60 != 0 || !holds_housekeeping(&state).await {
@@ -341,7 +341,7 @@ async fn housekeeping(state: AppState) {
         sweep_media(&state, Duration::from_secs(15 * 60)).await;
         purge_sessions_and_kept_forms(&state).await;
         let store = state.store.clone();
-        match crate::blocking::run(move || store.purge_subscribers(time::OffsetDateTime::now_utc())).await {
+        match crate::blocking::run(move || refuge_app::housekeeping::purge_subscribers(&*store)).await {
             Ok(Ok(0)) => {}
             Ok(Ok(n)) => {
                 tracing::info!(subscriptions = n, "unconfirmed and ended subscriptions past their time were deleted")
@@ -357,16 +357,10 @@ async fn housekeeping(state: AppState) {
     }
 }
 
-/// The lease under which one server of those sharing a database does the
-/// hourly housekeeping for all (renewed each hour by its holder, taken
-/// over by another within the hour after the holder stops).
-pub(crate) const HOUSEKEEPING: &str = "housekeeping";
-const HOUSEKEEPING_SECONDS: i64 = 65 * 60;
-
 /// Whether this server does the housekeeping this hour.
 pub(crate) async fn holds_housekeeping(state: &AppState) -> bool {
     let store = state.store.clone();
-    match crate::blocking::run(move || store.take_lease(HOUSEKEEPING, HOUSEKEEPING_SECONDS)).await {
+    match crate::blocking::run(move || refuge_app::housekeeping::take_turn(&*store)).await {
         Ok(Ok(held)) => {
             if !held {
                 tracing::debug!("another server sharing the database does the housekeeping this hour");
@@ -387,16 +381,13 @@ async fn purge_sessions_and_kept_forms(state: &AppState) {
     use admin::session::{ABSOLUTE_SECONDS, IDLE_SECONDS, KEEP_EXPIRED_SECONDS};
     let store = state.store.clone();
     let now = admin::session::now();
-    let done = crate::blocking::run(move || {
-        let sessions = store
-            .purge_sessions(now - IDLE_SECONDS - KEEP_EXPIRED_SECONDS, now - ABSOLUTE_SECONDS - KEEP_EXPIRED_SECONDS)?;
-        let forms = store.purge_asides(time::OffsetDateTime::now_utc() - time::Duration::days(30))?;
-        store.purge_sign_in_failures(now - 86_400)?;
-        store.purge_tokens((now - 86_400) as f64)?;
-        store.purge_spent(now)?;
-        Ok::<_, refuge_core::StoreError>((sessions, forms))
-    })
-    .await;
+    let times = refuge_app::housekeeping::SessionTimes {
+        idle: IDLE_SECONDS,
+        absolute: ABSOLUTE_SECONDS,
+        keep_expired: KEEP_EXPIRED_SECONDS,
+    };
+    let done =
+        crate::blocking::run(move || refuge_app::housekeeping::purge_sessions_and_forms(&*store, now, times)).await;
     match done {
         Ok(Ok((sessions, forms))) => tracing::debug!(sessions, forms, "expired sessions and old kept forms deleted"),
         Ok(Err(e)) => tracing::error!(error = %e, "could not delete expired sessions or old kept forms"),
@@ -410,7 +401,7 @@ pub async fn purge_expired_messages(state: &AppState) -> Option<u64> {
     let keep = state.config.message_retention?;
     let before = time::OffsetDateTime::now_utc() - keep;
     let store = state.store.clone();
-    match crate::blocking::run(move || store.purge_handled_messages(before)).await {
+    match crate::blocking::run(move || refuge_app::housekeeping::purge_messages(&*store, before)).await {
         Ok(Ok(n)) => Some(n),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "could not delete old contact messages");
