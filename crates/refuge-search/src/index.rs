@@ -135,7 +135,7 @@ impl SearchIndex {
             }
         };
         index.tokenizers().register(ANALYZER, analyzer());
-        let writer = writer_when_free(&index)?;
+        let writer = small_writer(&index)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok((Self { index, reader, writer: Mutex::new(Some(writer)), fields, dir: dir.to_owned() }, state))
     }
@@ -230,7 +230,8 @@ impl SearchIndex {
         }
         let result = (|| {
             let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
-            let mut writer = self.index.writer_with_num_threads(threads, threads * 100_000_000)?;
+            // The small writer's lock, too, may outlive it for a moment.
+            let mut writer = writer_when_free(&self.index, threads, threads * 100_000_000)?;
             writer.delete_all_documents()?;
             let mut n = 0;
             for d in docs {
@@ -244,7 +245,7 @@ impl SearchIndex {
         })();
         // The bulk writer's lock may be released a moment after it is
         // dropped (its threads end on their own): wait for it, as at start.
-        *guard = Some(writer_when_free(&self.index)?);
+        *guard = Some(small_writer(&self.index)?);
         result
     }
 
@@ -398,13 +399,18 @@ impl SearchIndex {
     }
 }
 
-/// The day-to-day writer, waiting up to ten seconds for the folder's
-/// lock: a server restarted at once may find it still held for a moment
-/// by the process (or child process) that is going away.
-fn writer_when_free(index: &Index) -> Result<IndexWriter, SearchError> {
+/// A writer, waiting up to ten seconds for the folder's lock: a server
+/// restarted at once may find it still held for a moment by the process
+/// that is going away, and a writer just dropped (the day-to-day one
+/// before a rebuild, the bulk one after) releases it when its threads end.
+fn writer_when_free(index: &Index, threads: usize, memory: usize) -> Result<IndexWriter, SearchError> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        match small_writer(index) {
+        let writer = index.writer_with_num_threads(threads, memory).map_err(|e| match e {
+            tantivy::TantivyError::LockFailure(..) => SearchError::Locked,
+            other => SearchError::Index(other),
+        });
+        match writer {
             Err(SearchError::Locked) if std::time::Instant::now() < deadline => {
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
@@ -413,12 +419,10 @@ fn writer_when_free(index: &Index) -> Result<IndexWriter, SearchError> {
     }
 }
 
-/// The writer for day-to-day updates: one thread, 50 MB.
+/// The writer for day-to-day updates (one thread, 50 MB), once the
+/// folder's lock is free.
 fn small_writer(index: &Index) -> Result<IndexWriter, SearchError> {
-    index.writer_with_num_threads(1, 50_000_000).map_err(|e| match e {
-        tantivy::TantivyError::LockFailure(..) => SearchError::Locked,
-        other => SearchError::Index(other),
-    })
+    writer_when_free(index, 1, 50_000_000)
 }
 
 fn version_ok(index: &Index) -> bool {

@@ -1,4 +1,3 @@
-
 use super::*;
 
 const BASE: &str = "https://example.org";

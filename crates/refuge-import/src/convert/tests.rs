@@ -1,4 +1,3 @@
-
 use super::*;
 
 /// 80,000 nested elements (400 KB) took 29 s to read: the parser's

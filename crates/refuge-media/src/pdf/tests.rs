@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::testing::{hostile_pdf, raw_pdf};
 

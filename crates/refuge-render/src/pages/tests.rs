@@ -1,4 +1,3 @@
-
 use std::sync::Arc;
 
 use refuge_core::{ContentStore, ItemDraft, Kind, Language, Slug, Status};

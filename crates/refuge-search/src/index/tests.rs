@@ -95,3 +95,22 @@ fn languages_pack_both_ways() {
         assert_eq!(unpack_lang(pack_lang(code)), code);
     }
 }
+
+/// A rebuild at once after opening, and again: the writer dropped just
+/// before holds the folder's lock until its threads end, and the next one
+/// waits for it. (Under load the bulk writer failed with `LockBusy`, and a
+/// new site did not start.)
+#[test]
+fn rebuilds_right_after_another_writer_wait_for_its_lock() {
+    for round in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let (index, _) = SearchIndex::open(dir.path()).unwrap();
+        index.update(&[], &[d(1, "en", "First", "text")], "a").unwrap();
+        for stamp in ["b", "c"] {
+            let n = index.rebuild(vec![d(1, "en", "Again", "text"), d(2, "ja", "二", "本文")], stamp, |_| {});
+            assert_eq!(n.unwrap(), 2, "round {round}");
+        }
+        index.update(&[], &[d(3, "en", "Third", "text")], "d").unwrap();
+        assert_eq!(index.stamp().as_deref(), Some("d"));
+    }
+}

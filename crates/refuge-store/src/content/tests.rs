@@ -1,4 +1,3 @@
-
 use super::*;
 use refuge_core::{NewsFilter, Status};
 use time::macros::datetime;

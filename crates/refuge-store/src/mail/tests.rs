@@ -1,4 +1,3 @@
-
 use refuge_core::{DedupeKey, Purpose};
 
 use super::*;
