@@ -30,6 +30,48 @@ fn audit<S: AuditLog + ?Sized>(store: &S, actor: &User, action: &str, subject: &
     crate::audit::record(store, actor.email.as_str(), action, subject, detail);
 }
 
+/// Who the audit log names for the machine's operator at the command line
+/// (`refuge user …`), who holds the data folder and so every account.
+pub const OPERATOR: &str = "command line";
+
+/// The operator adds an account with `password` (`printed`: shown to the
+/// operator, to be changed at first sign-in).
+pub fn operator_adds<S>(
+    store: &S,
+    email: &Email,
+    role: Role,
+    languages: &[Language],
+    password: &str,
+    printed: bool,
+) -> Result<User, AppError>
+where
+    S: UserStore + AuditLog + ?Sized,
+{
+    let user = store.change_account(&AccountChange::Create { email, role, languages, password, printed })?;
+    crate::audit::record(store, OPERATOR, "add account", user.email.as_str(), user.role.as_str());
+    Ok(user)
+}
+
+/// The operator gives an account a new password; its sessions end with it.
+pub fn operator_sets_password<S>(store: &S, user_id: i64, password: &str, printed: bool) -> Result<User, AppError>
+where
+    S: UserStore + AuditLog + ?Sized,
+{
+    let user = store.change_account(&AccountChange::ResetPassword { user_id, password, printed })?;
+    crate::audit::record(store, OPERATOR, "reset password", user.email.as_str(), "sessions ended");
+    Ok(user)
+}
+
+/// The operator turns an account's two-step sign-in off; its sessions end.
+pub fn operator_resets_two_step<S>(store: &S, user_id: i64) -> Result<User, AppError>
+where
+    S: UserStore + AuditLog + ?Sized,
+{
+    let user = store.change_account(&AccountChange::ResetTotp { user_id })?;
+    crate::audit::record(store, OPERATOR, "two-step sign-in reset", user.email.as_str(), "sessions ended");
+    Ok(user)
+}
+
 /// Adds an account with a printed password.
 pub fn add_account<S>(
     store: &S,

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use refuge_core::{AccountChange, AuditLog, Email, Language, Role, UserStore};
+use refuge_app::accounts;
+use refuge_core::{Email, Language, Role, UserStore};
 
 use crate::app::{StartOptions, open_data};
 use crate::cli::DataArg;
@@ -82,9 +83,6 @@ fn read_password(from_stdin: bool) -> Result<(String, bool)> {
     Ok((password, false))
 }
 
-/// How the audit log names changes made from the command line.
-const ACTOR: &str = "command line";
-
 fn find(store: &refuge_store::SqlStore, email: &str) -> Result<refuge_core::User> {
     let email = Email::parse(email).map_err(anyhow::Error::msg)?;
     store
@@ -111,15 +109,7 @@ pub fn run(command: UserCommand) -> Result<ExitCode> {
                 .collect::<Result<Vec<_>>>()?;
             let (password, generated) = read_password(args.password_stdin)?;
             let store = store(&args.data)?;
-            let create = AccountChange::Create {
-                email: &email,
-                role,
-                languages: &languages,
-                password: &password,
-                printed: generated,
-            };
-            let user = store.change_account(&create)?;
-            store.record(ACTOR, "add account", user.email.as_str(), user.role.as_str())?;
+            let user = accounts::operator_adds(&*store, &email, role, &languages, &password, generated)?;
             println!("Created {} account {}.", user.role, user.email);
             if generated {
                 println!("Password (shown only this once): {password}");
@@ -131,12 +121,7 @@ pub fn run(command: UserCommand) -> Result<ExitCode> {
             let user = find(&store, &args.email)?;
             let (password, generated) = read_password(args.password_stdin)?;
             // The password and the end of the account's sessions, together.
-            store.change_account(&AccountChange::ResetPassword {
-                user_id: user.id,
-                password: &password,
-                printed: generated,
-            })?;
-            store.record(ACTOR, "reset password", user.email.as_str(), "sessions ended")?;
+            accounts::operator_sets_password(&*store, user.id, &password, generated)?;
             println!("Password of {} changed; its sessions ended.", user.email);
             if generated {
                 println!("New password (shown only this once): {password}");
@@ -150,8 +135,7 @@ pub fn run(command: UserCommand) -> Result<ExitCode> {
                 println!("{} has no two-step sign-in; nothing was changed.", user.email);
                 return Ok(ExitCode::SUCCESS);
             }
-            store.change_account(&AccountChange::ResetTotp { user_id: user.id })?;
-            store.record(ACTOR, "two-step sign-in reset", user.email.as_str(), "sessions ended")?;
+            accounts::operator_resets_two_step(&*store, user.id)?;
             println!(
                 "Two-step sign-in is off for {}; its sessions ended. It signs in with its password alone \
                  until its owner turns two-step sign-in on again under My account.",
