@@ -132,6 +132,28 @@ where
     Ok(item)
 }
 
+/// Tells `lang`'s appeal subscribers of the entry `original` once, by
+/// `send` (which queues the mails and says how many): claimed first, so
+/// that of two servers, or of a translation and the wait's end, one tells
+/// them; a failed send gives the claim back for the next try. `Ok(0)` when
+/// they were told already.
+pub fn tell_once<S, F>(store: &S, original: i64, lang: &Language, send: F) -> Result<usize, StoreError>
+where
+    S: AppealStore + ?Sized,
+    F: FnOnce() -> Result<usize, StoreError>,
+{
+    if !store.claim_update_mailing(original, lang)? {
+        return Ok(0);
+    }
+    let sent = send();
+    if sent.is_err()
+        && let Err(e) = store.release_update_mailing(original, lang)
+    {
+        tracing::error!(error = %e, "could not release an appeal update's mailing");
+    }
+    sent
+}
+
 /// The original timeline entries of an appeal's other language versions
 /// (drafts included) that `item` has no translation of yet, newest first,
 /// with each one's language.

@@ -60,6 +60,15 @@ pub fn purge_subscribers<S: SubscriberStore + MailStore + ?Sized>(store: &S) -> 
     Ok(store.purge_subscribers(time::OffsetDateTime::now_utc())?)
 }
 
+/// Drops changes older than `before` from the change feed other servers
+/// follow; how many.
+pub fn trim_changes<S: refuge_core::ChangeFeed + ?Sized>(
+    store: &S,
+    before: time::OffsetDateTime,
+) -> Result<u64, AppError> {
+    Ok(store.trim_changes(before)?)
+}
+
 /// Deletes handled contact messages received before `before`; how many.
 pub fn purge_messages<S: MessageStore + ?Sized>(store: &S, before: time::OffsetDateTime) -> Result<u64, AppError> {
     Ok(store.purge_handled_messages(before)?)

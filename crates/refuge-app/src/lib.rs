@@ -8,6 +8,7 @@
 //!   sessions in the same transaction;
 //! - [`appeals`]: an appeal's timeline — entries, translations of other
 //!   versions' entries, approval, deletion;
+//! - [`audit`]: events recorded in the audit log (sign-in, exports…);
 //! - [`contact`]: a contact message checked and kept sealed;
 //! - [`drafts`]: autosaves, and forms sent after their session ended, kept
 //!   for their author;
@@ -36,7 +37,7 @@
 pub mod access;
 pub mod accounts;
 pub mod appeals;
-mod audit;
+pub mod audit;
 pub mod contact;
 pub mod drafts;
 pub mod editorial;

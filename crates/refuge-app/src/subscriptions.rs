@@ -62,6 +62,14 @@ pub fn manage<S: MailStore + ?Sized>(store: &S, token: &str, topics: Option<&[St
     }
 }
 
+/// Marks an imported sign-up's first confirmation as sent (after its mail
+/// was queued under the subscription's own key: a crash in between queues
+/// nothing twice).
+pub fn first_confirmation_sent<S: MailStore + ?Sized>(store: &S, subscriber_id: i64) -> Result<(), AppError> {
+    store.claim_confirmation(subscriber_id, time::Duration::ZERO)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use refuge_core::subscribers::all_topics;

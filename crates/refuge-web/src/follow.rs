@@ -129,7 +129,8 @@ pub async fn run(state: AppState, mut cursor: Cursor) {
         let looked = crate::blocking::run(move || {
             let applied = catch_up(&task_state, &mut cursor);
             if trim {
-                match task_state.store.trim_changes(time::OffsetDateTime::now_utc() - KEEP) {
+                let before = time::OffsetDateTime::now_utc() - KEEP;
+                match refuge_app::housekeeping::trim_changes(&*task_state.store, before) {
                     Ok(n) => tracing::debug!(changes = n, "old changes trimmed from the feed"),
                     Err(e) => tracing::error!(error = %e, "could not trim the change feed"),
                 }

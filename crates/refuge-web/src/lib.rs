@@ -119,6 +119,9 @@ pub struct AppState {
     pub(crate) limits: Arc<Limits>,
     /// What the back office keeps in memory only.
     pub(crate) memory: Arc<AdminMemory>,
+    /// The outbox, where mails worded here are queued (a narrow capability:
+    /// it can queue and count mail, nothing else).
+    pub(crate) outbox: Arc<dyn refuge_core::Outbox>,
     /// The background tasks a change wakes.
     pub wake: Wakers,
     /// Every rendering of the site (the main one, and the onion
@@ -209,6 +212,7 @@ impl AppState {
             site,
             cache,
             search,
+            outbox: store.clone() as Arc<dyn refuge_core::Outbox>,
             store,
             config: Arc::new(config),
             limits: Arc::new(limits),

@@ -32,7 +32,7 @@ pub fn site_name(state: &AppState, lang: &Language) -> String {
 /// Queues `mail`; whether it was queued (`false`: a mail with its key
 /// exists, or the database failed, which is logged).
 pub fn queue(state: &AppState, mail: &NewMail<'_>) -> bool {
-    match state.store.enqueue(mail) {
+    match state.outbox.enqueue(mail) {
         Ok(queued) => {
             if queued {
                 state.wake.mail.notify_one();
@@ -97,7 +97,7 @@ pub fn to_list(
             body: &body,
             unsubscribe: &unsubscribe,
         };
-        if state.store.enqueue(&mail)? {
+        if state.outbox.enqueue(&mail)? {
             queued += 1;
         }
     }
@@ -228,7 +228,7 @@ pub fn imported_confirmations(state: &AppState) -> usize {
         if confirmation(state, &lang, &sub, Some(key)) {
             queued += 1;
         }
-        if let Err(e) = state.store.claim_confirmation(sub.id, time::Duration::ZERO) {
+        if let Err(e) = refuge_app::subscriptions::first_confirmation_sent(&*state.store, sub.id) {
             tracing::error!(error = %e, "could not record a confirmation mail");
         }
     }

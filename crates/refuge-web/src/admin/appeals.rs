@@ -281,18 +281,9 @@ fn mail_update(
     update: &AppealUpdate,
     written_in: &Language,
 ) -> Result<usize, StoreError> {
-    let lang = &version.lang;
-    if !state.store.claim_update_mailing(original, lang)? {
-        return Ok(0);
-    }
-    let queued = queue_update_mail(state, version, update, written_in);
-    if queued.is_err() {
-        // Told nobody: the claim goes, so the next try may tell them.
-        if let Err(e) = state.store.release_update_mailing(original, lang) {
-            tracing::error!(error = %e, "could not release an appeal update's mailing");
-        }
-    }
-    queued
+    refuge_app::appeals::tell_once(&*state.store, original, &version.lang, || {
+        queue_update_mail(state, version, update, written_in)
+    })
 }
 
 fn queue_update_mail(

@@ -490,9 +490,7 @@ pub fn iso(t: OffsetDateTime) -> String {
 
 /// Records an audit entry; a failure is logged, never shown.
 pub fn audit(state: &AppState, actor: &str, action: &str, subject: &str, detail: &str) {
-    if let Err(e) = state.store.record(actor, action, subject, detail) {
-        tracing::error!(error = %e, action, "could not write the audit log");
-    }
+    refuge_app::audit::event(&*state.store, actor, action, subject, detail);
 }
 
 /// 303 to `path`, a local path (anything else goes to the dashboard).
