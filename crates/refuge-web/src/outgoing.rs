@@ -316,7 +316,7 @@ pub fn review_request(state: &AppState, item: &refuge_core::Item, who: &str) -> 
     let body = format!(
         "{}\n\n{}\n",
         wrap_plain(&t.get("mail_review_body").replace("{who}", who).replace("{language}", language), lang.as_str()),
-        state.site.url(&format!("/admin/items/{}", item.id))
+        state.site.url(&crate::admin::paths::To::Item(item.id).path())
     );
     let editors: Vec<String> = users
         .into_iter()

@@ -1,6 +1,7 @@
 //! The appeal parts of the editor: the facts of the case, addressees, and
 //! the timeline of further information.
 
+use crate::admin::paths::{Notice, To};
 use axum::extract::{Path, State};
 use http::StatusCode;
 use refuge_core::subscribers::Topic;
@@ -365,19 +366,19 @@ pub(crate) fn mail_untranslated_updates(state: &AppState, now: time::OffsetDateT
 /// of its language, who are told once of an entry: by its translation when
 /// it comes before the wait is over. The editor's notice: saved, or saved
 /// but not mailed.
-fn tell_subscribers(state: &AppState, item: &Item, update: &AppealUpdate) -> &'static str {
+fn tell_subscribers(state: &AppState, item: &Item, update: &AppealUpdate) -> Notice {
     if item.status != refuge_core::Status::Published {
-        return "saved";
+        return Notice::Saved;
     }
     match mail_update(state, item, update.translates.unwrap_or(update.id), update, &item.lang) {
         Ok(queued) => {
             tracing::info!(queued, "appeal update mailed to subscribers");
-            "saved"
+            Notice::Saved
         }
         Err(e) => {
             // The update is published; the editor is told its mail is not on its way.
             tracing::error!(error = %e, "an appeal update could not be mailed");
-            "saved_not_mailed"
+            Notice::SavedNotMailed
         }
     }
 }
@@ -416,7 +417,7 @@ pub async fn add_update(State(state): State<AppState>, admin: Admin, Path(id): P
         Err(e @ (refuge_app::AppError::Markup { .. } | refuge_app::AppError::Leak { .. })) => {
             let text = super::explain_app(&admin, "appeal update", &e);
             let kept = format!("{}\n\n{}", data.get("text"), data.get("source"));
-            let back = format!("/admin/items/{id}");
+            let back = To::Item(id).path();
             return Ok(super::message_kept(
                 &state,
                 &admin,
@@ -426,14 +427,14 @@ pub async fn add_update(State(state): State<AppState>, admin: Admin, Path(id): P
                 &back,
             ));
         }
-        Err(e) => return Ok(super::app_failed(&state, &admin, "appeal update", &e, &format!("/admin/items/{id}"))),
+        Err(e) => return Ok(super::app_failed(&state, &admin, "appeal update", &e, &To::Item(id).path())),
     };
     state.item_changed(Some(&added.item), Some(&added.item));
     // Further information goes to everyone subscribed to appeals in this
     // language, once each; nothing public, nothing mailed, until an
     // editor approves a translator's entry.
-    let notice = if added.public { tell_subscribers(&state, &added.item, &added.update) } else { "submitted" };
-    Ok(see_other(&format!("/admin/items/{id}?notice={notice}")))
+    let notice = if added.public { tell_subscribers(&state, &added.item, &added.update) } else { Notice::Submitted };
+    Ok(see_other(&To::Item(id).notice(notice)))
 }
 
 /// Approves a translator's pending timeline entry: public from now on,
@@ -453,7 +454,7 @@ pub async fn approve_update(
         };
     state.item_changed(Some(&item), Some(&item));
     let notice = tell_subscribers(&state, &item, &approved);
-    Ok(see_other(&format!("/admin/items/{id}?notice={notice}")))
+    Ok(see_other(&To::Item(id).notice(notice)))
 }
 
 /// Removes a timeline entry of this appeal; a failure says so.
@@ -470,5 +471,5 @@ pub async fn delete_update(
         Err(e) => return Ok(super::app_failed(&state, &admin, "deleting an appeal update", &e, "/admin/")),
     };
     state.item_changed(Some(&item), Some(&item));
-    Ok(see_other(&format!("/admin/items/{id}?notice=saved")))
+    Ok(see_other(&To::Item(id).notice(Notice::Saved)))
 }

@@ -2,6 +2,7 @@
 //! has one; per-account and per-client back-off after failures; generic
 //! messages that do not tell whether an account exists.
 
+use crate::admin::paths::To;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -268,7 +269,7 @@ pub async fn login(
                 if user.totp { "password accepted; code asked" } else { "" },
             );
             let mut response = if user.totp {
-                start_session(&state, &headers, user.id, false, &format!("/admin/login/code?next={}", percent(&next)))
+                start_session(&state, &headers, user.id, false, &To::LoginCode { next: &next }.path())
             } else {
                 start_session(&state, &headers, user.id, true, &next)
             };
@@ -297,10 +298,6 @@ pub async fn login(
             (StatusCode::SERVICE_UNAVAILABLE, "Please try again in a moment.").into_response()
         }
     }
-}
-
-fn percent(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// The session waiting for its second factor.

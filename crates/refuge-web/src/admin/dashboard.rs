@@ -1,5 +1,6 @@
 //! The first page after signing in: what needs doing.
 
+use crate::admin::paths::To;
 use axum::extract::{RawQuery, State};
 use refuge_core::{AdminFilter, Kind, Status};
 use serde::Serialize;
@@ -124,7 +125,7 @@ pub async fn show(State(state): State<AppState>, admin: Admin, RawQuery(_raw): R
             rows: rows
                 .into_iter()
                 .map(|r| MissingRow {
-                    translate_href: Some(format!("/admin/items/{}/translate/{lang}", r.id)),
+                    translate_href: Some(To::Translate { item: r.id, lang }.path()),
                     id: r.id,
                     title: r.title,
                     lang_name: lang_name(&state, &admin.t, &r.lang),
@@ -143,7 +144,7 @@ pub async fn show(State(state): State<AppState>, admin: Admin, RawQuery(_raw): R
             // An item deleted since has no change to review.
             let Some(item) = read(&state, &admin, "item under review", state.store.item(item_id))? else { continue };
             reviews.push(Review {
-                href: format!("/admin/items/{}/review/{}", item.id, a.id),
+                href: To::Review { item: item.id, aside: a.id }.path(),
                 title: item.title,
                 lang_name: lang_name(&state, &admin.t, &item.lang),
                 who: a.author.unwrap_or_default(),

@@ -2,6 +2,7 @@
 //! restore (which saves the old content as a new revision, keeping the
 //! item's status and publication date).
 
+use crate::admin::paths::{Notice, To};
 use axum::extract::{Path, RawQuery, State};
 use refuge_core::Revision;
 use serde::Serialize;
@@ -126,8 +127,8 @@ pub async fn restore(State(state): State<AppState>, admin: Admin, Path((id, rev)
     Ok(match super::run_case(move || refuge_app::items::restore(&*store, &user, id, rev)).await {
         Ok(saved) => {
             state.item_changed(saved.before.as_ref(), Some(&saved.after));
-            see_other(&format!("/admin/items/{id}?notice=restored"))
+            see_other(&To::Item(id).notice(Notice::Restored))
         }
-        Err(e) => super::app_failed(&state, &admin, "restore", &e, &format!("/admin/items/{id}/history")),
+        Err(e) => super::app_failed(&state, &admin, "restore", &e, &To::ItemHistory(id).path()),
     })
 }

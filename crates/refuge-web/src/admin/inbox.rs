@@ -2,6 +2,7 @@
 //! the inbox with its passphrase; the key then lives in memory for that
 //! session only, and is dropped at sign-out or after half an hour.
 
+use crate::admin::paths::To;
 use std::time::Instant;
 
 use axum::body::Body;
@@ -334,9 +335,9 @@ pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<
             title: t.get("admin_delete").to_owned(),
             question: t.get("admin_message_delete_question").to_owned(),
             details: vec![t.get("admin_message_delete_details").to_owned()],
-            action: format!("/admin/inbox/{id}/delete"),
+            action: To::MessageDelete(id).path(),
             confirm_label: t.get("admin_delete").to_owned(),
-            cancel_href: format!("/admin/inbox/{id}"),
+            cancel_href: To::Message(id).path(),
             ..super::Confirm::default()
         }
         .render(&state, &admin, "inbox");

@@ -6,6 +6,7 @@
 //! way back (`/admin/resume/KEY`) as the page to return to. There the
 //! form is shown again, filled in, to be checked and saved.
 
+use crate::admin::paths::To;
 use axum::body::to_bytes;
 use axum::extract::{Path, Request, State};
 use axum::middleware::Next;
@@ -59,7 +60,7 @@ pub async fn keep_expired_forms(State(state): State<AppState>, request: Request,
         .filter(|(k, _)| !matches!(k.as_str(), "csrf" | "intent" | "action"))
         .collect();
     if fields.iter().all(|(_, v)| v.trim().is_empty()) {
-        return see_other(&format!("/admin/login?next={}", percent(&place)));
+        return see_other(&To::Login { next: &place }.path());
     }
     let key = random_hex(32);
     let key_hash = session::hash(&key);
@@ -74,16 +75,12 @@ pub async fn keep_expired_forms(State(state): State<AppState>, request: Request,
     });
     let base = base_revision.unwrap_or(0);
     match refuge_app::drafts::keep_sent_form(&*state.store, owner, &key_hash, &place, item_id, base, &fields) {
-        Ok(_) => see_other(&format!("/admin/login?next={}", percent(&format!("/admin/resume/{key}")))),
+        Ok(_) => see_other(&To::Login { next: &To::Resume(&key).path() }.path()),
         Err(e) => {
             tracing::error!(error = %e, "a form sent after the session ended could not be kept");
-            see_other(&format!("/admin/login?next={}", percent(&place)))
+            see_other(&To::Login { next: &place }.path())
         }
     }
-}
-
-fn percent(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 #[derive(Serialize)]

@@ -1,6 +1,7 @@
 //! The media library: uploads made safe, with alternative text in every
 //! language, and the public files under `/media/`.
 
+use crate::admin::paths::To;
 use axum::body::Body;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Response};
@@ -147,10 +148,7 @@ fn library_page(
         .collect();
     let total = matching.len();
     let list: Vec<Media> = matching.into_iter().skip((page - 1) * PER_PAGE).take(PER_PAGE).cloned().collect();
-    let next_href = (page * PER_PAGE < total).then(|| {
-        let q = percent_encoding::utf8_percent_encode(query, percent_encoding::NON_ALPHANUMERIC);
-        format!("/admin/media?q={q}&page={}", page + 1)
-    });
+    let next_href = (page * PER_PAGE < total).then(|| To::Media { q: query, page: (page + 1) as u32 }.path());
     let languages: Vec<AltView> = state
         .site
         .languages()
@@ -274,7 +272,7 @@ pub async fn upload(State(state): State<AppState>, admin: Admin, mut multipart: 
         .await;
         return match prepared {
             Ok(Ok((prepared, faces))) => match super::photos::hold(&state, &admin, prepared, faces, file_name, alts) {
-                Some(key) => axum::response::Redirect::to(&format!("/admin/media/review/{key}")).into_response(),
+                Some(key) => axum::response::Redirect::to(&To::MediaReview(&key).path()).into_response(),
                 None => {
                     let text = admin.t.get("admin_photos_busy").to_owned();
                     library(&state, &admin, None, Some(text), StatusCode::SERVICE_UNAVAILABLE)
@@ -422,7 +420,7 @@ pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<
             question: t.get("admin_media_delete_question").replace("{name}", &media.name),
             details,
             links: users,
-            action: format!("/admin/media/{}/delete", media.id),
+            action: To::MediaDelete(media.id).path(),
             confirm_label: t.get("admin_delete").to_owned(),
             cancel_href: "/admin/media".into(),
             ..super::Confirm::default()
@@ -514,7 +512,7 @@ pub fn uses(state: &AppState, media: &refuge_core::Media) -> refuge_core::store:
     Ok(rows
         .into_iter()
         .map(|r| super::LinkTo {
-            href: format!("/admin/items/{}", r.id),
+            href: To::Item(r.id).path(),
             text: format!("{} ({}, {})", r.title, r.lang, r.status.as_str()),
         })
         .collect())

@@ -27,6 +27,7 @@ mod site;
 mod subscribers;
 pub use refuge_app::totp;
 mod answer;
+pub mod paths;
 pub use answer::{
     app_failed, app_status, explain, explain_app, forbidden, message, message_kept, not_found, run_case, store_failed,
 };

@@ -2,6 +2,7 @@
 //! sent once to the confirmed subscribers of a language and topic through
 //! the outbox, then archived on the public site.
 
+use crate::admin::paths::To;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use http::StatusCode;
@@ -191,7 +192,7 @@ pub async fn save(State(state): State<AppState>, admin: Admin, form: FormData) -
     let saved =
         super::run_case(move || refuge_app::newsletters::save(&*store, &user, id, &lang, topic, &title, &body)).await;
     match saved {
-        Ok(n) => see_other(&format!("/admin/newsletters/{}", n.id)),
+        Ok(n) => see_other(&To::Newsletter(n.id).path()),
         Err(e) => page(&state, &admin, draft, false, None, Some(super::explain_app(&admin, "newsletters", &e))),
     }
 }
@@ -279,13 +280,10 @@ fn confirm_send(state: &AppState, admin: &Admin, n: &Newsletter) -> Response {
         title: t.get("admin_newsletter_send").to_owned(),
         question: t.get("admin_send_question").replace("{number}", &n.number.to_string()).replace("{title}", &n.title),
         details,
-        action: format!("/admin/newsletters/{}/send", n.id),
+        action: To::NewsletterSend(n.id).path(),
         confirm_label: t.get("admin_send_confirm").replace("{count}", &count.to_string()),
-        cancel_href: format!("/admin/newsletters/{}", n.id),
-        extra: Some((
-            format!("/admin/newsletters/{}/test", n.id),
-            t.get("admin_send_test").replace("{email}", admin.email()),
-        )),
+        cancel_href: To::Newsletter(n.id).path(),
+        extra: Some((To::NewsletterTest(n.id).path(), t.get("admin_send_test").replace("{email}", admin.email()))),
         ..super::Confirm::default()
     }
     .render(state, admin, "newsletters")

@@ -1,5 +1,6 @@
 //! Accounts (admins only), one's own account, and the audit log.
 
+use crate::admin::paths::To;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use http::StatusCode;
@@ -135,7 +136,7 @@ pub async fn delete_user(
                 .replace("{email}", user.email.as_str())
                 .replace("{role}", &super::role_label(t, user.role)),
             details: vec![t.get("admin_delete_account_details").to_owned()],
-            action: format!("/admin/users/{}/delete", user.id),
+            action: To::UserDelete(user.id).path(),
             confirm_label: t.get("admin_delete_account").to_owned(),
             cancel_href: "/admin/users".into(),
             ..super::Confirm::default()
@@ -355,7 +356,7 @@ pub async fn audit_log(State(state): State<AppState>, admin: Admin, RawQuery(raw
         .collect();
     let values = minijinja::context! {
         entries => minijinja::value::Serde(views),
-        next_href => (page * 100 < total).then(|| format!("/admin/audit?page={}", page + 1)),
+        next_href => (page * 100 < total).then(|| To::Audit { page: page + 1 }.path()),
     };
     Ok(Page::new(&admin, "admin/audit.html", "audit", admin.t.get("admin_audit").into()).render(
         &state,

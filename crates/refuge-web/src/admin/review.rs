@@ -3,6 +3,7 @@
 //! online; an editor compares it with the published text, then publishes
 //! it, edits it first, or discards it.
 
+use crate::admin::paths::{Notice, To};
 use axum::extract::{Path, State};
 use http::StatusCode;
 use refuge_core::markdown::to_safe_html;
@@ -91,10 +92,10 @@ pub async fn decide(
     let subject = format!("{} {} “{}” ({})", item.kind, item.id, item.title, item.lang);
     if super::intent(&data) == "discard" {
         let (store, user, id) = (state.store.clone(), admin.session.user.clone(), item.id);
-        let back = format!("/admin/items/{id}?review={}", aside.id);
+        let back = To::ItemWithReview { item: id, aside: aside.id }.path();
         return Ok(
             match super::run_case(move || refuge_app::editorial::discard_review(&*store, &user, id, aside.id)).await {
-                Ok(_) => see_other(&format!("/admin/items/{id}?notice=discarded")),
+                Ok(_) => see_other(&To::Item(id).notice(Notice::Discarded)),
                 Err(e) => super::app_failed(&state, &admin, "discarding a change", &e, &back),
             },
         );
@@ -106,7 +107,7 @@ pub async fn decide(
     form.published_at = admin.zone.input(item.published_at);
     let draft = match draft_from(&state, &admin, &form, item.kind, &item.lang, Some(item.group_id), Some(&item.slug)) {
         Ok(draft) => draft,
-        Err(_) => return Ok(see_other(&format!("/admin/items/{}?review={}", item.id, aside.id))),
+        Err(_) => return Ok(see_other(&To::ItemWithReview { item: item.id, aside: aside.id }.path())),
     };
     let note = format!("{who}: {} ({})", form.note.trim(), admin.t.get("admin_reviewed")).replace(":  (", ": (");
     // One transaction: the text, the appeal's facts, the translation
@@ -133,11 +134,11 @@ pub async fn decide(
             // change stays waiting, and the page says why.
             tracing::warn!(error = %e, "a reviewed change was not published");
             let text = super::explain_app(&admin, "review", &e);
-            let back = format!("/admin/items/{}?review={}", item.id, aside.id);
+            let back = To::ItemWithReview { item: item.id, aside: aside.id }.path();
             return Ok(super::message_kept(&state, &admin, super::app_status(&e), &text, "", &back));
         }
     };
     state.item_changed(Some(&item), Some(&after));
     audit(&state, admin.email(), "publish reviewed change", &subject, &who);
-    Ok(see_other(&format!("/admin/items/{}?notice=saved", after.id)))
+    Ok(see_other(&To::Item(after.id).notice(Notice::Saved)))
 }

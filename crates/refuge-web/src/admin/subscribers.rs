@@ -7,6 +7,7 @@
 //! `no-store` (as the whole back office), and the audit log names the
 //! action with a masked address only.
 
+use crate::admin::paths::To;
 use axum::body::Body;
 use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::response::Response;
@@ -182,9 +183,9 @@ pub async fn remove_form(State(state): State<AppState>, admin: Admin, Path(id): 
     super::Confirm {
         title: admin.t.get("admin_subscriber_remove").to_owned(),
         question,
-        action: format!("/admin/subscribers/{}/remove", record.id),
+        action: To::SubscriberRemove(record.id).path(),
         confirm_label: admin.t.get("admin_subscriber_remove").to_owned(),
-        cancel_href: format!("/admin/subscribers/{}", record.id),
+        cancel_href: To::Subscriber(record.id).path(),
         ..super::Confirm::default()
     }
     .render(&state, &admin, "subscribers")

@@ -2,6 +2,7 @@
 //! the source's changes, images to insert, changes awaiting review.
 
 use super::*;
+use crate::admin::paths::To;
 
 /// Everything the editor page needs besides the form.
 pub(super) struct EditorContext {
@@ -167,7 +168,7 @@ pub(super) fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown
             .or_empty("changes awaiting review", state.store.asides_of_item(item.id, AsideKind::Review))
             .into_iter()
             .map(|a| ReviewLink {
-                href: format!("/admin/items/{}/review/{}", item.id, a.id),
+                href: To::Review { item: item.id, aside: a.id }.path(),
                 text: t
                     .get("admin_review_waiting")
                     .replace("{who}", a.author.as_deref().unwrap_or("?"))
@@ -278,7 +279,7 @@ pub(super) fn translations(
                 **l != item.lang && !versions.iter().any(|v| v.lang == l.as_str()) && may_translate_into(admin, l)
             })
             .map(|l| LinkView {
-                href: format!("/admin/items/{}/translate/{l}", item.id),
+                href: To::Translate { item: item.id, lang: l }.path(),
                 label: t.get("admin_translate").replace("{language}", &lang_name(state, &admin.t, l)),
             })
             .collect(),

@@ -1,6 +1,7 @@
 //! The list of items: filters, sorting, pages, and bulk actions.
 
 use super::*;
+use crate::admin::paths::To;
 use refuge_app::items::Bulk;
 
 /// What the list shows, read from its address.
@@ -110,7 +111,7 @@ pub async fn list(State(state): State<AppState>, admin: Admin, RawQuery(raw): Ra
         outdated_only => filter.outdated_only,
         can_edit => admin.can_edit(),
         next_href => next_href,
-        back => raw.as_deref().map(|r| format!("/admin/items?{r}")).unwrap_or_else(|| "/admin/items".into()),
+        back => To::Items(raw.as_deref()).path(),
     };
     let section = kind.map_or("news", Kind::as_str);
     Ok(Page::new(&admin, "admin/items.html", section, title).notice(notice_text(&admin, raw.as_deref())).render(
@@ -153,7 +154,7 @@ pub async fn bulk(State(state): State<AppState>, admin: Admin, data: FormData) -
                         && i.kind == Kind::Appeal
                         && state.store.appeal_facts(i.id).is_ok_and(|f| f.names_public);
                     crate::admin::LinkTo {
-                        href: format!("/admin/items/{}", i.id),
+                        href: To::Item(i.id).path(),
                         text: format!(
                             "{} ({}, {}){}",
                             i.title,

@@ -1,5 +1,6 @@
 //! Listing, writing, previewing, translating and deleting items.
 
+use crate::admin::paths::{Notice, To};
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, RawQuery, State};
@@ -211,7 +212,7 @@ fn new_item_context(kind: Kind, lang: &Language) -> EditorContext {
         item: None,
         kind,
         lang: lang.clone(),
-        action: format!("/admin/items/new?kind={kind}&lang={lang}"),
+        action: To::NewItem { kind, lang }.path(),
         hidden: Vec::new(),
         source: None,
         access: Access::Save,
@@ -223,7 +224,7 @@ fn edit_context(admin: &Admin, item: &Item) -> EditorContext {
         item: Some(item.clone()),
         kind: item.kind,
         lang: item.lang.clone(),
-        action: format!("/admin/items/{}", item.id),
+        action: To::Item(item.id).path(),
         hidden: Vec::new(),
         source: None,
         access: access(admin, item),
@@ -247,7 +248,7 @@ pub async fn edit_form(
     let mut notice = notice_text(&admin, raw.as_deref());
     let ctx = edit_context(&admin, &item);
     let mut form = stored_form(&state, &admin, &item)?;
-    let place = format!("/admin/items/{}", item.id);
+    let place = To::Item(item.id).path();
     // A translator goes on with their own change awaiting review; an
     // editor may open a change awaiting review to edit it before saving.
     let review = query_map(raw.as_deref()).get("review").and_then(|r| r.parse::<i64>().ok());
@@ -338,7 +339,7 @@ fn translate_context(source: &Item, lang: &Language) -> EditorContext {
         item: None,
         kind: source.kind,
         lang: lang.clone(),
-        action: format!("/admin/items/{}/translate/{lang}", source.id),
+        action: To::Translate { item: source.id, lang }.path(),
         hidden: Vec::new(),
         source: Some(source.clone()),
         access: Access::Save,
@@ -356,7 +357,7 @@ fn translation_target(state: &AppState, admin: &Admin, id: &str, lang: &str) -> 
     }
     let versions = crate::admin::read(state, admin, "translation group", state.store.group_items(source.group_id))?;
     if let Some(existing) = versions.into_iter().find(|r| r.lang == lang) {
-        return Err(see_other(&format!("/admin/items/{}", existing.id)).into());
+        return Err(see_other(&To::Item(existing.id).path()).into());
     }
     Ok((source, lang))
 }
@@ -404,9 +405,9 @@ pub async fn delete_form(State(state): State<AppState>, admin: Admin, Path(id): 
     Ok(crate::admin::Confirm {
         title: admin.t.get("admin_delete").to_owned(),
         question,
-        action: format!("/admin/items/{}/delete", item.id),
+        action: To::ItemDelete(item.id).path(),
         confirm_label: admin.t.get("admin_delete").to_owned(),
-        cancel_href: format!("/admin/items/{}", item.id),
+        cancel_href: To::Item(item.id).path(),
         ..crate::admin::Confirm::default()
     }
     .render(&state, &admin, item.kind.as_str()))
@@ -418,9 +419,9 @@ pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<
     Ok(match crate::admin::run_case(move || refuge_app::items::delete(&*store, &user, id)).await {
         Ok(item) => {
             state.item_changed(Some(&item), None);
-            see_other(&format!("/admin/items?kind={}&notice=deleted", item.kind))
+            see_other(&To::ItemsOfKind(item.kind).notice(Notice::Deleted))
         }
-        Err(e) => crate::admin::app_failed(&state, &admin, "delete", &e, &format!("/admin/items/{id}")),
+        Err(e) => crate::admin::app_failed(&state, &admin, "delete", &e, &To::Item(id).path()),
     })
 }
 

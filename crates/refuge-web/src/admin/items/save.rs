@@ -2,6 +2,7 @@
 //! (`refuge_app::editorial`), and a translator's proposal for review.
 
 use super::*;
+use crate::admin::paths::{Notice, To};
 
 /// Saves (or previews) the editor form; on success redirects to the item.
 // Long on purpose: a save's steps in the order they must run (checks, preview, conflict, use case, aftermath).
@@ -62,7 +63,7 @@ pub(super) async fn save(
         crate::outgoing::review_request(state, &after, admin.email());
     }
     crate::admin::autosave::forget(state, admin, &ctx.action);
-    see_other(&format!("/admin/items/{}?notice=saved", after.id))
+    see_other(&To::Item(after.id).notice(Notice::Saved))
 }
 
 /// The editor again, with what was typed and why it was not saved.
@@ -198,5 +199,5 @@ pub(super) async fn propose(
     }
     crate::admin::autosave::forget(state, admin, &ctx.action);
     crate::outgoing::review_request(state, item, admin.email());
-    see_other(&format!("/admin/items/{}?notice=submitted", item.id))
+    see_other(&To::Item(item.id).notice(Notice::Submitted))
 }
