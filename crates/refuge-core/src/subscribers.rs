@@ -252,6 +252,8 @@ pub fn from_cell(text: &str) -> &str {
 /// Writes subscriptions as CSV with a header row; it imports back as is.
 /// No cell starts as a formula would (see [`to_cell`]).
 pub fn to_csv(records: &[SubscriberRecord]) -> String {
+    // Written into memory: the writer's results cannot be errors of a
+    // disk or a network, and a record is always whole.
     let mut writer = csv::Writer::from_writer(Vec::new());
     let date = |t: Option<OffsetDateTime>| {
         t.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()).unwrap_or_default()

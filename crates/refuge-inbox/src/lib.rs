@@ -126,7 +126,12 @@ pub fn keygen(data_dir: &Path, identity_file: Option<&Path>, work_factor: Option
     let passphrase = match identity_file {
         Some(path) => {
             write_private(path, format!("{}\n", secret.expose_secret()).as_bytes())?;
-            let _ = std::fs::remove_file(identity_path(data_dir));
+            // No private key stays in the data folder: one that cannot be
+            // removed is an error, not a silent copy left on the server.
+            match std::fs::remove_file(identity_path(data_dir)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {}
+            }
             None
         }
         None => {
