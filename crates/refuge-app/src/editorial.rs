@@ -3,8 +3,8 @@
 //! written in one store transaction, all or nothing; then the audit log.
 
 use refuge_core::{
-    Addressee, AppealFacts, AppealReads, AsideKind, AsideStore, AuditLog, ContentStore, Item, ItemDraft, ItemSave,
-    Kind, NameReads, NewAside, Status, User,
+    Addressee, AppealFacts, AppealReads, AsideKind, AsideStore, AuditLine, AuditLog, ContentStore, Item, ItemDraft,
+    ItemSave, Kind, NameReads, NewAside, Status, User,
 };
 
 use crate::AppError;
@@ -85,6 +85,17 @@ where
     let translated_from =
         save.translation_of.or_else(|| before.as_ref().and_then(|b| b.translated_from).filter(|_| save.marks_current));
     let appeal = save.appeal.as_ref().map(|(facts, list)| (facts, list.as_slice()));
+    // What the audit log calls it, written with the save itself.
+    let action = match (before.as_ref().map(|b| b.status), save.draft.status) {
+        (None, _) if save.translation_of.is_some() => "translate",
+        (None, _) => "create",
+        (Some(a), b) if a == b => "edit",
+        (_, Status::Published) => "publish",
+        (Some(Status::Published), _) => "unpublish",
+        (_, Status::Scheduled) => "schedule",
+        _ => "change status",
+    };
+    let audit = AuditLine { actor: user.email.as_str(), action, detail: save.draft.status.as_str() };
     let after = store.save_item_with(&ItemSave {
         id: save.id,
         draft: &save.draft,
@@ -95,6 +106,7 @@ where
         resolves_aside: save.resolves_review,
         only_if: None,
         base_revision: save.base_revision,
+        audit: Some(audit),
         // An item dated by its month only is dated by its day once the
         // editor gives it another date.
         month_only: before
@@ -102,17 +114,6 @@ where
             .filter(|b| b.month_only && b.published_at != save.draft.published_at)
             .map(|_| false),
     })?;
-    let action = match (before.as_ref().map(|b| b.status), after.status) {
-        (None, _) if save.translation_of.is_some() => "translate",
-        (None, _) => "create",
-        (Some(a), b) if a == b => "edit",
-        (_, Status::Published) => "publish",
-        (Some(Status::Published), _) => "unpublish",
-        (_, Status::Scheduled) => "schedule",
-        _ => "change status",
-    };
-    let subject = format!("{} {} “{}” ({})", after.kind, after.id, after.title, after.lang);
-    crate::audit::record(store, user.email.as_str(), action, &subject, after.status.as_str());
     Ok(Saved { before, after, action })
 }
 
@@ -259,6 +260,29 @@ mod tests {
                 .is_none(),
             "no new appeal without its facts"
         );
+    }
+
+    #[test]
+    fn a_save_and_its_audit_line_are_one_write() {
+        let (dir, store, ed, _) = setup();
+        let saved = save_item(&store, &ed, save(draft(Kind::News, "en", "report", "Report", Status::Draft), None))
+            .unwrap()
+            .after;
+        let lines = |store: &SqlStore| store.audit_entries(0, 100).unwrap().1;
+        let before = lines(&store);
+        // The audit log cannot be written: the change must not stand without its line.
+        let side = rusqlite::Connection::open(dir.path().join("refuge.db")).unwrap();
+        side.execute_batch("CREATE TRIGGER refuse BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'injected'); END;")
+            .unwrap();
+        let mut change = save(draft(Kind::News, "en", "report", "Published", Status::Published), None);
+        change.id = Some(saved.id);
+        change.draft.group_id = Some(saved.group_id);
+        assert!(matches!(save_item(&store, &ed, change), Err(AppError::Storage(_))));
+        let item = store.item(saved.id).unwrap().unwrap();
+        assert_eq!((item.title.as_str(), item.status), ("Report", Status::Draft), "the item is as before");
+        assert_eq!(store.revisions(saved.id).unwrap().len(), 1, "no revision without its audit line");
+        side.execute_batch("DROP TRIGGER refuse;").unwrap();
+        assert_eq!(lines(&store), before);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! check ([`crate::release::check_item`]), writes, and records the audit
 //! line; the caller tells the cache and the search index.
 
-use refuge_core::{AppealReads, AuditLog, ContentStore, Item, ItemDraft, ItemSave, NameReads, Slug, Status, User};
+use refuge_core::{
+    AppealReads, AuditLine, AuditLog, ContentStore, Item, ItemDraft, ItemSave, NameReads, Slug, Status, User,
+};
 
 use crate::AppError;
 use crate::access::{can_edit, may_edit};
@@ -79,16 +81,21 @@ where
                     done.refused.push((item, refused));
                     continue;
                 }
-                store
-                    .save_item_with(&ItemSave::item(Some(item.id), &draft, Some(user.id), action.as_str()))
-                    .map(Some)
-                    .map_err(AppError::from)
+                let audit = AuditLine { actor: user.email.as_str(), action: action.as_str(), detail: "bulk" };
+                let save = ItemSave {
+                    audit: Some(audit),
+                    ..ItemSave::item(Some(item.id), &draft, Some(user.id), action.as_str())
+                };
+                store.save_item_with(&save).map(Some).map_err(AppError::from)
             }
         };
         match result {
             Ok(after) => {
-                let subject = format!("{} {} “{}” ({})", item.kind, item.id, item.title, item.lang);
-                crate::audit::record(store, user.email.as_str(), action.as_str(), &subject, "bulk");
+                if after.is_none() {
+                    // A deletion's line (a save's is written with it).
+                    let subject = format!("{} {} “{}” ({})", item.kind, item.id, item.title, item.lang);
+                    crate::audit::record(store, user.email.as_str(), action.as_str(), &subject, "bulk");
+                }
                 done.changed.push((item, after));
             }
             Err(e) => {
@@ -148,14 +155,9 @@ where
         crate::release::check_item(store, Some(item.id), &draft, None)?;
     }
     let note = format!("restored revision #{}", revision.id);
-    let after = store.save_item_with(&ItemSave::item(Some(item.id), &draft, Some(user.id), &note))?;
-    crate::audit::record(
-        store,
-        user.email.as_str(),
-        "restore",
-        &format!("{} {} ({})", item.kind, item.id, item.lang),
-        &note,
-    );
+    let audit = AuditLine { actor: user.email.as_str(), action: "restore", detail: &note };
+    let save = ItemSave { audit: Some(audit), ..ItemSave::item(Some(item.id), &draft, Some(user.id), &note) };
+    let after = store.save_item_with(&save)?;
     Ok(Saved { before: Some(item), after, action: "restore" })
 }
 

@@ -42,9 +42,9 @@ pub use mail::{
 pub use media_files::{MediaFileError, MediaFiles, MediaFolder};
 pub use slug::Slug;
 pub use store::{
-    AccountChange, AppealReads, AppealStore, AsideStore, AuditLog, ClientLimits, ContentStore, Erasure, ItemSave,
-    Leases, MailStore, MediaStore, MessageStore, NameReads, NewsletterReads, Outbox, PublicContent, PublicStore,
-    RedirectReads, RedirectStore, RedirectTarget, SignInThrottle, SiteSecrets, Store, StoreError, SubscriberStore,
-    UserStore,
+    AccountChange, AppealReads, AppealStore, AsideStore, AuditLine, AuditLog, ClientLimits, ContentStore, Erasure,
+    ItemSave, Leases, MailStore, MediaStore, MessageStore, NameReads, NewsletterReads, Outbox, PublicContent,
+    PublicStore, RedirectReads, RedirectStore, RedirectTarget, SignInThrottle, SiteSecrets, Store, StoreError,
+    SubscriberStore, UserStore,
 };
 pub use user::{Email, PasswordWeakness, Role, Session, User};

@@ -65,6 +65,17 @@ pub struct ItemSave<'a> {
     /// Dated by its month only (`Some(true)`), by its day (`Some(false)`),
     /// or as it was (`None`).
     pub month_only: Option<bool>,
+    /// The audit line of this save, written in the same transaction (its
+    /// subject names the item as saved: kind, id, title, language).
+    pub audit: Option<AuditLine<'a>>,
+}
+
+/// Who did what, for the audit log, written with the change it records.
+#[derive(Clone, Copy, Debug)]
+pub struct AuditLine<'a> {
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub detail: &'a str,
 }
 
 impl<'a> ItemSave<'a> {
@@ -81,6 +92,7 @@ impl<'a> ItemSave<'a> {
             only_if: None,
             base_revision: None,
             month_only: None,
+            audit: None,
         }
     }
 }

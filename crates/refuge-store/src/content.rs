@@ -139,6 +139,15 @@ impl ContentStore for SqlStore {
                 .map_err(backend)?;
         }
         crate::names::record_item(&tx, item_id).map_err(backend)?;
+        if let Some(line) = save.audit {
+            let d = save.draft;
+            let subject = format!("{} {item_id} “{}” ({})", d.kind, d.title.trim(), d.lang);
+            tx.execute(
+                "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+                params![ts(now()), line.actor, line.action, subject, line.detail],
+            )
+            .map_err(backend)?;
+        }
         touch(&tx).map_err(backend)?;
         tx.commit().map_err(backend)?;
         drop(conn);
