@@ -180,7 +180,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use refuge_core::{AppealFacts, Email, ItemDraft, ItemSave, Role, Slug, Status, UserStore};
+    use refuge_core::{AppealFacts, ItemDraft, ItemSave, Slug, Status};
 
     use super::*;
 
@@ -192,10 +192,7 @@ mod tests {
     fn an_online_appeals_translated_entry_waits_for_an_editor() {
         let db = refuge_store::testing::sqlite();
         let s = &db.store;
-        let ed = s.add_user(&Email::parse("e@example.org").unwrap(), Role::Editor, "a long password").unwrap();
-        let tr = s.add_user(&Email::parse("t@example.org").unwrap(), Role::Translator, "a long password").unwrap();
-        s.set_role(tr.id, Role::Translator, &[Language::parse("ja").unwrap()]).unwrap();
-        let tr = s.user(tr.id).unwrap().unwrap();
+        let (ed, tr) = crate::test_staff(s);
         let draft = |lang: &str, group: Option<i64>| ItemDraft {
             group_id: group,
             kind: Kind::Appeal,

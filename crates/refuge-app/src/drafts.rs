@@ -16,15 +16,8 @@ pub fn autosave<S: AsideStore + ?Sized>(
     base_revision: i64,
     form: &[(String, String)],
 ) -> Result<(), AppError> {
-    store.put_aside(&NewAside {
-        kind: AsideKind::Autosave,
-        key_hash: None,
-        user_id: Some(user.id),
-        item_id,
-        place,
-        base_revision,
-        form,
-    })?;
+    let kind = AsideKind::Autosave;
+    store.put_aside(&NewAside { kind, key_hash: None, user_id: Some(user.id), item_id, place, base_revision, form })?;
     Ok(())
 }
 
@@ -49,15 +42,8 @@ pub fn keep_sent_form<S: AsideStore + ?Sized>(
     base_revision: i64,
     form: &[(String, String)],
 ) -> Result<(), AppError> {
-    store.put_aside(&NewAside {
-        kind: AsideKind::Expired,
-        key_hash: Some(key_hash),
-        user_id: Some(owner),
-        item_id,
-        place,
-        base_revision,
-        form,
-    })?;
+    let (kind, user_id) = (AsideKind::Expired, Some(owner));
+    store.put_aside(&NewAside { kind, key_hash: Some(key_hash), user_id, item_id, place, base_revision, form })?;
     Ok(())
 }
 
@@ -70,16 +56,9 @@ pub fn take_sent_form<S: AsideStore + ?Sized>(
     key_hash: &str,
 ) -> Result<Option<Aside>, AppError> {
     let Some(aside) = store.take_expired(key_hash)? else { return Ok(None) };
-    if aside.user_id.is_some_and(|owner| owner != user.id) {
-        store.put_aside(&NewAside {
-            kind: AsideKind::Expired,
-            key_hash: Some(key_hash),
-            user_id: aside.user_id,
-            item_id: aside.item_id,
-            place: &aside.place,
-            base_revision: aside.base_revision,
-            form: &aside.form,
-        })?;
+    if let Some(owner) = aside.user_id.filter(|owner| *owner != user.id) {
+        // Put back for its author.
+        keep_sent_form(store, owner, key_hash, &aside.place, aside.item_id, aside.base_revision, &aside.form)?;
         return Err(AppError::Forbidden);
     }
     Ok(Some(aside))

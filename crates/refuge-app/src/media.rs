@@ -83,7 +83,6 @@ where
 
 #[cfg(test)]
 mod tests {
-    use refuge_core::{Email, Role, UserStore};
 
     use super::*;
 
@@ -91,10 +90,7 @@ mod tests {
     fn an_upload_is_kept_with_its_texts_and_described_by_role() {
         let db = refuge_store::testing::sqlite();
         let s = &db.store;
-        let ed = s.add_user(&Email::parse("e@example.org").unwrap(), Role::Editor, "a long password").unwrap();
-        let tr = s.add_user(&Email::parse("t@example.org").unwrap(), Role::Translator, "a long password").unwrap();
-        s.set_role(tr.id, Role::Translator, &[Language::parse("ja").unwrap()]).unwrap();
-        let tr = s.user(tr.id).unwrap().unwrap();
+        let (ed, tr) = crate::test_staff(s);
         let (en, ja) = (Language::parse("en").unwrap(), Language::parse("ja").unwrap());
         let mut media = Media {
             kind: "image".into(),

@@ -4,7 +4,7 @@
 //! Failed sign-ins are counted by the caller (`SignInThrottle`, a narrow
 //! capability of its own).
 
-use refuge_core::{AuditLog, Email, Session, User, UserStore};
+use refuge_core::{Email, Session, User, UserStore};
 
 use crate::AppError;
 
@@ -100,9 +100,4 @@ pub fn look_up<S: UserStore + ?Sized>(
         tracing::error!(error = %e, "a session's last use could not be recorded");
     }
     Ok(Some(session))
-}
-
-/// Records a sign-in or a refusal in the audit log.
-pub fn record<S: AuditLog + ?Sized>(store: &S, who: &str, action: &str, detail: &str) {
-    crate::audit::record(store, who, action, "", detail);
 }

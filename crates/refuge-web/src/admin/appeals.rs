@@ -221,7 +221,7 @@ pub fn editor_values(
             .collect(),
         to_translate: item
             .filter(|_| existing)
-            .map(|i| reads.or_empty("appeal updates", timeline_to_translate(state, i)))
+            .map(|i| reads.or_empty("appeal updates", refuge_app::appeals::to_translate(&*state.store, i)))
             .unwrap_or_default()
             .into_iter()
             .map(|(lang, u)| ToTranslate {
@@ -258,15 +258,6 @@ fn update_note(state: &AppState, admin: &Admin, item: Option<&Item>) -> String {
         note.push_str(t.get("admin_no_mail_server"));
     }
     note
-}
-
-/// The original timeline entries of an appeal's other language versions
-/// that `item` has no translation of yet (see the use case).
-pub(crate) fn timeline_to_translate(
-    state: &AppState,
-    item: &Item,
-) -> Result<Vec<(Language, AppealUpdate)>, StoreError> {
-    refuge_app::appeals::to_translate(&*state.store, item)
 }
 
 /// Mails a timeline entry to the appeal subscribers of `version`'s

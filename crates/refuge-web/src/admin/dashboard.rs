@@ -60,7 +60,8 @@ fn untranslated_appeals(state: &AppState, admin: &Admin) -> Result<Vec<Untransla
                 }
             }
             // Timeline entries of the other versions still to translate.
-            let waiting = read(state, admin, "appeal updates", super::appeals::timeline_to_translate(state, &item))?;
+            let waiting =
+                read(state, admin, "appeal updates", refuge_app::appeals::to_translate(&*state.store, &item))?;
             if !waiting.is_empty() {
                 fields.push(t.get("admin_timeline_untranslated").replace("{count}", &waiting.len().to_string()));
             }

@@ -13,7 +13,6 @@ use refuge_core::{Aside, AsideKind, Item, Kind};
 use super::editor_form::{draft_from, form_from};
 use super::history::{form_text, line_diff, revision_text};
 use super::{Admin, Answer, Page, audit, not_found, see_other};
-use refuge_app::AppError;
 use refuge_app::editorial::{SaveItem, save_item};
 
 use crate::AppState;
@@ -124,9 +123,7 @@ pub async fn decide(
     };
     let store = state.store.clone();
     let user = admin.session.user.clone();
-    let saved = crate::blocking::run(move || save_item(&*store, &user, request))
-        .await
-        .unwrap_or_else(|e| Err(AppError::Storage(format!("the save task failed: {e}"))));
+    let saved = crate::admin::run_case(move || save_item(&*store, &user, request)).await;
     let after = match saved {
         Ok(saved) => saved.after,
         Err(e) => {

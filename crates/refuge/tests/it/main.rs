@@ -15,6 +15,7 @@ mod export;
 mod feeds;
 mod helpers;
 mod import;
+mod kept_work;
 mod languages;
 mod leaks;
 mod mail;

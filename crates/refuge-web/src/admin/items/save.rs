@@ -48,9 +48,7 @@ pub(super) async fn save(
     };
     let store = state.store.clone();
     let user = admin.session.user.clone();
-    let saved = crate::blocking::run(move || save_item(&*store, &user, request))
-        .await
-        .unwrap_or_else(|e| Err(AppError::Storage(format!("the save task failed: {e}"))));
+    let saved = crate::admin::run_case(move || save_item(&*store, &user, request)).await;
     let Saved { before, after, .. } = match saved {
         Ok(saved) => saved,
         Err(e) => return save_failed(state, admin, ctx, &form, e),
