@@ -241,6 +241,7 @@ where
 
 #[cfg(test)]
 mod tests {
+    use refuge_core::{AuditReads, UserReads};
     use refuge_store::SqlStore;
 
     use super::*;

@@ -159,7 +159,7 @@ where
 /// with each one's language.
 pub fn to_translate<S>(store: &S, item: &Item) -> Result<Vec<(Language, AppealUpdate)>, StoreError>
 where
-    S: ContentStore + AppealStore + ?Sized,
+    S: refuge_core::ContentReads + refuge_core::AppealDeskReads + ?Sized,
 {
     let done: std::collections::HashSet<i64> =
         store.all_appeal_updates(item.id)?.iter().filter_map(|u| u.translates).collect();

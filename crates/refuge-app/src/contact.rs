@@ -117,6 +117,7 @@ pub fn submit<S: MessageStore + ?Sized>(
 
 #[cfg(test)]
 mod tests {
+    use refuge_core::MessageReads;
     use refuge_store::SqlStore;
 
     use super::*;

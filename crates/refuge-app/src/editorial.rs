@@ -171,6 +171,7 @@ where
 #[cfg(test)]
 mod tests {
     use refuge_core::{AppealReads, Email, Language, Role, Slug, UserStore};
+    use refuge_core::{AsideReads, AuditReads, ContentReads, UserReads};
     use refuge_store::SqlStore;
 
     use super::*;

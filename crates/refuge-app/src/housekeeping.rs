@@ -62,7 +62,7 @@ pub fn purge_subscribers<S: SubscriberStore + MailStore + ?Sized>(store: &S) -> 
 
 /// Drops changes older than `before` from the change feed other servers
 /// follow; how many.
-pub fn trim_changes<S: refuge_core::ChangeFeed + ?Sized>(
+pub fn trim_changes<S: refuge_core::ChangeLog + ?Sized>(
     store: &S,
     before: time::OffsetDateTime,
 ) -> Result<u64, AppError> {

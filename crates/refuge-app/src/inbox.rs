@@ -94,6 +94,7 @@ where
 
 #[cfg(test)]
 mod tests {
+    use refuge_core::MessageReads;
     use refuge_core::{DedupeKey, MailKind, Purpose, Role};
 
     use super::*;

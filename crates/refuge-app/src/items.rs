@@ -163,6 +163,7 @@ where
 
 #[cfg(test)]
 mod tests {
+    use refuge_core::{AuditReads, ContentReads};
     use refuge_core::{Email, Kind, Language, Role, UserStore};
     use refuge_store::SqlStore;
 

@@ -3,6 +3,9 @@
 //! no templates. The web layer extracts a request, calls one use case
 //! here and renders its answer; the command line calls the same ones.
 //!
+//! - [`App`]: the handle a running server changes anything through; it
+//!   alone holds the store's writing side, and gives the web layer a
+//!   read-only view;
 //! - [`access`]: who may do what with an item (roles and languages);
 //! - [`accounts`]: accounts and roles, each change ending the account's
 //!   sessions in the same transaction;
@@ -36,6 +39,7 @@
 
 pub mod access;
 pub mod accounts;
+mod app;
 pub mod appeals;
 pub mod audit;
 pub mod contact;
@@ -57,12 +61,13 @@ pub mod site;
 pub mod subscriptions;
 pub mod totp;
 
+pub use app::App;
 pub use error::AppError;
 
 /// For tests: an editor and a Japanese translator in `store`.
 #[cfg(test)]
 pub(crate) fn test_staff(store: &refuge_store::SqlStore) -> (refuge_core::User, refuge_core::User) {
-    use refuge_core::{Email, Language, Role, UserStore};
+    use refuge_core::{Email, Language, Role, UserReads, UserStore};
     let ed = store.add_user(&Email::parse("e@example.org").unwrap(), Role::Editor, "a long password").unwrap();
     let tr = store.add_user(&Email::parse("t@example.org").unwrap(), Role::Translator, "a long password").unwrap();
     store.set_role(tr.id, Role::Translator, &[Language::parse("ja").unwrap()]).unwrap();

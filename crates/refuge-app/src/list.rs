@@ -60,3 +60,33 @@ where
     crate::audit::record(store, user.email.as_str(), "resend confirmation", &masked(email), "");
     Ok(())
 }
+
+/// Stores parsed rows; `confirmed` when the organisation vouches for
+/// consent. `token` makes a new subscription secret; `added` is told of
+/// each new subscription (to send a confirmation when it is not confirmed).
+pub fn import<S: SubscriberStore + ?Sized>(
+    store: &S,
+    parsed: &refuge_core::subscribers::ParsedList,
+    source: &str,
+    confirmed: bool,
+    token: &mut dyn FnMut() -> String,
+    added: &mut dyn FnMut(&refuge_core::Subscriber),
+) -> Result<refuge_core::subscribers::ImportReport, AppError> {
+    let mut report = refuge_core::subscribers::ImportReport {
+        skipped: parsed.skipped.clone(),
+        ..refuge_core::subscribers::ImportReport::default()
+    };
+    let rows: Vec<refuge_core::ImportedSubscriber> = parsed.rows.iter().map(|(_, r)| r.clone()).collect();
+    for (outcome, sub) in store.import_subscribers(&rows, source, confirmed, token)? {
+        match outcome {
+            refuge_core::ImportOutcome::Added => report.added += 1,
+            refuge_core::ImportOutcome::Updated => report.updated += 1,
+            refuge_core::ImportOutcome::Unchanged => report.unchanged += 1,
+            refuge_core::ImportOutcome::Suppressed => report.suppressed += 1,
+        }
+        if let Some(sub) = sub.filter(|s| !s.confirmed) {
+            added(&sub);
+        }
+    }
+    Ok(report)
+}

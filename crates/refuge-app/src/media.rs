@@ -83,6 +83,7 @@ where
 
 #[cfg(test)]
 mod tests {
+    use refuge_core::MediaReads;
 
     use super::*;
 

@@ -9,7 +9,10 @@
 use std::sync::Mutex;
 
 use refuge_core::store::StoreResult;
-use refuge_core::{AuditEntry, AuditLog, MessageMeta, MessageStore, NewMail, Outbox, OutboxMail, StoreError};
+use refuge_core::{
+    AuditEntry, AuditLog, AuditReads, MessageMeta, MessageReads, MessageStore, NewMail, Outbox, OutboxMail,
+    OutboxReads, StoreError,
+};
 use time::OffsetDateTime;
 
 /// A write that can be made to fail once.
@@ -64,6 +67,21 @@ impl Memory {
     }
 }
 
+impl MessageReads for Memory {
+    fn unhandled_count(&self) -> StoreResult<u32> {
+        Ok(self.inner().messages.iter().filter(|(m, _)| !m.handled).count() as u32)
+    }
+    fn messages(&self, offset: u32, limit: u32) -> StoreResult<(Vec<MessageMeta>, u32)> {
+        let inner = self.inner();
+        let all: Vec<MessageMeta> = inner.messages.iter().rev().map(|(m, _)| m.clone()).collect();
+        let page = all.iter().skip(offset as usize).take(limit as usize).cloned().collect();
+        Ok((page, all.len() as u32))
+    }
+    fn sealed_message(&self, id: i64) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self.inner().messages.iter().find(|(m, _)| m.id == id).map(|(_, b)| b.clone()))
+    }
+}
+
 impl MessageStore for Memory {
     fn add_message(&self, category: &str, lang: &str, sealed: &[u8]) -> StoreResult<i64> {
         let mut inner = self.inner();
@@ -78,21 +96,6 @@ impl MessageStore for Memory {
         };
         inner.messages.push((meta, sealed.to_vec()));
         Ok(inner.next_id)
-    }
-
-    fn unhandled_count(&self) -> StoreResult<u32> {
-        Ok(self.inner().messages.iter().filter(|(m, _)| !m.handled).count() as u32)
-    }
-
-    fn messages(&self, offset: u32, limit: u32) -> StoreResult<(Vec<MessageMeta>, u32)> {
-        let inner = self.inner();
-        let all: Vec<MessageMeta> = inner.messages.iter().rev().map(|(m, _)| m.clone()).collect();
-        let page = all.iter().skip(offset as usize).take(limit as usize).cloned().collect();
-        Ok((page, all.len() as u32))
-    }
-
-    fn sealed_message(&self, id: i64) -> StoreResult<Option<Vec<u8>>> {
-        Ok(self.inner().messages.iter().find(|(m, _)| m.id == id).map(|(_, b)| b.clone()))
     }
 
     fn set_handled(&self, id: i64, handled: bool) -> StoreResult<()> {
@@ -121,6 +124,15 @@ impl MessageStore for Memory {
         let count = inner.messages.len();
         inner.messages.retain(|(m, _)| !(m.handled && m.received_at < before));
         Ok((count - inner.messages.len()) as u64)
+    }
+}
+
+impl OutboxReads for Memory {
+    fn next_mail_due(&self) -> StoreResult<Option<OffsetDateTime>> {
+        Ok(None)
+    }
+    fn outbox_counts(&self) -> StoreResult<[u64; 4]> {
+        Ok([self.inner().outbox.len() as u64, 0, 0, 0])
     }
 }
 
@@ -166,13 +178,11 @@ impl Outbox for Memory {
     fn recover_interrupted(&self) -> StoreResult<u64> {
         Ok(0)
     }
+}
 
-    fn next_mail_due(&self) -> StoreResult<Option<OffsetDateTime>> {
-        Ok(None)
-    }
-
-    fn outbox_counts(&self) -> StoreResult<[u64; 4]> {
-        Ok([self.inner().outbox.len() as u64, 0, 0, 0])
+impl AuditReads for Memory {
+    fn audit_entries(&self, _offset: u32, _limit: u32) -> StoreResult<(Vec<AuditEntry>, u32)> {
+        Ok((Vec::new(), self.inner().audit.len() as u32))
     }
 }
 
@@ -180,9 +190,5 @@ impl AuditLog for Memory {
     fn record(&self, actor: &str, action: &str, subject: &str, _detail: &str) -> StoreResult<()> {
         self.inner().audit.push((actor.into(), action.into(), subject.into()));
         Ok(())
-    }
-
-    fn audit_entries(&self, _offset: u32, _limit: u32) -> StoreResult<(Vec<AuditEntry>, u32)> {
-        Ok((Vec::new(), self.inner().audit.len() as u32))
     }
 }

@@ -71,6 +71,7 @@ where
 
 #[cfg(test)]
 mod tests {
+    use refuge_core::ListReads;
     use refuge_core::{Email, Language, UserStore};
     use refuge_store::SqlStore;
 

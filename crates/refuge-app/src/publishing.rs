@@ -84,12 +84,13 @@ where
 }
 
 /// When the next scheduled item is due, if any.
-pub fn next_due<S: ContentStore + ?Sized>(store: &S) -> Result<Option<OffsetDateTime>, AppError> {
+pub fn next_due<S: refuge_core::ContentReads + ?Sized>(store: &S) -> Result<Option<OffsetDateTime>, AppError> {
     Ok(store.next_scheduled()?)
 }
 
 #[cfg(test)]
 mod tests {
+    use refuge_core::{AuditReads, ContentReads};
     use refuge_core::{ItemDraft, Kind, Language, PublicContent, Slug};
     use refuge_store::SqlStore;
     use time::Duration;

@@ -122,6 +122,7 @@ where
 
 #[cfg(test)]
 mod tests {
+    use refuge_core::AuditReads;
     use refuge_core::{Email, Role, UserStore};
 
     use super::*;

@@ -72,6 +72,7 @@ pub fn first_confirmation_sent<S: MailStore + ?Sized>(store: &S, subscriber_id: 
 
 #[cfg(test)]
 mod tests {
+    use refuge_core::ListReads;
     use refuge_core::subscribers::all_topics;
     use refuge_store::SqlStore;
 

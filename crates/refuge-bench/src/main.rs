@@ -16,6 +16,7 @@ mod hugo;
 mod words;
 mod writes;
 
+use refuge_core::ContentReads;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 

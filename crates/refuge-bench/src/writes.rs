@@ -7,6 +7,7 @@
 //! it is cached), and prints how long that took. REFUGE_DATABASE_URL
 //! names a PostgreSQL database to write to instead of the folder's file.
 
+use refuge_core::ContentReads;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;

@@ -52,6 +52,10 @@ pub trait ChangeFeed: Send + Sync {
     /// Changes after `after`, oldest first, at most `limit`, with their ids.
     /// Rows this version cannot read are left out (and logged).
     fn changes_after(&self, after: i64, limit: u32) -> StoreResult<Vec<(i64, Change)>>;
+}
+
+/// Keeping the change feed short.
+pub trait ChangeLog: ChangeFeed {
     /// Drops changes made before `before`; how many.
     fn trim_changes(&self, before: OffsetDateTime) -> StoreResult<u64>;
 }

@@ -28,7 +28,7 @@ pub mod subscribers;
 pub mod user;
 
 pub use appeal::{Addressee, AppealFacts, AppealUpdate, CaseStatus, NewUpdate};
-pub use change::{Change, ChangeFeed, ItemFacts};
+pub use change::{Change, ChangeFeed, ChangeLog, ItemFacts};
 pub use content::{
     AdminFilter, AdminRow, AdminSort, Aside, AsideKind, AuditEntry, Category, FaqEntry, Item, ItemDraft, ItemRef, Kind,
     Media, MenuEntry, NewAside, NewsFilter, Revision, Status,
@@ -42,9 +42,10 @@ pub use mail::{
 pub use media_files::{MediaFileError, MediaFiles, MediaFolder};
 pub use slug::Slug;
 pub use store::{
-    AccountChange, AppealReads, AppealStore, AsideStore, AuditLine, AuditLog, ClientLimits, ContentStore, Erasure,
-    ItemSave, Leases, MailStore, MediaStore, MessageStore, NameReads, NewsletterReads, Outbox, PublicContent,
+    AccountChange, AppealDeskReads, AppealReads, AppealStore, AsideReads, AsideStore, AuditLine, AuditLog, AuditReads,
+    BackOfficeReads, ClientLimits, ContentReads, ContentStore, Erasure, ItemSave, Leases, ListReads, MailStore,
+    MediaReads, MediaStore, MessageReads, MessageStore, NameReads, NewsletterReads, Outbox, OutboxReads, PublicContent,
     PublicStore, RedirectReads, RedirectStore, RedirectTarget, SignInThrottle, SiteSecrets, Store, StoreError,
-    SubscriberStore, UserStore,
+    SubscriberReads, SubscriberStore, UserReads, UserStore,
 };
 pub use user::{Email, PasswordWeakness, Role, Session, User};

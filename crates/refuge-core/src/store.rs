@@ -34,7 +34,7 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 mod accounts;
-pub use accounts::{AccountChange, ClientLimits, Leases, SignInThrottle, SiteSecrets, UserStore};
+pub use accounts::{AccountChange, ClientLimits, Leases, SignInThrottle, SiteSecrets, UserReads, UserStore};
 
 /// Everything one editor save writes, in one transaction: the item and
 /// its revision, an appeal's facts and addressees, the translation mark,
@@ -157,14 +157,33 @@ pub trait PublicContent: Send + Sync {
     fn published_items(&self, after_id: i64, limit: u32) -> StoreResult<Vec<Item>>;
 }
 
-/// The back office's content: any item whatever its status, saves with
-/// revisions, lists, schedules, categories, FAQ, menus and settings.
-pub trait ContentStore: PublicContent {
+/// The back office's reads of content: any item whatever its status,
+/// revisions, lists and schedules.
+pub trait ContentReads: PublicContent {
     /// The item of `kind` with `slug` in `lang`, whatever its status.
     fn item_id_by_slug(&self, kind: Kind, lang: &Language, slug: &Slug) -> StoreResult<Option<i64>>;
-
     /// Any item by id, whatever its status.
     fn item(&self, id: i64) -> StoreResult<Option<Item>>;
+    /// Revisions of an item, newest first (bodies included).
+    fn revisions(&self, item_id: i64) -> StoreResult<Vec<Revision>>;
+    /// One revision.
+    fn revision(&self, id: i64) -> StoreResult<Option<Revision>>;
+    /// Items of every status for the back office, newest change first, and
+    /// the total count.
+    fn admin_items(&self, filter: &AdminFilter) -> StoreResult<(Vec<AdminRow>, u32)>;
+    /// Every language version of a group, whatever its status.
+    fn group_items(&self, group_id: i64) -> StoreResult<Vec<AdminRow>>;
+    /// Scheduled items whose time has come.
+    fn due_scheduled(&self, now: OffsetDateTime) -> StoreResult<Vec<Item>>;
+    /// When the next scheduled item is due.
+    fn next_scheduled(&self) -> StoreResult<Option<OffsetDateTime>>;
+    /// Published items whose translation group has no version in `lang`.
+    fn missing_translations(&self, lang: &Language, limit: u32) -> StoreResult<Vec<AdminRow>>;
+}
+
+/// Writing content: saves with revisions, translation marks, deletions,
+/// categories, FAQ, menus and settings.
+pub trait ContentStore: ContentReads {
     /// Creates (when `id` is `None`) or replaces an item and records the
     /// saved state as a revision; returns the item as stored.
     fn save_item(&self, id: Option<i64>, draft: &ItemDraft) -> StoreResult<Item> {
@@ -178,24 +197,9 @@ pub trait ContentStore: PublicContent {
     /// Writes everything of one save in one transaction: all of it, or
     /// (on any failure) nothing. Returns the item as stored.
     fn save_item_with(&self, save: &ItemSave<'_>) -> StoreResult<Item>;
-    /// Revisions of an item, newest first (bodies included).
-    fn revisions(&self, item_id: i64) -> StoreResult<Vec<Revision>>;
-    /// One revision.
-    fn revision(&self, id: i64) -> StoreResult<Option<Revision>>;
     /// Marks `item_id` as a translation of `source_id`, up to date with the
     /// source's latest revision.
     fn mark_translated(&self, item_id: i64, source_id: i64) -> StoreResult<()>;
-    /// Items of every status for the back office, newest change first, and
-    /// the total count.
-    fn admin_items(&self, filter: &AdminFilter) -> StoreResult<(Vec<AdminRow>, u32)>;
-    /// Every language version of a group, whatever its status.
-    fn group_items(&self, group_id: i64) -> StoreResult<Vec<AdminRow>>;
-    /// Scheduled items whose time has come.
-    fn due_scheduled(&self, now: OffsetDateTime) -> StoreResult<Vec<Item>>;
-    /// When the next scheduled item is due.
-    fn next_scheduled(&self) -> StoreResult<Option<OffsetDateTime>>;
-    /// Published items whose translation group has no version in `lang`.
-    fn missing_translations(&self, lang: &Language, limit: u32) -> StoreResult<Vec<AdminRow>>;
     /// Deletes an item (one language version).
     fn delete_item(&self, id: i64) -> StoreResult<()>;
     /// Creates or renames a category in one language.
@@ -212,11 +216,15 @@ pub trait ContentStore: PublicContent {
     fn set_settings(&self, values: &[(&str, Option<&Language>, &str)]) -> StoreResult<()>;
 }
 
-/// The audit log: who did what, when. Never message contents or passwords.
-pub trait AuditLog: Send + Sync {
-    fn record(&self, actor: &str, action: &str, subject: &str, detail: &str) -> StoreResult<()>;
+/// Reading the audit log.
+pub trait AuditReads: Send + Sync {
     /// Newest first.
     fn audit_entries(&self, offset: u32, limit: u32) -> StoreResult<(Vec<AuditEntry>, u32)>;
+}
+
+/// The audit log: who did what, when. Never message contents or passwords.
+pub trait AuditLog: AuditReads {
+    fn record(&self, actor: &str, action: &str, subject: &str, detail: &str) -> StoreResult<()>;
 }
 
 /// What public pages show of urgent appeals: facts and timelines.
@@ -230,24 +238,29 @@ pub trait AppealReads: Send + Sync {
     fn recent_appeal_updates(&self, lang: &Language, limit: u32) -> StoreResult<Vec<(ItemRef, AppealUpdate)>>;
 }
 
-/// Urgent appeals: their facts, addressees and timeline.
-pub trait AppealStore: AppealReads {
-    fn save_appeal_facts(&self, item_id: i64, facts: &AppealFacts) -> StoreResult<()>;
-    fn replace_addressees(&self, item_id: i64, list: &[Addressee]) -> StoreResult<()>;
-    /// Adds a timeline entry; with `translates`, the translation of another
-    /// language version's entry (taking its date; one per version).
-    fn add_appeal_update(&self, item_id: i64, update: &NewUpdate<'_>) -> StoreResult<AppealUpdate>;
+/// What the back office reads of appeals besides the public view:
+/// entries waiting for approval, originals waiting for translations.
+pub trait AppealDeskReads: AppealReads {
     /// Timeline, newest first, with the entries waiting for approval (the
     /// back office's view).
     fn all_appeal_updates(&self, item_id: i64) -> StoreResult<Vec<AppealUpdate>>;
-    /// Approves a pending entry: from now on it is public.
-    fn approve_appeal_update(&self, id: i64) -> StoreResult<AppealUpdate>;
-    fn delete_appeal_update(&self, id: i64) -> StoreResult<()>;
     /// Original entries (not translations) added in `[after, before]` (times
     /// are kept to the second: one added this very second counts),
     /// oldest first: those whose wait for translations may be over.
     fn original_updates_between(&self, after: OffsetDateTime, before: OffsetDateTime)
     -> StoreResult<Vec<AppealUpdate>>;
+}
+
+/// Urgent appeals: their facts, addressees and timeline.
+pub trait AppealStore: AppealDeskReads {
+    fn save_appeal_facts(&self, item_id: i64, facts: &AppealFacts) -> StoreResult<()>;
+    fn replace_addressees(&self, item_id: i64, list: &[Addressee]) -> StoreResult<()>;
+    /// Adds a timeline entry; with `translates`, the translation of another
+    /// language version's entry (taking its date; one per version).
+    fn add_appeal_update(&self, item_id: i64, update: &NewUpdate<'_>) -> StoreResult<AppealUpdate>;
+    /// Approves a pending entry: from now on it is public.
+    fn approve_appeal_update(&self, id: i64) -> StoreResult<AppealUpdate>;
+    fn delete_appeal_update(&self, id: i64) -> StoreResult<()>;
     /// Records that a language's subscribers are told of an original entry;
     /// false when they were already (by this server or another).
     fn claim_update_mailing(&self, update_id: i64, lang: &Language) -> StoreResult<bool>;
@@ -255,15 +268,19 @@ pub trait AppealStore: AppealReads {
     fn release_update_mailing(&self, update_id: i64, lang: &Language) -> StoreResult<()>;
 }
 
-/// The contact inbox: sealed messages and their clear metadata.
-pub trait MessageStore: Send + Sync {
-    fn add_message(&self, category: &str, lang: &str, sealed: &[u8]) -> StoreResult<i64>;
+/// Reading the contact inbox: clear metadata and sealed bytes.
+pub trait MessageReads: Send + Sync {
     /// How many messages are not marked handled yet.
     fn unhandled_count(&self) -> StoreResult<u32>;
     /// Newest first, and the total.
     fn messages(&self, offset: u32, limit: u32) -> StoreResult<(Vec<MessageMeta>, u32)>;
     /// The sealed bytes of a message.
     fn sealed_message(&self, id: i64) -> StoreResult<Option<Vec<u8>>>;
+}
+
+/// The contact inbox: sealed messages and their clear metadata.
+pub trait MessageStore: MessageReads {
+    fn add_message(&self, category: &str, lang: &str, sealed: &[u8]) -> StoreResult<i64>;
     fn set_handled(&self, id: i64, handled: bool) -> StoreResult<()>;
     /// Deletes for real: the bytes are overwritten (secure_delete) and the
     /// write-ahead log folded in; what is left of it on disk.
@@ -296,9 +313,17 @@ pub trait NewsletterReads: Send + Sync {
     fn newsletter_by_number(&self, lang: &Language, number: i64) -> StoreResult<Option<Newsletter>>;
 }
 
+/// What the outbox holds, read without touching it.
+pub trait OutboxReads: Send + Sync {
+    /// When the next queued mail is due.
+    fn next_mail_due(&self) -> StoreResult<Option<OffsetDateTime>>;
+    /// Counts by state: pending, sent, failed, unknown.
+    fn outbox_counts(&self) -> StoreResult<[u64; 4]>;
+}
+
 /// The durable outbox: every mail Refuge sends waits here until it is
 /// delivered, so nothing is lost to a crash or a mail server that is down.
-pub trait Outbox: Send + Sync {
+pub trait Outbox: OutboxReads {
     /// Queues a mail unless one with the same `dedupe` key exists; whether
     /// it was queued.
     fn enqueue(&self, mail: &crate::NewMail<'_>) -> StoreResult<bool>;
@@ -313,15 +338,19 @@ pub trait Outbox: Send + Sync {
     /// left past its lease) may or may not have gone; they are marked
     /// unknown, never sent again. Returns how many.
     fn recover_interrupted(&self) -> StoreResult<u64>;
-    /// When the next queued mail is due.
-    fn next_mail_due(&self) -> StoreResult<Option<OffsetDateTime>>;
-    /// Counts by state: pending, sent, failed, unknown.
-    fn outbox_counts(&self) -> StoreResult<[u64; 4]>;
+}
+
+/// Reading the mailing list as readers' links and the senders use it.
+pub trait ListReads: NewsletterReads {
+    fn subscriber_by_token(&self, token: &str) -> StoreResult<Option<Subscriber>>;
+    /// Confirmed subscribers of `lang` and `topic`, but for bouncing addresses.
+    fn confirmed_subscribers(&self, lang: &Language, topic: crate::subscribers::Topic) -> StoreResult<Vec<Subscriber>>;
+    fn newsletter(&self, id: i64) -> StoreResult<Option<Newsletter>>;
 }
 
 /// The mailing list, its subscribers and newsletters; their mail goes
 /// through the [`Outbox`].
-pub trait MailStore: NewsletterReads + Outbox {
+pub trait MailStore: ListReads + Outbox {
     /// Adds (or finds) a subscription awaiting confirmation.
     /// `source` says how it came (`form`, `import: …`); a subscription
     /// left before starts again, unconfirmed, with the new token.
@@ -351,7 +380,6 @@ pub trait MailStore: NewsletterReads + Outbox {
     ) -> StoreResult<Option<Subscriber>>;
     /// Confirms the subscription with this token if it is at most 7 days old.
     fn confirm_subscription(&self, token: &str) -> StoreResult<Option<Subscriber>>;
-    fn subscriber_by_token(&self, token: &str) -> StoreResult<Option<Subscriber>>;
     /// Ends the subscription with this token (kept 30 days as
     /// "unsubscribed", its address hash kept on the suppression list);
     /// whether there was one.
@@ -359,8 +387,6 @@ pub trait MailStore: NewsletterReads + Outbox {
     /// Replaces the topics of the subscription with this token; whether
     /// there was one.
     fn set_topics(&self, token: &str, topics: &[String]) -> StoreResult<bool>;
-    /// Confirmed subscribers of `lang` and `topic`, but for bouncing addresses.
-    fn confirmed_subscribers(&self, lang: &Language, topic: crate::subscribers::Topic) -> StoreResult<Vec<Subscriber>>;
     /// Counts a permanent delivery failure to a subscriber's address; the
     /// new count (at `BOUNCING` the address gets no more list mail).
     fn count_bounce(&self, email: &str) -> StoreResult<u32>;
@@ -374,19 +400,24 @@ pub trait MailStore: NewsletterReads + Outbox {
         title: &str,
         body: &str,
     ) -> StoreResult<Newsletter>;
-    fn newsletter(&self, id: i64) -> StoreResult<Option<Newsletter>>;
     fn mark_newsletter_sent(&self, id: i64) -> StoreResult<()>;
 }
 
-/// The media library's records (the files live in the data folder).
-pub trait MediaStore: Send + Sync {
-    /// Records a new upload with its alternative texts (`alt`), in one
-    /// transaction (its `id` is ignored); returns its id.
-    fn add_media(&self, media: &Media) -> StoreResult<i64>;
+/// Reading the media library's records.
+pub trait MediaReads: Send + Sync {
     /// Newest first, and the total count.
     fn media_list(&self, offset: u32, limit: u32) -> StoreResult<(Vec<Media>, u32)>;
     fn media(&self, id: i64) -> StoreResult<Option<Media>>;
     fn media_by_stored(&self, stored: &str) -> StoreResult<Option<Media>>;
+    /// The stored names (random file stems) of every upload.
+    fn media_stored_names(&self) -> StoreResult<Vec<String>>;
+}
+
+/// The media library's records (the files live in the data folder).
+pub trait MediaStore: MediaReads {
+    /// Records a new upload with its alternative texts (`alt`), in one
+    /// transaction (its `id` is ignored); returns its id.
+    fn add_media(&self, media: &Media) -> StoreResult<i64>;
     /// Sets (or, with empty text, removes) the alternative text in a language.
     fn set_media_alt(&self, id: i64, lang: &Language, alt: &str) -> StoreResult<()> {
         self.set_media_alts(id, &[(lang.clone(), alt.to_owned())])
@@ -394,16 +425,10 @@ pub trait MediaStore: Send + Sync {
     /// Sets several languages' alternative texts in one transaction.
     fn set_media_alts(&self, id: i64, alts: &[(Language, String)]) -> StoreResult<()>;
     fn delete_media(&self, id: i64) -> StoreResult<()>;
-    /// The stored names (random file stems) of every upload.
-    fn media_stored_names(&self) -> StoreResult<Vec<String>>;
 }
 
-/// Editor forms set aside (awaiting review, autosaved, or sent after
-/// the session ended), never applied by themselves.
-pub trait AsideStore: Send + Sync {
-    /// Keeps a form. `Review` and `Autosave` replace the author's earlier
-    /// one for the same place; returns the id.
-    fn put_aside(&self, aside: &crate::NewAside<'_>) -> StoreResult<i64>;
+/// Reading forms set aside.
+pub trait AsideReads: Send + Sync {
     fn aside(&self, id: i64) -> StoreResult<Option<crate::Aside>>;
     /// Set-aside forms of one kind for an item, newest first.
     fn asides_of_item(&self, item_id: i64, kind: crate::AsideKind) -> StoreResult<Vec<crate::Aside>>;
@@ -411,13 +436,21 @@ pub trait AsideStore: Send + Sync {
     fn own_aside(&self, kind: crate::AsideKind, place: &str, user_id: i64) -> StoreResult<Option<crate::Aside>>;
     /// Every change awaiting review, newest first, at most `limit`.
     fn awaiting_review(&self, limit: u32) -> StoreResult<Vec<crate::Aside>>;
+    /// The latest revision of an item (0: none), the version two tabs compare.
+    fn latest_revision(&self, item_id: i64) -> StoreResult<i64>;
+}
+
+/// Editor forms set aside (awaiting review, autosaved, or sent after
+/// the session ended), never applied by themselves.
+pub trait AsideStore: AsideReads {
+    /// Keeps a form. `Review` and `Autosave` replace the author's earlier
+    /// one for the same place; returns the id.
+    fn put_aside(&self, aside: &crate::NewAside<'_>) -> StoreResult<i64>;
     /// Removes and returns the form kept under this key hash.
     fn take_expired(&self, key_hash: &str) -> StoreResult<Option<crate::Aside>>;
     fn remove_aside(&self, id: i64) -> StoreResult<()>;
     /// Housekeeping: deletes autosaved and expired forms older than `before`.
     fn purge_asides(&self, before: OffsetDateTime) -> StoreResult<u64>;
-    /// The latest revision of an item (0: none), the version two tabs compare.
-    fn latest_revision(&self, item_id: i64) -> StoreResult<i64>;
 }
 
 /// The names marked `[[name:…]]` anywhere on the site, ever: the list
@@ -446,14 +479,52 @@ pub trait PublicStore: PublicContent + AppealReads + NewsletterReads + RedirectR
 
 impl<T: PublicContent + AppealReads + NewsletterReads + RedirectReads + NameReads + ?Sized> PublicStore for T {}
 
+/// Everything the back office reads, and nothing that writes: what a
+/// web handler holds. Changes go through the application layer
+/// (`refuge-app`), which alone holds a [`Store`].
+pub trait BackOfficeReads:
+    PublicStore
+    + ContentReads
+    + AuditReads
+    + AppealDeskReads
+    + MessageReads
+    + ListReads
+    + OutboxReads
+    + MediaReads
+    + AsideReads
+    + SubscriberReads
+    + UserReads
+    + crate::ChangeFeed
+{
+}
+
+impl<
+    T: PublicStore
+        + ContentReads
+        + AuditReads
+        + AppealDeskReads
+        + MessageReads
+        + ListReads
+        + OutboxReads
+        + MediaReads
+        + AsideReads
+        + SubscriberReads
+        + UserReads
+        + crate::ChangeFeed
+        + ?Sized,
+> BackOfficeReads for T
+{
+}
+
 /// Everything Refuge stores.
 pub trait Store:
-    ContentStore
+    BackOfficeReads
+    + ContentStore
     + ClientLimits
     + Leases
     + SiteSecrets
     + SignInThrottle
-    + crate::ChangeFeed
+    + crate::ChangeLog
     + AsideStore
     + UserStore
     + AuditLog
@@ -467,9 +538,8 @@ pub trait Store:
 {
 }
 
-/// The mailing list as its owners manage it. Addresses are personal
-/// data: the suppression list keeps only salted hashes.
-pub trait SubscriberStore: Send + Sync {
+/// Reading the mailing list as its owners manage it.
+pub trait SubscriberReads: Send + Sync {
     /// Counts per language, topic and state.
     fn subscriber_counts(&self) -> StoreResult<Vec<crate::SubscriberCount>>;
     /// Subscriptions whose address contains `query` (case-insensitive), at most `limit`.
@@ -482,6 +552,17 @@ pub trait SubscriberStore: Send + Sync {
         topic: Option<&str>,
         state: Option<crate::SubscriberState>,
     ) -> StoreResult<Vec<crate::SubscriberRecord>>;
+    /// Imported sign-ups that wait for a confirmation never sent yet
+    /// (`--reconfirm`); the server mails them at the outbox's pace.
+    fn awaiting_first_confirmation(&self, limit: u32) -> StoreResult<Vec<Subscriber>>;
+    /// The subscription with this id, if it waits for its confirmation.
+    fn waiting_subscription(&self, id: i64) -> StoreResult<Option<Subscriber>>;
+    fn is_suppressed(&self, email: &str) -> StoreResult<bool>;
+}
+
+/// The mailing list as its owners manage it. Addresses are personal
+/// data: the suppression list keeps only salted hashes.
+pub trait SubscriberStore: SubscriberReads {
     /// Deletes every subscription of `email` and keeps its salted hash on
     /// the suppression list; how many were deleted.
     fn remove_address(&self, email: &str) -> StoreResult<u64>;
@@ -497,24 +578,19 @@ pub trait SubscriberStore: Send + Sync {
         confirmed: bool,
         token: &mut dyn FnMut() -> String,
     ) -> StoreResult<Vec<(crate::ImportOutcome, Option<Subscriber>)>>;
-    /// Imported sign-ups that wait for a confirmation never sent yet
-    /// (`--reconfirm`); the server mails them at the outbox's pace.
-    fn awaiting_first_confirmation(&self, limit: u32) -> StoreResult<Vec<Subscriber>>;
-    /// The subscription with this id, if it waits for its confirmation.
-    fn waiting_subscription(&self, id: i64) -> StoreResult<Option<Subscriber>>;
-    fn is_suppressed(&self, email: &str) -> StoreResult<bool>;
     /// Housekeeping: deletes sign-ups never confirmed within 7 days and
     /// subscriptions left more than 30 days ago; how many.
     fn purge_subscribers(&self, now: OffsetDateTime) -> StoreResult<u64>;
 }
 
 impl<
-    T: ContentStore
+    T: BackOfficeReads
+        + ContentStore
         + ClientLimits
         + Leases
         + SiteSecrets
         + SignInThrottle
-        + crate::ChangeFeed
+        + crate::ChangeLog
         + AsideStore
         + UserStore
         + AuditLog

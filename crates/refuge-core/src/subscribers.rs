@@ -10,8 +10,7 @@ use std::collections::HashSet;
 
 use time::OffsetDateTime;
 
-use crate::store::{StoreResult, SubscriberStore};
-use crate::{Email, ImportOutcome, ImportedSubscriber, Language, SubscriberRecord};
+use crate::{Email, ImportedSubscriber, Language, SubscriberRecord};
 
 /// A topic of the mailing list: what a subscriber chose to receive.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -201,33 +200,6 @@ pub fn parse_csv(text: &str, lang: &Language, topics: &[String], languages: &[La
         ));
     }
     parsed
-}
-
-/// Stores parsed rows; `confirmed` when the organisation vouches for
-/// consent. `token` makes a new subscription secret; `added` is told of
-/// each new subscription (to send a confirmation when it is not confirmed).
-pub fn import(
-    store: &dyn SubscriberStore,
-    parsed: &ParsedList,
-    source: &str,
-    confirmed: bool,
-    token: &mut dyn FnMut() -> String,
-    added: &mut dyn FnMut(&crate::Subscriber),
-) -> StoreResult<ImportReport> {
-    let mut report = ImportReport { skipped: parsed.skipped.clone(), ..ImportReport::default() };
-    let rows: Vec<ImportedSubscriber> = parsed.rows.iter().map(|(_, r)| r.clone()).collect();
-    for (outcome, sub) in store.import_subscribers(&rows, source, confirmed, token)? {
-        match outcome {
-            ImportOutcome::Added => report.added += 1,
-            ImportOutcome::Updated => report.updated += 1,
-            ImportOutcome::Unchanged => report.unchanged += 1,
-            ImportOutcome::Suppressed => report.suppressed += 1,
-        }
-        if let Some(sub) = sub.filter(|s| !s.confirmed) {
-            added(&sub);
-        }
-    }
-    Ok(report)
 }
 
 /// What a spreadsheet would run as a formula when a cell starts with it.

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
-use refuge_core::{DataDir, Kind, Language, MediaFiles, MediaStore, PublicContent, RedirectReads, Slug};
+use refuge_core::{DataDir, Kind, Language, MediaFiles, MediaReads, PublicContent, RedirectReads, Slug};
 use refuge_render::contact::ContactForm;
 use refuge_render::routes::{Live, Route};
 use refuge_render::{Message, Outcome, Site, SiteConfig};

@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use refuge_core::{ContentStore, Item, StoreError};
+use refuge_core::{ContentReads, Item, StoreError};
 use refuge_render::{Dep, deps_of_item};
 use serde::{Deserialize, Serialize};
 
@@ -55,7 +55,7 @@ pub fn load(out: &Path, setup: &str) -> Option<Manifest> {
 /// The items' update times and deps now, and the deps touched since
 /// `previous` (what changed items were and are, and what removed ones were).
 pub fn item_changes(
-    store: &dyn ContentStore,
+    store: &dyn ContentReads,
     previous: Option<&Manifest>,
 ) -> Result<(Items, HashSet<String>), StoreError> {
     let mut items = BTreeMap::new();

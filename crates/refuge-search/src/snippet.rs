@@ -104,7 +104,7 @@ fn ceil_boundary(text: &str, mut i: usize) -> usize {
 pub fn fill_snippets(
     results: &mut crate::SearchResults,
     query: &str,
-    store: &dyn refuge_core::ContentStore,
+    store: &dyn refuge_core::ContentReads,
 ) -> Result<(), refuge_core::StoreError> {
     let clauses = clause_tokens(&crate::query::parse(query).required);
     let keys: Vec<refuge_core::search::DocKey> = results.hits.iter().map(|h| h.key).collect();

@@ -1,7 +1,7 @@
 //! Keeping the index in step with the database.
 
 use refuge_core::search::{DocKey, SearchDoc};
-use refuge_core::{ContentStore, Item, Language, Status};
+use refuge_core::{ContentReads, Item, Language, Status};
 
 use crate::{SearchError, SearchIndex};
 
@@ -12,7 +12,7 @@ const BATCH: u32 = 500;
 /// `progress(done, total)` is called as documents are added.
 pub fn rebuild_from_store(
     index: &SearchIndex,
-    store: &dyn ContentStore,
+    store: &dyn ContentReads,
     languages: &[Language],
     mut progress: impl FnMut(u64, u64),
 ) -> Result<u64, SearchError> {
@@ -50,7 +50,7 @@ pub fn rebuild_from_store(
 /// was (if it existed), `after` as it is now (if it still exists).
 pub fn item_changed(
     index: &SearchIndex,
-    store: &dyn ContentStore,
+    store: &dyn ContentReads,
     before: Option<&Item>,
     after: Option<&Item>,
 ) -> Result<(), SearchError> {
@@ -64,7 +64,7 @@ pub fn item_changed(
 /// Brings the index up to date for items changed elsewhere (the change
 /// feed): each is read as it is now, indexed if published, removed if not
 /// or gone. Returns the items that still exist, for the caller's cache.
-pub fn items_changed(index: &SearchIndex, store: &dyn ContentStore, ids: &[i64]) -> Result<Vec<Item>, SearchError> {
+pub fn items_changed(index: &SearchIndex, store: &dyn ContentReads, ids: &[i64]) -> Result<Vec<Item>, SearchError> {
     let stamp = store.change_stamp()?;
     let mut found = Vec::with_capacity(ids.len());
     for batch in ids.chunks(BATCH as usize) {
@@ -86,7 +86,7 @@ pub fn items_changed(index: &SearchIndex, store: &dyn ContentStore, ids: &[i64])
 /// Re-indexes the FAQ of one language after it was replaced.
 pub fn faq_changed(
     index: &SearchIndex,
-    store: &dyn ContentStore,
+    store: &dyn ContentReads,
     lang: &Language,
     old_ids: &[i64],
 ) -> Result<(), SearchError> {

@@ -1,6 +1,7 @@
 //! `AppealStore` over SQLite.
 
 use crate::sql::{DbResult, Handle, Optional, Row, params};
+use refuge_core::AppealDeskReads;
 use refuge_core::store::StoreResult;
 use refuge_core::{
     Addressee, AppealFacts, AppealReads, AppealStore, AppealUpdate, ItemRef, Language, NewUpdate, StoreError,
@@ -96,6 +97,30 @@ impl AppealReads for SqlStore {
     }
 }
 
+impl AppealDeskReads for SqlStore {
+    fn all_appeal_updates(&self, item_id: i64) -> StoreResult<Vec<AppealUpdate>> {
+        timeline(&self.conn()?, item_id, true)
+    }
+    fn original_updates_between(
+        &self,
+        after: OffsetDateTime,
+        before: OffsetDateTime,
+    ) -> StoreResult<Vec<AppealUpdate>> {
+        let conn = self.conn()?;
+        let rows = conn
+            .query_map(
+                &format!(
+                    "SELECT {UPDATE_COLUMNS} FROM appeal_updates WHERE translates IS NULL AND pending = 0
+                     AND created_at >= ? AND created_at <= ? ORDER BY created_at, id"
+                ),
+                params![ts(after), ts(before)],
+                |r| update(r, 0),
+            )
+            .map_err(backend)?;
+        Ok(rows)
+    }
+}
+
 impl AppealStore for SqlStore {
     fn save_appeal_facts(&self, item_id: i64, f: &AppealFacts) -> StoreResult<()> {
         let conn = self.conn()?;
@@ -186,10 +211,6 @@ impl AppealStore for SqlStore {
         tx.commit().map_err(backend)
     }
 
-    fn all_appeal_updates(&self, item_id: i64) -> StoreResult<Vec<AppealUpdate>> {
-        timeline(&self.conn()?, item_id, true)
-    }
-
     fn approve_appeal_update(&self, id: i64) -> StoreResult<AppealUpdate> {
         let conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
@@ -207,25 +228,6 @@ impl AppealStore for SqlStore {
             .map_err(backend)?;
         tx.commit().map_err(backend)?;
         Ok(approved)
-    }
-
-    fn original_updates_between(
-        &self,
-        after: OffsetDateTime,
-        before: OffsetDateTime,
-    ) -> StoreResult<Vec<AppealUpdate>> {
-        let conn = self.conn()?;
-        let rows = conn
-            .query_map(
-                &format!(
-                    "SELECT {UPDATE_COLUMNS} FROM appeal_updates WHERE translates IS NULL AND pending = 0
-                     AND created_at >= ? AND created_at <= ? ORDER BY created_at, id"
-                ),
-                params![ts(after), ts(before)],
-                |r| update(r, 0),
-            )
-            .map_err(backend)?;
-        Ok(rows)
     }
 
     fn claim_update_mailing(&self, update_id: i64, lang: &Language) -> StoreResult<bool> {

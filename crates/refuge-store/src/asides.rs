@@ -2,6 +2,7 @@
 //! autosaved, or sent after the session ended).
 
 use crate::sql::{DbResult, Optional, Row, params};
+use refuge_core::AsideReads;
 use refuge_core::store::StoreResult;
 use refuge_core::{Aside, AsideKind, AsideStore, NewAside, StoreError};
 use time::OffsetDateTime;
@@ -34,6 +35,46 @@ fn aside(row: &Row<'_>) -> DbResult<Aside> {
         form: serde_json::from_str(&form).map_err(|e| crate::rows::conversion(e.to_string()))?,
         created_at: parse_ts(&created)?,
     })
+}
+
+impl AsideReads for SqlStore {
+    fn aside(&self, id: i64) -> StoreResult<Option<Aside>> {
+        self.conn()?
+            .query_row(&format!("SELECT {COLUMNS} {FROM} WHERE a.id = ?"), params![id], aside)
+            .optional()
+            .map_err(backend)
+    }
+    fn asides_of_item(&self, item_id: i64, kind: AsideKind) -> StoreResult<Vec<Aside>> {
+        let conn = self.conn()?;
+        let mut stmt = conn
+            .prepare(&format!("SELECT {COLUMNS} {FROM} WHERE a.item_id = ? AND a.kind = ? ORDER BY a.id DESC"))
+            .map_err(backend)?;
+        let rows = stmt.query_map(params![item_id, kind.as_str()], aside).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+    fn own_aside(&self, kind: AsideKind, place: &str, user_id: i64) -> StoreResult<Option<Aside>> {
+        self.conn()?
+            .query_row(
+                &format!("SELECT {COLUMNS} {FROM} WHERE a.kind = ? AND a.place = ? AND a.user_id = ?"),
+                params![kind.as_str(), place, user_id],
+                aside,
+            )
+            .optional()
+            .map_err(backend)
+    }
+    fn awaiting_review(&self, limit: u32) -> StoreResult<Vec<Aside>> {
+        let conn = self.conn()?;
+        let mut stmt = conn
+            .prepare(&format!("SELECT {COLUMNS} {FROM} WHERE a.kind = 'review' ORDER BY a.id DESC LIMIT ?"))
+            .map_err(backend)?;
+        let rows = stmt.query_map(params![limit], aside).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+    fn latest_revision(&self, item_id: i64) -> StoreResult<i64> {
+        self.conn()?
+            .query_row("SELECT coalesce(max(id), 0) FROM revisions WHERE item_id = ?", params![item_id], |r| r.get(0))
+            .map_err(backend)
+    }
 }
 
 impl AsideStore for SqlStore {
@@ -88,42 +129,6 @@ impl AsideStore for SqlStore {
         Ok(id)
     }
 
-    fn aside(&self, id: i64) -> StoreResult<Option<Aside>> {
-        self.conn()?
-            .query_row(&format!("SELECT {COLUMNS} {FROM} WHERE a.id = ?"), params![id], aside)
-            .optional()
-            .map_err(backend)
-    }
-
-    fn asides_of_item(&self, item_id: i64, kind: AsideKind) -> StoreResult<Vec<Aside>> {
-        let conn = self.conn()?;
-        let mut stmt = conn
-            .prepare(&format!("SELECT {COLUMNS} {FROM} WHERE a.item_id = ? AND a.kind = ? ORDER BY a.id DESC"))
-            .map_err(backend)?;
-        let rows = stmt.query_map(params![item_id, kind.as_str()], aside).map_err(backend)?;
-        rows.collect::<Result<_, _>>().map_err(backend)
-    }
-
-    fn own_aside(&self, kind: AsideKind, place: &str, user_id: i64) -> StoreResult<Option<Aside>> {
-        self.conn()?
-            .query_row(
-                &format!("SELECT {COLUMNS} {FROM} WHERE a.kind = ? AND a.place = ? AND a.user_id = ?"),
-                params![kind.as_str(), place, user_id],
-                aside,
-            )
-            .optional()
-            .map_err(backend)
-    }
-
-    fn awaiting_review(&self, limit: u32) -> StoreResult<Vec<Aside>> {
-        let conn = self.conn()?;
-        let mut stmt = conn
-            .prepare(&format!("SELECT {COLUMNS} {FROM} WHERE a.kind = 'review' ORDER BY a.id DESC LIMIT ?"))
-            .map_err(backend)?;
-        let rows = stmt.query_map(params![limit], aside).map_err(backend)?;
-        rows.collect::<Result<_, _>>().map_err(backend)
-    }
-
     fn take_expired(&self, key_hash: &str) -> StoreResult<Option<Aside>> {
         let conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
@@ -156,12 +161,6 @@ impl AsideStore for SqlStore {
             )
             .map_err(backend)?;
         Ok(n)
-    }
-
-    fn latest_revision(&self, item_id: i64) -> StoreResult<i64> {
-        self.conn()?
-            .query_row("SELECT coalesce(max(id), 0) FROM revisions WHERE item_id = ?", params![item_id], |r| r.get(0))
-            .map_err(backend)
     }
 }
 

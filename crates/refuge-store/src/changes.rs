@@ -8,6 +8,7 @@
 //! written.
 
 use crate::sql::{DbResult, Row, params};
+use refuge_core::ChangeLog;
 use refuge_core::store::StoreResult;
 use refuge_core::{Change, ChangeFeed, ItemFacts, Kind, Language, Slug};
 use time::OffsetDateTime;
@@ -100,7 +101,9 @@ impl ChangeFeed for SqlStore {
         }
         Ok(out)
     }
+}
 
+impl ChangeLog for SqlStore {
     fn trim_changes(&self, before: OffsetDateTime) -> StoreResult<u64> {
         let n = self
             .conn()?

@@ -1,6 +1,7 @@
 //! `ContentStore` over SQLite.
 
 use crate::sql::{DbResult, Handle, Optional, Value, list, params};
+use refuge_core::ContentReads;
 use refuge_core::store::StoreResult;
 use refuge_core::{
     AdminFilter, AdminRow, AdminSort, ContentStore, Item, ItemDraft, ItemSave, Kind, Language, MenuEntry,
@@ -93,7 +94,7 @@ fn admin_condition(filter: &AdminFilter) -> (String, Vec<Value>) {
     (condition, args)
 }
 
-impl ContentStore for SqlStore {
+impl ContentReads for SqlStore {
     fn item_id_by_slug(&self, kind: Kind, lang: &Language, slug: &Slug) -> StoreResult<Option<i64>> {
         self.conn()?
             .query_row(
@@ -104,7 +105,6 @@ impl ContentStore for SqlStore {
             .optional()
             .map_err(backend)
     }
-
     fn item(&self, id: i64) -> StoreResult<Option<Item>> {
         let found = self
             .conn()?
@@ -115,45 +115,6 @@ impl ContentStore for SqlStore {
         self.load_tags(&mut items)?;
         Ok(items.pop())
     }
-
-    fn save_item_with(&self, save: &ItemSave<'_>) -> StoreResult<Item> {
-        let conn = self.conn()?;
-        let tx = conn.transaction().map_err(backend)?;
-        if let (Some(id), Some(base)) = (save.id, save.base_revision) {
-            check_base(&tx, id, base)?;
-        }
-        let item_id = write_item(&tx, save.id, save.draft, save.user_id, save.note, save.only_if)?;
-        if let Some((facts, addressees)) = save.appeal {
-            crate::appeals::write_facts(&tx, item_id, facts)?;
-            crate::appeals::write_addressees(&tx, item_id, addressees)?;
-        }
-        if let Some(source) = save.translated_from {
-            write_translated(&tx, item_id, source)?;
-        }
-        if let Some(month_only) = save.month_only {
-            tx.execute("UPDATE items SET month_only = ? WHERE id = ?", params![i64::from(month_only), item_id])
-                .map_err(backend)?;
-        }
-        if let Some(aside) = save.resolves_aside {
-            tx.execute("DELETE FROM set_aside WHERE id = ? AND item_id = ?", params![aside, item_id])
-                .map_err(backend)?;
-        }
-        crate::names::record_item(&tx, item_id).map_err(backend)?;
-        if let Some(line) = save.audit {
-            let d = save.draft;
-            let subject = format!("{} {item_id} “{}” ({})", d.kind, d.title.trim(), d.lang);
-            tx.execute(
-                "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
-                params![ts(now()), line.actor, line.action, subject, line.detail],
-            )
-            .map_err(backend)?;
-        }
-        touch(&tx).map_err(backend)?;
-        tx.commit().map_err(backend)?;
-        drop(conn);
-        self.item(item_id)?.ok_or_else(|| StoreError::NotFound(format!("item {item_id}")))
-    }
-
     fn revisions(&self, item_id: i64) -> StoreResult<Vec<Revision>> {
         let conn = self.conn()?;
         let mut stmt = conn
@@ -165,7 +126,6 @@ impl ContentStore for SqlStore {
         let rows = stmt.query_map(params![item_id], revision).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
-
     fn revision(&self, id: i64) -> StoreResult<Option<Revision>> {
         self.conn()?
             .query_row(
@@ -178,11 +138,6 @@ impl ContentStore for SqlStore {
             .optional()
             .map_err(backend)
     }
-
-    fn mark_translated(&self, item_id: i64, source_id: i64) -> StoreResult<()> {
-        write_translated(&self.conn()?, item_id, source_id)
-    }
-
     fn admin_items(&self, filter: &AdminFilter) -> StoreResult<(Vec<AdminRow>, u32)> {
         let (condition, mut args) = admin_condition(filter);
         let order = match filter.sort {
@@ -229,7 +184,6 @@ impl ContentStore for SqlStore {
             rows.map(|r| r.map(|row| (row.id, row))).collect::<Result<_, _>>().map_err(backend)?;
         Ok((ids.iter().filter_map(|id| found.remove(id)).collect(), total))
     }
-
     fn group_items(&self, group_id: i64) -> StoreResult<Vec<AdminRow>> {
         let conn = self.conn()?;
         let mut stmt = conn
@@ -242,7 +196,6 @@ impl ContentStore for SqlStore {
         let rows = stmt.query_map(params![group_id], admin_row).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
-
     fn due_scheduled(&self, now: OffsetDateTime) -> StoreResult<Vec<Item>> {
         let mut items: Vec<Item> = {
             let conn = self.conn()?;
@@ -257,7 +210,6 @@ impl ContentStore for SqlStore {
         self.load_tags(&mut items)?;
         Ok(items)
     }
-
     fn next_scheduled(&self) -> StoreResult<Option<OffsetDateTime>> {
         let next: Option<String> = self
             .conn()?
@@ -265,7 +217,6 @@ impl ContentStore for SqlStore {
             .map_err(backend)?;
         next.as_deref().map(parse_ts).transpose().map_err(backend)
     }
-
     fn missing_translations(&self, lang: &Language, limit: u32) -> StoreResult<Vec<AdminRow>> {
         let conn = self.conn()?;
         let mut stmt = conn
@@ -281,6 +232,50 @@ impl ContentStore for SqlStore {
             .map_err(backend)?;
         let rows = stmt.query_map(params![lang.as_str(), limit], admin_row).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
+    }
+}
+
+impl ContentStore for SqlStore {
+    fn save_item_with(&self, save: &ItemSave<'_>) -> StoreResult<Item> {
+        let conn = self.conn()?;
+        let tx = conn.transaction().map_err(backend)?;
+        if let (Some(id), Some(base)) = (save.id, save.base_revision) {
+            check_base(&tx, id, base)?;
+        }
+        let item_id = write_item(&tx, save.id, save.draft, save.user_id, save.note, save.only_if)?;
+        if let Some((facts, addressees)) = save.appeal {
+            crate::appeals::write_facts(&tx, item_id, facts)?;
+            crate::appeals::write_addressees(&tx, item_id, addressees)?;
+        }
+        if let Some(source) = save.translated_from {
+            write_translated(&tx, item_id, source)?;
+        }
+        if let Some(month_only) = save.month_only {
+            tx.execute("UPDATE items SET month_only = ? WHERE id = ?", params![i64::from(month_only), item_id])
+                .map_err(backend)?;
+        }
+        if let Some(aside) = save.resolves_aside {
+            tx.execute("DELETE FROM set_aside WHERE id = ? AND item_id = ?", params![aside, item_id])
+                .map_err(backend)?;
+        }
+        crate::names::record_item(&tx, item_id).map_err(backend)?;
+        if let Some(line) = save.audit {
+            let d = save.draft;
+            let subject = format!("{} {item_id} “{}” ({})", d.kind, d.title.trim(), d.lang);
+            tx.execute(
+                "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+                params![ts(now()), line.actor, line.action, subject, line.detail],
+            )
+            .map_err(backend)?;
+        }
+        touch(&tx).map_err(backend)?;
+        tx.commit().map_err(backend)?;
+        drop(conn);
+        self.item(item_id)?.ok_or_else(|| StoreError::NotFound(format!("item {item_id}")))
+    }
+
+    fn mark_translated(&self, item_id: i64, source_id: i64) -> StoreResult<()> {
+        write_translated(&self.conn()?, item_id, source_id)
     }
 
     fn delete_item(&self, id: i64) -> StoreResult<()> {

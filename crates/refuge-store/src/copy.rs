@@ -279,6 +279,7 @@ fn copy_tables(
 
 #[cfg(test)]
 mod tests {
+    use refuge_core::ContentReads;
     use refuge_core::{
         ContentStore, Email, ItemDraft, Kind, Language, MessageStore, PublicContent, Role, Slug, Status, UserStore,
     };

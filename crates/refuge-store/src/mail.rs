@@ -7,6 +7,7 @@ use refuge_core::{
     BOUNCING, Confirmation, Language, MailKind, MailStore, NewMail, Newsletter, NewsletterReads, Outbox, OutboxMail,
     StoreError, Subscriber, SubscriptionRequest,
 };
+use refuge_core::{ListReads, OutboxReads};
 use time::OffsetDateTime;
 
 use crate::db::{SqlStore, backend, now, parse_ts, ts};
@@ -134,6 +135,27 @@ fn claim_in(conn: &Handle<'_>, subscriber_id: i64, every: time::Duration) -> Sto
     Ok(n == 1)
 }
 
+impl OutboxReads for SqlStore {
+    fn next_mail_due(&self) -> StoreResult<Option<OffsetDateTime>> {
+        let next: Option<String> = self
+            .conn()?
+            .query_row("SELECT min(next_attempt) FROM outbox WHERE state = 'pending'", params![], |r| r.get(0))
+            .map_err(backend)?;
+        next.as_deref().map(parse_ts).transpose().map_err(backend)
+    }
+    fn outbox_counts(&self) -> StoreResult<[u64; 4]> {
+        let conn = self.conn()?;
+        let mut out = [0u64; 4];
+        for (i, state) in ["pending", "sent", "failed", "unknown"].iter().enumerate() {
+            let n: i64 = conn
+                .query_row("SELECT count(*) FROM outbox WHERE state = ?", params![state], |r| r.get(0))
+                .map_err(backend)?;
+            out[i] = n.unsigned_abs();
+        }
+        Ok(out)
+    }
+}
+
 impl Outbox for SqlStore {
     fn enqueue(&self, mail: &NewMail<'_>) -> StoreResult<bool> {
         enqueue_in(&self.conn()?, mail)
@@ -250,23 +272,36 @@ impl Outbox for SqlStore {
             .map_err(backend)?;
         Ok(n)
     }
-    fn next_mail_due(&self) -> StoreResult<Option<OffsetDateTime>> {
-        let next: Option<String> = self
-            .conn()?
-            .query_row("SELECT min(next_attempt) FROM outbox WHERE state = 'pending'", params![], |r| r.get(0))
-            .map_err(backend)?;
-        next.as_deref().map(parse_ts).transpose().map_err(backend)
+}
+
+impl ListReads for SqlStore {
+    fn subscriber_by_token(&self, token: &str) -> StoreResult<Option<Subscriber>> {
+        self.conn()?
+            .query_row(
+                &format!("SELECT {SUBSCRIBER} FROM subscribers WHERE token = ? AND unsubscribed_at IS NULL"),
+                params![token],
+                subscriber,
+            )
+            .optional()
+            .map_err(backend)
     }
-    fn outbox_counts(&self) -> StoreResult<[u64; 4]> {
+    fn confirmed_subscribers(&self, lang: &Language, topic: Topic) -> StoreResult<Vec<Subscriber>> {
         let conn = self.conn()?;
-        let mut out = [0u64; 4];
-        for (i, state) in ["pending", "sent", "failed", "unknown"].iter().enumerate() {
-            let n: i64 = conn
-                .query_row("SELECT count(*) FROM outbox WHERE state = ?", params![state], |r| r.get(0))
-                .map_err(backend)?;
-            out[i] = n.unsigned_abs();
-        }
-        Ok(out)
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {SUBSCRIBER} FROM subscribers WHERE lang = ? AND confirmed_at IS NOT NULL
+                 AND unsubscribed_at IS NULL AND bounces < {BOUNCING} AND (',' || topics || ',') LIKE ? ORDER BY id"
+            ))
+            .map_err(backend)?;
+        let rows =
+            stmt.query_map(params![lang.as_str(), format!("%,{},%", topic.as_str())], subscriber).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+    fn newsletter(&self, id: i64) -> StoreResult<Option<Newsletter>> {
+        self.conn()?
+            .query_row(&format!("SELECT {NEWSLETTER} FROM newsletters WHERE id = ?"), params![id], newsletter)
+            .optional()
+            .map_err(backend)
     }
 }
 
@@ -336,17 +371,6 @@ impl MailStore for SqlStore {
         .map_err(backend)
     }
 
-    fn subscriber_by_token(&self, token: &str) -> StoreResult<Option<Subscriber>> {
-        self.conn()?
-            .query_row(
-                &format!("SELECT {SUBSCRIBER} FROM subscribers WHERE token = ? AND unsubscribed_at IS NULL"),
-                params![token],
-                subscriber,
-            )
-            .optional()
-            .map_err(backend)
-    }
-
     fn unsubscribe(&self, token: &str) -> StoreResult<bool> {
         let conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
@@ -374,19 +398,6 @@ impl MailStore for SqlStore {
             )
             .map_err(backend)?;
         Ok(n > 0)
-    }
-
-    fn confirmed_subscribers(&self, lang: &Language, topic: Topic) -> StoreResult<Vec<Subscriber>> {
-        let conn = self.conn()?;
-        let mut stmt = conn
-            .prepare(&format!(
-                "SELECT {SUBSCRIBER} FROM subscribers WHERE lang = ? AND confirmed_at IS NOT NULL
-                 AND unsubscribed_at IS NULL AND bounces < {BOUNCING} AND (',' || topics || ',') LIKE ? ORDER BY id"
-            ))
-            .map_err(backend)?;
-        let rows =
-            stmt.query_map(params![lang.as_str(), format!("%,{},%", topic.as_str())], subscriber).map_err(backend)?;
-        rows.collect::<Result<_, _>>().map_err(backend)
     }
 
     fn count_bounce(&self, email: &str) -> StoreResult<u32> {
@@ -443,13 +454,6 @@ impl MailStore for SqlStore {
         crate::names::record(&tx, &format!("newsletter:{id}"), &[title, body], false).map_err(backend)?;
         tx.commit().map_err(backend)?;
         Ok(saved)
-    }
-
-    fn newsletter(&self, id: i64) -> StoreResult<Option<Newsletter>> {
-        self.conn()?
-            .query_row(&format!("SELECT {NEWSLETTER} FROM newsletters WHERE id = ?"), params![id], newsletter)
-            .optional()
-            .map_err(backend)
     }
 
     fn mark_newsletter_sent(&self, id: i64) -> StoreResult<()> {

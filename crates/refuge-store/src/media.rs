@@ -1,6 +1,7 @@
 //! `MediaStore` over SQLite.
 
 use crate::sql::{DbResult, Handle, Optional, Row, params};
+use refuge_core::MediaReads;
 use refuge_core::store::StoreResult;
 use refuge_core::{Language, Media, MediaStore, StoreError};
 
@@ -47,6 +48,33 @@ impl SqlStore {
     }
 }
 
+impl MediaReads for SqlStore {
+    fn media_stored_names(&self) -> StoreResult<Vec<String>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare("SELECT stored FROM media").map_err(backend)?;
+        let rows = stmt.query_map(params![], |r| r.get(0)).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+    fn media_list(&self, offset: u32, limit: u32) -> StoreResult<(Vec<Media>, u32)> {
+        let (list, total) = {
+            let conn = self.conn()?;
+            let total: u32 = conn.query_row("SELECT count(*) FROM media", params![], |r| r.get(0)).map_err(backend)?;
+            let mut stmt = conn
+                .prepare(&format!("SELECT {COLUMNS} FROM media ORDER BY id DESC LIMIT ? OFFSET ?"))
+                .map_err(backend)?;
+            let rows = stmt.query_map(params![limit, offset], media).map_err(backend)?;
+            (rows.collect::<Result<Vec<_>, _>>().map_err(backend)?, total)
+        };
+        Ok((self.with_alt(list)?, total))
+    }
+    fn media(&self, id: i64) -> StoreResult<Option<Media>> {
+        self.one_media("id = ?", crate::sql::Value::Int(id))
+    }
+    fn media_by_stored(&self, stored: &str) -> StoreResult<Option<Media>> {
+        self.one_media("stored = ?", crate::sql::Value::Text(stored.to_owned()))
+    }
+}
+
 impl MediaStore for SqlStore {
     fn add_media(&self, m: &Media) -> StoreResult<i64> {
         let conn = self.conn()?;
@@ -75,34 +103,6 @@ impl MediaStore for SqlStore {
         }
         tx.commit().map_err(backend)?;
         Ok(id)
-    }
-
-    fn media_stored_names(&self) -> StoreResult<Vec<String>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare("SELECT stored FROM media").map_err(backend)?;
-        let rows = stmt.query_map(params![], |r| r.get(0)).map_err(backend)?;
-        rows.collect::<Result<_, _>>().map_err(backend)
-    }
-
-    fn media_list(&self, offset: u32, limit: u32) -> StoreResult<(Vec<Media>, u32)> {
-        let (list, total) = {
-            let conn = self.conn()?;
-            let total: u32 = conn.query_row("SELECT count(*) FROM media", params![], |r| r.get(0)).map_err(backend)?;
-            let mut stmt = conn
-                .prepare(&format!("SELECT {COLUMNS} FROM media ORDER BY id DESC LIMIT ? OFFSET ?"))
-                .map_err(backend)?;
-            let rows = stmt.query_map(params![limit, offset], media).map_err(backend)?;
-            (rows.collect::<Result<Vec<_>, _>>().map_err(backend)?, total)
-        };
-        Ok((self.with_alt(list)?, total))
-    }
-
-    fn media(&self, id: i64) -> StoreResult<Option<Media>> {
-        self.one_media("id = ?", crate::sql::Value::Int(id))
-    }
-
-    fn media_by_stored(&self, stored: &str) -> StoreResult<Option<Media>> {
-        self.one_media("stored = ?", crate::sql::Value::Text(stored.to_owned()))
     }
 
     fn set_media_alts(&self, id: i64, alts: &[(Language, String)]) -> StoreResult<()> {

@@ -1,6 +1,7 @@
 //! `MessageStore` over SQLite. Deleted messages are overwritten on disk
 //! (`PRAGMA secure_delete`, set when the database is opened).
 
+use refuge_core::MessageReads;
 use std::sync::atomic::Ordering;
 
 use crate::sql::{Handle, Optional, params};
@@ -9,22 +10,12 @@ use refuge_core::{Erasure, MessageMeta, MessageStore, StoreError};
 
 use crate::db::{SqlStore, backend, now, parse_ts, ts};
 
-impl MessageStore for SqlStore {
-    fn add_message(&self, category: &str, lang: &str, sealed: &[u8]) -> StoreResult<i64> {
-        let conn = self.conn()?;
-        conn.insert(
-            "INSERT INTO messages (received_at, size, category, lang, sealed) VALUES (?, ?, ?, ?, ?)",
-            params![ts(now()), sealed.len() as i64, category, lang, sealed],
-        )
-        .map_err(backend)
-    }
-
+impl MessageReads for SqlStore {
     fn unhandled_count(&self) -> StoreResult<u32> {
         self.conn()?
             .query_row("SELECT count(*) FROM messages WHERE handled = 0", params![], |r| r.get(0))
             .map_err(backend)
     }
-
     fn messages(&self, offset: u32, limit: u32) -> StoreResult<(Vec<MessageMeta>, u32)> {
         let conn = self.conn()?;
         let total: u32 = conn.query_row("SELECT count(*) FROM messages", params![], |r| r.get(0)).map_err(backend)?;
@@ -48,12 +39,22 @@ impl MessageStore for SqlStore {
             .map_err(backend)?;
         Ok((rows.collect::<Result<_, _>>().map_err(backend)?, total))
     }
-
     fn sealed_message(&self, id: i64) -> StoreResult<Option<Vec<u8>>> {
         self.conn()?
             .query_row("SELECT sealed FROM messages WHERE id = ?", params![id], |r| r.get(0))
             .optional()
             .map_err(backend)
+    }
+}
+
+impl MessageStore for SqlStore {
+    fn add_message(&self, category: &str, lang: &str, sealed: &[u8]) -> StoreResult<i64> {
+        let conn = self.conn()?;
+        conn.insert(
+            "INSERT INTO messages (received_at, size, category, lang, sealed) VALUES (?, ?, ?, ?, ?)",
+            params![ts(now()), sealed.len() as i64, category, lang, sealed],
+        )
+        .map_err(backend)
     }
 
     fn set_handled(&self, id: i64, handled: bool) -> StoreResult<()> {

@@ -2,6 +2,7 @@
 //! suppression list of salted hashes, import, export and housekeeping.
 
 use crate::sql::{DbResult, Handle, Optional, Row, params};
+use refuge_core::SubscriberReads;
 use refuge_core::store::StoreResult;
 use refuge_core::{
     BOUNCING, ImportOutcome, ImportedSubscriber, Language, StoreError, Subscriber, SubscriberCount, SubscriberRecord,
@@ -91,7 +92,7 @@ fn like_escape(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
-impl SubscriberStore for SqlStore {
+impl SubscriberReads for SqlStore {
     fn subscriber_counts(&self) -> StoreResult<Vec<SubscriberCount>> {
         let conn = self.conn()?;
         let mut stmt = conn
@@ -119,7 +120,6 @@ impl SubscriberStore for SqlStore {
         counts.sort_by(|a, b| (&a.lang, &a.topic, a.state).cmp(&(&b.lang, &b.topic, b.state)));
         Ok(counts)
     }
-
     fn find_subscribers(&self, query: &str, limit: u32) -> StoreResult<Vec<SubscriberRecord>> {
         let conn = self.conn()?;
         let mut stmt = conn
@@ -132,14 +132,12 @@ impl SubscriberStore for SqlStore {
         let rows = stmt.query_map(params![pattern, limit], record).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
-
     fn subscriber_record(&self, id: i64) -> StoreResult<Option<SubscriberRecord>> {
         self.conn()?
             .query_row(&format!("SELECT {} FROM subscribers WHERE id = ?", columns()), params![id], record)
             .optional()
             .map_err(backend)
     }
-
     fn export_subscribers(
         &self,
         lang: Option<&Language>,
@@ -161,7 +159,35 @@ impl SubscriberStore for SqlStore {
             .map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
+    fn awaiting_first_confirmation(&self, limit: u32) -> StoreResult<Vec<Subscriber>> {
+        let conn = self.conn()?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, email, lang, topics, token, 0, bounces FROM subscribers
+                 WHERE source LIKE 'import:%' AND confirmed_at IS NULL AND unsubscribed_at IS NULL
+                   AND confirm_sent_at IS NULL ORDER BY id LIMIT ?",
+            )
+            .map_err(backend)?;
+        let rows = stmt.query_map(params![limit], subscription).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+    fn waiting_subscription(&self, id: i64) -> StoreResult<Option<Subscriber>> {
+        self.conn()?
+            .query_row(
+                "SELECT id, email, lang, topics, token, 0, bounces FROM subscribers
+                 WHERE id = ? AND confirmed_at IS NULL AND unsubscribed_at IS NULL",
+                params![id],
+                subscription,
+            )
+            .optional()
+            .map_err(backend)
+    }
+    fn is_suppressed(&self, email: &str) -> StoreResult<bool> {
+        suppressed(&self.conn()?, email)
+    }
+}
 
+impl SubscriberStore for SqlStore {
     fn remove_address(&self, email: &str) -> StoreResult<u64> {
         let conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
@@ -273,35 +299,6 @@ impl SubscriberStore for SqlStore {
         }
         tx.commit().map_err(backend)?;
         Ok(out)
-    }
-
-    fn awaiting_first_confirmation(&self, limit: u32) -> StoreResult<Vec<Subscriber>> {
-        let conn = self.conn()?;
-        let mut stmt = conn
-            .prepare(
-                "SELECT id, email, lang, topics, token, 0, bounces FROM subscribers
-                 WHERE source LIKE 'import:%' AND confirmed_at IS NULL AND unsubscribed_at IS NULL
-                   AND confirm_sent_at IS NULL ORDER BY id LIMIT ?",
-            )
-            .map_err(backend)?;
-        let rows = stmt.query_map(params![limit], subscription).map_err(backend)?;
-        rows.collect::<Result<_, _>>().map_err(backend)
-    }
-
-    fn waiting_subscription(&self, id: i64) -> StoreResult<Option<Subscriber>> {
-        self.conn()?
-            .query_row(
-                "SELECT id, email, lang, topics, token, 0, bounces FROM subscribers
-                 WHERE id = ? AND confirmed_at IS NULL AND unsubscribed_at IS NULL",
-                params![id],
-                subscription,
-            )
-            .optional()
-            .map_err(backend)
-    }
-
-    fn is_suppressed(&self, email: &str) -> StoreResult<bool> {
-        suppressed(&self.conn()?, email)
     }
 
     fn purge_subscribers(&self, at: OffsetDateTime) -> StoreResult<u64> {

@@ -12,6 +12,7 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use refuge_core::store::StoreResult;
 use refuge_core::{AccountChange, AuditEntry, AuditLog, Email, Language, Role, Session, StoreError, User, UserStore};
+use refuge_core::{AuditReads, UserReads};
 
 use crate::db::{SqlStore, backend, now, parse_ts, ts};
 
@@ -126,6 +127,75 @@ fn apply_change(tx: &Handle<'_>, change: &AccountChange<'_>, hashed: Option<&str
     }
 }
 
+impl UserReads for SqlStore {
+    fn verify_password(&self, email: &Email, password: &str) -> StoreResult<Option<User>> {
+        let found = self
+            .conn()?
+            .query_row(
+                &format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = ?"),
+                params![email.as_str()],
+                |r| Ok((user(r)?, r.get::<String>(7)?)),
+            )
+            .optional()
+            .map_err(backend)?;
+        match found {
+            Some((user, stored)) if verify(password, &stored) => Ok(Some(user)),
+            Some(_) => Ok(None),
+            None => {
+                // Spend the same time as a real check, so timing does not
+                // tell which addresses have accounts.
+                hash("Qv7-not-a-real-password-at-all-Lm9", "")?;
+                Ok(None)
+            }
+        }
+    }
+    fn users(&self) -> StoreResult<Vec<User>> {
+        let conn = self.conn()?;
+        let mut stmt =
+            conn.prepare(&format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.email")).map_err(backend)?;
+        let rows = stmt.query_map(params![], user).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+    fn user_count(&self) -> StoreResult<u64> {
+        let n: i64 = self.conn()?.query_row("SELECT count(*) FROM users", params![], |r| r.get(0)).map_err(backend)?;
+        Ok(n.unsigned_abs())
+    }
+    fn user(&self, id: i64) -> StoreResult<Option<User>> {
+        self.conn()?
+            .query_row(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?"), params![id], user)
+            .optional()
+            .map_err(backend)
+    }
+    fn totp_secret(&self, user_id: i64) -> StoreResult<Option<String>> {
+        self.conn()?
+            .query_row("SELECT totp_secret FROM users WHERE id = ?", params![user_id], |r| r.get(0))
+            .optional()
+            .map(Option::flatten)
+            .map_err(backend)
+    }
+    fn session(&self, id_hash: &str) -> StoreResult<Option<Session>> {
+        self.conn()?
+            .query_row(
+                &format!(
+                    "SELECT {USER_COLUMNS}, s.csrf, s.created_at, s.last_seen, s.verified
+                     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?"
+                ),
+                params![id_hash],
+                |r| {
+                    Ok(Session {
+                        user: user(r)?,
+                        csrf: r.get(7)?,
+                        created_at: r.get(8)?,
+                        last_seen: r.get(9)?,
+                        verified: r.get(10)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(backend)
+    }
+}
+
 impl UserStore for SqlStore {
     fn add_user(&self, email: &Email, role: Role, password: &str) -> StoreResult<User> {
         let hashed = hash(password, email.as_str())?;
@@ -148,28 +218,6 @@ impl UserStore for SqlStore {
             must_change_password: false,
             time_zone: None,
         })
-    }
-
-    fn verify_password(&self, email: &Email, password: &str) -> StoreResult<Option<User>> {
-        let found = self
-            .conn()?
-            .query_row(
-                &format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = ?"),
-                params![email.as_str()],
-                |r| Ok((user(r)?, r.get::<String>(7)?)),
-            )
-            .optional()
-            .map_err(backend)?;
-        match found {
-            Some((user, stored)) if verify(password, &stored) => Ok(Some(user)),
-            Some(_) => Ok(None),
-            None => {
-                // Spend the same time as a real check, so timing does not
-                // tell which addresses have accounts.
-                hash("Qv7-not-a-real-password-at-all-Lm9", "")?;
-                Ok(None)
-            }
-        }
     }
 
     fn set_password(&self, user_id: i64, password: &str) -> StoreResult<()> {
@@ -206,26 +254,6 @@ impl UserStore for SqlStore {
         if n == 0 { Err(StoreError::NotFound(format!("user {user_id}"))) } else { Ok(()) }
     }
 
-    fn users(&self) -> StoreResult<Vec<User>> {
-        let conn = self.conn()?;
-        let mut stmt =
-            conn.prepare(&format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.email")).map_err(backend)?;
-        let rows = stmt.query_map(params![], user).map_err(backend)?;
-        rows.collect::<Result<_, _>>().map_err(backend)
-    }
-
-    fn user_count(&self) -> StoreResult<u64> {
-        let n: i64 = self.conn()?.query_row("SELECT count(*) FROM users", params![], |r| r.get(0)).map_err(backend)?;
-        Ok(n.unsigned_abs())
-    }
-
-    fn user(&self, id: i64) -> StoreResult<Option<User>> {
-        self.conn()?
-            .query_row(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?"), params![id], user)
-            .optional()
-            .map_err(backend)
-    }
-
     fn set_role(&self, user_id: i64, role: Role, languages: &[Language]) -> StoreResult<()> {
         let n = self
             .conn()?
@@ -250,14 +278,6 @@ impl UserStore for SqlStore {
             )
             .map_err(backend)?;
         Ok(())
-    }
-
-    fn totp_secret(&self, user_id: i64) -> StoreResult<Option<String>> {
-        self.conn()?
-            .query_row("SELECT totp_secret FROM users WHERE id = ?", params![user_id], |r| r.get(0))
-            .optional()
-            .map(Option::flatten)
-            .map_err(backend)
     }
 
     fn use_totp_step(&self, user_id: i64, step: i64) -> StoreResult<bool> {
@@ -294,28 +314,6 @@ impl UserStore for SqlStore {
             )
             .map_err(backend)?;
         Ok(())
-    }
-
-    fn session(&self, id_hash: &str) -> StoreResult<Option<Session>> {
-        self.conn()?
-            .query_row(
-                &format!(
-                    "SELECT {USER_COLUMNS}, s.csrf, s.created_at, s.last_seen, s.verified
-                     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?"
-                ),
-                params![id_hash],
-                |r| {
-                    Ok(Session {
-                        user: user(r)?,
-                        csrf: r.get(7)?,
-                        created_at: r.get(8)?,
-                        last_seen: r.get(9)?,
-                        verified: r.get(10)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(backend)
     }
 
     fn touch_session(&self, id_hash: &str, now: i64, verified: bool) -> StoreResult<()> {
@@ -372,17 +370,7 @@ impl UserStore for SqlStore {
     }
 }
 
-impl AuditLog for SqlStore {
-    fn record(&self, actor: &str, action: &str, subject: &str, detail: &str) -> StoreResult<()> {
-        self.conn()?
-            .execute(
-                "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
-                params![ts(now()), actor, action, subject, detail],
-            )
-            .map_err(backend)?;
-        Ok(())
-    }
-
+impl AuditReads for SqlStore {
     fn audit_entries(&self, offset: u32, limit: u32) -> StoreResult<(Vec<AuditEntry>, u32)> {
         let conn = self.conn()?;
         let total: u32 = conn.query_row("SELECT count(*) FROM audit", params![], |r| r.get(0)).map_err(backend)?;
@@ -403,6 +391,18 @@ impl AuditLog for SqlStore {
             })
             .map_err(backend)?;
         Ok((rows.collect::<Result<_, _>>().map_err(backend)?, total))
+    }
+}
+
+impl AuditLog for SqlStore {
+    fn record(&self, actor: &str, action: &str, subject: &str, detail: &str) -> StoreResult<()> {
+        self.conn()?
+            .execute(
+                "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+                params![ts(now()), actor, action, subject, detail],
+            )
+            .map_err(backend)?;
+        Ok(())
     }
 }
 

@@ -186,8 +186,8 @@ pub async fn submit(
             return refuse(&mut form, "contact_unavailable", StatusCode::SERVICE_UNAVAILABLE);
         }
     }
-    let (store, data) = (state.store.clone(), state.config.data.clone());
-    let kept = crate::blocking::run(move || contact::submit(store.as_ref(), &data, submission)).await;
+    let (app, data) = (state.app.clone(), state.config.data.clone());
+    let kept = crate::blocking::run(move || app.submit_message(&data, submission)).await;
     match kept {
         Ok(Ok(received)) => thanks(&state, received, &lang, &headers),
         Ok(Err(ContactError::Refused(why))) => {

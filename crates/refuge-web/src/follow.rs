@@ -49,15 +49,15 @@ impl Cursor {
 /// One look at the feed; how many changes were applied.
 fn catch_up(state: &AppState, cursor: &mut Cursor) -> Result<usize, StoreError> {
     // The latest id before the count, for the same reason as above.
-    let latest = state.store.latest_change()?;
-    let outside = state.store.outside_writes()?;
+    let latest = state.reads.latest_change()?;
+    let outside = state.reads.outside_writes()?;
     if outside == cursor.outside {
         cursor.last = cursor.last.max(latest);
         return Ok(0);
     }
     let mut applied = 0;
     loop {
-        let changes = state.store.changes_after(cursor.last, BATCH)?;
+        let changes = state.reads.changes_after(cursor.last, BATCH)?;
         let Some(&(last, _)) = changes.last() else { break };
         applied += changes.len();
         apply(state, changes.into_iter().map(|(_, c)| c));
@@ -98,7 +98,7 @@ fn apply(state: &AppState, changes: impl Iterator<Item = Change>) {
         }
     }
     let items: Vec<i64> = items.into_iter().collect();
-    match refuge_search::items_changed(&state.search, &*state.store, &items) {
+    match refuge_search::items_changed(&state.search, &*state.reads, &items) {
         Ok(now) => deps.extend(now.iter().flat_map(deps_of_item)),
         Err(e) => {
             tracing::error!(error = %e, "the search index could not follow a change; `refuge reindex` or a restart rebuilds it");
@@ -108,7 +108,7 @@ fn apply(state: &AppState, changes: impl Iterator<Item = Change>) {
         }
     }
     for (lang, ids) in faq {
-        if let Err(e) = refuge_search::faq_changed(&state.search, &*state.store, &lang, &ids) {
+        if let Err(e) = refuge_search::faq_changed(&state.search, &*state.reads, &lang, &ids) {
             tracing::error!(error = %e, "the search index could not follow a FAQ change");
         }
     }
@@ -130,7 +130,7 @@ pub async fn run(state: AppState, mut cursor: Cursor) {
             let applied = catch_up(&task_state, &mut cursor);
             if trim {
                 let before = time::OffsetDateTime::now_utc() - KEEP;
-                match refuge_app::housekeeping::trim_changes(&*task_state.store, before) {
+                match task_state.app.trim_changes(before) {
                     Ok(n) => tracing::debug!(changes = n, "old changes trimmed from the feed"),
                     Err(e) => tracing::error!(error = %e, "could not trim the change feed"),
                 }

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use refuge_core::{Item, Store};
+use refuge_core::{BackOfficeReads, Item};
 use refuge_render::{Dep, PageCache, Site, deps_of_item};
 use refuge_search::SearchIndex;
 use tower_http::timeout::TimeoutLayer;
@@ -107,21 +107,46 @@ impl Default for WebConfig {
     }
 }
 
-/// Shared state of every handler.
+/// Shared state of every handler. A handler reads through `reads` and
+/// changes things only through `app`'s use cases: no field here can
+/// write a row of content, an account or a message. Reading compiles:
+///
+/// ```no_run
+/// # fn handler(state: refuge_web::AppState) {
+/// let item = state.reads.item(1);
+/// # }
+/// ```
+///
+/// and writing through the reads does not:
+///
+/// ```compile_fail
+/// # fn handler(state: refuge_web::AppState) {
+/// let gone = state.reads.delete_item(1);
+/// # }
+/// ```
+///
+/// nor does reaching for the store behind the application:
+///
+/// ```compile_fail
+/// # fn handler(state: refuge_web::AppState) {
+/// let gone = state.app.store.delete_item(1);
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct AppState {
     pub site: Arc<Site>,
     pub cache: Arc<PageCache>,
     pub search: Arc<SearchIndex>,
-    pub store: Arc<dyn Store>,
+    /// Everything there is to read, and no way to write: a handler
+    /// changes anything only through `app`.
+    pub reads: Arc<dyn BackOfficeReads>,
+    /// The use cases (the only writer of the store).
+    pub app: refuge_app::App,
     pub config: Arc<WebConfig>,
     /// How much one client, or everyone at once, may ask for.
     pub(crate) limits: Arc<Limits>,
     /// What the back office keeps in memory only.
     pub(crate) memory: Arc<AdminMemory>,
-    /// The outbox, where mails worded here are queued (a narrow capability:
-    /// it can queue and count mail, nothing else).
-    pub(crate) outbox: Arc<dyn refuge_core::Outbox>,
     /// The background tasks a change wakes.
     pub wake: Wakers,
     /// Every rendering of the site (the main one, and the onion
@@ -175,7 +200,7 @@ impl AppState {
         site: Arc<Site>,
         cache: Arc<PageCache>,
         search: Arc<SearchIndex>,
-        store: Arc<dyn Store>,
+        app: refuge_app::App,
         config: WebConfig,
     ) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -184,22 +209,10 @@ impl AppState {
             search: ratelimit::RateLimiter::new(config.search_per_minute, 20),
             search_slots: Arc::new(tokio::sync::Semaphore::new(cores)),
             image_slots: Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1))),
-            login: admin::auth::LoginGuard::new(store.clone() as Arc<dyn refuge_core::SignInThrottle>, form_key),
-            contact: ratelimit::RateLimiter::shared(
-                store.clone() as Arc<dyn refuge_core::ClientLimits>,
-                form_key,
-                "contact",
-                1,
-                5,
-            ),
-            subscribe: ratelimit::RateLimiter::shared(
-                store.clone() as Arc<dyn refuge_core::ClientLimits>,
-                form_key,
-                "subscribe",
-                2,
-                5,
-            ),
-            once: store.clone() as Arc<dyn refuge_core::ClientLimits>,
+            login: admin::auth::LoginGuard::new(app.sign_in_throttle(), form_key),
+            contact: ratelimit::RateLimiter::shared(app.client_limits(), form_key, "contact", 1, 5),
+            subscribe: ratelimit::RateLimiter::shared(app.client_limits(), form_key, "subscribe", 2, 5),
+            once: app.client_limits(),
         };
         let memory = AdminMemory {
             form_key,
@@ -212,8 +225,8 @@ impl AppState {
             site,
             cache,
             search,
-            outbox: store.clone() as Arc<dyn refuge_core::Outbox>,
-            store,
+            reads: app.reads(),
+            app,
             config: Arc::new(config),
             limits: Arc::new(limits),
             memory: Arc::new(memory),
@@ -237,7 +250,7 @@ impl AppState {
     pub fn item_changed(&self, before: Option<&Item>, after: Option<&Item>) {
         let deps: Vec<Dep> = before.into_iter().chain(after).flat_map(deps_of_item).collect();
         self.invalidate(&deps);
-        if let Err(e) = refuge_search::item_changed(&self.search, &*self.store, before, after) {
+        if let Err(e) = refuge_search::item_changed(&self.search, &*self.reads, before, after) {
             tracing::error!(error = %e, "search index update failed; `refuge reindex` or a restart rebuilds it");
         }
     }
@@ -335,8 +348,8 @@ async fn housekeeping(state: AppState) {
         }
         // A deletion's old copy that could not be folded in yet (a reader
         // held the write-ahead log): tried again every minute.
-        let store = state.store.clone();
-        if let Ok(Err(e)) = crate::blocking::run(move || refuge_app::housekeeping::fold_pending(&*store)).await {
+        let app = state.app.clone();
+        if let Ok(Err(e)) = crate::blocking::run(move || app.fold_pending()).await {
             tracing::error!(error = %e, "could not fold the write-ahead log in");
         }
         if minute % 60 != 0 || !holds_housekeeping(&state).await {
@@ -344,8 +357,8 @@ async fn housekeeping(state: AppState) {
         }
         sweep_media(&state, Duration::from_secs(15 * 60)).await;
         purge_sessions_and_kept_forms(&state).await;
-        let store = state.store.clone();
-        match crate::blocking::run(move || refuge_app::housekeeping::purge_subscribers(&*store)).await {
+        let app = state.app.clone();
+        match crate::blocking::run(move || app.purge_subscribers()).await {
             Ok(Ok(0)) => {}
             Ok(Ok(n)) => {
                 tracing::info!(subscriptions = n, "unconfirmed and ended subscriptions past their time were deleted")
@@ -363,8 +376,8 @@ async fn housekeeping(state: AppState) {
 
 /// Whether this server does the housekeeping this hour.
 pub(crate) async fn holds_housekeeping(state: &AppState) -> bool {
-    let store = state.store.clone();
-    match crate::blocking::run(move || refuge_app::housekeeping::take_turn(&*store)).await {
+    let app = state.app.clone();
+    match crate::blocking::run(move || app.take_housekeeping_turn()).await {
         Ok(Ok(held)) => {
             if !held {
                 tracing::debug!("another server sharing the database does the housekeeping this hour");
@@ -383,15 +396,14 @@ pub(crate) async fn holds_housekeeping(state: &AppState) -> bool {
 /// forms after 30 days (changes awaiting review stay until decided).
 async fn purge_sessions_and_kept_forms(state: &AppState) {
     use admin::session::{ABSOLUTE_SECONDS, IDLE_SECONDS, KEEP_EXPIRED_SECONDS};
-    let store = state.store.clone();
+    let app = state.app.clone();
     let now = admin::session::now();
     let times = refuge_app::housekeeping::SessionTimes {
         idle: IDLE_SECONDS,
         absolute: ABSOLUTE_SECONDS,
         keep_expired: KEEP_EXPIRED_SECONDS,
     };
-    let done =
-        crate::blocking::run(move || refuge_app::housekeeping::purge_sessions_and_forms(&*store, now, times)).await;
+    let done = crate::blocking::run(move || app.purge_sessions_and_forms(now, times)).await;
     match done {
         Ok(Ok((sessions, forms))) => tracing::debug!(sessions, forms, "expired sessions and old kept forms deleted"),
         Ok(Err(e)) => tracing::error!(error = %e, "could not delete expired sessions or old kept forms"),
@@ -404,8 +416,8 @@ async fn purge_sessions_and_kept_forms(state: &AppState) {
 pub async fn purge_expired_messages(state: &AppState) -> Option<u64> {
     let keep = state.config.message_retention?;
     let before = time::OffsetDateTime::now_utc() - keep;
-    let store = state.store.clone();
-    match crate::blocking::run(move || refuge_app::housekeeping::purge_messages(&*store, before)).await {
+    let app = state.app.clone();
+    match crate::blocking::run(move || app.purge_messages(before)).await {
         Ok(Ok(n)) => Some(n),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "could not delete old contact messages");
@@ -418,7 +430,7 @@ pub async fn purge_expired_messages(state: &AppState) -> Option<u64> {
 /// Removes media files that no upload refers to (left by a crash or an
 /// abandoned upload) once older than `min_age`; returns how many.
 pub async fn sweep_media(state: &AppState, min_age: Duration) -> usize {
-    let store = state.store.clone();
+    let store = state.reads.clone();
     let files = state.config.media.clone();
     let swept = crate::blocking::run(move || {
         let known = store.media_stored_names().map_err(|e| e.to_string())?.into_iter().collect();
@@ -451,10 +463,12 @@ pub struct Background {
     others: Vec<tokio::task::JoinHandle<()>>,
 }
 
-/// Starts the background tasks of `state`. Changes other processes make
-/// are followed from `follow_from` (see [`Cursor::at_end`]).
-pub fn start_background(state: &AppState, follow_from: Cursor) -> Background {
-    let store: Arc<dyn refuge_core::MailStore> = state.store.clone();
+/// Starts the background tasks of `state`; the outbox's sender takes
+/// `outbox` (the one task besides the use cases that writes: it marks
+/// mails sent). Changes other processes make are followed from
+/// `follow_from` (see [`Cursor::at_end`]).
+pub fn start_background(state: &AppState, outbox: Arc<dyn refuge_core::MailStore>, follow_from: Cursor) -> Background {
+    let store = outbox;
     Background {
         search: state.search.clone(),
         scheduler: tokio::spawn(admin::scheduler::run(state.clone())),

@@ -6,7 +6,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use refuge_app::AppError;
-use refuge_app::subscriptions::{self, Managed};
+use refuge_app::subscriptions::Managed;
 use refuge_core::subscribers::{all_topics, chosen_topics};
 use refuge_core::{Email, Language};
 use refuge_render::{CachedPage, RenderError, Rendered};
@@ -116,7 +116,7 @@ pub(crate) fn request(
 ) -> Result<(), AppError> {
     let text = crate::outgoing::ConfirmationText::new(state, lang);
     let mail = |sub: &refuge_core::Subscriber| text.mail(sub, None);
-    if subscriptions::request(state.store.as_ref(), email, lang, topics, source, &mail)?.is_some() {
+    if state.app.request_subscription(email, lang, topics, source, &mail)?.is_some() {
         state.wake.mail.notify_one();
     }
     Ok(())
@@ -132,7 +132,7 @@ pub async fn confirm_page(
 ) -> Response {
     let Some(lang) = language(&state, &lang) else { return StatusCode::NOT_FOUND.into_response() };
     let token = token_from(query.as_deref());
-    let waiting = match state.store.subscriber_by_token(&token) {
+    let waiting = match state.reads.subscriber_by_token(&token) {
         Ok(found) => found.is_some_and(|s| !s.confirmed),
         // "Try again", never "your link expired".
         Err(e) => return crate::WebError::Store(e).respond(&state, &lang, &headers),
@@ -151,7 +151,7 @@ pub async fn confirm(
     headers: HeaderMap,
 ) -> Response {
     let Some(lang) = language(&state, &lang) else { return StatusCode::NOT_FOUND.into_response() };
-    match subscriptions::confirm(state.store.as_ref(), &token_from(query.as_deref())) {
+    match state.app.confirm_subscription(&token_from(query.as_deref())) {
         Ok(Some(sub)) => {
             crate::outgoing::welcome(&state, &lang, &sub);
             page(&state, &lang, "subscribe_title", "subscribe_confirmed", StatusCode::OK, &headers)
@@ -172,7 +172,7 @@ pub async fn unsubscribe_page(
 ) -> Response {
     let Some(lang) = language(&state, &lang) else { return StatusCode::NOT_FOUND.into_response() };
     let token = token_from(query.as_deref());
-    let found = match state.store.subscriber_by_token(&token) {
+    let found = match state.reads.subscriber_by_token(&token) {
         Ok(found) => found,
         Err(e) => return crate::WebError::Store(e).respond(&state, &lang, &headers),
     };
@@ -203,7 +203,7 @@ pub async fn unsubscribe(
     let topics = if form.get("action") == "save" {
         Some(chosen_topics(form.values("topic")))
     } else if let Some(list) = list {
-        match state.store.subscriber_by_token(&token) {
+        match state.reads.subscriber_by_token(&token) {
             Ok(Some(sub)) => Some(sub.topics.into_iter().filter(|t| t != list.as_str()).collect()),
             Ok(None) => None,
             Err(e) => return crate::WebError::Store(e).respond(&state, &lang, &headers),
@@ -211,7 +211,7 @@ pub async fn unsubscribe(
     } else {
         None
     };
-    match subscriptions::manage(state.store.as_ref(), &token, topics.as_deref()) {
+    match state.app.manage_subscription(&token, topics.as_deref()) {
         Ok(Managed::TopicsSaved) if list.is_some() && form.get("action") != "save" => {
             let t = state.site.strings(&lang);
             let name = t.get(&format!("subscribe_{}", list.map(|l| l.as_str()).unwrap_or_default())).to_owned();

@@ -19,7 +19,7 @@ use refuge_render::routes::{Live, Route};
 /// A mail goes out even when the setting cannot be read (with the
 /// name in the default language, or "Refuge"); the failure is logged.
 pub fn site_name(state: &AppState, lang: &Language) -> String {
-    let setting = |lang: &Language| match state.store.setting("site_name", lang) {
+    let setting = |lang: &Language| match state.reads.setting("site_name", lang) {
         Ok(name) => name.filter(|n| !n.trim().is_empty()),
         Err(e) => {
             tracing::error!(error = %e, "could not read the site's name for a mail");
@@ -32,7 +32,7 @@ pub fn site_name(state: &AppState, lang: &Language) -> String {
 /// Queues `mail`; whether it was queued (`false`: a mail with its key
 /// exists, or the database failed, which is logged).
 pub fn queue(state: &AppState, mail: &NewMail<'_>) -> bool {
-    match state.outbox.enqueue(mail) {
+    match state.app.queue_mail(mail) {
         Ok(queued) => {
             if queued {
                 state.wake.mail.notify_one();
@@ -78,7 +78,7 @@ pub fn to_list(
         tracing::error!(kind = kind.as_str(), "list mail was not sent: it would show a protected name");
         return Err(StoreError::Invalid("the mail would show a name hidden with [[name:…]]".into()));
     }
-    let subscribers = state.store.confirmed_subscribers(lang, topic)?;
+    let subscribers = state.reads.confirmed_subscribers(lang, topic)?;
     // Made once per mailing, not once per subscriber.
     let footer = list_footer(state, lang);
     let mut queued = 0;
@@ -97,7 +97,7 @@ pub fn to_list(
             body: &body,
             unsubscribe: &unsubscribe,
         };
-        if state.outbox.enqueue(&mail)? {
+        if state.app.queue_mail(&mail)? {
             queued += 1;
         }
     }
@@ -177,7 +177,7 @@ pub fn welcome(state: &AppState, lang: &Language, sub: &Subscriber) -> bool {
     }
     let t = state.site.strings(lang);
     let site = site_name(state, lang);
-    let custom = match state.store.setting("welcome_mail", lang) {
+    let custom = match state.reads.setting("welcome_mail", lang) {
         Ok(text) => text.filter(|w| !w.trim().is_empty()),
         Err(e) => {
             // The built-in welcome rather than none.
@@ -210,7 +210,7 @@ pub fn welcome(state: &AppState, lang: &Language, sub: &Subscriber) -> bool {
 /// Sends the first confirmation of imported sign-ups (`--reconfirm`), a
 /// batch at a time; how many were queued.
 pub fn imported_confirmations(state: &AppState) -> usize {
-    let waiting = match state.store.awaiting_first_confirmation(500) {
+    let waiting = match state.reads.awaiting_first_confirmation(500) {
         Ok(w) => w,
         Err(e) => {
             tracing::error!(error = %e, "could not read the imported sign-ups");
@@ -228,7 +228,7 @@ pub fn imported_confirmations(state: &AppState) -> usize {
         if confirmation(state, &lang, &sub, Some(key)) {
             queued += 1;
         }
-        if let Err(e) = refuge_app::subscriptions::first_confirmation_sent(&*state.store, sub.id) {
+        if let Err(e) = state.app.first_confirmation_sent(sub.id) {
             tracing::error!(error = %e, "could not record a confirmation mail");
         }
     }
@@ -241,7 +241,7 @@ pub fn staff_addresses(state: &AppState) -> Vec<String> {
     if !state.config.notify.is_empty() {
         return state.config.notify.clone();
     }
-    match state.store.users() {
+    match state.reads.users() {
         Ok(users) => users.into_iter().filter(|u| u.role == Role::Admin).map(|u| u.email.to_string()).collect(),
         Err(e) => {
             tracing::error!(error = %e, "could not read the accounts to tell of a new message");
@@ -300,7 +300,7 @@ fn to_staff(
 /// their review (`who` submitted it). Editors whose account names no
 /// language look after every language. Returns how many were queued.
 pub fn review_request(state: &AppState, item: &refuge_core::Item, who: &str) -> usize {
-    let users = match state.store.users() {
+    let users = match state.reads.users() {
         Ok(users) => users,
         Err(e) => {
             tracing::error!(error = %e, "could not read the accounts to ask for a review");

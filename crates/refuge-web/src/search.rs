@@ -105,7 +105,7 @@ pub async fn page(
                 limit: PER_PAGE,
             };
             let mut results = task_state.search.search(&request).map_err(|e| WebError::Task(e.to_string()))?;
-            refuge_search::fill_snippets(&mut results, &query.q, &*task_state.store)
+            refuge_search::fill_snippets(&mut results, &query.q, &*task_state.reads)
                 .map_err(|e| WebError::Task(e.to_string()))?;
             Some(results)
         };

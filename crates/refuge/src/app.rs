@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use refuge_core::{AccountChange, Email, PublicContent, Role, UserStore};
+use refuge_core::{AccountChange, Email, PublicContent, Role, UserReads, UserStore};
 use refuge_render::{PageCache, Site};
 use refuge_search::{OpenState, SearchIndex};
 use refuge_store::SqlStore;
@@ -333,7 +333,7 @@ impl App {
             https,
             ..WebConfig::default()
         };
-        let state = AppState::new(Arc::new(site), cache, search, store.clone(), web);
+        let state = AppState::new(Arc::new(site), cache, search, refuge_app::App::new(store.clone()), web);
         let via = if acceptor.is_some() { refuge_edge::Via::Https } else { refuge_edge::Via::Http };
         let main = refuge_edge::Service { router: refuge_web::router(state.clone()), via, tls: acceptor };
         let mut listeners = vec![(refuge_edge::Listener::Tcp(listener), main)];
@@ -406,7 +406,7 @@ impl App {
     /// Serves until `shutdown` completes, then lets requests in flight
     /// finish (for as long as a request may take).
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
-        let background = refuge_web::start_background(&self.state, self.follow_from);
+        let background = refuge_web::start_background(&self.state, self.store.clone(), self.follow_from);
         let certificates = self.certificates.map(|c| match c {
             Certificates::Acme(acme) => tokio::spawn(acme.run()),
             Certificates::Files(files, store) => tokio::spawn(files.watch(store, std::time::Duration::from_secs(5))),

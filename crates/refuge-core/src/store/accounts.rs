@@ -50,21 +50,28 @@ pub trait ClientLimits: Send + Sync {
     fn purge_spent(&self, now: i64) -> StoreResult<u64>;
 }
 
-/// Back-office accounts and their sessions.
-pub trait UserStore: Send + Sync {
-    /// Creates an account; fails with `Conflict` if the address is taken.
-    fn add_user(&self, email: &Email, role: Role, password: &str) -> StoreResult<User>;
+/// Reading accounts and sessions (a password checked against its hash
+/// writes nothing).
+pub trait UserReads: Send + Sync {
     /// The account whose password matches, if any.
     fn verify_password(&self, email: &Email, password: &str) -> StoreResult<Option<User>>;
+    fn users(&self) -> StoreResult<Vec<User>>;
+    fn user_count(&self) -> StoreResult<u64>;
+    fn user(&self, id: i64) -> StoreResult<Option<User>>;
+    fn totp_secret(&self, user_id: i64) -> StoreResult<Option<String>>;
+    fn session(&self, id_hash: &str) -> StoreResult<Option<Session>>;
+}
+
+/// Back-office accounts and their sessions.
+pub trait UserStore: UserReads {
+    /// Creates an account; fails with `Conflict` if the address is taken.
+    fn add_user(&self, email: &Email, role: Role, password: &str) -> StoreResult<User>;
     /// Sets a new password.
     fn set_password(&self, user_id: i64, password: &str) -> StoreResult<()>;
     /// Changes the address an account signs in with (and is mailed at).
     fn set_email(&self, user_id: i64, email: &Email) -> StoreResult<()>;
     /// The account's time zone (`None`: the site's).
     fn set_time_zone(&self, user_id: i64, zone: Option<&str>) -> StoreResult<()>;
-    fn users(&self) -> StoreResult<Vec<User>>;
-    fn user_count(&self) -> StoreResult<u64>;
-    fn user(&self, id: i64) -> StoreResult<Option<User>>;
     /// Changes an account's role and (for translators) languages.
     fn set_role(&self, user_id: i64, role: Role, languages: &[Language]) -> StoreResult<()>;
     /// Deletes an account and its sessions.
@@ -72,7 +79,6 @@ pub trait UserStore: Send + Sync {
     /// Turns the second factor on (with the secret and hashed recovery
     /// codes) or off (`None`).
     fn set_totp(&self, user_id: i64, secret: Option<&str>, recovery_hashes: &[String]) -> StoreResult<()>;
-    fn totp_secret(&self, user_id: i64) -> StoreResult<Option<String>>;
     /// Records that the code of time step `step` was used; `false` when
     /// that step (or a later one) was used already, so a code works once.
     fn use_totp_step(&self, user_id: i64, step: i64) -> StoreResult<bool>;
@@ -81,7 +87,6 @@ pub trait UserStore: Send + Sync {
 
     /// Stores a new session under the hash of its cookie value.
     fn create_session(&self, id_hash: &str, user_id: i64, csrf: &str, verified: bool, now: i64) -> StoreResult<()>;
-    fn session(&self, id_hash: &str) -> StoreResult<Option<Session>>;
     fn touch_session(&self, id_hash: &str, now: i64, verified: bool) -> StoreResult<()>;
     fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
     /// Signs an account out everywhere; returns how many sessions ended.

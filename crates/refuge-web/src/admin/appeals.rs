@@ -179,8 +179,8 @@ pub fn editor_values(
     let (facts, mut addressees) = if form.extra.is_empty() {
         match item {
             Some(i) => (
-                reads.or_empty("appeal facts", state.store.appeal_facts(i.id)),
-                reads.or_empty("addressees", state.store.addressees(i.id)),
+                reads.or_empty("appeal facts", state.reads.appeal_facts(i.id)),
+                reads.or_empty("addressees", state.reads.addressees(i.id)),
             ),
             None => (AppealFacts::default(), Vec::new()),
         }
@@ -214,14 +214,14 @@ pub fn editor_values(
         addressees,
         updates: item
             .filter(|_| existing)
-            .map(|i| reads.or_empty("appeal updates", state.store.all_appeal_updates(i.id)))
+            .map(|i| reads.or_empty("appeal updates", state.reads.all_appeal_updates(i.id)))
             .unwrap_or_default()
             .into_iter()
             .map(|u| UpdateRow { id: u.id, date: u.date, text: u.text, source: u.source, pending: u.pending })
             .collect(),
         to_translate: item
             .filter(|_| existing)
-            .map(|i| reads.or_empty("appeal updates", refuge_app::appeals::to_translate(&*state.store, i)))
+            .map(|i| reads.or_empty("appeal updates", refuge_app::appeals::to_translate(&*state.reads, i)))
             .unwrap_or_default()
             .into_iter()
             .map(|(lang, u)| ToTranslate {
@@ -245,7 +245,7 @@ fn update_note(state: &AppState, admin: &Admin, item: Option<&Item>) -> String {
         return t.get("admin_update_not_mailed").to_owned();
     };
     // A count that cannot be read is said so, never shown as nobody.
-    let said = match state.store.confirmed_subscribers(&item.lang, Topic::Appeals) {
+    let said = match state.reads.confirmed_subscribers(&item.lang, Topic::Appeals) {
         Ok(list) => t.get("admin_update_mailed").replace("{count}", &list.len().to_string()),
         Err(e) => {
             tracing::error!(error = %e, "could not count the subscribers to appeals");
@@ -273,9 +273,7 @@ fn mail_update(
     update: &AppealUpdate,
     written_in: &Language,
 ) -> Result<usize, StoreError> {
-    refuge_app::appeals::tell_once(&*state.store, original, &version.lang, || {
-        queue_update_mail(state, version, update, written_in)
-    })
+    state.app.tell_subscribers_once(original, &version.lang, || queue_update_mail(state, version, update, written_in))
 }
 
 fn queue_update_mail(
@@ -287,7 +285,7 @@ fn queue_update_mail(
     use refuge_core::redaction::Redaction;
     let lang = &version.lang;
     let t = state.site.strings(lang);
-    let facts = state.store.appeal_facts(version.id)?;
+    let facts = state.reads.appeal_facts(version.id)?;
     let shown = Redaction { lang: lang.as_str(), names_public: facts.names_public };
     let words = Redaction { lang: written_in.as_str(), names_public: facts.names_public };
     let title = Redaction::hidden(lang.as_str()).apply(&version.title).into_string();
@@ -316,7 +314,7 @@ fn queue_update_mail(
 /// subscribers of the other languages are mailed its original words
 /// (Site settings; 48 hours unless set).
 pub(crate) fn translation_wait(state: &AppState) -> time::Duration {
-    let set = state.store.setting(TRANSLATION_WAIT, state.site.default_language()).unwrap_or_else(|e| {
+    let set = state.reads.setting(TRANSLATION_WAIT, state.site.default_language()).unwrap_or_else(|e| {
         tracing::error!(error = %e, "could not read the wait for translations; taking 48 hours");
         None
     });
@@ -334,19 +332,19 @@ pub(crate) use refuge_app::site::TRANSLATION_WAIT;
 pub(crate) fn mail_untranslated_updates(state: &AppState, now: time::OffsetDateTime) -> Result<usize, StoreError> {
     let before = now - translation_wait(state);
     let mut queued = 0;
-    for original in state.store.original_updates_between(before - time::Duration::days(7), before)? {
-        let Some(item) = state.store.item(original.item_id)? else { continue };
+    for original in state.reads.original_updates_between(before - time::Duration::days(7), before)? {
+        let Some(item) = state.reads.item(original.item_id)? else { continue };
         if item.status != refuge_core::Status::Published {
             continue;
         }
-        for version in state.store.published_translations(item.group_id)? {
+        for version in state.reads.published_translations(item.group_id)? {
             if version.lang == item.lang || !state.site.languages().contains(&version.lang) {
                 continue;
             }
-            if state.store.appeal_updates(version.id)?.iter().any(|u| u.translates == Some(original.id)) {
+            if state.reads.appeal_updates(version.id)?.iter().any(|u| u.translates == Some(original.id)) {
                 continue;
             }
-            let Some(full) = state.store.item(version.id)? else { continue };
+            let Some(full) = state.reads.item(version.id)? else { continue };
             queued += mail_update(state, &full, original.id, &original, &item.lang)?;
         }
     }
@@ -376,7 +374,7 @@ fn tell_subscribers(state: &AppState, item: &Item, update: &AppealUpdate) -> Not
 
 /// Publishes a timeline entry ("further information").
 pub async fn add_update(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, data: FormData) -> Answer {
-    use refuge_app::appeals::{EntryProblem, NewEntry, add_entry};
+    use refuge_app::appeals::{EntryProblem, NewEntry};
     let id = number(&state, &admin, &id)?;
     let translates = match data.get("translates").trim() {
         "" => None,
@@ -393,8 +391,8 @@ pub async fn add_update(State(state): State<AppState>, admin: Admin, Path(id): P
         source: data.get("source").to_owned(),
         translates,
     };
-    let (store, user) = (state.store.clone(), admin.session.user.clone());
-    let added = match super::run_case(move || add_entry(&*store, &user, id, &entry)).await {
+    let (app, user) = (state.app.clone(), admin.session.user.clone());
+    let added = match super::run_case(move || app.add_timeline_entry(&user, id, &entry)).await {
         Ok(Ok(added)) => added,
         Ok(Err(problem)) => {
             // What the form can get wrong, said in the editor's language.
@@ -437,12 +435,11 @@ pub async fn approve_update(
 ) -> Answer {
     let id = number(&state, &admin, &id)?;
     let update = number(&state, &admin, &update)?;
-    let (store, user) = (state.store.clone(), admin.session.user.clone());
-    let (item, approved) =
-        match super::run_case(move || refuge_app::appeals::approve_entry(&*store, &user, id, update)).await {
-            Ok(done) => done,
-            Err(e) => return Ok(super::app_failed(&state, &admin, "approving an appeal update", &e, "/admin/")),
-        };
+    let (app, user) = (state.app.clone(), admin.session.user.clone());
+    let (item, approved) = match super::run_case(move || app.approve_timeline_entry(&user, id, update)).await {
+        Ok(done) => done,
+        Err(e) => return Ok(super::app_failed(&state, &admin, "approving an appeal update", &e, "/admin/")),
+    };
     state.item_changed(Some(&item), Some(&item));
     let notice = tell_subscribers(&state, &item, &approved);
     Ok(see_other(&To::Item(id).notice(notice)))
@@ -456,8 +453,8 @@ pub async fn delete_update(
 ) -> Answer {
     let id = number(&state, &admin, &id)?;
     let update = number(&state, &admin, &update)?;
-    let (store, user) = (state.store.clone(), admin.session.user.clone());
-    let item = match super::run_case(move || refuge_app::appeals::delete_entry(&*store, &user, id, update)).await {
+    let (app, user) = (state.app.clone(), admin.session.user.clone());
+    let item = match super::run_case(move || app.delete_timeline_entry(&user, id, update)).await {
         Ok(item) => item,
         Err(e) => return Ok(super::app_failed(&state, &admin, "deleting an appeal update", &e, "/admin/")),
     };

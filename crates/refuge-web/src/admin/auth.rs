@@ -200,7 +200,7 @@ pub async fn login_form(State(state): State<AppState>, RawQuery(query): RawQuery
 /// Ends a session; a failure is logged (the session then lasts until its
 /// idle or absolute expiry, and the browser's cookie is cleared anyway).
 fn end_session(state: &AppState, id_hash: &str) {
-    refuge_app::sessions::end(&*state.store, id_hash);
+    state.app.end_session(id_hash);
 }
 
 /// Starts a new session (a fresh id, whatever cookie came in) and
@@ -209,15 +209,8 @@ fn start_session(state: &AppState, headers: &HeaderMap, user_id: i64, verified: 
     let old = session::cookie_value(headers, COOKIE).map(|old| session::hash(&old));
     let id = random_hex(32);
     let csrf = random_hex(32);
-    let started = refuge_app::sessions::start(
-        &*state.store,
-        old.as_deref(),
-        &session::hash(&id),
-        user_id,
-        &csrf,
-        verified,
-        session::now(),
-    );
+    let started =
+        state.app.start_session(old.as_deref(), &session::hash(&id), user_id, &csrf, verified, session::now());
     if let Err(e) = started {
         tracing::error!(error = %e, "could not store a session");
         return (StatusCode::SERVICE_UNAVAILABLE, "Please try again in a moment.").into_response();
@@ -255,9 +248,8 @@ pub async fn login(
     }
     let email = Email::parse(&typed).ok();
     let password = form.get("password").to_owned();
-    let store = state.store.clone();
-    let checked =
-        crate::blocking::run(move || refuge_app::sessions::check_password(&*store, email.as_ref(), &password)).await;
+    let app = state.app.clone();
+    let checked = crate::blocking::run(move || app.check_password(email.as_ref(), &password)).await;
     match checked {
         Ok(Ok(Some(user))) => {
             state.limits.login.succeeded(&keys.counted);
@@ -353,12 +345,12 @@ pub async fn code(
     }
     let code = form.get("code").trim().to_owned();
     let user = session.user.id;
-    let store = state.store.clone();
+    let app = state.app.clone();
     // A code is accepted once: its time step is recorded, and an older or
     // equal step is refused (someone who saw it cannot use it again).
     let checked = crate::blocking::run(move || {
-        use refuge_app::sessions::{SecondStep, second_step};
-        let passed = second_step(&*store, user, &code, session::now().unsigned_abs(), session::hash)?;
+        use refuge_app::sessions::SecondStep;
+        let passed = app.second_step(user, &code, session::now().unsigned_abs(), session::hash)?;
         Ok::<_, refuge_app::AppError>((passed == SecondStep::App, passed == SecondStep::Recovery))
     })
     .await;

@@ -41,7 +41,7 @@ pub async fn save(State(state): State<AppState>, admin: Admin, data: FormData) -
         return StatusCode::BAD_REQUEST.into_response();
     }
     let base = data.get("base_revision").parse().unwrap_or(0);
-    match refuge_app::drafts::autosave(&*state.store, &admin.session.user, &place, item_id, base, &fields) {
+    match state.app.autosave(&admin.session.user, &place, item_id, base, &fields) {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => {
             tracing::error!(error = %e, "an autosave could not be kept");
@@ -53,7 +53,7 @@ pub async fn save(State(state): State<AppState>, admin: Admin, data: FormData) -
 /// The item a form's address is about, if it exists.
 fn item_of(state: &AppState, place: &str) -> Option<i64> {
     let id = place.strip_prefix("/admin/items/")?.split(['/', '?']).next()?.parse::<i64>().ok()?;
-    match state.store.item(id) {
+    match state.reads.item(id) {
         Ok(item) => item.map(|i| i.id),
         Err(e) => {
             tracing::error!(error = %e, "an autosave could not look its item up; kept without it");
@@ -64,7 +64,7 @@ fn item_of(state: &AppState, place: &str) -> Option<i64> {
 
 /// The account's autosave for a form, if newer than the item's last save.
 pub fn pending(state: &AppState, admin: &Admin, place: &str, saved_at: Option<time::OffsetDateTime>) -> Option<Aside> {
-    let aside = match state.store.own_aside(AsideKind::Autosave, place, admin.session.user.id) {
+    let aside = match state.reads.own_aside(AsideKind::Autosave, place, admin.session.user.id) {
         Ok(aside) => aside?,
         Err(e) => {
             // The form shows the stored text; the autosave stays for later.
@@ -78,7 +78,7 @@ pub fn pending(state: &AppState, admin: &Admin, place: &str, saved_at: Option<ti
 /// Forgets the account's autosave for a form (after a save, or when the
 /// editor declines it).
 pub fn forget(state: &AppState, admin: &Admin, place: &str) {
-    refuge_app::drafts::forget_autosave(&*state.store, &admin.session.user, place);
+    state.app.forget_autosave(&admin.session.user, place);
 }
 
 pub async fn discard(State(state): State<AppState>, admin: Admin, data: FormData) -> Response {

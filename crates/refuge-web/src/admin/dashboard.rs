@@ -41,32 +41,32 @@ fn untranslated_appeals(state: &AppState, admin: &Admin) -> Result<Vec<Untransla
     for lang in state.site.languages().iter().filter(|l| admin.can_edit() || admin.session.user.languages.contains(l)) {
         let filter =
             AdminFilter { kind: Some(Kind::Appeal), lang: Some(lang.clone()), limit: 200, ..AdminFilter::default() };
-        let (appeals, _) = read(state, admin, "appeals", state.store.admin_items(&filter))?;
+        let (appeals, _) = read(state, admin, "appeals", state.reads.admin_items(&filter))?;
         for row in appeals {
-            let Some(item) = read(state, admin, "appeal", state.store.item(row.id))? else { continue };
+            let Some(item) = read(state, admin, "appeal", state.reads.item(row.id))? else { continue };
             let mut fields: Vec<String> = Vec::new();
             if let Some(source) = item.translated_from.filter(|s| *s != item.id) {
-                let own = read(state, admin, "appeal facts", state.store.appeal_facts(item.id))?;
-                let theirs = read(state, admin, "appeal facts", state.store.appeal_facts(source))?;
+                let own = read(state, admin, "appeal facts", state.reads.appeal_facts(item.id))?;
+                let theirs = read(state, admin, "appeal facts", state.reads.appeal_facts(source))?;
                 fields.extend(
                     refuge_core::appeal::untranslated(&own, &theirs)
                         .into_iter()
                         .map(|f| t.get(super::appeals::label_key(f.key())).to_owned()),
                 );
-                let own_to = read(state, admin, "addressees", state.store.addressees(item.id))?;
-                let their_to = read(state, admin, "addressees", state.store.addressees(source))?;
+                let own_to = read(state, admin, "addressees", state.reads.addressees(item.id))?;
+                let their_to = read(state, admin, "addressees", state.reads.addressees(source))?;
                 if !refuge_core::appeal::untranslated_addressees(&own_to, &their_to).is_empty() {
                     fields.push(t.get("admin_addressees").to_owned());
                 }
             }
             // Timeline entries of the other versions still to translate.
             let waiting =
-                read(state, admin, "appeal updates", refuge_app::appeals::to_translate(&*state.store, &item))?;
+                read(state, admin, "appeal updates", refuge_app::appeals::to_translate(&*state.reads, &item))?;
             if !waiting.is_empty() {
                 fields.push(t.get("admin_timeline_untranslated").replace("{count}", &waiting.len().to_string()));
             }
             if admin.can_edit() {
-                let own = read(state, admin, "appeal updates", state.store.all_appeal_updates(item.id))?;
+                let own = read(state, admin, "appeal updates", state.reads.all_appeal_updates(item.id))?;
                 let pending = own.iter().filter(|u| u.pending).count();
                 if pending > 0 {
                     fields.push(t.get("admin_timeline_pending_count").replace("{count}", &pending.to_string()));
@@ -108,15 +108,15 @@ pub async fn show(State(state): State<AppState>, admin: Admin, RawQuery(_raw): R
     let mut counts: Vec<Count> = Vec::new();
     for s in Status::ALL {
         let filter = AdminFilter { status: Some(s), limit: 1, ..AdminFilter::default() };
-        let (_, count) = read(&state, &admin, "item counts", state.store.admin_items(&filter))?;
+        let (_, count) = read(&state, &admin, "item counts", state.reads.admin_items(&filter))?;
         counts.push(Count { status: s.as_str(), label: t.get(&format!("admin_status_{}", s.as_str())).into(), count });
     }
     let filter = AdminFilter { outdated_only: true, limit: 50, ..AdminFilter::default() };
-    let (outdated, _) = read(&state, &admin, "outdated translations", state.store.admin_items(&filter))?;
+    let (outdated, _) = read(&state, &admin, "outdated translations", state.reads.admin_items(&filter))?;
     let mut missing_rows = Vec::new();
     for lang in state.site.languages().iter().filter(|l| admin.can_edit() || admin.session.user.languages.contains(l)) {
         missing_rows
-            .push((lang, read(&state, &admin, "missing translations", state.store.missing_translations(lang, 50))?));
+            .push((lang, read(&state, &admin, "missing translations", state.reads.missing_translations(lang, 50))?));
     }
     let missing: Vec<Missing> = missing_rows
         .into_iter()
@@ -137,13 +137,13 @@ pub async fn show(State(state): State<AppState>, admin: Admin, RawQuery(_raw): R
     // What waits for someone: messages (for admins), changes to review
     // (for editors).
     let waiting_messages =
-        if admin.is_admin() { read(&state, &admin, "waiting messages", state.store.unhandled_count())? } else { 0 };
+        if admin.is_admin() { read(&state, &admin, "waiting messages", state.reads.unhandled_count())? } else { 0 };
     let mut reviews: Vec<Review> = Vec::new();
     if admin.can_edit() {
-        for a in read(&state, &admin, "changes awaiting review", state.store.awaiting_review(50))? {
+        for a in read(&state, &admin, "changes awaiting review", state.reads.awaiting_review(50))? {
             let Some(item_id) = a.item_id else { continue };
             // An item deleted since has no change to review.
-            let Some(item) = read(&state, &admin, "item under review", state.store.item(item_id))? else { continue };
+            let Some(item) = read(&state, &admin, "item under review", state.reads.item(item_id))? else { continue };
             reviews.push(Review {
                 href: To::Review { item: item.id, aside: a.id }.path(),
                 title: item.title,

@@ -181,7 +181,7 @@ pub fn draft_from(
         },
         other => (other, typed_date),
     };
-    let categories = state.store.categories(lang).unwrap_or_else(|e| {
+    let categories = state.reads.categories(lang).unwrap_or_else(|e| {
         // Without the list the category would be dropped: say so, keep the text.
         tracing::error!(error = %e, "could not read the categories");
         errors.form = Some(t.get("admin_try_again").into());

@@ -82,8 +82,8 @@ pub async fn list(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Answer {
-    let item = super::found(&state, &admin, "item", state.store.item(super::number(&state, &admin, &id)?))?;
-    let revisions = super::read(&state, &admin, "revisions", state.store.revisions(item.id))?;
+    let item = super::found(&state, &admin, "item", state.reads.item(super::number(&state, &admin, &id)?))?;
+    let revisions = super::read(&state, &admin, "revisions", state.reads.revisions(item.id))?;
     let q: Vec<(String, String)> = pairs(raw.as_deref().unwrap_or_default(), 10);
     let pick = |name: &str, default: Option<i64>| {
         q.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.parse::<i64>().ok()).or(default)
@@ -123,8 +123,8 @@ pub async fn list(
 pub async fn restore(State(state): State<AppState>, admin: Admin, Path((id, rev)): Path<(String, String)>) -> Answer {
     let id = super::number(&state, &admin, &id)?;
     let rev = super::number(&state, &admin, &rev)?;
-    let (store, user) = (state.store.clone(), admin.session.user.clone());
-    Ok(match super::run_case(move || refuge_app::items::restore(&*store, &user, id, rev)).await {
+    let (app, user) = (state.app.clone(), admin.session.user.clone());
+    Ok(match super::run_case(move || app.restore_revision(&user, id, rev)).await {
         Ok(saved) => {
             state.item_changed(saved.before.as_ref(), Some(&saved.after));
             see_other(&To::Item(id).notice(Notice::Restored))

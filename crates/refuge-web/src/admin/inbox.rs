@@ -71,7 +71,7 @@ fn list(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let (messages, _) = match state.store.messages(0, 500) {
+    let (messages, _) = match state.reads.messages(0, 500) {
         Ok(found) => found,
         Err(e) => return super::store_failed(state, admin, "inbox", e),
     };
@@ -138,7 +138,7 @@ fn open(state: &AppState, admin: &Admin, id: &str) -> Result<(i64, refuge_inbox:
     }
     let Some(identity) = key(state, admin) else { return Err(Box::new(see_other("/admin/inbox"))) };
     let id: i64 = id.parse().map_err(|_| Box::new(not_found(state, admin)))?;
-    let sealed = super::found(state, admin, "message", state.store.sealed_message(id)).map_err(|h| h.0)?;
+    let sealed = super::found(state, admin, "message", state.reads.sealed_message(id)).map_err(|h| h.0)?;
     refuge_inbox::open(&identity, &sealed).map(|m| (id, m)).map_err(|e| {
         tracing::error!(error = %e, id, "a message could not be opened");
         Box::new(not_found(state, admin))
@@ -244,7 +244,7 @@ pub async fn reply(State(state): State<AppState>, admin: Admin, Path(id): Path<S
         body: &sealed,
         unsubscribe: "",
     };
-    if let Err(e) = inbox::queue_reply(state.store.as_ref(), &admin.session.user, id, &mail) {
+    if let Err(e) = state.app.queue_reply(&admin.session.user, id, &mail) {
         tracing::error!(error = %e, id, "a reply could not be queued");
         return show_message(&state, &admin, id, message, fail(draft, "admin_reply_failed"));
     }
@@ -318,7 +318,7 @@ pub async fn handled(State(state): State<AppState>, admin: Admin, Path(id): Path
         Ok(id) => id,
         Err(response) => return *response,
     };
-    match inbox::set_handled(state.store.as_ref(), &admin.session.user, id, form.get("handled") != "0") {
+    match state.app.set_message_handled(&admin.session.user, id, form.get("handled") != "0") {
         Ok(()) => see_other("/admin/inbox"),
         Err(e) => refused(&state, &admin, &e),
     }
@@ -342,7 +342,7 @@ pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<
         }
         .render(&state, &admin, "inbox");
     }
-    match inbox::delete(state.store.as_ref(), &admin.session.user, id) {
+    match state.app.delete_message(&admin.session.user, id) {
         Ok(refuge_core::Erasure::Complete) => {
             list(&state, &admin, Some(admin.t.get("admin_deleted").into()), None, StatusCode::OK)
         }

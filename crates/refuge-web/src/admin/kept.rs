@@ -66,7 +66,7 @@ pub async fn keep_expired_forms(State(state): State<AppState>, request: Request,
     let key_hash = session::hash(&key);
     let item_id = path.strip_prefix("/admin/items/").and_then(|rest| rest.split('/').next()?.parse::<i64>().ok());
     let base_revision = fields.iter().find(|(k, _)| k == "base_revision").and_then(|(_, v)| v.parse().ok());
-    let item_id = item_id.filter(|id| match state.store.item(*id) {
+    let item_id = item_id.filter(|id| match state.reads.item(*id) {
         Ok(item) => item.is_some(),
         Err(e) => {
             tracing::error!(error = %e, "a kept form could not look its item up; kept without it");
@@ -74,7 +74,7 @@ pub async fn keep_expired_forms(State(state): State<AppState>, request: Request,
         }
     });
     let base = base_revision.unwrap_or(0);
-    match refuge_app::drafts::keep_sent_form(&*state.store, owner, &key_hash, &place, item_id, base, &fields) {
+    match state.app.keep_sent_form(owner, &key_hash, &place, item_id, base, &fields) {
         Ok(_) => see_other(&To::Login { next: &To::Resume(&key).path() }.path()),
         Err(e) => {
             tracing::error!(error = %e, "a form sent after the session ended could not be kept");
@@ -92,7 +92,7 @@ struct Field {
 /// The way back to a kept form, once signed in again.
 pub async fn resume(State(state): State<AppState>, admin: Admin, Path(key): Path<String>) -> Response {
     let key_hash = session::hash(&key);
-    let aside = match refuge_app::drafts::take_sent_form(&*state.store, &admin.session.user, &key_hash) {
+    let aside = match state.app.take_sent_form(&admin.session.user, &key_hash) {
         Ok(Some(aside)) => aside,
         Ok(None) => return super::message(&state, &admin, StatusCode::NOT_FOUND, "admin_kept_gone"),
         Err(refuge_app::AppError::Forbidden) => return super::forbidden(&state, &admin),

@@ -133,7 +133,7 @@ fn library_page(
     query: &str,
     page: usize,
 ) -> Response {
-    let (all, _) = match state.store.media_list(0, 5000) {
+    let (all, _) = match state.reads.media_list(0, 5000) {
         Ok(found) => found,
         Err(e) => return super::store_failed(state, admin, "media library", e),
     };
@@ -289,14 +289,14 @@ pub async fn upload(State(state): State<AppState>, admin: Admin, mut multipart: 
     // Cleaning, recording and renaming run to the end together, even if
     // the request times out meanwhile: either the upload is in the
     // library with its files, or nothing of it is left.
-    let (store, user) = (state.store.clone(), admin.session.user.clone());
+    let (app, user) = (state.app.clone(), admin.session.user.clone());
     let files = state.config.media.clone();
     let processed = crate::blocking::run(move || {
         let _permit = permit;
         let staged =
             refuge_media::library::stage_files(files.as_ref(), &file_name, &bytes).map_err(UploadError::Media)?;
         drop(bytes);
-        keep(store.as_ref(), &user, staged, &alts)
+        keep(&app, &user, staged, &alts)
     })
     .await;
     uploaded(&state, &admin, processed)
@@ -305,20 +305,20 @@ pub async fn upload(State(state): State<AppState>, admin: Admin, mut multipart: 
 /// Records a staged upload with its descriptions (one write), then keeps
 /// its files; if anything fails, nothing of it is left.
 pub(super) fn keep(
-    store: &dyn refuge_core::Store,
+    app: &refuge_app::App,
     user: &refuge_core::User,
     mut staged: refuge_media::library::Staged<'_>,
     alts: &[(Language, String)],
 ) -> Result<Media, UploadError> {
     staged.media.alt = alts.iter().map(|(l, a)| (l.to_string(), a.clone())).collect();
-    let id = refuge_app::media::record_upload(store, user, &staged.media).map_err(UploadError::Record)?;
+    let id = app.record_upload(user, &staged.media).map_err(UploadError::Record)?;
     match staged.commit() {
         Ok(mut media) => {
             media.id = id;
             Ok(media)
         }
         Err(e) => {
-            if let Err(undo) = refuge_app::media::undo_upload(store, id) {
+            if let Err(undo) = app.undo_upload(id) {
                 tracing::error!(error = %undo, "a failed upload's row could not be removed");
             }
             Err(UploadError::Media(e))
@@ -374,7 +374,7 @@ pub(super) fn upload_failed(state: &AppState, admin: &Admin, e: UploadError) -> 
 }
 
 fn load(state: &AppState, admin: &Admin, id: &str) -> Result<Media, super::Halt> {
-    super::found(state, admin, "upload", state.store.media(super::number(state, admin, id)?))
+    super::found(state, admin, "upload", state.reads.media(super::number(state, admin, id)?))
 }
 
 pub async fn update(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, form: FormData) -> Answer {
@@ -392,8 +392,8 @@ pub async fn update(State(state): State<AppState>, admin: Admin, Path(id): Path<
         .collect();
     let typed: Vec<(Language, String)> =
         changed.iter().map(|l| ((*l).clone(), form.get(&format!("alt_{l}")).trim().to_owned())).collect();
-    let (store, user, id) = (state.store.clone(), admin.session.user.clone(), media.id);
-    Ok(match super::run_case(move || refuge_app::media::set_texts(&*store, &user, id, &typed)).await {
+    let (app, user, id) = (state.app.clone(), admin.session.user.clone(), media.id);
+    Ok(match super::run_case(move || app.set_media_texts(&user, id, &typed)).await {
         Ok(_) => library(&state, &admin, Some(admin.t.get("admin_saved").into()), None, StatusCode::OK),
         Err(refuge_app::AppError::Forbidden) => forbidden(&state, &admin),
         Err(refuge_app::AppError::Invalid(_)) => {
@@ -427,8 +427,8 @@ pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<
         }
         .render(&state, &admin, "media"));
     }
-    let (store, user, id) = (state.store.clone(), admin.session.user.clone(), media.id);
-    let removed = match super::run_case(move || refuge_app::media::delete(&*store, &user, id)).await {
+    let (app, user, id) = (state.app.clone(), admin.session.user.clone(), media.id);
+    let removed = match super::run_case(move || app.delete_media(&user, id)).await {
         Ok(removed) => removed,
         Err(e) => return Ok(super::app_failed(&state, &admin, "deleting an upload", &e, "/admin/media")),
     };
@@ -459,7 +459,7 @@ pub async fn serve(State(state): State<AppState>, Path(file): Path<String>, head
         _ => return not_found(),
     };
     // The record (off the async workers); a failed read is "try again".
-    let store = state.store.clone();
+    let store = state.reads.clone();
     let stored = stored.to_owned();
     match crate::blocking::run(move || store.media_by_stored(&stored)).await {
         Ok(Ok(Some(_))) => {}
@@ -508,7 +508,7 @@ pub fn uses(state: &AppState, media: &refuge_core::Media) -> refuge_core::store:
         limit: 100,
         ..refuge_core::AdminFilter::default()
     };
-    let (rows, _) = state.store.admin_items(&filter)?;
+    let (rows, _) = state.reads.admin_items(&filter)?;
     Ok(rows
         .into_iter()
         .map(|r| super::LinkTo {

@@ -491,7 +491,7 @@ pub fn iso(t: OffsetDateTime) -> String {
 
 /// Records an audit entry; a failure is logged, never shown.
 pub fn audit(state: &AppState, actor: &str, action: &str, subject: &str, detail: &str) {
-    refuge_app::audit::event(&*state.store, actor, action, subject, detail);
+    state.app.audit_event(actor, action, subject, detail);
 }
 
 /// 303 to `path`, a local path (anything else goes to the dashboard).

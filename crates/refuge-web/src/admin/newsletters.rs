@@ -46,13 +46,13 @@ fn preview_text(state: &AppState, draft: &Draft) -> String {
     let t = state.site.strings(&lang);
     // A preview: when the number cannot be read it shows the next one
     // the list suggests, and the log says why.
-    let stored = draft.id.map(|id| state.store.newsletter(id)).transpose().unwrap_or_else(|e| {
+    let stored = draft.id.map(|id| state.reads.newsletter(id)).transpose().unwrap_or_else(|e| {
         tracing::error!(error = %e, "could not read a newsletter for its preview");
         None
     });
     let number = match stored.flatten() {
         Some(n) => n.number,
-        None => match state.store.newsletters(Some(&lang), false) {
+        None => match state.reads.newsletters(Some(&lang), false) {
             Ok(list) => list.iter().map(|n| n.number).max().unwrap_or(0) + 1,
             Err(e) => {
                 tracing::error!(error = %e, "could not number a newsletter's preview");
@@ -75,7 +75,7 @@ fn page(
     error: Option<String>,
 ) -> Response {
     let rows: Vec<Row> = state
-        .store
+        .reads
         .newsletters(None, false)
         .unwrap_or_default()
         .into_iter()
@@ -88,7 +88,7 @@ fn page(
             sent: n.sent_at.is_some(),
         })
         .collect();
-    let [pending, sent, failed, unknown] = match state.store.outbox_counts() {
+    let [pending, sent, failed, unknown] = match state.reads.outbox_counts() {
         Ok(counts) => counts,
         Err(e) => return super::store_failed(state, admin, "outbox counts", e),
     };
@@ -165,7 +165,7 @@ fn addresses_draft(state: &AppState, lang: &Language) -> Draft {
 }
 
 pub async fn edit(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Answer {
-    let n = super::found(&state, &admin, "newsletter", state.store.newsletter(super::number(&state, &admin, &id)?))?;
+    let n = super::found(&state, &admin, "newsletter", state.reads.newsletter(super::number(&state, &admin, &id)?))?;
     Ok(page(&state, &admin, draft_of(&n), true, None, None))
 }
 
@@ -187,10 +187,9 @@ pub async fn save(State(state): State<AppState>, admin: Admin, form: FormData) -
     if super::intent(&form) == "preview" {
         return page(&state, &admin, draft, true, None, None);
     }
-    let (store, user) = (state.store.clone(), admin.session.user.clone());
+    let (app, user) = (state.app.clone(), admin.session.user.clone());
     let (id, title, body) = (draft.id, draft.title.clone(), draft.body.clone());
-    let saved =
-        super::run_case(move || refuge_app::newsletters::save(&*store, &user, id, &lang, topic, &title, &body)).await;
+    let saved = super::run_case(move || app.save_newsletter(&user, id, &lang, topic, &title, &body)).await;
     match saved {
         Ok(n) => see_other(&To::Newsletter(n.id).path()),
         Err(e) => page(&state, &admin, draft, false, None, Some(super::explain_app(&admin, "newsletters", &e))),
@@ -213,12 +212,12 @@ fn mail_of(state: &AppState, n: &Newsletter) -> (PublicText, PublicText) {
 fn guard(state: &AppState, n: &Newsletter) -> Result<(), refuge_app::AppError> {
     let own = format!("newsletter:{}", n.id);
     let fields = [(Field::Subject, n.title.as_str()), (Field::Body, n.body.as_str())];
-    refuge_app::release::check_texts(&*state.store, n.lang.as_str(), |s| s == own, &fields, false)
+    refuge_app::release::check_texts(&*state.reads, n.lang.as_str(), |s| s == own, &fields, false)
 }
 
 /// Sends an issue: one mail per confirmed subscriber, never twice.
 pub async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, form: FormData) -> Answer {
-    let n = super::found(&state, &admin, "newsletter", state.store.newsletter(super::number(&state, &admin, &id)?))?;
+    let n = super::found(&state, &admin, "newsletter", state.reads.newsletter(super::number(&state, &admin, &id)?))?;
     if n.sent_at.is_some() {
         let text = admin.t.get("admin_newsletter_sent").to_owned();
         return Ok(page(&state, &admin, draft_of(&n), false, Some(text), None));
@@ -242,7 +241,7 @@ pub async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<St
         let key = refuge_core::DedupeKey::of_lasting(refuge_core::Purpose::Newsletter, n.id);
         crate::outgoing::to_list(&state, MailKind::Newsletter, &n.lang, n.topic, &key, &subject, &body)
     };
-    match refuge_app::newsletters::send(state.store.as_ref(), &admin.session.user, n.id, mail_list) {
+    match state.app.send_newsletter(&admin.session.user, n.id, mail_list) {
         Ok(sent) => {
             state.invalidate(&[Dep::Newsletters(sent.issue.lang.clone())]);
             let notice = admin.t.get("admin_newsletter_queued").replace("{count}", &sent.queued.to_string());
@@ -259,7 +258,7 @@ pub async fn send(State(state): State<AppState>, admin: Admin, Path(id): Path<St
 /// the public archive for good, whether mail can leave at all.
 fn confirm_send(state: &AppState, admin: &Admin, n: &Newsletter) -> Response {
     let t = &admin.t;
-    let count = match state.store.confirmed_subscribers(&n.lang, n.topic) {
+    let count = match state.reads.confirmed_subscribers(&n.lang, n.topic) {
         Ok(list) => list.len(),
         Err(e) => {
             tracing::error!(error = %e, "could not count the subscribers");
@@ -291,7 +290,7 @@ fn confirm_send(state: &AppState, admin: &Admin, n: &Newsletter) -> Response {
 
 /// Sends the issue to the signed-in editor only, marked as a test.
 pub async fn test_send(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Answer {
-    let n = super::found(&state, &admin, "newsletter", state.store.newsletter(super::number(&state, &admin, &id)?))?;
+    let n = super::found(&state, &admin, "newsletter", state.reads.newsletter(super::number(&state, &admin, &id)?))?;
     if let Err(e) = guard(&state, &n) {
         return Ok(page(&state, &admin, draft_of(&n), true, None, Some(super::explain_app(&admin, "newsletters", &e))));
     }

@@ -4,7 +4,7 @@ use crate::admin::paths::To;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use http::StatusCode;
-use refuge_app::{AppError, accounts};
+use refuge_app::AppError;
 use refuge_core::{Email, Language, Role};
 use serde::Serialize;
 
@@ -37,7 +37,7 @@ fn languages_from(state: &AppState, text: &str) -> Vec<Language> {
 
 fn users_page(state: &AppState, admin: &Admin, notice: Option<String>, error: Option<String>) -> Response {
     let rows: Vec<UserRow> = state
-        .store
+        .reads
         .users()
         .unwrap_or_default()
         .into_iter()
@@ -76,7 +76,7 @@ pub async fn add_user(State(state): State<AppState>, admin: Admin, data: FormDat
     let role: Role = data.get("role").parse().unwrap_or(Role::Editor);
     let languages = languages_from(&state, data.get("languages"));
     let user = &admin.session.user;
-    match accounts::add_account(state.store.as_ref(), user, data.get("email"), role, &languages) {
+    match state.app.add_account(user, data.get("email"), role, &languages) {
         Ok(added) => {
             let notice = admin.t.get("admin_user_added").replace("{password}", &added.password);
             users_page(&state, &admin, Some(notice), None)
@@ -86,7 +86,7 @@ pub async fn add_user(State(state): State<AppState>, admin: Admin, data: FormDat
 }
 
 fn target(state: &AppState, admin: &Admin, id: &str) -> Result<refuge_core::User, super::Halt> {
-    super::found(state, admin, "account", state.store.user(super::number(state, admin, id)?))
+    super::found(state, admin, "account", state.reads.user(super::number(state, admin, id)?))
 }
 
 pub async fn set_role(State(state): State<AppState>, admin: Admin, Path(id): Path<String>, data: FormData) -> Answer {
@@ -96,7 +96,7 @@ pub async fn set_role(State(state): State<AppState>, admin: Admin, Path(id): Pat
     };
     let languages = languages_from(&state, data.get("languages"));
     // A changed role takes effect now: the account's sessions end with it.
-    match accounts::change_role(state.store.as_ref(), &admin.session.user, user.id, role, &languages) {
+    match state.app.change_role(&admin.session.user, user.id, role, &languages) {
         Ok(_) => Ok(users_page(&state, &admin, Some(admin.t.get("admin_saved").into()), None)),
         Err(e) => Ok(refused(&state, &admin, &e)),
     }
@@ -104,7 +104,7 @@ pub async fn set_role(State(state): State<AppState>, admin: Admin, Path(id): Pat
 
 pub async fn reset_password(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Answer {
     let user = target(&state, &admin, &id)?;
-    match accounts::reset_password(state.store.as_ref(), &admin.session.user, user.id) {
+    match state.app.reset_password(&admin.session.user, user.id) {
         Ok(reset) => {
             let t = &admin.t;
             let notice = t
@@ -143,7 +143,7 @@ pub async fn delete_user(
         }
         .render(&state, &admin, "users"));
     }
-    match accounts::delete_account(state.store.as_ref(), &admin.session.user, user.id) {
+    match state.app.delete_account(&admin.session.user, user.id) {
         Ok(_) => Ok(users_page(&state, &admin, Some(admin.t.get("admin_deleted").into()), None)),
         Err(e) => Ok(refused(&state, &admin, &e)),
     }
@@ -201,7 +201,7 @@ pub async fn account(
 /// again" page, never "wrong password".
 fn password_ok(state: &AppState, admin: &Admin, password: &str) -> Result<bool, super::Halt> {
     let found =
-        super::read(state, admin, "password", state.store.verify_password(&admin.session.user.email, password))?;
+        super::read(state, admin, "password", state.reads.verify_password(&admin.session.user.email, password))?;
     Ok(found.is_some())
 }
 
@@ -225,9 +225,7 @@ pub async fn change_password(State(state): State<AppState>, admin: Admin, data: 
     }
     // Whoever else holds a session of this account (perhaps the reason
     // for the change) is signed out with it; this one continues.
-    if let Err(e) =
-        accounts::change_own_password(state.store.as_ref(), &admin.session.user, data.get("new1"), &admin.id_hash)
-    {
+    if let Err(e) = state.app.change_own_password(&admin.session.user, data.get("new1"), &admin.id_hash) {
         return Ok(account_page(&state, &admin, None, Some(super::explain_app(&admin, "people", &e))));
     }
     Ok(account_page(&state, &admin, Some(admin.t.get("admin_password_changed").into()), None))
@@ -243,7 +241,7 @@ pub async fn change_email(State(state): State<AppState>, admin: Admin, data: For
         Ok(e) => e,
         Err(e) => return Ok(account_page(&state, &admin, None, Some(e))),
     };
-    if let Err(e) = accounts::change_own_email(state.store.as_ref(), &admin.session.user, &email) {
+    if let Err(e) = state.app.change_own_email(&admin.session.user, &email) {
         let text = match e {
             refuge_app::AppError::Conflict(text) => text,
             other => super::explain_app(&admin, "people", &other),
@@ -275,7 +273,7 @@ pub async fn totp_on(State(state): State<AppState>, admin: Admin, data: FormData
     let hashes: Vec<String> = codes.iter().map(|c| super::session::hash(c)).collect();
     let step = i64::try_from(step).unwrap_or(i64::MAX);
     let user = &admin.session.user;
-    if let Err(e) = accounts::enable_two_step(state.store.as_ref(), user, &secret, &hashes, step, &admin.id_hash) {
+    if let Err(e) = state.app.enable_two_step(user, &secret, &hashes, step, &admin.id_hash) {
         tracing::error!(error = %e, "two-step sign-in could not be turned on");
         return Ok(account_page_with(&state, &admin, None, Some(admin.t.get("admin_try_again").into()), Some(&secret)));
     }
@@ -289,7 +287,7 @@ pub async fn totp_off(State(state): State<AppState>, admin: Admin, data: FormDat
     if !password_ok(&state, &admin, data.get("current"))? {
         return Ok(account_page(&state, &admin, None, Some(admin.t.get("admin_wrong_current_password").into())));
     }
-    if let Err(e) = accounts::disable_two_step(state.store.as_ref(), &admin.session.user) {
+    if let Err(e) = state.app.disable_two_step(&admin.session.user) {
         return Ok(account_page(&state, &admin, None, Some(super::explain_app(&admin, "people", &e))));
     }
     let mut refreshed = admin;
@@ -302,7 +300,7 @@ pub async fn totp_off(State(state): State<AppState>, admin: Admin, data: FormDat
 /// until it sets two-step sign-in up again.
 pub async fn reset_totp(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Answer {
     let user = target(&state, &admin, &id)?;
-    match accounts::reset_two_step(state.store.as_ref(), &admin.session.user, user.id) {
+    match state.app.reset_two_step(&admin.session.user, user.id) {
         Ok(_) => {
             let notice = admin.t.get("admin_totp_reset").replace("{email}", user.email.as_str());
             Ok(users_page(&state, &admin, Some(notice), None))
@@ -312,7 +310,7 @@ pub async fn reset_totp(State(state): State<AppState>, admin: Admin, Path(id): P
 }
 
 pub async fn end_sessions(State(state): State<AppState>, admin: Admin) -> Response {
-    if let Err(e) = accounts::end_own_sessions(state.store.as_ref(), &admin.session.user) {
+    if let Err(e) = state.app.end_own_sessions(&admin.session.user) {
         // Still signed in elsewhere: said, never taken for "none were open".
         tracing::error!(error = %e, "sessions could not be ended");
         let error = admin.t.get("admin_sessions_still_open").to_owned();
@@ -342,7 +340,7 @@ pub async fn audit_log(State(state): State<AppState>, admin: Admin, RawQuery(raw
         .and_then(|(_, v)| v.parse().ok())
         .filter(|p| (1..=100_000).contains(p))
         .unwrap_or(1);
-    let (entries, total) = super::read(&state, &admin, "audit log", state.store.audit_entries((page - 1) * 100, 100))?;
+    let (entries, total) = super::read(&state, &admin, "audit log", state.reads.audit_entries((page - 1) * 100, 100))?;
     let views: Vec<AuditView> = entries
         .into_iter()
         .map(|e| AuditView {
@@ -393,7 +391,7 @@ pub async fn change_zone(State(state): State<AppState>, admin: Admin, data: Form
             return account_page(&state, &admin, None, Some(text));
         }
     };
-    if let Err(e) = accounts::change_own_zone(state.store.as_ref(), &admin.session.user, zone.as_deref()) {
+    if let Err(e) = state.app.change_own_zone(&admin.session.user, zone.as_deref()) {
         return account_page(&state, &admin, None, Some(super::explain_app(&admin, "people", &e)));
     }
     super::see_other("/admin/account?notice=saved")

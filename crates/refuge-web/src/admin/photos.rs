@@ -248,7 +248,7 @@ async fn save(state: &AppState, admin: &Admin, key: &str) -> Response {
         return response;
     };
     let Some(photo) = take(state, admin, key) else { return expired(state, admin) };
-    let (store, user) = (state.store.clone(), admin.session.user.clone());
+    let (app, user) = (state.app.clone(), admin.session.user.clone());
     let files = state.config.media.clone();
     let processed = crate::blocking::run(move || {
         let _permit = permit;
@@ -264,7 +264,7 @@ async fn save(state: &AppState, admin: &Admin, key: &str) -> Response {
         let staged = refuge_media::library::stage_image(files.as_ref(), &photo.file_name, &prepared, report)
             .map_err(UploadError::Media)?;
         drop(prepared);
-        keep(store.as_ref(), &user, staged, &photo.alts)
+        keep(&app, &user, staged, &photo.alts)
     })
     .await;
     uploaded(state, admin, processed)

@@ -13,16 +13,16 @@ use refuge_core::{Aside, AsideKind, Item, Kind};
 use super::editor_form::{draft_from, form_from};
 use super::history::{form_text, line_diff, revision_text};
 use super::{Admin, Answer, Page, audit, not_found, see_other};
-use refuge_app::editorial::{SaveItem, save_item};
+use refuge_app::editorial::SaveItem;
 
 use crate::AppState;
 use crate::form::FormData;
 
 /// The item and its change awaiting review, for an editor.
 fn target(state: &AppState, admin: &Admin, id: &str, aside: &str) -> Result<(Item, Aside), super::Halt> {
-    let item = super::found(state, admin, "item", state.store.item(super::number(state, admin, id)?))?;
+    let item = super::found(state, admin, "item", state.reads.item(super::number(state, admin, id)?))?;
     let aside =
-        super::found(state, admin, "change awaiting review", state.store.aside(super::number(state, admin, aside)?))?;
+        super::found(state, admin, "change awaiting review", state.reads.aside(super::number(state, admin, aside)?))?;
     if aside.kind == AsideKind::Review && aside.item_id == Some(item.id) {
         Ok((item, aside))
     } else {
@@ -36,7 +36,7 @@ pub async fn show(State(state): State<AppState>, admin: Admin, Path((id, aside))
     let data = FormData(aside.form.clone());
     let mut form = form_from(&data);
     form.status = item.status.as_str().into();
-    let published = match state.store.latest_revision(item.id).and_then(|r| state.store.revision(r)) {
+    let published = match state.reads.latest_revision(item.id).and_then(|r| state.reads.revision(r)) {
         Ok(Some(r)) => revision_text(&r),
         Ok(None) => String::new(),
         Err(e) => {
@@ -46,7 +46,7 @@ pub async fn show(State(state): State<AppState>, admin: Admin, Path((id, aside))
     };
     // Whether the text changed since the proposal was made decides what the
     // reviewer is warned of: unknown is a failure, never "unchanged".
-    let changed_since = match state.store.latest_revision(item.id) {
+    let changed_since = match state.reads.latest_revision(item.id) {
         Ok(latest) => latest != aside.base_revision,
         Err(e) => {
             tracing::error!(error = %e, "could not read the latest revision");
@@ -54,7 +54,7 @@ pub async fn show(State(state): State<AppState>, admin: Admin, Path((id, aside))
         }
     };
     let names_public = item.kind == Kind::Appeal
-        && match state.store.appeal_facts(item.id) {
+        && match state.reads.appeal_facts(item.id) {
             Ok(facts) => facts.names_public,
             Err(e) => {
                 tracing::error!(error = %e, "could not read whether the appeal's names are public");
@@ -90,14 +90,12 @@ pub async fn decide(
     let who = aside.author.clone().unwrap_or_default();
     let subject = format!("{} {} “{}” ({})", item.kind, item.id, item.title, item.lang);
     if super::intent(&data) == "discard" {
-        let (store, user, id) = (state.store.clone(), admin.session.user.clone(), item.id);
+        let (app, user, id) = (state.app.clone(), admin.session.user.clone(), item.id);
         let back = To::ItemWithReview { item: id, aside: aside.id }.path();
-        return Ok(
-            match super::run_case(move || refuge_app::editorial::discard_review(&*store, &user, id, aside.id)).await {
-                Ok(_) => see_other(&To::Item(id).notice(Notice::Discarded)),
-                Err(e) => super::app_failed(&state, &admin, "discarding a change", &e, &back),
-            },
-        );
+        return Ok(match super::run_case(move || app.discard_review(&user, id, aside.id)).await {
+            Ok(_) => see_other(&To::Item(id).notice(Notice::Discarded)),
+            Err(e) => super::app_failed(&state, &admin, "discarding a change", &e, &back),
+        });
     }
     // Publish: the proposed text, with the item's own status and date.
     let proposed = FormData(aside.form.clone());
@@ -121,9 +119,9 @@ pub async fn decide(
         resolves_review: Some(aside.id),
         base_revision: None,
     };
-    let store = state.store.clone();
+    let app = state.app.clone();
     let user = admin.session.user.clone();
-    let saved = crate::admin::run_case(move || save_item(&*store, &user, request)).await;
+    let saved = crate::admin::run_case(move || app.save_item(&user, request)).await;
     let after = match saved {
         Ok(saved) => saved.after,
         Err(e) => {

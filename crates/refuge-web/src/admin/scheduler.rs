@@ -13,7 +13,7 @@ use crate::AppState;
 
 /// Publishes whatever is due now.
 fn publish_due(state: &AppState) {
-    match publishing::publish_due(state.store.as_ref(), OffsetDateTime::now_utc()) {
+    match state.app.publish_due(OffsetDateTime::now_utc()) {
         Ok(due) => {
             for done in due.published.iter().chain(&due.refused) {
                 state.item_changed(Some(&done.before), Some(&done.after));
@@ -31,7 +31,7 @@ fn publish_due(state: &AppState) {
 
 /// How long to sleep: until the next item is due, at most a minute.
 fn wait(state: &AppState) -> Duration {
-    let next = publishing::next_due(state.store.as_ref()).unwrap_or_else(|e| {
+    let next = publishing::next_due(state.reads.as_ref()).unwrap_or_else(|e| {
         tracing::error!(error = %e, "could not read when the next item is due; looking again in a minute");
         None
     });

@@ -66,7 +66,7 @@ pub fn ui_language(state: &AppState, headers: &HeaderMap) -> Language {
 /// The site's time zone (Site settings), UTC when none is set.
 pub fn site_zone(state: &AppState) -> super::zone::Zone {
     state
-        .store
+        .reads
         .setting("time_zone", state.site.default_language())
         .ok()
         .flatten()
@@ -118,7 +118,7 @@ pub fn owner_of(state: &AppState, headers: &HeaderMap) -> Option<i64> {
     if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    match state.store.session(&hash(&id)) {
+    match state.reads.session(&hash(&id)) {
         Ok(session) => session.map(|s| s.user.id),
         Err(e) => {
             tracing::error!(error = %e, "could not look a session up");
@@ -144,7 +144,9 @@ pub fn lookup(state: &AppState, headers: &HeaderMap) -> Result<Option<(Session, 
     }
     let id_hash = hash(&id);
     let t = now();
-    let session = refuge_app::sessions::look_up(&*state.store, &id_hash, t, |s| expired(s, t))
+    let session = state
+        .app
+        .look_up_session(&id_hash, t, |s| expired(s, t))
         .map_err(|e| refuge_core::StoreError::Backend(e.to_string()))?;
     Ok(session.map(|s| (s, id_hash)))
 }

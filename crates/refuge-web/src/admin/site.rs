@@ -64,14 +64,14 @@ fn settings_page(state: &AppState, admin: &Admin, notice: Option<String>, error:
                 .map(|key| SettingField {
                     key,
                     label: admin.t.get(&format!("admin_setting_{key}")).into(),
-                    value: reads.or_empty("settings", state.store.setting(key, l)).unwrap_or_default(),
+                    value: reads.or_empty("settings", state.reads.setting(key, l)).unwrap_or_default(),
                     long: matches!(*key, "home_intro" | "welcome_mail"),
                 })
                 .collect(),
         })
         .collect();
     let zone =
-        reads.or_empty("settings", state.store.setting("time_zone", state.site.default_language())).unwrap_or_default();
+        reads.or_empty("settings", state.reads.setting("time_zone", state.site.default_language())).unwrap_or_default();
     let wait = super::appeals::translation_wait(state).whole_hours();
     if reads.failed {
         // Saving a form with missing values would erase them.
@@ -126,9 +126,9 @@ pub async fn save_settings(State(state): State<AppState>, admin: Admin, form: Fo
             }
         }
     }
-    let (store, user) = (state.store.clone(), admin.session.user.clone());
+    let (app, user) = (state.app.clone(), admin.session.user.clone());
     let wait_changed = change.translation_wait_hours.is_some();
-    if let Err(e) = super::run_case(move || refuge_app::site::save_settings(&*store, &user, &change)).await {
+    if let Err(e) = super::run_case(move || app.save_settings(&user, &change)).await {
         return settings_page(&state, &admin, None, Some(super::explain_app(&admin, "settings", &e)));
     }
     if wait_changed {
@@ -177,7 +177,7 @@ fn faq_page(
 pub async fn faq(State(state): State<AppState>, admin: Admin, Path(lang): Path<String>) -> Response {
     let Some(lang) = target_language(&state, &lang) else { return not_found(&state, &admin) };
     let rows = state
-        .store
+        .reads
         .faq(&lang)
         .unwrap_or_default()
         .into_iter()
@@ -213,13 +213,13 @@ pub async fn save_faq(
     let rows: Vec<(String, String, String)> =
         typed.iter().map(|r| (r.anchor.clone(), r.question.clone(), r.answer.clone())).collect();
     let entries = refuge_app::site::faq_entries(&lang, &rows);
-    let (store, user, l) = (state.store.clone(), admin.session.user.clone(), lang.clone());
-    let old_ids = match super::run_case(move || refuge_app::site::save_faq(&*store, &user, &l, &rows)).await {
+    let (app, user, l) = (state.app.clone(), admin.session.user.clone(), lang.clone());
+    let old_ids = match super::run_case(move || app.save_faq(&user, &l, &rows)).await {
         Ok(old_ids) => old_ids,
         Err(e) => return faq_page(&state, &admin, &lang, typed, None, Some(super::explain_app(&admin, "faq", &e))),
     };
     state.invalidate(&[Dep::Faq(lang.clone())]);
-    if let Err(e) = refuge_search::faq_changed(&state.search, &*state.store, &lang, &old_ids) {
+    if let Err(e) = refuge_search::faq_changed(&state.search, &*state.reads, &lang, &old_ids) {
         tracing::error!(error = %e, "search index update failed");
     }
     let saved: Vec<FaqRow> =
@@ -253,7 +253,7 @@ fn menu_page(
 
 pub async fn menu(State(state): State<AppState>, admin: Admin, Path(lang): Path<String>) -> Response {
     let Some(lang) = target_language(&state, &lang) else { return not_found(&state, &admin) };
-    let entries = match state.store.menu(&lang) {
+    let entries = match state.reads.menu(&lang) {
         Ok(entries) => entries,
         Err(e) => return super::store_failed(&state, &admin, "menu", e),
     };
@@ -272,8 +272,8 @@ pub async fn save_menu(
         .filter(|r| !r[0].trim().is_empty() && !r[1].trim().is_empty())
         .map(|r| MenuEntry { label: r[0].trim().to_owned(), path: r[1].trim().to_owned() })
         .collect();
-    let (store, user, l, e) = (state.store.clone(), admin.session.user.clone(), lang.clone(), entries.clone());
-    if let Err(e) = super::run_case(move || refuge_app::site::save_menu(&*store, &user, &l, &e)).await {
+    let (app, user, l, e) = (state.app.clone(), admin.session.user.clone(), lang.clone(), entries.clone());
+    if let Err(e) = super::run_case(move || app.save_menu(&user, &l, &e)).await {
         return menu_page(&state, &admin, &lang, entries, None, Some(super::explain_app(&admin, "menu", &e)));
     }
     state.invalidate(&[Dep::Site]);

@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::response::Response;
 use http::{HeaderValue, StatusCode, header};
-use refuge_core::subscribers::{ParsedList, TOPICS, all_topics, chosen_topics, import, parse_csv, to_csv};
+use refuge_core::subscribers::{ParsedList, TOPICS, all_topics, chosen_topics, parse_csv, to_csv};
 use refuge_core::{Language, SubscriberRecord, SubscriberState};
 use serde::Serialize;
 
@@ -87,12 +87,12 @@ fn counts(state: &AppState, admin: &Admin, all: &[refuge_core::SubscriberCount])
 fn list_page(state: &AppState, admin: &Admin, query: &str, notice: Option<String>, error: Option<String>) -> Response {
     // A list or a search the database cannot give is a failure page,
     // never "nobody".
-    let all = match state.store.subscriber_counts() {
+    let all = match state.reads.subscriber_counts() {
         Ok(all) => all,
         Err(e) => return super::store_failed(state, admin, "subscriber counts", e),
     };
     let found: Vec<RecordView> = if admin.is_admin() && !query.trim().is_empty() {
-        match state.store.find_subscribers(query, 100) {
+        match state.reads.find_subscribers(query, 100) {
             Ok(list) => list.into_iter().map(|r| view(state, admin, r)).collect(),
             Err(e) => return super::store_failed(state, admin, "subscriber search", e),
         }
@@ -127,7 +127,7 @@ pub async fn list(State(state): State<AppState>, admin: Admin, RawQuery(raw): Ra
 /// The subscription an admin opens: admins only, and it must exist.
 fn viewing(state: &AppState, admin: &Admin, id: &str) -> Result<SubscriberRecord, Box<Response>> {
     let found = match id.parse::<i64>() {
-        Ok(id) => state.store.subscriber_record(id),
+        Ok(id) => state.reads.subscriber_record(id),
         Err(_) => Ok(None),
     };
     match found {
@@ -146,7 +146,7 @@ fn detail_page(state: &AppState, admin: &Admin, record: SubscriberRecord, notice
         .collect();
     // Every language this address is subscribed in.
     let others: Vec<RecordView> = state
-        .store
+        .reads
         .find_subscribers(&record.email, 20)
         .unwrap_or_default()
         .into_iter()
@@ -196,7 +196,7 @@ pub async fn remove(State(state): State<AppState>, admin: Admin, Path(id): Path<
         Ok(record) => record,
         Err(response) => return *response,
     };
-    match refuge_app::list::remove_address(&*state.store, &admin.session.user, &record.email) {
+    match state.app.remove_address(&admin.session.user, &record.email) {
         Ok(_) => {
             let notice = admin.t.get("admin_subscriber_removed").replace("{email}", &record.email);
             list_page(&state, &admin, "", Some(notice), None)
@@ -219,11 +219,10 @@ pub async fn topics(State(state): State<AppState>, admin: Admin, Path(id): Path<
         *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return page;
     }
-    if let Err(e) = refuge_app::list::set_topics(&*state.store, &admin.session.user, record.id, &record.email, &chosen)
-    {
+    if let Err(e) = state.app.set_subscriber_topics(&admin.session.user, record.id, &record.email, &chosen) {
         return list_page(&state, &admin, "", None, Some(super::explain_app(&admin, "subscribers", &e)));
     }
-    let record = match state.store.subscriber_record(record.id) {
+    let record = match state.reads.subscriber_record(record.id) {
         Ok(Some(record)) => record,
         Ok(None) => return not_found(&state, &admin),
         Err(e) => return super::store_failed(&state, &admin, "subscription", e),
@@ -236,7 +235,7 @@ pub async fn confirm_again(State(state): State<AppState>, admin: Admin, Path(id)
         Ok(record) => record,
         Err(response) => return *response,
     };
-    let sub = match state.store.waiting_subscription(record.id) {
+    let sub = match state.reads.waiting_subscription(record.id) {
         Ok(sub) => sub,
         Err(e) => return super::store_failed(&state, &admin, "subscription", e),
     };
@@ -245,8 +244,7 @@ pub async fn confirm_again(State(state): State<AppState>, admin: Admin, Path(id)
     };
     crate::outgoing::confirmation(&state, &lang, &sub, None);
     // Recorded as sent now, so the form's once-an-hour rule counts it.
-    if let Err(e) = refuge_app::list::confirmation_sent_again(&*state.store, &admin.session.user, sub.id, &record.email)
-    {
+    if let Err(e) = state.app.confirmation_sent_again(&admin.session.user, sub.id, &record.email) {
         tracing::error!(error = %e, "could not record a confirmation mail");
     }
     detail_page(&state, &admin, record, Some(admin.t.get("admin_subscriber_confirmation_sent").into()))
@@ -254,7 +252,7 @@ pub async fn confirm_again(State(state): State<AppState>, admin: Admin, Path(id)
 
 /// The list as CSV (admins only, audited, never cached).
 pub async fn export(State(state): State<AppState>, admin: Admin) -> Response {
-    let records = match state.store.export_subscribers(None, None, None) {
+    let records = match state.reads.export_subscribers(None, None, None) {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "could not export the subscribers");
@@ -399,10 +397,10 @@ pub async fn import_confirm(State(state): State<AppState>, admin: Admin, form: F
     let Some(pending) = pending else {
         return list_page(&state, &admin, "", None, Some(admin.t.get("admin_import_expired").into()));
     };
-    let store = state.store.clone();
+    let app = state.app.clone();
     let done = crate::blocking::run(move || {
         let mut token = || super::session::random_hex(16);
-        import(store.as_ref(), &pending.parsed, &pending.source, !pending.reconfirm, &mut token, &mut |_| {})
+        app.import_subscribers(&pending.parsed, &pending.source, !pending.reconfirm, &mut token, &mut |_| {})
             .map(|report| (report, pending.source))
     })
     .await;

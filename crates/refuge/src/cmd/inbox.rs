@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use refuge_core::MessageStore;
+use refuge_core::MessageReads;
 
 use crate::app::{StartOptions, open_data};
 use crate::cli::DataArg;

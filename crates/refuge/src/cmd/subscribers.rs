@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use refuge_core::subscribers::{TOPICS, import, parse_csv, to_csv};
-use refuge_core::{AuditLog, Language, SubscriberState, SubscriberStore};
+use refuge_core::subscribers::{TOPICS, parse_csv, to_csv};
+use refuge_core::{AuditLog, Language, SubscriberReads, SubscriberState};
 
 use crate::app::{StartOptions, open_data};
 use crate::cli::DataArg;
@@ -112,10 +112,14 @@ pub fn run(command: SubscribersCommand) -> Result<ExitCode> {
             } else {
                 let mut new_token = token;
                 let mut waiting = 0;
-                let report =
-                    import(store.as_ref(), &parsed, &args.source, !args.reconfirm, &mut new_token, &mut |_| {
-                        waiting += 1
-                    })?;
+                let report = refuge_app::list::import(
+                    store.as_ref(),
+                    &parsed,
+                    &args.source,
+                    !args.reconfirm,
+                    &mut new_token,
+                    &mut |_| waiting += 1,
+                )?;
                 store.record(ACTOR, "import subscribers", &args.source, &report.summary())?;
                 if args.reconfirm && waiting > 0 {
                     println!(

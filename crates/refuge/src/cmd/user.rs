@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use refuge_app::accounts;
-use refuge_core::{Email, Language, Role, UserStore};
+use refuge_core::{Email, Language, Role, UserReads};
 
 use crate::app::{StartOptions, open_data};
 use crate::cli::DataArg;

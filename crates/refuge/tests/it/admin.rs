@@ -1,9 +1,10 @@
 //! The back office over HTTP with a cookie jar: sign-in, roles, CSRF,
 //! editing, scheduling, revisions and translations.
 
+use refuge_core::{AuditReads, ContentReads, UserReads};
 use std::time::{Duration, Instant};
 
-use refuge_core::{AuditLog, ContentStore, Email, Kind, Language, PublicContent, Role, Slug, UserStore};
+use refuge_core::{Email, Kind, Language, PublicContent, Role, Slug, UserStore};
 
 use crate::helpers::*;
 

@@ -1,6 +1,7 @@
 //! Urgent appeals: their life from draft to closed, and names that never
 //! reach the public.
 
+use refuge_core::ContentReads;
 use refuge_core::Role;
 
 use crate::admin::sign_in;
@@ -176,7 +177,7 @@ async fn an_appeal_from_publication_to_closed() {
 /// published the unfinished appeal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn preview_never_writes() {
-    use refuge_core::{ContentStore, Kind, Language, NewsletterReads, PublicContent, Slug};
+    use refuge_core::{Kind, Language, NewsletterReads, PublicContent, Slug};
     let app = spawn_app().await;
     let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
     let en = Language::parse("en").unwrap();

@@ -1,9 +1,10 @@
 //! The contact form and the encrypted inbox.
 
+use refuge_core::ListReads;
 use std::process::Command;
 use std::time::Duration;
 
-use refuge_core::{MailStore, Outbox, Role};
+use refuge_core::{Outbox, Role};
 use reqwest::multipart::{Form, Part};
 
 use crate::admin::sign_in;
@@ -87,7 +88,7 @@ async fn messages_are_sealed_and_read_only_after_unlocking() {
     assert!(links.is_empty(), "nothing readable before unlocking");
     assert!(inbox.body.contains("help") || inbox.body.contains("Asking for help"));
     assert!(inbox.body.contains("deleted for good 90 days after"), "the retention period is stated");
-    let (list, _) = refuge_core::MessageStore::messages(&*app.store, 0, 10).unwrap();
+    let (list, _) = refuge_core::MessageReads::messages(&*app.store, 0, 10).unwrap();
     let id = list[0].id;
     assert_eq!(boss.get(&format!("/admin/inbox/{id}")).await.status, 303, "locked: sent back to the list");
 
@@ -110,7 +111,7 @@ async fn messages_are_sealed_and_read_only_after_unlocking() {
     assert_eq!(boss.post(&path, &[("text", "  ")]).await.status, 422, "an empty reply is refused");
     let replied = boss.post(&path, &[("text", "We will call you on Monday.")]).await;
     assert_eq!(replied.status, 200);
-    assert!(refuge_core::MessageStore::messages(&*app.store, 0, 10).unwrap().0[0].handled);
+    assert!(refuge_core::MessageReads::messages(&*app.store, 0, 10).unwrap().0[0].handled);
     // While it waits (the mail server is away), the reply is sealed like
     // the message: no file holds its words or the writer's address.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -127,10 +128,10 @@ async fn messages_are_sealed_and_read_only_after_unlocking() {
     // Deleting really deletes.
     let asked = boss.post(&format!("/admin/inbox/{id}/delete"), &[]).await;
     assert!(asked.body.contains("cannot be recovered"), "a confirmation page first");
-    assert!(refuge_core::MessageStore::sealed_message(&*app.store, id).unwrap().is_some(), "not deleted yet");
+    assert!(refuge_core::MessageReads::sealed_message(&*app.store, id).unwrap().is_some(), "not deleted yet");
     assert_eq!(boss.post(&format!("/admin/inbox/{id}/delete"), &[("confirm", "1")]).await.status, 200);
-    assert!(refuge_core::MessageStore::sealed_message(&*app.store, id).unwrap().is_none());
-    let (entries, _) = refuge_core::AuditLog::audit_entries(&*app.store, 0, 50).unwrap();
+    assert!(refuge_core::MessageReads::sealed_message(&*app.store, id).unwrap().is_none());
+    let (entries, _) = refuge_core::AuditReads::audit_entries(&*app.store, 0, 50).unwrap();
     assert!(entries.iter().any(|e| e.action == "unlock inbox"));
     assert!(entries.iter().all(|e| !e.detail.contains("MARKER") && !e.subject.contains("MARKER")));
     app.stop().await;
@@ -150,7 +151,7 @@ async fn a_form_sends_one_message() {
     assert!(select(&again.body, "textarea").concat().contains("The same form again."), "the text is kept");
     let fresh = attrs(&again.body, "input[name=token]", "value").remove(0);
     assert_ne!(fresh, token, "a new form to send it with");
-    assert_eq!(refuge_core::MessageStore::messages(&*app.store, 0, 10).unwrap().1, 1);
+    assert_eq!(refuge_core::MessageReads::messages(&*app.store, 0, 10).unwrap().1, 1);
     app.stop().await;
 }
 
@@ -165,7 +166,7 @@ async fn a_reply_without_a_mail_server_is_refused_with_the_text_kept() {
     let boss = sign_in(&app, "boss@example.org", Role::Admin, &[]).await;
     let passphrase = app.first_inbox.clone().unwrap().passphrase;
     assert_eq!(boss.post("/admin/inbox/unlock", &[("passphrase", &passphrase)]).await.status, 200);
-    let id = refuge_core::MessageStore::messages(&*app.store, 0, 10).unwrap().0[0].id;
+    let id = refuge_core::MessageReads::messages(&*app.store, 0, 10).unwrap().0[0].id;
     let refused = boss.post(&format!("/admin/inbox/{id}/reply"), &[("text", "We will call you on Monday.")]).await;
     assert_eq!(refused.status, 422);
     assert!(select(&refused.body, "textarea").concat().contains("We will call you on Monday."), "the text is kept");
@@ -174,7 +175,7 @@ async fn a_reply_without_a_mail_server_is_refused_with_the_text_kept() {
     while let Some(mail) = app.store.take_due(far).unwrap() {
         assert_ne!(mail.kind, refuge_core::MailKind::Reply, "nothing queued");
     }
-    assert!(!refuge_core::MessageStore::messages(&*app.store, 0, 10).unwrap().0[0].handled);
+    assert!(!refuge_core::MessageReads::messages(&*app.store, 0, 10).unwrap().0[0].handled);
     app.stop().await;
 }
 
@@ -188,7 +189,7 @@ async fn the_join_list_tick_asks_for_confirmation_before_subscribing() {
     let extra = [("reply_to", "lee@example.org"), ("join_list", "1")];
     assert_eq!(send(&app, "ja", &token, "Please keep me informed.", &extra, None).await.status, 200);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let records = refuge_core::SubscriberStore::find_subscribers(&*app.store, "lee@", 10).unwrap();
+    let records = refuge_core::SubscriberReads::find_subscribers(&*app.store, "lee@", 10).unwrap();
     assert!(records.iter().all(|r| r.email != "lee@example.org"), "no sign-up at the message's time");
     app.stop().await;
 
@@ -199,7 +200,7 @@ async fn the_join_list_tick_asks_for_confirmation_before_subscribing() {
     // Made like any sign-up: nothing in it says it came with a message.
     let made = async {
         loop {
-            let records = refuge_core::SubscriberStore::find_subscribers(&*app.store, "lee@", 10).unwrap();
+            let records = refuge_core::SubscriberReads::find_subscribers(&*app.store, "lee@", 10).unwrap();
             if let Some(r) = records.into_iter().find(|r| r.email == "lee@example.org") {
                 return r;
             }
@@ -229,10 +230,10 @@ async fn the_join_list_tick_asks_for_confirmation_before_subscribing() {
     assert_eq!(subscribers.iter().map(|s| s.email.as_str()).collect::<Vec<_>>(), ["lee@example.org"]);
 
     // Retention (90 days by default) keeps a message handled today.
-    let (list, _) = refuge_core::MessageStore::messages(&*app.store, 0, 10).unwrap();
+    let (list, _) = refuge_core::MessageReads::messages(&*app.store, 0, 10).unwrap();
     refuge_core::MessageStore::set_handled(&*app.store, list[0].id, true).unwrap();
     assert_eq!(refuge_web::purge_expired_messages(&app.state).await, Some(0));
-    assert!(refuge_core::MessageStore::sealed_message(&*app.store, list[0].id).unwrap().is_some());
+    assert!(refuge_core::MessageReads::sealed_message(&*app.store, list[0].id).unwrap().is_some());
     app.stop().await;
 }
 
@@ -286,7 +287,7 @@ async fn spam_defences_turn_robots_away_and_keep_what_people_wrote() {
     assert!(matches!(big.status, 413), "{}", big.status);
     let long = send(&app, "en", &token, &"long ".repeat(5000), &[], None).await;
     assert_eq!(long.status, 413);
-    let (before, _) = refuge_core::MessageStore::messages(&*app.store, 0, 100).unwrap();
+    let (before, _) = refuge_core::MessageReads::messages(&*app.store, 0, 100).unwrap();
     assert!(before.is_empty(), "none of those were stored");
     // Without a key the form refuses, rather than store anything in clear.
     let key_file = app.data_dir.join("inbox/public.txt");
@@ -295,7 +296,7 @@ async fn spam_defences_turn_robots_away_and_keep_what_people_wrote() {
     let refused = send(&app, "en", &token, "no key", &[], None).await;
     assert_eq!(refused.status, 503);
     assert!(refused.body.contains("post or e-mail") && refused.body.contains("no key"));
-    assert!(refuge_core::MessageStore::messages(&*app.store, 0, 10).unwrap().0.is_empty());
+    assert!(refuge_core::MessageReads::messages(&*app.store, 0, 10).unwrap().0.is_empty());
     std::fs::write(&key_file, key).unwrap();
     // A genuine message goes through, each from a form of its own (a
     // form sends one message); then the per-client limit.
@@ -311,7 +312,7 @@ async fn spam_defences_turn_robots_away_and_keep_what_people_wrote() {
     assert!(statuses.contains(&200) && statuses.contains(&429), "{statuses:?}");
     // The limit came after the defences above had already taken tokens:
     // count what was stored.
-    let (stored, _) = refuge_core::MessageStore::messages(&*app.store, 0, 100).unwrap();
+    let (stored, _) = refuge_core::MessageReads::messages(&*app.store, 0, 100).unwrap();
     assert_eq!(stored.len(), statuses.iter().filter(|s| **s == 200).count(), "every accepted message is kept");
     app.stop().await;
 }

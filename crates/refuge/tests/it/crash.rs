@@ -4,13 +4,14 @@
 //! agrees with it, and the outbox (delivering to an SMTP server on
 //! 127.0.0.1 throughout) never sends one mail twice.
 
+use refuge_core::OutboxReads;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use refuge_core::{Outbox, PublicContent};
+use refuge_core::PublicContent;
 
 use crate::helpers::*;
 use crate::smtp::SmtpSink;

@@ -6,11 +6,12 @@
 //! Mounting needs root (as on CI and the development machines here);
 //! elsewhere the test says why it did not run.
 
+use refuge_core::MessageReads;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use refuge_core::{Kind, Language, MessageStore, PublicContent, Role, Slug};
+use refuge_core::{Kind, Language, PublicContent, Role, Slug};
 use reqwest::multipart::Form;
 
 use crate::admin::{article_fields, sign_in};

@@ -2,7 +2,8 @@
 //! published translation waits for review, restoring keeps the status,
 //! two tabs do not overwrite each other, a refused save keeps the text.
 
-use refuge_core::{AppealReads, AsideKind, AsideStore, ContentStore, Kind, Language, PublicContent, Role, Slug};
+use refuge_core::{AppealReads, AsideKind, Kind, Language, PublicContent, Role, Slug};
+use refuge_core::{AsideReads, ContentReads, MediaReads, UserReads};
 
 use crate::admin::{Staff, article_fields, sign_in};
 use crate::helpers::*;
@@ -248,7 +249,7 @@ async fn appeal_deadlines_are_dates() {
 /// anything else opens.
 #[tokio::test]
 async fn weak_and_printed_passwords_are_replaced() {
-    use refuge_core::{Email, UserStore};
+    use refuge_core::Email;
     let app = spawn_app().await;
     let boss = sign_in(&app, "boss@example.org", Role::Admin, &[]).await;
     let weak = boss

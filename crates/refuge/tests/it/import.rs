@@ -194,7 +194,7 @@ async fn an_old_archive_is_dated_by_its_months_and_never_on_the_day_of_the_impor
     let slug = Slug::parse(undated.new_path.trim_end_matches('/').rsplit('/').next().unwrap()).unwrap();
     let item = app.store.published_item(Kind::News, &en, &slug).unwrap().unwrap();
     assert_eq!(item.published_at.unwrap().year(), 2003);
-    let history = refuge_core::ContentStore::revisions(app.store.as_ref(), item.id).unwrap();
+    let history = refuge_core::ContentReads::revisions(app.store.as_ref(), item.id).unwrap();
     assert!(history.iter().any(|r| r.note.contains("check it")), "the history says the date needs a look");
 
     // A month is shown as a month, not as its first day, on the page and
@@ -484,7 +484,7 @@ async fn links_out_of_the_old_site_are_not_followed_and_deep_pages_are_read_at_o
     }
     let home = report.iter().find(|p| p.old_path == "/index.html").unwrap();
     assert!(home.warnings.iter().any(|w| w.contains("photo.jpg is a link out of")), "{:?}", home.warnings);
-    assert!(refuge_core::MediaStore::media_list(&*app.store, 0, 10).unwrap().0.is_empty(), "no image read");
+    assert!(refuge_core::MediaReads::media_list(&*app.store, 0, 10).unwrap().0.is_empty(), "no image read");
     let deep = report.iter().find(|p| p.old_path == "/deep.html").unwrap();
     assert!(deep.warnings.iter().any(|w| w.contains("nested more than")), "{:?}", deep.warnings);
     let page = app.get(&deep.new_path).await;

@@ -1,7 +1,8 @@
 //! Nothing typed is lost: two tabs do not overwrite each other, a stale
 //! token or an expired session keeps the text, autosaves come back.
 
-use refuge_core::{ContentStore, Language, PublicContent, Role};
+use refuge_core::ContentReads;
+use refuge_core::{Language, PublicContent, Role};
 
 use crate::admin::{Staff, article_fields, sign_in};
 use crate::editorial::{edited, item_id, post_fields};

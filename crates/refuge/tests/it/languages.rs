@@ -165,7 +165,7 @@ async fn korean_and_chinese_writers_reach_the_inbox_on_a_site_without_content() 
     let boss = crate::admin::sign_in(&app, "boss@example.org", Role::Admin, &[]).await;
     let passphrase = app.first_inbox.clone().expect("a new inbox").passphrase;
     assert_eq!(boss.post("/admin/inbox/unlock", &[("passphrase", &passphrase)]).await.status, 200);
-    let (list, _) = refuge_core::MessageStore::messages(&*app.store, 0, 10).unwrap();
+    let (list, _) = refuge_core::MessageReads::messages(&*app.store, 0, 10).unwrap();
     assert_eq!(list.len(), 2);
     for message in list {
         let page = boss.get(&format!("/admin/inbox/{}", message.id)).await;
@@ -293,7 +293,7 @@ async fn korean_and_chinese_readers_on_a_phone_and_a_desktop() {
         browser.screenshot(&format!("reader-{lang}-appeal-{width}")).await;
         browser.assert_clean(&origin, &format!("{lang} appeal at {width} px")).await;
 
-        let before = refuge_core::MessageStore::messages(&*app.store, 0, 100).unwrap().1;
+        let before = refuge_core::MessageReads::messages(&*app.store, 0, 100).unwrap().1;
         browser.go(&app.url(&format!("/{lang}/contact/"))).await;
         let text =
             if lang == "ko" { "제 동생이 구금되어 있습니다." } else { "我的弟弟被拘押了。" };
@@ -306,7 +306,7 @@ async fn korean_and_chinese_readers_on_a_phone_and_a_desktop() {
         assert!(sent.contains(&format!("<html lang=\"{tag}\"")));
         browser.screenshot(&format!("reader-{lang}-contact-sent-{width}")).await;
         browser.assert_clean(&origin, &format!("{lang} contact at {width} px")).await;
-        assert_eq!(refuge_core::MessageStore::messages(&*app.store, 0, 100).unwrap().1, before + 1);
+        assert_eq!(refuge_core::MessageReads::messages(&*app.store, 0, 100).unwrap().1, before + 1);
     }
 
     // An entry added to the English appeal reaches the Korean and Japanese

@@ -10,10 +10,11 @@
 //! media, the static export, and every mail the SMTP server received —
 //! and searched for each name and its given name in any spelling.
 
+use refuge_core::{ContentReads, OutboxReads};
 use std::path::Path;
 
 use refuge::config::Config;
-use refuge_core::{AppealReads, ContentStore, Kind, Language, MailStore, Outbox, PublicContent, Role};
+use refuge_core::{AppealReads, Kind, Language, MailStore, PublicContent, Role};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::admin::{Staff, sign_in};
@@ -307,7 +308,7 @@ async fn no_name_reaches_a_public_byte() {
     .await;
     assert_eq!(pdf.status, 200, "{}", pdf.body);
     // Inserted into an article with the editor's Insert (its text carries the mark).
-    let (media, _) = refuge_core::MediaStore::media_list(app.store.as_ref(), 0, 1).unwrap();
+    let (media, _) = refuge_core::MediaReads::media_list(app.store.as_ref(), 0, 1).unwrap();
     let mut fields = item("Annual report".into(), 0, "published", "");
     fields.iter_mut().filter(|(k, _)| matches!(*k, "summary" | "body")).for_each(|f| f.1 = "Our report.".into());
     fields.push(("insert_media", media[0].id.to_string()));

@@ -4,6 +4,7 @@
 //! independent verifier (Python's dkimpy). Then: no mail is silently
 //! dropped after a delete, and dead addresses stop getting list mail.
 
+use refuge_core::{ListReads, MessageReads, OutboxReads};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 

@@ -1,9 +1,10 @@
 //! The mailing list end to end, through a real SMTP exchange.
 
+use refuge_core::{AppealDeskReads, ListReads, OutboxReads};
 use std::time::Duration;
 
 use refuge::config::SmtpFile;
-use refuge_core::{AppealReads, AppealStore, Language, MailStore, Outbox, Role};
+use refuge_core::{AppealReads, Language, MailStore, Outbox, Role};
 
 use crate::admin::sign_in;
 use crate::helpers::*;

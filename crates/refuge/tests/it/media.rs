@@ -1,8 +1,9 @@
 //! The media library: what is served carries no metadata.
 
+use refuge_core::MediaReads;
 use std::io::Cursor;
 
-use refuge_core::{MediaStore, Role};
+use refuge_core::Role;
 use reqwest::multipart::{Form, Part};
 
 use crate::admin::{Staff, sign_in};

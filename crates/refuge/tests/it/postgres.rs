@@ -6,6 +6,7 @@
 //! `refuge_store::testing`); without PostgreSQL installed they are
 //! skipped with a note, unless `CI` is set.
 
+use refuge_core::ContentReads;
 use std::path::PathBuf;
 
 use refuge_core::{ContentStore, Kind, Language, PublicContent, Role, Slug, UserStore};

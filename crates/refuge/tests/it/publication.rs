@@ -2,7 +2,8 @@
 //! save, bulk publish, review, restore or the scheduler), lists and bulk
 //! actions, dates in the site's and the account's zone.
 
-use refuge_core::{AsideKind, AsideStore, ContentStore, Kind, Language, Role, Slug, Status};
+use refuge_core::{AsideKind, ContentStore, Kind, Language, Role, Slug, Status};
+use refuge_core::{AsideReads, ContentReads};
 
 use crate::admin::{article_fields, sign_in};
 use crate::editorial::{edited, item_id, post_fields};

@@ -3,6 +3,7 @@
 //! bucket, read back through the host's website endpoint as readers would;
 //! `refuge backup s3://…` and `refuge restore s3://…` round-trip the site.
 
+use refuge_core::ContentReads;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::Path;
 use std::process::Command;
@@ -530,7 +531,7 @@ async fn the_media_library_can_live_in_a_bucket() {
     let archive = dir.path().join("site.tar");
     refuge(garage, &app.data_dir, &["backup", archive.to_str().unwrap()]);
     let stem = name.split(['-', '.']).next().unwrap().to_owned();
-    let media = refuge_core::MediaStore::media_by_stored(app.store.as_ref(), &stem).unwrap().unwrap();
+    let media = refuge_core::MediaReads::media_by_stored(app.store.as_ref(), &stem).unwrap().unwrap();
     for file in refuge_media::library::file_names(&media) {
         store.delete(&format!("media/{file}")).await.unwrap();
     }

@@ -3,9 +3,10 @@
 //! page checked for console messages and foreign requests, and stored
 //! injection payloads rendered by Chromium without running anything.
 
+use refuge_core::{ContentReads, MessageReads};
 use std::time::Duration;
 
-use refuge_core::{ContentStore, Email, Kind, Language, MessageStore, Outbox, PublicContent, Role, Slug, UserStore};
+use refuge_core::{Email, Kind, Language, Outbox, PublicContent, Role, Slug, UserStore};
 
 use crate::admin::PASSWORD;
 use crate::browser::Browser;

@@ -1,11 +1,12 @@
 //! Bad input, restarts, damaged data, and the command line.
 
+use refuge_core::UserReads;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
 use refuge::app::{App, StartOptions};
 use refuge::config::Config;
-use refuge_core::{Email, UserStore};
+use refuge_core::Email;
 
 use crate::helpers::*;
 

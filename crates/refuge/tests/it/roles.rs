@@ -2,7 +2,8 @@
 //! (`refuge_web::admin::guard::ROUTES`), for every role and for nobody,
 //! and every POST route forged (no token; another site's origin).
 
-use refuge_core::{AuditLog, Email, Kind, Language, PublicContent, Role, Slug, UserStore};
+use refuge_core::{AuditReads, UserReads};
+use refuge_core::{Email, Kind, Language, PublicContent, Role, Slug, UserStore};
 use refuge_web::admin::guard::{Need, ROUTES, RouteSpec};
 
 use crate::admin::{PASSWORD, Staff, jar_client, sign_in};

@@ -1,11 +1,12 @@
 //! Regression tests for the defects an independent attack test found
 //! (issue 18): each failed on the code before its fix.
 
+use refuge_core::{AuditReads, MediaReads, UserReads};
 use std::time::Duration;
 
 use refuge::cli::DataArg;
 use refuge::cmd::user::{PasswdArgs, Reset2faArgs, UserCommand};
-use refuge_core::{AuditLog, Email, MediaStore, Role, UserStore};
+use refuge_core::{Email, Role, UserStore};
 use refuge_media::testing::{hostile_pdf, jpeg_bomb, png_bomb};
 use refuge_web::admin::totp;
 use reqwest::multipart::{Form, Part};
@@ -454,7 +455,7 @@ async fn a_contact_message_with_two_files_is_refused_with_the_text_kept() {
     let body = r.text().await.unwrap();
     assert!(body.contains("Only one file"), "{body}");
     assert!(body.contains("TEXT-KEPT-7731"), "the text is kept");
-    let (list, _) = refuge_core::MessageStore::messages(&*app.store, 0, 10).unwrap();
+    let (list, _) = refuge_core::MessageReads::messages(&*app.store, 0, 10).unwrap();
     assert!(list.is_empty(), "nothing stored");
     app.stop().await;
 }

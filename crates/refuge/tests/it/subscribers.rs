@@ -1,10 +1,12 @@
 //! The mailing list as its owners manage it: import, export, removal with
 //! a suppression list, the back-office page, and housekeeping.
 
+use refuge_core::{ListReads, SubscriberReads};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use refuge_core::subscribers::{import, parse_csv};
+use refuge_app::list::import;
+use refuge_core::subscribers::parse_csv;
 use refuge_core::{Language, MailStore, Outbox, Role, SubscriberState, SubscriberStore, UserStore};
 
 use crate::admin::sign_in;
@@ -173,7 +175,7 @@ async fn removal_export_and_who_sees_addresses() {
     let again = import(&*app.store, &parsed, "old list", true, &mut token_maker(), &mut |_| {}).unwrap();
     assert_eq!(again.suppressed, 1);
     assert!(app.store.confirmed_subscribers(&ja, refuge_core::subscribers::Topic::News).unwrap().is_empty());
-    let (entries, _) = refuge_core::AuditLog::audit_entries(&*app.store, 0, 50).unwrap();
+    let (entries, _) = refuge_core::AuditReads::audit_entries(&*app.store, 0, 50).unwrap();
     let removal = entries.iter().find(|e| e.action == "remove subscriber").unwrap();
     assert_eq!(removal.subject, "k***@example.org", "the audit log masks the address");
     assert!(entries.iter().any(|e| e.action == "export subscribers"));

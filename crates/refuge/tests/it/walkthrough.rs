@@ -2,6 +2,7 @@
 //! layout at 1280 and 390 px (labels above their fields, nothing wider
 //! than the screen), screenshots under `target/e2e/`.
 
+use refuge_core::{AsideReads, ContentReads, UserReads};
 use refuge_core::{ContentStore, Email, Kind, Language, PublicContent, Role, Slug, UserStore};
 
 use crate::browser::Browser;
@@ -124,7 +125,7 @@ async fn sign_out(browser: &Browser) {
 /// axe finds nothing on the new pages.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_editors_day_in_the_browser() {
-    use refuge_core::{AsideKind, AsideStore, ItemDraft, Status};
+    use refuge_core::{AsideKind, ItemDraft, Status};
     let Some(browser) = Browser::start().await else { return };
     let app = spawn_app().await;
     let origin = app.base.clone();

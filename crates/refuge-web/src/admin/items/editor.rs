@@ -76,7 +76,7 @@ pub(super) struct Pick {
 
 /// The most recent uploads, with their Markdown in `lang`.
 pub(super) fn picks(state: &AppState, lang: &Language, reads: &mut crate::admin::Reads) -> Vec<Pick> {
-    let (media, _) = reads.or_empty("uploads", state.store.media_list(0, 24));
+    let (media, _) = reads.or_empty("uploads", state.reads.media_list(0, 24));
     media
         .iter()
         .map(|m| {
@@ -97,7 +97,7 @@ pub(super) fn picks(state: &AppState, lang: &Language, reads: &mut crate::admin:
 /// preview (nothing is saved).
 pub(super) fn insert_media(state: &AppState, form: &mut FormView, data: &FormData, lang: &Language) -> bool {
     let Ok(id) = data.get("insert_media").parse::<i64>() else { return false };
-    let media = match state.store.media(id) {
+    let media = match state.reads.media(id) {
         Ok(Some(media)) => media,
         Ok(None) => return false,
         Err(e) => {
@@ -146,7 +146,7 @@ pub(super) fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown
     let Translations { versions, translate_links, diff, source_changes, source, show_mark_current } =
         translations(state, admin, ctx, &mut reads);
     let mut categories: Vec<Choice> = reads
-        .or_empty("categories", state.store.categories(&ctx.lang))
+        .or_empty("categories", state.reads.categories(&ctx.lang))
         .into_iter()
         .map(|c| Choice { value: c.key.to_string(), label: c.name })
         .collect();
@@ -165,7 +165,7 @@ pub(super) fn editor(state: &AppState, admin: &Admin, ctx: &EditorContext, shown
     // Changes awaiting review: editors see them, with a link each.
     let reviews: Vec<ReviewLink> = match &ctx.item {
         Some(item) if admin.can_edit() => reads
-            .or_empty("changes awaiting review", state.store.asides_of_item(item.id, AsideKind::Review))
+            .or_empty("changes awaiting review", state.reads.asides_of_item(item.id, AsideKind::Review))
             .into_iter()
             .map(|a| ReviewLink {
                 href: To::Review { item: item.id, aside: a.id }.path(),
@@ -263,7 +263,7 @@ pub(super) fn translations(
     reads: &mut crate::admin::Reads,
 ) -> Translations {
     let t = &admin.t;
-    let group = ctx.item.as_ref().map(|i| reads.or_empty("translation group", state.store.group_items(i.group_id)));
+    let group = ctx.item.as_ref().map(|i| reads.or_empty("translation group", state.reads.group_items(i.group_id)));
     let versions: Vec<Version> = group
         .unwrap_or_default()
         .into_iter()
@@ -292,9 +292,9 @@ pub(super) fn translations(
     let mut show_mark_current = false;
     if let Some(item) = &ctx.item
         && let Some(src_id) = item.translated_from
-        && let Some(src) = reads.or_empty("source item", state.store.item(src_id))
+        && let Some(src) = reads.or_empty("source item", state.reads.item(src_id))
     {
-        let revisions = reads.or_empty("source revisions", state.store.revisions(src_id));
+        let revisions = reads.or_empty("source revisions", state.reads.revisions(src_id));
         let latest = revisions.first().map(|r| r.id).unwrap_or(0);
         show_mark_current = true;
         if latest > item.source_revision.unwrap_or(0) {

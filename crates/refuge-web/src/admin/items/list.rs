@@ -39,7 +39,7 @@ pub(super) fn list_query(state: &AppState, raw: Option<&str>) -> ListQuery {
 // Long on purpose: the list page's values (filters, choices, rows), as the template reads them.
 pub async fn list(State(state): State<AppState>, admin: Admin, RawQuery(raw): RawQuery) -> Answer {
     let ListQuery { filter, page, pairs: q } = list_query(&state, raw.as_deref());
-    let (rows, total) = crate::admin::read(&state, &admin, "item list", state.store.admin_items(&filter))?;
+    let (rows, total) = crate::admin::read(&state, &admin, "item list", state.reads.admin_items(&filter))?;
     let kind = filter.kind;
     let t = &admin.t;
     let title = match kind {
@@ -69,13 +69,13 @@ pub async fn list(State(state): State<AppState>, admin: Admin, RawQuery(raw): Ra
         .iter()
         .map(|l| BTreeMap::from([("code", l.to_string()), ("name", lang_name(&state, &admin.t, l))]))
         .collect();
-    let authors: Vec<Choice> = crate::admin::read(&state, &admin, "accounts", state.store.users())?
+    let authors: Vec<Choice> = crate::admin::read(&state, &admin, "accounts", state.reads.users())?
         .into_iter()
         .map(|u| Choice { value: u.id.to_string(), label: u.email.to_string() })
         .collect();
     let category_lang = filter.lang.clone().unwrap_or_else(|| admin.lang.clone());
     let mut categories: Vec<Choice> = state
-        .store
+        .reads
         .categories(&category_lang)
         .unwrap_or_default()
         .into_iter()
@@ -130,7 +130,7 @@ pub async fn bulk(State(state): State<AppState>, admin: Admin, data: FormData) -
     let mut items: Vec<Item> = Vec::new();
     for id in data.0.iter().filter(|(k, _)| k == "ids").filter_map(|(_, v)| v.parse::<i64>().ok()).take(200) {
         // An item deleted meanwhile is left out; a failed read stops all.
-        if let Some(item) = crate::admin::read(&state, &admin, "ticked item", state.store.item(id))? {
+        if let Some(item) = crate::admin::read(&state, &admin, "ticked item", state.reads.item(id))? {
             items.push(item);
         }
     }
@@ -152,7 +152,7 @@ pub async fn bulk(State(state): State<AppState>, admin: Admin, data: FormData) -
                     // Publishing an appeal whose names are public shows them in full: say so.
                     let full = action == Bulk::Publish
                         && i.kind == Kind::Appeal
-                        && state.store.appeal_facts(i.id).is_ok_and(|f| f.names_public);
+                        && state.reads.appeal_facts(i.id).is_ok_and(|f| f.names_public);
                     crate::admin::LinkTo {
                         href: To::Item(i.id).path(),
                         text: format!(
@@ -173,8 +173,8 @@ pub async fn bulk(State(state): State<AppState>, admin: Admin, data: FormData) -
         }
         .render(&state, &admin, "news"));
     }
-    let (store, user) = (state.store.clone(), admin.session.user.clone());
-    let done = match crate::admin::run_case(move || refuge_app::items::bulk(&*store, &user, items, action)).await {
+    let (app, user) = (state.app.clone(), admin.session.user.clone());
+    let done = match crate::admin::run_case(move || app.bulk(&user, items, action)).await {
         Ok(done) => done,
         Err(e) => return Ok(crate::admin::app_failed(&state, &admin, "bulk", &e, &back)),
     };

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::editor_form::{Errors, FormView, draft_from, form_from, form_of};
 use refuge_app::AppError;
-use refuge_app::editorial::{SaveItem, Saved, save_item};
+use refuge_app::editorial::{SaveItem, Saved};
 
 use super::guard::Genuine;
 use super::{Admin, Page, forbidden, iso, not_found, rejected, see_other};
@@ -203,7 +203,7 @@ pub async fn create(
 /// page when the database failed).
 fn load(state: &AppState, admin: &Admin, id: &str) -> Result<Item, Halt> {
     let id = crate::admin::number(state, admin, id)?;
-    crate::admin::found(state, admin, "item", state.store.item(id))
+    crate::admin::found(state, admin, "item", state.reads.item(id))
 }
 
 /// The editor of a new item of `kind` in `lang`.
@@ -234,7 +234,7 @@ fn edit_context(admin: &Admin, item: &Item) -> EditorContext {
 /// The form for an item as stored, with its version for the two-tab check.
 fn stored_form(state: &AppState, admin: &Admin, item: &Item) -> Result<FormView, Halt> {
     let mut form = form_of(item, &admin.zone);
-    form.base_revision = crate::admin::read(state, admin, "latest revision", state.store.latest_revision(item.id))?;
+    form.base_revision = crate::admin::read(state, admin, "latest revision", state.reads.latest_revision(item.id))?;
     Ok(form)
 }
 
@@ -257,10 +257,10 @@ pub async fn edit_form(
             &state,
             &admin,
             "own change awaiting review",
-            state.store.own_aside(AsideKind::Review, &place, admin.session.user.id),
+            state.reads.own_aside(AsideKind::Review, &place, admin.session.user.id),
         )?,
         (Access::Save, Some(id)) if admin.can_edit() => {
-            crate::admin::read(&state, &admin, "change awaiting review", state.store.aside(id))?
+            crate::admin::read(&state, &admin, "change awaiting review", state.reads.aside(id))?
                 .filter(|a| a.item_id == Some(item.id) && a.kind == AsideKind::Review)
         }
         _ => None,
@@ -355,7 +355,7 @@ fn translation_target(state: &AppState, admin: &Admin, id: &str, lang: &str) -> 
     if !may_translate_into(admin, &lang) {
         return Err(forbidden(state, admin).into());
     }
-    let versions = crate::admin::read(state, admin, "translation group", state.store.group_items(source.group_id))?;
+    let versions = crate::admin::read(state, admin, "translation group", state.reads.group_items(source.group_id))?;
     if let Some(existing) = versions.into_iter().find(|r| r.lang == lang) {
         return Err(see_other(&To::Item(existing.id).path()).into());
     }
@@ -415,8 +415,8 @@ pub async fn delete_form(State(state): State<AppState>, admin: Admin, Path(id): 
 
 pub async fn delete(State(state): State<AppState>, admin: Admin, Path(id): Path<String>) -> Answer {
     let id = crate::admin::number(&state, &admin, &id)?;
-    let (store, user) = (state.store.clone(), admin.session.user.clone());
-    Ok(match crate::admin::run_case(move || refuge_app::items::delete(&*store, &user, id)).await {
+    let (app, user) = (state.app.clone(), admin.session.user.clone());
+    Ok(match crate::admin::run_case(move || app.delete_item(&user, id)).await {
         Ok(item) => {
             state.item_changed(Some(&item), None);
             see_other(&To::ItemsOfKind(item.kind).notice(Notice::Deleted))

@@ -46,9 +46,8 @@ pub(super) async fn save(
         // The two-tab check is the write's own (`Stale`), not a read before it.
         base_revision: (ctx.item.is_some() && form.base_revision != 0).then_some(form.base_revision),
     };
-    let store = state.store.clone();
-    let user = admin.session.user.clone();
-    let saved = crate::admin::run_case(move || save_item(&*store, &user, request)).await;
+    let (app, user) = (state.app.clone(), admin.session.user.clone());
+    let saved = crate::admin::run_case(move || app.save_item(&user, request)).await;
     let Saved { before, after, .. } = match saved {
         Ok(saved) => saved,
         Err(e) => return save_failed(state, admin, ctx, &form, e),
@@ -149,7 +148,7 @@ pub(super) fn conflict(
     latest: i64,
     form: &FormView,
 ) -> Result<(ConflictView, i64), StoreError> {
-    let theirs = state.store.revision(latest)?.ok_or_else(|| StoreError::NotFound(format!("revision {latest}")))?;
+    let theirs = state.reads.revision(latest)?.ok_or_else(|| StoreError::NotFound(format!("revision {latest}")))?;
     let mine = crate::admin::history::form_text(form);
     let t = &admin.t;
     let text = t
@@ -190,8 +189,8 @@ pub(super) async fn propose(
     }
     let fields: Vec<(String, String)> =
         data.0.iter().filter(|(k, _)| !matches!(k.as_str(), "csrf" | "intent" | "action")).cloned().collect();
-    let (store, user, id, base) = (state.store.clone(), admin.session.user.clone(), item.id, form.base_revision);
-    let kept = crate::admin::run_case(move || refuge_app::editorial::propose(&*store, &user, id, base, &fields)).await;
+    let (app, user, id, base) = (state.app.clone(), admin.session.user.clone(), item.id, form.base_revision);
+    let kept = crate::admin::run_case(move || app.propose_change(&user, id, base, &fields)).await;
     if let Err(e) = kept {
         return save_failed(state, admin, ctx, &form, e);
     }
