@@ -117,7 +117,7 @@ impl Site {
             open: is_open(facts, now),
             deadline: t.day(&facts.deadline),
             date: r.published_at.map(|d| t.item_date(d, r.month_only)).unwrap_or_default(),
-            date_iso: crate::pages::item_iso_date(r.published_at, r.month_only),
+            date_iso: crate::dates::item_iso_date(r.published_at, r.month_only),
         }
     }
 

@@ -6,20 +6,12 @@
 //! something changes.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use refuge_core::redaction::NameGuard;
 
 use crate::RenderError;
 use crate::site::{Outcome, Rendered, Site};
-
-/// The guard as last built, and a count of changes: a guard built from
-/// the list read before a change is never kept after it.
-#[derive(Default)]
-pub(crate) struct Names {
-    guard: std::sync::RwLock<Option<(u64, Arc<NameGuard>)>>,
-    changes: AtomicU64,
-}
 
 impl Site {
     /// The name guard, built from the store's protected names.

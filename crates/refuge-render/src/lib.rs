@@ -6,9 +6,11 @@
 //! Nothing here knows about HTTP: pages are bytes, a status code and the
 //! things they depend on ([`Dep`]).
 
+mod addresses;
 mod appeals;
 mod cache;
 pub mod contact;
+mod dates;
 mod feeds;
 mod guard;
 mod locale;
@@ -19,9 +21,9 @@ pub mod search_page;
 mod site;
 mod templates;
 
+pub use addresses::{AddressLink, Addresses, MirrorAddress};
 pub use cache::{CachedPage, Dep, PageCache, deps_of_facts, deps_of_item};
 pub use locale::{Locales, Strings, sort_names};
-pub use mirrors::{AddressLink, Addresses, MirrorAddress};
 pub use search_page::SearchQuery;
 pub use site::{Message, Outcome, Rendered, Site, SiteConfig};
 

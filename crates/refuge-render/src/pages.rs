@@ -2,11 +2,11 @@
 
 use std::collections::HashMap;
 
+use crate::dates::item_iso_date;
 use refuge_core::markdown::{excerpt, to_plain_text, to_safe_html};
 use refuge_core::redaction::Redaction;
 use refuge_core::{Item, ItemRef, Kind, Language, NewsFilter, Slug};
 use serde::Serialize;
-use time::OffsetDateTime;
 
 use crate::cache::Dep;
 use crate::routes::{Route, Scope};
@@ -87,19 +87,6 @@ struct FaqView {
     anchor: String,
     question: String,
     answer_html: String,
-}
-
-pub(crate) fn iso_date(d: Option<OffsetDateTime>) -> String {
-    d.map(|d| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())).unwrap_or_default()
-}
-
-/// An item's date for `<time datetime>`: its day, or its month alone
-/// (`2002-07`, a valid month string) when it is dated by its month only.
-pub(crate) fn item_iso_date(d: Option<OffsetDateTime>, month_only: bool) -> String {
-    match d {
-        Some(d) if month_only => format!("{:04}-{:02}", d.year(), u8::from(d.month())),
-        _ => iso_date(d),
-    }
 }
 
 /// Names in the order readers of `lang` expect.

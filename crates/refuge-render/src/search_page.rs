@@ -144,7 +144,7 @@ impl Site {
                 lang_name: self.language_name(&h.lang),
                 kind: kind_label(&h.kind),
                 date: date(h.date).map(|d| t.item_date(d, h.month_only)),
-                date_iso: date(h.date).map(|d| crate::pages::item_iso_date(Some(d), h.month_only)),
+                date_iso: date(h.date).map(|d| crate::dates::item_iso_date(Some(d), h.month_only)),
                 snippet: h.snippet.clone(),
             })
             .collect();

@@ -35,7 +35,7 @@ pub struct SiteConfig {
     pub page_size: u32,
     /// The site's other addresses (mirrors, onion), named in every page's
     /// footer, on `/{lang}/mirrors/` and in `/mirrors.json`.
-    pub addresses: crate::mirrors::Addresses,
+    pub addresses: crate::addresses::Addresses,
 }
 
 mod outcome;
@@ -58,9 +58,9 @@ pub struct Site {
     admin_js_path: String,
     favicon: Vec<u8>,
     /// The site's other addresses, as every page's footer names them.
-    other_addresses: Vec<crate::mirrors::AddressLink>,
+    other_addresses: Vec<crate::addresses::AddressLink>,
     /// The name guard every page passes before it leaves (see `guard.rs`).
-    pub(crate) names: crate::guard::Names,
+    pub(crate) names: Names,
 }
 
 fn fingerprint(bytes: &[u8]) -> u32 {
@@ -122,7 +122,7 @@ pub(crate) struct Chrome {
     /// Feeds announced in the page head.
     pub feeds: Vec<FeedLink>,
     /// The site's other addresses, named in the footer.
-    other_addresses: Vec<crate::mirrors::AddressLink>,
+    other_addresses: Vec<crate::addresses::AddressLink>,
     /// On a static copy's home pages: "This copy was made on …".
     copy_made: Option<String>,
     og_locale: String,
@@ -147,6 +147,14 @@ fn og_locale(lang: &Language) -> String {
         "zh-hant" => "zh_TW".into(),
         other => other.replace('-', "_"),
     }
+}
+
+/// The guard as last built, and a count of changes: a guard built from
+/// the list read before a change is never kept after it.
+#[derive(Default)]
+pub(crate) struct Names {
+    pub(crate) guard: std::sync::RwLock<Option<(u64, std::sync::Arc<refuge_core::redaction::NameGuard>)>>,
+    pub(crate) changes: std::sync::atomic::AtomicU64,
 }
 
 impl Site {
@@ -192,7 +200,7 @@ impl Site {
             admin_js_path,
             favicon,
             other_addresses,
-            names: crate::guard::Names::default(),
+            names: Names::default(),
         })
     }
 
@@ -367,7 +375,7 @@ impl Site {
                             number => n.number,
                             title => Redaction::hidden(lang.as_str()).apply(&n.title).into_string(),
                             date => n.sent_at.map(|d| t.date(d)).unwrap_or_default(),
-                            date_iso => crate::pages::iso_date(n.sent_at),
+                            date_iso => crate::dates::iso_date(n.sent_at),
                             path => Route::newsletter(lang, Some(n.number)),
                         }
                     })
@@ -392,7 +400,7 @@ impl Site {
                         number => issue.number,
                         title => title,
                         date => issue.sent_at.map(|d| t.date(d)).unwrap_or_default(),
-                        date_iso => crate::pages::iso_date(issue.sent_at),
+                        date_iso => crate::dates::iso_date(issue.sent_at),
                     },
                     body_html => refuge_core::markdown::to_safe_html(&issue.body, Redaction::hidden(lang.as_str())),
                     ..Serde(&chrome),

@@ -8,7 +8,7 @@ use refuge_core::{
 };
 use time::OffsetDateTime;
 
-use crate::content::touch;
+use crate::changes::touch;
 use crate::db::{SqlStore, backend, now, parse_ts, ts};
 use crate::rows::{REF_COLUMNS, item_ref};
 

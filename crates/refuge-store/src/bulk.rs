@@ -3,7 +3,8 @@
 use refuge_core::ItemDraft;
 use refuge_core::store::StoreResult;
 
-use crate::content::{touch, write_item};
+use crate::changes::touch;
+use crate::content::write_item;
 use crate::db::{SqlStore, backend};
 
 impl SqlStore {

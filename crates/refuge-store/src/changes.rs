@@ -7,13 +7,13 @@
 //! committed in order and a follower never passes a change still being
 //! written.
 
-use crate::sql::{DbResult, Row, params};
+use crate::sql::{DbResult, Handle, Row, params};
 use refuge_core::ChangeLog;
 use refuge_core::store::StoreResult;
 use refuge_core::{Change, ChangeFeed, ItemFacts, Kind, Language, Slug};
 use time::OffsetDateTime;
 
-use crate::db::{SqlStore, backend};
+use crate::db::{SqlStore, backend, now, ts};
 
 /// One row as stored.
 struct Stored {
@@ -111,6 +111,21 @@ impl ChangeLog for SqlStore {
             .map_err(backend)?;
         Ok(n)
     }
+}
+
+/// Records that content changed: the time of the last change (for whole-site
+/// pages) and the change sequence (the search index's stamp).
+pub(crate) fn touch(conn: &Handle<'_>) -> DbResult<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('last_change', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![ts(now())],
+    )?;
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('change_seq', '1')
+         ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT)",
+        params![],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! `ContentStore` over SQLite.
 
-use crate::sql::{DbResult, Handle, Optional, Value, list, params};
+use crate::changes::touch;
+use crate::sql::{Handle, Optional, Value, list, params};
 use refuge_core::ContentReads;
 use refuge_core::store::StoreResult;
 use refuge_core::{
@@ -11,19 +12,6 @@ use time::OffsetDateTime;
 
 use crate::db::{SqlStore, backend, now, parse_ts, ts};
 use crate::rows::{ADMIN_COLUMNS, ITEM_COLUMNS, OUTDATED_SQL, REVISION_COLUMNS, admin_row, item, revision};
-
-pub(crate) fn touch(conn: &Handle<'_>) -> DbResult<()> {
-    conn.execute(
-        "INSERT INTO meta (key, value) VALUES ('last_change', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![ts(now())],
-    )?;
-    conn.execute(
-        "INSERT INTO meta (key, value) VALUES ('change_seq', '1')
-         ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT)",
-        params![],
-    )?;
-    Ok(())
-}
 
 pub(crate) fn unique_violation(e: &crate::sql::DbError) -> bool {
     e.is_unique_violation()

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OpenFlags};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::pg::PgPool;
+use crate::sql::pg::PgPool;
 use crate::sql::{DbError, DbResult, Handle};
 
 /// Migrations in order; the schema version is their count.

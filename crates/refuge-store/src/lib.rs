@@ -19,7 +19,6 @@ mod mail;
 mod media;
 mod messages;
 mod names;
-mod pg;
 mod public;
 mod redirects;
 mod rows;

@@ -3,11 +3,8 @@
 //! never forgotten; filled once from the existing content when a
 //! database first meets this version.
 
-use refuge_core::NameReads;
-use refuge_core::redaction::{MarkedName, names_in};
-use refuge_core::store::StoreResult;
+use refuge_core::redaction::names_in;
 
-use crate::db::{SqlStore, backend};
 use crate::sql::{DbResult, Handle, Optional, params};
 
 /// Records the names marked in `texts`, written at `source`; `public`
@@ -108,21 +105,13 @@ pub(crate) fn record_everything_once(conn: &Handle<'_>) -> DbResult<()> {
     Ok(())
 }
 
-impl NameReads for SqlStore {
-    fn marked_names(&self) -> StoreResult<Vec<MarkedName>> {
-        self.conn()?
-            .query_map("SELECT name, source, public FROM protected_names ORDER BY name, source", params![], |r| {
-                Ok(MarkedName { name: r.get(0)?, source: r.get(1)?, public: r.get(2)? })
-            })
-            .map_err(backend)
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use refuge_core::{AppealFacts, AppealStore, ContentStore, ItemDraft, ItemSave, Kind, Language, Slug, Status};
+    use refuge_core::{
+        AppealFacts, AppealStore, ContentStore, ItemDraft, ItemSave, Kind, Language, NameReads, Slug, Status,
+    };
 
-    use super::*;
+    use crate::db::SqlStore;
 
     fn draft(slug: &str, body: &str) -> ItemDraft {
         ItemDraft {

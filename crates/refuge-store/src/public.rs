@@ -3,9 +3,12 @@
 //! something changed.
 
 use crate::sql::{Optional, Value, list, params};
+use refuge_core::redaction::MarkedName;
 use refuge_core::search::DocKey;
 use refuge_core::store::StoreResult;
-use refuge_core::{Category, FaqEntry, Item, ItemRef, Kind, Language, MenuEntry, NewsFilter, PublicContent, Slug};
+use refuge_core::{
+    Category, FaqEntry, Item, ItemRef, Kind, Language, MenuEntry, NameReads, NewsFilter, PublicContent, Slug,
+};
 use time::OffsetDateTime;
 
 use crate::db::{SqlStore, backend, parse_ts};
@@ -331,5 +334,15 @@ impl PublicContent for SqlStore {
         };
         self.load_tags(&mut items)?;
         Ok(items)
+    }
+}
+
+impl NameReads for SqlStore {
+    fn marked_names(&self) -> StoreResult<Vec<MarkedName>> {
+        self.conn()?
+            .query_map("SELECT name, source, public FROM protected_names ORDER BY name, source", params![], |r| {
+                Ok(MarkedName { name: r.get(0)?, source: r.get(1)?, public: r.get(2)? })
+            })
+            .map_err(backend)
     }
 }

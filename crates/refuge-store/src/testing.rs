@@ -20,7 +20,7 @@ pub struct TestPostgres {
     port: u16,
     next: AtomicU32,
     /// Connections to its `postgres` database, which makes the others.
-    admin: crate::pg::PgPool,
+    admin: crate::sql::pg::PgPool,
 }
 
 static SERVER: OnceLock<Option<TestPostgres>> = OnceLock::new();
@@ -142,8 +142,8 @@ fn start() -> Result<TestPostgres, String> {
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("the watchdog: {e}"))?;
-    let admin =
-        crate::pg::PgPool::new(&format!("postgres://refuge@127.0.0.1:{port}/postgres")).map_err(|e| e.to_string())?;
+    let admin = crate::sql::pg::PgPool::new(&format!("postgres://refuge@127.0.0.1:{port}/postgres"))
+        .map_err(|e| e.to_string())?;
     Ok(TestPostgres { port, next: AtomicU32::new(0), admin })
 }
 

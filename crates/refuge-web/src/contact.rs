@@ -18,7 +18,7 @@ use refuge_render::{CachedPage, Message as Page};
 use crate::AppState;
 use crate::error::message_response;
 use crate::form::FormData;
-use crate::public::send_page;
+use crate::send::send_page;
 
 /// The shortest time a person takes to fill the form.
 const MIN_SECONDS: i64 = 3;

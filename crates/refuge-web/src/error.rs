@@ -7,7 +7,7 @@ use refuge_core::Language;
 use refuge_render::{Message, RenderError};
 
 use crate::AppState;
-use crate::public::send_page;
+use crate::send::send_page;
 
 /// Something went wrong answering a request.
 #[derive(Debug, thiserror::Error)]

@@ -20,6 +20,7 @@ mod public;
 mod ratelimit;
 mod redirect;
 mod search;
+mod send;
 
 use std::sync::Arc;
 use std::time::Duration;

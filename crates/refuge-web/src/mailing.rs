@@ -13,7 +13,7 @@ use refuge_render::{CachedPage, RenderError, Rendered};
 
 use crate::AppState;
 use crate::form::{FormData, pairs};
-use crate::public::send_page;
+use crate::send::send_page;
 
 /// A notice page whose text is the string `text_key`.
 fn page(

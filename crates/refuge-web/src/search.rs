@@ -14,7 +14,7 @@ use refuge_render::{CachedPage, Message, SearchQuery};
 
 use crate::AppState;
 use crate::error::{WebError, message_response};
-use crate::public::send_page;
+use crate::send::send_page;
 
 /// The longest a search may take before the reader gets an error page.
 const TIMEOUT: Duration = Duration::from_secs(3);
@@ -89,7 +89,7 @@ pub async fn page(
     let Ok(_permit) = state.limits.search_slots.clone().acquire_owned().await else {
         return WebError::Task("search closed".into()).respond(&state, &lang, &headers);
     };
-    let (br, gz) = crate::public::accepted(&headers);
+    let (br, gz) = crate::send::accepted(&headers);
     let task_state = state.clone();
     let task_lang = lang.clone();
     let task = crate::blocking::run(move || {

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use refuge_core::{AccountChange, Email, PublicContent, Role, UserReads, UserStore};
+use refuge_core::{Email, PublicContent, Role, UserReads};
 use refuge_render::{PageCache, Site};
 use refuge_search::{OpenState, SearchIndex};
 use refuge_store::SqlStore;
@@ -267,21 +267,13 @@ impl App {
             let password = refuge_core::secret::password(20);
             let email = Email::parse(FIRST_ADMIN).map_err(anyhow::Error::msg)?;
             // Printed in a terminal (perhaps a log): replaced at first sign-in.
-            let languages = [];
             let printed = true;
-            let create = AccountChange::Create {
-                email: &email,
-                role: Role::Admin,
-                languages: &languages,
-                password: &password,
-                printed,
-            };
-            match store.change_account(&create) {
+            match refuge_app::accounts::operator_adds(store.as_ref(), &email, Role::Admin, &[], &password, printed) {
                 Ok(_) => Some(FirstAccount { email: FIRST_ADMIN.into(), password }),
                 // Another server sharing the database made it a moment
                 // ago, and printed its password.
-                Err(refuge_core::StoreError::Conflict(_)) => None,
-                Err(e) => return Err(e.into()),
+                Err(refuge_app::AppError::Conflict(_)) => None,
+                Err(e) => return Err(anyhow::anyhow!("could not create the first account: {e}")),
             }
         } else {
             None

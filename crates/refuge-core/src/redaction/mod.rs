@@ -17,6 +17,7 @@
 //! out checks its bytes with a [`NameGuard`] built from every name ever
 //! marked on the site.
 
+mod fold;
 mod guard;
 mod names;
 
@@ -297,9 +298,9 @@ fn check_label(name: &str, label: &str) -> Result<(), bool> {
     if label.is_empty() || label.chars().count() > 24 || !label.chars().all(allowed) {
         return Err(true);
     }
-    let name = guard::fold_text(name);
+    let name = fold::fold_text(name);
     for word in label.split([' ', '.', '-', '\'']) {
-        let folded: Vec<char> = guard::fold_text(word).chars().collect();
+        let folded: Vec<char> = fold::fold_text(word).chars().collect();
         if folded.windows(2).any(|w| name.contains(&w.iter().collect::<String>())) {
             return Err(false);
         }

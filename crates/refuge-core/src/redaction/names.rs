@@ -21,7 +21,7 @@
 //! * A name that is only a family name (`[[name:Kim]]`) is hidden where it
 //!   is marked, but not searched for.
 
-use super::guard::fold_text;
+use super::fold::fold_text;
 use super::is_name_separator;
 
 /// One thing the guard searches for.

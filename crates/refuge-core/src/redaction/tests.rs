@@ -107,8 +107,8 @@ fn public_forms_never_hold_two_letters_of_the_name() {
     {
         for lang in ["en", "ja", "ko", "zh", "fr"] {
             let shown = public_form(name, None, lang);
-            let folded: Vec<char> = guard::fold_text(&shown).chars().collect();
-            let whole = guard::fold_text(name);
+            let folded: Vec<char> = fold::fold_text(&shown).chars().collect();
+            let whole = fold::fold_text(name);
             assert!(
                 !folded.windows(2).any(|w| whole.contains(&w.iter().collect::<String>())),
                 "{name} in {lang}: {shown}"

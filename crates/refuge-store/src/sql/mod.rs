@@ -18,8 +18,9 @@ use std::sync::MutexGuard;
 
 use tokio_postgres::types::ToSql;
 
-use crate::pg::Pooled;
+use crate::sql::pg::Pooled;
 
+pub(crate) mod pg;
 mod value;
 
 /// Why a statement failed.

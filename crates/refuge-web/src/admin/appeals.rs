@@ -13,20 +13,6 @@ use super::{Admin, Answer, number, see_other};
 use crate::AppState;
 use crate::form::FormData;
 
-/// The facts' form fields, in the order shown.
-pub const FIELDS: [&str; 10] = [
-    "number",
-    "people_count",
-    "people",
-    "ages",
-    "held_where",
-    "held_since",
-    "risk",
-    "deadline",
-    "what_to_do",
-    "letter",
-];
-
 #[derive(Serialize)]
 struct Field {
     name: &'static str,
@@ -191,7 +177,7 @@ pub fn editor_values(
     let t = &admin.t;
     let now = time::OffsetDateTime::now_utc();
     AppealEditor {
-        fields: FIELDS
+        fields: super::editor_form::APPEAL_FIELDS
             .iter()
             .map(|name| Field {
                 name,
@@ -228,7 +214,7 @@ pub fn editor_values(
                 id: u.id,
                 date: u.date,
                 lang: lang.tag(),
-                lang_name: super::items::lang_name(state, t, &lang),
+                lang_name: super::lang_name(state, t, &lang),
                 text: u.text,
                 source: u.source,
             })
@@ -252,7 +238,7 @@ fn update_note(state: &AppState, admin: &Admin, item: Option<&Item>) -> String {
             t.get("admin_update_mailed_uncounted").to_owned()
         }
     };
-    let mut note = said.replace("{language}", &super::items::lang_name(state, &admin.t, &item.lang));
+    let mut note = said.replace("{language}", &super::lang_name(state, &admin.t, &item.lang));
     if state.config.smtp.is_none() {
         note.push(' ');
         note.push_str(t.get("admin_no_mail_server"));

@@ -5,7 +5,8 @@ use axum::extract::{RawQuery, State};
 use refuge_core::{AdminFilter, Kind, Status};
 use serde::Serialize;
 
-use super::items::{lang_name, row_view};
+use super::items::row_view;
+use super::lang_name;
 use super::{Admin, Answer, Page, read};
 use crate::AppState;
 

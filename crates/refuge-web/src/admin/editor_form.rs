@@ -7,7 +7,6 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::Admin;
-use super::items::statuses;
 use crate::AppState;
 use crate::form::FormData;
 
@@ -98,7 +97,7 @@ pub fn form_from(data: &FormData) -> FormView {
             .0
             .iter()
             .filter(|(k, _)| {
-                super::appeals::FIELDS.contains(&k.as_str())
+                APPEAL_FIELDS.contains(&k.as_str())
                     || k.starts_with("addr_")
                     || k == "case_status"
                     || k == "names_public"
@@ -210,4 +209,23 @@ pub fn draft_from(
     };
     draft.validate().map_err(|e| Box::new(Errors { title: Some(e), ..Errors::default() }))?;
     Ok(draft)
+}
+
+/// The facts' form fields, in the order shown.
+pub const APPEAL_FIELDS: [&str; 10] = [
+    "number",
+    "people_count",
+    "people",
+    "ages",
+    "held_where",
+    "held_since",
+    "risk",
+    "deadline",
+    "what_to_do",
+    "letter",
+];
+
+/// The statuses this account may give an item.
+pub(crate) fn statuses(admin: &Admin) -> Vec<Status> {
+    refuge_app::access::statuses(&admin.session.user)
 }

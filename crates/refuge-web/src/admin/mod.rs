@@ -18,7 +18,6 @@ mod kept;
 mod media;
 mod newsletters;
 mod people;
-mod photos;
 mod refusal;
 mod review;
 pub mod scheduler;
@@ -45,7 +44,7 @@ use refuge_core::Role;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-pub use photos::PendingPhoto;
+pub use media::photos::PendingPhoto;
 pub use session::Admin;
 pub use subscribers::PendingImport;
 
@@ -99,9 +98,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .get("/admin/audit", people::audit_log)
         .get("/admin/media", media::list)
         .post_limited("/admin/media", upload_limit, media::upload)
-        .get("/admin/media/review/{key}", photos::show)
-        .get("/admin/media/review/{key}/photo.jpg", photos::photo)
-        .post("/admin/media/review/{key}", photos::act)
+        .get("/admin/media/review/{key}", media::photos::show)
+        .get("/admin/media/review/{key}/photo.jpg", media::photos::photo)
+        .post("/admin/media/review/{key}", media::photos::act)
         .post("/admin/media/{id}", media::update)
         .post("/admin/media/{id}/delete", media::delete)
         .get("/admin/settings", site::settings)
@@ -497,6 +496,16 @@ pub fn audit(state: &AppState, actor: &str, action: &str, subject: &str, detail:
 /// 303 to `path`, a local path (anything else goes to the dashboard).
 pub fn see_other(path: &str) -> Response {
     crate::redirect::to(StatusCode::SEE_OTHER, path, "/admin/")
+}
+
+/// A language's name in the back office's language (`英語` in Japanese),
+/// or, for a language the interface has no name for, its own name.
+pub fn lang_name(state: &AppState, t: &refuge_render::Strings, lang: &refuge_core::Language) -> String {
+    let key = format!("name_of_{lang}");
+    match t.get(&key) {
+        name if name != key => name.to_owned(),
+        _ => state.site.strings(lang).get("language_name").to_owned(),
+    }
 }
 
 #[cfg(test)]

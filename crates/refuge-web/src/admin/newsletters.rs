@@ -13,7 +13,7 @@ use refuge_render::Dep;
 use refuge_render::routes::Route;
 use serde::Serialize;
 
-use super::items::lang_name;
+use super::lang_name;
 use super::{Admin, Answer, Page, audit, see_other};
 use crate::AppState;
 use crate::form::FormData;

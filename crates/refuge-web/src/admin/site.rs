@@ -7,7 +7,7 @@ use refuge_core::{Language, MenuEntry};
 use refuge_render::Dep;
 use serde::Serialize;
 
-use super::items::lang_name;
+use super::lang_name;
 use super::{Admin, Page, not_found};
 use crate::AppState;
 use crate::form::FormData;

@@ -16,7 +16,7 @@ use refuge_core::subscribers::{ParsedList, TOPICS, all_topics, chosen_topics, pa
 use refuge_core::{Language, SubscriberRecord, SubscriberState};
 use serde::Serialize;
 
-use super::items::lang_name;
+use super::lang_name;
 use super::{Admin, Page, audit, not_found};
 use crate::AppState;
 use crate::form::{FormData, pairs};

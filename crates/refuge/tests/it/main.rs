@@ -35,5 +35,6 @@ mod roles;
 mod search;
 mod security;
 mod smtp;
+mod structure;
 mod subscribers;
 mod walkthrough;

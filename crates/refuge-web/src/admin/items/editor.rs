@@ -2,6 +2,7 @@
 //! the source's changes, images to insert, changes awaiting review.
 
 use super::*;
+use crate::admin::lang_name;
 use crate::admin::paths::To;
 
 /// Everything the editor page needs besides the form.

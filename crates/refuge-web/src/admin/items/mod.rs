@@ -16,7 +16,7 @@ use refuge_app::AppError;
 use refuge_app::editorial::{SaveItem, Saved};
 
 use super::guard::Genuine;
-use super::{Admin, Page, forbidden, iso, not_found, rejected, see_other};
+use super::{Admin, Page, forbidden, iso, lang_name, not_found, rejected, see_other};
 use super::{Answer, Halt};
 use crate::AppState;
 use crate::form::{FormData, pairs};
@@ -82,16 +82,6 @@ struct Changes {
     heading: String,
 }
 
-/// A language's name in the back office's language (`英語` in Japanese),
-/// or, for a language the interface has no name for, its own name.
-pub fn lang_name(state: &AppState, t: &refuge_render::Strings, lang: &Language) -> String {
-    let key = format!("name_of_{lang}");
-    match t.get(&key) {
-        name if name != key => name.to_owned(),
-        _ => state.site.strings(lang).get("language_name").to_owned(),
-    }
-}
-
 pub fn row_view(state: &AppState, admin: &Admin, r: &AdminRow) -> RowView {
     RowView {
         id: r.id,
@@ -121,12 +111,8 @@ fn may_translate_into(admin: &Admin, lang: &Language) -> bool {
     refuge_app::access::may_translate_into(&admin.session.user, lang)
 }
 
-pub(crate) fn statuses(admin: &Admin) -> Vec<Status> {
-    refuge_app::access::statuses(&admin.session.user)
-}
-
 fn status_choices(admin: &Admin) -> Vec<Choice> {
-    statuses(admin)
+    super::editor_form::statuses(admin)
         .into_iter()
         .map(|s| Choice {
             value: s.as_str().into(),

@@ -17,9 +17,9 @@ use refuge_core::Language;
 use refuge_media::{Area, Prepared};
 use serde::Serialize;
 
-use super::media::{UploadError, keep, library, uploaded};
-use super::{Admin, Page};
+use super::{UploadError, keep, library, uploaded};
 use crate::AppState;
+use crate::admin::{Admin, Page};
 use crate::form::FormData;
 
 /// A photo waiting for the editor's choice.
@@ -62,7 +62,7 @@ pub fn hold(
     file_name: String,
     alts: Vec<(Language, String)>,
 ) -> Option<String> {
-    let key = super::session::random_hex(16);
+    let key = crate::admin::session::random_hex(16);
     let user = admin.session.user.id;
     let mut pending = state.memory.pending_photos.lock().unwrap_or_else(|p| p.into_inner());
     pending.retain(|_, p| p.at.elapsed() < WAIT);
@@ -240,7 +240,7 @@ pub async fn act(State(state): State<AppState>, admin: Admin, Path(key): Path<St
 /// with the other uploads' decoding: each needs a few hundred megabytes).
 async fn save(state: &AppState, admin: &Admin, key: &str) -> Response {
     let slots = state.limits.image_slots.clone();
-    let Ok(Ok(permit)) = tokio::time::timeout(super::media::IMAGE_WAIT, slots.acquire_owned()).await else {
+    let Ok(Ok(permit)) = tokio::time::timeout(super::IMAGE_WAIT, slots.acquire_owned()).await else {
         let text = admin.t.get("admin_upload_busy").to_owned();
         let mut response = review_page(state, admin, key, Some(text));
         *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;

@@ -13,6 +13,8 @@ use refuge_media::{FileType, MAX_UPLOAD, MediaError};
 use serde::Serialize;
 
 use super::{Admin, Answer, Page, forbidden};
+
+pub(super) mod photos;
 use crate::AppState;
 use crate::form::FormData;
 
@@ -73,7 +75,7 @@ fn view(state: &AppState, admin: &Admin, m: &Media) -> refuge_core::store::Store
             .iter()
             .map(|l| AltView {
                 lang: l.to_string(),
-                lang_name: super::items::lang_name(state, &admin.t, l),
+                lang_name: super::lang_name(state, &admin.t, l),
                 text: alt_in(l),
                 markdown: markdown_in(l),
                 editable: may_set_alt(admin, l, &alt_in(l)),
@@ -155,7 +157,7 @@ fn library_page(
         .iter()
         .map(|l| AltView {
             lang: l.to_string(),
-            lang_name: super::items::lang_name(state, &admin.t, l),
+            lang_name: super::lang_name(state, &admin.t, l),
             text: String::new(),
             markdown: String::new(),
             editable: true,
@@ -271,7 +273,7 @@ pub async fn upload(State(state): State<AppState>, admin: Admin, mut multipart: 
         })
         .await;
         return match prepared {
-            Ok(Ok((prepared, faces))) => match super::photos::hold(&state, &admin, prepared, faces, file_name, alts) {
+            Ok(Ok((prepared, faces))) => match photos::hold(&state, &admin, prepared, faces, file_name, alts) {
                 Some(key) => axum::response::Redirect::to(&To::MediaReview(&key).path()).into_response(),
                 None => {
                     let text = admin.t.get("admin_photos_busy").to_owned();
