@@ -3,7 +3,7 @@
 //! turned off) ends the account's sessions in the same transaction: if the
 //! sessions cannot be ended, nothing changed and the admin is told.
 
-use refuge_core::{AccountChange, AuditLog, Email, Language, Role, User, UserStore};
+use refuge_core::{AccountChange, AuditLine, AuditLog, Email, Language, Role, User, UserStore};
 
 use crate::AppError;
 use crate::access::admin_only;
@@ -47,8 +47,8 @@ pub fn operator_adds<S>(
 where
     S: UserStore + AuditLog + ?Sized,
 {
-    let user = store.change_account(&AccountChange::Create { email, role, languages, password, printed })?;
-    crate::audit::record(store, OPERATOR, "add account", user.email.as_str(), user.role.as_str());
+    let audit = Some(AuditLine { actor: OPERATOR, action: "add account", detail: role.as_str() });
+    let user = store.change_account(&AccountChange::Create { email, role, languages, password, printed }, audit)?;
     Ok(user)
 }
 
@@ -57,8 +57,8 @@ pub fn operator_sets_password<S>(store: &S, user_id: i64, password: &str, printe
 where
     S: UserStore + AuditLog + ?Sized,
 {
-    let user = store.change_account(&AccountChange::ResetPassword { user_id, password, printed })?;
-    crate::audit::record(store, OPERATOR, "reset password", user.email.as_str(), "sessions ended");
+    let audit = Some(AuditLine { actor: OPERATOR, action: "reset password", detail: "sessions ended" });
+    let user = store.change_account(&AccountChange::ResetPassword { user_id, password, printed }, audit)?;
     Ok(user)
 }
 
@@ -67,8 +67,8 @@ pub fn operator_resets_two_step<S>(store: &S, user_id: i64) -> Result<User, AppE
 where
     S: UserStore + AuditLog + ?Sized,
 {
-    let user = store.change_account(&AccountChange::ResetTotp { user_id })?;
-    crate::audit::record(store, OPERATOR, "two-step sign-in reset", user.email.as_str(), "sessions ended");
+    let audit = Some(AuditLine { actor: OPERATOR, action: "two-step sign-in reset", detail: "sessions ended" });
+    let user = store.change_account(&AccountChange::ResetTotp { user_id }, audit)?;
     Ok(user)
 }
 
@@ -86,14 +86,11 @@ where
     admin_only(actor)?;
     let email = Email::parse(email).map_err(AppError::Invalid)?;
     let password = printed_password();
-    let user = store.change_account(&AccountChange::Create {
-        email: &email,
-        role,
-        languages,
-        password: &password,
-        printed: true,
-    })?;
-    audit(store, actor, "add account", email.as_str(), role.as_str());
+    let create = AccountChange::Create { email: &email, role, languages, password: &password, printed: true };
+    let user = store.change_account(
+        &create,
+        Some(AuditLine { actor: actor.email.as_str(), action: "add account", detail: role.as_str() }),
+    )?;
     Ok(NewAccount { user, password })
 }
 
@@ -115,8 +112,9 @@ where
         not_own(actor, user_id)?;
     }
     let before = store.user(user_id)?.ok_or_else(|| AppError::NotFound(format!("account {user_id}")))?;
-    let after = store.change_account(&AccountChange::Role { user_id, role, languages })?;
-    audit(store, actor, "change role", after.email.as_str(), &format!("{} → {}", before.role, after.role));
+    let detail = format!("{} → {}", before.role, role);
+    let audit = Some(AuditLine { actor: actor.email.as_str(), action: "change role", detail: &detail });
+    let after = store.change_account(&AccountChange::Role { user_id, role, languages }, audit)?;
     Ok(after)
 }
 
@@ -127,8 +125,11 @@ where
 {
     admin_only(actor)?;
     let password = printed_password();
-    let user = store.change_account(&AccountChange::ResetPassword { user_id, password: &password, printed: true })?;
-    audit(store, actor, "reset password", user.email.as_str(), "");
+    let reset = AccountChange::ResetPassword { user_id, password: &password, printed: true };
+    let user = store.change_account(
+        &reset,
+        Some(AuditLine { actor: actor.email.as_str(), action: "reset password", detail: "sessions ended" }),
+    )?;
     Ok(NewAccount { user, password })
 }
 
@@ -140,8 +141,9 @@ where
     S: UserStore + AuditLog + ?Sized,
 {
     admin_only(actor)?;
-    let user = store.change_account(&AccountChange::ResetTotp { user_id })?;
-    audit(store, actor, "two-step sign-in reset", user.email.as_str(), "");
+    let audit =
+        Some(AuditLine { actor: actor.email.as_str(), action: "two-step sign-in reset", detail: "sessions ended" });
+    let user = store.change_account(&AccountChange::ResetTotp { user_id }, audit)?;
     Ok(user)
 }
 
@@ -152,8 +154,9 @@ pub fn change_own_password<S>(store: &S, actor: &User, password: &str, keep_sess
 where
     S: UserStore + AuditLog + ?Sized,
 {
-    store.change_account(&AccountChange::OwnPassword { user_id: actor.id, password, keep_session })?;
-    audit(store, actor, "change password", "", "other sessions ended");
+    let audit =
+        Some(AuditLine { actor: actor.email.as_str(), action: "change password", detail: "other sessions ended" });
+    store.change_account(&AccountChange::OwnPassword { user_id: actor.id, password, keep_session }, audit)?;
     Ok(())
 }
 
@@ -172,14 +175,11 @@ pub fn enable_two_step<S>(
 where
     S: UserStore + AuditLog + ?Sized,
 {
-    store.change_account(&AccountChange::EnableTotp {
-        user_id: actor.id,
-        secret,
-        recovery_hashes,
-        step,
-        keep_session,
-    })?;
-    audit(store, actor, "two-step sign-in on", "", "other sessions ended");
+    let enable = AccountChange::EnableTotp { user_id: actor.id, secret, recovery_hashes, step, keep_session };
+    store.change_account(
+        &enable,
+        Some(AuditLine { actor: actor.email.as_str(), action: "two-step sign-in on", detail: "other sessions ended" }),
+    )?;
     Ok(())
 }
 
@@ -245,14 +245,21 @@ mod tests {
     use refuge_store::SqlStore;
 
     use super::*;
+    use crate::memory::{Fail, Memory};
 
-    fn setup() -> (tempfile::TempDir, SqlStore, User, User) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqlStore::open(&dir.path().join("refuge.db")).unwrap();
+    /// An admin and an editor with two sessions, in `store`.
+    fn people<S: UserStore + ?Sized>(store: &S) -> (User, User) {
         let admin = store.add_user(&Email::parse("ad@example.org").unwrap(), Role::Admin, "a long password").unwrap();
         let ed = store.add_user(&Email::parse("ed@example.org").unwrap(), Role::Editor, "a long password").unwrap();
         store.create_session("s1", ed.id, "t", true, 1).unwrap();
         store.create_session("s2", ed.id, "t", true, 1).unwrap();
+        (admin, ed)
+    }
+
+    fn setup() -> (tempfile::TempDir, SqlStore, User, User) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqlStore::open(&dir.path().join("refuge.db")).unwrap();
+        let (admin, ed) = people(&store);
         (dir, store, admin, ed)
     }
 
@@ -283,46 +290,96 @@ mod tests {
         assert!(store.session("s1").unwrap().is_some() && store.session("s2").unwrap().is_some());
     }
 
+    /// An account change whose audit line cannot be written leaves the
+    /// account as it was: the change and its line are one write.
+    fn a_change_stands_only_with_its_audit_line<S>(store: &S, admin: &User, ed: &User, audit_fails: impl Fn())
+    where
+        S: UserStore + AuditLog + AuditReads + ?Sized,
+    {
+        let before = store.audit_entries(0, 100).unwrap().1;
+        audit_fails();
+        let ja = [Language::parse("ja").unwrap()];
+        assert!(change_role(store, admin, ed.id, Role::Translator, &ja).is_err());
+        assert_eq!(store.user(ed.id).unwrap().unwrap().role, Role::Editor, "the role is as before");
+        assert!(store.session("s1").unwrap().is_some(), "the sessions go on");
+        audit_fails();
+        assert!(reset_password(store, admin, ed.id).is_err());
+        assert!(store.verify_password(&ed.email, "a long password").unwrap().is_some(), "the password is as before");
+        audit_fails();
+        assert!(add_account(store, admin, "new@example.org", Role::Editor, &[]).is_err());
+        assert_eq!(store.user_count().unwrap(), 2, "no account without its line");
+        assert_eq!(store.audit_entries(0, 100).unwrap().1, before);
+    }
+
     #[test]
-    fn changes_take_effect_at_once() {
-        let (_dir, store, admin, ed) = setup();
-        let same = change_role(&store, &admin, ed.id, Role::Editor, &[]).unwrap();
+    fn an_account_change_and_its_audit_line_are_one_write() {
+        let (dir, store, admin, ed) = setup();
+        let side = rusqlite::Connection::open(dir.path().join("refuge.db")).unwrap();
+        let refuse = "CREATE TRIGGER IF NOT EXISTS refuse BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'x'); END;";
+        a_change_stands_only_with_its_audit_line(&store, &admin, &ed, || side.execute_batch(refuse).unwrap());
+
+        let memory = Memory::default();
+        let (admin, ed) = people(&memory);
+        a_change_stands_only_with_its_audit_line(&memory, &admin, &ed, || memory.fail_next(Fail::Audit));
+    }
+
+    /// What every account change does, on any store.
+    fn changes_take_effect_at_once<S>(store: &S)
+    where
+        S: UserStore + AuditLog + AuditReads + ?Sized,
+    {
+        let (admin, ed) = people(store);
+        let same = change_role(store, &admin, ed.id, Role::Editor, &[]).unwrap();
         assert_eq!(same.role, Role::Editor);
         assert!(store.session("s1").unwrap().is_some(), "the same role keeps sessions");
-        let tr = change_role(&store, &admin, ed.id, Role::Translator, &[Language::parse("ja").unwrap()]).unwrap();
+        let tr = change_role(store, &admin, ed.id, Role::Translator, &[Language::parse("ja").unwrap()]).unwrap();
         assert_eq!((tr.role, tr.languages.len()), (Role::Translator, 1));
         assert!(store.session("s1").unwrap().is_none(), "a new role signs the account out");
 
         store.create_session("s3", ed.id, "t", true, 1).unwrap();
-        let reset = reset_password(&store, &admin, ed.id).unwrap();
+        let reset = reset_password(store, &admin, ed.id).unwrap();
         assert!(reset.user.must_change_password, "a printed password is replaced at first sign-in");
         assert!(store.verify_password(&ed.email, &reset.password).unwrap().is_some());
         assert!(store.session("s3").unwrap().is_none());
 
         store.create_session("s4", ed.id, "t", true, 1).unwrap();
         store.create_session("s5", ed.id, "t", true, 1).unwrap();
-        change_own_password(&store, &ed, "another long passphrase", "s4").unwrap();
+        change_own_password(store, &ed, "another long passphrase", "s4").unwrap();
         assert!(store.session("s4").unwrap().is_some() && store.session("s5").unwrap().is_none());
         assert!(!store.user(ed.id).unwrap().unwrap().must_change_password, "a chosen password stays");
 
-        let added = add_account(&store, &admin, "new@example.org", Role::Editor, &[]).unwrap();
+        let added = add_account(store, &admin, "new@example.org", Role::Editor, &[]).unwrap();
         assert!(added.user.must_change_password);
         assert!(store.verify_password(&added.user.email, &added.password).unwrap().is_some());
-        let taken = add_account(&store, &admin, "new@example.org", Role::Editor, &[]).unwrap_err();
+        let taken = add_account(store, &admin, "new@example.org", Role::Editor, &[]).unwrap_err();
         assert!(matches!(taken, AppError::Conflict(_)), "{taken:?}");
-        let bad = add_account(&store, &admin, "not an address", Role::Editor, &[]).unwrap_err();
+        let bad = add_account(store, &admin, "not an address", Role::Editor, &[]).unwrap_err();
         assert!(matches!(bad, AppError::Invalid(_)), "{bad:?}");
 
-        assert!(matches!(change_role(&store, &admin, admin.id, Role::Editor, &[]), Err(AppError::OwnAccount)));
-        assert!(matches!(delete_account(&store, &admin, admin.id), Err(AppError::OwnAccount)));
-        assert!(matches!(change_role(&store, &ed, admin.id, Role::Editor, &[]), Err(AppError::Forbidden)));
-        assert!(matches!(reset_password(&store, &admin, 999), Err(AppError::NotFound(_))));
-        delete_account(&store, &admin, ed.id).unwrap();
+        assert!(matches!(change_role(store, &admin, admin.id, Role::Editor, &[]), Err(AppError::OwnAccount)));
+        assert!(matches!(delete_account(store, &admin, admin.id), Err(AppError::OwnAccount)));
+        assert!(matches!(change_role(store, &ed, admin.id, Role::Editor, &[]), Err(AppError::Forbidden)));
+        assert!(matches!(reset_password(store, &admin, 999), Err(AppError::NotFound(_))));
+        delete_account(store, &admin, ed.id).unwrap();
         assert!(store.user(ed.id).unwrap().is_none());
         let lines = store.audit_entries(0, 50).unwrap().0;
-        let actions: Vec<&str> = lines.iter().map(|l| l.action.as_str()).collect();
-        for action in ["change role", "reset password", "add account", "delete account"] {
-            assert!(actions.contains(&action), "{action} in {actions:?}");
+        let said: Vec<(&str, &str)> = lines.iter().map(|l| (l.action.as_str(), l.subject.as_str())).collect();
+        for line in [
+            ("change role", "ed@example.org"),
+            ("reset password", "ed@example.org"),
+            ("change password", "ed@example.org"),
+            ("add account", "new@example.org"),
+            ("delete account", "ed@example.org"),
+        ] {
+            assert!(said.contains(&line), "{line:?} in {said:?}");
+        }
+    }
+
+    #[test]
+    fn account_changes_take_effect_at_once_on_the_fake_and_either_engine() {
+        changes_take_effect_at_once(&Memory::default());
+        for db in refuge_store::testing::each_engine() {
+            changes_take_effect_at_once(&db.store);
         }
     }
 }

@@ -66,8 +66,11 @@ pub use error::AppError;
 
 /// For tests: an editor and a Japanese translator in `store`.
 #[cfg(test)]
-pub(crate) fn test_staff(store: &refuge_store::SqlStore) -> (refuge_core::User, refuge_core::User) {
-    use refuge_core::{Email, Language, Role, UserReads, UserStore};
+pub(crate) fn test_staff<S>(store: &S) -> (refuge_core::User, refuge_core::User)
+where
+    S: refuge_core::UserStore + ?Sized,
+{
+    use refuge_core::{Email, Language, Role};
     let ed = store.add_user(&Email::parse("e@example.org").unwrap(), Role::Editor, "a long password").unwrap();
     let tr = store.add_user(&Email::parse("t@example.org").unwrap(), Role::Translator, "a long password").unwrap();
     store.set_role(tr.id, Role::Translator, &[Language::parse("ja").unwrap()]).unwrap();

@@ -26,11 +26,22 @@ where
     if !can_edit(user) {
         return Err(AppError::Forbidden);
     }
-    let fields: Vec<(Field, &str)> = media.alt.iter().map(|(_, a)| (Field::ImageText, a.as_str())).collect();
-    check_markup(&fields)?;
+    check_texts(media.alt.iter().map(|(_, a)| a.as_str()))?;
     let id = store.add_media(media)?;
     crate::audit::record(store, user.email.as_str(), "upload", &media.name, &media.report);
     Ok(id)
+}
+
+/// Alternative texts as they may be kept: each at most
+/// [`Media::ALT_MAX_CHARS`] long, its markup written exactly (they are
+/// public wherever the image is shown).
+fn check_texts<'a>(texts: impl Iterator<Item = &'a str>) -> Result<(), AppError> {
+    let texts: Vec<&str> = texts.collect();
+    if texts.iter().any(|a| a.chars().count() > Media::ALT_MAX_CHARS) {
+        return Err(AppError::Invalid(format!("an alternative text is at most {} characters", Media::ALT_MAX_CHARS)));
+    }
+    let fields: Vec<(Field, &str)> = texts.into_iter().map(|a| (Field::ImageText, a)).collect();
+    check_markup(&fields)
 }
 
 /// Takes back the record of an upload whose files could not be kept.
@@ -59,8 +70,7 @@ where
     if !kept_elsewhere && changed.iter().all(|(_, a)| a.trim().is_empty()) {
         return Err(AppError::Invalid("one language at least describes the image".into()));
     }
-    let fields: Vec<(Field, &str)> = changed.iter().map(|(_, a)| (Field::ImageText, a.as_str())).collect();
-    check_markup(&fields)?;
+    check_texts(changed.iter().map(|(_, a)| a.as_str()))?;
     store.set_media_alts(id, changed)?;
     let langs: Vec<&str> = changed.iter().map(|(l, _)| l.as_str()).collect();
     crate::audit::record(store, user.email.as_str(), "describe upload", &media.name, &langs.join(", "));
@@ -83,14 +93,14 @@ where
 
 #[cfg(test)]
 mod tests {
-    use refuge_core::MediaReads;
 
     use super::*;
 
-    #[test]
-    fn an_upload_is_kept_with_its_texts_and_described_by_role() {
-        let db = refuge_store::testing::sqlite();
-        let s = &db.store;
+    /// An upload, its texts by role and its deletion, on any store.
+    fn kept_and_described<S>(s: &S)
+    where
+        S: MediaStore + NameReads + AuditLog + refuge_core::UserStore + ?Sized,
+    {
         let (ed, tr) = crate::test_staff(s);
         let (en, ja) = (Language::parse("en").unwrap(), Language::parse("ja").unwrap());
         let mut media = Media {
@@ -118,5 +128,11 @@ mod tests {
         assert!(matches!(delete(s, &tr, id), Err(AppError::Forbidden)));
         delete(s, &ed, id).unwrap();
         assert!(s.media(id).unwrap().is_none());
+    }
+
+    #[test]
+    fn an_upload_is_kept_with_its_texts_and_described_by_role() {
+        kept_and_described(&crate::memory::Memory::default());
+        kept_and_described(&refuge_store::testing::sqlite().store);
     }
 }

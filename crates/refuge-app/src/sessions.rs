@@ -101,3 +101,56 @@ pub fn look_up<S: UserStore + ?Sized>(
     }
     Ok(Some(session))
 }
+
+#[cfg(test)]
+mod tests {
+    use refuge_core::Role;
+
+    use super::*;
+    use crate::memory::Memory;
+    use crate::totp;
+
+    /// Signing in, on any store: the password, a code once, a recovery
+    /// code once, and the sessions it opens.
+    fn signing_in<S: UserStore + ?Sized>(store: &S) {
+        let email = Email::parse("ed@example.org").unwrap();
+        let ed = store.add_user(&email, Role::Editor, "a long password").unwrap();
+        assert_eq!(check_password(store, Some(&email), "a long password").unwrap().map(|u| u.id), Some(ed.id));
+        assert!(check_password(store, Some(&email), "another password").unwrap().is_none());
+        assert!(check_password(store, None, "a long password").unwrap().is_none());
+
+        let key = [7u8; 20];
+        let hash = |code: &str| format!("hash of {code}");
+        store.set_totp(ed.id, Some(&totp::base32(&key)), &[hash("abcdefghij")]).unwrap();
+        let now = 1_800_000_000u64;
+        let code = format!("{:06}", totp::hotp(&key, now / 30, 6));
+        assert_eq!(second_step(store, ed.id, &code, now, hash).unwrap(), SecondStep::App);
+        assert_eq!(second_step(store, ed.id, &code, now + 5, hash).unwrap(), SecondStep::Refused, "a code works once");
+        let earlier = format!("{:06}", totp::hotp(&key, now / 30 - 1, 6));
+        assert_eq!(second_step(store, ed.id, &earlier, now, hash).unwrap(), SecondStep::Refused, "nor one before it");
+        assert_eq!(second_step(store, ed.id, "ABCDE-FGHIJ", now, hash).unwrap(), SecondStep::Recovery);
+        let again = second_step(store, ed.id, "abcdefghij", now, hash).unwrap();
+        assert_eq!(again, SecondStep::Refused, "a recovery code is used up");
+
+        start(store, None, "first", ed.id, "token", false, 100).unwrap();
+        start(store, Some("first"), "second", ed.id, "token", true, 110).unwrap();
+        assert!(store.session("first").unwrap().is_none(), "signing in again ends the browser's old session");
+        let found = look_up(store, "second", 120, |_| false).unwrap().unwrap();
+        assert!(found.verified && found.user.id == ed.id);
+        assert_eq!(found.last_seen, 110, "a use within the minute is not written");
+        look_up(store, "second", 500, |_| false).unwrap().unwrap();
+        assert_eq!(store.session("second").unwrap().unwrap().last_seen, 500, "a later one is");
+        assert!(look_up(store, "second", 501, |_| true).unwrap().is_none(), "an expired session is none");
+        assert!(store.session("second").unwrap().is_some(), "its row stays for housekeeping");
+        end(store, "second");
+        assert!(store.session("second").unwrap().is_none());
+    }
+
+    #[test]
+    fn signing_in_on_the_fake_and_either_engine() {
+        signing_in(&Memory::default());
+        for db in refuge_store::testing::each_engine() {
+            signing_in(&db.store);
+        }
+    }
+}

@@ -429,6 +429,10 @@ pub struct Media {
 }
 
 impl Media {
+    /// The longest alternative text, in characters (a screen reader reads
+    /// it whole; a longer description belongs in the caption).
+    pub const ALT_MAX_CHARS: usize = 500;
+
     /// The public path of the file (the full size for images).
     pub fn path(&self) -> String {
         format!("/media/{}.{}", self.stored, self.extension)

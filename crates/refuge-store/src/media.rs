@@ -124,8 +124,8 @@ impl MediaStore for SqlStore {
 /// upload, recording the names it marks.
 fn write_alt(tx: &Handle<'_>, id: i64, lang: &str, alt: &str) -> StoreResult<()> {
     let alt = alt.trim();
-    if alt.chars().count() > 500 {
-        return Err(StoreError::Invalid("alternative text is limited to 500 characters".into()));
+    if alt.chars().count() > Media::ALT_MAX_CHARS {
+        return Err(StoreError::Invalid(format!("alternative text is limited to {} characters", Media::ALT_MAX_CHARS)));
     }
     if alt.is_empty() {
         tx.execute("DELETE FROM media_alt WHERE media_id = ? AND lang = ?", params![id, lang]).map_err(backend)?;

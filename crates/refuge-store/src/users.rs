@@ -11,7 +11,9 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use refuge_core::store::StoreResult;
-use refuge_core::{AccountChange, AuditEntry, AuditLog, Email, Language, Role, Session, StoreError, User, UserStore};
+use refuge_core::{
+    AccountChange, AuditEntry, AuditLine, AuditLog, Email, Language, Role, Session, StoreError, User, UserStore,
+};
 use refuge_core::{AuditReads, UserReads};
 
 use crate::db::{SqlStore, backend, now, parse_ts, ts};
@@ -331,7 +333,7 @@ impl UserStore for SqlStore {
         Ok(())
     }
 
-    fn change_account(&self, change: &AccountChange<'_>) -> StoreResult<User> {
+    fn change_account(&self, change: &AccountChange<'_>, audit: Option<AuditLine<'_>>) -> StoreResult<User> {
         // Hashing is slow: done before the transaction, which stays short.
         let (email, password, target) = match change {
             AccountChange::Create { email, password, .. } => (Some(email.to_string()), Some(*password), None),
@@ -351,6 +353,15 @@ impl UserStore for SqlStore {
         let conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
         let id = apply_change(&tx, change, hashed.as_deref())?;
+        if let Some(line) = audit {
+            let subject: String =
+                tx.query_row("SELECT email FROM users WHERE id = ?", params![id], |r| r.get(0)).map_err(backend)?;
+            tx.execute(
+                "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+                params![ts(now()), line.actor, line.action, subject, line.detail],
+            )
+            .map_err(backend)?;
+        }
         tx.commit().map_err(backend)?;
         drop(conn);
         self.user(id)?.ok_or_else(|| StoreError::NotFound(format!("user {id}")))

@@ -1,7 +1,7 @@
 //! Back-office accounts, their sessions and sign-in counts, and what
 //! servers sharing a database agree on: secrets, leases, client limits.
 
-use super::StoreResult;
+use super::{AuditLine, StoreResult};
 use crate::{Email, Language, Role, Session, User};
 
 /// Secrets every server sharing the database must agree on, made once.
@@ -95,9 +95,10 @@ pub trait UserStore: UserReads {
     fn purge_sessions(&self, idle_before: i64, created_before: i64) -> StoreResult<u64>;
 
     /// Applies a change that must take effect at once, with the ending of
-    /// the account's sessions where it says so, in one transaction: when
-    /// any part fails, nothing changed. The account as it is afterwards.
-    fn change_account(&self, change: &AccountChange<'_>) -> StoreResult<User>;
+    /// the account's sessions where it says so and its `audit` line (its
+    /// subject: the account's address), in one transaction: when any part
+    /// fails, nothing changed. The account as it is afterwards.
+    fn change_account(&self, change: &AccountChange<'_>, audit: Option<AuditLine<'_>>) -> StoreResult<User>;
 }
 
 /// Changes to an account that take effect at once (see

@@ -1,10 +1,14 @@
 //! An in-memory store for the use cases' unit tests: the inbox, the
-//! outbox and the audit log, as plain vectors, with a switch that makes
-//! the next write of one kind fail the way a database does. It is the
-//! second implementation of those narrow traits, so the use cases are
-//! checked against the traits, not against SQLite's behaviour. The
-//! outbox's sending side (`take_due`, `mark_*`) is not modelled: no use
-//! case sends mail; the mail task does, against the real store.
+//! outbox, the audit log, accounts and their sessions (`accounts.rs`) and
+//! the media library's records (`media.rs`), as plain vectors, with a
+//! switch that makes the next write of one kind fail the way a database
+//! does. It is the second implementation of those traits, so the use
+//! cases are checked against the traits, not against SQLite's behaviour.
+//! The outbox's sending side (`take_due`, `mark_*`) is not modelled: no
+//! use case sends mail; the mail task does, against the real store.
+
+mod accounts;
+mod media;
 
 use std::sync::Mutex;
 
@@ -21,6 +25,12 @@ pub enum Fail {
     Enqueue,
     SetHandled,
     Delete,
+    /// An account change (`change_account`, `set_email`…).
+    Account,
+    /// A media record's write.
+    Media,
+    /// The audit log's write.
+    Audit,
 }
 
 #[derive(Default)]
@@ -28,8 +38,19 @@ struct Inner {
     messages: Vec<(MessageMeta, Vec<u8>)>,
     outbox: Vec<(String, OutboxMail)>,
     audit: Vec<(String, String, String)>,
+    users: Vec<accounts::Account>,
+    sessions: Vec<accounts::MemSession>,
+    media: Vec<refuge_core::Media>,
+    names: Vec<refuge_core::redaction::MarkedName>,
     fail: Option<Fail>,
     next_id: i64,
+}
+
+impl Inner {
+    fn next_id(&mut self) -> i64 {
+        self.next_id += 1;
+        self.next_id
+    }
 }
 
 /// The fake itself; `Send + Sync` like the real store.
@@ -181,13 +202,27 @@ impl Outbox for Memory {
 }
 
 impl AuditReads for Memory {
-    fn audit_entries(&self, _offset: u32, _limit: u32) -> StoreResult<(Vec<AuditEntry>, u32)> {
-        Ok((Vec::new(), self.inner().audit.len() as u32))
+    fn audit_entries(&self, offset: u32, limit: u32) -> StoreResult<(Vec<AuditEntry>, u32)> {
+        let inner = self.inner();
+        let entries = (inner.audit.iter().enumerate().rev())
+            .skip(offset as usize)
+            .take(limit as usize)
+            .map(|(at, (actor, action, subject))| AuditEntry {
+                id: at as i64 + 1,
+                at: OffsetDateTime::UNIX_EPOCH,
+                actor: actor.clone(),
+                action: action.clone(),
+                subject: subject.clone(),
+                detail: String::new(),
+            })
+            .collect();
+        Ok((entries, inner.audit.len() as u32))
     }
 }
 
 impl AuditLog for Memory {
     fn record(&self, actor: &str, action: &str, subject: &str, _detail: &str) -> StoreResult<()> {
+        self.failing(Fail::Audit)?;
         self.inner().audit.push((actor.into(), action.into(), subject.into()));
         Ok(())
     }
