@@ -336,6 +336,8 @@ impl Bucket {
 /// runs before any reqwest client is made — in tests too, since the
 /// workspace shares that build of reqwest.
 pub fn install_tls_provider() {
+    // An error says a provider is installed already (an earlier call, or
+    // another crate): either way one is.
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 

@@ -58,6 +58,8 @@ impl MediaFiles for MediaFolder {
         let part = self.0.join(format!("{name}.part"));
         let written = std::fs::write(&part, bytes).and_then(|()| std::fs::rename(&part, &path));
         if let Err(e) = written {
+            // The partial file, if the write got that far; the write's
+            // error is what the caller hears.
             let _ = std::fs::remove_file(&part);
             return Err(io_error(e));
         }

@@ -269,6 +269,8 @@ impl Listener {
                 format!("another program is serving on {}", path.display()),
             ));
         }
+        // No one answers on it (checked above): a stale socket of an
+        // earlier run, or none; binding says if the path is unusable.
         let _ = std::fs::remove_file(path);
         let listener = UnixListener::bind(path)?;
         use std::os::unix::fs::PermissionsExt;
@@ -316,6 +318,8 @@ pub async fn serve(edge: Arc<Edge>, listener: Listener, service: Service) -> std
         }
     };
     if let Listener::Unix(_, path) = &listener {
+        // This server's own socket, closed now; one left over is removed
+        // at the next start.
         let _ = std::fs::remove_file(path);
     }
     result
@@ -326,6 +330,7 @@ fn tcp_connection(edge: &Arc<Edge>, stream: TcpStream, peer: SocketAddr, service
     // Connections are capped per client key (an IPv6 /64).
     let capped = (!edge.proxies.trusts(ip)).then_some(client_key(ip));
     let Some(admitted) = edge.admit(capped) else { return };
+    // Latency only: the connection works the same without it.
     let _ = stream.set_nodelay(true);
     let handler = conn::Handler::new(service.router.clone(), service.via, ip, true, edge);
     let edge = edge.clone();

@@ -200,6 +200,7 @@ impl Tree {
                         n += 1;
                     }
                     for s in SIBLINGS {
+                        // A page has a compressed sibling only when precompressed.
                         let _ = std::fs::remove_file(sibling(&path, s));
                     }
                     if let Some(dir) = path.parent().filter(|d| *d != self.out.as_path()) {
@@ -217,6 +218,8 @@ impl Tree {
 impl Drop for Tree {
     fn drop(&mut self) {
         if !self.committed {
+            // Dropped without commit: the copy in use is untouched; a
+            // staging folder left over is replaced by the next export.
             let _ = std::fs::remove_dir_all(&self.staging);
         }
     }
@@ -242,6 +245,7 @@ fn remove_missing(root: &Path, dir: &Path, kept: &HashSet<String>) -> Result<usi
         if entry.file_type().map_err(file_error("read", &path))?.is_dir() {
             let removed = remove_missing(root, &path, kept)?;
             if removed > 0 && std::fs::read_dir(&path).is_ok_and(|mut d| d.next().is_none()) {
+                // Only an empty folder goes; one filled meanwhile stays.
                 let _ = std::fs::remove_dir(&path);
             }
             n += removed;

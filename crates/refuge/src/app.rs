@@ -254,6 +254,7 @@ fn remove_database(db_path: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let mut p = db_path.as_os_str().to_owned();
         p.push(suffix);
+        // The WAL and shared-memory files exist only while open.
         let _ = std::fs::remove_file(p);
     }
 }
@@ -430,7 +431,12 @@ impl App {
 /// Completes on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            // Without a handler for Ctrl-C the server stops on SIGTERM alone
+            // (never at once because the handler is missing).
+            tracing::warn!(error = %e, "Ctrl-C cannot be listened for");
+            std::future::pending::<()>().await;
+        }
     };
     #[cfg(unix)]
     let term = async {

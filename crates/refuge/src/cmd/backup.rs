@@ -238,6 +238,8 @@ pub fn run_restore(args: RestoreArgs) -> Result<ExitCode> {
         for suffix in ["", "-wal", "-shm"] {
             let mut path = data.database().into_os_string();
             path.push(suffix);
+            // The WAL and shared-memory files exist only while open; the
+            // rename below says if the database itself is in the way.
             let _ = std::fs::remove_file(path);
         }
         let rows: u64 = checks.iter().map(|c| c.rows).sum();
