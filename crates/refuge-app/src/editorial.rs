@@ -64,6 +64,13 @@ where
     if !allowed || !statuses(user).contains(&save.draft.status) {
         return Err(AppError::Forbidden);
     }
+    // A scheduled time already gone by would publish at once: whoever
+    // meant "now" says Published.
+    if save.draft.status == Status::Scheduled
+        && save.draft.published_at.is_none_or(|at| at <= time::OffsetDateTime::now_utc())
+    {
+        return Err(AppError::Invalid("a scheduled item needs a time still to come".into()));
+    }
     if save.appeal.is_some() && save.draft.kind != Kind::Appeal {
         return Err(AppError::Invalid("only an appeal has appeal facts".into()));
     }

@@ -366,10 +366,11 @@ pub struct AdminFilter {
     /// Saved at least once by this account.
     pub author: Option<i64>,
     pub category: Option<String>,
-    /// Published (or, unpublished, last changed) on or after this day…
-    pub from: Option<time::Date>,
-    /// …and on or before this one.
-    pub to: Option<time::Date>,
+    /// Published (or, unpublished, last changed) at or after this time
+    /// (the start of a day in the reader's zone)…
+    pub from: Option<time::OffsetDateTime>,
+    /// …and before this one (the start of the day after the last).
+    pub until: Option<time::OffsetDateTime>,
     pub sort: AdminSort,
     pub offset: u32,
     pub limit: u32,

@@ -33,10 +33,6 @@ impl SqlStore {
 /// The SQL condition (on `items i`) and its arguments for an admin list's
 /// filter.
 fn admin_condition(filter: &AdminFilter) -> (String, Vec<Value>) {
-    /// A day as the stored timestamps begin (`2026-03-09T`), to compare as text.
-    fn day(d: time::Date) -> String {
-        format!("{:04}-{:02}-{:02}T", d.year(), u8::from(d.month()), d.day())
-    }
     let mut condition = String::from("1 = 1");
     let mut args: Vec<Value> = Vec::new();
     if let Some(kind) = filter.kind {
@@ -73,11 +69,11 @@ fn admin_condition(filter: &AdminFilter) -> (String, Vec<Value>) {
     }
     if let Some(from) = filter.from {
         condition.push_str(" AND coalesce(i.published_at, i.updated_at) >= ?");
-        args.push(Value::Text(day(from)));
+        args.push(Value::Text(ts(from)));
     }
-    if let Some(to) = filter.to.and_then(|d| d.next_day()) {
+    if let Some(until) = filter.until {
         condition.push_str(" AND coalesce(i.published_at, i.updated_at) < ?");
-        args.push(Value::Text(day(to)));
+        args.push(Value::Text(ts(until)));
     }
     (condition, args)
 }

@@ -172,7 +172,11 @@ pub fn draft_from(
         Status::Published => (status, typed_date.or(Some(now))),
         Status::Scheduled => match typed_date {
             Some(d) if d > now => (status, Some(d)),
-            Some(d) => (Status::Published, Some(d)),
+            // A time gone by would publish at once: never without asking.
+            Some(d) => {
+                errors.published_at = Some(t.get("admin_schedule_past").replace("{now}", &admin.zone.show(now)));
+                (status, Some(d))
+            }
             None => {
                 errors.published_at = Some(t.get("admin_schedule_needs_date").into());
                 (status, None)

@@ -218,6 +218,8 @@ async fn private(mut response: Response) -> Response {
 #[derive(Serialize)]
 struct UserView {
     email: String,
+    /// The time zone this account's dates are shown and typed in.
+    zone: String,
     role_label: String,
     is_admin: bool,
     can_edit: bool,
@@ -283,6 +285,7 @@ impl<'a> Page<'a> {
             js: state.site.admin_js_path(),
             user: self.admin.map(|a| UserView {
                 email: a.email().to_owned(),
+                zone: a.zone.name().to_owned(),
                 role_label: role_label(&t, a.role()),
                 is_admin: a.is_admin(),
                 can_edit: a.can_edit(),

@@ -208,3 +208,49 @@ async fn dates_are_typed_and_shown_in_the_site_and_account_zone() {
     assert!(unknown.body.contains("not a time zone name"));
     app.stop().await;
 }
+
+/// `HH:MM` wall-clock stamp of `t` at `offset` hours, as a `datetime-local`.
+fn stamp_at(t: time::OffsetDateTime, offset: i8) -> String {
+    let l = t.to_offset(time::UtcOffset::from_hms(offset, 0, 0).unwrap());
+    format!("{:04}-{:02}-{:02}T{:02}:{:02}", l.year(), u8::from(l.month()), l.day(), l.hour(), l.minute())
+}
+
+/// "Scheduled" with a time already gone by is refused with the time it
+/// is now where the editor is, the text kept, nothing published; every
+/// date field names the zone it is read in. (A Seoul editor typing a UTC
+/// clock four minutes ahead saw the appeal go public at once, "Saved.".)
+#[tokio::test]
+async fn a_schedule_in_the_past_is_refused_not_published_at_once() {
+    let app = spawn_app().await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    assert_eq!(ed.post("/admin/account/zone", &[("time_zone", "Asia/Seoul")]).await.status, 303);
+    let form = ed.get("/admin/items/new?kind=news&lang=en").await;
+    let label = select(&form.body, "label[for=published_at]").join("");
+    assert!(label.contains("Asia/Seoul") && !label.contains("UTC"), "the field names its zone: {label}");
+    let list = ed.get("/admin/items?kind=news").await;
+    assert!(select(&list.body, "label[for=f-from]").join("").contains("Asia/Seoul"));
+
+    let soon = time::OffsetDateTime::now_utc() + time::Duration::minutes(4);
+    let utc_clock = stamp_at(soon, 0);
+    let mut fields = article_fields("Released at noon", "Typed with care.", "scheduled", &utc_clock);
+    fields.retain(|(k, _)| *k != "action");
+    let refused = ed.post("/admin/items/new?kind=news&lang=en", &fields).await;
+    assert_eq!(refused.status, 422, "a time in Seoul nine hours ago is not a schedule");
+    let error = select(&refused.body, "#published_at ~ .field-error").join("");
+    assert!(error.contains("has passed") && error.contains("KST"), "says the time it is there: {error}");
+    assert!(refused.body.contains("Typed with care."), "nothing typed is lost");
+    let slug = Slug::parse("released-at-noon").unwrap();
+    let en = Language::parse("en").unwrap();
+    assert!(app.store.item_id_by_slug(Kind::News, &en, &slug).unwrap().is_none(), "nothing was saved");
+    assert_eq!(app.get("/en/news/released-at-noon/").await.status, 404, "nothing went public");
+
+    let seoul_clock = stamp_at(soon, 9);
+    let mut fields = article_fields("Released at noon", "Typed with care.", "scheduled", &seoul_clock);
+    fields.retain(|(k, _)| *k != "action");
+    let saved = ed.post("/admin/items/new?kind=news&lang=en", &fields).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let item = app.store.item(item_id(saved.header("location").unwrap())).unwrap().unwrap();
+    assert_eq!(item.status, Status::Scheduled);
+    assert_eq!(app.get("/en/news/released-at-noon/").await.status, 404, "not before its time");
+    app.stop().await;
+}

@@ -12,12 +12,15 @@ pub(super) struct ListQuery {
     pub(super) pairs: BTreeMap<String, String>,
 }
 
-pub(super) fn list_query(state: &AppState, raw: Option<&str>) -> ListQuery {
+pub(super) fn list_query(state: &AppState, admin: &Admin, raw: Option<&str>) -> ListQuery {
     let q = query_map(raw);
     let get = |k: &str| q.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    // Days are the reader's: from the start of the first in their zone
+    // to the start of the day after the last.
     let date = |k: &str| {
         get(k).and_then(|v| time::Date::parse(v, time::macros::format_description!("[year]-[month]-[day]")).ok())
     };
+    let start = |d: time::Date| admin.zone.parse_input(&format!("{d}"));
     let page: u32 = get("page").and_then(|p| p.parse().ok()).filter(|p| (1..=10_000).contains(p)).unwrap_or(1);
     let filter = AdminFilter {
         kind: get("kind").and_then(|k| k.parse::<Kind>().ok()),
@@ -27,8 +30,8 @@ pub(super) fn list_query(state: &AppState, raw: Option<&str>) -> ListQuery {
         text: get("q").map(|t| t.chars().take(200).collect()),
         author: get("author").and_then(|a| a.parse().ok()),
         category: get("category").map(str::to_owned),
-        from: date("from"),
-        to: date("to"),
+        from: date("from").and_then(start),
+        until: date("to").and_then(|d| d.next_day()).and_then(start),
         sort: refuge_core::AdminSort::parse(get("sort").unwrap_or_default()),
         offset: (page - 1) * 50,
         limit: 50,
@@ -38,7 +41,7 @@ pub(super) fn list_query(state: &AppState, raw: Option<&str>) -> ListQuery {
 
 // Long on purpose: the list page's values (filters, choices, rows), as the template reads them.
 pub async fn list(State(state): State<AppState>, admin: Admin, RawQuery(raw): RawQuery) -> Answer {
-    let ListQuery { filter, page, pairs: q } = list_query(&state, raw.as_deref());
+    let ListQuery { filter, page, pairs: q } = list_query(&state, &admin, raw.as_deref());
     let (rows, total) = crate::admin::read(&state, &admin, "item list", state.reads.admin_items(&filter))?;
     let kind = filter.kind;
     let t = &admin.t;
@@ -87,9 +90,6 @@ pub async fn list(State(state): State<AppState>, admin: Admin, RawQuery(raw): Ra
             .into_iter()
             .map(|s| Choice { value: s.as_str().into(), label: t.get(&format!("admin_sort_{}", s.as_str())).into() })
             .collect();
-    let day = |d: Option<time::Date>| {
-        d.map(|d| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())).unwrap_or_default()
-    };
     let values = minijinja::context! {
         rows => minijinja::value::Serde(rows.iter().map(|r| row_view(&state, &admin, r)).collect::<Vec<_>>()),
         total => total,
@@ -105,8 +105,8 @@ pub async fn list(State(state): State<AppState>, admin: Admin, RawQuery(raw): Ra
         filter_text => filter.text.clone().unwrap_or_default(),
         filter_author => filter.author.map(|a| a.to_string()).unwrap_or_default(),
         filter_category => filter.category.clone().unwrap_or_default(),
-        filter_from => day(filter.from),
-        filter_to => day(filter.to),
+        filter_from => q.get("from").cloned().unwrap_or_default(),
+        filter_to => q.get("to").cloned().unwrap_or_default(),
         filter_sort => filter.sort.as_str(),
         outdated_only => filter.outdated_only,
         can_edit => admin.can_edit(),
