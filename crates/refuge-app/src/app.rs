@@ -89,6 +89,7 @@ use_cases! {
     second_step = sessions::second_step [user_id: i64, code: &str, now: u64, recovery_hash: impl FnOnce(&str) -> String] -> Result<sessions::SecondStep, AppError>;
     start_session = sessions::start [old: Option<&str>, id_hash: &str, user_id: i64, csrf: &str, verified: bool, now: i64] -> Result<(), AppError>;
     end_session = sessions::end [id_hash: &str] -> ();
+    sign_out = sessions::sign_out [id_hash: &str, expired_at: i64] -> Result<(), AppError>;
     look_up_session = sessions::look_up [id_hash: &str, now: i64, expired: impl Fn(&Session) -> bool] -> Result<Option<Session>, AppError>;
 
     // Items.

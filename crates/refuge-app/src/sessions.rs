@@ -83,6 +83,14 @@ pub fn end<S: UserStore + ?Sized>(store: &S, id_hash: &str) {
     }
 }
 
+/// Signs out: the session ends now as if it had expired at `expired_at`
+/// (its row kept a day, like any expired one), so a form another tab
+/// sends with its token afterwards is kept for the account, not lost.
+pub fn sign_out<S: UserStore + ?Sized>(store: &S, id_hash: &str, expired_at: i64) -> Result<(), AppError> {
+    store.touch_session(id_hash, expired_at, false)?;
+    Ok(())
+}
+
 /// The session of `id_hash` unless `expired` says it is, its last use
 /// recorded at most once a minute (a failure only means it ends at its
 /// earlier idle time). An expired session's row stays until housekeeping

@@ -196,6 +196,27 @@ impl UserReads for SqlStore {
             .optional()
             .map_err(backend)
     }
+    fn session_of_form(&self, csrf: &str) -> StoreResult<Option<Session>> {
+        self.conn()?
+            .query_row(
+                &format!(
+                    "SELECT {USER_COLUMNS}, s.csrf, s.created_at, s.last_seen, s.verified
+                     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.csrf = ?"
+                ),
+                params![csrf],
+                |r| {
+                    Ok(Session {
+                        user: user(r)?,
+                        csrf: r.get(7)?,
+                        created_at: r.get(8)?,
+                        last_seen: r.get(9)?,
+                        verified: r.get(10)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(backend)
+    }
 }
 
 impl UserStore for SqlStore {

@@ -64,8 +64,17 @@ impl UserReads for Memory {
         Ok(self.inner().users.iter().find(|a| a.user.id == user_id).and_then(|a| a.secret.clone()))
     }
     fn session(&self, id_hash: &str) -> StoreResult<Option<Session>> {
+        self.session_where(|s| s.id_hash == id_hash)
+    }
+    fn session_of_form(&self, csrf: &str) -> StoreResult<Option<Session>> {
+        self.session_where(|s| s.csrf == csrf)
+    }
+}
+
+impl Memory {
+    fn session_where(&self, found: impl Fn(&MemSession) -> bool) -> StoreResult<Option<Session>> {
         let inner = self.inner();
-        let Some(s) = inner.sessions.iter().find(|s| s.id_hash == id_hash) else { return Ok(None) };
+        let Some(s) = inner.sessions.iter().find(|s| found(s)) else { return Ok(None) };
         let Some(account) = inner.users.iter().find(|a| a.user.id == s.user_id) else { return Ok(None) };
         Ok(Some(Session {
             user: account.user.clone(),

@@ -60,6 +60,10 @@ pub trait UserReads: Send + Sync {
     fn user(&self, id: i64) -> StoreResult<Option<User>>;
     fn totp_secret(&self, user_id: i64) -> StoreResult<Option<String>>;
     fn session(&self, id_hash: &str) -> StoreResult<Option<Session>>;
+    /// The session whose forms carry `csrf` (live or ended, while its row
+    /// is kept): whose a form is when its browser no longer sends the
+    /// cookie (signed out in another tab).
+    fn session_of_form(&self, csrf: &str) -> StoreResult<Option<Session>>;
 }
 
 /// Back-office accounts and their sessions.

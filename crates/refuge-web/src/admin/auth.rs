@@ -393,7 +393,13 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap, form: For
     if let Some((session, id_hash)) = session::current(&state, &headers)
         && session::same(form.get("csrf"), &session.csrf)
     {
-        end_session(&state, &id_hash);
+        // Ended as an expired session is: a form another tab sends with
+        // its token is then kept for the account (`kept`), not lost.
+        let ended = session::now() - session::IDLE_SECONDS - 1;
+        if let Err(e) = state.app.sign_out(&id_hash, ended) {
+            tracing::error!(error = %e, "a session could not be marked ended; it is deleted instead");
+            end_session(&state, &id_hash);
+        }
         super::inbox::forget(&state, &id_hash);
         audit(&state, session.user.email.as_str(), "sign-out", "", "");
     }

@@ -47,18 +47,31 @@ pub async fn keep_expired_forms(State(state): State<AppState>, request: Request,
         return next.run(request).await;
     }
     // Only a browser whose session ended (its row is kept a day) has a
-    // form kept: nobody can fill the database with forms anonymously.
-    let Some(owner) = session::owner_of(&state, request.headers()) else {
-        return next.run(request).await;
-    };
+    // form kept: nobody can fill the database with forms anonymously. The
+    // session is the cookie's, or, when the browser no longer sends one
+    // (signed out in another tab), the one whose token the form carries.
+    let cookie_owner = session::owner_of(&state, request.headers());
     let place = request.uri().path_and_query().map_or(path.clone(), |p| p.as_str().to_owned());
-    let Ok(body) = to_bytes(request.into_body(), MAX_KEPT).await else {
+    let (parts, body) = request.into_parts();
+    let Ok(body) = to_bytes(body, MAX_KEPT).await else {
         return see_other("/admin/login");
     };
-    let fields: Vec<(String, String)> = pairs(&String::from_utf8_lossy(&body), 2000)
-        .into_iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "csrf" | "intent" | "action"))
-        .collect();
+    let sent = pairs(&String::from_utf8_lossy(&body), 2000);
+    let owner = cookie_owner.or_else(|| {
+        let csrf = sent.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).filter(|v| v.len() == 64)?;
+        match state.reads.session_of_form(csrf) {
+            Ok(found) => found.map(|s| s.user.id),
+            Err(e) => {
+                tracing::error!(error = %e, "could not look a form's session up");
+                None
+            }
+        }
+    });
+    let Some(owner) = owner else {
+        return next.run(Request::from_parts(parts, axum::body::Body::from(body))).await;
+    };
+    let fields: Vec<(String, String)> =
+        sent.into_iter().filter(|(k, _)| !matches!(k.as_str(), "csrf" | "intent" | "action")).collect();
     if fields.iter().all(|(_, v)| v.trim().is_empty()) {
         return see_other(&To::Login { next: &place }.path());
     }

@@ -227,3 +227,74 @@ async fn autosaved_drafts_come_back_and_images_are_inserted() {
     assert!(!app.store.item(id).unwrap().unwrap().body.contains("river"), "inserting saves nothing");
     app.stop().await;
 }
+
+/// Signing out in another tab keeps the text as an expired session does:
+/// the tab still open sends its form without a cookie (the sign-out
+/// cleared it), the form is kept for the account by the token it
+/// carries, and signing in again brings it back. (The item opened
+/// without the text and without a word.)
+#[tokio::test]
+async fn work_survives_signing_out_in_another_tab() {
+    use refuge_core::{Email, UserStore};
+    let app = spawn_app().await;
+    app.store.add_user(&Email::parse("ed@example.org").unwrap(), Role::Editor, crate::admin::PASSWORD).unwrap();
+    let client = crate::admin::jar_client();
+    assert_eq!(crate::admin::login(&client, &app, "ed@example.org", crate::admin::PASSWORD).await.status(), 303);
+    let dashboard = client.get(app.url("/admin/")).send().await.unwrap().text().await.unwrap();
+    let csrf = attrs(&dashboard, "input[name=csrf]", "value").remove(0);
+    let ed = Staff { client: client.clone(), base: app.base.clone(), csrf };
+    // Tab A: an article being written.
+    let form = edited(
+        &ed,
+        "/admin/items/new?kind=news&lang=en",
+        &[("title", "Written in tab A"), ("body", "A MORNING OF WORK")],
+    )
+    .await;
+    // Tab B: signing out (the browser drops the cookie for every tab).
+    let out = ed.post("/admin/logout", &[]).await;
+    assert_eq!(out.status, 303);
+    assert_eq!(ed.get("/admin/").await.status, 303, "signed out");
+
+    // Tab A saves: the form goes with its token and no cookie.
+    let sent = post_fields(&ed, "/admin/items/new?kind=news&lang=en", &form).await;
+    assert_eq!(sent.status, 303);
+    let login_path = sent.header("location").unwrap().to_owned();
+    assert!(login_path.starts_with("/admin/login?next=%2Fadmin%2Fresume%2F"), "kept: {login_path}");
+    let login_page = ed.get(&login_path).await;
+    assert!(login_page.body.contains("Nothing is lost"), "the sign-in page says so");
+    let next = attrs(&login_page.body, "input[name=next]", "value").remove(0);
+
+    // A form with a made-up token is not kept for anyone.
+    let mut forged = form.clone();
+    forged.push(("csrf".into(), "ab".repeat(32)));
+    let anonymous = crate::admin::jar_client()
+        .post(app.url("/admin/items/new?kind=news&lang=en"))
+        .header("origin", &app.base)
+        .form(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert!(!anonymous.headers()["location"].to_str().unwrap().contains("resume"));
+
+    let token = {
+        let page = client.get(app.url("/admin/login")).send().await.unwrap().text().await.unwrap();
+        attrs(&page, "input[name=token]", "value").remove(0)
+    };
+    let signed = client
+        .post(app.url("/admin/login"))
+        .header("origin", &app.base)
+        .form(&[
+            ("token", token.as_str()),
+            ("email", "ed@example.org"),
+            ("password", crate::admin::PASSWORD),
+            ("next", next.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.headers()["location"].to_str().unwrap(), next);
+    let back = ed.get(&next).await;
+    assert!(select(&back.body, "textarea#body").iter().any(|b| b.contains("A MORNING OF WORK")), "{}", back.body);
+    assert_eq!(attrs(&back.body, "input#title", "value"), vec!["Written in tab A".to_owned()]);
+    app.stop().await;
+}
