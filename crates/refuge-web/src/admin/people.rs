@@ -20,6 +20,8 @@ struct UserRow {
     role: &'static str,
     languages: String,
     totp: bool,
+    /// The signed-in admin's own account (never offered for deletion).
+    own: bool,
 }
 
 #[derive(Serialize)]
@@ -47,6 +49,7 @@ fn users_page(state: &AppState, admin: &Admin, notice: Option<String>, error: Op
             role: u.role.as_str(),
             languages: u.languages.iter().map(Language::as_str).collect::<Vec<_>>().join(", "),
             totp: u.totp,
+            own: u.id == admin.session.user.id,
         })
         .collect();
     let roles: Vec<RoleChoice> = [Role::Editor, Role::Translator, Role::Admin]

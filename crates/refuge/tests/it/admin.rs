@@ -591,3 +591,29 @@ async fn account_changes_that_cannot_end_sessions_change_nothing() {
     assert_eq!(ed.get("/admin/").await.status, 303, "a new role signs the account out at once");
     app.stop().await;
 }
+
+/// Labels say what each field is (the editors' walk-through): the
+/// appeal form's two statuses are told apart, a new account's role is
+/// "Role", a language field has help instead of a placeholder that reads
+/// as a value, and an admin is not offered to delete their own account.
+#[tokio::test]
+async fn labels_say_what_each_field_is() {
+    let app = spawn_app().await;
+    let boss = sign_in(&app, "boss@example.org", Role::Admin, &[]).await;
+    let form = boss.get("/admin/items/new?kind=appeal&lang=en").await;
+    let status = texts(&form.body, "label[for=status]").join("");
+    let case = texts(&form.body, "label[for=appeal-status]").join("");
+    assert!(!status.is_empty() && !case.is_empty() && status != case, "{status:?} / {case:?}");
+    let accounts = boss.get("/admin/users").await;
+    assert_eq!(texts(&accounts.body, "label[for=new-role]"), vec!["Role".to_owned()]);
+    assert!(attrs(&accounts.body, "input[name=languages]", "placeholder").is_empty(), "no placeholder as a value");
+    assert!(!select(&accounts.body, "#langs-help").is_empty());
+    let own = app.store.users().unwrap().into_iter().find(|u| u.email.as_str() == "boss@example.org").unwrap();
+    let deletes = attrs(&accounts.body, "form[action$='/delete']", "action");
+    assert!(!deletes.contains(&format!("/admin/users/{}/delete", own.id)), "not one's own: {deletes:?}");
+    let ja = boss.client.get(app.url("/admin/items/new?kind=appeal&lang=en")).header("accept-language", "ja");
+    let ja = ja.send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&ja, "label[for=appeal-status]"), vec!["当事者の状況".to_owned()]);
+    assert_eq!(texts(&ja, "label[for=status]"), vec!["公開状態".to_owned()]);
+    app.stop().await;
+}

@@ -290,6 +290,13 @@ pub fn select(html: &str, css: &str) -> Vec<String> {
     doc.select(&selector).map(|e| e.html()).collect()
 }
 
+/// The text of each element matching `css`.
+pub fn texts(html: &str, css: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse(css).unwrap();
+    doc.select(&selector).map(|e| e.text().collect::<String>()).collect()
+}
+
 /// The values of attribute `attr` on elements matching `css`.
 pub fn attrs(html: &str, css: &str, attr: &str) -> Vec<String> {
     let doc = scraper::Html::parse_document(html);
