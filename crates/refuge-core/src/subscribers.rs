@@ -97,6 +97,23 @@ pub struct ParsedList {
     /// (line, subscriber).
     pub rows: Vec<(usize, ImportedSubscriber)>,
     pub skipped: Vec<Skipped>,
+    /// Columns of the header row that are not kept (a name, a note…):
+    /// the list keeps only addresses, languages, topics and dates.
+    pub ignored_columns: Vec<String>,
+}
+
+/// What a list's rows take when they do not say.
+#[derive(Clone, Copy, Debug)]
+pub struct ListDefaults<'a> {
+    /// The language of rows without one.
+    pub lang: &'a Language,
+    /// The topics of rows without any.
+    pub topics: &'a [String],
+    /// The site's languages.
+    pub languages: &'a [Language],
+    /// For rows in a language the site does not have: this one, or
+    /// (`None`) such rows are left out, each with its reason.
+    pub other_language: Option<&'a Language>,
 }
 
 fn parse_date(text: &str) -> Option<OffsetDateTime> {
@@ -123,16 +140,33 @@ fn parse_topics(text: &str) -> Result<Vec<String>, String> {
     Ok(topics)
 }
 
-/// Reads a CSV list. `lang` and `topics` are used where the file has no
-/// column for them; `languages` are the site's.
-pub fn parse_csv(text: &str, lang: &Language, topics: &[String], languages: &[Language]) -> ParsedList {
+/// Reads a CSV list; `defaults` fill what a row does not say.
+pub fn parse_csv(text: &str, defaults: &ListDefaults<'_>) -> ParsedList {
+    let ListDefaults { lang, topics, languages, other_language } = *defaults;
     let mut reader =
         csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
     let mut parsed = ParsedList::default();
     let mut columns = [Some(0), Some(1), Some(2), Some(3)];
     let mut seen = HashSet::new();
+    // Lines as a spreadsheet numbers its rows, counted from byte offsets
+    // (the CSV reader's own count is one short after "\r\n" line ends).
+    let (mut counted_to, mut lines_before) = (0usize, 0usize);
+    let mut line_at = |byte: u64| {
+        let mut byte = usize::try_from(byte).unwrap_or(usize::MAX).min(text.len()).max(counted_to);
+        // A record's position may be on the end of the line before it.
+        while matches!(text.as_bytes().get(byte), Some(b'\r' | b'\n')) {
+            byte += 1;
+        }
+        lines_before += text.as_bytes()[counted_to..byte].iter().filter(|b| **b == b'\n').count();
+        counted_to = byte;
+        lines_before + 1
+    };
     for (i, record) in reader.records().enumerate() {
-        let line = record.as_ref().ok().and_then(|r| r.position()).map_or(i + 1, |p| p.line() as usize);
+        let position = match &record {
+            Ok(r) => r.position().cloned(),
+            Err(e) => e.position().cloned(),
+        };
+        let line = position.map_or(i + 1, |p| line_at(p.byte()));
         let record = match record {
             Ok(r) => r,
             Err(e) => {
@@ -155,6 +189,10 @@ pub fn parse_csv(text: &str, lang: &Language, topics: &[String], languages: &[La
                 parsed.skipped.push(Skipped { line, reason: "the first row names no address column (email)".into() });
                 return parsed;
             }
+            parsed.ignored_columns = (record.iter().enumerate())
+                .filter(|(n, h)| !h.is_empty() && !columns.contains(&Some(*n)))
+                .map(|(_, h)| h.to_owned())
+                .collect();
             continue;
         }
         if record.iter().all(str::is_empty) {
@@ -169,10 +207,14 @@ pub fn parse_csv(text: &str, lang: &Language, topics: &[String], languages: &[La
         };
         let row_lang = match cell(columns[1]) {
             "" => lang.clone(),
-            code => match Language::parse(code).ok().filter(|l| languages.contains(l)) {
-                Some(l) => l,
-                None => {
-                    parsed.skipped.push(Skipped { line, reason: format!("`{code}` is not a language of this site") });
+            code => match (Language::parse(code).ok().filter(|l| languages.contains(l)), other_language) {
+                (Some(l), _) => l,
+                (None, Some(other)) => other.clone(),
+                (None, None) => {
+                    let reason = format!(
+                        "`{code}` is not a language of this site (choose a language for such rows to import them)"
+                    );
+                    parsed.skipped.push(Skipped { line, reason });
                     continue;
                 }
             },
@@ -302,7 +344,7 @@ mod tests {
                 assert!(!cell.starts_with(FORMULA_STARTS), "a formula: {cell} in {text}");
             }
         }
-        let back = parse_csv(&text, &Language::parse("en").unwrap(), &[], &langs());
+        let back = parse_csv(&text, &defaults(&Language::parse("en").unwrap(), &[]));
         let emails: Vec<&str> = back.rows.iter().map(|(_, r)| r.email.as_str()).collect();
         assert_eq!(emails, evil, "{:?}", back.skipped);
         assert_eq!(from_cell("'plain"), "'plain", "a quote before anything else stays");
@@ -310,6 +352,25 @@ mod tests {
 
     fn langs() -> Vec<Language> {
         vec![Language::parse("en").unwrap(), Language::parse("ja").unwrap()]
+    }
+
+    static LANGS: std::sync::LazyLock<Vec<Language>> = std::sync::LazyLock::new(langs);
+
+    fn defaults<'a>(lang: &'a Language, topics: &'a [String]) -> ListDefaults<'a> {
+        ListDefaults { lang, topics, languages: &LANGS, other_language: None }
+    }
+
+    #[test]
+    fn rows_in_another_language_take_the_chosen_one_and_unkept_columns_are_named() {
+        let csv = "email,name,language\nkim@example.org,Kim,fr\nlee@example.org,Lee,ja\n";
+        let en = Language::parse("en").unwrap();
+        let left_out = parse_csv(csv, &defaults(&en, &[]));
+        assert_eq!(left_out.rows.len(), 1);
+        assert!(left_out.skipped[0].reason.contains("choose a language"), "{:?}", left_out.skipped);
+        assert_eq!(left_out.ignored_columns, ["name"], "said, not dropped without a word");
+        let chosen = parse_csv(csv, &ListDefaults { other_language: Some(&en), ..defaults(&en, &[]) });
+        let langs: Vec<&str> = chosen.rows.iter().map(|(_, r)| r.lang.as_str()).collect();
+        assert_eq!(langs, ["en", "ja"]);
     }
 
     #[test]
@@ -321,7 +382,7 @@ mod tests {
                    lee@example.org,fr,,\n\
                    park@example.org,,appeals,\n\
                    \n";
-        let parsed = parse_csv(csv, &Language::parse("en").unwrap(), &["news".into()], &langs());
+        let parsed = parse_csv(csv, &defaults(&Language::parse("en").unwrap(), &["news".into()]));
         assert_eq!(parsed.rows.len(), 2, "{parsed:?}");
         assert_eq!(parsed.rows[0].1.topics, ["news", "appeals"]);
         assert_eq!(parsed.rows[0].1.joined_at.unwrap().year(), 2004);
@@ -332,8 +393,19 @@ mod tests {
         assert!(reasons[1].1.contains("not an e-mail address"));
         assert!(reasons[2].1.contains("not a language"));
         // Without a header the columns are taken in order.
-        let plain = parse_csv("a@example.org\nb@example.org,ja\n", &Language::parse("en").unwrap(), &[], &langs());
+        let plain = parse_csv("a@example.org\nb@example.org,ja\n", &defaults(&Language::parse("en").unwrap(), &[]));
         assert_eq!(plain.rows.len(), 2);
         assert_eq!(plain.rows[1].1.lang.as_str(), "ja");
+    }
+
+    #[test]
+    fn lines_are_a_spreadsheets_rows_whatever_the_line_ends() {
+        for csv in
+            ["email,name\r\na@example.org,A\r\nnot an address,B\r\n", "email,name\na@example.org,A\nnot an address,B\n"]
+        {
+            let parsed = parse_csv(csv, &defaults(&Language::parse("en").unwrap(), &[]));
+            assert_eq!(parsed.rows[0].0, 2, "{csv:?}");
+            assert_eq!(parsed.skipped[0].line, 3, "{csv:?}");
+        }
     }
 }

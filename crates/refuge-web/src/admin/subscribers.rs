@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::response::Response;
 use http::{HeaderValue, StatusCode, header};
-use refuge_core::subscribers::{ParsedList, TOPICS, all_topics, chosen_topics, parse_csv, to_csv};
+use refuge_core::subscribers::{ListDefaults, ParsedList, TOPICS, all_topics, chosen_topics, parse_csv, to_csv};
 use refuge_core::{Language, SubscriberRecord, SubscriberState};
 use serde::Serialize;
 
@@ -332,7 +332,15 @@ pub async fn import_upload(State(state): State<AppState>, admin: Admin, mut mult
     if topics.is_empty() {
         topics = all_topics();
     }
-    let parsed = parse_csv(text.trim_start_matches('\u{feff}'), &lang, &topics, state.site.languages());
+    // Rows in a language the site does not have: the one chosen, or left out.
+    let other = Language::parse(form.get("other_lang")).ok().filter(|l| state.site.languages().contains(l));
+    let defaults = ListDefaults {
+        lang: &lang,
+        topics: &topics,
+        languages: state.site.languages(),
+        other_language: other.as_ref(),
+    };
+    let parsed = parse_csv(text.trim_start_matches('\u{feff}'), &defaults);
     let source = match form.get("source").trim() {
         "" => "imported list".to_owned(),
         s => s.chars().take(100).collect(),
@@ -356,6 +364,7 @@ pub async fn import_upload(State(state): State<AppState>, admin: Admin, mut mult
         .collect();
     let problems: Vec<(usize, String)> = parsed.skipped.iter().map(|s| (s.line, s.reason.clone())).collect();
     let count = parsed.rows.len();
+    let ignored = parsed.ignored_columns.join(", ");
     let key = super::session::random_hex(16);
     {
         let mut pending = state.memory.pending_imports.lock().unwrap_or_else(|p| p.into_inner());
@@ -375,6 +384,7 @@ pub async fn import_upload(State(state): State<AppState>, admin: Admin, mut mult
         key => key,
         rows => minijinja::value::Serde(rows),
         problems => problems,
+        ignored => ignored,
         count => count,
         source => source,
         reconfirm => reconfirm,

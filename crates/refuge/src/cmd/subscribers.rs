@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use refuge_core::subscribers::{TOPICS, parse_csv, to_csv};
+use refuge_core::subscribers::{ListDefaults, TOPICS, parse_csv, to_csv};
 use refuge_core::{AuditLog, Language, SubscriberReads, SubscriberState};
 
 use crate::app::{StartOptions, open_data};
@@ -39,6 +39,10 @@ pub struct ImportArgs {
     /// The language of addresses without a language column.
     #[arg(long)]
     pub lang: String,
+    /// The language of rows in a language the site does not have
+    /// (default: such rows are left out, each named in the report).
+    #[arg(long, value_name = "LANG")]
+    pub other_language: Option<String>,
     /// Topics of addresses without a topics column (default: all).
     #[arg(long, value_delimiter = ',')]
     pub topics: Vec<String>,
@@ -96,7 +100,20 @@ pub fn run(command: SubscribersCommand) -> Result<ExitCode> {
             let text = String::from_utf8(bytes).with_context(|| {
                 format!("{} is not UTF-8 text; save it as CSV in UTF-8 and try again", args.file.display())
             })?;
-            let parsed = parse_csv(text.trim_start_matches('\u{feff}'), &lang, &topics, &config.languages);
+            let other = match &args.other_language {
+                Some(code) => match Language::parse(code).ok().filter(|l| config.languages.contains(l)) {
+                    Some(l) => Some(l),
+                    None => bail!("`{code}` is not a language of this site ({})", langs(&config)),
+                },
+                None => None,
+            };
+            let defaults = ListDefaults {
+                lang: &lang,
+                topics: &topics,
+                languages: &config.languages,
+                other_language: other.as_ref(),
+            };
+            let parsed = parse_csv(text.trim_start_matches('\u{feff}'), &defaults);
             let (store, _) = open_data(&config, &StartOptions { no_demo: true, ..StartOptions::default() })?;
             let report = if args.dry_run {
                 let mut report =

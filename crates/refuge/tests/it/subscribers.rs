@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use refuge_app::list::import;
-use refuge_core::subscribers::parse_csv;
+use refuge_core::subscribers::{ListDefaults, parse_csv};
 use refuge_core::{Language, MailStore, Outbox, Role, SubscriberState, SubscriberStore, UserStore};
 
 use crate::admin::sign_in;
@@ -14,6 +14,11 @@ use crate::helpers::*;
 
 fn langs() -> Vec<Language> {
     vec![Language::parse("en").unwrap(), Language::parse("ja").unwrap()]
+}
+
+/// Rows without a language take `lang`; rows in another are left out.
+fn defaults<'a>(lang: &'a Language, topics: &'a [String], site: &'a [Language]) -> ListDefaults<'a> {
+    ListDefaults { lang, topics, languages: site, other_language: None }
 }
 
 /// A list of `n` addresses as an old newsletter tool would export it,
@@ -41,6 +46,7 @@ fn token_maker() -> impl FnMut() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_big_old_list_imports_with_a_true_report_and_only_once() {
+    let site_langs = langs();
     let app = spawn_app().await;
     let ja = Language::parse("ja").unwrap();
     // Someone asked to be removed, years ago: never brought back.
@@ -50,7 +56,7 @@ async fn a_big_old_list_imports_with_a_true_report_and_only_once() {
 
     let csv = old_list(10_000);
     let started = Instant::now();
-    let parsed = parse_csv(&csv, &ja, &["news".into()], &langs());
+    let parsed = parse_csv(&csv, &defaults(&ja, &["news".into()], &site_langs));
     let report = import(&*app.store, &parsed, "old newsletter list", true, &mut token_maker(), &mut |_| {}).unwrap();
     let took = started.elapsed();
     assert_eq!((report.added, report.updated, report.unchanged, report.suppressed), (10_000, 0, 0, 1), "{report:?}");
@@ -85,6 +91,7 @@ async fn reconfirmation_mails_go_once_each_even_across_a_restart() {
     let args = refuge::cmd::subscribers::ImportArgs {
         file: file.clone(),
         lang: "en".into(),
+        other_language: None,
         topics: vec!["news".into()],
         source: "paper list".into(),
         reconfirm: true,
@@ -131,13 +138,12 @@ async fn reconfirmation_mails_go_once_each_even_across_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn removal_export_and_who_sees_addresses() {
+    let site_langs = langs();
     let app = spawn_app().await;
     let ja = Language::parse("ja").unwrap();
     let parsed = parse_csv(
         "email,language,topics\nkim@example.org,ja,news\nlee@example.org,en,news appeals\n",
-        &ja,
-        &[],
-        &langs(),
+        &defaults(&ja, &[], &site_langs),
     );
     import(&*app.store, &parsed, "old list", true, &mut token_maker(), &mut |_| {}).unwrap();
 
@@ -161,7 +167,7 @@ async fn removal_export_and_who_sees_addresses() {
     assert!(csv.header("content-disposition").unwrap().starts_with("attachment"));
     assert!(csv.body.contains("kim@example.org") && csv.body.contains("lee@example.org"));
     // The export imports back as is.
-    let back = parse_csv(&csv.body, &ja, &[], &langs());
+    let back = parse_csv(&csv.body, &defaults(&ja, &[], &site_langs));
     assert_eq!(back.rows.len(), 2, "{:?}", back.skipped);
     let report = import(&*app.store, &back, "round trip", true, &mut token_maker(), &mut |_| {}).unwrap();
     assert_eq!(report.unchanged, 2, "{report:?}");
@@ -338,5 +344,49 @@ async fn an_unreadable_list_is_a_failure_not_an_empty_list() {
     assert!(page.body.contains("The database could not be read just now"), "{}", page.body);
     side.execute_batch("ALTER TABLE subscribers_away RENAME TO subscribers;").unwrap();
     assert_eq!(boss.get("/admin/subscribers").await.status, 200);
+    app.stop().await;
+}
+
+/// A spreadsheet's list as the walk-through met it: lines numbered as
+/// the spreadsheet numbers its rows (it writes "\r\n"), a row in a
+/// language the site does not have taking the language the admin chose
+/// (or listed as left out), and a column that is not kept named in the
+/// preview. ("Line N" was one short; `fr` rows were refused; `name`
+/// vanished without a word.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spreadsheets_list_is_previewed_as_the_spreadsheet_shows_it() {
+    use reqwest::multipart::{Form, Part};
+    let app = spawn_app().await;
+    let boss = sign_in(&app, "boss@example.org", Role::Admin, &[]).await;
+    let csv = "email,name,language\r\nhan@example.org,Han,ja\r\nnot-an-address,X,ja\r\nmarie@example.org,Marie,fr\r\n";
+    let upload = |other: &'static str| {
+        let form = Form::new()
+            .text("csrf", boss.csrf.clone())
+            .text("lang", "en")
+            .text("other_lang", other)
+            .text("topic", "news")
+            .part("file", Part::bytes(csv.as_bytes().to_vec()).file_name("list.csv"));
+        boss.client
+            .post(format!("{}/admin/subscribers/import", boss.base))
+            .header("origin", &boss.base)
+            .multipart(form)
+            .send()
+    };
+    let page = upload("").await.unwrap().text().await.unwrap();
+    let problems = texts(&page, "main li").join("\n");
+    assert!(problems.contains("Line 3: ") && !problems.contains("Line 2: "), "row 3 is row 3: {problems}");
+    assert!(problems.contains("Line 4: `fr`"), "left out, and said: {problems}");
+    let lines = texts(&page, "table.rows tbody td:first-child");
+    assert_eq!(lines, ["2"], "han is the spreadsheet's row 2");
+    assert!(texts(&page, ".notice-info").join("").contains("name"), "the column not kept is named");
+
+    let page = upload("en").await.unwrap().text().await.unwrap();
+    let lines = texts(&page, "table.rows tbody td:first-child");
+    assert_eq!(lines, ["2", "4"], "marie comes in, in the language chosen");
+    let key = attrs(&page, "input[name=key]", "value").remove(0);
+    let done = boss.post("/admin/subscribers/import/confirm", &[("key", &key)]).await;
+    assert!(done.body.contains("2 added"), "{}", done.body);
+    let marie = app.store.find_subscribers("marie@", 1).unwrap().remove(0);
+    assert_eq!(marie.lang.as_str(), "en");
     app.stop().await;
 }
