@@ -160,6 +160,18 @@ where
     Ok(())
 }
 
+/// The account's owner made new recovery codes (the password was checked
+/// by the caller): the old ones no longer work.
+pub fn new_recovery_codes<S>(store: &S, actor: &User, recovery_hashes: &[String]) -> Result<(), AppError>
+where
+    S: UserStore + AuditLog + ?Sized,
+{
+    let change = AccountChange::RecoveryCodes { user_id: actor.id, recovery_hashes };
+    let audit = Some(AuditLine { actor: actor.email.as_str(), action: "new recovery codes", detail: "old ones ended" });
+    store.change_account(&change, audit)?;
+    Ok(())
+}
+
 /// The account's owner turned two-step sign-in on (the code and the
 /// password were checked by the caller): every other session of the
 /// account ends with it, as they were opened without the second step;

@@ -79,6 +79,7 @@ use_cases! {
     delete_account = accounts::delete_account [actor: &User, user_id: i64] -> Result<User, AppError>;
     change_own_password = accounts::change_own_password [actor: &User, password: &str, keep_session: &str] -> Result<(), AppError>;
     enable_two_step = accounts::enable_two_step [actor: &User, secret: &str, recovery_hashes: &[String], step: i64, keep_session: &str] -> Result<(), AppError>;
+    new_recovery_codes = accounts::new_recovery_codes [actor: &User, recovery_hashes: &[String]] -> Result<(), AppError>;
     disable_two_step = accounts::disable_two_step [actor: &User] -> Result<(), AppError>;
     change_own_email = accounts::change_own_email [actor: &User, email: &Email] -> Result<(), AppError>;
     change_own_zone = accounts::change_own_zone [actor: &User, zone: Option<&str>] -> Result<(), AppError>;

@@ -53,6 +53,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("admin/subscribers_import.html", include_str!("../../../templates/admin/subscribers_import.html")),
     ("admin/media_faces.html", include_str!("../../../templates/admin/media_faces.html")),
     ("admin/account.html", include_str!("../../../templates/admin/account.html")),
+    ("admin/recovery_codes.html", include_str!("../../../templates/admin/recovery_codes.html")),
     ("admin/audit.html", include_str!("../../../templates/admin/audit.html")),
     ("admin/media.html", include_str!("../../../templates/admin/media.html")),
     ("admin/settings.html", include_str!("../../../templates/admin/settings.html")),

@@ -117,6 +117,18 @@ fn apply_change(tx: &Handle<'_>, change: &AccountChange<'_>, hashed: Option<&str
                 .map_err(backend)?;
             Ok(*user_id)
         }
+        AccountChange::RecoveryCodes { user_id, recovery_hashes } => {
+            let n = tx
+                .execute(
+                    "UPDATE users SET recovery_codes = ? WHERE id = ? AND totp_secret IS NOT NULL",
+                    params![recovery_hashes.join(","), user_id],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::Invalid("two-step sign-in is off for this account".into()));
+            }
+            Ok(*user_id)
+        }
         AccountChange::ResetTotp { user_id } => {
             tx.execute(
                 "UPDATE users SET totp_secret = NULL, recovery_codes = '', totp_last_step = NULL WHERE id = ?",
@@ -167,6 +179,15 @@ impl UserReads for SqlStore {
             .query_row(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?"), params![id], user)
             .optional()
             .map_err(backend)
+    }
+    fn recovery_codes_left(&self, user_id: i64) -> StoreResult<u32> {
+        let codes: Option<String> = self
+            .conn()?
+            .query_row("SELECT recovery_codes FROM users WHERE id = ?", params![user_id], |r| r.get(0))
+            .optional()
+            .map(Option::flatten)
+            .map_err(backend)?;
+        Ok(codes.unwrap_or_default().split(',').filter(|c| !c.is_empty()).count() as u32)
     }
     fn totp_secret(&self, user_id: i64) -> StoreResult<Option<String>> {
         self.conn()?
@@ -361,6 +382,7 @@ impl UserStore for SqlStore {
             AccountChange::ResetPassword { user_id, password, .. }
             | AccountChange::OwnPassword { user_id, password, .. } => (None, Some(*password), Some(*user_id)),
             AccountChange::Role { user_id, .. }
+            | AccountChange::RecoveryCodes { user_id, .. }
             | AccountChange::ResetTotp { user_id }
             | AccountChange::EnableTotp { user_id, .. } => (None, None, Some(*user_id)),
         };

@@ -185,6 +185,9 @@ pub(crate) struct AdminMemory {
     /// Uploaded photos waiting for the editor to choose what to cover, by
     /// a random key, bound to the account, for 30 minutes.
     pub(crate) pending_photos: std::sync::Mutex<std::collections::HashMap<String, admin::PendingPhoto>>,
+    /// Recovery codes just made, by session, to download for 15 minutes
+    /// (their hashes alone are stored).
+    pub(crate) fresh_codes: std::sync::Mutex<std::collections::HashMap<String, (Vec<String>, std::time::Instant)>>,
 }
 
 /// Wakes background tasks when there is work for them.
@@ -220,6 +223,7 @@ impl AppState {
             unlocked: std::sync::Mutex::default(),
             pending_imports: std::sync::Mutex::default(),
             pending_photos: std::sync::Mutex::default(),
+            fresh_codes: std::sync::Mutex::default(),
         };
         let views = Arc::new(std::sync::Mutex::new(vec![(site.clone(), cache.clone())]));
         Self {

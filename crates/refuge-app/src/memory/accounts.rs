@@ -60,6 +60,9 @@ impl UserReads for Memory {
     fn user(&self, id: i64) -> StoreResult<Option<User>> {
         Ok(self.inner().users.iter().find(|a| a.user.id == id).map(|a| a.user.clone()))
     }
+    fn recovery_codes_left(&self, user_id: i64) -> StoreResult<u32> {
+        Ok(self.inner().users.iter().find(|a| a.user.id == user_id).map_or(0, |a| a.recovery.len() as u32))
+    }
     fn totp_secret(&self, user_id: i64) -> StoreResult<Option<String>> {
         Ok(self.inner().users.iter().find(|a| a.user.id == user_id).and_then(|a| a.secret.clone()))
     }
@@ -249,6 +252,18 @@ impl UserStore for Memory {
                     a.last_step = Some(*step);
                 })?;
                 self.end_sessions(*user_id, Some(keep_session));
+                *user_id
+            }
+            AccountChange::RecoveryCodes { user_id, recovery_hashes } => {
+                let on = self.with_account(*user_id, |a| {
+                    if a.secret.is_some() {
+                        a.recovery = recovery_hashes.to_vec();
+                    }
+                    a.secret.is_some()
+                })?;
+                if !on {
+                    return Err(StoreError::Invalid("two-step sign-in is off for this account".into()));
+                }
                 *user_id
             }
             AccountChange::ResetTotp { user_id } => {

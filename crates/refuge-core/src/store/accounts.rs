@@ -59,6 +59,8 @@ pub trait UserReads: Send + Sync {
     fn user_count(&self) -> StoreResult<u64>;
     fn user(&self, id: i64) -> StoreResult<Option<User>>;
     fn totp_secret(&self, user_id: i64) -> StoreResult<Option<String>>;
+    /// How many recovery codes the account has left.
+    fn recovery_codes_left(&self, user_id: i64) -> StoreResult<u32>;
     fn session(&self, id_hash: &str) -> StoreResult<Option<Session>>;
     /// The session whose forms carry `csrf` (live or ended, while its row
     /// is kept): whose a form is when its browser no longer sends the
@@ -129,4 +131,7 @@ pub enum AccountChange<'a> {
     /// every other session ends, as signed in without it; the one with
     /// `keep_session` continues.
     EnableTotp { user_id: i64, secret: &'a str, recovery_hashes: &'a [String], step: i64, keep_session: &'a str },
+    /// New recovery codes (their hashes) for an account with two-step
+    /// sign-in; the old ones no longer work.
+    RecoveryCodes { user_id: i64, recovery_hashes: &'a [String] },
 }

@@ -115,6 +115,8 @@ pub const ROUTES: &[RouteSpec] = &[
     post("/admin/account/zone", Staff),
     post("/admin/account/totp/on", Staff),
     post("/admin/account/totp/off", Staff),
+    post("/admin/account/recovery-codes", Staff),
+    get("/admin/account/recovery-codes.txt", Staff),
     post("/admin/account/sessions/end", Staff),
     get("/admin/audit", AdminOnly),
     get("/admin/media", Staff),

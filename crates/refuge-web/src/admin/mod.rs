@@ -18,6 +18,7 @@ mod kept;
 mod media;
 mod newsletters;
 mod people;
+mod recovery;
 mod refusal;
 mod review;
 pub mod scheduler;
@@ -94,6 +95,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .post("/admin/account/zone", people::change_zone)
         .post("/admin/account/totp/on", people::totp_on)
         .post("/admin/account/totp/off", people::totp_off)
+        .post("/admin/account/recovery-codes", people::renew_recovery_codes)
+        .get("/admin/account/recovery-codes.txt", recovery::download)
         .post("/admin/account/sessions/end", people::end_sessions)
         .get("/admin/audit", people::audit_log)
         .get("/admin/media", media::list)

@@ -8,7 +8,6 @@ use refuge_app::AppError;
 use refuge_core::{Email, Language, Role};
 use serde::Serialize;
 
-use super::session::random_hex;
 use super::{Admin, Answer, Page, iso, role_label, see_other, totp};
 use crate::AppState;
 use crate::form::{FormData, pairs};
@@ -177,6 +176,8 @@ fn account_page_with(
         site_zone => super::session::site_zone(state).name().to_owned(),
         zones => super::zone::Zone::names(),
         totp_on => admin.session.user.totp,
+        codes_left => admin.session.user.totp.then(|| state.reads.recovery_codes_left(admin.session.user.id).ok()).flatten(),
+        codes_total => super::recovery::CODES,
         qr_svg => (!admin.session.user.totp).then(|| qr_svg(&otpauth, admin.t.get("admin_totp_qr"))).flatten(),
         otpauth => otpauth,
         new_secret => secret,
@@ -272,18 +273,30 @@ pub async fn totp_on(State(state): State<AppState>, admin: Admin, data: FormData
     let Some(step) = step else {
         return Ok(account_page_with(&state, &admin, None, Some(admin.t.get("admin_bad_code").into()), Some(&secret)));
     };
-    let codes: Vec<String> = (0..10).map(|_| random_hex(5)).collect();
-    let hashes: Vec<String> = codes.iter().map(|c| super::session::hash(c)).collect();
+    let (codes, hashes) = super::recovery::make_codes();
     let step = i64::try_from(step).unwrap_or(i64::MAX);
     let user = &admin.session.user;
     if let Err(e) = state.app.enable_two_step(user, &secret, &hashes, step, &admin.id_hash) {
         tracing::error!(error = %e, "two-step sign-in could not be turned on");
         return Ok(account_page_with(&state, &admin, None, Some(admin.t.get("admin_try_again").into()), Some(&secret)));
     }
-    let notice = admin.t.get("admin_totp_enabled").replace("{codes}", &codes.join(" "));
     let mut refreshed = admin;
     refreshed.session.user.totp = true;
-    Ok(account_page(&state, &refreshed, Some(notice), None))
+    Ok(super::recovery::show_codes(&state, &refreshed, codes))
+}
+
+/// New codes for this account (its password asked): the old ones end.
+pub async fn renew_recovery_codes(State(state): State<AppState>, admin: Admin, data: FormData) -> Answer {
+    if !password_ok(&state, &admin, data.get("current"))? {
+        let error = Some(admin.t.get("admin_wrong_current_password").into());
+        return Ok(account_page(&state, &admin, None, error));
+    }
+    let (codes, hashes) = super::recovery::make_codes();
+    if let Err(e) = state.app.new_recovery_codes(&admin.session.user, &hashes) {
+        let error = Some(super::explain_app(&admin, "people", &e));
+        return Ok(account_page(&state, &admin, None, error));
+    }
+    Ok(super::recovery::show_codes(&state, &admin, codes))
 }
 
 pub async fn totp_off(State(state): State<AppState>, admin: Admin, data: FormData) -> Answer {

@@ -480,11 +480,8 @@ async fn two_step_sign_in_in_the_browser() {
     browser.type_into("#totp-code", &code_at(&secret, now())).await;
     browser.screenshot("admin-totp-setup").await;
     browser.click("form[action='/admin/account/totp/on'] button[type=submit]").await;
-    browser
-        .wait_for("the recovery codes", |_, source| {
-            source.contains("form action=\"/admin/account/totp/off\"") || source.contains("/admin/account/totp/off")
-        })
-        .await;
+    browser.wait_for("the recovery codes", |_, source| source.contains("class=\"recovery-codes\"")).await;
+    browser.screenshot("admin-recovery-codes").await;
 
     browser.click("form[action='/admin/logout'] button[type=submit]").await;
     browser.wait_for("the sign-in page", |url, _| url.contains("/admin/login")).await;
@@ -499,5 +496,55 @@ async fn two_step_sign_in_in_the_browser() {
     let page = browser.wait_for("the dashboard", |url, _| url.ends_with("/admin/")).await;
     assert!(page.contains("ed@example.org"), "signed in with password and code");
     browser.close().await;
+    app.stop().await;
+}
+
+/// Recovery codes as people keep them: a list to print or download
+/// (not a banner gone at the next click), how many are left, and new
+/// ones that end the old. (They could not be downloaded, printed or
+/// made anew.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovery_codes_are_a_list_to_keep_and_can_be_made_anew() {
+    let app = spawn_app().await;
+    let ed = sign_in(&app, "ed@example.org", Role::Editor, &[]).await;
+    let account = ed.get("/admin/account").await;
+    let secret = attrs(&account.body, "input[name=secret]", "value").remove(0);
+    let on = ed
+        .post(
+            "/admin/account/totp/on",
+            &[("secret", &secret), ("current", PASSWORD), ("code", &code_at(&secret, now()))],
+        )
+        .await;
+    assert_eq!(on.status, 200, "{}", on.body);
+    let codes = texts(&on.body, "ol.recovery-codes li");
+    assert_eq!(codes.len(), 10, "a list, one code a line: {codes:?}");
+    assert!(codes.iter().all(|c| c.len() == 11 && c.as_bytes()[5] == b'-'), "{codes:?}");
+    let file = ed.get("/admin/account/recovery-codes.txt").await;
+    assert_eq!(file.status, 200);
+    assert!(file.header("content-disposition").unwrap().starts_with("attachment"));
+    assert_eq!(file.header("cache-control"), Some("no-store"));
+    assert!(codes.iter().all(|c| file.body.contains(c.as_str())), "the same codes in the file");
+    let other = sign_in(&app, "other@example.org", Role::Editor, &[]).await;
+    assert_eq!(other.get("/admin/account/recovery-codes.txt").await.status, 404, "another account gets none");
+
+    // One used at sign-in: nine left, said on the account page.
+    let client = jar_client();
+    let used = sign_in_with_code(&app, &client, "ed@example.org", &codes[0].to_uppercase()).await;
+    assert_eq!(used.status().as_u16(), 303, "a code typed in capitals works");
+    let page = ed.get("/admin/account").await;
+    assert!(page.body.contains("Recovery codes left: 9 of 10."), "{}", page.body);
+
+    // New ones end the old; the password is asked.
+    let refused = ed.post("/admin/account/recovery-codes", &[("current", "not it")]).await;
+    assert_eq!(refused.status, 422);
+    let renewed = ed.post("/admin/account/recovery-codes", &[("current", PASSWORD)]).await;
+    let fresh = texts(&renewed.body, "ol.recovery-codes li");
+    assert_eq!(fresh.len(), 10);
+    let old = sign_in_with_code(&app, &jar_client(), "ed@example.org", &codes[1]).await;
+    assert_eq!(old.status().as_u16(), 401, "an old code no longer works");
+    let new = sign_in_with_code(&app, &jar_client(), "ed@example.org", &fresh[1]).await;
+    assert_eq!(new.status().as_u16(), 303);
+    let (entries, _) = app.store.audit_entries(0, 20).unwrap();
+    assert!(entries.iter().any(|e| e.action == "new recovery codes"));
     app.stop().await;
 }
