@@ -54,6 +54,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("admin/media_faces.html", include_str!("../../../templates/admin/media_faces.html")),
     ("admin/account.html", include_str!("../../../templates/admin/account.html")),
     ("admin/recovery_codes.html", include_str!("../../../templates/admin/recovery_codes.html")),
+    ("admin/restore.html", include_str!("../../../templates/admin/restore.html")),
     ("admin/audit.html", include_str!("../../../templates/admin/audit.html")),
     ("admin/media.html", include_str!("../../../templates/admin/media.html")),
     ("admin/settings.html", include_str!("../../../templates/admin/settings.html")),

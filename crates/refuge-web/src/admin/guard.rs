@@ -97,6 +97,7 @@ pub const ROUTES: &[RouteSpec] = &[
     post_form("/admin/items/{id}/translate/{lang}", Staff),
     get("/admin/items/{id}/history", Staff),
     get("/admin/items/{id}/diff", Staff),
+    get("/admin/items/{id}/restore/{rev}", Staff),
     post("/admin/items/{id}/restore/{rev}", Staff),
     get("/admin/items/{id}/review/{aside}", Editor),
     post("/admin/items/{id}/review/{aside}", Editor),

@@ -120,6 +120,43 @@ pub async fn list(
     Ok(Page::new(&admin, "admin/history.html", item.kind.as_str(), title).render(&state, &admin.lang, values))
 }
 
+/// Before a restore: what changes (the difference from now), the
+/// version as readers would see it, and, for an item online, that the
+/// public page changes at once; then the button that restores.
+pub async fn restore_ask(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((id, rev)): Path<(String, String)>,
+) -> Answer {
+    let item = super::found(&state, &admin, "item", state.reads.item(super::number(&state, &admin, &id)?))?;
+    let rev = super::number(&state, &admin, &rev)?;
+    if !may_edit(&admin, &item) {
+        return Ok(super::forbidden(&state, &admin));
+    }
+    let revisions = super::read(&state, &admin, "revisions", state.reads.revisions(item.id))?;
+    let (Some(now), Some(then)) = (revisions.first(), revisions.iter().find(|r| r.id == rev)) else {
+        return Ok(super::not_found(&state, &admin));
+    };
+    // The status and date stay as they are: compared as they will be.
+    let restored = Revision { status: now.status, ..then.clone() };
+    let diff = line_diff(&admin.t, &revision_text(now), &revision_text(&restored));
+    let names_public = item.kind == refuge_core::Kind::Appeal
+        && super::read(&state, &admin, "appeal", state.reads.appeal_facts(item.id))?.names_public;
+    let shown = refuge_core::redaction::Redaction { lang: item.lang.as_str(), names_public };
+    let when = admin.zone.show(then.created_at);
+    let values = minijinja::context! {
+        item_id => item.id,
+        rev => rev,
+        item_lang => item.lang.as_str(),
+        published => item.status == refuge_core::Status::Published,
+        diff => minijinja::value::Serde(diff),
+        preview_title => shown.apply(&then.title).into_string(),
+        preview_html => refuge_core::markdown::to_safe_html(&then.body, shown),
+    };
+    let title = admin.t.get("admin_restore_title").replace("{when}", &when);
+    Ok(Page::new(&admin, "admin/restore.html", item.kind.as_str(), title).render(&state, &admin.lang, values))
+}
+
 pub async fn restore(State(state): State<AppState>, admin: Admin, Path((id, rev)): Path<(String, String)>) -> Answer {
     let id = super::number(&state, &admin, &id)?;
     let rev = super::number(&state, &admin, &rev)?;

@@ -77,6 +77,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .post("/admin/items/{id}/translate/{lang}", items::translate)
         .get("/admin/items/{id}/history", history::list)
         .get("/admin/items/{id}/diff", history::list)
+        .get("/admin/items/{id}/restore/{rev}", history::restore_ask)
         .post("/admin/items/{id}/restore/{rev}", history::restore)
         .get("/admin/items/{id}/review/{aside}", review::show)
         .post("/admin/items/{id}/review/{aside}", review::decide)

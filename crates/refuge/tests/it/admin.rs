@@ -395,7 +395,21 @@ async fn revisions_diff_and_restore() {
     assert_eq!(revisions.len(), 2);
     assert_eq!(revisions[0].author.as_deref(), Some("ed@example.org"));
     let first = revisions[1].id;
-    let restored = ed.post(&format!("/admin/items/{id}/restore/{first}"), &[]).await;
+    // Restoring a published item asks first: what changes, the version
+    // as readers would see it, and that the public page changes at once.
+    // (The history's button changed the public page at once.)
+    let ask = format!("/admin/items/{id}/restore/{first}");
+    assert_eq!(attrs(&history.body, "a.button", "href"), vec![ask.clone()], "a look first, not a change");
+    assert!(attrs(&history.body, "form", "action").iter().all(|a| !a.contains("/restore/")));
+    let page = ed.get(&ask).await;
+    assert_eq!(page.status, 200);
+    assert!(select(&page.body, "tr.diff-delete").iter().any(|r| r.contains("changed line")), "now");
+    assert!(select(&page.body, "tr.diff-insert").iter().any(|r| r.contains("second line")), "after");
+    assert!(texts(&page.body, "section.preview .body").join("").contains("second line"), "as readers see it");
+    assert!(texts(&page.body, ".warning").join("").contains("online"), "the public page changes at once");
+    assert!(app.get("/en/news/versioned/").await.body.contains("changed line"), "looking changes nothing");
+    assert_eq!(attrs(&page.body, "main form", "action"), vec![ask.clone()]);
+    let restored = ed.post(&ask, &[]).await;
     assert_eq!(restored.status, 303);
     assert_eq!(app.store.revisions(id).unwrap().len(), 3, "restoring adds a revision; nothing is lost");
     assert!(app.get("/en/news/versioned/").await.body.contains("second line"));
