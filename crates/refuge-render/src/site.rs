@@ -349,6 +349,9 @@ impl Site {
             heading => Serde(t.get(title_key)),
             text => Serde(t.get(text_key)),
             show_contact => matches!(message, Message::NotFound),
+            // Looking for something that is not here: search it (a
+            // notice page has the header's search box alone).
+            offer_search => matches!(message, Message::NotFound),
             ..Serde(&chrome),
         })?;
         Ok(Rendered::html(message.status(), html, vec![Dep::Site]))

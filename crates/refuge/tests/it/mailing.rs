@@ -39,6 +39,9 @@ pub async fn confirm(app: &TestApp, link: &str) {
     let action = action.expect("a form with the confirm button");
     let r = app.client.post(app.url(&action)).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200, "{action}");
+    // The page says it once: the header's search box alone, no second one.
+    let body = r.text().await.unwrap();
+    assert_eq!(attrs(&body, "input[type=search]", "name").len(), 1, "one search box");
 }
 
 /// A plain mail for the outbox tests.

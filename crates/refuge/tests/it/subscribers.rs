@@ -378,7 +378,7 @@ async fn a_spreadsheets_list_is_previewed_as_the_spreadsheet_shows_it() {
     assert!(problems.contains("Line 4: `fr`"), "left out, and said: {problems}");
     let lines = texts(&page, "table.rows tbody td:first-child");
     assert_eq!(lines, ["2"], "han is the spreadsheet's row 2");
-    assert!(texts(&page, ".notice-info").join("").contains("name"), "the column not kept is named");
+    assert!(texts(&page, ".info").join("").contains("name"), "the column not kept is named");
 
     let page = upload("en").await.unwrap().text().await.unwrap();
     let lines = texts(&page, "table.rows tbody td:first-child");

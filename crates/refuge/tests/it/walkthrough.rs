@@ -41,6 +41,27 @@ for (const label of document.querySelectorAll('form.stack label[for], .stack lab
     if (b.width < Math.min(form.width, 600) * 0.6) faults.push(`#${field.id} is only ${Math.round(b.width)}px wide`);
   }
 }
+const narrow = width <= 640;
+const header = document.querySelector('.admin-header');
+if (narrow && header && header.getBoundingClientRect().height > window.innerHeight * 0.2) {
+  faults.push(`the header takes ${Math.round(100 * header.getBoundingClientRect().height / window.innerHeight)}% of the screen`);
+}
+for (const label of document.querySelectorAll('.filters label[for]')) {
+  if (label.classList.contains('visually-hidden')) continue;
+  const field = document.getElementById(label.htmlFor);
+  if (!field) continue;
+  const a = label.getBoundingClientRect(), b = field.getBoundingClientRect();
+  const sameRow = Math.abs((a.top + a.bottom) / 2 - (b.top + b.bottom) / 2) < b.height && b.left >= a.left && b.left - a.right < 40;
+  const below = b.top >= a.bottom - 2 && b.top - a.bottom < 8 && Math.abs(b.left - a.left) < 8;
+  if (!sameRow && !below) faults.push(`filter label “${label.textContent.trim()}” sits away from its field #${field.id}`);
+}
+const banners = [...document.querySelectorAll('.notice, [role=status]')].filter(n => n.textContent.trim() && n.getBoundingClientRect().height > 0);
+if (new Set(banners).size > 1) faults.push(`${banners.length} status banners: ${banners.map(b => b.textContent.trim().slice(0, 40)).join(' | ')}`);
+for (const table of document.querySelectorAll('table.rows')) {
+  const heads = table.querySelectorAll('thead th');
+  const third = heads[Math.min(2, heads.length - 1)];
+  if (third && third.getBoundingClientRect().right > width + 1) faults.push(`column “${third.textContent.trim()}” is off the screen`);
+}
 for (const input of document.querySelectorAll('input[type=password], input[type=date], input[type=datetime-local]')) {
   const style = getComputedStyle(input);
   if (style.borderTopStyle === 'inset' || style.paddingTop === '1px') faults.push(`#${input.id} is unstyled`);
@@ -53,8 +74,9 @@ return faults;
 }
 
 /// Every back-office page, at 1280 and 390 px: labels sit above their
-/// fields, text areas are wide, inputs styled, nothing is wider than the
-/// screen. (Labels sat to the right of the previous field in Site
+/// fields (a filter's beside it), text areas are wide, inputs styled,
+/// nothing is wider than the screen, the header leaves a phone's screen
+/// to the page, one status banner at most, and axe finds nothing. (Labels sat to the right of the previous field in Site
 /// settings, the FAQ editor and an appeal's facts; tables made pages
 /// 414–588 px wide on a 390 px screen.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -69,6 +91,11 @@ async fn every_back_office_page_lays_out_at_1280_and_390() {
         .unwrap()
         .unwrap();
     let article = app.store.admin_items(&Default::default()).unwrap().0[0].id;
+    // A second revision, to look at restoring the first.
+    let mut draft = draft_of(&app.store.item(article).unwrap().unwrap());
+    draft.body.push_str("\n\nOne more line.");
+    app.store.save_item(Some(article), &draft).unwrap();
+    let first = app.store.revisions(article).unwrap().last().unwrap().id;
     browser_sign_in(&browser, &app, "boss@example.org").await;
     let pages = [
         ("dashboard", "/admin/".to_owned()),
@@ -76,6 +103,7 @@ async fn every_back_office_page_lays_out_at_1280_and_390() {
         ("new-article", "/admin/items/new?kind=news&lang=en".into()),
         ("appeal", format!("/admin/items/{}", appeal.id)),
         ("history", format!("/admin/items/{article}/history")),
+        ("restore", format!("/admin/items/{article}/restore/{first}")),
         ("settings", "/admin/settings".into()),
         ("faq", "/admin/faq/en".into()),
         ("menus", "/admin/menus/ja".into()),
@@ -95,6 +123,7 @@ async fn every_back_office_page_lays_out_at_1280_and_390() {
             for fault in layout_faults(&browser).await {
                 faults.push(format!("{path} at {width}px: {fault}"));
             }
+            faults.extend(axe_here(&browser, &format!("{path} at {width}px")).await);
             browser.screenshot(&format!("admin-{name}-{width}")).await;
         }
     }
@@ -187,6 +216,8 @@ async fn the_editors_day_in_the_browser() {
     browser.click("button[value=save]").await;
     browser.wait_for("kept for review", |url, _| url.contains("notice=submitted")).await;
     browser.screenshot("walk-translator-submitted-390").await;
+    let faults = layout_faults(&browser).await;
+    assert!(faults.is_empty(), "the translator's page after submitting: {faults:?}");
     assert!(!app.get(&ja.path()).await.body.contains("新しい段落"), "the published text stays");
     browser.go(&app.url(&format!("/admin/items/{}", source.id))).await;
     assert!(!browser.source().await.contains("value=\"save\""), "the source is read-only for a translator");
