@@ -131,7 +131,8 @@ pub async fn restore_ask(
     let item = super::found(&state, &admin, "item", state.reads.item(super::number(&state, &admin, &id)?))?;
     let rev = super::number(&state, &admin, &rev)?;
     if !may_edit(&admin, &item) {
-        return Ok(super::forbidden(&state, &admin));
+        // Who may read the history but not restore it is shown the history.
+        return Ok(see_other(&To::ItemHistory(item.id).path()));
     }
     let revisions = super::read(&state, &admin, "revisions", state.reads.revisions(item.id))?;
     let (Some(now), Some(then)) = (revisions.first(), revisions.iter().find(|r| r.id == rev)) else {
