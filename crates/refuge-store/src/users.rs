@@ -197,34 +197,23 @@ impl UserReads for SqlStore {
             .map_err(backend)
     }
     fn session(&self, id_hash: &str) -> StoreResult<Option<Session>> {
-        self.conn()?
-            .query_row(
-                &format!(
-                    "SELECT {USER_COLUMNS}, s.csrf, s.created_at, s.last_seen, s.verified
-                     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?"
-                ),
-                params![id_hash],
-                |r| {
-                    Ok(Session {
-                        user: user(r)?,
-                        csrf: r.get(7)?,
-                        created_at: r.get(8)?,
-                        last_seen: r.get(9)?,
-                        verified: r.get(10)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(backend)
+        self.session_where("s.id_hash", id_hash)
     }
     fn session_of_form(&self, csrf: &str) -> StoreResult<Option<Session>> {
+        self.session_where("s.csrf", csrf)
+    }
+}
+
+impl SqlStore {
+    /// The session whose `column` (`s.id_hash`, `s.csrf`) is `value`, with its account.
+    fn session_where(&self, column: &'static str, value: &str) -> StoreResult<Option<Session>> {
         self.conn()?
             .query_row(
                 &format!(
                     "SELECT {USER_COLUMNS}, s.csrf, s.created_at, s.last_seen, s.verified
-                     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.csrf = ?"
+                     FROM sessions s JOIN users u ON u.id = s.user_id WHERE {column} = ?"
                 ),
-                params![csrf],
+                params![value],
                 |r| {
                     Ok(Session {
                         user: user(r)?,

@@ -132,6 +132,18 @@ async fn work_survives_an_expired_session() {
     assert_eq!(other.get(&next).await.status, 403);
 
     // Signing in again leads back to the editor, filled in.
+    sign_in_again(&client, &app, &next).await;
+    let back = ed.get(&next).await;
+    assert_eq!(back.status, 200);
+    assert!(select(&back.body, "textarea#body").iter().any(|b| b.contains("THREE HOURS OF WORK")), "{}", back.body);
+    assert_eq!(attrs(&back.body, "input#title", "value"), vec!["Written slowly".to_owned()]);
+    assert!(back.body.contains("was not saved yet"));
+    assert_eq!(ed.get(&next).await.status, 404, "the key works once");
+    app.stop().await;
+}
+
+/// Signs ed@example.org in again with the sign-in form, going on to `next`.
+async fn sign_in_again(client: &reqwest::Client, app: &TestApp, next: &str) {
     let token = {
         let page = client.get(app.url("/admin/login")).send().await.unwrap().text().await.unwrap();
         attrs(&page, "input[name=token]", "value").remove(0)
@@ -143,19 +155,12 @@ async fn work_survives_an_expired_session() {
             ("token", token.as_str()),
             ("email", "ed@example.org"),
             ("password", crate::admin::PASSWORD),
-            ("next", next.as_str()),
+            ("next", next),
         ])
         .send()
         .await
         .unwrap();
     assert_eq!(signed.headers()["location"].to_str().unwrap(), next);
-    let back = ed.get(&next).await;
-    assert_eq!(back.status, 200);
-    assert!(select(&back.body, "textarea#body").iter().any(|b| b.contains("THREE HOURS OF WORK")), "{}", back.body);
-    assert_eq!(attrs(&back.body, "input#title", "value"), vec!["Written slowly".to_owned()]);
-    assert!(back.body.contains("was not saved yet"));
-    assert_eq!(ed.get(&next).await.status, 404, "the key works once");
-    app.stop().await;
 }
 
 /// Autosave (what the script sends every 30 s) is kept aside, offered
@@ -276,23 +281,7 @@ async fn work_survives_signing_out_in_another_tab() {
         .unwrap();
     assert!(!anonymous.headers()["location"].to_str().unwrap().contains("resume"));
 
-    let token = {
-        let page = client.get(app.url("/admin/login")).send().await.unwrap().text().await.unwrap();
-        attrs(&page, "input[name=token]", "value").remove(0)
-    };
-    let signed = client
-        .post(app.url("/admin/login"))
-        .header("origin", &app.base)
-        .form(&[
-            ("token", token.as_str()),
-            ("email", "ed@example.org"),
-            ("password", crate::admin::PASSWORD),
-            ("next", next.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed.headers()["location"].to_str().unwrap(), next);
+    sign_in_again(&client, &app, &next).await;
     let back = ed.get(&next).await;
     assert!(select(&back.body, "textarea#body").iter().any(|b| b.contains("A MORNING OF WORK")), "{}", back.body);
     assert_eq!(attrs(&back.body, "input#title", "value"), vec!["Written in tab A".to_owned()]);
