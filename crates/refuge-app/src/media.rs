@@ -3,7 +3,7 @@
 //! files themselves are the media crate's (cleaned, staged, committed
 //! once the record stands); the caller tells the files.
 
-use refuge_core::{AuditLog, Language, Media, MediaStore, NameReads, User};
+use refuge_core::{AuditLine, Language, Media, MediaStore, NameReads, User};
 
 use crate::AppError;
 use crate::access::can_edit;
@@ -21,15 +21,14 @@ pub fn may_set_alt(user: &User, lang: &Language, current: &str) -> bool {
 /// [`undo_upload`] takes the record back.
 pub fn record_upload<S>(store: &S, user: &User, media: &Media) -> Result<i64, AppError>
 where
-    S: MediaStore + AuditLog + ?Sized,
+    S: MediaStore + ?Sized,
 {
     if !can_edit(user) {
         return Err(AppError::Forbidden);
     }
     check_texts(media.alt.iter().map(|(_, a)| a.as_str()))?;
-    let id = store.add_media(media)?;
-    crate::audit::record(store, user.email.as_str(), "upload", &media.name, &media.report);
-    Ok(id)
+    let audit = AuditLine { actor: user.email.as_str(), action: "upload", detail: &media.report };
+    Ok(store.add_media(media, Some(audit))?)
 }
 
 /// Alternative texts as they may be kept: each at most
@@ -46,7 +45,7 @@ fn check_texts<'a>(texts: impl Iterator<Item = &'a str>) -> Result<(), AppError>
 
 /// Takes back the record of an upload whose files could not be kept.
 pub fn undo_upload<S: MediaStore + ?Sized>(store: &S, id: i64) -> Result<(), AppError> {
-    store.delete_media(id)?;
+    store.delete_media(id, None)?;
     Ok(())
 }
 
@@ -56,7 +55,7 @@ pub fn undo_upload<S: MediaStore + ?Sized>(store: &S, id: i64) -> Result<(), App
 /// once wherever the image is shown, so the markup is checked.
 pub fn set_texts<S>(store: &S, user: &User, id: i64, changed: &[(Language, String)]) -> Result<Media, AppError>
 where
-    S: MediaStore + NameReads + AuditLog + ?Sized,
+    S: MediaStore + NameReads + ?Sized,
 {
     let media = store.media(id)?.ok_or_else(|| AppError::NotFound(format!("upload {id}")))?;
     let current = |l: &Language| {
@@ -71,23 +70,23 @@ where
         return Err(AppError::Invalid("one language at least describes the image".into()));
     }
     check_texts(changed.iter().map(|(_, a)| a.as_str()))?;
-    store.set_media_alts(id, changed)?;
     let langs: Vec<&str> = changed.iter().map(|(l, _)| l.as_str()).collect();
-    crate::audit::record(store, user.email.as_str(), "describe upload", &media.name, &langs.join(", "));
+    let langs = langs.join(", ");
+    let audit = AuditLine { actor: user.email.as_str(), action: "describe upload", detail: &langs };
+    store.set_media_alts(id, changed, Some(audit))?;
     store.media(id)?.ok_or_else(|| AppError::NotFound(format!("upload {id}")))
 }
 
 /// Deletes an upload's record (editors); the caller removes its files.
 pub fn delete<S>(store: &S, user: &User, id: i64) -> Result<Media, AppError>
 where
-    S: MediaStore + AuditLog + ?Sized,
+    S: MediaStore + ?Sized,
 {
     if !can_edit(user) {
         return Err(AppError::Forbidden);
     }
     let media = store.media(id)?.ok_or_else(|| AppError::NotFound(format!("upload {id}")))?;
-    store.delete_media(id)?;
-    crate::audit::record(store, user.email.as_str(), "delete upload", &media.name, "");
+    store.delete_media(id, Some(AuditLine { actor: user.email.as_str(), action: "delete upload", detail: "" }))?;
     Ok(media)
 }
 
@@ -99,7 +98,7 @@ mod tests {
     /// An upload, its texts by role and its deletion, on any store.
     fn kept_and_described<S>(s: &S)
     where
-        S: MediaStore + NameReads + AuditLog + refuge_core::UserStore + ?Sized,
+        S: MediaStore + NameReads + refuge_core::UserStore + ?Sized,
     {
         let (ed, tr) = crate::test_staff(s);
         let (en, ja) = (Language::parse("en").unwrap(), Language::parse("ja").unwrap());
@@ -134,5 +133,34 @@ mod tests {
     fn an_upload_is_kept_with_its_texts_and_described_by_role() {
         kept_and_described(&crate::memory::Memory::default());
         kept_and_described(&refuge_store::testing::sqlite().store);
+    }
+
+    /// An upload, a description and a deletion never stand without their
+    /// audit line: each is written in the change's own transaction.
+    #[test]
+    fn a_media_change_stands_only_with_its_audit_line() {
+        use crate::memory::{Fail, Memory};
+        use refuge_core::{AuditReads, MediaReads};
+        let s = Memory::default();
+        let (ed, _) = crate::test_staff(&s);
+        let media = Media {
+            name: "river".into(),
+            stored: "abc".into(),
+            alt: vec![("en".into(), "A river".into())],
+            ..Media::default()
+        };
+        s.fail_next(Fail::Audit);
+        assert!(record_upload(&s, &ed, &media).is_err());
+        assert_eq!(s.media_list(0, 10).unwrap().1, 0, "no upload without its line");
+        let id = record_upload(&s, &ed, &media).unwrap();
+        let ja = Language::parse("ja").unwrap();
+        s.fail_next(Fail::Audit);
+        assert!(set_texts(&s, &ed, id, &[(ja, "川".into())]).is_err());
+        assert_eq!(s.media(id).unwrap().unwrap().alt.len(), 1, "the text is as before");
+        s.fail_next(Fail::Audit);
+        assert!(delete(&s, &ed, id).is_err());
+        assert!(s.media(id).unwrap().is_some(), "still there");
+        let actions: Vec<String> = s.audit_entries(0, 10).unwrap().0.into_iter().map(|e| e.action).collect();
+        assert_eq!(actions, ["upload"]);
     }
 }

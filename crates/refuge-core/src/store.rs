@@ -319,16 +319,20 @@ pub trait MediaReads: Send + Sync {
 
 /// The media library's records (the files live in the data folder).
 pub trait MediaStore: MediaReads {
-    /// Records a new upload with its alternative texts (`alt`), in one
-    /// transaction (its `id` is ignored); returns its id.
-    fn add_media(&self, media: &Media) -> StoreResult<i64>;
+    /// Records a new upload with its alternative texts (`alt`) and its
+    /// `audit` line (subject: the file's name), in one transaction (its
+    /// `id` is ignored); returns its id.
+    fn add_media(&self, media: &Media, audit: Option<AuditLine<'_>>) -> StoreResult<i64>;
     /// Sets (or, with empty text, removes) the alternative text in a language.
     fn set_media_alt(&self, id: i64, lang: &Language, alt: &str) -> StoreResult<()> {
-        self.set_media_alts(id, &[(lang.clone(), alt.to_owned())])
+        self.set_media_alts(id, &[(lang.clone(), alt.to_owned())], None)
     }
-    /// Sets several languages' alternative texts in one transaction.
-    fn set_media_alts(&self, id: i64, alts: &[(Language, String)]) -> StoreResult<()>;
-    fn delete_media(&self, id: i64) -> StoreResult<()>;
+    /// Sets several languages' alternative texts, with the change's audit
+    /// line, in one transaction.
+    fn set_media_alts(&self, id: i64, alts: &[(Language, String)], audit: Option<AuditLine<'_>>) -> StoreResult<()>;
+    /// Deletes an upload's record, with the change's audit line, in one
+    /// transaction.
+    fn delete_media(&self, id: i64, audit: Option<AuditLine<'_>>) -> StoreResult<()>;
 }
 
 /// Reading forms set aside.

@@ -246,11 +246,7 @@ impl ContentStore for SqlStore {
         if let Some(line) = save.audit {
             let d = save.draft;
             let subject = format!("{} {item_id} “{}” ({})", d.kind, d.title.trim(), d.lang);
-            tx.execute(
-                "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
-                params![ts(now()), line.actor, line.action, subject, line.detail],
-            )
-            .map_err(backend)?;
+            crate::users::write_audit(&tx, &line, &subject)?;
         }
         touch(&tx).map_err(backend)?;
         tx.commit().map_err(backend)?;

@@ -3,7 +3,7 @@
 use crate::sql::{DbResult, Handle, Optional, Row, params};
 use refuge_core::MediaReads;
 use refuge_core::store::StoreResult;
-use refuge_core::{Language, Media, MediaStore, StoreError};
+use refuge_core::{AuditLine, Language, Media, MediaStore, StoreError};
 
 use crate::db::{SqlStore, backend, now, ts};
 
@@ -76,7 +76,7 @@ impl MediaReads for SqlStore {
 }
 
 impl MediaStore for SqlStore {
-    fn add_media(&self, m: &Media) -> StoreResult<i64> {
+    fn add_media(&self, m: &Media, audit: Option<AuditLine<'_>>) -> StoreResult<i64> {
         let conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
         let variants: Vec<String> = m.variants.iter().map(u32::to_string).collect();
@@ -101,23 +101,45 @@ impl MediaStore for SqlStore {
         for (lang, alt) in &m.alt {
             write_alt(&tx, id, lang, alt)?;
         }
+        if let Some(line) = audit {
+            crate::users::write_audit(&tx, &line, &m.name)?;
+        }
         tx.commit().map_err(backend)?;
         Ok(id)
     }
 
-    fn set_media_alts(&self, id: i64, alts: &[(Language, String)]) -> StoreResult<()> {
+    fn set_media_alts(&self, id: i64, alts: &[(Language, String)], audit: Option<AuditLine<'_>>) -> StoreResult<()> {
         let conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
         for (lang, alt) in alts {
             write_alt(&tx, id, lang.as_str(), alt)?;
         }
+        if let Some(line) = audit {
+            write_audit_of(&tx, id, &line)?;
+        }
         tx.commit().map_err(backend)
     }
 
-    fn delete_media(&self, id: i64) -> StoreResult<()> {
-        let n = self.conn()?.execute("DELETE FROM media WHERE id = ?", params![id]).map_err(backend)?;
-        if n == 0 { Err(StoreError::NotFound(format!("media {id}"))) } else { Ok(()) }
+    fn delete_media(&self, id: i64, audit: Option<AuditLine<'_>>) -> StoreResult<()> {
+        let conn = self.conn()?;
+        let tx = conn.transaction().map_err(backend)?;
+        if let Some(line) = audit {
+            write_audit_of(&tx, id, &line)?;
+        }
+        let n = tx.execute("DELETE FROM media WHERE id = ?", params![id]).map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("media {id}")));
+        }
+        tx.commit().map_err(backend)
     }
+}
+
+/// The audit line of a change to upload `id`, named by its file's name.
+fn write_audit_of(tx: &Handle<'_>, id: i64, line: &AuditLine<'_>) -> StoreResult<()> {
+    let name: Option<String> =
+        tx.query_row("SELECT name FROM media WHERE id = ?", params![id], |r| r.get(0)).optional().map_err(backend)?;
+    let name = name.ok_or_else(|| StoreError::NotFound(format!("media {id}")))?;
+    crate::users::write_audit(tx, line, &name)
 }
 
 /// Sets (or, empty, removes) one language's alternative text of an
@@ -162,7 +184,7 @@ mod tests {
                 report: String::new(),
                 alt: Vec::new(),
             };
-            let id = s.add_media(&m).unwrap();
+            let id = s.add_media(&m, None).unwrap();
             let ja = Language::parse("ja").unwrap();
             s.set_media_alt(id, &ja, "凍った川").unwrap();
             let got = s.media_by_stored("abc").unwrap().unwrap();
@@ -174,7 +196,7 @@ mod tests {
             s.set_media_alt(id, &ja, "  ").unwrap();
             assert!(s.media(id).unwrap().unwrap().alt.is_empty());
             assert_eq!(s.media_list(0, 10).unwrap().1, 1);
-            s.delete_media(id).unwrap();
+            s.delete_media(id, None).unwrap();
             assert!(s.media(id).unwrap().is_none());
         }
     }

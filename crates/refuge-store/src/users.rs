@@ -388,11 +388,7 @@ impl UserStore for SqlStore {
         if let Some(line) = audit {
             let subject: String =
                 tx.query_row("SELECT email FROM users WHERE id = ?", params![id], |r| r.get(0)).map_err(backend)?;
-            tx.execute(
-                "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
-                params![ts(now()), line.actor, line.action, subject, line.detail],
-            )
-            .map_err(backend)?;
+            write_audit(&tx, &line, &subject)?;
         }
         tx.commit().map_err(backend)?;
         drop(conn);
@@ -411,6 +407,16 @@ impl UserStore for SqlStore {
             .map_err(backend)?;
         Ok(n)
     }
+}
+
+/// Writes `line` (about `subject`) in the transaction of the change it records.
+pub(crate) fn write_audit(tx: &Handle<'_>, line: &AuditLine<'_>, subject: &str) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+        params![ts(now()), line.actor, line.action, subject, line.detail],
+    )
+    .map_err(backend)?;
+    Ok(())
 }
 
 impl AuditReads for SqlStore {

@@ -4,7 +4,7 @@
 
 use refuge_core::redaction::{MarkedName, names_in};
 use refuge_core::store::StoreResult;
-use refuge_core::{Language, Media, MediaReads, MediaStore, NameReads, StoreError};
+use refuge_core::{AuditLine, Language, Media, MediaReads, MediaStore, NameReads, StoreError};
 
 use super::{Fail, Memory};
 
@@ -26,8 +26,9 @@ impl MediaReads for Memory {
 }
 
 impl MediaStore for Memory {
-    fn add_media(&self, media: &Media) -> StoreResult<i64> {
+    fn add_media(&self, media: &Media, audit: Option<AuditLine<'_>>) -> StoreResult<i64> {
         self.failing(Fail::Media)?;
+        self.audit_with(audit.as_ref(), &media.name)?;
         let mut inner = self.inner();
         let id = inner.next_id();
         inner.media.push(Media { id, ..media.clone() });
@@ -36,8 +37,10 @@ impl MediaStore for Memory {
         }
         Ok(id)
     }
-    fn set_media_alts(&self, id: i64, alts: &[(Language, String)]) -> StoreResult<()> {
+    fn set_media_alts(&self, id: i64, alts: &[(Language, String)], audit: Option<AuditLine<'_>>) -> StoreResult<()> {
         self.failing(Fail::Media)?;
+        let name = self.media(id)?.map(|m| m.name).unwrap_or_default();
+        self.audit_with(audit.as_ref(), &name)?;
         let mut inner = self.inner();
         let media =
             inner.media.iter_mut().find(|m| m.id == id).ok_or_else(|| StoreError::NotFound(format!("media {id}")))?;
@@ -52,8 +55,10 @@ impl MediaStore for Memory {
         }
         Ok(())
     }
-    fn delete_media(&self, id: i64) -> StoreResult<()> {
+    fn delete_media(&self, id: i64, audit: Option<AuditLine<'_>>) -> StoreResult<()> {
         self.failing(Fail::Media)?;
+        let name = self.media(id)?.map(|m| m.name).unwrap_or_default();
+        self.audit_with(audit.as_ref(), &name)?;
         self.inner().media.retain(|m| m.id != id);
         Ok(())
     }

@@ -82,6 +82,16 @@ impl Memory {
         inner.outbox.iter().map(|(k, m)| (k.clone(), m.recipient.clone(), m.subject.clone(), m.body.clone())).collect()
     }
 
+    /// Writes a change's audit line first, as the store does in the
+    /// change's transaction: when it fails (`Fail::Audit`), the change is
+    /// not made.
+    pub(super) fn audit_with(&self, line: Option<&refuge_core::AuditLine<'_>>, subject: &str) -> StoreResult<()> {
+        let Some(line) = line else { return Ok(()) };
+        self.failing(Fail::Audit)?;
+        self.inner().audit.push((line.actor.into(), line.action.into(), subject.into()));
+        Ok(())
+    }
+
     /// Audit lines: (actor, action, subject).
     pub fn audit_lines(&self) -> Vec<(String, String, String)> {
         self.inner().audit.clone()

@@ -358,11 +358,11 @@ where
             Err(e) => return Ok(Err(e.to_string())),
         };
         let faces = staged.faces;
-        let id = self.store.add_media(&staged.media)?;
+        let id = self.store.add_media(&staged.media, None)?;
         let mut media = match staged.commit() {
             Ok(media) => media,
             Err(source) => {
-                self.store.delete_media(id)?;
+                self.store.delete_media(id, None)?;
                 return Err(ImportError::Media { old: old.to_owned(), source });
             }
         };

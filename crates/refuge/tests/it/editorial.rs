@@ -185,7 +185,7 @@ async fn destructive_actions_ask_first() {
         report: String::new(),
         alt: Vec::new(),
     };
-    let media_id = app.store.add_media(&media).unwrap();
+    let media_id = app.store.add_media(&media, None).unwrap();
     let mut fields = crate::admin::article_fields(
         "Where the river is narrow",
         "![The river](/media/0123456789abcdef0123456789abcdef-800.jpg)",

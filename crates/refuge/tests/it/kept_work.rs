@@ -218,7 +218,7 @@ async fn autosaved_drafts_come_back_and_images_are_inserted() {
         report: String::new(),
         alt: vec![("en".into(), "Two people at the river".into())],
     };
-    let media_id = app.store.add_media(&media).unwrap();
+    let media_id = app.store.add_media(&media, None).unwrap();
     app.store.set_media_alt(media_id, &Language::parse("en").unwrap(), "Two people at the river").unwrap();
     let page = ed.get(&path).await;
     assert!(!attrs(&page.body, &format!("button[name=insert_media][value='{media_id}']"), "data-markdown").is_empty());
