@@ -176,7 +176,7 @@ fn account_page_with(
         site_zone => super::session::site_zone(state).name().to_owned(),
         zones => super::zone::Zone::names(),
         totp_on => admin.session.user.totp,
-        codes_left => admin.session.user.totp.then(|| state.reads.recovery_codes_left(admin.session.user.id).ok()).flatten(),
+        codes_left => admin.session.user.totp.then(|| recovery_codes_left(state, admin)).flatten(),
         codes_total => super::recovery::CODES,
         qr_svg => (!admin.session.user.totp).then(|| qr_svg(&otpauth, admin.t.get("admin_totp_qr"))).flatten(),
         otpauth => otpauth,
@@ -190,6 +190,16 @@ fn account_page_with(
         .error(error)
         .status(status)
         .render(state, &admin.lang, values)
+}
+
+/// How many recovery codes the account has left; a failed read is logged
+/// and the count left unsaid.
+fn recovery_codes_left(state: &AppState, admin: &Admin) -> Option<u32> {
+    state
+        .reads
+        .recovery_codes_left(admin.session.user.id)
+        .inspect_err(|e| tracing::error!(error = %e, "could not count the recovery codes left"))
+        .ok()
 }
 
 pub async fn account(

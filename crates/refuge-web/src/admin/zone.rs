@@ -86,7 +86,18 @@ impl Zone {
         let date =
             Date::from_calendar_date(y, time::Month::try_from(u8::try_from(m).ok()?).ok()?, u8::try_from(day).ok()?)
                 .ok()?;
-        let naive = date.with_hms(h, min, sec).ok()?;
+        self.at(date.with_hms(h, min, sec).ok()?)
+    }
+
+    /// The start of `date` in this zone.
+    pub fn start_of(&self, date: Date) -> Option<OffsetDateTime> {
+        self.at(date.midnight())
+    }
+
+    /// A wall-clock time in this zone as a point in time (a time skipped
+    /// by a daylight-saving change moves forward; a repeated one takes the
+    /// earlier).
+    fn at(&self, naive: time::PrimitiveDateTime) -> Option<OffsetDateTime> {
         let civil = jiff::civil::DateTime::new(
             i16::try_from(naive.year()).ok()?,
             i8::try_from(u8::from(naive.month())).ok()?,

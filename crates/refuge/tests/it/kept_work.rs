@@ -2,7 +2,7 @@
 //! token or an expired session keeps the text, autosaves come back.
 
 use refuge_core::ContentReads;
-use refuge_core::{Language, PublicContent, Role};
+use refuge_core::{Language, PublicContent, Role, UserStore};
 
 use crate::admin::{Staff, article_fields, sign_in};
 use crate::editorial::{edited, item_id, post_fields};
@@ -73,21 +73,8 @@ async fn a_stale_token_keeps_the_text() {
 /// A kept form belongs to the account whose session expired.
 #[tokio::test]
 async fn work_survives_an_expired_session() {
-    use refuge_core::{Email, UserStore};
-    use std::sync::Arc;
     let app = spawn_app().await;
-    app.store.add_user(&Email::parse("ed@example.org").unwrap(), Role::Editor, crate::admin::PASSWORD).unwrap();
-    let jar = Arc::new(reqwest::cookie::Jar::default());
-    refuge_bucket::install_tls_provider();
-    let client = reqwest::Client::builder()
-        .cookie_provider(jar.clone())
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    assert_eq!(crate::admin::login(&client, &app, "ed@example.org", crate::admin::PASSWORD).await.status(), 303);
-    let dashboard = client.get(app.url("/admin/")).send().await.unwrap().text().await.unwrap();
-    let csrf = attrs(&dashboard, "input[name=csrf]", "value").remove(0);
-    let ed = Staff { client: client.clone(), base: app.base.clone(), csrf };
+    let (jar, client, ed) = editor_with_jar(&app).await;
     let form = edited(
         &ed,
         "/admin/items/new?kind=news&lang=en",
@@ -140,6 +127,25 @@ async fn work_survives_an_expired_session() {
     assert!(back.body.contains("was not saved yet"));
     assert_eq!(ed.get(&next).await.status, 404, "the key works once");
     app.stop().await;
+}
+
+/// An editor signed in through the sign-in form, with the cookie jar and
+/// the client (the tests look at and replace the session cookie).
+async fn editor_with_jar(app: &TestApp) -> (std::sync::Arc<reqwest::cookie::Jar>, reqwest::Client, Staff) {
+    use refuge_core::Email;
+    app.store.add_user(&Email::parse("ed@example.org").unwrap(), Role::Editor, crate::admin::PASSWORD).unwrap();
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    refuge_bucket::install_tls_provider();
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    assert_eq!(crate::admin::login(&client, app, "ed@example.org", crate::admin::PASSWORD).await.status(), 303);
+    let dashboard = client.get(app.url("/admin/")).send().await.unwrap().text().await.unwrap();
+    let csrf = attrs(&dashboard, "input[name=csrf]", "value").remove(0);
+    let ed = Staff { client: client.clone(), base: app.base.clone(), csrf };
+    (jar, client, ed)
 }
 
 /// Signs ed@example.org in again with the sign-in form, going on to `next`.
@@ -240,14 +246,8 @@ async fn autosaved_drafts_come_back_and_images_are_inserted() {
 /// without the text and without a word.)
 #[tokio::test]
 async fn work_survives_signing_out_in_another_tab() {
-    use refuge_core::{Email, UserStore};
     let app = spawn_app().await;
-    app.store.add_user(&Email::parse("ed@example.org").unwrap(), Role::Editor, crate::admin::PASSWORD).unwrap();
-    let client = crate::admin::jar_client();
-    assert_eq!(crate::admin::login(&client, &app, "ed@example.org", crate::admin::PASSWORD).await.status(), 303);
-    let dashboard = client.get(app.url("/admin/")).send().await.unwrap().text().await.unwrap();
-    let csrf = attrs(&dashboard, "input[name=csrf]", "value").remove(0);
-    let ed = Staff { client: client.clone(), base: app.base.clone(), csrf };
+    let (_, client, ed) = editor_with_jar(&app).await;
     // Tab A: an article being written.
     let form = edited(
         &ed,

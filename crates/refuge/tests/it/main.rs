@@ -13,6 +13,7 @@ mod edge;
 mod editorial;
 mod export;
 mod feeds;
+mod forms;
 mod helpers;
 mod import;
 mod kept_work;

@@ -20,7 +20,7 @@ pub(super) fn list_query(state: &AppState, admin: &Admin, raw: Option<&str>) -> 
     let date = |k: &str| {
         get(k).and_then(|v| time::Date::parse(v, time::macros::format_description!("[year]-[month]-[day]")).ok())
     };
-    let start = |d: time::Date| admin.zone.parse_input(&format!("{d}"));
+    let start = |d: time::Date| admin.zone.start_of(d);
     let page: u32 = get("page").and_then(|p| p.parse().ok()).filter(|p| (1..=10_000).contains(p)).unwrap_or(1);
     let filter = AdminFilter {
         kind: get("kind").and_then(|k| k.parse::<Kind>().ok()),
